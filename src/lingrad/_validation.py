@@ -1,0 +1,118 @@
+"""Input checks for the public surface, with one message template.
+
+Every check names the argument, what was expected and what came:
+``ValueError: X: expected a 2-D array of shape (N, D), got shape (3,)``.
+The hot paths (the trainer's per-batch kernels) never call these; they are run once per call
+from outside.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def fail(name: str, expected: str, got: object, error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` with the house template ``name: expected ..., got ...``."""
+    raise error(f"{name}: expected {expected}, got {got}")
+
+
+def float_dtype(dtype: np.dtype) -> np.dtype:
+    """The working dtype for data of ``dtype``: float32 and float64 are kept, others -> float64."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.type in FLOAT_DTYPES else np.dtype(np.float64)
+
+
+def as_float_array(name: str, a: object, *, ndim: int | tuple[int, ...], dtype=None) -> np.ndarray:
+    """``a`` as a finite, non-empty float array with ``ndim`` dimensions.
+
+    float32 and float64 are kept; integers and booleans become float64 (or ``dtype`` if given).
+    Raises ``TypeError`` for non-numeric data and ``ValueError`` for a wrong number of dimensions,
+    an empty array, NaN or inf.
+    """
+    if isinstance(a, str | bytes) or a is None:
+        fail(name, "a numeric array", type(a).__name__, TypeError)
+    arr = np.asarray(a)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        fail(name, "a numeric array", f"dtype {arr.dtype}", TypeError)
+    ndims = (ndim,) if isinstance(ndim, int) else ndim
+    if arr.ndim not in ndims:
+        want = " or ".join(f"{d}-D" for d in ndims)
+        fail(name, f"a {want} array", f"shape {arr.shape}")
+    if arr.size == 0:
+        fail(name, "a non-empty array", f"shape {arr.shape}")
+    arr = arr.astype(dtype if dtype is not None else float_dtype(arr.dtype), copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = tuple(int(i) for i in bad)
+        fail(name, "finite values", f"{arr[where]} at index {where}")
+    return arr
+
+
+def check_X(X: object, name: str = "X", *, dtype=None) -> np.ndarray:
+    """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1."""
+    return as_float_array(name, X, ndim=2, dtype=dtype)
+
+
+def check_labels(y: object, n_samples: int, n_classes: int | None = None, name: str = "y"):
+    """Integer class labels of shape (n_samples,) in [0, n_classes)."""
+    if isinstance(y, str | bytes) or y is None:
+        fail(name, "an array of integer labels", type(y).__name__, TypeError)
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        fail(name, f"integer labels of shape ({n_samples},)", f"shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        fail(name, f"{n_samples} labels (one per row of the scores)", f"{arr.shape[0]}")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or not np.array_equal(arr, np.round(arr)):
+            fail(name, "integer labels", "non-integer values", TypeError)
+        arr = arr.astype(np.intp)
+    elif arr.dtype.kind not in "iub":
+        fail(name, "integer labels", f"dtype {arr.dtype}", TypeError)
+    arr = arr.astype(np.intp, copy=False)
+    if n_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        bad = arr[(arr < 0) | (arr >= n_classes)][0]
+        fail(name, f"labels in [0, {n_classes})", f"label {int(bad)}")
+    return arr
+
+
+def check_weights(W: object, n_features: int | None = None, name: str = "W") -> np.ndarray:
+    """Parameters of shape (D + 1, C): rows 0..D-1 are weights, the last row is the bias."""
+    W = as_float_array(name, W, ndim=2)
+    if W.shape[0] < 2:
+        fail(name, "shape (D + 1, C) with D >= 1 (the bias is the last row)", f"shape {W.shape}")
+    if n_features is not None and W.shape[0] != n_features + 1:
+        fail(
+            name,
+            f"shape ({n_features + 1}, C) for {n_features} features (bias in the last row)",
+            f"shape {W.shape}",
+        )
+    return W
+
+
+def check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        fail(name, "a number", type(value).__name__, TypeError)
+    value = float(value)
+    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        fail(name, "a finite number >= 0" if allow_zero else "a finite number > 0", value)
+    return value
+
+
+def check_int(name: str, value: object, *, minimum: int = 1) -> int:
+    """An integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        fail(name, "an integer", type(value).__name__, TypeError)
+    if value < minimum:
+        fail(name, f"an integer >= {minimum}", value)
+    return int(value)
+
+
+def check_choice(name: str, value: object, choices) -> str:
+    """One of a fixed set of names."""
+    if value not in choices:
+        fail(name, f"one of {sorted(choices)}", repr(value))
+    return value

@@ -1,0 +1,437 @@
+"""Loss functions on raw scores: each returns the mean loss and its gradient dL/dS.
+
+Every loss is a pure function ``(S, y) -> (loss, dS)``:
+
+* ``S`` are scores of shape ``(N, C)`` (one row per example, one column per class);
+* ``loss`` is the empirical risk ``L = (1/N) sum_i L_i`` as a Python float, summed in float64;
+* ``dS`` has S's shape and dtype, ``dS[i] = dL/dS[i] = (1/N) dL_i/dS[i]``: the mean is already
+  in it, so the chain rule through the linear model is just ``dW = [X, 1]^T dS``.
+
+With ``sample_weight=w`` the mean becomes the weighted mean ``sum_i w_i L_i / sum_i w_i``.
+
+Each loss is two parts: a private kernel that computes the per-example losses ``L_i`` and their
+gradients with no checks (the trainer's hot path calls it), and the public function that
+validates its input once and takes the mean. The slow loop-by-loop versions written as the
+slides write them live in :mod:`lingrad.reference`.
+
+Kinks: the hinge losses are not differentiable where a margin is exactly 0; there the
+subgradient 0 is used (the term is counted as inactive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lingrad._validation import as_float_array, check_labels, check_positive, fail
+from lingrad.model import sigmoid
+
+# ------------------------------------------------------------------------------------------
+# Kernels: (S, T, **params) -> (L_i of shape (N,) in float64, dL_i/dS of S's shape and dtype)
+# ------------------------------------------------------------------------------------------
+
+
+def _hinge_kernel(S, y, margin=1.0):
+    rows = np.arange(S.shape[0])
+    M = S - S[rows, y][:, None]
+    M += margin
+    M[rows, y] = 0.0
+    np.maximum(M, 0.0, out=M)
+    losses = M.sum(axis=1, dtype=np.float64)
+    dS = (M > 0).astype(S.dtype)
+    dS[rows, y] = -dS.sum(axis=1)
+    return losses, dS
+
+
+def _crammer_singer_kernel(S, y, margin=1.0):
+    rows = np.arange(S.shape[0])
+    correct = S[rows, y]
+    others = S.copy()
+    others[rows, y] = -np.inf
+    worst = np.argmax(others, axis=1)
+    m = others[rows, worst] - correct + margin
+    active = m > 0
+    losses = np.where(active, m, 0.0).astype(np.float64)
+    dS = np.zeros_like(S)
+    dS[rows[active], worst[active]] = 1.0
+    dS[rows[active], y[active]] = -1.0
+    return losses, dS
+
+
+def _one_vs_all_hinge_kernel(S, y, margin=1.0):
+    rows = np.arange(S.shape[0])
+    T = np.full_like(S, -1.0)
+    T[rows, y] = 1.0
+    M = margin - T * S
+    active = M > 0
+    losses = np.where(active, M, 0.0).sum(axis=1, dtype=np.float64)
+    dS = np.where(active, -T, 0.0).astype(S.dtype, copy=False)
+    return losses, dS
+
+
+def _log_softmax(S):
+    Z = S - S.max(axis=1, keepdims=True)
+    Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    return Z
+
+
+def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
+    N, C = S.shape
+    rows = np.arange(N)
+    log_p = _log_softmax(S)
+    Q = np.full_like(S, label_smoothing / C)
+    Q[rows, y] += 1.0 - label_smoothing
+    losses = -(Q * log_p).sum(axis=1, dtype=np.float64)
+    dS = np.exp(log_p)
+    dS -= Q
+    return losses, dS
+
+
+def _kl_divergence_kernel(S, P):
+    log_p = _log_softmax(S)
+    safe_P = np.where(P > 0, P, 1.0)
+    losses = (P * (np.log(safe_P) - log_p)).sum(axis=1, dtype=np.float64)
+    dS = np.exp(log_p)
+    dS -= P
+    return losses, dS
+
+
+def _logistic_kernel(S, T):
+    # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
+    losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
+        axis=1, dtype=np.float64
+    )
+    dS = sigmoid(S) - T
+    return losses, dS
+
+
+def _squared_error_kernel(S, Y):
+    delta = S - Y
+    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    delta *= 2.0
+    return losses, delta
+
+
+def _sigmoid_squared_error_kernel(S, T):
+    sig = sigmoid(S)
+    delta = T - sig
+    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    dS = -2.0 * delta * sig * (1.0 - sig)
+    return losses, dS
+
+
+# ------------------------------------------------------------------------------------------
+# Targets: validate y once against the scores' shape and bring it to the kernel's form
+# ------------------------------------------------------------------------------------------
+
+
+def _labels(y, N, C, dtype):
+    if C < 2:
+        fail("S", "at least 2 columns (one score per class) for a multi-class loss", f"{C}")
+    return check_labels(y, N, C)
+
+
+def _binary_column(y, N, dtype, name="y"):
+    T = as_float_array(name, y, ndim=(1, 2), dtype=dtype)
+    if T.shape not in ((N,), (N, 1)):
+        fail(name, f"targets of shape ({N},)", f"shape {T.shape}")
+    if T.min() < 0 or T.max() > 1:
+        fail(name, "binary targets in [0, 1]", f"values in [{T.min()}, {T.max()}]")
+    return T.reshape(N, 1)
+
+
+def _binary(y, N, C, dtype):
+    if C != 1:
+        fail("S", "one column of scores (a binary model, C = 1)", f"{C} columns")
+    return _binary_column(y, N, dtype)
+
+
+def _binary_or_one_hot(y, N, C, dtype):
+    if C == 1:
+        return _binary_column(y, N, dtype)
+    labels = check_labels(y, N, C)
+    T = np.zeros((N, C), dtype=dtype)
+    T[np.arange(N), labels] = 1.0
+    return T
+
+
+def _real(y, N, C, dtype):
+    Y = as_float_array("y", y, ndim=(1, 2), dtype=dtype)
+    if Y.ndim == 1 and C == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.shape != (N, C):
+        fail("y", f"targets of shape ({N}, {C}) like the scores", f"shape {Y.shape}")
+    return Y
+
+
+def _distribution(P, N, C, dtype):
+    P = as_float_array("P", P, ndim=2, dtype=dtype)
+    if P.shape != (N, C):
+        fail("P", f"probabilities of shape ({N}, {C}) like the scores", f"shape {P.shape}")
+    if P.min() < 0:
+        fail("P", "non-negative probabilities", f"minimum {P.min()}")
+    sums = P.sum(axis=1)
+    if not np.allclose(sums, 1.0, rtol=0, atol=1e-6 if dtype == np.float64 else 1e-4):
+        row = int(np.argmax(np.abs(sums - 1.0)))
+        fail("P", "rows that sum to 1", f"row {row} sums to {sums[row]}")
+    return P
+
+
+# ------------------------------------------------------------------------------------------
+# The registry: one entry per loss, declaring what it needs and supports
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """What a loss needs and supports.
+
+    Attributes:
+        name: the function's name in this module.
+        kernel: ``(S, T, **params) -> (L_i, dL_i/dS)`` with no checks.
+        targets: ``(y, N, C, dtype) -> T``: validates the targets and shapes them for the kernel.
+        task: ``"classification"`` or ``"regression"``.
+        probabilistic: whether the scores define probabilities (softmax / sigmoid).
+        binary_only: whether the model must have one score column (``C == 1``).
+    """
+
+    name: str
+    kernel: Callable
+    targets: Callable
+    task: str = "classification"
+    probabilistic: bool = False
+    binary_only: bool = False
+
+    def prepare(self, y, n_samples: int, n_classes: int, dtype) -> np.ndarray:
+        """Validate ``y`` for scores of shape ``(n_samples, n_classes)``; return kernel targets."""
+        return self.targets(y, n_samples, n_classes, np.dtype(dtype))
+
+
+def _check_scores(S, ndim=2):
+    return as_float_array("S", S, ndim=ndim)
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
+    """Per-example weights: finite, >= 0, shape (n_samples,), not all zero."""
+    w = as_float_array("sample_weight", sample_weight, ndim=1, dtype=dtype)
+    if w.shape[0] != n_samples:
+        fail("sample_weight", f"{n_samples} weights (one per example)", f"{w.shape[0]}")
+    if w.min() < 0 or w.sum() <= 0:
+        fail("sample_weight", "non-negative weights with a positive sum", f"sum {w.sum()}")
+    return w
+
+
+def _mean(losses: np.ndarray, dS: np.ndarray, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Reduce per-example losses to their (weighted) mean; scale dS in place to match."""
+    if sample_weight is None:
+        dS *= 1.0 / losses.shape[0]
+        return float(losses.mean()), dS
+    scale = sample_weight / sample_weight.sum(dtype=np.float64)
+    dS *= scale.astype(dS.dtype, copy=False)[:, None]
+    return float(losses @ scale), dS
+
+
+def _evaluate(spec: LossSpec, S, y, sample_weight, **params):
+    one_d = spec.targets in (_binary, _real, _binary_or_one_hot) and np.ndim(S) == 1
+    S = _check_scores(S, ndim=1 if one_d else 2)
+    if one_d:
+        S = S.reshape(-1, 1)
+    N, C = S.shape
+    T = spec.prepare(y, N, C, S.dtype)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, N)
+    loss, dS = _mean(*spec.kernel(S, T, **params), sample_weight)
+    return loss, (dS.reshape(-1) if one_d else dS)
+
+
+def _check_margin(margin):
+    return check_positive("margin", margin)
+
+
+# ------------------------------------------------------------------------------------------
+# The public losses
+# ------------------------------------------------------------------------------------------
+
+
+def hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Multi-class SVM (Weston-Watkins) hinge loss, the lecture's form.
+
+    ``L_i = sum_{j != y_i} max(0, S[i, j] - S[i, y_i] + margin)``
+
+    ``dL_i/dS[i, j] = 1[margin term j active]`` for ``j != y_i`` and
+    ``dL_i/dS[i, y_i] = -(number of active terms)``.
+
+    Args:
+        S: scores, shape ``(N, C)`` with ``C >= 2``.
+        y: integer labels in ``[0, C)``, shape ``(N,)``.
+        margin: the safety margin (1 on the slides).
+
+    >>> S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+    >>> round(hinge(S, [0, 1, 2])[0], 2)     # (2.9 + 0 + 12.9) / 3
+    5.27
+    """
+    return _evaluate(_SPECS["hinge"], S, y, sample_weight, margin=_check_margin(margin))
+
+
+def crammer_singer(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Structured (Crammer-Singer) multi-class SVM: only the worst wrong class counts.
+
+    ``L_i = max(0, max_{j != y_i} S[i, j] - S[i, y_i] + margin)``; the gradient is ``+1`` at the
+    worst wrong class and ``-1`` at the true class when the term is active.
+
+    >>> round(crammer_singer(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)
+    2.9
+    """
+    return _evaluate(_SPECS["crammer_singer"], S, y, sample_weight, margin=_check_margin(margin))
+
+
+def one_vs_all_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """One-versus-all hinge: ``C`` binary SVMs, class ``j`` against the rest.
+
+    With ``t_ij = +1`` if ``j == y_i`` else ``-1``: ``L_i = sum_j max(0, margin - t_ij S[i, j])``,
+    ``dL_i/dS[i, j] = -t_ij`` where the term is active.
+
+    >>> one_vs_all_hinge(np.array([[2.0, -3.0]]), [0])[0]
+    0.0
+    """
+    return _evaluate(_SPECS["one_vs_all_hinge"], S, y, sample_weight, margin=_check_margin(margin))
+
+
+def softmax_cross_entropy(
+    S, y, label_smoothing: float = 0.0, *, sample_weight=None
+) -> tuple[float, np.ndarray]:
+    """Softmax cross-entropy (multinomial logistic regression).
+
+    ``p = softmax(S[i])``, ``L_i = -log p[y_i]`` (the negative log likelihood). With label
+    smoothing ``eps`` the target is ``q = (1 - eps) onehot(y_i) + eps / C`` and
+    ``L_i = -sum_j q_j log p_j`` (PyTorch's definition). ``dL_i/dS[i] = p - q``.
+    Computed through log-sum-exp: scores of +-1e4 give finite values.
+
+    >>> round(softmax_cross_entropy(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)  # -ln 0.13
+    2.04
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        fail("label_smoothing", "a number in [0, 1]", label_smoothing)
+    return _evaluate(
+        _SPECS["softmax_cross_entropy"],
+        S,
+        y,
+        sample_weight,
+        label_smoothing=float(label_smoothing),
+    )
+
+
+def kl_divergence(S, P, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """KL divergence ``KL(P || softmax(S))`` per row, for soft targets ``P`` (rows sum to 1).
+
+    ``L_i = sum_j P_ij log(P_ij / p_ij) = -H(P_i) + H(P_i, p_i)``; the entropy ``H(P_i)`` does
+    not depend on ``W``, so the gradient is the cross-entropy's: ``dL_i/dS[i] = p - P_i``. For a
+    one-hot ``P`` it equals the cross-entropy exactly (the lecture's KL view).
+
+    >>> kl_divergence(np.array([[1.0, 1.0]]), np.array([[0.5, 0.5]]))[0]
+    0.0
+    """
+    return _evaluate(_SPECS["kl_divergence"], S, P, sample_weight)
+
+
+def logistic(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Binary logistic loss (binary cross-entropy on the logit), one score column.
+
+    ``L_i = log(1 + exp(s_i)) - y_i s_i = -y_i log sigma(s_i) - (1 - y_i) log(1 - sigma(s_i))``,
+    ``dL_i/ds_i = sigma(s_i) - y_i``; ``y`` in ``{0, 1}`` (or soft targets in ``[0, 1]``).
+    ``S`` is ``(N, 1)`` or ``(N,)``; ``dS`` has the same shape.
+
+    >>> round(logistic(np.array([0.0]), [1])[0], 4)      # ln 2
+    0.6931
+    """
+    return _evaluate(_SPECS["logistic"], S, y, sample_weight)
+
+
+def squared_error(S, Y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Squared error for regression, the lecture's ``(y - w^T x)^2``.
+
+    ``L_i = sum_j (S[i, j] - Y[i, j])^2``, ``dL_i/dS[i] = 2 (S[i] - Y[i]) = -2 delta_i``.
+    ``S`` and ``Y`` are ``(N, C)``, or ``(N,)`` for one output.
+
+    >>> squared_error(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+    (2.5, array([1., 2.]))
+    """
+    return _evaluate(_SPECS["squared_error"], S, Y, sample_weight)
+
+
+def sigmoid_squared_error(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """The lecture's sigmoid unit with a squared loss: ``L_i = (y_i - sigma(s_i))^2``.
+
+    ``dL_i/ds_i = -2 delta_i sigma_i (1 - sigma_i)`` with ``delta_i = y_i - sigma_i``. With one
+    score column (``C == 1``) ``y`` holds binary targets in ``[0, 1]``; with ``C >= 2`` columns,
+    ``y`` holds integer labels and each column is a one-vs-all sigmoid unit with one-hot targets.
+
+    >>> sigmoid_squared_error(np.array([0.0]), [1])[0]
+    0.25
+    """
+    return _evaluate(_SPECS["sigmoid_squared_error"], S, y, sample_weight)
+
+
+_SPECS: dict[str, LossSpec] = {
+    spec.name: spec
+    for spec in [
+        LossSpec("hinge", _hinge_kernel, _labels),
+        LossSpec("crammer_singer", _crammer_singer_kernel, _labels),
+        LossSpec("one_vs_all_hinge", _one_vs_all_hinge_kernel, _labels),
+        LossSpec(
+            "softmax_cross_entropy", _softmax_cross_entropy_kernel, _labels, probabilistic=True
+        ),
+        LossSpec("kl_divergence", _kl_divergence_kernel, _distribution, probabilistic=True),
+        LossSpec("logistic", _logistic_kernel, _binary, probabilistic=True, binary_only=True),
+        LossSpec("squared_error", _squared_error_kernel, _real, task="regression"),
+        LossSpec(
+            "sigmoid_squared_error",
+            _sigmoid_squared_error_kernel,
+            _binary_or_one_hot,
+            probabilistic=True,
+        ),
+    ]
+}
+
+_FUNCTIONS: dict[str, Callable] = {name: globals()[name] for name in _SPECS}
+
+#: Short names accepted wherever a loss is named (CLI, estimators).
+ALIASES: dict[str, str] = {
+    "softmax": "softmax_cross_entropy",
+    "cross_entropy": "softmax_cross_entropy",
+    "svm": "hinge",
+    "weston_watkins": "hinge",
+    "multiclass_hinge": "hinge",
+    "structured_svm": "crammer_singer",
+    "ova_hinge": "one_vs_all_hinge",
+    "kl": "kl_divergence",
+    "mse": "squared_error",
+}
+
+NAMES: tuple[str, ...] = tuple(_SPECS)
+
+
+def canonical_name(name: str) -> str:
+    """The registry name for ``name`` (a function name or one of :data:`ALIASES`)."""
+    if not isinstance(name, str):
+        fail("loss", "a loss name (str)", type(name).__name__, TypeError)
+    key = ALIASES.get(name, name)
+    if key not in _SPECS:
+        fail("loss", f"one of {sorted(set(_SPECS) | set(ALIASES))}", repr(name))
+    return key
+
+
+def spec(name: str) -> LossSpec:
+    """The :class:`LossSpec` of a loss given by name or alias."""
+    return _SPECS[canonical_name(name)]
+
+
+def get(name: str) -> Callable:
+    """The loss function for a name or alias, e.g. ``get("softmax") is softmax_cross_entropy``.
+
+    >>> get("svm").__name__
+    'hinge'
+    """
+    return _FUNCTIONS[canonical_name(name)]

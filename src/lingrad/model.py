@@ -1,0 +1,149 @@
+"""The linear model ``f(x, W) = Wx + b`` with the bias folded into ``W``.
+
+The lecture writes ``W`` as ``C x (D+1)`` with "a 1 at the end of the input". Rows here are
+examples, so lingrad stores the transpose: ``W`` has shape ``(D + 1, C)``, rows ``0..D-1`` are
+the weights and row ``D`` is the bias. The scores of a batch ``X`` of shape ``(N, D)`` are
+
+    S = [X, 1] @ W = X @ W[:-1] + W[-1]        shape (N, C)
+
+computed without ever building the ``[X, 1]`` copy (that would cost a full pass over the data).
+
+Decision rules:
+  * multi-class (``C >= 2``): ``y = argmax_k S[:, k]``;
+  * binary (``C == 1``): ``y = 1 if s >= 0 else 0``; one-versus-all is ``C`` binary columns
+    read with the argmax rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lingrad._validation import check_int, check_weights, check_X, fail, float_dtype
+
+
+def _scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Scores without checks: ``X @ W[:-1] + W[-1]``; ``W`` must already be in X's dtype."""
+    S = X @ W[:-1]
+    S += W[-1]
+    return S
+
+
+def _checked(W, X) -> tuple[np.ndarray, np.ndarray]:
+    X = check_X(X)
+    W = check_weights(W, X.shape[1])
+    return W.astype(X.dtype, copy=False), X
+
+
+def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Class scores ``S = X @ W[:-1] + W[-1]``.
+
+    Args:
+        W: parameters, shape ``(D + 1, C)``, bias in the last row.
+        X: data, shape ``(N, D)``.
+
+    Returns:
+        ``S`` of shape ``(N, C)`` in X's dtype (float32 stays float32).
+
+    >>> W = np.array([[1.0, -1.0], [2.0, 0.0], [0.5, 0.5]])   # D = 2, C = 2
+    >>> scores(W, np.array([[1.0, 1.0]]))
+    array([[ 3.5, -0.5]])
+    """
+    W, X = _checked(W, X)
+    return _scores(W, X)
+
+
+def _predict_from_scores(S: np.ndarray) -> np.ndarray:
+    if S.shape[1] == 1:
+        return (S[:, 0] >= 0).astype(np.intp)
+    return np.argmax(S, axis=1)
+
+
+def predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Predicted class indices, shape ``(N,)``.
+
+    ``argmax_k S[:, k]`` for ``C >= 2``; for ``C == 1`` the binary rule ``1 if s >= 0 else 0``.
+
+    >>> predict(np.array([[1.0], [0.0]]), np.array([[-2.0], [0.0], [3.0]]))
+    array([0, 1, 1])
+    """
+    W, X = _checked(W, X)
+    return _predict_from_scores(_scores(W, X))
+
+
+def softmax(S: np.ndarray) -> np.ndarray:
+    """Row-wise softmax ``P[i, k] = exp(S[i, k]) / sum_j exp(S[i, j])`` over the last axis.
+
+    Stable for any finite scores: each row is shifted by its maximum first, which leaves the
+    result unchanged and keeps ``exp`` <= 1 (scores of +-1e4 give exact 0/1, never NaN).
+
+    >>> softmax(np.array([0.0, 0.0]))
+    array([0.5, 0.5])
+    """
+    S = np.asarray(S)
+    S = S.astype(float_dtype(S.dtype), copy=False)
+    E = np.exp(S - S.max(axis=-1, keepdims=True))
+    E /= E.sum(axis=-1, keepdims=True)
+    return E
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))``, elementwise; ``sigma' = sigma (1 - sigma)``.
+
+    Computed as ``exp(min(z, 0)) / (1 + exp(-|z|))``, which equals ``1 / (1 + e^-z)`` for
+    ``z >= 0`` and ``e^z / (1 + e^z)`` for ``z < 0``: neither branch can overflow.
+
+    >>> sigmoid(np.array([0.0, 1e4, -1e4]))
+    array([0.5, 1. , 0. ])
+    """
+    z = np.asarray(z)
+    z = z.astype(float_dtype(z.dtype), copy=False)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def _proba_from_scores(S: np.ndarray) -> np.ndarray:
+    if S.shape[1] == 1:
+        p = sigmoid(S[:, 0])
+        return np.stack([1.0 - p, p], axis=1)
+    return softmax(S)
+
+
+def predict_proba(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Class probabilities, shape ``(N, C)``: the softmax of the scores.
+
+    For a binary model (``C == 1``) the two columns ``[1 - sigma(s), sigma(s)]``, so that column
+    ``k`` is always ``P(y = k | x)``.
+
+    >>> predict_proba(np.zeros((3, 4)), np.ones((1, 2)))
+    array([[0.25, 0.25, 0.25, 0.25]])
+    """
+    W, X = _checked(W, X)
+    return _proba_from_scores(_scores(W, X))
+
+
+def init_weights(
+    n_features: int,
+    n_classes: int,
+    *,
+    rng: np.random.Generator,
+    scale: float = 1e-3,
+    dtype=np.float64,
+) -> np.ndarray:
+    """Small random weights ``scale * N(0, 1)`` and a zero bias, shape ``(n_features + 1, C)``.
+
+    Small weights make all scores ~0 at initialisation, where the SVM loss is ``C - 1`` and the
+    softmax loss is ``ln C`` (the lecture's sanity checks).
+
+    >>> init_weights(4, 3, rng=np.random.default_rng(0)).shape
+    (5, 3)
+    """
+    n_features = check_int("n_features", n_features)
+    n_classes = check_int("n_classes", n_classes)
+    if not isinstance(rng, np.random.Generator):
+        fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
+    dtype = np.dtype(dtype)
+    if dtype.type not in (np.float32, np.float64):
+        fail("dtype", "float32 or float64", dtype, TypeError)
+    W = np.zeros((n_features + 1, n_classes), dtype=dtype)
+    W[:-1] = scale * rng.standard_normal((n_features, n_classes))
+    return W

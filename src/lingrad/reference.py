@@ -1,0 +1,149 @@
+"""The slow versions: every loss and its gradient written loop by loop, as the slides write them.
+
+These are the oracle for the vectorised :mod:`lingrad.losses` (tests hold one against the other)
+and the "naive" side of the naive-versus-vectorised benchmark. Plain Python loops over examples
+and classes, ``math`` for the scalar functions, float64 throughout; no validation (call them
+with what :mod:`lingrad.losses` would accept). Each returns ``(mean loss, dL/dS)`` with the mean
+over the ``N`` examples already in ``dS``, exactly like the fast versions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def _log_softmax_row(s) -> list[float]:
+    top = max(s)
+    log_norm = top + math.log(sum(math.exp(v - top) for v in s))
+    return [v - log_norm for v in s]
+
+
+def hinge(S, y, margin=1.0):
+    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)``, loop by loop."""
+    S = np.asarray(S, dtype=np.float64)
+    N, C = S.shape
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        for j in range(C):
+            if j == y[i]:
+                continue
+            m = S[i, j] - S[i, y[i]] + margin
+            if m > 0:
+                total += m
+                dS[i, j] += 1.0
+                dS[i, y[i]] -= 1.0
+    return total / N, dS / N
+
+
+def crammer_singer(S, y, margin=1.0):
+    """``L_i = max(0, max_{j != y_i} s_j - s_{y_i} + margin)``, loop by loop."""
+    S = np.asarray(S, dtype=np.float64)
+    N, C = S.shape
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        worst = None
+        for j in range(C):
+            if j != y[i] and (worst is None or S[i, j] > S[i, worst]):
+                worst = j
+        m = S[i, worst] - S[i, y[i]] + margin
+        if m > 0:
+            total += m
+            dS[i, worst] += 1.0
+            dS[i, y[i]] -= 1.0
+    return total / N, dS / N
+
+
+def one_vs_all_hinge(S, y, margin=1.0):
+    """``L_i = sum_j max(0, margin - t_ij s_j)``, ``t_ij = +1`` for the true class else ``-1``."""
+    S = np.asarray(S, dtype=np.float64)
+    N, C = S.shape
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        for j in range(C):
+            t = 1.0 if j == y[i] else -1.0
+            m = margin - t * S[i, j]
+            if m > 0:
+                total += m
+                dS[i, j] -= t
+    return total / N, dS / N
+
+
+def softmax_cross_entropy(S, y, label_smoothing=0.0):
+    """``L_i = -sum_j q_j log p_j`` with ``p = softmax(s)``, ``q = (1-eps) onehot + eps/C``."""
+    S = np.asarray(S, dtype=np.float64)
+    N, C = S.shape
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        log_p = _log_softmax_row(S[i])
+        for j in range(C):
+            q = label_smoothing / C + (1.0 - label_smoothing) * (j == y[i])
+            total -= q * log_p[j]
+            dS[i, j] = math.exp(log_p[j]) - q
+    return total / N, dS / N
+
+
+def kl_divergence(S, P):
+    """``L_i = sum_j P_ij log(P_ij / p_ij)`` with ``p = softmax(s)`` and ``0 log 0 = 0``."""
+    S, P = np.asarray(S, dtype=np.float64), np.asarray(P, dtype=np.float64)
+    N, C = S.shape
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        log_p = _log_softmax_row(S[i])
+        for j in range(C):
+            if P[i, j] > 0:
+                total += P[i, j] * (math.log(P[i, j]) - log_p[j])
+            dS[i, j] = math.exp(log_p[j]) - P[i, j]
+    return total / N, dS / N
+
+
+def logistic(S, y):
+    """``L_i = -y log sigma(s) - (1 - y) log(1 - sigma(s))``, one score per example."""
+    s = np.asarray(S, dtype=np.float64).reshape(-1)
+    N = s.shape[0]
+    total, ds = 0.0, np.zeros(N)
+    for i in range(N):
+        # log sigma(s) = -log(1 + e^-s), log(1 - sigma(s)) = -log(1 + e^s), written stably.
+        log1pexp = max(s[i], 0.0) + math.log1p(math.exp(-abs(s[i])))
+        total += log1pexp - y[i] * s[i]
+        ds[i] = _sigmoid(s[i]) - y[i]
+    return total / N, (ds / N).reshape(np.shape(S))
+
+
+def squared_error(S, Y):
+    """``L_i = sum_j (y_ij - s_ij)^2``; the gradient is ``-2 delta`` with ``delta = y - s``."""
+    S = np.asarray(S, dtype=np.float64)
+    S2 = S.reshape(S.shape[0], -1)
+    Y2 = np.asarray(Y, dtype=np.float64).reshape(S2.shape)
+    N, C = S2.shape
+    total, dS = 0.0, np.zeros_like(S2)
+    for i in range(N):
+        for j in range(C):
+            delta = Y2[i, j] - S2[i, j]
+            total += delta**2
+            dS[i, j] = -2.0 * delta
+    return total / N, (dS / N).reshape(S.shape)
+
+
+def sigmoid_squared_error(S, y):
+    """``L_i = (y_i - sigma_i)^2``, gradient ``-2 delta_i sigma_i (1 - sigma_i)``.
+
+    One column: binary targets. Several columns: integer labels, one-hot targets per column.
+    """
+    S = np.asarray(S, dtype=np.float64)
+    S2 = S.reshape(S.shape[0], -1)
+    N, C = S2.shape
+    total, dS = 0.0, np.zeros_like(S2)
+    for i in range(N):
+        for j in range(C):
+            t = float(y[i]) if C == 1 else float(j == y[i])
+            sig = _sigmoid(S2[i, j])
+            delta = t - sig
+            total += delta**2
+            dS[i, j] = -2.0 * delta * sig * (1.0 - sig)
+    return total / N, (dS / N).reshape(S.shape)
