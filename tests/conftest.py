@@ -1,0 +1,30 @@
+"""Shared test helpers.
+
+``require(module)`` imports an optional oracle (PyTorch, Chromium, a Dask cluster...). When it
+is missing the test is skipped, unless ``LINGRAD_REQUIRE_ORACLES=1`` (set by CI), in which case
+it fails: in CI nothing is silently skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+REQUIRE_ORACLES = os.environ.get("LINGRAD_REQUIRE_ORACLES") == "1"
+
+
+def missing(what: str) -> None:
+    """Skip (locally) or fail (in CI) because the oracle ``what`` is unavailable."""
+    if REQUIRE_ORACLES:
+        pytest.fail(f"{what} is required (LINGRAD_REQUIRE_ORACLES=1) but unavailable")
+    pytest.skip(f"{what} is not installed")
+
+
+def require(module: str):
+    """Import ``module`` or skip/fail as :func:`missing` says."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        missing(module)
