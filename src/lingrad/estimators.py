@@ -293,19 +293,20 @@ class _LinearModel(BaseEstimator):
             if self.gradient == "analytic"
             else grad.get(self.gradient)(objective)
         )
-        W, state, history, n_iter = _train(
-            step_fn,
-            optimizer,
-            state,
-            W,
-            n_samples=X.shape[0],
-            batch_size=batch,
-            epochs=epochs,
-            rng=rng,
-            validation=validation,
-            patience=self.patience,
-            verbose=self.verbose,
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by _train
+            W, state, history, n_iter = _train(
+                step_fn,
+                optimizer,
+                state,
+                W,
+                n_samples=X.shape[0],
+                batch_size=batch,
+                epochs=epochs,
+                rng=rng,
+                validation=validation,
+                patience=self.patience,
+                verbose=self.verbose,
+            )
         self.W_ = W
         self._optimizer_state = state
         self._rng_state = rng
