@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -383,7 +384,7 @@ def _read_npz(path: Path):
         if str(exc).startswith(str(path)):
             raise
         fail(str(path), "an .npz with numeric X and y (no pickled objects)", str(exc))
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         fail(str(path), "a readable .npz file", f"{type(exc).__name__}: {exc}")
 
 
