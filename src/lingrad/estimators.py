@@ -281,8 +281,10 @@ class _LinearModel(BaseEstimator):
             sample_weight=sample_weight,
         )
         optimizer, batch = self._optimizer(X.shape[0])
+        state = getattr(self, "_optimizer_state", None) if warm_start else None
         if warm_start:
-            W, state = self.W_, self._optimizer_state
+            W = self.W_
+            state = optimizer.init(W) if state is None else state  # e.g. a loaded model
         else:
             W = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
             W[-1] = self._initial_bias(T, sample_weight, n_columns)
@@ -483,7 +485,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         X, y_index, sample_weight, C = self._prepare(
             X, y, sample_weight, reset=first, classes=classes if first else None
         )
-        rng = self._rng() if first else self._rng_state
+        rng = getattr(self, "_rng_state", None) if not first else None
+        rng = self._rng() if rng is None else rng
         self._run(X, y_index, sample_weight, C, epochs=1, rng=rng, warm_start=not first)
         self._set_coef(self.W_)
         return self
@@ -598,7 +601,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         """One epoch on ``(X, y)``, continuing from the current weights and optimiser state."""
         first = not hasattr(self, "W_")
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=first)
-        rng = self._rng() if first else self._rng_state
+        rng = getattr(self, "_rng_state", None) if not first else None
+        rng = self._rng() if rng is None else rng
         self._run(X, y, sample_weight, 1, epochs=1, rng=rng, warm_start=not first)
         self._set_coef(self.W_)
         return self
