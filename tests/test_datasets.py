@@ -122,22 +122,24 @@ def _batch(rng, n, label):
     return pickle.dumps(batch, protocol=2), data, labels
 
 
-@pytest.fixture
-def mini_cifar(tmp_path):
-    """A cifar-10-python.tar.gz with 4 images per batch file, and its SHA-256."""
+def make_mini_cifar(folder, n=4):
+    """Write a cifar-10-python.tar.gz with ``n`` images per batch file into ``folder``.
+
+    Returns the archive's path, its SHA-256 and the raw (X_train, y_train, X_test, y_test).
+    """
     rng = np.random.default_rng(0)
     members, train = {}, []
     for i in range(1, 6):
-        raw, X, y = _batch(rng, 4, f"training batch {i} of 5")
+        raw, X, y = _batch(rng, n, f"training batch {i} of 5")
         members[f"data_batch_{i}"] = raw
         train.append((X, y))
-    members["test_batch"], X_test, y_test = _batch(rng, 4, "testing batch 1 of 1")
+    members["test_batch"], X_test, y_test = _batch(rng, n, "testing batch 1 of 1")
     members["batches.meta"] = pickle.dumps(
-        {b"num_cases_per_batch": 4, b"label_names": LABEL_NAMES, b"num_vis": 3072}, protocol=2
+        {b"num_cases_per_batch": n, b"label_names": LABEL_NAMES, b"num_vis": 3072}, protocol=2
     )
     members["readme.html"] = b"<html></html>"
-    archive = tmp_path / "src" / "cifar-10-python.tar.gz"
-    archive.parent.mkdir()
+    archive = folder / "cifar-10-python.tar.gz"
+    folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "w:gz") as tar:
         for name, raw in members.items():
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
@@ -147,6 +149,11 @@ def mini_cifar(tmp_path):
     X_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
     return archive, sha, (X_train, y_train, X_test, np.array(y_test))
+
+
+@pytest.fixture
+def mini_cifar(tmp_path):
+    return make_mini_cifar(tmp_path / "src")
 
 
 def _images(X):

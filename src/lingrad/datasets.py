@@ -354,15 +354,17 @@ def _labels_to_index(y) -> tuple[np.ndarray, tuple[str, ...]]:
     return index.astype(np.intp), tuple(str(c) for c in classes)
 
 
-def _read_csv(path: Path, label: str):
+def _read_csv(path: Path, label: str | None, *, required: bool = True):
+    """``(X, labels or None, feature names)``; the ``label`` column may be absent unless
+    ``required``."""
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     if len(rows) < 2:
         fail(str(path), "a header line and at least one row", f"{len(rows)} lines")
     header, body = rows[0], rows[1:]
-    if label not in header:
+    if required and label not in header:
         fail(f"{path}: label column", f"one of the header's columns {header}", repr(label))
-    k = header.index(label)
+    k = header.index(label) if label in header else None
     for i, row in enumerate(body, start=2):
         if len(row) != len(header):
             fail(f"{path}: line {i}", f"{len(header)} values like the header", len(row))
@@ -371,21 +373,43 @@ def _read_csv(path: Path, label: str):
         X = np.array([[float(v) for j, v in enumerate(r) if j != k] for r in body])
     except ValueError as exc:
         fail(str(path), "numbers in every column but the label", str(exc))
-    return X, [r[k] for r in body], tuple(features)
+    return X, (None if k is None else [r[k] for r in body]), tuple(features)
 
 
-def _read_npz(path: Path):
+def _read_npz(path: Path, *, required: bool = True):
     try:
         with np.load(path, allow_pickle=False) as f:
-            if "X" not in f or "y" not in f:
-                fail(str(path), "arrays named X and y", sorted(f.files))
-            return f["X"], f["y"], None
+            if "X" not in f or (required and "y" not in f):
+                fail(
+                    str(path), "arrays named X and y" if required else "an array X", sorted(f.files)
+                )
+            return f["X"], f.get("y"), None
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise
         fail(str(path), "an .npz with numeric X and y (no pickled objects)", str(exc))
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         fail(str(path), "a readable .npz file", f"{type(exc).__name__}: {exc}")
+
+
+def _check_path(path) -> Path:
+    path = Path(path)
+    if path.suffix not in (".csv", ".npz"):
+        fail("file", "a .csv or .npz file", repr(str(path)))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: expected an existing file, got no such file")
+    return path
+
+
+def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """``(X, feature_names)`` of a ``.csv`` (header; a ``label`` column, if present, is left
+    out) or ``.npz`` (array ``X``) file of inputs to predict on."""
+    path = _check_path(path)
+    if path.suffix == ".csv":
+        X, _, features = _read_csv(path, label, required=False)
+    else:
+        X, _, features = _read_npz(path, required=False)
+    return check_X(X, f"{path}: X"), features
 
 
 def read_file(path, *, label: str = "label", task: str = "classification"):
@@ -396,11 +420,7 @@ def read_file(path, *, label: str = "label", task: str = "classification"):
     (loaded with ``allow_pickle=False``). Labels of any type become indices into the sorted
     ``class_names``; for ``task="regression"`` ``y`` stays real and ``class_names`` is empty.
     """
-    path = Path(path)
-    if path.suffix not in (".csv", ".npz"):
-        fail("file", "a .csv or .npz file", repr(str(path)))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: expected an existing file, got no such file")
+    path = _check_path(path)
     X, y, features = _read_csv(path, label) if path.suffix == ".csv" else _read_npz(path)
     X = check_X(X, f"{path}: X")
     y = np.asarray(y)

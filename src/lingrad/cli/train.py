@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None, help="local copy / download cache (cifar10)")
     p.set_defaults(func=run)
 
 
@@ -38,7 +39,7 @@ def run(args) -> int:
     spec = losses.spec(args.loss)
     if spec.task != "classification" or spec.binary_only or spec.name == "kl_divergence":
         raise ValueError(f"--loss: expected a multi-class classification loss, got {args.loss!r}")
-    data = datasets.load(args.dataset, seed=args.seed)
+    data = datasets.load(args.dataset, seed=args.seed, data_dir=args.data_dir)
     scaler = datasets.Standardizer().fit(data.X_train)
     X_train, X_val, X_test = (scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
     objective = Objective(spec.name, X_train, data.y_train, regularizer=args.reg, lam=args.lam)
