@@ -7,6 +7,7 @@ import tarfile
 
 import numpy as np
 import pytest
+from conftest import require
 from sklearn.metrics import confusion_matrix
 from test_datasets import make_mini_cifar
 
@@ -105,27 +106,17 @@ def test_predict_writes_labels_and_probabilities(digits_model, tmp_path, capsys)
 
 
 def test_predict_csv_by_column_name_and_hinge_scores(tmp_path):
+    pd = require("pandas")
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(40, 3))
-    y = np.where(X[:, 0] > 0, "pos", "neg")
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] > 0, "pos", "neg")
     model = LinearClassifier("hinge", random_state=0).fit(X, y)
-    model.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)
     io.save(model, tmp_path / "m.npz")
     # columns in another order, plus a label column that is ignored
-    text = "c,label,a,b\n" + "".join(f"{r[2]},?,{r[0]},{r[1]}\n" for r in X[:5])
+    text = "c,label,a,b\n" + "".join(f"{r.c},?,{r.a},{r.b}\n" for r in X[:5].itertuples())
     (tmp_path / "in.csv").write_text(text)
-    assert (
-        main(
-            [
-                "predict",
-                str(tmp_path / "m.npz"),
-                str(tmp_path / "in.csv"),
-                "-o",
-                str(tmp_path / "o.csv"),
-            ]
-        )
-        == 0
-    )
+    args = ["predict", str(tmp_path / "m.npz"), str(tmp_path / "in.csv")]
+    assert main([*args, "-o", str(tmp_path / "o.csv")]) == 0
     header, rows = _read_csv(tmp_path / "o.csv")
     assert header == ["label", "score_neg", "score_pos"]
     assert [r[0] for r in rows] == model.predict(X[:5]).tolist()
