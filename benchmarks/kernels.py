@@ -57,7 +57,7 @@ def torch_row(X, y, W, n, batch):
 
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
-    N, D = (4_900, 3_072) if args.quick else (49_000, 3_072)
+    N, D = (2_000, 256) if args.quick else (49_000, 3_072)
     n = repeats(args)
     print(f"machine: {machine()}")
     print(f"N = {N}, D = {D}, {n} timed repeats after a warm-up; times are medians in ms\n")
