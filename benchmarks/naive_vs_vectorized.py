@@ -34,10 +34,11 @@ def main() -> None:
     rows = []
     for name, (scores, target) in cases.items():
         fast = losses.get(name)(scores, target)
-        slow = reference.__dict__[name](scores, target)
+        slow = getattr(reference, name)(scores, target)
         assert abs(fast[0] - slow[0]) <= 1e-10 * max(1.0, abs(slow[0])), name
-        t_loop = measure(lambda f=reference.__dict__[name], a=(scores, target): f(*a), n)
-        t_vec = measure(lambda f=losses.get(name), a=(scores, target): f(*a), n)
+        loop_fn, vector_fn = getattr(reference, name), losses.get(name)
+        t_loop = measure(lambda f=loop_fn, a=(scores, target): f(*a), n)
+        t_vec = measure(lambda f=vector_fn, a=(scores, target): f(*a), n)
         rows.append(
             {
                 "loss": name,

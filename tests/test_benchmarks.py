@@ -1,4 +1,4 @@
-"""Every benchmark script runs in its --quick form, so the scripts cannot rot (no timings asserted)."""
+"""Every benchmark script runs in its --quick form so that none can rot (no timing asserted)."""
 
 import subprocess
 import sys
