@@ -30,15 +30,15 @@ class Objective:
         loss: a loss name or alias (see :func:`lingrad.losses.get`), e.g. ``"softmax"``.
         X: data, shape ``(N, D)``; float32 stays float32, integers become float64.
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
-           targets or, for ``kl_divergence``, rows of probabilities). Checked against the
-           number of classes ``C = W.shape[1]`` on the first call.
+            targets or, for ``kl_divergence``, rows of probabilities). Checked against the
+            number of classes ``C = W.shape[1]`` on the first call.
         regularizer: ``"l2"`` (default), ``"l1"``, ``"elastic_net"``, ``"none"`` or a
-           :class:`lingrad.regularizers.Regularizer`.
+            :class:`lingrad.regularizers.Regularizer`.
         lam: the regularisation strength ``lam >= 0``.
         sample_weight: optional per-example weights, shape ``(N,)``; the mean becomes the
-           weighted mean ``sum_i w_i L_i / sum_i w_i``.
+            weighted mean ``sum_i w_i L_i / sum_i w_i``.
         block_rows: rows per block of a full pass (default: about 32 MiB of X per block); the
-           result does not depend on it beyond floating-point summation order.
+            result does not depend on it beyond floating-point summation order.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     >>> import numpy as np
