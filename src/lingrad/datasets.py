@@ -499,9 +499,10 @@ def load(
 
     Args:
         name: one of :data:`NAMES`, or a path ending in ``.csv`` / ``.npz``.
-        validation, test: the fractions of all examples held out for each split (CIFAR-10
-            keeps its official 10,000-image test batch; ``validation`` is then taken from the
-            training batches as a fraction of ``1 - test`` of them).
+        validation: the fraction of all examples held out for validation (CIFAR-10 keeps its
+            official 10,000-image test batch and takes validation from the training batches,
+            as this fraction of ``1 - test`` of them).
+        test: the fraction of all examples held out for the test.
         seed: the split's random seed.
         dtype: the dtype of the ``X`` arrays (float32 or float64).
         preprocess: ``None``/``"none"``, ``"standardize"`` or ``"mean_image"``, fitted on the
@@ -509,8 +510,9 @@ def load(
         data_dir: where downloads are cached or a local copy lives (``cifar10``: the folder
             holding ``cifar-10-python.tar.gz`` or ``cifar-10-batches-py/``;
             ``california_housing``: scikit-learn's data home).
-        label, task: for user files, the CSV label column and whether ``y`` is
-            ``"classification"`` labels or ``"regression"`` targets.
+        label: for a user ``.csv`` file, the label column.
+        task: for user files, whether ``y`` holds ``"classification"`` labels or
+            ``"regression"`` targets (shipped sets know their own task).
 
     >>> data = load("digits")
     >>> data.X_train.shape[1], data.n_classes, data.image_shape
