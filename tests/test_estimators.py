@@ -23,7 +23,8 @@ from lingrad import losses
 from lingrad.estimators import LinearClassifier, LinearRegressor
 
 # Every check of scikit-learn's suite, with the default parameters (no expected failures).
-# check_array_api_input skips itself unless SCIPY_ARRAY_API=1 (the estimators are NumPy only).
+# check_array_api_input (NumPy input with array-API dispatch on) needs SCIPY_ARRAY_API=1 set
+# before SciPy is imported: `make test` (and so CI) sets it; a bare `pytest` run skips that one.
 
 
 @parametrize_with_checks([LinearClassifier(), LinearRegressor()])
@@ -238,6 +239,7 @@ def test_pipeline_and_grid_search():
         ({"batch_size": True}, TypeError, r"LinearClassifier.batch_size: expected an integer"),
         ({"random_state": -2}, ValueError, r"LinearClassifier.random_state: expected None"),
         ({"validation_fraction": 1.0}, ValueError, r"validation_fraction: expected a number > 0"),
+        ({"class_weight": "even"}, ValueError, r"class_weight: expected None, 'balanced' or a"),
     ],
 )
 def test_bad_parameters_use_one_template(blobs, params, error, message):

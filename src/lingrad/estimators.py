@@ -367,7 +367,15 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         loss_history_ (the mean training objective of each epoch).
     """
 
-    _rules: ClassVar[dict[str, _Rule]] = {"loss": _loss_rule(_CLASSIFIER_LOSSES), **_COMMON_RULES}
+    _rules: ClassVar[dict[str, _Rule]] = {
+        "loss": _loss_rule(_CLASSIFIER_LOSSES),
+        **_COMMON_RULES,
+        "class_weight": _Rule(
+            "None, 'balanced' or a dict {label: weight}",
+            (_NONE, str, dict),
+            lambda v: v is None or v == "balanced" or isinstance(v, dict),
+        ),
+    }
 
     def __init__(
         self,
