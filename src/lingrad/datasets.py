@@ -166,7 +166,7 @@ def _california_housing(data_dir=None, **_):
     from sklearn.datasets import fetch_california_housing
 
     try:
-        bunch = fetch_california_housing(data_home=data_dir, n_retries=1, delay=0.0)
+        bunch = fetch_california_housing(data_home=data_dir, n_retries=1, delay=0.1)
     except (OSError, urllib.error.URLError) as exc:
         raise DatasetUnavailable(
             "california_housing: expected a cached copy (scikit-learn's data home"

@@ -214,7 +214,7 @@ def _train(
             val = validation(W)
             history["val_loss"].append(val)
             message += f", validation loss {val:.6g}"
-            if val < best - 1e-4 * abs(best) if np.isfinite(best) else True:
+            if not np.isfinite(best) or val < best - 1e-4 * abs(best):  # improved
                 best, best_W, waited = val, W, 0
             else:
                 waited += 1
@@ -256,14 +256,15 @@ class _LinearModel(BaseEstimator):
         if self.early_stopping:
             from sklearn.model_selection import train_test_split
 
-            seed = int(rng.integers(2**31))
-            parts = train_test_split(
-                np.arange(X.shape[0]),
-                test_size=self.validation_fraction,
-                random_state=seed,
-                stratify=stratify,
-            )
-            train, held = parts
+            seed, rows = int(rng.integers(2**31)), np.arange(X.shape[0])
+            try:
+                train, held = train_test_split(
+                    rows, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+                )
+            except ValueError:  # a class too rare to stratify: a plain random split
+                train, held = train_test_split(
+                    rows, test_size=self.validation_fraction, random_state=seed
+                )
             val_objective = Objective(self._loss_name, X[held], T[held], regularizer="none")
             val_objective.targets(n_columns)
 
@@ -362,9 +363,14 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     Attributes:
         W_: the weights in lingrad's orientation, ``(D + 1, C)``, bias in the last row; ``C``
             is 1 for a binary problem with a sigmoid loss.
-        coef_: ``(1, D)`` for binary problems, ``(K, D)`` otherwise; ``intercept_`` likewise.
-        classes_, n_features_in_, feature_names_in_, n_iter_ (epochs run),
-        loss_history_ (the mean training objective of each epoch).
+        coef_: ``(1, D)`` for binary problems, ``(K, D)`` otherwise.
+        intercept_: ``(1,)`` for binary problems, ``(K,)`` otherwise.
+        classes_: the sorted class labels ``(K,)``.
+        n_features_in_: the number of features ``D`` seen in fit.
+        feature_names_in_: the column names, when X had them (a DataFrame).
+        n_iter_: the epochs run.
+        loss_history_: the mean training objective of each epoch.
+        validation_loss_history_: with early stopping, the validation loss of each epoch.
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {
