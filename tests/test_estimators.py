@@ -20,7 +20,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lingrad import losses
-from lingrad.estimators import LinearClassifier, LinearRegressor
+from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
 
 # Every check of scikit-learn's suite, with the default parameters (no expected failures).
 # check_array_api_input (NumPy input with array-API dispatch on) needs SCIPY_ARRAY_API=1 set
@@ -282,3 +282,38 @@ def test_divergence_is_reported():
     X, y = make_blobs(n_samples=60, centers=2, random_state=0)
     with pytest.raises(ValueError, match="learning_rate: expected a rate small enough"):
         LinearRegressor(optimizer="gd", learning_rate=10.0).fit(X * 1e3, y.astype(float))
+
+
+def test_from_weights_wraps_a_trainer_result(blobs):
+    from lingrad import Objective
+    from lingrad.model import predict, predict_proba
+    from lingrad.train import sgd
+
+    X, y = blobs
+    result = sgd(
+        Objective("softmax", X, y), 3, epochs=5, batch_size=50, rng=np.random.default_rng(0)
+    )
+    clf = from_weights(result.W, loss="softmax", classes=["a", "b", "c"])
+    np.testing.assert_array_equal(clf.predict(X), np.array(["a", "b", "c"])[predict(result.W, X)])
+    np.testing.assert_allclose(clf.predict_proba(X), predict_proba(result.W, X))
+    assert clf.n_features_in_ == 2 and clf.coef_.shape == (3, 2)
+    reg = from_weights(np.array([[2.0], [1.0]]), loss="squared_error")
+    np.testing.assert_allclose(reg.predict([[1.0], [3.0]]), [3.0, 7.0])
+
+
+@pytest.mark.parametrize(
+    ("W", "kwargs", "message"),
+    [
+        (np.zeros((3, 3)), {"classes": [0, 1]}, r"classes: expected one label per score column"),
+        (np.zeros((3, 1)), {"loss": "softmax"}, r"one label per score column of W \(1\)"),
+        (np.zeros((3, 2)), {"loss": "logistic"}, r"for loss 'logistic'"),
+        (np.zeros((3, 2)), {"classes": [1, 1]}, "classes: expected distinct labels"),
+        (np.zeros((3, 2)), {"classes": ["b", "a"]}, "classes: expected sorted labels"),
+        (np.zeros((3, 2)), {"loss": "squared_error"}, "W: expected one score column"),
+        (np.zeros((3, 2)), {"loss": "kl_divergence"}, r"loss: expected one of \['crammer"),
+        (np.full((3, 2), np.nan), {}, "W: expected finite values"),
+    ],
+)
+def test_from_weights_rejects_inconsistent_input(W, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        from_weights(W, **kwargs)

@@ -40,7 +40,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from lingrad import grad, losses, regularizers
-from lingrad._validation import fail
+from lingrad._validation import check_int, check_weights, fail
 from lingrad.model import _scores, init_weights, sigmoid, softmax
 from lingrad.objective import Objective
 from lingrad.optim import SGD, Adam, GradientDescent
@@ -630,4 +630,57 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         return self._raw_scores(X)[:, 0]
 
 
-__all__ = ["LinearClassifier", "LinearRegressor"]
+def from_weights(
+    W, *, loss: str = "softmax", classes=None, n_iter: int = 0, loss_history=(), **params
+):
+    """A fitted estimator around weights trained elsewhere (e.g. by :func:`lingrad.train.fit`).
+
+    Args:
+        W: weights ``(D + 1, C)``, bias in the last row.
+        loss: the loss ``W`` was trained with: a classification loss gives a
+            :class:`LinearClassifier`, ``"squared_error"`` a :class:`LinearRegressor`.
+        classes: the label of each class (default ``0..K-1``); ``K`` is ``C``, or 2 for a
+            one-column binary model (``C = 1``, the sigmoid losses) or a two-column one.
+        n_iter, loss_history: the training record to keep as ``n_iter_``, ``loss_history_``.
+        params: other constructor parameters (``lam``, ``optimizer``...) to record.
+
+    >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
+    >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
+    (['yes', 'no'], [[-2.0]])
+    """
+    W = check_weights(W)
+    name = losses.canonical_name(loss)
+    if name in _REGRESSOR_LOSSES:
+        model = LinearRegressor(loss, **params)
+    elif name in _CLASSIFIER_LOSSES:
+        model = LinearClassifier(loss, **params)
+    else:
+        fail("loss", f"one of {sorted(_CLASSIFIER_LOSSES + _REGRESSOR_LOSSES)}", repr(loss))
+    model._loss_name, _ = model._validate_params()
+    C = W.shape[1]
+    if isinstance(model, LinearClassifier):
+        classes = np.arange(max(C, 2)) if classes is None else np.asarray(classes)
+        K = len(classes) if classes.ndim == 1 else -1
+        one_column = C == 1 and K == 2 and name in _ONE_COLUMN_BINARY
+        if not (one_column or (C == K >= 2 and name != "logistic")):
+            fail(
+                "classes",
+                f"one label per score column of W ({C}) for loss {name!r}",
+                f"{classes.size} labels",
+            )
+        if len(np.unique(classes)) != len(classes):
+            fail("classes", "distinct labels", classes.tolist())
+        if np.any(classes[:-1] > classes[1:]):
+            fail("classes", "sorted labels (as np.unique returns them)", classes.tolist())
+        model.classes_ = classes
+    elif C != 1:
+        fail("W", "one score column for a regression model", f"shape {W.shape}")
+    model.W_ = W
+    model.n_features_in_ = W.shape[0] - 1
+    model.n_iter_ = check_int("n_iter", n_iter, minimum=0)
+    model.loss_history_ = [float(v) for v in loss_history]
+    model._set_coef(W)
+    return model
+
+
+__all__ = ["LinearClassifier", "LinearRegressor", "from_weights"]

@@ -43,7 +43,7 @@ import numpy as np
 
 from lingrad._validation import fail
 from lingrad.datasets import Preprocessing
-from lingrad.estimators import LinearClassifier, LinearRegressor
+from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
 
 FORMAT = "lingrad-model"
 #: The model-file version this lingrad writes and reads.
@@ -217,7 +217,8 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def load(path):
-    """Read a model written by :func:`save`; returns the fitted estimator.
+    """Read a model written by :func:`save` (``path``: the file, or a folder holding
+    ``model.npz``, such as a run folder); returns the fitted estimator.
 
     The estimator has its learned attributes (``W_``, ``coef_``, ``intercept_``, ``classes_``,
     ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``) and
@@ -225,43 +226,34 @@ def load(path):
     before ``predict`` (``None`` if the model was saved without one).
     """
     path = Path(path)
+    if path.is_dir():  # a run folder
+        path = path / "model.npz"
     meta, arrays = _read(path)
     try:
-        cls = _ESTIMATORS[meta["estimator"]]
-        model = cls(**_params_from_json(meta["params"]))
-        model._validate_params()
+        if meta["estimator"] not in _ESTIMATORS:
+            fail("estimator", f"one of {sorted(_ESTIMATORS)}", repr(meta["estimator"]))
         W = arrays["W"]
         D, C = int(meta["n_features"]), int(meta["n_columns"])
+        if W.shape != (D + 1, C) or W.dtype.name != meta["dtype"]:
+            fail("W", f"{meta['dtype']} weights of shape ({D + 1}, {C})", f"{W.dtype} {W.shape}")
+        classes = arrays.get("classes")
+        if classes is not None and meta.get("classes_kind") == "object":
+            classes = classes.astype(object)
+        params = _params_from_json(meta["params"])
+        model = from_weights(
+            W,
+            loss=params.pop("loss", meta["loss"]),
+            classes=classes,
+            n_iter=int(meta["n_iter"]),
+            loss_history=arrays["loss_history"],
+            **params,
+        )
+        if type(model).__name__ != meta["estimator"]:
+            fail("estimator", type(model).__name__, repr(meta["estimator"]))
     except (KeyError, TypeError, ValueError) as exc:
         fail(str(path), "consistent metadata", f"{type(exc).__name__}: {exc}")
-    if W.shape != (D + 1, C) or W.dtype.name != meta["dtype"] or not np.isfinite(W).all():
-        fail(
-            f"{path}: W",
-            f"finite {meta['dtype']} weights of shape ({D + 1}, {C})",
-            f"{W.dtype} of shape {W.shape}",
-        )
-    model._loss_name = meta["loss"]
-    model.W_ = W
-    model.n_features_in_ = D
     if meta.get("feature_names") is not None:
         model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
-    model.n_iter_ = int(meta["n_iter"])
-    model.loss_history_ = arrays["loss_history"].tolist()
-    if isinstance(model, LinearClassifier):
-        classes = arrays.get("classes")
-        expected_columns = (
-            (1, 2)
-            if classes is not None and len(classes) == 2
-            else (None if classes is None else len(classes),)
-        )
-        if classes is None or C not in expected_columns:
-            fail(
-                f"{path}: classes",
-                f"labels for the {C} score columns of W",
-                "none" if classes is None else f"{len(classes)} labels",
-            )
-        model.classes_ = classes.astype(object) if meta.get("classes_kind") == "object" else classes
-    model._set_coef(W)
     model.preprocessing_ = None
     if meta.get("preprocessing") is not None:
         mean, scale = arrays.get("preprocessing_mean"), arrays.get("preprocessing_scale")
