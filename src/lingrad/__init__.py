@@ -33,6 +33,7 @@ __all__ = [
 _LAZY = {
     "LinearClassifier": "lingrad.estimators",
     "LinearRegressor": "lingrad.estimators",
+    "from_weights": "lingrad.estimators",
     "estimators": "lingrad.estimators",
     "io": "lingrad.io",
 }
