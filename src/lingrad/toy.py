@@ -99,7 +99,9 @@ def make(
     n_classes = check_int("n_classes", n_classes, minimum=2)
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
-    noise = _DEFAULT_NOISE[name] if noise is None else check_positive("noise", noise, allow_zero=True)
+    noise = (
+        _DEFAULT_NOISE[name] if noise is None else check_positive("noise", noise, allow_zero=True)
+    )
     X = _MAKERS[name](n_per_class, n_classes, noise, rng)
     y = np.repeat(np.arange(n_classes, dtype=np.intp), n_per_class)
     return X.astype(np.float64, copy=False), y

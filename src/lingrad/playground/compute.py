@@ -24,6 +24,14 @@ from lingrad.playground import schema
 N_FEATURES = 2
 
 
+def _rectangular(name: str, rows: list[list[float]]) -> np.ndarray:
+    """A list of rows as a float64 matrix; ragged rows are refused by name."""
+    lengths = sorted({len(row) for row in rows})
+    if len(lengths) != 1:
+        fail(name, "rows of equal length (a matrix)", f"row lengths {lengths}")
+    return np.asarray(rows, dtype=np.float64)
+
+
 def problem(request: schema.Problem) -> tuple[Objective, np.ndarray]:
     """The objective and ``W`` (float64, shape ``(3, C)``) of a request, shapes checked.
 
@@ -31,7 +39,7 @@ def problem(request: schema.Problem) -> tuple[Objective, np.ndarray]:
     ``W`` is not ``(3, C)`` with ``2 <= C <= max_classes``, or a label is outside ``[0, C)``.
     """
     X = check_X(request.X, "X", dtype=np.float64)
-    W = check_weights(request.W, N_FEATURES)
+    W = check_weights(_rectangular("W", request.W), N_FEATURES)
     C = W.shape[1]
     if not 2 <= C <= schema.LIMITS["max_classes"]:
         fail("W", f"between 2 and {schema.LIMITS['max_classes']} columns (one per class)", C)
@@ -75,7 +83,7 @@ def make_optimizer(spec: schema.Optimizer):
 def _state_array(name: str, value, W: np.ndarray) -> np.ndarray:
     if value is None:
         fail(name, f"an array of shape {W.shape} (the shape of W)", "nothing")
-    arr = np.asarray(value, dtype=np.float64)
+    arr = _rectangular(name, value)
     if arr.shape != W.shape:
         fail(name, f"an array of shape {W.shape} (the shape of W)", f"shape {arr.shape}")
     return arr

@@ -134,14 +134,20 @@ def field_name(loc: tuple) -> str:
 def describe(error: ValidationError) -> tuple[str, str]:
     """``(field, message)`` for the first error, in the house template ``name: expected ...``."""
     first = error.errors(include_url=False)[0]
-    field = field_name(first["loc"])
-    if first["type"] == "json_invalid":
+    field, kind, ctx = field_name(first["loc"]), first["type"], first.get("ctx", {})
+    value = first.get("input")
+    got = repr(value)
+    if kind == "json_invalid":
         return "body", f"body: expected a JSON object, got invalid JSON ({first['msg']})"
-    expected = first["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        expected = "no such field"
-    if first["type"] == "missing":
-        return field, f"{field}: expected a value, got nothing (the field is required)"
-    got = repr(first.get("input"))
+    if kind == "missing":
+        return field, f"{field}: expected a value (the field is required), got nothing"
+    if kind == "extra_forbidden":
+        expected = "no such field (not part of this request)"
+    elif kind in ("too_long", "too_short"):
+        bound = "at most" if kind == "too_long" else "at least"
+        limit = ctx.get("max_length" if kind == "too_long" else "min_length")
+        expected, got = f"{bound} {limit} items", f"{len(value)} items"
+    else:
+        expected = first["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
     got = got if len(got) <= 60 else got[:57] + "..."
     return field, f"{field}: expected {expected}, got {got}"
