@@ -29,10 +29,10 @@ LIMITS = {
 
 #: The losses the playground offers: registry name -> label shown on the page.
 LOSSES = {
-    "hinge": "Weston-Watkins SVM (hinge)",
-    "one_vs_all_hinge": "One-vs-all SVM",
-    "crammer_singer": "Structured SVM (Crammer-Singer)",
-    "softmax_cross_entropy": "Softmax (cross-entropy)",
+    "hinge": "SVM: Weston-Watkins",
+    "one_vs_all_hinge": "SVM: one-vs-all",
+    "crammer_singer": "SVM: structured (C-S)",
+    "softmax_cross_entropy": "Softmax: cross-entropy",
 }
 
 #: The optimisers the playground offers: name -> label shown on the page.

@@ -170,9 +170,8 @@ function writeHash() {
   const p = new URLSearchParams({
     ds: S.dataset, C: S.nClasses, n: S.nPerClass, seed: S.seed, loss: S.loss, lam: S.lam,
     lr: S.lr, opt: S.optimizer, mom: S.momentum, cls: S.addClass,
-    W: S.W.map((row) => row.map(String).join(",")).join(";"), pts: encodePoints(),
+    W: S.W.map((row) => row.map(String).join(",")).join(";"), pts: encodePoints(), t: stepCount,
   });
-  history.length && p.set("t", stepCount);
   window.history.replaceState(null, "", "#" + p.toString());
 }
 
@@ -562,7 +561,10 @@ function wireControls() {
     newData().catch(showError);
   });
   $("new-data").addEventListener("click", () => newData().catch(showError));
-  $("step").addEventListener("click", () => exclusive(safeStep));
+  $("step").addEventListener("click", async () => {
+    while (inflight) await new Promise((resolve) => setTimeout(resolve, 5));
+    await exclusive(safeStep);
+  });
   $("run").addEventListener("click", () => setRunning(!running));
   $("reset").addEventListener("click", () => { setRunning(false); resetWeights().catch(showError); });
   $("weights").addEventListener("change", (e) => {
