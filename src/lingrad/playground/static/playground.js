@@ -5,6 +5,7 @@
 const COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b"];
 const REGION = [[248, 196, 196], [196, 234, 196], [190, 214, 240], [252, 220, 180], [220, 204, 236], [222, 204, 196]];
 const VIEW = 4;          // the plot shows [-VIEW, VIEW]^2
+const ARROW = 1.5;       // an arrow is drawn as ARROW * w_c (longer, easier to grab)
 const COORD_SCALE = 1000; // points are kept to 3 decimals (exact in the URL)
 const FORMULAS = {
   hinge: "L<sub>i</sub> = &Sigma;<sub>j&ne;y<sub>i</sub></sub> max(0, s<sub>j</sub> &minus; s<sub>y<sub>i</sub></sub> + 1)",
@@ -253,7 +254,7 @@ function classGeometry(c) {
   const n2 = w1 * w1 + w2 * w2;
   if (n2 < 1e-12) return null;
   const p0 = [(-b * w1) / n2, (-b * w2) / n2];
-  return { w1, w2, b, n: Math.sqrt(n2), p0, tip: [p0[0] + w1, p0[1] + w2] };
+  return { w1, w2, b, n: Math.sqrt(n2), p0, tip: [p0[0] + ARROW * w1, p0[1] + ARROW * w2] };
 }
 
 function drawClassLines() {
@@ -267,7 +268,7 @@ function drawClassLines() {
     ctx.moveTo(toPx(g.p0[0] - L * d[0]), toPy(g.p0[1] - L * d[1]));
     ctx.lineTo(toPx(g.p0[0] + L * d[0]), toPy(g.p0[1] + L * d[1]));
     ctx.stroke();
-    // arrow p0 -> p0 + w
+    // arrow p0 -> p0 + ARROW * w
     const ax = toPx(g.p0[0]), ay = toPy(g.p0[1]), bx = toPx(g.tip[0]), by = toPy(g.tip[1]);
     const ang = Math.atan2(by - ay, bx - ax);
     ctx.lineWidth = 2;
@@ -465,7 +466,7 @@ function hitTest(px, py) {
 
 const clampView = (v) => Math.max(-VIEW, Math.min(VIEW, v));
 
-plot.addEventListener("mousedown", (e) => {
+plot.addEventListener("pointerdown", (e) => {
   const at = eventXY(e);
   const hit = hitTest(at.px, at.py);
   if (hit && hit.kind === "point" && e.shiftKey) {
@@ -476,10 +477,11 @@ plot.addEventListener("mousedown", (e) => {
   drag = hit || { kind: "add" };
   drag.start = at;
   drag.moved = false;
+  plot.setPointerCapture(e.pointerId);
   e.preventDefault();
 });
 
-window.addEventListener("mousemove", (e) => {
+plot.addEventListener("pointermove", (e) => {
   const at = eventXY(e);
   if (!drag) {
     const hit = hitTest(at.px, at.py);
@@ -492,8 +494,8 @@ window.addEventListener("mousemove", (e) => {
   if (drag.kind === "point") {
     S.X[drag.i] = [round3(x), round3(y)];
   } else if (drag.kind === "tip") {
-    // new w = tip - p0; the line keeps passing through p0, so b = -w . p0
-    const p0 = drag.g.p0, w1 = x - p0[0], w2 = y - p0[1];
+    // new w = (tip - p0) / ARROW; the line keeps passing through p0, so b = -w . p0
+    const p0 = drag.g.p0, w1 = (x - p0[0]) / ARROW, w2 = (y - p0[1]) / ARROW;
     if (w1 * w1 + w2 * w2 < 1e-6) return;
     S.W[0][drag.c] = w1; S.W[1][drag.c] = w2; S.W[2][drag.c] = -(w1 * p0[0] + w2 * p0[1]);
   } else if (drag.kind === "base") {
@@ -506,7 +508,7 @@ window.addEventListener("mousemove", (e) => {
   evaluateNow();
 });
 
-window.addEventListener("mouseup", (e) => {
+plot.addEventListener("pointerup", (e) => {
   if (!drag) return;
   const d = drag;
   drag = null;
@@ -520,7 +522,7 @@ window.addEventListener("mouseup", (e) => {
   evaluateNow();
 });
 
-plot.addEventListener("mouseleave", () => { if (!drag) plot.style.cursor = "default"; });
+plot.addEventListener("pointercancel", () => { drag = null; });
 
 // ---------------------------------------------------------------- controls
 
@@ -546,8 +548,12 @@ function wireControls() {
   for (const [id, key] of [["n-classes", "nClasses"], ["n-per-class", "nPerClass"], ["seed", "seed"]]) {
     $(id).addEventListener("change", () => {
       const v = parseInt($(id).value, 10);
-      if (Number.isFinite(v)) S[key] = v;
+      if (!Number.isFinite(v)) { renderControls(); return; }
+      S[key] = v;
+      if (S.dataset === "xor") S.nClasses = 2;
       renderControls();
+      setRunning(false);
+      newData().catch(showError);
     });
   }
   $("loss").addEventListener("change", () => { S.loss = $("loss").value; renderControls(); evaluateNow(); });
@@ -558,9 +564,15 @@ function wireControls() {
     S.dataset = $("dataset").value;
     if (S.dataset === "xor") S.nClasses = 2;
     renderControls();
+    setRunning(false);
     newData().catch(showError);
   });
-  $("new-data").addEventListener("click", () => newData().catch(showError));
+  $("new-data").addEventListener("click", () => {
+    S.seed += 1;   // a fresh draw; the seed in the URL reproduces it
+    renderControls();
+    setRunning(false);
+    newData().catch(showError);
+  });
   $("step").addEventListener("click", async () => {
     while (inflight) await new Promise((resolve) => setTimeout(resolve, 5));
     await exclusive(safeStep);
