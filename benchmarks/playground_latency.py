@@ -9,6 +9,7 @@ request wraps: build the Objective, one optimiser step, evaluate the new weights
 
     python benchmarks/playground_latency.py            # median over 200 steps
     python benchmarks/playground_latency.py --quick    # 30 steps (a smoke run)
+    python benchmarks/playground_latency.py --browser  # also time fetch() from Chromium's page
 """
 
 from __future__ import annotations
@@ -49,10 +50,44 @@ def serve() -> tuple[subprocess.Popen, int]:
             time.sleep(0.05)
 
 
+FETCH_STEPS = """async ([body, n]) => {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await fetch("/api/step", {method: "POST", body: JSON.stringify(body),
+                                        headers: {"Content-Type": "application/json"}});
+    const answer = await r.json();
+    times.push((performance.now() - t0) / 1000);
+    body.W = answer.W; body.optimizer.state = answer.state;
+  }
+  return times;
+}"""
+
+
+def browser_steps(port: int, body: dict, n: int) -> list[float]:
+    """``n`` step round trips timed with ``fetch`` in a page of headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
+        )
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        times = page.evaluate(FETCH_STEPS, [body, n])
+        browser.close()
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 steps instead of 200")
     parser.add_argument("--points", type=int, default=300, help="points (3 classes)")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="also time the same steps with fetch() inside Chromium (/usr/bin/chromium)",
+    )
     args = parser.parse_args()
     steps, warmup = (30, 5) if args.quick else (200, 20)
 
@@ -95,16 +130,20 @@ def main() -> None:
         if i >= warmup:
             trip.append(time.perf_counter() - t0)
     conn.close()
+    rows = [
+        ("bare lingrad (objective + step + evaluate)", bare),
+        ("POST /api/step round trip (HTTP + JSON)", trip),
+    ]
+    if args.browser:
+        in_page = browser_steps(port, {**request, "optimizer": optimizer}, warmup + steps)
+        rows.append(("the same from Chromium's fetch()", in_page[warmup:]))
     server.terminate()
     server.wait(timeout=10)
 
     med_bare, med_trip = statistics.median(bare), statistics.median(trip)
     print(f"playground step latency, {len(y)} points, 3 classes, median of {steps} steps")
     print(f"{'what':<44} {'median ms':>10} {'p90 ms':>8}")
-    for name, times in [
-        ("bare lingrad (objective + step + evaluate)", bare),
-        ("POST /api/step round trip (HTTP + JSON)", trip),
-    ]:
+    for name, times in rows:
         p90 = float(np.percentile(times, 90))
         print(f"{name:<44} {1e3 * statistics.median(times):>10.3f} {1e3 * p90:>8.3f}")
     target = "under" if med_trip < 0.020 else "OVER"
