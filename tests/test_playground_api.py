@@ -379,3 +379,32 @@ def test_the_server_writes_no_files(tmp_path, monkeypatch):
     client.post("/api/evaluate", json=req)
     client.post("/api/dataset", json={"name": "spiral"})
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def test_cli_serves_on_loopback_only(monkeypatch, capsys):
+    import uvicorn
+
+    from lingrad.cli import main
+
+    seen = {}
+
+    def fake_run(self, sockets=None):
+        seen["host"], seen["port"] = self.config.host, self.config.port
+        seen["app"] = self.config.app
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    assert main(["playground", "--port", "8123"]) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
+    assert TestClient(seen["app"]).get("/api/options").status_code == 200
+
+
+def test_cli_rejects_a_bad_port(capsys):
+    from lingrad.cli import main
+
+    assert main(["playground", "--port", "70000"]) == 2
+    assert "--port: expected an integer in [0, 65535], got 70000" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["playground", "--host", "0.0.0.0"])  # there is no option to bind elsewhere

@@ -63,6 +63,11 @@ def open_page(page, url):
     page.wait_for_function("document.getElementById('loss-total').dataset.value !== ''")
 
 
+def settle(page):
+    """Wait until the page has no request out and no edit waiting for one."""
+    page.wait_for_selector("body[data-busy='0']", state="attached")
+
+
 def state_url(base, X, y, W, **settings):
     """A URL in the page's own format: points as int16 (1/1000) x, y and a uint8 label."""
     packed = b"".join(
@@ -142,7 +147,7 @@ def test_run_lowers_the_displayed_loss(page, errors, base_url_playground):
     page.click("#run")
     page.wait_for_function("+document.getElementById('step-count').textContent >= 25")
     page.click("#run")  # pause
-    page.wait_for_timeout(100)
+    settle(page)
     after = shown(page, "loss-total")
     assert after < before
     assert page.inner_text("#run") == "Run"
@@ -196,7 +201,7 @@ def test_adding_and_dragging_points_changes_the_table(page, errors, base_url_pla
     page.wait_for_function(
         "(b) => document.querySelector('#points tbody tr').innerText !== b", arg=before
     )
-    page.wait_for_timeout(200)
+    settle(page)
     X, y, W, _ = read_state(page)
     np.testing.assert_allclose(X[0], [1.0, -1.0], atol=0.03)
     assert rows.nth(0).inner_text() != before
@@ -214,7 +219,7 @@ def test_reloading_the_url_restores_the_state(page, errors, base_url_playground)
     for k in (1, 2, 3):
         page.click("#step")
         page.wait_for_function(f"document.getElementById('step-count').textContent === '{k}'")
-    page.wait_for_timeout(200)
+    settle(page)
     url = page.url
     saved = {
         "table": page.inner_text("#points tbody"),
@@ -240,8 +245,56 @@ def test_screenshot_is_saved(page, errors, base_url_playground):
     page.click("#run")
     page.wait_for_function("+document.getElementById('step-count').textContent >= 30")
     page.click("#run")
-    page.wait_for_timeout(200)
+    settle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / "playground.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 20_000
+
+
+def test_dragging_an_arrow_or_a_line_and_typing_edit_the_weights(page, errors, base_url_playground):
+    open_page(page, state_url(base_url_playground, X0, Y0, W0))
+    arrow = 1.5  # the page draws class c's arrow from p0 to p0 + 1.5 w_c
+    w, b = np.array([W0[0][0], W0[1][0]]), W0[2][0]
+    p0 = -b * w / (w @ w)  # the point of the line s_0 = 0 closest to the origin
+    tip = p0 + arrow * w
+    # drag the tip of class 0's arrow: w_0 turns and grows, its line still passes through p0
+    page.mouse.move(*canvas_xy(page, *tip))
+    page.mouse.down()
+    page.mouse.move(*canvas_xy(page, -1.0, 1.0), steps=3)
+    page.mouse.move(*canvas_xy(page, -1.5, 1.5), steps=3)
+    page.mouse.up()
+    settle(page)
+    _, _, W, _ = read_state(page)
+    new_w = W[:2, 0]
+    np.testing.assert_allclose(new_w, (np.array([-1.5, 1.5]) - p0) / arrow, atol=0.03)
+    assert new_w @ p0 + W[2, 0] == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_array_equal(W[:, 1:], np.array(W0)[:, 1:])  # other classes untouched
+    # drag the ring of class 0's line to (1, 1): same w, the line now passes through (1, 1)
+    page.mouse.move(*canvas_xy(page, *p0))
+    page.mouse.down()
+    page.mouse.move(*canvas_xy(page, 1.0, 1.0), steps=4)
+    page.mouse.up()
+    settle(page)
+    _, _, W2, _ = read_state(page)
+    np.testing.assert_array_equal(W2[:2, 0], W[:2, 0])
+    assert W2[:2, 0] @ np.array([1.0, 1.0]) + W2[2, 0] == pytest.approx(0.0, abs=0.05)
+    # type b_1 = 1.5: the weight, the table and the loss follow
+    before = page.inner_text("#points tbody")
+    page.fill("input[data-row='2'][data-col='1']", "1.5")
+    page.press("input[data-row='2'][data-col='1']", "Enter")
+    page.wait_for_function(
+        "(t) => document.querySelector('#points tbody').innerText !== t", arg=before
+    )
+    settle(page)
+    X, y, W3, _ = read_state(page)
+    assert W3[2, 1] == 1.5
+    S = scores(W3, X)
+    assert shown(page, "loss-data") == pytest.approx(losses.hinge(S, y)[0], rel=1e-12)
+    shown_grad = np.zeros((3, 3))
+    for row, col, value in page.eval_on_selector_all(
+        ".grad", "l => l.map(e => [+e.dataset.row, +e.dataset.col, +e.dataset.value])"
+    ):
+        shown_grad[row, col] = value
+    expected = Objective("hinge", X, y, lam=0.1).value_and_grad(W3)[1]
+    np.testing.assert_allclose(shown_grad, expected, rtol=1e-9, atol=1e-12)

@@ -41,5 +41,8 @@ def run(args) -> int:
                 webbrowser.open(url)
 
     threading.Thread(target=announce, daemon=True).start()
-    server.run()
+    try:
+        server.run()
+    finally:
+        server.should_exit = True  # ends announce() even if the server never started
     return 0

@@ -58,11 +58,13 @@ function showError(err) {
 }
 
 // One request at a time; an edit made meanwhile is evaluated when the request comes back.
+// body[data-busy] is "1" while a request is out or an edit awaits one (tests wait on it).
 async function exclusive(fn) {
   if (inflight) return false;
   inflight = true;
+  document.body.dataset.busy = "1";
   try { await fn(); } finally { inflight = false; }
-  if (pending) evaluateNow();
+  if (pending) evaluateNow(); else document.body.dataset.busy = "0";
   return true;
 }
 
