@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from lingrad import losses
-from lingrad.model import scores
+from lingrad.model import init_weights, scores
 from lingrad.objective import Objective
 from lingrad.playground import create_app
 
@@ -298,3 +298,31 @@ def test_dragging_an_arrow_or_a_line_and_typing_edit_the_weights(page, errors, b
         shown_grad[row, col] = value
     expected = Objective("hinge", X, y, lam=0.1).value_and_grad(W3)[1]
     np.testing.assert_allclose(shown_grad, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_dataset_choice_new_draw_and_reset(page, errors, base_url_playground):
+    open_page(page, base_url_playground)
+    page.select_option("#dataset", "xor")  # xor has two classes: the page switches to 2
+    page.wait_for_function("document.querySelectorAll('#weights tbody tr').length === 2")
+    settle(page)
+    X, y, W, params = read_state(page)
+    assert params["ds"] == "xor" and W.shape == (3, 2) and len(y) == 20
+    assert np.all(X[y == 0].prod(axis=1) > 0) and np.all(X[y == 1].prod(axis=1) < 0)
+    page.click("#new-data")  # a new draw: seed + 1
+    page.wait_for_function("location.hash.includes('seed=1')")
+    settle(page)
+    X1, _, _, _ = read_state(page)
+    assert not np.array_equal(X1, X)
+    for k in (1, 2):
+        page.click("#step")
+        page.wait_for_function(f"document.getElementById('step-count').textContent === '{k}'")
+    settle(page)
+    _, _, W_trained, _ = read_state(page)
+    page.click("#reset")
+    page.wait_for_function("document.getElementById('step-count').textContent === '0'")
+    settle(page)
+    _, _, W_reset, _ = read_state(page)
+    assert not np.array_equal(W_reset, W_trained)
+    np.testing.assert_allclose(
+        W_reset, init_weights(2, 2, rng=np.random.default_rng(1), scale=1.0), atol=5e-4
+    )
