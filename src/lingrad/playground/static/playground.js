@@ -337,7 +337,8 @@ function drawChart() {
 
 // ---------------------------------------------------------------- tables and numbers
 
-const fmt = (v, d = 3) => (Math.abs(v) < 5e-13 ? 0 : v).toFixed(d);
+// Fixed decimals, and never "-0.000" for a value that rounds to zero.
+const fmt = (v, d = 3) => v.toFixed(d).replace(/^-(0\.?0*)$/, "$1");
 
 function setNumber(id, v, digits = 4) {
   const el = $(id);
@@ -365,7 +366,8 @@ function renderWeights() {
   });
   tbody.querySelectorAll(".grad").forEach((el) => {
     const g = evaluation ? evaluation.grad[+el.dataset.row][+el.dataset.col] : null;
-    el.textContent = g === null ? "" : (g >= 0 ? "+" : "") + fmt(g, 3);
+    const text = g === null ? "" : fmt(g, 3);
+    el.textContent = text && !text.startsWith("-") ? "+" + text : text;
     el.dataset.value = g === null ? "" : String(g);
     el.title = "\u2202J/\u2202W: the step moves this parameter by \u2212\u03b1 times it (SGD)";
   });
@@ -382,7 +384,7 @@ function renderPoints() {
   const rows = S.X.map((p, i) => {
     const cells = Array.from({ length: C }, (_, c) => {
       const s = ev ? fmt(ev.scores[i][c], 2) : "";
-      return `<td class="${c === S.y[i] ? "true" : ""}">${s}</td>`;
+      return c === S.y[i] ? `<td><span class="true">${s}</span></td>` : `<td>${s}</td>`;
     }).join("");
     const L = ev ? ev.losses[i] : null;
     const shade = L ? `background:rgba(214,39,40,${(0.35 * L) / maxLoss})` : "";
