@@ -14,7 +14,6 @@ request wraps: build the Objective, one optimiser step, evaluate the new weights
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import socket
@@ -23,6 +22,7 @@ import subprocess
 import sys
 import time
 
+import _timing
 import numpy as np
 
 from lingrad import toy
@@ -80,8 +80,7 @@ def browser_steps(port: int, body: dict, n: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="30 steps instead of 200")
+    parser = _timing.parser(__doc__.splitlines()[0])  # --quick: 30 steps instead of 200
     parser.add_argument("--points", type=int, default=300, help="points (3 classes)")
     parser.add_argument(
         "--browser",
@@ -89,7 +88,8 @@ def main() -> None:
         help="also time the same steps with fetch() inside Chromium (/usr/bin/chromium)",
     )
     args = parser.parse_args()
-    steps, warmup = (30, 5) if args.quick else (200, 20)
+    steps = args.repeats or (30 if args.quick else 200)  # --repeats: timed steps
+    warmup = 5 if args.quick else 20
 
     rng = np.random.default_rng(0)
     X, y = toy.make("blobs", args.points // 3, 3, rng=rng)
@@ -142,6 +142,7 @@ def main() -> None:
 
     med_bare, med_trip = statistics.median(bare), statistics.median(trip)
     print(f"playground step latency, {len(y)} points, 3 classes, median of {steps} steps")
+    print(_timing.machine())
     print(f"{'what':<44} {'median ms':>10} {'p90 ms':>8}")
     for name, times in rows:
         p90 = float(np.percentile(times, 90))
