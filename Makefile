@@ -40,3 +40,8 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+
+# The browser playground on http://127.0.0.1:8231/ (lingrad playground --help for options).
+.PHONY: playground
+playground: $(VENV)/.installed-run
+	$(BIN)/lingrad playground --open

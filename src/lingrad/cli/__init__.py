@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "evaluate", "predict"]
+COMMANDS = ["train", "playground", "evaluate", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
