@@ -164,3 +164,15 @@ def test_train_reads_cifar10_from_data_dir(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, capsys.readouterr().err
     assert "3072 features, 10 classes" in out and "8 test examples" in out
+
+
+def test_predict_regression_writes_one_column(tmp_path):
+    data = datasets.load("diabetes", preprocess="standardize")
+    model = LinearRegressor(random_state=0).fit(data.X_train, data.y_train)
+    io.save(model, tmp_path / "r.npz", preprocessing=data.preprocessing)
+    np.savez(tmp_path / "in.npz", X=datasets.load("diabetes").X_test[:4])
+    args = ["predict", str(tmp_path / "r.npz"), str(tmp_path / "in.npz")]
+    assert main([*args, "-o", str(tmp_path / "o.csv")]) == 0
+    header, rows = _read_csv(tmp_path / "o.csv")
+    assert header == ["prediction"]
+    np.testing.assert_allclose([float(r[0]) for r in rows], model.predict(data.X_test[:4]))
