@@ -34,10 +34,10 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils._available_if import available_if
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lingrad import grad, losses, regularizers
 from lingrad._validation import check_int, check_weights, fail
@@ -228,6 +228,17 @@ def _train(
 # ------------------------------------------------------------------------------------------
 # The estimators
 # ------------------------------------------------------------------------------------------
+
+
+def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Per-example weights ``(N,)`` in float64: ones by default, else checked by
+    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    w = np.asarray(sample_weight)
+    if w.dtype.kind in "biuf" and w.size and not w.any():
+        fail("sample_weight", "weights that are not all zero", "all zero weights")
+    return losses.check_sample_weight(sample_weight, n_samples).astype(np.float64, copy=False)
 
 
 class _LinearModel(BaseEstimator):
@@ -439,7 +450,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if unknown.any():
             fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
         y_index = np.searchsorted(self.classes_, y)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _sample_weight(sample_weight, X.shape[0])
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(
                 self.class_weight, y_index if isinstance(self.class_weight, str) else y
@@ -598,7 +609,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset):
         self._loss_name, _ = self._validate_params()
         X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _sample_weight(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):
