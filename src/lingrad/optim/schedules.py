@@ -143,10 +143,10 @@ class ReduceOnPlateau:
     :meth:`load_state_dict` save and restore (checkpoints do this).
 
     >>> s = ReduceOnPlateau(1.0, factor=0.5, patience=1)
-    >>> for m in (3.0, 2.0, 2.0, 2.0, 2.0):
+    >>> for m in (3.0, 2.0, 2.0, 2.0):      # two observations without improvement
     ...     s.observe(m)
     >>> s(0)
-    0.25
+    0.5
     """
 
     def __init__(
@@ -174,7 +174,7 @@ class ReduceOnPlateau:
     def observe(self, metric: float) -> None:
         """Record one value of the watched metric (lower is better)."""
         metric = float(metric)
-        if metric < self.best - self.threshold * abs(self.best):
+        if math.isinf(self.best) or metric < self.best - self.threshold * abs(self.best):
             self.best, self.bad = metric, 0
             return
         self.bad += 1
