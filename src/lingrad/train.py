@@ -33,7 +33,7 @@ import numpy as np
 
 from lingrad import grad as _grad
 from lingrad import runs
-from lingrad._validation import check_int, check_positive, fail
+from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import _predict_from_scores, _scores, init_weights
 from lingrad.objective import Objective
 
@@ -441,9 +441,10 @@ def fit(
     if W0 is None:
         W = init_weights(objective.n_features, n_classes, rng=rng, dtype=objective.X.dtype)
     else:
-        W = objective._check(W0).copy()
+        W = check_weights(W0, objective.n_features, name="W0")
         if W.shape[1] != n_classes:
             fail("W0", f"shape ({objective.n_features + 1}, {n_classes})", f"shape {W.shape}")
+        W = W.astype(objective.X.dtype, copy=True)
     state = optimizer.init(W)
     history = {key: [] for key in EPOCH_KEYS}
     steps = {key: [] for key in STEP_KEYS}
