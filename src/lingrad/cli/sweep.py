@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -44,7 +45,8 @@ def register(sub) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="parallel processes [the number of cores, at most the trials]",
+        help="parallel processes [automatic: the cores, if the trials are long enough to "
+        "pay for starting processes]",
     )
     p.set_defaults(func=run)
 
@@ -80,6 +82,40 @@ def candidates(lr_range, lam_range, *, search: str, trials: int, rng=None) -> li
             for _ in range(trials)
         ]
     fail("--search", "'grid' or 'random'", repr(search))
+
+
+#: seconds it takes to start the worker processes (a fork server importing NumPy and
+#: scikit-learn once); the pool is used only when the time it saves exceeds this
+STARTUP_SECONDS = 2.0
+
+
+def _run_trials(configs: list[dict], jobs: int | None) -> tuple[list[dict], int]:
+    """Train every config, in parallel processes where it helps; return the results and the
+    number of processes used.
+
+    ``jobs=None`` (automatic): run the first trial here, and use ``min(cores, trials)``
+    processes for the rest only if, at that trial's speed, they save more than
+    :data:`STARTUP_SECONDS`. An explicit ``jobs > 1`` always uses a pool of that size.
+    """
+    if jobs is not None:
+        jobs = check_int("--jobs", jobs)
+        results = []
+    else:
+        jobs = len(os.sched_getaffinity(0))
+        start = time.perf_counter()
+        results = [trial(configs[0])]
+        rest = len(configs) - 1
+        saved = (time.perf_counter() - start) * rest * (1 - 1 / min(jobs, max(rest, 1)))
+        if saved < STARTUP_SECONDS:
+            jobs = 1
+    todo = configs[len(results) :]
+    jobs = min(jobs, len(todo))
+    if jobs <= 1:
+        return results + [trial(c) for c in todo], 1
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["lingrad.cli.sweep", "sklearn.model_selection"])
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
+        return results + list(pool.map(trial, todo)), jobs
 
 
 def _one_thread() -> None:
@@ -146,15 +182,8 @@ def run(args) -> int:
         rng=np.random.default_rng(base["seed"]),
     )
     configs = [{**base, "lr": lr, "lam": lam} for lr, lam in pairs]
-    jobs = len(os.sched_getaffinity(0)) if args.jobs is None else check_int("--jobs", args.jobs)
-    jobs = min(jobs, len(configs))
     build(configs[0])  # every error before any process starts
-    if jobs > 1:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
-            results = list(pool.map(trial, configs))
-    else:
-        results = [trial(c) for c in configs]
+    results, jobs = _run_trials(configs, args.jobs)
     ranked = rank(results)
     _table(ranked)
     best = ranked[0]
