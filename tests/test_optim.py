@@ -171,3 +171,25 @@ def test_registry_defaults_and_overrides():
 def test_bad_hyperparameters(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sgd", "gd", "momentum", "nesterov", "adam"])
+def test_registry_defaults_train_well_on_standardised_digits(name):
+    from lingrad import datasets
+
+    data = datasets.load("digits")
+    scaler = datasets.Standardizer().fit(data.X_train)
+    J = Objective("softmax", scaler.transform(data.X_train), data.y_train, lam=1e-3)
+    entry = optim.entry(name)
+    r = fit(
+        J,
+        optim.get(name),
+        n_classes=10,
+        epochs=200 if entry.full_batch else 20,
+        batch_size=None if entry.full_batch else 32,
+        rng=RNG(0),
+        validation=(scaler.transform(data.X_val), data.y_val),
+    )
+    assert r.stopped is None
+    assert r.history["val_accuracy"][-1] >= 0.93

@@ -378,9 +378,10 @@ def fit(
         rng: the generator for the initial weights, the shuffles and the search optimisers.
         gradient: a method name of :func:`lingrad.grad.get` (``"analytic"``, ``"numerical"``...).
         validation: ``(X_val, y_val)``, evaluated after every epoch.
-        early_stopping: stop when the validation loss has not improved by more than
-            ``min_delta`` for ``patience`` epochs (``patience >= 0``), and restore the weights of
-            the best epoch. Needs ``validation``.
+        early_stopping: watch the validation loss; an epoch improves when it is lower than
+            the best so far by more than ``min_delta``. ``patience >= 0`` epochs without
+            improvement are tolerated, the next one stops the run (``patience=0`` stops at the
+            first); the weights of the best epoch are restored. Needs ``validation``.
         class_weight: ``{label: weight}`` or ``"balanced"``; multiplies each example's weight by
             its class's. ``sample_weight``: per-example weights ``(N,)``. Both become the
             objective's ``sample_weight`` (a weighted mean).
@@ -435,7 +436,8 @@ def fit(
     val = _validation_objective(objective, validation, n_classes)
     train_labels = _labels(objective, n_classes)
     val_labels = None if val is None else _labels(val, n_classes)
-    grad_fn = _grad.get(gradient)(objective) if uses == "gradient" else None
+    method = _grad.get(gradient)  # checked for every optimiser, used by gradient ones
+    grad_fn = method(objective) if uses == "gradient" else None
     schedules = _stateful_schedules(optimizer)
 
     if W0 is None:
