@@ -520,11 +520,7 @@ def fit(
                         value, gnorm, first_loss, divergence_factor, max_grad_norm
                     )
                     if problem:
-                        stopped = (
-                            f"diverged at epoch {epoch + 1}, step {n_iter + 1}: {problem}; "
-                            f"the learning rate ({rate:g}) is probably too high, or the features "
-                            "are not scaled (standardise X); kept the last good weights"
-                        )
+                        stopped = _diverged(epoch, n_iter, problem, rate)
                         W = W if W_prev is None else W_prev
                         break
                     step, state = optimizer.update(g, state, W)
@@ -533,11 +529,7 @@ def fit(
                     value, gnorm, evaluations = state.value, math.nan, state.evaluations
                 W_new = W + step
                 if not np.isfinite(W_new).all():
-                    stopped = (
-                        f"diverged at epoch {epoch + 1}, step {n_iter + 1}: non-finite weights; "
-                        f"the learning rate ({rate:g}) is probably too high, or the features are "
-                        "not scaled (standardise X); kept the last good weights"
-                    )
+                    stopped = _diverged(epoch, n_iter, "the step made the weights non-finite", rate)
                     break
                 W_prev, W = W, W_new
                 n_iter += 1
@@ -595,6 +587,15 @@ def fit(
         stopped=stopped,
         best_epoch=best_epoch if early_stopping else None,
         diagnostics=diagnose(history, stopped),
+    )
+
+
+def _diverged(epoch: int, n_iter: int, problem: str, rate: float) -> str:
+    """The divergence message: where, what, and the likely causes."""
+    return (
+        f"diverged at epoch {epoch + 1}, step {n_iter + 1}: {problem}; the learning rate "
+        f"({rate:g}) is probably too high, or the features are not scaled (standardise X); "
+        "kept the last good weights"
     )
 
 
