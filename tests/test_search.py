@@ -14,6 +14,8 @@ from lingrad.objective import Objective
 from lingrad.optim import GeneticSearch, RandomLocalSearch, RandomSearch
 from lingrad.train import fit
 
+RNG = np.random.default_rng
+
 
 def quadratic(c):
     return lambda W: float(np.sum((W - c) ** 2))
@@ -151,7 +153,7 @@ def digits():
     return data, scaler.transform(data.X_train), scaler.transform(data.X_val)
 
 
-BUDGET = 600
+BUDGET = 400
 
 
 @pytest.mark.slow
@@ -181,3 +183,16 @@ def test_random_lt_local_lt_gradient_descent_on_digits(digits):
         assert accuracy["local", seed] + 0.03 < accuracy["gd", seed]
         assert accuracy["random", seed] > 0.1 - 0.05  # better than nothing, not by much
         assert accuracy["gd", seed] > 0.93 and math.isfinite(accuracy["local", seed])
+
+
+@pytest.mark.parametrize(("name", "rate"), [("random", 1.0), ("local", 0.3), ("genetic", 0.3)])
+def test_search_separates_a_separable_toy_set(name, rate):
+    rng = RNG(0)
+    centres = np.array([[0.0, 4.0], [4.0, -2.0], [-4.0, -2.0]])
+    y = np.repeat(np.arange(3), 20)
+    X = centres[y] + 0.5 * rng.standard_normal((60, 2))
+    J = Objective("softmax", X, y)
+    r = fit(J, optim.get(name, rate), n_classes=3, epochs=100, rng=RNG(1))
+    assert r.history["train_accuracy"][-1] == 1.0
+    assert r.history["loss"][-1] < 0.05 < np.log(3)
+    assert r.step_history["loss"] == sorted(r.step_history["loss"], reverse=True)  # monotone
