@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "sweep"]
+COMMANDS = ["train", "playground", "sweep"]
 
 
 def build_parser() -> argparse.ArgumentParser:
