@@ -1,20 +1,20 @@
-"""The training loop's overhead and the sweep's parallel speed-up, measured in one process.
+"""The training loop's overhead, and the sweep's process pool, measured in one process.
 
-    python benchmarks/train_loop.py
+1. ``lingrad.train.fit`` (mini-batch SGD on standardised digits, batch 32) against the textbook
+   loop over the same batches (``W -= lr * grad``): the price of the histories, the divergence
+   guard and the per-epoch evaluation of train and validation figures.
+2. ``lingrad sweep``'s trials run one after the other (``--jobs 1``) and in two processes
+   (``--jobs 2``), process start-up included.
 
-1. ``fit`` (mini-batch SGD on standardised digits, batch 32, 20 epochs) against the textbook
-   loop over the same batches (``W -= lr * grad``): the price of histories, the divergence
-   guard and the per-epoch evaluation. Median of 5 runs after a warm-up.
-2. ``lingrad sweep`` of 8 trials with ``--jobs 1`` and ``--jobs 2`` (2 cores): the speed-up of
-   the process pool, start-up included.
+Run: ``python benchmarks/train_loop.py`` (``--quick`` for a smoke run).
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
+from _timing import machine, measure, parser, repeats, table
 from threadpoolctl import threadpool_limits
 
 from lingrad import datasets
@@ -25,26 +25,20 @@ from lingrad.optim import SGD
 from lingrad.train import fit
 
 
-def median_time(f, repeats=5):
-    f()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def main():
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    n = repeats(args)
+    epochs, sweep_epochs = (2, 5) if args.quick else (20, 100)
     data = datasets.load("digits")
-    X = datasets.Standardizer().fit_transform(data.X_train)
+    scaler = datasets.Standardizer().fit(data.X_train)
+    X, X_val = scaler.transform(data.X_train), scaler.transform(data.X_val)
     J = Objective("softmax", X, data.y_train, lam=1e-3)
-    W0 = np.zeros((65, 10))
-    N, B, E = X.shape[0], 32, 20
+    W0 = np.zeros((X.shape[1] + 1, data.n_classes))
+    N, B = X.shape[0], 32
 
-    def loop():
+    def textbook():
         rng, W = np.random.default_rng(0), W0.copy()
-        for _ in range(E):
+        for _ in range(epochs):
             order = rng.permutation(N)
             for s in range(0, N, B):
                 W -= 0.1 * J.value_and_grad(W, order[s : s + B])[1]
@@ -52,28 +46,42 @@ def main():
 
     def trainer():
         return fit(
-            J, SGD(0.1), n_classes=10, W0=W0, epochs=E, batch_size=B, rng=np.random.default_rng(0)
+            J,
+            SGD(0.1),
+            n_classes=10,
+            W0=W0,
+            epochs=epochs,
+            batch_size=B,
+            rng=np.random.default_rng(0),
+            validation=(X_val, data.y_val),
         ).W
 
+    print(f"machine: {machine()}")
+    print(f"digits N = {N}, batch {B}, {epochs} epochs; medians over {n} repeats\n")
     with threadpool_limits(1):
-        np.testing.assert_allclose(loop(), trainer(), rtol=1e-10, atol=1e-12)
-        t_loop, t_fit = median_time(loop), median_time(trainer)
-    print(f"{'textbook loop':24s} {t_loop * 1e3:8.1f} ms")
-    print(f"{'fit':24s} {t_fit * 1e3:8.1f} ms")
+        np.testing.assert_allclose(textbook(), trainer(), rtol=1e-10, atol=1e-12)
+        t_loop, t_fit = measure(textbook, n)["median"], measure(trainer, n)["median"]
 
     configs = [
-        resolve({"lr": lr, "lam": lam, "epochs": 100})
+        resolve({"lr": lr, "lam": lam, "epochs": sweep_epochs})
         for lr in (0.03, 0.1, 0.3, 1.0)
         for lam in (1e-5, 1e-3)
     ]
-    timings = {}
+    sweep = {}
     for jobs in (1, 2):
         start = time.perf_counter()
         _run_trials(configs, jobs)
-        timings[jobs] = time.perf_counter() - start
-        print(f"{f'sweep of 8, --jobs {jobs}':24s} {timings[jobs] * 1e3:8.1f} ms")
+        sweep[jobs] = time.perf_counter() - start
+    rows = [
+        {"what": "textbook SGD loop", "time_ms": 1e3 * t_loop},
+        {"what": "fit (histories, guard, validation)", "time_ms": 1e3 * t_fit},
+        {"what": f"sweep of 8 x {sweep_epochs} epochs, --jobs 1", "time_ms": 1e3 * sweep[1]},
+        {"what": f"sweep of 8 x {sweep_epochs} epochs, --jobs 2", "time_ms": 1e3 * sweep[2]},
+    ]
+    print(table(rows, ["what", "time_ms"]))
+    print()
     print(f"fit / textbook loop = {t_fit / t_loop:.2f}")
-    print(f"sweep --jobs 1 / --jobs 2 = {timings[1] / timings[2]:.2f}")
+    print(f"sweep --jobs 1 / --jobs 2 = {sweep[1] / sweep[2]:.2f}")
 
 
 if __name__ == "__main__":

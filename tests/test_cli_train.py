@@ -105,12 +105,12 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "0"], "--lr: expected a finite number > 0, got 0.0"),
-        (["--lr", "-0.1"], "--lr: expected a finite number > 0, got -0.1"),
-        (["--batch-size", "0"], "--batch-size: expected an integer >= 1, got 0"),
-        (["--batch-size", "5000"], "--batch-size: expected at most the number of training"),
-        (["--patience", "-1"], "--patience: expected an integer >= 0, got -1"),
-        (["--epochs", "0"], "--epochs: expected an integer >= 1, got 0"),
+        (["--lr", "0"], "learning_rate: expected a finite number > 0, got 0.0"),
+        (["--lr", "-0.1"], "learning_rate: expected a finite number > 0, got -0.1"),
+        (["--batch-size", "0"], "batch_size: expected an integer >= 1, got 0"),
+        (["--batch-size", "5000"], "batch_size: expected at most the number of training"),
+        (["--patience", "-1"], "patience: expected an integer >= 0, got -1"),
+        (["--epochs", "0"], "epochs: expected an integer >= 1, got 0"),
         (["--loss", "logistic"], "--loss: expected a multi-class classification loss"),
         (["--resume", "/nonexistent/run"], "no such file"),
     ],

@@ -145,7 +145,11 @@ def config_from_args(args, base: dict | None = None) -> dict:
 
 
 def resolve(config: dict) -> dict:
-    """Fill the optimiser-dependent defaults and check every value (clear errors)."""
+    """Fill the optimiser-dependent defaults and check every value.
+
+    Errors name the library's parameter (``learning_rate`` for ``--lr``, ``batch_size`` for
+    ``--batch-size``...), as the library itself would.
+    """
     unknown = set(config) - set(DEFAULTS) - {"lingrad", "standardize"}
     if unknown:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
@@ -160,19 +164,19 @@ def resolve(config: dict) -> dict:
         fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
     if config["lr"] is None:
         config["lr"] = entry.defaults[entry.rate_param]
-    check_positive("--lr", config["lr"])
-    check_positive("--lam", config["lam"], allow_zero=True)
+    check_positive("learning_rate", config["lr"])
+    check_positive("lam", config["lam"], allow_zero=True)
     if config["decay"] is not None:
-        check_positive("--decay", config["decay"])
+        check_positive("decay", config["decay"])
     if config["batch_size"] is not None:
-        check_int("--batch-size", config["batch_size"])
+        check_int("batch_size", config["batch_size"])
     if config["epochs"] is None:
         config["epochs"] = SEARCH_EPOCHS if entry.full_batch else GRADIENT_EPOCHS
-    check_int("--epochs", config["epochs"])
-    check_int("--patience", config["patience"], minimum=0)
-    check_int("--checkpoint-every", config["checkpoint_every"])
+    check_int("epochs", config["epochs"])
+    check_int("patience", config["patience"], minimum=0)
+    check_int("checkpoint_every", config["checkpoint_every"])
     if config["max_evaluations"] is not None:
-        check_int("--max-evaluations", config["max_evaluations"])
+        check_int("max_evaluations", config["max_evaluations"])
     config["standardize"] = True
     config["lingrad"] = __version__
     return config
@@ -194,7 +198,7 @@ def build(config: dict):
     entry = optim.entry(config["optimizer"])
     batch_size = config["batch_size"] or (N if entry.full_batch else GRADIENT_BATCH)
     if batch_size > N:
-        fail("--batch-size", f"at most the number of training examples ({N})", batch_size)
+        fail("batch_size", f"at most the number of training examples ({N})", batch_size)
     steps_per_epoch = -(-N // batch_size)
     rate = schedules.get(
         config["schedule"],
@@ -273,7 +277,7 @@ def run(args) -> int:
         run_dir = Path(args.resume)
         config = resolve(runs.read_json(run_dir / runs.CONFIG))
         if args.epochs is not None:
-            config["epochs"] = check_int("--epochs", args.epochs)
+            config["epochs"] = check_int("epochs", args.epochs)
         resume = run_dir / runs.CHECKPOINT
         if not resume.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint in {run_dir}")
