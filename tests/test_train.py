@@ -369,6 +369,15 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
             rng=RNG(0),
             resume=tmp_path,
         )
+    with pytest.raises(ValueError, match="resume: expected a checkpoint of Adam, got SGD"):
+        fit(
+            Objective("softmax", X, y),
+            Adam(0.1),
+            n_classes=3,
+            epochs=2,
+            rng=RNG(0),
+            resume=tmp_path,
+        )
     with pytest.raises(FileNotFoundError, match="resume: no checkpoint"):
         fit(
             Objective("softmax", X, y),

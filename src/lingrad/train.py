@@ -463,6 +463,8 @@ def fit(
             fail("resume", f"a checkpoint of version {CHECKPOINT_VERSION}", meta.get("version"))
         if arrays["W"].shape != W.shape or arrays["W"].dtype != W.dtype:
             fail("resume", f"a checkpoint with W {W.shape} {W.dtype}", arrays["W"].shape)
+        if meta["optimizer_type"] != type(optimizer).__name__:
+            fail("resume", f"a checkpoint of {type(optimizer).__name__}", meta["optimizer_type"])
         W = arrays["W"]
         best_W = arrays.get("best_W")
         state = _unpack_state(state, arrays, meta["optimizer"])
@@ -483,7 +485,7 @@ def fit(
             "evaluations": evaluations,
             "rng": rng.bit_generator.state,
             "optimizer": opt_scalars,
-            "optimizer_repr": repr(optimizer),
+            "optimizer_type": type(optimizer).__name__,
             "schedules": [s.state_dict() for s in schedules],
             "history": history,
             "step_history": steps,
