@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train"]
+COMMANDS = ["train", "plot", "explain"]
 
 
 def build_parser() -> argparse.ArgumentParser:
