@@ -708,9 +708,9 @@ def _runs(history) -> dict[str, Mapping]:
         if history and all(isinstance(v, Mapping) for v in history.values()):
             return {str(k): v for k, v in history.items()}
         return {"": history}
-    if isinstance(history, Sequence) and not isinstance(history, str):
-        if all(isinstance(h, Mapping) for h in history) and history:
-            return {f"run {i}": h for i, h in enumerate(history)}
+    is_list = isinstance(history, Sequence) and not isinstance(history, str)
+    if is_list and history and all(isinstance(h, Mapping) for h in history):
+        return {f"run {i}": h for i, h in enumerate(history)}
     fail(
         "history",
         "a dict of per-epoch lists, or a dict/list of such dicts",
