@@ -196,9 +196,15 @@ def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
     return shape
 
 
+def _channels_first(shape: tuple[int, ...]) -> bool:
+    """Whether a 3-D image shape has its channels first: ``(3, H, W)`` rather than
+    ``(H, W, 3)``; a trailing 1 or 3 means channels last, then a leading 1, 3 or 4 first."""
+    return len(shape) == 3 and shape[-1] not in (1, 3) and shape[0] in (1, 3, 4)
+
+
 def _to_display(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """(n, *shape) -> (n, H, W) or (n, H, W, 3): channels moved last, single channel dropped."""
-    if len(shape) == 3 and shape[-1] not in (1, 3, 4):  # channels first, e.g. (3, 32, 32)
+    if _channels_first(shape):  # e.g. (3, 32, 32), CIFAR-10's row order
         images = np.moveaxis(images, 1, -1)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
