@@ -94,7 +94,7 @@ def test_plot_bad_run_folders(tmp_path, capsys):
 def test_explain_the_lecture_example(capsys):
     assert main(["explain"]) == 0
     out = capsys.readouterr().out
-    assert "| hinge loss | 2.90 | 0.00 | 12.90 |" in out
+    assert "| SVM loss | 2.90 | 0.00 | 12.90 |" in out
     assert "L = 5.27" in out
     assert "max(0, 5.10 - 3.20 + 1) + max(0, -1.70 - 3.20 + 1)" in out
     assert "= 2.90 + 0.00 = 2.90" in out
@@ -109,7 +109,7 @@ def test_explain_given_scores(capsys):
     # example 1: equal scores, P = 1/2, loss ln 2; example 0: P(b) = e^2 / (e + e^2)
     assert f"-ln 0.5000 = {np.log(2):.4f}" in out
     assert f"-ln {np.exp(2) / (np.e + np.exp(2)):.4f}" in out
-    assert "| softmax_cross_entropy loss |" in out
+    assert "| softmax loss |" in out
 
 
 def test_explain_a_run(run_dir, capsys):

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from lingrad import datasets, plots, reference
@@ -314,8 +315,11 @@ def test_scores_table_figure_shows_the_scores_and_losses(digits, W_digits):
     for i in range(4):
         L_i = reference.hinge(S[i : i + 1], y[i : i + 1])[0]
         assert float(cells[(11, i + 1)].get_text().get_text()) == pytest.approx(L_i, abs=0.005)
-        # the true class's cell is highlighted
+        # the true class's cell is highlighted; the loss cell is green iff argmax is right
         assert cells[(y[i] + 1, i + 1)].get_facecolor()[:3] != (1.0, 1.0, 1.0)
+        green = np.allclose(cells[(11, i + 1)].get_facecolor()[:3], to_rgb("#c8f0c8"))
+        assert green == (np.argmax(S[i]) == y[i])
+    assert cells[(11, 0)].get_text().get_text() == "SVM loss"
 
 
 def test_scores_table_with_thumbnails(digits, W_digits):

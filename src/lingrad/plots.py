@@ -503,6 +503,16 @@ def _fmt(value: float, digits: int) -> str:
     return f"{0.0:.{digits}f}" if float(text) == 0 else text
 
 
+#: Short names of the losses, as the lecture calls them.
+LOSS_LABELS = {
+    "hinge": "SVM",
+    "softmax_cross_entropy": "softmax",
+    "crammer_singer": "Crammer-Singer",
+    "one_vs_all_hinge": "one-vs-all hinge",
+    "sigmoid_squared_error": "sigmoid + squared",
+}
+
+
 @dataclass(frozen=True)
 class AlgebraicView:
     """The slide's algebraic view of ``N`` examples: scores, probabilities, margins, losses.
@@ -528,6 +538,16 @@ class AlgebraicView:
     hinge_terms: np.ndarray
 
     @property
+    def loss_label(self) -> str:
+        """The loss as the slides name it: ``"SVM loss"``, ``"softmax loss"``..."""
+        return f"{LOSS_LABELS.get(self.loss, self.loss)} loss"
+
+    @property
+    def correct(self) -> np.ndarray:
+        """Whether each example's predicted class (argmax score) is its true class, ``(N,)``."""
+        return _predict_from_scores(self.scores) == self.y
+
+    @property
     def mean_loss(self) -> float:
         """``L = (1/N) sum_i L_i``."""
         return float(self.losses.mean())
@@ -545,7 +565,7 @@ class AlgebraicView:
                 text = _fmt(self.scores[i, k], digits)
                 cells.append(f"*{text}*" if C > 1 and self.y[i] == k else text)
             rows.append([row_names[k], *cells])
-        rows.append([f"{self.loss} loss", *(_fmt(v, digits) for v in self.losses)])
+        rows.append([self.loss_label, *(_fmt(v, digits) for v in self.losses)])
         return header, rows
 
     def markdown(self, digits: int = 2) -> str:
@@ -559,9 +579,9 @@ class AlgebraicView:
         | cat | **3.20** | 1.30 | 2.20 |
         | car | 5.10 | **4.90** | 2.50 |
         | frog | -1.70 | 2.00 | **-3.10** |
-        | hinge loss | 2.90 | 0.00 | 12.90 |
+        | SVM loss | 2.90 | 0.00 | 12.90 |
         <BLANKLINE>
-        mean hinge loss over 3 examples: L = 5.27
+        mean SVM loss over 3 examples: L = 5.27
         """
         header, rows = self.table(digits)
         lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
@@ -569,7 +589,7 @@ class AlgebraicView:
             cells = [f"**{c[1:-1]}**" if c.startswith("*") else c for c in row]
             lines.append("| " + " | ".join(cells) + " |")
         n = len(self.losses)
-        lines += ["", f"mean {self.loss} loss over {n} examples: L = {self.mean_loss:.{digits}f}"]
+        lines += ["", f"mean {self.loss_label} over {n} examples: L = {self.mean_loss:.{digits}f}"]
         return "\n".join(lines)
 
 
@@ -668,7 +688,7 @@ def scores_table(
         line = [grey]
         for c, cell in enumerate(row[1:]):
             if r == len(rows) - 1:
-                line.append(red if view.losses[c] > 0 else green)
+                line.append(green if view.correct[c] else red)
             else:
                 line.append(green if cell.startswith("*") else "white")
         colours.append(line)
@@ -685,7 +705,8 @@ def scores_table(
     table.scale(1.0, 1.35)
     fig.suptitle(
         f"Scores s = f(x, W) per class (rows) for each example (columns); true class in green.\n"
-        f"{view.loss} loss per example in the last row; mean L = {view.mean_loss:.2f}",
+        f"Last row: each example's {view.loss_label} L_i (green: classified correctly, red: "
+        f"not); mean L = {view.mean_loss:.2f}",
         fontsize=9,
     )
     return fig

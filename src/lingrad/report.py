@@ -210,7 +210,8 @@ def write_run_report(
         "scores_table",
         "Algebraic viewpoint: the scores s = f(x, W)",
         f"Scores of the first {n} {split} examples (columns) for every class (rows), the true "
-        f"class in green, and each example's {view.loss} loss L_i in the last row.",
+        f"class in green, and each example's {view.loss_label} L_i in the last row (green: "
+        "classified correctly, red: misclassified).",
         plots.scores_table(
             W,
             X,
@@ -358,7 +359,7 @@ def _html(name, config, metrics, figures, skipped, view, split) -> str:
                 f"<p>The same table as text ({split} split; "
                 '<a href="scores_table.md">Markdown</a>):</p>',
                 _view_table(view),
-                f"<p>Mean {html.escape(view.loss)} loss over these examples: "
+                f"<p>Mean {html.escape(view.loss_label)} over these examples: "
                 f"L = {view.mean_loss:.4f}</p>",
             ]
     parts.append("</section>")

@@ -77,7 +77,7 @@ def explain_example(view: AlgebraicView, i: int) -> str:
     lines = [f"example #{i}: true class {names[yi]!r}"]
     if S.shape[0] == 1:  # binary: one score, P(y = 1) = sigma(s)
         lines.append(f"  score s = {S[0]:.4f}, P(y = 1) = sigma(s) = {P[1]:.4f}")
-        lines.append(f"  {view.loss} loss L_i = {view.losses[i]:.4f}")
+        lines.append(f"  {view.loss_label} L_i = {view.losses[i]:.4f}")
         return "\n".join(lines)
     width = max(len(n) for n in names) + 2
     lines.append(
@@ -107,7 +107,7 @@ def explain_example(view: AlgebraicView, i: int) -> str:
         f"   (P = e^s_y / sum_j e^s_j)"
     )
     if view.loss not in ("hinge", "softmax_cross_entropy"):
-        lines.append(f"  {view.loss} loss L_i = {view.losses[i]:.4f}")
+        lines.append(f"  {view.loss_label} L_i = {view.losses[i]:.4f}")
     return "\n".join(lines)
 
 
