@@ -546,3 +546,11 @@ def test_importing_lingrad_does_not_touch_matplotlib_and_plots_uses_no_pyplot():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_history_leaves_out_series_never_measured():
+    h = {"loss": [1.0, 0.5], "val_loss": [None, None], "grad_norm": [float("nan")] * 2}
+    assert plots.history_series(h) == {"": {"loss": pytest.approx([1.0, 0.5])}}
+    fig = plots.history(h)
+    assert [ax.get_title() for ax in fig.axes] == ["loss"]
+    assert [line.get_gid() for line in fig.axes[0].lines] == ["loss"]

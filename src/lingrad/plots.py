@@ -54,6 +54,7 @@ __all__ = [
     "confusion_matrix",
     "decision_regions",
     "history",
+    "history_series",
     "landscape",
     "landscape_data",
     "region_colors",
@@ -758,6 +759,23 @@ def _series(run: str, key: str, values) -> np.ndarray:
     return out
 
 
+def history_series(history) -> dict[str, dict[str, np.ndarray]]:
+    """The plottable series of one history or several: ``{run: {key: values}}``, keeping the
+    keys of :data:`HISTORY_PANELS` that hold at least one finite number (``None`` and NaN,
+    e.g. a validation loss never measured, count as missing)."""
+    keys = [key for _, series, _ in HISTORY_PANELS for key, _, _ in series]
+    out = {}
+    for run, h in _runs(history).items():
+        found = {}
+        for key in keys:
+            if key in h and h[key] is not None:
+                values = _series(run, key, h[key])
+                if np.isfinite(values).any():
+                    found[key] = values
+        out[run] = found
+    return out
+
+
 def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
     """Learning curves: loss (train solid, validation dashed), accuracy, learning rate and
     gradient norm (log scale) against the epoch, one panel each (panels with no data are left
@@ -772,10 +790,11 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
         xlabel: the x axis label.
     """
     runs = _runs(history)
+    series = history_series(runs)
     present = [
         panel
         for panel in HISTORY_PANELS
-        if any(len(h.get(key) or ()) for h in runs.values() for key, _, _ in panel[1])
+        if any(key in found for found in series.values() for key, _, _ in panel[1])
     ]
     if not present:
         keys = [key for panel in HISTORY_PANELS for key, _, _ in panel[1]]
@@ -784,11 +803,12 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
     axes = fig.subplots(1, len(present), squeeze=False)[0]
     colours = class_colors(max(len(runs), 1))
     for ax, (title, keys, log) in zip(axes, present, strict=True):
-        for r, (run, h) in enumerate(runs.items()):
+        for r, (run, found) in enumerate(series.items()):
             for key, label, style in keys:
-                if not len(h.get(key) or ()):
+                if key not in found:
                     continue
-                values = _series(run, key, h[key])
+                values = found[key]
+                h = runs[run]
                 xs = (
                     _series(run, x, h[x])[: len(values)]
                     if x is not None and x in h
@@ -799,9 +819,7 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
                     xs, values, style, color=colours[r], lw=1.8, label=", ".join(parts) or None
                 )[0]
                 line.set_gid(f"{run}:{key}" if run else key)
-        if log and all(
-            np.nanmin(line.get_ydata()) > 0 for line in ax.get_lines() if len(line.get_ydata())
-        ):
+        if log and all(np.nanmin(line.get_ydata()) > 0 for line in ax.get_lines()):
             ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel(xlabel)

@@ -224,7 +224,7 @@ def write_run_report(
         ),
     )
 
-    if history and any(len(v or ()) for v in history.values() if isinstance(v, list | tuple)):
+    if history and any(plots.history_series(history).values()):
         add(
             "history",
             "Learning curves",
