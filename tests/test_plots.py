@@ -468,6 +468,8 @@ def test_landscape_random_and_pca_directions(descent):
     np.testing.assert_allclose(np.linalg.norm(r1.d1, axis=0), np.linalg.norm(W, axis=0))
     assert r1.values[2, 2] == pytest.approx(obj.value(W))  # the grid's centre is W itself
     pca = plots.landscape_data(obj, W, directions="pca", trajectory=path, resolution=5, arrows=0)
+    # a trajectory that starts at the centre: "auto" takes its principal directions
+    assert plots.landscape_data(obj, path[0], trajectory=path, resolution=3).kind == "pca"
     assert abs(np.sum(pca.d1 * pca.d2)) < 1e-9 * np.sum(pca.d1 * pca.d1)
     # GD's path is nearly planar: the PCA plane reproduces it closely
     recon = W + pca.trajectory[:, :1, None] * pca.d1 + pca.trajectory[:, 1:, None] * pca.d2
@@ -478,8 +480,10 @@ def test_landscape_random_and_pca_directions(descent):
 def test_landscape_bad_input(descent):
     obj, path = descent
     W = path[-1]
-    with pytest.raises(ValueError, match="trajectory: expected at least two different weights"):
+    with pytest.raises(ValueError, match="trajectory: expected at least one point different"):
         plots.landscape(obj, W, directions="pca")
+    with pytest.raises(ValueError, match="got W_0 == W"):
+        plots.landscape(obj, path[0], directions="trajectory", trajectory=path)
     with pytest.raises(ValueError, match="trajectory: expected an array of weights"):
         plots.landscape(obj, W, trajectory=np.ones((3, 4, 10)))
     with pytest.raises(TypeError, match=r"objective: expected a lingrad\.Objective"):

@@ -845,7 +845,8 @@ class Landscape:
         a, b: the grid coordinates, shapes ``(R,)`` and ``(R,)``.
         values: ``J(W + a_j d1 + b_i d2)`` at ``[i, j]``, shape ``(R, R)``.
         line_t, line_values: the 1-D profile ``J(start + t (W - start))`` from the trajectory's
-            first point (``t = 0``) to ``W`` (``t = 1``); without a trajectory ``J(W + t d1)``.
+            first point (``t = 0``) to ``W`` (``t = 1``) when ``line_from_start``; otherwise
+            (no trajectory, or one starting at ``W``) ``J(W + t d1)``.
         trajectory: the trajectory's plane coordinates ``(T, 2)`` (least squares on ``d1, d2``),
             or ``None``.
         trajectory_values: ``J`` at each trajectory point ``(T,)`` (the true values, off the
@@ -863,10 +864,14 @@ class Landscape:
     values: np.ndarray
     line_t: np.ndarray
     line_values: np.ndarray
+    line_from_start: bool
     trajectory: np.ndarray | None
     trajectory_values: np.ndarray | None
     arrows: np.ndarray
     kind: str
+
+
+_KIND = {"random": "random", "pca": "PCA", "trajectory": "trajectory", "given": "given"}
 
 
 def _filter_normalised(D: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -896,14 +901,20 @@ def _directions(kind, W, T, rng):
     names = ("auto", "random", "pca", "trajectory")
     if kind not in names:
         fail("directions", f"one of {list(names)} or a pair of arrays", repr(kind))
-    moved = T is not None and np.linalg.norm(T[0] - W) > 0
+    starts_off = T is not None and np.linalg.norm(T[0] - W) > 0
+    moves = T is not None and bool(np.any(T != W))
     if kind == "auto":
-        kind = "trajectory" if moved else "random"
-    if kind in ("pca", "trajectory") and not moved:
-        fail("trajectory", f"at least two different weights for directions={kind!r}", "none")
+        kind = "trajectory" if starts_off else "pca" if moves else "random"
+    if kind == "trajectory" and not starts_off:
+        fail("trajectory", "a first point W_0 different from W for directions='trajectory'",
+             "none" if T is None else "W_0 == W")  # fmt: skip
+    if kind == "pca" and not moves:
+        fail("trajectory", "at least one point different from W for directions='pca'", "none")
+    if rng is None:
+        rng = np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
     if kind == "random":
-        if not isinstance(rng, np.random.Generator):
-            fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
         d1 = _filter_normalised(rng.standard_normal(W.shape), W)
         d2 = _filter_normalised(rng.standard_normal(W.shape), W)
         return d1, d2, kind
@@ -921,8 +932,7 @@ def _directions(kind, W, T, rng):
     else:
         second = Vt[0] if sv[0] > 1e-9 * np.linalg.norm(d1) else None
     if second is None:  # a straight path: any direction orthogonal to d1
-        g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0)
-        second = g.standard_normal(d1.shape)
+        second = rng.standard_normal(d1.shape)
     u = d1 / np.linalg.norm(d1)
     second = second - (second @ u) * u
     d2 = second / np.linalg.norm(second) * np.linalg.norm(d1)
@@ -976,14 +986,14 @@ def landscape_data(
     a = np.linspace(a0, a1, resolution)
     b = np.linspace(b0, b1, resolution)
     values = np.array([[J(W + ai * d1 + bi * d2) for ai in a] for bi in b])
-    if T is not None:
+    traj_values = None if T is None else np.array([J(t) for t in T])
+    from_start = T is not None and bool(np.any(T[0] != W))
+    if from_start:
         start, line_t = T[0], np.linspace(-0.25, 1.25, 121)
         line_values = np.array([J(start + t * (W - start)) for t in line_t])
-        traj_values = np.array([J(t) for t in T])
     else:
-        line_t = np.linspace(-span, span, 121)
+        line_t = np.linspace(a0, a1, 121) if T is not None else np.linspace(-span, span, 121)
         line_values = np.array([J(W + t * d1) for t in line_t])
-        traj_values = None
     rows = []
     if arrows:
         ga = np.linspace(a0, a1, arrows + 2)[1:-1]
@@ -1004,6 +1014,7 @@ def landscape_data(
         values=values,
         line_t=line_t,
         line_values=line_values,
+        line_from_start=from_start,
         trajectory=coords,
         trajectory_values=traj_values,
         arrows=np.array(rows, dtype=np.float64).reshape(-1, 4),
@@ -1037,9 +1048,11 @@ def landscape(
             ``(1, 0)``, and ``d2`` the trajectory's main direction orthogonal to it),
             ``"pca"`` (the trajectory's two principal directions), ``"random"`` (Gaussian,
             each class column scaled to the norm of W's column), a pair ``(d1, d2)`` of
-            arrays, or ``"auto"`` (``"trajectory"`` when one is given, else ``"random"``).
+            arrays, or ``"auto"`` (``"trajectory"`` when one is given that starts away from
+            ``W``, ``"pca"`` when it starts at ``W``, else ``"random"``).
         trajectory: the optimiser's weights ``(T, D + 1, C)``, first the initial ``W_0``.
-        rng: the generator for random directions.
+        rng: the generator for random directions (default ``default_rng(0)``: the same
+            picture every time).
         span: the half-width of the grid in units of the directions (without a trajectory).
         resolution: grid points per side; ``arrows``: arrows per side (0 for none).
 
@@ -1059,7 +1072,7 @@ def landscape(
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
     curve = ax1.plot(data.line_t, data.line_values, color="#1f4e9c", lw=2)[0]
     curve.set_gid("line")
-    if data.trajectory is not None:
+    if data.line_from_start:
         start_value = float(np.interp(0.0, data.line_t, data.line_values))
         end_value = float(np.interp(1.0, data.line_t, data.line_values))
         ax1.plot([0], [start_value], "o", color="#d62728", ms=8, label="initial W (t = 0)")
@@ -1070,7 +1083,7 @@ def landscape(
         ax1.plot([0], [float(np.interp(0.0, data.line_t, data.line_values))], "*", ms=12,
                  color="black", label="W (t = 0)")  # fmt: skip
         ax1.set_xlabel("t: W + t d₁")
-        ax1.set_title(f"loss along a {data.kind} direction through W", fontsize=10)
+        ax1.set_title(f"loss along a {_KIND[data.kind]} direction through W", fontsize=10)
     ax1.set_ylabel("objective J (loss + λR)")
     ax1.grid(alpha=0.3)
     ax1.legend(fontsize=8)
@@ -1101,7 +1114,7 @@ def landscape(
     ax2.set_xlabel("a (direction d₁)")
     ax2.set_ylabel("b (direction d₂)")
     ax2.set_aspect("equal" if np.isclose(data.d1.std(), data.d2.std(), rtol=1e-6) else "auto")
-    ax2.set_title(f"J(W + a d₁ + b d₂) ({data.kind} directions); arrows: −∇J", fontsize=10)
+    ax2.set_title(f"J(W + a d₁ + b d₂) ({_KIND[data.kind]} directions); arrows: −∇J", fontsize=10)
     ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     return fig
 
