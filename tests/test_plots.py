@@ -558,3 +558,19 @@ def test_history_leaves_out_series_never_measured():
     fig = plots.history(h)
     assert [ax.get_title() for ax in fig.axes] == ["loss"]
     assert [line.get_gid() for line in fig.axes[0].lines] == ["loss"]
+
+
+def test_float32_data_draws_the_same_pictures(blobs, descent):
+    X, y, W = blobs
+    X32 = X.astype(np.float32)
+    image64 = plots.decision_regions(W, X, y, resolution=30).axes[0].images[0].get_array()
+    image32 = plots.decision_regions(W, X32, y, resolution=30).axes[0].images[0].get_array()
+    np.testing.assert_array_equal(image32, image64)
+    np.testing.assert_array_equal(
+        plots.confusion_matrix(W, X32, y), plots.confusion_matrix(W, X, y)
+    )
+    obj, path = descent
+    obj32 = Objective("softmax", obj.X.astype(np.float32), obj.y, lam=obj.lam)
+    data = plots.landscape_data(obj32, path[-1], trajectory=path, resolution=3, arrows=1)
+    assert data.trajectory_values[0] == pytest.approx(obj32.value(path[0].astype(np.float32)))
+    assert data.trajectory_values[0] == pytest.approx(obj.value(path[0]), rel=1e-5)

@@ -182,3 +182,19 @@ def test_read_run_bad_folders(tmp_path):
     (tmp_path / "c" / "history.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"history\.json: expected a JSON file"):
         report.read_run(tmp_path / "c")
+
+
+def test_binary_model_report_uses_the_logistic_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(40) > 0).astype(int)
+    W = np.array([[1.0], [0.2], [0.0], [0.1]])  # one score column: y = 1 if s >= 0
+    objective = Objective("logistic", X, y)
+    index = report.write_run_report(
+        tmp_path, W=W, X=X, y=y, config={"loss": "svm"}, objective=objective,
+        history={"loss": [0.7, 0.4]}, formats="png",
+    )  # fmt: skip
+    assert {Path(s).stem for s in parse(index).images} == FIGURES - {"templates"}
+    table = (tmp_path / "scores_table.md").read_text()
+    view = plots.algebraic_view(scores(W, X[:6]), y[:6], loss="logistic")
+    assert table == view.markdown() + "\n" and "| logistic loss |" in table

@@ -104,15 +104,17 @@ class ReportFigure:
     files: tuple[str, ...]
 
 
-def _label_loss(config: Mapping) -> str:
-    """The run's loss if it is read from integer labels, else the lecture's SVM loss."""
-    name = config.get("loss")
+def _label_loss(config: Mapping, n_columns: int) -> str:
+    """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
+    lecture's SVM loss (``"logistic"`` for a binary model with one column)."""
+    fallback = "hinge" if n_columns > 1 else "logistic"
     try:
-        spec = losses.spec(name)
+        spec = losses.spec(config.get("loss"))
+        if spec.task != "classification" or spec.name == "kl_divergence":
+            return fallback
+        spec.prepare(np.zeros(1, dtype=np.intp), 1, n_columns, np.float64)
     except (ValueError, TypeError):
-        return "hinge"
-    if spec.task != "classification" or spec.name == "kl_divergence" or spec.binary_only:
-        return "hinge"
+        return fallback
     return spec.name
 
 
@@ -200,7 +202,7 @@ def write_run_report(
     else:
         skipped.append(("decision_regions", "one feature: nothing to draw in a plane"))
 
-    loss = _label_loss(config)
+    loss = _label_loss(config, W.shape[1])
     n = min(examples, X.shape[0])
     view = plots.algebraic_view(
         _scores(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=names

@@ -136,14 +136,15 @@ def run(args) -> int:
         rd = load_run_data(args.run_dir)
         X, y = rd.X[args.split][: args.examples], rd.y[args.split][: args.examples]
         S = scores(rd.run.W.astype(X.dtype), X)
-        loss = args.loss or report._label_loss(rd.run.config)
+        loss = args.loss or report._label_loss(rd.run.config, rd.run.W.shape[1])
         view = algebraic_view(S, y, loss=loss, class_names=rd.data.class_names)
         source = f"the {SPLIT_NAMES[args.split]} split of run {rd.run.path.name!r}"
     elif args.scores is not None:
         S = _parse_scores(args.scores)
         y = _parse_labels(args.labels, S.shape[0])
         names = None if args.class_names is None else args.class_names.split(",")
-        view = algebraic_view(S, y, loss=args.loss or "hinge", class_names=names)
+        loss = args.loss or ("hinge" if S.shape[1] > 1 else "logistic")
+        view = algebraic_view(S, y, loss=loss, class_names=names)
         source = "--scores"
     else:
         S = np.array(SLIDE_SCORES)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lingrad import datasets, report
+from lingrad import datasets, losses, report
 from lingrad._validation import fail
 from lingrad.objective import Objective
 
@@ -89,10 +89,18 @@ def load_run_data(run_dir) -> RunData:
 
 def training_objective(rd: RunData, rows: int) -> Objective | None:
     """The run's training objective (loss, regulariser, lambda of config.json) on the first
-    ``rows`` training examples, or ``None`` when ``rows == 0`` or the run names no loss."""
+    ``rows`` training examples, or ``None`` when ``rows == 0`` or the run names no loss on
+    integer labels."""
     config = rd.run.config
-    if rows <= 0 or "loss" not in config:
+    loss = config.get("loss")
+    if rows <= 0 or not isinstance(loss, str):
         return None
+    try:
+        name = losses.canonical_name(loss)
+    except ValueError:
+        return None
+    if report._label_loss(config, rd.run.W.shape[1]) != name:
+        return None  # a loss not on integer labels (regression, KL): no landscape of it
     return Objective(
         config["loss"],
         rd.X["train"][:rows],
