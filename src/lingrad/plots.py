@@ -1085,6 +1085,7 @@ def landscape(
         ax1.set_xlabel("t: W + t d₁")
         ax1.set_title(f"loss along a {_KIND[data.kind]} direction through W", fontsize=10)
     ax1.set_ylabel("objective J (loss + λR)")
+    ax1.xaxis.set_major_locator(MaxNLocator(6))
     ax1.grid(alpha=0.3)
     ax1.legend(fontsize=8)
 
