@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "plot", "explain"]
+COMMANDS = ["train", "playground", "plot", "explain"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -131,7 +131,8 @@ def gradcheck(
         samples: check only this many random coordinates (the CS231n ``grad_check_sparse``);
             all coordinates by default.
         rng: the generator that picks the sampled coordinates (default: seed 0).
-        h, method: as in :func:`numerical_gradient`.
+        h: the finite-difference step, as in :func:`numerical_gradient`.
+        method: ``"centered"`` or ``"forward"``, as in :func:`numerical_gradient`.
         tolerance: :attr:`GradcheckResult.passed` is ``max_rel_error < tolerance``.
 
     Returns:
