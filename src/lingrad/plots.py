@@ -670,10 +670,10 @@ def scores_table(
 
     n_rows = len(rows) + 1
     width = 1.6 + 1.15 * n
-    height = 0.34 * n_rows + (1.3 if thumbs is not None else 0.0) + 0.7
+    height = 0.3 * n_rows + (1.3 if thumbs is not None else 0.0) + 0.6
     fig = _figure(width, height)
     if thumbs is not None:
-        grid = fig.add_gridspec(2, n + 1, height_ratios=[1.3, 0.34 * n_rows])
+        grid = fig.add_gridspec(2, n + 1, height_ratios=[1.3, 0.3 * n_rows])
         for i in range(n):
             tax = fig.add_subplot(grid[0, i + 1])
             tax.imshow(thumbs[i], cmap="gray", interpolation="nearest")
@@ -698,7 +698,7 @@ def scores_table(
         colLabels=header,
         cellColours=colours,
         colColours=[grey] * len(header),
-        loc="center",
+        loc="upper center",
         cellLoc="center",
     )
     table.auto_set_font_size(False)
