@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "playground", "sweep"]
+COMMANDS = ["train", "sweep", "plot", "explain", "playground"]
 
 
 def build_parser() -> argparse.ArgumentParser:
