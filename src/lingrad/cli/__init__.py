@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "playground", "evaluate", "predict"]
+COMMANDS = ["train", "sweep", "plot", "explain", "playground", "evaluate", "predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
