@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import tarfile
 
 import numpy as np
@@ -148,22 +149,35 @@ def test_train_reads_cifar10_from_data_dir(tmp_path, capsys):
     with tarfile.open(archive) as tar:  # the extracted official layout
         tar.extractall(tmp_path / "cifar", filter="data")
     archive.unlink()
-    code = main(
-        [
-            "train",
-            "--dataset",
-            "cifar10",
-            "--data-dir",
-            str(tmp_path / "cifar"),
-            "--epochs",
-            "2",
-            "--batch-size",
-            "4",
-        ]
-    )
+    args = ["train", "--dataset", "cifar10", "--data-dir", str(tmp_path / "cifar")]
+    args += ["--epochs", "2", "--batch-size", "4", "--runs-dir", str(tmp_path), "--name", "c"]
+    code = main([*args, "-q"])
     out = capsys.readouterr().out
     assert code == 0, capsys.readouterr().err
     assert "3072 features, 10 classes" in out and "8 test examples" in out
+    # the run folder remembers where the data lives: evaluate finds it again
+    args = ["evaluate", str(tmp_path / "c"), "--dataset", "cifar10", "--data-dir"]
+    assert main([*args, str(tmp_path / "cifar")]) == 0
+    assert "test split, 8 examples" in capsys.readouterr().out
+
+
+def test_train_then_evaluate_and_predict_a_run_folder(tmp_path, capsys):
+    args = ["train", "--dataset", "iris", "--epochs", "20", "--runs-dir", str(tmp_path)]
+    assert main([*args, "--name", "r", "-q"]) == 0
+    capsys.readouterr()
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert main(["evaluate", str(tmp_path / "r"), "--dataset", "iris"]) == 0
+    out = capsys.readouterr().out
+    assert f"accuracy: {metrics['test_accuracy']:.4f}" in out and "setosa" in out
+    np.savez(tmp_path / "in.npz", X=datasets.load("iris").X_test)
+    args = ["predict", str(tmp_path / "r"), str(tmp_path / "in.npz"), "-o", str(tmp_path / "p.csv")]
+    assert main(args) == 0
+    header, rows = _read_csv(tmp_path / "p.csv")
+    assert header == ["label", "p_0", "p_1", "p_2"]
+    labels = np.array([int(r[0]) for r in rows])
+    assert np.mean(labels == datasets.load("iris").y_test) == pytest.approx(
+        metrics["test_accuracy"]
+    )
 
 
 def test_predict_regression_writes_one_column(tmp_path):

@@ -39,11 +39,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lingrad import grad, losses, regularizers
+from lingrad import grad, losses, optim, regularizers, train
 from lingrad._validation import check_int, check_weights, fail
 from lingrad.model import _scores, init_weights, sigmoid, softmax
 from lingrad.objective import Objective
-from lingrad.optim import SGD, Adam, GradientDescent
+from lingrad.optim import schedules
 
 # ------------------------------------------------------------------------------------------
 # The parameter table: one rule per parameter, one message template for every error
@@ -82,22 +82,11 @@ def _one_of(names) -> _Rule:
 
 _NONE = type(None)
 
-#: Optimiser name -> (factory ``learning_rate -> optimiser``, default learning rate,
-#: whether it always takes the whole dataset as one batch).
-_OPTIMIZERS: dict[str, tuple[Callable, float, bool]] = {
-    "sgd": (lambda lr: SGD(lr), 0.1, False),
-    "gd": (lambda lr: GradientDescent(lr), 0.5, True),
-    "momentum": (lambda lr: SGD(lr, momentum=0.9), 0.02, False),
-    "nesterov": (lambda lr: SGD(lr, momentum=0.9, nesterov=True), 0.02, False),
-    "adam": (lambda lr: Adam(lr), 0.05, False),
-}
-
-#: Learning-rate schedules over the step count ``t`` for ``steps`` steps per epoch.
-_SCHEDULES: dict[str, Callable[[float, int], Callable[[int], float]]] = {
-    "constant": lambda lr, steps: lambda t: lr,
-    # alpha_t = alpha_0 / (1 + epoch / 10): a Robbins-Monro decay, halved after 10 epochs.
-    "inverse_time": lambda lr, steps: lambda t: lr / (1.0 + t / (10.0 * steps)),
-}
+#: Learning rates where the estimators' default differs from the optimiser registry's
+#: (:data:`lingrad.optim.OPTIMIZERS`): the estimators run 100 epochs by default, and Adam at
+#: 0.005 has not converged by then on small datasets.
+_DEFAULT_RATES = {"adam": 0.05}
+_FINITE_MAX = float(np.finfo(np.float64).max)
 
 _CLASSIFIER_LOSSES = (
     "softmax_cross_entropy",
@@ -123,13 +112,13 @@ def _loss_rule(allowed) -> _Rule:
 _COMMON_RULES: dict[str, _Rule] = {
     "penalty": _one_of(regularizers.NAMES),
     "lam": _number(0, closed=True),
-    "optimizer": _one_of(_OPTIMIZERS),
+    "optimizer": _one_of(optim.NAMES),
     "learning_rate": _Rule(
         "a number > 0 or None (the optimiser's default)",
         (numbers.Real, _NONE),
         lambda v: v is None or (np.isfinite(v) and v > 0),
     ),
-    "schedule": _one_of(_SCHEDULES),
+    "schedule": _one_of(schedules.SCHEDULES),
     "batch_size": _integer(1),
     "epochs": _integer(1),
     "gradient": _one_of(grad.methods()),
@@ -156,73 +145,6 @@ def _check_params(estimator, rules: dict[str, _Rule]) -> None:
             fail(where, rule.expected, f"{value!r} ({type(value).__name__})", TypeError)
         if not rule.ok(value):
             fail(where, rule.expected, repr(value))
-
-
-# ------------------------------------------------------------------------------------------
-# Training: one small loop until lingrad.train.fit covers optimisers and early stopping
-# ------------------------------------------------------------------------------------------
-
-
-def _train(
-    step_fn,
-    optimizer,
-    state,
-    W,
-    *,
-    n_samples,
-    batch_size,
-    epochs,
-    rng,
-    validation,
-    patience,
-    verbose,
-):
-    """Minimise by mini-batches; return ``(W, optimizer state, history, epochs run)``.
-
-    ``step_fn(W, rows) -> (J_batch, dJ/dW)``; each epoch visits one permutation of the
-    ``n_samples`` rows in contiguous slices (``rows=None`` when one batch holds them all).
-    ``validation``: ``W -> loss`` on held-out data; training stops after ``patience`` epochs
-    without improvement and returns the best ``W``.
-    """
-    history: dict[str, list[float]] = {"loss": []}
-    if validation is not None:
-        history["val_loss"] = []
-    best, best_W, waited = np.inf, W, 0
-    epoch = 0
-    for epoch in range(1, epochs + 1):
-        if batch_size >= n_samples:
-            batches = [None]
-        else:
-            order = rng.permutation(n_samples)
-            batches = [order[i : i + batch_size] for i in range(0, n_samples, batch_size)]
-        total = 0.0
-        for rows in batches:
-            value, dW = step_fn(W, rows)
-            step, state = optimizer.update(dW, state, W)
-            W = W + step.astype(W.dtype, copy=False)
-            total += value * (n_samples if rows is None else len(rows))
-        loss = total / n_samples
-        if not np.isfinite(loss) or not np.isfinite(W).all():
-            fail(
-                "learning_rate",
-                "a rate small enough for training to stay finite",
-                f"a loss of {loss} at epoch {epoch} (lower learning_rate or standardise X)",
-            )
-        history["loss"].append(loss)
-        message = f"epoch {epoch}/{epochs}: loss {loss:.6g}"
-        if validation is not None:
-            val = validation(W)
-            history["val_loss"].append(val)
-            message += f", validation loss {val:.6g}"
-            if not np.isfinite(best) or val < best - 1e-4 * abs(best):  # improved
-                best, best_W, waited = val, W, 0
-            else:
-                waited += 1
-        if verbose:
-            print(message)
-        if validation is not None and waited >= patience:
-            return best_W, state, history, epoch
-    return (W if validation is None else best_W), state, history, epoch
 
 
 # ------------------------------------------------------------------------------------------
@@ -254,36 +176,39 @@ class _LinearModel(BaseEstimator):
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.random_state)
 
-    def _optimizer(self, n_samples: int):
-        factory, default_rate, full_batch = _OPTIMIZERS[self.optimizer]
-        batch = n_samples if full_batch else min(self.batch_size, n_samples)
-        steps = -(-n_samples // batch)
-        rate = default_rate if self.learning_rate is None else float(self.learning_rate)
-        return factory(_SCHEDULES[self.schedule](rate, steps)), batch
+    def _optimizer(self, n_samples: int, epochs: int):
+        """The optimiser (its learning rate on the schedule) and the batch size."""
+        line = optim.entry(self.optimizer)
+        batch = n_samples if line.full_batch else min(self.batch_size, n_samples)
+        rate = self.learning_rate
+        if rate is None:
+            rate = _DEFAULT_RATES.get(self.optimizer, line.defaults[line.rate_param])
+        schedule = schedules.get(
+            self.schedule, float(rate), steps_per_epoch=-(-n_samples // batch), epochs=epochs
+        )
+        return optim.get(self.optimizer, schedule), batch
 
     def _run(self, X, T, sample_weight, n_columns, *, epochs, rng, warm_start, stratify=None):
-        """Train ``W_`` on ``(X, T)`` for ``epochs``; ``T`` is the loss's target array."""
+        """Train ``W_`` on ``(X, T)`` for ``epochs``; ``T`` is the loss's target array.
+
+        A ``partial_fit`` (``warm_start``) continues from ``W_`` with a fresh optimiser state.
+        """
         validation = None
         if self.early_stopping:
             from sklearn.model_selection import train_test_split
 
             seed, rows = int(rng.integers(2**31)), np.arange(X.shape[0])
             try:
-                train, held = train_test_split(
+                kept, held = train_test_split(
                     rows, test_size=self.validation_fraction, random_state=seed, stratify=stratify
                 )
             except ValueError:  # a class too rare to stratify: a plain random split
-                train, held = train_test_split(
+                kept, held = train_test_split(
                     rows, test_size=self.validation_fraction, random_state=seed
                 )
-            val_objective = Objective(self._loss_name, X[held], T[held], regularizer="none")
-            val_objective.targets(n_columns)
-
-            def validation(W):
-                return val_objective._value_and_grad(W, None, need_grad=False)[0]
-
-            X, T = X[train], T[train]
-            sample_weight = None if sample_weight is None else sample_weight[train]
+            validation = (X[held], T[held])
+            X, T = X[kept], T[kept]
+            sample_weight = None if sample_weight is None else sample_weight[kept]
         objective = Objective(
             self._loss_name,
             X,
@@ -292,42 +217,39 @@ class _LinearModel(BaseEstimator):
             lam=self.lam,
             sample_weight=sample_weight,
         )
-        optimizer, batch = self._optimizer(X.shape[0])
-        state = getattr(self, "_optimizer_state", None) if warm_start else None
+        optimizer, batch = self._optimizer(X.shape[0], epochs)
         if warm_start:
-            W = self.W_
-            state = optimizer.init(W) if state is None else state  # e.g. a loaded model
+            W0 = self.W_
         else:
-            W = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
-            W[-1] = self._initial_bias(T, sample_weight, n_columns)
-            state = optimizer.init(W)
-        W = objective._check(W)
-        step_fn = (
-            objective._value_and_grad
-            if self.gradient == "analytic"
-            else grad.get(self.gradient)(objective)
-        )
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by _train
-            W, state, history, n_iter = _train(
-                step_fn,
+            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
+            W0[-1] = self._initial_bias(T, sample_weight, n_columns)
+        with np.errstate(over="ignore", invalid="ignore"):  # fit's divergence guard reports
+            result = train.fit(
+                objective,
                 optimizer,
-                state,
-                W,
-                n_samples=X.shape[0],
-                batch_size=batch,
+                n_classes=n_columns,
+                W0=W0,
                 epochs=epochs,
+                batch_size=batch,
                 rng=rng,
+                gradient=self.gradient,
                 validation=validation,
+                early_stopping=self.early_stopping,
                 patience=self.patience,
                 verbose=self.verbose,
+                # only a non-finite loss or step is a divergence here: a loss that grows for a
+                # while (unscaled features, early Adam steps) usually comes back down
+                divergence_factor=_FINITE_MAX,
+                max_grad_norm=_FINITE_MAX,
             )
-        self.W_ = W
-        self._optimizer_state = state
+        if result.stopped is not None and result.stopped.startswith("diverged"):
+            fail("learning_rate", "a rate small enough for training to converge", result.stopped)
+        self.W_ = result.W
         self._rng_state = rng
-        self.n_iter_ = n_iter if not warm_start else self.n_iter_ + n_iter
-        self.loss_history_ = (self.loss_history_ if warm_start else []) + history["loss"]
-        if "val_loss" in history:
-            self.validation_loss_history_ = history["val_loss"]
+        self.n_iter_ = result.n_epochs + (self.n_iter_ if warm_start else 0)
+        self.loss_history_ = (self.loss_history_ if warm_start else []) + result.history["loss"]
+        if self.early_stopping:
+            self.validation_loss_history_ = result.history["val_loss"]
 
     def _initial_bias(self, T, sample_weight, n_columns):
         return 0.0
@@ -355,12 +277,16 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         penalty: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
         lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
             scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
-        optimizer: ``"sgd"``, ``"gd"`` (full batch), ``"momentum"``, ``"nesterov"``, ``"adam"``.
-        learning_rate: the initial rate; ``None`` takes the optimiser's default, chosen to
-            train well on standardised data (sgd 0.1, gd 0.5, momentum/nesterov 0.02,
-            adam 0.05). The default is Adam: unlike plain SGD it
-            also trains on unscaled features (its steps do not grow with the gradient's scale).
-        schedule: ``"constant"`` or ``"inverse_time"`` (``alpha_0 / (1 + epoch / 10)``).
+        optimizer: a name of :func:`lingrad.optim.get`: ``"sgd"``, ``"gd"`` (full batch),
+            ``"momentum"``, ``"nesterov"``, ``"adam"``, or the search methods ``"random"``,
+            ``"local"``, ``"genetic"`` (full batch, no gradient). The default is Adam: unlike
+            plain SGD it also trains on unscaled features (its steps do not grow with the
+            gradient's scale).
+        learning_rate: the initial rate (a search method's step scale); ``None`` takes the
+            optimiser's default from :data:`lingrad.optim.OPTIMIZERS` (Adam: 0.05 here).
+        schedule: a name of :func:`lingrad.optim.schedules.get` (``"constant"``, ``"step"``,
+            ``"exponential"``, ``"inverse_time"``, ``"cosine"``, ``"plateau"``), its decay
+            counted in epochs.
         batch_size: examples per step (capped at N).
         epochs: passes over the data.
         gradient: ``"analytic"`` or ``"numerical"`` (slow; for teaching and checking).
@@ -490,7 +416,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch on ``(X, y)``, continuing from the current weights and optimiser state.
+        """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state).
 
         ``classes`` (all labels that will ever appear) is required on the first call.
         """
@@ -623,7 +549,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch on ``(X, y)``, continuing from the current weights and optimiser state."""
+        """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state)."""
         first = not hasattr(self, "W_")
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=first)
         rng = getattr(self, "_rng_state", None) if not first else None

@@ -16,8 +16,8 @@ Damaged files give a clear :class:`ValueError` that names the file: not an ``.np
 truncated), no or unreadable metadata, another format version, arrays that no longer match
 their checksums (edited after saving), shapes that contradict the metadata. The checksums catch
 accidents and casual edits; they are not a signature (whoever can write the file can rewrite
-them too). Writes are atomic: the archive is written to a temporary file in the same folder and
-renamed over the target only when complete.
+them too). Writes are atomic (:func:`lingrad.runs.atomic_write`): the archive goes to a
+temporary file in the same folder and is renamed over the target only when complete.
 
 >>> import tempfile, pathlib, numpy as np
 >>> from lingrad.estimators import LinearClassifier
@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from lingrad import datasets, runs
 from lingrad._validation import fail
 from lingrad.datasets import Preprocessing
 from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
@@ -147,17 +146,7 @@ def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
     meta["sha256"] = {k: _digest(v) for k, v in arrays.items()}
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    runs.atomic_write(path, lambda f: np.savez(f, **arrays))
     return path
 
 
@@ -169,8 +158,8 @@ def _corrupt(path, exc) -> None:
     )
 
 
-def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """The metadata and arrays of a model file, every failure as one clear ValueError."""
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` read without pickle; damage is one clear ValueError."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: expected a model file, got no such file")
     try:
@@ -184,6 +173,12 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         if str(exc).startswith(str(path)):
             raise
         _corrupt(path, exc)
+    return arrays
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and arrays of a model file, every failure as one clear ValueError."""
+    arrays = _arrays(path)
     if "metadata" not in arrays:
         fail(str(path), "a lingrad model file with metadata", f"arrays {sorted(arrays)}")
     try:
@@ -218,7 +213,11 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 def load(path):
     """Read a model written by :func:`save` (``path``: the file, or a folder holding
-    ``model.npz``, such as a run folder); returns the fitted estimator.
+    ``model.npz``); returns the fitted estimator.
+
+    A ``lingrad train`` run folder (``model.npz`` with ``W`` only, beside ``config.json``) is
+    read too: the loss comes from the config, the classes are ``0..C-1`` and the
+    standardisation is refitted on the run's training split (such a file has no checksums).
 
     The estimator has its learned attributes (``W_``, ``coef_``, ``intercept_``, ``classes_``,
     ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``) and
@@ -227,7 +226,9 @@ def load(path):
     """
     path = Path(path)
     if path.is_dir():  # a run folder
-        path = path / "model.npz"
+        path = path / runs.MODEL
+    if (path.parent / runs.CONFIG).is_file() and "metadata" not in _arrays(path):
+        return _from_run(path)
     meta, arrays = _read(path)
     try:
         if meta["estimator"] not in _ESTIMATORS:
@@ -260,6 +261,23 @@ def load(path):
         if mean is None or scale is None or mean.shape != (D,) or scale.shape != (D,):
             fail(f"{path}: preprocessing", f"a mean and a scale of shape ({D},)", "none")
         model.preprocessing_ = Preprocessing(meta["preprocessing"], mean, scale)
+    return model
+
+
+def _from_run(path: Path):
+    """The model of a ``lingrad train`` run folder: ``model.npz`` holds only ``W``; the loss,
+    the dataset and its standardisation come from the folder's ``config.json``."""
+    config = runs.read_json(path.parent / runs.CONFIG)
+    try:
+        W = runs.load_model(path)
+        model = from_weights(W, loss=config["loss"])
+        model.preprocessing_ = None
+        if config.get("standardize", False):
+            kwargs = {"seed": int(config.get("seed") or 0), "data_dir": config.get("data_dir")}
+            data = datasets.load(config["dataset"], **kwargs)
+            model.preprocessing_ = Preprocessing("standardize").fit(data.X_train)
+    except (KeyError, TypeError) as exc:
+        fail(str(path.parent / runs.CONFIG), "a run's config (loss, dataset, seed)", repr(exc))
     return model
 
 

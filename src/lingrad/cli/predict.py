@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import tempfile
+import io as io_
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from lingrad import datasets, io
+from lingrad import datasets, io, runs
 from lingrad.estimators import LinearClassifier
 
 
@@ -80,17 +78,10 @@ def run(args) -> int:
     with warnings.catch_warnings():  # the columns were matched by name in _inputs
         warnings.filterwarnings("ignore", "X does not have valid feature names")
         header, rows = predictions(model, X.astype(model.W_.dtype, copy=False))
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    text = io_.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    out = runs.atomic_write(args.output, lambda f: f.write(text.getvalue().encode()))
     print(f"wrote {len(rows)} predictions to {out}")
     return 0
