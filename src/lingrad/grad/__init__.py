@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lingrad._validation import fail
-from lingrad.grad import analytic, numerical
+from lingrad.grad import analytic, autodiff, numerical
 from lingrad.grad.numerical import GradcheckResult, gradcheck, numerical_gradient, relative_error
 
 _METHODS: dict[str, Callable] = {
     "analytic": analytic.value_and_grad,
+    "autodiff": autodiff.value_and_grad,
     "numerical": numerical.value_and_grad,
 }
 
