@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lingrad._validation import fail
-from lingrad.grad import analytic, autodiff, numerical
+from lingrad.grad import analytic, autodiff, numerical, symbolic
 from lingrad.grad.numerical import GradcheckResult, gradcheck, numerical_gradient, relative_error
 
 _METHODS: dict[str, Callable] = {
     "analytic": analytic.value_and_grad,
     "autodiff": autodiff.value_and_grad,
     "numerical": numerical.value_and_grad,
+    "symbolic": symbolic.value_and_grad,
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from lingrad.autodiff import Tensor
 from lingrad.autodiff import losses as ad_losses
+from lingrad.grad._batch import batch
 from lingrad.objective import Objective
 from lingrad.regularizers import Regularizer
 
@@ -41,11 +42,7 @@ def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
     ``W`` is a tensor of shape ``(D + 1, C)`` in X's dtype whose targets the objective has
     already validated (:meth:`Objective._check`).
     """
-    X = objective.X if rows is None else objective.X[rows]
-    T = objective._targets[W.shape[1]]
-    T = T if rows is None else T[rows]
-    w = objective.sample_weight
-    w = w if w is None or rows is None else w[rows]
+    X, T, w = batch(objective, W.shape[1], rows)
     S = X @ W[:-1] + W[-1]
     per_example = ad_losses.get(objective.loss_spec.name)(S, T, **objective.loss_params)
     if w is None:
