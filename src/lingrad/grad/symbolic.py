@@ -277,8 +277,11 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
         n_classes: ``C``; 1 for the binary losses, 3 otherwise by default.
 
     >>> d = derive("sigmoid_squared_error", 1)
-    >>> d.text()
-    'L = (t_0 - sigma(s_0))**2\\ndL/ds_0 = -2*(t_0 - sigma(s_0))*(1 - sigma(s_0))*sigma(s_0)'
+    >>> s, t = d.scores[0], d.targets[0]
+    >>> d.expression == (t - sigma(s)) ** 2
+    True
+    >>> d.gradient[0] == -2 * (t - sigma(s)) * sigma(s) * (1 - sigma(s))
+    True
     """
     spec = losses.spec(loss)
     if n_classes is None:
