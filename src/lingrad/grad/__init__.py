@@ -10,7 +10,13 @@ from collections.abc import Callable
 
 from lingrad._validation import fail
 from lingrad.grad import analytic, autodiff, numerical, symbolic
-from lingrad.grad.numerical import GradcheckResult, gradcheck, numerical_gradient, relative_error
+from lingrad.grad.numerical import (
+    GradcheckResult,
+    default_step,
+    gradcheck,
+    numerical_gradient,
+    relative_error,
+)
 
 _METHODS: dict[str, Callable] = {
     "analytic": analytic.value_and_grad,
@@ -38,6 +44,7 @@ def get(method: str) -> Callable:
 
 __all__ = [
     "GradcheckResult",
+    "default_step",
     "get",
     "gradcheck",
     "methods",
