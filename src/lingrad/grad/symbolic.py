@@ -236,6 +236,7 @@ class Derivation:
             T = onehot
         if self.loss in _SHIFT_INVARIANT:
             S = S - S.max(axis=1, keepdims=True)
+        params = {**_DEFAULTS, **params}
         args = [*S.T, *T.T, *(params[name] for name in self.params)]
         with np.errstate(all="ignore"):
             value = np.broadcast_to(self._value_fn(*args), (N,)).astype(np.float64)
