@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train"]
+COMMANDS = ["train", "gradcheck", "derive"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -275,7 +275,8 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
 
     Args:
         loss: a loss name or alias of :mod:`lingrad.losses`.
-        n_classes: ``C``; 1 for the binary losses, 3 otherwise by default.
+        n_classes: ``C``; by default 1 for the losses that take one score column (binary,
+            regression, the sigmoid unit), 3 otherwise.
 
     >>> d = derive("sigmoid_squared_error", 1)
     >>> s, t = d.scores[0], d.targets[0]
@@ -286,7 +287,8 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
     """
     spec = losses.spec(loss)
     if n_classes is None:
-        n_classes = 1 if spec.binary_only or spec.task == "regression" else 3
+        one_column = spec.targets in (losses._binary, losses._real, losses._binary_or_one_hot)
+        n_classes = 1 if one_column else 3
     n_classes = check_int("n_classes", n_classes)
     if spec.binary_only and n_classes != 1:
         fail("n_classes", f"1 for the binary loss {spec.name}", n_classes)
@@ -382,7 +384,7 @@ class UpdateRule:
             f"L = {sp.sstr(self.loss)}\n"
             f"dL/d{w} = {sp.sstr(self.derivative)}\n"
             f"update rule: w_j <- {sp.sstr(self.rule)}\n"
-            f"check: simplify(({w} - alpha*dL/d{w}) - ({sp.sstr(self.slide)})) = "
+            f"check: simplify(({w} - alpha*dL/d{w}) - (the rule for {w}, written out)) = "
             f"{self.difference}"
         )
 
