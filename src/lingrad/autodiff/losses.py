@@ -41,7 +41,7 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
     """
     correct = F.pick(S, y)
     M = F.relu(S - F.reshape(correct, (-1, 1)) + margin)
-    return M.sum(axis=1, dtype=_F64) - margin
+    return M.sum(axis=1, dtype=_F64) - float(S.dtype.type(margin))  # the margin as S stores it
 
 
 def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:

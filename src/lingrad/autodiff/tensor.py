@@ -216,7 +216,8 @@ class Tensor:
                         f"autodiff: primitive '{prim.name}' has no VJP for argument {k}; "
                         "pass that argument as a constant (or .detach() it)"
                     )
-                pg = unbroadcast(np.asarray(vjp(g, node.data, *args, **kwargs)), parent.data)
+                pg = vjp(g, node.data, *args, **kwargs)
+                pg = unbroadcast(pg if type(pg) is np.ndarray else np.asarray(pg), parent.data)
                 key = id(parent)
                 if key not in grads:
                     grads[key] = pg
@@ -322,13 +323,25 @@ def register(name: str, primitive) -> None:
     setattr(_F, name, primitive)
 
 
+def _node(data) -> Tensor:
+    """A constant tensor around a forward's result, without the user-facing checks."""
+    t = object.__new__(Tensor)
+    t.data = data if type(data) is np.ndarray else np.asarray(data)
+    t.grad, t.requires_grad = None, False
+    t._prim, t._parents, t._args, t._kwargs = None, (), (), None
+    return t
+
+
 def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
-    """Run ``prim`` on ``args`` and, if any input needs a gradient, record the node."""
-    raw = tuple(a.data if isinstance(a, Tensor) else a for a in args)
-    out = Tensor(prim.forward(*raw, **kwargs))
-    if _MODE.enabled and prim.vjps:  # a primitive without VJPs makes constants
+    """Run ``prim`` on ``args`` and, if any input needs a gradient, record the node.
+
+    Per call: one forward and a few attribute stores; nothing here depends on the data's size.
+    """
+    raw = tuple([a.data if type(a) is Tensor else a for a in args])
+    out = _node(prim.forward(*raw, **kwargs))
+    if prim.vjps and _MODE.enabled:  # a primitive without VJPs makes constants
         parents = tuple(
-            (k, a) for k, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+            [(k, a) for k, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
         )
         if parents:
             out.requires_grad = out.data.dtype.kind == "f"
@@ -343,6 +356,8 @@ def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
     array([4., 4., 4.])
     """
     shape = like.shape
+    if g.shape == shape and g.dtype == like.dtype:
+        return g
     if g.shape != shape:
         extra = g.ndim - len(shape)
         axes = tuple(range(extra)) + tuple(

@@ -22,18 +22,25 @@ from lingrad.objective import Objective
 from lingrad.regularizers import Regularizer
 
 
-def penalty(regularizer: Regularizer, W: Tensor) -> Tensor | float:
-    """``R(W) = l1_ratio * sum|V| + (1 - l1_ratio) * 0.5 * sum V^2`` over ``V = W[:-1]`` (or
-    all of ``W`` with ``include_bias``), as a graph; ``0.0`` for no penalty."""
-    if regularizer.name == "none":
-        return 0.0
-    V = W if regularizer.include_bias else W[:-1]
-    total = 0.0
+def penalty(regularizer: Regularizer, W: Tensor, lam: float = 1.0, V: Tensor | None = None):
+    """``lam * R(W)`` as a graph: ``lam * (l1_ratio * sum|V| + (1 - l1_ratio) * 0.5 * sum V^2)``
+    over ``V = W[:-1]`` (or all of ``W`` with ``include_bias``); ``None`` for no penalty.
+
+    ``V`` may pass in an existing ``W[:-1]`` node to share it with the scores. The constant
+    factors are multiplied out in Python, so each term costs three nodes.
+    """
+    if regularizer.name == "none" or lam == 0:
+        return None
+    if regularizer.include_bias:
+        V = W
+    elif V is None:
+        V = W[:-1]
+    terms = []
     if regularizer.l1_ratio > 0:
-        total = regularizer.l1_ratio * abs(V).sum(dtype=np.float64)
+        terms.append((lam * regularizer.l1_ratio) * abs(V).sum(dtype=np.float64))
     if regularizer.l1_ratio < 1:
-        total = total + (1.0 - regularizer.l1_ratio) * 0.5 * (V * V).sum(dtype=np.float64)
-    return total
+        terms.append((lam * (1.0 - regularizer.l1_ratio) * 0.5) * (V * V).sum(dtype=np.float64))
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
 def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
@@ -43,15 +50,15 @@ def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
     already validated (:meth:`Objective._check`).
     """
     X, T, w = batch(objective, W.shape[1], rows)
-    S = X @ W[:-1] + W[-1]
+    weights = W[:-1]
+    S = X @ weights + W[-1]
     per_example = ad_losses.get(objective.loss_spec.name)(S, T, **objective.loss_params)
     if w is None:
         J = per_example.sum(dtype=np.float64) * (1.0 / X.shape[0])
     else:
         J = (per_example * (w / w.sum(dtype=np.float64))).sum(dtype=np.float64)
-    if objective.lam:
-        J = J + objective.lam * penalty(objective.regularizer, W)
-    return J
+    R = penalty(objective.regularizer, W, objective.lam, weights)
+    return J if R is None else J + R
 
 
 def value_and_grad(objective: Objective) -> Callable:
