@@ -51,7 +51,10 @@ def _sigmoid(x):
 def _expand(g, shape, axis, keepdims):
     """``g`` from a reduction over ``axis`` broadcast back to ``shape`` (a view, no copy)."""
     if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
+        kept = list(shape)
+        for k in axis if isinstance(axis, tuple) else (axis,):
+            kept[k] = 1
+        g = g.reshape(kept)
     return np.broadcast_to(g, shape)
 
 
@@ -184,11 +187,11 @@ where = defprimitive(  # where(cond, a, b): the condition is a constant mask
 
 
 def _sum(a, axis=None, keepdims=False, dtype=None):
-    return np.sum(a, axis=axis, keepdims=keepdims, dtype=dtype)
+    return a.sum(axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def _mean(a, axis=None, keepdims=False):
-    return np.mean(a, axis=axis, keepdims=keepdims)
+    return a.mean(axis=axis, keepdims=keepdims)
 
 
 def _count(a, axis):
@@ -201,7 +204,7 @@ def _count(a, axis):
 def _max(a, axis=None, keepdims=False):
     if isinstance(axis, tuple):
         fail("max", "axis=None or a single axis", f"axis={axis}")
-    return np.max(a, axis=axis, keepdims=keepdims)
+    return a.max(axis=axis, keepdims=keepdims)
 
 
 def _max_vjp(g, out, a, axis=None, keepdims=False):
@@ -231,8 +234,10 @@ max = defprimitive("max", _max, _max_vjp)
 
 
 def _logsumexp(a, axis=-1, keepdims=False):
-    m = np.max(a, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    m = a.max(axis=axis, keepdims=True)
+    e = np.exp(a - m)
+    out = np.log(e.sum(axis=axis, keepdims=True))
+    out += m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -250,20 +255,20 @@ def _log_softmax(a, axis=-1):
 
 
 def _softmax(a, axis=-1):
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
 log_softmax = defprimitive(  # a - logsumexp(a);  VJP g - softmax(a) * sum(g)
     "log_softmax",
     _log_softmax,
-    lambda g, out, a, axis=-1: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),
+    lambda g, out, a, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
 )
 softmax = defprimitive(  # VJP p * (g - sum(g p))
     "softmax",
     _softmax,
-    lambda g, out, a, axis=-1: out * (g - np.sum(g * out, axis=axis, keepdims=True)),
+    lambda g, out, a, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)),
 )
 
 
@@ -273,7 +278,7 @@ softmax = defprimitive(  # VJP p * (g - sum(g p))
 
 
 def _getitem_vjp(g, out, a, index):
-    res = np.zeros_like(a)
+    res = np.zeros(a.shape, dtype=a.dtype)
     if _is_basic_index(index):
         res[index] = g
     else:  # an integer array may pick an entry twice: its gradients add up
@@ -282,12 +287,17 @@ def _getitem_vjp(g, out, a, index):
 
 
 def _pick(a, idx):
-    return np.take_along_axis(a, np.expand_dims(idx, -1), axis=-1)[..., 0]
+    if a.ndim == 2:  # the common case S[i, y_i], without take_along_axis's index building
+        return a[np.arange(a.shape[0]), idx]
+    return np.take_along_axis(a, idx[..., None], axis=-1)[..., 0]
 
 
 def _pick_vjp(g, out, a, idx):
-    res = np.zeros_like(a)
-    np.put_along_axis(res, np.expand_dims(idx, -1), np.expand_dims(g, -1), axis=-1)
+    res = np.zeros(a.shape, dtype=a.dtype)
+    if a.ndim == 2:
+        res[np.arange(a.shape[0]), idx] = g
+    else:
+        np.put_along_axis(res, idx[..., None], g[..., None], axis=-1)
     return res
 
 

@@ -10,9 +10,11 @@ The engine, not the rules, does the bookkeeping every rule would otherwise repea
 * **broadcasting is undone here**, once: a rule may return a gradient of the broadcast shape and
   the engine sums it back to the input's shape (:func:`unbroadcast`);
 * **dtypes are kept**: each input's gradient is cast to that input's dtype (float32 stays float32);
-* **order is deterministic**: the topological sort is an explicit-stack depth-first search over
-  each node's inputs in argument order (no recursion, so 100,000-node graphs are fine, and no set
-  iteration, so the same graph always sums its gradients in the same order);
+* **order is deterministic**: every tensor gets a sequence number when it is created, so an
+  output always has a larger number than its inputs (PyTorch's rule). ``backward()`` keeps the
+  nodes still to visit in a heap and always takes the largest number next: a node is processed
+  only after every node that uses it, iteratively (no recursion, so 100,000-node graphs are
+  fine) and in the same order for the same graph (no set or ``id`` order is involved);
 * **gradients are not doubled**: ``backward()`` overwrites the leaves' ``.grad`` unless asked to
   ``accumulate``;
 * only the VJPs of inputs that need a gradient are evaluated (``X @ W`` with a constant ``X``
@@ -25,6 +27,8 @@ The primitives themselves (forward and VJP side by side) live in
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,7 +108,16 @@ class Tensor:
     array([ 2., -4.,  6.])
     """
 
-    __slots__ = ("_args", "_kwargs", "_parents", "_prim", "data", "grad", "requires_grad")
+    __slots__ = (
+        "_args",
+        "_kwargs",
+        "_parents",
+        "_prim",
+        "_seq",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False):
@@ -118,6 +131,7 @@ class Tensor:
         self._parents = ()
         self._args = ()
         self._kwargs = None
+        self._seq = next(_SEQUENCE)
 
     # -- basic properties ------------------------------------------------------------------
     @property
@@ -196,17 +210,17 @@ class Tensor:
             if seed.shape != self.shape:
                 fail("grad", f"a seed of shape {self.shape} like the output", f"{seed.shape}")
             seed = seed.astype(self.dtype, copy=False)
-        grads = {id(self): seed}
+        grads = {self._seq: seed}
         owned: set[int] = set()  # arrays created by accumulation: safe to add to in place
-        for node in reversed(_topological_order(self)):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
+        heap = [(-self._seq, self)]  # the largest sequence number first: users before inputs
+        while heap:
+            _, node = heapq.heappop(heap)
+            g = grads.pop(node._seq)
             if node._prim is None:
                 if accumulate and node.grad is not None:
                     node.grad = node.grad + g
                 else:  # a fresh array: never a view of an intermediate or of the seed
-                    node.grad = g if id(node) in owned else g.copy()
+                    node.grad = g if node._seq in owned else g.copy()
                 continue
             prim, args, kwargs = node._prim, node._args, node._kwargs
             for k, parent in node._parents:
@@ -218,9 +232,10 @@ class Tensor:
                     )
                 pg = vjp(g, node.data, *args, **kwargs)
                 pg = unbroadcast(pg if type(pg) is np.ndarray else np.asarray(pg), parent.data)
-                key = id(parent)
+                key = parent._seq
                 if key not in grads:
                     grads[key] = pg
+                    heapq.heappush(heap, (-key, parent))
                 elif key in owned:
                     grads[key] += pg
                 else:
@@ -316,6 +331,7 @@ class _Table:
 
 
 _F = _Table()
+_SEQUENCE = itertools.count()  # creation order: an output always comes after its inputs
 
 
 def register(name: str, primitive) -> None:
@@ -329,6 +345,7 @@ def _node(data) -> Tensor:
     t.data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad, t.requires_grad = None, False
     t._prim, t._parents, t._args, t._kwargs = None, (), (), None
+    t._seq = next(_SEQUENCE)
     return t
 
 
@@ -367,26 +384,6 @@ def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
         g = g.reshape(shape)
     dtype = like.dtype if like.dtype.kind == "f" else g.dtype
     return g.astype(dtype, copy=False)
-
-
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes that need a gradient, inputs before outputs; explicit stack, argument order."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for _, parent in reversed(node._parents):
-            if id(parent) not in visited:
-                stack.append((parent, False))
-    return order
 
 
 def tensor(data, requires_grad: bool = False) -> Tensor:
