@@ -245,6 +245,20 @@ class Derivation:
                 dS[:, k] = column
         return value, dS
 
+    def batch_gradient(self, W, X, T, sample_weight=None, **params):
+        """The (weighted) mean loss over a batch and its gradient ``dL/dW``, shape ``(D + 1, C)``.
+
+        ``dL/dS`` comes from the generated code (:meth:`evaluate`); the linear model's part of the
+        chain rule, ``dL/dw_jk = dL/ds_k x_j`` (:meth:`weight_gradient`), is ``[X, 1]^T dS``.
+        ``W`` must be in X's dtype.
+        """
+        per_example, dS = self.evaluate(_scores(W, X), T, **params)
+        loss, dS = losses._mean(per_example, dS, sample_weight)
+        dW = np.empty_like(W)
+        np.matmul(X.T, dS, out=dW[:-1])
+        dS.sum(axis=0, out=dW[-1])
+        return loss, dW
+
 
 _DEFAULTS = {"margin": 1.0, "label_smoothing": 0.0}
 
@@ -329,12 +343,7 @@ def value_and_grad(objective: Objective) -> Callable:
         W = objective._check(W)
         X, T, w = batch(objective, W.shape[1], rows)
         derivation = derive(objective.loss_spec.name, W.shape[1])
-        S = _scores(W, X)
-        per_example, dS = derivation.evaluate(S, T, **params)
-        loss, dS = losses._mean(per_example, dS, w)
-        dW = np.empty_like(W)
-        np.matmul(X.T, dS, out=dW[:-1])
-        dS.sum(axis=0, out=dW[-1])
+        loss, dW = derivation.batch_gradient(W, X, T, w, **params)
         if not objective.lam or reg.name == "none":
             return loss, dW
         part = slice(None) if reg.include_bias else slice(0, -1)
