@@ -26,9 +26,20 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Every benchmark script, full size (under 10 minutes); the output is what benchmarks/RESULTS.md records.
+bench: $(VENV)/.installed-test
+	cd benchmarks && for script in [!_]*.py; do \
+		echo "== $$script"; ../$(BIN)/python $$script || exit 1; echo; \
+	done 2>&1 | tee last-run.txt
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+
+# The browser playground on http://127.0.0.1:8231/ (lingrad playground --help for options).
+.PHONY: playground
+playground: $(VENV)/.installed-run
+	$(BIN)/lingrad playground --open

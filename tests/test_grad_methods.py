@@ -122,6 +122,21 @@ def test_methods_take_a_mini_batch(method):
     assert rel(want, dW) < 1e-6
 
 
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_autodiff_full_pass_in_row_blocks(sample_weight):
+    """A full pass goes block by block with accumulate=True; the sum is the whole gradient."""
+    rng = np.random.default_rng(4)
+    X, y, W = problem("crammer_singer", np.float64, rng, N=50)
+    w = rng.uniform(0.1, 3.0, 50) if sample_weight else None
+    blocked = Objective("crammer_singer", X, y, lam=0.2, block_rows=7, sample_weight=w)
+    whole = Objective("crammer_singer", X, y, lam=0.2, block_rows=50, sample_weight=w)
+    value, dW = grad.get("autodiff")(blocked)(W)
+    want_value, want = grad.get("analytic")(whole)(W)
+    assert value == pytest.approx(want_value, rel=1e-13)
+    assert rel(want, dW) < 1e-13
+    assert np.array_equal(grad.get("autodiff")(blocked)(W)[1], dW)  # no accumulation across calls
+
+
 def test_methods_are_listed_and_unknown_names_are_refused():
     assert set(grad.methods()) == set(METHODS)
     with pytest.raises(

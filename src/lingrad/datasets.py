@@ -103,7 +103,8 @@ def load(
 
     Args:
         name: one of :data:`NAMES`.
-        validation, test: the fractions of all examples held out for each split.
+        validation: the fraction of all examples held out for validation.
+        test: the fraction of all examples held out for the test.
         seed: the split's random seed.
         dtype: the dtype of the ``X`` arrays (float32 or float64).
 

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "gradcheck", "derive"]
+COMMANDS = ["train", "playground", "gradcheck", "derive"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,47 @@
+"""The command line: `make run`'s job end to end, and bad input as clear errors."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lingrad.cli import main
+
+
+@pytest.mark.slow
+def test_make_run_job_reaches_095_on_digits():
+    out = subprocess.run(
+        [sys.executable, "-m", "lingrad", "train", "--dataset", "digits", "--loss", "softmax"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    for split in ("train", "validation"):
+        assert re.search(rf"^{split} accuracy: 0\.\d{{4}}$", out, re.M), out
+    last = out.strip().splitlines()[-1]
+    match = re.fullmatch(r"test accuracy: (0\.\d{4})", last)
+    assert match, out
+    assert float(match.group(1)) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--loss", "nope"], "loss: expected one of"),
+        (["train", "--loss", "squared_error"], "--loss: expected a multi-class classification"),
+        (["train", "--lr", "-1", "--epochs", "1"], "learning_rate: expected a finite number > 0"),
+        (["train", "--batch-size", "0", "--epochs", "1"], "batch_size: expected an integer >= 1"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_dataset_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--dataset", "nope"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
