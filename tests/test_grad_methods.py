@@ -13,6 +13,7 @@ from lingrad.grad import default_step, gradcheck, relative_error
 from lingrad.model import init_weights
 from lingrad.objective import Objective
 from lingrad.optim import SGD
+from lingrad.train import fit
 
 METHODS = ("analytic", "autodiff", "numerical", "symbolic")
 REGULARIZERS = {
@@ -173,6 +174,32 @@ def test_training_with_autodiff_reaches_the_analytic_weights():
 
     W_analytic, W_autodiff = train("analytic"), train("autodiff")
     assert np.abs(W_analytic - init_weights(5, 4, rng=np.random.default_rng(42))).max() > 0.1
+    np.testing.assert_allclose(W_autodiff, W_analytic, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "softmax_cross_entropy", "logistic"])
+def test_fit_with_gradient_autodiff_reaches_the_analytic_weights(loss):
+    """``lingrad.train.fit(..., gradient=...)``, same seed: the same weights to 1e-10."""
+    rng = np.random.default_rng(1)
+    X, y, _ = problem(loss, np.float64, rng, N=90, D=4)
+    C = 1 if loss == "logistic" else 3
+    J = Objective(loss, X, y, regularizer="l2", lam=1e-2)
+
+    def run(gradient):
+        opt = SGD(0.3, momentum=0.9)
+        result = fit(
+            J,
+            opt,
+            n_classes=C,
+            epochs=4,
+            batch_size=10,
+            rng=np.random.default_rng(7),
+            gradient=gradient,
+        )
+        return result.W
+
+    W_analytic, W_autodiff = run("analytic"), run("autodiff")
+    assert np.abs(W_analytic).max() > 0.05  # it trained
     np.testing.assert_allclose(W_autodiff, W_analytic, rtol=0, atol=1e-10)
 
 

@@ -3,27 +3,32 @@
 The public API, re-exported from the modules that define it.
 """
 
-from lingrad import autodiff, datasets, grad, losses, reference, regularizers
+from lingrad import autodiff, datasets, grad, losses, optim, reference, regularizers, runs
 from lingrad.grad import gradcheck, numerical_gradient
 from lingrad.model import init_weights, predict, predict_proba, scores, sigmoid, softmax
 from lingrad.objective import Objective
+from lingrad.train import FitResult, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FitResult",
     "Objective",
     "__version__",
     "autodiff",
     "datasets",
+    "fit",
     "grad",
     "gradcheck",
     "init_weights",
     "losses",
     "numerical_gradient",
+    "optim",
     "predict",
     "predict_proba",
     "reference",
     "regularizers",
+    "runs",
     "scores",
     "sigmoid",
     "softmax",
