@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "sweep", "plot", "explain", "playground"]
+COMMANDS = ["train", "sweep", "plot", "explain", "playground", "gradcheck", "derive"]
 
 
 def build_parser() -> argparse.ArgumentParser:
