@@ -3,7 +3,7 @@
 The public API, re-exported from the modules that define it.
 """
 
-from lingrad import datasets, grad, losses, optim, reference, regularizers, runs
+from lingrad import autodiff, datasets, grad, losses, optim, reference, regularizers, runs
 from lingrad.grad import gradcheck, numerical_gradient
 from lingrad.model import init_weights, predict, predict_proba, scores, sigmoid, softmax
 from lingrad.objective import Objective
@@ -15,6 +15,7 @@ __all__ = [
     "FitResult",
     "Objective",
     "__version__",
+    "autodiff",
     "datasets",
     "fit",
     "grad",

@@ -238,7 +238,9 @@ def write_run_report(
 
     if objective is not None:
         traj = None if trajectory is None else np.asarray(trajectory)
-        kind = "trajectory" if traj is not None and len(traj) > 1 else "random"
+        # A path that never left W_0 (e.g. a search that found nothing better) spans no plane.
+        moved = traj is not None and len(traj) > 1 and not np.array_equal(traj[0], traj[-1])
+        kind = "trajectory" if moved else "random"
         add(
             "landscape",
             "The loss landscape and gradient descent",

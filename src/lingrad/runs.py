@@ -107,12 +107,16 @@ def read_json(path):
     return json.loads(path.read_text())
 
 
-def save_model(path, W) -> Path:
-    """Save the weights ``W`` ``(D + 1, C)`` as ``.npz`` with the key ``"W"``.
+def save_model(path, W, trajectory=None) -> Path:
+    """Save the weights ``W`` ``(D + 1, C)`` as ``.npz`` with the key ``"W"``, and optionally the
+    weights along the way as ``"trajectory"`` ``(T, D + 1, C)`` (for the loss landscape).
 
     The one function that writes a model file; :func:`load_model` reads it back.
     """
-    return save_npz(path, {"W": check_weights(W)})
+    arrays = {"W": check_weights(W)}
+    if trajectory is not None:
+        arrays["trajectory"] = np.asarray(trajectory)
+    return save_npz(path, arrays)
 
 
 def load_model(path) -> np.ndarray:
@@ -140,11 +144,11 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
     fail("name", "a run name not already used", repr(base))
 
 
-def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W) -> Path:
+def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W, trajectory=None) -> Path:
     """Write the four files of a run folder (see the module docstring); return the folder."""
     run_dir = Path(run_dir)
     write_json(run_dir / CONFIG, config)
     write_json(run_dir / HISTORY, history)
-    save_model(run_dir / MODEL, W)
+    save_model(run_dir / MODEL, W, trajectory)
     write_json(run_dir / METRICS, metrics)
     return run_dir

@@ -18,7 +18,7 @@ import numpy as np
 from lingrad import __version__, datasets, losses, optim, regularizers, runs
 from lingrad import grad as grad_methods
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.model import predict
+from lingrad.model import init_weights, predict
 from lingrad.objective import Objective
 from lingrad.optim import schedules
 from lingrad.train import FitResult, fit
@@ -128,6 +128,11 @@ def register(sub) -> None:
     )
     p.add_argument("--config", default=None, help="repeat the run of this config.json")
     p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the figures and index.html in the run folder (they take a few seconds)",
+    )
+    p.add_argument(
         "--resume",
         default=None,
         metavar="RUN_DIR",
@@ -235,15 +240,46 @@ def accuracy(W, X, y) -> float:
     return float(np.mean(predict(W, X) == y))
 
 
+#: at most this many weight snapshots are kept for the loss landscape's trajectory
+TRAJECTORY_POINTS = 200
+
+
+def _trajectory_recorder(W0, epochs: int):
+    """``(snapshots, callback)``: the callback keeps ``W`` every few epochs after ``W0``."""
+    every = max(1, -(-epochs // TRAJECTORY_POINTS))
+    snapshots = [W0.copy()]
+
+    def record(epoch, logs, W):
+        if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+            snapshots.append(W.copy())
+
+    return snapshots, record
+
+
 def train_from_config(
-    config: dict, *, run_dir=None, resume=None, verbose: int = 0, checkpoint: bool = True
+    config: dict,
+    *,
+    run_dir=None,
+    resume=None,
+    verbose: int = 0,
+    checkpoint: bool = True,
+    report: bool = False,
 ) -> tuple[FitResult, dict]:
     """Train as ``config`` says; return the fit result and the metrics.
 
     With ``run_dir`` the run folder is written there (checkpoints too, unless
-    ``checkpoint=False``).
+    ``checkpoint=False``), with ``report=True`` also its figures and ``index.html``
+    (see :func:`lingrad.report.write_run_report`).
     """
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
+    trajectory, callbacks = None, ()
+    if run_dir is not None and resume is None:
+        # The same draws fit() would make from the same rng, taken here to keep W0.
+        kwargs["W0"] = init_weights(
+            objective.n_features, kwargs["n_classes"], rng=kwargs["rng"], dtype=X_train.dtype
+        )
+        trajectory, record = _trajectory_recorder(kwargs["W0"], config["epochs"])
+        callbacks = (record,)
     start = time.perf_counter()
     result = fit(
         objective,
@@ -251,6 +287,7 @@ def train_from_config(
         checkpoint_dir=run_dir if checkpoint else None,
         resume=resume,
         verbose=verbose,
+        callbacks=callbacks,
         **kwargs,
     )
     W = result.W
@@ -270,7 +307,31 @@ def train_from_config(
         "seconds": time.perf_counter() - start,
     }
     if run_dir is not None:
-        runs.save_run(run_dir, config=config, metrics=metrics, history=result.history, W=W)
+        runs.save_run(
+            run_dir,
+            config=config,
+            metrics=metrics,
+            history=result.history,
+            W=W,
+            trajectory=None if trajectory is None else np.stack(trajectory),
+        )
+        if report:
+            from lingrad.report import write_run_report
+
+            write_run_report(
+                run_dir,
+                W=W,
+                X=X_val,
+                y=data.y_val,
+                class_names=data.class_names,
+                image_shape=data.image_shape,
+                history=result.history,
+                config=config,
+                metrics=metrics,
+                objective=objective,
+                trajectory=None if trajectory is None else np.stack(trajectory),
+                images=data.X_val,
+            )
     return result, metrics
 
 
@@ -292,7 +353,11 @@ def run(args) -> int:
         build(config)  # every error before a run folder is made
         run_dir = runs.new_run_dir(args.runs_dir, args.name)
     result, metrics = train_from_config(
-        config, run_dir=run_dir, resume=resume, verbose=0 if args.quiet else 1
+        config,
+        run_dir=run_dir,
+        resume=resume,
+        verbose=0 if args.quiet else 1,
+        report=not args.no_report,
     )
     data = load_data(config["dataset"], config["seed"], config["data_dir"])[0]
     history = result.history
@@ -314,6 +379,8 @@ def run(args) -> int:
     for advice in result.diagnostics["advice"]:
         print(f"diagnosis: {advice}")
     print(f"run folder: {run_dir}")
+    if not args.no_report:
+        print(f"report: {Path(run_dir) / 'index.html'}")
     print(f"train accuracy: {metrics['train_accuracy']:.4f}")
     print(f"validation accuracy: {metrics['val_accuracy']:.4f}")
     print(f"test accuracy: {metrics['test_accuracy']:.4f}")
