@@ -151,7 +151,7 @@ def test_train_reads_cifar10_from_data_dir(tmp_path, capsys):
     archive.unlink()
     args = ["train", "--dataset", "cifar10", "--data-dir", str(tmp_path / "cifar")]
     args += ["--epochs", "2", "--batch-size", "4", "--runs-dir", str(tmp_path), "--name", "c"]
-    code = main([*args, "-q"])
+    code = main([*args, "-q", "--no-report"])
     out = capsys.readouterr().out
     assert code == 0, capsys.readouterr().err
     assert "3072 features, 10 classes" in out and "8 test examples" in out
@@ -163,7 +163,7 @@ def test_train_reads_cifar10_from_data_dir(tmp_path, capsys):
 
 def test_train_then_evaluate_and_predict_a_run_folder(tmp_path, capsys):
     args = ["train", "--dataset", "iris", "--epochs", "20", "--runs-dir", str(tmp_path)]
-    assert main([*args, "--name", "r", "-q"]) == 0
+    assert main([*args, "--name", "r", "-q", "--no-report"]) == 0
     capsys.readouterr()
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert main(["evaluate", str(tmp_path / "r"), "--dataset", "iris"]) == 0
