@@ -578,7 +578,8 @@ def from_weights(
             :class:`LinearClassifier`, ``"squared_error"`` a :class:`LinearRegressor`.
         classes: the label of each class (default ``0..K-1``); ``K`` is ``C``, or 2 for a
             one-column binary model (``C = 1``, the sigmoid losses) or a two-column one.
-        n_iter, loss_history: the training record to keep as ``n_iter_``, ``loss_history_``.
+        n_iter: the training record to keep as ``n_iter_`` (epochs).
+        loss_history: the training record to keep as ``loss_history_`` (one value per epoch).
         params: other constructor parameters (``lam``, ``optimizer``...) to record.
 
     >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
