@@ -136,6 +136,10 @@ def test_cli_errors_are_one_line(digits_model, tmp_path, capsys):
     )
     assert main(["evaluate", str(path), "--dataset", "mnist"]) == 2
     assert "dataset: expected one of" in capsys.readouterr().err
+    assert main(["evaluate", str(path)]) == 2
+    assert "--dataset: expected a dataset name or file (MODEL is not a run folder)" in (
+        capsys.readouterr().err
+    )
     assert main(["evaluate", str(tmp_path / "none.npz"), "--dataset", "digits"]) == 2
     assert "no such file" in capsys.readouterr().err
     (tmp_path / "junk.npz").write_bytes(b"junk")
@@ -169,6 +173,8 @@ def test_train_then_evaluate_and_predict_a_run_folder(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "r"), "--dataset", "iris"]) == 0
     out = capsys.readouterr().out
     assert f"accuracy: {metrics['test_accuracy']:.4f}" in out and "setosa" in out
+    assert main(["evaluate", str(tmp_path / "r")]) == 0  # the run's own dataset and seed
+    assert capsys.readouterr().out == out
     np.savez(tmp_path / "in.npz", X=datasets.load("iris").X_test)
     args = ["predict", str(tmp_path / "r"), str(tmp_path / "in.npz"), "-o", str(tmp_path / "p.csv")]
     assert main(args) == 0

@@ -8,10 +8,12 @@ R^2, the mean squared error and the mean absolute error.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
-from lingrad import datasets, io
+from lingrad import datasets, io, runs
+from lingrad._validation import fail
 from lingrad.estimators import LinearClassifier
 
 
@@ -21,11 +23,14 @@ def register(sub) -> None:
         help="report a saved model's accuracy, per-class precision/recall and confusion matrix",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("model", metavar="MODEL", help="a model file written by lingrad (.npz)")
+    p.add_argument(
+        "model", metavar="MODEL", help="a model file written by lingrad (.npz) or a run folder"
+    )
     p.add_argument(
         "--dataset",
-        required=True,
-        help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz file",
+        default=None,
+        help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz file "
+        "(default for a run folder: the run's dataset, seed and data folder)",
     )
     p.add_argument(
         "--split",
@@ -33,10 +38,23 @@ def register(sub) -> None:
         choices=["train", "val", "test", "all"],
         help="which split to evaluate on ('all': every example, e.g. for a user file)",
     )
-    p.add_argument("--seed", type=int, default=0, help="the split's seed (as in training)")
+    p.add_argument("--seed", type=int, default=None, help="the split's seed (as in training) [0]")
     p.add_argument("--data-dir", default=None, help="local copy / download cache of the data")
     p.add_argument("--label", default="label", help="the label column of a .csv file")
     p.set_defaults(func=run)
+
+
+def _defaults_from_run(args) -> None:
+    """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
+    folder = Path(args.model) if Path(args.model).is_dir() else Path(args.model).parent
+    config = runs.read_json(folder / runs.CONFIG) if (folder / runs.CONFIG).is_file() else {}
+    if args.dataset is None:
+        if "dataset" not in config:
+            fail("--dataset", "a dataset name or file (MODEL is not a run folder)", "none")
+        args.dataset = config["dataset"]
+        args.data_dir = args.data_dir or config.get("data_dir")
+        args.seed = config.get("seed") if args.seed is None else args.seed
+    args.seed = 0 if args.seed is None else args.seed
 
 
 def _examples(args, task: str):
@@ -98,6 +116,7 @@ def classification_report(y_true, y_pred, classes, names) -> str:
 
 def run(args) -> int:
     model = io.load(args.model)
+    _defaults_from_run(args)
     is_classifier = isinstance(model, LinearClassifier)
     data, X, y = _examples(args, "classification" if is_classifier else "regression")
     if X.shape[1] != model.n_features_in_:
