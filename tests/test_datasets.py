@@ -302,3 +302,17 @@ def test_bad_npz_files(tmp_path):
         datasets.read_file(tmp_path / "missing.csv")
     with pytest.raises(ValueError, match=r"file: expected a \.csv or \.npz file"):
         datasets.read_file(tmp_path / "data.txt")
+
+
+@pytest.mark.parametrize(("name", "n_classes"), [("blobs", 3), ("spiral", 3), ("xor", 2)])
+def test_toy_sets_load_as_datasets(name, n_classes):
+    from lingrad import toy
+
+    data = datasets.load(name, seed=1)
+    assert data.n_classes == n_classes and data.n_features == 2 and data.image_shape is None
+    _, y = toy.make(name, 100, n_classes, rng=np.random.default_rng(0))
+    n = len(data.y_train) + len(data.y_val) + len(data.y_test)
+    assert n == len(y)
+    # The splits partition the fixed draw (before preprocessing, compare the labels' counts).
+    counts = np.bincount(np.concatenate([data.y_train, data.y_val, data.y_test]))
+    np.testing.assert_array_equal(counts, np.bincount(y))

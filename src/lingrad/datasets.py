@@ -162,6 +162,20 @@ def _sklearn(loader_name: str, image_shape=None, task="classification"):
     return load
 
 
+def _toy(name: str, n_per_class: int = 100):
+    """A fixed draw (seed 0) of a 2-D toy set from :mod:`lingrad.toy`: 3 classes, xor 2."""
+
+    def load(**_):
+        from lingrad import toy
+
+        n_classes = 2 if name == "xor" else 3
+        X, y = toy.make(name, n_per_class, n_classes, rng=np.random.default_rng(0))
+        names = tuple(str(c) for c in range(n_classes))
+        return X, y, names, None, "classification", ("x1", "x2")
+
+    return load
+
+
 def _california_housing(data_dir=None, **_):
     from sklearn.datasets import fetch_california_housing
 
@@ -445,6 +459,9 @@ _LOADERS: dict[str, Callable] = {
     "diabetes": _sklearn("load_diabetes", task="regression"),
     "california_housing": _california_housing,
     "cifar10": _cifar10,
+    "blobs": _toy("blobs"),
+    "spiral": _toy("spiral"),
+    "xor": _toy("xor"),
 }
 NAMES: tuple[str, ...] = tuple(_LOADERS)
 #: The datasets that need no download.
