@@ -1,4 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both idempotent.
+SHELL  := bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
