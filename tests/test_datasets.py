@@ -78,7 +78,7 @@ def test_constant_feature_is_not_nan():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": "mnist"}, r"dataset: expected one of \['breast_cancer'.*got 'mnist'"),
+        ({"name": "mnist"}, r"dataset: expected one of \[.*'breast_cancer'.*got 'mnist'"),
         ({"name": "iris", "test": 1.5}, r"test: expected a fraction in \(0, 1\), got 1.5"),
         ({"name": "iris", "validation": 0.5, "test": 0.5}, r"validation \+ test"),
         ({"name": "iris", "preprocess": "whiten"}, r"preprocess: expected None or one of"),
