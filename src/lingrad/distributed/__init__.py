@@ -7,6 +7,7 @@ out-of-core data, on a ``dask.distributed`` cluster (local processes or many mac
   zarr, CSV or Parquet;
 * :mod:`~lingrad.distributed.objective`: :class:`DaskObjective`, the objective's value and
   gradient as partial sums per chunk reduced on the workers;
+* :mod:`~lingrad.distributed.predict`: scores, predictions, probabilities per chunk;
 * :mod:`~lingrad.distributed.fit`: gradient descent and L-BFGS on the client, SGD that moves W
   to the data, parallel SGD with averaging, and :func:`fit` to do it in one call.
 
@@ -41,6 +42,7 @@ from lingrad.distributed.fit import (
     sgd_chunk,
 )
 from lingrad.distributed.objective import DaskObjective
+from lingrad.distributed.predict import predict, predict_proba, scores
 
 __all__ = [
     "CHUNK_ROWS",
@@ -62,6 +64,9 @@ __all__ = [
     "lbfgs",
     "local_client",
     "n_classes_of",
+    "predict",
+    "predict_proba",
+    "scores",
     "sgd",
     "sgd_chunk",
     "worker_config",

@@ -69,7 +69,7 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
         "threads_per_worker": threads_per_worker,
         "processes": True,
         "host": "127.0.0.1",
-        "dashboard_address": "127.0.0.1:0" if _has_dashboard() else None,
+        "dashboard_address": "127.0.0.1:0",  # a free port: never the shared 8787
         **cluster_kwargs,
     }
     with dask.config.set(worker_config()):

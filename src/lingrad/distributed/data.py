@@ -71,7 +71,7 @@ class RowChunks:
     def blocks(self) -> list[tuple]:
         """One ``(X_block, y_block, w_block or None)`` of ``dask.delayed`` values per chunk."""
         Xs = self.X.to_delayed().ravel()
-        ys = self.y.to_delayed().ravel()
+        ys = [None] * len(Xs) if self.y is None else self.y.to_delayed().ravel()
         ws = [None] * len(Xs) if self.sample_weight is None else self.sample_weight.to_delayed()
         return list(zip(Xs, ys, list(np.ravel(ws)), strict=True))
 
@@ -122,7 +122,8 @@ def as_row_chunks(X, y, sample_weight=None, *, chunk_rows: int | None = None) ->
             chunks are merged into one (a chunk is whole rows). A NumPy array or memmap is
             refused: wrap small data with ``da.from_array`` and read files with
             :func:`from_npy` / :func:`from_zarr` / :func:`from_csv`.
-        y: targets, ``(N,)`` or ``(N, K)``, NumPy (small: sent with the graph) or dask.
+        y: targets, ``(N,)`` or ``(N, K)``, NumPy (small: sent with the graph) or dask;
+            ``None`` for X alone (prediction).
         sample_weight: optional ``(N,)`` weights, NumPy or dask.
         chunk_rows: if given, rows per chunk after rechunking (otherwise X's own chunks).
 
@@ -157,7 +158,7 @@ def as_row_chunks(X, y, sample_weight=None, *, chunk_rows: int | None = None) ->
     rows = X.chunks[0] if chunk_rows is None else check_int("chunk_rows", chunk_rows)
     X = X.rechunk({0: rows, 1: -1})
     row_chunks = tuple(int(n) for n in X.chunks[0])
-    y = _aligned("y", y, row_chunks, (1, 2))
+    y = None if y is None else _aligned("y", y, row_chunks, (1, 2))
     w = (
         None
         if sample_weight is None

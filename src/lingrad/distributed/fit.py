@@ -144,6 +144,7 @@ def lbfgs(
     *,
     max_iter: int = 100,
     tol: float = 1e-6,
+    ftol: float = 2.2e-9,
     callback=None,
     progress: bool = False,
 ) -> FitResult:
@@ -157,6 +158,7 @@ def lbfgs(
 
     max_iter = check_int("max_iter", max_iter)
     tol = check_positive("tol", tol, allow_zero=True)
+    ftol = check_positive("ftol", ftol, allow_zero=True)
     W = _start(objective, W0)
     shape, dtype = W.shape, W.dtype
     history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
@@ -182,7 +184,7 @@ def lbfgs(
             jac=True,
             method="L-BFGS-B",
             callback=on_iteration,
-            options={"maxiter": max_iter, "gtol": tol},
+            options={"maxiter": max_iter, "gtol": tol, "ftol": ftol},
         )
     W = res.x.reshape(shape).astype(dtype)
     history["grad_norm"] = [float(np.linalg.norm(res.jac))]
