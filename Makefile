@@ -1,4 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both idempotent.
+SHELL  := bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -21,10 +23,18 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/lingrad train --dataset digits --loss softmax
 
+# scikit-learn's check_array_api_input (run by tests/test_estimators.py) needs SciPy's array API mode.
+test: export SCIPY_ARRAY_API = 1
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Every benchmark script, full size (under 10 minutes); the output is what benchmarks/RESULTS.md records.
+bench: $(VENV)/.installed-test
+	cd benchmarks && for script in [!_]*.py; do \
+		echo "== $$script"; ../$(BIN)/python $$script || exit 1; echo; \
+	done 2>&1 | tee last-run.txt
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
@@ -32,3 +42,8 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+
+# The browser playground on http://127.0.0.1:8231/ (lingrad playground --help for options).
+.PHONY: playground
+playground: $(VENV)/.installed-run
+	$(BIN)/lingrad playground --open

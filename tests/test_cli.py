@@ -10,9 +10,10 @@ from lingrad.cli import main
 
 
 @pytest.mark.slow
-def test_make_run_job_reaches_095_on_digits():
+def test_make_run_job_reaches_095_on_digits(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "lingrad", "train", "--dataset", "digits", "--loss", "softmax"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=True,

@@ -78,14 +78,22 @@ def _log_softmax(S):
 
 
 def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
+    # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
+    # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
     N, C = S.shape
     rows = np.arange(N)
-    log_p = _log_softmax(S)
-    Q = np.full_like(S, label_smoothing / C)
-    Q[rows, y] += 1.0 - label_smoothing
-    losses = -(Q * log_p).sum(axis=1, dtype=np.float64)
-    dS = np.exp(log_p)
-    dS -= Q
+    Z = S - S.max(axis=1, keepdims=True)
+    dS = np.exp(Z)
+    total = dS.sum(axis=1, keepdims=True)
+    lse = np.log(total[:, 0], dtype=np.float64)
+    losses = lse - Z[rows, y]
+    if label_smoothing:
+        losses *= 1.0 - label_smoothing
+        losses += label_smoothing * (lse - Z.mean(axis=1, dtype=np.float64))
+    dS /= total
+    dS[rows, y] -= 1.0 - label_smoothing
+    if label_smoothing:
+        dS -= label_smoothing / C
     return losses, dS
 
 

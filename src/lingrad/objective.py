@@ -15,8 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from lingrad import losses, regularizers
-from lingrad._validation import check_positive, check_weights, check_X
+from lingrad._validation import check_int, check_positive, check_weights, check_X
 from lingrad.model import _scores
+
+#: A full pass works on row blocks of about this many bytes of X (see ``Objective.block_rows``).
+BLOCK_BYTES = 32 * 2**20
+MIN_BLOCK_ROWS = 256
 
 
 class Objective:
@@ -26,13 +30,15 @@ class Objective:
         loss: a loss name or alias (see :func:`lingrad.losses.get`), e.g. ``"softmax"``.
         X: data, shape ``(N, D)``; float32 stays float32, integers become float64.
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
-           targets or, for ``kl_divergence``, rows of probabilities). Checked against the
-           number of classes ``C = W.shape[1]`` on the first call.
+            targets or, for ``kl_divergence``, rows of probabilities). Checked against the
+            number of classes ``C = W.shape[1]`` on the first call.
         regularizer: ``"l2"`` (default), ``"l1"``, ``"elastic_net"``, ``"none"`` or a
-           :class:`lingrad.regularizers.Regularizer`.
+            :class:`lingrad.regularizers.Regularizer`.
         lam: the regularisation strength ``lam >= 0``.
         sample_weight: optional per-example weights, shape ``(N,)``; the mean becomes the
-           weighted mean ``sum_i w_i L_i / sum_i w_i``.
+            weighted mean ``sum_i w_i L_i / sum_i w_i``.
+        block_rows: rows per block of a full pass (default: about 32 MiB of X per block); the
+            result does not depend on it beyond floating-point summation order.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     >>> import numpy as np
@@ -52,6 +58,7 @@ class Objective:
         regularizer="l2",
         lam: float = 0.0,
         sample_weight=None,
+        block_rows: int | None = None,
         **loss_params,
     ):
         self.loss_spec = losses.spec(loss)
@@ -64,6 +71,7 @@ class Objective:
             None if sample_weight is None else losses.check_sample_weight(sample_weight, n)
         )
         self.loss_params = loss_params
+        self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
         self._targets: dict[int, np.ndarray] = {}
 
     @property
@@ -102,21 +110,56 @@ class Objective:
 
     def _value_and_grad(self, W, rows=None, need_grad=True):
         """The unchecked hot path: ``W`` must have the right shape and X's dtype."""
-        X = self.X if rows is None else self.X[rows]
         T = self._targets[W.shape[1]]
-        T = T if rows is None else T[rows]
         w = self.sample_weight
-        w = w if w is None or rows is None else w[rows]
-        S = _scores(W, X)
-        per_example, dS = self.loss_spec.kernel(S, T, **self.loss_params)
-        loss, dS = losses._mean(per_example, dS, w)
-        value = loss + self.lam * self.regularizer.value(W) if self.lam else loss
-        if not need_grad:
-            return value, None
-        dW = np.empty_like(W)
-        np.matmul(X.T, dS, out=dW[:-1])
-        dS.sum(axis=0, out=dW[-1])
-        self.regularizer.add_grad(W, dW, self.lam)
+        if rows is None:
+            return self._pass(W, self.X, T, w, need_grad, self._block_rows())
+        X = self.X[rows]
+        return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+
+    def _block_rows(self) -> int:
+        """Rows per block of a full pass: ~``BLOCK_BYTES`` of X, so that ``X_blk`` is still in
+        cache when ``X_blk^T dS_blk`` reads it right after ``X_blk @ W``."""
+        if self.block_rows is not None:
+            return self.block_rows
+        row_bytes = self.X.shape[1] * self.X.itemsize
+        return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)
+
+    def _pass(self, W, X, T, w, need_grad, block):
+        """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
+
+        Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
+        ``dW += [X_b, 1]^T dS``. The extra memory is the block's ``N_b x C`` arrays and one
+        ``(D + 1) x C`` partial product; never an ``N x D`` temporary.
+        """
+        N = X.shape[0]
+        total_weight = float(N) if w is None else float(w.sum(dtype=np.float64))
+        kernel, params = self.loss_spec.kernel, self.loss_params
+        loss = 0.0
+        dW = np.zeros_like(W) if need_grad else None
+        for start in range(0, N, block):
+            stop = min(start + block, N)
+            Xb = X[start:stop] if block < N else X
+            S = _scores(W, Xb)
+            per_example, dS = kernel(S, T[start:stop] if block < N else T, **params)
+            if w is None:
+                loss += float(per_example.sum())
+                dS *= dS.dtype.type(1.0 / total_weight)
+            else:
+                wb = w[start:stop] / total_weight
+                loss += float(per_example @ wb) * total_weight
+                dS *= wb.astype(dS.dtype, copy=False)[:, None]
+            if need_grad:
+                if start == 0:
+                    np.matmul(Xb.T, dS, out=dW[:-1])
+                else:
+                    dW[:-1] += Xb.T @ dS
+                dW[-1] += dS.sum(axis=0)
+        value = loss / total_weight
+        if self.lam:
+            value += self.lam * self.regularizer.value(W)
+            if need_grad:
+                self.regularizer.add_grad(W, dW, self.lam)
         return value, dW
 
     def __call__(self, W) -> float:

@@ -1,67 +1,387 @@
-"""``lingrad train``: train a linear classifier on a dataset and report its accuracy."""
+"""``lingrad train``: train a linear classifier on a dataset and report its accuracy.
+
+The command line becomes a *config* (a plain dict, saved as ``config.json`` in the run folder);
+everything after that reads only the config, so ``lingrad train --config runs/NAME/config.json``
+repeats a run exactly and ``lingrad train --resume runs/NAME`` continues it from its checkpoint.
+:func:`train_from_config` is shared with ``lingrad sweep``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import time
+from pathlib import Path
 
 import numpy as np
 
-from lingrad import datasets, losses, regularizers
-from lingrad.model import predict
+from lingrad import __version__, datasets, losses, optim, regularizers, runs
+from lingrad import grad as grad_methods
+from lingrad._validation import check_int, check_positive, fail
+from lingrad.model import init_weights, predict
 from lingrad.objective import Objective
-from lingrad.train import sgd
+from lingrad.optim import schedules
+from lingrad.train import FitResult, fit
+
+#: the config keys and their defaults; ``None`` means "the optimiser's default"
+DEFAULTS: dict = {
+    "dataset": "digits",
+    "loss": "softmax",
+    "reg": "l2",
+    "lam": 1e-3,
+    "optimizer": "sgd",
+    "lr": None,
+    "schedule": None,
+    "decay": None,
+    "batch_size": None,
+    "epochs": None,
+    "early_stopping": False,
+    "patience": 10,
+    "seed": 0,
+    "gradient": "analytic",
+    "class_weight": None,
+    "max_evaluations": None,
+    "checkpoint_every": 10,
+    "data_dir": None,
+}
+GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = 32, 100, 1000
+
+
+def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
+    """The options that make a config (``sweep`` leaves out the learning rate and lam)."""
+    p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
+    p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
+    p.add_argument("--reg", default="l2", choices=regularizers.NAMES, help="regulariser")
+    if not sweep:
+        p.add_argument("--lam", type=float, default=None, help="regularisation strength [1e-3]")
+    p.add_argument(
+        "--optimizer", default=None, choices=optim.NAMES, help="optimiser or search [sgd]"
+    )
+    if not sweep:
+        p.add_argument(
+            "--lr",
+            type=float,
+            default=None,
+            help="learning rate (step size of the searches) [the optimiser's default]",
+        )
+    p.add_argument(
+        "--schedule",
+        default=None,
+        choices=schedules.SCHEDULES,
+        help="learning-rate schedule, decaying per epoch "
+        "[exponential; constant for gd and the searches]",
+    )
+    p.add_argument(
+        "--decay", type=float, default=None, help="the schedule's decay factor per epoch"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"examples per step [{GRADIENT_BATCH}; all of them for gd and the searches]",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"passes over the data [{GRADIENT_EPOCHS}; {SEARCH_EPOCHS} for gd and searches]",
+    )
+    p.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=None,
+        help="stop when the validation loss stalls, keep the best weights",
+    )
+    p.add_argument("--patience", type=int, default=None, help="epochs without improvement [10]")
+    p.add_argument("--seed", type=int, default=None, help="seed of the split and training [0]")
+    p.add_argument("--data-dir", default=None, help="local copy / download cache (cifar10)")
+    p.add_argument("--gradient", default=None, choices=grad_methods.methods(), help="[analytic]")
+    p.add_argument(
+        "--class-weight",
+        default=None,
+        choices=["balanced"],
+        help="weight each class by N / (C * count)",
+    )
+    p.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=None,
+        help="stop after this many objective evaluations (budget)",
+    )
+    p.add_argument("--runs-dir", default="runs", help="where run folders go")
+    p.add_argument("--name", default=None, help="run folder name [a UTC timestamp]")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (it only shows on a terminal)"
+    )
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train a linear classifier and print train/validation/test accuracy",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train a linear classifier; the run is saved in RUNS_DIR/NAME/ "
+        "(config.json, metrics.json, history.json, model.npz, checkpoint.npz).",
     )
-    p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
-    p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
-    p.add_argument("--reg", default="l2", choices=regularizers.NAMES, help="regulariser")
-    p.add_argument("--lam", type=float, default=1e-3, help="regularisation strength")
-    p.add_argument("--lr", type=float, default=0.1, help="initial learning rate")
-    p.add_argument("--decay", type=float, default=0.97, help="learning-rate factor per epoch")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    add_config_arguments(p)
+    p.add_argument(
+        "--checkpoint-every", type=int, default=None, help="epochs between checkpoints [10]"
+    )
+    p.add_argument("--config", default=None, help="repeat the run of this config.json")
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the figures and index.html in the run folder (they take a few seconds)",
+    )
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its checkpoint (--epochs may extend it)",
+    )
     p.set_defaults(func=run)
+
+
+def config_from_args(args, base: dict | None = None) -> dict:
+    """A complete config: ``base`` (or the defaults) overridden by the options given."""
+    config = dict(DEFAULTS if base is None else base)
+    for key in DEFAULTS:
+        value = getattr(args, key, None)
+        if value is not None:
+            config[key] = value
+    return resolve(config)
+
+
+def resolve(config: dict) -> dict:
+    """Fill the optimiser-dependent defaults and check every value.
+
+    Errors name the library's parameter (``learning_rate`` for ``--lr``, ``batch_size`` for
+    ``--batch-size``...), as the library itself would.
+    """
+    unknown = set(config) - set(DEFAULTS) - {"lingrad", "standardize"}
+    if unknown:
+        fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
+    config = {**DEFAULTS, **config}
+    entry = optim.entry(config["optimizer"])
+    spec = losses.spec(config["loss"])
+    if spec.task != "classification" or spec.binary_only or spec.name == "kl_divergence":
+        fail("--loss", "a multi-class classification loss", repr(config["loss"]))
+    if config["schedule"] is None:
+        config["schedule"] = "constant" if entry.full_batch else "exponential"
+    if config["schedule"] not in schedules.SCHEDULES:
+        fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
+    if config["lr"] is None:
+        config["lr"] = entry.defaults[entry.rate_param]
+    check_positive("learning_rate", config["lr"])
+    check_positive("lam", config["lam"], allow_zero=True)
+    if config["decay"] is not None:
+        check_positive("decay", config["decay"])
+    if config["batch_size"] is not None:
+        check_int("batch_size", config["batch_size"])
+    if config["epochs"] is None:
+        config["epochs"] = SEARCH_EPOCHS if entry.full_batch else GRADIENT_EPOCHS
+    check_int("epochs", config["epochs"])
+    check_int("patience", config["patience"], minimum=0)
+    check_int("checkpoint_every", config["checkpoint_every"])
+    if config["max_evaluations"] is not None:
+        check_int("max_evaluations", config["max_evaluations"])
+    config["standardize"] = True
+    config["lingrad"] = __version__
+    return config
+
+
+@functools.lru_cache(maxsize=4)
+def load_data(name: str, seed: int, data_dir=None):
+    """The dataset's splits, standardised with the training split's statistics."""
+    data = datasets.load(name, seed=seed, data_dir=data_dir)
+    scaler = datasets.Standardizer().fit(data.X_train)
+    splits = tuple(scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
+    return data, splits
+
+
+def build(config: dict):
+    """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``."""
+    data, (X_train, X_val, X_test) = load_data(
+        config["dataset"], config["seed"], config["data_dir"]
+    )
+    N = X_train.shape[0]
+    entry = optim.entry(config["optimizer"])
+    batch_size = config["batch_size"] or (N if entry.full_batch else GRADIENT_BATCH)
+    if batch_size > N:
+        fail("batch_size", f"at most the number of training examples ({N})", batch_size)
+    steps_per_epoch = -(-N // batch_size)
+    rate = schedules.get(
+        config["schedule"],
+        config["lr"],
+        steps_per_epoch=steps_per_epoch,
+        epochs=config["epochs"],
+        decay=config["decay"],
+    )
+    optimizer = optim.get(config["optimizer"], rate)
+    objective = Objective(
+        config["loss"], X_train, data.y_train, regularizer=config["reg"], lam=config["lam"]
+    )
+    kwargs = {
+        "n_classes": data.n_classes,
+        "epochs": config["epochs"],
+        "batch_size": batch_size,
+        "rng": np.random.default_rng(config["seed"]),
+        "gradient": config["gradient"],
+        "validation": (X_val, data.y_val),
+        "early_stopping": config["early_stopping"],
+        "patience": config["patience"],
+        "class_weight": config["class_weight"],
+        "max_evaluations": config["max_evaluations"],
+        "checkpoint_every": config["checkpoint_every"],
+    }
+    return data, (X_train, X_val, X_test), objective, optimizer, kwargs
 
 
 def accuracy(W, X, y) -> float:
     return float(np.mean(predict(W, X) == y))
 
 
-def run(args) -> int:
-    spec = losses.spec(args.loss)
-    if spec.task != "classification" or spec.binary_only or spec.name == "kl_divergence":
-        raise ValueError(f"--loss: expected a multi-class classification loss, got {args.loss!r}")
-    data = datasets.load(args.dataset, seed=args.seed)
-    scaler = datasets.Standardizer().fit(data.X_train)
-    X_train, X_val, X_test = (scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
-    objective = Objective(spec.name, X_train, data.y_train, regularizer=args.reg, lam=args.lam)
-    result = sgd(
+#: at most this many weight snapshots are kept for the loss landscape's trajectory
+TRAJECTORY_POINTS = 200
+
+
+def _trajectory_recorder(W0, epochs: int):
+    """``(snapshots, callback)``: the callback keeps ``W`` every few epochs after ``W0``."""
+    every = max(1, -(-epochs // TRAJECTORY_POINTS))
+    snapshots = [W0.copy()]
+
+    def record(epoch, logs, W):
+        if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+            snapshots.append(W.copy())
+
+    return snapshots, record
+
+
+def train_from_config(
+    config: dict,
+    *,
+    run_dir=None,
+    resume=None,
+    verbose: int = 0,
+    checkpoint: bool = True,
+    report: bool = False,
+) -> tuple[FitResult, dict]:
+    """Train as ``config`` says; return the fit result and the metrics.
+
+    With ``run_dir`` the run folder is written there (checkpoints too, unless
+    ``checkpoint=False``), with ``report=True`` also its figures and ``index.html``
+    (see :func:`lingrad.report.write_run_report`).
+    """
+    data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
+    trajectory, callbacks = None, ()
+    if run_dir is not None and resume is None:
+        # The same draws fit() would make from the same rng, taken here to keep W0.
+        kwargs["W0"] = init_weights(
+            objective.n_features, kwargs["n_classes"], rng=kwargs["rng"], dtype=X_train.dtype
+        )
+        trajectory, record = _trajectory_recorder(kwargs["W0"], config["epochs"])
+        callbacks = (record,)
+    start = time.perf_counter()
+    result = fit(
         objective,
-        data.n_classes,
-        learning_rate=args.lr,
-        decay=args.decay,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        rng=np.random.default_rng(args.seed),
+        optimizer,
+        checkpoint_dir=run_dir if checkpoint else None,
+        resume=resume,
+        verbose=verbose,
+        callbacks=callbacks,
+        **kwargs,
     )
+    W = result.W
+    metrics = {
+        "train_accuracy": accuracy(W, X_train, data.y_train),
+        "val_accuracy": accuracy(W, X_val, data.y_val),
+        "test_accuracy": accuracy(W, X_test, data.y_test),
+        "loss": objective.value(W),
+        "first_loss": result.history["loss"][0] if result.history["loss"] else None,
+        "n_epochs": result.n_epochs,
+        "n_iter": result.n_iter,
+        "n_evaluations": result.n_evaluations,
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "diagnostics": result.diagnostics,
+        "batch_size": kwargs["batch_size"],
+        "seconds": time.perf_counter() - start,
+    }
+    if run_dir is not None:
+        runs.save_run(
+            run_dir,
+            config=config,
+            metrics=metrics,
+            history=result.history,
+            W=W,
+            trajectory=None if trajectory is None else np.stack(trajectory),
+        )
+        if report:
+            from lingrad.report import write_run_report
+
+            write_run_report(
+                run_dir,
+                W=W,
+                X=X_val,
+                y=data.y_val,
+                class_names=data.class_names,
+                image_shape=data.image_shape,
+                history=result.history,
+                config=config,
+                metrics=metrics,
+                objective=objective,
+                trajectory=None if trajectory is None else np.stack(trajectory),
+                images=data.X_val,
+            )
+    return result, metrics
+
+
+def run(args) -> int:
+    if args.resume is not None and args.config is not None:
+        fail("--resume", "either --resume or --config", "both")
+    if args.resume is not None:
+        run_dir = Path(args.resume)
+        config = resolve(runs.read_json(run_dir / runs.CONFIG))
+        if args.epochs is not None:
+            config["epochs"] = check_int("epochs", args.epochs)
+        resume = run_dir / runs.CHECKPOINT
+        if not resume.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint in {run_dir}")
+    else:
+        base = None if args.config is None else runs.read_json(args.config)
+        config = config_from_args(args, base)
+        resume = None
+        build(config)  # every error before a run folder is made
+        run_dir = runs.new_run_dir(args.runs_dir, args.name)
+    result, metrics = train_from_config(
+        config,
+        run_dir=run_dir,
+        resume=resume,
+        verbose=0 if args.quiet else 1,
+        report=not args.no_report,
+    )
+    data = load_data(config["dataset"], config["seed"], config["data_dir"])[0]
+    history = result.history
     print(
-        f"{args.dataset}: {data.X_train.shape[0]} train / {data.X_val.shape[0]} validation / "
-        f"{data.X_test.shape[0]} test examples, {data.n_features} features, "
+        f"{config['dataset']}: {data.X_train.shape[0]} train / {data.X_val.shape[0]} validation "
+        f"/ {data.X_test.shape[0]} test examples, {data.n_features} features, "
         f"{data.n_classes} classes"
     )
+    decay = "" if config["decay"] is None else f" {config['decay']:g}"
     print(
-        f"{spec.name} + {args.reg} (lam={args.lam:g}), SGD lr={args.lr:g} decay={args.decay:g} "
-        f"batch={args.batch_size}, {args.epochs} epochs: "
-        f"loss {result.history['loss'][0]:.4f} -> {result.history['loss'][-1]:.4f}"
+        f"{losses.spec(config['loss']).name} + {config['reg']} (lam={config['lam']:g}), "
+        f"{config['optimizer']} lr={config['lr']:g} ({config['schedule']}{decay}) "
+        f"batch={metrics['batch_size']}, {result.n_epochs} epochs, "
+        f"{result.n_evaluations} evaluations: "
+        f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
     )
-    print(f"train accuracy: {accuracy(result.W, X_train, data.y_train):.4f}")
-    print(f"validation accuracy: {accuracy(result.W, X_val, data.y_val):.4f}")
-    print(f"test accuracy: {accuracy(result.W, X_test, data.y_test):.4f}")
+    if result.stopped:
+        print(f"stopped: {result.stopped}")
+    for advice in result.diagnostics["advice"]:
+        print(f"diagnosis: {advice}")
+    print(f"run folder: {run_dir}")
+    if not args.no_report:
+        print(f"report: {Path(run_dir) / 'index.html'}")
+    print(f"train accuracy: {metrics['train_accuracy']:.4f}")
+    print(f"validation accuracy: {metrics['val_accuracy']:.4f}")
+    print(f"test accuracy: {metrics['test_accuracy']:.4f}")
     return 0

@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lingrad._validation import fail
-from lingrad.grad import analytic, numerical
-from lingrad.grad.numerical import GradcheckResult, gradcheck, numerical_gradient, relative_error
+from lingrad.grad import analytic, autodiff, numerical, symbolic
+from lingrad.grad.numerical import (
+    GradcheckResult,
+    default_step,
+    gradcheck,
+    numerical_gradient,
+    relative_error,
+)
 
 _METHODS: dict[str, Callable] = {
     "analytic": analytic.value_and_grad,
+    "autodiff": autodiff.value_and_grad,
     "numerical": numerical.value_and_grad,
+    "symbolic": symbolic.value_and_grad,
 }
 
 
@@ -36,6 +44,7 @@ def get(method: str) -> Callable:
 
 __all__ = [
     "GradcheckResult",
+    "default_step",
     "get",
     "gradcheck",
     "methods",

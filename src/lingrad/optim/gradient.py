@@ -55,6 +55,8 @@ class SGD:
     momentum: float = 0.0
     nesterov: bool = False
 
+    uses = "gradient"  # what ``update`` reads: the gradient (search optimisers read values)
+
     def __post_init__(self):
         as_schedule(self.learning_rate)
         if not 0.0 <= self.momentum < 1.0:
@@ -64,6 +66,10 @@ class SGD:
 
     def init(self, W: np.ndarray) -> SGDState:
         return SGDState(0, np.zeros_like(W) if self.momentum else None)
+
+    def rate(self, state: SGDState) -> float:
+        """The learning rate the next :meth:`update` uses."""
+        return as_schedule(self.learning_rate)(state.count)
 
     def update(self, grad: np.ndarray, state: SGDState, W: np.ndarray | None = None):
         rate = as_schedule(self.learning_rate)(state.count)
@@ -101,6 +107,8 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
 
+    uses = "gradient"
+
     def __post_init__(self):
         as_schedule(self.learning_rate)
         for name in ("beta1", "beta2"):
@@ -110,6 +118,10 @@ class Adam:
 
     def init(self, W: np.ndarray) -> AdamState:
         return AdamState(0, np.zeros_like(W), np.zeros_like(W))
+
+    def rate(self, state: AdamState) -> float:
+        """The learning rate the next :meth:`update` uses."""
+        return as_schedule(self.learning_rate)(state.count)
 
     def update(self, grad: np.ndarray, state: AdamState, W: np.ndarray | None = None):
         rate = as_schedule(self.learning_rate)(state.count)

@@ -1,0 +1,56 @@
+"""``lingrad derive``: a loss's derivative and the gradient-descent update rule, by SymPy."""
+
+from __future__ import annotations
+
+import argparse
+
+from lingrad import losses
+from lingrad.grad import symbolic
+
+#: The lecture's units whose update rule the slides derive.
+SLIDE_UNITS = {"squared_error": "linear", "sigmoid_squared_error": "sigmoid"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "derive",
+        help="print a loss's symbolic derivative and update rule",
+        description=(
+            "Differentiate one example's loss with SymPy and print L, dL/ds_k, the weight "
+            "gradient through the linear model and the update rule (as on the slides for "
+            "squared_error and sigmoid_squared_error)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--loss", default="sigmoid_squared_error", help=", ".join(losses.NAMES))
+    p.add_argument("--classes", type=int, default=None, help="number of scores (default: 1 or 3)")
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    derivation = symbolic.derive(args.loss, args.classes)
+    name = derivation.loss
+    print(f"% {name}, one example" if args.latex else f"{name}, one example:")
+    print(derivation.latex() if args.latex else derivation.text())
+    print()
+    if args.latex:
+        print("% through the linear model s_k = sum_j w_jk x_j + b_k")
+        print(
+            "\\frac{\\partial L}{\\partial w_{jk}} = \\frac{\\partial L}{\\partial s_k} x_j, "
+            "\\qquad w_{jk} \\leftarrow w_{jk} - \\alpha \\frac{\\partial L}{\\partial s_k} x_j"
+        )
+    else:
+        print("through the linear model s_k = sum_j w_jk x_j + b_k:")
+        print("dL/dw_jk = dL/ds_k * x_j;  update rule: w_jk <- w_jk - alpha * dL/ds_k * x_j")
+    unit = SLIDE_UNITS.get(name)
+    if unit is not None and derivation.n_classes == 1:
+        rule = symbolic.update_rule(unit)
+        print()
+        print(
+            f"% the slide's {unit} unit over N examples"
+            if args.latex
+            else f"the slide's {unit} unit over N examples (delta_i = y_i - f(x_i)):"
+        )
+        print(rule.latex() if args.latex else rule.text())
+    return 0

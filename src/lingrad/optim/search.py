@@ -1,0 +1,244 @@
+"""Optimisation as search: optimisers that read only the objective's value and a ``rng``.
+
+The lecture's first two classes of methods for "finding the best W": random search and genetic
+(population-based) search. They have the shape of the gradient optimisers, with the gradient
+replaced by a function that evaluates the objective:
+
+    state = opt.init(W)
+    step, state = opt.update(value_fn, state, W, rng)     # value_fn(W) -> J(W), a float
+    W = W + step
+
+Each state counts the objective evaluations it has made (``state.evaluations``), so that at an
+equal budget of evaluations search and gradient methods can be compared on one curve (a
+gradient step is one evaluation of ``J`` and ``dJ/dW`` together). The value kept in the state
+is compared with the values of new candidates: call them with a full-batch ``value_fn`` (the
+trainer uses batch = N for these), since values from different mini-batches do not compare.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from lingrad._validation import check_int, check_positive, fail
+from lingrad.optim.schedules import Schedule, as_schedule
+
+
+class SearchState(NamedTuple):
+    """``count``: updates made; ``evaluations``: calls of ``value_fn``; ``value``: ``J`` at the
+    current ``W`` (``inf`` before the first update)."""
+
+    count: int
+    evaluations: int
+    value: float
+
+
+class GeneticState(NamedTuple):
+    """``population``: ``(P, D + 1, C)`` candidates; ``fitness``: their values ``(P,)``, lower is
+    better (``None`` before the first generation)."""
+
+    count: int
+    evaluations: int
+    value: float
+    population: np.ndarray | None
+    fitness: np.ndarray | None
+
+
+def _check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
+    return rng
+
+
+def _current(value_fn, state, W) -> tuple[float, int]:
+    """The value at ``W``, evaluated once on the first update (``evaluations`` counts it)."""
+    if math.isinf(state.value):
+        return float(value_fn(W)), state.evaluations + 1
+    return state.value, state.evaluations
+
+
+@dataclass(frozen=True)
+class RandomSearch:
+    """Random search (CS231n): draw fresh weights, keep the best seen.
+
+    Each update draws ``n_candidates`` independent ``W' = scale * N(0, 1)`` (bias included) and
+    returns ``step = W'_best - W`` if ``J(W'_best) < J(W)``, else ``step = 0``.
+
+    >>> opt = RandomSearch(scale=1.0)
+    >>> f = lambda W: float(np.sum(W**2))
+    >>> W = np.full((2, 1), 3.0)
+    >>> step, state = opt.update(f, opt.init(W), W, np.random.default_rng(0))
+    >>> state.evaluations, state.value < f(W)
+    (2, True)
+    """
+
+    scale: float | Schedule = 1.0
+    n_candidates: int = 1
+
+    uses = "value"
+
+    def __post_init__(self):
+        as_schedule(self.scale)
+        check_int("n_candidates", self.n_candidates)
+
+    def init(self, W: np.ndarray) -> SearchState:
+        return SearchState(0, 0, math.inf)
+
+    def rate(self, state: SearchState) -> float:
+        """The scale of the next draws."""
+        return as_schedule(self.scale)(state.count)
+
+    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+        rng = _check_rng(rng)
+        best, evaluations = _current(value_fn, state, W)
+        scale = W.dtype.type(self.rate(state))
+        step = np.zeros_like(W)
+        for _ in range(self.n_candidates):
+            candidate = scale * rng.standard_normal(W.shape, dtype=W.dtype)
+            value = float(value_fn(candidate))
+            evaluations += 1
+            if value < best:
+                best = value
+                step = candidate - W
+        return step, SearchState(state.count + 1, evaluations, best)
+
+
+@dataclass(frozen=True)
+class RandomLocalSearch:
+    """Random local search: perturb the current weights, keep the change if it helps.
+
+    Each update tries ``n_candidates`` perturbations ``W' = W + sigma_t * N(0, 1)`` and returns
+    ``step = W'_best - W`` if ``J(W'_best) < J(W)``, else ``step = 0`` (``sigma_t``: the step
+    size, a float or a schedule).
+
+    >>> opt = RandomLocalSearch(step_size=0.5)
+    >>> f = lambda W: float(np.sum(W**2))
+    >>> W = np.full((2, 1), 3.0)
+    >>> state, rng = opt.init(W), np.random.default_rng(0)
+    >>> for _ in range(50):
+    ...     step, state = opt.update(f, state, W, rng)
+    ...     W = W + step
+    >>> state.evaluations, bool(f(W) < 1.0)
+    (51, True)
+    """
+
+    step_size: float | Schedule = 0.05
+    n_candidates: int = 1
+
+    uses = "value"
+
+    def __post_init__(self):
+        as_schedule(self.step_size)
+        check_int("n_candidates", self.n_candidates)
+
+    def init(self, W: np.ndarray) -> SearchState:
+        return SearchState(0, 0, math.inf)
+
+    def rate(self, state: SearchState) -> float:
+        """The step size of the next perturbations."""
+        return as_schedule(self.step_size)(state.count)
+
+    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+        rng = _check_rng(rng)
+        best, evaluations = _current(value_fn, state, W)
+        sigma = W.dtype.type(self.rate(state))
+        step = np.zeros_like(W)
+        for _ in range(self.n_candidates):
+            delta = sigma * rng.standard_normal(W.shape, dtype=W.dtype)
+            value = float(value_fn(W + delta))
+            evaluations += 1
+            if value < best:
+                best, step = value, delta
+        return step, SearchState(state.count + 1, evaluations, best)
+
+
+@dataclass(frozen=True)
+class GeneticSearch:
+    """A genetic algorithm over weight matrices: population, selection, crossover, mutation,
+    elitism.
+
+    Generation 0 is ``W`` and ``P - 1`` mutants ``W + sigma N(0, 1)``. Each update then breeds
+    one generation:
+
+    * **elitism**: the ``elite`` best candidates pass unchanged;
+    * **selection**: each other child has two parents, each the best of ``tournament``
+      candidates drawn at random;
+    * **crossover**: uniform, each weight taken from either parent with probability 1/2;
+    * **mutation**: each weight gets ``+ sigma_t N(0, 1)`` with probability ``mutation_rate``;
+
+    and returns ``step = (best of the new population) - W``. A generation costs ``P - elite``
+    evaluations (``P`` for generation 0); with ``elite >= 1`` the best value never rises.
+
+    >>> opt = GeneticSearch(population=8, mutation_rate=0.5, mutation_scale=0.5)
+    >>> f = lambda W: float(np.sum(W**2))
+    >>> W = np.full((2, 1), 3.0)
+    >>> state, rng = opt.init(W), np.random.default_rng(0)
+    >>> for _ in range(20):
+    ...     step, state = opt.update(f, state, W, rng)
+    ...     W = W + step
+    >>> state.evaluations, state.population.shape, bool(f(W) < 1.0)
+    (122, (8, 2, 1), True)
+    """
+
+    population: int = 20
+    elite: int = 2
+    tournament: int = 3
+    mutation_rate: float = 0.2
+    mutation_scale: float | Schedule = 0.1
+
+    uses = "value"
+
+    def __post_init__(self):
+        check_int("population", self.population, minimum=2)
+        check_int("elite", self.elite, minimum=0)
+        if self.elite >= self.population:
+            fail("elite", f"fewer than the population ({self.population})", self.elite)
+        check_int("tournament", self.tournament)
+        rate = check_positive("mutation_rate", self.mutation_rate)
+        if rate > 1:
+            fail("mutation_rate", "a probability in (0, 1]", rate)
+        as_schedule(self.mutation_scale)
+
+    def init(self, W: np.ndarray) -> GeneticState:
+        return GeneticState(0, 0, math.inf, None, None)
+
+    def rate(self, state: GeneticState) -> float:
+        """The mutation scale of the next generation."""
+        return as_schedule(self.mutation_scale)(state.count)
+
+    def _select(self, fitness: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` tournament winners: the index of the lowest value among ``tournament`` draws."""
+        entrants = rng.integers(0, fitness.shape[0], size=(n, self.tournament))
+        return entrants[np.arange(n), np.argmin(fitness[entrants], axis=1)]
+
+    def update(self, value_fn, state: GeneticState, W: np.ndarray, rng: np.random.Generator):
+        rng = _check_rng(rng)
+        sigma = W.dtype.type(self.rate(state))
+        P = self.population
+        if state.population is None:
+            population = W + sigma * rng.standard_normal((P, *W.shape), dtype=W.dtype)
+            population[0] = W
+            fitness = np.array([value_fn(w) for w in population], dtype=np.float64)
+            evaluations = state.evaluations + P
+        else:
+            order = np.argsort(state.fitness, kind="stable")
+            n_children = P - self.elite
+            mothers = self._select(state.fitness, rng, n_children)
+            fathers = self._select(state.fitness, rng, n_children)
+            mask = rng.random((n_children, *W.shape)) < 0.5
+            children = np.where(mask, state.population[mothers], state.population[fathers])
+            mutate = rng.random(children.shape) < self.mutation_rate
+            noise = sigma * rng.standard_normal(children.shape, dtype=W.dtype)
+            children = children + np.where(mutate, noise, W.dtype.type(0))
+            child_fitness = np.array([value_fn(w) for w in children], dtype=np.float64)
+            elite = order[: self.elite]
+            population = np.concatenate([state.population[elite], children])
+            fitness = np.concatenate([state.fitness[elite], child_fitness])
+            evaluations = state.evaluations + n_children
+        best = int(np.argmin(fitness))
+        step = population[best] - W
+        value = float(fitness[best])
+        return step, GeneticState(state.count + 1, evaluations, value, population, fitness)

@@ -1,0 +1,134 @@
+"""What the playground computes, with lingrad's own code: no HTTP, no JSON here.
+
+* :func:`evaluate` reads an :class:`lingrad.Objective` at ``W``: the total
+  ``J(W) = (1/N) sum_i L_i + lam R(W)``, its two parts, ``dJ/dW`` (shape ``(3, C)``), the
+  scores ``S = X W[:-1] + W[-1]`` (``(N, C)``) and the per-point losses ``L_i`` (``(N,)``) from
+  the loss's registry kernel :attr:`lingrad.losses.LossSpec.kernel`.
+* :func:`run_steps` takes full-batch steps with an optimiser of :mod:`lingrad.optim`:
+  ``step, state = opt.update(dJ/dW, state, W)``; ``W <- W + step``.
+
+The HTTP layer (:mod:`lingrad.playground.app`) turns validated requests into these arrays and
+back; the benchmark times these functions alone as the "bare lingrad" reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lingrad import optim
+from lingrad._validation import check_labels, check_weights, check_X, fail
+from lingrad.model import _scores
+from lingrad.objective import Objective
+from lingrad.playground import schema
+
+N_FEATURES = 2
+
+
+def _rectangular(name: str, rows: list[list[float]]) -> np.ndarray:
+    """A list of rows as a float64 matrix; ragged rows are refused by name."""
+    lengths = sorted({len(row) for row in rows})
+    if len(lengths) != 1:
+        fail(name, "rows of equal length (a matrix)", f"row lengths {lengths}")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def problem(request: schema.Problem) -> tuple[Objective, np.ndarray]:
+    """The objective and ``W`` (float64, shape ``(3, C)``) of a request, shapes checked.
+
+    Raises ``ValueError`` naming the field when ``y`` does not have one label per point,
+    ``W`` is not ``(3, C)`` with ``2 <= C <= max_classes``, or a label is outside ``[0, C)``.
+    """
+    X = check_X(request.X, "X", dtype=np.float64)
+    W = check_weights(_rectangular("W", request.W), N_FEATURES)
+    C = W.shape[1]
+    if not 2 <= C <= schema.LIMITS["max_classes"]:
+        fail("W", f"between 2 and {schema.LIMITS['max_classes']} columns (one per class)", C)
+    y = check_labels(request.y, X.shape[0], C)
+    objective = Objective(request.loss, X, y, regularizer="l2", lam=request.lam)
+    objective.targets(C)
+    return objective, W
+
+
+def evaluate(objective: Objective, W: np.ndarray) -> dict:
+    """Everything the page shows for ``W``: losses, gradient, scores, per-point losses.
+
+    Returns a dict of NumPy values: ``loss`` (``data_loss + reg_loss``), ``data_loss`` (mean of
+    ``losses``), ``reg_loss`` (``lam R(W)``), ``grad`` ``(3, C)``, ``scores`` ``(N, C)``,
+    ``losses`` ``(N,)`` and ``accuracy`` (fraction of points whose top score is their label).
+    """
+    total, grad = objective._value_and_grad(W)
+    T = objective.targets(W.shape[1])
+    S = _scores(W, objective.X)
+    per_point, _ = objective.loss_spec.kernel(S, T, **objective.loss_params)
+    reg = objective.lam * objective.regularizer.value(W) if objective.lam else 0.0
+    return {
+        "loss": total,
+        "data_loss": float(per_point.mean()),
+        "reg_loss": float(reg),
+        "grad": grad,
+        "scores": S,
+        "losses": per_point,
+        "accuracy": float(np.mean(np.argmax(S, axis=1) == T)),
+    }
+
+
+def make_optimizer(spec: schema.Optimizer):
+    """The :mod:`lingrad.optim` optimiser a request names."""
+    if spec.name == "adam":
+        return optim.Adam(spec.learning_rate, beta1=spec.beta1, beta2=spec.beta2)
+    momentum = spec.momentum if spec.name == "momentum" else 0.0
+    return optim.SGD(spec.learning_rate, momentum=momentum)
+
+
+def _state_array(name: str, value, W: np.ndarray) -> np.ndarray:
+    if value is None:
+        fail(name, f"an array of shape {W.shape} (the shape of W)", "nothing")
+    arr = _rectangular(name, value)
+    if arr.shape != W.shape:
+        fail(name, f"an array of shape {W.shape} (the shape of W)", f"shape {arr.shape}")
+    return arr
+
+
+def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
+    """The optimiser state a request carries (``opt.init(W)`` when it carries none)."""
+    state = spec.state
+    if state is None:
+        return opt.init(W)
+    prefix = "optimizer.state."
+    if spec.name == "adam":
+        m = _state_array(prefix + "m", state.m, W)
+        v = _state_array(prefix + "v", state.v, W)
+        if v.min() < 0:
+            fail(prefix + "v", "non-negative second moments", f"minimum {v.min()}")
+        return optim.AdamState(state.count, m, v)
+    if spec.name == "momentum":
+        return optim.SGDState(state.count, _state_array(prefix + "velocity", state.velocity, W))
+    return optim.SGDState(state.count, None)
+
+
+def state_to_dict(state) -> dict:
+    """An optimiser state as plain lists, ready to be sent back with the next step."""
+    return {
+        key: (value.tolist() if isinstance(value, np.ndarray) else value)
+        for key, value in state._asdict().items()
+    }
+
+
+def run_steps(objective: Objective, W: np.ndarray, opt, state, steps: int):
+    """``steps`` full-batch steps; returns ``(W, state, history)`` with ``history[t] = J(W_t)``.
+
+    Raises ``ValueError`` (naming ``optimizer.learning_rate``) when ``W`` leaves the finite range
+    ``|W| <= max_abs_value``: the step diverged.
+    """
+    history = np.empty(steps)
+    for t in range(steps):
+        history[t], grad = objective._value_and_grad(W)
+        step, state = opt.update(grad, state, W)
+        W = W + step
+        if not np.isfinite(W).all() or np.abs(W).max() > schema.LIMITS["max_abs_value"]:
+            fail(
+                "optimizer.learning_rate",
+                "a rate small enough to keep W finite (lower it)",
+                f"W diverged after {t + 1} step(s)",
+            )
+    return W, state, history

@@ -1,0 +1,153 @@
+"""The playground's JSON requests, declared once with their limits (pydantic, strict mode).
+
+Every request is a strict pydantic model: numbers must be JSON numbers (no ``"1.5"`` strings,
+no ``true`` for an integer), floats must be finite (``NaN`` and ``Infinity`` are refused),
+unknown fields are refused, and sizes are capped by :data:`LIMITS`. Shape rules that link
+fields (one label per point, ``W`` of shape ``(3, C)``, labels in ``[0, C)``, an optimiser
+state shaped like ``W``) are checked afterwards by :func:`lingrad.playground.compute` with
+lingrad's own validators, so one message template serves both: ``name: expected ..., got ...``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+#: The caps on a request; a larger one is refused with a 4xx and a message.
+LIMITS = {
+    "max_body_bytes": 1_000_000,
+    "max_points": 10_000,
+    "max_classes": 6,
+    "max_steps": 500,
+    "max_abs_value": 1e6,
+    "max_abs_state": 1e30,
+    "max_lam": 1e3,
+    "max_learning_rate": 1e2,
+    "max_seed": 2**32 - 1,
+}
+
+#: The losses the playground offers: registry name -> label shown on the page.
+LOSSES = {
+    "hinge": "SVM: Weston-Watkins",
+    "one_vs_all_hinge": "SVM: one-vs-all",
+    "crammer_singer": "SVM: structured (C-S)",
+    "softmax_cross_entropy": "Softmax: cross-entropy",
+}
+
+#: The optimisers the playground offers: name -> label shown on the page.
+OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+
+_BIG = LIMITS["max_abs_value"]
+_STATE = LIMITS["max_abs_state"]
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-_BIG, le=_BIG)]
+Row = list[Number]
+Matrix = Annotated[list[Row], Field(min_length=1, max_length=64)]
+StateMatrix = Annotated[
+    list[list[Annotated[float, Field(allow_inf_nan=False, ge=-_STATE, le=_STATE)]]],
+    Field(min_length=1, max_length=64),
+]
+Point = Annotated[list[Number], Field(min_length=2, max_length=2)]
+LossName = Literal["hinge", "one_vs_all_hinge", "crammer_singer", "softmax_cross_entropy"]
+Seed = Annotated[int, Field(ge=0, le=LIMITS["max_seed"])]
+NClasses = Annotated[int, Field(ge=2, le=LIMITS["max_classes"])]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Problem(_Strict):
+    """A dataset, the parameters and the objective: what every compute request carries.
+
+    ``X``: points, shape ``(N, 2)``; ``y``: labels ``(N,)`` in ``[0, C)``; ``W``: shape
+    ``(3, C)``, rows ``w_1``, ``w_2`` and the bias ``b``; ``loss``: a name of :data:`LOSSES`;
+    ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``).
+    """
+
+    X: Annotated[list[Point], Field(min_length=1, max_length=LIMITS["max_points"])]
+    y: Annotated[list[int], Field(min_length=1, max_length=LIMITS["max_points"])]
+    W: Matrix
+    loss: LossName = "hinge"
+    lam: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_lam"])] = 0.0
+
+
+class OptimizerState(_Strict):
+    """The optimiser's state, sent back with every step so the server keeps none.
+
+    ``count``: steps taken; ``velocity``: SGD momentum buffer (shape of ``W``); ``m``, ``v``:
+    Adam's moment estimates (shape of ``W``).
+    """
+
+    count: Annotated[int, Field(ge=0, le=10**9)] = 0
+    velocity: StateMatrix | None = None
+    m: StateMatrix | None = None
+    v: StateMatrix | None = None
+
+
+class Optimizer(_Strict):
+    """Which optimiser of :mod:`lingrad.optim`, its hyperparameters and its state (``None``:
+    start fresh with ``init(W)``)."""
+
+    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    learning_rate: Annotated[
+        float, Field(allow_inf_nan=False, gt=0.0, le=LIMITS["max_learning_rate"])
+    ] = 0.1
+    momentum: Annotated[float, Field(allow_inf_nan=False, ge=0.0, lt=1.0)] = 0.9
+    beta1: Annotated[float, Field(allow_inf_nan=False, ge=0.0, lt=1.0)] = 0.9
+    beta2: Annotated[float, Field(allow_inf_nan=False, ge=0.0, lt=1.0)] = 0.999
+    state: OptimizerState | None = None
+
+
+class StepRequest(Problem):
+    """``steps`` full-batch optimiser steps from ``W``."""
+
+    optimizer: Optimizer = Optimizer()
+    steps: Annotated[int, Field(ge=1, le=LIMITS["max_steps"])] = 1
+
+
+class DatasetRequest(_Strict):
+    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``."""
+
+    name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
+    n_per_class: Annotated[int, Field(ge=1, le=LIMITS["max_points"] // 2)] = 20
+    n_classes: NClasses = 3
+    seed: Seed = 0
+
+
+class WeightsRequest(_Strict):
+    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``."""
+
+    n_classes: NClasses = 3
+    seed: Seed = 0
+    scale: Annotated[float, Field(allow_inf_nan=False, gt=0.0, le=100.0)] = 1.0
+
+
+def field_name(loc: tuple) -> str:
+    """A pydantic error location as a path: ``("X", 3, 1)`` -> ``"X[3][1]"``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def describe(error: ValidationError) -> tuple[str, str]:
+    """``(field, message)`` for the first error, in the house template ``name: expected ...``."""
+    first = error.errors(include_url=False)[0]
+    field, kind, ctx = field_name(first["loc"]), first["type"], first.get("ctx", {})
+    value = first.get("input")
+    got = repr(value)
+    if kind == "json_invalid":
+        return "body", f"body: expected a JSON object, got invalid JSON ({first['msg']})"
+    if kind == "missing":
+        return field, f"{field}: expected a value (the field is required), got nothing"
+    if kind == "extra_forbidden":
+        expected = "no such field (not part of this request)"
+    elif kind in ("too_long", "too_short"):
+        bound = "at most" if kind == "too_long" else "at least"
+        limit = ctx.get("max_length" if kind == "too_long" else "min_length")
+        expected, got = f"{bound} {limit} items", f"{len(value)} items"
+    else:
+        expected = first["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+    got = got if len(got) <= 60 else got[:57] + "..."
+    return field, f"{field}: expected {expected}, got {got}"

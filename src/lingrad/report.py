@@ -1,0 +1,378 @@
+"""Run reports: every figure of a run drawn into its folder, and one static ``index.html``.
+
+A run folder (written by ``lingrad train``) holds
+
+* ``config.json``: the run's settings (``"dataset"``, ``"loss"``, ``"reg"``, ``"lam"``,
+  ``"seed"``...);
+* ``metrics.json``: numbers such as ``"train_accuracy"``, ``"val_accuracy"``,
+  ``"test_accuracy"``;
+* ``history.json``: per-epoch lists keyed ``"loss"``, ``"val_loss"``, ``"train_accuracy"``,
+  ``"val_accuracy"``, ``"learning_rate"``, ``"grad_norm"`` (any may be missing);
+* ``model.npz``: the weights ``W`` ``(D + 1, C)`` and, optionally, ``trajectory``
+  ``(T, D + 1, C)``, the weights along the way (first the initial ones).
+
+:func:`write_run_report` draws the figures of :mod:`lingrad.plots` that apply (PNG, and SVG
+when asked) next to those files and writes ``index.html``, which shows the configuration,
+the metrics and the figures together. The page is static: no script, no network; images are
+referenced by relative paths, so the folder can be moved, zipped or opened from disk.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lingrad import losses, plots
+from lingrad._validation import check_labels, check_X, fail
+from lingrad.model import _scores
+from lingrad.objective import Objective
+
+CONFIG, METRICS, HISTORY, MODEL, INDEX = (
+    "config.json",
+    "metrics.json",
+    "history.json",
+    "model.npz",
+    "index.html",
+)
+
+
+@dataclass
+class Run:
+    """The files of a run folder, read back (see the module docstring)."""
+
+    path: Path
+    config: dict
+    W: np.ndarray
+    metrics: dict = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
+    trajectory: np.ndarray | None = None
+
+
+def _read_json(path: Path, *, required: bool) -> dict:
+    if not path.exists():
+        if required:
+            fail(str(path.parent), f"a run folder containing {path.name}", "none there")
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(str(path), "a JSON file", f"invalid JSON ({exc})")
+    if not isinstance(value, dict):
+        fail(str(path), "a JSON object", type(value).__name__)
+    return value
+
+
+def read_run(run_dir) -> Run:
+    """Read ``config.json``, ``model.npz`` (required), ``metrics.json`` and ``history.json``."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        fail("RUN_DIR", "a run folder", f"{str(path)!r} (not a directory)")
+    config = _read_json(path / CONFIG, required=True)
+    model = path / MODEL
+    if not model.exists():
+        fail(str(path), f"a run folder containing {MODEL}", "none there")
+    try:
+        with np.load(model, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        fail(str(model), "an .npz file of arrays (no pickles)", f"unreadable ({exc})")
+    if "W" not in arrays:
+        fail(str(model), "an array named 'W' of shape (D + 1, C)", sorted(arrays))
+    return Run(
+        path=path,
+        config=config,
+        W=arrays["W"],
+        metrics=_read_json(path / METRICS, required=False),
+        history=_read_json(path / HISTORY, required=False),
+        trajectory=arrays.get("trajectory"),
+    )
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One figure of the report: its file stem, title, caption and files (relative names)."""
+
+    stem: str
+    title: str
+    caption: str
+    files: tuple[str, ...]
+
+
+def _label_loss(config: Mapping, n_columns: int) -> str:
+    """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
+    lecture's SVM loss (``"logistic"`` for a binary model with one column)."""
+    fallback = "hinge" if n_columns > 1 else "logistic"
+    try:
+        spec = losses.spec(config.get("loss"))
+        if spec.task != "classification" or spec.name == "kl_divergence":
+            return fallback
+        spec.prepare(np.zeros(1, dtype=np.intp), 1, n_columns, np.float64)
+    except (ValueError, TypeError):
+        return fallback
+    return spec.name
+
+
+def write_run_report(
+    run_dir,
+    *,
+    W,
+    X,
+    y,
+    class_names: Sequence[str] | None = None,
+    image_shape=None,
+    history: Mapping | None = None,
+    config: Mapping | None = None,
+    metrics: Mapping | None = None,
+    objective: Objective | None = None,
+    trajectory=None,
+    images=None,
+    split: str = "validation",
+    formats: Sequence[str] = ("png", "svg"),
+    examples: int = 6,
+    rng: np.random.Generator | None = None,
+) -> Path:
+    """Draw every applicable figure into ``run_dir`` and write ``run_dir/index.html``.
+
+    Args:
+        run_dir: the run folder (created if missing).
+        W: the trained weights ``(D + 1, C)`` or a fitted estimator.
+        X: the examples shown (e.g. the standardised validation split), ``(N, D)``.
+        y: their labels, ``(N,)``.
+        class_names: one name per class.
+        image_shape: the image a row reshapes to; enables the templates and thumbnails.
+        history: the per-epoch lists of the run (see :func:`lingrad.plots.history`).
+        config: shown as a table (and ``config["loss"]`` picks the scores table's loss).
+        metrics: shown as a table.
+        objective: the training objective; enables the loss landscape.
+        trajectory: weights along the way ``(T, D + 1, C)`` for the landscape.
+        images: the raw rows of ``X`` for the thumbnails (default: ``X``).
+        split: the name of ``X``'s split, for the captions.
+        formats: the files each figure is written as; ``"png"`` is always included.
+        examples: the number of examples in the scores table.
+        rng: the generator for random landscape directions (default: seeded from
+            ``config["seed"]``).
+
+    Returns:
+        The path of ``index.html``. Figures: ``templates``, ``decision_regions``,
+        ``scores_table`` (plus ``scores_table.md``), ``history``, ``landscape``, ``confusion``.
+    """
+    out = Path(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    config = dict(config or {})
+    metrics = dict(metrics or {})
+    formats = tuple(dict.fromkeys(("png", *((formats,) if isinstance(formats, str) else formats))))
+    X = check_X(X)
+    W = plots.as_weights(W, X.shape[1], "W")
+    y = check_labels(y, X.shape[0], max(W.shape[1], 2))
+    names = plots._class_names(class_names, max(W.shape[1], 2))
+    if rng is None:
+        rng = np.random.default_rng(int(config.get("seed", 0) or 0))
+
+    figures: list[ReportFigure] = []
+    skipped: list[tuple[str, str]] = []
+
+    def add(stem, title, caption, fig):
+        files = plots.save(fig, out / stem, formats)
+        figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
+
+    D = X.shape[1]
+    if image_shape is not None and math.prod(image_shape) == D:
+        add(
+            "templates",
+            "Visual viewpoint: one template per class",
+            "Each class's weight row W[:-1, k] reshaped to the image and rescaled to [0, 1]: "
+            "the score of an image is its match with the template.",
+            plots.templates(W, image_shape, names),
+        )
+    else:
+        skipped.append(("templates", "the data are not images (no image_shape)"))
+    if D >= 2:
+        add(
+            "decision_regions",
+            "Geometric viewpoint: hyperplanes cutting up space",
+            f"The {split} points with the regions of argmax_k s_k, each class's zero-score line "
+            "w_k·x + b_k = 0 and its weight vector w_k (arrow); ringed points are misclassified."
+            + (" For D > 2, the model on the PCA plane through the data mean." if D > 2 else ""),
+            plots.decision_regions(W, X, y, class_names=names),
+        )
+    else:
+        skipped.append(("decision_regions", "one feature: nothing to draw in a plane"))
+
+    loss = _label_loss(config, W.shape[1])
+    n = min(examples, X.shape[0])
+    view = plots.algebraic_view(
+        _scores(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=names
+    )
+    (out / "scores_table.md").write_text(view.markdown() + "\n", encoding="utf-8")
+    add(
+        "scores_table",
+        "Algebraic viewpoint: the scores s = f(x, W)",
+        f"Scores of the first {n} {split} examples (columns) for every class (rows), the true "
+        f"class in green, and each example's {view.loss_label} L_i in the last row (green: "
+        "classified correctly, red: misclassified).",
+        plots.scores_table(
+            W,
+            X,
+            y,
+            class_names=names,
+            loss=loss,
+            max_examples=n,
+            image_shape=image_shape if image_shape is not None else None,
+            images=images,
+        ),
+    )
+
+    if history and any(plots.history_series(history).values()):
+        add(
+            "history",
+            "Learning curves",
+            "Loss (train solid, validation dashed), accuracy and learning rate per epoch.",
+            plots.history(history),
+        )
+    else:
+        skipped.append(("history", "no history recorded"))
+
+    if objective is not None:
+        traj = None if trajectory is None else np.asarray(trajectory)
+        # A path that never left W_0 (e.g. a search that found nothing better) spans no plane.
+        moved = traj is not None and len(traj) > 1 and not np.array_equal(traj[0], traj[-1])
+        kind = "trajectory" if moved else "random"
+        add(
+            "landscape",
+            "The loss landscape and gradient descent",
+            "Left: the objective on a line through the trained W. Right: the objective on a "
+            f"2-D slice through W ({kind} directions), "
+            + ("with the optimiser's path, " if kind == "trajectory" else "")
+            + "and the negative gradient −∇J as arrows: the steepest way down.",
+            plots.landscape(
+                objective,
+                W,
+                directions=kind,
+                trajectory=traj if kind == "trajectory" else None,
+                rng=rng,
+            ),
+        )
+    else:
+        skipped.append(("landscape", "no training objective given"))
+
+    add(
+        "confusion",
+        "Confusion matrix",
+        f"Rows: true class, columns: predicted class, on the {split} split.",
+        plots.confusion(W, X, y, class_names=names),
+    )
+    index = out / INDEX
+    index.write_text(
+        _html(out.name, config, metrics, figures, skipped, view, split), encoding="utf-8"
+    )
+    return index
+
+
+# ------------------------------------------------------------------------------------------
+# The page
+# ------------------------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+td, th { border: 1px solid #ccc; padding: 0.25em 0.7em; text-align: right; }
+th { background: #f2f2f2; } td.key, th.key { text-align: left; }
+td.true { background: #c8f0c8; font-weight: bold; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.92em; } .muted { color: #777; font-size: 0.9em; }
+nav a { margin-right: 1em; }
+"""
+
+
+def _value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, dict | list):
+        return json.dumps(v)
+    return str(v)
+
+
+def _kv_table(rows: Mapping) -> str:
+    if not rows:
+        return '<p class="muted">none recorded</p>'
+    body = "".join(
+        f'<tr><td class="key">{html.escape(str(k))}</td><td>{html.escape(_value(v))}</td></tr>'
+        for k, v in rows.items()
+    )
+    return f"<table>{body}</table>"
+
+
+def _view_table(view: plots.AlgebraicView) -> str:
+    header, rows = view.table()
+    head = "".join(
+        f'<th class="{"key" if i == 0 else ""}">{html.escape(h)}</th>' for i, h in enumerate(header)
+    )
+    body = []
+    for row in rows:
+        cells = [f'<td class="key">{html.escape(row[0])}</td>']
+        for cell in row[1:]:
+            true = cell.startswith("*")
+            cls = ' class="true"' if true else ""
+            cells.append(f"<td{cls}>{html.escape(cell.strip('*'))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _html(name, config, metrics, figures, skipped, view, split) -> str:
+    from lingrad import __version__
+
+    title = f"lingrad run: {name}"
+    nav = " ".join(f'<a href="#{f.stem}">{html.escape(f.title)}</a>' for f in figures)
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="muted">Report written by lingrad {__version__}. Static page: every image '
+        "is a file in this folder.</p>",
+        f"<nav>{nav}</nav>",
+        '<section id="metrics"><h2>Metrics</h2>',
+        _kv_table(metrics),
+        "</section>",
+        '<section id="config"><h2>Configuration</h2>',
+        _kv_table(config),
+        "</section>",
+        '<section id="figures"><h2>Figures</h2>',
+    ]
+    for f in figures:
+        png = next(x for x in f.files if x.endswith(".png"))
+        others = " ".join(
+            f'<a href="{html.escape(x)}">{x.rsplit(".", 1)[1].upper()}</a>'
+            for x in f.files
+            if x != png
+        )
+        parts += [
+            f'<figure id="{f.stem}"><h3>{html.escape(f.title)}</h3>',
+            f'<img src="{html.escape(png)}" alt="{html.escape(f.title)}">',
+            f"<figcaption>{html.escape(f.caption)} {others}</figcaption></figure>",
+        ]
+        if f.stem == "scores_table":
+            parts += [
+                f"<p>The same table as text ({split} split; "
+                '<a href="scores_table.md">Markdown</a>):</p>',
+                _view_table(view),
+                f"<p>Mean {html.escape(view.loss_label)} over these examples: "
+                f"L = {view.mean_loss:.4f}</p>",
+            ]
+    parts.append("</section>")
+    if skipped:
+        items = "".join(
+            f"<li>{html.escape(stem)}: {html.escape(why)}</li>" for stem, why in skipped
+        )
+        parts.append(f'<section id="skipped"><h2>Not drawn</h2><ul>{items}</ul></section>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,154 @@
+"""Run folders and atomic files.
+
+A run writes one folder ``runs/<name>/``:
+
+=================  ==========================================================================
+``config.json``    everything needed to reproduce the run exactly (dataset, loss, optimiser,
+                   hyperparameters, seeds)
+``metrics.json``   the final figures (accuracies, losses, why training stopped, diagnostics)
+``history.json``   the per-epoch history of :func:`lingrad.train.fit`
+``model.npz``      the weights ``W`` of shape ``(D + 1, C)`` under the key ``"W"``
+``checkpoint.npz`` the trainer's last checkpoint (see :mod:`lingrad.train`)
+=================  ==========================================================================
+
+Every file is written atomically: into a temporary file in the same folder, flushed to disk,
+then renamed over the target with :func:`os.replace`. A run killed mid-write leaves the
+previous version intact. Nothing is pickled: ``.npz`` files hold plain arrays and are read with
+``allow_pickle=False``; JSON holds the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from lingrad._validation import check_weights, fail
+
+MODEL = "model.npz"
+CONFIG = "config.json"
+METRICS = "metrics.json"
+HISTORY = "history.json"
+CHECKPOINT = "checkpoint.npz"
+
+
+def atomic_write(path, write) -> Path:
+    """Write ``path`` through ``write(file)`` atomically (temp file + fsync + ``os.replace``).
+
+    If ``write`` raises (or the process dies) the temp file is removed and ``path`` keeps its
+    previous content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
+    """Save plain arrays to an ``.npz`` atomically (no object arrays, so no pickle)."""
+    for key, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            fail(key, "a numeric or string array (never pickled)", "an object array", TypeError)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_npz(path) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` file, read with ``allow_pickle=False``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _plain(obj):
+    """JSON-ready: NumPy scalars and arrays to Python, non-finite floats to ``None``."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _plain(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _plain(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path, obj) -> Path:
+    """Write ``obj`` as indented, strict JSON atomically (NaN and inf become ``null``)."""
+    text = json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n"
+    return atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def read_json(path):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    return json.loads(path.read_text())
+
+
+def save_model(path, W, trajectory=None) -> Path:
+    """Save the weights ``W`` ``(D + 1, C)`` as ``.npz`` with the key ``"W"``, and optionally the
+    weights along the way as ``"trajectory"`` ``(T, D + 1, C)`` (for the loss landscape).
+
+    The one function that writes a model file; :func:`load_model` reads it back.
+    """
+    arrays = {"W": check_weights(W)}
+    if trajectory is not None:
+        arrays["trajectory"] = np.asarray(trajectory)
+    return save_npz(path, arrays)
+
+
+def load_model(path) -> np.ndarray:
+    """The weights ``W`` of a model file written by :func:`save_model`."""
+    arrays = load_npz(path)
+    if "W" not in arrays:
+        fail(str(path), "an .npz file with an array 'W'", f"keys {sorted(arrays)}")
+    return arrays["W"]
+
+
+def new_run_dir(root="runs", name: str | None = None) -> Path:
+    """Create and return ``root/name``; by default ``name`` is a UTC timestamp, made unique
+    with a ``-2``, ``-3``... suffix if it exists."""
+    root = Path(root)
+    base = name or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    if name is not None and (os.sep in name or name in ("", ".", "..")):
+        fail("name", "a plain folder name", repr(name))
+    for i in range(1, 10_000):
+        path = root / (base if i == 1 else f"{base}-{i}")
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    fail("name", "a run name not already used", repr(base))
+
+
+def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W, trajectory=None) -> Path:
+    """Write the four files of a run folder (see the module docstring); return the folder."""
+    run_dir = Path(run_dir)
+    write_json(run_dir / CONFIG, config)
+    write_json(run_dir / HISTORY, history)
+    save_model(run_dir / MODEL, W, trajectory)
+    write_json(run_dir / METRICS, metrics)
+    return run_dir

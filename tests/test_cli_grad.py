@@ -1,0 +1,75 @@
+"""``lingrad gradcheck`` and ``lingrad derive``."""
+
+from __future__ import annotations
+
+import pytest
+
+from lingrad.cli import main
+
+
+def table(capsys):
+    out = capsys.readouterr().out
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("analytic", "autodiff", "symbolic"):
+            rows[parts[0]] = parts
+    return out, rows
+
+
+def test_gradcheck_table_for_one_method(capsys):
+    assert main(["gradcheck", "--loss", "hinge", "--reg", "l2", "--method", "autodiff"]) == 0
+    out, rows = table(capsys)
+    assert "hinge + l2" in out and list(rows) == ["autodiff"]
+    assert float(rows["autodiff"][1]) < 1e-6 and rows["autodiff"][4] == "pass"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--loss", "softmax", "--reg", "elastic_net"],
+        ["--loss", "logistic", "--reg", "l1", "--mode", "direction", "--samples", "4"],
+        ["--loss", "sigmoid_squared_error", "--dtype", "float32", "--mode", "sparse"],
+        ["--loss", "kl", "--dataset", "digits", "--mode", "sparse", "--samples", "5"],
+    ],
+    ids=["softmax", "logistic-direction", "float32-sparse", "kl-digits"],
+)
+def test_gradcheck_table_for_every_method(capsys, extra):
+    assert main(["gradcheck", *extra]) == 0
+    out, rows = table(capsys)
+    assert set(rows) == {"analytic", "autodiff", "symbolic"}
+    for parts in rows.values():
+        assert parts[4] == "pass", out
+
+
+def test_gradcheck_bad_input(capsys):
+    assert main(["gradcheck", "--loss", "cubic"]) == 2
+    assert "lingrad: error: loss: expected one of" in capsys.readouterr().err
+    assert main(["gradcheck", "--loss", "hinge", "--classes", "1"]) == 2
+    assert "--classes: expected at least 2 for hinge, got 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["gradcheck", "--method", "numerical"])  # the reference is not a candidate
+
+
+def test_derive_sigmoid_unit_prints_the_slide_rule(capsys):
+    assert main(["derive", "--loss", "sigmoid_squared_error"]) == 0
+    out = capsys.readouterr().out
+    assert "L = (t_0 - sigma(s_0))**2" in out
+    assert "dL/ds_0 = -2*(1 - sigma(s_0))*(t_0 - sigma(s_0))*sigma(s_0)" in out
+    assert "w_j <- 2*alpha*Sum((1 - sigma[i])*delta[i]*sigma[i]*x[i, j], (i, 1, N)) + w_j" in out
+    assert out.rstrip().endswith("= 0")
+
+
+def test_derive_latex(capsys):
+    assert main(["derive", "--loss", "squared_error", "--latex"]) == 0
+    out = capsys.readouterr().out
+    assert "\\frac{\\partial L}{\\partial s_{0}} &= 2 s_{0} - 2 y_{0}" in out
+    assert "w_j &\\leftarrow 2 \\alpha \\sum_{i=1}^{N} {\\delta}_{i} {x}_{i,j} + w_{j}" in out
+
+
+def test_derive_a_multiclass_loss(capsys):
+    assert main(["derive", "--loss", "softmax", "--classes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "L = " in out and "dL/ds_1 = " in out and "w_jk <- w_jk - alpha" in out
+    assert main(["derive", "--loss", "logistic", "--classes", "2"]) == 2
+    assert "n_classes: expected 1" in capsys.readouterr().err

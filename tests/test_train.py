@@ -1,0 +1,478 @@
+"""The training loop: the GD/SGD contracts, histories, early stopping, divergence, checkpoints
+and bit-for-bit resume, weights, callbacks, progress, diagnostics and bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from lingrad import datasets, optim, runs
+from lingrad.objective import Objective
+from lingrad.optim import SGD, Adam, GeneticSearch, GradientDescent, RandomLocalSearch
+from lingrad.optim.schedules import ReduceOnPlateau, exponential, inverse_time
+from lingrad.train import EPOCH_KEYS, STEP_KEYS, diagnose, fit
+
+RNG = np.random.default_rng
+
+
+def blobs(n=90, d=4, c=3, seed=0, dtype=np.float64):
+    rng = RNG(seed)
+    y = np.arange(n) % c
+    centres = 2.0 * rng.standard_normal((c, d))
+    return (centres[y] + rng.standard_normal((n, d))).astype(dtype), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = datasets.load("digits")
+    scaler = datasets.Standardizer().fit(data.X_train)
+    return data, scaler.transform(data.X_train), scaler.transform(data.X_val)
+
+
+# ------------------------------------------------------------------------------------------
+# GD and SGD
+# ------------------------------------------------------------------------------------------
+
+
+def test_gd_with_decaying_step_reaches_the_ridge_closed_form():
+    """Strongly convex: mean squared error + lam/2 ||w||^2 (bias free). Setting the gradient
+    2/N A^T (A theta - y) + lam P theta to zero (A = [X, 1], P = diag(1, .., 1, 0)) gives
+    (2/N A^T A + lam P) theta = 2/N A^T y."""
+    rng = RNG(3)
+    X = rng.standard_normal((50, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.7 + 0.1 * rng.standard_normal(50)
+    lam = 0.1
+    A = np.hstack([X, np.ones((50, 1))])
+    P = np.diag([1.0, 1.0, 1.0, 0.0])
+    theta = np.linalg.solve(2 / 50 * A.T @ A + lam * P, 2 / 50 * A.T @ y)
+    J = Objective("squared_error", X, y, lam=lam)
+    opt = GradientDescent(inverse_time(0.2, decay_rate=1e-3))
+    r = fit(J, opt, n_classes=1, epochs=1500, rng=RNG(0))
+    assert r.history["learning_rate"][-1] < 0.2  # the step did decay
+    np.testing.assert_allclose(r.W[:, 0], theta, atol=1e-8)
+
+
+def test_sgd_with_batch_n_equals_gradient_descent():
+    X, y = blobs()
+    J = Objective("softmax", X, y, lam=0.01)
+    W0 = 0.01 * RNG(1).standard_normal((5, 3))
+    r = fit(J, SGD(0.3), n_classes=3, W0=W0, epochs=25, batch_size=90, rng=RNG(0))
+    W = W0.copy()
+    for _ in range(25):  # the textbook loop
+        W = W - 0.3 * J.value_and_grad(W)[1]
+    np.testing.assert_array_equal(r.W, W)
+    assert r.n_iter == 25
+
+
+def test_mini_batches_are_contiguous_slices_of_one_permutation_per_epoch():
+    X, y = blobs()
+    J = Objective("hinge", X, y, lam=1e-3)
+    W0 = np.zeros((5, 3))
+    r = fit(J, SGD(0.05), n_classes=3, W0=W0, epochs=3, batch_size=32, rng=RNG(5))
+    rng, W = RNG(5), W0.copy()
+    for _ in range(3):
+        order = rng.permutation(90)
+        for start in range(0, 90, 32):
+            W = W - 0.05 * J.value_and_grad(W, order[start : start + 32])[1]
+    np.testing.assert_array_equal(r.W, W)
+    assert r.n_iter == 9 and len(r.step_history["loss"]) == 9
+
+
+def test_histories_have_their_keys_and_lengths():
+    X, y = blobs()
+    r = fit(
+        Objective("softmax", X[:60], y[:60]),
+        Adam(0.05),
+        n_classes=3,
+        epochs=4,
+        batch_size=16,
+        rng=RNG(0),
+        validation=(X[60:], y[60:]),
+    )
+    assert tuple(r.history) == EPOCH_KEYS and tuple(r.step_history) == STEP_KEYS
+    assert all(len(v) == 4 for v in r.history.values())
+    assert all(len(v) == r.n_iter == 16 for v in r.step_history.values())
+    assert r.step_history["evaluations"] == list(range(1, 17))
+    # the per-epoch figures are recomputed from the weights
+    J_val = Objective("softmax", X[60:], y[60:])
+    assert r.history["val_loss"][-1] == pytest.approx(J_val.value(r.W), rel=1e-12)
+    acc = np.mean(np.argmax(X[60:] @ r.W[:-1] + r.W[-1], axis=1) == y[60:])
+    assert r.history["val_accuracy"][-1] == acc
+    assert r.stopped is None and r.best_epoch is None
+
+
+def test_float32_stays_float32():
+    X, y = blobs(dtype=np.float32)
+    for opt in (SGD(0.1, momentum=0.9), Adam(0.01), RandomLocalSearch(0.1)):
+        r = fit(Objective("softmax", X, y), opt, n_classes=3, epochs=2, batch_size=30, rng=RNG(0))
+        assert r.W.dtype == np.float32
+
+
+def test_numerical_gradient_method_follows_the_analytic_one():
+    X, y = blobs(n=12, d=2)
+    J = Objective("softmax", X, y)
+    W0 = np.zeros((3, 3))
+    a = fit(J, SGD(0.1), n_classes=3, W0=W0, epochs=3, rng=RNG(0))
+    b = fit(J, SGD(0.1), n_classes=3, W0=W0, epochs=3, rng=RNG(0), gradient="numerical")
+    np.testing.assert_allclose(a.W, b.W, rtol=1e-6, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# Weights
+# ------------------------------------------------------------------------------------------
+
+
+def test_sample_weight_equals_duplicating_rows():
+    X, y = blobs(n=30)
+    w = np.ones(30)
+    w[:5] = 2.0
+    Xd, yd = np.vstack([X, X[:5]]), np.concatenate([y, y[:5]])
+    kw = {"n_classes": 3, "W0": np.zeros((5, 3)), "epochs": 10, "rng": RNG(0)}
+    a = fit(Objective("softmax", X, y), SGD(0.5), sample_weight=w, **kw)
+    b = fit(Objective("softmax", Xd, yd), SGD(0.5), **kw)
+    np.testing.assert_allclose(a.W, b.W, rtol=1e-12, atol=1e-14)
+
+
+def test_class_weight_balanced_is_n_over_c_count():
+    X, y = blobs(n=40)
+    y = np.where(np.arange(40) < 25, 0, y)  # unbalanced
+    counts = np.bincount(y, minlength=3)
+    w = (40 / (3 * counts))[y]
+    kw = {"n_classes": 3, "W0": np.zeros((5, 3)), "epochs": 5, "rng": RNG(0)}
+    a = fit(Objective("softmax", X, y), SGD(0.5), class_weight="balanced", **kw)
+    b = fit(Objective("softmax", X, y, sample_weight=w), SGD(0.5), **kw)
+    np.testing.assert_array_equal(a.W, b.W)
+    c = fit(Objective("softmax", X, y), SGD(0.5), class_weight={0: 0.5}, sample_weight=w, **kw)
+    d = fit(
+        Objective("softmax", X, y, sample_weight=w * np.where(y == 0, 0.5, 1.0)), SGD(0.5), **kw
+    )
+    np.testing.assert_allclose(c.W, d.W, rtol=1e-12, atol=1e-15)
+
+
+# ------------------------------------------------------------------------------------------
+# Early stopping, divergence, callbacks, budget
+# ------------------------------------------------------------------------------------------
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = blobs()
+    J = Objective("softmax", X, y)
+    flipped = (y + 1) % 3  # a validation set the training makes worse every epoch
+    kw = {"n_classes": 3, "epochs": 50, "batch_size": 30, "validation": (X, flipped)}
+    r = fit(J, SGD(0.1), rng=RNG(0), early_stopping=True, patience=2, **kw)
+    assert r.stopped.startswith("early stopping")
+    assert r.n_epochs == 4 and r.best_epoch == 0  # epoch 0 best, then 3 worse (> patience)
+    first = fit(J, SGD(0.1), rng=RNG(0), **{**kw, "epochs": 1})
+    np.testing.assert_array_equal(r.W, first.W)
+    v = r.history["val_loss"]
+    assert v[0] < v[1] < v[2] < v[3]
+
+
+def test_too_high_a_learning_rate_stops_with_the_divergence_message(digits):
+    data, X_train, _ = digits
+    J = Objective("softmax", X_train, data.y_train)
+    r = fit(J, SGD(1e4), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
+    assert r.stopped.startswith("diverged")
+    assert "learning rate (10000) is probably too high" in r.stopped
+    assert "standardise X" in r.stopped
+    assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
+    assert r.diagnostics["diverged"] and "lower the learning rate" in r.diagnostics["advice"][0]
+
+
+def test_nan_loss_keeps_the_last_good_weights():
+    X, y = blobs()
+    J = Objective("squared_error", X, np.eye(3)[y])
+    r = fit(J, GradientDescent(50.0), n_classes=3, epochs=500, rng=RNG(0), divergence_factor=1e300)
+    assert r.stopped.startswith("diverged") and "too high" in r.stopped
+    assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
+
+
+def test_callbacks_see_each_epoch_and_can_stop():
+    X, y = blobs()
+    seen = []
+
+    def stop_at_two(epoch, logs, W):
+        seen.append((epoch, logs["loss"], W.shape))
+        return epoch == 2
+
+    r = fit(
+        Objective("softmax", X, y),
+        SGD(0.1),
+        n_classes=3,
+        epochs=10,
+        rng=RNG(0),
+        callbacks=[stop_at_two],
+    )
+    assert [s[0] for s in seen] == [0, 1, 2] and seen[0][2] == (5, 3)
+    assert r.n_epochs == 3 and r.stopped == "stopped by callback stop_at_two"
+
+
+def test_max_evaluations_is_an_equal_budget():
+    X, y = blobs()
+    J = Objective("softmax", X, y)
+    a = fit(J, SGD(0.1), n_classes=3, epochs=100, batch_size=10, rng=RNG(0), max_evaluations=25)
+    b = fit(
+        J, GeneticSearch(population=10), n_classes=3, epochs=100, rng=RNG(0), max_evaluations=25
+    )
+    assert a.n_evaluations == 25 and a.n_iter == 25
+    assert b.n_evaluations == 10 + 2 * 8  # whole generations: 26 >= 25
+    assert "budget" in a.stopped and "budget" in b.stopped
+
+
+# ------------------------------------------------------------------------------------------
+# Checkpoints and resume
+# ------------------------------------------------------------------------------------------
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupt_after(n):
+    def callback(epoch, logs, W):
+        if epoch + 1 == n:
+            raise Interrupt
+
+    return callback
+
+
+OPTIMIZERS = {
+    "nesterov": lambda: SGD(exponential(0.2, 0.9, 3), momentum=0.9, nesterov=True),
+    "adam": lambda: Adam(0.05),
+    "plateau": lambda: SGD(ReduceOnPlateau(0.5, factor=0.5, patience=0)),
+    "genetic": lambda: GeneticSearch(population=6),
+    "local": lambda: RandomLocalSearch(0.1),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_resume_equals_an_uninterrupted_run_bit_for_bit(name, tmp_path):
+    X, y = blobs()
+    J = Objective("softmax", X[:70], y[:70], lam=1e-3)
+    search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].uses == "value"
+    kw = {
+        "n_classes": 3,
+        "epochs": 8,
+        "batch_size": None if search else 20,
+        "validation": (X[70:], y[70:]),
+        "early_stopping": True,
+        "patience": 20,
+    }
+    full = fit(J, OPTIMIZERS[name](), rng=RNG(0), **kw)
+    with pytest.raises(Interrupt):  # killed during epoch 6; last checkpoint after epoch 4
+        fit(
+            J,
+            OPTIMIZERS[name](),
+            rng=RNG(0),
+            checkpoint_dir=tmp_path,
+            checkpoint_every=2,
+            callbacks=[interrupt_after(6)],
+            **kw,
+        )
+    meta = json.loads(str(runs.load_npz(tmp_path / "checkpoint.npz")["meta"]))
+    assert meta["epoch"] == 4
+    resumed = fit(J, OPTIMIZERS[name](), rng=RNG(123), resume=tmp_path, **kw)
+    np.testing.assert_array_equal(resumed.W, full.W)
+    # (through JSON: exact float reprs, and nan compares equal to nan)
+    assert json.dumps(resumed.history) == json.dumps(full.history)
+    assert json.dumps(resumed.step_history) == json.dumps(full.step_history)
+    assert (resumed.n_iter, resumed.n_evaluations) == (full.n_iter, full.n_evaluations)
+
+
+def test_checkpoints_have_no_pickle(tmp_path):
+    X, y = blobs()
+    fit(
+        Objective("softmax", X, y),
+        Adam(0.1),
+        n_classes=3,
+        epochs=2,
+        rng=RNG(0),
+        checkpoint_dir=tmp_path,
+    )
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as f:
+        assert {"W", "opt.m", "opt.v", "meta"} <= set(f.files)
+        assert all(f[k].dtype != object for k in f.files)
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]  # no temp file left
+
+
+def test_a_failed_checkpoint_write_leaves_the_previous_one(tmp_path, monkeypatch):
+    X, y = blobs()
+    J = Objective("softmax", X, y)
+    fit(J, SGD(0.1), n_classes=3, epochs=1, rng=RNG(0), checkpoint_dir=tmp_path)
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+
+    def half_then_die(file, **arrays):
+        file.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", half_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        fit(J, SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), checkpoint_dir=tmp_path)
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
+    monkeypatch.undo()
+    r = fit(J, SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), resume=tmp_path)
+    assert r.n_epochs == 3
+
+
+def test_a_process_killed_while_writing_leaves_a_readable_checkpoint(tmp_path):
+    """SIGKILL a process that rewrites an 8 MB checkpoint in a loop: the file on disk is
+    always one complete version."""
+    script = textwrap.dedent(
+        f"""
+        import numpy as np
+        from lingrad import runs
+        i = 0
+        while True:
+            runs.save_npz({str(tmp_path / "c.npz")!r}, {{"W": np.full(1_000_000, float(i))}})
+            i += 1
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "c.npz").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    W = runs.load_npz(tmp_path / "c.npz")["W"]
+    assert W.shape == (1_000_000,) and np.all(W[0] == W)
+
+
+def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
+    X, y = blobs()
+    fit(
+        Objective("softmax", X, y),
+        SGD(0.1),
+        n_classes=3,
+        epochs=1,
+        rng=RNG(0),
+        checkpoint_dir=tmp_path,
+    )
+    with pytest.raises(ValueError, match="resume: expected a checkpoint with W"):
+        fit(
+            Objective("softmax", X[:, :2], y),
+            SGD(0.1),
+            n_classes=3,
+            epochs=2,
+            rng=RNG(0),
+            resume=tmp_path,
+        )
+    with pytest.raises(ValueError, match="resume: expected a checkpoint of Adam, got SGD"):
+        fit(
+            Objective("softmax", X, y),
+            Adam(0.1),
+            n_classes=3,
+            epochs=2,
+            rng=RNG(0),
+            resume=tmp_path,
+        )
+    with pytest.raises(FileNotFoundError, match="resume: no checkpoint"):
+        fit(
+            Objective("softmax", X, y),
+            SGD(0.1),
+            n_classes=3,
+            epochs=2,
+            rng=RNG(0),
+            resume=tmp_path / "nothing",
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# Progress and diagnostics
+# ------------------------------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize(
+    ("verbose", "tty", "shown"), [(1, True, True), (0, True, False), (1, False, False)]
+)
+def test_progress_bar_only_on_a_terminal_with_verbose(verbose, tty, shown, monkeypatch, capsys):
+    stream = FakeTerminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    X, y = blobs()
+    fit(Objective("softmax", X, y), SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), verbose=verbose)
+    assert ("loss" in stream.getvalue()) == shown
+    assert capsys.readouterr().out == ""  # never on stdout
+
+
+def test_diagnose_rules():
+    falling = diagnose({"loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7]})
+    assert falling["still_falling"] and not falling["oscillating"] and not falling["flat"]
+    wobbly = diagnose({"loss": [2.0, 1.0, 1.5, 0.9, 1.4, 0.8, 1.3]})
+    assert wobbly["oscillating"] and "too high" in " ".join(wobbly["advice"])
+    flat = diagnose({"loss": [2.3026, 2.3025, 2.3024, 2.3023]})
+    assert flat["flat"] and "too low" in " ".join(flat["advice"])
+    done = diagnose({"loss": [2.0, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]})
+    assert done["advice"] == ["converged: the loss has levelled off"]
+    json.dumps(done)
+
+
+def test_diagnostics_of_real_runs(digits):
+    data, X_train, _ = digits
+    J = Objective("softmax", X_train, data.y_train, lam=1e-3)
+    slow = fit(J, SGD(1e-5), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
+    assert slow.diagnostics["flat"]
+    short = fit(J, SGD(0.01), n_classes=10, epochs=6, batch_size=64, rng=RNG(0))
+    assert short.diagnostics["still_falling"]
+    wild = fit(J, SGD(8.0), n_classes=10, epochs=12, batch_size=64, rng=RNG(0))
+    assert wild.diagnostics["oscillating"] or wild.diagnostics["diverged"]
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"batch_size": 0}, ValueError, "batch_size: expected an integer >= 1, got 0"),
+        ({"batch_size": 91}, ValueError, r"batch_size: expected at most the number of examples"),
+        ({"batch_size": 2.5}, TypeError, "batch_size: expected an integer"),
+        ({"epochs": 0}, ValueError, "epochs: expected an integer >= 1"),
+        ({"patience": -1}, ValueError, "patience: expected an integer >= 0, got -1"),
+        ({"early_stopping": True}, ValueError, "validation: expected .* when early_stopping"),
+        ({"rng": 0}, TypeError, r"rng: expected a numpy\.random\.Generator"),
+        ({"gradient": "magic"}, ValueError, "gradient: expected one of"),
+        ({"validation": np.zeros(3)}, TypeError, r"validation: expected a pair"),
+        ({"validation": (np.zeros((3, 2)), [0, 1, 2])}, ValueError, "validation: expected X_val"),
+        ({"class_weight": "even"}, ValueError, "class_weight: expected 'balanced'"),
+        ({"class_weight": {7: 1.0}}, ValueError, r"class_weight: expected labels in \[0, 3\)"),
+        ({"sample_weight": np.ones(5)}, ValueError, "sample_weight"),
+        ({"checkpoint_every": 0}, ValueError, "checkpoint_every: expected"),
+        ({"callbacks": [1]}, TypeError, "callbacks: expected"),
+        ({"W0": np.zeros((5, 2))}, ValueError, r"W0: expected shape \(5, 3\)"),
+        ({"n_classes": 0}, ValueError, "n_classes: expected"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    X, y = blobs()
+    args = {"n_classes": 3, "epochs": 2, "rng": RNG(0), **kwargs}
+    with pytest.raises(error, match=match):
+        fit(Objective("softmax", X, y), SGD(0.1), **args)
+
+
+def test_bad_objective_and_optimizer():
+    X, y = blobs()
+    with pytest.raises(TypeError, match=r"objective: expected a lingrad\.Objective"):
+        fit((X, y), SGD(0.1), n_classes=3, epochs=1, rng=RNG(0))
+    with pytest.raises(TypeError, match="optimizer: expected an optimiser"):
+        fit(Objective("softmax", X, y), "sgd", n_classes=3, epochs=1, rng=RNG(0))
+    with pytest.raises(ValueError, match="learning_rate: expected a finite number > 0"):
+        fit(Objective("softmax", X, y), SGD(-0.1), n_classes=3, epochs=1, rng=RNG(0))
