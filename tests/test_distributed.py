@@ -421,3 +421,41 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
     assert killed and rel(result.W, expected.W) < 1e-12
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert killed[0] not in worker_pids(client)
+
+
+# ------------------------------------------------------------------------------------------
+# The estimators on dask arrays
+# ------------------------------------------------------------------------------------------
+
+
+def test_classifier_fit_on_dask_equals_in_memory(client):
+    from lingrad.estimators import LinearClassifier
+
+    X, y, _ = problem("softmax", n=400, c=3)
+    labels = np.array([3, 7, 9])[y]  # any labels: mapped to 0..K-1 on the workers
+    params = {"optimizer": "gd", "epochs": 15, "lam": 1e-3, "random_state": 0}
+    in_memory = LinearClassifier(**params).fit(X, labels)
+    on_dask = LinearClassifier(**params).fit(chunked(X, 150), da.from_array(labels, chunks=150))
+    np.testing.assert_array_equal(on_dask.classes_, [3, 7, 9])
+    assert rel(on_dask.W_, in_memory.W_) < 1e-10
+    np.testing.assert_allclose(on_dask.loss_history_, in_memory.loss_history_, rtol=1e-10)
+    predicted = on_dask.predict(chunked(X, 150))
+    np.testing.assert_array_equal(np.asarray(predicted), in_memory.predict(X))
+
+
+def test_classifier_sgd_and_regressor_on_dask(client):
+    from lingrad.estimators import LinearClassifier, LinearRegressor
+
+    X, y, _ = problem("softmax", n=600, c=3)
+    clf = LinearClassifier(optimizer="adam", epochs=5, class_weight="balanced", random_state=0)
+    clf.fit(chunked(X, 200), y)
+    assert clf.coef_.shape == (3, X.shape[1]) and len(clf.loss_history_) == 5
+    assert np.mean(clf.predict(X) == y) > 0.8
+
+    X, t, _ = problem("squared_error", n=300)
+    params = {"optimizer": "gd", "epochs": 10, "random_state": 0}
+    reg_mem = LinearRegressor(**params).fit(X, t[:, 0])
+    reg_dask = LinearRegressor(**params).fit(chunked(X, 100), t[:, 0])
+    assert rel(reg_dask.W_, reg_mem.W_) < 1e-10
+    with pytest.raises(ValueError, match=r"LinearClassifier\.optimizer: expected a gradient"):
+        LinearClassifier(optimizer="random").fit(chunked(X, 100), (t[:, 0] > 0).astype(int))
