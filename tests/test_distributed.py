@@ -459,3 +459,36 @@ def test_classifier_sgd_and_regressor_on_dask(client):
     assert rel(reg_dask.W_, reg_mem.W_) < 1e-10
     with pytest.raises(ValueError, match=r"LinearClassifier\.optimizer: expected a gradient"):
         LinearClassifier(optimizer="random").fit(chunked(X, 100), (t[:, 0] > 0).astype(int))
+
+
+# ------------------------------------------------------------------------------------------
+# lingrad train --dask
+# ------------------------------------------------------------------------------------------
+
+
+def test_cli_train_on_a_local_cluster(tmp_path, capsys):
+    from lingrad import runs
+    from lingrad.cli import main
+
+    argv = ["train", "--dask", "local:1", "--optimizer", "gd", "--epochs", "30"]
+    argv += ["--runs-dir", str(tmp_path), "--name", "run", "-q"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "dask: 1 workers at tcp://127.0.0.1:" in out and "30 iterations on Dask" in out
+    metrics = runs.read_json(tmp_path / "run" / runs.METRICS)
+    assert metrics["dask"] == "local:1" and metrics["passes"] == 31
+    assert metrics["test_accuracy"] > 0.85
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--dask", "local:1", "--optimizer", "random"], "--optimizer: expected a gradient"),
+        (["--dask", "local:1", "--early-stopping"], "--early-stopping: expected an option"),
+    ],
+)
+def test_cli_train_dask_errors(tmp_path, capsys, argv, message):
+    from lingrad.cli import main
+
+    assert main(["train", *argv, "--runs-dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err

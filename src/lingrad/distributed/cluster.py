@@ -57,8 +57,8 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
     """A client on a new ``LocalCluster`` of ``n_workers`` worker *processes* on 127.0.0.1.
 
     The cluster belongs to the client: ``client.close()`` stops it. Extra keyword arguments go
-    to :class:`distributed.LocalCluster` (e.g. ``memory_limit="2GB"``). The dashboard is served
-    (on a free port) only when its optional dependency ``bokeh`` is installed.
+    to :class:`distributed.LocalCluster` (e.g. ``memory_limit="2GB"``). The scheduler's HTTP
+    server takes a free port; it serves the dashboard when ``bokeh`` is installed.
     """
     from distributed import Client
 
@@ -138,17 +138,16 @@ def default_client():
 
 
 def dashboard(client) -> str | None:
-    """The dashboard's address, or ``None`` when the cluster serves none."""
+    """The dashboard's address, or ``None`` when the scheduler serves none (it needs
+    ``bokeh`` installed where the scheduler runs)."""
     with contextlib.suppress(Exception):
         link = client.dashboard_link
-        if link and client.scheduler_info().get("services", {}).get("dashboard"):
+        if link and client.run_on_scheduler(_has_dashboard):
             return link
     return None
 
 
 def _has_dashboard() -> bool:
-    try:
-        import bokeh  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
