@@ -267,8 +267,9 @@ def sgd(
     Args:
         objective: the :class:`DaskObjective` (its chunks, loss, regulariser, client).
         W0: initial weights ``(D + 1, C)``.
-        rng: draws, per epoch, the chunk order (``shuffle_chunks``) and one seed per chunk for
-            its row permutation.
+        rng: draws, per epoch, the chunk order ``rng.permutation(K)`` (when
+            ``shuffle_chunks``), then the seeds ``rng.integers(0, 2**63 - 1, size=K)``, one per
+            chunk (in chunk index order) for its row permutation.
         optimizer: a ``lingrad.optim`` optimiser (default ``SGD(learning_rate)``); its state
             travels with W. A schedule counts mini-batch steps.
         batch_size: rows per step (within a chunk; a chunk's last batch may be smaller).
