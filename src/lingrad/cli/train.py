@@ -428,7 +428,7 @@ def run_on_dask(args) -> int:
     client = ld.connect(args.dask)
     try:
         link = ld.dashboard(client)
-        workers = len(client.scheduler_info(n_workers=-1)["workers"])
+        workers = len(ld.workers(client))
         print(
             f"dask: {workers} workers at {client.scheduler.address}"
             + (f", dashboard {link}" if link else "")

@@ -21,6 +21,7 @@ from lingrad.distributed.cluster import (
     default_client,
     local_client,
     worker_config,
+    workers,
 )
 from lingrad.distributed.data import (
     CHUNK_ROWS,
@@ -70,4 +71,5 @@ __all__ = [
     "sgd",
     "sgd_chunk",
     "worker_config",
+    "workers",
 ]

@@ -137,6 +137,15 @@ def default_client():
         )
 
 
+def workers(client) -> dict:
+    """The scheduler's record of every worker, keyed by address (``memory_limit``, ...)."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # recent versions list 5 unless asked
+    except TypeError:
+        info = client.scheduler_info()
+    return dict(info.get("workers", {}))
+
+
 def dashboard(client) -> str | None:
     """The dashboard's address, or ``None`` when the scheduler serves none (it needs
     ``bokeh`` installed where the scheduler runs)."""

@@ -33,7 +33,7 @@ import numpy as np
 
 from lingrad import losses, regularizers
 from lingrad._validation import check_positive, check_weights, fail
-from lingrad.distributed.cluster import connect
+from lingrad.distributed.cluster import connect, workers
 from lingrad.distributed.data import as_row_chunks
 from lingrad.objective import Objective
 
@@ -191,8 +191,7 @@ class DaskObjective:
         return list(self._chunks)
 
     def _fits_in_memory(self) -> bool:
-        workers = self.client.scheduler_info(n_workers=-1).get("workers", {}).values()
-        limits = [w.get("memory_limit") or 0 for w in workers]
+        limits = [w.get("memory_limit") or 0 for w in workers(self.client).values()]
         if not limits or any(limit == 0 for limit in limits):
             return True  # no limit known: the cluster's memory is not the constraint
         return self.data.X.nbytes <= 0.5 * sum(limits)
