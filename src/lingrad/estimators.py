@@ -163,6 +163,18 @@ def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
     return losses.check_sample_weight(sample_weight, n_samples).astype(np.float64, copy=False)
 
 
+def _is_dask(X) -> bool:
+    """Whether ``X`` is a dask collection: such data trains through lingrad.distributed."""
+    return hasattr(X, "__dask_graph__")
+
+
+def _dask_fit(estimator, X, y, sample_weight):
+    """Train on a Dask cluster, chunk by chunk where the data lives (the default client)."""
+    from lingrad.distributed.estimators import fit
+
+    return fit(estimator, X, y, sample_weight)
+
+
 class _LinearModel(BaseEstimator):
     """What both estimators share: parameters, validation, training, the scores."""
 
@@ -256,6 +268,10 @@ class _LinearModel(BaseEstimator):
 
     def _raw_scores(self, X) -> np.ndarray:
         check_is_fitted(self, "W_")
+        if _is_dask(X):  # lazy scores per chunk (lingrad.distributed)
+            from lingrad.distributed.predict import scores
+
+            return scores(self.W_, X)
         X = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
         return _scores(self.W_, X.astype(self.W_.dtype, copy=False))
 
@@ -400,6 +416,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
+        if _is_dask(X):
+            return _dask_fit(self, X, y, sample_weight)
         X, y_index, sample_weight, C = self._prepare(X, y, sample_weight, reset=True)
         rng = self._rng()
         self._run(
@@ -543,6 +561,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(N, D)`` and real targets ``y`` ``(N,)``."""
+        if _is_dask(X):
+            return _dask_fit(self, X, y, sample_weight)
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=True)
         self._run(X, y, sample_weight, 1, epochs=self.epochs, rng=self._rng(), warm_start=False)
         self._set_coef(self.W_)
