@@ -44,7 +44,8 @@ def worker_config() -> dict:
     Dask's own ``pre-spawn-environ`` entries are kept unless :data:`WORKER_ENVIRON` overrides
     them; use it as ``with dask.config.set(worker_config()): ...`` around the cluster's start.
 
-    >>> worker_config()["distributed.nanny.pre-spawn-environ"]["OPENBLAS_NUM_THREADS"]
+    >>> environ = worker_config()["distributed.nanny.pre-spawn-environ"]
+    >>> environ["OPENBLAS_NUM_THREADS"]
     '1'
     """
     key = "distributed.nanny.pre-spawn-environ"

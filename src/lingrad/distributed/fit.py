@@ -369,8 +369,12 @@ def fit(
     """Train a linear model on dask arrays ``X`` ``(N, D)``, ``y`` on a Dask cluster.
 
     Args:
-        loss, regularizer, lam, sample_weight, loss_params: the objective (as
-            :class:`lingrad.Objective`; every loss works, multi-class included).
+        loss: the loss, as for :class:`lingrad.Objective` (every loss works, multi-class
+            included).
+        regularizer: as for :class:`lingrad.Objective`.
+        lam: as for :class:`lingrad.Objective`.
+        sample_weight: as for :class:`lingrad.Objective`.
+        loss_params: as for :class:`lingrad.Objective`.
         method: ``"lbfgs"`` (default), ``"gd"`` (full-batch descent with ``optimizer``),
             ``"sgd"`` (W moved to the data) or ``"parallel_sgd"`` (averaging).
         n_classes: score columns ``C`` (default: from the loss and ``y``).
@@ -378,12 +382,17 @@ def fit(
             SGD).
         learning_rate: for ``"gd"`` (default 0.1) and the SGD methods (default 0.01) when no
             ``optimizer`` is given.
-        max_iter, tol: for ``"gd"`` and ``"lbfgs"`` (``tol`` defaults to 0 and 1e-6).
-        batch_size, epochs, rng: for the SGD methods (``rng`` is required there).
+        max_iter: iterations of ``"gd"`` and ``"lbfgs"``.
+        tol: the stopping tolerance of ``"gd"`` and ``"lbfgs"`` (default 0 and 1e-6).
+        batch_size: the mini-batch size of the SGD methods.
+        epochs: the passes over the data of the SGD methods.
+        rng: the generator of the SGD methods (required there).
         client: a ``distributed.Client``, ``"local:N"``, ``"tcp://HOST:PORT"`` or ``None``
             (the current default client).
-        cache, chunk_rows: see :class:`DaskObjective`.
-        callback, progress: see :func:`gradient_descent` and :func:`sgd`.
+        cache: see :class:`DaskObjective`.
+        chunk_rows: see ``cache``.
+        callback: see :func:`gradient_descent` and :func:`sgd`.
+        progress: see ``callback``.
 
     The persisted chunks are released when it returns.
     """

@@ -125,7 +125,8 @@ class DaskObjective:
             :func:`lingrad.distributed.as_row_chunks`; chunks of >= 50,000 rows keep the
             engine's overhead small).
         y: targets aligned with X's rows (NumPy or dask).
-        regularizer, lam: as for :class:`~lingrad.objective.Objective`.
+        regularizer: as for :class:`~lingrad.objective.Objective`.
+        lam: see ``regularizer``.
         sample_weight: optional ``(N,)`` weights (NumPy or dask).
         client: a ``distributed.Client``, a spec for :func:`lingrad.distributed.connect`, or
             ``None`` for the current default client.
