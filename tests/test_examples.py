@@ -13,6 +13,7 @@ RUNS = {
     "csv_train_evaluate.py": (["--epochs", "20"], "identical predictions"),
     "sklearn_pipeline.py": (["--quick"], "test accuracy: lingrad"),
     "sweep.py": (["--quick"], "best: lr"),
+    "dask_scale_out.py": (["--quick"], "training accuracy:"),
 }
 
 
