@@ -492,3 +492,17 @@ def test_cli_train_dask_errors(tmp_path, capsys, argv, message):
 
     assert main(["train", *argv, "--runs-dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["LinearClassifier", "LinearRegressor"])
+def test_partial_fit_refuses_dask_arrays_instead_of_pulling_them(name):
+    da = require("dask.array")
+    import lingrad
+
+    X = da.from_array(np.ones((10, 3)), chunks=5)
+    y = np.arange(10) % 2
+    with pytest.raises(TypeError, match="X: expected an in-memory array for partial_fit"):
+        if name == "LinearClassifier":
+            lingrad.LinearClassifier().partial_fit(X, y, classes=[0, 1])
+        else:
+            lingrad.LinearRegressor().partial_fit(X, y.astype(float))

@@ -438,6 +438,14 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
 
         ``classes`` (all labels that will ever appear) is required on the first call.
         """
+        if _is_dask(X):
+            fail(
+                "X",
+                "an in-memory array for partial_fit (fit trains on the cluster without pulling "
+                "X to the client)",
+                "a dask array",
+                TypeError,
+            )
         first = not hasattr(self, "W_")
         if first and classes is None:
             fail("classes", "all class labels on the first call to partial_fit", "None")
@@ -570,6 +578,14 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state)."""
+        if _is_dask(X):
+            fail(
+                "X",
+                "an in-memory array for partial_fit (fit trains on the cluster without pulling "
+                "X to the client)",
+                "a dask array",
+                TypeError,
+            )
         first = not hasattr(self, "W_")
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=first)
         rng = getattr(self, "_rng_state", None) if not first else None
