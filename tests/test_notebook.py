@@ -27,3 +27,31 @@ def test_lecture_tour_executes():
     client.execute()  # raises CellExecutionError, with the cell and its traceback, on failure
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "mean: 5.27" in text and "loss = -ln 0.13 = 2.04" in text
+
+
+@pytest.mark.slow
+def test_cifar_section_runs_on_a_local_copy(tmp_path, monkeypatch):
+    """The CIFAR-10 cells, on a miniature archive in the real layout, extracted where the
+    notebook looks (the setup cell first, then every cell after the CIFAR-10 heading)."""
+    import tarfile
+
+    from test_datasets import make_mini_cifar
+
+    nbformat = require("nbformat")
+    nbclient = require("nbclient")
+    require("ipykernel")
+    archive, _, _ = make_mini_cifar(tmp_path / "archive", n=30)
+    data_dir = tmp_path / "data"
+    with tarfile.open(archive) as tar:
+        tar.extractall(data_dir, filter="data")
+    monkeypatch.setenv("LINGRAD_DATA_DIR", str(data_dir))
+    nb = nbformat.read(TOUR, as_version=4)
+    start = next(i for i, c in enumerate(nb.cells) if "CIFAR-10" in c.source.split("\n")[0])
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    nb.cells = [setup, *nb.cells[start:]]
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "validation accuracy after 3 epochs" in text, text
+    assert any("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])), (
+        "the templates figure is shown"
+    )
