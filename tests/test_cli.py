@@ -46,3 +46,14 @@ def test_unknown_dataset_is_an_argparse_error(capsys):
         main(["train", "--dataset", "nope"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone, as after `lingrad explain | head -1`
+    with os.fdopen(write_end, "w", buffering=1) as closed_pipe:
+        monkeypatch.setattr(sys, "stdout", closed_pipe)
+        assert main(["explain"]) == 141
+    assert "Traceback" not in capsys.readouterr().err
