@@ -26,6 +26,13 @@ class Regularizer:
     """A penalty ``R(W) = l1_ratio * ||W||_1 + (1 - l1_ratio) * 0.5 * ||W||_2^2``.
 
     ``l1_ratio = 0`` is L2, ``1`` is L1, in between is the elastic net; ``name="none"`` is zero.
+
+    ``value(W)`` is a float; ``grad(W)`` has ``W``'s shape ``(D + 1, C)`` with a zero bias row.
+
+    >>> W = np.array([[3.0], [-4.0], [100.0]])          # bias row last, excluded
+    >>> r = Regularizer("elastic_net", l1_ratio=0.5)
+    >>> r.value(W), r.grad(W).ravel().tolist()
+    (9.75, [2.0, -2.5, 0.0])
     """
 
     name: str
@@ -102,7 +109,11 @@ def elastic_net(l1_ratio: float = 0.5, include_bias: bool = False) -> Regularize
 
 
 def none() -> Regularizer:
-    """No penalty: ``R(W) = 0``."""
+    """No penalty: ``R(W) = 0``.
+
+    >>> none().value(np.ones((3, 2)))
+    0.0
+    """
     return Regularizer("none", 0.0)
 
 

@@ -27,7 +27,11 @@ _METHODS: dict[str, Callable] = {
 
 
 def methods() -> tuple[str, ...]:
-    """The names :func:`get` accepts."""
+    """The names :func:`get` accepts.
+
+    >>> methods()
+    ('analytic', 'autodiff', 'numerical', 'symbolic')
+    """
     return tuple(_METHODS)
 
 
