@@ -28,7 +28,12 @@ from lingrad.optim.search import (
 @dataclass(frozen=True)
 class OptimizerEntry:
     """A registry line: the class, its default hyperparameters, which hyperparameter a
-    learning rate (``--lr``) sets, and whether it is meant to see the whole batch."""
+    learning rate (``--lr``) sets, and whether it is meant to see the whole batch.
+
+    >>> e = entry("momentum")
+    >>> e.cls.__name__, e.defaults, e.rate_param, e.full_batch
+    ('SGD', {'learning_rate': 0.02, 'momentum': 0.9}, 'learning_rate', False)
+    """
 
     cls: type
     defaults: dict = field(default_factory=dict)
@@ -55,7 +60,11 @@ NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
 
 
 def entry(name: str) -> OptimizerEntry:
-    """The registry line of ``name`` (one of :data:`NAMES`)."""
+    """The registry line of ``name`` (one of :data:`NAMES`).
+
+    >>> entry("gd").full_batch, entry("adam").cls.__name__
+    (True, 'Adam')
+    """
     if name not in OPTIMIZERS:
         fail("optimizer", f"one of {sorted(OPTIMIZERS)}", repr(name))
     return OPTIMIZERS[name]

@@ -23,14 +23,30 @@ from lingrad.optim.schedules import Schedule, as_schedule
 
 
 class SGDState(NamedTuple):
-    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum)."""
+    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum).
+
+    >>> import numpy as np
+    >>> opt = SGD(0.1, momentum=0.9)
+    >>> state = opt.init(np.zeros(2))
+    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+    >>> state.count, state.velocity
+    (1, array([ 1., -2.]))
+    """
 
     count: int
     velocity: np.ndarray | None
 
 
 class AdamState(NamedTuple):
-    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient."""
+    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient.
+
+    >>> import numpy as np
+    >>> opt = Adam(0.1)
+    >>> state = opt.init(np.zeros(2))
+    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+    >>> state.count, state.m.round(3), step.round(3)
+    (1, array([ 0.1, -0.2]), array([-0.1,  0.1]))
+    """
 
     count: int
     m: np.ndarray
@@ -85,6 +101,15 @@ class GradientDescent(SGD):
     """Full-batch gradient descent, ``W <- W - alpha_t dJ/dW``: SGD over the whole dataset.
 
     The same update as :class:`SGD`; the name says the trainer uses one batch of all N rows.
+
+    Shapes: ``grad``, ``W`` and the returned step all have ``W``'s shape (e.g. ``(D + 1, C)``).
+
+    >>> import numpy as np
+    >>> opt = GradientDescent(0.5)
+    >>> W = np.array([1.0, -1.0])
+    >>> step, state = opt.update(2 * W, opt.init(W), W)        # J = ||W||^2
+    >>> W + step
+    array([0., 0.])
     """
 
 
