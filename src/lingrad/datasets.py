@@ -149,7 +149,8 @@ class Preprocessing:
 class Standardizer(Preprocessing):
     """:class:`Preprocessing` with ``kind="standardize"`` (per-feature mean and std).
 
-    ``fit(X (N, D))`` learns ``mean`` and ``scale`` ``(D,)``; ``transform`` gives ``(X - mean) / scale``.
+    ``fit(X (N, D))`` learns ``mean`` and ``scale`` ``(D,)``; ``transform(X)`` gives
+    ``(X - mean) / scale``, of X's shape.
 
     >>> s = Standardizer().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
     >>> s.transform(np.array([[2.0, 40.0]]))

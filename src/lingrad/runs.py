@@ -151,7 +151,8 @@ def save_model(path, W, trajectory=None) -> Path:
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = save_model(Path(tmp) / "model.npz", np.zeros((3, 2)), trajectory=np.zeros((4, 3, 2)))
+    ...     path = Path(tmp) / "model.npz"
+    ...     p = save_model(path, np.zeros((3, 2)), trajectory=np.zeros((4, 3, 2)))
     ...     {k: v.shape for k, v in load_npz(p).items()}
     {'W': (3, 2), 'trajectory': (4, 3, 2)}
     """

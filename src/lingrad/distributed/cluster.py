@@ -60,6 +60,14 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
     The cluster belongs to the client: ``client.close()`` stops it. Extra keyword arguments go
     to :class:`distributed.LocalCluster` (e.g. ``memory_limit="2GB"``). The scheduler's HTTP
     server takes a free port; it serves the dashboard when ``bokeh`` is installed.
+
+    Starting a cluster takes seconds, so the example only shows the argument check
+    (``client = local_client(2)`` starts one; ``client.close()`` stops it):
+
+    >>> local_client(0)
+    Traceback (most recent call last):
+        ...
+    ValueError: n_workers: expected an integer >= 1, got 0
     """
     from distributed import Client
 
@@ -90,6 +98,13 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
     Raises:
         ValueError: a malformed ``spec``, no default client, or a scheduler that does not answer
             within ``timeout`` (the message names the address).
+
+    ``connect("local:2")`` starts a cluster; the example shows the spec check only:
+
+    >>> connect("localhost")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: dask: expected 'local:N' (N worker processes) or a schedul...
     """
     from distributed import Client
 
@@ -124,7 +139,15 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
 
 
 def default_client():
-    """The current default client (``distributed.get_client`` semantics, no new cluster)."""
+    """The current default client (``distributed.get_client`` semantics, no new cluster).
+
+    With no client running (``connect("local:2")`` would start one):
+
+    >>> default_client()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    """
     from distributed import default_client as _default
 
     try:
@@ -139,7 +162,16 @@ def default_client():
 
 
 def workers(client) -> dict:
-    """The scheduler's record of every worker, keyed by address (``memory_limit``, ...)."""
+    """The scheduler's record of every worker, keyed by address (``memory_limit``, ...).
+
+    ``client`` is a ``distributed.Client`` (anything with its ``scheduler_info``):
+
+    >>> class Stub:
+    ...     def scheduler_info(self, n_workers=5):
+    ...         return {"workers": {"tcp://127.0.0.1:4001": {"memory_limit": 2**30}}}
+    >>> workers(Stub())
+    {'tcp://127.0.0.1:4001': {'memory_limit': 1073741824}}
+    """
     try:
         info = client.scheduler_info(n_workers=-1)  # recent versions list 5 unless asked
     except TypeError:
@@ -149,7 +181,13 @@ def workers(client) -> dict:
 
 def dashboard(client) -> str | None:
     """The dashboard's address, or ``None`` when the scheduler serves none (it needs
-    ``bokeh`` installed where the scheduler runs)."""
+    ``bokeh`` installed where the scheduler runs).
+
+    No client, or a client whose scheduler serves no dashboard, gives ``None``:
+
+    >>> dashboard(None) is None
+    True
+    """
     with contextlib.suppress(Exception):
         link = client.dashboard_link
         if link and client.run_on_scheduler(_has_dashboard):
