@@ -26,6 +26,11 @@ from lingrad.cli.train import add_config_arguments, build, config_from_args, tra
 
 
 def register(sub) -> None:
+    """Add the ``sweep`` command to ``sub`` (an ``add_subparsers`` object): search learning rate
+    x regularisation on the validation split.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "sweep",
         help="search learning rate x regularisation on the validation split",
@@ -173,6 +178,11 @@ def _table(ranked: list[dict]) -> None:
 
 
 def run(args) -> int:
+    """Run ``lingrad sweep`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     base = config_from_args(args)
     pairs = candidates(
         args.lr_range,
