@@ -41,8 +41,9 @@ from lingrad._validation import check_X, fail
 class DatasetUnavailable(FileNotFoundError):
     """A dataset is neither on disk nor downloadable (offline, or the download failed).
 
-    >>> issubclass(DatasetUnavailable, FileNotFoundError)
-    True
+    Examples:
+        >>> issubclass(DatasetUnavailable, FileNotFoundError)
+        True
     """
 
 
@@ -59,9 +60,10 @@ class Dataset:
             or ``None``.
         feature_names: one name per column where the source has them.
 
-    >>> data = load("iris", validation=0.2, test=0.2)
-    >>> data.X_train.shape, data.X_val.shape, data.X_test.shape, data.class_names
-    ((90, 4), (30, 4), (30, 4), ('setosa', 'versicolor', 'virginica'))
+    Examples:
+        >>> data = load("iris", validation=0.2, test=0.2)
+        >>> data.X_train.shape, data.X_val.shape, data.X_test.shape, data.class_names
+        ((90, 4), (30, 4), (30, 4), ('setosa', 'versicolor', 'virginica'))
     """
 
     name: str
@@ -152,9 +154,10 @@ class Standardizer(Preprocessing):
     ``fit(X (N, D))`` learns ``mean`` and ``scale`` ``(D,)``; ``transform(X)`` gives
     ``(X - mean) / scale``, of X's shape.
 
-    >>> s = Standardizer().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
-    >>> s.transform(np.array([[2.0, 40.0]]))
-    array([[0., 2.]])
+    Examples:
+        >>> s = Standardizer().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
+        >>> s.transform(np.array([[2.0, 40.0]]))
+        array([[0., 2.]])
     """
 
     def __init__(self, mean=None, scale=None):
@@ -299,14 +302,15 @@ def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _
     The bytes go to a temporary file next to ``path`` and are renamed into place only after
     the checksum matches, so an interrupted or corrupted download never looks complete.
 
-    >>> import tempfile, hashlib
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     src = Path(tmp) / "src.bin"
-    ...     _ = src.write_bytes(b"lingrad")
-    ...     digest = hashlib.sha256(b"lingrad").hexdigest()
-    ...     out = download(src.as_uri(), Path(tmp) / "copy.bin", sha256=digest, progress=None)
-    ...     out.read_bytes()
-    b'lingrad'
+    Examples:
+        >>> import tempfile, hashlib
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     src = Path(tmp) / "src.bin"
+        ...     _ = src.write_bytes(b"lingrad")
+        ...     digest = hashlib.sha256(b"lingrad").hexdigest()
+        ...     out = download(src.as_uri(), Path(tmp) / "copy.bin", sha256=digest, progress=None)
+        ...     out.read_bytes()
+        b'lingrad'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -340,11 +344,12 @@ def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _
 def default_data_dir() -> Path:
     """``$LINGRAD_DATA_DIR``, else ``~/.cache/lingrad``.
 
-    >>> import os
-    >>> from unittest import mock
-    >>> with mock.patch.dict(os.environ, {"LINGRAD_DATA_DIR": "/data/lingrad"}):
-    ...     default_data_dir()
-    PosixPath('/data/lingrad')
+    Examples:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"LINGRAD_DATA_DIR": "/data/lingrad"}):
+        ...     default_data_dir()
+        PosixPath('/data/lingrad')
     """
     return Path(os.environ.get("LINGRAD_DATA_DIR") or Path.home() / ".cache" / "lingrad")
 
@@ -451,13 +456,14 @@ def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str,
     """``(X, feature_names)`` of a ``.csv`` (header; a ``label`` column, if present, is left
     out) or ``.npz`` (array ``X``) file of inputs to predict on.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = (Path(tmp) / "x.csv").write_text("a,b,label\\n1,2,cat\\n3,4,dog\\n")
-    ...     X, names = read_features(Path(tmp) / "x.csv")
-    >>> X, names
-    (array([[1., 2.],
-           [3., 4.]]), ('a', 'b'))
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "x.csv").write_text("a,b,label\\n1,2,cat\\n3,4,dog\\n")
+        ...     X, names = read_features(Path(tmp) / "x.csv")
+        >>> X, names
+        (array([[1., 2.],
+               [3., 4.]]), ('a', 'b'))
     """
     path = _check_path(path)
     if path.suffix == ".csv":
@@ -475,12 +481,13 @@ def read_file(path, *, label: str = "label", task: str = "classification"):
     (loaded with ``allow_pickle=False``). Labels of any type become indices into the sorted
     ``class_names``; for ``task="regression"`` ``y`` stays real and ``class_names`` is empty.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     _ = (Path(tmp) / "d.csv").write_text("a,b,label\\n1,2,dog\\n3,4,cat\\n")
-    ...     X, y, classes, names = read_file(Path(tmp) / "d.csv")
-    >>> X.shape, y, classes, names
-    ((2, 2), array([1, 0]), ('cat', 'dog'), ('a', 'b'))
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "d.csv").write_text("a,b,label\\n1,2,dog\\n3,4,cat\\n")
+        ...     X, y, classes, names = read_file(Path(tmp) / "d.csv")
+        >>> X.shape, y, classes, names
+        ((2, 2), array([1, 0]), ('cat', 'dog'), ('a', 'b'))
     """
     path = _check_path(path)
     X, y, features = _read_csv(path, label) if path.suffix == ".csv" else _read_npz(path)

@@ -328,11 +328,12 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     Shapes: ``fit(X (N, D), y (N,))``; ``predict(X)`` ``(N,)``, ``predict_proba(X)`` ``(N, K)``.
     It minimises ``J(W) = mean_i w_i L(s_i, y_i) + lam * R(W)`` with ``s_i = [x_i, 1] W``.
 
-    >>> import numpy as np
-    >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
-    >>> clf = LinearClassifier(loss="hinge", random_state=0).fit(X, [0, 0, 1, 1])
-    >>> clf.predict(X).tolist(), clf.coef_.shape, clf.W_.shape
-    ([0, 0, 1, 1], (1, 2), (3, 2))
+    Examples:
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> clf = LinearClassifier(loss="hinge", random_state=0).fit(X, [0, 0, 1, 1])
+        >>> clf.predict(X).tolist(), clf.coef_.shape, clf.W_.shape
+        ([0, 0, 1, 1], (1, 2), (3, 2))
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {
@@ -531,12 +532,13 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     of ``y``. Attributes: ``W_`` ``(D + 1, 1)``, ``coef_`` ``(D,)``, ``intercept_`` (a float),
     ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``.
 
-    >>> import numpy as np
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> reg = LinearRegressor(lam=0.0, learning_rate=0.1, epochs=300, random_state=0)
-    >>> reg = reg.fit(X, 2 * X[:, 0] + 1)
-    >>> round(float(reg.coef_[0]), 2), round(float(reg.intercept_), 2)
-    (2.0, 1.0)
+    Examples:
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> reg = LinearRegressor(lam=0.0, learning_rate=0.1, epochs=300, random_state=0)
+        >>> reg = reg.fit(X, 2 * X[:, 0] + 1)
+        >>> round(float(reg.coef_[0]), 2), round(float(reg.intercept_), 2)
+        (2.0, 1.0)
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {"loss": _loss_rule(_REGRESSOR_LOSSES), **_COMMON_RULES}

@@ -106,15 +106,16 @@ def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
     on the training data); by default the model's own ``preprocessing_`` if it has one.
     Returns the path written.
 
-    >>> import tempfile, numpy as np
-    >>> from lingrad.estimators import LinearClassifier
-    >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
-    >>> clf = LinearClassifier(epochs=5, random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = save(clf, f"{tmp}/model.npz")
-    ...     again = load(path)
-    >>> path.name, again.classes_.tolist(), bool(np.array_equal(again.W_, clf.W_))
-    ('model.npz', ['cat', 'dog'], True)
+    Examples:
+        >>> import tempfile, numpy as np
+        >>> from lingrad.estimators import LinearClassifier
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> clf = LinearClassifier(epochs=5, random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save(clf, f"{tmp}/model.npz")
+        ...     again = load(path)
+        >>> path.name, again.classes_.tolist(), bool(np.array_equal(again.W_, clf.W_))
+        ('model.npz', ['cat', 'dog'], True)
     """
     name = type(model).__name__
     if name not in _ESTIMATORS or not isinstance(model, _ESTIMATORS[name]):
@@ -234,14 +235,15 @@ def load(path):
     ``preprocessing_``: the :class:`~lingrad.datasets.Preprocessing` to apply to raw input
     before ``predict`` (``None`` if the model was saved without one).
 
-    >>> import tempfile, numpy as np
-    >>> from lingrad.estimators import LinearRegressor
-    >>> X = np.array([[0.0], [1.0], [2.0]])
-    >>> reg = LinearRegressor(epochs=5, random_state=0).fit(X, [1.0, 3.0, 5.0])
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     again = load(save(reg, f"{tmp}/reg.npz"))
-    >>> type(again).__name__, bool(np.allclose(again.predict(X), reg.predict(X)))
-    ('LinearRegressor', True)
+    Examples:
+        >>> import tempfile, numpy as np
+        >>> from lingrad.estimators import LinearRegressor
+        >>> X = np.array([[0.0], [1.0], [2.0]])
+        >>> reg = LinearRegressor(epochs=5, random_state=0).fit(X, [1.0, 3.0, 5.0])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     again = load(save(reg, f"{tmp}/reg.npz"))
+        >>> type(again).__name__, bool(np.allclose(again.predict(X), reg.predict(X)))
+        ('LinearRegressor', True)
     """
     path = Path(path)
     if path.is_dir():  # a run folder

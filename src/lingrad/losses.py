@@ -204,11 +204,12 @@ class LossSpec:
         probabilistic: whether the scores define probabilities (softmax / sigmoid).
         binary_only: whether the model must have one score column (``C == 1``).
 
-    >>> s = spec("svm")
-    >>> s.name, s.task, s.probabilistic, s.binary_only
-    ('hinge', 'classification', False, False)
-    >>> s.prepare([2, 0], 2, 3, np.float64)
-    array([2, 0])
+    Examples:
+        >>> s = spec("svm")
+        >>> s.name, s.task, s.probabilistic, s.binary_only
+        ('hinge', 'classification', False, False)
+        >>> s.prepare([2, 0], 2, 3, np.float64)
+        array([2, 0])
     """
 
     name: str
@@ -230,12 +231,13 @@ def _check_scores(S, ndim=2):
 def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
     """Per-example weights: finite, >= 0, shape (n_samples,), not all zero.
 
-    >>> check_sample_weight([1, 2], 2)
-    array([1., 2.])
-    >>> check_sample_weight([1, 2], 3)
-    Traceback (most recent call last):
-        ...
-    ValueError: sample_weight: expected 3 weights (one per example), got 2
+    Examples:
+        >>> check_sample_weight([1, 2], 2)
+        array([1., 2.])
+        >>> check_sample_weight([1, 2], 3)
+        Traceback (most recent call last):
+            ...
+        ValueError: sample_weight: expected 3 weights (one per example), got 2
     """
     w = as_float_array("sample_weight", sample_weight, ndim=1, dtype=dtype)
     if w.shape[0] != n_samples:
@@ -438,8 +440,9 @@ NAMES: tuple[str, ...] = tuple(_SPECS)
 def canonical_name(name: str) -> str:
     """The registry name for ``name`` (a function name or one of :data:`ALIASES`).
 
-    >>> canonical_name("svm"), canonical_name("hinge")
-    ('hinge', 'hinge')
+    Examples:
+        >>> canonical_name("svm"), canonical_name("hinge")
+        ('hinge', 'hinge')
     """
     if not isinstance(name, str):
         fail("loss", "a loss name (str)", type(name).__name__, TypeError)
@@ -452,8 +455,9 @@ def canonical_name(name: str) -> str:
 def spec(name: str) -> LossSpec:
     """The :class:`LossSpec` of a loss given by name or alias.
 
-    >>> spec("softmax").name, spec("logistic").binary_only
-    ('softmax_cross_entropy', True)
+    Examples:
+        >>> spec("softmax").name, spec("logistic").binary_only
+        ('softmax_cross_entropy', True)
     """
     return _SPECS[canonical_name(name)]
 

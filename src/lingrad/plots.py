@@ -129,8 +129,9 @@ def _class_names(class_names, n_classes: int, model=None) -> tuple[str, ...]:
 def class_colors(n_classes: int) -> np.ndarray:
     """One saturated RGB colour per class, shape ``(n_classes, 3)`` (tab10, then tab20...).
 
-    >>> class_colors(3).shape, class_colors(3)[0].round(3)
-    ((3, 3), array([0.122, 0.467, 0.706]))
+    Examples:
+        >>> class_colors(3).shape, class_colors(3)[0].round(3)
+        ((3, 3), array([0.122, 0.467, 0.706]))
     """
     from matplotlib import colormaps
 
@@ -146,8 +147,9 @@ def region_colors(n_classes: int) -> np.ndarray:
 
     ``0.35 * class_colors(C) + 0.65``, shape ``(C, 3)``.
 
-    >>> bool(np.allclose(region_colors(2), 0.35 * class_colors(2) + 0.65))
-    True
+    Examples:
+        >>> bool(np.allclose(region_colors(2), 0.35 * class_colors(2) + 0.65))
+        True
     """
     return 0.35 * class_colors(n_classes) + 0.65
 
@@ -164,12 +166,13 @@ def save(fig: Figure, path, formats: Sequence[str] = ("png",), *, dpi: int = 120
 
     ``path``'s own suffix, if any, is replaced. Returns the files written.
 
-    >>> import tempfile
-    >>> fig = Figure()
-    >>> _ = fig.subplots()
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     [p.name for p in save(fig, Path(tmp) / "fig.pdf", ("png", "svg"))]
-    ['fig.png', 'fig.svg']
+    Examples:
+        >>> import tempfile
+        >>> fig = Figure()
+        >>> _ = fig.subplots()
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     [p.name for p in save(fig, Path(tmp) / "fig.pdf", ("png", "svg"))]
+        ['fig.png', 'fig.svg']
     """
     if isinstance(formats, str):
         formats = (formats,)
@@ -275,10 +278,11 @@ def templates(model, image_shape, class_names=None, *, cmap: str = "gray") -> Fi
 
     Panel ``k`` shows :func:`template_images` ``[k]`` pixel for pixel (nearest interpolation).
 
-    >>> W = np.random.default_rng(0).normal(size=(65, 10))   # digits: 8 x 8 pixels, 10 classes
-    >>> fig = templates(W, (8, 8))
-    >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
-    (10, '3')
+    Examples:
+        >>> W = np.random.default_rng(0).normal(size=(65, 10))   # digits: 8 x 8 pixels, 10 classes
+        >>> fig = templates(W, (8, 8))
+        >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
+        (10, '3')
     """
     images = template_images(model, image_shape)
     C = images.shape[0]
@@ -408,11 +412,12 @@ def decision_regions(
     ``ax.images[0]``: its pixel ``(r, c)`` holds the class predicted at that pixel's centre.
     A binary model (``C == 1``) is coloured by ``s >= 0`` with its single line ``s = 0``.
 
-    >>> W = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])   # D = 2, C = 3
-    >>> X = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0]])
-    >>> fig = decision_regions(W, X, [0, 1, 2], resolution=50)
-    >>> len(fig.axes), fig.axes[0].images[0].get_array().shape
-    (1, (50, 50))
+    Examples:
+        >>> W = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])   # D = 2, C = 3
+        >>> X = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0]])
+        >>> fig = decision_regions(W, X, [0, 1, 2], resolution=50)
+        >>> len(fig.axes), fig.axes[0].images[0].get_array().shape
+        (1, (50, 50))
     """
     X = check_X(X)
     N, D = X.shape
@@ -556,9 +561,10 @@ class AlgebraicView:
         margins: ``s_j - s_{y_i}``, shape ``(N, C)`` (zero on the true class).
         hinge_terms: ``max(0, s_j - s_{y_i} + 1)`` for ``j != y_i``, 0 on the true class.
 
-    >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="svm")
-    >>> view.scores.shape, view.margins.round(1), view.losses.round(1)
-    ((1, 3), array([[ 0. ,  1.9, -4.9]]), array([2.9]))
+    Examples:
+        >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="svm")
+        >>> view.scores.shape, view.margins.round(1), view.losses.round(1)
+        ((1, 3), array([[ 0. ,  1.9, -4.9]]), array([2.9]))
     """
 
     scores: np.ndarray
@@ -684,11 +690,12 @@ def scores_table(
     the raw rows, when given; otherwise from ``X``). The Markdown version of the same table is
     ``algebraic_view(scores, y).markdown()``.
 
-    >>> W = np.array([[1.0, -1.0], [0.0, 2.0], [0.5, 0.0]])
-    >>> X = np.array([[1.0, 1.0], [2.0, 0.0]])
-    >>> fig = scores_table(W, X, [0, 1], class_names=["cat", "dog"])
-    >>> len(fig.axes), fig.axes[0].tables[0].get_celld()[(1, 1)].get_text().get_text()
-    (1, '1.50')
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 2.0], [0.5, 0.0]])
+        >>> X = np.array([[1.0, 1.0], [2.0, 0.0]])
+        >>> fig = scores_table(W, X, [0, 1], class_names=["cat", "dog"])
+        >>> len(fig.axes), fig.axes[0].tables[0].get_celld()[(1, 1)].get_text().get_text()
+        (1, '1.50')
     """
     X = check_X(X)
     W = as_weights(model, X.shape[1])
@@ -802,9 +809,10 @@ def history_series(history) -> dict[str, dict[str, np.ndarray]]:
     keys of :data:`HISTORY_PANELS` that hold at least one finite number (``None`` and NaN,
     e.g. a validation loss never measured, count as missing).
 
-    >>> series = history_series({"loss": [1.0, 0.5], "val_loss": [None, None]})
-    >>> series                   # one unnamed run; the never-measured val_loss is left out
-    {'': {'loss': array([1. , 0.5])}}
+    Examples:
+        >>> series = history_series({"loss": [1.0, 0.5], "val_loss": [None, None]})
+        >>> series                   # one unnamed run; the never-measured val_loss is left out
+        {'': {'loss': array([1. , 0.5])}}
     """
     keys = [key for _, series, _ in HISTORY_PANELS for key, _, _ in series]
     out = {}
@@ -832,10 +840,11 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
             methods at the same budget); by default ``1, 2, ...``.
         xlabel: the x axis label.
 
-    >>> fig = history({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7],
-    ...                "train_accuracy": [0.5, 0.7, 0.8]})
-    >>> [ax.get_title() for ax in fig.axes]
-    ['loss', 'accuracy']
+    Examples:
+        >>> fig = history({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7],
+        ...                "train_accuracy": [0.5, 0.7, 0.8]})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss', 'accuracy']
     """
     runs = _runs(history)
     series = history_series(runs)
@@ -903,11 +912,12 @@ class Landscape:
             ``-grad_(a,b) J`` at a coarse grid, as plane coordinates (unnormalised).
         kind: how the directions were chosen.
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> land = landscape_data(obj, np.zeros((3, 2)), resolution=5, arrows=0)
-    >>> land.values.shape, land.a.shape, land.kind, round(float(land.values[2, 2]), 4)
-    ((5, 5), (5,), 'random', 0.6931)
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> land = landscape_data(obj, np.zeros((3, 2)), resolution=5, arrows=0)
+        >>> land.values.shape, land.a.shape, land.kind, round(float(land.values[2, 2]), 4)
+        ((5, 5), (5,), 'random', 0.6931)
     """
 
     center: np.ndarray
@@ -1006,12 +1016,13 @@ def landscape_data(
 ) -> Landscape:
     """Evaluate the objective on a line and a 2-D slice through ``W``; see :func:`landscape`.
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> W0 = np.zeros((3, 2))
-    >>> land = landscape_data(obj, W0, resolution=5, rng=np.random.default_rng(0))
-    >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
-    ((5, 5), 4, True)
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> W0 = np.zeros((3, 2))
+        >>> land = landscape_data(obj, W0, resolution=5, rng=np.random.default_rng(0))
+        >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
+        ((5, 5), 4, True)
     """
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
@@ -1120,11 +1131,12 @@ def landscape(
 
     The numbers are :func:`landscape_data`'s.
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> fig = landscape(obj, np.zeros((3, 2)), resolution=5, arrows=0)
-    >>> len(fig.axes) >= 2, fig.axes[0].get_title()
-    (True, 'loss along a random direction through W')
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> fig = landscape(obj, np.zeros((3, 2)), resolution=5, arrows=0)
+        >>> len(fig.axes) >= 2, fig.axes[0].get_title()
+        (True, 'loss along a random direction through W')
     """
     data = landscape_data(
         objective,
@@ -1196,10 +1208,11 @@ def landscape(
 def confusion_matrix(model, X, y) -> np.ndarray:
     """Counts ``M[i, j]`` of examples of true class ``i`` predicted as ``j``, shape ``(K, K)``.
 
-    >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])              # D = 1, C = 2: x > 0 -> class 0
-    >>> confusion_matrix(W, np.array([[1.0], [2.0], [-1.0], [3.0]]), [0, 0, 1, 1])
-    array([[2, 0],
-           [1, 1]])
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])              # D = 1, C = 2: x > 0 -> class 0
+        >>> confusion_matrix(W, np.array([[1.0], [2.0], [-1.0], [3.0]]), [0, 0, 1, 1])
+        array([[2, 0],
+               [1, 1]])
     """
     X = check_X(X)
     W = as_weights(model, X.shape[1])
@@ -1215,10 +1228,11 @@ def confusion(model, X, y, *, class_names=None, normalize: bool = False) -> Figu
     """The confusion matrix as a heat map: rows are true classes, columns predicted ones,
     each cell annotated with its count (or, with ``normalize``, the fraction of its row).
 
-    >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
-    >>> fig = confusion(W, np.array([[1.0], [-1.0], [3.0]]), [0, 1, 1], class_names=["a", "b"])
-    >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].texts]
-    ('Confusion matrix: accuracy 0.667 on 3 examples', ['1', '0', '1', '1'])
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
+        >>> fig = confusion(W, np.array([[1.0], [-1.0], [3.0]]), [0, 1, 1], class_names=["a", "b"])
+        >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].texts]
+        ('Confusion matrix: accuracy 0.667 on 3 examples', ['1', '0', '1', '1'])
     """
     M = confusion_matrix(model, X, y)
     K = M.shape[0]

@@ -29,10 +29,11 @@ def hinge(S, y, margin=1.0):
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
-    >>> loss, dS = hinge(S, [0, 1, 2])
-    >>> round(float(loss), 2), dS.shape
-    (5.27, (3, 3))
+    Examples:
+        >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
+        >>> loss, dS = hinge(S, [0, 1, 2])
+        >>> round(float(loss), 2), dS.shape
+        (5.27, (3, 3))
     """
     S = np.asarray(S, dtype=np.float64)
     N, C = S.shape
@@ -54,9 +55,10 @@ def crammer_singer(S, y, margin=1.0):
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = crammer_singer([[3.2, 5.1, -1.7]], [0])
-    >>> round(float(loss), 2), dS.tolist()
-    (2.9, [[-1.0, 1.0, 0.0]])
+    Examples:
+        >>> loss, dS = crammer_singer([[3.2, 5.1, -1.7]], [0])
+        >>> round(float(loss), 2), dS.tolist()
+        (2.9, [[-1.0, 1.0, 0.0]])
     """
     S = np.asarray(S, dtype=np.float64)
     N, C = S.shape
@@ -79,9 +81,10 @@ def one_vs_all_hinge(S, y, margin=1.0):
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = one_vs_all_hinge([[0.5, -2.0]], [0])
-    >>> float(loss), dS.tolist()
-    (0.5, [[-1.0, 0.0]])
+    Examples:
+        >>> loss, dS = one_vs_all_hinge([[0.5, -2.0]], [0])
+        >>> float(loss), dS.tolist()
+        (0.5, [[-1.0, 0.0]])
     """
     S = np.asarray(S, dtype=np.float64)
     N, C = S.shape
@@ -101,9 +104,10 @@ def softmax_cross_entropy(S, y, label_smoothing=0.0):
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = softmax_cross_entropy([[3.2, 5.1, -1.7]], [0])
-    >>> round(float(loss), 2), dS.round(3).tolist()
-    (2.04, [[-0.87, 0.869, 0.001]])
+    Examples:
+        >>> loss, dS = softmax_cross_entropy([[3.2, 5.1, -1.7]], [0])
+        >>> round(float(loss), 2), dS.round(3).tolist()
+        (2.04, [[-0.87, 0.869, 0.001]])
     """
     S = np.asarray(S, dtype=np.float64)
     N, C = S.shape
@@ -122,9 +126,10 @@ def kl_divergence(S, P):
 
     Shapes: ``S`` ``(N, C)``, ``P`` ``(N, C)`` rows summing to 1 -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = kl_divergence([[0.0, 0.0]], [[0.5, 0.5]])
-    >>> float(loss), dS.tolist()
-    (0.0, [[0.0, 0.0]])
+    Examples:
+        >>> loss, dS = kl_divergence([[0.0, 0.0]], [[0.5, 0.5]])
+        >>> float(loss), dS.tolist()
+        (0.0, [[0.0, 0.0]])
     """
     S, P = np.asarray(S, dtype=np.float64), np.asarray(P, dtype=np.float64)
     N, C = S.shape
@@ -143,9 +148,10 @@ def logistic(S, y):
 
     Shapes: ``S`` ``(N, 1)``, ``y`` ``(N,)`` in {0, 1} -> ``(mean loss, dS (N, 1))``.
 
-    >>> loss, dS = logistic([[0.0]], [1])
-    >>> round(float(loss), 4), dS.tolist()
-    (0.6931, [[-0.5]])
+    Examples:
+        >>> loss, dS = logistic([[0.0]], [1])
+        >>> round(float(loss), 4), dS.tolist()
+        (0.6931, [[-0.5]])
     """
     s = np.asarray(S, dtype=np.float64).reshape(-1)
     N = s.shape[0]
@@ -163,9 +169,10 @@ def squared_error(S, Y):
 
     Shapes: ``S`` ``(N, C)``, ``Y`` ``(N, C)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = squared_error([[1.0, 2.0]], [[0.0, 4.0]])
-    >>> float(loss), dS.tolist()
-    (5.0, [[2.0, -4.0]])
+    Examples:
+        >>> loss, dS = squared_error([[1.0, 2.0]], [[0.0, 4.0]])
+        >>> float(loss), dS.tolist()
+        (5.0, [[2.0, -4.0]])
     """
     S = np.asarray(S, dtype=np.float64)
     S2 = S.reshape(S.shape[0], -1)
@@ -187,9 +194,10 @@ def sigmoid_squared_error(S, y):
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
-    >>> loss, dS = sigmoid_squared_error([[0.0]], [1])
-    >>> float(loss), dS.tolist()
-    (0.25, [[-0.25]])
+    Examples:
+        >>> loss, dS = sigmoid_squared_error([[0.0]], [1])
+        >>> float(loss), dS.tolist()
+        (0.25, [[-0.25]])
     """
     S = np.asarray(S, dtype=np.float64)
     S2 = S.reshape(S.shape[0], -1)

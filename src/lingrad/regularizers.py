@@ -29,10 +29,11 @@ class Regularizer:
 
     ``value(W)`` is a float; ``grad(W)`` has ``W``'s shape ``(D + 1, C)`` with a zero bias row.
 
-    >>> W = np.array([[3.0], [-4.0], [100.0]])          # bias row last, excluded
-    >>> r = Regularizer("elastic_net", l1_ratio=0.5)
-    >>> r.value(W), r.grad(W).ravel().tolist()
-    (9.75, [2.0, -2.5, 0.0])
+    Examples:
+        >>> W = np.array([[3.0], [-4.0], [100.0]])          # bias row last, excluded
+        >>> r = Regularizer("elastic_net", l1_ratio=0.5)
+        >>> r.value(W), r.grad(W).ravel().tolist()
+        (9.75, [2.0, -2.5, 0.0])
     """
 
     name: str
@@ -111,8 +112,9 @@ def elastic_net(l1_ratio: float = 0.5, include_bias: bool = False) -> Regularize
 def none() -> Regularizer:
     """No penalty: ``R(W) = 0``.
 
-    >>> none().value(np.ones((3, 2)))
-    0.0
+    Examples:
+        >>> none().value(np.ones((3, 2)))
+        0.0
     """
     return Regularizer("none", 0.0)
 

@@ -44,11 +44,12 @@ def atomic_write(path, write) -> Path:
     If ``write`` raises (or the process dies) the temp file is removed and ``path`` keeps its
     previous content.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = atomic_write(Path(tmp) / "note.txt", lambda f: f.write(b"hello"))
-    ...     p.read_bytes()
-    b'hello'
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = atomic_write(Path(tmp) / "note.txt", lambda f: f.write(b"hello"))
+        ...     p.read_bytes()
+        b'hello'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,11 +70,12 @@ def atomic_write(path, write) -> Path:
 def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
     """Save plain arrays to an ``.npz`` atomically (no object arrays, so no pickle).
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = save_npz(Path(tmp) / "a.npz", {"x": np.arange(3)})
-    ...     load_npz(p)["x"]
-    array([0, 1, 2])
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = save_npz(Path(tmp) / "a.npz", {"x": np.arange(3)})
+        ...     load_npz(p)["x"]
+        array([0, 1, 2])
     """
     for key, value in arrays.items():
         if np.asarray(value).dtype == object:
@@ -84,11 +86,12 @@ def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
 def load_npz(path) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` file, read with ``allow_pickle=False``.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     arrays = load_npz(save_npz(Path(tmp) / "a.npz", {"W": np.eye(2)}))
-    >>> sorted(arrays), arrays["W"].shape
-    (['W'], (2, 2))
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     arrays = load_npz(save_npz(Path(tmp) / "a.npz", {"W": np.eye(2)}))
+        >>> sorted(arrays), arrays["W"].shape
+        (['W'], (2, 2))
     """
     path = Path(path)
     if not path.is_file():
@@ -117,11 +120,12 @@ def _plain(obj):
 def write_json(path, obj) -> Path:
     """Write ``obj`` as indented, strict JSON atomically (NaN and inf become ``null``).
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     p = write_json(Path(tmp) / "m.json", {"loss": float("nan"), "epochs": 3})
-    ...     read_json(p)
-    {'loss': None, 'epochs': 3}
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = write_json(Path(tmp) / "m.json", {"loss": float("nan"), "epochs": 3})
+        ...     read_json(p)
+        {'loss': None, 'epochs': 3}
     """
     text = json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n"
     return atomic_write(path, lambda f: f.write(text.encode()))
@@ -132,10 +136,11 @@ def read_json(path):
 
     Raises ``FileNotFoundError`` naming the path if there is no such file.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     read_json(write_json(Path(tmp) / "c.json", {"loss": "svm"}))
-    {'loss': 'svm'}
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     read_json(write_json(Path(tmp) / "c.json", {"loss": "svm"}))
+        {'loss': 'svm'}
     """
     path = Path(path)
     if not path.is_file():
@@ -149,12 +154,13 @@ def save_model(path, W, trajectory=None) -> Path:
 
     The one function that writes a model file; :func:`load_model` reads it back.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = Path(tmp) / "model.npz"
-    ...     p = save_model(path, np.zeros((3, 2)), trajectory=np.zeros((4, 3, 2)))
-    ...     {k: v.shape for k, v in load_npz(p).items()}
-    {'W': (3, 2), 'trajectory': (4, 3, 2)}
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = Path(tmp) / "model.npz"
+        ...     p = save_model(path, np.zeros((3, 2)), trajectory=np.zeros((4, 3, 2)))
+        ...     {k: v.shape for k, v in load_npz(p).items()}
+        {'W': (3, 2), 'trajectory': (4, 3, 2)}
     """
     arrays = {"W": check_weights(W)}
     if trajectory is not None:
@@ -165,11 +171,12 @@ def save_model(path, W, trajectory=None) -> Path:
 def load_model(path) -> np.ndarray:
     """The weights ``W`` of a model file written by :func:`save_model`.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     load_model(save_model(Path(tmp) / "model.npz", np.eye(2)))
-    array([[1., 0.],
-           [0., 1.]])
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     load_model(save_model(Path(tmp) / "model.npz", np.eye(2)))
+        array([[1., 0.],
+               [0., 1.]])
     """
     arrays = load_npz(path)
     if "W" not in arrays:
@@ -181,12 +188,13 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
     """Create and return ``root/name``; by default ``name`` is a UTC timestamp, made unique
     with a ``-2``, ``-3``... suffix if it exists.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     a = new_run_dir(tmp, name="exp")
-    ...     b = new_run_dir(tmp, name="exp")
-    ...     a.name, b.name, a.is_dir()
-    ('exp', 'exp-2', True)
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     a = new_run_dir(tmp, name="exp")
+        ...     b = new_run_dir(tmp, name="exp")
+        ...     a.name, b.name, a.is_dir()
+        ('exp', 'exp-2', True)
     """
     root = Path(root)
     base = name or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -205,12 +213,14 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
 def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W, trajectory=None) -> Path:
     """Write the four files of a run folder (see the module docstring); return the folder.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"}, metrics={"val_accuracy": 0.5},
-    ...                  history={"loss": [1.0, 0.5]}, W=np.zeros((3, 2)))
-    ...     sorted(p.name for p in d.iterdir())
-    ['config.json', 'history.json', 'metrics.json', 'model.npz']
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"},
+        ...                  metrics={"val_accuracy": 0.5},
+        ...                  history={"loss": [1.0, 0.5]}, W=np.zeros((3, 2)))
+        ...     sorted(p.name for p in d.iterdir())
+        ['config.json', 'history.json', 'metrics.json', 'model.npz']
     """
     run_dir = Path(run_dir)
     write_json(run_dir / CONFIG, config)

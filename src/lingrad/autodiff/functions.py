@@ -38,13 +38,14 @@ PRIMITIVES: dict[str, Primitive] = {}
 def defprimitive(name: str, forward, *vjps) -> Primitive:
     """Declare a primitive: ``forward`` on arrays and one VJP (or ``None``) per argument.
 
-    >>> from lingrad.autodiff import Tensor
-    >>> cube = defprimitive("cube", lambda a: a**3, lambda g, out, a: g * 3 * a**2)
-    >>> x = Tensor([2.0], requires_grad=True)
-    >>> y = cube(x).sum()
-    >>> y.backward()
-    >>> y.item(), x.grad
-    (8.0, array([12.]))
+    Examples:
+        >>> from lingrad.autodiff import Tensor
+        >>> cube = defprimitive("cube", lambda a: a**3, lambda g, out, a: g * 3 * a**2)
+        >>> x = Tensor([2.0], requires_grad=True)
+        >>> y = cube(x).sum()
+        >>> y.backward()
+        >>> y.item(), x.grad
+        (8.0, array([12.]))
     """
     prim = Primitive(name, forward, tuple(vjps))
     PRIMITIVES[name] = prim

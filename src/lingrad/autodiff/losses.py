@@ -39,11 +39,12 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
     Written as ``sum_j relu(S_ij - S_iy_i + margin) - margin``: the ``j = y_i`` term is exactly
     ``margin`` and its gradient cancels (``+1 - 1``), so no ``N x C`` mask is needed.
 
-    >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
-    >>> L = hinge(S, np.array([0]))
-    >>> L.backward()
-    >>> np.round(L.data, 1), S.grad
-    (array([2.9]), array([[-1.,  1.,  0.]]))
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = hinge(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 1), S.grad
+        (array([2.9]), array([[-1.,  1.,  0.]]))
     """
     correct = F.pick(S, y)
     M = F.relu(S - F.reshape(correct, (-1, 1)) + margin)
@@ -53,11 +54,12 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:
     """``L_i = max(0, max_{j != y_i} S_ij - S_iy_i + margin)``.
 
-    >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
-    >>> L = crammer_singer(S, np.array([0]))
-    >>> L.backward()
-    >>> np.round(L.data, 1), S.grad
-    (array([2.9]), array([[-1.,  1.,  0.]]))
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = crammer_singer(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 1), S.grad
+        (array([2.9]), array([[-1.,  1.,  0.]]))
     """
     others = F.where(_one_hot(y, S.shape), -np.inf, S)
     return F.relu(F.max(others, axis=1) - F.pick(S, y) + margin)
@@ -66,11 +68,12 @@ def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:
 def one_vs_all_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
     """``L_i = sum_j max(0, margin - t_ij S_ij)`` with ``t_ij = +1`` if ``j == y_i`` else ``-1``.
 
-    >>> S = Tensor(np.array([[0.5, -2.0]]), requires_grad=True)
-    >>> L = one_vs_all_hinge(S, np.array([0]))
-    >>> L.backward()
-    >>> L.data, S.grad
-    (array([0.5]), array([[-1.,  0.]]))
+    Examples:
+        >>> S = Tensor(np.array([[0.5, -2.0]]), requires_grad=True)
+        >>> L = one_vs_all_hinge(S, np.array([0]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([0.5]), array([[-1.,  0.]]))
     """
     T = np.where(_one_hot(y, S.shape), 1, -1).astype(S.dtype)
     return F.relu(margin - S * T).sum(axis=1, dtype=_F64)
@@ -79,11 +82,12 @@ def one_vs_all_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
     """``L_i = -sum_j q_ij log softmax(S_i)_j`` with ``q = (1 - eps) onehot(y_i) + eps / C``.
 
-    >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
-    >>> L = softmax_cross_entropy(S, np.array([0]))
-    >>> L.backward()
-    >>> np.round(L.data, 2), np.round(S.grad, 3)
-    (array([2.04]), array([[-0.87 ,  0.869,  0.001]]))
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = softmax_cross_entropy(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 2), np.round(S.grad, 3)
+        (array([2.04]), array([[-0.87 ,  0.869,  0.001]]))
     """
     log_p = F.log_softmax(S, axis=1)
     if label_smoothing == 0:
@@ -96,11 +100,12 @@ def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
 def kl_divergence(S: Tensor, P) -> Tensor:
     """``L_i = sum_j P_ij log P_ij - sum_j P_ij log softmax(S_i)_j`` (``0 log 0 = 0``).
 
-    >>> S = Tensor(np.zeros((1, 2)), requires_grad=True)
-    >>> L = kl_divergence(S, np.array([[0.9, 0.1]]))
-    >>> L.backward()
-    >>> np.round(L.data, 4), np.round(S.grad, 2)
-    (array([0.3681]), array([[-0.4,  0.4]]))
+    Examples:
+        >>> S = Tensor(np.zeros((1, 2)), requires_grad=True)
+        >>> L = kl_divergence(S, np.array([[0.9, 0.1]]))
+        >>> L.backward()
+        >>> np.round(L.data, 4), np.round(S.grad, 2)
+        (array([0.3681]), array([[-0.4,  0.4]]))
     """
     entropy = (P * np.log(np.where(P > 0, P, 1))).sum(axis=1, dtype=_F64)
     return entropy - (F.log_softmax(S, axis=1) * P).sum(axis=1, dtype=_F64)
@@ -109,11 +114,12 @@ def kl_divergence(S: Tensor, P) -> Tensor:
 def logistic(S: Tensor, T) -> Tensor:
     """``L_i = log(1 + e^{s_i}) - t_i s_i``, with the stable ``softplus`` primitive.
 
-    >>> S = Tensor(np.zeros((2, 1)), requires_grad=True)
-    >>> L = logistic(S, np.array([[1.0], [0.0]]))
-    >>> L.sum().backward()
-    >>> np.round(L.data, 4), S.grad.ravel()
-    (array([0.6931, 0.6931]), array([-0.5,  0.5]))
+    Examples:
+        >>> S = Tensor(np.zeros((2, 1)), requires_grad=True)
+        >>> L = logistic(S, np.array([[1.0], [0.0]]))
+        >>> L.sum().backward()
+        >>> np.round(L.data, 4), S.grad.ravel()
+        (array([0.6931, 0.6931]), array([-0.5,  0.5]))
     """
     return (F.softplus(S) - S * T).sum(axis=1, dtype=_F64)
 
@@ -121,11 +127,12 @@ def logistic(S: Tensor, T) -> Tensor:
 def squared_error(S: Tensor, Y) -> Tensor:
     """``L_i = sum_j (S_ij - Y_ij)^2``.
 
-    >>> S = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
-    >>> L = squared_error(S, np.array([[0.0, 4.0]]))
-    >>> L.backward()
-    >>> L.data, S.grad
-    (array([5.]), array([[ 2., -4.]]))
+    Examples:
+        >>> S = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+        >>> L = squared_error(S, np.array([[0.0, 4.0]]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([5.]), array([[ 2., -4.]]))
     """
     return ((S - Y) ** 2).sum(axis=1, dtype=_F64)
 
@@ -133,11 +140,12 @@ def squared_error(S: Tensor, Y) -> Tensor:
 def sigmoid_squared_error(S: Tensor, T) -> Tensor:
     """``L_i = sum_j (t_ij - sigmoid(S_ij))^2``: the lecture's sigmoid unit.
 
-    >>> S = Tensor(np.zeros((1, 1)), requires_grad=True)
-    >>> L = sigmoid_squared_error(S, np.array([[1.0]]))
-    >>> L.backward()
-    >>> L.data, S.grad
-    (array([0.25]), array([[-0.25]]))
+    Examples:
+        >>> S = Tensor(np.zeros((1, 1)), requires_grad=True)
+        >>> L = sigmoid_squared_error(S, np.array([[1.0]]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([0.25]), array([[-0.25]]))
     """
     return ((T - F.sigmoid(S)) ** 2).sum(axis=1, dtype=_F64)
 

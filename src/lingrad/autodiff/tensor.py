@@ -46,11 +46,12 @@ class Primitive:
     ``(g, out, *args, **kwargs) -> dL/d args[k]`` where ``g = dL/d out``; ``None`` means the
     argument has no gradient rule (differentiating through it raises, naming the primitive).
 
-    >>> double = Primitive("double", lambda a: 2 * a, (lambda g, out, a: 2 * g,))
-    >>> x = Tensor([1.0, 3.0], requires_grad=True)
-    >>> double(x).sum().backward()
-    >>> x.grad
-    array([2., 2.])
+    Examples:
+        >>> double = Primitive("double", lambda a: 2 * a, (lambda g, out, a: 2 * g,))
+        >>> x = Tensor([1.0, 3.0], requires_grad=True)
+        >>> double(x).sum().backward()
+        >>> x.grad
+        array([2., 2.])
     """
 
     name: str
@@ -89,11 +90,12 @@ def no_grad():
 def is_grad_enabled() -> bool:
     """Whether operations are being recorded (``False`` inside :func:`no_grad`).
 
-    >>> is_grad_enabled()
-    True
-    >>> with no_grad():
-    ...     is_grad_enabled()
-    False
+    Examples:
+        >>> is_grad_enabled()
+        True
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
     """
     return _MODE.enabled
 
@@ -350,12 +352,13 @@ _SEQUENCE = itertools.count()  # creation order: an output always comes after it
 def register(name: str, primitive) -> None:
     """Make ``primitive`` available to the :class:`Tensor` operators as ``name``.
 
-    >>> from lingrad.autodiff import functions as F
-    >>> register("exp", F.exp)   # re-registering an existing primitive is harmless
-    >>> x = Tensor([0.0], requires_grad=True)
-    >>> x.exp().sum().backward()
-    >>> x.grad
-    array([1.])
+    Examples:
+        >>> from lingrad.autodiff import functions as F
+        >>> register("exp", F.exp)   # re-registering an existing primitive is harmless
+        >>> x = Tensor([0.0], requires_grad=True)
+        >>> x.exp().sum().backward()
+        >>> x.grad
+        array([1.])
     """
     setattr(_F, name, primitive)
 
@@ -375,12 +378,13 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
 
     Per call: one forward and a few attribute stores; nothing here depends on the data's size.
 
-    >>> from lingrad.autodiff import functions as F
-    >>> x = Tensor([1.0, 2.0], requires_grad=True)
-    >>> y = apply(F.mul, (x, x), {})
-    >>> y.sum().backward()
-    >>> y.data, x.grad
-    (array([1., 4.]), array([2., 4.]))
+    Examples:
+        >>> from lingrad.autodiff import functions as F
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> y = apply(F.mul, (x, x), {})
+        >>> y.sum().backward()
+        >>> y.data, x.grad
+        (array([1., 4.]), array([2., 4.]))
     """
     raw = tuple([a.data if type(a) is Tensor else a for a in args])
     out = _node(prim.forward(*raw, **kwargs))
@@ -417,8 +421,9 @@ def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
 def tensor(data, requires_grad: bool = False) -> Tensor:
     """Shorthand for :class:`Tensor`.
 
-    >>> t = tensor([[1.0, 2.0]], requires_grad=True)
-    >>> t.shape, t.requires_grad
-    ((1, 2), True)
+    Examples:
+        >>> t = tensor([[1.0, 2.0]], requires_grad=True)
+        >>> t.shape, t.requires_grad
+        ((1, 2), True)
     """
     return Tensor(data, requires_grad=requires_grad)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = [
@@ -28,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     Each command module's ``register(sub)`` adds its parser and sets ``func`` to its ``run``.
 
-    >>> args = build_parser().parse_args(["derive", "--loss", "svm"])
-    >>> args.command, args.func.__module__
-    ('derive', 'lingrad.cli.derive')
+    Examples:
+        >>> args = build_parser().parse_args(["derive", "--loss", "svm"])
+        >>> args.command, args.func.__module__
+        ('derive', 'lingrad.cli.derive')
     """
     parser = argparse.ArgumentParser(
         prog="lingrad",
@@ -57,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lingrad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `lingrad explain | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

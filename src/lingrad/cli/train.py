@@ -252,9 +252,10 @@ def accuracy(W, X, y) -> float:
     """The fraction of rows of ``X`` ``(N, D)`` whose predicted class equals ``y`` ``(N,)``:
     ``mean_i [argmax_k s_ik == y_i]`` with ``S = [X, 1] W`` (``W`` ``(D + 1, C)``).
 
-    >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
-    >>> accuracy(W, np.array([[1.0], [-2.0], [3.0]]), np.array([0, 1, 1]))
-    0.6666666666666666
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
+        >>> accuracy(W, np.array([[1.0], [-2.0], [3.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
     """
     return float(np.mean(predict(W, X) == y))
 

@@ -64,10 +64,11 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
     Starting a cluster takes seconds, so the example only shows the argument check
     (``client = local_client(2)`` starts one; ``client.close()`` stops it):
 
-    >>> local_client(0)
-    Traceback (most recent call last):
-        ...
-    ValueError: n_workers: expected an integer >= 1, got 0
+    Examples:
+        >>> local_client(0)
+        Traceback (most recent call last):
+            ...
+        ValueError: n_workers: expected an integer >= 1, got 0
     """
     from distributed import Client
 
@@ -101,10 +102,11 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
 
     ``connect("local:2")`` starts a cluster; the example shows the spec check only:
 
-    >>> connect("localhost")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: dask: expected 'local:N' (N worker processes) or a schedul...
+    Examples:
+        >>> connect("localhost")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: dask: expected 'local:N' (N worker processes) or a schedul...
     """
     from distributed import Client
 
@@ -143,10 +145,11 @@ def default_client():
 
     With no client running (``connect("local:2")`` would start one):
 
-    >>> default_client()  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    Examples:
+        >>> default_client()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     from distributed import default_client as _default
 
@@ -166,11 +169,12 @@ def workers(client) -> dict:
 
     ``client`` is a ``distributed.Client`` (anything with its ``scheduler_info``):
 
-    >>> class Stub:
-    ...     def scheduler_info(self, n_workers=5):
-    ...         return {"workers": {"tcp://127.0.0.1:4001": {"memory_limit": 2**30}}}
-    >>> workers(Stub())
-    {'tcp://127.0.0.1:4001': {'memory_limit': 1073741824}}
+    Examples:
+        >>> class Stub:
+        ...     def scheduler_info(self, n_workers=5):
+        ...         return {"workers": {"tcp://127.0.0.1:4001": {"memory_limit": 2**30}}}
+        >>> workers(Stub())
+        {'tcp://127.0.0.1:4001': {'memory_limit': 1073741824}}
     """
     try:
         info = client.scheduler_info(n_workers=-1)  # recent versions list 5 unless asked
@@ -185,8 +189,9 @@ def dashboard(client) -> str | None:
 
     No client, or a client whose scheduler serves no dashboard, gives ``None``:
 
-    >>> dashboard(None) is None
-    True
+    Examples:
+        >>> dashboard(None) is None
+        True
     """
     with contextlib.suppress(Exception):
         link = client.dashboard_link

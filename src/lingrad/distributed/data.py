@@ -46,10 +46,11 @@ class RowChunks:
         y: targets aligned with ``X``'s row chunks (``(N,)`` labels or ``(N, K)`` targets).
         sample_weight: ``(N,)`` weights aligned with ``X``'s row chunks, or ``None``.
 
-    >>> import dask.array as da
-    >>> chunks = as_row_chunks(da.ones((6, 2), chunks=(4, 2)), np.array([0, 1, 0, 1, 0, 1]))
-    >>> chunks.X.chunks, chunks.y.chunks, chunks.sample_weight is None
-    (((4, 2), (2,)), ((4, 2),), True)
+    Examples:
+        >>> import dask.array as da
+        >>> chunks = as_row_chunks(da.ones((6, 2), chunks=(4, 2)), np.array([0, 1, 0, 1, 0, 1]))
+        >>> chunks.X.chunks, chunks.y.chunks, chunks.sample_weight is None
+        (((4, 2), (2,)), ((4, 2),), True)
     """
 
     X: object
@@ -135,11 +136,12 @@ def as_row_chunks(X, y, sample_weight=None, *, chunk_rows: int | None = None) ->
     Values (finiteness, label range, weights >= 0) are checked where the chunks are, on the
     workers, with the single-machine messages.
 
-    >>> import dask.array as da
-    >>> X = da.zeros((6, 4), dtype="float32", chunks=(3, 2))     # column chunks get merged
-    >>> rc = as_row_chunks(X, np.arange(6) % 2, chunk_rows=2)
-    >>> rc.X.chunks, rc.X.dtype, rc.y.chunks
-    (((2, 2, 2), (4,)), dtype('float32'), ((2, 2, 2),))
+    Examples:
+        >>> import dask.array as da
+        >>> X = da.zeros((6, 4), dtype="float32", chunks=(3, 2))     # column chunks get merged
+        >>> rc = as_row_chunks(X, np.arange(6) % 2, chunk_rows=2)
+        >>> rc.X.chunks, rc.X.dtype, rc.y.chunks
+        (((2, 2, 2), (4,)), dtype('float32'), ((2, 2, 2),))
     """
     if isinstance(X, np.memmap):
         fail(
@@ -189,14 +191,15 @@ class NpyRows:
     Only the path, shape and dtype are pickled: a task that reads rows ``[a, b)`` opens the
     file as a memory map and copies those rows (one sequential read), wherever it runs.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "X.npy")
-    ...     np.save(path, np.arange(12.0).reshape(6, 2))
-    ...     rows = NpyRows(path)
-    ...     rows.shape, rows[2:4]
-    ((6, 2), array([[4., 5.],
-           [6., 7.]]))
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.npy")
+        ...     np.save(path, np.arange(12.0).reshape(6, 2))
+        ...     rows = NpyRows(path)
+        ...     rows.shape, rows[2:4]
+        ((6, 2), array([[4., 5.],
+               [6., 7.]]))
     """
 
     def __init__(self, path):
@@ -226,13 +229,14 @@ def from_npy(path, *, chunk_rows: int = CHUNK_ROWS):
             trailing shape and dtype).
         chunk_rows: rows per chunk (chunks do not span two files).
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "X.npy")
-    ...     np.save(path, np.arange(12.0).reshape(6, 2))
-    ...     X = from_npy(path, chunk_rows=4)
-    ...     X.chunks, float(X.sum().compute())
-    (((4, 2), (2,)), 66.0)
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.npy")
+        ...     np.save(path, np.arange(12.0).reshape(6, 2))
+        ...     X = from_npy(path, chunk_rows=4)
+        ...     X.chunks, float(X.sum().compute())
+        (((4, 2), (2,)), 66.0)
     """
     import dask.array as da
 
@@ -261,14 +265,15 @@ def from_zarr(store, component: str | None = None, *, chunk_rows: int | None = N
 
     ``chunk_rows`` rechunks the rows (otherwise the store's own chunks are used).
 
-    >>> import tempfile, zarr
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "X.zarr")
-    ...     z = zarr.open(path, mode="w", shape=(6, 2), chunks=(3, 2), dtype="f8")
-    ...     z[:] = np.arange(12.0).reshape(6, 2)
-    ...     X = from_zarr(path, chunk_rows=2)
-    ...     X.chunks, float(X[:, 1].sum().compute())
-    (((2, 2, 2), (2,)), 36.0)
+    Examples:
+        >>> import tempfile, zarr
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.zarr")
+        ...     z = zarr.open(path, mode="w", shape=(6, 2), chunks=(3, 2), dtype="f8")
+        ...     z[:] = np.arange(12.0).reshape(6, 2)
+        ...     X = from_zarr(path, chunk_rows=2)
+        ...     X.chunks, float(X[:, 1].sum().compute())
+        (((2, 2, 2), (2,)), 36.0)
     """
     import dask.array as da
 
@@ -302,13 +307,14 @@ def from_csv(
 
     Counting the rows of each partition costs one read of the files.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "d.csv")
-    ...     _ = open(path, "w").write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
-    ...     X, y = from_csv(path, "label", chunk_rows=2)
-    ...     X.dtype, X.compute().tolist(), y.compute().tolist()
-    (dtype('float32'), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 1, 0])
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "d.csv")
+        ...     _ = open(path, "w").write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
+        ...     X, y = from_csv(path, "label", chunk_rows=2)
+        ...     X.dtype, X.compute().tolist(), y.compute().tolist()
+        (dtype('float32'), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 1, 0])
     """
     import dask.dataframe as dd
 
@@ -327,13 +333,14 @@ def from_parquet(
     """``(X, y)`` dask arrays from Parquet file(s) read by ``dask.dataframe.read_parquet``
     (``pyarrow`` installed); arguments as :func:`from_csv`.
 
-    >>> import tempfile, pandas as pd
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = os.path.join(tmp, "d.parquet")
-    ...     pd.DataFrame({"a": [1.0, 3.0], "b": [2.0, 4.0], "label": [0, 1]}).to_parquet(path)
-    ...     X, y = from_parquet(path, "label", features=["b"])
-    ...     X.compute().tolist(), y.compute().tolist()
-    ([[2.0], [4.0]], [0, 1])
+    Examples:
+        >>> import tempfile, pandas as pd
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "d.parquet")
+        ...     pd.DataFrame({"a": [1.0, 3.0], "b": [2.0, 4.0], "label": [0, 1]}).to_parquet(path)
+        ...     X, y = from_parquet(path, "label", features=["b"])
+        ...     X.compute().tolist(), y.compute().tolist()
+        ([[2.0], [4.0]], [0, 1])
     """
     import dask.dataframe as dd
 

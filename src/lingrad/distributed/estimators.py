@@ -62,13 +62,14 @@ def fit(estimator, X, y, sample_weight=None, *, client=None):
     It runs on a ``distributed.Client`` (``client=`` or the current default one); without one
     it says how to get one:
 
-    >>> import dask.array as da
-    >>> from lingrad import LinearClassifier
-    >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
-    >>> fit(LinearClassifier(), X, y)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    Examples:
+        >>> import dask.array as da
+        >>> from lingrad import LinearClassifier
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> fit(LinearClassifier(), X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     import dask.array as da
 

@@ -42,11 +42,12 @@ class FitResult:
     ``"loss"`` and, for full batch, ``"grad_norm"``; iterations run and whether a tolerance
     was met.
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
-    >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=3)
-    >>> r.n_iter, len(r.history["loss"]), r.converged, r.W.shape
-    (3, 3, False, (2, 2))
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=3)
+        >>> r.n_iter, len(r.history["loss"]), r.converged, r.W.shape
+        (3, 3, False, (2, 2))
     """
 
     W: np.ndarray
@@ -122,11 +123,12 @@ def gradient_descent(
 
     With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
-    >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=20)
-    >>> [round(v, 3) for v in r.history["loss"][:3]], r.history["loss"][-1] < 0.4
-    ([0.693, 0.584, 0.51], True)
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=20)
+        >>> [round(v, 3) for v in r.history["loss"][:3]], r.history["loss"][-1] < 0.4
+        ([0.693, 0.584, 0.51], True)
     """
     max_iter = check_int("max_iter", max_iter)
     tol = check_positive("tol", tol, allow_zero=True)
@@ -171,11 +173,12 @@ def lbfgs(
 
     With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]), lam=0.1)
-    >>> r = lbfgs(obj, np.zeros((2, 2)))
-    >>> r.converged, r.W.shape, round(obj.value(r.W), 4)
-    (True, (2, 2), 0.4072)
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]), lam=0.1)
+        >>> r = lbfgs(obj, np.zeros((2, 2)))
+        >>> r.converged, r.W.shape, round(obj.value(r.W), 4)
+        (True, (2, 2), 0.4072)
     """
     from scipy.optimize import minimize
 
@@ -228,15 +231,16 @@ def sgd_chunk(obj, carry, optimizer, batch_size: int, seed: int, regularizer, la
     ``loss_sum``. ``obj`` is the chunk's :class:`lingrad.Objective` (``None``: a chunk of zero
     weight, skipped).
 
-    >>> from lingrad.objective import Objective
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> obj = Objective("softmax", X, np.array([0, 0, 1, 1]))
-    >>> opt = SGD(0.5)
-    >>> W0 = np.zeros((2, 2))
-    >>> carry = (W0, opt.init(W0), 0.0, 0)      # W, optimiser state, loss sum, rows seen
-    >>> W, state, loss_sum, rows = sgd_chunk(obj, carry, opt, 2, 0, "l2", 0.0)
-    >>> W.shape, int(state.count), rows, round(loss_sum / rows, 4)
-    ((2, 2), 2, 4, 0.6404)
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> obj = Objective("softmax", X, np.array([0, 0, 1, 1]))
+        >>> opt = SGD(0.5)
+        >>> W0 = np.zeros((2, 2))
+        >>> carry = (W0, opt.init(W0), 0.0, 0)      # W, optimiser state, loss sum, rows seen
+        >>> W, state, loss_sum, rows = sgd_chunk(obj, carry, opt, 2, 0, "l2", 0.0)
+        >>> W.shape, int(state.count), rows, round(loss_sum / rows, 4)
+        ((2, 2), 2, 4, 0.6404)
     """
     W, state, loss_sum, seen = carry
     if obj is None:
@@ -316,12 +320,13 @@ def sgd(
     :func:`sgd_chunk` for what each chunk's task does); without a client, building the
     objective says how to get one:
 
-    >>> import dask.array as da
-    >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
-    >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    Examples:
+        >>> import dask.array as da
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     import dask
 
@@ -376,20 +381,21 @@ def n_classes_of(objective: DaskObjective) -> int:
     It reads the objective's ``loss_spec``, ``data.y`` and ``client``; here a stand-in for a
     :class:`DaskObjective` whose "client" computes on the local scheduler:
 
-    >>> import dask.array as da
-    >>> from types import SimpleNamespace
-    >>> class LocalClient:
-    ...     def compute(self, x):
-    ...         return SimpleNamespace(result=x.compute)
-    >>> y = da.from_array(np.array([0, 2, 1, 2]), chunks=2)
-    >>> obj = SimpleNamespace(loss_spec=losses.spec("softmax"), data=SimpleNamespace(y=y),
-    ...                       client=LocalClient(), n_samples=4)
-    >>> n_classes_of(obj)
-    3
-    >>> n_classes_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
-    Traceback (most recent call last):
-        ...
-    AttributeError: 'types.SimpleNamespace' object has no attribute 'data'
+    Examples:
+        >>> import dask.array as da
+        >>> from types import SimpleNamespace
+        >>> class LocalClient:
+        ...     def compute(self, x):
+        ...         return SimpleNamespace(result=x.compute)
+        >>> y = da.from_array(np.array([0, 2, 1, 2]), chunks=2)
+        >>> obj = SimpleNamespace(loss_spec=losses.spec("softmax"), data=SimpleNamespace(y=y),
+        ...                       client=LocalClient(), n_samples=4)
+        >>> n_classes_of(obj)
+        3
+        >>> n_classes_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
+        Traceback (most recent call last):
+            ...
+        AttributeError: 'types.SimpleNamespace' object has no attribute 'data'
     """
     spec, y = objective.loss_spec, objective.data.y
     if spec.binary_only:
@@ -462,11 +468,12 @@ def fit(
     It runs on a ``distributed.Client`` (``client=`` or the current default one); without one
     it says how to get one:
 
-    >>> import dask.array as da
-    >>> fit(da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1]))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    Examples:
+        >>> import dask.array as da
+        >>> fit(da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     if method not in METHODS:
         fail("method", f"one of {list(METHODS)}", repr(method))

@@ -101,10 +101,11 @@ _register_sizeof()
 def tree_reduce(parts: list, combine, fan_in: int = FAN_IN):
     """Combine ``dask.delayed`` values by a tree of ``combine(*group)`` tasks, in order.
 
-    >>> import dask, operator
-    >>> parts = [dask.delayed(i) for i in range(10)]
-    >>> tree_reduce(parts, lambda *xs: sum(xs), fan_in=3).compute()
-    45
+    Examples:
+        >>> import dask, operator
+        >>> parts = [dask.delayed(i) for i in range(10)]
+        >>> tree_reduce(parts, lambda *xs: sum(xs), fan_in=3).compute()
+        45
     """
     import dask
 
@@ -145,12 +146,13 @@ class DaskObjective:
     ``(float, dW (D + 1, C))``, equal to :class:`lingrad.objective.Objective`'s. It needs a
     ``distributed.Client``; without one it says how to get one:
 
-    >>> import dask.array as da
-    >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
-    >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-        ...
-    ValueError: client: expected a distributed.Client (client=...) or a ru...
+    Examples:
+        >>> import dask.array as da
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
 
     def __init__(

@@ -29,8 +29,9 @@ _METHODS: dict[str, Callable] = {
 def methods() -> tuple[str, ...]:
     """The names :func:`get` accepts.
 
-    >>> methods()
-    ('analytic', 'autodiff', 'numerical', 'symbolic')
+    Examples:
+        >>> methods()
+        ('analytic', 'autodiff', 'numerical', 'symbolic')
     """
     return tuple(_METHODS)
 

@@ -18,12 +18,13 @@ def value_and_grad(objective: Objective) -> Callable:
     For ``X`` ``(N, D)`` and ``W`` ``(D + 1, C)``: ``dJ/dW = [X, 1]^T dL/dS + lam dR/dW``
     with ``dL/dS`` of shape ``(N, C)`` from the loss's kernel.
 
-    >>> import numpy as np
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-    >>> round(J, 4), dW.round(2).tolist()
-    (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(2).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
 
     def analytic(W, rows=None):

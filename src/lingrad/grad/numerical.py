@@ -97,8 +97,9 @@ def relative_error(a, n, floor: float = _TINY) -> np.ndarray:
     ``floor`` turns the relative error into an absolute one for values below it (the gradient
     check sets it from the rounding noise of the finite differences).
 
-    >>> relative_error(np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, -1.0]))
-    array([0., 0., 1.])
+    Examples:
+        >>> relative_error(np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, -1.0]))
+        array([0., 0., 1.])
     """
     a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
     return np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)
@@ -125,9 +126,10 @@ class GradcheckResult:
             out of :attr:`max_rel_error`.
         kink_max_rel_error: the largest relative error among the kinks (0 if none).
 
-    >>> r = gradcheck(lambda w: (float((w ** 2).sum()), 2 * w), np.array([1.0, -1.0]))
-    >>> r.passed, r.checked, r.mode
-    (True, 2, 'full')
+    Examples:
+        >>> r = gradcheck(lambda w: (float((w ** 2).sum()), 2 * w), np.array([1.0, -1.0]))
+        >>> r.passed, r.checked, r.mode
+        (True, 2, 'full')
     """
 
     max_rel_error: float
@@ -335,11 +337,12 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
 
     Each coordinate: ``dJ/dW_k ~ (J(W + h e_k) - J(W - h e_k)) / (2 h)``.
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-    >>> round(J, 4), dW.round(4).tolist()
-    (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(4).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
 
     def numerical(W, rows=None):

@@ -44,11 +44,12 @@ from lingrad.objective import Objective
 class sigma(sp.Function):
     """The logistic function ``1 / (1 + exp(-x))`` with ``sigma' = sigma (1 - sigma)``.
 
-    >>> x = sp.Symbol("x")
-    >>> sp.diff(sigma(x), x)
-    (1 - sigma(x))*sigma(x)
-    >>> sigma(x).rewrite(sp.exp)
-    1/(1 + exp(-x))
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> sp.diff(sigma(x), x)
+        (1 - sigma(x))*sigma(x)
+        >>> sigma(x).rewrite(sp.exp)
+        1/(1 + exp(-x))
     """
 
     def fdiff(self, argindex=1):
@@ -62,9 +63,10 @@ class sigma(sp.Function):
 class softplus(sp.Function):
     """``log(1 + exp(x))`` with ``softplus' = sigma``.
 
-    >>> x = sp.Symbol("x")
-    >>> sp.diff(softplus(x), x)
-    sigma(x)
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> sp.diff(softplus(x), x)
+        sigma(x)
     """
 
     def fdiff(self, argindex=1):
@@ -188,12 +190,13 @@ class Derivation:
         expression: ``L``.
         gradient: ``(dL/ds_0, ..., dL/ds_{C-1})``.
 
-    >>> d = derive("svm", 3)
-    >>> d.n_classes, len(d.gradient)
-    (3, 3)
-    >>> L, dS = d.evaluate(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0, 0.0, 0.0]]))
-    >>> np.round(L, 1), dS
-    (array([2.9]), array([[-1.,  1.,  0.]]))
+    Examples:
+        >>> d = derive("svm", 3)
+        >>> d.n_classes, len(d.gradient)
+        (3, 3)
+        >>> L, dS = d.evaluate(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0, 0.0, 0.0]]))
+        >>> np.round(L, 1), dS
+        (array([2.9]), array([[-1.,  1.,  0.]]))
     """
 
     loss: str
@@ -355,11 +358,12 @@ def value_and_grad(objective: Objective) -> Callable:
     linear model's part of the chain rule, see :meth:`Derivation.weight_gradient`) plus
     ``lam * dR/dW`` (also from SymPy).
 
-    >>> from lingrad.objective import Objective
-    >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-    >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-    >>> round(J, 4), dW.round(2).tolist()
-    (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(2).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
     params = {**_DEFAULTS, **objective.loss_params}
     reg = objective.regularizer
@@ -398,9 +402,10 @@ class UpdateRule:
         rule: the slide's rule for any ``w_j`` in its own notation (a ``Sum`` over
             ``delta[i]``, ``sigma[i]``, ``x[i, j]``, ``i = 1..N``), for printing.
 
-    >>> r = update_rule("linear")
-    >>> r.unit, r.agrees, r.difference
-    ('linear', True, 0)
+    Examples:
+        >>> r = update_rule("linear")
+        >>> r.unit, r.agrees, r.difference
+        ('linear', True, 0)
     """
 
     unit: str

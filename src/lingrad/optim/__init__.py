@@ -30,9 +30,10 @@ class OptimizerEntry:
     """A registry line: the class, its default hyperparameters, which hyperparameter a
     learning rate (``--lr``) sets, and whether it is meant to see the whole batch.
 
-    >>> e = entry("momentum")
-    >>> e.cls.__name__, e.defaults, e.rate_param, e.full_batch
-    ('SGD', {'learning_rate': 0.02, 'momentum': 0.9}, 'learning_rate', False)
+    Examples:
+        >>> e = entry("momentum")
+        >>> e.cls.__name__, e.defaults, e.rate_param, e.full_batch
+        ('SGD', {'learning_rate': 0.02, 'momentum': 0.9}, 'learning_rate', False)
     """
 
     cls: type
@@ -62,8 +63,9 @@ NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
 def entry(name: str) -> OptimizerEntry:
     """The registry line of ``name`` (one of :data:`NAMES`).
 
-    >>> entry("gd").full_batch, entry("adam").cls.__name__
-    (True, 'Adam')
+    Examples:
+        >>> entry("gd").full_batch, entry("adam").cls.__name__
+        (True, 'Adam')
     """
     if name not in OPTIMIZERS:
         fail("optimizer", f"one of {sorted(OPTIMIZERS)}", repr(name))

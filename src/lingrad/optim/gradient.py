@@ -25,12 +25,13 @@ from lingrad.optim.schedules import Schedule, as_schedule
 class SGDState(NamedTuple):
     """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum).
 
-    >>> import numpy as np
-    >>> opt = SGD(0.1, momentum=0.9)
-    >>> state = opt.init(np.zeros(2))
-    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
-    >>> state.count, state.velocity
-    (1, array([ 1., -2.]))
+    Examples:
+        >>> import numpy as np
+        >>> opt = SGD(0.1, momentum=0.9)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> state.count, state.velocity
+        (1, array([ 1., -2.]))
     """
 
     count: int
@@ -40,12 +41,13 @@ class SGDState(NamedTuple):
 class AdamState(NamedTuple):
     """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient.
 
-    >>> import numpy as np
-    >>> opt = Adam(0.1)
-    >>> state = opt.init(np.zeros(2))
-    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
-    >>> state.count, state.m.round(3), step.round(3)
-    (1, array([ 0.1, -0.2]), array([-0.1,  0.1]))
+    Examples:
+        >>> import numpy as np
+        >>> opt = Adam(0.1)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> state.count, state.m.round(3), step.round(3)
+        (1, array([ 0.1, -0.2]), array([-0.1,  0.1]))
     """
 
     count: int
@@ -104,12 +106,13 @@ class GradientDescent(SGD):
 
     Shapes: ``grad``, ``W`` and the returned step all have ``W``'s shape (e.g. ``(D + 1, C)``).
 
-    >>> import numpy as np
-    >>> opt = GradientDescent(0.5)
-    >>> W = np.array([1.0, -1.0])
-    >>> step, state = opt.update(2 * W, opt.init(W), W)        # J = ||W||^2
-    >>> W + step
-    array([0., 0.])
+    Examples:
+        >>> import numpy as np
+        >>> opt = GradientDescent(0.5)
+        >>> W = np.array([1.0, -1.0])
+        >>> step, state = opt.update(2 * W, opt.init(W), W)        # J = ||W||^2
+        >>> W + step
+        array([0., 0.])
     """
 
 

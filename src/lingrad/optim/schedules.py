@@ -192,11 +192,12 @@ class ReduceOnPlateau:
 def as_schedule(learning_rate: float | Schedule) -> Schedule:
     """A schedule from a float (constant) or an existing schedule (returned as is).
 
-    >>> as_schedule(0.1)(1000)
-    0.1
-    >>> s = step_decay(1.0, step_size=10)
-    >>> as_schedule(s) is s, round(s(25), 6)
-    (True, 0.01)
+    Examples:
+        >>> as_schedule(0.1)(1000)
+        0.1
+        >>> s = step_decay(1.0, step_size=10)
+        >>> as_schedule(s) is s, round(s(25), 6)
+        (True, 0.01)
     """
     if callable(learning_rate):
         return learning_rate

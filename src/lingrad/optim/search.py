@@ -31,14 +31,16 @@ class SearchState(NamedTuple):
     """``count``: updates made; ``evaluations``: calls of ``value_fn``; ``value``: ``J`` at the
     current ``W`` (``inf`` before the first update).
 
-    >>> opt = RandomSearch(scale=1.0)
-    >>> W = np.full((2, 1), 3.0)
-    >>> state = opt.init(W)
-    >>> state
-    SearchState(count=0, evaluations=0, value=inf)
-    >>> step, state = opt.update(lambda W: float(np.sum(W**2)), state, W, np.random.default_rng(0))
-    >>> state.count, state.evaluations, round(state.value, 3)
-    (1, 2, 0.033)
+    Examples:
+        >>> opt = RandomSearch(scale=1.0)
+        >>> W = np.full((2, 1), 3.0)
+        >>> state = opt.init(W)
+        >>> state
+        SearchState(count=0, evaluations=0, value=inf)
+        >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
+        >>> step, state = opt.update(f, state, W, rng)
+        >>> state.count, state.evaluations, round(state.value, 3)
+        (1, 2, 0.033)
     """
 
     count: int
@@ -50,14 +52,16 @@ class GeneticState(NamedTuple):
     """``population``: ``(P, D + 1, C)`` candidates; ``fitness``: their values ``(P,)``, lower is
     better (``None`` before the first generation).
 
-    >>> opt = GeneticSearch(population=4)
-    >>> W = np.zeros((3, 2))
-    >>> state = opt.init(W)
-    >>> state.population is None
-    True
-    >>> step, state = opt.update(lambda W: float(np.sum(W**2)), state, W, np.random.default_rng(0))
-    >>> state.population.shape, state.fitness.shape, state.evaluations
-    ((4, 3, 2), (4,), 4)
+    Examples:
+        >>> opt = GeneticSearch(population=4)
+        >>> W = np.zeros((3, 2))
+        >>> state = opt.init(W)
+        >>> state.population is None
+        True
+        >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
+        >>> step, state = opt.update(f, state, W, rng)
+        >>> state.population.shape, state.fitness.shape, state.evaluations
+        ((4, 3, 2), (4,), 4)
     """
 
     count: int

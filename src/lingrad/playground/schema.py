@@ -64,10 +64,11 @@ class Problem(_Strict):
     ``(3, C)``, rows ``w_1``, ``w_2`` and the bias ``b``; ``loss``: a name of :data:`LOSSES`;
     ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``).
 
-    >>> p = Problem(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]],
-    ...             loss="softmax_cross_entropy")
-    >>> p.loss, p.lam, len(p.W)
-    ('softmax_cross_entropy', 0.0, 3)
+    Examples:
+        >>> p = Problem(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]],
+        ...             loss="softmax_cross_entropy")
+        >>> p.loss, p.lam, len(p.W)
+        ('softmax_cross_entropy', 0.0, 3)
     """
 
     X: Annotated[list[Point], Field(min_length=1, max_length=LIMITS["max_points"])]
@@ -83,8 +84,9 @@ class OptimizerState(_Strict):
     ``count``: steps taken; ``velocity``: SGD momentum buffer (shape of ``W``); ``m``, ``v``:
     Adam's moment estimates (shape of ``W``).
 
-    >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump()
-    {'count': 2, 'velocity': [[0.1, 0.0]], 'm': None, 'v': None}
+    Examples:
+        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump()
+        {'count': 2, 'velocity': [[0.1, 0.0]], 'm': None, 'v': None}
     """
 
     count: Annotated[int, Field(ge=0, le=10**9)] = 0
@@ -97,9 +99,10 @@ class Optimizer(_Strict):
     """Which optimiser of :mod:`lingrad.optim`, its hyperparameters and its state (``None``:
     start fresh with ``init(W)``).
 
-    >>> o = Optimizer(name="adam")
-    >>> o.learning_rate, o.state is None
-    (0.1, True)
+    Examples:
+        >>> o = Optimizer(name="adam")
+        >>> o.learning_rate, o.state is None
+        (0.1, True)
     """
 
     name: Literal["sgd", "momentum", "adam"] = "sgd"
@@ -115,9 +118,10 @@ class Optimizer(_Strict):
 class StepRequest(Problem):
     """``steps`` full-batch optimiser steps from ``W``.
 
-    >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
-    >>> r.steps, r.optimizer.name
-    (5, 'sgd')
+    Examples:
+        >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
+        >>> r.steps, r.optimizer.name
+        (5, 'sgd')
     """
 
     optimizer: Optimizer = Optimizer()
@@ -127,8 +131,9 @@ class StepRequest(Problem):
 class DatasetRequest(_Strict):
     """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``.
 
-    >>> DatasetRequest(name="xor", n_classes=2).model_dump()
-    {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0}
+    Examples:
+        >>> DatasetRequest(name="xor", n_classes=2).model_dump()
+        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0}
     """
 
     name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
@@ -140,8 +145,9 @@ class DatasetRequest(_Strict):
 class WeightsRequest(_Strict):
     """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``.
 
-    >>> WeightsRequest().model_dump()
-    {'n_classes': 3, 'seed': 0, 'scale': 1.0}
+    Examples:
+        >>> WeightsRequest().model_dump()
+        {'n_classes': 3, 'seed': 0, 'scale': 1.0}
     """
 
     n_classes: NClasses = 3
@@ -152,8 +158,9 @@ class WeightsRequest(_Strict):
 def field_name(loc: tuple) -> str:
     """A pydantic error location as a path: ``("X", 3, 1)`` -> ``"X[3][1]"``.
 
-    >>> field_name(("X", 3, 1))
-    'X[3][1]'
+    Examples:
+        >>> field_name(("X", 3, 1))
+        'X[3][1]'
     """
     out = ""
     for part in loc:
@@ -164,12 +171,13 @@ def field_name(loc: tuple) -> str:
 def describe(error: ValidationError) -> tuple[str, str]:
     """``(field, message)`` for the first error, in the house template ``name: expected ...``.
 
-    >>> from pydantic import ValidationError
-    >>> try:
-    ...     WeightsRequest(n_classes=9)
-    ... except ValidationError as error:
-    ...     describe(error)
-    ('n_classes', 'n_classes: expected less than or equal to 6, got 9')
+    Examples:
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     WeightsRequest(n_classes=9)
+        ... except ValidationError as error:
+        ...     describe(error)
+        ('n_classes', 'n_classes: expected less than or equal to 6, got 9')
     """
     first = error.errors(include_url=False)[0]
     field, kind, ctx = field_name(first["loc"]), first["type"], first.get("ctx", {})
