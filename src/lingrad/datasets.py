@@ -109,9 +109,10 @@ class Preprocessing:
     feature gets ``scale = 1`` and becomes 0, not NaN), ``"mean_image"`` (subtract the mean
     training image, ``scale = 1``: the CS231n preprocessing) or ``"none"``.
 
-    >>> p = Preprocessing("mean_image").fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
-    >>> p.transform(np.array([[2.0, 4.0]]))
-    array([[0., 0.]])
+    Examples:
+        >>> p = Preprocessing("mean_image").fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+        >>> p.transform(np.array([[2.0, 4.0]]))
+        array([[0., 0.]])
     """
 
     kind: str = "standardize"
@@ -586,11 +587,12 @@ def load(
         task: for user files, whether ``y`` holds ``"classification"`` labels or
             ``"regression"`` targets (shipped sets know their own task).
 
-    >>> data = load("digits")
-    >>> data.X_train.shape[1], data.n_classes, data.image_shape
-    (64, 10, (8, 8))
-    >>> load("iris", preprocess="standardize").preprocessing.kind
-    'standardize'
+    Examples:
+        >>> data = load("digits")
+        >>> data.X_train.shape[1], data.n_classes, data.image_shape
+        (64, 10, (8, 8))
+        >>> load("iris", preprocess="standardize").preprocessing.kind
+        'standardize'
     """
     if not isinstance(name, str | os.PathLike):
         fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)

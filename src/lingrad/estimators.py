@@ -18,11 +18,12 @@ their indices ``0..K-1``. A binary problem is scored by one column for the sigmo
 Parameters are validated in ``fit`` (never in ``__init__``) against one declarative table,
 with one message template: ``LinearClassifier.lam: expected a number >= 0, got -1``.
 
->>> import numpy as np
->>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
->>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
->>> clf.predict([[0.2, 0.1], [2.1, 2.1]]).tolist()
-['cat', 'dog']
+Examples:
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+    >>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+    >>> clf.predict([[0.2, 0.1], [2.1, 2.1]]).tolist()
+    ['cat', 'dog']
 """
 
 from __future__ import annotations
@@ -636,9 +637,10 @@ def from_weights(
         loss_history: the training record to keep as ``loss_history_`` (one value per epoch).
         params: other constructor parameters (``lam``, ``optimizer``...) to record.
 
-    >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
-    >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
-    (['yes', 'no'], [[-2.0]])
+    Examples:
+        >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
+        >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
+        (['yes', 'no'], [[-2.0]])
     """
     W = check_weights(W)
     name = losses.canonical_name(loss)

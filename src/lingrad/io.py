@@ -19,14 +19,15 @@ accidents and casual edits; they are not a signature (whoever can write the file
 them too). Writes are atomic (:func:`lingrad.runs.atomic_write`): the archive goes to a
 temporary file in the same folder and is renamed over the target only when complete.
 
->>> import tempfile, pathlib, numpy as np
->>> from lingrad.estimators import LinearClassifier
->>> X, y = np.array([[0.0], [1.0], [3.0], [4.0]]), ["a", "a", "b", "b"]
->>> model = LinearClassifier(random_state=0).fit(X, y)
->>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
->>> _ = save(model, path)
->>> load(path).predict([[0.5], [3.5]]).tolist()
-['a', 'b']
+Examples:
+    >>> import tempfile, pathlib, numpy as np
+    >>> from lingrad.estimators import LinearClassifier
+    >>> X, y = np.array([[0.0], [1.0], [3.0], [4.0]]), ["a", "a", "b", "b"]
+    >>> model = LinearClassifier(random_state=0).fit(X, y)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
+    >>> _ = save(model, path)
+    >>> load(path).predict([[0.5], [3.5]]).tolist()
+    ['a', 'b']
 """
 
 from __future__ import annotations

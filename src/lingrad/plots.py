@@ -76,13 +76,14 @@ def as_weights(model, n_features: int | None = None, name: str = "model") -> np.
     ``(C, D)`` (or ``(D,)``) and ``intercept_`` of shape ``(C,)`` (or a scalar), the
     scikit-learn orientation, which is transposed and stacked: ``W = [coef_.T; intercept_]``.
 
-    >>> class Fitted:
-    ...     coef_ = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # C = 3, D = 2
-    ...     intercept_ = np.array([0.1, 0.2, 0.3])
-    >>> as_weights(Fitted())
-    array([[1. , 3. , 5. ],
-           [2. , 4. , 6. ],
-           [0.1, 0.2, 0.3]])
+    Examples:
+        >>> class Fitted:
+        ...     coef_ = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # C = 3, D = 2
+        ...     intercept_ = np.array([0.1, 0.2, 0.3])
+        >>> as_weights(Fitted())
+        array([[1. , 3. , 5. ],
+               [2. , 4. , 6. ],
+               [0.1, 0.2, 0.3]])
     """
     if hasattr(model, "coef_") and hasattr(model, "intercept_"):
         coef = as_float_array(f"{name}.coef_", model.coef_, ndim=(1, 2))
@@ -249,10 +250,11 @@ def template_images(model, image_shape) -> np.ndarray:
     ``T_k = (w_k - min w_k) / (max w_k - min w_k)`` with ``w_k = W[:-1, k]`` reshaped to
     ``image_shape`` (channels-first shapes such as ``(3, 32, 32)`` are moved to the end).
 
-    >>> W = np.vstack([np.arange(4.0).reshape(4, 1), [[9.0]]])     # D = 4 pixels, C = 1
-    >>> template_images(W, (2, 2))[0]
-    array([[0.        , 0.33333333],
-           [0.66666667, 1.        ]])
+    Examples:
+        >>> W = np.vstack([np.arange(4.0).reshape(4, 1), [[9.0]]])     # D = 4 pixels, C = 1
+        >>> template_images(W, (2, 2))[0]
+        array([[0.        , 0.33333333],
+               [0.66666667, 1.        ]])
     """
     W = as_weights(model)
     D, C = W.shape[0] - 1, W.shape[1]
@@ -610,17 +612,18 @@ class AlgebraicView:
     def markdown(self, digits: int = 2) -> str:
         """The table as Markdown (true class in bold) with the mean loss below it.
 
-        >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
-        >>> view = algebraic_view(S, [0, 1, 2], loss="svm", class_names=["cat", "car", "frog"])
-        >>> print(view.markdown())
-        | class \\ example | #0 (cat) | #1 (car) | #2 (frog) |
-        |---|---:|---:|---:|
-        | cat | **3.20** | 1.30 | 2.20 |
-        | car | 5.10 | **4.90** | 2.50 |
-        | frog | -1.70 | 2.00 | **-3.10** |
-        | SVM loss | 2.90 | 0.00 | 12.90 |
-        <BLANKLINE>
-        mean SVM loss over 3 examples: L = 5.27
+        Examples:
+            >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
+            >>> view = algebraic_view(S, [0, 1, 2], loss="svm", class_names=["cat", "car", "frog"])
+            >>> print(view.markdown())
+            | class \\ example | #0 (cat) | #1 (car) | #2 (frog) |
+            |---|---:|---:|---:|
+            | cat | **3.20** | 1.30 | 2.20 |
+            | car | 5.10 | **4.90** | 2.50 |
+            | frog | -1.70 | 2.00 | **-3.10** |
+            | SVM loss | 2.90 | 0.00 | 12.90 |
+            <BLANKLINE>
+            mean SVM loss over 3 examples: L = 5.27
         """
         header, rows = self.table(digits)
         lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
@@ -639,9 +642,10 @@ def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params
     ``"softmax"``, ``"crammer_singer"``, ``"one_vs_all_hinge"``; ``"logistic"`` for ``C == 1``);
     ``L_i`` comes from the same kernel the training uses.
 
-    >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="softmax")
-    >>> round(float(view.probabilities[0, 0]), 2), round(view.mean_loss, 2)
-    (0.13, 2.04)
+    Examples:
+        >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="softmax")
+        >>> round(float(view.probabilities[0, 0]), 2), round(view.mean_loss, 2)
+        (0.13, 2.04)
     """
     S = as_float_array("S", S, ndim=2, dtype=np.float64)
     N, C = S.shape

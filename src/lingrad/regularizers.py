@@ -81,8 +81,9 @@ class Regularizer:
 def l2(include_bias: bool = False) -> Regularizer:
     """``R(W) = 0.5 * sum(W**2)``, gradient ``W``.
 
-    >>> l2().value(np.array([[3.0], [4.0], [100.0]]))     # the bias row (100) is excluded
-    12.5
+    Examples:
+        >>> l2().value(np.array([[3.0], [4.0], [100.0]]))     # the bias row (100) is excluded
+        12.5
     """
     return Regularizer("l2", 0.0, include_bias)
 
@@ -90,8 +91,9 @@ def l2(include_bias: bool = False) -> Regularizer:
 def l1(include_bias: bool = False) -> Regularizer:
     """``R(W) = sum(|W|)``, subgradient ``sign(W)``.
 
-    >>> l1().value(np.array([[3.0], [-4.0], [100.0]]))
-    7.0
+    Examples:
+        >>> l1().value(np.array([[3.0], [-4.0], [100.0]]))
+        7.0
     """
     return Regularizer("l1", 1.0, include_bias)
 
@@ -99,8 +101,9 @@ def l1(include_bias: bool = False) -> Regularizer:
 def elastic_net(l1_ratio: float = 0.5, include_bias: bool = False) -> Regularizer:
     """``R(W) = l1_ratio * sum(|W|) + (1 - l1_ratio) * 0.5 * sum(W**2)``.
 
-    >>> elastic_net(0.5).value(np.array([[2.0], [0.0]]))     # 0.5 * 2 + 0.5 * 0.5 * 4
-    2.0
+    Examples:
+        >>> elastic_net(0.5).value(np.array([[2.0], [0.0]]))     # 0.5 * 2 + 0.5 * 0.5 * 4
+        2.0
     """
     if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, int | float):
         fail("l1_ratio", "a number in [0, 1]", type(l1_ratio).__name__, TypeError)
@@ -127,8 +130,9 @@ def get(regularizer: str | Regularizer | None) -> Regularizer:
     """A :class:`Regularizer` from a name (``"l2"``, ``"l1"``, ``"elastic_net"``, ``"none"``),
     ``None`` (no penalty) or a ready instance.
 
-    >>> get("l1").name
-    'l1'
+    Examples:
+        >>> get("l1").name
+        'l1'
     """
     if regularizer is None:
         return none()

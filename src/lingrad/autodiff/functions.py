@@ -12,14 +12,15 @@ Kinks use the subgradient of the analytic losses: ``relu'(0) = 0``, ``|x|'(0) = 
 ``maximum(x, c)`` sends the gradient to ``x`` only where ``x > c``, and ``max`` over an axis
 sends it to the first maximal entry.
 
->>> from lingrad.autodiff import Tensor
->>> s = Tensor([[3.2, 5.1, -1.7]], requires_grad=True)
->>> loss = -log_softmax(s)[0, 0]        # softmax cross-entropy of the slide, label cat
->>> round(loss.item(), 2)
-2.04
->>> loss.backward()
->>> np.round(s.grad, 3)                 # softmax(s) - onehot(cat)
-array([[-0.87 ,  0.869,  0.001]])
+Examples:
+    >>> from lingrad.autodiff import Tensor
+    >>> s = Tensor([[3.2, 5.1, -1.7]], requires_grad=True)
+    >>> loss = -log_softmax(s)[0, 0]        # softmax cross-entropy of the slide, label cat
+    >>> round(loss.item(), 2)
+    2.04
+    >>> loss.backward()
+    >>> np.round(s.grad, 3)                 # softmax(s) - onehot(cat)
+    array([[-0.87 ,  0.869,  0.001]])
 """
 
 from __future__ import annotations

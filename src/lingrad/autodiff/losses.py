@@ -7,11 +7,12 @@ float64 like the analytic kernels. No gradient is written here: ``backward()`` d
 the primitives' VJPs, which is the point (compare with the hand-derived kernels in
 :mod:`lingrad.losses`).
 
->>> import numpy as np
->>> from lingrad.autodiff import Tensor
->>> S = Tensor(np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]))
->>> np.round(hinge(S, np.array([0, 1, 2])).data, 1)       # the slide's SVM table
-array([ 2.9,  0. , 12.9])
+Examples:
+    >>> import numpy as np
+    >>> from lingrad.autodiff import Tensor
+    >>> S = Tensor(np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]))
+    >>> np.round(hinge(S, np.array([0, 1, 2])).data, 1)       # the slide's SVM table
+    array([ 2.9,  0. , 12.9])
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ LOSSES: dict[str, Callable] = {
 def get(name: str) -> Callable:
     """The autodiff version of a loss, by name or alias (as :func:`lingrad.losses.get`).
 
-    >>> get("svm").__name__
-    'hinge'
+    Examples:
+        >>> get("svm").__name__
+        'hinge'
     """
     return LOSSES[_losses.canonical_name(name)]

@@ -73,11 +73,12 @@ _MODE = _GradMode()
 def no_grad():
     """Inside this block no graph is recorded: results are constants (like ``torch.no_grad``).
 
-    >>> x = Tensor([1.0, 2.0], requires_grad=True)
-    >>> with no_grad():
-    ...     y = x * 2.0
-    >>> y.requires_grad
-    False
+    Examples:
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> with no_grad():
+        ...     y = x * 2.0
+        >>> y.requires_grad
+        False
     """
     previous = _MODE.enabled
     _MODE.enabled = False
@@ -116,11 +117,12 @@ class Tensor:
     Arithmetic operators, ``@``, indexing and the methods below build the graph; NumPy arrays and
     Python numbers mixed in are constants.
 
-    >>> w = Tensor([1.0, -2.0, 3.0], requires_grad=True)
-    >>> loss = (w * w).sum()
-    >>> loss.backward()
-    >>> w.grad
-    array([ 2., -4.,  6.])
+    Examples:
+        >>> w = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> w.grad
+        array([ 2., -4.,  6.])
     """
 
     __slots__ = (
@@ -401,8 +403,9 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
 def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
     """Sum ``g`` over the axes along which ``like`` was broadcast; cast to ``like``'s dtype.
 
-    >>> unbroadcast(np.ones((4, 3)), np.zeros(3))
-    array([4., 4., 4.])
+    Examples:
+        >>> unbroadcast(np.ones((4, 3)), np.zeros(3))
+        array([4., 4., 4.])
     """
     shape = like.shape
     if g.shape == shape and g.dtype == like.dtype:

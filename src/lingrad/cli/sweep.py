@@ -69,8 +69,9 @@ def candidates(lr_range, lam_range, *, search: str, trials: int, rng=None) -> li
     A grid has ``k x k`` pairs with ``k = round(sqrt(trials))`` (at least 1); ``lam`` may be 0
     only at the low end of a grid (``--lam-range 0 HIGH`` is not accepted: log space).
 
-    >>> candidates((0.01, 1), (1e-4, 1e-2), search="grid", trials=4)
-    [(0.01, 0.0001), (0.01, 0.01), (1.0, 0.0001), (1.0, 0.01)]
+    Examples:
+        >>> candidates((0.01, 1), (1e-4, 1e-2), search="grid", trials=4)
+        [(0.01, 0.0001), (0.01, 0.01), (1.0, 0.0001), (1.0, 0.01)]
     """
     trials = check_int("--trials", trials)
     lr_lo, lr_hi = _log_range("--lr-range", lr_range)

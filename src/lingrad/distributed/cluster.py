@@ -44,9 +44,10 @@ def worker_config() -> dict:
     Dask's own ``pre-spawn-environ`` entries are kept unless :data:`WORKER_ENVIRON` overrides
     them; use it as ``with dask.config.set(worker_config()): ...`` around the cluster's start.
 
-    >>> environ = worker_config()["distributed.nanny.pre-spawn-environ"]
-    >>> environ["OPENBLAS_NUM_THREADS"]
-    '1'
+    Examples:
+        >>> environ = worker_config()["distributed.nanny.pre-spawn-environ"]
+        >>> environ["OPENBLAS_NUM_THREADS"]
+        '1'
     """
     key = "distributed.nanny.pre-spawn-environ"
     environ = dict(dask.config.get(key, default={}) or {})

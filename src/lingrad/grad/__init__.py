@@ -39,8 +39,9 @@ def methods() -> tuple[str, ...]:
 def get(method: str) -> Callable:
     """The gradient method ``objective -> ((W, rows=None) -> (value, dW))`` by name.
 
-    >>> get("analytic").__module__
-    'lingrad.grad.analytic'
+    Examples:
+        >>> get("analytic").__module__
+        'lingrad.grad.analytic'
     """
     if method not in _METHODS:
         fail("gradient", f"one of {sorted(_METHODS)}", repr(method))

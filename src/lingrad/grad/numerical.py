@@ -35,8 +35,9 @@ def default_step(dtype=np.float64, method: str = "centered") -> float:
     ``eps / h`` balance at ``h = eps^(1/3)`` and ``h = eps^(1/2)``: about ``6e-6`` and ``1.5e-8``
     in float64, ``4.9e-3`` and ``3.5e-4`` in float32.
 
-    >>> round(default_step(np.float32), 4), f"{default_step(np.float64):.1e}"
-    (0.0049, '6.1e-06')
+    Examples:
+        >>> round(default_step(np.float32), 4), f"{default_step(np.float64):.1e}"
+        (0.0049, '6.1e-06')
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     return eps ** (1.0 / 3.0) if method == "centered" else eps**0.5
@@ -73,9 +74,10 @@ def numerical_gradient(
         indices: optional iterable of index tuples; only those coordinates are computed and the
             rest of the result is NaN.
 
-    >>> g = numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
-    >>> np.round(g, 6)
-    array([ 2., -4.])
+    Examples:
+        >>> g = numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
+        >>> np.round(g, 6)
+        array([ 2., -4.])
     """
     check_choice("method", method, ("centered", "forward"))
     W = as_float_array("W", W, ndim=tuple(range(0, 8))).copy()
@@ -225,12 +227,13 @@ def gradcheck(
     Returns:
         A :class:`GradcheckResult`; nothing is printed.
 
-    >>> f = lambda w: (float((w ** 3).sum()), 3 * w ** 2)
-    >>> gradcheck(f, np.array([1.0, 2.0])).passed
-    True
-    >>> g = lambda w: (float(np.sin(w).sum()), np.cos(w))
-    >>> gradcheck(g, np.linspace(-3, 3, 10_000), mode="direction").passed   # 6 calls, not 20,000
-    True
+    Examples:
+        >>> f = lambda w: (float((w ** 3).sum()), 3 * w ** 2)
+        >>> gradcheck(f, np.array([1.0, 2.0])).passed
+        True
+        >>> g = lambda w: (float(np.sin(w).sum()), np.cos(w))
+        >>> gradcheck(g, np.linspace(-3, 3, 10_000), mode="direction").passed  # 6 calls, not 20,000
+        True
     """
     mode = ("sparse" if samples is not None else "full") if mode is None else mode
     check_choice("mode", mode, _MODES)

@@ -89,8 +89,9 @@ _NUMPY = [
 def sigmoid_derivative_check() -> sp.Expr:
     """``simplify(d/dx [1 / (1 + e^-x)] - sigma(x) (1 - sigma(x)))``, rewritten in ``exp``: 0.
 
-    >>> sigmoid_derivative_check()
-    0
+    Examples:
+        >>> sigmoid_derivative_check()
+        0
     """
     x = sp.Symbol("x", real=True)
     definition = 1 / (1 + sp.exp(-x))
@@ -314,12 +315,13 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
         n_classes: ``C``; by default 1 for the losses that take one score column (binary,
             regression, the sigmoid unit), 3 otherwise.
 
-    >>> d = derive("sigmoid_squared_error", 1)
-    >>> s, t = d.scores[0], d.targets[0]
-    >>> d.expression == (t - sigma(s)) ** 2
-    True
-    >>> sp.simplify(d.gradient[0] - 2 * (sigma(s) - t) * sigma(s) * (1 - sigma(s)))
-    0
+    Examples:
+        >>> d = derive("sigmoid_squared_error", 1)
+        >>> s, t = d.scores[0], d.targets[0]
+        >>> d.expression == (t - sigma(s)) ** 2
+        True
+        >>> sp.simplify(d.gradient[0] - 2 * (sigma(s) - t) * sigma(s) * (1 - sigma(s)))
+        0
     """
     spec = losses.spec(loss)
     if n_classes is None:
@@ -453,8 +455,9 @@ def update_rule(
     ``w_j <- w_j + 2 alpha sum_i delta_i sigma_i (1 - sigma_i) x_ij``; the sigmoid is written
     out as ``1 / (1 + e^-d)`` so that SymPy really derives ``sigma'``.
 
-    >>> update_rule("linear").agrees and update_rule("sigmoid").agrees
-    True
+    Examples:
+        >>> update_rule("linear").agrees and update_rule("sigmoid").agrees
+        True
     """
     if unit not in ("linear", "sigmoid"):
         fail("unit", "'linear' or 'sigmoid'", repr(unit))

@@ -79,10 +79,11 @@ def get(name: str, learning_rate=None, **hyperparameters):
     gradient method, the scale of random search, the step size of local search, the mutation
     scale of genetic search.
 
-    >>> get("nesterov", 0.1)
-    SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
-    >>> get("local").step_size
-    0.05
+    Examples:
+        >>> get("nesterov", 0.1)
+        SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+        >>> get("local").step_size
+        0.05
     """
     line = entry(name)
     params = {**line.defaults, **hyperparameters}

@@ -62,11 +62,12 @@ class SGD:
     Without momentum: ``step = -alpha_t g``. With momentum ``mu``:
     ``v <- mu v + g``; ``step = -alpha_t v``, or with Nesterov ``step = -alpha_t (g + mu v)``.
 
-    >>> opt = SGD(0.1, momentum=0.9)
-    >>> state = opt.init(np.zeros(2))
-    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
-    >>> step
-    array([-0.1,  0.2])
+    Examples:
+        >>> opt = SGD(0.1, momentum=0.9)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> step
+        array([-0.1,  0.2])
     """
 
     learning_rate: float | Schedule = 0.01
@@ -124,10 +125,11 @@ class Adam:
     ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` (``t`` counted from 1),
     ``step = -alpha_t m_hat / (sqrt(v_hat) + eps)``.
 
-    >>> opt = Adam(0.1)
-    >>> step, _ = opt.update(np.array([3.0]), opt.init(np.zeros(1)), np.zeros(1))
-    >>> np.round(step, 6)        # the first step has size alpha whatever the gradient's scale
-    array([-0.1])
+    Examples:
+        >>> opt = Adam(0.1)
+        >>> step, _ = opt.update(np.array([3.0]), opt.init(np.zeros(1)), np.zeros(1))
+        >>> np.round(step, 6)        # the first step has size alpha whatever the gradient's scale
+        array([-0.1])
     """
 
     learning_rate: float | Schedule = 1e-3
