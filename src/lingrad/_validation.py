@@ -14,12 +14,24 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 
 def fail(name: str, expected: str, got: object, error: type[Exception] = ValueError) -> None:
-    """Raise ``error`` with the house template ``name: expected ..., got ...``."""
+    """Raise ``error`` with the house template ``name: expected ..., got ...``.
+
+    Examples:
+        >>> fail("lam", "a number >= 0", -1)
+        Traceback (most recent call last):
+            ...
+        ValueError: lam: expected a number >= 0, got -1
+    """
     raise error(f"{name}: expected {expected}, got {got}")
 
 
 def float_dtype(dtype: np.dtype) -> np.dtype:
-    """The working dtype for data of ``dtype``: float32 and float64 are kept, others -> float64."""
+    """The working dtype for data of ``dtype``: float32 and float64 are kept, others -> float64.
+
+    Examples:
+        >>> float_dtype(np.dtype("float32")), float_dtype(np.dtype("int64"))
+        (dtype('float32'), dtype('float64'))
+    """
     dtype = np.dtype(dtype)
     return dtype if dtype.type in FLOAT_DTYPES else np.dtype(np.float64)
 
@@ -30,6 +42,14 @@ def as_float_array(name: str, a: object, *, ndim: int | tuple[int, ...], dtype=N
     float32 and float64 are kept; integers and booleans become float64 (or ``dtype`` if given).
     Raises ``TypeError`` for non-numeric data and ``ValueError`` for a wrong number of dimensions,
     an empty array, NaN or inf.
+
+    Examples:
+        >>> as_float_array("X", [[1, 2]], ndim=2)
+        array([[1., 2.]])
+        >>> as_float_array("X", [1.0, float("nan")], ndim=1)
+        Traceback (most recent call last):
+            ...
+        ValueError: X: expected finite values, got nan at index (1,)
     """
     if isinstance(a, str | bytes) or a is None:
         fail(name, "a numeric array", type(a).__name__, TypeError)
@@ -51,12 +71,30 @@ def as_float_array(name: str, a: object, *, ndim: int | tuple[int, ...], dtype=N
 
 
 def check_X(X: object, name: str = "X", *, dtype=None) -> np.ndarray:
-    """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1."""
+    """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1.
+
+    Examples:
+        >>> check_X(np.ones((2, 3), dtype=np.float32)).dtype
+        dtype('float32')
+        >>> check_X([1.0, 2.0])
+        Traceback (most recent call last):
+            ...
+        ValueError: X: expected a 2-D array, got shape (2,)
+    """
     return as_float_array(name, X, ndim=2, dtype=dtype)
 
 
 def check_labels(y: object, n_samples: int, n_classes: int | None = None, name: str = "y"):
-    """Integer class labels of shape (n_samples,) in [0, n_classes)."""
+    """Integer class labels of shape (n_samples,) in [0, n_classes).
+
+    Examples:
+        >>> check_labels([0, 2, 1], 3, n_classes=3)
+        array([0, 2, 1])
+        >>> check_labels([0, 3], 2, n_classes=3)
+        Traceback (most recent call last):
+            ...
+        ValueError: y: expected labels in [0, 3), got label 3
+    """
     if isinstance(y, str | bytes) or y is None:
         fail(name, "an array of integer labels", type(y).__name__, TypeError)
     arr = np.asarray(y)
@@ -78,7 +116,16 @@ def check_labels(y: object, n_samples: int, n_classes: int | None = None, name: 
 
 
 def check_weights(W: object, n_features: int | None = None, name: str = "W") -> np.ndarray:
-    """Parameters of shape (D + 1, C): rows 0..D-1 are weights, the last row is the bias."""
+    """Parameters of shape (D + 1, C): rows 0..D-1 are weights, the last row is the bias.
+
+    Examples:
+        >>> check_weights(np.zeros((3, 2)), n_features=2).shape
+        (3, 2)
+        >>> check_weights(np.zeros((3, 2)), n_features=4)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: W: expected shape (5, C) for 4 features (bias in the last ...
+    """
     W = as_float_array(name, W, ndim=2)
     if W.shape[0] < 2:
         fail(name, "shape (D + 1, C) with D >= 1 (the bias is the last row)", f"shape {W.shape}")
@@ -92,7 +139,16 @@ def check_weights(W: object, n_features: int | None = None, name: str = "W") -> 
 
 
 def check_positive(name: str, value: object, *, allow_zero: bool = False) -> float:
-    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    """A finite real number > 0 (or >= 0 with ``allow_zero``).
+
+    Examples:
+        >>> check_positive("lam", 0, allow_zero=True), check_positive("learning_rate", 0.5)
+        (0.0, 0.5)
+        >>> check_positive("learning_rate", 0)
+        Traceback (most recent call last):
+            ...
+        ValueError: learning_rate: expected a finite number > 0, got 0.0
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         fail(name, "a number", type(value).__name__, TypeError)
     value = float(value)
@@ -103,7 +159,16 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> flo
 
 
 def check_int(name: str, value: object, *, minimum: int = 1) -> int:
-    """An integer >= ``minimum``."""
+    """An integer >= ``minimum``.
+
+    Examples:
+        >>> check_int("epochs", 3)
+        3
+        >>> check_int("epochs", 2.5)
+        Traceback (most recent call last):
+            ...
+        TypeError: epochs: expected an integer, got float
+    """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         fail(name, "an integer", type(value).__name__, TypeError)
     if value < minimum:
@@ -112,7 +177,16 @@ def check_int(name: str, value: object, *, minimum: int = 1) -> int:
 
 
 def check_choice(name: str, value: object, choices) -> str:
-    """One of a fixed set of names."""
+    """One of a fixed set of names.
+
+    Examples:
+        >>> check_choice("loss", "svm", ("svm", "softmax"))
+        'svm'
+        >>> check_choice("loss", "svn", ("svm", "softmax"))
+        Traceback (most recent call last):
+            ...
+        ValueError: loss: expected one of ['softmax', 'svm'], got 'svn'
+    """
     if value not in choices:
         fail(name, f"one of {sorted(choices)}", repr(value))
     return value

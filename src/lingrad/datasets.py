@@ -39,7 +39,12 @@ from lingrad._validation import check_X, fail
 
 
 class DatasetUnavailable(FileNotFoundError):
-    """A dataset is neither on disk nor downloadable (offline, or the download failed)."""
+    """A dataset is neither on disk nor downloadable (offline, or the download failed).
+
+    Examples:
+        >>> issubclass(DatasetUnavailable, FileNotFoundError)
+        True
+    """
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ class Dataset:
         preprocessing: the :class:`Preprocessing` fitted on ``X_train`` and already applied,
             or ``None``.
         feature_names: one name per column where the source has them.
+
+    Examples:
+        >>> data = load("iris", validation=0.2, test=0.2)
+        >>> data.X_train.shape, data.X_val.shape, data.X_test.shape, data.class_names
+        ((90, 4), (30, 4), (30, 4), ('setosa', 'versicolor', 'virginica'))
     """
 
     name: str
@@ -99,9 +109,10 @@ class Preprocessing:
     feature gets ``scale = 1`` and becomes 0, not NaN), ``"mean_image"`` (subtract the mean
     training image, ``scale = 1``: the CS231n preprocessing) or ``"none"``.
 
-    >>> p = Preprocessing("mean_image").fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
-    >>> p.transform(np.array([[2.0, 4.0]]))
-    array([[0., 0.]])
+    Examples:
+        >>> p = Preprocessing("mean_image").fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+        >>> p.transform(np.array([[2.0, 4.0]]))
+        array([[0., 0.]])
     """
 
     kind: str = "standardize"
@@ -139,7 +150,16 @@ class Preprocessing:
 
 
 class Standardizer(Preprocessing):
-    """:class:`Preprocessing` with ``kind="standardize"`` (per-feature mean and std)."""
+    """:class:`Preprocessing` with ``kind="standardize"`` (per-feature mean and std).
+
+    ``fit(X (N, D))`` learns ``mean`` and ``scale`` ``(D,)``; ``transform(X)`` gives
+    ``(X - mean) / scale``, of X's shape.
+
+    Examples:
+        >>> s = Standardizer().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
+        >>> s.transform(np.array([[2.0, 40.0]]))
+        array([[0., 2.]])
+    """
 
     def __init__(self, mean=None, scale=None):
         super().__init__("standardize", mean, scale)
@@ -282,6 +302,16 @@ def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _
 
     The bytes go to a temporary file next to ``path`` and are renamed into place only after
     the checksum matches, so an interrupted or corrupted download never looks complete.
+
+    Examples:
+        >>> import tempfile, hashlib
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     src = Path(tmp) / "src.bin"
+        ...     _ = src.write_bytes(b"lingrad")
+        ...     digest = hashlib.sha256(b"lingrad").hexdigest()
+        ...     out = download(src.as_uri(), Path(tmp) / "copy.bin", sha256=digest, progress=None)
+        ...     out.read_bytes()
+        b'lingrad'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -313,7 +343,15 @@ def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _
 
 
 def default_data_dir() -> Path:
-    """``$LINGRAD_DATA_DIR``, else ``~/.cache/lingrad``."""
+    """``$LINGRAD_DATA_DIR``, else ``~/.cache/lingrad``.
+
+    Examples:
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"LINGRAD_DATA_DIR": "/data/lingrad"}):
+        ...     default_data_dir()
+        PosixPath('/data/lingrad')
+    """
     return Path(os.environ.get("LINGRAD_DATA_DIR") or Path.home() / ".cache" / "lingrad")
 
 
@@ -417,7 +455,17 @@ def _check_path(path) -> Path:
 
 def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str, ...] | None]:
     """``(X, feature_names)`` of a ``.csv`` (header; a ``label`` column, if present, is left
-    out) or ``.npz`` (array ``X``) file of inputs to predict on."""
+    out) or ``.npz`` (array ``X``) file of inputs to predict on.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "x.csv").write_text("a,b,label\\n1,2,cat\\n3,4,dog\\n")
+        ...     X, names = read_features(Path(tmp) / "x.csv")
+        >>> X, names
+        (array([[1., 2.],
+               [3., 4.]]), ('a', 'b'))
+    """
     path = _check_path(path)
     if path.suffix == ".csv":
         X, _, features = _read_csv(path, label, required=False)
@@ -433,6 +481,14 @@ def read_file(path, *, label: str = "label", task: str = "classification"):
     column is a numeric feature. An ``.npz`` holds arrays ``X`` ``(N, D)`` and ``y`` ``(N,)``
     (loaded with ``allow_pickle=False``). Labels of any type become indices into the sorted
     ``class_names``; for ``task="regression"`` ``y`` stays real and ``class_names`` is empty.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "d.csv").write_text("a,b,label\\n1,2,dog\\n3,4,cat\\n")
+        ...     X, y, classes, names = read_file(Path(tmp) / "d.csv")
+        >>> X.shape, y, classes, names
+        ((2, 2), array([1, 0]), ('cat', 'dog'), ('a', 'b'))
     """
     path = _check_path(path)
     X, y, features = _read_csv(path, label) if path.suffix == ".csv" else _read_npz(path)
@@ -531,11 +587,12 @@ def load(
         task: for user files, whether ``y`` holds ``"classification"`` labels or
             ``"regression"`` targets (shipped sets know their own task).
 
-    >>> data = load("digits")
-    >>> data.X_train.shape[1], data.n_classes, data.image_shape
-    (64, 10, (8, 8))
-    >>> load("iris", preprocess="standardize").preprocessing.kind
-    'standardize'
+    Examples:
+        >>> data = load("digits")
+        >>> data.X_train.shape[1], data.n_classes, data.image_shape
+        (64, 10, (8, 8))
+        >>> load("iris", preprocess="standardize").preprocessing.kind
+        'standardize'
     """
     if not isinstance(name, str | os.PathLike):
         fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)

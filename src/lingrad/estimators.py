@@ -18,11 +18,12 @@ their indices ``0..K-1``. A binary problem is scored by one column for the sigmo
 Parameters are validated in ``fit`` (never in ``__init__``) against one declarative table,
 with one message template: ``LinearClassifier.lam: expected a number >= 0, got -1``.
 
->>> import numpy as np
->>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
->>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
->>> clf.predict([[0.2, 0.1], [2.1, 2.1]]).tolist()
-['cat', 'dog']
+Examples:
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+    >>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+    >>> clf.predict([[0.2, 0.1], [2.1, 2.1]]).tolist()
+    ['cat', 'dog']
 """
 
 from __future__ import annotations
@@ -324,6 +325,16 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         n_iter_: the epochs run.
         loss_history_: the mean training objective of each epoch.
         validation_loss_history_: with early stopping, the validation loss of each epoch.
+
+    Shapes: ``fit(X (N, D), y (N,))``; ``predict(X)`` ``(N,)``, ``predict_proba(X)`` ``(N, K)``.
+    It minimises ``J(W) = mean_i w_i L(s_i, y_i) + lam * R(W)`` with ``s_i = [x_i, 1] W``.
+
+    Examples:
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> clf = LinearClassifier(loss="hinge", random_state=0).fit(X, [0, 0, 1, 1])
+        >>> clf.predict(X).tolist(), clf.coef_.shape, clf.W_.shape
+        ([0, 0, 1, 1], (1, 2), (3, 2))
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {
@@ -521,6 +532,14 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     :class:`LinearClassifier` (without ``class_weight``); the bias starts at the weighted mean
     of ``y``. Attributes: ``W_`` ``(D + 1, 1)``, ``coef_`` ``(D,)``, ``intercept_`` (a float),
     ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``.
+
+    Examples:
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> reg = LinearRegressor(lam=0.0, learning_rate=0.1, epochs=300, random_state=0)
+        >>> reg = reg.fit(X, 2 * X[:, 0] + 1)
+        >>> round(float(reg.coef_[0]), 2), round(float(reg.intercept_), 2)
+        (2.0, 1.0)
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {"loss": _loss_rule(_REGRESSOR_LOSSES), **_COMMON_RULES}
@@ -618,9 +637,10 @@ def from_weights(
         loss_history: the training record to keep as ``loss_history_`` (one value per epoch).
         params: other constructor parameters (``lam``, ``optimizer``...) to record.
 
-    >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
-    >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
-    (['yes', 'no'], [[-2.0]])
+    Examples:
+        >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
+        >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
+        (['yes', 'no'], [[-2.0]])
     """
     W = check_weights(W)
     name = losses.canonical_name(loss)

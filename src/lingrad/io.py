@@ -19,14 +19,15 @@ accidents and casual edits; they are not a signature (whoever can write the file
 them too). Writes are atomic (:func:`lingrad.runs.atomic_write`): the archive goes to a
 temporary file in the same folder and is renamed over the target only when complete.
 
->>> import tempfile, pathlib, numpy as np
->>> from lingrad.estimators import LinearClassifier
->>> X, y = np.array([[0.0], [1.0], [3.0], [4.0]]), ["a", "a", "b", "b"]
->>> model = LinearClassifier(random_state=0).fit(X, y)
->>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
->>> _ = save(model, path)
->>> load(path).predict([[0.5], [3.5]]).tolist()
-['a', 'b']
+Examples:
+    >>> import tempfile, pathlib, numpy as np
+    >>> from lingrad.estimators import LinearClassifier
+    >>> X, y = np.array([[0.0], [1.0], [3.0], [4.0]]), ["a", "a", "b", "b"]
+    >>> model = LinearClassifier(random_state=0).fit(X, y)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
+    >>> _ = save(model, path)
+    >>> load(path).predict([[0.5], [3.5]]).tolist()
+    ['a', 'b']
 """
 
 from __future__ import annotations
@@ -105,6 +106,17 @@ def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
     ``preprocessing``: the transform the model expects its input to have gone through (fitted
     on the training data); by default the model's own ``preprocessing_`` if it has one.
     Returns the path written.
+
+    Examples:
+        >>> import tempfile, numpy as np
+        >>> from lingrad.estimators import LinearClassifier
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> clf = LinearClassifier(epochs=5, random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save(clf, f"{tmp}/model.npz")
+        ...     again = load(path)
+        >>> path.name, again.classes_.tolist(), bool(np.array_equal(again.W_, clf.W_))
+        ('model.npz', ['cat', 'dog'], True)
     """
     name = type(model).__name__
     if name not in _ESTIMATORS or not isinstance(model, _ESTIMATORS[name]):
@@ -223,6 +235,16 @@ def load(path):
     ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``) and
     ``preprocessing_``: the :class:`~lingrad.datasets.Preprocessing` to apply to raw input
     before ``predict`` (``None`` if the model was saved without one).
+
+    Examples:
+        >>> import tempfile, numpy as np
+        >>> from lingrad.estimators import LinearRegressor
+        >>> X = np.array([[0.0], [1.0], [2.0]])
+        >>> reg = LinearRegressor(epochs=5, random_state=0).fit(X, [1.0, 3.0, 5.0])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     again = load(save(reg, f"{tmp}/reg.npz"))
+        >>> type(again).__name__, bool(np.allclose(again.predict(X), reg.predict(X)))
+        ('LinearRegressor', True)
     """
     path = Path(path)
     if path.is_dir():  # a run folder

@@ -203,6 +203,13 @@ class LossSpec:
         task: ``"classification"`` or ``"regression"``.
         probabilistic: whether the scores define probabilities (softmax / sigmoid).
         binary_only: whether the model must have one score column (``C == 1``).
+
+    Examples:
+        >>> s = spec("svm")
+        >>> s.name, s.task, s.probabilistic, s.binary_only
+        ('hinge', 'classification', False, False)
+        >>> s.prepare([2, 0], 2, 3, np.float64)
+        array([2, 0])
     """
 
     name: str
@@ -222,7 +229,16 @@ def _check_scores(S, ndim=2):
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
-    """Per-example weights: finite, >= 0, shape (n_samples,), not all zero."""
+    """Per-example weights: finite, >= 0, shape (n_samples,), not all zero.
+
+    Examples:
+        >>> check_sample_weight([1, 2], 2)
+        array([1., 2.])
+        >>> check_sample_weight([1, 2], 3)
+        Traceback (most recent call last):
+            ...
+        ValueError: sample_weight: expected 3 weights (one per example), got 2
+    """
     w = as_float_array("sample_weight", sample_weight, ndim=1, dtype=dtype)
     if w.shape[0] != n_samples:
         fail("sample_weight", f"{n_samples} weights (one per example)", f"{w.shape[0]}")
@@ -422,7 +438,12 @@ NAMES: tuple[str, ...] = tuple(_SPECS)
 
 
 def canonical_name(name: str) -> str:
-    """The registry name for ``name`` (a function name or one of :data:`ALIASES`)."""
+    """The registry name for ``name`` (a function name or one of :data:`ALIASES`).
+
+    Examples:
+        >>> canonical_name("svm"), canonical_name("hinge")
+        ('hinge', 'hinge')
+    """
     if not isinstance(name, str):
         fail("loss", "a loss name (str)", type(name).__name__, TypeError)
     key = ALIASES.get(name, name)
@@ -432,7 +453,12 @@ def canonical_name(name: str) -> str:
 
 
 def spec(name: str) -> LossSpec:
-    """The :class:`LossSpec` of a loss given by name or alias."""
+    """The :class:`LossSpec` of a loss given by name or alias.
+
+    Examples:
+        >>> spec("softmax").name, spec("logistic").binary_only
+        ('softmax_cross_entropy', True)
+    """
     return _SPECS[canonical_name(name)]
 
 

@@ -44,9 +44,10 @@ def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     Returns:
         ``S`` of shape ``(N, C)`` in X's dtype (float32 stays float32).
 
-    >>> W = np.array([[1.0, -1.0], [2.0, 0.0], [0.5, 0.5]])   # D = 2, C = 2
-    >>> scores(W, np.array([[1.0, 1.0]]))
-    array([[ 3.5, -0.5]])
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [2.0, 0.0], [0.5, 0.5]])   # D = 2, C = 2
+        >>> scores(W, np.array([[1.0, 1.0]]))
+        array([[ 3.5, -0.5]])
     """
     W, X = _checked(W, X)
     return _scores(W, X)
@@ -63,8 +64,9 @@ def predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
 
     ``argmax_k S[:, k]`` for ``C >= 2``; for ``C == 1`` the binary rule ``1 if s >= 0 else 0``.
 
-    >>> predict(np.array([[1.0], [0.0]]), np.array([[-2.0], [0.0], [3.0]]))
-    array([0, 1, 1])
+    Examples:
+        >>> predict(np.array([[1.0], [0.0]]), np.array([[-2.0], [0.0], [3.0]]))
+        array([0, 1, 1])
     """
     W, X = _checked(W, X)
     return _predict_from_scores(_scores(W, X))
@@ -76,8 +78,9 @@ def softmax(S: np.ndarray) -> np.ndarray:
     Stable for any finite scores: each row is shifted by its maximum first, which leaves the
     result unchanged and keeps ``exp`` <= 1 (scores of +-1e4 give exact 0/1, never NaN).
 
-    >>> softmax(np.array([0.0, 0.0]))
-    array([0.5, 0.5])
+    Examples:
+        >>> softmax(np.array([0.0, 0.0]))
+        array([0.5, 0.5])
     """
     S = np.asarray(S)
     S = S.astype(float_dtype(S.dtype), copy=False)
@@ -92,8 +95,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     Computed as ``exp(min(z, 0)) / (1 + exp(-|z|))``, which equals ``1 / (1 + e^-z)`` for
     ``z >= 0`` and ``e^z / (1 + e^z)`` for ``z < 0``: neither branch can overflow.
 
-    >>> sigmoid(np.array([0.0, 1e4, -1e4]))
-    array([0.5, 1. , 0. ])
+    Examples:
+        >>> sigmoid(np.array([0.0, 1e4, -1e4]))
+        array([0.5, 1. , 0. ])
     """
     z = np.asarray(z)
     z = z.astype(float_dtype(z.dtype), copy=False)
@@ -114,8 +118,9 @@ def predict_proba(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     For a binary model (``C == 1``) the two columns ``[1 - sigma(s), sigma(s)]``, so that column
     ``k`` is always ``P(y = k | x)``.
 
-    >>> predict_proba(np.zeros((3, 4)), np.ones((1, 2)))
-    array([[0.25, 0.25, 0.25, 0.25]])
+    Examples:
+        >>> predict_proba(np.zeros((3, 4)), np.ones((1, 2)))
+        array([[0.25, 0.25, 0.25, 0.25]])
     """
     W, X = _checked(W, X)
     return _proba_from_scores(_scores(W, X))
@@ -134,8 +139,9 @@ def init_weights(
     Small weights make all scores ~0 at initialisation, where the SVM loss is ``C - 1`` and the
     softmax loss is ``ln C`` (the lecture's sanity checks).
 
-    >>> init_weights(4, 3, rng=np.random.default_rng(0)).shape
-    (5, 3)
+    Examples:
+        >>> init_weights(4, 3, rng=np.random.default_rng(0)).shape
+        (5, 3)
     """
     n_features = check_int("n_features", n_features)
     n_classes = check_int("n_classes", n_classes)

@@ -76,13 +76,14 @@ def as_weights(model, n_features: int | None = None, name: str = "model") -> np.
     ``(C, D)`` (or ``(D,)``) and ``intercept_`` of shape ``(C,)`` (or a scalar), the
     scikit-learn orientation, which is transposed and stacked: ``W = [coef_.T; intercept_]``.
 
-    >>> class Fitted:
-    ...     coef_ = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # C = 3, D = 2
-    ...     intercept_ = np.array([0.1, 0.2, 0.3])
-    >>> as_weights(Fitted())
-    array([[1. , 3. , 5. ],
-           [2. , 4. , 6. ],
-           [0.1, 0.2, 0.3]])
+    Examples:
+        >>> class Fitted:
+        ...     coef_ = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])   # C = 3, D = 2
+        ...     intercept_ = np.array([0.1, 0.2, 0.3])
+        >>> as_weights(Fitted())
+        array([[1. , 3. , 5. ],
+               [2. , 4. , 6. ],
+               [0.1, 0.2, 0.3]])
     """
     if hasattr(model, "coef_") and hasattr(model, "intercept_"):
         coef = as_float_array(f"{name}.coef_", model.coef_, ndim=(1, 2))
@@ -127,7 +128,12 @@ def _class_names(class_names, n_classes: int, model=None) -> tuple[str, ...]:
 
 
 def class_colors(n_classes: int) -> np.ndarray:
-    """One saturated RGB colour per class, shape ``(n_classes, 3)`` (tab10, then tab20...)."""
+    """One saturated RGB colour per class, shape ``(n_classes, 3)`` (tab10, then tab20...).
+
+    Examples:
+        >>> class_colors(3).shape, class_colors(3)[0].round(3)
+        ((3, 3), array([0.122, 0.467, 0.706]))
+    """
     from matplotlib import colormaps
 
     base = colormaps["tab10" if n_classes <= 10 else "tab20"]
@@ -138,7 +144,14 @@ def class_colors(n_classes: int) -> np.ndarray:
 
 
 def region_colors(n_classes: int) -> np.ndarray:
-    """The light, opaque region colours: each class colour mixed 35 % with 65 % white."""
+    """The light, opaque region colours: each class colour mixed 35 % with 65 % white.
+
+    ``0.35 * class_colors(C) + 0.65``, shape ``(C, 3)``.
+
+    Examples:
+        >>> bool(np.allclose(region_colors(2), 0.35 * class_colors(2) + 0.65))
+        True
+    """
     return 0.35 * class_colors(n_classes) + 0.65
 
 
@@ -153,6 +166,14 @@ def save(fig: Figure, path, formats: Sequence[str] = ("png",), *, dpi: int = 120
     """Write ``fig`` to ``path`` with each suffix in ``formats`` (``"png"``, ``"svg"``).
 
     ``path``'s own suffix, if any, is replaced. Returns the files written.
+
+    Examples:
+        >>> import tempfile
+        >>> fig = Figure()
+        >>> _ = fig.subplots()
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     [p.name for p in save(fig, Path(tmp) / "fig.pdf", ("png", "svg"))]
+        ['fig.png', 'fig.svg']
     """
     if isinstance(formats, str):
         formats = (formats,)
@@ -229,10 +250,11 @@ def template_images(model, image_shape) -> np.ndarray:
     ``T_k = (w_k - min w_k) / (max w_k - min w_k)`` with ``w_k = W[:-1, k]`` reshaped to
     ``image_shape`` (channels-first shapes such as ``(3, 32, 32)`` are moved to the end).
 
-    >>> W = np.vstack([np.arange(4.0).reshape(4, 1), [[9.0]]])     # D = 4 pixels, C = 1
-    >>> template_images(W, (2, 2))[0]
-    array([[0.        , 0.33333333],
-           [0.66666667, 1.        ]])
+    Examples:
+        >>> W = np.vstack([np.arange(4.0).reshape(4, 1), [[9.0]]])     # D = 4 pixels, C = 1
+        >>> template_images(W, (2, 2))[0]
+        array([[0.        , 0.33333333],
+               [0.66666667, 1.        ]])
     """
     W = as_weights(model)
     D, C = W.shape[0] - 1, W.shape[1]
@@ -257,6 +279,12 @@ def templates(model, image_shape, class_names=None, *, cmap: str = "gray") -> Fi
         cmap: the colour map of single-channel images (bright = largest weight).
 
     Panel ``k`` shows :func:`template_images` ``[k]`` pixel for pixel (nearest interpolation).
+
+    Examples:
+        >>> W = np.random.default_rng(0).normal(size=(65, 10))   # digits: 8 x 8 pixels, 10 classes
+        >>> fig = templates(W, (8, 8))
+        >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
+        (10, '3')
     """
     images = template_images(model, image_shape)
     C = images.shape[0]
@@ -385,6 +413,13 @@ def decision_regions(
     ``mean . W[:-1] + b``; the points are projected onto it. The region image is
     ``ax.images[0]``: its pixel ``(r, c)`` holds the class predicted at that pixel's centre.
     A binary model (``C == 1``) is coloured by ``s >= 0`` with its single line ``s = 0``.
+
+    Examples:
+        >>> W = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])   # D = 2, C = 3
+        >>> X = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.0]])
+        >>> fig = decision_regions(W, X, [0, 1, 2], resolution=50)
+        >>> len(fig.axes), fig.axes[0].images[0].get_array().shape
+        (1, (50, 50))
     """
     X = check_X(X)
     N, D = X.shape
@@ -527,6 +562,11 @@ class AlgebraicView:
         probabilities: ``softmax(S)`` (``[1 - sigma(s), sigma(s)]`` for ``C == 1``), ``(N, K)``.
         margins: ``s_j - s_{y_i}``, shape ``(N, C)`` (zero on the true class).
         hinge_terms: ``max(0, s_j - s_{y_i} + 1)`` for ``j != y_i``, 0 on the true class.
+
+    Examples:
+        >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="svm")
+        >>> view.scores.shape, view.margins.round(1), view.losses.round(1)
+        ((1, 3), array([[ 0. ,  1.9, -4.9]]), array([2.9]))
     """
 
     scores: np.ndarray
@@ -572,17 +612,18 @@ class AlgebraicView:
     def markdown(self, digits: int = 2) -> str:
         """The table as Markdown (true class in bold) with the mean loss below it.
 
-        >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
-        >>> view = algebraic_view(S, [0, 1, 2], loss="svm", class_names=["cat", "car", "frog"])
-        >>> print(view.markdown())
-        | class \\ example | #0 (cat) | #1 (car) | #2 (frog) |
-        |---|---:|---:|---:|
-        | cat | **3.20** | 1.30 | 2.20 |
-        | car | 5.10 | **4.90** | 2.50 |
-        | frog | -1.70 | 2.00 | **-3.10** |
-        | SVM loss | 2.90 | 0.00 | 12.90 |
-        <BLANKLINE>
-        mean SVM loss over 3 examples: L = 5.27
+        Examples:
+            >>> S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
+            >>> view = algebraic_view(S, [0, 1, 2], loss="svm", class_names=["cat", "car", "frog"])
+            >>> print(view.markdown())
+            | class \\ example | #0 (cat) | #1 (car) | #2 (frog) |
+            |---|---:|---:|---:|
+            | cat | **3.20** | 1.30 | 2.20 |
+            | car | 5.10 | **4.90** | 2.50 |
+            | frog | -1.70 | 2.00 | **-3.10** |
+            | SVM loss | 2.90 | 0.00 | 12.90 |
+            <BLANKLINE>
+            mean SVM loss over 3 examples: L = 5.27
         """
         header, rows = self.table(digits)
         lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
@@ -601,9 +642,10 @@ def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params
     ``"softmax"``, ``"crammer_singer"``, ``"one_vs_all_hinge"``; ``"logistic"`` for ``C == 1``);
     ``L_i`` comes from the same kernel the training uses.
 
-    >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="softmax")
-    >>> round(float(view.probabilities[0, 0]), 2), round(view.mean_loss, 2)
-    (0.13, 2.04)
+    Examples:
+        >>> view = algebraic_view([[3.2, 5.1, -1.7]], [0], loss="softmax")
+        >>> round(float(view.probabilities[0, 0]), 2), round(view.mean_loss, 2)
+        (0.13, 2.04)
     """
     S = as_float_array("S", S, ndim=2, dtype=np.float64)
     N, C = S.shape
@@ -651,6 +693,13 @@ def scores_table(
     With ``image_shape``, each column is headed by its example as a thumbnail (from ``images``,
     the raw rows, when given; otherwise from ``X``). The Markdown version of the same table is
     ``algebraic_view(scores, y).markdown()``.
+
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 2.0], [0.5, 0.0]])
+        >>> X = np.array([[1.0, 1.0], [2.0, 0.0]])
+        >>> fig = scores_table(W, X, [0, 1], class_names=["cat", "dog"])
+        >>> len(fig.axes), fig.axes[0].tables[0].get_celld()[(1, 1)].get_text().get_text()
+        (1, '1.50')
     """
     X = check_X(X)
     W = as_weights(model, X.shape[1])
@@ -762,7 +811,13 @@ def _series(run: str, key: str, values) -> np.ndarray:
 def history_series(history) -> dict[str, dict[str, np.ndarray]]:
     """The plottable series of one history or several: ``{run: {key: values}}``, keeping the
     keys of :data:`HISTORY_PANELS` that hold at least one finite number (``None`` and NaN,
-    e.g. a validation loss never measured, count as missing)."""
+    e.g. a validation loss never measured, count as missing).
+
+    Examples:
+        >>> series = history_series({"loss": [1.0, 0.5], "val_loss": [None, None]})
+        >>> series                   # one unnamed run; the never-measured val_loss is left out
+        {'': {'loss': array([1. , 0.5])}}
+    """
     keys = [key for _, series, _ in HISTORY_PANELS for key, _, _ in series]
     out = {}
     for run, h in _runs(history).items():
@@ -788,6 +843,12 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
         x: a key holding the x values (e.g. ``"evaluations"`` to compare search and gradient
             methods at the same budget); by default ``1, 2, ...``.
         xlabel: the x axis label.
+
+    Examples:
+        >>> fig = history({"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7],
+        ...                "train_accuracy": [0.5, 0.7, 0.8]})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss', 'accuracy']
     """
     runs = _runs(history)
     series = history_series(runs)
@@ -854,6 +915,13 @@ class Landscape:
         arrows: ``(M, 4)`` rows ``(a, b, da, db)``: the negative gradient of the slice
             ``-grad_(a,b) J`` at a coarse grid, as plane coordinates (unnormalised).
         kind: how the directions were chosen.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> land = landscape_data(obj, np.zeros((3, 2)), resolution=5, arrows=0)
+        >>> land.values.shape, land.a.shape, land.kind, round(float(land.values[2, 2]), 4)
+        ((5, 5), (5,), 'random', 0.6931)
     """
 
     center: np.ndarray
@@ -950,7 +1018,16 @@ def landscape_data(
     resolution: int = 31,
     arrows: int = 9,
 ) -> Landscape:
-    """Evaluate the objective on a line and a 2-D slice through ``W``; see :func:`landscape`."""
+    """Evaluate the objective on a line and a 2-D slice through ``W``; see :func:`landscape`.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> W0 = np.zeros((3, 2))
+        >>> land = landscape_data(obj, W0, resolution=5, rng=np.random.default_rng(0))
+        >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
+        ((5, 5), 4, True)
+    """
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
     W = objective._check(as_weights(W, objective.n_features, "W")).astype(np.float64)
@@ -1057,6 +1134,13 @@ def landscape(
         resolution: grid points per side; ``arrows``: arrows per side (0 for none).
 
     The numbers are :func:`landscape_data`'s.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> fig = landscape(obj, np.zeros((3, 2)), resolution=5, arrows=0)
+        >>> len(fig.axes) >= 2, fig.axes[0].get_title()
+        (True, 'loss along a random direction through W')
     """
     data = landscape_data(
         objective,
@@ -1126,7 +1210,14 @@ def landscape(
 
 
 def confusion_matrix(model, X, y) -> np.ndarray:
-    """Counts ``M[i, j]`` of examples of true class ``i`` predicted as ``j``, shape ``(K, K)``."""
+    """Counts ``M[i, j]`` of examples of true class ``i`` predicted as ``j``, shape ``(K, K)``.
+
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])              # D = 1, C = 2: x > 0 -> class 0
+        >>> confusion_matrix(W, np.array([[1.0], [2.0], [-1.0], [3.0]]), [0, 0, 1, 1])
+        array([[2, 0],
+               [1, 1]])
+    """
     X = check_X(X)
     W = as_weights(model, X.shape[1])
     K = _n_labels(W)
@@ -1139,7 +1230,14 @@ def confusion_matrix(model, X, y) -> np.ndarray:
 
 def confusion(model, X, y, *, class_names=None, normalize: bool = False) -> Figure:
     """The confusion matrix as a heat map: rows are true classes, columns predicted ones,
-    each cell annotated with its count (or, with ``normalize``, the fraction of its row)."""
+    each cell annotated with its count (or, with ``normalize``, the fraction of its row).
+
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
+        >>> fig = confusion(W, np.array([[1.0], [-1.0], [3.0]]), [0, 1, 1], class_names=["a", "b"])
+        >>> fig.axes[0].get_title(), [t.get_text() for t in fig.axes[0].texts]
+        ('Confusion matrix: accuracy 0.667 on 3 examples', ['1', '0', '1', '1'])
+    """
     M = confusion_matrix(model, X, y)
     K = M.shape[0]
     names = _class_names(class_names, K, model)

@@ -26,6 +26,14 @@ class Regularizer:
     """A penalty ``R(W) = l1_ratio * ||W||_1 + (1 - l1_ratio) * 0.5 * ||W||_2^2``.
 
     ``l1_ratio = 0`` is L2, ``1`` is L1, in between is the elastic net; ``name="none"`` is zero.
+
+    ``value(W)`` is a float; ``grad(W)`` has ``W``'s shape ``(D + 1, C)`` with a zero bias row.
+
+    Examples:
+        >>> W = np.array([[3.0], [-4.0], [100.0]])          # bias row last, excluded
+        >>> r = Regularizer("elastic_net", l1_ratio=0.5)
+        >>> r.value(W), r.grad(W).ravel().tolist()
+        (9.75, [2.0, -2.5, 0.0])
     """
 
     name: str
@@ -73,8 +81,9 @@ class Regularizer:
 def l2(include_bias: bool = False) -> Regularizer:
     """``R(W) = 0.5 * sum(W**2)``, gradient ``W``.
 
-    >>> l2().value(np.array([[3.0], [4.0], [100.0]]))     # the bias row (100) is excluded
-    12.5
+    Examples:
+        >>> l2().value(np.array([[3.0], [4.0], [100.0]]))     # the bias row (100) is excluded
+        12.5
     """
     return Regularizer("l2", 0.0, include_bias)
 
@@ -82,8 +91,9 @@ def l2(include_bias: bool = False) -> Regularizer:
 def l1(include_bias: bool = False) -> Regularizer:
     """``R(W) = sum(|W|)``, subgradient ``sign(W)``.
 
-    >>> l1().value(np.array([[3.0], [-4.0], [100.0]]))
-    7.0
+    Examples:
+        >>> l1().value(np.array([[3.0], [-4.0], [100.0]]))
+        7.0
     """
     return Regularizer("l1", 1.0, include_bias)
 
@@ -91,8 +101,9 @@ def l1(include_bias: bool = False) -> Regularizer:
 def elastic_net(l1_ratio: float = 0.5, include_bias: bool = False) -> Regularizer:
     """``R(W) = l1_ratio * sum(|W|) + (1 - l1_ratio) * 0.5 * sum(W**2)``.
 
-    >>> elastic_net(0.5).value(np.array([[2.0], [0.0]]))     # 0.5 * 2 + 0.5 * 0.5 * 4
-    2.0
+    Examples:
+        >>> elastic_net(0.5).value(np.array([[2.0], [0.0]]))     # 0.5 * 2 + 0.5 * 0.5 * 4
+        2.0
     """
     if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, int | float):
         fail("l1_ratio", "a number in [0, 1]", type(l1_ratio).__name__, TypeError)
@@ -102,7 +113,12 @@ def elastic_net(l1_ratio: float = 0.5, include_bias: bool = False) -> Regularize
 
 
 def none() -> Regularizer:
-    """No penalty: ``R(W) = 0``."""
+    """No penalty: ``R(W) = 0``.
+
+    Examples:
+        >>> none().value(np.ones((3, 2)))
+        0.0
+    """
     return Regularizer("none", 0.0)
 
 
@@ -114,8 +130,9 @@ def get(regularizer: str | Regularizer | None) -> Regularizer:
     """A :class:`Regularizer` from a name (``"l2"``, ``"l1"``, ``"elastic_net"``, ``"none"``),
     ``None`` (no penalty) or a ready instance.
 
-    >>> get("l1").name
-    'l1'
+    Examples:
+        >>> get("l1").name
+        'l1'
     """
     if regularizer is None:
         return none()

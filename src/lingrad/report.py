@@ -44,7 +44,19 @@ CONFIG, METRICS, HISTORY, MODEL, INDEX = (
 
 @dataclass
 class Run:
-    """The files of a run folder, read back (see the module docstring)."""
+    """The files of a run folder, read back (see the module docstring).
+
+    Examples:
+        >>> import tempfile
+        >>> from lingrad.runs import save_run
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"},
+        ...                  metrics={"val_accuracy": 0.5},
+        ...                  history={"loss": [1.0, 0.5]}, W=np.zeros((3, 2)))
+        ...     run = read_run(d)
+        >>> run.config, run.W.shape, run.history["loss"], run.trajectory is None
+        ({'loss': 'svm'}, (3, 2), [1.0, 0.5], True)
+    """
 
     path: Path
     config: dict
@@ -69,7 +81,18 @@ def _read_json(path: Path, *, required: bool) -> dict:
 
 
 def read_run(run_dir) -> Run:
-    """Read ``config.json``, ``model.npz`` (required), ``metrics.json`` and ``history.json``."""
+    """Read ``config.json``, ``model.npz`` (required), ``metrics.json`` and ``history.json``.
+
+    Examples:
+        >>> import tempfile
+        >>> from lingrad.runs import save_run
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"},
+        ...                  metrics={"val_accuracy": 0.5},
+        ...                  history={}, W=np.eye(2))
+        ...     read_run(d).metrics
+        {'val_accuracy': 0.5}
+    """
     path = Path(run_dir)
     if not path.is_dir():
         fail("RUN_DIR", "a run folder", f"{str(path)!r} (not a directory)")
@@ -96,7 +119,13 @@ def read_run(run_dir) -> Run:
 
 @dataclass(frozen=True)
 class ReportFigure:
-    """One figure of the report: its file stem, title, caption and files (relative names)."""
+    """One figure of the report: its file stem, title, caption and files (relative names).
+
+    Examples:
+        >>> f = ReportFigure("confusion", "Confusion", "Rows: true classes.", ("confusion.png",))
+        >>> f.stem, f.files
+        ('confusion', ('confusion.png',))
+    """
 
     stem: str
     title: str
@@ -161,6 +190,16 @@ def write_run_report(
     Returns:
         The path of ``index.html``. Figures: ``templates``, ``decision_regions``,
         ``scores_table`` (plus ``scores_table.md``), ``history``, ``landscape``, ``confusion``.
+
+    Examples:
+        >>> import tempfile
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
+        >>> X, y = np.array([[1.0], [2.0], [-1.0]]), np.array([0, 0, 1])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     index = write_run_report(tmp, W=W, X=X, y=y, class_names=["a", "b"],
+        ...                              formats=("png",))
+        ...     index.name, sorted(p.name for p in Path(tmp).glob("*.png"))
+        ('index.html', ['confusion.png', 'scores_table.png'])
     """
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,13 @@ def atomic_write(path, write) -> Path:
 
     If ``write`` raises (or the process dies) the temp file is removed and ``path`` keeps its
     previous content.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = atomic_write(Path(tmp) / "note.txt", lambda f: f.write(b"hello"))
+        ...     p.read_bytes()
+        b'hello'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +68,15 @@ def atomic_write(path, write) -> Path:
 
 
 def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
-    """Save plain arrays to an ``.npz`` atomically (no object arrays, so no pickle)."""
+    """Save plain arrays to an ``.npz`` atomically (no object arrays, so no pickle).
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = save_npz(Path(tmp) / "a.npz", {"x": np.arange(3)})
+        ...     load_npz(p)["x"]
+        array([0, 1, 2])
+    """
     for key, value in arrays.items():
         if np.asarray(value).dtype == object:
             fail(key, "a numeric or string array (never pickled)", "an object array", TypeError)
@@ -69,7 +84,15 @@ def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def load_npz(path) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file, read with ``allow_pickle=False``."""
+    """All arrays of an ``.npz`` file, read with ``allow_pickle=False``.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     arrays = load_npz(save_npz(Path(tmp) / "a.npz", {"W": np.eye(2)}))
+        >>> sorted(arrays), arrays["W"].shape
+        (['W'], (2, 2))
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -95,12 +118,30 @@ def _plain(obj):
 
 
 def write_json(path, obj) -> Path:
-    """Write ``obj`` as indented, strict JSON atomically (NaN and inf become ``null``)."""
+    """Write ``obj`` as indented, strict JSON atomically (NaN and inf become ``null``).
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = write_json(Path(tmp) / "m.json", {"loss": float("nan"), "epochs": 3})
+        ...     read_json(p)
+        {'loss': None, 'epochs': 3}
+    """
     text = json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n"
     return atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def read_json(path):
+    """The object stored in the JSON file ``path`` (written by :func:`write_json`).
+
+    Raises ``FileNotFoundError`` naming the path if there is no such file.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     read_json(write_json(Path(tmp) / "c.json", {"loss": "svm"}))
+        {'loss': 'svm'}
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -112,6 +153,14 @@ def save_model(path, W, trajectory=None) -> Path:
     weights along the way as ``"trajectory"`` ``(T, D + 1, C)`` (for the loss landscape).
 
     The one function that writes a model file; :func:`load_model` reads it back.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = Path(tmp) / "model.npz"
+        ...     p = save_model(path, np.zeros((3, 2)), trajectory=np.zeros((4, 3, 2)))
+        ...     {k: v.shape for k, v in load_npz(p).items()}
+        {'W': (3, 2), 'trajectory': (4, 3, 2)}
     """
     arrays = {"W": check_weights(W)}
     if trajectory is not None:
@@ -120,7 +169,15 @@ def save_model(path, W, trajectory=None) -> Path:
 
 
 def load_model(path) -> np.ndarray:
-    """The weights ``W`` of a model file written by :func:`save_model`."""
+    """The weights ``W`` of a model file written by :func:`save_model`.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     load_model(save_model(Path(tmp) / "model.npz", np.eye(2)))
+        array([[1., 0.],
+               [0., 1.]])
+    """
     arrays = load_npz(path)
     if "W" not in arrays:
         fail(str(path), "an .npz file with an array 'W'", f"keys {sorted(arrays)}")
@@ -129,7 +186,16 @@ def load_model(path) -> np.ndarray:
 
 def new_run_dir(root="runs", name: str | None = None) -> Path:
     """Create and return ``root/name``; by default ``name`` is a UTC timestamp, made unique
-    with a ``-2``, ``-3``... suffix if it exists."""
+    with a ``-2``, ``-3``... suffix if it exists.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     a = new_run_dir(tmp, name="exp")
+        ...     b = new_run_dir(tmp, name="exp")
+        ...     a.name, b.name, a.is_dir()
+        ('exp', 'exp-2', True)
+    """
     root = Path(root)
     base = name or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if name is not None and (os.sep in name or name in ("", ".", "..")):
@@ -145,7 +211,17 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
 
 
 def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W, trajectory=None) -> Path:
-    """Write the four files of a run folder (see the module docstring); return the folder."""
+    """Write the four files of a run folder (see the module docstring); return the folder.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"},
+        ...                  metrics={"val_accuracy": 0.5},
+        ...                  history={"loss": [1.0, 0.5]}, W=np.zeros((3, 2)))
+        ...     sorted(p.name for p in d.iterdir())
+        ['config.json', 'history.json', 'metrics.json', 'model.npz']
+    """
     run_dir = Path(run_dir)
     write_json(run_dir / CONFIG, config)
     write_json(run_dir / HISTORY, history)

@@ -88,9 +88,10 @@ def make(
         ``X`` of shape ``(n_classes * n_per_class, 2)`` float64 and ``y`` of shape ``(N,)``
         integer labels, class by class.
 
-    >>> X, y = make("blobs", 5, 3, rng=np.random.default_rng(0))
-    >>> X.shape, y.tolist()
-    ((15, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2])
+    Examples:
+        >>> X, y = make("blobs", 5, 3, rng=np.random.default_rng(0))
+        >>> X.shape, y.tolist()
+        ((15, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2])
     """
     if not isinstance(name, str):
         fail("name", f"one of {list(NAMES)}", type(name).__name__, TypeError)

@@ -63,6 +63,17 @@ class FitResult:
         stopped: why the run ended before ``epochs`` (``None`` if it ran them all).
         best_epoch: the epoch (0-based) whose weights were restored by early stopping.
         diagnostics: see :func:`diagnose`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> from lingrad.optim import SGD
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> obj = Objective("softmax", X, np.array([0, 0, 1, 1]))
+        >>> rng = np.random.default_rng(0)
+        >>> r = fit(obj, SGD(0.5), n_classes=2, epochs=3, batch_size=4, rng=rng)
+        >>> r.W.shape, r.n_epochs, r.n_iter, len(r.history["loss"])
+        ((3, 2), 3, 3, 3)
     """
 
     W: np.ndarray
@@ -631,6 +642,15 @@ def sgd(
 
     Kept from the first version of lingrad; it is :func:`fit` with
     ``SGD(exponential(learning_rate, decay, steps_per_epoch, staircase=True))``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+        >>> obj = Objective("softmax", X, np.array([0, 0, 1, 1]))
+        >>> r = sgd(obj, 2, learning_rate=0.5, batch_size=2, epochs=5, rng=np.random.default_rng(0))
+        >>> r.W.shape, r.n_iter, r.history["loss"][-1] < r.history["loss"][0]
+        ((3, 2), 10, True)
     """
     from lingrad.optim import SGD
     from lingrad.optim.schedules import exponential

@@ -5,12 +5,13 @@ vector-Jacobian product side by side), a graph node that records them
 (:class:`~lingrad.autodiff.tensor.Tensor`) and ``backward()``, which replays the graph in
 reverse. Any composition of primitives is differentiated without deriving anything by hand.
 
->>> from lingrad.autodiff import Tensor, functions as F
->>> x = Tensor([0.0, 2.0], requires_grad=True)
->>> y = F.sigmoid(x).sum()
->>> y.backward()
->>> x.grad[0]                        # sigma'(0) = sigma(0) (1 - sigma(0))
-np.float64(0.25)
+Examples:
+    >>> from lingrad.autodiff import Tensor, functions as F
+    >>> x = Tensor([0.0, 2.0], requires_grad=True)
+    >>> y = F.sigmoid(x).sum()
+    >>> y.backward()
+    >>> x.grad[0]                        # sigma'(0) = sigma(0) (1 - sigma(0))
+    np.float64(0.25)
 """
 
 from lingrad.autodiff import functions, losses

@@ -12,14 +12,15 @@ Kinks use the subgradient of the analytic losses: ``relu'(0) = 0``, ``|x|'(0) = 
 ``maximum(x, c)`` sends the gradient to ``x`` only where ``x > c``, and ``max`` over an axis
 sends it to the first maximal entry.
 
->>> from lingrad.autodiff import Tensor
->>> s = Tensor([[3.2, 5.1, -1.7]], requires_grad=True)
->>> loss = -log_softmax(s)[0, 0]        # softmax cross-entropy of the slide, label cat
->>> round(loss.item(), 2)
-2.04
->>> loss.backward()
->>> np.round(s.grad, 3)                 # softmax(s) - onehot(cat)
-array([[-0.87 ,  0.869,  0.001]])
+Examples:
+    >>> from lingrad.autodiff import Tensor
+    >>> s = Tensor([[3.2, 5.1, -1.7]], requires_grad=True)
+    >>> loss = -log_softmax(s)[0, 0]        # softmax cross-entropy of the slide, label cat
+    >>> round(loss.item(), 2)
+    2.04
+    >>> loss.backward()
+    >>> np.round(s.grad, 3)                 # softmax(s) - onehot(cat)
+    array([[-0.87 ,  0.869,  0.001]])
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 
 def defprimitive(name: str, forward, *vjps) -> Primitive:
-    """Declare a primitive: ``forward`` on arrays and one VJP (or ``None``) per argument."""
+    """Declare a primitive: ``forward`` on arrays and one VJP (or ``None``) per argument.
+
+    Examples:
+        >>> from lingrad.autodiff import Tensor
+        >>> cube = defprimitive("cube", lambda a: a**3, lambda g, out, a: g * 3 * a**2)
+        >>> x = Tensor([2.0], requires_grad=True)
+        >>> y = cube(x).sum()
+        >>> y.backward()
+        >>> y.item(), x.grad
+        (8.0, array([12.]))
+    """
     prim = Primitive(name, forward, tuple(vjps))
     PRIMITIVES[name] = prim
     register(name, prim)

@@ -7,11 +7,12 @@ float64 like the analytic kernels. No gradient is written here: ``backward()`` d
 the primitives' VJPs, which is the point (compare with the hand-derived kernels in
 :mod:`lingrad.losses`).
 
->>> import numpy as np
->>> from lingrad.autodiff import Tensor
->>> S = Tensor(np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]))
->>> np.round(hinge(S, np.array([0, 1, 2])).data, 1)       # the slide's SVM table
-array([ 2.9,  0. , 12.9])
+Examples:
+    >>> import numpy as np
+    >>> from lingrad.autodiff import Tensor
+    >>> S = Tensor(np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]))
+    >>> np.round(hinge(S, np.array([0, 1, 2])).data, 1)       # the slide's SVM table
+    array([ 2.9,  0. , 12.9])
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
     Written as ``sum_j relu(S_ij - S_iy_i + margin) - margin``: the ``j = y_i`` term is exactly
     ``margin`` and its gradient cancels (``+1 - 1``), so no ``N x C`` mask is needed.
+
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = hinge(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 1), S.grad
+        (array([2.9]), array([[-1.,  1.,  0.]]))
     """
     correct = F.pick(S, y)
     M = F.relu(S - F.reshape(correct, (-1, 1)) + margin)
@@ -45,19 +53,43 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
 
 def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:
-    """``L_i = max(0, max_{j != y_i} S_ij - S_iy_i + margin)``."""
+    """``L_i = max(0, max_{j != y_i} S_ij - S_iy_i + margin)``.
+
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = crammer_singer(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 1), S.grad
+        (array([2.9]), array([[-1.,  1.,  0.]]))
+    """
     others = F.where(_one_hot(y, S.shape), -np.inf, S)
     return F.relu(F.max(others, axis=1) - F.pick(S, y) + margin)
 
 
 def one_vs_all_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
-    """``L_i = sum_j max(0, margin - t_ij S_ij)`` with ``t_ij = +1`` if ``j == y_i`` else ``-1``."""
+    """``L_i = sum_j max(0, margin - t_ij S_ij)`` with ``t_ij = +1`` if ``j == y_i`` else ``-1``.
+
+    Examples:
+        >>> S = Tensor(np.array([[0.5, -2.0]]), requires_grad=True)
+        >>> L = one_vs_all_hinge(S, np.array([0]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([0.5]), array([[-1.,  0.]]))
+    """
     T = np.where(_one_hot(y, S.shape), 1, -1).astype(S.dtype)
     return F.relu(margin - S * T).sum(axis=1, dtype=_F64)
 
 
 def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
-    """``L_i = -sum_j q_ij log softmax(S_i)_j`` with ``q = (1 - eps) onehot(y_i) + eps / C``."""
+    """``L_i = -sum_j q_ij log softmax(S_i)_j`` with ``q = (1 - eps) onehot(y_i) + eps / C``.
+
+    Examples:
+        >>> S = Tensor(np.array([[3.2, 5.1, -1.7]]), requires_grad=True)
+        >>> L = softmax_cross_entropy(S, np.array([0]))
+        >>> L.backward()
+        >>> np.round(L.data, 2), np.round(S.grad, 3)
+        (array([2.04]), array([[-0.87 ,  0.869,  0.001]]))
+    """
     log_p = F.log_softmax(S, axis=1)
     if label_smoothing == 0:
         return -F.pick(log_p, y)
@@ -67,23 +99,55 @@ def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
 
 
 def kl_divergence(S: Tensor, P) -> Tensor:
-    """``L_i = sum_j P_ij log P_ij - sum_j P_ij log softmax(S_i)_j`` (``0 log 0 = 0``)."""
+    """``L_i = sum_j P_ij log P_ij - sum_j P_ij log softmax(S_i)_j`` (``0 log 0 = 0``).
+
+    Examples:
+        >>> S = Tensor(np.zeros((1, 2)), requires_grad=True)
+        >>> L = kl_divergence(S, np.array([[0.9, 0.1]]))
+        >>> L.backward()
+        >>> np.round(L.data, 4), np.round(S.grad, 2)
+        (array([0.3681]), array([[-0.4,  0.4]]))
+    """
     entropy = (P * np.log(np.where(P > 0, P, 1))).sum(axis=1, dtype=_F64)
     return entropy - (F.log_softmax(S, axis=1) * P).sum(axis=1, dtype=_F64)
 
 
 def logistic(S: Tensor, T) -> Tensor:
-    """``L_i = log(1 + e^{s_i}) - t_i s_i``, with the stable ``softplus`` primitive."""
+    """``L_i = log(1 + e^{s_i}) - t_i s_i``, with the stable ``softplus`` primitive.
+
+    Examples:
+        >>> S = Tensor(np.zeros((2, 1)), requires_grad=True)
+        >>> L = logistic(S, np.array([[1.0], [0.0]]))
+        >>> L.sum().backward()
+        >>> np.round(L.data, 4), S.grad.ravel()
+        (array([0.6931, 0.6931]), array([-0.5,  0.5]))
+    """
     return (F.softplus(S) - S * T).sum(axis=1, dtype=_F64)
 
 
 def squared_error(S: Tensor, Y) -> Tensor:
-    """``L_i = sum_j (S_ij - Y_ij)^2``."""
+    """``L_i = sum_j (S_ij - Y_ij)^2``.
+
+    Examples:
+        >>> S = Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+        >>> L = squared_error(S, np.array([[0.0, 4.0]]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([5.]), array([[ 2., -4.]]))
+    """
     return ((S - Y) ** 2).sum(axis=1, dtype=_F64)
 
 
 def sigmoid_squared_error(S: Tensor, T) -> Tensor:
-    """``L_i = sum_j (t_ij - sigmoid(S_ij))^2``: the lecture's sigmoid unit."""
+    """``L_i = sum_j (t_ij - sigmoid(S_ij))^2``: the lecture's sigmoid unit.
+
+    Examples:
+        >>> S = Tensor(np.zeros((1, 1)), requires_grad=True)
+        >>> L = sigmoid_squared_error(S, np.array([[1.0]]))
+        >>> L.backward()
+        >>> L.data, S.grad
+        (array([0.25]), array([[-0.25]]))
+    """
     return ((T - F.sigmoid(S)) ** 2).sum(axis=1, dtype=_F64)
 
 
@@ -106,7 +170,8 @@ LOSSES: dict[str, Callable] = {
 def get(name: str) -> Callable:
     """The autodiff version of a loss, by name or alias (as :func:`lingrad.losses.get`).
 
-    >>> get("svm").__name__
-    'hinge'
+    Examples:
+        >>> get("svm").__name__
+        'hinge'
     """
     return LOSSES[_losses.canonical_name(name)]

@@ -45,6 +45,13 @@ class Primitive:
     ``forward(*args, **kwargs) -> ndarray`` works on plain arrays. ``vjps[k]`` is
     ``(g, out, *args, **kwargs) -> dL/d args[k]`` where ``g = dL/d out``; ``None`` means the
     argument has no gradient rule (differentiating through it raises, naming the primitive).
+
+    Examples:
+        >>> double = Primitive("double", lambda a: 2 * a, (lambda g, out, a: 2 * g,))
+        >>> x = Tensor([1.0, 3.0], requires_grad=True)
+        >>> double(x).sum().backward()
+        >>> x.grad
+        array([2., 2.])
     """
 
     name: str
@@ -66,11 +73,12 @@ _MODE = _GradMode()
 def no_grad():
     """Inside this block no graph is recorded: results are constants (like ``torch.no_grad``).
 
-    >>> x = Tensor([1.0, 2.0], requires_grad=True)
-    >>> with no_grad():
-    ...     y = x * 2.0
-    >>> y.requires_grad
-    False
+    Examples:
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> with no_grad():
+        ...     y = x * 2.0
+        >>> y.requires_grad
+        False
     """
     previous = _MODE.enabled
     _MODE.enabled = False
@@ -81,7 +89,15 @@ def no_grad():
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations are being recorded (``False`` inside :func:`no_grad`)."""
+    """Whether operations are being recorded (``False`` inside :func:`no_grad`).
+
+    Examples:
+        >>> is_grad_enabled()
+        True
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
+    """
     return _MODE.enabled
 
 
@@ -101,11 +117,12 @@ class Tensor:
     Arithmetic operators, ``@``, indexing and the methods below build the graph; NumPy arrays and
     Python numbers mixed in are constants.
 
-    >>> w = Tensor([1.0, -2.0, 3.0], requires_grad=True)
-    >>> loss = (w * w).sum()
-    >>> loss.backward()
-    >>> w.grad
-    array([ 2., -4.,  6.])
+    Examples:
+        >>> w = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> w.grad
+        array([ 2., -4.,  6.])
     """
 
     __slots__ = (
@@ -335,7 +352,16 @@ _SEQUENCE = itertools.count()  # creation order: an output always comes after it
 
 
 def register(name: str, primitive) -> None:
-    """Make ``primitive`` available to the :class:`Tensor` operators as ``name``."""
+    """Make ``primitive`` available to the :class:`Tensor` operators as ``name``.
+
+    Examples:
+        >>> from lingrad.autodiff import functions as F
+        >>> register("exp", F.exp)   # re-registering an existing primitive is harmless
+        >>> x = Tensor([0.0], requires_grad=True)
+        >>> x.exp().sum().backward()
+        >>> x.grad
+        array([1.])
+    """
     setattr(_F, name, primitive)
 
 
@@ -353,6 +379,14 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     """Run ``prim`` on ``args`` and, if any input needs a gradient, record the node.
 
     Per call: one forward and a few attribute stores; nothing here depends on the data's size.
+
+    Examples:
+        >>> from lingrad.autodiff import functions as F
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> y = apply(F.mul, (x, x), {})
+        >>> y.sum().backward()
+        >>> y.data, x.grad
+        (array([1., 4.]), array([2., 4.]))
     """
     raw = tuple([a.data if type(a) is Tensor else a for a in args])
     out = _node(prim.forward(*raw, **kwargs))
@@ -369,8 +403,9 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
 def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
     """Sum ``g`` over the axes along which ``like`` was broadcast; cast to ``like``'s dtype.
 
-    >>> unbroadcast(np.ones((4, 3)), np.zeros(3))
-    array([4., 4., 4.])
+    Examples:
+        >>> unbroadcast(np.ones((4, 3)), np.zeros(3))
+        array([4., 4., 4.])
     """
     shape = like.shape
     if g.shape == shape and g.dtype == like.dtype:
@@ -387,5 +422,11 @@ def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 def tensor(data, requires_grad: bool = False) -> Tensor:
-    """Shorthand for :class:`Tensor`."""
+    """Shorthand for :class:`Tensor`.
+
+    Examples:
+        >>> t = tensor([[1.0, 2.0]], requires_grad=True)
+        >>> t.shape, t.requires_grad
+        ((1, 2), True)
+    """
     return Tensor(data, requires_grad=requires_grad)

@@ -25,6 +25,15 @@ COMMANDS = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``lingrad`` argument parser: one sub-command per module named in :data:`COMMANDS`.
+
+    Each command module's ``register(sub)`` adds its parser and sets ``func`` to its ``run``.
+
+    Examples:
+        >>> args = build_parser().parse_args(["derive", "--loss", "svm"])
+        >>> args.command, args.func.__module__
+        ('derive', 'lingrad.cli.derive')
+    """
     parser = argparse.ArgumentParser(
         prog="lingrad",
         description="Linear classifiers, loss functions and gradient-based learning.",

@@ -12,6 +12,11 @@ SLIDE_UNITS = {"squared_error": "linear", "sigmoid_squared_error": "sigmoid"}
 
 
 def register(sub) -> None:
+    """Add the ``derive`` command to ``sub`` (an ``add_subparsers`` object): print a loss's
+    symbolic derivative (SymPy) and, for the squared-error units, the update rule.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "derive",
         help="print a loss's symbolic derivative and update rule",
@@ -29,6 +34,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Run ``lingrad derive`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     derivation = symbolic.derive(args.loss, args.classes)
     name = derivation.loss
     print(f"% {name}, one example" if args.latex else f"{name}, one example:")

@@ -18,6 +18,11 @@ from lingrad.estimators import LinearClassifier
 
 
 def register(sub) -> None:
+    """Add the ``evaluate`` command to ``sub`` (an ``add_subparsers`` object): report a saved
+    model's accuracy, per-class precision/recall and confusion matrix.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "evaluate",
         help="report a saved model's accuracy, per-class precision/recall and confusion matrix",
@@ -115,6 +120,11 @@ def classification_report(y_true, y_pred, classes, names) -> str:
 
 
 def run(args) -> int:
+    """Run ``lingrad evaluate`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     model = io.load(args.model)
     _defaults_from_run(args)
     is_classifier = isinstance(model, LinearClassifier)

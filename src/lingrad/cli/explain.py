@@ -25,6 +25,11 @@ SLIDE_CLASSES = ("cat", "car", "frog")
 
 
 def register(sub) -> None:
+    """Add the ``explain`` command to ``sub`` (an ``add_subparsers`` object): print scores,
+    probabilities, margins and loss terms for a few examples.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "explain",
         help="print scores, probabilities, margins and loss terms for a few examples",
@@ -126,6 +131,11 @@ def explain(view: AlgebraicView, source: str) -> str:
 
 
 def run(args) -> int:
+    """Run ``lingrad explain`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     if args.examples < 1:
         fail("--examples", "an integer >= 1", args.examples)
     if args.run_dir is not None and args.scores is not None:

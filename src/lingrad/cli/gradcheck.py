@@ -14,6 +14,11 @@ EXACT_METHODS = tuple(m for m in grad.methods() if m != "numerical")
 
 
 def register(sub) -> None:
+    """Add the ``gradcheck`` command to ``sub`` (an ``add_subparsers`` object): check each
+    gradient method against the numerical gradient.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "gradcheck",
         help="check each gradient method against the numerical gradient",
@@ -73,6 +78,12 @@ def problem(args, spec, rng):
 
 
 def run(args) -> int:
+    """Run ``lingrad gradcheck`` with the parsed ``args``; return the exit status (0 if every
+    method passes, else 1).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     spec = losses.spec(args.loss)
     rng = np.random.default_rng(args.seed)
     X, y, c = problem(args, spec, rng)

@@ -10,6 +10,11 @@ HOST = "127.0.0.1"
 
 
 def register(sub) -> None:
+    """Add the ``playground`` command to ``sub`` (an ``add_subparsers`` object): serve the
+    interactive playground on 127.0.0.1.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "playground",
         help="serve the interactive playground (a page in your browser) on 127.0.0.1",
@@ -21,6 +26,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Run ``lingrad playground`` with the parsed ``args`` (uvicorn serves
+    :func:`lingrad.playground.app.create_app` until interrupted); return the exit status (0).
+
+    A port outside ``[0, 65535]`` raises ``ValueError`` naming ``--port``.
+    """
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port: expected an integer in [0, 65535], got {args.port}")
     import uvicorn

@@ -22,6 +22,11 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
 def register(sub) -> None:
+    """Add the ``plot`` command to ``sub`` (an ``add_subparsers`` object): draw a run's figures
+    and its ``index.html``.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "plot",
         help="draw a run's figures (templates, regions, scores, curves, landscape) and index.html",
@@ -111,6 +116,11 @@ def training_objective(rd: RunData, rows: int) -> Objective | None:
 
 
 def run(args) -> int:
+    """Run ``lingrad plot`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     if args.examples < 1:
         fail("--examples", "an integer >= 1", args.examples)
     rd = load_run_data(args.run_dir)

@@ -21,6 +21,11 @@ from lingrad.estimators import LinearClassifier
 
 
 def register(sub) -> None:
+    """Add the ``predict`` command to ``sub`` (an ``add_subparsers`` object): predict labels and
+    probabilities for the rows of a ``.csv``/``.npz`` file.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "predict",
         help="predict labels and probabilities for the rows of a .csv/.npz file",
@@ -73,6 +78,11 @@ def predictions(model, X) -> tuple[list[str], list[list]]:
 
 
 def run(args) -> int:
+    """Run ``lingrad predict`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     model = io.load(args.model)
     X = _inputs(args, model)
     with warnings.catch_warnings():  # the columns were matched by name in _inputs

@@ -26,6 +26,11 @@ from lingrad.cli.train import add_config_arguments, build, config_from_args, tra
 
 
 def register(sub) -> None:
+    """Add the ``sweep`` command to ``sub`` (an ``add_subparsers`` object): search learning rate
+    x regularisation on the validation split.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "sweep",
         help="search learning rate x regularisation on the validation split",
@@ -64,8 +69,9 @@ def candidates(lr_range, lam_range, *, search: str, trials: int, rng=None) -> li
     A grid has ``k x k`` pairs with ``k = round(sqrt(trials))`` (at least 1); ``lam`` may be 0
     only at the low end of a grid (``--lam-range 0 HIGH`` is not accepted: log space).
 
-    >>> candidates((0.01, 1), (1e-4, 1e-2), search="grid", trials=4)
-    [(0.01, 0.0001), (0.01, 0.01), (1.0, 0.0001), (1.0, 0.01)]
+    Examples:
+        >>> candidates((0.01, 1), (1e-4, 1e-2), search="grid", trials=4)
+        [(0.01, 0.0001), (0.01, 0.01), (1.0, 0.0001), (1.0, 0.01)]
     """
     trials = check_int("--trials", trials)
     lr_lo, lr_hi = _log_range("--lr-range", lr_range)
@@ -173,6 +179,11 @@ def _table(ranked: list[dict]) -> None:
 
 
 def run(args) -> int:
+    """Run ``lingrad sweep`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     base = config_from_args(args)
     pairs = candidates(
         args.lr_range,

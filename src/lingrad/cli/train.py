@@ -116,6 +116,11 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
 
 
 def register(sub) -> None:
+    """Add the ``train`` command to ``sub`` (an ``add_subparsers`` object): train a linear
+    classifier and print train/validation/test accuracy.
+
+    Its ``func`` default is :func:`run`.
+    """
     p = sub.add_parser(
         "train",
         help="train a linear classifier and print train/validation/test accuracy",
@@ -244,6 +249,14 @@ def build(config: dict):
 
 
 def accuracy(W, X, y) -> float:
+    """The fraction of rows of ``X`` ``(N, D)`` whose predicted class equals ``y`` ``(N,)``:
+    ``mean_i [argmax_k s_ik == y_i]`` with ``S = [X, 1] W`` (``W`` ``(D + 1, C)``).
+
+    Examples:
+        >>> W = np.array([[1.0, -1.0], [0.0, 0.0]])
+        >>> accuracy(W, np.array([[1.0], [-2.0], [3.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
+    """
     return float(np.mean(predict(W, X) == y))
 
 
@@ -343,6 +356,11 @@ def train_from_config(
 
 
 def run(args) -> int:
+    """Run ``lingrad train`` with the parsed ``args``; return the exit status (0).
+
+    Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
+    ``lingrad: error: ...`` and exit status 2.
+    """
     if args.dask is not None:
         return run_on_dask(args)
     if args.resume is not None and args.config is not None:

@@ -44,9 +44,10 @@ def worker_config() -> dict:
     Dask's own ``pre-spawn-environ`` entries are kept unless :data:`WORKER_ENVIRON` overrides
     them; use it as ``with dask.config.set(worker_config()): ...`` around the cluster's start.
 
-    >>> environ = worker_config()["distributed.nanny.pre-spawn-environ"]
-    >>> environ["OPENBLAS_NUM_THREADS"]
-    '1'
+    Examples:
+        >>> environ = worker_config()["distributed.nanny.pre-spawn-environ"]
+        >>> environ["OPENBLAS_NUM_THREADS"]
+        '1'
     """
     key = "distributed.nanny.pre-spawn-environ"
     environ = dict(dask.config.get(key, default={}) or {})
@@ -60,6 +61,15 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
     The cluster belongs to the client: ``client.close()`` stops it. Extra keyword arguments go
     to :class:`distributed.LocalCluster` (e.g. ``memory_limit="2GB"``). The scheduler's HTTP
     server takes a free port; it serves the dashboard when ``bokeh`` is installed.
+
+    Starting a cluster takes seconds, so the example only shows the argument check
+    (``client = local_client(2)`` starts one; ``client.close()`` stops it):
+
+    Examples:
+        >>> local_client(0)
+        Traceback (most recent call last):
+            ...
+        ValueError: n_workers: expected an integer >= 1, got 0
     """
     from distributed import Client
 
@@ -90,6 +100,14 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
     Raises:
         ValueError: a malformed ``spec``, no default client, or a scheduler that does not answer
             within ``timeout`` (the message names the address).
+
+    ``connect("local:2")`` starts a cluster; the example shows the spec check only:
+
+    Examples:
+        >>> connect("localhost")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: dask: expected 'local:N' (N worker processes) or a schedul...
     """
     from distributed import Client
 
@@ -124,7 +142,16 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
 
 
 def default_client():
-    """The current default client (``distributed.get_client`` semantics, no new cluster)."""
+    """The current default client (``distributed.get_client`` semantics, no new cluster).
+
+    With no client running (``connect("local:2")`` would start one):
+
+    Examples:
+        >>> default_client()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
+    """
     from distributed import default_client as _default
 
     try:
@@ -139,7 +166,17 @@ def default_client():
 
 
 def workers(client) -> dict:
-    """The scheduler's record of every worker, keyed by address (``memory_limit``, ...)."""
+    """The scheduler's record of every worker, keyed by address (``memory_limit``, ...).
+
+    ``client`` is a ``distributed.Client`` (anything with its ``scheduler_info``):
+
+    Examples:
+        >>> class Stub:
+        ...     def scheduler_info(self, n_workers=5):
+        ...         return {"workers": {"tcp://127.0.0.1:4001": {"memory_limit": 2**30}}}
+        >>> workers(Stub())
+        {'tcp://127.0.0.1:4001': {'memory_limit': 1073741824}}
+    """
     try:
         info = client.scheduler_info(n_workers=-1)  # recent versions list 5 unless asked
     except TypeError:
@@ -149,7 +186,14 @@ def workers(client) -> dict:
 
 def dashboard(client) -> str | None:
     """The dashboard's address, or ``None`` when the scheduler serves none (it needs
-    ``bokeh`` installed where the scheduler runs)."""
+    ``bokeh`` installed where the scheduler runs).
+
+    No client, or a client whose scheduler serves no dashboard, gives ``None``:
+
+    Examples:
+        >>> dashboard(None) is None
+        True
+    """
     with contextlib.suppress(Exception):
         link = client.dashboard_link
         if link and client.run_on_scheduler(_has_dashboard):

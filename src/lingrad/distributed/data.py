@@ -45,6 +45,12 @@ class RowChunks:
             or float64.
         y: targets aligned with ``X``'s row chunks (``(N,)`` labels or ``(N, K)`` targets).
         sample_weight: ``(N,)`` weights aligned with ``X``'s row chunks, or ``None``.
+
+    Examples:
+        >>> import dask.array as da
+        >>> chunks = as_row_chunks(da.ones((6, 2), chunks=(4, 2)), np.array([0, 1, 0, 1, 0, 1]))
+        >>> chunks.X.chunks, chunks.y.chunks, chunks.sample_weight is None
+        (((4, 2), (2,)), ((4, 2),), True)
     """
 
     X: object
@@ -129,6 +135,13 @@ def as_row_chunks(X, y, sample_weight=None, *, chunk_rows: int | None = None) ->
 
     Values (finiteness, label range, weights >= 0) are checked where the chunks are, on the
     workers, with the single-machine messages.
+
+    Examples:
+        >>> import dask.array as da
+        >>> X = da.zeros((6, 4), dtype="float32", chunks=(3, 2))     # column chunks get merged
+        >>> rc = as_row_chunks(X, np.arange(6) % 2, chunk_rows=2)
+        >>> rc.X.chunks, rc.X.dtype, rc.y.chunks
+        (((2, 2, 2), (4,)), dtype('float32'), ((2, 2, 2),))
     """
     if isinstance(X, np.memmap):
         fail(
@@ -177,6 +190,16 @@ class NpyRows:
 
     Only the path, shape and dtype are pickled: a task that reads rows ``[a, b)`` opens the
     file as a memory map and copies those rows (one sequential read), wherever it runs.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.npy")
+        ...     np.save(path, np.arange(12.0).reshape(6, 2))
+        ...     rows = NpyRows(path)
+        ...     rows.shape, rows[2:4]
+        ((6, 2), array([[4., 5.],
+               [6., 7.]]))
     """
 
     def __init__(self, path):
@@ -205,6 +228,15 @@ def from_npy(path, *, chunk_rows: int = CHUNK_ROWS):
         path: a ``.npy`` file, or a sequence of them holding consecutive row blocks (same
             trailing shape and dtype).
         chunk_rows: rows per chunk (chunks do not span two files).
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.npy")
+        ...     np.save(path, np.arange(12.0).reshape(6, 2))
+        ...     X = from_npy(path, chunk_rows=4)
+        ...     X.chunks, float(X.sum().compute())
+        (((4, 2), (2,)), 66.0)
     """
     import dask.array as da
 
@@ -232,6 +264,16 @@ def from_zarr(store, component: str | None = None, *, chunk_rows: int | None = N
     """A ``dask.array`` over a zarr array (``zarr`` must be installed); chunks by rows.
 
     ``chunk_rows`` rechunks the rows (otherwise the store's own chunks are used).
+
+    Examples:
+        >>> import tempfile, zarr
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "X.zarr")
+        ...     z = zarr.open(path, mode="w", shape=(6, 2), chunks=(3, 2), dtype="f8")
+        ...     z[:] = np.arange(12.0).reshape(6, 2)
+        ...     X = from_zarr(path, chunk_rows=2)
+        ...     X.chunks, float(X[:, 1].sum().compute())
+        (((2, 2, 2), (2,)), 36.0)
     """
     import dask.array as da
 
@@ -264,6 +306,15 @@ def from_csv(
         read_kwargs: passed to ``dask.dataframe.read_csv``.
 
     Counting the rows of each partition costs one read of the files.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "d.csv")
+        ...     _ = open(path, "w").write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
+        ...     X, y = from_csv(path, "label", chunk_rows=2)
+        ...     X.dtype, X.compute().tolist(), y.compute().tolist()
+        (dtype('float32'), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 1, 0])
     """
     import dask.dataframe as dd
 
@@ -280,7 +331,17 @@ def from_parquet(
     **read_kwargs,
 ):
     """``(X, y)`` dask arrays from Parquet file(s) read by ``dask.dataframe.read_parquet``
-    (``pyarrow`` installed); arguments as :func:`from_csv`."""
+    (``pyarrow`` installed); arguments as :func:`from_csv`.
+
+    Examples:
+        >>> import tempfile, pandas as pd
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "d.parquet")
+        ...     pd.DataFrame({"a": [1.0, 3.0], "b": [2.0, 4.0], "label": [0, 1]}).to_parquet(path)
+        ...     X, y = from_parquet(path, "label", features=["b"])
+        ...     X.compute().tolist(), y.compute().tolist()
+        ([[2.0], [4.0]], [0, 1])
+    """
     import dask.dataframe as dd
 
     return _from_frame(dd.read_parquet(path, **read_kwargs), label, features, dtype, chunk_rows)

@@ -57,7 +57,20 @@ def _class_weights(class_weight, classes, y_index, client) -> np.ndarray:
 
 def fit(estimator, X, y, sample_weight=None, *, client=None):
     """Fit ``estimator`` (a :class:`lingrad.LinearClassifier` or ``LinearRegressor``) on a
-    dask array ``X`` ``(N, D)`` and targets ``y`` (dask or NumPy); returns the estimator."""
+    dask array ``X`` ``(N, D)`` and targets ``y`` (dask or NumPy); returns the estimator.
+
+    It runs on a ``distributed.Client`` (``client=`` or the current default one); without one
+    it says how to get one:
+
+    Examples:
+        >>> import dask.array as da
+        >>> from lingrad import LinearClassifier
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> fit(LinearClassifier(), X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
+    """
     import dask.array as da
 
     from lingrad.estimators import LinearClassifier

@@ -40,7 +40,15 @@ METHODS = ("lbfgs", "gd", "sgd", "parallel_sgd")
 class FitResult:
     """The weights ``W`` ``(D + 1, C)``, a history per iteration (full batch) or epoch (SGD):
     ``"loss"`` and, for full batch, ``"grad_norm"``; iterations run and whether a tolerance
-    was met."""
+    was met.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=3)
+        >>> r.n_iter, len(r.history["loss"]), r.converged, r.W.shape
+        (3, 3, False, (2, 2))
+    """
 
     W: np.ndarray
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -112,6 +120,15 @@ def gradient_descent(
         tol: stop when ``||dJ/dW|| <= tol``.
         callback: ``callback(iteration, W, value)`` after each pass, on the client.
         progress: show a Rich progress bar (one step per pass).
+
+    With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=20)
+        >>> [round(v, 3) for v in r.history["loss"][:3]], r.history["loss"][-1] < 0.4
+        ([0.693, 0.584, 0.51], True)
     """
     max_iter = check_int("max_iter", max_iter)
     tol = check_positive("tol", tol, allow_zero=True)
@@ -153,6 +170,15 @@ def lbfgs(
     scipy works in float64 on the flattened ``W``; every evaluation is one pass of
     ``objective.value_and_grad`` in X's dtype. ``tol`` is scipy's ``gtol`` (the largest
     gradient component); ``history["loss"]`` has one entry per iteration.
+
+    With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]), lam=0.1)
+        >>> r = lbfgs(obj, np.zeros((2, 2)))
+        >>> r.converged, r.W.shape, round(obj.value(r.W), 4)
+        (True, (2, 2), 0.4072)
     """
     from scipy.optimize import minimize
 
@@ -204,6 +230,17 @@ def sgd_chunk(obj, carry, optimizer, batch_size: int, seed: int, regularizer, la
     ``default_rng(seed).permutation(n_rows)``, and adds each batch objective times its rows to
     ``loss_sum``. ``obj`` is the chunk's :class:`lingrad.Objective` (``None``: a chunk of zero
     weight, skipped).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> obj = Objective("softmax", X, np.array([0, 0, 1, 1]))
+        >>> opt = SGD(0.5)
+        >>> W0 = np.zeros((2, 2))
+        >>> carry = (W0, opt.init(W0), 0.0, 0)      # W, optimiser state, loss sum, rows seen
+        >>> W, state, loss_sum, rows = sgd_chunk(obj, carry, opt, 2, 0, "l2", 0.0)
+        >>> W.shape, int(state.count), rows, round(loss_sum / rows, 4)
+        ((2, 2), 2, 4, 0.6404)
     """
     W, state, loss_sum, seen = carry
     if obj is None:
@@ -278,6 +315,18 @@ def sgd(
         callback: ``callback(epoch, W, loss)`` after each epoch, on the client.
 
     ``history["loss"]``: per epoch, the mean of the mini-batch objectives weighted by rows.
+
+    It runs on a ``distributed.Client`` through a :class:`DaskObjective` (see
+    :func:`sgd_chunk` for what each chunk's task does); without a client, building the
+    objective says how to get one:
+
+    Examples:
+        >>> import dask.array as da
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     import dask
 
@@ -327,7 +376,27 @@ def sgd(
 
 def n_classes_of(objective: DaskObjective) -> int:
     """The number of score columns ``C`` the loss needs for the targets (one small pass over
-    ``y`` for integer labels: ``max(y) + 1``, at least 2)."""
+    ``y`` for integer labels: ``max(y) + 1``, at least 2).
+
+    It reads the objective's ``loss_spec``, ``data.y`` and ``client``; here a stand-in for a
+    :class:`DaskObjective` whose "client" computes on the local scheduler:
+
+    Examples:
+        >>> import dask.array as da
+        >>> from types import SimpleNamespace
+        >>> class LocalClient:
+        ...     def compute(self, x):
+        ...         return SimpleNamespace(result=x.compute)
+        >>> y = da.from_array(np.array([0, 2, 1, 2]), chunks=2)
+        >>> obj = SimpleNamespace(loss_spec=losses.spec("softmax"), data=SimpleNamespace(y=y),
+        ...                       client=LocalClient(), n_samples=4)
+        >>> n_classes_of(obj)
+        3
+        >>> n_classes_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
+        Traceback (most recent call last):
+            ...
+        AttributeError: 'types.SimpleNamespace' object has no attribute 'data'
+    """
     spec, y = objective.loss_spec, objective.data.y
     if spec.binary_only:
         return 1
@@ -395,6 +464,16 @@ def fit(
         progress: see ``callback``.
 
     The persisted chunks are released when it returns.
+
+    It runs on a ``distributed.Client`` (``client=`` or the current default one); without one
+    it says how to get one:
+
+    Examples:
+        >>> import dask.array as da
+        >>> fit(da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1]))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
     if method not in METHODS:
         fail("method", f"one of {list(METHODS)}", repr(method))

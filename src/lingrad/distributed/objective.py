@@ -99,7 +99,14 @@ _register_sizeof()
 
 
 def tree_reduce(parts: list, combine, fan_in: int = FAN_IN):
-    """Combine ``dask.delayed`` values by a tree of ``combine(*group)`` tasks, in order."""
+    """Combine ``dask.delayed`` values by a tree of ``combine(*group)`` tasks, in order.
+
+    Examples:
+        >>> import dask, operator
+        >>> parts = [dask.delayed(i) for i in range(10)]
+        >>> tree_reduce(parts, lambda *xs: sum(xs), fan_in=3).compute()
+        45
+    """
     import dask
 
     task = dask.delayed(combine, pure=False)
@@ -134,6 +141,18 @@ class DaskObjective:
             (read and check every chunk on every pass: out of core).
         chunk_rows: rechunk the rows to this size first (default: X's own chunks).
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
+
+    Shapes: ``X`` ``(N, D)`` (dask), ``y`` ``(N,)``; ``value_and_grad(W (D + 1, C))`` returns
+    ``(float, dW (D + 1, C))``, equal to :class:`lingrad.objective.Objective`'s. It needs a
+    ``distributed.Client``; without one it says how to get one:
+
+    Examples:
+        >>> import dask.array as da
+        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
+        >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
 
     def __init__(

@@ -27,15 +27,21 @@ _METHODS: dict[str, Callable] = {
 
 
 def methods() -> tuple[str, ...]:
-    """The names :func:`get` accepts."""
+    """The names :func:`get` accepts.
+
+    Examples:
+        >>> methods()
+        ('analytic', 'autodiff', 'numerical', 'symbolic')
+    """
     return tuple(_METHODS)
 
 
 def get(method: str) -> Callable:
     """The gradient method ``objective -> ((W, rows=None) -> (value, dW))`` by name.
 
-    >>> get("analytic").__module__
-    'lingrad.grad.analytic'
+    Examples:
+        >>> get("analytic").__module__
+        'lingrad.grad.analytic'
     """
     if method not in _METHODS:
         fail("gradient", f"one of {sorted(_METHODS)}", repr(method))

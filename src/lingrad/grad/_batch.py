@@ -10,6 +10,15 @@ def batch(objective: Objective, n_classes: int, rows=None):
 
     ``T`` are the validated targets for ``n_classes`` score columns; ``sample_weight`` may be
     ``None``. Assumes :meth:`Objective._check` has already run (the targets are cached).
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("svm", np.eye(3), np.array([0, 1, 2]))
+        >>> _ = obj.value(np.zeros((4, 3)))          # validates and caches the targets
+        >>> X, T, w = batch(obj, 3, rows=slice(0, 2))
+        >>> X.shape, T.tolist(), w
+        ((2, 3), [0, 1], None)
     """
     X = objective.X if rows is None else objective.X[rows]
     T = objective._targets[n_classes]

@@ -13,7 +13,19 @@ from lingrad.objective import Objective
 
 
 def value_and_grad(objective: Objective) -> Callable:
-    """``(W, rows=None) -> (J(W), dJ/dW)`` by the analytic chain rule."""
+    """``(W, rows=None) -> (J(W), dJ/dW)`` by the analytic chain rule.
+
+    For ``X`` ``(N, D)`` and ``W`` ``(D + 1, C)``: ``dJ/dW = [X, 1]^T dL/dS + lam dR/dW``
+    with ``dL/dS`` of shape ``(N, C)`` from the loss's kernel.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(2).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+    """
 
     def analytic(W, rows=None):
         return objective.value_and_grad(W, rows)

@@ -28,6 +28,14 @@ def penalty(regularizer: Regularizer, W: Tensor, lam: float = 1.0, V: Tensor | N
 
     ``V`` may pass in an existing ``W[:-1]`` node to share it with the scores. The constant
     factors are multiplied out in Python, so each term costs three nodes.
+
+    Examples:
+        >>> from lingrad.regularizers import l2
+        >>> W = Tensor(np.array([[3.0], [4.0], [10.0]]), requires_grad=True)   # bias row last
+        >>> R = penalty(l2(), W, lam=2.0)
+        >>> R.backward()
+        >>> R.item(), W.grad.ravel()
+        (25.0, array([6., 8., 0.]))
     """
     if regularizer.name == "none" or lam == 0:
         return None
@@ -58,6 +66,15 @@ def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
 
     ``W`` is a tensor of shape ``(D + 1, C)`` in X's dtype whose targets the objective has
     already validated (:meth:`Objective._check`).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> W = np.zeros((3, 2))
+        >>> _ = obj.value(W)                   # validates and caches the targets
+        >>> J = objective_graph(obj, Tensor(W, requires_grad=True))
+        >>> round(J.item(), 4)                 # ln 2 at zero weights
+        0.6931
     """
     X, T, w = batch(objective, W.shape[1], rows)
     total_weight = X.shape[0] if w is None else w.sum(dtype=np.float64)
@@ -74,6 +91,13 @@ def value_and_grad(objective: Objective) -> Callable:
     blocks (as the analytic pass does, so that each block of ``X`` is still in cache for its
     gradient product): one graph per block, whose ``backward(accumulate=True)`` adds its share
     of ``dJ/dW``, then the regulariser's graph. The sum is the gradient of the whole ``J``.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(2).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
 
     def autodiff(W, rows=None):

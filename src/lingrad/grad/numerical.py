@@ -35,8 +35,9 @@ def default_step(dtype=np.float64, method: str = "centered") -> float:
     ``eps / h`` balance at ``h = eps^(1/3)`` and ``h = eps^(1/2)``: about ``6e-6`` and ``1.5e-8``
     in float64, ``4.9e-3`` and ``3.5e-4`` in float32.
 
-    >>> round(default_step(np.float32), 4), f"{default_step(np.float64):.1e}"
-    (0.0049, '6.1e-06')
+    Examples:
+        >>> round(default_step(np.float32), 4), f"{default_step(np.float64):.1e}"
+        (0.0049, '6.1e-06')
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     return eps ** (1.0 / 3.0) if method == "centered" else eps**0.5
@@ -73,9 +74,10 @@ def numerical_gradient(
         indices: optional iterable of index tuples; only those coordinates are computed and the
             rest of the result is NaN.
 
-    >>> g = numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
-    >>> np.round(g, 6)
-    array([ 2., -4.])
+    Examples:
+        >>> g = numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
+        >>> np.round(g, 6)
+        array([ 2., -4.])
     """
     check_choice("method", method, ("centered", "forward"))
     W = as_float_array("W", W, ndim=tuple(range(0, 8))).copy()
@@ -96,6 +98,10 @@ def relative_error(a, n, floor: float = _TINY) -> np.ndarray:
 
     ``floor`` turns the relative error into an absolute one for values below it (the gradient
     check sets it from the rounding noise of the finite differences).
+
+    Examples:
+        >>> relative_error(np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, -1.0]))
+        array([0., 0., 1.])
     """
     a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
     return np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)
@@ -121,6 +127,11 @@ class GradcheckResult:
             slopes differ and the analytic value is one of them. They are reported here and left
             out of :attr:`max_rel_error`.
         kink_max_rel_error: the largest relative error among the kinks (0 if none).
+
+    Examples:
+        >>> r = gradcheck(lambda w: (float((w ** 2).sum()), 2 * w), np.array([1.0, -1.0]))
+        >>> r.passed, r.checked, r.mode
+        (True, 2, 'full')
     """
 
     max_rel_error: float
@@ -216,12 +227,13 @@ def gradcheck(
     Returns:
         A :class:`GradcheckResult`; nothing is printed.
 
-    >>> f = lambda w: (float((w ** 3).sum()), 3 * w ** 2)
-    >>> gradcheck(f, np.array([1.0, 2.0])).passed
-    True
-    >>> g = lambda w: (float(np.sin(w).sum()), np.cos(w))
-    >>> gradcheck(g, np.linspace(-3, 3, 10_000), mode="direction").passed   # 6 calls, not 20,000
-    True
+    Examples:
+        >>> f = lambda w: (float((w ** 3).sum()), 3 * w ** 2)
+        >>> gradcheck(f, np.array([1.0, 2.0])).passed
+        True
+        >>> g = lambda w: (float(np.sin(w).sum()), np.cos(w))
+        >>> gradcheck(g, np.linspace(-3, 3, 10_000), mode="direction").passed  # 6 calls, not 20,000
+        True
     """
     mode = ("sparse" if samples is not None else "full") if mode is None else mode
     check_choice("mode", mode, _MODES)
@@ -325,6 +337,15 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
     Slow by nature: ``2 * W.size`` evaluations of the objective per gradient (61,460 full
     passes over the data for a CIFAR-10 model); meant for checking, not for training. The step
     is chosen from X's dtype unless ``h`` is given; in float32 expect ~1e-3 relative error.
+
+    Each coordinate: ``dJ/dW_k ~ (J(W + h e_k) - J(W - h e_k)) / (2 h)``.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(4).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
 
     def numerical(W, rows=None):

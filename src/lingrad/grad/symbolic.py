@@ -42,7 +42,15 @@ from lingrad.objective import Objective
 
 
 class sigma(sp.Function):
-    """The logistic function ``1 / (1 + exp(-x))`` with ``sigma' = sigma (1 - sigma)``."""
+    """The logistic function ``1 / (1 + exp(-x))`` with ``sigma' = sigma (1 - sigma)``.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> sp.diff(sigma(x), x)
+        (1 - sigma(x))*sigma(x)
+        >>> sigma(x).rewrite(sp.exp)
+        1/(1 + exp(-x))
+    """
 
     def fdiff(self, argindex=1):
         s = sigma(self.args[0])
@@ -53,7 +61,13 @@ class sigma(sp.Function):
 
 
 class softplus(sp.Function):
-    """``log(1 + exp(x))`` with ``softplus' = sigma``."""
+    """``log(1 + exp(x))`` with ``softplus' = sigma``.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> sp.diff(softplus(x), x)
+        sigma(x)
+    """
 
     def fdiff(self, argindex=1):
         return sigma(self.args[0])
@@ -75,8 +89,9 @@ _NUMPY = [
 def sigmoid_derivative_check() -> sp.Expr:
     """``simplify(d/dx [1 / (1 + e^-x)] - sigma(x) (1 - sigma(x)))``, rewritten in ``exp``: 0.
 
-    >>> sigmoid_derivative_check()
-    0
+    Examples:
+        >>> sigmoid_derivative_check()
+        0
     """
     x = sp.Symbol("x", real=True)
     definition = 1 / (1 + sp.exp(-x))
@@ -175,6 +190,14 @@ class Derivation:
             ``epsilon``: label smoothing), by keyword name.
         expression: ``L``.
         gradient: ``(dL/ds_0, ..., dL/ds_{C-1})``.
+
+    Examples:
+        >>> d = derive("svm", 3)
+        >>> d.n_classes, len(d.gradient)
+        (3, 3)
+        >>> L, dS = d.evaluate(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0, 0.0, 0.0]]))
+        >>> np.round(L, 1), dS
+        (array([2.9]), array([[-1.,  1.,  0.]]))
     """
 
     loss: str
@@ -292,12 +315,13 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
         n_classes: ``C``; by default 1 for the losses that take one score column (binary,
             regression, the sigmoid unit), 3 otherwise.
 
-    >>> d = derive("sigmoid_squared_error", 1)
-    >>> s, t = d.scores[0], d.targets[0]
-    >>> d.expression == (t - sigma(s)) ** 2
-    True
-    >>> sp.simplify(d.gradient[0] - 2 * (sigma(s) - t) * sigma(s) * (1 - sigma(s)))
-    0
+    Examples:
+        >>> d = derive("sigmoid_squared_error", 1)
+        >>> s, t = d.scores[0], d.targets[0]
+        >>> d.expression == (t - sigma(s)) ** 2
+        True
+        >>> sp.simplify(d.gradient[0] - 2 * (sigma(s) - t) * sigma(s) * (1 - sigma(s)))
+        0
     """
     spec = losses.spec(loss)
     if n_classes is None:
@@ -335,6 +359,13 @@ def value_and_grad(objective: Objective) -> Callable:
     the generated NumPy code on the batch's scores and applies ``dW = [X, 1]^T dS`` (the
     linear model's part of the chain rule, see :meth:`Derivation.weight_gradient`) plus
     ``lam * dR/dW`` (also from SymPy).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
+        >>> round(J, 4), dW.round(2).tolist()
+        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
     params = {**_DEFAULTS, **objective.loss_params}
     reg = objective.regularizer
@@ -372,6 +403,11 @@ class UpdateRule:
         difference: ``simplify(derived - slide)``: 0 when they agree.
         rule: the slide's rule for any ``w_j`` in its own notation (a ``Sum`` over
             ``delta[i]``, ``sigma[i]``, ``x[i, j]``, ``i = 1..N``), for printing.
+
+    Examples:
+        >>> r = update_rule("linear")
+        >>> r.unit, r.agrees, r.difference
+        ('linear', True, 0)
     """
 
     unit: str
@@ -419,8 +455,9 @@ def update_rule(
     ``w_j <- w_j + 2 alpha sum_i delta_i sigma_i (1 - sigma_i) x_ij``; the sigmoid is written
     out as ``1 / (1 + e^-d)`` so that SymPy really derives ``sigma'``.
 
-    >>> update_rule("linear").agrees and update_rule("sigmoid").agrees
-    True
+    Examples:
+        >>> update_rule("linear").agrees and update_rule("sigmoid").agrees
+        True
     """
     if unit not in ("linear", "sigmoid"):
         fail("unit", "'linear' or 'sigmoid'", repr(unit))

@@ -28,7 +28,13 @@ from lingrad.optim.search import (
 @dataclass(frozen=True)
 class OptimizerEntry:
     """A registry line: the class, its default hyperparameters, which hyperparameter a
-    learning rate (``--lr``) sets, and whether it is meant to see the whole batch."""
+    learning rate (``--lr``) sets, and whether it is meant to see the whole batch.
+
+    Examples:
+        >>> e = entry("momentum")
+        >>> e.cls.__name__, e.defaults, e.rate_param, e.full_batch
+        ('SGD', {'learning_rate': 0.02, 'momentum': 0.9}, 'learning_rate', False)
+    """
 
     cls: type
     defaults: dict = field(default_factory=dict)
@@ -55,7 +61,12 @@ NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
 
 
 def entry(name: str) -> OptimizerEntry:
-    """The registry line of ``name`` (one of :data:`NAMES`)."""
+    """The registry line of ``name`` (one of :data:`NAMES`).
+
+    Examples:
+        >>> entry("gd").full_batch, entry("adam").cls.__name__
+        (True, 'Adam')
+    """
     if name not in OPTIMIZERS:
         fail("optimizer", f"one of {sorted(OPTIMIZERS)}", repr(name))
     return OPTIMIZERS[name]
@@ -68,10 +79,11 @@ def get(name: str, learning_rate=None, **hyperparameters):
     gradient method, the scale of random search, the step size of local search, the mutation
     scale of genetic search.
 
-    >>> get("nesterov", 0.1)
-    SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
-    >>> get("local").step_size
-    0.05
+    Examples:
+        >>> get("nesterov", 0.1)
+        SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
+        >>> get("local").step_size
+        0.05
     """
     line = entry(name)
     params = {**line.defaults, **hyperparameters}

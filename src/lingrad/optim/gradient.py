@@ -23,14 +23,32 @@ from lingrad.optim.schedules import Schedule, as_schedule
 
 
 class SGDState(NamedTuple):
-    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum)."""
+    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum).
+
+    Examples:
+        >>> import numpy as np
+        >>> opt = SGD(0.1, momentum=0.9)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> state.count, state.velocity
+        (1, array([ 1., -2.]))
+    """
 
     count: int
     velocity: np.ndarray | None
 
 
 class AdamState(NamedTuple):
-    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient."""
+    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient.
+
+    Examples:
+        >>> import numpy as np
+        >>> opt = Adam(0.1)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> state.count, state.m.round(3), step.round(3)
+        (1, array([ 0.1, -0.2]), array([-0.1,  0.1]))
+    """
 
     count: int
     m: np.ndarray
@@ -44,11 +62,12 @@ class SGD:
     Without momentum: ``step = -alpha_t g``. With momentum ``mu``:
     ``v <- mu v + g``; ``step = -alpha_t v``, or with Nesterov ``step = -alpha_t (g + mu v)``.
 
-    >>> opt = SGD(0.1, momentum=0.9)
-    >>> state = opt.init(np.zeros(2))
-    >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
-    >>> step
-    array([-0.1,  0.2])
+    Examples:
+        >>> opt = SGD(0.1, momentum=0.9)
+        >>> state = opt.init(np.zeros(2))
+        >>> step, state = opt.update(np.array([1.0, -2.0]), state, np.zeros(2))
+        >>> step
+        array([-0.1,  0.2])
     """
 
     learning_rate: float | Schedule = 0.01
@@ -85,6 +104,16 @@ class GradientDescent(SGD):
     """Full-batch gradient descent, ``W <- W - alpha_t dJ/dW``: SGD over the whole dataset.
 
     The same update as :class:`SGD`; the name says the trainer uses one batch of all N rows.
+
+    Shapes: ``grad``, ``W`` and the returned step all have ``W``'s shape (e.g. ``(D + 1, C)``).
+
+    Examples:
+        >>> import numpy as np
+        >>> opt = GradientDescent(0.5)
+        >>> W = np.array([1.0, -1.0])
+        >>> step, state = opt.update(2 * W, opt.init(W), W)        # J = ||W||^2
+        >>> W + step
+        array([0., 0.])
     """
 
 
@@ -96,10 +125,11 @@ class Adam:
     ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` (``t`` counted from 1),
     ``step = -alpha_t m_hat / (sqrt(v_hat) + eps)``.
 
-    >>> opt = Adam(0.1)
-    >>> step, _ = opt.update(np.array([3.0]), opt.init(np.zeros(1)), np.zeros(1))
-    >>> np.round(step, 6)        # the first step has size alpha whatever the gradient's scale
-    array([-0.1])
+    Examples:
+        >>> opt = Adam(0.1)
+        >>> step, _ = opt.update(np.array([3.0]), opt.init(np.zeros(1)), np.zeros(1))
+        >>> np.round(step, 6)        # the first step has size alpha whatever the gradient's scale
+        array([-0.1])
     """
 
     learning_rate: float | Schedule = 1e-3

@@ -37,8 +37,9 @@ def _fraction(name: str, value: float) -> float:
 def constant(learning_rate: float) -> Schedule:
     """``alpha_t = alpha_0`` for every step ``t``.
 
-    >>> constant(0.1)(1000)
-    0.1
+    Examples:
+        >>> constant(0.1)(1000)
+        0.1
     """
     learning_rate = check_positive("learning_rate", learning_rate)
 
@@ -52,9 +53,10 @@ def step_decay(learning_rate: float, step_size: int, gamma: float = 0.1) -> Sche
     """``alpha_t = alpha_0 * gamma ** floor(t / step_size)``: divide by ``1/gamma`` every
     ``step_size`` steps.
 
-    >>> s = step_decay(1.0, step_size=10, gamma=0.5)
-    >>> s(0), s(9), s(10), s(25)
-    (1.0, 1.0, 0.5, 0.25)
+    Examples:
+        >>> s = step_decay(1.0, step_size=10, gamma=0.5)
+        >>> s(0), s(9), s(10), s(25)
+        (1.0, 1.0, 0.5, 0.25)
     """
     learning_rate = check_positive("learning_rate", learning_rate)
     step_size = check_int("step_size", step_size)
@@ -72,11 +74,12 @@ def exponential(
     """``alpha_t = alpha_0 * decay_rate ** (t / decay_steps)``; with ``staircase`` the exponent
     is ``floor(t / decay_steps)`` (one decay per ``decay_steps``, e.g. per epoch).
 
-    >>> s = exponential(1.0, 0.5, decay_steps=2)
-    >>> s(0), s(1), s(2), s(4)
-    (1.0, 0.7071067811865476, 0.5, 0.25)
-    >>> exponential(1.0, 0.5, 2, staircase=True)(3)
-    0.5
+    Examples:
+        >>> s = exponential(1.0, 0.5, decay_steps=2)
+        >>> s(0), s(1), s(2), s(4)
+        (1.0, 0.7071067811865476, 0.5, 0.25)
+        >>> exponential(1.0, 0.5, 2, staircase=True)(3)
+        0.5
     """
     learning_rate = check_positive("learning_rate", learning_rate)
     decay_rate = check_positive("decay_rate", decay_rate)
@@ -96,9 +99,10 @@ def inverse_time(learning_rate: float, decay_rate: float = 1.0, decay_steps: int
     SGD provably converges on strongly convex problems (``sum alpha_t = inf``,
     ``sum alpha_t^2 < inf``).
 
-    >>> s = inverse_time(1.0, decay_rate=1.0)
-    >>> s(0), s(1), s(3)
-    (1.0, 0.5, 0.25)
+    Examples:
+        >>> s = inverse_time(1.0, decay_rate=1.0)
+        >>> s(0), s(1), s(3)
+        (1.0, 0.5, 0.25)
     """
     learning_rate = check_positive("learning_rate", learning_rate)
     decay_rate = check_positive("decay_rate", decay_rate)
@@ -114,9 +118,10 @@ def cosine(learning_rate: float, total_steps: int, min_learning_rate: float = 0.
     """``alpha_t = a_min + (alpha_0 - a_min) * (1 + cos(pi * min(t, T) / T)) / 2`` with
     ``T = total_steps``: from ``alpha_0`` down to ``a_min`` along half a cosine, then flat.
 
-    >>> s = cosine(1.0, total_steps=10)
-    >>> s(0), s(5), round(s(10), 12), round(s(20), 12)
-    (1.0, 0.5, 0.0, 0.0)
+    Examples:
+        >>> s = cosine(1.0, total_steps=10)
+        >>> s(0), s(5), round(s(10), 12), round(s(20), 12)
+        (1.0, 0.5, 0.0, 0.0)
     """
     learning_rate = check_positive("learning_rate", learning_rate)
     total_steps = check_int("total_steps", total_steps)
@@ -142,11 +147,12 @@ class ReduceOnPlateau:
     validation set). Unlike the other schedules it has a state, which :meth:`state_dict` and
     :meth:`load_state_dict` save and restore (checkpoints do this).
 
-    >>> s = ReduceOnPlateau(1.0, factor=0.5, patience=1)
-    >>> for m in (3.0, 2.0, 2.0, 2.0):      # two observations without improvement
-    ...     s.observe(m)
-    >>> s(0)
-    0.5
+    Examples:
+        >>> s = ReduceOnPlateau(1.0, factor=0.5, patience=1)
+        >>> for m in (3.0, 2.0, 2.0, 2.0):      # two observations without improvement
+        ...     s.observe(m)
+        >>> s(0)
+        0.5
     """
 
     def __init__(
@@ -190,7 +196,15 @@ class ReduceOnPlateau:
 
 
 def as_schedule(learning_rate: float | Schedule) -> Schedule:
-    """A schedule from a float (constant) or an existing schedule (returned as is)."""
+    """A schedule from a float (constant) or an existing schedule (returned as is).
+
+    Examples:
+        >>> as_schedule(0.1)(1000)
+        0.1
+        >>> s = step_decay(1.0, step_size=10)
+        >>> as_schedule(s) is s, round(s(25), 6)
+        (True, 0.01)
+    """
     if callable(learning_rate):
         return learning_rate
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
@@ -212,8 +226,9 @@ def get(
     (default 0.97) and ``plateau`` (default 0.5), and the per-epoch rate of ``inverse_time``
     (default 0.1); ``cosine`` runs down to 0 over all ``epochs``.
 
-    >>> get("exponential", 0.1, steps_per_epoch=10, decay=0.5)(20)
-    0.025
+    Examples:
+        >>> get("exponential", 0.1, steps_per_epoch=10, decay=0.5)(20)
+        0.025
     """
     if name not in SCHEDULES:
         fail("schedule", f"one of {sorted(SCHEDULES)}", repr(name))

@@ -29,7 +29,19 @@ from lingrad.optim.schedules import Schedule, as_schedule
 
 class SearchState(NamedTuple):
     """``count``: updates made; ``evaluations``: calls of ``value_fn``; ``value``: ``J`` at the
-    current ``W`` (``inf`` before the first update)."""
+    current ``W`` (``inf`` before the first update).
+
+    Examples:
+        >>> opt = RandomSearch(scale=1.0)
+        >>> W = np.full((2, 1), 3.0)
+        >>> state = opt.init(W)
+        >>> state
+        SearchState(count=0, evaluations=0, value=inf)
+        >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
+        >>> step, state = opt.update(f, state, W, rng)
+        >>> state.count, state.evaluations, round(state.value, 3)
+        (1, 2, 0.033)
+    """
 
     count: int
     evaluations: int
@@ -38,7 +50,19 @@ class SearchState(NamedTuple):
 
 class GeneticState(NamedTuple):
     """``population``: ``(P, D + 1, C)`` candidates; ``fitness``: their values ``(P,)``, lower is
-    better (``None`` before the first generation)."""
+    better (``None`` before the first generation).
+
+    Examples:
+        >>> opt = GeneticSearch(population=4)
+        >>> W = np.zeros((3, 2))
+        >>> state = opt.init(W)
+        >>> state.population is None
+        True
+        >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
+        >>> step, state = opt.update(f, state, W, rng)
+        >>> state.population.shape, state.fitness.shape, state.evaluations
+        ((4, 3, 2), (4,), 4)
+    """
 
     count: int
     evaluations: int
@@ -67,12 +91,13 @@ class RandomSearch:
     Each update draws ``n_candidates`` independent ``W' = scale * N(0, 1)`` (bias included) and
     returns ``step = W'_best - W`` if ``J(W'_best) < J(W)``, else ``step = 0``.
 
-    >>> opt = RandomSearch(scale=1.0)
-    >>> f = lambda W: float(np.sum(W**2))
-    >>> W = np.full((2, 1), 3.0)
-    >>> step, state = opt.update(f, opt.init(W), W, np.random.default_rng(0))
-    >>> state.evaluations, state.value < f(W)
-    (2, True)
+    Examples:
+        >>> opt = RandomSearch(scale=1.0)
+        >>> f = lambda W: float(np.sum(W**2))
+        >>> W = np.full((2, 1), 3.0)
+        >>> step, state = opt.update(f, opt.init(W), W, np.random.default_rng(0))
+        >>> state.evaluations, state.value < f(W)
+        (2, True)
     """
 
     scale: float | Schedule = 1.0
@@ -114,15 +139,16 @@ class RandomLocalSearch:
     ``step = W'_best - W`` if ``J(W'_best) < J(W)``, else ``step = 0`` (``sigma_t``: the step
     size, a float or a schedule).
 
-    >>> opt = RandomLocalSearch(step_size=0.5)
-    >>> f = lambda W: float(np.sum(W**2))
-    >>> W = np.full((2, 1), 3.0)
-    >>> state, rng = opt.init(W), np.random.default_rng(0)
-    >>> for _ in range(50):
-    ...     step, state = opt.update(f, state, W, rng)
-    ...     W = W + step
-    >>> state.evaluations, bool(f(W) < 1.0)
-    (51, True)
+    Examples:
+        >>> opt = RandomLocalSearch(step_size=0.5)
+        >>> f = lambda W: float(np.sum(W**2))
+        >>> W = np.full((2, 1), 3.0)
+        >>> state, rng = opt.init(W), np.random.default_rng(0)
+        >>> for _ in range(50):
+        ...     step, state = opt.update(f, state, W, rng)
+        ...     W = W + step
+        >>> state.evaluations, bool(f(W) < 1.0)
+        (51, True)
     """
 
     step_size: float | Schedule = 0.05
@@ -172,15 +198,16 @@ class GeneticSearch:
     and returns ``step = (best of the new population) - W``. A generation costs ``P - elite``
     evaluations (``P`` for generation 0); with ``elite >= 1`` the best value never rises.
 
-    >>> opt = GeneticSearch(population=8, mutation_rate=0.5, mutation_scale=0.5)
-    >>> f = lambda W: float(np.sum(W**2))
-    >>> W = np.full((2, 1), 3.0)
-    >>> state, rng = opt.init(W), np.random.default_rng(0)
-    >>> for _ in range(20):
-    ...     step, state = opt.update(f, state, W, rng)
-    ...     W = W + step
-    >>> state.evaluations, state.population.shape, bool(f(W) < 1.0)
-    (122, (8, 2, 1), True)
+    Examples:
+        >>> opt = GeneticSearch(population=8, mutation_rate=0.5, mutation_scale=0.5)
+        >>> f = lambda W: float(np.sum(W**2))
+        >>> W = np.full((2, 1), 3.0)
+        >>> state, rng = opt.init(W), np.random.default_rng(0)
+        >>> for _ in range(20):
+        ...     step, state = opt.update(f, state, W, rng)
+        ...     W = W + step
+        >>> state.evaluations, state.population.shape, bool(f(W) < 1.0)
+        (122, (8, 2, 1), True)
     """
 
     population: int = 20

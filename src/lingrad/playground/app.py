@@ -152,7 +152,15 @@ def _index(request: Request) -> Response:
 
 
 def create_app() -> Starlette:
-    """The playground as an ASGI app (serve it with uvicorn, test it with Starlette's client)."""
+    """The playground as an ASGI app (serve it with uvicorn, test it with Starlette's client).
+
+    Examples:
+        >>> from starlette.testclient import TestClient
+        >>> client = TestClient(create_app())
+        >>> r = client.post("/api/weights", json={"n_classes": 2, "seed": 0})
+        >>> r.status_code, len(r.json()["W"])
+        (200, 3)
+    """
     return Starlette(
         routes=[
             Route("/", _index),

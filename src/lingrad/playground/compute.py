@@ -37,6 +37,12 @@ def problem(request: schema.Problem) -> tuple[Objective, np.ndarray]:
 
     Raises ``ValueError`` naming the field when ``y`` does not have one label per point,
     ``W`` is not ``(3, C)`` with ``2 <= C <= max_classes``, or a label is outside ``[0, C)``.
+
+    Examples:
+        >>> req = schema.Problem(X=[[0.0, 0.0], [1.0, 1.0]], y=[0, 1], W=[[1, 0], [0, 1], [0, 0]])
+        >>> objective, W = problem(req)
+        >>> W.shape, W.dtype, objective.loss_spec.name
+        ((3, 2), dtype('float64'), 'hinge')
     """
     X = check_X(request.X, "X", dtype=np.float64)
     W = check_weights(_rectangular("W", request.W), N_FEATURES)
@@ -55,6 +61,12 @@ def evaluate(objective: Objective, W: np.ndarray) -> dict:
     Returns a dict of NumPy values: ``loss`` (``data_loss + reg_loss``), ``data_loss`` (mean of
     ``losses``), ``reg_loss`` (``lam R(W)``), ``grad`` ``(3, C)``, ``scores`` ``(N, C)``,
     ``losses`` ``(N,)`` and ``accuracy`` (fraction of points whose top score is their label).
+
+    Examples:
+        >>> req = schema.Problem(X=[[0.0, 0.0], [1.0, 1.0]], y=[0, 1], W=[[0, 0], [0, 0], [0, 0]])
+        >>> out = evaluate(*problem(req))           # hinge at W = 0: every margin term is 1
+        >>> float(out["loss"]), out["grad"].shape, out["losses"].tolist()
+        (1.0, (3, 2), [1.0, 1.0])
     """
     total, grad = objective._value_and_grad(W)
     T = objective.targets(W.shape[1])
@@ -73,7 +85,12 @@ def evaluate(objective: Objective, W: np.ndarray) -> dict:
 
 
 def make_optimizer(spec: schema.Optimizer):
-    """The :mod:`lingrad.optim` optimiser a request names."""
+    """The :mod:`lingrad.optim` optimiser a request names.
+
+    Examples:
+        >>> type(make_optimizer(schema.Optimizer(name="adam", learning_rate=0.05))).__name__
+        'Adam'
+    """
     if spec.name == "adam":
         return optim.Adam(spec.learning_rate, beta1=spec.beta1, beta2=spec.beta2)
     momentum = spec.momentum if spec.name == "momentum" else 0.0
@@ -90,7 +107,16 @@ def _state_array(name: str, value, W: np.ndarray) -> np.ndarray:
 
 
 def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
-    """The optimiser state a request carries (``opt.init(W)`` when it carries none)."""
+    """The optimiser state a request carries (``opt.init(W)`` when it carries none).
+
+    Examples:
+        >>> spec = schema.Optimizer(name="momentum")
+        >>> opt = make_optimizer(spec)
+        >>> optimizer_state(spec, opt, np.zeros((3, 2)))
+        SGDState(count=0, velocity=array([[0., 0.],
+               [0., 0.],
+               [0., 0.]]))
+    """
     state = spec.state
     if state is None:
         return opt.init(W)
@@ -107,7 +133,13 @@ def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
 
 
 def state_to_dict(state) -> dict:
-    """An optimiser state as plain lists, ready to be sent back with the next step."""
+    """An optimiser state as plain lists, ready to be sent back with the next step.
+
+    Examples:
+        >>> opt = optim.SGD(0.1, momentum=0.9)
+        >>> state_to_dict(opt.init(np.zeros((1, 2))))
+        {'count': 0, 'velocity': [[0.0, 0.0]]}
+    """
     return {
         key: (value.tolist() if isinstance(value, np.ndarray) else value)
         for key, value in state._asdict().items()
@@ -119,6 +151,14 @@ def run_steps(objective: Objective, W: np.ndarray, opt, state, steps: int):
 
     Raises ``ValueError`` (naming ``optimizer.learning_rate``) when ``W`` leaves the finite range
     ``|W| <= max_abs_value``: the step diverged.
+
+    Examples:
+        >>> req = schema.Problem(X=[[0.0, 0.0], [1.0, 1.0]], y=[0, 1], W=[[0, 0], [0, 0], [0, 0]])
+        >>> objective, W = problem(req)
+        >>> opt = optim.SGD(0.5)
+        >>> W, state, history = run_steps(objective, W, opt, opt.init(W), 3)
+        >>> [round(float(v), 3) for v in history], state.count
+        ([1.0, 0.5, 0.5], 3)
     """
     history = np.empty(steps)
     for t in range(steps):

@@ -63,6 +63,12 @@ class Problem(_Strict):
     ``X``: points, shape ``(N, 2)``; ``y``: labels ``(N,)`` in ``[0, C)``; ``W``: shape
     ``(3, C)``, rows ``w_1``, ``w_2`` and the bias ``b``; ``loss``: a name of :data:`LOSSES`;
     ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``).
+
+    Examples:
+        >>> p = Problem(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]],
+        ...             loss="softmax_cross_entropy")
+        >>> p.loss, p.lam, len(p.W)
+        ('softmax_cross_entropy', 0.0, 3)
     """
 
     X: Annotated[list[Point], Field(min_length=1, max_length=LIMITS["max_points"])]
@@ -77,6 +83,10 @@ class OptimizerState(_Strict):
 
     ``count``: steps taken; ``velocity``: SGD momentum buffer (shape of ``W``); ``m``, ``v``:
     Adam's moment estimates (shape of ``W``).
+
+    Examples:
+        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump()
+        {'count': 2, 'velocity': [[0.1, 0.0]], 'm': None, 'v': None}
     """
 
     count: Annotated[int, Field(ge=0, le=10**9)] = 0
@@ -87,7 +97,13 @@ class OptimizerState(_Strict):
 
 class Optimizer(_Strict):
     """Which optimiser of :mod:`lingrad.optim`, its hyperparameters and its state (``None``:
-    start fresh with ``init(W)``)."""
+    start fresh with ``init(W)``).
+
+    Examples:
+        >>> o = Optimizer(name="adam")
+        >>> o.learning_rate, o.state is None
+        (0.1, True)
+    """
 
     name: Literal["sgd", "momentum", "adam"] = "sgd"
     learning_rate: Annotated[
@@ -100,14 +116,25 @@ class Optimizer(_Strict):
 
 
 class StepRequest(Problem):
-    """``steps`` full-batch optimiser steps from ``W``."""
+    """``steps`` full-batch optimiser steps from ``W``.
+
+    Examples:
+        >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
+        >>> r.steps, r.optimizer.name
+        (5, 'sgd')
+    """
 
     optimizer: Optimizer = Optimizer()
     steps: Annotated[int, Field(ge=1, le=LIMITS["max_steps"])] = 1
 
 
 class DatasetRequest(_Strict):
-    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``."""
+    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``.
+
+    Examples:
+        >>> DatasetRequest(name="xor", n_classes=2).model_dump()
+        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0}
+    """
 
     name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
     n_per_class: Annotated[int, Field(ge=1, le=LIMITS["max_points"] // 2)] = 20
@@ -116,7 +143,12 @@ class DatasetRequest(_Strict):
 
 
 class WeightsRequest(_Strict):
-    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``."""
+    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``.
+
+    Examples:
+        >>> WeightsRequest().model_dump()
+        {'n_classes': 3, 'seed': 0, 'scale': 1.0}
+    """
 
     n_classes: NClasses = 3
     seed: Seed = 0
@@ -124,7 +156,12 @@ class WeightsRequest(_Strict):
 
 
 def field_name(loc: tuple) -> str:
-    """A pydantic error location as a path: ``("X", 3, 1)`` -> ``"X[3][1]"``."""
+    """A pydantic error location as a path: ``("X", 3, 1)`` -> ``"X[3][1]"``.
+
+    Examples:
+        >>> field_name(("X", 3, 1))
+        'X[3][1]'
+    """
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -132,7 +169,16 @@ def field_name(loc: tuple) -> str:
 
 
 def describe(error: ValidationError) -> tuple[str, str]:
-    """``(field, message)`` for the first error, in the house template ``name: expected ...``."""
+    """``(field, message)`` for the first error, in the house template ``name: expected ...``.
+
+    Examples:
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     WeightsRequest(n_classes=9)
+        ... except ValidationError as error:
+        ...     describe(error)
+        ('n_classes', 'n_classes: expected less than or equal to 6, got 9')
+    """
     first = error.errors(include_url=False)[0]
     field, kind, ctx = field_name(first["loc"]), first["type"], first.get("ctx", {})
     value = first.get("input")
