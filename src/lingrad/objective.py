@@ -108,14 +108,29 @@ class Objective:
         W = self._check(W)
         return self._value_and_grad(W, rows)
 
-    def _value_and_grad(self, W, rows=None, need_grad=True):
-        """The unchecked hot path: ``W`` must have the right shape and X's dtype."""
+    def _value_and_grad(self, W, rows=None, need_grad=True, out=None):
+        """The unchecked hot path: ``W`` must have the right shape and X's dtype.
+
+        ``out``: an optional C-contiguous buffer of X's dtype with at least ``len(rows)`` rows
+        that an index-array ``rows`` is gathered into (no allocation per mini-batch).
+        """
         T = self._targets[W.shape[1]]
         w = self.sample_weight
         if rows is None:
             return self._pass(W, self.X, T, w, need_grad, self._block_rows())
-        X = self.X[rows]
+        if out is None or isinstance(rows, slice):
+            X = self.X[rows]
+        else:
+            X = np.take(self.X, rows, axis=0, out=out[: len(rows)])
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+
+    def _evaluate(self, W) -> tuple[float, np.ndarray]:
+        """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
+        pass (unchecked), so that accuracy needs no second pass over X."""
+        T = self._targets[W.shape[1]]
+        S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
+        value = self._pass(W, self.X, T, self.sample_weight, False, self._block_rows(), S)[0]
+        return value, S
 
     def _block_rows(self) -> int:
         """Rows per block of a full pass: ~``BLOCK_BYTES`` of X, so that ``X_blk`` is still in
@@ -125,7 +140,7 @@ class Objective:
         row_bytes = self.X.shape[1] * self.X.itemsize
         return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)
 
-    def _pass(self, W, X, T, w, need_grad, block):
+    def _pass(self, W, X, T, w, need_grad, block, scores_out=None):
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
@@ -141,6 +156,8 @@ class Objective:
             stop = min(start + block, N)
             Xb = X[start:stop] if block < N else X
             S = _scores(W, Xb)
+            if scores_out is not None:
+                scores_out[start:stop] = S
             per_example, dS = kernel(S, T[start:stop] if block < N else T, **params)
             if w is None:
                 loss += float(per_example.sum())
