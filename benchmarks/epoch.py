@@ -8,9 +8,10 @@ inside each repeat:
 * ``lingrad``: ``lingrad.train.fit(Objective("softmax", X, y), SGD(lr), epochs=1,
   batch_size=200)``, its end-of-epoch evaluation (training loss and accuracy) included;
 * ``torch k thr``: ``nn.Linear`` + ``F.cross_entropy`` + ``optim.SGD`` over ``torch.randperm``
-  batches with ``torch.set_num_threads(k)``, for one thread (what lingrad's BLAS uses at this
-  batch size) and for NumPy's BLAS threads; the ratio is taken against the faster of the two
-  (the column is skipped without PyTorch);
+  batches with ``torch.set_num_threads(k)``, then the training loss and accuracy at the end
+  of the epoch as ``fit`` computes them for its history (equal work); for one thread (what
+  lingrad's BLAS uses at this batch size) and for NumPy's BLAS threads; the ratio is taken
+  against the faster of the two (the column is skipped without PyTorch);
 * ``sklearn hinge`` / ``sklearn log_loss``: ``SGDClassifier(max_iter=1)`` (its own per-example
   SGD, one-vs-rest; given float64 X up front, since it would convert float32 itself);
 * ``gather``: only gathering the shuffled batches ``X[order[s:s + 200]]``, the memory floor of
@@ -70,7 +71,10 @@ def torch_epoch(torch, threads, X, y, W0, out):
         opt.zero_grad(set_to_none=True)
         torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
         opt.step()
-    with torch.no_grad():
+    with torch.no_grad():  # the end-of-epoch loss and accuracy that fit's history records
+        S = model(Xt)
+        out["torch loss"] = float(torch.nn.functional.cross_entropy(S, yt))
+        out["torch accuracy"] = float((S.argmax(1) == yt).double().mean())
         W = np.vstack([model.weight.numpy().T, model.bias.numpy()[None]])
     out[f"torch {threads} thr"] = W
 

@@ -79,6 +79,7 @@ class Objective:
         self.loss_params = loss_params
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
         self._targets: dict[int, np.ndarray] = {}
+        self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
     @property
     def n_samples(self) -> int:
@@ -118,7 +119,8 @@ class Objective:
         """The unchecked hot path: ``W`` must have the right shape and X's dtype.
 
         ``out``: an optional C-contiguous buffer of X's dtype with at least ``len(rows)`` rows
-        that an index-array ``rows`` is gathered into (no allocation per mini-batch).
+        that an index-array ``rows`` of valid non-negative indices is gathered into (no
+        allocation per mini-batch).
         """
         T = self._targets[W.shape[1]]
         w = self.sample_weight
@@ -128,7 +130,9 @@ class Objective:
         if out is None or isinstance(rows, slice):
             X = self.X[rows]
         else:
-            X = np.take(self.X, rows, axis=0, out=out[: len(rows)])
+            # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
+            # callers (the trainer) pass valid non-negative indices.
+            X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
 
     def _evaluate(self, W) -> tuple[float, np.ndarray]:
@@ -145,6 +149,7 @@ class Objective:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
             _skinny.AVAILABLE
+            and self._compiled
             and n_classes <= _skinny.MAX_COLUMNS
             and self.X.size >= SKINNY_MIN_ELEMENTS
             and self.X.flags.c_contiguous
