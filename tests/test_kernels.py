@@ -85,12 +85,12 @@ def test_skinny_pass_equals_the_blas_pass(loss, block_rows, weighted, compiled, 
     else:
         monkeypatch.setattr(_skinny, "AVAILABLE", False)
     monkeypatch.setattr(objective_module, "SKINNY_MIN_ELEMENTS", 0)
-    X, y, W = problem(loss, seed=5, N=101, D=9)
+    X, y, W = problem(loss, seed=5, N=101, D=9, C=5)  # C odd: the two-class loops' remainder
     w = np.random.default_rng(1).random(101) if weighted else None
     plain = Objective(loss, X, y, lam=0.2, sample_weight=w, block_rows=101)
     J = Objective(loss, X, y, lam=0.2, sample_weight=w, block_rows=block_rows)
     value, dW = J.value_and_grad(W)
-    assert J._skinny(W.shape[1]) is compiled
+    assert J._skinny(W.shape[1]) is (compiled and W.shape[1] >= _skinny.MIN_COLUMNS)
     T = plain.targets(W.shape[1])
     ref_value, ref = plain._pass(W, X, T, plain.sample_weight, True, 101)
     assert value == pytest.approx(ref_value, rel=1e-12)

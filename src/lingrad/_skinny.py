@@ -7,13 +7,21 @@ accumulators (four rows x two classes) in registers and stream each row of ``X``
     scores(X, W)[i, c]   = sum_d X[i, d] W[d, c]          (threads split the rows)
     accumulate(X, G, out): out[d, c] += sum_i X[i, d] G[i, c]   (threads split the rows)
 
-Both are deterministic (a fixed summation order whatever the threads). Without Numba,
+Both are deterministic for a given number of threads (a fixed summation order). Without Numba,
 :data:`AVAILABLE` is False and the objective keeps to BLAS.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+# Numba's OpenMP threads spin after each parallel region by default, stealing the core that
+# the NumPy code between two regions needs: measured 2-3 x slower than BLAS on a busy machine,
+# 0.56 x the BLAS pass with passive waiting (benchmarks/RESULTS.md). Set before the OpenMP
+# runtime starts; a value the user chose is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:  # pragma: no cover - exercised only where numba is installed
     import numba as _numba
@@ -22,8 +30,9 @@ except ImportError:  # pragma: no cover
 
 #: Whether the compiled kernels can be used here.
 AVAILABLE = _numba is not None
-#: The largest number of columns ``C`` the kernels are used for.
-MAX_COLUMNS = 32
+#: The range of columns ``C`` the kernels are used for (one column is a matrix-vector
+#: product, which BLAS serves well).
+MIN_COLUMNS, MAX_COLUMNS = 4, 32
 
 
 def _scores_py(X, Wt, out):

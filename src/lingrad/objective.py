@@ -22,7 +22,7 @@ from lingrad.model import _scores
 BLOCK_BYTES = 32 * 2**20
 MIN_BLOCK_ROWS = 256
 #: A full pass over at least this many elements of X uses the compiled skinny products of
-#: :mod:`lingrad._skinny` (where Numba is installed and C <= 32), in blocks of about
+#: :mod:`lingrad._skinny` (where Numba is installed and 4 <= C <= 32), in blocks of about
 #: ``SKINNY_BLOCK_BYTES`` of X: the block is still in cache when the second product reads it.
 #: Measured in benchmarks/RESULTS.md (~0.6 x the time of the two BLAS products at CIFAR size).
 SKINNY_MIN_ELEMENTS = 2**22
@@ -150,7 +150,7 @@ class Objective:
         return (
             _skinny.AVAILABLE
             and self._compiled
-            and n_classes <= _skinny.MAX_COLUMNS
+            and _skinny.MIN_COLUMNS <= n_classes <= _skinny.MAX_COLUMNS
             and self.X.size >= SKINNY_MIN_ELEMENTS
             and self.X.flags.c_contiguous
         )
