@@ -1,4 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both idempotent.
+SHELL  := bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -21,6 +23,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/lingrad train --dataset digits --loss softmax
 
+# scikit-learn's check_array_api_input (run by tests/test_estimators.py) needs SciPy's array API mode.
+test: export SCIPY_ARRAY_API = 1
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -33,3 +33,23 @@ __all__ = [
     "sigmoid",
     "softmax",
 ]
+
+# The scikit-learn estimators and model files, imported on first use (scikit-learn takes
+# seconds to import; `import lingrad` and the CLI's other commands need not pay for it).
+_LAZY = {
+    "LinearClassifier": "lingrad.estimators",
+    "LinearRegressor": "lingrad.estimators",
+    "from_weights": "lingrad.estimators",
+    "estimators": "lingrad.estimators",
+    "io": "lingrad.io",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        return module if _LAZY[name].endswith(name) else getattr(module, name)
+    raise AttributeError(f"module 'lingrad' has no attribute {name!r}")

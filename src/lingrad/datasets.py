@@ -1,27 +1,59 @@
 """Datasets as train / validation / test splits, and the preprocessing fitted on train only.
 
-``load(name)`` returns a :class:`Dataset`; the shipped scikit-learn sets need no download.
-Splits are stratified (each class in the same proportion in every split) and reproducible from
-``seed``.
+``load(name)`` returns a :class:`Dataset`:
+
+* scikit-learn's shipped sets, no download: ``digits`` (8 x 8 images), ``iris``, ``wine``,
+  ``breast_cancer`` and, for regression, ``diabetes``;
+* ``california_housing`` (regression) through scikit-learn's own fetcher and cache;
+* ``cifar10`` in its official python-pickle format: downloaded once with progress and a
+  SHA-256 check into a cache directory, or read from a local copy (``data_dir``); the pickles
+  are read by a restricted unpickler that cannot run code;
+* user files: a ``.csv`` with a header and a label column, or a ``.npz`` with arrays ``X``, ``y``.
+
+Classification splits are stratified (each class in the same proportion in every split);
+every split is reproducible from ``seed``. With ``preprocess="standardize"`` (or
+``"mean_image"``) the :class:`Preprocessing` is fitted on the training split only and applied
+to all three; it travels with the dataset (``Dataset.preprocessing``) and with saved models.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from lingrad._validation import check_X, fail
 
 
+class DatasetUnavailable(FileNotFoundError):
+    """A dataset is neither on disk nor downloadable (offline, or the download failed)."""
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """Three splits of ``(X, y)``: ``X_*`` of shape ``(n, D)``, ``y_*`` integer labels ``(n,)``.
+    """Three splits of ``(X, y)``: ``X_*`` of shape ``(n, D)``, ``y_*`` of shape ``(n,)``.
 
     Attributes:
-        class_names: one name per label value ``0..C-1``.
-        image_shape: the shape one row reshapes to for image data (``(8, 8)`` for digits),
-            ``None`` otherwise.
+        class_names: one name per label value ``0..C-1`` (empty for regression).
+        image_shape: the shape one row reshapes to for image data (``(8, 8)`` for digits,
+            ``(32, 32, 3)`` for CIFAR-10), ``None`` otherwise.
+        task: ``"classification"`` (integer labels ``y``) or ``"regression"`` (real ``y``).
+        preprocessing: the :class:`Preprocessing` fitted on ``X_train`` and already applied,
+            or ``None``.
+        feature_names: one name per column where the source has them.
     """
 
     name: str
@@ -33,6 +65,9 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     image_shape: tuple[int, ...] | None = None
+    task: str = "classification"
+    preprocessing: Preprocessing | None = None
+    feature_names: tuple[str, ...] | None = None
 
     @property
     def n_features(self) -> int:
@@ -42,27 +77,58 @@ class Dataset:
     def n_classes(self) -> int:
         return len(self.class_names)
 
+    def split(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)`` of ``"train"``, ``"val"`` or ``"test"``."""
+        if which not in ("train", "val", "test"):
+            fail("split", "one of ['test', 'train', 'val']", repr(which))
+        return getattr(self, f"X_{which}"), getattr(self, f"y_{which}")
+
+
+# ------------------------------------------------------------------------------------------
+# Preprocessing, fitted on the training split only
+# ------------------------------------------------------------------------------------------
+
+PREPROCESSING = ("none", "mean_image", "standardize")
+
 
 @dataclass
-class Standardizer:
+class Preprocessing:
     """``x -> (x - mean) / scale`` per feature, fitted on training data only.
 
-    Constant features get ``scale = 1`` (they become 0, not NaN).
+    ``kind``: ``"standardize"`` (mean and standard deviation of each feature; a constant
+    feature gets ``scale = 1`` and becomes 0, not NaN), ``"mean_image"`` (subtract the mean
+    training image, ``scale = 1``: the CS231n preprocessing) or ``"none"``.
+
+    >>> p = Preprocessing("mean_image").fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    >>> p.transform(np.array([[2.0, 4.0]]))
+    array([[0., 0.]])
     """
 
-    mean: np.ndarray = field(default=None)
-    scale: np.ndarray = field(default=None)
+    kind: str = "standardize"
+    mean: np.ndarray | None = field(default=None)
+    scale: np.ndarray | None = field(default=None)
 
-    def fit(self, X) -> Standardizer:
+    def __post_init__(self):
+        if self.kind not in PREPROCESSING:
+            fail("preprocess", f"one of {list(PREPROCESSING)}", repr(self.kind))
+
+    def fit(self, X) -> Preprocessing:
         X = check_X(X)
-        self.mean = X.mean(axis=0)
-        std = X.std(axis=0)
-        self.scale = np.where(std > 0, std, 1.0).astype(X.dtype)
+        D = X.shape[1]
+        if self.kind == "none":
+            self.mean, self.scale = np.zeros(D, X.dtype), np.ones(D, X.dtype)
+            return self
+        self.mean = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
+        if self.kind == "standardize":
+            std = X.std(axis=0, dtype=np.float64)
+            self.scale = np.where(std > 0, std, 1.0).astype(X.dtype)
+        else:
+            self.scale = np.ones(D, X.dtype)
         return self
 
     def transform(self, X) -> np.ndarray:
         if self.mean is None:
-            fail("Standardizer", "fit() to be called before transform()", "an unfitted one")
+            fail(type(self).__name__, "fit() to be called before transform()", "an unfitted one")
         X = check_X(X)
         if X.shape[1] != self.mean.shape[0]:
             fail("X", f"{self.mean.shape[0]} features", f"{X.shape[1]}")
@@ -72,48 +138,411 @@ class Standardizer:
         return self.fit(X).transform(X)
 
 
-def _split(X, y, validation, test, seed):
+class Standardizer(Preprocessing):
+    """:class:`Preprocessing` with ``kind="standardize"`` (per-feature mean and std)."""
+
+    def __init__(self, mean=None, scale=None):
+        super().__init__("standardize", mean, scale)
+
+
+# ------------------------------------------------------------------------------------------
+# Sources: each returns (X, y, class_names, image_shape, task, feature_names)
+# ------------------------------------------------------------------------------------------
+
+
+def _sklearn(loader_name: str, image_shape=None, task="classification"):
+    def load(**_):
+        from sklearn import datasets as sk
+
+        bunch = getattr(sk, loader_name)()
+        names = () if task == "regression" else tuple(str(c) for c in bunch.target_names)
+        features = tuple(str(f) for f in bunch.feature_names)
+        return bunch.data, bunch.target, names, image_shape, task, features
+
+    return load
+
+
+def _toy(name: str, n_per_class: int = 100):
+    """A fixed draw (seed 0) of a 2-D toy set from :mod:`lingrad.toy`: 3 classes, xor 2."""
+
+    def load(**_):
+        from lingrad import toy
+
+        n_classes = 2 if name == "xor" else 3
+        X, y = toy.make(name, n_per_class, n_classes, rng=np.random.default_rng(0))
+        names = tuple(str(c) for c in range(n_classes))
+        return X, y, names, None, "classification", ("x1", "x2")
+
+    return load
+
+
+def _california_housing(data_dir=None, **_):
+    from sklearn.datasets import fetch_california_housing
+
+    try:
+        bunch = fetch_california_housing(data_home=data_dir, n_retries=1, delay=0.1)
+    except (OSError, urllib.error.URLError) as exc:
+        raise DatasetUnavailable(
+            "california_housing: expected a cached copy (scikit-learn's data home"
+            f"{'' if data_dir is None else ' ' + str(data_dir)}) or network access to "
+            f"download it, got {type(exc).__name__}: {exc}"
+        ) from exc
+    features = tuple(bunch.feature_names)
+    return bunch.data, bunch.target, (), None, "regression", features
+
+
+# -- CIFAR-10 ----------------------------------------------------------------------------------
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_DIR = "cifar-10-batches-py"
+CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST = "test_batch"
+
+
+class _Refused(pickle.UnpicklingError):
+    """A pickle asked for a global outside the allowed list."""
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the globals a CIFAR-10 batch needs.
+
+    A batch is a dict of bytes keys holding lists, ints, bytes and one uint8 NumPy array, so
+    the only globals are NumPy's array reconstructor, ``ndarray`` and ``dtype`` (plus
+    ``_codecs.encode``, a pure str -> bytes conversion that protocol-2 pickles written by
+    Python 3 use for bytes). Anything else (``os.system``, ``builtins.eval``,
+    ``subprocess.Popen``...) is refused before it can run.
+    """
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),
+        }
+    )
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise _Refused(
+                f"CIFAR-10 batch: expected only NumPy arrays, lists, dicts and bytes, got a "
+                f"reference to {module}.{name} (refused: it could run code)"
+            )
+        return super().find_class(module, name)
+
+
+def _unpickle(data: bytes, what: str) -> dict:
+    try:
+        obj = _RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
+    except _Refused as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    except Exception as exc:  # truncated or garbled bytes raise many kinds of errors
+        fail(what, "a CIFAR-10 python-pickle batch", f"an unreadable file ({exc!r})")
+    if not isinstance(obj, dict):
+        fail(what, "a dict", type(obj).__name__)
+    return obj
+
+
+def _cifar_batch(data: bytes, what: str) -> tuple[np.ndarray, np.ndarray]:
+    batch = _unpickle(data, what)
+    X, y = batch.get(b"data"), batch.get(b"labels")
+    if not isinstance(X, np.ndarray) or X.dtype != np.uint8 or X.ndim != 2 or X.shape[1] != 3072:
+        got = type(X).__name__ if not isinstance(X, np.ndarray) else f"{X.dtype} {X.shape}"
+        fail(what, "b'data': a uint8 array of shape (n, 3072)", got)
+    if not isinstance(y, list) or len(y) != X.shape[0]:
+        fail(what, f"b'labels': a list of {X.shape[0]} labels", type(y).__name__)
+    labels = np.asarray(y, dtype=np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        fail(what, "labels in [0, 10)", f"labels in [{labels.min()}, {labels.max()}]")
+    return X, labels
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _progress(done: int, total: int, out=None) -> None:
+    out = sys.stderr if out is None else out
+    if total > 0:
+        out.write(f"\rdownloading CIFAR-10: {done / total:6.1%} of {total / 1e6:.1f} MB")
+    else:
+        out.write(f"\rdownloading CIFAR-10: {done / 1e6:.1f} MB")
+    out.flush()
+
+
+def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _progress):
+    """Download ``url`` to ``path`` atomically, checking its SHA-256; return ``path``.
+
+    The bytes go to a temporary file next to ``path`` and are renamed into place only after
+    the checksum matches, so an interrupted or corrupted download never looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while block := response.read(1 << 20):
+                out.write(block)
+                digest.update(block)
+                done += len(block)
+                if progress is not None:
+                    progress(done, total)
+        if progress is not None:
+            sys.stderr.write("\n")
+        if digest.hexdigest() != sha256:
+            fail(f"download of {url}", f"SHA-256 {sha256}", digest.hexdigest())
+        os.replace(tmp, path)
+    except (OSError, urllib.error.URLError) as exc:
+        raise DatasetUnavailable(
+            f"{url}: expected a download into {path.parent}, got {type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def default_data_dir() -> Path:
+    """``$LINGRAD_DATA_DIR``, else ``~/.cache/lingrad``."""
+    return Path(os.environ.get("LINGRAD_DATA_DIR") or Path.home() / ".cache" / "lingrad")
+
+
+def _cifar_files(data_dir: Path, *, url: str, sha256: str) -> dict[str, bytes]:
+    """The batch files' bytes, from an extracted folder, the archive, or a fresh download."""
+    names = (*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta")
+    for folder in (data_dir / CIFAR10_DIR, data_dir):
+        if all((folder / n).is_file() for n in names):
+            return {n: (folder / n).read_bytes() for n in names}
+    archive = data_dir / CIFAR10_ARCHIVE
+    if not archive.is_file():
+        download(url, archive, sha256=sha256)
+    elif _sha256(archive) != sha256:
+        fail(str(archive), f"SHA-256 {sha256} (the official archive)", _sha256(archive))
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar.getmembers():
+                base = member.name.rsplit("/", 1)[-1]
+                if member.isfile() and member.name == f"{CIFAR10_DIR}/{base}" and base in names:
+                    files[base] = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        fail(str(archive), "a readable tar.gz archive", f"{type(exc).__name__}: {exc}")
+    missing = [n for n in names if n not in files]
+    if missing:
+        fail(str(archive), f"the files {CIFAR10_DIR}/{{{', '.join(names)}}}", f"none of {missing}")
+    return files
+
+
+def _cifar10(data_dir=None, *, url=CIFAR10_URL, sha256=CIFAR10_SHA256, **_):
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    files = _cifar_files(data_dir, url=url, sha256=sha256)
+    parts = [_cifar_batch(files[n], n) for n in (*CIFAR10_TRAIN, CIFAR10_TEST)]
+    meta = _unpickle(files["batches.meta"], "batches.meta")
+    names = meta.get(b"label_names")
+    if not isinstance(names, list) or len(names) != 10:
+        fail("batches.meta", "b'label_names': a list of 10 names", repr(names)[:80])
+    class_names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
+    # Rows are 1024 red, 1024 green, 1024 blue values; reorder to (32, 32, 3) images.
+    X = np.concatenate([p[0] for p in parts])
+    X = X.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072)
+    y = np.concatenate([p[1] for p in parts])
+    n_test = parts[-1][0].shape[0]
+    return X, y, class_names, (32, 32, 3), "classification", None, n_test
+
+
+# -- user files --------------------------------------------------------------------------------
+
+
+def _labels_to_index(y) -> tuple[np.ndarray, tuple[str, ...]]:
+    classes, index = np.unique(np.asarray(y), return_inverse=True)
+    return index.astype(np.intp), tuple(str(c) for c in classes)
+
+
+def _read_csv(path: Path, label: str | None, *, required: bool = True):
+    """``(X, labels or None, feature names)``; the ``label`` column may be absent unless
+    ``required``."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        fail(str(path), "a header line and at least one row", f"{len(rows)} lines")
+    header, body = rows[0], rows[1:]
+    if required and label not in header:
+        fail(f"{path}: label column", f"one of the header's columns {header}", repr(label))
+    k = header.index(label) if label in header else None
+    for i, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            fail(f"{path}: line {i}", f"{len(header)} values like the header", len(row))
+    features = [c for j, c in enumerate(header) if j != k]
+    try:
+        X = np.array([[float(v) for j, v in enumerate(r) if j != k] for r in body])
+    except ValueError as exc:
+        fail(str(path), "numbers in every column but the label", str(exc))
+    return X, (None if k is None else [r[k] for r in body]), tuple(features)
+
+
+def _read_npz(path: Path, *, required: bool = True):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "X" not in f or (required and "y" not in f):
+                fail(
+                    str(path), "arrays named X and y" if required else "an array X", sorted(f.files)
+                )
+            return f["X"], f.get("y"), None
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        fail(str(path), "an .npz with numeric X and y (no pickled objects)", str(exc))
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        fail(str(path), "a readable .npz file", f"{type(exc).__name__}: {exc}")
+
+
+def _check_path(path) -> Path:
+    path = Path(path)
+    if path.suffix not in (".csv", ".npz"):
+        fail("file", "a .csv or .npz file", repr(str(path)))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: expected an existing file, got no such file")
+    return path
+
+
+def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """``(X, feature_names)`` of a ``.csv`` (header; a ``label`` column, if present, is left
+    out) or ``.npz`` (array ``X``) file of inputs to predict on."""
+    path = _check_path(path)
+    if path.suffix == ".csv":
+        X, _, features = _read_csv(path, label, required=False)
+    else:
+        X, _, features = _read_npz(path, required=False)
+    return check_X(X, f"{path}: X"), features
+
+
+def read_file(path, *, label: str = "label", task: str = "classification"):
+    """``(X, y, class_names, feature_names)`` of a user ``.csv`` or ``.npz`` file.
+
+    A ``.csv`` has a header; the column named ``label`` holds the targets and every other
+    column is a numeric feature. An ``.npz`` holds arrays ``X`` ``(N, D)`` and ``y`` ``(N,)``
+    (loaded with ``allow_pickle=False``). Labels of any type become indices into the sorted
+    ``class_names``; for ``task="regression"`` ``y`` stays real and ``class_names`` is empty.
+    """
+    path = _check_path(path)
+    X, y, features = _read_csv(path, label) if path.suffix == ".csv" else _read_npz(path)
+    X = check_X(X, f"{path}: X")
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        fail(f"{path}: y", f"one target per row of X, shape ({X.shape[0]},)", f"{y.shape}")
+    if task == "regression":
+        y = y.astype(np.float64)
+        return X, y, (), features
+    y, class_names = _labels_to_index(y)
+    return X, y, class_names, features
+
+
+# ------------------------------------------------------------------------------------------
+# The registry and load()
+# ------------------------------------------------------------------------------------------
+
+_LOADERS: dict[str, Callable] = {
+    "digits": _sklearn("load_digits", image_shape=(8, 8)),
+    "iris": _sklearn("load_iris"),
+    "wine": _sklearn("load_wine"),
+    "breast_cancer": _sklearn("load_breast_cancer"),
+    "diabetes": _sklearn("load_diabetes", task="regression"),
+    "california_housing": _california_housing,
+    "cifar10": _cifar10,
+    "blobs": _toy("blobs"),
+    "spiral": _toy("spiral"),
+    "xor": _toy("xor"),
+}
+NAMES: tuple[str, ...] = tuple(_LOADERS)
+#: The datasets that need no download.
+SHIPPED: tuple[str, ...] = ("digits", "iris", "wine", "breast_cancer", "diabetes")
+
+
+def _stratify(y, fraction, stratify):
+    """``y`` when a stratified split of ``fraction`` is possible (every class twice, and
+    room for every class on both sides), else ``None`` (a plain random split)."""
+    if not stratify:
+        return None
+    counts = np.unique(y, return_counts=True)[1]
+    held = int(np.ceil(fraction * len(y)))
+    if counts.min() < 2 or held < len(counts) or len(y) - held < len(counts):
+        return None
+    return y
+
+
+def _split(X, y, validation, test, seed, stratify=True, n_test=None):
     from sklearn.model_selection import train_test_split
 
-    X_rest, X_test, y_rest, y_test = train_test_split(
-        X, y, test_size=test, stratify=y, random_state=seed
-    )
+    if n_test is not None:  # a fixed test set (CIFAR-10's test_batch)
+        X_rest, y_rest, X_test, y_test = X[:-n_test], y[:-n_test], X[-n_test:], y[-n_test:]
+    else:
+        X_rest, X_test, y_rest, y_test = train_test_split(
+            X, y, test_size=test, stratify=_stratify(y, test, stratify), random_state=seed
+        )
+    fraction = validation / (1.0 - test)
     X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, test_size=validation / (1.0 - test), stratify=y_rest, random_state=seed
+        X_rest,
+        y_rest,
+        test_size=fraction,
+        stratify=_stratify(y_rest, fraction, stratify),
+        random_state=seed,
     )
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
-def _digits():
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    names = tuple(str(int(c)) for c in bunch.target_names)
-    return bunch.data, bunch.target, names, (8, 8)
-
-
-_LOADERS = {"digits": _digits}
-NAMES: tuple[str, ...] = tuple(_LOADERS)
-
-
 def load(
-    name: str, *, validation: float = 0.1, test: float = 0.2, seed: int = 0, dtype=np.float64
+    name: str,
+    *,
+    validation: float = 0.1,
+    test: float = 0.2,
+    seed: int = 0,
+    dtype=np.float64,
+    preprocess: str | None = None,
+    data_dir=None,
+    label: str = "label",
+    task: str = "classification",
 ) -> Dataset:
-    """Load a dataset by name and split it into train / validation / test.
+    """Load a dataset by name (or a ``.csv`` / ``.npz`` path) and split it.
 
     Args:
-        name: one of :data:`NAMES`.
-        validation: the fraction of all examples held out for validation.
+        name: one of :data:`NAMES`, or a path ending in ``.csv`` / ``.npz``.
+        validation: the fraction of all examples held out for validation (CIFAR-10 keeps its
+            official 10,000-image test batch and takes validation from the training batches,
+            as this fraction of ``1 - test`` of them).
         test: the fraction of all examples held out for the test.
         seed: the split's random seed.
         dtype: the dtype of the ``X`` arrays (float32 or float64).
+        preprocess: ``None``/``"none"``, ``"standardize"`` or ``"mean_image"``, fitted on the
+            training split only and applied to all three.
+        data_dir: where downloads are cached or a local copy lives (``cifar10``: the folder
+            holding ``cifar-10-python.tar.gz`` or ``cifar-10-batches-py/``;
+            ``california_housing``: scikit-learn's data home).
+        label: for a user ``.csv`` file, the label column.
+        task: for user files, whether ``y`` holds ``"classification"`` labels or
+            ``"regression"`` targets (shipped sets know their own task).
 
     >>> data = load("digits")
     >>> data.X_train.shape[1], data.n_classes, data.image_shape
     (64, 10, (8, 8))
+    >>> load("iris", preprocess="standardize").preprocessing.kind
+    'standardize'
     """
-    if name not in _LOADERS:
-        fail("dataset", f"one of {sorted(_LOADERS)}", repr(name))
+    if not isinstance(name, str | os.PathLike):
+        fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)
+    name = os.fspath(name)
+    is_file = name.endswith((".csv", ".npz"))
+    if not is_file and name not in _LOADERS:
+        fail("dataset", f"one of {sorted(_LOADERS)} or a .csv/.npz file", repr(name))
     for arg, frac in (("validation", validation), ("test", test)):
         if not 0.0 < frac < 1.0:
             fail(arg, "a fraction in (0, 1)", frac)
@@ -123,7 +552,37 @@ def load(
             "a total below 1 (something must be left to train on)",
             validation + test,
         )
-    X, y, class_names, image_shape = _LOADERS[name]()
+    if task not in ("classification", "regression"):
+        fail("task", "'classification' or 'regression'", repr(task))
+    kind = "none" if preprocess is None else preprocess
+    if kind not in PREPROCESSING:
+        fail("preprocess", f"None or one of {list(PREPROCESSING)}", repr(preprocess))
+    n_test = None
+    if is_file:
+        X, y, class_names, features = read_file(name, label=label, task=task)
+        image_shape = None
+    else:
+        source = _LOADERS[name](data_dir=data_dir)
+        X, y, class_names, image_shape, task, features = source[:6]
+        n_test = source[6] if len(source) > 6 else None
     X = np.asarray(X, dtype=dtype)
-    parts = _split(X, np.asarray(y, dtype=np.intp), validation, test, seed)
-    return Dataset(name, *parts, class_names=class_names, image_shape=image_shape)
+    y = np.asarray(y, dtype=np.float64 if task == "regression" else np.intp)
+    parts = _split(X, y, validation, test, seed, stratify=task == "classification", n_test=n_test)
+    data = Dataset(
+        Path(name).name if is_file else name,
+        *parts,
+        class_names=class_names,
+        image_shape=image_shape,
+        task=task,
+        feature_names=features,
+    )
+    if preprocess is None:
+        return data
+    prep = Preprocessing(kind).fit(data.X_train)
+    return replace(
+        data,
+        X_train=prep.transform(data.X_train),
+        X_val=prep.transform(data.X_val),
+        X_test=prep.transform(data.X_test),
+        preprocessing=prep,
+    )

@@ -142,11 +142,13 @@ def write_run_report(
     Args:
         run_dir: the run folder (created if missing).
         W: the trained weights ``(D + 1, C)`` or a fitted estimator.
-        X, y: the examples shown (e.g. the standardised validation split), ``(N, D)``, ``(N,)``.
+        X: the examples shown (e.g. the standardised validation split), ``(N, D)``.
+        y: their labels, ``(N,)``.
         class_names: one name per class.
         image_shape: the image a row reshapes to; enables the templates and thumbnails.
         history: the per-epoch lists of the run (see :func:`lingrad.plots.history`).
-        config, metrics: shown as tables (and ``config["loss"]`` picks the scores table's loss).
+        config: shown as a table (and ``config["loss"]`` picks the scores table's loss).
+        metrics: shown as a table.
         objective: the training objective; enables the loss landscape.
         trajectory: weights along the way ``(T, D + 1, C)`` for the landscape.
         images: the raw rows of ``X`` for the thumbnails (default: ``X``).

@@ -10,7 +10,17 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "sweep", "plot", "explain", "playground", "gradcheck", "derive"]
+COMMANDS = [
+    "train",
+    "sweep",
+    "plot",
+    "explain",
+    "playground",
+    "gradcheck",
+    "derive",
+    "evaluate",
+    "predict",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

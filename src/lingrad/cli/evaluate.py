@@ -1,0 +1,153 @@
+"""``lingrad evaluate MODEL --dataset ...``: accuracy, per-class precision/recall, confusion.
+
+The model file (see :mod:`lingrad.io`) carries its preprocessing; the dataset is loaded raw
+and that preprocessing is applied before predicting. For a regression model the report is
+R^2, the mean squared error and the mean absolute error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from lingrad import datasets, io, runs
+from lingrad._validation import fail
+from lingrad.estimators import LinearClassifier
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="report a saved model's accuracy, per-class precision/recall and confusion matrix",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "model", metavar="MODEL", help="a model file written by lingrad (.npz) or a run folder"
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz file "
+        "(default for a run folder: the run's dataset, seed and data folder)",
+    )
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["train", "val", "test", "all"],
+        help="which split to evaluate on ('all': every example, e.g. for a user file)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="the split's seed (as in training) [0]")
+    p.add_argument("--data-dir", default=None, help="local copy / download cache of the data")
+    p.add_argument("--label", default="label", help="the label column of a .csv file")
+    p.set_defaults(func=run)
+
+
+def _defaults_from_run(args) -> None:
+    """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
+    folder = Path(args.model) if Path(args.model).is_dir() else Path(args.model).parent
+    config = runs.read_json(folder / runs.CONFIG) if (folder / runs.CONFIG).is_file() else {}
+    if args.dataset is None:
+        if "dataset" not in config:
+            fail("--dataset", "a dataset name or file (MODEL is not a run folder)", "none")
+        args.dataset = config["dataset"]
+        args.data_dir = args.data_dir or config.get("data_dir")
+        args.seed = config.get("seed") if args.seed is None else args.seed
+    args.seed = 0 if args.seed is None else args.seed
+
+
+def _examples(args, task: str):
+    data = datasets.load(
+        args.dataset, seed=args.seed, data_dir=args.data_dir, label=args.label, task=task
+    )
+    if args.split == "all":
+        parts = [data.split(s) for s in ("train", "val", "test")]
+        X = np.concatenate([p[0] for p in parts])
+        y = np.concatenate([p[1] for p in parts])
+    else:
+        X, y = data.split(args.split)
+    return data, X, y
+
+
+def _table(rows: list[list[str]], right_from: int = 1) -> str:
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [
+            c.ljust(w) if j < right_from else c.rjust(w)
+            for j, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _label_names(classes: np.ndarray, class_names: tuple[str, ...]) -> list[str]:
+    """Readable names: a dataset's class name for an integer class index, else the label."""
+    names = []
+    for c in classes:
+        if np.issubdtype(type(c), np.integer) and 0 <= c < len(class_names):
+            names.append(class_names[int(c)])
+        else:
+            names.append(str(c))
+    return names
+
+
+def classification_report(y_true, y_pred, classes, names) -> str:
+    """Accuracy, a per-class precision / recall / support table and the confusion matrix."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, _, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    lines = [f"accuracy: {np.mean(y_true == y_pred):.4f}", ""]
+    rows = [["class", "precision", "recall", "support"]]
+    rows += [
+        [n, f"{p:.4f}", f"{r:.4f}", str(s)]
+        for n, p, r, s in zip(names, precision, recall, support, strict=True)
+    ]
+    lines += [_table(rows), ""]
+    M = confusion_matrix(y_true, y_pred, labels=classes)
+    lines.append("confusion matrix (rows: true class, columns: predicted class)")
+    rows = [["", *names]] + [[n, *map(str, row)] for n, row in zip(names, M, strict=True)]
+    lines.append(_table(rows))
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    model = io.load(args.model)
+    _defaults_from_run(args)
+    is_classifier = isinstance(model, LinearClassifier)
+    data, X, y = _examples(args, "classification" if is_classifier else "regression")
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"--dataset: expected data with {model.n_features_in_} features for this model, "
+            f"got {args.dataset} with {X.shape[1]}"
+        )
+    if model.preprocessing_ is not None:
+        X = model.preprocessing_.transform(X)
+    print(
+        f"model: {args.model} ({type(model).__name__}, {model._loss_name}, "
+        f"{model.n_features_in_} features)"
+    )
+    print(f"dataset: {data.name}, {args.split} split, {len(y)} examples")
+    if not is_classifier:
+        from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+        pred = model.predict(X)
+        print(f"R^2: {r2_score(y, pred):.4f}")
+        print(f"mean squared error: {mean_squared_error(y, pred):.6g}")
+        print(f"mean absolute error: {mean_absolute_error(y, pred):.6g}")
+        return 0
+    classes = model.classes_
+    if classes.dtype.kind in "UO":  # a model trained on names: compare names
+        y = np.asarray(data.class_names, dtype=object)[y].astype(classes.dtype)
+    pred = model.predict(X)
+    unknown = ~np.isin(y, classes)
+    if unknown.any():
+        raise ValueError(
+            f"--dataset: expected labels among the model's classes {classes.tolist()}, "
+            f"got {y[unknown][0]!r}"
+        )
+    print(classification_report(y, pred, classes, _label_names(classes, data.class_names)))
+    return 0

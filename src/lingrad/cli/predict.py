@@ -1,0 +1,87 @@
+"""``lingrad predict MODEL INPUT.csv|.npz -o OUT.csv``: labels and probabilities per row.
+
+The input is a ``.csv`` with a header (a ``label`` column, if present, is ignored; when the
+model knows its feature names, the columns are taken by name) or an ``.npz`` with an array
+``X``. The model's preprocessing is applied first. The output CSV has one row per input row:
+``label`` and, for a probabilistic model, ``p_<class>`` for every class; for a hinge-loss
+model ``score_<class>`` (the decision function); for a regression model ``prediction``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io as io_
+import warnings
+
+import numpy as np
+
+from lingrad import datasets, io, runs
+from lingrad.estimators import LinearClassifier
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="predict labels and probabilities for the rows of a .csv/.npz file",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file written by lingrad (.npz)")
+    p.add_argument("input", metavar="INPUT", help="a .csv (with a header) or .npz (array X)")
+    p.add_argument("-o", "--output", required=True, help="the CSV file to write")
+    p.add_argument("--label", default="label", help="a .csv column to ignore (the labels)")
+    p.set_defaults(func=run)
+
+
+def _inputs(args, model) -> np.ndarray:
+    X, features = datasets.read_features(args.input, label=args.label)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and features is not None:
+        missing = [n for n in names if n not in features]
+        if missing:
+            raise ValueError(
+                f"{args.input}: expected the model's feature columns {list(names)}, "
+                f"got no column {missing[0]!r}"
+            )
+        X = X[:, [features.index(n) for n in names]]
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(
+            f"{args.input}: expected {model.n_features_in_} feature columns for this model, "
+            f"got {X.shape[1]}"
+        )
+    if model.preprocessing_ is not None:
+        X = model.preprocessing_.transform(X)
+    return X
+
+
+def predictions(model, X) -> tuple[list[str], list[list]]:
+    """The output table: a header and one row per example."""
+    if not isinstance(model, LinearClassifier):
+        return ["prediction"], [[f"{v:.17g}"] for v in model.predict(X)]
+    labels = model.predict(X)
+    if hasattr(model, "predict_proba"):
+        prefix, values = "p_", model.predict_proba(X)
+    else:
+        prefix, values = "score_", model.decision_function(X)
+        if values.ndim == 1:  # binary: the score of classes_[1]
+            values = np.stack([-values, values], axis=1)
+    header = ["label"] + [f"{prefix}{c}" for c in model.classes_]
+    rows = [
+        [str(lab), *(f"{v:.17g}" for v in row)] for lab, row in zip(labels, values, strict=True)
+    ]
+    return header, rows
+
+
+def run(args) -> int:
+    model = io.load(args.model)
+    X = _inputs(args, model)
+    with warnings.catch_warnings():  # the columns were matched by name in _inputs
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        header, rows = predictions(model, X.astype(model.W_.dtype, copy=False))
+    text = io_.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    out = runs.atomic_write(args.output, lambda f: f.write(text.getvalue().encode()))
+    print(f"wrote {len(rows)} predictions to {out}")
+    return 0

@@ -1,0 +1,75 @@
+"""Scale out on Dask: data-parallel value and gradient, full-batch and SGD training,
+out-of-core data, on a ``dask.distributed`` cluster (local processes or many machines).
+
+* :mod:`~lingrad.distributed.cluster`: a client (``connect("local:2")``,
+  ``connect("tcp://HOST:PORT")``) whose worker processes run BLAS with one thread;
+* :mod:`~lingrad.distributed.data`: dask arrays chunked by rows, read per task from ``.npy``,
+  zarr, CSV or Parquet;
+* :mod:`~lingrad.distributed.objective`: :class:`DaskObjective`, the objective's value and
+  gradient as partial sums per chunk reduced on the workers;
+* :mod:`~lingrad.distributed.predict`: scores, predictions, probabilities per chunk;
+* :mod:`~lingrad.distributed.fit`: gradient descent and L-BFGS on the client, SGD that moves W
+  to the data, parallel SGD with averaging, and :func:`fit` to do it in one call.
+
+Needs the optional extra: ``pip install 'lingrad[dask]'``.
+"""
+
+from lingrad.distributed.cluster import (
+    WORKER_ENVIRON,
+    connect,
+    dashboard,
+    default_client,
+    local_client,
+    worker_config,
+    workers,
+)
+from lingrad.distributed.data import (
+    CHUNK_ROWS,
+    RowChunks,
+    as_row_chunks,
+    from_csv,
+    from_npy,
+    from_parquet,
+    from_zarr,
+)
+from lingrad.distributed.fit import (
+    METHODS,
+    FitResult,
+    fit,
+    gradient_descent,
+    lbfgs,
+    n_classes_of,
+    sgd,
+    sgd_chunk,
+)
+from lingrad.distributed.objective import DaskObjective
+from lingrad.distributed.predict import predict, predict_proba, scores
+
+__all__ = [
+    "CHUNK_ROWS",
+    "METHODS",
+    "WORKER_ENVIRON",
+    "DaskObjective",
+    "FitResult",
+    "RowChunks",
+    "as_row_chunks",
+    "connect",
+    "dashboard",
+    "default_client",
+    "fit",
+    "from_csv",
+    "from_npy",
+    "from_parquet",
+    "from_zarr",
+    "gradient_descent",
+    "lbfgs",
+    "local_client",
+    "n_classes_of",
+    "predict",
+    "predict_proba",
+    "scores",
+    "sgd",
+    "sgd_chunk",
+    "worker_config",
+    "workers",
+]

@@ -1,0 +1,257 @@
+"""The objective's value and gradient computed chunk by chunk where the data lives.
+
+For row chunks ``c = 1..K`` of ``(X, y, w)`` (``w = 1`` without sample weights) the objective
+of :class:`lingrad.objective.Objective` is
+
+    J(W) = (sum_c  sum_{i in c} w_i L_i(W)) / (sum_c sum_{i in c} w_i)  +  lam R(W)
+
+    dJ/dW = (sum_c [X_c, 1]^T (w_c * dL_c/dS)) / (sum_c sum_{i in c} w_i)  +  lam dR/dW
+
+Each task builds an :class:`~lingrad.objective.Objective` on its chunk (the same NumPy code as
+the single-machine path, no regulariser) and returns the chunk's *sums*
+
+    (s_c * J_c,  s_c * dJ_c/dW,  s_c),      s_c = sum_{i in c} w_i
+
+(its weighted mean times its weight). The partial sums are added in a tree of tasks on the
+workers (fan-in 8, in chunk order, so the result does not depend on which worker ran what),
+and the client divides once by the total weight and adds ``lam R(W)``: the result equals the
+in-memory objective to rounding (1e-12 relative in float64).
+
+Traffic per pass: ``W`` to each worker (once; scattered with ``broadcast=True`` when it is
+several MB), ``K`` partial gradients of ``(D + 1) x C`` float64 between workers, one to the
+client. The data never moves.
+
+Caching: when the data fits comfortably in the cluster's memory (``cache="auto"``: at most
+half the sum of the workers' memory limits), the chunk objectives (the chunk, its checked
+targets) are persisted on the workers after the first pass; otherwise every pass reads the
+chunks again where they are stored (out of core) and checks them again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lingrad import losses, regularizers
+from lingrad._validation import check_positive, check_weights, fail
+from lingrad.distributed.cluster import connect, workers
+from lingrad.distributed.data import as_row_chunks
+from lingrad.objective import Objective
+
+#: W larger than this many bytes is scattered to every worker once per pass instead of being
+#: sent inside the task graph (measured: scattering pays only for W of several MB).
+SCATTER_BYTES = 4 * 2**20
+
+#: How many partial sums one reduction task adds.
+FAN_IN = 8
+
+
+# ------------------------------------------------------------------------------------------
+# Tasks (run on the workers)
+# ------------------------------------------------------------------------------------------
+
+
+def _chunk_objective(X, y, w, loss: str, loss_params: dict) -> Objective | None:
+    """The chunk's :class:`Objective` (no regulariser), or ``None`` if its weights are all 0."""
+    if w is not None and not np.any(w):
+        return None
+    return Objective(loss, X, y, regularizer="none", lam=0.0, sample_weight=w, **loss_params)
+
+
+def _weight_sum(obj: Objective) -> float:
+    w = obj.sample_weight
+    return float(obj.n_samples) if w is None else float(w.sum(dtype=np.float64))
+
+
+def _chunk_sums(obj: Objective | None, W: np.ndarray, need_grad: bool):
+    """``(s J_c, s dJ_c/dW in float64 or None, s)`` for one chunk, ``s`` its total weight."""
+    if obj is None:
+        return 0.0, (np.zeros(W.shape) if need_grad else None), 0.0
+    obj.targets(W.shape[1])
+    s = _weight_sum(obj)
+    value, dW = obj._value_and_grad(W, None, need_grad)
+    return value * s, (None if dW is None else dW.astype(np.float64) * s), s
+
+
+def _add_sums(*parts):
+    """Add partial sums ``(loss, grad or None, weight)`` in the order given."""
+    loss, grad, weight = parts[0]
+    grad = None if grad is None else grad.copy()
+    for part_loss, part_grad, part_weight in parts[1:]:
+        loss += part_loss
+        weight += part_weight
+        if grad is not None:
+            grad += part_grad
+    return loss, grad, weight
+
+
+def _register_sizeof() -> None:
+    """Tell Dask's memory accounting what a persisted chunk objective holds."""
+    from dask.sizeof import sizeof
+
+    @sizeof.register(Objective)
+    def _sizeof_objective(obj):
+        targets = sum(t.nbytes for t in obj._targets.values())
+        weights = 0 if obj.sample_weight is None else obj.sample_weight.nbytes
+        return int(obj.X.nbytes + np.asarray(obj.y).nbytes + targets + weights)
+
+
+_register_sizeof()
+
+
+def tree_reduce(parts: list, combine, fan_in: int = FAN_IN):
+    """Combine ``dask.delayed`` values by a tree of ``combine(*group)`` tasks, in order."""
+    import dask
+
+    task = dask.delayed(combine, pure=False)
+    while len(parts) > 1:
+        parts = [task(*parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
+    return parts[0]
+
+
+# ------------------------------------------------------------------------------------------
+# The client side
+# ------------------------------------------------------------------------------------------
+
+
+class DaskObjective:
+    """``J(W)`` over row-chunked dask arrays, computed on a ``dask.distributed`` cluster.
+
+    Same convention and the same results as :class:`lingrad.objective.Objective`: weighted mean
+    loss over all N rows plus ``lam * R(W)``.
+
+    Args:
+        loss: a loss name or alias (see :func:`lingrad.losses.get`).
+        X: a ``dask.array`` ``(N, D)`` chunked by rows (see
+            :func:`lingrad.distributed.as_row_chunks`; chunks of >= 50,000 rows keep the
+            engine's overhead small).
+        y: targets aligned with X's rows (NumPy or dask).
+        regularizer: as for :class:`~lingrad.objective.Objective`.
+        lam: see ``regularizer``.
+        sample_weight: optional ``(N,)`` weights (NumPy or dask).
+        client: a ``distributed.Client``, a spec for :func:`lingrad.distributed.connect`, or
+            ``None`` for the current default client.
+        cache: ``"auto"``, ``True`` (persist the chunk objectives on the workers) or ``False``
+            (read and check every chunk on every pass: out of core).
+        chunk_rows: rechunk the rows to this size first (default: X's own chunks).
+        loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
+    """
+
+    def __init__(
+        self,
+        loss,
+        X,
+        y,
+        *,
+        regularizer="l2",
+        lam: float = 0.0,
+        sample_weight=None,
+        client=None,
+        cache="auto",
+        chunk_rows: int | None = None,
+        **loss_params,
+    ):
+        import dask
+
+        self.loss_spec = losses.spec(loss)
+        self.data = as_row_chunks(X, y, sample_weight, chunk_rows=chunk_rows)
+        self.regularizer = regularizers.get(regularizer)
+        self.lam = check_positive("lam", lam, allow_zero=True)
+        self.loss_params = loss_params
+        self.client = connect(client)
+        if cache not in ("auto", True, False):
+            fail("cache", "'auto', True or False", repr(cache))
+        self.cached = self._fits_in_memory() if cache == "auto" else cache
+        make = dask.delayed(_chunk_objective, pure=True)
+        chunks = [
+            make(Xb, yb, wb, self.loss_spec.name, loss_params) for Xb, yb, wb in self.data.blocks()
+        ]
+        self._chunks = self.client.persist(chunks) if self.cached else chunks
+        self.n_passes = 0
+
+    # -- facts about the data ---------------------------------------------------------------
+
+    @property
+    def n_samples(self) -> int:
+        return self.data.n_samples
+
+    @property
+    def n_features(self) -> int:
+        return self.data.n_features
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self._chunks)
+
+    @property
+    def chunks(self) -> list:
+        """The chunk objectives as ``dask.delayed`` values (persisted when cached)."""
+        return list(self._chunks)
+
+    def _fits_in_memory(self) -> bool:
+        limits = [w.get("memory_limit") or 0 for w in workers(self.client).values()]
+        if not limits or any(limit == 0 for limit in limits):
+            return True  # no limit known: the cluster's memory is not the constraint
+        return self.data.X.nbytes <= 0.5 * sum(limits)
+
+    # -- the objective ----------------------------------------------------------------------
+
+    def _check(self, W) -> np.ndarray:
+        W = check_weights(W, self.n_features)
+        return W.astype(self.dtype, copy=False)
+
+    def _broadcast(self, W):
+        import dask
+
+        if W.nbytes >= SCATTER_BYTES:
+            return self.client.scatter(W, broadcast=True, hash=False)
+        return dask.delayed(W)
+
+    def sums(self, W, need_grad: bool = True):
+        """The reduced sums ``(sum w_i L_i, sum [x_i, 1]^T w_i dL_i/dS or None, sum w_i)``
+        for checked ``W`` in X's dtype (one pass, one round trip)."""
+        import dask
+
+        W_arg = self._broadcast(W)
+        task = dask.delayed(_chunk_sums, pure=False)
+        total = tree_reduce([task(c, W_arg, need_grad) for c in self._chunks], _add_sums)
+        result = self.client.compute(total).result()
+        self.n_passes += 1
+        return result
+
+    def _value_and_grad(self, W, need_grad: bool = True):
+        loss_sum, grad_sum, weight = self.sums(W, need_grad)
+        if weight <= 0:
+            fail("sample_weight", "non-negative weights with a positive sum", f"sum {weight}")
+        value = loss_sum / weight
+        if self.lam:
+            value += self.lam * self.regularizer.value(W)
+        if not need_grad:
+            return value, None
+        dW = (grad_sum / weight).astype(W.dtype, copy=False)
+        self.regularizer.add_grad(W, dW, self.lam)
+        return value, dW
+
+    def value(self, W) -> float:
+        """``J(W)`` as a Python float (one pass over the data)."""
+        return self._value_and_grad(self._check(W), need_grad=False)[0]
+
+    def value_and_grad(self, W) -> tuple[float, np.ndarray]:
+        """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype (one pass)."""
+        return self._value_and_grad(self._check(W))
+
+    def __call__(self, W) -> float:
+        return self.value(W)
+
+    def close(self) -> None:
+        """Release the persisted chunks on the workers."""
+        self._chunks = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,50 @@
+"""Scores, predictions and probabilities of a trained ``W`` over row-chunked dask arrays.
+
+Each chunk goes through the single-machine functions of :mod:`lingrad.model`; the results are
+lazy dask arrays aligned with ``X``'s rows (nothing is pulled to the client until asked).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lingrad._validation import check_weights
+from lingrad.distributed.data import as_row_chunks
+from lingrad.model import _predict_from_scores, _proba_from_scores, _scores
+
+
+def _prepare(W, X):
+    X = as_row_chunks(X, None).X
+    W = check_weights(W, X.shape[1]).astype(X.dtype, copy=False)
+    return W, X
+
+
+def scores(W, X):
+    """``S = X @ W[:-1] + W[-1]`` per chunk: a dask array ``(N, C)`` in X's dtype."""
+    W, X = _prepare(W, X)
+    return X.map_blocks(_scores_block, W, chunks=(X.chunks[0], (W.shape[1],)), dtype=X.dtype)
+
+
+def predict(W, X):
+    """Predicted class indices per chunk (argmax, or ``s >= 0`` for ``C = 1``): ``(N,)``."""
+    W, X = _prepare(W, X)
+    return X.map_blocks(_predict_block, W, chunks=(X.chunks[0],), drop_axis=1, dtype=np.intp)
+
+
+def predict_proba(W, X):
+    """Class probabilities per chunk (softmax, or ``[1 - sigma, sigma]`` for ``C = 1``)."""
+    W, X = _prepare(W, X)
+    C = max(W.shape[1], 2)
+    return X.map_blocks(_proba_block, W, chunks=(X.chunks[0], (C,)), dtype=X.dtype)
+
+
+def _scores_block(X, W):
+    return _scores(W, X)
+
+
+def _predict_block(X, W):
+    return _predict_from_scores(_scores(W, X))
+
+
+def _proba_block(X, W):
+    return _proba_from_scores(_scores(W, X))

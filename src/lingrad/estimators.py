@@ -1,0 +1,644 @@
+"""scikit-learn estimators over lingrad's losses, regularisers and optimisers.
+
+:class:`LinearClassifier` and :class:`LinearRegressor` minimise the objective of
+:mod:`lingrad.objective`,
+
+    J(W) = sum_i w_i L(S_i, y_i) / sum_i w_i + lam * R(W),      S = X @ W[:-1] + W[-1]
+
+with ``W`` of shape ``(D + 1, C)`` (bias in the last row) and ``w_i`` the product of
+``sample_weight`` and ``class_weight``. The learned ``W`` is kept as ``W_`` (lingrad's
+orientation, what :mod:`lingrad.io` saves); ``coef_`` (``C x D``) and ``intercept_`` are
+scikit-learn's views of it.
+
+Classes: any label type (strings too); ``classes_`` holds the sorted labels and training uses
+their indices ``0..K-1``. A binary problem is scored by one column for the sigmoid losses
+(``logistic``, ``sigmoid_squared_error``) and by two for the multi-class ones (``softmax``,
+``hinge``...), whose ``decision_function`` is then ``S[:, 1] - S[:, 0]``.
+
+Parameters are validated in ``fit`` (never in ``__init__``) against one declarative table,
+with one message template: ``LinearClassifier.lam: expected a number >= 0, got -1``.
+
+>>> import numpy as np
+>>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+>>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+>>> clf.predict([[0.2, 0.1], [2.1, 2.1]]).tolist()
+['cat', 'dog']
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from lingrad import grad, losses, optim, regularizers, train
+from lingrad._validation import check_int, check_weights, fail
+from lingrad.model import _scores, init_weights, sigmoid, softmax
+from lingrad.objective import Objective
+from lingrad.optim import schedules
+
+# ------------------------------------------------------------------------------------------
+# The parameter table: one rule per parameter, one message template for every error
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """``types``: the accepted Python types; ``ok``: the range check; ``expected``: its words."""
+
+    expected: str
+    types: tuple[type, ...]
+    ok: Callable[[object], bool] = lambda value: True
+
+
+def _number(low: float, *, closed: bool, high: float | None = None) -> _Rule:
+    op = ">=" if closed else ">"
+    words = f"a number {op} {low:g}" + ("" if high is None else f" and < {high:g}")
+    return _Rule(
+        words,
+        (numbers.Real,),
+        lambda v: (
+            np.isfinite(v) and (v >= low if closed else v > low) and (high is None or v < high)
+        ),
+    )
+
+
+def _integer(low: int) -> _Rule:
+    return _Rule(f"an integer >= {low}", (numbers.Integral,), lambda v: v >= low)
+
+
+def _one_of(names) -> _Rule:
+    names = tuple(names)
+    return _Rule(f"one of {list(names)}", (str,), lambda v: v in names)
+
+
+_NONE = type(None)
+
+#: Learning rates where the estimators' default differs from the optimiser registry's
+#: (:data:`lingrad.optim.OPTIMIZERS`): the estimators run 100 epochs by default, and Adam at
+#: 0.005 has not converged by then on small datasets.
+_DEFAULT_RATES = {"adam": 0.05}
+_FINITE_MAX = float(np.finfo(np.float64).max)
+
+_CLASSIFIER_LOSSES = (
+    "softmax_cross_entropy",
+    "hinge",
+    "crammer_singer",
+    "one_vs_all_hinge",
+    "logistic",
+    "sigmoid_squared_error",
+)
+_REGRESSOR_LOSSES = ("squared_error",)
+_ONE_COLUMN_BINARY = ("logistic", "sigmoid_squared_error")
+
+
+def _loss_rule(allowed) -> _Rule:
+    names = sorted(set(allowed) | {a for a, n in losses.ALIASES.items() if n in allowed})
+    return _Rule(
+        f"one of {names}",
+        (str,),
+        lambda v: losses.ALIASES.get(v, v) in allowed,
+    )
+
+
+_COMMON_RULES: dict[str, _Rule] = {
+    "penalty": _one_of(regularizers.NAMES),
+    "lam": _number(0, closed=True),
+    "optimizer": _one_of(optim.NAMES),
+    "learning_rate": _Rule(
+        "a number > 0 or None (the optimiser's default)",
+        (numbers.Real, _NONE),
+        lambda v: v is None or (np.isfinite(v) and v > 0),
+    ),
+    "schedule": _one_of(schedules.SCHEDULES),
+    "batch_size": _integer(1),
+    "epochs": _integer(1),
+    "gradient": _one_of(grad.methods()),
+    "early_stopping": _Rule("a bool", (bool, np.bool_)),
+    "validation_fraction": _number(0, closed=False, high=1),
+    "patience": _integer(1),
+    "random_state": _Rule(
+        "None, an integer >= 0 or a numpy.random.Generator",
+        (_NONE, numbers.Integral, np.random.Generator),
+        lambda v: not isinstance(v, numbers.Integral) or v >= 0,
+    ),
+    "verbose": _integer(0),
+}
+
+
+def _check_params(estimator, rules: dict[str, _Rule]) -> None:
+    """Check every parameter of ``estimator`` against its rule; one template for all errors."""
+    for name, rule in rules.items():
+        value = getattr(estimator, name)
+        where = f"{type(estimator).__name__}.{name}"
+        if isinstance(value, bool) and bool not in rule.types and np.bool_ not in rule.types:
+            fail(where, rule.expected, repr(value), TypeError)
+        if not isinstance(value, rule.types):
+            fail(where, rule.expected, f"{value!r} ({type(value).__name__})", TypeError)
+        if not rule.ok(value):
+            fail(where, rule.expected, repr(value))
+
+
+# ------------------------------------------------------------------------------------------
+# The estimators
+# ------------------------------------------------------------------------------------------
+
+
+def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Per-example weights ``(N,)`` in float64: ones by default, else checked by
+    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    w = np.asarray(sample_weight)
+    if w.dtype.kind in "biuf" and w.size and not w.any():
+        fail("sample_weight", "weights that are not all zero", "all zero weights")
+    return losses.check_sample_weight(sample_weight, n_samples).astype(np.float64, copy=False)
+
+
+def _is_dask(X) -> bool:
+    """Whether ``X`` is a dask collection: such data trains through lingrad.distributed."""
+    return hasattr(X, "__dask_graph__")
+
+
+def _dask_fit(estimator, X, y, sample_weight):
+    """Train on a Dask cluster, chunk by chunk where the data lives (the default client)."""
+    from lingrad.distributed.estimators import fit
+
+    return fit(estimator, X, y, sample_weight)
+
+
+class _LinearModel(BaseEstimator):
+    """What both estimators share: parameters, validation, training, the scores."""
+
+    _rules: dict[str, _Rule]
+
+    def _validate_params(self) -> tuple[str, losses.LossSpec]:
+        _check_params(self, self._rules)
+        name = losses.canonical_name(self.loss)
+        return name, losses.spec(name)
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.random_state)
+
+    def _optimizer(self, n_samples: int, epochs: int):
+        """The optimiser (its learning rate on the schedule) and the batch size."""
+        line = optim.entry(self.optimizer)
+        batch = n_samples if line.full_batch else min(self.batch_size, n_samples)
+        rate = self.learning_rate
+        if rate is None:
+            rate = _DEFAULT_RATES.get(self.optimizer, line.defaults[line.rate_param])
+        schedule = schedules.get(
+            self.schedule, float(rate), steps_per_epoch=-(-n_samples // batch), epochs=epochs
+        )
+        return optim.get(self.optimizer, schedule), batch
+
+    def _run(self, X, T, sample_weight, n_columns, *, epochs, rng, warm_start, stratify=None):
+        """Train ``W_`` on ``(X, T)`` for ``epochs``; ``T`` is the loss's target array.
+
+        A ``partial_fit`` (``warm_start``) continues from ``W_`` with a fresh optimiser state.
+        """
+        validation = None
+        if self.early_stopping:
+            from sklearn.model_selection import train_test_split
+
+            seed, rows = int(rng.integers(2**31)), np.arange(X.shape[0])
+            try:
+                kept, held = train_test_split(
+                    rows, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+                )
+            except ValueError:  # a class too rare to stratify: a plain random split
+                kept, held = train_test_split(
+                    rows, test_size=self.validation_fraction, random_state=seed
+                )
+            validation = (X[held], T[held])
+            X, T = X[kept], T[kept]
+            sample_weight = None if sample_weight is None else sample_weight[kept]
+        objective = Objective(
+            self._loss_name,
+            X,
+            T,
+            regularizer=self.penalty,
+            lam=self.lam,
+            sample_weight=sample_weight,
+        )
+        optimizer, batch = self._optimizer(X.shape[0], epochs)
+        if warm_start:
+            W0 = self.W_
+        else:
+            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
+            W0[-1] = self._initial_bias(T, sample_weight, n_columns)
+        with np.errstate(over="ignore", invalid="ignore"):  # fit's divergence guard reports
+            result = train.fit(
+                objective,
+                optimizer,
+                n_classes=n_columns,
+                W0=W0,
+                epochs=epochs,
+                batch_size=batch,
+                rng=rng,
+                gradient=self.gradient,
+                validation=validation,
+                early_stopping=self.early_stopping,
+                patience=self.patience,
+                verbose=self.verbose,
+                # only a non-finite loss or step is a divergence here: a loss that grows for a
+                # while (unscaled features, early Adam steps) usually comes back down
+                divergence_factor=_FINITE_MAX,
+                max_grad_norm=_FINITE_MAX,
+            )
+        if result.stopped is not None and result.stopped.startswith("diverged"):
+            fail("learning_rate", "a rate small enough for training to converge", result.stopped)
+        self.W_ = result.W
+        self._rng_state = rng
+        self.n_iter_ = result.n_epochs + (self.n_iter_ if warm_start else 0)
+        self.loss_history_ = (self.loss_history_ if warm_start else []) + result.history["loss"]
+        if self.early_stopping:
+            self.validation_loss_history_ = result.history["val_loss"]
+
+    def _initial_bias(self, T, sample_weight, n_columns):
+        return 0.0
+
+    def _raw_scores(self, X) -> np.ndarray:
+        check_is_fitted(self, "W_")
+        if _is_dask(X):  # lazy scores per chunk (lingrad.distributed)
+            from lingrad.distributed.predict import scores
+
+            return scores(self.W_, X)
+        X = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
+        return _scores(self.W_, X.astype(self.W_.dtype, copy=False))
+
+    def _set_coef(self, W) -> None:
+        self.coef_ = np.ascontiguousarray(W[:-1].T)
+        self.intercept_ = W[-1].copy()
+
+
+_FIT_DTYPES = [np.float64, np.float32]
+
+
+class LinearClassifier(ClassifierMixin, _LinearModel):
+    """A linear classifier trained by gradient-based optimisation of a lingrad loss.
+
+    Args:
+        loss: ``"softmax"`` (cross-entropy), ``"hinge"`` (Weston-Watkins multi-class SVM),
+            ``"crammer_singer"``, ``"one_vs_all_hinge"``, ``"logistic"`` (binary only),
+            ``"sigmoid_squared_error"``, or any name/alias of :mod:`lingrad.losses` for these.
+        penalty: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
+        lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
+            scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
+        optimizer: a name of :func:`lingrad.optim.get`: ``"sgd"``, ``"gd"`` (full batch),
+            ``"momentum"``, ``"nesterov"``, ``"adam"``, or the search methods ``"random"``,
+            ``"local"``, ``"genetic"`` (full batch, no gradient). The default is Adam: unlike
+            plain SGD it also trains on unscaled features (its steps do not grow with the
+            gradient's scale).
+        learning_rate: the initial rate (a search method's step scale); ``None`` takes the
+            optimiser's default from :data:`lingrad.optim.OPTIMIZERS` (Adam: 0.05 here).
+        schedule: a name of :func:`lingrad.optim.schedules.get` (``"constant"``, ``"step"``,
+            ``"exponential"``, ``"inverse_time"``, ``"cosine"``, ``"plateau"``), its decay
+            counted in epochs.
+        batch_size: examples per step (capped at N).
+        epochs: passes over the data.
+        gradient: ``"analytic"`` or ``"numerical"`` (slow; for teaching and checking).
+        early_stopping: hold out ``validation_fraction`` of the training data (stratified) and
+            stop after ``patience`` epochs without a lower validation loss, keeping the best W.
+        class_weight: ``None``, ``"balanced"`` or ``{label: weight}``; multiplies sample_weight.
+        random_state: ``None``, an int or a ``numpy.random.Generator`` (initial weights,
+            shuffles, the validation split).
+        verbose: print the loss once per epoch when > 0.
+
+    Attributes:
+        W_: the weights in lingrad's orientation, ``(D + 1, C)``, bias in the last row; ``C``
+            is 1 for a binary problem with a sigmoid loss.
+        coef_: ``(1, D)`` for binary problems, ``(K, D)`` otherwise.
+        intercept_: ``(1,)`` for binary problems, ``(K,)`` otherwise.
+        classes_: the sorted class labels ``(K,)``.
+        n_features_in_: the number of features ``D`` seen in fit.
+        feature_names_in_: the column names, when X had them (a DataFrame).
+        n_iter_: the epochs run.
+        loss_history_: the mean training objective of each epoch.
+        validation_loss_history_: with early stopping, the validation loss of each epoch.
+    """
+
+    _rules: ClassVar[dict[str, _Rule]] = {
+        "loss": _loss_rule(_CLASSIFIER_LOSSES),
+        **_COMMON_RULES,
+        "class_weight": _Rule(
+            "None, 'balanced' or a dict {label: weight}",
+            (_NONE, str, dict),
+            lambda v: v is None or v == "balanced" or isinstance(v, dict),
+        ),
+    }
+
+    def __init__(
+        self,
+        loss="softmax",
+        *,
+        penalty="l2",
+        lam=1e-4,
+        optimizer="adam",
+        learning_rate=None,
+        schedule="constant",
+        batch_size=200,
+        epochs=100,
+        gradient="analytic",
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.lam = lam
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.gradient = gradient
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        name = losses.ALIASES.get(self.loss, self.loss)
+        tags.classifier_tags.multi_class = name != "logistic"
+        return tags
+
+    # -- fitting ---------------------------------------------------------------------------
+
+    def _prepare(self, X, y, sample_weight, *, reset, classes=None):
+        name, _ = self._validate_params()
+        self._loss_name = name
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES)
+        check_classification_targets(y)
+        if classes is not None:
+            self.classes_ = np.unique(np.asarray(classes))
+        elif reset:
+            self.classes_ = np.unique(y)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
+        y_index = np.searchsorted(self.classes_, y)
+        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(
+                self.class_weight, y_index if isinstance(self.class_weight, str) else y
+            )
+        K = len(self.classes_)
+        present = np.unique(y_index[sample_weight > 0])
+        if K < 2 or (reset and classes is None and len(present) < 2):
+            fail(
+                "y",
+                "at least 2 classes (with positive sample_weight)",
+                f"{max(len(present), min(K, 1))} class ({self.classes_[present].tolist()})",
+            )
+        if name == "logistic" and K > 2:
+            fail(
+                "loss",
+                "a multi-class loss for 3 or more classes ('logistic' is binary)",
+                f"'logistic' with {K} classes",
+            )
+        one_column = K == 2 and name in _ONE_COLUMN_BINARY
+        return X, y_index, sample_weight, (1 if one_column else K)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
+        if _is_dask(X):
+            return _dask_fit(self, X, y, sample_weight)
+        X, y_index, sample_weight, C = self._prepare(X, y, sample_weight, reset=True)
+        rng = self._rng()
+        self._run(
+            X,
+            y_index,
+            sample_weight,
+            C,
+            epochs=self.epochs,
+            rng=rng,
+            warm_start=False,
+            stratify=y_index,
+        )
+        self._set_coef(self.W_)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state).
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        first = not hasattr(self, "W_")
+        if first and classes is None:
+            fail("classes", "all class labels on the first call to partial_fit", "None")
+        if (
+            not first
+            and classes is not None
+            and not np.array_equal(np.unique(np.asarray(classes)), self.classes_)
+        ):
+            fail(
+                "classes",
+                f"the classes of the first call {self.classes_.tolist()}",
+                repr(np.unique(classes).tolist()),
+            )
+        X, y_index, sample_weight, C = self._prepare(
+            X, y, sample_weight, reset=first, classes=classes if first else None
+        )
+        rng = getattr(self, "_rng_state", None) if not first else None
+        rng = self._rng() if rng is None else rng
+        self._run(X, y_index, sample_weight, C, epochs=1, rng=rng, warm_start=not first)
+        self._set_coef(self.W_)
+        return self
+
+    def _set_coef(self, W) -> None:
+        if W.shape[1] == 2:
+            W = W[:, 1:] - W[:, :1]
+        super()._set_coef(W)
+
+    # -- prediction --------------------------------------------------------------------------
+
+    def decision_function(self, X) -> np.ndarray:
+        """Scores: ``(N,)`` for a binary problem (positive means ``classes_[1]``), else
+        ``(N, K)``."""
+        S = self._raw_scores(X)
+        if S.shape[1] == 2:
+            return S[:, 1] - S[:, 0]
+        return S[:, 0] if S.shape[1] == 1 else S
+
+    def predict(self, X) -> np.ndarray:
+        """The label of the highest score (binary: ``classes_[1]`` where the score > 0)."""
+        d = self.decision_function(X)
+        index = (d > 0).astype(np.intp) if d.ndim == 1 else np.argmax(d, axis=1)
+        return self.classes_[index]
+
+    def _probabilistic(self) -> bool:
+        name = losses.ALIASES.get(self.loss, self.loss)
+        return name in _CLASSIFIER_LOSSES and losses.spec(name).probabilistic
+
+    @available_if(_probabilistic)
+    def predict_proba(self, X) -> np.ndarray:
+        """``(N, K)`` probabilities: softmax of the scores, or the sigmoid for sigmoid losses
+        (one-vs-all sigmoids normalised to sum to 1 when K > 2)."""
+        S = self._raw_scores(X)
+        if S.shape[1] == 1:
+            p = sigmoid(S[:, 0])
+            return np.stack([1.0 - p, p], axis=1)
+        if losses.canonical_name(self.loss) == "sigmoid_squared_error":
+            P = sigmoid(S)
+            return P / P.sum(axis=1, keepdims=True)
+        return softmax(S)
+
+    @available_if(_probabilistic)
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+
+class LinearRegressor(RegressorMixin, _LinearModel):
+    """Linear regression trained by gradient-based optimisation of the squared error.
+
+    Minimises ``mean_i w_i (x_i . w + b - y_i)^2 + lam * R(W)``; scikit-learn's ``Ridge(alpha)``
+    is ``lam = 2 * alpha / N`` (Ridge sums the squared errors). The parameters are those of
+    :class:`LinearClassifier` (without ``class_weight``); the bias starts at the weighted mean
+    of ``y``. Attributes: ``W_`` ``(D + 1, 1)``, ``coef_`` ``(D,)``, ``intercept_`` (a float),
+    ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``.
+    """
+
+    _rules: ClassVar[dict[str, _Rule]] = {"loss": _loss_rule(_REGRESSOR_LOSSES), **_COMMON_RULES}
+
+    def __init__(
+        self,
+        loss="squared_error",
+        *,
+        penalty="l2",
+        lam=1e-4,
+        optimizer="adam",
+        learning_rate=None,
+        schedule="constant",
+        batch_size=200,
+        epochs=100,
+        gradient="analytic",
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        random_state=None,
+        verbose=0,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.lam = lam
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.gradient = gradient
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _prepare(self, X, y, sample_weight, *, reset):
+        self._loss_name, _ = self._validate_params()
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
+        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        return X, y.astype(X.dtype, copy=False), sample_weight
+
+    def _initial_bias(self, T, sample_weight, n_columns):
+        return np.average(T, weights=sample_weight) if sample_weight is not None else T.mean()
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on ``X`` ``(N, D)`` and real targets ``y`` ``(N,)``."""
+        if _is_dask(X):
+            return _dask_fit(self, X, y, sample_weight)
+        X, y, sample_weight = self._prepare(X, y, sample_weight, reset=True)
+        self._run(X, y, sample_weight, 1, epochs=self.epochs, rng=self._rng(), warm_start=False)
+        self._set_coef(self.W_)
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state)."""
+        first = not hasattr(self, "W_")
+        X, y, sample_weight = self._prepare(X, y, sample_weight, reset=first)
+        rng = getattr(self, "_rng_state", None) if not first else None
+        rng = self._rng() if rng is None else rng
+        self._run(X, y, sample_weight, 1, epochs=1, rng=rng, warm_start=not first)
+        self._set_coef(self.W_)
+        return self
+
+    def _set_coef(self, W) -> None:
+        self.coef_ = W[:-1, 0].copy()
+        self.intercept_ = W[-1, 0].item()
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions ``X @ coef_ + intercept_``, shape ``(N,)``."""
+        return self._raw_scores(X)[:, 0]
+
+
+def from_weights(
+    W, *, loss: str = "softmax", classes=None, n_iter: int = 0, loss_history=(), **params
+):
+    """A fitted estimator around weights trained elsewhere (e.g. by :func:`lingrad.train.fit`).
+
+    Args:
+        W: weights ``(D + 1, C)``, bias in the last row.
+        loss: the loss ``W`` was trained with: a classification loss gives a
+            :class:`LinearClassifier`, ``"squared_error"`` a :class:`LinearRegressor`.
+        classes: the label of each class (default ``0..K-1``); ``K`` is ``C``, or 2 for a
+            one-column binary model (``C = 1``, the sigmoid losses) or a two-column one.
+        n_iter: the training record to keep as ``n_iter_`` (epochs).
+        loss_history: the training record to keep as ``loss_history_`` (one value per epoch).
+        params: other constructor parameters (``lam``, ``optimizer``...) to record.
+
+    >>> clf = from_weights(np.array([[1.0, -1.0], [0.0, 0.0]]), classes=["no", "yes"])
+    >>> clf.predict([[-2.0], [3.0]]).tolist(), clf.coef_.tolist()
+    (['yes', 'no'], [[-2.0]])
+    """
+    W = check_weights(W)
+    name = losses.canonical_name(loss)
+    if name in _REGRESSOR_LOSSES:
+        model = LinearRegressor(loss, **params)
+    elif name in _CLASSIFIER_LOSSES:
+        model = LinearClassifier(loss, **params)
+    else:
+        fail("loss", f"one of {sorted(_CLASSIFIER_LOSSES + _REGRESSOR_LOSSES)}", repr(loss))
+    model._loss_name, _ = model._validate_params()
+    C = W.shape[1]
+    if isinstance(model, LinearClassifier):
+        classes = np.arange(max(C, 2)) if classes is None else np.asarray(classes)
+        K = len(classes) if classes.ndim == 1 else -1
+        one_column = C == 1 and K == 2 and name in _ONE_COLUMN_BINARY
+        if not (one_column or (C == K >= 2 and name != "logistic")):
+            fail(
+                "classes",
+                f"one label per score column of W ({C}) for loss {name!r}",
+                f"{classes.size} labels",
+            )
+        if len(np.unique(classes)) != len(classes):
+            fail("classes", "distinct labels", classes.tolist())
+        if np.any(classes[:-1] > classes[1:]):
+            fail("classes", "sorted labels (as np.unique returns them)", classes.tolist())
+        model.classes_ = classes
+    elif C != 1:
+        fail("W", "one score column for a regression model", f"shape {W.shape}")
+    model.W_ = W
+    model.n_features_in_ = W.shape[0] - 1
+    model.n_iter_ = check_int("n_iter", n_iter, minimum=0)
+    model.loss_history_ = [float(v) for v in loss_history]
+    model._set_coef(W)
+    return model
+
+
+__all__ = ["LinearClassifier", "LinearRegressor", "from_weights"]

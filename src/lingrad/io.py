@@ -1,0 +1,284 @@
+"""Save and load fitted models as ``.npz`` files, never pickle.
+
+A model file is one NumPy ``.npz`` archive holding plain arrays only, read back with
+``allow_pickle=False`` so that loading can never run code:
+
+* ``W``: the weights in lingrad's orientation ``(D + 1, C)``, bias in the last row, in the
+  model's dtype (float32 stays float32); run folders and plots read this key;
+* ``classes``: the class labels (numbers or strings), for classifiers;
+* ``loss_history``: the training objective per epoch;
+* ``preprocessing_mean``, ``preprocessing_scale``: the preprocessing fitted on the training
+  data (see :class:`lingrad.datasets.Preprocessing`), when there is one;
+* ``metadata``: a JSON document: format name and version, estimator class, loss, dtype, feature
+  count, hyperparameters, feature names, and the SHA-256 of every array above.
+
+Damaged files give a clear :class:`ValueError` that names the file: not an ``.npz`` (or
+truncated), no or unreadable metadata, another format version, arrays that no longer match
+their checksums (edited after saving), shapes that contradict the metadata. The checksums catch
+accidents and casual edits; they are not a signature (whoever can write the file can rewrite
+them too). Writes are atomic (:func:`lingrad.runs.atomic_write`): the archive goes to a
+temporary file in the same folder and is renamed over the target only when complete.
+
+>>> import tempfile, pathlib, numpy as np
+>>> from lingrad.estimators import LinearClassifier
+>>> X, y = np.array([[0.0], [1.0], [3.0], [4.0]]), ["a", "a", "b", "b"]
+>>> model = LinearClassifier(random_state=0).fit(X, y)
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
+>>> _ = save(model, path)
+>>> load(path).predict([[0.5], [3.5]]).tolist()
+['a', 'b']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from lingrad import datasets, runs
+from lingrad._validation import fail
+from lingrad.datasets import Preprocessing
+from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
+
+FORMAT = "lingrad-model"
+#: The model-file version this lingrad writes and reads.
+VERSION = 1
+
+_ESTIMATORS = {cls.__name__: cls for cls in (LinearClassifier, LinearRegressor)}
+
+
+def _digest(a: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes."""
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _json_params(model) -> dict:
+    """The hyperparameters that JSON can hold (a Generator ``random_state`` is dropped)."""
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, dict):
+            value = {
+                "__dict__": [
+                    [k.item() if isinstance(k, np.generic) else k, v] for k, v in value.items()
+                ]
+            }
+        try:
+            json.dumps(value)
+        except TypeError:
+            continue
+        params[name] = value
+    return params
+
+
+def _params_from_json(params: dict) -> dict:
+    return {
+        k: ({a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v)
+        for k, v in params.items()
+    }
+
+
+def _classes_array(classes: np.ndarray) -> tuple[np.ndarray, str]:
+    if classes.dtype.kind in "biufU":
+        return classes, "array"
+    if classes.dtype == object and all(isinstance(c, str) for c in classes):
+        return classes.astype(str), "object"
+    fail(
+        "classes_",
+        "numbers or strings (storable without pickle)",
+        f"dtype {classes.dtype}",
+        TypeError,
+    )
+
+
+def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
+    """Write a fitted :class:`~lingrad.estimators.LinearClassifier` or
+    :class:`~lingrad.estimators.LinearRegressor` to ``path`` (ending in ``.npz``) atomically.
+
+    ``preprocessing``: the transform the model expects its input to have gone through (fitted
+    on the training data); by default the model's own ``preprocessing_`` if it has one.
+    Returns the path written.
+    """
+    name = type(model).__name__
+    if name not in _ESTIMATORS or not isinstance(model, _ESTIMATORS[name]):
+        fail("model", "a LinearClassifier or LinearRegressor", name, TypeError)
+    if not hasattr(model, "W_"):
+        fail("model", "a fitted model (call fit first)", f"an unfitted {name}")
+    path = Path(path)
+    if path.suffix != ".npz":
+        fail("path", "a file name ending in .npz", repr(str(path)))
+    preprocessing = (
+        preprocessing if preprocessing is not None else getattr(model, "preprocessing_", None)
+    )
+    W = np.asarray(model.W_)
+    arrays = {"W": W, "loss_history": np.asarray(model.loss_history_, dtype=np.float64)}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "estimator": name,
+        "loss": model._loss_name,
+        "dtype": W.dtype.name,
+        "n_features": int(model.n_features_in_),
+        "n_columns": int(W.shape[1]),
+        "n_iter": int(model.n_iter_),
+        "params": _json_params(model),
+        "feature_names": (
+            [str(f) for f in model.feature_names_in_]
+            if hasattr(model, "feature_names_in_")
+            else None
+        ),
+        "preprocessing": None if preprocessing is None else preprocessing.kind,
+    }
+    if isinstance(model, LinearClassifier):
+        arrays["classes"], meta["classes_kind"] = _classes_array(np.asarray(model.classes_))
+    if preprocessing is not None:
+        if preprocessing.mean is None:
+            fail("preprocessing", "a fitted Preprocessing", "an unfitted one")
+        arrays["preprocessing_mean"] = np.asarray(preprocessing.mean)
+        arrays["preprocessing_scale"] = np.asarray(preprocessing.scale)
+    meta["sha256"] = {k: _digest(v) for k, v in arrays.items()}
+    arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
+
+    runs.atomic_write(path, lambda f: np.savez(f, **arrays))
+    return path
+
+
+def _corrupt(path, exc) -> None:
+    fail(
+        str(path),
+        "a lingrad model file (.npz)",
+        f"a corrupt or truncated file ({type(exc).__name__}: {exc})",
+    )
+
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` read without pickle; damage is one clear ValueError."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: expected a model file, got no such file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                fail(str(path), "a lingrad model file (.npz)", "a single .npy array")
+            arrays = {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        _corrupt(path, exc)
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        _corrupt(path, exc)
+    return arrays
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The metadata and arrays of a model file, every failure as one clear ValueError."""
+    arrays = _arrays(path)
+    if "metadata" not in arrays:
+        fail(str(path), "a lingrad model file with metadata", f"arrays {sorted(arrays)}")
+    try:
+        meta = json.loads(str(arrays.pop("metadata")[()]))
+    except (ValueError, TypeError) as exc:
+        fail(str(path), "JSON metadata", f"unreadable metadata ({exc})")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        fail(str(path), f"a '{FORMAT}' file", repr(got))
+    if meta.get("version") != VERSION:
+        fail(
+            f"{path}: version",
+            f"{VERSION} (the model-file version this lingrad reads)",
+            repr(meta.get("version")),
+        )
+    sums = meta.get("sha256")
+    if not isinstance(sums, dict) or set(sums) != set(arrays):
+        fail(
+            str(path),
+            f"checksums for the arrays {sorted(arrays)}",
+            f"checksums for {sorted(sums) if isinstance(sums, dict) else sums}",
+        )
+    for key, array in arrays.items():
+        if _digest(array) != sums[key]:
+            fail(
+                str(path),
+                f"the array '{key}' its checksum describes",
+                f"a changed '{key}' (the file was modified after saving)",
+            )
+    return meta, arrays
+
+
+def load(path):
+    """Read a model written by :func:`save` (``path``: the file, or a folder holding
+    ``model.npz``); returns the fitted estimator.
+
+    A ``lingrad train`` run folder (``model.npz`` with ``W`` only, beside ``config.json``) is
+    read too: the loss comes from the config, the classes are ``0..C-1`` and the
+    standardisation is refitted on the run's training split (such a file has no checksums).
+
+    The estimator has its learned attributes (``W_``, ``coef_``, ``intercept_``, ``classes_``,
+    ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``) and
+    ``preprocessing_``: the :class:`~lingrad.datasets.Preprocessing` to apply to raw input
+    before ``predict`` (``None`` if the model was saved without one).
+    """
+    path = Path(path)
+    if path.is_dir():  # a run folder
+        path = path / runs.MODEL
+    if (path.parent / runs.CONFIG).is_file() and "metadata" not in _arrays(path):
+        return _from_run(path)
+    meta, arrays = _read(path)
+    try:
+        if meta["estimator"] not in _ESTIMATORS:
+            fail("estimator", f"one of {sorted(_ESTIMATORS)}", repr(meta["estimator"]))
+        W = arrays["W"]
+        D, C = int(meta["n_features"]), int(meta["n_columns"])
+        if W.shape != (D + 1, C) or W.dtype.name != meta["dtype"]:
+            fail("W", f"{meta['dtype']} weights of shape ({D + 1}, {C})", f"{W.dtype} {W.shape}")
+        classes = arrays.get("classes")
+        if classes is not None and meta.get("classes_kind") == "object":
+            classes = classes.astype(object)
+        params = _params_from_json(meta["params"])
+        model = from_weights(
+            W,
+            loss=params.pop("loss", meta["loss"]),
+            classes=classes,
+            n_iter=int(meta["n_iter"]),
+            loss_history=arrays["loss_history"],
+            **params,
+        )
+        if type(model).__name__ != meta["estimator"]:
+            fail("estimator", type(model).__name__, repr(meta["estimator"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        fail(str(path), "consistent metadata", f"{type(exc).__name__}: {exc}")
+    if meta.get("feature_names") is not None:
+        model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    model.preprocessing_ = None
+    if meta.get("preprocessing") is not None:
+        mean, scale = arrays.get("preprocessing_mean"), arrays.get("preprocessing_scale")
+        if mean is None or scale is None or mean.shape != (D,) or scale.shape != (D,):
+            fail(f"{path}: preprocessing", f"a mean and a scale of shape ({D},)", "none")
+        model.preprocessing_ = Preprocessing(meta["preprocessing"], mean, scale)
+    return model
+
+
+def _from_run(path: Path):
+    """The model of a ``lingrad train`` run folder: ``model.npz`` holds only ``W``; the loss,
+    the dataset and its standardisation come from the folder's ``config.json``."""
+    config = runs.read_json(path.parent / runs.CONFIG)
+    try:
+        W = runs.load_model(path)
+        model = from_weights(W, loss=config["loss"])
+        model.preprocessing_ = None
+        if config.get("standardize", False):
+            kwargs = {"seed": int(config.get("seed") or 0), "data_dir": config.get("data_dir")}
+            data = datasets.load(config["dataset"], **kwargs)
+            model.preprocessing_ = Preprocessing("standardize").fit(data.X_train)
+    except (KeyError, TypeError) as exc:
+        fail(str(path.parent / runs.CONFIG), "a run's config (loss, dataset, seed)", repr(exc))
+    return model
+
+
+__all__ = ["FORMAT", "VERSION", "load", "save"]

@@ -1,0 +1,331 @@
+"""The scikit-learn estimators: the full estimator checks, accuracy parity, the API surface."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_blobs,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from lingrad import losses
+from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
+
+# Every check of scikit-learn's suite, with the default parameters (no expected failures).
+# check_array_api_input (NumPy input with array-API dispatch on) needs SCIPY_ARRAY_API=1 set
+# before SciPy is imported: `make test` (and so CI) sets it; a bare `pytest` run skips that one.
+
+
+@parametrize_with_checks([LinearClassifier(), LinearRegressor()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------------------------------------------
+# Accuracy parity on the shipped datasets (stratified 80/20 split, random_state=0, scaled)
+# ------------------------------------------------------------------------------------------
+
+LOADERS = {
+    "digits": load_digits,
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+}
+
+
+def _split(loader, stratify=True):
+    X, y = loader(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y if stratify else None, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def _full_batch(N):
+    # scikit-learn's C = 1 is lam = 1 / N for our mean-loss objective; full-batch gradient
+    # descent (our optimiser) to convergence.
+    return dict(lam=1.0 / N, optimizer="gd", learning_rate=1.0, schedule="constant", epochs=1000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LOADERS)
+@pytest.mark.parametrize(
+    ("loss", "reference"),
+    [("softmax", lambda: LogisticRegression(max_iter=5000)), ("hinge", lambda: LinearSVC())],
+)
+def test_accuracy_parity_with_scikit_learn(name, loss, reference):
+    X_train, X_test, y_train, y_test = _split(LOADERS[name])
+    ours = LinearClassifier(loss, random_state=0, **_full_batch(len(X_train)))
+    ours.fit(X_train, y_train)
+    theirs = reference().fit(X_train, y_train)
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test) - 0.01
+
+
+@pytest.mark.slow
+def test_regression_parity_with_ridge():
+    X_train, X_test, y_train, y_test = _split(load_diabetes, stratify=False)
+    N = len(X_train)
+    # Ridge(alpha) sums squared errors: lam = 2 alpha / N for our mean.
+    ours = LinearRegressor(
+        lam=2.0 / N, optimizer="gd", learning_rate=0.2, schedule="constant", epochs=2000
+    ).fit(X_train, y_train)
+    ridge = Ridge(alpha=1.0).fit(X_train, y_train)
+    assert abs(ours.score(X_test, y_test) - ridge.score(X_test, y_test)) < 0.01
+    np.testing.assert_allclose(ours.coef_, ridge.coef_, rtol=1e-3, atol=1e-2)
+
+
+# ------------------------------------------------------------------------------------------
+# API surface
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=150, centers=3, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_string_labels_and_learned_attributes(blobs):
+    X, y = blobs
+    labels = np.array(["cat", "dog", "ship"])[y]
+    clf = LinearClassifier(random_state=0).fit(X, labels)
+    assert clf.classes_.tolist() == ["cat", "dog", "ship"]
+    assert set(clf.predict(X)) <= {"cat", "dog", "ship"}
+    assert clf.score(X, labels) > 0.9
+    assert clf.coef_.shape == (3, 2) and clf.intercept_.shape == (3,)
+    assert clf.W_.shape == (3, 3)
+    np.testing.assert_array_equal(clf.coef_, clf.W_[:-1].T)
+    np.testing.assert_allclose(clf.decision_function(X), X @ clf.coef_.T + clf.intercept_)
+    assert clf.n_iter_ == 100 and len(clf.loss_history_) == 100
+    assert clf.loss_history_[-1] < clf.loss_history_[0]
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(X))
+
+
+def test_binary_scores_have_one_column_view(blobs):
+    X, y = blobs
+    keep = y < 2
+    for loss, columns in [("softmax", 2), ("logistic", 1), ("sigmoid_squared_error", 1)]:
+        clf = LinearClassifier(loss, random_state=0).fit(X[keep], y[keep])
+        assert clf.W_.shape == (3, columns)
+        d = clf.decision_function(X)
+        assert d.shape == (len(X),) and clf.coef_.shape == (1, 2)
+        np.testing.assert_allclose(d, X @ clf.coef_[0] + clf.intercept_[0], rtol=1e-6)
+        np.testing.assert_array_equal(clf.predict(X), (d > 0).astype(int))
+        np.testing.assert_allclose(clf.predict_proba(X)[:, 1] > 0.5, d > 0)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "one_vs_all_hinge", "svm"])
+def test_hinge_losses_have_no_predict_proba(blobs, loss):
+    X, y = blobs
+    clf = LinearClassifier(loss, random_state=0).fit(X, y)
+    assert not hasattr(clf, "predict_proba")
+    assert clf.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "minimum"),
+    [
+        ("sgd", 0.85),
+        ("gd", 0.85),
+        ("momentum", 0.85),
+        ("nesterov", 0.85),
+        ("adam", 0.85),
+        ("local", 0.85),
+        ("genetic", 0.85),
+        ("random", 0.5),  # blind random guessing: better than chance (1/3), no more
+    ],
+)
+def test_every_optimizer_trains(blobs, optimizer, minimum):
+    X, y = blobs
+    clf = LinearClassifier(optimizer=optimizer, random_state=0).fit(X, y)
+    assert clf.score(X, y) > minimum
+
+
+def test_float32_stays_float32(blobs):
+    X, y = blobs
+    clf = LinearClassifier(random_state=0).fit(X.astype(np.float32), y)
+    assert clf.W_.dtype == np.float32 and clf.coef_.dtype == np.float32
+    assert clf.decision_function(X.astype(np.float32)).dtype == np.float32
+    reg = LinearRegressor(random_state=0).fit(X.astype(np.float32), X[:, 0] + 1.0)
+    assert reg.predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_same_seed_same_model(blobs):
+    X, y = blobs
+    a = LinearClassifier(optimizer="sgd", batch_size=16, random_state=3).fit(X, y)
+    b = LinearClassifier(optimizer="sgd", batch_size=16, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.W_, b.W_)
+
+
+def test_partial_fit_continues_training(blobs):
+    X, y = blobs
+    clf = LinearClassifier(optimizer="sgd", random_state=0)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    first = clf.W_.copy()
+    for _ in range(20):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 21 and not np.array_equal(first, clf.W_)
+    assert clf.score(X, y) > 0.85
+    with pytest.raises(ValueError, match="classes: expected all class labels"):
+        LinearClassifier().partial_fit(X, y)
+
+
+def test_sample_weight_and_class_weight_agree(blobs):
+    X, y = blobs
+    weights = {0: 5.0, 1: 1.0, 2: 1.0}
+    kw = dict(optimizer="gd", epochs=50, random_state=0)
+    by_class = LinearClassifier(class_weight=weights, **kw).fit(X, y)
+    by_sample = LinearClassifier(**kw).fit(X, y, sample_weight=np.where(y == 0, 5.0, 1.0))
+    np.testing.assert_allclose(by_class.W_, by_sample.W_, rtol=1e-10)
+
+
+def test_early_stopping_keeps_the_best_epoch(blobs):
+    X, y = blobs
+    clf = LinearClassifier(early_stopping=True, patience=3, epochs=500, random_state=0)
+    clf.fit(X, y)
+    history = clf.validation_loss_history_
+    assert clf.n_iter_ < 500 and len(history) == clf.n_iter_
+    # the last `patience` epochs did not beat the best earlier one by the tolerance (1e-4 rel.)
+    assert min(history[-3:]) >= min(history[:-3]) * (1 - 1e-4)
+    assert min(history) < history[0]
+
+
+def test_numerical_gradient_trains_like_analytic():
+    X, y = make_blobs(n_samples=30, n_features=2, centers=3, random_state=1)
+    kw = dict(optimizer="gd", epochs=5, random_state=0)
+    a = LinearClassifier(gradient="analytic", **kw).fit(X, y)
+    n = LinearClassifier(gradient="numerical", **kw).fit(X, y)
+    np.testing.assert_allclose(a.W_, n.W_, rtol=1e-5, atol=1e-8)
+
+
+def test_full_loss_names_are_accepted(blobs):
+    X, y = blobs
+    for name in ["softmax_cross_entropy", "hinge", "crammer_singer", "one_vs_all_hinge"]:
+        assert LinearClassifier(name, epochs=5).fit(X, y).W_.shape == (3, 3)
+    assert losses.canonical_name("mse") == "squared_error"
+    LinearRegressor("mse", epochs=5).fit(X, y.astype(float))
+
+
+def test_pipeline_and_grid_search():
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), LinearClassifier(random_state=0))
+    search = GridSearchCV(
+        pipe,
+        {"linearclassifier__loss": ["softmax", "hinge"], "linearclassifier__lam": [1e-4]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert search.best_score_ > 0.9
+    assert search.best_estimator_.predict(X[:5]).shape == (5,)
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input: clear errors
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"lam": -1.0}, ValueError, r"LinearClassifier.lam: expected a number >= 0, got -1.0"),
+        ({"loss": "squared_error"}, ValueError, r"LinearClassifier.loss: expected one of"),
+        ({"loss": "nope"}, ValueError, r"LinearClassifier.loss: expected one of .*'nope'"),
+        ({"epochs": 0}, ValueError, r"LinearClassifier.epochs: expected an integer >= 1, got 0"),
+        ({"epochs": 2.5}, TypeError, r"LinearClassifier.epochs: expected an integer >= 1"),
+        ({"optimizer": "lbfgs"}, ValueError, r"LinearClassifier.optimizer: expected one of"),
+        ({"learning_rate": 0}, ValueError, r"LinearClassifier.learning_rate: expected a number"),
+        ({"batch_size": True}, TypeError, r"LinearClassifier.batch_size: expected an integer"),
+        ({"random_state": -2}, ValueError, r"LinearClassifier.random_state: expected None"),
+        ({"validation_fraction": 1.0}, ValueError, r"validation_fraction: expected a number > 0"),
+        ({"class_weight": "even"}, ValueError, r"class_weight: expected None, 'balanced' or a"),
+    ],
+)
+def test_bad_parameters_use_one_template(blobs, params, error, message):
+    X, y = blobs
+    with pytest.raises(error, match=message):
+        LinearClassifier(**params).fit(X, y)
+
+
+def test_bad_regressor_parameter(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=r"LinearRegressor.loss: expected one of \['mse'"):
+        LinearRegressor("softmax").fit(X, X[:, 0])
+
+
+def test_bad_data_gives_clear_errors():
+    X, y = load_digits(return_X_y=True)
+    clf = LinearClassifier(epochs=2).fit(X, y)
+    with pytest.raises(
+        ValueError, match="X has 3 features, but LinearClassifier is expecting 64 features"
+    ):
+        clf.predict(X[:, :3])
+    bad = X[:10].copy()
+    bad[2, 5] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        LinearClassifier().fit(bad, y[:10])
+    bad[2, 5] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        clf.predict(bad)
+    with pytest.raises(ValueError, match=r"y: expected at least 2 classes.*got 1 class"):
+        LinearClassifier().fit(X[:10], np.zeros(10))
+    with pytest.raises(ValueError, match="0 sample"):
+        LinearClassifier().fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="'logistic' with 10 classes"):
+        LinearClassifier("logistic").fit(X, y)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LinearClassifier().fit(X, y + 0.5)
+
+
+def test_divergence_is_reported():
+    X, y = make_blobs(n_samples=60, centers=2, random_state=0)
+    with pytest.raises(ValueError, match="learning_rate: expected a rate small enough"):
+        LinearRegressor(optimizer="gd", learning_rate=10.0).fit(X * 1e3, y.astype(float))
+
+
+def test_from_weights_wraps_a_trainer_result(blobs):
+    from lingrad import Objective
+    from lingrad.model import predict, predict_proba
+    from lingrad.train import sgd
+
+    X, y = blobs
+    result = sgd(
+        Objective("softmax", X, y), 3, epochs=5, batch_size=50, rng=np.random.default_rng(0)
+    )
+    clf = from_weights(result.W, loss="softmax", classes=["a", "b", "c"])
+    np.testing.assert_array_equal(clf.predict(X), np.array(["a", "b", "c"])[predict(result.W, X)])
+    np.testing.assert_allclose(clf.predict_proba(X), predict_proba(result.W, X))
+    assert clf.n_features_in_ == 2 and clf.coef_.shape == (3, 2)
+    reg = from_weights(np.array([[2.0], [1.0]]), loss="squared_error")
+    np.testing.assert_allclose(reg.predict([[1.0], [3.0]]), [3.0, 7.0])
+
+
+@pytest.mark.parametrize(
+    ("W", "kwargs", "message"),
+    [
+        (np.zeros((3, 3)), {"classes": [0, 1]}, r"classes: expected one label per score column"),
+        (np.zeros((3, 1)), {"loss": "softmax"}, r"one label per score column of W \(1\)"),
+        (np.zeros((3, 2)), {"loss": "logistic"}, r"for loss 'logistic'"),
+        (np.zeros((3, 2)), {"classes": [1, 1]}, "classes: expected distinct labels"),
+        (np.zeros((3, 2)), {"classes": ["b", "a"]}, "classes: expected sorted labels"),
+        (np.zeros((3, 2)), {"loss": "squared_error"}, "W: expected one score column"),
+        (np.zeros((3, 2)), {"loss": "kl_divergence"}, r"loss: expected one of \['crammer"),
+        (np.full((3, 2), np.nan), {}, "W: expected finite values"),
+    ],
+)
+def test_from_weights_rejects_inconsistent_input(W, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        from_weights(W, **kwargs)
