@@ -13,23 +13,16 @@ Both are deterministic for a given number of threads (a fixed summation order). 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import numpy as np
 
-# Numba's OpenMP threads spin after each parallel region by default, stealing the core that
-# the NumPy code between two regions needs: measured 2-3 x slower than BLAS on a busy machine,
-# 0.56 x the BLAS pass with passive waiting (benchmarks/RESULTS.md). Set before the OpenMP
-# runtime starts; a value the user chose is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-try:  # pragma: no cover - exercised only where numba is installed
-    import numba as _numba
-except ImportError:  # pragma: no cover
-    _numba = None
-
-#: Whether the compiled kernels can be used here.
-AVAILABLE = _numba is not None
+#: Whether the compiled kernels can be used here (Numba is installed). Numba itself is
+#: imported on first use only: it costs ~100 MB and a second, and most runs never need it.
+AVAILABLE = importlib.util.find_spec("numba") is not None
+_numba = None
+_prange = range
 #: The range of columns ``C`` the kernels are used for (one column is a matrix-vector
 #: product, which BLAS serves well).
 MIN_COLUMNS, MAX_COLUMNS = 4, 32
@@ -114,18 +107,27 @@ def _accumulate_py(X, G, outT, n_parts):
         outT += part[p]
 
 
-if AVAILABLE:  # pragma: no cover
-    _prange = _numba.prange
-    _jit = _numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-    _scores_nb = _jit(_scores_py)
-    _accumulate_nb = _jit(_accumulate_py)
-else:
-    _prange = range
+def _compiled():
+    """Import Numba and compile the two loops (cached on disk after the first time)."""
+    global _numba, _prange, _scores_nb, _accumulate_nb
+    if _numba is None:
+        # Numba's OpenMP threads spin after each parallel region by default, stealing the
+        # core that the NumPy code between two regions needs: measured 2-3 x slower than
+        # BLAS on a busy machine, ~0.6 x the BLAS pass with passive waiting
+        # (benchmarks/RESULTS.md). Set before the OpenMP runtime starts; a user's value stays.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import numba
+
+        _prange = numba.prange
+        jit = numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+        _scores_nb, _accumulate_nb = jit(_scores_py), jit(_accumulate_py)
+        _numba = numba
+    return _numba
 
 
 def threads() -> int:
     """Threads the compiled kernels run on (Numba's setting; 1 without Numba)."""
-    return _numba.get_num_threads() if AVAILABLE else 1
+    return _compiled().get_num_threads() if AVAILABLE else 1
 
 
 def scores(X: np.ndarray, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -138,6 +140,7 @@ def scores_t(X: np.ndarray, Wt: np.ndarray, out: np.ndarray | None = None) -> np
     if out is None:
         out = np.empty((X.shape[0], Wt.shape[0]), dtype=X.dtype)
     if AVAILABLE:
+        _compiled()
         _scores_nb(X, Wt, out)
     else:
         np.matmul(X, Wt.T, out=out)
@@ -149,5 +152,6 @@ def accumulate(X: np.ndarray, G: np.ndarray, outT: np.ndarray) -> np.ndarray:
     if not AVAILABLE:
         outT += G.T @ X
         return outT
-    _accumulate_nb(X, np.ascontiguousarray(G), outT, threads())
+    n_parts = threads()
+    _accumulate_nb(X, np.ascontiguousarray(G), outT, n_parts)
     return outT
