@@ -6,6 +6,8 @@ Gaussian X, random labels), full batch and batch 200; the methods take turns in 
 * ``analytic``: the hand-derived chain rule (``lingrad.grad.get("analytic")``);
 * ``autodiff``: reverse mode through ``lingrad.autodiff``;
 * ``symbolic``: the SymPy-derived ``dL/dS``, lambdified, then the same chain rule;
+Batch 200 runs on one BLAS thread, as ``lingrad.train.fit`` runs it.
+
 * ``numerical``: centred differences need ``2 * W.size`` objective evaluations; at this size
   (61,460 evaluations) it is extrapolated from the measured cost of one evaluation. A real
   numerical gradient on a small problem (D = 16) checks that extrapolation.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from _timing import interleaved, load, machine, measure, parser, repeats, table
+from threadpoolctl import threadpool_limits
 
 from lingrad import grad
 from lingrad.objective import Objective
@@ -42,7 +45,10 @@ def main() -> None:
         idx = None if batch == N else np.sort(rng.choice(N, batch, replace=False))
         calls = {m: (lambda f=f, r=idx: f(W, r)) for m, f in fns.items()}
         calls["one evaluation"] = lambda r=idx: J._value_and_grad(W, r, need_grad=False)
-        t = interleaved(calls, n if batch == N else 10 * n)
+        # batch 200 on one BLAS thread, as lingrad.train.fit runs it (two threads on a busy
+        # machine turn every small product into a ~16 ms wait, whatever the method)
+        with threadpool_limits(None if batch == N else 1, user_api="blas"):
+            t = interleaved(calls, n if batch == N else 10 * n)
         base = t["analytic"]["median"]
         for m in METHODS:
             rows.append(

@@ -126,7 +126,12 @@ class Objective:
         w = self.sample_weight
         if rows is None:
             skinny = self._skinny(W.shape[1])
-            return self._pass(W, self.X, T, w, need_grad, self._block_rows(skinny), None, skinny)
+            block = self._block_rows(skinny)
+            if W.shape[1] == 1 and self.block_rows is None:
+                # one column: two matrix-vector products, which BLAS serves well in one call
+                # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
+                block = self.n_samples
+            return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
         if out is None or isinstance(rows, slice):
             X = self.X[rows]
         else:
