@@ -33,6 +33,32 @@ def measure(fn: Callable[[], object], n: int, warmup: int = 1) -> dict[str, floa
     return {"median": statistics.median(times), "min": min(times), "max": max(times)}
 
 
+def interleaved(fns: dict[str, Callable[[], object]], n: int, warmup: int = 1) -> dict:
+    """``measure`` for several functions that take turns inside each repeat (A, B, A, B...), so
+    that a busy machine slows them alike: ``{name: {"median", "min", "max"}}`` in seconds."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(n):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {
+        name: {"median": statistics.median(t), "min": min(t), "max": max(t)}
+        for name, t in times.items()
+    }
+
+
+def load() -> str:
+    """The 1-minute load average (a busy machine makes every figure noisier)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
 def machine() -> str:
     """One line on the machine and its BLAS, for the record."""
     from threadpoolctl import threadpool_info

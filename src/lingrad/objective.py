@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from lingrad import losses, regularizers
+from lingrad import _skinny, losses, regularizers
 from lingrad._validation import check_int, check_positive, check_weights, check_X
 from lingrad.model import _scores
 
 #: A full pass works on row blocks of about this many bytes of X (see ``Objective.block_rows``).
 BLOCK_BYTES = 32 * 2**20
 MIN_BLOCK_ROWS = 256
+#: A full pass over at least this many elements of X uses the compiled skinny products of
+#: :mod:`lingrad._skinny` (where Numba is installed and 4 <= C <= 32), in blocks of about
+#: ``SKINNY_BLOCK_BYTES`` of X: the block is still in cache when the second product reads it.
+#: Measured in benchmarks/RESULTS.md (~0.6 x the time of the two BLAS products at CIFAR size).
+SKINNY_MIN_ELEMENTS = 2**22
+SKINNY_BLOCK_BYTES = 24 * 2**20
 
 
 class Objective:
@@ -73,6 +79,7 @@ class Objective:
         self.loss_params = loss_params
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
         self._targets: dict[int, np.ndarray] = {}
+        self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
     @property
     def n_samples(self) -> int:
@@ -108,39 +115,88 @@ class Objective:
         W = self._check(W)
         return self._value_and_grad(W, rows)
 
-    def _value_and_grad(self, W, rows=None, need_grad=True):
-        """The unchecked hot path: ``W`` must have the right shape and X's dtype."""
+    def _value_and_grad(self, W, rows=None, need_grad=True, out=None):
+        """The unchecked hot path: ``W`` must have the right shape and X's dtype.
+
+        ``out``: an optional C-contiguous buffer of X's dtype with at least ``len(rows)`` rows
+        that an index-array ``rows`` of valid non-negative indices is gathered into (no
+        allocation per mini-batch).
+        """
         T = self._targets[W.shape[1]]
         w = self.sample_weight
         if rows is None:
-            return self._pass(W, self.X, T, w, need_grad, self._block_rows())
-        X = self.X[rows]
+            skinny = self._skinny(W.shape[1])
+            block = self._block_rows(skinny)
+            if W.shape[1] == 1 and self.block_rows is None:
+                # one column: two matrix-vector products, which BLAS serves well in one call
+                # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
+                block = self.n_samples
+            return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
+        if out is None or isinstance(rows, slice):
+            X = self.X[rows]
+        else:
+            # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
+            # callers (the trainer) pass valid non-negative indices.
+            X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
 
-    def _block_rows(self) -> int:
-        """Rows per block of a full pass: ~``BLOCK_BYTES`` of X, so that ``X_blk`` is still in
-        cache when ``X_blk^T dS_blk`` reads it right after ``X_blk @ W``."""
+    def _evaluate(self, W) -> tuple[float, np.ndarray]:
+        """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
+        pass (unchecked), so that accuracy needs no second pass over X."""
+        T = self._targets[W.shape[1]]
+        S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
+        skinny = self._skinny(W.shape[1])
+        block = self._block_rows(skinny)
+        value = self._pass(W, self.X, T, self.sample_weight, False, block, S, skinny)[0]
+        return value, S
+
+    def _skinny(self, n_classes: int) -> bool:
+        """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
+        return (
+            _skinny.AVAILABLE
+            and self._compiled
+            and _skinny.MIN_COLUMNS <= n_classes <= _skinny.MAX_COLUMNS
+            and self.X.size >= SKINNY_MIN_ELEMENTS
+            and self.X.flags.c_contiguous
+        )
+
+    def _block_rows(self, skinny: bool = False) -> int:
+        """Rows per block of a full pass: ~``BLOCK_BYTES`` of X (``SKINNY_BLOCK_BYTES`` for the
+        compiled products), so that ``X_blk`` is still in cache when ``X_blk^T dS_blk`` reads
+        it right after ``X_blk @ W``; ``block_rows`` when given."""
         if self.block_rows is not None:
             return self.block_rows
         row_bytes = self.X.shape[1] * self.X.itemsize
+        if skinny:
+            return max(4, SKINNY_BLOCK_BYTES // row_bytes)
         return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)
 
-    def _pass(self, W, X, T, w, need_grad, block):
+    def _pass(self, W, X, T, w, need_grad, block, scores_out=None, skinny=False):
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
         ``dW += [X_b, 1]^T dS``. The extra memory is the block's ``N_b x C`` arrays and one
-        ``(D + 1) x C`` partial product; never an ``N x D`` temporary.
+        ``(D + 1) x C`` partial product; never an ``N x D`` temporary. With ``skinny`` the two
+        products are :mod:`lingrad._skinny`'s (``dW[:-1]`` accumulated transposed, ``C x D``).
         """
         N = X.shape[0]
         total_weight = float(N) if w is None else float(w.sum(dtype=np.float64))
         kernel, params = self.loss_spec.kernel, self.loss_params
         loss = 0.0
         dW = np.zeros_like(W) if need_grad else None
+        if skinny:
+            Wt = np.ascontiguousarray(W[:-1].T)
+            dWt = np.zeros_like(Wt) if need_grad else None
         for start in range(0, N, block):
             stop = min(start + block, N)
             Xb = X[start:stop] if block < N else X
-            S = _scores(W, Xb)
+            if skinny:
+                S = _skinny.scores_t(Xb, Wt)
+                S += W[-1]
+            else:
+                S = _scores(W, Xb)
+            if scores_out is not None:
+                scores_out[start:stop] = S
             per_example, dS = kernel(S, T[start:stop] if block < N else T, **params)
             if w is None:
                 loss += float(per_example.sum())
@@ -150,11 +206,15 @@ class Objective:
                 loss += float(per_example @ wb) * total_weight
                 dS *= wb.astype(dS.dtype, copy=False)[:, None]
             if need_grad:
-                if start == 0:
+                if skinny:
+                    _skinny.accumulate(Xb, dS, dWt)
+                elif start == 0:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 else:
                     dW[:-1] += Xb.T @ dS
                 dW[-1] += dS.sum(axis=0)
+        if skinny and need_grad:
+            dW[:-1] = dWt.T
         value = loss / total_weight
         if self.lam:
             value += self.lam * self.regularizer.value(W)

@@ -20,7 +20,9 @@ on a terminal. At the end it diagnoses convergence (still falling? oscillating? 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import math
@@ -34,7 +36,7 @@ import numpy as np
 from lingrad import grad as _grad
 from lingrad import runs
 from lingrad._validation import check_int, check_positive, check_weights, fail
-from lingrad.model import _predict_from_scores, _scores, init_weights
+from lingrad.model import _predict_from_scores, init_weights
 from lingrad.objective import Objective
 
 EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
@@ -187,10 +189,32 @@ def _validation_objective(objective: Objective, validation, n_classes) -> Object
     return val
 
 
-def _accuracy(W: np.ndarray, objective: Objective, labels: np.ndarray | None) -> float:
+def _evaluate(W: np.ndarray, objective: Objective, labels: np.ndarray | None):
+    """``(J(W), accuracy)`` from one pass over the objective's data (the scores serve both)."""
+    value, S = objective._evaluate(W)
     if labels is None:
-        return math.nan
-    return float(np.mean(_predict_from_scores(_scores(W, objective.X)) == labels))
+        return value, math.nan
+    return value, float(np.mean(_predict_from_scores(S) == labels))
+
+
+#: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
+#: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
+SINGLE_THREAD_ELEMENTS = 2**20
+_CONTROLLER = None
+
+
+def _blas_threads(batch_rows: int, n_features: int):
+    """A context that limits BLAS to one thread for small batches (a no-op for large ones).
+
+    Chosen once per epoch, not per step; the threadpoolctl controller is built once."""
+    global _CONTROLLER
+    if batch_rows * n_features > SINGLE_THREAD_ELEMENTS:
+        return contextlib.nullcontext()
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 # ------------------------------------------------------------------------------------------
@@ -451,6 +475,8 @@ def fit(
     val_labels = None if val is None else _labels(val, n_classes)
     method = _grad.get(gradient)  # checked for every optimiser, used by gradient ones
     grad_fn = method(objective) if uses == "gradient" else None
+    if gradient == "analytic":  # the same function, minus the per-step checks of W
+        grad_fn = functools.partial(objective._value_and_grad, out=None)
     schedules = _stateful_schedules(optimizer)
 
     if W0 is None:
@@ -512,7 +538,14 @@ def fit(
         runs.save_npz(Path(checkpoint_dir) / runs.CHECKPOINT, arrays)
 
     def value_fn(rows):
-        return lambda V: objective._value_and_grad(V, rows, need_grad=False)[0]
+        return lambda V: objective._value_and_grad(V, rows, need_grad=False, out=buffer)[0]
+
+    # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
+    buffer = None
+    if batch_size < N:
+        buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
+        if gradient == "analytic":
+            grad_fn = functools.partial(objective._value_and_grad, out=buffer)
 
     progress = _Progress(verbose, epochs, start_epoch)
     epoch = start_epoch
@@ -524,42 +557,51 @@ def fit(
                 order = rng.permutation(N)
                 batches = [order[s : s + batch_size] for s in range(0, N, batch_size)]
             norms = []
-            for rows in batches:
-                rate = optimizer.rate(state)
-                if uses == "gradient":
-                    value, g = grad_fn(W, rows)
-                    gnorm = float(np.sqrt(np.vdot(g, g)))
-                    evaluations += 1
-                    first_loss = value if first_loss is None else first_loss
-                    problem = _divergence(
-                        value, gnorm, first_loss, divergence_factor, max_grad_norm
-                    )
-                    if problem:
-                        stopped = _diverged(epoch, n_iter, problem, rate)
-                        W = W if W_prev is None else W_prev
+            with _blas_threads(min(batch_size, N), objective.n_features):
+                for rows in batches:
+                    rate = optimizer.rate(state)
+                    if uses == "gradient":
+                        value, g = grad_fn(W, rows)
+                        gnorm = float(np.sqrt(np.vdot(g, g)))
+                        evaluations += 1
+                        first_loss = value if first_loss is None else first_loss
+                        problem = _divergence(
+                            value, gnorm, first_loss, divergence_factor, max_grad_norm
+                        )
+                        if problem:
+                            stopped = _diverged(epoch, n_iter, problem, rate)
+                            W = W if W_prev is None else W_prev
+                            break
+                        step, state = optimizer.update(g, state, W)
+                    else:
+                        step, state = optimizer.update(value_fn(rows), state, W, rng)
+                        value, gnorm, evaluations = state.value, math.nan, state.evaluations
+                    W_new = W + step
+                    if W_new.dtype != W.dtype:  # an optimiser's step must not upcast W
+                        fail("optimizer", f"steps in W's dtype {W.dtype}", W_new.dtype, TypeError)
+                    if not np.isfinite(W_new).all():
+                        stopped = _diverged(
+                            epoch, n_iter, "the step made the weights non-finite", rate
+                        )
                         break
-                    step, state = optimizer.update(g, state, W)
-                else:
-                    step, state = optimizer.update(value_fn(rows), state, W, rng)
-                    value, gnorm, evaluations = state.value, math.nan, state.evaluations
-                W_new = W + step
-                if not np.isfinite(W_new).all():
-                    stopped = _diverged(epoch, n_iter, "the step made the weights non-finite", rate)
-                    break
-                W_prev, W = W, W_new
-                n_iter += 1
-                norms.append(gnorm)
-                for key, v in zip(STEP_KEYS, (value, rate, gnorm, evaluations), strict=True):
-                    steps[key].append(float(v))
-                if max_evaluations is not None and evaluations >= max_evaluations:
-                    stopped = f"evaluation budget reached ({evaluations} evaluations)"
-                    break
+                    W_prev, W = W, W_new
+                    n_iter += 1
+                    norms.append(gnorm)
+                    for key, v in zip(STEP_KEYS, (value, rate, gnorm, evaluations), strict=True):
+                        steps[key].append(float(v))
+                    if max_evaluations is not None and evaluations >= max_evaluations:
+                        stopped = f"evaluation budget reached ({evaluations} evaluations)"
+                        break
 
+            train_loss, train_accuracy = _evaluate(W, objective, train_labels)
+            val_loss, val_accuracy = (
+                (math.nan, math.nan) if val is None else _evaluate(W, val, val_labels)
+            )
             logs = {
-                "loss": objective._value_and_grad(W, None, need_grad=False)[0],
-                "val_loss": math.nan if val is None else val._value_and_grad(W, None, False)[0],
-                "train_accuracy": _accuracy(W, objective, train_labels),
-                "val_accuracy": math.nan if val is None else _accuracy(W, val, val_labels),
+                "loss": train_loss,
+                "val_loss": val_loss,
+                "train_accuracy": train_accuracy,
+                "val_accuracy": val_accuracy,
                 "learning_rate": optimizer.rate(state),
                 "grad_norm": float(np.mean(norms)) if norms else math.nan,
             }

@@ -1,0 +1,160 @@
+"""One shuffled mini-batch SGD epoch: lingrad against a PyTorch loop and scikit-learn.
+
+CIFAR-like data (N = 49,000, D = 3,072, C = 10, float32 Gaussian X, random labels), batch 200,
+learning rate 0.01 (scikit-learn, which steps once per example: 0.01 / 200), no
+regularisation, the same initial weights, the variants taking turns
+inside each repeat:
+
+* ``lingrad``: ``lingrad.train.fit(Objective("softmax", X, y), SGD(lr), epochs=1,
+  batch_size=200)``, its end-of-epoch evaluation (training loss and accuracy) included;
+* ``torch k thr``: ``nn.Linear`` + ``F.cross_entropy`` + ``optim.SGD`` over ``torch.randperm``
+  batches with ``torch.set_num_threads(k)``, then the training loss and accuracy at the end
+  of the epoch as ``fit`` computes them for its history (equal work); for one thread (what
+  lingrad's BLAS uses at this batch size) and for NumPy's BLAS threads; the ratio is taken
+  against the faster of the two (the column is skipped without PyTorch);
+* ``sklearn hinge`` / ``sklearn log_loss``: ``SGDClassifier(max_iter=1)`` (its own per-example
+  SGD, one-vs-rest; given float64 X up front, since it would convert float32 itself);
+* ``gather``: only gathering the shuffled batches ``X[order[s:s + 200]]``, the memory floor of
+  any shuffled epoch.
+
+Beside each time: the softmax cross-entropy and accuracy of the final weights on the training
+data, so that the times compare equal work.
+
+Run: ``python benchmarks/epoch.py`` (``--quick`` for a smoke run).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from _timing import interleaved, load, machine, parser, repeats, table
+from threadpoolctl import threadpool_info
+
+from lingrad.losses import softmax_cross_entropy
+from lingrad.model import _predict_from_scores, _scores
+from lingrad.objective import Objective
+from lingrad.optim import SGD
+from lingrad.train import fit
+
+BATCH = 200
+LR = 1e-2  # of the batch-mean gradient; scikit-learn steps per example with LR / BATCH
+
+
+def blas_threads() -> int:
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def quality(W, X, y) -> tuple[float, float]:
+    """(softmax cross-entropy, accuracy) of ``W`` (D + 1, C) on ``(X, y)``."""
+    S = _scores(W.astype(X.dtype), X)
+    return softmax_cross_entropy(S, y)[0], float(np.mean(_predict_from_scores(S) == y))
+
+
+def lingrad_epoch(X, y, W0, out):
+    J = Objective("softmax", X, y, lam=0.0)
+    r = fit(J, SGD(LR), n_classes=W0.shape[1], W0=W0, epochs=1, batch_size=BATCH, rng=RNG())
+    out["lingrad"] = r.W
+
+
+def torch_epoch(torch, threads, X, y, W0, out):
+    torch.set_num_threads(threads)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    model = torch.nn.Linear(X.shape[1], W0.shape[1])
+    with torch.no_grad():
+        model.weight.copy_(torch.from_numpy(W0[:-1].T.copy()))
+        model.bias.copy_(torch.from_numpy(W0[-1].copy()))
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    order = torch.randperm(X.shape[0], generator=torch.Generator().manual_seed(0))
+    for s in range(0, X.shape[0], BATCH):
+        idx = order[s : s + BATCH]
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
+        opt.step()
+    with torch.no_grad():  # the end-of-epoch loss and accuracy that fit's history records
+        S = model(Xt)
+        out["torch loss"] = float(torch.nn.functional.cross_entropy(S, yt))
+        out["torch accuracy"] = float((S.argmax(1) == yt).double().mean())
+        W = np.vstack([model.weight.numpy().T, model.bias.numpy()[None]])
+    out[f"torch {threads} thr"] = W
+
+
+def sklearn_epoch(loss, X64, y, out):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import SGDClassifier
+
+    clf = SGDClassifier(
+        loss=loss,
+        max_iter=1,
+        tol=None,
+        alpha=1e-7,
+        learning_rate="constant",
+        eta0=LR / BATCH,
+        shuffle=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X64, y)
+    out[f"sklearn {loss}"] = np.vstack([clf.coef_.T, clf.intercept_[None]])
+
+
+def gather_epoch(X):
+    order = RNG().permutation(X.shape[0])
+    for s in range(0, X.shape[0], BATCH):
+        X[order[s : s + BATCH]]
+
+
+def RNG():
+    return np.random.default_rng(0)
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    N, D, C = (4_000, 256, 10) if args.quick else (49_000, 3_072, 10)
+    n = repeats(args) if args.repeats or args.quick else 5
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, D), dtype=np.float32)
+    y = rng.integers(0, C, N)
+    X64 = X.astype(np.float64)
+    W0 = np.zeros((D + 1, C), dtype=np.float32)
+    W0[:-1] = 1e-3 * rng.standard_normal((D, C))
+    threads = blas_threads()
+    print(f"machine: {machine()}; load average {load()}")
+    print(f"N = {N}, D = {D}, C = {C}, float32, batch {BATCH}, lr {LR}; {n} interleaved repeats")
+    out: dict[str, np.ndarray] = {}
+    fns = {
+        "lingrad": lambda: lingrad_epoch(X, y, W0, out),
+        "gather": lambda: gather_epoch(X),
+    }
+    try:
+        import torch
+
+        for k in sorted({1, threads}):
+            fns[f"torch {k} thr"] = lambda k=k: torch_epoch(torch, k, X, y, W0, out)
+    except ImportError:
+        print("torch: not installed, column skipped")
+    fns["sklearn hinge"] = lambda: sklearn_epoch("hinge", X64, y, out)
+    fns["sklearn log_loss"] = lambda: sklearn_epoch("log_loss", X64, y, out)
+    times = interleaved(fns, n)
+    print(f"load average after: {load()}\n")
+    rows = []
+    for name, t in times.items():
+        row = {"variant": name, **{f"{k}_ms": 1e3 * v for k, v in t.items()}}
+        if name in out:
+            row["train_ce"], row["train_acc"] = quality(out[name], X, y)
+        rows.append(row)
+    print(table(rows, ["variant", "median_ms", "min_ms", "max_ms", "train_ce", "train_acc"]))
+    print()
+    ours = times["lingrad"]["median"]
+    torch_names = [name for name in times if name.startswith("torch")]
+    if torch_names:
+        best = min(torch_names, key=lambda name: times[name]["median"])
+        times["torch (its faster thread count)"] = times[best]
+    for name, t in times.items():
+        if name != "lingrad" and not name.endswith(" thr"):
+            print(f"lingrad epoch / {name} epoch = {ours / t['median']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
