@@ -126,17 +126,34 @@ def _compiled():
 
 
 def threads() -> int:
-    """Threads the compiled kernels run on (Numba's setting; 1 without Numba)."""
+    """Threads the compiled kernels run on (Numba's setting; 1 without Numba).
+
+    Examples:
+        >>> threads() >= 1
+        True
+    """
     return _compiled().get_num_threads() if AVAILABLE else 1
 
 
 def scores(X: np.ndarray, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``X @ W`` -> ``(N, C)``; ``X`` ``(N, D)`` C-contiguous, ``W`` ``(D, C)`` in X's dtype."""
+    """``X @ W`` -> ``(N, C)``; ``X`` ``(N, D)`` C-contiguous, ``W`` ``(D, C)`` in X's dtype.
+
+    Examples:
+        >>> X, W = np.arange(15.0).reshape(5, 3), np.arange(12.0).reshape(3, 4)
+        >>> np.array_equal(scores(X, W), X @ W)
+        True
+    """
     return scores_t(X, np.ascontiguousarray(W.T), out)
 
 
 def scores_t(X: np.ndarray, Wt: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``X @ Wt.T`` with ``Wt`` ``(C, D)`` C-contiguous (the layout the loop reads)."""
+    """``X @ Wt.T`` with ``Wt`` ``(C, D)`` C-contiguous (the layout the loop reads).
+
+    Examples:
+        >>> X, Wt = np.arange(15.0).reshape(5, 3), np.arange(12.0).reshape(4, 3)
+        >>> np.array_equal(scores_t(X, Wt), X @ Wt.T)
+        True
+    """
     if out is None:
         out = np.empty((X.shape[0], Wt.shape[0]), dtype=X.dtype)
     if AVAILABLE:
@@ -148,7 +165,14 @@ def scores_t(X: np.ndarray, Wt: np.ndarray, out: np.ndarray | None = None) -> np
 
 
 def accumulate(X: np.ndarray, G: np.ndarray, outT: np.ndarray) -> np.ndarray:
-    """``outT += (X^T G)^T`` in place: ``outT`` ``(C, D)`` C-contiguous, ``G`` ``(N, C)``."""
+    """``outT += (X^T G)^T`` in place: ``outT`` ``(C, D)`` C-contiguous, ``G`` ``(N, C)``.
+
+    Examples:
+        >>> X, G = np.arange(15.0).reshape(5, 3), np.arange(20.0).reshape(5, 4)
+        >>> outT = np.ones((4, 3))
+        >>> np.allclose(accumulate(X, G, outT), 1 + (X.T @ G).T)
+        True
+    """
     if not AVAILABLE:
         outT += G.T @ X
         return outT
