@@ -292,9 +292,10 @@ def hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.n
         y: integer labels in ``[0, C)``, shape ``(N,)``.
         margin: the safety margin (1 on the slides).
 
-    >>> S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
-    >>> round(hinge(S, [0, 1, 2])[0], 2)     # (2.9 + 0 + 12.9) / 3
-    5.27
+    Examples:
+        >>> S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+        >>> round(hinge(S, [0, 1, 2])[0], 2)     # (2.9 + 0 + 12.9) / 3
+        5.27
     """
     return _evaluate(_SPECS["hinge"], S, y, sample_weight, margin=_check_margin(margin))
 
@@ -305,8 +306,9 @@ def crammer_singer(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[fl
     ``L_i = max(0, max_{j != y_i} S[i, j] - S[i, y_i] + margin)``; the gradient is ``+1`` at the
     worst wrong class and ``-1`` at the true class when the term is active.
 
-    >>> round(crammer_singer(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)
-    2.9
+    Examples:
+        >>> round(crammer_singer(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)
+        2.9
     """
     return _evaluate(_SPECS["crammer_singer"], S, y, sample_weight, margin=_check_margin(margin))
 
@@ -317,8 +319,9 @@ def one_vs_all_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[
     With ``t_ij = +1`` if ``j == y_i`` else ``-1``: ``L_i = sum_j max(0, margin - t_ij S[i, j])``,
     ``dL_i/dS[i, j] = -t_ij`` where the term is active.
 
-    >>> one_vs_all_hinge(np.array([[2.0, -3.0]]), [0])[0]
-    0.0
+    Examples:
+        >>> one_vs_all_hinge(np.array([[2.0, -3.0]]), [0])[0]
+        0.0
     """
     return _evaluate(_SPECS["one_vs_all_hinge"], S, y, sample_weight, margin=_check_margin(margin))
 
@@ -333,8 +336,9 @@ def softmax_cross_entropy(
     ``L_i = -sum_j q_j log p_j`` (PyTorch's definition). ``dL_i/dS[i] = p - q``.
     Computed through log-sum-exp: scores of +-1e4 give finite values.
 
-    >>> round(softmax_cross_entropy(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)  # -ln 0.13
-    2.04
+    Examples:
+        >>> round(softmax_cross_entropy(np.array([[3.2, 5.1, -1.7]]), [0])[0], 2)  # -ln 0.13
+        2.04
     """
     if not 0.0 <= label_smoothing <= 1.0:
         fail("label_smoothing", "a number in [0, 1]", label_smoothing)
@@ -354,8 +358,9 @@ def kl_divergence(S, P, *, sample_weight=None) -> tuple[float, np.ndarray]:
     not depend on ``W``, so the gradient is the cross-entropy's: ``dL_i/dS[i] = p - P_i``. For a
     one-hot ``P`` it equals the cross-entropy exactly (the lecture's KL view).
 
-    >>> kl_divergence(np.array([[1.0, 1.0]]), np.array([[0.5, 0.5]]))[0]
-    0.0
+    Examples:
+        >>> kl_divergence(np.array([[1.0, 1.0]]), np.array([[0.5, 0.5]]))[0]
+        0.0
     """
     return _evaluate(_SPECS["kl_divergence"], S, P, sample_weight)
 
@@ -367,8 +372,9 @@ def logistic(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
     ``dL_i/ds_i = sigma(s_i) - y_i``; ``y`` in ``{0, 1}`` (or soft targets in ``[0, 1]``).
     ``S`` is ``(N, 1)`` or ``(N,)``; ``dS`` has the same shape.
 
-    >>> round(logistic(np.array([0.0]), [1])[0], 4)      # ln 2
-    0.6931
+    Examples:
+        >>> round(logistic(np.array([0.0]), [1])[0], 4)      # ln 2
+        0.6931
     """
     return _evaluate(_SPECS["logistic"], S, y, sample_weight)
 
@@ -379,8 +385,9 @@ def squared_error(S, Y, *, sample_weight=None) -> tuple[float, np.ndarray]:
     ``L_i = sum_j (S[i, j] - Y[i, j])^2``, ``dL_i/dS[i] = 2 (S[i] - Y[i]) = -2 delta_i``.
     ``S`` and ``Y`` are ``(N, C)``, or ``(N,)`` for one output.
 
-    >>> squared_error(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
-    (2.5, array([1., 2.]))
+    Examples:
+        >>> squared_error(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+        (2.5, array([1., 2.]))
     """
     return _evaluate(_SPECS["squared_error"], S, Y, sample_weight)
 
@@ -392,8 +399,9 @@ def sigmoid_squared_error(S, y, *, sample_weight=None) -> tuple[float, np.ndarra
     score column (``C == 1``) ``y`` holds binary targets in ``[0, 1]``; with ``C >= 2`` columns,
     ``y`` holds integer labels and each column is a one-vs-all sigmoid unit with one-hot targets.
 
-    >>> sigmoid_squared_error(np.array([0.0]), [1])[0]
-    0.25
+    Examples:
+        >>> sigmoid_squared_error(np.array([0.0]), [1])[0]
+        0.25
     """
     return _evaluate(_SPECS["sigmoid_squared_error"], S, y, sample_weight)
 
@@ -465,7 +473,8 @@ def spec(name: str) -> LossSpec:
 def get(name: str) -> Callable:
     """The loss function for a name or alias, e.g. ``get("softmax") is softmax_cross_entropy``.
 
-    >>> get("svm").__name__
-    'hinge'
+    Examples:
+        >>> get("svm").__name__
+        'hinge'
     """
     return _FUNCTIONS[canonical_name(name)]

@@ -47,12 +47,13 @@ class Objective:
             result does not depend on it beyond floating-point summation order.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
-    >>> import numpy as np
-    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
-    >>> J = Objective("softmax", X, [0, 1], lam=0.0)
-    >>> value, dW = J.value_and_grad(np.zeros((3, 2)))     # equal scores: loss ln 2
-    >>> round(value, 6), dW.shape
-    (0.693147, (3, 2))
+    Examples:
+        >>> import numpy as np
+        >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> J = Objective("softmax", X, [0, 1], lam=0.0)
+        >>> value, dW = J.value_and_grad(np.zeros((3, 2)))     # equal scores: loss ln 2
+        >>> round(value, 6), dW.shape
+        (0.693147, (3, 2))
     """
 
     def __init__(

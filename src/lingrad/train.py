@@ -279,10 +279,11 @@ def diagnose(history: dict, stopped: str | None = None, *, window: int = 5) -> d
     Returns a JSON-ready dict with those booleans, the relative drops and ``advice``, a list of
     sentences.
 
-    >>> d = diagnose({"loss": [2.3, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]})
-    >>> advice = d["advice"]
-    >>> d["still_falling"], d["oscillating"], advice[0].startswith("the loss is still falling")
-    (True, False, True)
+    Examples:
+        >>> d = diagnose({"loss": [2.3, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]})
+        >>> advice = d["advice"]
+        >>> d["still_falling"], d["oscillating"], advice[0].startswith("the loss is still falling")
+        (True, False, True)
     """
     loss = [v for v in history.get("loss", []) if v is not None and math.isfinite(v)]
     diverged = bool(stopped and stopped.startswith("diverged"))
@@ -437,13 +438,14 @@ def fit(
     Returns:
         a :class:`FitResult`.
 
-    >>> from lingrad.optim import SGD
-    >>> X = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, -1.0], [-2.0, -1.0]])
-    >>> J = Objective("softmax", X, [0, 0, 1, 1])
-    >>> r = fit(J, SGD(0.5), n_classes=2, epochs=50, rng=np.random.default_rng(0))
-    >>> accuracy = r.history["train_accuracy"]
-    >>> accuracy[-1], r.n_iter, r.stopped
-    (1.0, 50, None)
+    Examples:
+        >>> from lingrad.optim import SGD
+        >>> X = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, -1.0], [-2.0, -1.0]])
+        >>> J = Objective("softmax", X, [0, 0, 1, 1])
+        >>> r = fit(J, SGD(0.5), n_classes=2, epochs=50, rng=np.random.default_rng(0))
+        >>> accuracy = r.history["train_accuracy"]
+        >>> accuracy[-1], r.n_iter, r.stopped
+        (1.0, 50, None)
     """
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
