@@ -84,6 +84,22 @@ def _current(value_fn, state, W) -> tuple[float, int]:
     return state.value, state.evaluations
 
 
+def _keep_best(value_fn, state, W, rng, n_candidates, propose):
+    """Try ``n_candidates`` weights from ``propose(noise) -> (candidate, step from W)`` with
+    ``noise ~ N(0, 1)`` in W's dtype; return ``(the best candidate's step if it beats J(W),
+    else 0; the next SearchState)``."""
+    rng = _check_rng(rng)
+    best, evaluations = _current(value_fn, state, W)
+    step = np.zeros_like(W)
+    for _ in range(n_candidates):
+        candidate, move = propose(rng.standard_normal(W.shape, dtype=W.dtype))
+        value = float(value_fn(candidate))
+        evaluations += 1
+        if value < best:
+            best, step = value, move
+    return step, SearchState(state.count + 1, evaluations, best)
+
+
 @dataclass(frozen=True)
 class RandomSearch:
     """Random search (CS231n): draw fresh weights, keep the best seen.
@@ -117,18 +133,13 @@ class RandomSearch:
         return as_schedule(self.scale)(state.count)
 
     def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
-        rng = _check_rng(rng)
-        best, evaluations = _current(value_fn, state, W)
         scale = W.dtype.type(self.rate(state))
-        step = np.zeros_like(W)
-        for _ in range(self.n_candidates):
-            candidate = scale * rng.standard_normal(W.shape, dtype=W.dtype)
-            value = float(value_fn(candidate))
-            evaluations += 1
-            if value < best:
-                best = value
-                step = candidate - W
-        return step, SearchState(state.count + 1, evaluations, best)
+
+        def fresh(noise):
+            candidate = scale * noise
+            return candidate, candidate - W
+
+        return _keep_best(value_fn, state, W, rng, self.n_candidates, fresh)
 
 
 @dataclass(frozen=True)
@@ -168,17 +179,13 @@ class RandomLocalSearch:
         return as_schedule(self.step_size)(state.count)
 
     def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
-        rng = _check_rng(rng)
-        best, evaluations = _current(value_fn, state, W)
         sigma = W.dtype.type(self.rate(state))
-        step = np.zeros_like(W)
-        for _ in range(self.n_candidates):
-            delta = sigma * rng.standard_normal(W.shape, dtype=W.dtype)
-            value = float(value_fn(W + delta))
-            evaluations += 1
-            if value < best:
-                best, step = value, delta
-        return step, SearchState(state.count + 1, evaluations, best)
+
+        def perturbed(noise):
+            delta = sigma * noise
+            return W + delta, delta
+
+        return _keep_best(value_fn, state, W, rng, self.n_candidates, perturbed)
 
 
 @dataclass(frozen=True)
