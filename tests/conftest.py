@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 
+import numpy as np
 import pytest
 
 REQUIRE_ORACLES = os.environ.get("LINGRAD_REQUIRE_ORACLES") == "1"
@@ -28,6 +29,18 @@ def require(module: str):
         return importlib.import_module(module)
     except ImportError:
         missing(module)
+
+
+def random_targets(loss: str, rng, N: int, C: int):
+    """Random targets of the kind ``loss`` takes: soft labels (kl_divergence), binary labels
+    (logistic), real targets ``(N, C)`` (squared_error) or integer labels in ``[0, C)``."""
+    if loss == "kl_divergence":
+        return rng.dirichlet(np.ones(C), size=N)
+    if loss == "logistic":
+        return rng.integers(0, 2, N)
+    if loss == "squared_error":
+        return rng.normal(size=(N, C))
+    return rng.integers(0, C, N)
 
 
 CHROMIUM = "/usr/bin/chromium"

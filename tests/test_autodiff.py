@@ -9,7 +9,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import require
+from conftest import random_targets, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -379,14 +379,7 @@ def test_nondifferentiable_primitives_make_constants():
 def loss_case(name, rng, N=6, C=4):
     spec = losses.spec(name)
     C = 1 if spec.binary_only else C
-    if name == "kl_divergence":
-        y = rng.dirichlet(np.ones(C), N)
-    elif name == "logistic":
-        y = rng.integers(0, 2, N)
-    elif name == "squared_error":
-        y = rng.standard_normal((N, C))
-    else:
-        y = rng.integers(0, C, N)
+    y = random_targets(name, rng, N, C)
     S = 2 * rng.standard_normal((N, C))
     return S, spec.prepare(y, N, C, S.dtype)
 

@@ -7,6 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import random_targets
 
 from lingrad import grad, losses, regularizers
 from lingrad.grad import default_step, gradcheck, relative_error
@@ -59,14 +60,7 @@ def problem(name, dtype, rng, N=12, D=3, C=3):
     spec = losses.spec(name)
     C = 1 if spec.binary_only else C
     X = rng.standard_normal((N, D)).astype(dtype)
-    if name == "kl_divergence":
-        y = rng.dirichlet(np.ones(C), N)
-    elif name == "logistic":
-        y = rng.integers(0, 2, N)
-    elif name == "squared_error":
-        y = rng.standard_normal((N, C))
-    else:
-        y = rng.integers(0, C, N)
+    y = random_targets(name, rng, N, C)
     margin = OPTIONS.get(name, {}).get("margin", 1.0)
     while True:
         W = rng.standard_normal((D + 1, C)).astype(dtype)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import random_targets
 
 from lingrad import losses, regularizers
 from lingrad.grad import gradcheck
@@ -25,14 +26,7 @@ def problem(loss, seed=0, N=40, D=5, C=4, dtype=np.float64):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(N, D)).astype(dtype)
     C = 1 if loss == "logistic" else C
-    if loss == "kl_divergence":
-        y = rng.dirichlet(np.ones(C), size=N)
-    elif loss == "logistic":
-        y = rng.integers(0, 2, N)
-    elif loss == "squared_error":
-        y = rng.normal(size=(N, C))
-    else:
-        y = rng.integers(0, C, N)
+    y = random_targets(loss, rng, N, C)
     W = rng.normal(size=(D + 1, C)).astype(dtype)
     return X, y, W
 

@@ -152,19 +152,7 @@ def sigmoid_squared_error(S: Tensor, T) -> Tensor:
 
 
 #: One entry per loss of :mod:`lingrad.losses`, by its registry name.
-LOSSES: dict[str, Callable] = {
-    name: globals()[name]
-    for name in (
-        "hinge",
-        "crammer_singer",
-        "one_vs_all_hinge",
-        "softmax_cross_entropy",
-        "kl_divergence",
-        "logistic",
-        "squared_error",
-        "sigmoid_squared_error",
-    )
-}
+LOSSES: dict[str, Callable] = {name: globals()[name] for name in _losses.NAMES}
 
 
 def get(name: str) -> Callable:
