@@ -74,7 +74,7 @@ def machine() -> str:
 
 def table(rows: list[dict], columns: list[str]) -> str:
     """A plain-text table; floats in milliseconds when the column name ends in '_ms'."""
-    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    cells = [[format_number(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
@@ -82,7 +82,7 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(out)
 
 
-def _fmt(v) -> str:
+def format_number(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):

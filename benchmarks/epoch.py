@@ -32,7 +32,7 @@ from _timing import interleaved, load, machine, parser, repeats, table
 from threadpoolctl import threadpool_info
 
 from lingrad.losses import softmax_cross_entropy
-from lingrad.model import _predict_from_scores, _scores
+from lingrad.model import predict_from_scores, scores_unchecked
 from lingrad.objective import Objective
 from lingrad.optim import SGD
 from lingrad.train import fit
@@ -47,8 +47,8 @@ def blas_threads() -> int:
 
 def quality(W, X, y) -> tuple[float, float]:
     """(softmax cross-entropy, accuracy) of ``W`` (D + 1, C) on ``(X, y)``."""
-    S = _scores(W.astype(X.dtype), X)
-    return softmax_cross_entropy(S, y)[0], float(np.mean(_predict_from_scores(S) == y))
+    S = scores_unchecked(W.astype(X.dtype), X)
+    return softmax_cross_entropy(S, y)[0], float(np.mean(predict_from_scores(S) == y))
 
 
 def lingrad_epoch(X, y, W0, out):

@@ -44,7 +44,7 @@ def main() -> None:
     for batch in (N, 200):
         idx = None if batch == N else np.sort(rng.choice(N, batch, replace=False))
         calls = {m: (lambda f=f, r=idx: f(W, r)) for m, f in fns.items()}
-        calls["one evaluation"] = lambda r=idx: J._value_and_grad(W, r, need_grad=False)
+        calls["one evaluation"] = lambda r=idx: J.value_and_grad_unchecked(W, r, need_grad=False)
         # batch 200 on one BLAS thread, as lingrad.train.fit runs it (two threads on a busy
         # machine turn every small product into a ~16 ms wait, whatever the method)
         with threadpool_limits(None if batch == N else 1, user_api="blas"):
@@ -78,7 +78,7 @@ def main() -> None:
     Ws = W[: d + 1].copy()
     idx = np.arange(200)
     real = measure(lambda: grad.get("numerical")(small)(Ws, idx), max(2, n // 2))["median"]
-    one = measure(lambda: small._value_and_grad(Ws, idx, need_grad=False), 10 * n)["median"]
+    one = measure(lambda: small.value_and_grad_unchecked(Ws, idx, need_grad=False), 10 * n)["median"]
     extrapolated = 2 * Ws.size * one
     print(f"\nsmall check: D = {d}, W.size = {Ws.size}, batch 200: numerical gradient")
     print(f"{1e3 * real:.1f} ms, 2 * W.size * one evaluation = {1e3 * extrapolated:.1f} ms")

@@ -33,7 +33,7 @@ def test_objective_value_and_grad_stay_float32_even_with_a_float64_W(loss):
     for rows in (None, slice(0, 20), np.arange(5, 45, 3)):
         value, dW = J.value_and_grad(W64, rows)
         assert dW.dtype == F32 and isinstance(value, float)
-    value, S = J._evaluate(W64.astype(F32))
+    value, S = J.evaluate(W64.astype(F32))
     assert S.dtype == F32 and S.shape == (60, C)
 
 

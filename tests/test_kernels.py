@@ -47,7 +47,7 @@ def test_full_pass_allocates_no_N_by_D_temporary(dtype, skinny, monkeypatch):
     assert dW.dtype == dtype
     assert J._skinny(C) is skinny
     itemsize = np.dtype(dtype).itemsize
-    block_buffers = 8 * J._block_rows(skinny) * C * 8
+    block_buffers = 8 * J.rows_per_block(skinny) * C * 8
     bound = 4 * N * C * itemsize + 2 * W.nbytes + block_buffers
     assert peak < bound, f"peak {peak} bytes, bound {bound}"
     assert peak < X.nbytes / 10
@@ -95,7 +95,7 @@ def test_skinny_pass_equals_the_blas_pass(loss, block_rows, weighted, compiled, 
     ref_value, ref = plain._pass(W, X, T, plain.sample_weight, True, 101)
     assert value == pytest.approx(ref_value, rel=1e-12)
     np.testing.assert_allclose(dW, ref, rtol=1e-10, atol=1e-12)
-    value_only, S = J._evaluate(W)
+    value_only, S = J.evaluate(W)
     assert value_only == pytest.approx(ref_value, rel=1e-12)
     np.testing.assert_allclose(S, X @ W[:-1] + W[-1], rtol=1e-12, atol=1e-12)
 

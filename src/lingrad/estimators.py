@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lingrad import grad, losses, optim, regularizers, train
 from lingrad._validation import check_int, check_weights, fail
-from lingrad.model import _scores, init_weights, sigmoid, softmax
+from lingrad.model import init_weights, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
 from lingrad.optim import schedules
 
@@ -223,7 +223,7 @@ class _LinearModel(BaseEstimator):
             X, T = X[kept], T[kept]
             sample_weight = None if sample_weight is None else sample_weight[kept]
         objective = Objective(
-            self._loss_name,
+            self.loss_,
             X,
             T,
             regularizer=self.penalty,
@@ -274,7 +274,7 @@ class _LinearModel(BaseEstimator):
 
             return scores(self.W_, X)
         X = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
-        return _scores(self.W_, X.astype(self.W_.dtype, copy=False))
+        return scores_unchecked(self.W_, X.astype(self.W_.dtype, copy=False))
 
     def _set_coef(self, W) -> None:
         self.coef_ = np.ascontiguousarray(W[:-1].T)
@@ -392,7 +392,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
 
     def _prepare(self, X, y, sample_weight, *, reset, classes=None):
         name, _ = self._validate_params()
-        self._loss_name = name
+        self.loss_ = name
         X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES)
         check_classification_targets(y)
         if classes is not None:
@@ -578,7 +578,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.verbose = verbose
 
     def _prepare(self, X, y, sample_weight, *, reset):
-        self._loss_name, _ = self._validate_params()
+        self.loss_, _ = self._validate_params()
         X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
         sample_weight = _sample_weight(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
@@ -650,7 +650,7 @@ def from_weights(
         model = LinearClassifier(loss, **params)
     else:
         fail("loss", f"one of {sorted(_CLASSIFIER_LOSSES + _REGRESSOR_LOSSES)}", repr(loss))
-    model._loss_name, _ = model._validate_params()
+    model.loss_, _ = model._validate_params()
     C = W.shape[1]
     if isinstance(model, LinearClassifier):
         classes = np.arange(max(C, 2)) if classes is None else np.asarray(classes)

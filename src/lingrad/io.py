@@ -135,7 +135,7 @@ def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
         "format": FORMAT,
         "version": VERSION,
         "estimator": name,
-        "loss": model._loss_name,
+        "loss": model.loss_,
         "dtype": W.dtype.name,
         "n_features": int(model.n_features_in_),
         "n_columns": int(W.shape[1]),

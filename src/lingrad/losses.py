@@ -247,8 +247,20 @@ def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.n
     return w
 
 
-def _mean(losses: np.ndarray, dS: np.ndarray, sample_weight=None) -> tuple[float, np.ndarray]:
-    """Reduce per-example losses to their (weighted) mean; scale dS in place to match."""
+def weighted_mean(
+    losses: np.ndarray, dS: np.ndarray, sample_weight=None
+) -> tuple[float, np.ndarray]:
+    """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` in place to match.
+
+    ``L = sum_i w_i L_i / sum_i w_i`` (``w_i = 1`` by default) and ``dS[i] *= w_i / sum_i w_i``.
+
+    Examples:
+        >>> weighted_mean(np.array([1.0, 3.0]), np.ones((2, 1)))
+        (2.0, array([[0.5],
+               [0.5]]))
+        >>> weighted_mean(np.array([1.0, 3.0]), np.ones((2, 1)), np.array([3.0, 1.0]))[0]
+        1.5
+    """
     if sample_weight is None:
         dS *= 1.0 / losses.shape[0]
         return float(losses.mean()), dS
@@ -266,7 +278,7 @@ def _evaluate(spec: LossSpec, S, y, sample_weight, **params):
     T = spec.prepare(y, N, C, S.dtype)
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, N)
-    loss, dS = _mean(*spec.kernel(S, T, **params), sample_weight)
+    loss, dS = weighted_mean(*spec.kernel(S, T, **params), sample_weight)
     return loss, (dS.reshape(-1) if one_d else dS)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from lingrad._validation import check_int, check_weights, check_X, fail, float_dtype
 
 
-def _scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+def scores_unchecked(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Scores without checks: ``X @ W[:-1] + W[-1]``; ``W`` must already be in X's dtype."""
     S = X @ W[:-1]
     S += W[-1]
@@ -50,10 +50,10 @@ def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
         array([[ 3.5, -0.5]])
     """
     W, X = _checked(W, X)
-    return _scores(W, X)
+    return scores_unchecked(W, X)
 
 
-def _predict_from_scores(S: np.ndarray) -> np.ndarray:
+def predict_from_scores(S: np.ndarray) -> np.ndarray:
     if S.shape[1] == 1:
         return (S[:, 0] >= 0).astype(np.intp)
     return np.argmax(S, axis=1)
@@ -69,7 +69,7 @@ def predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
         array([0, 1, 1])
     """
     W, X = _checked(W, X)
-    return _predict_from_scores(_scores(W, X))
+    return predict_from_scores(scores_unchecked(W, X))
 
 
 def softmax(S: np.ndarray) -> np.ndarray:
@@ -105,7 +105,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def _proba_from_scores(S: np.ndarray) -> np.ndarray:
+def proba_from_scores(S: np.ndarray) -> np.ndarray:
     if S.shape[1] == 1:
         p = sigmoid(S[:, 0])
         return np.stack([1.0 - p, p], axis=1)
@@ -123,7 +123,7 @@ def predict_proba(W: np.ndarray, X: np.ndarray) -> np.ndarray:
         array([[0.25, 0.25, 0.25, 0.25]])
     """
     W, X = _checked(W, X)
-    return _proba_from_scores(_scores(W, X))
+    return proba_from_scores(scores_unchecked(W, X))
 
 
 def init_weights(

@@ -12,11 +12,13 @@ are ``[X, 1]^T dS``, computed without building ``[X, 1]``.
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 
 from lingrad import _skinny, losses, regularizers
 from lingrad._validation import check_int, check_positive, check_weights, check_X
-from lingrad.model import _scores
+from lingrad.model import scores_unchecked
 
 #: A full pass works on row blocks of about this many bytes of X (see ``Objective.block_rows``).
 BLOCK_BYTES = 32 * 2**20
@@ -27,6 +29,52 @@ MIN_BLOCK_ROWS = 256
 #: Measured in benchmarks/RESULTS.md (~0.6 x the time of the two BLAS products at CIFAR size).
 SKINNY_MIN_ELEMENTS = 2**22
 SKINNY_BLOCK_BYTES = 24 * 2**20
+
+
+@runtime_checkable
+class ObjectiveProtocol(Protocol):
+    """What the trainer, the gradient methods and the plots need of an objective ``J(W)``.
+
+    ``W`` is ``(D + 1, C)``: rows ``0..D-1`` weights, row ``D`` the bias, ``C`` score columns.
+    :class:`Objective` (in memory) and :class:`lingrad.distributed.DaskObjective` (chunks on a
+    Dask cluster) implement it.
+
+    * ``n_samples`` ``N`` and ``n_features`` ``D``; ``sample_weight`` ``(N,)`` or ``None``;
+    * ``targets(C)``: the validated targets for ``C`` score columns (labels ``(N,)``, binary or
+      real targets ``(N, C)``, probabilities ``(N, C)``), cached;
+    * ``check_weights(W)``: ``W`` validated against ``D`` and cast to the data's dtype;
+    * ``value(W)`` and ``value_and_grad(W, rows=None)``: checked, ``(J, dJ/dW)`` with ``dJ/dW``
+      shaped like ``W``; ``rows`` (a slice or index array) restricts the mean to a mini-batch;
+    * ``value_and_grad_unchecked(W, rows=None, need_grad=True, out=None)``: the same without
+      checks, for ``W`` already checked (the hot path); ``dJ/dW`` is ``None`` without
+      ``need_grad``;
+    * ``evaluate(W)``: ``(J(W), S)`` with the scores ``S`` ``(N, C)`` of one full pass.
+
+    Examples:
+        >>> J = Objective("softmax", np.eye(2), [0, 1])
+        >>> isinstance(J, ObjectiveProtocol)
+        True
+    """
+
+    @property
+    def n_samples(self) -> int: ...
+
+    @property
+    def n_features(self) -> int: ...
+
+    def targets(self, n_classes: int) -> np.ndarray: ...
+
+    def check_weights(self, W) -> np.ndarray: ...
+
+    def value(self, W) -> float: ...
+
+    def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]: ...
+
+    def value_and_grad_unchecked(
+        self, W: np.ndarray, rows=None, need_grad: bool = True, out: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray | None]: ...
+
+    def evaluate(self, W: np.ndarray) -> tuple[float, np.ndarray]: ...
 
 
 class Objective:
@@ -90,6 +138,13 @@ class Objective:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: X, y, the cached targets and the example weights."""
+        targets = sum(t.nbytes for t in self._targets.values())
+        weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
+        return int(self.X.nbytes + np.asarray(self.y).nbytes + targets + weights)
+
     def targets(self, n_classes: int) -> np.ndarray:
         """The validated targets for a model with ``n_classes`` score columns (cached)."""
         if n_classes not in self._targets:
@@ -98,26 +153,28 @@ class Objective:
             )
         return self._targets[n_classes]
 
-    def _check(self, W) -> np.ndarray:
+    def check_weights(self, W) -> np.ndarray:
+        """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
         return W.astype(self.X.dtype, copy=False)
 
     def value(self, W) -> float:
         """``J(W)``: mean loss plus ``lam * R(W)`` as a Python float."""
-        W = self._check(W)
-        return self._value_and_grad(W, rows=None, need_grad=False)[0]
+        W = self.check_weights(W)
+        return self.value_and_grad_unchecked(W, rows=None, need_grad=False)[0]
 
     def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype.
 
         ``rows`` (a slice or an index array) restricts the mean to a mini-batch of examples.
         """
-        W = self._check(W)
-        return self._value_and_grad(W, rows)
+        W = self.check_weights(W)
+        return self.value_and_grad_unchecked(W, rows)
 
-    def _value_and_grad(self, W, rows=None, need_grad=True, out=None):
-        """The unchecked hot path: ``W`` must have the right shape and X's dtype.
+    def value_and_grad_unchecked(self, W, rows=None, need_grad=True, out=None):
+        """``value_and_grad`` without checks (the hot path): ``W`` must have the right shape and
+        X's dtype.
 
         ``out``: an optional C-contiguous buffer of X's dtype with at least ``len(rows)`` rows
         that an index-array ``rows`` of valid non-negative indices is gathered into (no
@@ -127,7 +184,7 @@ class Objective:
         w = self.sample_weight
         if rows is None:
             skinny = self._skinny(W.shape[1])
-            block = self._block_rows(skinny)
+            block = self.rows_per_block(skinny)
             if W.shape[1] == 1 and self.block_rows is None:
                 # one column: two matrix-vector products, which BLAS serves well in one call
                 # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
@@ -141,13 +198,13 @@ class Objective:
             X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
 
-    def _evaluate(self, W) -> tuple[float, np.ndarray]:
+    def evaluate(self, W) -> tuple[float, np.ndarray]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
         pass (unchecked), so that accuracy needs no second pass over X."""
         T = self._targets[W.shape[1]]
         S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
         skinny = self._skinny(W.shape[1])
-        block = self._block_rows(skinny)
+        block = self.rows_per_block(skinny)
         value = self._pass(W, self.X, T, self.sample_weight, False, block, S, skinny)[0]
         return value, S
 
@@ -161,7 +218,7 @@ class Objective:
             and self.X.flags.c_contiguous
         )
 
-    def _block_rows(self, skinny: bool = False) -> int:
+    def rows_per_block(self, skinny: bool = False) -> int:
         """Rows per block of a full pass: ~``BLOCK_BYTES`` of X (``SKINNY_BLOCK_BYTES`` for the
         compiled products), so that ``X_blk`` is still in cache when ``X_blk^T dS_blk`` reads
         it right after ``X_blk @ W``; ``block_rows`` when given."""
@@ -195,7 +252,7 @@ class Objective:
                 S = _skinny.scores_t(Xb, Wt)
                 S += W[-1]
             else:
-                S = _scores(W, Xb)
+                S = scores_unchecked(W, Xb)
             if scores_out is not None:
                 scores_out[start:stop] = S
             per_example, dS = kernel(S, T[start:stop] if block < N else T, **params)

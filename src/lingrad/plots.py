@@ -41,7 +41,7 @@ from lingrad._validation import (
     check_X,
     fail,
 )
-from lingrad.model import _predict_from_scores, _proba_from_scores, _scores
+from lingrad.model import predict_from_scores, proba_from_scores, scores_unchecked
 from lingrad.objective import Objective
 
 __all__ = [
@@ -114,7 +114,7 @@ def _n_labels(W: np.ndarray) -> int:
     return max(W.shape[1], 2)
 
 
-def _class_names(class_names, n_classes: int, model=None) -> tuple[str, ...]:
+def resolve_class_names(class_names, n_classes: int, model=None) -> tuple[str, ...]:
     if class_names is None and model is not None and hasattr(model, "classes_"):
         class_names = [str(c) for c in model.classes_]
     if class_names is None:
@@ -288,7 +288,7 @@ def templates(model, image_shape, class_names=None, *, cmap: str = "gray") -> Fi
     """
     images = template_images(model, image_shape)
     C = images.shape[0]
-    names = _class_names(class_names, C, model)
+    names = resolve_class_names(class_names, C, model)
     rows, cols = _grid(C)
     fig = _figure(1.9 * cols + 0.4, 2.1 * rows + 0.6)
     axes = fig.subplots(rows, cols, squeeze=False)
@@ -434,7 +434,7 @@ def decision_regions(
     if y is not None:
         y = check_labels(y, N, K)
     resolution = check_int("resolution", resolution, minimum=2)
-    names = _class_names(class_names, K, model)
+    names = resolve_class_names(class_names, K, model)
     plane = _plane(X.astype(np.float64), features)
     P = plane.project(X.astype(np.float64))
     W2 = plane.restrict(W)
@@ -442,7 +442,7 @@ def decision_regions(
     xs, ys = _pixel_centres(x0, x1, resolution), _pixel_centres(y0, y1, resolution)
     gx, gy = np.meshgrid(xs, ys)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    pred = _predict_from_scores(_scores(W2, grid)).reshape(resolution, resolution)
+    pred = predict_from_scores(scores_unchecked(W2, grid)).reshape(resolution, resolution)
 
     fig = _figure(8.2, 6.0)
     ax = fig.add_subplot()
@@ -495,7 +495,7 @@ def decision_regions(
             linewidths=0.4,
             zorder=3,
         )
-        wrong = _predict_from_scores(_scores(W, X.astype(np.float64))) != y
+        wrong = predict_from_scores(scores_unchecked(W, X.astype(np.float64))) != y
         if wrong.any():
             ax.scatter(
                 P[wrong, 0],
@@ -533,7 +533,7 @@ def decision_regions(
 # ------------------------------------------------------------------------------------------
 
 
-def _fmt(value: float, digits: int) -> str:
+def format_number(value: float, digits: int) -> str:
     """``value`` with ``digits`` decimals, never ``-0.00``."""
     text = f"{value:.{digits}f}"
     return f"{0.0:.{digits}f}" if float(text) == 0 else text
@@ -586,7 +586,7 @@ class AlgebraicView:
     @property
     def correct(self) -> np.ndarray:
         """Whether each example's predicted class (argmax score) is its true class, ``(N,)``."""
-        return _predict_from_scores(self.scores) == self.y
+        return predict_from_scores(self.scores) == self.y
 
     @property
     def mean_loss(self) -> float:
@@ -603,10 +603,10 @@ class AlgebraicView:
         for k in range(C):
             cells = []
             for i in range(N):
-                text = _fmt(self.scores[i, k], digits)
+                text = format_number(self.scores[i, k], digits)
                 cells.append(f"*{text}*" if C > 1 and self.y[i] == k else text)
             rows.append([row_names[k], *cells])
-        rows.append([self.loss_label, *(_fmt(v, digits) for v in self.losses)])
+        rows.append([self.loss_label, *(format_number(v, digits) for v in self.losses)])
         return header, rows
 
     def markdown(self, digits: int = 2) -> str:
@@ -666,10 +666,10 @@ def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params
     return AlgebraicView(
         scores=S,
         y=y,
-        class_names=_class_names(class_names, K),
+        class_names=resolve_class_names(class_names, K),
         loss=spec.name,
         losses=np.asarray(per_example, dtype=np.float64),
-        probabilities=_proba_from_scores(S),
+        probabilities=proba_from_scores(S),
         margins=margins,
         hinge_terms=hinge_terms,
     )
@@ -706,9 +706,9 @@ def scores_table(
     n = min(check_int("max_examples", max_examples), X.shape[0])
     y = check_labels(y, X.shape[0], _n_labels(W))[:n]
     X = X[:n]
-    S = _scores(W.astype(X.dtype), X)
+    S = scores_unchecked(W.astype(X.dtype), X)
     view = algebraic_view(
-        S, y, loss=loss, class_names=_class_names(class_names, _n_labels(W), model)
+        S, y, loss=loss, class_names=resolve_class_names(class_names, _n_labels(W), model)
     )
     header, rows = view.table()
     thumbs = None
@@ -1030,10 +1030,10 @@ def landscape_data(
     """
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    W = objective._check(as_weights(W, objective.n_features, "W")).astype(np.float64)
+    W = objective.check_weights(as_weights(W, objective.n_features, "W")).astype(np.float64)
     T = None if trajectory is None else _trajectory_array(trajectory, W)
     if T is not None:
-        T = np.stack([objective._check(t) for t in T]).astype(np.float64)
+        T = np.stack([objective.check_weights(t) for t in T]).astype(np.float64)
     resolution = check_int("resolution", resolution, minimum=3)
     arrows = check_int("arrows", arrows, minimum=0)
     span = float(span)
@@ -1043,7 +1043,7 @@ def landscape_data(
     dtype = objective.X.dtype
 
     def J(V):
-        return objective._value_and_grad(V.astype(dtype), need_grad=False)[0]
+        return objective.value_and_grad_unchecked(V.astype(dtype), need_grad=False)[0]
 
     basis = np.stack([d1.ravel(), d2.ravel()], axis=1)  # (P, 2)
     gram = basis.T @ basis
@@ -1079,7 +1079,7 @@ def landscape_data(
         for bi in gb:
             for ai in ga:
                 V = (W + ai * d1 + bi * d2).astype(dtype)
-                _, g = objective._value_and_grad(V)
+                _, g = objective.value_and_grad_unchecked(V)
                 step = -inv @ (basis.T @ g.ravel().astype(np.float64))
                 rows.append((ai, bi, *step))
     return Landscape(
@@ -1222,7 +1222,7 @@ def confusion_matrix(model, X, y) -> np.ndarray:
     W = as_weights(model, X.shape[1])
     K = _n_labels(W)
     y = check_labels(y, X.shape[0], K)
-    pred = _predict_from_scores(_scores(W.astype(X.dtype), X))
+    pred = predict_from_scores(scores_unchecked(W.astype(X.dtype), X))
     M = np.zeros((K, K), dtype=np.int64)
     np.add.at(M, (y, pred), 1)
     return M
@@ -1240,7 +1240,7 @@ def confusion(model, X, y, *, class_names=None, normalize: bool = False) -> Figu
     """
     M = confusion_matrix(model, X, y)
     K = M.shape[0]
-    names = _class_names(class_names, K, model)
+    names = resolve_class_names(class_names, K, model)
     shown = M / np.maximum(M.sum(axis=1, keepdims=True), 1) if normalize else M
     size = 3.2 + 0.45 * K
     fig = _figure(size + 1.0, size)

@@ -30,7 +30,7 @@ import numpy as np
 
 from lingrad import losses, plots
 from lingrad._validation import check_labels, check_X, fail
-from lingrad.model import _scores
+from lingrad.model import scores_unchecked
 from lingrad.objective import Objective
 
 CONFIG, METRICS, HISTORY, MODEL, INDEX = (
@@ -133,7 +133,7 @@ class ReportFigure:
     files: tuple[str, ...]
 
 
-def _label_loss(config: Mapping, n_columns: int) -> str:
+def label_loss(config: Mapping, n_columns: int) -> str:
     """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
     lecture's SVM loss (``"logistic"`` for a binary model with one column)."""
     fallback = "hinge" if n_columns > 1 else "logistic"
@@ -209,7 +209,7 @@ def write_run_report(
     X = check_X(X)
     W = plots.as_weights(W, X.shape[1], "W")
     y = check_labels(y, X.shape[0], max(W.shape[1], 2))
-    names = plots._class_names(class_names, max(W.shape[1], 2))
+    names = plots.resolve_class_names(class_names, max(W.shape[1], 2))
     if rng is None:
         rng = np.random.default_rng(int(config.get("seed", 0) or 0))
 
@@ -243,10 +243,10 @@ def write_run_report(
     else:
         skipped.append(("decision_regions", "one feature: nothing to draw in a plane"))
 
-    loss = _label_loss(config, W.shape[1])
+    loss = label_loss(config, W.shape[1])
     n = min(examples, X.shape[0])
     view = plots.algebraic_view(
-        _scores(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=names
+        scores_unchecked(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=names
     )
     (out / "scores_table.md").write_text(view.markdown() + "\n", encoding="utf-8")
     add(

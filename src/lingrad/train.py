@@ -36,7 +36,7 @@ import numpy as np
 from lingrad import grad as _grad
 from lingrad import runs
 from lingrad._validation import check_int, check_positive, check_weights, fail
-from lingrad.model import _predict_from_scores, init_weights
+from lingrad.model import init_weights, predict_from_scores
 from lingrad.objective import Objective
 
 EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
@@ -191,10 +191,10 @@ def _validation_objective(objective: Objective, validation, n_classes) -> Object
 
 def _evaluate(W: np.ndarray, objective: Objective, labels: np.ndarray | None):
     """``(J(W), accuracy)`` from one pass over the objective's data (the scores serve both)."""
-    value, S = objective._evaluate(W)
+    value, S = objective.evaluate(W)
     if labels is None:
         return value, math.nan
-    return value, float(np.mean(_predict_from_scores(S) == labels))
+    return value, float(np.mean(predict_from_scores(S) == labels))
 
 
 #: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
@@ -478,7 +478,7 @@ def fit(
     method = _grad.get(gradient)  # checked for every optimiser, used by gradient ones
     grad_fn = method(objective) if uses == "gradient" else None
     if gradient == "analytic":  # the same function, minus the per-step checks of W
-        grad_fn = functools.partial(objective._value_and_grad, out=None)
+        grad_fn = functools.partial(objective.value_and_grad_unchecked, out=None)
     schedules = _stateful_schedules(optimizer)
 
     if W0 is None:
@@ -540,14 +540,14 @@ def fit(
         runs.save_npz(Path(checkpoint_dir) / runs.CHECKPOINT, arrays)
 
     def value_fn(rows):
-        return lambda V: objective._value_and_grad(V, rows, need_grad=False, out=buffer)[0]
+        return lambda V: objective.value_and_grad_unchecked(V, rows, need_grad=False, out=buffer)[0]
 
     # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
     buffer = None
     if batch_size < N:
         buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         if gradient == "analytic":
-            grad_fn = functools.partial(objective._value_and_grad, out=buffer)
+            grad_fn = functools.partial(objective.value_and_grad_unchecked, out=buffer)
 
     progress = _Progress(verbose, epochs, start_epoch)
     epoch = start_epoch

@@ -137,7 +137,7 @@ def run(args) -> int:
     if model.preprocessing_ is not None:
         X = model.preprocessing_.transform(X)
     print(
-        f"model: {args.model} ({type(model).__name__}, {model._loss_name}, "
+        f"model: {args.model} ({type(model).__name__}, {model.loss_}, "
         f"{model.n_features_in_} features)"
     )
     print(f"dataset: {data.name}, {args.split} split, {len(y)} examples")

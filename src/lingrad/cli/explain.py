@@ -16,7 +16,7 @@ import numpy as np
 from lingrad import report
 from lingrad._validation import fail
 from lingrad.model import scores
-from lingrad.plots import AlgebraicView, _fmt, algebraic_view
+from lingrad.plots import AlgebraicView, algebraic_view, format_number
 
 #: The lecture's SVM example: scores of a cat, a car and a frog image (one row each).
 SLIDE_SCORES = ((3.2, 5.1, -1.7), (1.3, 4.9, 2.0), (2.2, 2.5, -3.1))
@@ -91,20 +91,20 @@ def explain_example(view: AlgebraicView, i: int) -> str:
     )
     for k, name in enumerate(names):
         mark = "*" if k == yi else " "
-        term = "-" if k == yi else _fmt(view.hinge_terms[i, k], 2)
+        term = "-" if k == yi else format_number(view.hinge_terms[i, k], 2)
         lines.append(
-            f"  {name + mark:<{width}} {_fmt(S[k], 2):>10} {P[k]:>8.4f} "
-            f"{_fmt(view.margins[i, k], 2):>10} {term:>22}"
+            f"  {name + mark:<{width}} {format_number(S[k], 2):>10} {P[k]:>8.4f} "
+            f"{format_number(view.margins[i, k], 2):>10} {term:>22}"
         )
     others = [k for k in range(len(names)) if k != yi]
-    sy = _fmt(S[yi], 2) if S[yi] >= 0 else f"({_fmt(S[yi], 2)})"
-    terms = [f"max(0, {_fmt(S[k], 2)} - {sy} + 1)" for k in others]
+    sy = format_number(S[yi], 2) if S[yi] >= 0 else f"({format_number(S[yi], 2)})"
+    terms = [f"max(0, {format_number(S[k], 2)} - {sy} + 1)" for k in others]
     svm = float(view.hinge_terms[i].sum())
     for start in range(0, len(terms), 3):  # three terms a line, as the slide stacks them
         lead = "  SVM loss      L_i = " if start == 0 else "                    + "
         lines.append(lead + " + ".join(terms[start : start + 3]))
-    values = " + ".join(_fmt(view.hinge_terms[i, k], 2) for k in others)
-    lines.append(f"                    = {values} = {_fmt(svm, 2)}")
+    values = " + ".join(format_number(view.hinge_terms[i, k], 2) for k in others)
+    lines.append(f"                    = {values} = {format_number(svm, 2)}")
     p = float(P[yi])
     ce = -math.log(p) if p > 0 else math.inf
     lines.append(
@@ -146,7 +146,7 @@ def run(args) -> int:
         rd = load_run_data(args.run_dir)
         X, y = rd.X[args.split][: args.examples], rd.y[args.split][: args.examples]
         S = scores(rd.run.W.astype(X.dtype), X)
-        loss = args.loss or report._label_loss(rd.run.config, rd.run.W.shape[1])
+        loss = args.loss or report.label_loss(rd.run.config, rd.run.W.shape[1])
         view = algebraic_view(S, y, loss=loss, class_names=rd.data.class_names)
         source = f"the {SPLIT_NAMES[args.split]} split of run {rd.run.path.name!r}"
     elif args.scores is not None:

@@ -104,7 +104,7 @@ def training_objective(rd: RunData, rows: int) -> Objective | None:
         name = losses.canonical_name(loss)
     except ValueError:
         return None
-    if report._label_loss(config, rd.run.W.shape[1]) != name:
+    if report.label_loss(config, rd.run.W.shape[1]) != name:
         return None  # a loss not on integer labels (regression, KL): no landscape of it
     return Objective(
         config["loss"],

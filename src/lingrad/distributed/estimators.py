@@ -76,7 +76,7 @@ def fit(estimator, X, y, sample_weight=None, *, client=None):
     from lingrad.estimators import LinearClassifier
 
     name, _ = estimator._validate_params()
-    estimator._loss_name = name
+    estimator.loss_ = name
     _unsupported(estimator)
     client = default_client() if client is None else client
     data = as_row_chunks(X, y, sample_weight)

@@ -86,7 +86,7 @@ class _Bar:
 
 
 def _start(objective, W0) -> np.ndarray:
-    W = objective._check(W0) if hasattr(objective, "_check") else np.asarray(W0)
+    W = objective.check_weights(W0) if hasattr(objective, "_check") else np.asarray(W0)
     return np.array(W, dtype=_dtype(objective))
 
 
@@ -253,7 +253,7 @@ def sgd_chunk(obj, carry, optimizer, batch_size: int, seed: int, regularizer, la
         rows = order[start : start + batch_size]
         if w is not None and not np.any(w[rows]):
             continue
-        value, dW = obj._value_and_grad(W, rows)
+        value, dW = obj.value_and_grad_unchecked(W, rows)
         if lam:
             value += lam * regularizer.value(W)
             regularizer.add_grad(W, dW, lam)

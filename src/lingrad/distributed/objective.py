@@ -68,7 +68,7 @@ def _chunk_sums(obj: Objective | None, W: np.ndarray, need_grad: bool):
         return 0.0, (np.zeros(W.shape) if need_grad else None), 0.0
     obj.targets(W.shape[1])
     s = _weight_sum(obj)
-    value, dW = obj._value_and_grad(W, None, need_grad)
+    value, dW = obj.value_and_grad_unchecked(W, None, need_grad)
     return value * s, (None if dW is None else dW.astype(np.float64) * s), s
 
 
@@ -90,9 +90,7 @@ def _register_sizeof() -> None:
 
     @sizeof.register(Objective)
     def _sizeof_objective(obj):
-        targets = sum(t.nbytes for t in obj._targets.values())
-        weights = 0 if obj.sample_weight is None else obj.sample_weight.nbytes
-        return int(obj.X.nbytes + np.asarray(obj.y).nbytes + targets + weights)
+        return obj.nbytes
 
 
 _register_sizeof()
@@ -218,7 +216,7 @@ class DaskObjective:
 
     # -- the objective ----------------------------------------------------------------------
 
-    def _check(self, W) -> np.ndarray:
+    def check_weights(self, W) -> np.ndarray:
         W = check_weights(W, self.n_features)
         return W.astype(self.dtype, copy=False)
 
@@ -241,7 +239,7 @@ class DaskObjective:
         self.n_passes += 1
         return result
 
-    def _value_and_grad(self, W, need_grad: bool = True):
+    def value_and_grad_unchecked(self, W, need_grad: bool = True):
         loss_sum, grad_sum, weight = self.sums(W, need_grad)
         if weight <= 0:
             fail("sample_weight", "non-negative weights with a positive sum", f"sum {weight}")
@@ -256,11 +254,11 @@ class DaskObjective:
 
     def value(self, W) -> float:
         """``J(W)`` as a Python float (one pass over the data)."""
-        return self._value_and_grad(self._check(W), need_grad=False)[0]
+        return self.value_and_grad_unchecked(self.check_weights(W), need_grad=False)[0]
 
     def value_and_grad(self, W) -> tuple[float, np.ndarray]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype (one pass)."""
-        return self._value_and_grad(self._check(W))
+        return self.value_and_grad_unchecked(self.check_weights(W))
 
     def __call__(self, W) -> float:
         return self.value(W)

@@ -10,7 +10,7 @@ import numpy as np
 
 from lingrad._validation import check_weights
 from lingrad.distributed.data import as_row_chunks
-from lingrad.model import _predict_from_scores, _proba_from_scores, _scores
+from lingrad.model import predict_from_scores, proba_from_scores, scores_unchecked
 
 
 def _prepare(W, X):
@@ -64,12 +64,12 @@ def predict_proba(W, X):
 
 
 def _scores_block(X, W):
-    return _scores(W, X)
+    return scores_unchecked(W, X)
 
 
 def _predict_block(X, W):
-    return _predict_from_scores(_scores(W, X))
+    return predict_from_scores(scores_unchecked(W, X))
 
 
 def _proba_block(X, W):
-    return _proba_from_scores(_scores(W, X))
+    return proba_from_scores(scores_unchecked(W, X))

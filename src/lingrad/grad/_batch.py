@@ -21,7 +21,7 @@ def batch(objective: Objective, n_classes: int, rows=None):
         ((2, 3), [0, 1], None)
     """
     X = objective.X if rows is None else objective.X[rows]
-    T = objective._targets[n_classes]
+    T = objective.targets(n_classes)
     w = objective.sample_weight
     if rows is not None:
         T = T[rows]

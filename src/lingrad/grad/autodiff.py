@@ -101,9 +101,9 @@ def value_and_grad(objective: Objective) -> Callable:
     """
 
     def autodiff(W, rows=None):
-        W = Tensor(objective._check(W), requires_grad=True)
+        W = Tensor(objective.check_weights(W), requires_grad=True)
         N = objective.n_samples if rows is None else None
-        block = objective._block_rows() if rows is None else None
+        block = objective.rows_per_block() if rows is None else None
         if rows is not None or block >= N:
             J = objective_graph(objective, W, rows)
             J.backward()

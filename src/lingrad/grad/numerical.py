@@ -349,10 +349,10 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
     """
 
     def numerical(W, rows=None):
-        W = objective._check(W)
+        W = objective.check_weights(W)
 
         def f(V):
-            return objective._value_and_grad(V, rows, need_grad=False)[0]
+            return objective.value_and_grad_unchecked(V, rows, need_grad=False)[0]
 
         return f(W), numerical_gradient(f, W, h=h).astype(W.dtype, copy=False)
 

@@ -36,7 +36,7 @@ import sympy as sp
 from lingrad import losses
 from lingrad._validation import check_int, fail
 from lingrad.grad._batch import batch
-from lingrad.model import _scores
+from lingrad.model import scores_unchecked
 from lingrad.model import sigmoid as _np_sigmoid
 from lingrad.objective import Objective
 
@@ -275,8 +275,8 @@ class Derivation:
         chain rule, ``dL/dw_jk = dL/ds_k x_j`` (:meth:`weight_gradient`), is ``[X, 1]^T dS``.
         ``W`` must be in X's dtype.
         """
-        per_example, dS = self.evaluate(_scores(W, X), T, **params)
-        loss, dS = losses._mean(per_example, dS, sample_weight)
+        per_example, dS = self.evaluate(scores_unchecked(W, X), T, **params)
+        loss, dS = losses.weighted_mean(per_example, dS, sample_weight)
         dW = np.empty_like(W)
         np.matmul(X.T, dS, out=dW[:-1])
         dS.sum(axis=0, out=dW[-1])
@@ -371,7 +371,7 @@ def value_and_grad(objective: Objective) -> Callable:
     reg = objective.regularizer
 
     def symbolic(W, rows=None):
-        W = objective._check(W)
+        W = objective.check_weights(W)
         X, T, w = batch(objective, W.shape[1], rows)
         derivation = derive(objective.loss_spec.name, W.shape[1])
         loss, dW = derivation.batch_gradient(W, X, T, w, **params)

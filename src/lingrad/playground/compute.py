@@ -17,7 +17,7 @@ import numpy as np
 
 from lingrad import optim
 from lingrad._validation import check_labels, check_weights, check_X, fail
-from lingrad.model import _scores
+from lingrad.model import scores_unchecked
 from lingrad.objective import Objective
 from lingrad.playground import schema
 
@@ -68,9 +68,9 @@ def evaluate(objective: Objective, W: np.ndarray) -> dict:
         >>> float(out["loss"]), out["grad"].shape, out["losses"].tolist()
         (1.0, (3, 2), [1.0, 1.0])
     """
-    total, grad = objective._value_and_grad(W)
+    total, grad = objective.value_and_grad_unchecked(W)
     T = objective.targets(W.shape[1])
-    S = _scores(W, objective.X)
+    S = scores_unchecked(W, objective.X)
     per_point, _ = objective.loss_spec.kernel(S, T, **objective.loss_params)
     reg = objective.lam * objective.regularizer.value(W) if objective.lam else 0.0
     return {
@@ -162,7 +162,7 @@ def run_steps(objective: Objective, W: np.ndarray, opt, state, steps: int):
     """
     history = np.empty(steps)
     for t in range(steps):
-        history[t], grad = objective._value_and_grad(W)
+        history[t], grad = objective.value_and_grad_unchecked(W)
         step, state = opt.update(grad, state, W)
         W = W + step
         if not np.isfinite(W).all() or np.abs(W).max() > schema.LIMITS["max_abs_value"]:
