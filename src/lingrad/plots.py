@@ -438,18 +438,50 @@ def decision_regions(
     plane = _plane(X.astype(np.float64), features)
     P = plane.project(X.astype(np.float64))
     W2 = plane.restrict(W)
-    x0, x1, y0, y1 = _padded_box(P)
-    xs, ys = _pixel_centres(x0, x1, resolution), _pixel_centres(y0, y1, resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    pred = predict_from_scores(scores_unchecked(W2, grid)).reshape(resolution, resolution)
+    box = _padded_box(P)
 
     fig = _figure(8.2, 6.0)
     ax = fig.add_subplot()
+    _draw_regions(ax, _region_predictions(W2, box, resolution), box, K)
+    colors = class_colors(K)
+    _draw_hyperplanes(ax, W2, box, colors)
+    handles = [
+        Patch(facecolor=region_colors(K)[k], edgecolor=colors[k], label=names[k]) for k in range(K)
+    ]
+    title = _draw_points(ax, P, colors, handles, None if y is None else (W, X, y))
+    x0, x1, y0, y1 = box
+    outside = int(np.sum((P[:, 0] < x0) | (P[:, 0] > x1) | (P[:, 1] < y0) | (P[:, 1] > y1)))
+    if outside:
+        title += f" ({outside} outside the view)"
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(plane.labels[0])
+    ax.set_ylabel(plane.labels[1])
+    ax.set_title(
+        f"Decision regions and hyperplanes $w_k \\cdot x + b_k = 0$ (arrows: $w_k$)\n"
+        f"{plane.title}; {title}",
+        fontsize=10,
+    )
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
+    return fig
+
+
+def _region_predictions(W2: np.ndarray, box, resolution: int) -> np.ndarray:
+    """The class predicted at each pixel centre of the view ``box``, shape ``(R, R)``, row 0 at
+    the bottom; ``W2`` is the model on the plane, ``(3, C)``."""
+    x0, x1, y0, y1 = box
+    xs, ys = _pixel_centres(x0, x1, resolution), _pixel_centres(y0, y1, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    return predict_from_scores(scores_unchecked(W2, grid)).reshape(resolution, resolution)
+
+
+def _draw_regions(ax, pred: np.ndarray, box, K: int) -> None:
+    """The region image ``ax.images[0]``: ``pred`` ``(R, R)`` in the light class colours."""
     ax.imshow(
         pred,
         origin="lower",
-        extent=(x0, x1, y0, y1),
+        extent=box,
         cmap=ListedColormap(region_colors(K)),
         vmin=-0.5,
         vmax=K - 0.5,
@@ -457,7 +489,13 @@ def decision_regions(
         aspect="auto",
         zorder=0,
     )
-    colors = class_colors(K)
+
+
+def _draw_hyperplanes(ax, W2: np.ndarray, box, colors: np.ndarray) -> None:
+    """Each column's zero-score line ``w_k . x + b_k = 0`` of the plane model ``W2`` ``(3, C)``
+    and its normal ``w_k`` as an arrow from the line's point nearest the view's centre (arrow
+    length ``0.18 * min(width, height) * ||w_k|| / max_j ||w_j||``)."""
+    x0, x1, y0, y1 = box
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
     norms = np.linalg.norm(W2[:2], axis=0)
     arrow_len = 0.18 * min(x1 - x0, y1 - y0)
@@ -482,50 +520,40 @@ def decision_regions(
             annotation_clip=True,
         )
         arrow.set_gid(f"weight-{k}")
-    handles = [
-        Patch(facecolor=region_colors(K)[k], edgecolor=colors[k], label=names[k]) for k in range(K)
-    ]
-    if y is not None:
-        ax.scatter(
-            P[:, 0],
-            P[:, 1],
-            c=colors[y],
-            s=22 if N > 200 else 36,
-            edgecolors="black",
-            linewidths=0.4,
-            zorder=3,
-        )
-        wrong = predict_from_scores(scores_unchecked(W, X.astype(np.float64))) != y
-        if wrong.any():
-            ax.scatter(
-                P[wrong, 0],
-                P[wrong, 1],
-                s=130,
-                facecolors="none",
-                edgecolors="black",
-                linewidths=1.6,
-                zorder=5,
-                label="misclassified",
-            )
-            handles.append(ax.collections[-1])
-        title = f"{wrong.sum()} of {N} points misclassified"
-    else:
+
+
+def _draw_points(ax, P: np.ndarray, colors: np.ndarray, handles: list, labelled) -> str:
+    """The projected points ``P`` ``(N, 2)``: black without labels; with ``labelled = (W, X,
+    y)``, coloured by ``y`` and the ones the full model ``W`` misclassifies on ``X`` ``(N, D)``
+    ringed (their legend entry appended to ``handles``). Returns the title's count."""
+    N = len(P)
+    if labelled is None:
         ax.scatter(P[:, 0], P[:, 1], c="black", s=10, zorder=3)
-        title = f"{N} points"
-    outside = int(np.sum((P[:, 0] < x0) | (P[:, 0] > x1) | (P[:, 1] < y0) | (P[:, 1] > y1)))
-    if outside:
-        title += f" ({outside} outside the view)"
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_xlabel(plane.labels[0])
-    ax.set_ylabel(plane.labels[1])
-    ax.set_title(
-        f"Decision regions and hyperplanes $w_k \\cdot x + b_k = 0$ (arrows: $w_k$)\n"
-        f"{plane.title}; {title}",
-        fontsize=10,
+        return f"{N} points"
+    W, X, y = labelled
+    ax.scatter(
+        P[:, 0],
+        P[:, 1],
+        c=colors[y],
+        s=22 if N > 200 else 36,
+        edgecolors="black",
+        linewidths=0.4,
+        zorder=3,
     )
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
-    return fig
+    wrong = predict_from_scores(scores_unchecked(W, X.astype(np.float64))) != y
+    if wrong.any():
+        ax.scatter(
+            P[wrong, 0],
+            P[wrong, 1],
+            s=130,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.6,
+            zorder=5,
+            label="misclassified",
+        )
+        handles.append(ax.collections[-1])
+    return f"{wrong.sum()} of {N} points misclassified"
 
 
 # ------------------------------------------------------------------------------------------
@@ -714,10 +742,39 @@ def scores_table(
     thumbs = None
     if image_shape is not None:
         source = X if images is None else check_X(images, "images")[:n]
-        shape = _check_image_shape(image_shape, source.shape[1])
-        thumbs = _to_display(_rescale(source.reshape((n, *shape))), shape)
+        thumbs = _thumbnails(source, image_shape)
+    ax = _table_axes(n, len(rows) + 1, thumbs)
+    grey = "#eeeeee"
+    table = ax.table(
+        cellText=[[c.strip("*") for c in row] for row in rows],
+        colLabels=header,
+        cellColours=_cell_colours(rows, view.correct, grey),
+        colColours=[grey] * len(header),
+        loc="upper center",
+        cellLoc="center",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    table.scale(1.0, 1.35)
+    ax.figure.suptitle(
+        f"Scores s = f(x, W) per class (rows) for each example (columns); true class in green.\n"
+        f"Last row: each example's {view.loss_label} L_i (green: classified correctly, red: "
+        f"not); mean L = {view.mean_loss:.2f}",
+        fontsize=9,
+    )
+    return ax.figure
 
-    n_rows = len(rows) + 1
+
+def _thumbnails(rows: np.ndarray, image_shape) -> np.ndarray:
+    """``rows`` ``(n, P)`` as display images in ``[0, 1]``: ``(n, H, W)`` or ``(n, H, W, 3)``."""
+    shape = _check_image_shape(image_shape, rows.shape[1])
+    return _to_display(_rescale(rows.reshape((len(rows), *shape))), shape)
+
+
+def _table_axes(n: int, n_rows: int, thumbs: np.ndarray | None):
+    """A new figure sized for a table of ``n`` example columns and ``n_rows`` rows (header
+    included), and its table's axes (axis off); with ``thumbs`` ``(n, ...)``, a row of
+    thumbnails above the table, one over each example column."""
     width = 1.6 + 1.15 * n
     height = 0.3 * n_rows + (1.3 if thumbs is not None else 0.0) + 0.6
     fig = _figure(width, height)
@@ -731,35 +788,24 @@ def scores_table(
     else:
         ax = fig.add_subplot()
     ax.set_axis_off()
-    green, red, grey = "#c8f0c8", "#f6d0d0", "#eeeeee"
-    text = [[c.strip("*") for c in row] for row in rows]
+    return ax
+
+
+def _cell_colours(rows: list[list[str]], correct: np.ndarray, grey: str) -> list[list[str]]:
+    """The table's cell colours, shaped like ``rows``: the name column grey; a class row's
+    cell green where it is the true class (marked ``*``), else white; the loss row (last)
+    green where the example (column) is classified correctly (``correct`` ``(n,)``), else red."""
+    green, red = "#c8f0c8", "#f6d0d0"
     colours = []
     for r, row in enumerate(rows):
         line = [grey]
         for c, cell in enumerate(row[1:]):
             if r == len(rows) - 1:
-                line.append(green if view.correct[c] else red)
+                line.append(green if correct[c] else red)
             else:
                 line.append(green if cell.startswith("*") else "white")
         colours.append(line)
-    table = ax.table(
-        cellText=text,
-        colLabels=header,
-        cellColours=colours,
-        colColours=[grey] * len(header),
-        loc="upper center",
-        cellLoc="center",
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(9)
-    table.scale(1.0, 1.35)
-    fig.suptitle(
-        f"Scores s = f(x, W) per class (rows) for each example (columns); true class in green.\n"
-        f"Last row: each example's {view.loss_label} L_i (green: classified correctly, red: "
-        f"not); mean L = {view.mean_loss:.2f}",
-        fontsize=9,
-    )
-    return fig
+    return colours
 
 
 # ------------------------------------------------------------------------------------------
@@ -1020,104 +1066,6 @@ def landscape_data(
 ) -> Landscape:
     """Evaluate the objective on a line and a 2-D slice through ``W``; see :func:`landscape`.
 
-    Examples:
-        >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-        >>> W0 = np.zeros((3, 2))
-        >>> land = landscape_data(obj, W0, resolution=5, rng=np.random.default_rng(0))
-        >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
-        ((5, 5), 4, True)
-    """
-    if not isinstance(objective, Objective):
-        fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    W = objective.check_weights(as_weights(W, objective.n_features, "W")).astype(np.float64)
-    T = None if trajectory is None else _trajectory_array(trajectory, W)
-    if T is not None:
-        T = np.stack([objective.check_weights(t) for t in T]).astype(np.float64)
-    resolution = check_int("resolution", resolution, minimum=3)
-    arrows = check_int("arrows", arrows, minimum=0)
-    span = float(span)
-    if not np.isfinite(span) or span <= 0:
-        fail("span", "a finite number > 0", span)
-    d1, d2, kind = _directions(directions, W, T, rng)
-    dtype = objective.X.dtype
-
-    def J(V):
-        return objective.value_and_grad_unchecked(V.astype(dtype), need_grad=False)[0]
-
-    basis = np.stack([d1.ravel(), d2.ravel()], axis=1)  # (P, 2)
-    gram = basis.T @ basis
-    if np.linalg.cond(gram) > 1e12:
-        fail("directions", "two linearly independent directions", "parallel ones")
-    coords = None
-    if T is not None:
-        coords = np.linalg.solve(gram, basis.T @ (T - W).reshape(len(T), -1).T).T
-        lo = np.minimum(coords.min(axis=0), 0.0)
-        hi = np.maximum(coords.max(axis=0), 0.0)
-        # A square box (d1 and d2 have the same norm, so equal lengths in W space) around the
-        # trajectory with a margin: the landscape is seen around the path, not squeezed.
-        mid, half = (lo + hi) / 2, 0.625 * max(float((hi - lo).max()), 1e-3)
-        (a0, b0), (a1, b1) = mid - half, mid + half
-    else:
-        a0, a1, b0, b1 = -span, span, -span, span
-    a = np.linspace(a0, a1, resolution)
-    b = np.linspace(b0, b1, resolution)
-    values = np.array([[J(W + ai * d1 + bi * d2) for ai in a] for bi in b])
-    traj_values = None if T is None else np.array([J(t) for t in T])
-    from_start = T is not None and bool(np.any(T[0] != W))
-    if from_start:
-        start, line_t = T[0], np.linspace(-0.25, 1.25, 121)
-        line_values = np.array([J(start + t * (W - start)) for t in line_t])
-    else:
-        line_t = np.linspace(a0, a1, 121) if T is not None else np.linspace(-span, span, 121)
-        line_values = np.array([J(W + t * d1) for t in line_t])
-    rows = []
-    if arrows:
-        ga = np.linspace(a0, a1, arrows + 2)[1:-1]
-        gb = np.linspace(b0, b1, arrows + 2)[1:-1]
-        inv = np.linalg.inv(gram)
-        for bi in gb:
-            for ai in ga:
-                V = (W + ai * d1 + bi * d2).astype(dtype)
-                _, g = objective.value_and_grad_unchecked(V)
-                step = -inv @ (basis.T @ g.ravel().astype(np.float64))
-                rows.append((ai, bi, *step))
-    return Landscape(
-        center=W,
-        d1=d1,
-        d2=d2,
-        a=a,
-        b=b,
-        values=values,
-        line_t=line_t,
-        line_values=line_values,
-        line_from_start=from_start,
-        trajectory=coords,
-        trajectory_values=traj_values,
-        arrows=np.array(rows, dtype=np.float64).reshape(-1, 4),
-        kind=kind,
-    )
-
-
-def landscape(
-    objective: Objective,
-    W,
-    *,
-    directions="auto",
-    trajectory=None,
-    rng: np.random.Generator | None = None,
-    span: float = 1.0,
-    resolution: int = 31,
-    arrows: int = 9,
-) -> Figure:
-    """The loss along a line and on a 2-D slice through ``W``, with gradient descent on it.
-
-    Left: ``J`` along a line (with a trajectory: the straight line from its first point,
-    ``t = 0``, to ``W``, ``t = 1``; otherwise ``J(W + t d1)``). Right: contours of
-    ``J(W + a d1 + b d2)``, the trajectory projected onto the plane (least squares), and the
-    negative gradient of the slice ``-grad_(a,b) J`` as arrows (directions only) on a coarse
-    grid: each points across the contours, downhill, as on the lecture's slide.
-
     Args:
         objective: the :class:`~lingrad.objective.Objective` (e.g. the training objective).
         W: the centre of the slice (e.g. the trained weights), ``(D + 1, C)``.
@@ -1133,6 +1081,132 @@ def landscape(
         span: the half-width of the grid in units of the directions (without a trajectory).
         resolution: grid points per side; ``arrows``: arrows per side (0 for none).
 
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
+        >>> W0 = np.zeros((3, 2))
+        >>> land = landscape_data(obj, W0, resolution=5, rng=np.random.default_rng(0))
+        >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
+        ((5, 5), 4, True)
+    """
+    W, T = _landscape_points(objective, W, trajectory)
+    resolution = check_int("resolution", resolution, minimum=3)
+    arrows = check_int("arrows", arrows, minimum=0)
+    span = float(span)
+    if not np.isfinite(span) or span <= 0:
+        fail("span", "a finite number > 0", span)
+    d1, d2, kind = _directions(directions, W, T, rng)
+    dtype = objective.X.dtype
+
+    def J(V):
+        return objective.value_and_grad_unchecked(V.astype(dtype), need_grad=False)[0]
+
+    basis, gram = _slice_basis(d1, d2)
+    coords = None
+    if T is not None:
+        coords = np.linalg.solve(gram, basis.T @ (T - W).reshape(len(T), -1).T).T
+    box = _slice_box(coords, span)
+    a0, a1, b0, b1 = box
+    a = np.linspace(a0, a1, resolution)
+    b = np.linspace(b0, b1, resolution)
+    values = np.array([[J(W + ai * d1 + bi * d2) for ai in a] for bi in b])
+    traj_values = None if T is None else np.array([J(t) for t in T])
+    from_start = T is not None and bool(np.any(T[0] != W))
+    if from_start:
+        start, line_t = T[0], np.linspace(-0.25, 1.25, 121)
+        line_values = np.array([J(start + t * (W - start)) for t in line_t])
+    else:  # without a trajectory a0, a1 = -span, span
+        line_t = np.linspace(a0, a1, 121)
+        line_values = np.array([J(W + t * d1) for t in line_t])
+    return Landscape(
+        center=W,
+        d1=d1,
+        d2=d2,
+        a=a,
+        b=b,
+        values=values,
+        line_t=line_t,
+        line_values=line_values,
+        line_from_start=from_start,
+        trajectory=coords,
+        trajectory_values=traj_values,
+        arrows=_slice_arrows(objective, W, (d1, d2), box, arrows),
+        kind=kind,
+    )
+
+
+def _landscape_points(objective, W, trajectory) -> tuple[np.ndarray, np.ndarray | None]:
+    """The checked centre ``W`` ``(D + 1, C)`` and trajectory ``(T, D + 1, C)`` (or ``None``)
+    as float64."""
+    if not isinstance(objective, Objective):
+        fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
+    W = objective.check_weights(as_weights(W, objective.n_features, "W")).astype(np.float64)
+    T = None if trajectory is None else _trajectory_array(trajectory, W)
+    if T is not None:
+        T = np.stack([objective.check_weights(t) for t in T]).astype(np.float64)
+    return W, T
+
+
+def _slice_basis(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The directions as columns ``basis`` ``(P, 2)`` and their Gram matrix ``basis^T basis``
+    ``(2, 2)``; parallel directions are refused."""
+    basis = np.stack([d1.ravel(), d2.ravel()], axis=1)  # (P, 2)
+    gram = basis.T @ basis
+    if np.linalg.cond(gram) > 1e12:
+        fail("directions", "two linearly independent directions", "parallel ones")
+    return basis, gram
+
+
+def _slice_box(coords: np.ndarray | None, span: float) -> tuple[float, float, float, float]:
+    """The grid's ``(a0, a1, b0, b1)``: ``[-span, span]^2`` without a trajectory, else a square
+    around its plane coordinates ``coords`` ``(T, 2)`` and the centre."""
+    if coords is None:
+        return -span, span, -span, span
+    lo = np.minimum(coords.min(axis=0), 0.0)
+    hi = np.maximum(coords.max(axis=0), 0.0)
+    # A square box (d1 and d2 have the same norm, so equal lengths in W space) around the
+    # trajectory with a margin: the landscape is seen around the path, not squeezed.
+    mid, half = (lo + hi) / 2, 0.625 * max(float((hi - lo).max()), 1e-3)
+    (a0, b0), (a1, b1) = mid - half, mid + half
+    return a0, a1, b0, b1
+
+
+def _slice_arrows(objective, W: np.ndarray, directions, box, n: int) -> np.ndarray:
+    """``(n * n, 4)`` rows ``(a, b, da, db)``: the slice's negative gradient
+    ``-(B^T B)^-1 B^T grad J(W + a d1 + b d2)`` (``B = [d1, d2]``) at an ``n x n`` grid inside
+    ``box`` (its edges left out)."""
+    d1, d2 = directions
+    basis, gram = _slice_basis(d1, d2)
+    a0, a1, b0, b1 = box
+    rows = []
+    if n:
+        ga = np.linspace(a0, a1, n + 2)[1:-1]
+        gb = np.linspace(b0, b1, n + 2)[1:-1]
+        inv = np.linalg.inv(gram)
+        for bi in gb:
+            for ai in ga:
+                V = (W + ai * d1 + bi * d2).astype(objective.X.dtype)
+                _, g = objective.value_and_grad_unchecked(V)
+                step = -inv @ (basis.T @ g.ravel().astype(np.float64))
+                rows.append((ai, bi, *step))
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def landscape(objective: Objective, W, **options) -> Figure:
+    """The loss along a line and on a 2-D slice through ``W``, with gradient descent on it.
+
+    Left: ``J`` along a line (with a trajectory: the straight line from its first point,
+    ``t = 0``, to ``W``, ``t = 1``; otherwise ``J(W + t d1)``). Right: contours of
+    ``J(W + a d1 + b d2)``, the trajectory projected onto the plane (least squares), and the
+    negative gradient of the slice ``-grad_(a,b) J`` as arrows (directions only) on a coarse
+    grid: each points across the contours, downhill, as on the lecture's slide.
+
+    Args:
+        objective: the :class:`~lingrad.objective.Objective` (e.g. the training objective).
+        W: the centre of the slice (e.g. the trained weights), ``(D + 1, C)``.
+        options: :func:`landscape_data`'s keywords: ``directions``, ``trajectory``, ``rng``,
+            ``span``, ``resolution``, ``arrows``.
+
     The numbers are :func:`landscape_data`'s.
 
     Examples:
@@ -1142,66 +1216,67 @@ def landscape(
         >>> len(fig.axes) >= 2, fig.axes[0].get_title()
         (True, 'loss along a random direction through W')
     """
-    data = landscape_data(
-        objective,
-        W,
-        directions=directions,
-        trajectory=trajectory,
-        rng=rng,
-        span=span,
-        resolution=resolution,
-        arrows=arrows,
-    )
+    data = landscape_data(objective, W, **options)
     fig = _figure(11.5, 4.8)
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
-    curve = ax1.plot(data.line_t, data.line_values, color="#1f4e9c", lw=2)[0]
+    _draw_line_panel(ax1, data)
+    _draw_slice_panel(ax2, data)
+    return fig
+
+
+def _draw_line_panel(ax, data: Landscape) -> None:
+    """The 1-D profile ``data.line_values`` against ``data.line_t``, its ends marked."""
+    curve = ax.plot(data.line_t, data.line_values, color="#1f4e9c", lw=2)[0]
     curve.set_gid("line")
     if data.line_from_start:
         start_value = float(np.interp(0.0, data.line_t, data.line_values))
         end_value = float(np.interp(1.0, data.line_t, data.line_values))
-        ax1.plot([0], [start_value], "o", color="#d62728", ms=8, label="initial W (t = 0)")
-        ax1.plot([1], [end_value], "*", color="black", ms=12, label="final W (t = 1)")
-        ax1.set_xlabel("t: W(t) = W₀ + t (W − W₀)")
-        ax1.set_title("loss on the straight line from W₀ to W", fontsize=10)
+        ax.plot([0], [start_value], "o", color="#d62728", ms=8, label="initial W (t = 0)")
+        ax.plot([1], [end_value], "*", color="black", ms=12, label="final W (t = 1)")
+        ax.set_xlabel("t: W(t) = W₀ + t (W − W₀)")
+        ax.set_title("loss on the straight line from W₀ to W", fontsize=10)
     else:
-        ax1.plot([0], [float(np.interp(0.0, data.line_t, data.line_values))], "*", ms=12,
-                 color="black", label="W (t = 0)")  # fmt: skip
-        ax1.set_xlabel("t: W + t d₁")
-        ax1.set_title(f"loss along a {_KIND[data.kind]} direction through W", fontsize=10)
-    ax1.set_ylabel("objective J (loss + λR)")
-    ax1.xaxis.set_major_locator(MaxNLocator(6))
-    ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=8)
+        ax.plot([0], [float(np.interp(0.0, data.line_t, data.line_values))], "*", ms=12,
+                color="black", label="W (t = 0)")  # fmt: skip
+        ax.set_xlabel("t: W + t d₁")
+        ax.set_title(f"loss along a {_KIND[data.kind]} direction through W", fontsize=10)
+    ax.set_ylabel("objective J (loss + λR)")
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 
+
+def _draw_slice_panel(ax, data: Landscape) -> None:
+    """Filled contours of ``data.values`` ``(R, R)`` over ``(a, b)`` with a colour bar, the
+    unit negative-gradient arrows, the projected trajectory and the centre ``W`` at ``(0, 0)``."""
     A, B = np.meshgrid(data.a, data.b)
     vmin, vmax = float(data.values.min()), float(data.values.max())
     levels = np.linspace(vmin, vmax, 21) if vmax > vmin else 10
-    filled = ax2.contourf(A, B, data.values, levels=levels, cmap="viridis")
-    ax2.contour(A, B, data.values, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    fig.colorbar(filled, ax=ax2, label="objective J", format="%.2f")
+    filled = ax.contourf(A, B, data.values, levels=levels, cmap="viridis")
+    ax.contour(A, B, data.values, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+    ax.figure.colorbar(filled, ax=ax, label="objective J", format="%.2f")
     if len(data.arrows):
         d = data.arrows[:, 2:]
         n = np.linalg.norm(d, axis=1, keepdims=True)
         unit = np.divide(d, n, out=np.zeros_like(d), where=n > 0)
-        q = ax2.quiver(
+        q = ax.quiver(
             data.arrows[:, 0], data.arrows[:, 1], unit[:, 0], unit[:, 1],
             color="white", angles="xy", scale_units="width", scale=22, width=0.004,
         )  # fmt: skip
         q.set_gid("negative-gradient")
     if data.trajectory is not None:
         tr = data.trajectory
-        path = ax2.plot(tr[:, 0], tr[:, 1], "-o", color="#d62728", ms=3, lw=1.6,
-                        label="optimiser trajectory")[0]  # fmt: skip
+        path = ax.plot(tr[:, 0], tr[:, 1], "-o", color="#d62728", ms=3, lw=1.6,
+                       label="optimiser trajectory")[0]  # fmt: skip
         path.set_gid("trajectory")
-        ax2.plot(tr[0, 0], tr[0, 1], "o", color="#d62728", ms=9, mec="white",
-                 label=f"initial W₀: J = {data.trajectory_values[0]:.3f}")  # fmt: skip
-    ax2.plot([0], [0], "*", color="black", mec="white", ms=14, label="W (centre)")
-    ax2.set_xlabel("a (direction d₁)")
-    ax2.set_ylabel("b (direction d₂)")
-    ax2.set_aspect("equal" if np.isclose(data.d1.std(), data.d2.std(), rtol=1e-6) else "auto")
-    ax2.set_title(f"J(W + a d₁ + b d₂) ({_KIND[data.kind]} directions); arrows: −∇J", fontsize=10)
-    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
-    return fig
+        ax.plot(tr[0, 0], tr[0, 1], "o", color="#d62728", ms=9, mec="white",
+                label=f"initial W₀: J = {data.trajectory_values[0]:.3f}")  # fmt: skip
+    ax.plot([0], [0], "*", color="black", mec="white", ms=14, label="W (centre)")
+    ax.set_xlabel("a (direction d₁)")
+    ax.set_ylabel("b (direction d₂)")
+    ax.set_aspect("equal" if np.isclose(data.d1.std(), data.d2.std(), rtol=1e-6) else "auto")
+    ax.set_title(f"J(W + a d₁ + b d₂) ({_KIND[data.kind]} directions); arrows: −∇J", fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
 
 
 # ------------------------------------------------------------------------------------------
