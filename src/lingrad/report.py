@@ -134,7 +134,14 @@ class ReportFigure:
 
 def label_loss(config: Mapping, n_columns: int) -> str:
     """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
-    lecture's SVM loss (``"logistic"`` for a binary model with one column)."""
+    lecture's SVM loss (``"logistic"`` for a binary model with one column).
+
+    Examples:
+        >>> label_loss({"loss": "softmax"}, 3), label_loss({"loss": "squared_error"}, 3)
+        ('softmax_cross_entropy', 'hinge')
+        >>> label_loss({}, 1)
+        'logistic'
+    """
     fallback = "hinge" if n_columns > 1 else "logistic"
     try:
         spec = losses.spec(config.get("loss"))
