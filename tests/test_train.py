@@ -258,7 +258,7 @@ OPTIMIZERS = {
 def test_resume_equals_an_uninterrupted_run_bit_for_bit(name, tmp_path):
     X, y = blobs()
     J = Objective("softmax", X[:70], y[:70], lam=1e-3)
-    search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].uses == "value"
+    search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].reads == "value"
     kw = {
         "n_classes": 3,
         "epochs": 8,

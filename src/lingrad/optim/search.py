@@ -5,10 +5,11 @@ The lecture's first two classes of methods for "finding the best W": random sear
 replaced by a function that evaluates the objective:
 
     state = opt.init(W)
-    step, state = opt.update(value_fn, state, W, rng)     # value_fn(W) -> J(W), a float
+    step, state = opt.update(None, state, W, value_fn=J, rng=rng)   # J(W) -> a float
     W = W + step
 
-Each state counts the objective evaluations it has made (``state.evaluations``), so that at an
+Each state counts the objective evaluations it has made (``state.evaluations``; with
+``state.value`` the fields of :class:`~lingrad.optim.base.SearchProgress`), so that at an
 equal budget of evaluations search and gradient methods can be compared on one curve (a
 gradient step is one evaluation of ``J`` and ``dJ/dW`` together). The value kept in the state
 is compared with the values of new candidates: call them with a full-batch ``value_fn`` (the
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class SearchState(NamedTuple):
         >>> state
         SearchState(count=0, evaluations=0, value=inf)
         >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
-        >>> step, state = opt.update(f, state, W, rng)
+        >>> step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         >>> state.count, state.evaluations, round(state.value, 3)
         (1, 2, 0.033)
     """
@@ -59,7 +60,7 @@ class GeneticState(NamedTuple):
         >>> state.population is None
         True
         >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
-        >>> step, state = opt.update(f, state, W, rng)
+        >>> step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         >>> state.population.shape, state.fitness.shape, state.evaluations
         ((4, 3, 2), (4,), 4)
     """
@@ -77,6 +78,15 @@ def _check_rng(rng) -> np.random.Generator:
     return rng
 
 
+def _arguments(value_fn, rng) -> tuple:
+    """``value_fn`` and ``rng`` of a search update, refused by name when missing."""
+    if value_fn is None:
+        fail("value_fn", "a function W -> J(W) for a search update", None, TypeError)
+    if rng is None:
+        fail("rng", "a numpy.random.Generator for a search update", None, TypeError)
+    return value_fn, _check_rng(rng)
+
+
 def _current(value_fn, state, W) -> tuple[float, int]:
     """The value at ``W``, evaluated once on the first update (``evaluations`` counts it)."""
     if math.isinf(state.value):
@@ -88,7 +98,6 @@ def _keep_best(value_fn, state, W, rng, n_candidates, propose):
     """Try ``n_candidates`` weights from ``propose(noise) -> (candidate, step from W)`` with
     ``noise ~ N(0, 1)`` in W's dtype; return ``(the best candidate's step if it beats J(W),
     else 0; the next SearchState)``."""
-    rng = _check_rng(rng)
     best, evaluations = _current(value_fn, state, W)
     step = np.zeros_like(W)
     for _ in range(n_candidates):
@@ -111,7 +120,8 @@ class RandomSearch:
         >>> opt = RandomSearch(scale=1.0)
         >>> f = lambda W: float(np.sum(W**2))
         >>> W = np.full((2, 1), 3.0)
-        >>> step, state = opt.update(f, opt.init(W), W, np.random.default_rng(0))
+        >>> rng = np.random.default_rng(0)
+        >>> step, state = opt.update(None, opt.init(W), W, value_fn=f, rng=rng)
         >>> state.evaluations, state.value < f(W)
         (2, True)
     """
@@ -119,7 +129,7 @@ class RandomSearch:
     scale: float | Schedule = 1.0
     n_candidates: int = 1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
         as_schedule(self.scale)
@@ -128,11 +138,33 @@ class RandomSearch:
     def init(self, W: np.ndarray) -> SearchState:
         return SearchState(0, 0, math.inf)
 
+    def observe(self, state, loss: float):
+        """The state unchanged: search has no plateau transform.
+
+        Examples:
+            >>> opt = RandomLocalSearch()
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.observe(state, 1.0) is state
+            True
+        """
+        return state
+
     def rate(self, state: SearchState) -> float:
         """The scale of the next draws."""
         return as_schedule(self.scale)(state.count)
 
-    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
+        ``rng`` are required (see the class).
+
+        Examples:
+            >>> opt = RandomSearch()
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
+            Traceback (most recent call last):
+                ...
+            TypeError: rng: expected a numpy.random.Generator for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         scale = W.dtype.type(self.rate(state))
 
         def fresh(noise):
@@ -156,7 +188,7 @@ class RandomLocalSearch:
         >>> W = np.full((2, 1), 3.0)
         >>> state, rng = opt.init(W), np.random.default_rng(0)
         >>> for _ in range(50):
-        ...     step, state = opt.update(f, state, W, rng)
+        ...     step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         ...     W = W + step
         >>> state.evaluations, bool(f(W) < 1.0)
         (51, True)
@@ -165,7 +197,7 @@ class RandomLocalSearch:
     step_size: float | Schedule = 0.05
     n_candidates: int = 1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
         as_schedule(self.step_size)
@@ -174,11 +206,33 @@ class RandomLocalSearch:
     def init(self, W: np.ndarray) -> SearchState:
         return SearchState(0, 0, math.inf)
 
+    def observe(self, state, loss: float):
+        """The state unchanged: search has no plateau transform.
+
+        Examples:
+            >>> opt = RandomLocalSearch()
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.observe(state, 1.0) is state
+            True
+        """
+        return state
+
     def rate(self, state: SearchState) -> float:
         """The step size of the next perturbations."""
         return as_schedule(self.step_size)(state.count)
 
-    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
+        ``rng`` are required (see the class).
+
+        Examples:
+            >>> opt = RandomSearch()
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
+            Traceback (most recent call last):
+                ...
+            TypeError: rng: expected a numpy.random.Generator for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         sigma = W.dtype.type(self.rate(state))
 
         def perturbed(noise):
@@ -211,7 +265,7 @@ class GeneticSearch:
         >>> W = np.full((2, 1), 3.0)
         >>> state, rng = opt.init(W), np.random.default_rng(0)
         >>> for _ in range(20):
-        ...     step, state = opt.update(f, state, W, rng)
+        ...     step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         ...     W = W + step
         >>> state.evaluations, state.population.shape, bool(f(W) < 1.0)
         (122, (8, 2, 1), True)
@@ -223,7 +277,7 @@ class GeneticSearch:
     mutation_rate: float = 0.2
     mutation_scale: float | Schedule = 0.1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
         check_int("population", self.population, minimum=2)
@@ -239,6 +293,17 @@ class GeneticSearch:
     def init(self, W: np.ndarray) -> GeneticState:
         return GeneticState(0, 0, math.inf, None, None)
 
+    def observe(self, state, loss: float):
+        """The state unchanged: search has no plateau transform.
+
+        Examples:
+            >>> opt = RandomLocalSearch()
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.observe(state, 1.0) is state
+            True
+        """
+        return state
+
     def rate(self, state: GeneticState) -> float:
         """The mutation scale of the next generation."""
         return as_schedule(self.mutation_scale)(state.count)
@@ -248,8 +313,18 @@ class GeneticSearch:
         entrants = rng.integers(0, fitness.shape[0], size=(n, self.tournament))
         return entrants[np.arange(n), np.argmin(fitness[entrants], axis=1)]
 
-    def update(self, value_fn, state: GeneticState, W: np.ndarray, rng: np.random.Generator):
-        rng = _check_rng(rng)
+    def update(self, grad, state: GeneticState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: one generation; ``grad`` is ignored (pass ``None``),
+        ``value_fn`` and ``rng`` are required.
+
+        Examples:
+            >>> opt = GeneticSearch(population=3)
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), rng=np.random.default_rng())
+            Traceback (most recent call last):
+                ...
+            TypeError: value_fn: expected a function W -> J(W) for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         sigma = W.dtype.type(self.rate(state))
         P = self.population
         if state.population is None:
