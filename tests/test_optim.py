@@ -378,6 +378,7 @@ def _after(opt, n, losses=()):
         (GeneticSearch(population=4), 0, ()),  # population None, value inf
         (GeneticSearch(population=4), 2, ()),
         (RandomLocalSearch(), 2, ()),
+        (GeneticSearch(population=4, mutation_scale=ReduceOnPlateau(0.1, patience=0)), 2, (1, 1)),
     ],
 )
 def test_state_round_trips_through_arrays_and_json(opt, n, losses):
@@ -386,3 +387,15 @@ def test_state_round_trips_through_arrays_and_json(opt, n, losses):
     text = json.dumps(scalars, allow_nan=False)  # strict JSON
     back = state_from_arrays(opt.init(W0), dict(arrays), json.loads(text))
     assert _equal(back, state)
+
+
+@pytest.mark.parametrize("name", ["random", "local", "genetic"])
+def test_search_takes_a_plateau_scale_from_the_registry(name):
+    opt = optim.get(name, optim.schedules.get("plateau", 0.2, decay=0.5))
+    state = opt.init(W0)
+    for loss in (1.0, *[1.0] * 6):  # patience 5: the 6th observation without improvement
+        assert opt.rate(state) == 0.2
+        state = opt.observe(state, loss)
+    assert opt.rate(state) == 0.1
+    _, state = _after(opt, 1)
+    assert state.plateau.learning_rate == 0.2  # carried through the update

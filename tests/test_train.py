@@ -251,6 +251,7 @@ OPTIMIZERS = {
     "plateau": lambda: SGD(ReduceOnPlateau(0.5, factor=0.5, patience=0)),
     "genetic": lambda: GeneticSearch(population=6),
     "local": lambda: RandomLocalSearch(0.1),
+    "local_plateau": lambda: RandomLocalSearch(ReduceOnPlateau(0.1, factor=0.5, patience=0)),
 }
 
 

@@ -30,10 +30,7 @@ from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
 def _learning_rate(learning_rate) -> T.Transform:
     """The transform that scales by ``-alpha``: a plateau, or a float or schedule."""
     if isinstance(learning_rate, ReduceOnPlateau):
-        p = learning_rate
-        return T.reduce_on_plateau(
-            p.learning_rate, p.factor, p.patience, p.threshold, p.min_learning_rate
-        )
+        return learning_rate.transform()
     return T.scale_by_learning_rate(learning_rate)
 
 

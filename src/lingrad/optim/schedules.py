@@ -147,7 +147,8 @@ class ReduceOnPlateau:
     Give it as the ``learning_rate`` of :class:`~lingrad.optim.SGD`,
     :class:`~lingrad.optim.GradientDescent` or :class:`~lingrad.optim.Adam`: the optimiser
     turns it into a :func:`~lingrad.optim.transforms.reduce_on_plateau` transform whose state
-    (the current rate, the best loss, the wait) lives in the optimiser state. The object itself
+    (the current rate, the best loss, the wait) lives in the optimiser state; the search
+    optimisers take it as their scale (step size, mutation scale). The object itself
     is an immutable description (hashable; one object may serve many optimisers). A loss
     ``m`` improves when ``m < best - threshold * |best|``; the trainer calls
     ``optimizer.observe(state, loss)`` once per epoch with the validation loss (the training
@@ -182,6 +183,19 @@ class ReduceOnPlateau:
             check_positive("min_learning_rate", self.min_learning_rate, allow_zero=True),
         )
 
+    def transform(self):
+        """The :func:`~lingrad.optim.transforms.reduce_on_plateau` transform it describes.
+
+        Examples:
+            >>> ReduceOnPlateau(0.1).transform().init(None)
+            PlateauState(learning_rate=0.1, best=inf, wait=0)
+        """
+        from lingrad.optim.transforms import reduce_on_plateau  # transforms imports schedules
+
+        return reduce_on_plateau(
+            self.learning_rate, self.factor, self.patience, self.threshold, self.min_learning_rate
+        )
+
 
 def as_schedule(learning_rate: float | Schedule) -> Schedule:
     """A schedule from a float (constant) or an existing schedule (returned as is).
@@ -196,7 +210,7 @@ def as_schedule(learning_rate: float | Schedule) -> Schedule:
     if isinstance(learning_rate, ReduceOnPlateau):
         fail(
             "learning_rate",
-            "a number > 0 or a schedule step -> rate (a ReduceOnPlateau goes to SGD or Adam)",
+            "a number > 0 or a schedule step -> rate (an optimiser takes a ReduceOnPlateau)",
             repr(learning_rate),
         )
     if callable(learning_rate):

@@ -25,19 +25,21 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.optim.schedules import Schedule, as_schedule
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
+from lingrad.optim.transforms import PlateauState
 
 
 class SearchState(NamedTuple):
     """``count``: updates made; ``evaluations``: calls of ``value_fn``; ``value``: ``J`` at the
-    current ``W`` (``inf`` before the first update).
+    current ``W`` (``inf`` before the first update); ``plateau``: the state of a
+    :class:`~lingrad.optim.schedules.ReduceOnPlateau` scale (``None`` without one).
 
     Examples:
         >>> opt = RandomSearch(scale=1.0)
         >>> W = np.full((2, 1), 3.0)
         >>> state = opt.init(W)
         >>> state
-        SearchState(count=0, evaluations=0, value=inf)
+        SearchState(count=0, evaluations=0, value=inf, plateau=None)
         >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
         >>> step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         >>> state.count, state.evaluations, round(state.value, 3)
@@ -47,11 +49,12 @@ class SearchState(NamedTuple):
     count: int
     evaluations: int
     value: float
+    plateau: PlateauState | None = None
 
 
 class GeneticState(NamedTuple):
     """``population``: ``(P, D + 1, C)`` candidates; ``fitness``: their values ``(P,)``, lower is
-    better (``None`` before the first generation).
+    better (``None`` before the first generation); the other fields as in :class:`SearchState`.
 
     Examples:
         >>> opt = GeneticSearch(population=4)
@@ -70,6 +73,29 @@ class GeneticState(NamedTuple):
     value: float
     population: np.ndarray | None
     fitness: np.ndarray | None
+    plateau: PlateauState | None = None
+
+
+def _check_scale(scale) -> None:
+    if not isinstance(scale, ReduceOnPlateau):
+        as_schedule(scale)
+
+
+def _plateau(scale) -> PlateauState | None:
+    """The initial plateau state of a ``ReduceOnPlateau`` scale, else ``None``."""
+    return scale.transform().init(None) if isinstance(scale, ReduceOnPlateau) else None
+
+
+def _rate(scale, state) -> float:
+    if state.plateau is not None:
+        return state.plateau.learning_rate
+    return as_schedule(scale)(state.count)
+
+
+def _observe(scale, state, loss: float):
+    if state.plateau is None:
+        return state
+    return state._replace(plateau=scale.transform().observe(state.plateau, loss))
 
 
 def _check_rng(rng) -> np.random.Generator:
@@ -106,7 +132,7 @@ def _keep_best(value_fn, state, W, rng, n_candidates, propose):
         evaluations += 1
         if value < best:
             best, step = value, move
-    return step, SearchState(state.count + 1, evaluations, best)
+    return step, SearchState(state.count + 1, evaluations, best, state.plateau)
 
 
 @dataclass(frozen=True)
@@ -126,32 +152,34 @@ class RandomSearch:
         (2, True)
     """
 
-    scale: float | Schedule = 1.0
+    scale: float | Schedule | ReduceOnPlateau = 1.0
     n_candidates: int = 1
 
     reads: ClassVar[str] = "value"
 
     def __post_init__(self):
-        as_schedule(self.scale)
+        _check_scale(self.scale)
         check_int("n_candidates", self.n_candidates)
 
     def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf)
+        return SearchState(0, 0, math.inf, _plateau(self.scale))
 
     def observe(self, state, loss: float):
-        """The state unchanged: search has no plateau transform.
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``scale`` may drop; the identity otherwise.
 
         Examples:
-            >>> opt = RandomLocalSearch()
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
             >>> state = opt.init(np.zeros(1))
-            >>> opt.observe(state, 1.0) is state
-            True
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
         """
-        return state
+        return _observe(self.scale, state, loss)
 
     def rate(self, state: SearchState) -> float:
         """The scale of the next draws."""
-        return as_schedule(self.scale)(state.count)
+        return _rate(self.scale, state)
 
     def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
         """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
@@ -194,32 +222,34 @@ class RandomLocalSearch:
         (51, True)
     """
 
-    step_size: float | Schedule = 0.05
+    step_size: float | Schedule | ReduceOnPlateau = 0.05
     n_candidates: int = 1
 
     reads: ClassVar[str] = "value"
 
     def __post_init__(self):
-        as_schedule(self.step_size)
+        _check_scale(self.step_size)
         check_int("n_candidates", self.n_candidates)
 
     def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf)
+        return SearchState(0, 0, math.inf, _plateau(self.step_size))
 
     def observe(self, state, loss: float):
-        """The state unchanged: search has no plateau transform.
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``step_size`` may drop; the identity otherwise.
 
         Examples:
-            >>> opt = RandomLocalSearch()
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
             >>> state = opt.init(np.zeros(1))
-            >>> opt.observe(state, 1.0) is state
-            True
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
         """
-        return state
+        return _observe(self.step_size, state, loss)
 
     def rate(self, state: SearchState) -> float:
         """The step size of the next perturbations."""
-        return as_schedule(self.step_size)(state.count)
+        return _rate(self.step_size, state)
 
     def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
         """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
@@ -275,7 +305,7 @@ class GeneticSearch:
     elite: int = 2
     tournament: int = 3
     mutation_rate: float = 0.2
-    mutation_scale: float | Schedule = 0.1
+    mutation_scale: float | Schedule | ReduceOnPlateau = 0.1
 
     reads: ClassVar[str] = "value"
 
@@ -288,25 +318,27 @@ class GeneticSearch:
         rate = check_positive("mutation_rate", self.mutation_rate)
         if rate > 1:
             fail("mutation_rate", "a probability in (0, 1]", rate)
-        as_schedule(self.mutation_scale)
+        _check_scale(self.mutation_scale)
 
     def init(self, W: np.ndarray) -> GeneticState:
-        return GeneticState(0, 0, math.inf, None, None)
+        return GeneticState(0, 0, math.inf, None, None, _plateau(self.mutation_scale))
 
     def observe(self, state, loss: float):
-        """The state unchanged: search has no plateau transform.
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``mutation_scale`` may drop; the identity otherwise.
 
         Examples:
-            >>> opt = RandomLocalSearch()
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
             >>> state = opt.init(np.zeros(1))
-            >>> opt.observe(state, 1.0) is state
-            True
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
         """
-        return state
+        return _observe(self.mutation_scale, state, loss)
 
     def rate(self, state: GeneticState) -> float:
         """The mutation scale of the next generation."""
-        return as_schedule(self.mutation_scale)(state.count)
+        return _rate(self.mutation_scale, state)
 
     def _select(self, fitness: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` tournament winners: the index of the lowest value among ``tournament`` draws."""
@@ -350,4 +382,6 @@ class GeneticSearch:
         best = int(np.argmin(fitness))
         step = population[best] - W
         value = float(fitness[best])
-        return step, GeneticState(state.count + 1, evaluations, value, population, fitness)
+        return step, GeneticState(
+            state.count + 1, evaluations, value, population, fitness, state.plateau
+        )
