@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lingrad._validation import as_float_array, check_choice, check_int, check_positive, fail
+from lingrad.grad.method import checked
 
 _TINY = 1e-300
 
@@ -348,12 +349,10 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
         (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
 
-    def numerical(W, rows=None):
-        W = objective.check_weights(W)
-
+    def numerical(W, rows):
         def f(V):
             return objective.value_and_grad_unchecked(V, rows, need_grad=False)[0]
 
         return f(W), numerical_gradient(f, W, h=h).astype(W.dtype, copy=False)
 
-    return numerical
+    return checked("numerical", objective, numerical)
