@@ -49,6 +49,20 @@ def test_multi_margin_times_C_is_weston_watkins(torch, margin):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("margin", [1.0, 0.5])
+def test_multi_margin_p2_times_C_is_the_squared_hinge(torch, margin):
+    # PyTorch sums max(0, margin - s_y + s_j)^p over j != y and divides by C
+    S, y = batch(5)
+    C = S.shape[1]
+    F = torch.nn.functional
+    want = torch_value_and_grad(
+        torch, lambda St: C * F.multi_margin_loss(St, torch.tensor(y), p=2, margin=margin), S
+    )
+    got = losses.squared_hinge(S, y, margin=margin)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-14)
+
+
 def test_binary_cross_entropy_with_logits(torch):
     s = np.random.default_rng(3).normal(scale=4, size=30)
     t = (np.random.default_rng(4).random(30) > 0.4).astype(float)
