@@ -417,12 +417,8 @@ def squared_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[flo
 
     With ``m_ij = max(0, S[i, j] - S[i, y_i] + margin)``: ``L_i = sum_{j != y_i} m_ij^2``,
     ``dL_i/dS[i, j] = 2 m_ij`` for ``j != y_i`` and ``dL_i/dS[i, y_i] = -sum_{j != y_i} 2 m_ij``.
-    Violations cost quadratically, and the loss is differentiable everywhere.
-
-    Args:
-        S: scores, shape ``(N, C)`` with ``C >= 2``.
-        y: integer labels in ``[0, C)``, shape ``(N,)``.
-        margin: the safety margin (1 on the slides).
+    Violations cost quadratically, and the loss is differentiable everywhere. ``S`` ``(N, C)``
+    with ``C >= 2``, ``y`` ``(N,)`` and ``margin`` as for :func:`hinge`.
 
     Examples:
         >>> S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
@@ -542,96 +538,37 @@ def sigmoid_squared_error(S, y, *, sample_weight=None) -> tuple[float, np.ndarra
 
 _MARGIN = {"margin": 1.0}
 _WW_HINGE = "L_i = Σ_{j≠y_i} max(0, s_j − s_{y_i} + 1)"
+_LABELS, _SOFT = Target.LABELS, {"label_smoothing": 0.0}
 
-_SPECS: dict[str, LossSpec] = {
-    spec.name: spec
-    for spec in [
-        LossSpec(
-            "hinge",
-            _hinge_kernel,
-            Target.LABELS,
-            label="SVM",
-            title="SVM: Weston-Watkins",
-            formula=_WW_HINGE,
-            defaults=_MARGIN,
-            smooth=False,
-        ),
-        LossSpec(
-            "crammer_singer",
-            _crammer_singer_kernel,
-            Target.LABELS,
-            label="Crammer-Singer",
-            title="SVM: structured (C-S)",
-            formula="L_i = max(0, max_{j≠y_i} s_j − s_{y_i} + 1)",
-            defaults=_MARGIN,
-            smooth=False,
-        ),
-        LossSpec(
-            "one_vs_all_hinge",
-            _one_vs_all_hinge_kernel,
-            Target.LABELS,
-            label="one-vs-all hinge",
-            title="SVM: one-vs-all",
-            formula="L_i = Σ_j max(0, 1 − t_{ij} s_j), t_{ij} = ±1",
-            defaults=_MARGIN,
-            smooth=False,
-        ),
-        LossSpec(
-            "squared_hinge",
-            _squared_hinge_kernel,
-            Target.LABELS,
-            label="squared hinge",
-            title="SVM: squared hinge",
-            formula=_WW_HINGE + "^2",
-            defaults=_MARGIN,
-        ),
-        LossSpec(
-            "softmax_cross_entropy",
-            _softmax_cross_entropy_kernel,
-            Target.LABELS,
-            label="softmax",
-            title="Softmax: cross-entropy",
-            formula="L_i = −log(e^{s_{y_i}} / Σ_j e^{s_j})",
-            defaults={"label_smoothing": 0.0},
-            link="softmax",
-        ),
-        LossSpec(
-            "kl_divergence",
-            _kl_divergence_kernel,
-            Target.DISTRIBUTION,
-            label="KL divergence",
-            title="Softmax: KL divergence to soft targets",
-            formula="L_i = Σ_j P_{ij} log(P_{ij} / p_j), p = softmax(s)",
-            link="softmax",
-        ),
-        LossSpec(
-            "logistic",
-            _logistic_kernel,
-            Target.BINARY,
-            label="logistic",
-            title="Logistic: binary cross-entropy",
-            formula="L_i = log(1 + e^{s_i}) − y_i s_i",
-            link="sigmoid",
-        ),
-        LossSpec(
-            "squared_error",
-            _squared_error_kernel,
-            Target.REAL,
-            label="squared error",
-            title="Regression: squared error",
-            formula="L_i = Σ_j (y_{ij} − s_{ij})^2",
-        ),
-        LossSpec(
-            "sigmoid_squared_error",
-            _sigmoid_squared_error_kernel,
-            Target.BINARY_OR_ONE_HOT,
-            label="sigmoid + squared",
-            title="Sigmoid unit: squared error",
-            formula="L_i = Σ_j (t_{ij} − σ(s_{ij}))^2",
-            link="sigmoid",
-        ),
-    ]
-}
+# fmt: off
+_SPECS: dict[str, LossSpec] = {spec.name: spec for spec in [
+    # name, kernel, target, label, title, formula, defaults, link, smooth
+    LossSpec("hinge", _hinge_kernel, _LABELS, "SVM", "SVM: Weston-Watkins", _WW_HINGE,
+             _MARGIN, smooth=False),
+    LossSpec("crammer_singer", _crammer_singer_kernel, _LABELS, "Crammer-Singer",
+             "SVM: structured (C-S)", "L_i = max(0, max_{j≠y_i} s_j − s_{y_i} + 1)",
+             _MARGIN, smooth=False),
+    LossSpec("one_vs_all_hinge", _one_vs_all_hinge_kernel, _LABELS, "one-vs-all hinge",
+             "SVM: one-vs-all", "L_i = Σ_j max(0, 1 − t_{ij} s_j), t_{ij} = ±1",
+             _MARGIN, smooth=False),
+    LossSpec("squared_hinge", _squared_hinge_kernel, _LABELS, "squared hinge",
+             "SVM: squared hinge", _WW_HINGE + "^2", _MARGIN),
+    LossSpec("softmax_cross_entropy", _softmax_cross_entropy_kernel, _LABELS, "softmax",
+             "Softmax: cross-entropy", "L_i = −log(e^{s_{y_i}} / Σ_j e^{s_j})", _SOFT,
+             link="softmax"),
+    LossSpec("kl_divergence", _kl_divergence_kernel, Target.DISTRIBUTION, "KL divergence",
+             "Softmax: KL divergence to soft targets",
+             "L_i = Σ_j P_{ij} log(P_{ij} / p_j), p = softmax(s)", link="softmax"),
+    LossSpec("logistic", _logistic_kernel, Target.BINARY, "logistic",
+             "Logistic: binary cross-entropy", "L_i = log(1 + e^{s_i}) − y_i s_i",
+             link="sigmoid"),
+    LossSpec("squared_error", _squared_error_kernel, Target.REAL, "squared error",
+             "Regression: squared error", "L_i = Σ_j (y_{ij} − s_{ij})^2"),
+    LossSpec("sigmoid_squared_error", _sigmoid_squared_error_kernel, Target.BINARY_OR_ONE_HOT,
+             "sigmoid + squared", "Sigmoid unit: squared error",
+             "L_i = Σ_j (t_{ij} − σ(s_{ij}))^2", link="sigmoid"),
+]}
+# fmt: on
 
 _FUNCTIONS: dict[str, Callable] = {name: globals()[name] for name in _SPECS}
 

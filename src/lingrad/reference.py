@@ -35,6 +35,24 @@ def _mean_over_examples(S, y, example):
     return total / N, dS / N
 
 
+def _weston_watkins(S, y, margin, power):
+    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^power`` (power 1 or 2)."""
+
+    def example(s, y_i, ds):
+        L_i = 0.0
+        for j in range(len(s)):
+            if j == y_i:
+                continue
+            m = s[j] - s[y_i] + margin
+            if m > 0:
+                L_i += m**power
+                ds[j] += power * m ** (power - 1)
+                ds[y_i] -= power * m ** (power - 1)
+        return L_i
+
+    return _mean_over_examples(S, y, example)
+
+
 def hinge(S, y, margin=1.0):
     """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)``, loop by loop.
 
@@ -46,24 +64,12 @@ def hinge(S, y, margin=1.0):
         >>> round(float(loss), 2), dS.shape
         (5.27, (3, 3))
     """
-
-    def example(s, y_i, ds):
-        L_i = 0.0
-        for j in range(len(s)):
-            if j == y_i:
-                continue
-            m = s[j] - s[y_i] + margin
-            if m > 0:
-                L_i += m
-                ds[j] += 1.0
-                ds[y_i] -= 1.0
-        return L_i
-
-    return _mean_over_examples(S, y, example)
+    return _weston_watkins(S, y, margin, 1)
 
 
 def squared_hinge(S, y, margin=1.0):
-    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^2``, loop by loop.
+    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^2``, loop by loop: each active
+    term adds ``2 m`` to ``dL_i/ds_j`` and takes it from ``dL_i/ds_{y_i}``.
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
 
@@ -72,20 +78,7 @@ def squared_hinge(S, y, margin=1.0):
         >>> float(loss), dS.tolist()
         (2.25, [[-3.0, 3.0, 0.0]])
     """
-
-    def example(s, y_i, ds):
-        L_i = 0.0
-        for j in range(len(s)):
-            if j == y_i:
-                continue
-            m = s[j] - s[y_i] + margin
-            if m > 0:
-                L_i += m * m
-                ds[j] += 2.0 * m
-                ds[y_i] -= 2.0 * m
-        return L_i
-
-    return _mean_over_examples(S, y, example)
+    return _weston_watkins(S, y, margin, 2)
 
 
 def crammer_singer(S, y, margin=1.0):

@@ -268,10 +268,10 @@ def value_and_grad(objective: Objective) -> Callable:
 
     Examples:
         >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-        >>> round(J, 4), dW.round(2).tolist()
-        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+        >>> obj = Objective("logistic", np.array([[1.0], [-1.0]]), np.array([1, 0]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((2, 1)))   # sigma(0) - y = -1/2, +1/2
+        >>> round(J, 4), dW.ravel().tolist()
+        (0.6931, [-0.5, 0.0])
     """
 
     loss = _loss_of(objective)  # a loss with no autodiff form is refused here

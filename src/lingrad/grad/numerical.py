@@ -343,10 +343,10 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
 
     Examples:
         >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-        >>> round(J, 4), dW.round(4).tolist()
-        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+        >>> obj = Objective("mse", np.array([[1.0], [2.0]]), np.array([1.0, 2.0]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((2, 1)))   # dJ/dW = -2 mean_i [x_i, 1] y_i
+        >>> J, dW.round(4).ravel().tolist()
+        (2.5, [-5.0, -3.0])
     """
 
     def numerical(W, rows):
