@@ -282,8 +282,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     Args:
         loss: any loss of :mod:`lingrad.losses` that class labels alone define (its spec's
             ``from_labels``), by name or alias: ``"softmax"`` (cross-entropy), ``"hinge"``
-            (Weston-Watkins multi-class SVM), ``"squared_hinge"``, ``"logistic"`` (binary
-            only), ...
+            (Weston-Watkins multi-class SVM), ``"logistic"`` (binary only), ...
         penalty: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
         lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
             scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
