@@ -5,8 +5,10 @@ contiguous slices of it as mini-batches of ``batch_size``; ``batch_size = N`` is
 gradient descent) and takes one optimiser step per batch:
 
     gradient optimisers:  g = dJ_batch/dW(W);  step, state = opt.update(g, state, W)
-    search optimisers:    step, state = opt.update(J_batch, state, W, rng)
+    search optimisers:    step, state = opt.update(None, state, W, value_fn=J_batch, rng=rng)
     W <- W + step
+
+and after each epoch ``state = opt.observe(state, watched loss)``.
 
 where ``J_batch`` is the objective's (weighted) mean over the batch plus ``lam R(W)``.
 
@@ -21,7 +23,6 @@ on a terminal. At the end it diagnoses convergence (still falling? oscillating? 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import itertools
 import json
@@ -34,14 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from lingrad import grad as _grad
-from lingrad import runs
+from lingrad import optim, runs
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights, predict_from_scores
 from lingrad.objective import Objective
 
 EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
 STEP_KEYS = ("loss", "learning_rate", "grad_norm", "evaluations")
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 
 
 @dataclass
@@ -95,18 +96,7 @@ class FitResult:
 
 
 def _check_optimizer(optimizer) -> str:
-    for attr in ("init", "update", "rate"):
-        if not callable(getattr(optimizer, attr, None)):
-            fail(
-                "optimizer",
-                "an optimiser with init/update/rate (see lingrad.optim)",
-                type(optimizer).__name__,
-                TypeError,
-            )
-    uses = getattr(optimizer, "uses", "gradient")
-    if uses not in ("gradient", "value"):
-        fail("optimizer.uses", "'gradient' or 'value'", repr(uses))
-    return uses
+    return optim.check_reads(optimizer)
 
 
 def _class_weights(class_weight, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -222,33 +212,15 @@ def _blas_threads(batch_rows: int, n_features: int):
 # ------------------------------------------------------------------------------------------
 
 
-def _stateful_schedules(optimizer) -> list:
-    """The schedules of ``optimizer`` that keep a state (e.g. ReduceOnPlateau)."""
-    if not dataclasses.is_dataclass(optimizer):
-        return []
-    values = (getattr(optimizer, f.name) for f in dataclasses.fields(optimizer))
-    return [v for v in values if hasattr(v, "observe") and hasattr(v, "state_dict")]
-
-
 def _pack_state(state) -> tuple[dict[str, np.ndarray], dict]:
-    """A named-tuple state as arrays (``opt.<field>``) and JSON scalars."""
-    arrays, scalars = {}, {}
-    for name, value in zip(state._fields, state, strict=True):
-        if isinstance(value, np.ndarray):
-            arrays[f"opt.{name}"] = value
-        elif value is None or isinstance(value, int | float | bool):
-            scalars[name] = value
-        else:
-            fail(f"optimizer state {name}", "arrays, numbers or None", type(value).__name__)
-    return arrays, scalars
+    """A state as arrays (``opt.<field path>``) and JSON scalars."""
+    arrays, scalars = optim.state_to_arrays(state)
+    return {f"opt.{k}": v for k, v in arrays.items()}, scalars
 
 
 def _unpack_state(template, arrays: dict, scalars: dict):
-    values = []
-    for name in template._fields:
-        key = f"opt.{name}"
-        values.append(arrays[key] if key in arrays else scalars[name])
-    return type(template)(*values)
+    ours = {k[len("opt.") :]: v for k, v in arrays.items() if k.startswith("opt.")}
+    return optim.state_from_arrays(template, ours, scalars)
 
 
 def _resolve_checkpoint(resume) -> Path:
@@ -449,7 +421,7 @@ def fit(
     """
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    uses = _check_optimizer(optimizer)
+    reads = _check_optimizer(optimizer)
     n_classes = check_int("n_classes", n_classes)
     epochs = check_int("epochs", epochs)
     if not isinstance(rng, np.random.Generator):
@@ -476,10 +448,9 @@ def fit(
     train_labels = _labels(objective, n_classes)
     val_labels = None if val is None else _labels(val, n_classes)
     method = _grad.get(gradient)  # checked for every optimiser, used by gradient ones
-    grad_fn = method(objective) if uses == "gradient" else None
+    grad_fn = method(objective) if reads == "gradient" else None
     if gradient == "analytic":  # the same function, minus the per-step checks of W
         grad_fn = functools.partial(objective.value_and_grad_unchecked, out=None)
-    schedules = _stateful_schedules(optimizer)
 
     if W0 is None:
         W = init_weights(objective.n_features, n_classes, rng=rng, dtype=objective.X.dtype)
@@ -507,8 +478,6 @@ def fit(
         W = arrays["W"]
         best_W = arrays.get("best_W")
         state = _unpack_state(state, arrays, meta["optimizer"])
-        for schedule, saved in zip(schedules, meta["schedules"], strict=True):
-            schedule.load_state_dict(saved)
         rng.bit_generator.state = meta["rng"]
         history, steps = meta["history"], meta["step_history"]
         start_epoch, n_iter, evaluations = meta["epoch"], meta["n_iter"], meta["evaluations"]
@@ -525,7 +494,6 @@ def fit(
             "rng": rng.bit_generator.state,
             "optimizer": opt_scalars,
             "optimizer_type": type(optimizer).__name__,
-            "schedules": [s.state_dict() for s in schedules],
             "history": history,
             "step_history": steps,
             "wait": wait,
@@ -562,7 +530,7 @@ def fit(
             with _blas_threads(min(batch_size, N), objective.n_features):
                 for rows in batches:
                     rate = optimizer.rate(state)
-                    if uses == "gradient":
+                    if reads == "gradient":
                         value, g = grad_fn(W, rows)
                         gnorm = float(np.sqrt(np.vdot(g, g)))
                         evaluations += 1
@@ -576,7 +544,9 @@ def fit(
                             break
                         step, state = optimizer.update(g, state, W)
                     else:
-                        step, state = optimizer.update(value_fn(rows), state, W, rng)
+                        step, state = optimizer.update(
+                            None, state, W, value_fn=value_fn(rows), rng=rng
+                        )
                         value, gnorm, evaluations = state.value, math.nan, state.evaluations
                     W_new = W + step
                     if W_new.dtype != W.dtype:  # an optimiser's step must not upcast W
@@ -611,8 +581,7 @@ def fit(
                 history[key].append(float(logs[key]))
             epoch += 1
             watched = logs["loss"] if val is None else logs["val_loss"]
-            for schedule in schedules:
-                schedule.observe(watched)
+            state = optimizer.observe(state, watched)
             if early_stopping and stopped is None:
                 if logs["val_loss"] < best_loss - min_delta:
                     best_loss, best_W, best_epoch, wait = logs["val_loss"], W.copy(), epoch - 1, 0

@@ -24,7 +24,6 @@ parts), :mod:`~lingrad.plots.visual`, :mod:`~lingrad.plots.geometric`,
 """
 
 from lingrad.plots.algebraic import (
-    LOSS_LABELS,
     AlgebraicView,
     algebraic_view,
     format_number,
@@ -35,8 +34,6 @@ from lingrad.plots.curves import HISTORY_PANELS, history, history_series
 from lingrad.plots.figures import (
     as_weights,
     class_colors,
-    n_labels,
-    new_figure,
     region_colors,
     resolve_class_names,
     save,
@@ -47,7 +44,6 @@ from lingrad.plots.visual import display_images, template_images, templates
 
 __all__ = [
     "HISTORY_PANELS",
-    "LOSS_LABELS",
     "AlgebraicView",
     "Landscape",
     "algebraic_view",
@@ -62,8 +58,6 @@ __all__ = [
     "history_series",
     "landscape",
     "landscape_data",
-    "n_labels",
-    "new_figure",
     "region_colors",
     "resolve_class_names",
     "save",
