@@ -19,7 +19,7 @@ from lingrad import datasets, optim, runs
 from lingrad.objective import Objective
 from lingrad.optim import SGD, Adam, GeneticSearch, GradientDescent, RandomLocalSearch
 from lingrad.optim.schedules import ReduceOnPlateau, exponential, inverse_time
-from lingrad.train import EPOCH_KEYS, STEP_KEYS, diagnose, fit
+from lingrad.train import EPOCH_KEYS, STEP_KEYS, Stop, StopReason, diagnose, fit
 
 RNG = np.random.default_rng
 
@@ -107,7 +107,7 @@ def test_histories_have_their_keys_and_lengths():
     assert r.history["val_loss"][-1] == pytest.approx(J_val.value(r.W), rel=1e-12)
     acc = np.mean(np.argmax(X[60:] @ r.W[:-1] + r.W[-1], axis=1) == y[60:])
     assert r.history["val_accuracy"][-1] == acc
-    assert r.stopped is None and r.best_epoch is None
+    assert r.stop is None and r.best_epoch is None
 
 
 def test_float32_stays_float32():
@@ -169,7 +169,8 @@ def test_early_stopping_restores_the_best_weights():
     flipped = (y + 1) % 3  # a validation set the training makes worse every epoch
     kw = {"n_classes": 3, "epochs": 50, "batch_size": 30, "validation": (X, flipped)}
     r = fit(J, SGD(0.1), rng=RNG(0), early_stopping=True, patience=2, **kw)
-    assert r.stopped.startswith("early stopping")
+    assert r.stop.reason is StopReason.EARLY_STOPPING
+    assert r.stop.message.startswith("early stopping")
     assert r.n_epochs == 4 and r.best_epoch == 0  # epoch 0 best, then 3 worse (> patience)
     first = fit(J, SGD(0.1), rng=RNG(0), **{**kw, "epochs": 1})
     np.testing.assert_array_equal(r.W, first.W)
@@ -181,9 +182,9 @@ def test_too_high_a_learning_rate_stops_with_the_divergence_message(digits):
     data, X_train, _ = digits
     J = Objective("softmax", X_train, data.y_train)
     r = fit(J, SGD(1e4), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
-    assert r.stopped.startswith("diverged")
-    assert "learning rate (10000) is probably too high" in r.stopped
-    assert "standardise X" in r.stopped
+    assert r.stop.reason is StopReason.DIVERGED
+    assert "learning rate (10000) is probably too high" in r.stop.message
+    assert "standardise X" in r.stop.message
     assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
     assert r.diagnostics["diverged"] and "lower the learning rate" in r.diagnostics["advice"][0]
 
@@ -192,7 +193,7 @@ def test_nan_loss_keeps_the_last_good_weights():
     X, y = blobs()
     J = Objective("squared_error", X, np.eye(3)[y])
     r = fit(J, GradientDescent(50.0), n_classes=3, epochs=500, rng=RNG(0), divergence_factor=1e300)
-    assert r.stopped.startswith("diverged") and "too high" in r.stopped
+    assert r.stop.reason is StopReason.DIVERGED and "too high" in r.stop.message
     assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
 
 
@@ -213,7 +214,7 @@ def test_callbacks_see_each_epoch_and_can_stop():
         callbacks=[stop_at_two],
     )
     assert [s[0] for s in seen] == [0, 1, 2] and seen[0][2] == (5, 3)
-    assert r.n_epochs == 3 and r.stopped == "stopped by callback stop_at_two"
+    assert r.n_epochs == 3 and r.stop == Stop(StopReason.CALLBACK, "stopped by callback stop_at_two")
 
 
 def test_max_evaluations_is_an_equal_budget():
@@ -225,7 +226,8 @@ def test_max_evaluations_is_an_equal_budget():
     )
     assert a.n_evaluations == 25 and a.n_iter == 25
     assert b.n_evaluations == 10 + 2 * 8  # whole generations: 26 >= 25
-    assert "budget" in a.stopped and "budget" in b.stopped
+    assert a.stop.reason is StopReason.BUDGET and b.stop.reason is StopReason.BUDGET
+    assert "budget" in a.stop.message and "budget" in b.stop.message
 
 
 # ------------------------------------------------------------------------------------------
