@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
+
 import numpy as np
 import pytest
 from conftest import require
 
 from lingrad import optim
 from lingrad.objective import Objective
-from lingrad.optim import SGD, Adam, GradientDescent
-from lingrad.optim.schedules import exponential
+from lingrad.optim import (
+    SGD,
+    Adam,
+    GeneticSearch,
+    GradientDescent,
+    RandomLocalSearch,
+    RandomSearch,
+    ReduceOnPlateau,
+    SearchProgress,
+    state_from_arrays,
+    state_to_arrays,
+)
+from lingrad.optim import transforms as T
+from lingrad.optim.schedules import as_schedule, exponential
 from lingrad.train import fit
 
 RNG = np.random.default_rng
@@ -193,3 +209,193 @@ def test_registry_defaults_train_well_on_standardised_digits(name):
     )
     assert r.stop is None
     assert r.history["val_accuracy"][-1] >= 0.93
+
+
+# ------------------------------------------------------------------------------------------
+# Composition: transforms, chains, the old one-line formulas as oracles, plateau, state
+# ------------------------------------------------------------------------------------------
+
+GRADS = [G1, G2, -0.5 * G1 + G2, 3.0 * G2]
+
+
+def old_sgd_steps(rate, mu, nesterov, grads):
+    """The pre-chain SGD.update written out: the oracle, bit for bit."""
+    steps, velocity = [], np.zeros_like(grads[0])
+    for t, g in enumerate(grads):
+        r = as_schedule(rate)(t)
+        if not mu:
+            steps.append(-r * g)
+            continue
+        velocity = mu * velocity + g
+        direction = g + mu * velocity if nesterov else velocity
+        steps.append(-r * direction)
+    return steps
+
+
+def old_adam_steps(rate, b1, b2, eps, grads):
+    steps, m, v = [], np.zeros_like(grads[0]), np.zeros_like(grads[0])
+    for count, g in enumerate(grads):
+        r, t = as_schedule(rate)(count), count + 1
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * (g * g)
+        m_hat, v_hat = m / (1.0 - b1**t), v / (1.0 - b2**t)
+        steps.append((-r * m_hat / (np.sqrt(v_hat) + eps)).astype(g.dtype, copy=False))
+    return steps
+
+
+@pytest.mark.parametrize(
+    ("rate", "mu", "nesterov"),
+    [(0.1, 0.0, False), (0.03, 0.9, False), (0.03, 0.7, True), (exponential(0.3, 0.5), 0.9, True)],
+)
+def test_sgd_steps_equal_the_old_formula_bit_for_bit(rate, mu, nesterov):
+    steps, _ = two_steps(SGD(rate, momentum=mu, nesterov=nesterov), GRADS)
+    for got, want in zip(steps, old_sgd_steps(rate, mu, nesterov, GRADS), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    ("rate", "b1", "b2", "eps", "dtype"),
+    [
+        (0.01, 0.9, 0.999, 1e-8, np.float64),
+        (0.3, 0.5, 0.9, 1e-3, np.float64),
+        (exponential(0.1, 0.7), 0.9, 0.999, 1e-8, np.float32),
+    ],
+)
+def test_adam_steps_equal_the_old_formula_bit_for_bit(rate, b1, b2, eps, dtype):
+    grads = [g.astype(dtype) for g in GRADS]
+    opt, W = Adam(rate, b1, b2, eps), W0.astype(dtype)
+    state, steps = opt.init(W), []
+    for g in grads:
+        step, state = opt.update(g, state, W)
+        steps.append(step)
+    for got, want in zip(steps, old_adam_steps(rate, b1, b2, eps, grads), strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("mu", "nesterov"), [(0.9, False), (0.5, True)])
+def test_chain_of_trace_and_scale_is_hand_written_momentum(mu, nesterov):
+    t = T.chain(T.trace(mu, nesterov), T.scale_by_learning_rate(0.1))
+    state, v = t.init(W0), np.zeros_like(W0)
+    for g in GRADS:
+        step, state = t.update(g, state, W0)
+        v = mu * v + g
+        np.testing.assert_array_equal(step, -0.1 * (g + mu * v if nesterov else v))
+        np.testing.assert_array_equal(state[0].velocity, v)
+    assert state[1].count == len(GRADS)
+
+
+def test_plateau_state_lives_in_the_optimiser_state():
+    plateau = ReduceOnPlateau(1.0, factor=0.5, patience=0)
+    assert hash(plateau) == hash(ReduceOnPlateau(1.0, factor=0.5, patience=0))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plateau.learning_rate = 2.0
+    a, b = SGD(plateau, momentum=0.9), Adam(plateau)
+    sa, sb = a.init(W0), b.init(W0)
+    for loss in (3.0, 3.0, 3.0):  # a sees no improvement twice: rate 1 -> 0.5 -> 0.25
+        sa = a.observe(sa, loss)
+    sb = b.observe(sb, 3.0)
+    assert (a.rate(sa), b.rate(sb), plateau.learning_rate) == (0.25, 1.0, 1.0)
+    assert sa.plateau == T.PlateauState(0.25, 3.0, 0)
+    step, _ = a.update(G1, sa, W0)
+    np.testing.assert_array_equal(step, -0.25 * G1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "losses", "rates"),
+    [  # the old ReduceOnPlateau.observe, observation by observation
+        ({"factor": 0.5, "patience": 1}, (3.0, 2.0, 2.0, 2.0, 1.0, 1.0), (1, 1, 1, 0.5, 0.5, 0.5)),
+        (
+            {"factor": 0.1, "patience": 0, "threshold": 0.1, "min_learning_rate": 0.05},
+            (1.0, 0.95, 0.5, 0.5),
+            (1, 0.1, 0.1, 0.05),
+        ),
+        ({"factor": 0.5, "patience": 0}, (math.nan, 1.0, math.nan), (1, 0.5, 0.25)),  # nan sticks
+    ],
+)
+def test_observe_semantics(kwargs, losses, rates):
+    opt = SGD(ReduceOnPlateau(1.0, **kwargs))
+    state = opt.init(W0)
+    got = []
+    for loss in losses:
+        state = opt.observe(state, loss)
+        got.append(opt.rate(state))
+    assert got == pytest.approx(list(rates), rel=1e-15)
+
+
+def test_observe_without_a_plateau_is_the_identity():
+    for opt in (SGD(0.1, momentum=0.9), Adam(), RandomSearch(), GeneticSearch()):
+        state = opt.init(W0)
+        assert opt.observe(state, 1.0) is state
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"rng": np.random.default_rng(0)}, "value_fn"), ({"value_fn": lambda W: 0.0}, "rng")],
+)
+@pytest.mark.parametrize("opt", [RandomSearch(), RandomLocalSearch(), GeneticSearch()])
+def test_search_without_value_fn_or_rng_names_it(opt, kwargs, match):
+    with pytest.raises(TypeError, match=f"^{match}: expected"):
+        opt.update(None, opt.init(W0), W0, **kwargs)
+
+
+def test_reads_is_declared():
+    assert [o.reads for o in (SGD, GradientDescent, Adam)] == ["gradient"] * 3
+    assert [o.reads for o in (RandomSearch, RandomLocalSearch, GeneticSearch)] == ["value"] * 3
+    assert isinstance(RandomSearch().init(W0), SearchProgress)
+
+
+def _equal(a, b):
+    if isinstance(a, tuple):
+        return type(a) is type(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def _after(opt, n, losses=()):
+    state, W, rng = opt.init(W0), W0, np.random.default_rng(0)
+    for _ in range(n):
+        if opt.reads == "gradient":
+            step, state = opt.update(W - 1.0, state, W)
+        else:
+            f = lambda V: float(np.sum((V - 1.0) ** 2))  # noqa: E731
+            step, state = opt.update(None, state, W, value_fn=f, rng=rng)
+        W = W + step
+    for loss in losses:
+        state = opt.observe(state, loss)
+    return opt, state
+
+
+@pytest.mark.parametrize(
+    ("opt", "n", "losses"),
+    [
+        (SGD(ReduceOnPlateau(0.1, patience=0), momentum=0.9, nesterov=True), 3, (2.0, 2.0)),
+        (SGD(ReduceOnPlateau(0.1)), 0, ()),  # best = inf
+        (SGD(ReduceOnPlateau(0.1)), 1, (math.nan,)),
+        (Adam(ReduceOnPlateau(0.1, patience=1)), 2, (1.0, 1.5)),
+        (SGD(0.1), 2, ()),
+        (GeneticSearch(population=4), 0, ()),  # population None, value inf
+        (GeneticSearch(population=4), 2, ()),
+        (RandomLocalSearch(), 2, ()),
+        (GeneticSearch(population=4, mutation_scale=ReduceOnPlateau(0.1, patience=0)), 2, (1, 1)),
+    ],
+)
+def test_state_round_trips_through_arrays_and_json(opt, n, losses):
+    opt, state = _after(opt, n, losses)
+    arrays, scalars = state_to_arrays(state)
+    text = json.dumps(scalars, allow_nan=False)  # strict JSON
+    back = state_from_arrays(opt.init(W0), dict(arrays), json.loads(text))
+    assert _equal(back, state)
+
+
+@pytest.mark.parametrize("name", ["random", "local", "genetic"])
+def test_search_takes_a_plateau_scale_from_the_registry(name):
+    opt = optim.get(name, optim.schedules.get("plateau", 0.2, decay=0.5))
+    state = opt.init(W0)
+    for loss in (1.0, *[1.0] * 6):  # patience 5: the 6th observation without improvement
+        assert opt.rate(state) == 0.2
+        state = opt.observe(state, loss)
+    assert opt.rate(state) == 0.1
+    _, state = _after(opt, 1)
+    assert state.plateau.learning_rate == 0.2  # carried through the update

@@ -26,11 +26,11 @@ def test_random_search_keeps_a_draw_only_if_better():
     opt = RandomSearch(scale=0.5, n_candidates=2)
     expected = 0.5 * np.random.default_rng(7).standard_normal((2, 3, 2))
     f = quadratic(expected[1])  # the second draw is the minimiser
-    step, state = opt.update(f, opt.init(W), W, np.random.default_rng(7))
+    step, state = opt.update(None, opt.init(W), W, value_fn=f, rng=np.random.default_rng(7))
     np.testing.assert_allclose(W + step, expected[1], rtol=1e-14, atol=1e-15)
     assert state.evaluations == 3 and state.value == 0.0  # W itself, then two draws
     # nothing beats the minimiser: the next step is zero and costs two more evaluations
-    step, state = opt.update(f, state, W + step, np.random.default_rng(8))
+    step, state = opt.update(None, state, W + step, value_fn=f, rng=np.random.default_rng(8))
     np.testing.assert_array_equal(step, 0.0)
     assert state.evaluations == 5 and state.count == 2
 
@@ -40,11 +40,11 @@ def test_random_local_search_perturbs_and_keeps_if_better():
     opt = RandomLocalSearch(step_size=0.1)
     delta = 0.1 * np.random.default_rng(3).standard_normal((2, 2))
     better = quadratic(W + delta)  # the perturbation lands on the minimiser
-    step, state = opt.update(better, opt.init(W), W, np.random.default_rng(3))
+    step, state = opt.update(None, opt.init(W), W, value_fn=better, rng=np.random.default_rng(3))
     np.testing.assert_array_equal(step, delta)
     assert state.value == 0.0 and state.evaluations == 2
     worse = quadratic(W - 10.0)
-    step, state = opt.update(worse, opt.init(W), W, np.random.default_rng(3))
+    step, state = opt.update(None, opt.init(W), W, value_fn=worse, rng=np.random.default_rng(3))
     f_W = worse(W)
     if worse(W + delta) >= f_W:
         np.testing.assert_array_equal(step, 0.0)
@@ -56,7 +56,7 @@ def test_genetic_generation_zero_elitism_and_counts():
     f = quadratic(np.full((3, 2), 1.0))
     opt = GeneticSearch(population=10, elite=2, tournament=3, mutation_rate=0.5)
     rng = np.random.default_rng(0)
-    step, state = opt.update(f, opt.init(W), W, rng)
+    step, state = opt.update(None, opt.init(W), W, value_fn=f, rng=rng)
     np.testing.assert_array_equal(state.population[0], W)  # generation 0 contains W
     assert state.evaluations == 10 and state.population.shape == (10, 3, 2)
     np.testing.assert_array_equal(W + step, state.population[np.argmin(state.fitness)])
@@ -64,7 +64,7 @@ def test_genetic_generation_zero_elitism_and_counts():
     for _ in range(30):
         elite_before = state.population[np.argsort(state.fitness, kind="stable")[:2]]
         W = W + step
-        step, state = opt.update(f, state, W, rng)
+        step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         values.append(state.value)
         np.testing.assert_array_equal(state.population[:2], elite_before)  # passed unchanged
         np.testing.assert_allclose(state.fitness, [f(w) for w in state.population])
@@ -93,9 +93,9 @@ def test_genetic_crossover_children_mix_parents():
     W = np.zeros((4, 3))
     opt = GeneticSearch(population=4, elite=0, mutation_rate=1e-12, mutation_scale=1.0)
     rng = np.random.default_rng(1)
-    _, state = opt.update(quadratic(W), opt.init(W), W, rng)
+    _, state = opt.update(None, opt.init(W), W, value_fn=quadratic(W), rng=rng)
     parents = state.population.copy()
-    _, state = opt.update(quadratic(W), state, W, rng)
+    _, state = opt.update(None, state, W, value_fn=quadratic(W), rng=rng)
     for child in state.population:  # no mutation: every weight comes from some parent
         assert all(np.any(np.isclose(parents[:, i, j], child[i, j])) for i, j in np.ndindex(4, 3))
 
@@ -109,7 +109,7 @@ def test_search_converges_on_a_convex_quadratic(opt):
     W, rng = np.zeros((3, 2)), np.random.default_rng(0)
     state = opt.init(W)
     for _ in range(600):
-        step, state = opt.update(f, state, W, rng)
+        step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         W = W + step
     assert f(W) < 0.01 * f(np.zeros((3, 2)))
 
@@ -120,7 +120,7 @@ def test_random_search_improves_on_a_quadratic():
     W, rng, opt = np.full((2, 2), 5.0), np.random.default_rng(0), RandomSearch(scale=0.5)
     state = opt.init(W)
     for _ in range(300):
-        step, state = opt.update(f, state, W, rng)
+        step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         W = W + step
     assert f(W) < 0.2 < f(np.zeros((2, 2)))
 
@@ -128,14 +128,16 @@ def test_random_search_improves_on_a_quadratic():
 def test_float32_stays_float32():
     W = np.zeros((3, 2), dtype=np.float32)
     for opt in (RandomSearch(), RandomLocalSearch(), GeneticSearch(population=4)):
-        step, _ = opt.update(quadratic(1.0), opt.init(W), W, np.random.default_rng(0))
+        step, _ = opt.update(
+            None, opt.init(W), W, value_fn=quadratic(1.0), rng=np.random.default_rng(0)
+        )
         assert step.dtype == np.float32
 
 
 def test_bad_input():
     W = np.zeros((2, 2))
     with pytest.raises(TypeError, match=r"rng: expected a numpy\.random\.Generator"):
-        RandomSearch().update(quadratic(0.0), RandomSearch().init(W), W, 0)
+        RandomSearch().update(None, RandomSearch().init(W), W, value_fn=quadratic(0.0), rng=0)
     with pytest.raises(ValueError, match="elite: expected fewer than the population"):
         GeneticSearch(population=4, elite=4)
     with pytest.raises(ValueError, match="mutation_rate: expected a probability"):

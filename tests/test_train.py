@@ -253,6 +253,7 @@ OPTIMIZERS = {
     "plateau": lambda: SGD(ReduceOnPlateau(0.5, factor=0.5, patience=0)),
     "genetic": lambda: GeneticSearch(population=6),
     "local": lambda: RandomLocalSearch(0.1),
+    "local_plateau": lambda: RandomLocalSearch(ReduceOnPlateau(0.1, factor=0.5, patience=0)),
 }
 
 
@@ -260,7 +261,7 @@ OPTIMIZERS = {
 def test_resume_equals_an_uninterrupted_run_bit_for_bit(name, tmp_path):
     X, y = blobs()
     J = Objective("softmax", X[:70], y[:70], lam=1e-3)
-    search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].uses == "value"
+    search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].reads == "value"
     kw = {
         "n_classes": 3,
         "epochs": 8,

@@ -440,7 +440,7 @@ def run_on_dask(args) -> int:
         if given:
             fail(flag, "an option that --dask supports", f"{flag} with --dask")
     data, (X_train, X_val, X_test), _, optimizer, kwargs = build(config)
-    if getattr(optimizer, "uses", "gradient") != "gradient":
+    if optimizer.reads != "gradient":
         fail("--optimizer", "a gradient optimiser with --dask", repr(config["optimizer"]))
     run_dir = runs.new_run_dir(args.runs_dir, args.name)
     client = ld.connect(args.dask)

@@ -34,7 +34,7 @@ _ONE_COLUMN_BINARY = ("logistic", "sigmoid_squared_error")
 
 def _unsupported(estimator) -> None:
     where = type(estimator).__name__
-    if getattr(optim.entry(estimator.optimizer).cls, "uses", "gradient") != "gradient":
+    if optim.entry(estimator.optimizer).cls.reads != "gradient":
         fail(
             f"{where}.optimizer", "a gradient optimiser for dask arrays", repr(estimator.optimizer)
         )

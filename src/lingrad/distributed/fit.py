@@ -94,7 +94,7 @@ class ClientDescent:
         self.current = (state.W, value, dW, float(np.linalg.norm(dW)))
 
     def _done(self, state: TrainState) -> bool:
-        W, value, _, norm = self.current
+        _, value, _, norm = self.current
         problem = self.guard.problem(value, norm, state.first_loss)
         if problem:
             rate = self.optimizer.rate(state.optimizer_state)
@@ -133,8 +133,15 @@ class ChunkSGD:
         'ChunkSGD'
     """
 
-    def __init__(self, objective: DaskObjective, optimizer, *, batch_size: int, parallel=False,
-                 shuffle_chunks: bool = True):
+    def __init__(
+        self,
+        objective: DaskObjective,
+        optimizer,
+        *,
+        batch_size: int,
+        parallel=False,
+        shuffle_chunks: bool = True,
+    ):
         self.objective = objective
         self.optimizer = optimizer
         self.batch_size = batch_size
@@ -167,8 +174,17 @@ class ChunkSGD:
         return {"loss": loss_sum / max(seen, 1)}
 
 
-def train(objective, optimizer, W0, runner, *, epochs: int, rng=None, callback=None,
-          progress: bool = False) -> FitResult:
+def train(
+    objective,
+    optimizer,
+    W0,
+    runner,
+    *,
+    epochs: int,
+    rng=None,
+    callback=None,
+    progress: bool = False,
+) -> FitResult:
     """Run ``runner`` for ``epochs`` through the one loop (:func:`lingrad.train.run`): the
     optimiser observes the epoch's loss, then ``callback(epoch, logs, W)`` (a truthy return
     stops) and a progress bar on a terminal; no extra pass per epoch.
@@ -234,9 +250,7 @@ def gradient_descent(
     tol = check_positive("tol", tol, allow_zero=True)
     opt = GradientDescent(learning_rate) if optimizer is None else optimizer
     runner = ClientDescent(objective, opt, tol)
-    return train(
-        objective, opt, W0, runner, epochs=max_iter, callback=callback, progress=progress
-    )
+    return train(objective, opt, W0, runner, epochs=max_iter, callback=callback, progress=progress)
 
 
 def lbfgs(

@@ -149,8 +149,8 @@ class DaskObjective:
 
     Shapes: ``X`` ``(N, D)`` (dask), ``y`` ``(N,)``; ``value_and_grad(W (D + 1, C))`` returns
     ``(float, dW (D + 1, C))``, equal to :class:`lingrad.objective.Objective`'s. It implements
-    :class:`lingrad.objective.ObjectiveProtocol` (full batch only: ``rows`` must be ``None``). It needs a
-    ``distributed.Client``; without one it says how to get one:
+    :class:`lingrad.objective.ObjectiveProtocol` (full batch only: ``rows`` must be ``None``).
+    It needs a ``distributed.Client``; without one it says how to get one:
 
     Examples:
         >>> import dask.array as da

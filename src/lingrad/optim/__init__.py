@@ -1,9 +1,13 @@
 """Optimisers: ``init(W) -> state`` and ``update(grad, state, W) -> (step, state)``.
 
-Gradient optimisers (:mod:`~lingrad.optim.gradient`) read a gradient; search optimisers
-(:mod:`~lingrad.optim.search`) read the objective's value, ``update(value_fn, state, W, rng)``.
-Each class says which through its ``uses`` attribute (``"gradient"`` or ``"value"``), and each has
-``rate(state)``, the learning rate (or step size) of its next update.
+Every optimiser follows the :class:`~lingrad.optim.base.Optimizer` protocol. Gradient
+optimisers (:mod:`~lingrad.optim.gradient`, chains of :mod:`~lingrad.optim.transforms`) read a
+gradient; search optimisers (:mod:`~lingrad.optim.search`) read the objective's value,
+``update(None, state, W, value_fn=J, rng=rng)``. Each class says which through its ``reads``
+attribute (``"gradient"`` or ``"value"``); each has ``rate(state)``, the learning rate (or step
+size) of its next update, and ``observe(state, loss)``, called once per epoch (it reduces a
+:class:`~lingrad.optim.schedules.ReduceOnPlateau` rate). :func:`state_to_arrays` and
+:func:`state_from_arrays` turn a state into checkpoint arrays and JSON and back.
 
 :func:`get` builds one from the command-line names with defaults that train well on
 standardised data.
@@ -14,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lingrad._validation import fail
-from lingrad.optim import schedules
+from lingrad.optim import schedules, transforms
+from lingrad.optim.base import Optimizer, SearchProgress, check_reads
 from lingrad.optim.gradient import SGD, Adam, AdamState, GradientDescent, SGDState
+from lingrad.optim.schedules import ReduceOnPlateau
 from lingrad.optim.search import (
     GeneticSearch,
     GeneticState,
@@ -23,6 +29,7 @@ from lingrad.optim.search import (
     RandomSearch,
     SearchState,
 )
+from lingrad.optim.state import state_from_arrays, state_to_arrays
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,8 @@ def get(name: str, learning_rate=None, **hyperparameters):
         SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
         >>> get("local").step_size
         0.05
+        >>> get("sgd", schedules.get("plateau", 0.1)).learning_rate.factor
+        0.5
     """
     line = entry(name)
     params = {**line.defaults, **hyperparameters}
@@ -104,12 +113,19 @@ __all__ = [
     "GeneticSearch",
     "GeneticState",
     "GradientDescent",
+    "Optimizer",
     "OptimizerEntry",
     "RandomLocalSearch",
     "RandomSearch",
+    "ReduceOnPlateau",
     "SGDState",
+    "SearchProgress",
     "SearchState",
+    "check_reads",
     "entry",
     "get",
     "schedules",
+    "state_from_arrays",
+    "state_to_arrays",
+    "transforms",
 ]

@@ -1,29 +1,54 @@
-"""Gradient-based optimisers in the ``init`` / ``update`` shape of optax.
+"""Gradient-based optimisers in the ``init`` / ``update`` shape of optax, built as chains of
+:mod:`~lingrad.optim.transforms`.
 
 An optimiser is a pair of pure functions over a small named-tuple state:
 
     state = opt.init(W)
     step, state = opt.update(grad, state, W)
     W = W + step
+    state = opt.observe(state, loss)     # once per epoch; reduces a ReduceOnPlateau rate
 
 ``update`` never changes ``W`` or ``grad``; the step comes back in ``W``'s dtype. The learning
-rate is a float or a schedule ``t -> alpha_t`` (see :mod:`lingrad.optim.schedules`), read at the
-step count ``t = 0, 1, 2, ...`` kept in the state.
+rate is a float, a schedule ``t -> alpha_t`` (see :mod:`lingrad.optim.schedules`), read at the
+step count ``t = 0, 1, 2, ...`` kept in the state, or a
+:class:`~lingrad.optim.schedules.ReduceOnPlateau`, whose current rate, best loss and wait live
+in the state's ``plateau`` field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from lingrad._validation import check_positive, fail
-from lingrad.optim.schedules import Schedule, as_schedule
+from lingrad._validation import fail
+from lingrad.optim import transforms as T
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
+
+
+def _learning_rate(learning_rate) -> T.Transform:
+    """The transform that scales by ``-alpha``: a plateau, or a float or schedule."""
+    if isinstance(learning_rate, ReduceOnPlateau):
+        return learning_rate.transform()
+    return T.scale_by_learning_rate(learning_rate)
+
+
+def _rate(learning_rate, count: int, plateau) -> float:
+    if plateau is not None:
+        return plateau.learning_rate
+    return as_schedule(learning_rate)(count)
+
+
+def _no_search_arguments(value_fn, rng) -> None:
+    if value_fn is not None or rng is not None:
+        fail("update", "a gradient (this optimiser reads no value_fn or rng)", "value_fn/rng")
 
 
 class SGDState(NamedTuple):
-    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum).
+    """``count``: steps taken; ``velocity``: the momentum buffer (``None`` without momentum);
+    ``plateau``: the state of a :class:`~lingrad.optim.schedules.ReduceOnPlateau` learning
+    rate (``None`` without one).
 
     Examples:
         >>> import numpy as np
@@ -36,10 +61,13 @@ class SGDState(NamedTuple):
 
     count: int
     velocity: np.ndarray | None
+    plateau: T.PlateauState | None = None
 
 
 class AdamState(NamedTuple):
-    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient.
+    """``count``: steps taken; ``m``, ``v``: running first and second moments of the gradient;
+    ``plateau``: the state of a :class:`~lingrad.optim.schedules.ReduceOnPlateau` learning
+    rate (``None`` without one).
 
     Examples:
         >>> import numpy as np
@@ -53,6 +81,7 @@ class AdamState(NamedTuple):
     count: int
     m: np.ndarray
     v: np.ndarray
+    plateau: T.PlateauState | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,8 @@ class SGD:
 
     Without momentum: ``step = -alpha_t g``. With momentum ``mu``:
     ``v <- mu v + g``; ``step = -alpha_t v``, or with Nesterov ``step = -alpha_t (g + mu v)``.
+    It is ``chain(trace(mu, nesterov), scale_by_learning_rate(alpha))`` (without ``trace``
+    when ``mu = 0``; ``reduce_on_plateau`` in place of the scale for a ``ReduceOnPlateau``).
 
     Examples:
         >>> opt = SGD(0.1, momentum=0.9)
@@ -70,33 +101,87 @@ class SGD:
         array([-0.1,  0.2])
     """
 
-    learning_rate: float | Schedule = 0.01
+    learning_rate: float | Schedule | ReduceOnPlateau = 0.01
     momentum: float = 0.0
     nesterov: bool = False
 
-    uses = "gradient"  # what ``update`` reads: the gradient (search optimisers read values)
+    reads: ClassVar[str] = "gradient"
 
     def __post_init__(self):
-        as_schedule(self.learning_rate)
         if not 0.0 <= self.momentum < 1.0:
             fail("momentum", "a number in [0, 1)", self.momentum)
         if self.nesterov and self.momentum == 0:
             fail("nesterov", "momentum > 0 with Nesterov", f"momentum {self.momentum}")
+        _learning_rate(self.learning_rate)  # checks it
+
+    @property
+    def _chain(self) -> T.Transform:
+        parts = [T.trace(self.momentum, self.nesterov)] if self.momentum else []
+        return T.chain(*parts, _learning_rate(self.learning_rate))
+
+    def _plateau(self) -> bool:
+        return isinstance(self.learning_rate, ReduceOnPlateau)
+
+    def _inner(self, state: SGDState) -> tuple:
+        """``state`` as the chain's state."""
+        last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
+        return (T.TraceState(state.velocity), last) if self.momentum else (last,)
+
+    def _outer(self, count: int, inner: tuple) -> SGDState:
+        velocity = inner[0].velocity if self.momentum else None
+        return SGDState(count, velocity, inner[-1] if self._plateau() else None)
 
     def init(self, W: np.ndarray) -> SGDState:
-        return SGDState(0, np.zeros_like(W) if self.momentum else None)
+        """The state before the first step: count 0, a zero velocity (with momentum).
+
+        Examples:
+            >>> SGD(0.1).init(np.zeros(2))
+            SGDState(count=0, velocity=None, plateau=None)
+        """
+        return self._outer(0, self._chain.init(W))
 
     def rate(self, state: SGDState) -> float:
-        """The learning rate the next :meth:`update` uses."""
-        return as_schedule(self.learning_rate)(state.count)
+        """The learning rate the next :meth:`update` uses.
 
-    def update(self, grad: np.ndarray, state: SGDState, W: np.ndarray | None = None):
-        rate = as_schedule(self.learning_rate)(state.count)
-        if not self.momentum:
-            return -rate * grad, SGDState(state.count + 1, None)
-        velocity = self.momentum * state.velocity + grad
-        direction = grad + self.momentum * velocity if self.nesterov else velocity
-        return -rate * direction, SGDState(state.count + 1, velocity)
+        Examples:
+            >>> from lingrad.optim.schedules import step_decay
+            >>> SGD(step_decay(1.0, step_size=2)).rate(SGDState(count=2, velocity=None))
+            0.1
+        """
+        return _rate(self.learning_rate, state.count, state.plateau)
+
+    def update(
+        self,
+        grad: np.ndarray,
+        state: SGDState,
+        W: np.ndarray | None = None,
+        *,
+        value_fn=None,
+        rng=None,
+    ) -> tuple[np.ndarray, SGDState]:
+        """``(step, next state)`` for the gradient ``grad`` (see the class).
+
+        Examples:
+            >>> opt = SGD(0.5)
+            >>> opt.update(np.array([2.0]), opt.init(np.zeros(1)), np.zeros(1))[0]
+            array([-1.])
+        """
+        _no_search_arguments(value_fn, rng)
+        step, inner = self._chain.update(grad, self._inner(state), W)
+        return step, self._outer(state.count + 1, inner)
+
+    def observe(self, state: SGDState, loss: float) -> SGDState:
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` rate may
+        drop; the identity otherwise.
+
+        Examples:
+            >>> opt = SGD(0.1)
+            >>> opt.observe(opt.init(np.zeros(1)), 1.0)
+            SGDState(count=0, velocity=None, plateau=None)
+        """
+        if not self._plateau():
+            return state
+        return self._outer(state.count, self._chain.observe(self._inner(state), loss))
 
 
 @dataclass(frozen=True)
@@ -123,7 +208,9 @@ class Adam:
 
     ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
     ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` (``t`` counted from 1),
-    ``step = -alpha_t m_hat / (sqrt(v_hat) + eps)``.
+    ``step = -alpha_t m_hat / (sqrt(v_hat) + eps)``, computed as
+    ``(-alpha_t m_hat) / (sqrt(v_hat) + eps)``. It is
+    ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(alpha))``.
 
     Examples:
         >>> opt = Adam(0.1)
@@ -132,33 +219,83 @@ class Adam:
         array([-0.1])
     """
 
-    learning_rate: float | Schedule = 1e-3
+    learning_rate: float | Schedule | ReduceOnPlateau = 1e-3
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
 
-    uses = "gradient"
+    reads: ClassVar[str] = "gradient"
 
     def __post_init__(self):
-        as_schedule(self.learning_rate)
-        for name in ("beta1", "beta2"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                fail(name, "a number in [0, 1)", getattr(self, name))
-        check_positive("eps", self.eps)
+        _ = self._chain  # checks the hyperparameters
+
+    @property
+    def _chain(self) -> T.Transform:
+        adam = T.scale_by_adam(self.beta1, self.beta2, self.eps)
+        return T.chain(adam, _learning_rate(self.learning_rate))
+
+    def _plateau(self) -> bool:
+        return isinstance(self.learning_rate, ReduceOnPlateau)
+
+    def _inner(self, state: AdamState) -> tuple:
+        last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
+        return T.ScaleByAdamState(state.count, state.m, state.v), last
+
+    def _outer(self, inner: tuple) -> AdamState:
+        adam, last = inner
+        return AdamState(adam.count, adam.m, adam.v, last if self._plateau() else None)
 
     def init(self, W: np.ndarray) -> AdamState:
-        return AdamState(0, np.zeros_like(W), np.zeros_like(W))
+        """The state before the first step: count 0, zero moments.
+
+        Examples:
+            >>> Adam().init(np.zeros(1))
+            AdamState(count=0, m=array([0.]), v=array([0.]), plateau=None)
+        """
+        return self._outer(self._chain.init(W))
 
     def rate(self, state: AdamState) -> float:
-        """The learning rate the next :meth:`update` uses."""
-        return as_schedule(self.learning_rate)(state.count)
+        """The learning rate the next :meth:`update` uses.
 
-    def update(self, grad: np.ndarray, state: AdamState, W: np.ndarray | None = None):
-        rate = as_schedule(self.learning_rate)(state.count)
-        t = state.count + 1
-        m = self.beta1 * state.m + (1.0 - self.beta1) * grad
-        v = self.beta2 * state.v + (1.0 - self.beta2) * (grad * grad)
-        m_hat = m / (1.0 - self.beta1**t)
-        v_hat = v / (1.0 - self.beta2**t)
-        step = (-rate * m_hat / (np.sqrt(v_hat) + self.eps)).astype(grad.dtype, copy=False)
-        return step, AdamState(t, m, v)
+        Examples:
+            >>> opt = Adam(0.01)
+            >>> opt.rate(opt.init(np.zeros(1)))
+            0.01
+        """
+        return _rate(self.learning_rate, state.count, state.plateau)
+
+    def update(
+        self,
+        grad: np.ndarray,
+        state: AdamState,
+        W: np.ndarray | None = None,
+        *,
+        value_fn=None,
+        rng=None,
+    ) -> tuple[np.ndarray, AdamState]:
+        """``(step, next state)`` for the gradient ``grad`` (see the class), in ``grad``'s
+        dtype.
+
+        Examples:
+            >>> opt = Adam(0.1)
+            >>> step, state = opt.update(np.array([-5.0]), opt.init(np.zeros(1)), np.zeros(1))
+            >>> np.round(step, 6), state.count
+            (array([0.1]), 1)
+        """
+        _no_search_arguments(value_fn, rng)
+        step, inner = self._chain.update(grad, self._inner(state), W)
+        return step.astype(grad.dtype, copy=False), self._outer(inner)
+
+    def observe(self, state: AdamState, loss: float) -> AdamState:
+        """The state after one watched loss (see :meth:`SGD.observe`).
+
+        Examples:
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = Adam(ReduceOnPlateau(0.1, patience=0, factor=0.5))
+            >>> state = opt.observe(opt.observe(opt.init(np.zeros(1)), 1.0), 1.0)
+            >>> opt.rate(state)
+            0.05
+        """
+        if not self._plateau():
+            return state
+        return self._outer(self._chain.observe(self._inner(state), loss))

@@ -13,7 +13,7 @@ each schedule below is one way of doing it:
 ``exponential``         ``alpha_t = alpha_0 * rate ** (t / decay_steps)`` (floored if staircase)
 ``inverse_time``        ``alpha_t = alpha_0 / (1 + rate * t / decay_steps)``
 ``cosine``              ``alpha_t = a_min + (alpha_0 - a_min) (1 + cos(pi min(t, T) / T)) / 2``
-``ReduceOnPlateau``     ``alpha_0``, multiplied by ``factor`` when a watched metric stalls
+``ReduceOnPlateau``     ``alpha_0``, multiplied by ``factor`` when a watched loss stalls
 ======================  =======================================================================
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from lingrad._validation import check_int, check_positive, fail
 
@@ -138,61 +139,62 @@ def cosine(learning_rate: float, total_steps: int, min_learning_rate: float = 0.
     return schedule
 
 
+@dataclass(frozen=True)
 class ReduceOnPlateau:
-    """``alpha`` times ``factor`` each time a watched metric has not improved for ``patience``
-    observations (Keras' and PyTorch's ReduceLROnPlateau).
+    """A learning rate ``alpha`` multiplied by ``factor`` each time a watched loss has not
+    improved for more than ``patience`` observations (Keras' and PyTorch's ReduceLROnPlateau).
 
-    A metric ``m`` improves when ``m < best - threshold * |best|``. The trainer calls
-    :meth:`observe` once per epoch with the validation loss (the training loss without a
-    validation set). Unlike the other schedules it has a state, which :meth:`state_dict` and
-    :meth:`load_state_dict` save and restore (checkpoints do this).
+    Give it as the ``learning_rate`` of :class:`~lingrad.optim.SGD`,
+    :class:`~lingrad.optim.GradientDescent` or :class:`~lingrad.optim.Adam`: the optimiser
+    turns it into a :func:`~lingrad.optim.transforms.reduce_on_plateau` transform whose state
+    (the current rate, the best loss, the wait) lives in the optimiser state; the search
+    optimisers take it as their scale (step size, mutation scale). The object itself
+    is an immutable description (hashable; one object may serve many optimisers). A loss
+    ``m`` improves when ``m < best - threshold * |best|``; the trainer calls
+    ``optimizer.observe(state, loss)`` once per epoch with the validation loss (the training
+    loss without a validation set).
 
     Examples:
-        >>> s = ReduceOnPlateau(1.0, factor=0.5, patience=1)
+        >>> import numpy as np
+        >>> from lingrad.optim import SGD
+        >>> opt = SGD(ReduceOnPlateau(1.0, factor=0.5, patience=1))
+        >>> state = opt.init(np.zeros(1))
         >>> for m in (3.0, 2.0, 2.0, 2.0):      # two observations without improvement
-        ...     s.observe(m)
-        >>> s(0)
+        ...     state = opt.observe(state, m)
+        >>> opt.rate(state)
         0.5
     """
 
-    def __init__(
-        self,
-        learning_rate: float,
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        min_learning_rate: float = 0.0,
-    ):
-        self.initial = check_positive("learning_rate", learning_rate)
-        self.factor = _fraction("factor", factor)
-        self.patience = check_int("patience", patience, minimum=0)
-        self.threshold = check_positive("threshold", threshold, allow_zero=True)
-        self.min_learning_rate = check_positive(
-            "min_learning_rate", min_learning_rate, allow_zero=True
+    learning_rate: float
+    factor: float = 0.1
+    patience: int = 10
+    threshold: float = 1e-4
+    min_learning_rate: float = 0.0
+
+    def __post_init__(self):
+        check = object.__setattr__
+        check(self, "learning_rate", check_positive("learning_rate", self.learning_rate))
+        check(self, "factor", _fraction("factor", self.factor))
+        check(self, "patience", check_int("patience", self.patience, minimum=0))
+        check(self, "threshold", check_positive("threshold", self.threshold, allow_zero=True))
+        check(
+            self,
+            "min_learning_rate",
+            check_positive("min_learning_rate", self.min_learning_rate, allow_zero=True),
         )
-        self.rate = self.initial
-        self.best = math.inf
-        self.bad = 0
 
-    def __call__(self, step: int) -> float:
-        return self.rate
+    def transform(self):
+        """The :func:`~lingrad.optim.transforms.reduce_on_plateau` transform it describes.
 
-    def observe(self, metric: float) -> None:
-        """Record one value of the watched metric (lower is better)."""
-        metric = float(metric)
-        if math.isinf(self.best) or metric < self.best - self.threshold * abs(self.best):
-            self.best, self.bad = metric, 0
-            return
-        self.bad += 1
-        if self.bad > self.patience:
-            self.rate = max(self.rate * self.factor, self.min_learning_rate)
-            self.bad = 0
+        Examples:
+            >>> ReduceOnPlateau(0.1).transform().init(None)
+            PlateauState(learning_rate=0.1, best=inf, wait=0)
+        """
+        from lingrad.optim.transforms import reduce_on_plateau  # transforms imports schedules
 
-    def state_dict(self) -> dict:
-        return {"rate": self.rate, "best": self.best, "bad": self.bad}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.rate, self.best, self.bad = float(state["rate"]), float(state["best"]), state["bad"]
+        return reduce_on_plateau(
+            self.learning_rate, self.factor, self.patience, self.threshold, self.min_learning_rate
+        )
 
 
 def as_schedule(learning_rate: float | Schedule) -> Schedule:
@@ -205,6 +207,12 @@ def as_schedule(learning_rate: float | Schedule) -> Schedule:
         >>> as_schedule(s) is s, round(s(25), 6)
         (True, 0.01)
     """
+    if isinstance(learning_rate, ReduceOnPlateau):
+        fail(
+            "learning_rate",
+            "a number > 0 or a schedule step -> rate (an optimiser takes a ReduceOnPlateau)",
+            repr(learning_rate),
+        )
     if callable(learning_rate):
         return learning_rate
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
@@ -219,7 +227,7 @@ def get(
     steps_per_epoch: int = 1,
     epochs: int = 1,
     decay: float | None = None,
-) -> Schedule:
+) -> Schedule | ReduceOnPlateau:
     """A schedule by its command-line name, its decay counted in epochs.
 
     ``decay`` is the per-epoch factor of ``step`` (every 10 epochs: default 0.5), ``exponential``
@@ -229,6 +237,9 @@ def get(
     Examples:
         >>> get("exponential", 0.1, steps_per_epoch=10, decay=0.5)(20)
         0.025
+        >>> p = get("plateau", 0.1)
+        >>> type(p).__name__, p.learning_rate, p.factor, p.patience
+        ('ReduceOnPlateau', 0.1, 0.5, 5)
     """
     if name not in SCHEDULES:
         fail("schedule", f"one of {sorted(SCHEDULES)}", repr(name))

@@ -5,10 +5,11 @@ The lecture's first two classes of methods for "finding the best W": random sear
 replaced by a function that evaluates the objective:
 
     state = opt.init(W)
-    step, state = opt.update(value_fn, state, W, rng)     # value_fn(W) -> J(W), a float
+    step, state = opt.update(None, state, W, value_fn=J, rng=rng)   # J(W) -> a float
     W = W + step
 
-Each state counts the objective evaluations it has made (``state.evaluations``), so that at an
+Each state counts the objective evaluations it has made (``state.evaluations``; with
+``state.value`` the fields of :class:`~lingrad.optim.base.SearchProgress`), so that at an
 equal budget of evaluations search and gradient methods can be compared on one curve (a
 gradient step is one evaluation of ``J`` and ``dJ/dW`` together). The value kept in the state
 is compared with the values of new candidates: call them with a full-batch ``value_fn`` (the
@@ -19,26 +20,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.optim.schedules import Schedule, as_schedule
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
+from lingrad.optim.transforms import PlateauState
 
 
 class SearchState(NamedTuple):
     """``count``: updates made; ``evaluations``: calls of ``value_fn``; ``value``: ``J`` at the
-    current ``W`` (``inf`` before the first update).
+    current ``W`` (``inf`` before the first update); ``plateau``: the state of a
+    :class:`~lingrad.optim.schedules.ReduceOnPlateau` scale (``None`` without one).
 
     Examples:
         >>> opt = RandomSearch(scale=1.0)
         >>> W = np.full((2, 1), 3.0)
         >>> state = opt.init(W)
         >>> state
-        SearchState(count=0, evaluations=0, value=inf)
+        SearchState(count=0, evaluations=0, value=inf, plateau=None)
         >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
-        >>> step, state = opt.update(f, state, W, rng)
+        >>> step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         >>> state.count, state.evaluations, round(state.value, 3)
         (1, 2, 0.033)
     """
@@ -46,11 +49,12 @@ class SearchState(NamedTuple):
     count: int
     evaluations: int
     value: float
+    plateau: PlateauState | None = None
 
 
 class GeneticState(NamedTuple):
     """``population``: ``(P, D + 1, C)`` candidates; ``fitness``: their values ``(P,)``, lower is
-    better (``None`` before the first generation).
+    better (``None`` before the first generation); the other fields as in :class:`SearchState`.
 
     Examples:
         >>> opt = GeneticSearch(population=4)
@@ -59,7 +63,7 @@ class GeneticState(NamedTuple):
         >>> state.population is None
         True
         >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
-        >>> step, state = opt.update(f, state, W, rng)
+        >>> step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         >>> state.population.shape, state.fitness.shape, state.evaluations
         ((4, 3, 2), (4,), 4)
     """
@@ -69,12 +73,44 @@ class GeneticState(NamedTuple):
     value: float
     population: np.ndarray | None
     fitness: np.ndarray | None
+    plateau: PlateauState | None = None
+
+
+def _check_scale(scale) -> None:
+    if not isinstance(scale, ReduceOnPlateau):
+        as_schedule(scale)
+
+
+def _plateau(scale) -> PlateauState | None:
+    """The initial plateau state of a ``ReduceOnPlateau`` scale, else ``None``."""
+    return scale.transform().init(None) if isinstance(scale, ReduceOnPlateau) else None
+
+
+def _rate(scale, state) -> float:
+    if state.plateau is not None:
+        return state.plateau.learning_rate
+    return as_schedule(scale)(state.count)
+
+
+def _observe(scale, state, loss: float):
+    if state.plateau is None:
+        return state
+    return state._replace(plateau=scale.transform().observe(state.plateau, loss))
 
 
 def _check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
     return rng
+
+
+def _arguments(value_fn, rng) -> tuple:
+    """``value_fn`` and ``rng`` of a search update, refused by name when missing."""
+    if value_fn is None:
+        fail("value_fn", "a function W -> J(W) for a search update", None, TypeError)
+    if rng is None:
+        fail("rng", "a numpy.random.Generator for a search update", None, TypeError)
+    return value_fn, _check_rng(rng)
 
 
 def _current(value_fn, state, W) -> tuple[float, int]:
@@ -88,7 +124,6 @@ def _keep_best(value_fn, state, W, rng, n_candidates, propose):
     """Try ``n_candidates`` weights from ``propose(noise) -> (candidate, step from W)`` with
     ``noise ~ N(0, 1)`` in W's dtype; return ``(the best candidate's step if it beats J(W),
     else 0; the next SearchState)``."""
-    rng = _check_rng(rng)
     best, evaluations = _current(value_fn, state, W)
     step = np.zeros_like(W)
     for _ in range(n_candidates):
@@ -97,7 +132,7 @@ def _keep_best(value_fn, state, W, rng, n_candidates, propose):
         evaluations += 1
         if value < best:
             best, step = value, move
-    return step, SearchState(state.count + 1, evaluations, best)
+    return step, SearchState(state.count + 1, evaluations, best, state.plateau)
 
 
 @dataclass(frozen=True)
@@ -111,28 +146,53 @@ class RandomSearch:
         >>> opt = RandomSearch(scale=1.0)
         >>> f = lambda W: float(np.sum(W**2))
         >>> W = np.full((2, 1), 3.0)
-        >>> step, state = opt.update(f, opt.init(W), W, np.random.default_rng(0))
+        >>> rng = np.random.default_rng(0)
+        >>> step, state = opt.update(None, opt.init(W), W, value_fn=f, rng=rng)
         >>> state.evaluations, state.value < f(W)
         (2, True)
     """
 
-    scale: float | Schedule = 1.0
+    scale: float | Schedule | ReduceOnPlateau = 1.0
     n_candidates: int = 1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
-        as_schedule(self.scale)
+        _check_scale(self.scale)
         check_int("n_candidates", self.n_candidates)
 
     def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf)
+        return SearchState(0, 0, math.inf, _plateau(self.scale))
+
+    def observe(self, state, loss: float):
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``scale`` may drop; the identity otherwise.
+
+        Examples:
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
+        """
+        return _observe(self.scale, state, loss)
 
     def rate(self, state: SearchState) -> float:
         """The scale of the next draws."""
-        return as_schedule(self.scale)(state.count)
+        return _rate(self.scale, state)
 
-    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
+        ``rng`` are required (see the class).
+
+        Examples:
+            >>> opt = RandomSearch()
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
+            Traceback (most recent call last):
+                ...
+            TypeError: rng: expected a numpy.random.Generator for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         scale = W.dtype.type(self.rate(state))
 
         def fresh(noise):
@@ -156,29 +216,53 @@ class RandomLocalSearch:
         >>> W = np.full((2, 1), 3.0)
         >>> state, rng = opt.init(W), np.random.default_rng(0)
         >>> for _ in range(50):
-        ...     step, state = opt.update(f, state, W, rng)
+        ...     step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         ...     W = W + step
         >>> state.evaluations, bool(f(W) < 1.0)
         (51, True)
     """
 
-    step_size: float | Schedule = 0.05
+    step_size: float | Schedule | ReduceOnPlateau = 0.05
     n_candidates: int = 1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
-        as_schedule(self.step_size)
+        _check_scale(self.step_size)
         check_int("n_candidates", self.n_candidates)
 
     def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf)
+        return SearchState(0, 0, math.inf, _plateau(self.step_size))
+
+    def observe(self, state, loss: float):
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``step_size`` may drop; the identity otherwise.
+
+        Examples:
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
+        """
+        return _observe(self.step_size, state, loss)
 
     def rate(self, state: SearchState) -> float:
         """The step size of the next perturbations."""
-        return as_schedule(self.step_size)(state.count)
+        return _rate(self.step_size, state)
 
-    def update(self, value_fn, state: SearchState, W: np.ndarray, rng: np.random.Generator):
+    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
+        ``rng`` are required (see the class).
+
+        Examples:
+            >>> opt = RandomSearch()
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
+            Traceback (most recent call last):
+                ...
+            TypeError: rng: expected a numpy.random.Generator for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         sigma = W.dtype.type(self.rate(state))
 
         def perturbed(noise):
@@ -211,7 +295,7 @@ class GeneticSearch:
         >>> W = np.full((2, 1), 3.0)
         >>> state, rng = opt.init(W), np.random.default_rng(0)
         >>> for _ in range(20):
-        ...     step, state = opt.update(f, state, W, rng)
+        ...     step, state = opt.update(None, state, W, value_fn=f, rng=rng)
         ...     W = W + step
         >>> state.evaluations, state.population.shape, bool(f(W) < 1.0)
         (122, (8, 2, 1), True)
@@ -221,9 +305,9 @@ class GeneticSearch:
     elite: int = 2
     tournament: int = 3
     mutation_rate: float = 0.2
-    mutation_scale: float | Schedule = 0.1
+    mutation_scale: float | Schedule | ReduceOnPlateau = 0.1
 
-    uses = "value"
+    reads: ClassVar[str] = "value"
 
     def __post_init__(self):
         check_int("population", self.population, minimum=2)
@@ -234,22 +318,45 @@ class GeneticSearch:
         rate = check_positive("mutation_rate", self.mutation_rate)
         if rate > 1:
             fail("mutation_rate", "a probability in (0, 1]", rate)
-        as_schedule(self.mutation_scale)
+        _check_scale(self.mutation_scale)
 
     def init(self, W: np.ndarray) -> GeneticState:
-        return GeneticState(0, 0, math.inf, None, None)
+        return GeneticState(0, 0, math.inf, None, None, _plateau(self.mutation_scale))
+
+    def observe(self, state, loss: float):
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
+        ``mutation_scale`` may drop; the identity otherwise.
+
+        Examples:
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
+        """
+        return _observe(self.mutation_scale, state, loss)
 
     def rate(self, state: GeneticState) -> float:
         """The mutation scale of the next generation."""
-        return as_schedule(self.mutation_scale)(state.count)
+        return _rate(self.mutation_scale, state)
 
     def _select(self, fitness: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` tournament winners: the index of the lowest value among ``tournament`` draws."""
         entrants = rng.integers(0, fitness.shape[0], size=(n, self.tournament))
         return entrants[np.arange(n), np.argmin(fitness[entrants], axis=1)]
 
-    def update(self, value_fn, state: GeneticState, W: np.ndarray, rng: np.random.Generator):
-        rng = _check_rng(rng)
+    def update(self, grad, state: GeneticState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: one generation; ``grad`` is ignored (pass ``None``),
+        ``value_fn`` and ``rng`` are required.
+
+        Examples:
+            >>> opt = GeneticSearch(population=3)
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), rng=np.random.default_rng())
+            Traceback (most recent call last):
+                ...
+            TypeError: value_fn: expected a function W -> J(W) for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
         sigma = W.dtype.type(self.rate(state))
         P = self.population
         if state.population is None:
@@ -275,4 +382,6 @@ class GeneticSearch:
         best = int(np.argmin(fitness))
         step = population[best] - W
         value = float(fitness[best])
-        return step, GeneticState(state.count + 1, evaluations, value, population, fitness)
+        return step, GeneticState(
+            state.count + 1, evaluations, value, population, fitness, state.plateau
+        )

@@ -115,7 +115,7 @@ def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
         >>> optimizer_state(spec, opt, np.zeros((3, 2)))
         SGDState(count=0, velocity=array([[0., 0.],
                [0., 0.],
-               [0., 0.]]))
+               [0., 0.]]), plateau=None)
     """
     state = spec.state
     if state is None:
@@ -143,6 +143,7 @@ def state_to_dict(state) -> dict:
     return {
         key: (value.tolist() if isinstance(value, np.ndarray) else value)
         for key, value in state._asdict().items()
+        if key != "plateau"  # the playground's rates are constant: no plateau state
     }
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lingrad import runs
-from lingrad.train import _optim_contract as contract
 from lingrad.train.state import Stop, StopReason, TrainState
 
 
@@ -86,9 +85,7 @@ class ObservePlateau(Callback):
         self.key = "val_loss" if validation else "loss"
 
     def after_epoch(self, state, logs):
-        state.optimizer_state = contract.observe(
-            self.optimizer, state.optimizer_state, logs[self.key]
-        )
+        state.optimizer_state = self.optimizer.observe(state.optimizer_state, logs[self.key])
 
 
 class EarlyStopping(Callback):

@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from lingrad import grad
+from lingrad import grad, optim
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights
 from lingrad.objective import Objective
-from lingrad.train import _optim_contract as contract
 from lingrad.train.callbacks import (
     Callback,
     Checkpoint,
@@ -99,7 +98,7 @@ def _check(objective, optimizer, n_classes, epochs, rng, batch_size, options) ->
     """Check :func:`fit`'s arguments; return ``(n_classes, epochs, batch_size)``."""
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    contract.check_reads(optimizer)
+    optim.check_reads(optimizer)
     n_classes = check_int("n_classes", n_classes)
     epochs = check_int("epochs", epochs)
     if not isinstance(rng, np.random.Generator):

@@ -21,7 +21,6 @@ import numpy as np
 
 from lingrad import grad, optim
 from lingrad._validation import fail
-from lingrad.train import _optim_contract as contract
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
@@ -89,7 +88,7 @@ class _InMemory:
     ):
         self.objective = objective
         self.optimizer = optimizer
-        self.reads = contract.check_reads(optimizer)
+        self.reads = optim.check_reads(optimizer)
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
@@ -133,8 +132,8 @@ class _InMemory:
                 return False
             step, state.optimizer_state = self.optimizer.update(g, state.optimizer_state, state.W)
         else:
-            step, state.optimizer_state = contract.search_update(
-                self.optimizer, state.optimizer_state, state.W, self._value_fn(rows), state.rng
+            step, state.optimizer_state = self.optimizer.update(
+                None, state.optimizer_state, state.W, value_fn=self._value_fn(rows), rng=state.rng
             )
             value, gnorm = state.optimizer_state.value, math.nan
             state.evaluations = state.optimizer_state.evaluations

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from lingrad import runs
+from lingrad import optim, runs
 from lingrad._validation import fail
-from lingrad.train import _optim_contract as contract
 
 #: Per-epoch history keys (:attr:`FitResult.history`).
 EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
@@ -128,8 +127,9 @@ class TrainState:
     stop: Stop | None = None
 
     def save(self, path, optimizer) -> Path:
-        """Write the state to ``path`` (``.npz``, atomically: temp file + rename)."""
-        opt_arrays, opt_scalars = contract.state_to_arrays(optimizer, self.optimizer_state)
+        """Write the state to ``path`` (``.npz``, atomically: temp file + rename); the
+        optimiser's type is recorded so that a resume with another one is refused."""
+        opt_arrays, opt_scalars = optim.state_to_arrays(self.optimizer_state)
         meta = {
             "version": CHECKPOINT_VERSION,
             "optimizer_type": type(optimizer).__name__,
@@ -166,9 +166,7 @@ class TrainState:
         if meta["optimizer_type"] != type(optimizer).__name__:
             fail("resume", f"a checkpoint of {type(optimizer).__name__}", meta["optimizer_type"])
         opt_arrays = {k[len("opt.") :]: v for k, v in arrays.items() if k.startswith("opt.")}
-        opt_state = contract.state_from_arrays(
-            optimizer, template.optimizer_state, opt_arrays, meta["optimizer"]
-        )
+        opt_state = optim.state_from_arrays(template.optimizer_state, opt_arrays, meta["optimizer"])
         template.rng.bit_generator.state = meta["rng"]
         best = meta["best"]
         stop = meta["stop"]
