@@ -214,7 +214,8 @@ def test_callbacks_see_each_epoch_and_can_stop():
         callbacks=[stop_at_two],
     )
     assert [s[0] for s in seen] == [0, 1, 2] and seen[0][2] == (5, 3)
-    assert r.n_epochs == 3 and r.stop == Stop(StopReason.CALLBACK, "stopped by callback stop_at_two")
+    assert r.n_epochs == 3
+    assert r.stop == Stop(StopReason.CALLBACK, "stopped by callback stop_at_two")
 
 
 def test_max_evaluations_is_an_equal_budget():
