@@ -16,15 +16,7 @@ from lingrad import grad, optim
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights
 from lingrad.objective import Objective
-from lingrad.train.callbacks import (
-    Callback,
-    Checkpoint,
-    DivergenceGuard,
-    EarlyStopping,
-    ObservePlateau,
-    ProgressBar,
-    UserCallbacks,
-)
+from lingrad.train import callbacks as cb
 from lingrad.train.diagnostics import diagnose
 from lingrad.train.evaluation import Evaluation, validation_objective
 from lingrad.train.runners import Runner, runner_for
@@ -38,7 +30,7 @@ def run(
     *,
     epochs: int,
     evaluate: Callable[[TrainState, dict], dict],
-    callbacks: Sequence[Callback] = (),
+    callbacks: Sequence[cb.Callback] = (),
 ) -> TrainState:
     """Advance ``state`` epoch by epoch up to ``epochs`` (or until a stop): the runner's
     epoch, the evaluation ``evaluate(state, runner_logs) -> logs`` into the history, then each
@@ -80,7 +72,7 @@ def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
         2
     """
     if early_stopping:
-        EarlyStopping.restore(state)
+        cb.EarlyStopping.restore(state)
     return FitResult(
         W=state.W,
         history=state.history,
@@ -115,7 +107,7 @@ def _check(objective, optimizer, n_classes, epochs, rng, batch_size, options) ->
     check_positive("divergence_factor", options["divergence_factor"])
     check_positive("max_grad_norm", options["max_grad_norm"])
     callbacks = options["callbacks"]
-    if not isinstance(callbacks, Sequence) or not all(callable(cb) for cb in callbacks):
+    if not isinstance(callbacks, Sequence) or not all(callable(f) for f in callbacks):
         fail("callbacks", "a sequence of callables cb(epoch, logs, W)", repr(callbacks), TypeError)
     if options["early_stopping"] and options["validation"] is None:
         fail("validation", "(X_val, y_val) when early_stopping is on", None)
@@ -143,16 +135,16 @@ def initial_state(objective, optimizer, n_classes: int, W0, rng) -> TrainState:
     return TrainState(W, optimizer.init(W), rng)
 
 
-def _callbacks(optimizer, options, validation, epochs, start) -> list[Callback]:
+def _callbacks(optimizer, options, validation, epochs, start) -> list[cb.Callback]:
     """The callbacks of :func:`fit`, in their order."""
-    out: list[Callback] = [ObservePlateau(optimizer, validation=validation is not None)]
+    out: list[cb.Callback] = [cb.ObservePlateau(optimizer, validation=validation is not None)]
     if options["early_stopping"]:
-        out.append(EarlyStopping(options["patience"], options["min_delta"]))
-    out.append(UserCallbacks(options["callbacks"]))
-    out.append(ProgressBar(options["verbose"], epochs, start))
+        out.append(cb.EarlyStopping(options["patience"], options["min_delta"]))
+    out.append(cb.UserCallbacks(options["callbacks"]))
+    out.append(cb.ProgressBar(options["verbose"], epochs, start))
     if options["checkpoint_dir"] is not None:
         every = options["checkpoint_every"]
-        out.append(Checkpoint(options["checkpoint_dir"], optimizer, every=every, epochs=epochs))
+        out.append(cb.Checkpoint(options["checkpoint_dir"], optimizer, every=every, epochs=epochs))
     return out
 
 
@@ -243,7 +235,7 @@ def fit(
         optimizer,
         batch_size=batch_size,
         gradient=gradient,
-        guard=DivergenceGuard(divergence_factor, max_grad_norm),
+        guard=cb.DivergenceGuard(divergence_factor, max_grad_norm),
         max_evaluations=max_evaluations,
     )
     run(

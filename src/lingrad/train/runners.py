@@ -186,10 +186,11 @@ class FullBatch(_InMemory):
     Examples:
         >>> from lingrad.objective import Objective
         >>> from lingrad.optim import GradientDescent
+        >>> guard = DivergenceGuard(100.0, 1e8)
         >>> J = Objective("softmax", np.eye(4), [0, 1, 0, 1])
-        >>> r = FullBatch(J, GradientDescent(0.1), batch_size=4, gradient="analytic",
-        ...               guard=DivergenceGuard(100.0, 1e8))
-        >>> r.batches(np.random.default_rng(0))
+        >>> opt = GradientDescent(0.1)
+        >>> runner = FullBatch(J, opt, batch_size=4, gradient="analytic", guard=guard)
+        >>> runner.batches(None)
         [None]
     """
 
