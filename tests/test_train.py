@@ -480,3 +480,78 @@ def test_bad_objective_and_optimizer():
         fit(Objective("softmax", X, y), "sgd", n_classes=3, epochs=1, rng=RNG(0))
     with pytest.raises(ValueError, match="learning_rate: expected a finite number > 0"):
         fit(Objective("softmax", X, y), SGD(-0.1), n_classes=3, epochs=1, rng=RNG(0))
+
+
+# ------------------------------------------------------------------------------------------
+# The engine's parts: the state is the checkpoint, the stop enum, one batch rule, one weight rule
+# ------------------------------------------------------------------------------------------
+
+
+def test_train_state_save_load_round_trip(tmp_path):
+    from lingrad.train import Best, TrainState
+
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    opt = Adam(0.1)
+    _, opt_state = opt.update(np.ones_like(W), opt.init(W), W)
+    rng = RNG(5)
+    rng.random(3)
+    state = TrainState(
+        W,
+        opt_state,
+        rng,
+        epoch=4,
+        iteration=17,
+        evaluations=17,
+        history={"loss": [1.0, float("nan")]},
+        steps={"loss": [2.0]},
+        best=Best(0.5, W * 2, 2, 1),
+        first_loss=2.5,
+        previous_W=W - 1,
+        stop=Stop(StopReason.BUDGET, "evaluation budget reached (17 evaluations)"),
+    )
+    path = state.save(tmp_path / "checkpoint.npz", opt)
+    fresh = TrainState(np.zeros_like(W), opt.init(W), RNG(0))
+    back = TrainState.load(tmp_path, fresh, opt)
+    assert back.rng is fresh.rng and back.rng.bit_generator.state == rng.bit_generator.state
+    np.testing.assert_array_equal(back.W, W)
+    assert back.W.dtype == np.float32
+    np.testing.assert_array_equal(back.optimizer_state.m, opt_state.m)
+    np.testing.assert_array_equal(back.best.W, W * 2)
+    np.testing.assert_array_equal(back.previous_W, W - 1)
+    assert (back.epoch, back.iteration, back.evaluations) == (4, 17, 17)
+    assert (back.best.loss, back.best.epoch, back.best.wait) == (0.5, 2, 1)
+    assert back.first_loss == 2.5 and back.stop == state.stop
+    assert json.dumps(back.history) == json.dumps(state.history) and back.steps == state.steps
+    assert path == tmp_path / "checkpoint.npz"
+
+
+def test_a_diverged_run_stops_with_the_diverged_reason():
+    X, y = blobs()
+    r = fit(Objective("softmax", X * 1e3, y), SGD(1e4), n_classes=3, epochs=5, rng=RNG(0))
+    assert isinstance(r.stop, Stop) and r.stop.reason is StopReason.DIVERGED
+    assert str(r.stop) == r.stop.message and "diverged at epoch 1" in r.stop.message
+    assert r.diagnostics["diverged"] and np.isfinite(r.W).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("gd", 90), ("random", 90), ("local", 90), ("genetic", 90), ("sgd", 32), ("adam", 32)],
+)
+def test_one_rule_says_which_optimisers_see_the_whole_batch(name, expected):
+    from lingrad.train import batch_size_for
+
+    assert batch_size_for(name, 90, 32) == expected
+    assert batch_size_for(name, 90, 32) == (90 if optim.entry(name).full_batch else 32)
+
+
+@pytest.mark.parametrize("counts", [[25, 10, 5], [1, 1, 8], [3, 0, 7]])
+def test_balanced_class_weights_equal_scikit_learns(counts):
+    compute_class_weight = pytest.importorskip("sklearn.utils.class_weight").compute_class_weight
+    from lingrad.train import balanced_class_weights
+
+    y = np.repeat(np.arange(len(counts)), counts)
+    present = np.unique(y)
+    theirs = compute_class_weight("balanced", classes=present, y=y)
+    ours = balanced_class_weights(np.bincount(y, minlength=len(counts)))
+    np.testing.assert_array_equal(ours[present], theirs)
+    assert np.all(ours[np.bincount(y, minlength=len(counts)) == 0] == 0)
