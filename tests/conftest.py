@@ -13,6 +13,8 @@ import os
 import numpy as np
 import pytest
 
+from lingrad import losses
+
 REQUIRE_ORACLES = os.environ.get("LINGRAD_REQUIRE_ORACLES") == "1"
 
 
@@ -32,13 +34,15 @@ def require(module: str):
 
 
 def random_targets(loss: str, rng, N: int, C: int):
-    """Random targets of the kind ``loss`` takes: soft labels (kl_divergence), binary labels
-    (logistic), real targets ``(N, C)`` (squared_error) or integer labels in ``[0, C)``."""
-    if loss == "kl_divergence":
+    """Random targets of the kind ``loss`` takes (its spec's ``target``): soft labels
+    (distribution), binary labels (binary), real targets ``(N, C)`` or integer labels in
+    ``[0, C)``."""
+    target = losses.spec(loss).target
+    if target is losses.Target.DISTRIBUTION:
         return rng.dirichlet(np.ones(C), size=N)
-    if loss == "logistic":
+    if target is losses.Target.BINARY:
         return rng.integers(0, 2, N)
-    if loss == "squared_error":
+    if target is losses.Target.REAL:
         return rng.normal(size=(N, C))
     return rng.integers(0, C, N)
 

@@ -1,5 +1,7 @@
 """Each vectorised loss against its loop-by-loop reference, plus stability, dtypes and errors."""
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,7 +27,13 @@ def assert_same(fast, slow):
     np.testing.assert_allclose(fast[1], slow[1], rtol=1e-10, atol=1e-10)
 
 
-LABEL_LOSSES = ["hinge", "crammer_singer", "one_vs_all_hinge", "softmax_cross_entropy"]
+LABEL_LOSSES = [
+    "hinge",
+    "squared_hinge",
+    "crammer_singer",
+    "one_vs_all_hinge",
+    "softmax_cross_entropy",
+]
 
 
 @pytest.mark.parametrize("name", LABEL_LOSSES)
@@ -74,7 +82,9 @@ def test_squared_error_matches_reference(S):
 
 
 # One-vs-all is left out: each of its columns is a separate binary SVM, not shift invariant.
-@pytest.mark.parametrize("name", ["hinge", "crammer_singer", "softmax_cross_entropy"])
+@pytest.mark.parametrize(
+    "name", ["hinge", "squared_hinge", "crammer_singer", "softmax_cross_entropy"]
+)
 def test_gradients_sum_to_zero_for_shift_invariant_losses(name):
     S = np.random.default_rng(0).normal(size=(9, 5))
     _, dS = losses.get(name)(S, np.arange(9) % 5)
@@ -179,3 +189,61 @@ def test_wrong_types():
         losses.hinge([["a", "b"]], [0])
     with pytest.raises(TypeError, match="y: expected integer labels"):
         losses.hinge(np.ones((1, 2)), [0.5])
+
+
+# ------------------------------------------------------------------------------------------
+# The registry: every fact of a loss is in its spec
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", losses.NAMES)
+def test_spec_defaults_are_the_functions_defaults(name):
+    spec = losses.spec(name)
+    signature = inspect.signature(losses.get(name))
+    params = {
+        p.name: p.default
+        for p in list(signature.parameters.values())[2:]
+        if p.kind is p.POSITIONAL_OR_KEYWORD
+    }
+    assert spec.defaults == params
+    assert spec.kernel(*_kernel_inputs(spec))[0].shape == (4,)
+    assert spec.label and spec.title and spec.formula.startswith("L_i = ")
+
+
+def _kernel_inputs(spec):
+    S = np.array([[1.0, -1.0, 0.5], [0.0, 2.0, -0.5], [0.3, 0.1, 0.2], [-1.0, 0.0, 1.0]])
+    S = S[:, :1] if spec.binary_only else S
+    y = {
+        losses.Target.DISTRIBUTION: np.full(S.shape, 1.0 / S.shape[1]),
+        losses.Target.REAL: np.zeros(S.shape),
+        losses.Target.BINARY: np.array([0, 1, 1, 0]),
+    }.get(spec.target, np.array([0, 1, 2, 0]))
+    return S, spec.prepare(y, *S.shape, S.dtype)
+
+
+def test_spec_facts_as_a_table():
+    facts = {
+        name: (s.target.value, s.task, s.probabilistic, s.smooth, s.binary_only, s.n_columns(2))
+        for name, s in ((n, losses.spec(n)) for n in losses.NAMES)
+    }
+    assert facts == {
+        "hinge": ("labels", "classification", False, False, False, 2),
+        "crammer_singer": ("labels", "classification", False, False, False, 2),
+        "one_vs_all_hinge": ("labels", "classification", False, False, False, 2),
+        "squared_hinge": ("labels", "classification", False, True, False, 2),
+        "softmax_cross_entropy": ("labels", "classification", True, True, False, 2),
+        "kl_divergence": ("distribution", "classification", True, True, False, 2),
+        "logistic": ("binary", "classification", True, True, True, 1),
+        "squared_error": ("real", "regression", False, True, False, 2),
+        "sigmoid_squared_error": ("binary_or_one_hot", "classification", True, True, False, 1),
+    }
+    assert [losses.spec(n).n_columns(5) for n in ("logistic", "sigmoid_squared_error")] == [1, 5]
+    assert [losses.spec(n).label for n in ("svm", "softmax")] == ["SVM", "softmax"]
+
+
+def test_squared_hinge_is_the_lectures_squared_margins():
+    S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+    loss, dS = losses.squared_hinge(S, [0, 1, 2])
+    assert loss == pytest.approx((2.9**2 + 0 + 6.3**2 + 6.6**2) / 3)
+    np.testing.assert_allclose(3 * dS[0], [-2 * 2.9, 2 * 2.9, 0.0], atol=1e-12)
+    assert losses.squared_hinge(np.zeros((4, 5)), np.arange(4))[0] == pytest.approx(4.0)  # C - 1

@@ -55,7 +55,10 @@ def test_options_name_lingrad_losses_and_the_limits():
         "one_vs_all_hinge",
         "crammer_singer",
         "softmax_cross_entropy",
+        "squared_hinge",
     }
+    for name, loss in body["losses"].items():
+        assert loss == {"label": losses.spec(name).title, "formula": losses.spec(name).formula}
     assert set(body["optimizers"]) == {"sgd", "momentum", "adam"}
     assert body["datasets"] == list(toy.NAMES)
     assert body["limits"]["max_points"] == 10_000

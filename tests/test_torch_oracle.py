@@ -37,14 +37,16 @@ def test_cross_entropy(torch, smoothing):
 
 
 @pytest.mark.parametrize("margin", [1.0, 0.5])
-def test_multi_margin_times_C_is_weston_watkins(torch, margin):
+@pytest.mark.parametrize(("p", "loss"), [(1, losses.hinge), (2, losses.squared_hinge)])
+def test_multi_margin_times_C_is_weston_watkins(torch, margin, p, loss):
+    # PyTorch sums max(0, margin - s_y + s_j)^p over j != y and divides by C
     S, y = batch(2)
     C = S.shape[1]
     F = torch.nn.functional
     want = torch_value_and_grad(
-        torch, lambda St: C * F.multi_margin_loss(St, torch.tensor(y), margin=margin), S
+        torch, lambda St: C * F.multi_margin_loss(St, torch.tensor(y), p=p, margin=margin), S
     )
-    got = losses.hinge(S, y, margin=margin)
+    got = loss(S, y, margin=margin)
     assert got[0] == pytest.approx(want[0], rel=1e-12)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-14)
 

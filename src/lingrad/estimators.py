@@ -89,16 +89,8 @@ _NONE = type(None)
 _DEFAULT_RATES = {"adam": 0.05}
 _FINITE_MAX = float(np.finfo(np.float64).max)
 
-_CLASSIFIER_LOSSES = (
-    "softmax_cross_entropy",
-    "hinge",
-    "crammer_singer",
-    "one_vs_all_hinge",
-    "logistic",
-    "sigmoid_squared_error",
-)
-_REGRESSOR_LOSSES = ("squared_error",)
-_ONE_COLUMN_BINARY = ("logistic", "sigmoid_squared_error")
+_CLASSIFIER_LOSSES = tuple(n for n in losses.NAMES if losses.spec(n).from_labels)
+_REGRESSOR_LOSSES = tuple(n for n in losses.NAMES if losses.spec(n).task == "regression")
 
 
 def _loss_rule(allowed) -> _Rule:
@@ -320,9 +312,9 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     """A linear classifier trained by gradient-based optimisation of a lingrad loss.
 
     Args:
-        loss: ``"softmax"`` (cross-entropy), ``"hinge"`` (Weston-Watkins multi-class SVM),
-            ``"crammer_singer"``, ``"one_vs_all_hinge"``, ``"logistic"`` (binary only),
-            ``"sigmoid_squared_error"``, or any name/alias of :mod:`lingrad.losses` for these.
+        loss: any loss of :mod:`lingrad.losses` that class labels alone define (its spec's
+            ``from_labels``), by name or alias: ``"softmax"`` (cross-entropy), ``"hinge"``
+            (Weston-Watkins multi-class SVM), ``"logistic"`` (binary only), ...
         penalty: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
         lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
             scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
@@ -452,15 +444,15 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         return X, y_index, sample_weight, self._score_columns(K)
 
     def _score_columns(self, K: int) -> int:
-        """The score columns ``C`` for ``K`` classes (1 for a binary sigmoid loss)."""
-        if self.loss_ == "logistic" and K > 2:
+        """The score columns ``C`` for ``K`` classes (the loss spec's rule)."""
+        name = self.loss_
+        if losses.spec(name).binary_only and K > 2:
             fail(
                 "loss",
-                "a multi-class loss for 3 or more classes ('logistic' is binary)",
-                f"'logistic' with {K} classes",
+                f"a multi-class loss for 3 or more classes ({name!r} is binary)",
+                f"{name!r} with {K} classes",
             )
-        one_column = K == 2 and self.loss_ in _ONE_COLUMN_BINARY
-        return 1 if one_column else K
+        return losses.spec(name).n_columns(K)
 
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
@@ -549,7 +541,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if S.shape[1] == 1:
             p = sigmoid(S[:, 0])
             return np.stack([1.0 - p, p], axis=1)
-        if losses.canonical_name(self.loss) == "sigmoid_squared_error":
+        if losses.spec(self.loss).link == "sigmoid":
             P = sigmoid(S)
             return P / P.sum(axis=1, keepdims=True)
         return softmax(S)
@@ -692,8 +684,9 @@ def from_weights(
     if isinstance(model, LinearClassifier):
         classes = np.arange(max(C, 2)) if classes is None else np.asarray(classes)
         K = len(classes) if classes.ndim == 1 else -1
-        one_column = C == 1 and K == 2 and name in _ONE_COLUMN_BINARY
-        if not (one_column or (C == K >= 2 and name != "logistic")):
+        spec = losses.spec(name)
+        one_column = C == 1 and K == 2 and spec.n_columns(K) == 1
+        if not (one_column or (C == K >= 2 and not spec.binary_only)):
             fail(
                 "classes",
                 f"one label per score column of W ({C}) for loss {name!r}",

@@ -20,8 +20,9 @@ subgradient 0 is used (the term is counted as inactive).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,16 +34,30 @@ from lingrad.model import sigmoid
 # ------------------------------------------------------------------------------------------
 
 
-def _hinge_kernel(S, y, margin=1.0):
+def _margins(S, y, margin):
+    """``max(0, S[i, j] - S[i, y_i] + margin)`` for ``j != y_i``, 0 at ``j = y_i``; and the rows."""
     rows = np.arange(S.shape[0])
     M = S - S[rows, y][:, None]
     M += margin
     M[rows, y] = 0.0
     np.maximum(M, 0.0, out=M)
+    return rows, M
+
+
+def _hinge_kernel(S, y, margin=1.0):
+    rows, M = _margins(S, y, margin)
     losses = M.sum(axis=1, dtype=np.float64)
     dS = (M > 0).astype(S.dtype)
     dS[rows, y] = -dS.sum(axis=1)
     return losses, dS
+
+
+def _squared_hinge_kernel(S, y, margin=1.0):
+    rows, M = _margins(S, y, margin)
+    losses = (M * M).sum(axis=1, dtype=np.float64)
+    M *= 2.0
+    M[rows, y] = -M.sum(axis=1)
+    return losses, M
 
 
 def _crammer_singer_kernel(S, y, margin=1.0):
@@ -187,41 +202,126 @@ def _distribution(P, N, C, dtype):
     return P
 
 
+class Target(enum.StrEnum):
+    """What a loss's targets ``y`` hold, and so how many score columns its model has.
+
+    * ``LABELS``: integer labels in ``[0, C)``; one score column per class, ``C >= 2``.
+    * ``BINARY``: binary targets in ``[0, 1]`` (or soft ones); one score column.
+    * ``BINARY_OR_ONE_HOT``: binary targets for one column, else integer labels made one-hot
+      (each column its own binary unit).
+    * ``REAL``: real targets, one per score column (regression).
+    * ``DISTRIBUTION``: rows of probabilities that sum to 1, one per score column.
+
+    Examples:
+        >>> Target.LABELS == "labels", Target("binary").name
+        (True, 'BINARY')
+    """
+
+    LABELS = "labels"
+    BINARY = "binary"
+    BINARY_OR_ONE_HOT = "binary_or_one_hot"
+    REAL = "real"
+    DISTRIBUTION = "distribution"
+
+
+#: How each kind of target is validated and shaped for the kernels: ``(y, N, C, dtype) -> T``.
+_PREPARE: dict[Target, Callable] = {
+    Target.LABELS: _labels,
+    Target.BINARY: _binary,
+    Target.BINARY_OR_ONE_HOT: _binary_or_one_hot,
+    Target.REAL: _real,
+    Target.DISTRIBUTION: _distribution,
+}
+
+
 # ------------------------------------------------------------------------------------------
-# The registry: one entry per loss, declaring what it needs and supports
+# The registry: one entry per loss, declaring every fact about it
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LossSpec:
-    """What a loss needs and supports.
+    """Every fact about a loss; the rest of lingrad reads these, never a table of its own.
 
     Attributes:
-        name: the function's name in this module.
+        name: the function's name in this module (the registry name).
         kernel: ``(S, T, **params) -> (L_i, dL_i/dS)`` with no checks.
-        targets: ``(y, N, C, dtype) -> T``: validates the targets and shapes them for the kernel.
-        task: ``"classification"`` or ``"regression"``.
-        probabilistic: whether the scores define probabilities (softmax / sigmoid).
-        binary_only: whether the model must have one score column (``C == 1``).
+        target: what the targets hold (:class:`Target`); it fixes the task, the number of
+            score columns and how ``y`` is validated.
+        label: the lecture's short name (``"SVM"``, ``"softmax"``), for plots and reports.
+        title: a longer name for menus (the playground), e.g. ``"SVM: Weston-Watkins"``.
+        formula: one example's loss at the default parameters, in plain text with ``_x`` /
+            ``_{..}`` subscripts and ``^x`` / ``^{..}`` superscripts.
+        defaults: the loss's parameters and their defaults (``margin``, ``label_smoothing``).
+        link: how the scores define probabilities: ``"softmax"``, ``"sigmoid"`` (per
+            column), or ``None`` for a loss that defines none (the hinge family).
+        smooth: differentiable everywhere; ``False`` for the piecewise-linear losses, whose
+            kinks (a margin exactly 0) get the subgradient 0.
 
     Examples:
         >>> s = spec("svm")
-        >>> s.name, s.task, s.probabilistic, s.binary_only
-        ('hinge', 'classification', False, False)
+        >>> s.name, s.label, s.task, s.probabilistic, s.binary_only, s.smooth
+        ('hinge', 'SVM', 'classification', False, False, False)
+        >>> s.defaults, s.n_columns(10), spec("logistic").n_columns(2)
+        ({'margin': 1.0}, 10, 1)
         >>> s.prepare([2, 0], 2, 3, np.float64)
         array([2, 0])
     """
 
     name: str
     kernel: Callable
-    targets: Callable
-    task: str = "classification"
-    probabilistic: bool = False
-    binary_only: bool = False
+    target: Target
+    label: str
+    title: str
+    formula: str
+    defaults: dict = field(default_factory=dict)
+    link: str | None = None
+    smooth: bool = True
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` for real targets, else ``"classification"``."""
+        return "regression" if self.target is Target.REAL else "classification"
+
+    @property
+    def probabilistic(self) -> bool:
+        """Whether the scores define probabilities (softmax or sigmoid)."""
+        return self.link is not None
+
+    @property
+    def binary_only(self) -> bool:
+        """Whether the model must have exactly one score column (``C == 1``)."""
+        return self.target is Target.BINARY
+
+    @property
+    def from_labels(self) -> bool:
+        """Whether the targets can be made from class labels alone (a classifier can fit it)."""
+        return self.target in (Target.LABELS, Target.BINARY, Target.BINARY_OR_ONE_HOT)
+
+    @property
+    def one_column(self) -> bool:
+        """Whether one score column per example is the natural model (binary or real targets);
+        1-D scores ``(N,)`` are then accepted for ``(N, 1)``."""
+        return self.target in (Target.BINARY, Target.REAL, Target.BINARY_OR_ONE_HOT)
+
+    @property
+    def min_columns(self) -> int:
+        """The fewest score columns the loss takes: 2 for labels, else 1."""
+        return 2 if self.target is Target.LABELS else 1
+
+    def n_columns(self, n_classes: int) -> int:
+        """Score columns of a classifier for ``n_classes`` classes (outputs, for regression):
+        one for a binary loss and for a binary problem of a per-column sigmoid, else one per
+        class."""
+        if self.target is Target.BINARY:
+            return 1
+        if self.target is Target.BINARY_OR_ONE_HOT and n_classes == 2:
+            return 1
+        return n_classes
 
     def prepare(self, y, n_samples: int, n_classes: int, dtype) -> np.ndarray:
         """Validate ``y`` for scores of shape ``(n_samples, n_classes)``; return kernel targets."""
-        return self.targets(y, n_samples, n_classes, np.dtype(dtype))
+        return _PREPARE[self.target](y, n_samples, n_classes, np.dtype(dtype))
 
 
 def _check_scores(S, ndim=2):
@@ -270,7 +370,7 @@ def weighted_mean(
 
 
 def _evaluate(spec: LossSpec, S, y, sample_weight, **params):
-    one_d = spec.targets in (_binary, _real, _binary_or_one_hot) and np.ndim(S) == 1
+    one_d = spec.one_column and np.ndim(S) == 1
     S = _check_scores(S, ndim=1 if one_d else 2)
     if one_d:
         S = S.reshape(-1, 1)
@@ -310,6 +410,24 @@ def hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.n
         5.27
     """
     return _evaluate(_SPECS["hinge"], S, y, sample_weight, margin=_check_margin(margin))
+
+
+def squared_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Squared hinge: the Weston-Watkins margins squared (the lecture's "squared hinge?").
+
+    With ``m_ij = max(0, S[i, j] - S[i, y_i] + margin)``: ``L_i = sum_{j != y_i} m_ij^2``,
+    ``dL_i/dS[i, j] = 2 m_ij`` for ``j != y_i`` and ``dL_i/dS[i, y_i] = -sum_{j != y_i} 2 m_ij``.
+    Violations cost quadratically, and the loss is differentiable everywhere. ``S`` ``(N, C)``
+    with ``C >= 2``, ``y`` ``(N,)`` and ``margin`` as for :func:`hinge`.
+
+    Examples:
+        >>> S = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+        >>> round(squared_hinge(S, [0, 1, 2])[0], 2)     # (2.9^2 + 0 + 6.3^2 + 6.6^2) / 3
+        30.55
+        >>> squared_hinge(np.array([[0.0, 0.5]]), [0])[1]        # m = 1.5: 2 m = 3
+        array([[-3.,  3.]])
+    """
+    return _evaluate(_SPECS["squared_hinge"], S, y, sample_weight, margin=_check_margin(margin))
 
 
 def crammer_singer(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
@@ -418,26 +536,39 @@ def sigmoid_squared_error(S, y, *, sample_weight=None) -> tuple[float, np.ndarra
     return _evaluate(_SPECS["sigmoid_squared_error"], S, y, sample_weight)
 
 
-_SPECS: dict[str, LossSpec] = {
-    spec.name: spec
-    for spec in [
-        LossSpec("hinge", _hinge_kernel, _labels),
-        LossSpec("crammer_singer", _crammer_singer_kernel, _labels),
-        LossSpec("one_vs_all_hinge", _one_vs_all_hinge_kernel, _labels),
-        LossSpec(
-            "softmax_cross_entropy", _softmax_cross_entropy_kernel, _labels, probabilistic=True
-        ),
-        LossSpec("kl_divergence", _kl_divergence_kernel, _distribution, probabilistic=True),
-        LossSpec("logistic", _logistic_kernel, _binary, probabilistic=True, binary_only=True),
-        LossSpec("squared_error", _squared_error_kernel, _real, task="regression"),
-        LossSpec(
-            "sigmoid_squared_error",
-            _sigmoid_squared_error_kernel,
-            _binary_or_one_hot,
-            probabilistic=True,
-        ),
-    ]
-}
+_MARGIN = {"margin": 1.0}
+_WW_HINGE = "L_i = Σ_{j≠y_i} max(0, s_j − s_{y_i} + 1)"
+_LABELS, _SOFT = Target.LABELS, {"label_smoothing": 0.0}
+
+# fmt: off
+_SPECS: dict[str, LossSpec] = {spec.name: spec for spec in [
+    # name, kernel, target, label, title, formula, defaults, link, smooth
+    LossSpec("hinge", _hinge_kernel, _LABELS, "SVM", "SVM: Weston-Watkins", _WW_HINGE,
+             _MARGIN, smooth=False),
+    LossSpec("crammer_singer", _crammer_singer_kernel, _LABELS, "Crammer-Singer",
+             "SVM: structured (C-S)", "L_i = max(0, max_{j≠y_i} s_j − s_{y_i} + 1)",
+             _MARGIN, smooth=False),
+    LossSpec("one_vs_all_hinge", _one_vs_all_hinge_kernel, _LABELS, "one-vs-all hinge",
+             "SVM: one-vs-all", "L_i = Σ_j max(0, 1 − t_{ij} s_j), t_{ij} = ±1",
+             _MARGIN, smooth=False),
+    LossSpec("squared_hinge", _squared_hinge_kernel, _LABELS, "squared hinge",
+             "SVM: squared hinge", _WW_HINGE + "^2", _MARGIN),
+    LossSpec("softmax_cross_entropy", _softmax_cross_entropy_kernel, _LABELS, "softmax",
+             "Softmax: cross-entropy", "L_i = −log(e^{s_{y_i}} / Σ_j e^{s_j})", _SOFT,
+             link="softmax"),
+    LossSpec("kl_divergence", _kl_divergence_kernel, Target.DISTRIBUTION, "KL divergence",
+             "Softmax: KL divergence to soft targets",
+             "L_i = Σ_j P_{ij} log(P_{ij} / p_j), p = softmax(s)", link="softmax"),
+    LossSpec("logistic", _logistic_kernel, Target.BINARY, "logistic",
+             "Logistic: binary cross-entropy", "L_i = log(1 + e^{s_i}) − y_i s_i",
+             link="sigmoid"),
+    LossSpec("squared_error", _squared_error_kernel, Target.REAL, "squared error",
+             "Regression: squared error", "L_i = Σ_j (y_{ij} − s_{ij})^2"),
+    LossSpec("sigmoid_squared_error", _sigmoid_squared_error_kernel, Target.BINARY_OR_ONE_HOT,
+             "sigmoid + squared", "Sigmoid unit: squared error",
+             "L_i = Σ_j (t_{ij} − σ(s_{ij}))^2", link="sigmoid"),
+]}
+# fmt: on
 
 _FUNCTIONS: dict[str, Callable] = {name: globals()[name] for name in _SPECS}
 

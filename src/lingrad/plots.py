@@ -539,16 +539,6 @@ def format_number(value: float, digits: int) -> str:
     return f"{0.0:.{digits}f}" if float(text) == 0 else text
 
 
-#: Short names of the losses, as the lecture calls them.
-LOSS_LABELS = {
-    "hinge": "SVM",
-    "softmax_cross_entropy": "softmax",
-    "crammer_singer": "Crammer-Singer",
-    "one_vs_all_hinge": "one-vs-all hinge",
-    "sigmoid_squared_error": "sigmoid + squared",
-}
-
-
 @dataclass(frozen=True)
 class AlgebraicView:
     """The slide's algebraic view of ``N`` examples: scores, probabilities, margins, losses.
@@ -581,7 +571,7 @@ class AlgebraicView:
     @property
     def loss_label(self) -> str:
         """The loss as the slides name it: ``"SVM loss"``, ``"softmax loss"``..."""
-        return f"{LOSS_LABELS.get(self.loss, self.loss)} loss"
+        return f"{losses.spec(self.loss).label} loss"
 
     @property
     def correct(self) -> np.ndarray:
@@ -650,7 +640,7 @@ def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params
     S = as_float_array("S", S, ndim=2, dtype=np.float64)
     N, C = S.shape
     spec = losses.spec(loss)
-    if spec.task != "classification" or spec.name == "kl_divergence":
+    if not spec.from_labels:
         fail("loss", "a classification loss on integer labels", repr(loss))
     K = max(C, 2)
     y = check_labels(y, N, K)

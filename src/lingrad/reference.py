@@ -24,6 +24,35 @@ def _log_softmax_row(s) -> list[float]:
     return [v - log_norm for v in s]
 
 
+def _mean_over_examples(S, y, example):
+    """``(mean_i L_i, dS / N)`` where ``example(s, y_i, ds) -> L_i`` reads one row of scores
+    ``s`` and adds ``dL_i/ds`` into the zero row ``ds``; ``S`` is ``(N, C)``."""
+    S = np.asarray(S, dtype=np.float64)
+    N = S.shape[0]
+    total, dS = 0.0, np.zeros_like(S)
+    for i in range(N):
+        total += example(S[i], y[i], dS[i])
+    return total / N, dS / N
+
+
+def _weston_watkins(S, y, margin, power):
+    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^power`` (power 1 or 2)."""
+
+    def example(s, y_i, ds):
+        L_i = 0.0
+        for j in range(len(s)):
+            if j == y_i:
+                continue
+            m = s[j] - s[y_i] + margin
+            if m > 0:
+                L_i += m**power
+                ds[j] += power * m ** (power - 1)
+                ds[y_i] -= power * m ** (power - 1)
+        return L_i
+
+    return _mean_over_examples(S, y, example)
+
+
 def hinge(S, y, margin=1.0):
     """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)``, loop by loop.
 
@@ -35,19 +64,21 @@ def hinge(S, y, margin=1.0):
         >>> round(float(loss), 2), dS.shape
         (5.27, (3, 3))
     """
-    S = np.asarray(S, dtype=np.float64)
-    N, C = S.shape
-    total, dS = 0.0, np.zeros_like(S)
-    for i in range(N):
-        for j in range(C):
-            if j == y[i]:
-                continue
-            m = S[i, j] - S[i, y[i]] + margin
-            if m > 0:
-                total += m
-                dS[i, j] += 1.0
-                dS[i, y[i]] -= 1.0
-    return total / N, dS / N
+    return _weston_watkins(S, y, margin, 1)
+
+
+def squared_hinge(S, y, margin=1.0):
+    """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^2``, loop by loop: each active
+    term adds ``2 m`` to ``dL_i/ds_j`` and takes it from ``dL_i/ds_{y_i}``.
+
+    Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
+
+    Examples:
+        >>> loss, dS = squared_hinge([[0.0, 0.5, -2.0]], [0])
+        >>> float(loss), dS.tolist()
+        (2.25, [[-3.0, 3.0, 0.0]])
+    """
+    return _weston_watkins(S, y, margin, 2)
 
 
 def crammer_singer(S, y, margin=1.0):
@@ -60,20 +91,20 @@ def crammer_singer(S, y, margin=1.0):
         >>> round(float(loss), 2), dS.tolist()
         (2.9, [[-1.0, 1.0, 0.0]])
     """
-    S = np.asarray(S, dtype=np.float64)
-    N, C = S.shape
-    total, dS = 0.0, np.zeros_like(S)
-    for i in range(N):
+
+    def example(s, y_i, ds):
         worst = None
-        for j in range(C):
-            if j != y[i] and (worst is None or S[i, j] > S[i, worst]):
+        for j in range(len(s)):
+            if j != y_i and (worst is None or s[j] > s[worst]):
                 worst = j
-        m = S[i, worst] - S[i, y[i]] + margin
-        if m > 0:
-            total += m
-            dS[i, worst] += 1.0
-            dS[i, y[i]] -= 1.0
-    return total / N, dS / N
+        m = s[worst] - s[y_i] + margin
+        if m <= 0:
+            return 0.0
+        ds[worst] += 1.0
+        ds[y_i] -= 1.0
+        return m
+
+    return _mean_over_examples(S, y, example)
 
 
 def one_vs_all_hinge(S, y, margin=1.0):

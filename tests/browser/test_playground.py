@@ -176,6 +176,9 @@ def test_switching_to_softmax_shows_softmax_losses_for_the_same_weights(
     assert not np.allclose(table_losses(page), hinge_losses)
     hinge_expected = [losses.hinge(S[i : i + 1], y[i : i + 1])[0] for i in range(len(y))]
     np.testing.assert_allclose(hinge_losses, hinge_expected, rtol=1e-12)
+    # the formula comes from the loss's spec, its sub- and superscripts as HTML
+    formula = page.inner_html("#formula")
+    assert formula.startswith("L<sub>i</sub> = −log(e<sup>s<sub>y<sub>i</sub></sub></sup>")
 
 
 def test_adding_and_dragging_points_changes_the_table(page, errors, base_url_playground):

@@ -4,6 +4,8 @@ A library of simple functions (:mod:`lingrad.autodiff.functions`: each primitive
 vector-Jacobian product side by side), a graph node that records them
 (:class:`~lingrad.autodiff.tensor.Tensor`) and ``backward()``, which replays the graph in
 reverse. Any composition of primitives is differentiated without deriving anything by hand.
+The engine knows nothing of lingrad's losses: their forms written with these primitives live
+beside the gradient method that uses them (:mod:`lingrad.grad.autodiff`).
 
 Examples:
     >>> from lingrad.autodiff import Tensor, functions as F
@@ -14,7 +16,7 @@ Examples:
     np.float64(0.25)
 """
 
-from lingrad.autodiff import functions, losses
+from lingrad.autodiff import functions
 from lingrad.autodiff.functions import NONDIFFERENTIABLE, PRIMITIVES, defprimitive
 from lingrad.autodiff.tensor import (
     Primitive,
@@ -33,7 +35,6 @@ __all__ = [
     "defprimitive",
     "functions",
     "is_grad_enabled",
-    "losses",
     "no_grad",
     "tensor",
     "unbroadcast",

@@ -7,9 +7,6 @@ import argparse
 from lingrad import losses
 from lingrad.grad import symbolic
 
-#: The lecture's units whose update rule the slides derive.
-SLIDE_UNITS = {"squared_error": "linear", "sigmoid_squared_error": "sigmoid"}
-
 
 def register(sub) -> None:
     """Add the ``derive`` command to ``sub`` (an ``add_subparsers`` object): print a loss's
@@ -53,7 +50,7 @@ def run(args) -> int:
     else:
         print("through the linear model s_k = sum_j w_jk x_j + b_k:")
         print("dL/dw_jk = dL/ds_k * x_j;  update rule: w_jk <- w_jk - alpha * dL/ds_k * x_j")
-    unit = SLIDE_UNITS.get(name)
+    unit = symbolic.UPDATE_RULES.get(name)
     if unit is not None and derivation.n_classes == 1:
         rule = symbolic.update_rule(unit)
         print()

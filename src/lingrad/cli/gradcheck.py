@@ -50,12 +50,12 @@ def register(sub) -> None:
 
 
 def _targets(spec, n, c, rng):
-    """Random targets of the form the loss ``spec`` expects, for ``c`` score columns."""
-    if spec.name == "kl_divergence":
+    """Random targets of the kind the loss ``spec`` takes, for ``c`` score columns."""
+    if spec.target is losses.Target.DISTRIBUTION:
         return rng.dirichlet(np.ones(c), n)
-    if spec.task == "regression":
+    if spec.target is losses.Target.REAL:
         return rng.standard_normal((n, c))
-    if spec.binary_only:
+    if spec.target is losses.Target.BINARY:
         return rng.integers(0, 2, n)
     return rng.integers(0, c, n)
 
@@ -67,13 +67,13 @@ def problem(args, spec, rng):
         data = datasets.load(args.dataset, seed=args.seed)
         X = datasets.Standardizer().fit(data.X_train).transform(data.X_train).astype(dtype)
         c = 1 if spec.binary_only else data.n_classes
-        if spec.task == "regression" or spec.name == "kl_divergence" or spec.binary_only:
+        if spec.target not in (losses.Target.LABELS, losses.Target.BINARY_OR_ONE_HOT):
             return X, _targets(spec, X.shape[0], c, rng), c
         return X, data.y_train, c
     n, d = check_int("--n", args.n), check_int("--d", args.d)
     c = 1 if spec.binary_only else check_int("--classes", args.classes)
-    if spec.targets is losses._labels and c < 2:
-        fail("--classes", f"at least 2 for {spec.name}", c)
+    if c < spec.min_columns:
+        fail("--classes", f"at least {spec.min_columns} for {spec.name}", c)
     return rng.standard_normal((n, d)).astype(dtype), _targets(spec, n, c, rng), c
 
 

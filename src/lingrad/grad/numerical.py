@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lingrad._validation import as_float_array, check_choice, check_int, check_positive, fail
+from lingrad.grad.method import checked
 
 _TINY = 1e-300
 
@@ -342,18 +343,16 @@ def value_and_grad(objective, *, h: float | None = None) -> Callable:
 
     Examples:
         >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-        >>> round(J, 4), dW.round(4).tolist()
-        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+        >>> obj = Objective("mse", np.array([[1.0], [2.0]]), np.array([1.0, 2.0]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((2, 1)))   # dJ/dW = -2 mean_i [x_i, 1] y_i
+        >>> J, dW.round(4).ravel().tolist()
+        (2.5, [-5.0, -3.0])
     """
 
-    def numerical(W, rows=None):
-        W = objective.check_weights(W)
-
+    def numerical(W, rows):
         def f(V):
             return objective.value_and_grad_unchecked(V, rows, need_grad=False)[0]
 
         return f(W), numerical_gradient(f, W, h=h).astype(W.dtype, copy=False)
 
-    return numerical
+    return checked("numerical", objective, numerical)

@@ -35,7 +35,7 @@ import sympy as sp
 
 from lingrad import losses
 from lingrad._validation import check_int, fail
-from lingrad.grad._batch import batch
+from lingrad.grad.method import Forms, batch, checked
 from lingrad.model import scores_unchecked
 from lingrad.model import sigmoid as _np_sigmoid
 from lingrad.objective import Objective
@@ -107,30 +107,58 @@ MARGIN = sp.Symbol("Delta", positive=True)
 SMOOTHING = sp.Symbol("epsilon", nonnegative=True)
 _PARAMS = {"margin": MARGIN, "label_smoothing": SMOOTHING}
 
+#: The symbolic form of each loss, by its registry name: ``(s, t) -> L``, one example's loss
+#: as an expression of its score symbols ``s`` and target symbols ``t`` (one-hot or binary
+#: targets, real targets or probabilities, as :attr:`lingrad.losses.LossSpec.target` says).
+FORMS = Forms("symbolic")
 
+#: The lecture's units whose gradient-descent update rule :func:`update_rule` derives.
+UPDATE_RULES = {"squared_error": "linear", "sigmoid_squared_error": "sigmoid"}
+
+#: The letter of the target symbols for each kind of target (``t`` otherwise).
+_TARGET_LETTER = {losses.Target.REAL: "y", losses.Target.DISTRIBUTION: "p"}
+
+
+def _correct(s, t):
+    return sum(tk * sk for tk, sk in zip(t, s, strict=True))
+
+
+def _positive_part(m, power=1):
+    return sp.Piecewise((m**power, m > 0), (0, True))
+
+
+def _weston_watkins(s, t, power):
+    correct = _correct(s, t)
+    terms = zip(s, t, strict=True)
+    return sum((1 - tj) * _positive_part(sj - correct + MARGIN, power) for sj, tj in terms)
+
+
+@FORMS.register("hinge")
 def _hinge(s, t):
-    correct = sum(tk * sk for tk, sk in zip(t, s, strict=True))
-    margins = [sj - correct + MARGIN for sj in s]
-    return sum(
-        (1 - tj) * sp.Piecewise((m, m > 0), (0, True)) for tj, m in zip(t, margins, strict=True)
-    )
+    return _weston_watkins(s, t, 1)
 
 
+@FORMS.register("squared_hinge")
+def _squared_hinge(s, t):
+    return _weston_watkins(s, t, 2)
+
+
+@FORMS.register("crammer_singer")
 def _crammer_singer(s, t):
-    correct = sum(tk * sk for tk, sk in zip(t, s, strict=True))
     # max_j (s_j + Delta (1 - t_j)) - s_y = max(0, max_{j != y} s_j - s_y + Delta)
-    return sp.Max(*[sj + MARGIN * (1 - tj) for sj, tj in zip(s, t, strict=True)]) - correct
+    return sp.Max(*[sj + MARGIN * (1 - tj) for sj, tj in zip(s, t, strict=True)]) - _correct(s, t)
 
 
+@FORMS.register("one_vs_all_hinge")
 def _one_vs_all_hinge(s, t):
-    terms = [MARGIN - (2 * tj - 1) * sj for sj, tj in zip(s, t, strict=True)]
-    return sum(sp.Piecewise((m, m > 0), (0, True)) for m in terms)
+    return sum(_positive_part(MARGIN - (2 * tj - 1) * sj) for sj, tj in zip(s, t, strict=True))
 
 
 def _log_sum_exp(s):
     return sp.log(sum(sp.exp(sj) for sj in s))
 
 
+@FORMS.register("softmax_cross_entropy")
 def _softmax_cross_entropy(s, t):
     # -sum_j q_j log softmax(s)_j = log sum_j e^{s_j} - sum_j q_j s_j, as sum_j q_j = 1
     C = len(s)
@@ -138,35 +166,25 @@ def _softmax_cross_entropy(s, t):
     return _log_sum_exp(s) - sum(qj * sj for qj, sj in zip(q, s, strict=True))
 
 
+@FORMS.register("kl_divergence")
 def _kl_divergence(s, p):
     entropy = sum(sp.Piecewise((pj * sp.log(pj), pj > 0), (0, True)) for pj in p)
     return entropy + _log_sum_exp(s) - sum(pj * sj for pj, sj in zip(p, s, strict=True))
 
 
+@FORMS.register("logistic")
 def _logistic(s, t):
     return softplus(s[0]) - t[0] * s[0]
 
 
+@FORMS.register("squared_error")
 def _squared_error(s, y):
     return sum((sj - yj) ** 2 for sj, yj in zip(s, y, strict=True))
 
 
+@FORMS.register("sigmoid_squared_error")
 def _sigmoid_squared_error(s, t):
     return sum((tj - sigma(sj)) ** 2 for sj, tj in zip(s, t, strict=True))
-
-
-_BUILDERS: dict[str, Callable] = {
-    "hinge": _hinge,
-    "crammer_singer": _crammer_singer,
-    "one_vs_all_hinge": _one_vs_all_hinge,
-    "softmax_cross_entropy": _softmax_cross_entropy,
-    "kl_divergence": _kl_divergence,
-    "logistic": _logistic,
-    "squared_error": _squared_error,
-    "sigmoid_squared_error": _sigmoid_squared_error,
-}
-_TARGET_LETTER = {"squared_error": "y", "kl_divergence": "p"}
-_SHIFT_INVARIANT = {"softmax_cross_entropy", "kl_divergence"}
 
 
 def _plain_heaviside(expr):
@@ -257,9 +275,10 @@ class Derivation:
             onehot = np.zeros((N, C), dtype=S.dtype)
             onehot[np.arange(N), T] = 1
             T = onehot
-        if self.loss in _SHIFT_INVARIANT:
+        spec = losses.spec(self.loss)
+        if spec.link == "softmax":  # depends on score differences only: shift for stability
             S = S - S.max(axis=1, keepdims=True)
-        params = {**_DEFAULTS, **params}
+        params = {**spec.defaults, **params}
         args = [*S.T, *T.T, *(params[name] for name in self.params)]
         with np.errstate(all="ignore"):
             value = np.broadcast_to(self._value_fn(*args), (N,)).astype(np.float64)
@@ -283,14 +302,12 @@ class Derivation:
         return loss, dW
 
 
-_DEFAULTS = {"margin": 1.0, "label_smoothing": 0.0}
-
-
 @functools.lru_cache(maxsize=64)
 def _derive(name: str, n_classes: int) -> Derivation:
+    letter = _TARGET_LETTER.get(losses.spec(name).target, "t")
     s = sp.symbols(f"s_0:{n_classes}", real=True)
-    t = sp.symbols(f"{_TARGET_LETTER.get(name, 't')}_0:{n_classes}", real=True)
-    L = _BUILDERS[name](s, t)
+    t = sp.symbols(f"{letter}_0:{n_classes}", real=True)
+    L = FORMS.get(name)(s, t)
     params = {key: sym for key, sym in _PARAMS.items() if sym in L.free_symbols}
     gradient = tuple(_plain_heaviside(sp.diff(L, sk)) for sk in s)
     args = [*s, *t, *params.values()]
@@ -324,14 +341,15 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
         0
     """
     spec = losses.spec(loss)
+    FORMS.get(spec.name)  # a loss with no symbolic form is refused by name
     if n_classes is None:
-        one_column = spec.targets in (losses._binary, losses._real, losses._binary_or_one_hot)
-        n_classes = 1 if one_column else 3
+        n_classes = 1 if spec.one_column else 3
     n_classes = check_int("n_classes", n_classes)
     if spec.binary_only and n_classes != 1:
         fail("n_classes", f"1 for the binary loss {spec.name}", n_classes)
-    if spec.targets is losses._labels and n_classes < 2:
-        fail("n_classes", f"at least 2 for the multi-class loss {spec.name}", n_classes)
+    if n_classes < spec.min_columns:
+        least = spec.min_columns
+        fail("n_classes", f"at least {least} for the multi-class loss {spec.name}", n_classes)
     return _derive(spec.name, n_classes)
 
 
@@ -362,16 +380,16 @@ def value_and_grad(objective: Objective) -> Callable:
 
     Examples:
         >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.eye(2), np.array([0, 1]))
-        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))
-        >>> round(J, 4), dW.round(2).tolist()
-        (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
+        >>> obj = Objective("svm", np.eye(2), np.array([0, 1]))
+        >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))   # every margin term is active
+        >>> J, dW.tolist()
+        (1.0, [[-0.5, 0.5], [0.5, -0.5], [0.0, 0.0]])
     """
-    params = {**_DEFAULTS, **objective.loss_params}
+    params = {**objective.loss_spec.defaults, **objective.loss_params}
     reg = objective.regularizer
+    FORMS.get(objective.loss_spec.name)  # a loss with no symbolic form is refused here
 
-    def symbolic(W, rows=None):
-        W = objective.check_weights(W)
+    def symbolic(W, rows):
         X, T, w = batch(objective, W.shape[1], rows)
         derivation = derive(objective.loss_spec.name, W.shape[1])
         loss, dW = derivation.batch_gradient(W, X, T, w, **params)
@@ -382,7 +400,7 @@ def value_and_grad(objective: Objective) -> Callable:
         dW[part] += (objective.lam * dR).astype(W.dtype, copy=False)
         return loss + objective.lam * reg.value(W), dW
 
-    return symbolic
+    return checked("symbolic", objective, symbolic)
 
 
 # ------------------------------------------------------------------------------------------

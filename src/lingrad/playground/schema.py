@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lingrad import losses
+
 #: The caps on a request; a larger one is refused with a 4xx and a message.
 LIMITS = {
     "max_body_bytes": 1_000_000,
@@ -27,12 +29,12 @@ LIMITS = {
     "max_seed": 2**32 - 1,
 }
 
-#: The losses the playground offers: registry name -> label shown on the page.
+#: The losses the playground offers, read from the registry (every loss on integer labels with
+#: one score column per class): registry name -> the label and the formula shown on the page.
 LOSSES = {
-    "hinge": "SVM: Weston-Watkins",
-    "one_vs_all_hinge": "SVM: one-vs-all",
-    "crammer_singer": "SVM: structured (C-S)",
-    "softmax_cross_entropy": "Softmax: cross-entropy",
+    name: {"label": spec.title, "formula": spec.formula}
+    for name, spec in ((name, losses.spec(name)) for name in losses.NAMES)
+    if spec.target is losses.Target.LABELS
 }
 
 #: The optimisers the playground offers: name -> label shown on the page.
@@ -48,7 +50,7 @@ StateMatrix = Annotated[
     Field(min_length=1, max_length=64),
 ]
 Point = Annotated[list[Number], Field(min_length=2, max_length=2)]
-LossName = Literal["hinge", "one_vs_all_hinge", "crammer_singer", "softmax_cross_entropy"]
+LossName = Literal[tuple(LOSSES)]
 Seed = Annotated[int, Field(ge=0, le=LIMITS["max_seed"])]
 NClasses = Annotated[int, Field(ge=2, le=LIMITS["max_classes"])]
 

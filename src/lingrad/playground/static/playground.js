@@ -7,12 +7,7 @@ const REGION = [[248, 196, 196], [196, 234, 196], [190, 214, 240], [252, 220, 18
 const VIEW = 4;          // the plot shows [-VIEW, VIEW]^2
 const ARROW = 1.5;       // an arrow is drawn as ARROW * w_c (longer, easier to grab)
 const COORD_SCALE = 1000; // points are kept to 3 decimals (exact in the URL)
-const FORMULAS = {
-  hinge: "L<sub>i</sub> = &Sigma;<sub>j&ne;y<sub>i</sub></sub> max(0, s<sub>j</sub> &minus; s<sub>y<sub>i</sub></sub> + 1)",
-  one_vs_all_hinge: "L<sub>i</sub> = &Sigma;<sub>j</sub> max(0, 1 &minus; t<sub>ij</sub> s<sub>j</sub>), t<sub>ij</sub> = &plusmn;1",
-  crammer_singer: "L<sub>i</sub> = max(0, max<sub>j&ne;y<sub>i</sub></sub> s<sub>j</sub> &minus; s<sub>y<sub>i</sub></sub> + 1)",
-  softmax_cross_entropy: "L<sub>i</sub> = &minus;log( e<sup>s<sub>y<sub>i</sub></sub></sup> / &Sigma;<sub>j</sub> e<sup>s<sub>j</sub></sup> )",
-};
+let FORMULAS = {};       // loss name -> its formula as HTML, from /api/options
 
 const S = {
   dataset: "blobs", nClasses: 3, nPerClass: 10, seed: 0,
@@ -540,6 +535,26 @@ function numberInput(id, key, { integer = false } = {}) {
   });
 }
 
+// A loss's plain-text formula (x_i, s_{y_i}, e^{s_j}) as HTML with <sub> and <sup>.
+function formulaHtml(text) {
+  const escape = (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c] || c;
+  let at = 0;
+  function group(close) {
+    let html = "";
+    while (at < text.length && text[at] !== close) {
+      const c = text[at++];
+      if ((c === "_" || c === "^") && at < text.length) {
+        const tag = c === "_" ? "sub" : "sup";
+        let inner;
+        if (text[at] === "{") { at++; inner = group("}"); at++; } else inner = escape(text[at++]);
+        html += `<${tag}>${inner}</${tag}>`;
+      } else html += escape(c);
+    }
+    return html;
+  }
+  return group(null);
+}
+
 function fillSelect(id, options) {
   $(id).innerHTML = Object.entries(options)
     .map(([value, label]) => `<option value="${value}">${label}</option>`).join("");
@@ -605,7 +620,9 @@ async function init() {
   const options = await res.json();
   limits = options.limits;
   fillSelect("dataset", Object.fromEntries(options.datasets.map((d) => [d, d])));
-  fillSelect("loss", options.losses);
+  const lossNames = Object.entries(options.losses);
+  fillSelect("loss", Object.fromEntries(lossNames.map(([name, loss]) => [name, loss.label])));
+  FORMULAS = Object.fromEntries(lossNames.map(([name, loss]) => [name, formulaHtml(loss.formula)]));
   fillSelect("optimizer", options.optimizers);
   wireControls();
   if (readHash()) {
