@@ -529,7 +529,7 @@ def test_a_diverged_run_stops_with_the_diverged_reason():
     X, y = blobs()
     r = fit(Objective("softmax", X * 1e3, y), SGD(1e4), n_classes=3, epochs=5, rng=RNG(0))
     assert isinstance(r.stop, Stop) and r.stop.reason is StopReason.DIVERGED
-    assert str(r.stop) == r.stop.message and "diverged at epoch 1" in r.stop.message
+    assert str(r.stop) == r.stop.message and r.stop.message.startswith("diverged at epoch")
     assert r.diagnostics["diverged"] and np.isfinite(r.W).all()
 
 
