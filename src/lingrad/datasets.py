@@ -594,34 +594,11 @@ def load(
         >>> load("iris", preprocess="standardize").preprocessing.kind
         'standardize'
     """
-    if not isinstance(name, str | os.PathLike):
-        fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)
-    name = os.fspath(name)
+    name, kind = _check_load_arguments(name, validation, test, task, preprocess)
     is_file = name.endswith((".csv", ".npz"))
-    if not is_file and name not in _LOADERS:
-        fail("dataset", f"one of {sorted(_LOADERS)} or a .csv/.npz file", repr(name))
-    for arg, frac in (("validation", validation), ("test", test)):
-        if not 0.0 < frac < 1.0:
-            fail(arg, "a fraction in (0, 1)", frac)
-    if validation + test >= 1.0:
-        fail(
-            "validation + test",
-            "a total below 1 (something must be left to train on)",
-            validation + test,
-        )
-    if task not in ("classification", "regression"):
-        fail("task", "'classification' or 'regression'", repr(task))
-    kind = "none" if preprocess is None else preprocess
-    if kind not in PREPROCESSING:
-        fail("preprocess", f"None or one of {list(PREPROCESSING)}", repr(preprocess))
-    n_test = None
-    if is_file:
-        X, y, class_names, features = read_file(name, label=label, task=task)
-        image_shape = None
-    else:
-        source = _LOADERS[name](data_dir=data_dir)
-        X, y, class_names, image_shape, task, features = source[:6]
-        n_test = source[6] if len(source) > 6 else None
+    X, y, class_names, image_shape, task, features, n_test = _read_source(
+        name, is_file, data_dir=data_dir, label=label, task=task
+    )
     X = np.asarray(X, dtype=dtype)
     y = np.asarray(y, dtype=np.float64 if task == "regression" else np.intp)
     parts = _split(X, y, validation, test, seed, stratify=task == "classification", n_test=n_test)
@@ -643,3 +620,40 @@ def load(
         X_test=prep.transform(data.X_test),
         preprocessing=prep,
     )
+
+
+def _check_load_arguments(name, validation, test, task, preprocess) -> tuple[str, str]:
+    """:func:`load`'s arguments checked: the dataset's name (or path) as a string and the
+    preprocessing kind (``"none"`` for ``None``)."""
+    if not isinstance(name, str | os.PathLike):
+        fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)
+    name = os.fspath(name)
+    if not name.endswith((".csv", ".npz")) and name not in _LOADERS:
+        fail("dataset", f"one of {sorted(_LOADERS)} or a .csv/.npz file", repr(name))
+    for arg, frac in (("validation", validation), ("test", test)):
+        if not 0.0 < frac < 1.0:
+            fail(arg, "a fraction in (0, 1)", frac)
+    if validation + test >= 1.0:
+        fail(
+            "validation + test",
+            "a total below 1 (something must be left to train on)",
+            validation + test,
+        )
+    if task not in ("classification", "regression"):
+        fail("task", "'classification' or 'regression'", repr(task))
+    kind = "none" if preprocess is None else preprocess
+    if kind not in PREPROCESSING:
+        fail("preprocess", f"None or one of {list(PREPROCESSING)}", repr(preprocess))
+    return name, kind
+
+
+def _read_source(name: str, is_file: bool, *, data_dir, label: str, task: str) -> tuple:
+    """``(X (N, D), y (N,), class_names, image_shape, task, feature_names, n_test)`` of a user
+    file or a registered dataset; ``n_test`` is the size of a fixed test set at the end of
+    ``X`` (CIFAR-10's test batch) or ``None``."""
+    if is_file:
+        X, y, class_names, features = read_file(name, label=label, task=task)
+        return X, y, class_names, None, task, features, None
+    source = _LOADERS[name](data_dir=data_dir)
+    n_test = source[6] if len(source) > 6 else None
+    return (*source[:6], n_test)

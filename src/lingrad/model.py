@@ -22,7 +22,14 @@ from lingrad._validation import check_int, check_weights, check_X, fail, float_d
 
 
 def scores_unchecked(W: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Scores without checks: ``X @ W[:-1] + W[-1]``; ``W`` must already be in X's dtype."""
+    """Scores ``(N, C)`` without checks: ``X @ W[:-1] + W[-1]`` for ``X`` ``(N, D)`` and ``W``
+    ``(D + 1, C)``; ``W`` must already be in X's dtype.
+
+    Examples:
+        >>> scores_unchecked(np.array([[1.0, 0.0], [0.0, 2.0], [0.5, -0.5]]), np.eye(2))
+        array([[ 1.5, -0.5],
+               [ 0.5,  1.5]])
+    """
     S = X @ W[:-1]
     S += W[-1]
     return S
@@ -54,6 +61,14 @@ def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def predict_from_scores(S: np.ndarray) -> np.ndarray:
+    """Predicted class indices ``(N,)`` from scores ``S`` ``(N, C)`` (unchecked): ``argmax_k``
+    for ``C >= 2``, ``s >= 0`` for ``C == 1``.
+
+    Examples:
+        >>> predict_from_scores(np.array([[0.2, 0.9], [3.0, -1.0]])), predict_from_scores(
+        ...     np.array([[-0.5], [0.0]]))
+        (array([1, 0]), array([0, 1]))
+    """
     if S.shape[1] == 1:
         return (S[:, 0] >= 0).astype(np.intp)
     return np.argmax(S, axis=1)
@@ -106,6 +121,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def proba_from_scores(S: np.ndarray) -> np.ndarray:
+    """Class probabilities ``(N, K)`` from scores ``S`` ``(N, C)`` (unchecked): ``softmax(S)``,
+    or ``[1 - sigma(s), sigma(s)]`` for ``C == 1``.
+
+    Examples:
+        >>> proba_from_scores(np.array([[0.0, 0.0], [0.0, np.log(3.0)]]))
+        array([[0.5 , 0.5 ],
+               [0.25, 0.75]])
+    """
     if S.shape[1] == 1:
         p = sigmoid(S[:, 0])
         return np.stack([1.0 - p, p], axis=1)

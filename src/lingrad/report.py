@@ -85,13 +85,12 @@ def read_run(run_dir) -> Run:
 
     Examples:
         >>> import tempfile
-        >>> from lingrad.runs import save_run
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     d = save_run(Path(tmp) / "run", config={"loss": "svm"},
-        ...                  metrics={"val_accuracy": 0.5},
-        ...                  history={}, W=np.eye(2))
-        ...     read_run(d).metrics
-        {'val_accuracy': 0.5}
+        >>> with tempfile.TemporaryDirectory() as tmp:                # the two required files
+        ...     _ = (Path(tmp) / CONFIG).write_text('{"loss": "svm"}')
+        ...     np.savez(Path(tmp) / MODEL, W=np.eye(2))
+        ...     run = read_run(tmp)
+        >>> run.config, run.W.shape, run.metrics, run.history
+        ({'loss': 'svm'}, (2, 2), {}, {})
     """
     path = Path(run_dir)
     if not path.is_dir():
@@ -135,7 +134,14 @@ class ReportFigure:
 
 def label_loss(config: Mapping, n_columns: int) -> str:
     """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
-    lecture's SVM loss (``"logistic"`` for a binary model with one column)."""
+    lecture's SVM loss (``"logistic"`` for a binary model with one column).
+
+    Examples:
+        >>> label_loss({"loss": "softmax"}, 3), label_loss({"loss": "squared_error"}, 3)
+        ('softmax_cross_entropy', 'hinge')
+        >>> label_loss({}, 1)
+        'logistic'
+    """
     fallback = "hinge" if n_columns > 1 else "logistic"
     try:
         spec = losses.spec(config.get("loss"))
@@ -204,7 +210,6 @@ def write_run_report(
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     config = dict(config or {})
-    metrics = dict(metrics or {})
     formats = tuple(dict.fromkeys(("png", *((formats,) if isinstance(formats, str) else formats))))
     X = check_X(X)
     W = plots.as_weights(W, X.shape[1], "W")
@@ -213,104 +218,159 @@ def write_run_report(
     if rng is None:
         rng = np.random.default_rng(int(config.get("seed", 0) or 0))
 
-    figures: list[ReportFigure] = []
-    skipped: list[tuple[str, str]] = []
+    shown = _Shown(W, X, y, names, split)
+    gallery = _Gallery(out, formats)
+    _add_templates(gallery, shown, image_shape)
+    _add_decision_regions(gallery, shown)
+    view = _add_scores_table(gallery, shown, label_loss(config, W.shape[1]), examples,
+                             image_shape, images)  # fmt: skip
+    _add_history(gallery, history)
+    _add_landscape(gallery, shown, objective, trajectory, rng)
+    _add_confusion(gallery, shown)
+    page = _html(out.name, config, dict(metrics or {}), gallery, view, split)
+    (out / INDEX).write_text(page, encoding="utf-8")
+    return out / INDEX
 
-    def add(stem, title, caption, fig):
-        files = plots.save(fig, out / stem, formats)
-        figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
 
-    D = X.shape[1]
-    if image_shape is not None and math.prod(image_shape) == D:
-        add(
-            "templates",
-            "Visual viewpoint: one template per class",
-            "Each class's weight row W[:-1, k] reshaped to the image and rescaled to [0, 1]: "
-            "the score of an image is its match with the template.",
-            plots.templates(W, image_shape, names),
-        )
-    else:
-        skipped.append(("templates", "the data are not images (no image_shape)"))
-    if D >= 2:
-        add(
-            "decision_regions",
-            "Geometric viewpoint: hyperplanes cutting up space",
-            f"The {split} points with the regions of argmax_k s_k, each class's zero-score line "
-            "w_k·x + b_k = 0 and its weight vector w_k (arrow); ringed points are misclassified."
-            + (" For D > 2, the model on the PCA plane through the data mean." if D > 2 else ""),
-            plots.decision_regions(W, X, y, class_names=names),
-        )
-    else:
-        skipped.append(("decision_regions", "one feature: nothing to draw in a plane"))
+@dataclass(frozen=True)
+class _Shown:
+    """What the figures show: weights ``W`` ``(D + 1, C)``, examples ``X`` ``(N, D)``, labels
+    ``y`` ``(N,)``, the class names and the split's name (for the captions)."""
 
-    loss = label_loss(config, W.shape[1])
+    W: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    names: tuple[str, ...]
+    split: str
+
+
+@dataclass
+class _Gallery:
+    """The figures written into ``out`` (each as every one of ``formats``), in order, and the
+    ones not drawn with the reason."""
+
+    out: Path
+    formats: tuple[str, ...]
+    figures: list[ReportFigure] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, stem: str, title: str, caption: str, fig) -> None:
+        files = plots.save(fig, self.out / stem, self.formats)
+        self.figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
+
+    def skip(self, stem: str, why: str) -> None:
+        self.skipped.append((stem, why))
+
+
+def _add_templates(gallery: _Gallery, shown: _Shown, image_shape) -> None:
+    """The visual viewpoint, when a row of ``X`` is an image of ``image_shape``."""
+    if image_shape is None or math.prod(image_shape) != shown.X.shape[1]:
+        gallery.skip("templates", "the data are not images (no image_shape)")
+        return
+    gallery.add(
+        "templates",
+        "Visual viewpoint: one template per class",
+        "Each class's weight row W[:-1, k] reshaped to the image and rescaled to [0, 1]: "
+        "the score of an image is its match with the template.",
+        plots.templates(shown.W, image_shape, shown.names),
+    )
+
+
+def _add_decision_regions(gallery: _Gallery, shown: _Shown) -> None:
+    """The geometric viewpoint, when there are at least two features."""
+    D = shown.X.shape[1]
+    if D < 2:
+        gallery.skip("decision_regions", "one feature: nothing to draw in a plane")
+        return
+    gallery.add(
+        "decision_regions",
+        "Geometric viewpoint: hyperplanes cutting up space",
+        f"The {shown.split} points with the regions of argmax_k s_k, each class's zero-score line "
+        "w_k·x + b_k = 0 and its weight vector w_k (arrow); ringed points are misclassified."
+        + (" For D > 2, the model on the PCA plane through the data mean." if D > 2 else ""),
+        plots.decision_regions(shown.W, shown.X, shown.y, class_names=shown.names),
+    )
+
+
+def _add_scores_table(
+    gallery: _Gallery, shown: _Shown, loss: str, examples: int, image_shape, images
+) -> plots.AlgebraicView:
+    """The algebraic viewpoint of the first ``examples`` examples under ``loss``: the figure
+    and ``scores_table.md``. Returns the view, which the page shows as a table too."""
+    W, X, y = shown.W, shown.X, shown.y
     n = min(examples, X.shape[0])
     view = plots.algebraic_view(
-        scores_unchecked(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=names
+        scores_unchecked(W.astype(X.dtype), X[:n]), y[:n], loss=loss, class_names=shown.names
     )
-    (out / "scores_table.md").write_text(view.markdown() + "\n", encoding="utf-8")
-    add(
+    (gallery.out / "scores_table.md").write_text(view.markdown() + "\n", encoding="utf-8")
+    gallery.add(
         "scores_table",
         "Algebraic viewpoint: the scores s = f(x, W)",
-        f"Scores of the first {n} {split} examples (columns) for every class (rows), the true "
-        f"class in green, and each example's {view.loss_label} L_i in the last row (green: "
+        f"Scores of the first {n} {shown.split} examples (columns) for every class (rows), the "
+        f"true class in green, and each example's {view.loss_label} L_i in the last row (green: "
         "classified correctly, red: misclassified).",
         plots.scores_table(
             W,
             X,
             y,
-            class_names=names,
+            class_names=shown.names,
             loss=loss,
             max_examples=n,
-            image_shape=image_shape if image_shape is not None else None,
+            image_shape=image_shape,
             images=images,
         ),
     )
+    return view
 
-    if history and any(plots.history_series(history).values()):
-        add(
-            "history",
-            "Learning curves",
-            "Loss (train solid, validation dashed), accuracy and learning rate per epoch.",
-            plots.history(history),
-        )
-    else:
-        skipped.append(("history", "no history recorded"))
 
-    if objective is not None:
-        traj = None if trajectory is None else np.asarray(trajectory)
-        # A path that never left W_0 (e.g. a search that found nothing better) spans no plane.
-        moved = traj is not None and len(traj) > 1 and not np.array_equal(traj[0], traj[-1])
-        kind = "trajectory" if moved else "random"
-        add(
-            "landscape",
-            "The loss landscape and gradient descent",
-            "Left: the objective on a line through the trained W. Right: the objective on a "
-            f"2-D slice through W ({kind} directions), "
-            + ("with the optimiser's path, " if kind == "trajectory" else "")
-            + "and the negative gradient −∇J as arrows: the steepest way down.",
-            plots.landscape(
-                objective,
-                W,
-                directions=kind,
-                trajectory=traj if kind == "trajectory" else None,
-                rng=rng,
-            ),
-        )
-    else:
-        skipped.append(("landscape", "no training objective given"))
+def _add_history(gallery: _Gallery, history: Mapping | None) -> None:
+    """The learning curves, when the history holds a series."""
+    if not (history and any(plots.history_series(history).values())):
+        gallery.skip("history", "no history recorded")
+        return
+    gallery.add(
+        "history",
+        "Learning curves",
+        "Loss (train solid, validation dashed), accuracy and learning rate per epoch.",
+        plots.history(history),
+    )
 
-    add(
+
+def _add_landscape(gallery: _Gallery, shown: _Shown, objective, trajectory, rng) -> None:
+    """The loss landscape, when the objective is given: on the plane of the trajectory
+    ``(T, D + 1, C)`` if it moved, else on random directions drawn from ``rng``."""
+    if objective is None:
+        gallery.skip("landscape", "no training objective given")
+        return
+    traj = None if trajectory is None else np.asarray(trajectory)
+    # A path that never left W_0 (e.g. a search that found nothing better) spans no plane.
+    moved = traj is not None and len(traj) > 1 and not np.array_equal(traj[0], traj[-1])
+    kind = "trajectory" if moved else "random"
+    gallery.add(
+        "landscape",
+        "The loss landscape and gradient descent",
+        "Left: the objective on a line through the trained W. Right: the objective on a "
+        f"2-D slice through W ({kind} directions), "
+        + ("with the optimiser's path, " if kind == "trajectory" else "")
+        + "and the negative gradient −∇J as arrows: the steepest way down.",
+        plots.landscape(
+            objective,
+            shown.W,
+            directions=kind,
+            trajectory=traj if kind == "trajectory" else None,
+            rng=rng,
+        ),
+    )
+
+
+def _add_confusion(gallery: _Gallery, shown: _Shown) -> None:
+    """The confusion matrix of the shown split."""
+    gallery.add(
         "confusion",
         "Confusion matrix",
-        f"Rows: true class, columns: predicted class, on the {split} split.",
-        plots.confusion(W, X, y, class_names=names),
+        f"Rows: true class, columns: predicted class, on the {shown.split} split.",
+        plots.confusion(shown.W, shown.X, shown.y, class_names=shown.names),
     )
-    index = out / INDEX
-    index.write_text(
-        _html(out.name, config, metrics, figures, skipped, view, split), encoding="utf-8"
-    )
-    return index
 
 
 # ------------------------------------------------------------------------------------------
@@ -365,7 +425,8 @@ def _view_table(view: plots.AlgebraicView) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _html(name, config, metrics, figures, skipped, view, split) -> str:
+def _html(name, config, metrics, gallery: _Gallery, view, split) -> str:
+    figures, skipped = gallery.figures, gallery.skipped
     from lingrad import __version__
 
     title = f"lingrad run: {name}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import operator
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,28 @@ def is_grad_enabled() -> bool:
     return _MODE.enabled
 
 
+def _binary(name: str) -> tuple[Callable, Callable]:
+    """The operator and its reflected form for the primitive ``name``: ``a (op) b`` calls
+    ``name(a, b)`` and ``b (op) a`` with ``a`` a tensor calls ``name(b, a)``."""
+
+    def op(self, other):
+        return getattr(_F, name)(self, other)
+
+    def reflected(self, other):
+        return getattr(_F, name)(other, self)
+
+    return op, reflected
+
+
+def _unary(name: str) -> Callable:
+    """The method ``t.name()`` (or unary operator) calling the primitive ``name`` on ``t``."""
+
+    def op(self):
+        return getattr(_F, name)(self)
+
+    return op
+
+
 class Tensor:
     """A NumPy array in a computation graph.
 
@@ -150,22 +173,11 @@ class Tensor:
         self._kwargs = None
         self._seq = next(_SEQUENCE)
 
-    # -- basic properties ------------------------------------------------------------------
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        return self.data.size
+    # -- basic properties: the array's own ------------------------------------------------------
+    shape = property(operator.attrgetter("data.shape"), doc="``data.shape``.")
+    ndim = property(operator.attrgetter("data.ndim"), doc="``data.ndim``.")
+    dtype = property(operator.attrgetter("data.dtype"), doc="``data.dtype``.")
+    size = property(operator.attrgetter("data.size"), doc="``data.size``.")
 
     @property
     def is_leaf(self) -> bool:
@@ -259,48 +271,19 @@ class Tensor:
                     grads[key] = grads[key] + pg
                     owned.add(key)
 
-    # -- operators (the primitives are looked up in the table) --------------------------------
-    def __add__(self, other):
-        return _F.add(self, other)
-
-    def __radd__(self, other):
-        return _F.add(other, self)
-
-    def __sub__(self, other):
-        return _F.sub(self, other)
-
-    def __rsub__(self, other):
-        return _F.sub(other, self)
-
-    def __mul__(self, other):
-        return _F.mul(self, other)
-
-    def __rmul__(self, other):
-        return _F.mul(other, self)
-
-    def __truediv__(self, other):
-        return _F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _F.div(other, self)
-
-    def __neg__(self):
-        return _F.neg(self)
-
-    def __abs__(self):
-        return _F.abs(self)
-
-    def __pow__(self, other):
-        return _F.pow(self, other)
-
-    def __rpow__(self, other):
-        return _F.pow(other, self)
-
-    def __matmul__(self, other):
-        return _F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _F.matmul(other, self)
+    # -- operators: each calls its primitive, looked up in the table when called ----------------
+    __add__, __radd__ = _binary("add")
+    __sub__, __rsub__ = _binary("sub")
+    __mul__, __rmul__ = _binary("mul")
+    __truediv__, __rtruediv__ = _binary("div")
+    __pow__, __rpow__ = _binary("pow")
+    __matmul__, __rmatmul__ = _binary("matmul")
+    __neg__ = _unary("neg")
+    __abs__ = abs = _unary("abs")
+    exp = _unary("exp")
+    log = _unary("log")
+    relu = _unary("relu")
+    sigmoid = _unary("sigmoid")
 
     def __getitem__(self, index):
         return _F.getitem(self, index)
@@ -323,21 +306,6 @@ class Tensor:
     @property
     def T(self):
         return _F.transpose(self)
-
-    def exp(self):
-        return _F.exp(self)
-
-    def log(self):
-        return _F.log(self)
-
-    def abs(self):
-        return _F.abs(self)
-
-    def relu(self):
-        return _F.relu(self)
-
-    def sigmoid(self):
-        return _F.sigmoid(self)
 
 
 class _Table:

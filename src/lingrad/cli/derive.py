@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-
 from lingrad import losses
+from lingrad.cli.common import add_command
 from lingrad.grad import symbolic
 
 
 def register(sub) -> None:
-    """Add the ``derive`` command to ``sub`` (an ``add_subparsers`` object): print a loss's
-    symbolic derivative (SymPy) and, for the squared-error units, the update rule.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``derive`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "derive",
-        help="print a loss's symbolic derivative and update rule",
-        description=(
-            "Differentiate one example's loss with SymPy and print L, dL/ds_k, the weight "
-            "gradient through the linear model and the update rule (as on the slides for "
-            "squared_error and sigmoid_squared_error)."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "print a loss's symbolic derivative and update rule",
+        "Differentiate one example's loss with SymPy and print L, dL/ds_k, the weight "
+        "gradient through the linear model and the update rule (as on the slides for "
+        "squared_error and sigmoid_squared_error).",
     )
     p.add_argument("--loss", default="sigmoid_squared_error", help=", ".join(losses.NAMES))
     p.add_argument("--classes", type=int, default=None, help="number of scores (default: 1 or 3)")

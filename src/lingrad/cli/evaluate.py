@@ -7,26 +7,22 @@ R^2, the mean squared error and the mean absolute error.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 from lingrad import datasets, io, runs
 from lingrad._validation import fail
+from lingrad.cli.common import add_command, model_inputs
 from lingrad.estimators import LinearClassifier
 
 
 def register(sub) -> None:
-    """Add the ``evaluate`` command to ``sub`` (an ``add_subparsers`` object): report a saved
-    model's accuracy, per-class precision/recall and confusion matrix.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``evaluate`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "evaluate",
-        help="report a saved model's accuracy, per-class precision/recall and confusion matrix",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "report a saved model's accuracy, per-class precision/recall and confusion matrix",
     )
     p.add_argument(
         "model", metavar="MODEL", help="a model file written by lingrad (.npz) or a run folder"
@@ -129,13 +125,13 @@ def run(args) -> int:
     _defaults_from_run(args)
     is_classifier = isinstance(model, LinearClassifier)
     data, X, y = _examples(args, "classification" if is_classifier else "regression")
-    if X.shape[1] != model.n_features_in_:
-        raise ValueError(
-            f"--dataset: expected data with {model.n_features_in_} features for this model, "
-            f"got {args.dataset} with {X.shape[1]}"
-        )
-    if model.preprocessing_ is not None:
-        X = model.preprocessing_.transform(X)
+    X = model_inputs(
+        model,
+        X,
+        "--dataset",
+        f"data with {model.n_features_in_} features for this model",
+        f"{args.dataset} with {X.shape[1]}",
+    )
     print(
         f"model: {args.model} ({type(model).__name__}, {model.loss_}, "
         f"{model.n_features_in_} features)"

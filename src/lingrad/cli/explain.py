@@ -8,13 +8,13 @@ With no run folder (and no ``--scores``) it explains the lecture's cat / car / f
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
 
 from lingrad import report
 from lingrad._validation import fail
+from lingrad.cli.common import add_command
 from lingrad.model import scores
 from lingrad.plots import AlgebraicView, algebraic_view, format_number
 
@@ -25,16 +25,12 @@ SLIDE_CLASSES = ("cat", "car", "frog")
 
 
 def register(sub) -> None:
-    """Add the ``explain`` command to ``sub`` (an ``add_subparsers`` object): print scores,
-    probabilities, margins and loss terms for a few examples.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``explain`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "explain",
-        help="print scores, probabilities, margins and loss terms for a few examples",
-        description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "print scores, probabilities, margins and loss terms for a few examples",
+        __doc__,
     )
     p.add_argument(
         "run_dir",

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 from lingrad import datasets, grad, losses, regularizers
 from lingrad._validation import check_int, fail
+from lingrad.cli.common import add_command
 from lingrad.objective import Objective
 
 EXACT_METHODS = tuple(m for m in grad.methods() if m != "numerical")
 
 
 def register(sub) -> None:
-    """Add the ``gradcheck`` command to ``sub`` (an ``add_subparsers`` object): check each
-    gradient method against the numerical gradient.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``gradcheck`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "gradcheck",
-        help="check each gradient method against the numerical gradient",
-        description=(
-            "Build an objective (loss + regulariser) on random or shipped data, compute its "
-            "gradient with each method and compare it with centred finite differences. Prints "
-            "the maximum relative error per method and pass/fail; exit status 1 if any fails."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "check each gradient method against the numerical gradient",
+        "Build an objective (loss + regulariser) on random or shipped data, compute its "
+        "gradient with each method and compare it with centred finite differences. Prints "
+        "the maximum relative error per method and pass/fail; exit status 1 if any fails.",
     )
     p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
     p.add_argument("--reg", default="l2", choices=regularizers.NAMES, help="regulariser")

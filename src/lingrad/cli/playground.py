@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 import webbrowser
+
+from lingrad.cli.common import add_command
 
 HOST = "127.0.0.1"
 
 
 def register(sub) -> None:
-    """Add the ``playground`` command to ``sub`` (an ``add_subparsers`` object): serve the
-    interactive playground on 127.0.0.1.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
-        "playground",
-        help="serve the interactive playground (a page in your browser) on 127.0.0.1",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    """Add the ``playground`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub, "playground", "serve the interactive playground (a page in your browser) on 127.0.0.1"
     )
     p.add_argument("--port", type=int, default=8231, help="TCP port on 127.0.0.1 (0: any free)")
     p.add_argument("--open", action="store_true", help="open the page in the default browser")

@@ -7,7 +7,6 @@ does, and the figures are drawn from ``model.npz``'s weights.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from lingrad import datasets, losses, report
 from lingrad._validation import fail
+from lingrad.cli.common import add_command
 from lingrad.objective import Objective
 
 SPLITS = ("train", "val", "test")
@@ -22,16 +22,12 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
 def register(sub) -> None:
-    """Add the ``plot`` command to ``sub`` (an ``add_subparsers`` object): draw a run's figures
-    and its ``index.html``.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``plot`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "plot",
-        help="draw a run's figures (templates, regions, scores, curves, landscape) and index.html",
-        description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "draw a run's figures (templates, regions, scores, curves, landscape) and index.html",
+        __doc__,
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `lingrad train`")
     p.add_argument("--split", default="val", choices=SPLITS, help="the examples shown")

@@ -9,7 +9,6 @@ model ``score_<class>`` (the decision function); for a regression model ``predic
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io as io_
 import warnings
@@ -17,19 +16,14 @@ import warnings
 import numpy as np
 
 from lingrad import datasets, io, runs
+from lingrad.cli.common import add_command, model_inputs
 from lingrad.estimators import LinearClassifier
 
 
 def register(sub) -> None:
-    """Add the ``predict`` command to ``sub`` (an ``add_subparsers`` object): predict labels and
-    probabilities for the rows of a ``.csv``/``.npz`` file.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
-        "predict",
-        help="predict labels and probabilities for the rows of a .csv/.npz file",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    """Add the ``predict`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub, "predict", "predict labels and probabilities for the rows of a .csv/.npz file"
     )
     p.add_argument("model", metavar="MODEL", help="a model file written by lingrad (.npz)")
     p.add_argument("input", metavar="INPUT", help="a .csv (with a header) or .npz (array X)")
@@ -49,14 +43,8 @@ def _inputs(args, model) -> np.ndarray:
                 f"got no column {missing[0]!r}"
             )
         X = X[:, [features.index(n) for n in names]]
-    if X.shape[1] != model.n_features_in_:
-        raise ValueError(
-            f"{args.input}: expected {model.n_features_in_} feature columns for this model, "
-            f"got {X.shape[1]}"
-        )
-    if model.preprocessing_ is not None:
-        X = model.preprocessing_.transform(X)
-    return X
+    expected = f"{model.n_features_in_} feature columns for this model"
+    return model_inputs(model, X, args.input, expected, f"{X.shape[1]}")
 
 
 def predictions(model, X) -> tuple[list[str], list[list]]:

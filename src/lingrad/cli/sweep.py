@@ -22,20 +22,19 @@ import numpy as np
 
 from lingrad import runs
 from lingrad._validation import check_int, check_positive, fail
+from lingrad.cli.common import add_command
 from lingrad.cli.train import add_config_arguments, build, config_from_args, train_from_config
 
 
 def register(sub) -> None:
-    """Add the ``sweep`` command to ``sub`` (an ``add_subparsers`` object): search learning rate
-    x regularisation on the validation split.
-
-    Its ``func`` default is :func:`run`.
-    """
-    p = sub.add_parser(
+    """Add the ``sweep`` command to ``sub``; its ``func`` default is :func:`run`."""
+    p = add_command(
+        sub,
         "sweep",
-        help="search learning rate x regularisation on the validation split",
-        description="Train one model per (learning rate, lam) pair, rank them by validation "
-        "accuracy, save the best in RUNS_DIR/NAME/.",
+        "search learning rate x regularisation on the validation split",
+        "Train one model per (learning rate, lam) pair, rank them by validation accuracy, save "
+        "the best in RUNS_DIR/NAME/.",
+        show_defaults=False,
     )
     add_config_arguments(p, sweep=True)
     p.add_argument("--lr-range", nargs=2, type=float, default=(1e-3, 1.0), metavar=("LOW", "HIGH"))

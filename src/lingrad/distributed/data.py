@@ -286,24 +286,16 @@ def from_zarr(store, component: str | None = None, *, chunk_rows: int | None = N
     return a if chunk_rows is None else a.rechunk({0: check_int("chunk_rows", chunk_rows)})
 
 
-def from_csv(
-    path,
-    label: str,
-    *,
-    features: Sequence[str] | None = None,
-    dtype="float32",
-    chunk_rows: int = CHUNK_ROWS,
-    **read_kwargs,
-):
+def from_csv(path, label: str, **options):
     """``(X, y)`` dask arrays from CSV file(s) read by ``dask.dataframe.read_csv``.
 
     Args:
         path: a file, a glob (``"data/*.csv"``) or a list of files.
         label: the target column.
-        features: the input columns (default: all others, in file order).
-        dtype: X's dtype (float32 by default).
-        chunk_rows: rows per chunk of the result.
-        read_kwargs: passed to ``dask.dataframe.read_csv``.
+        options: ``features``, the input columns (default: all others, in file order);
+            ``dtype``, X's dtype (``"float32"`` by default); ``chunk_rows``, rows per chunk of
+            the result (default :data:`CHUNK_ROWS`); any other keyword is passed to
+            ``dask.dataframe.read_csv``.
 
     Counting the rows of each partition costs one read of the files.
 
@@ -316,22 +308,13 @@ def from_csv(
         ...     X.dtype, X.compute().tolist(), y.compute().tolist()
         (dtype('float32'), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [0, 1, 0])
     """
-    import dask.dataframe as dd
-
-    return _from_frame(dd.read_csv(path, **read_kwargs), label, features, dtype, chunk_rows)
+    return _from_files("read_csv", path, label, **options)
 
 
-def from_parquet(
-    path,
-    label: str,
-    *,
-    features: Sequence[str] | None = None,
-    dtype="float32",
-    chunk_rows: int = CHUNK_ROWS,
-    **read_kwargs,
-):
+def from_parquet(path, label: str, **options):
     """``(X, y)`` dask arrays from Parquet file(s) read by ``dask.dataframe.read_parquet``
-    (``pyarrow`` installed); arguments as :func:`from_csv`.
+    (``pyarrow`` installed); arguments as :func:`from_csv` (other keywords go to
+    ``read_parquet``).
 
     Examples:
         >>> import tempfile, pandas as pd
@@ -342,9 +325,24 @@ def from_parquet(
         ...     X.compute().tolist(), y.compute().tolist()
         ([[2.0], [4.0]], [0, 1])
     """
+    return _from_files("read_parquet", path, label, **options)
+
+
+def _from_files(
+    reader: str,
+    path,
+    label: str,
+    *,
+    features: Sequence[str] | None = None,
+    dtype="float32",
+    chunk_rows: int = CHUNK_ROWS,
+    **read_kwargs,
+):
+    """``(X, y)`` from the files that ``dask.dataframe.<reader>`` reads; see :func:`from_csv`."""
     import dask.dataframe as dd
 
-    return _from_frame(dd.read_parquet(path, **read_kwargs), label, features, dtype, chunk_rows)
+    frame = getattr(dd, reader)(path, **read_kwargs)
+    return _from_frame(frame, label, features, dtype, chunk_rows)
 
 
 def _from_frame(df, label, features, dtype, chunk_rows):

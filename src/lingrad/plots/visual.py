@@ -1,0 +1,131 @@
+"""The visual viewpoint: one template per class, the class's weights as an image."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lingrad._validation import as_float_array, fail
+from lingrad.plots.figures import as_weights, new_figure, resolve_class_names
+
+
+def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
+    if image_shape is None or isinstance(image_shape, str):
+        fail("image_shape", "a tuple of 2 or 3 positive ints", repr(image_shape), TypeError)
+    try:
+        shape = tuple(int(s) for s in image_shape)
+    except (TypeError, ValueError):
+        fail("image_shape", "a tuple of 2 or 3 positive ints", repr(image_shape), TypeError)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        fail("image_shape", "(height, width) or an image with channels", repr(shape))
+    if len(shape) == 3 and not ({shape[0], shape[-1]} & {1, 3, 4}):
+        fail("image_shape", "1, 3 or 4 channels first or last", repr(shape))
+    if math.prod(shape) != n_features:
+        fail(
+            "image_shape",
+            f"{n_features} pixels in all, to match the model's {n_features} features",
+            f"{shape} ({math.prod(shape)} pixels)",
+        )
+    return shape
+
+
+def _channels_first(shape: tuple[int, ...]) -> bool:
+    """Whether a 3-D image shape has its channels first: ``(3, H, W)`` rather than
+    ``(H, W, 3)``; a trailing 1 or 3 means channels last, then a leading 1, 3 or 4 first."""
+    return len(shape) == 3 and shape[-1] not in (1, 3) and shape[0] in (1, 3, 4)
+
+
+def _to_display(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(n, *shape) -> (n, H, W) or (n, H, W, 3): channels moved last, single channel dropped."""
+    if _channels_first(shape):  # e.g. (3, 32, 32), CIFAR-10's row order
+        images = np.moveaxis(images, 1, -1)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim == 4 and images.shape[-1] == 4:
+        images = images[..., :3]
+    return images
+
+
+def _rescale(images: np.ndarray) -> np.ndarray:
+    """Each image ``(v - min) / (max - min)`` into [0, 1] (a constant image becomes 0)."""
+    flat = images.reshape(images.shape[0], -1).astype(np.float64)
+    lo = flat.min(axis=1, keepdims=True)
+    span = flat.max(axis=1, keepdims=True) - lo
+    flat = (flat - lo) / np.where(span > 0, span, 1.0)
+    return flat.reshape(images.shape)
+
+
+def template_images(model, image_shape) -> np.ndarray:
+    """Each class's weights as an image in ``[0, 1]``: shape ``(C, H, W)`` or ``(C, H, W, 3)``.
+
+    ``T_k = (w_k - min w_k) / (max w_k - min w_k)`` with ``w_k = W[:-1, k]`` reshaped to
+    ``image_shape`` (channels-first shapes such as ``(3, 32, 32)`` are moved to the end).
+
+    Examples:
+        >>> W = np.vstack([np.arange(4.0).reshape(4, 1), [[9.0]]])     # D = 4 pixels, C = 1
+        >>> template_images(W, (2, 2))[0]
+        array([[0.        , 0.33333333],
+               [0.66666667, 1.        ]])
+    """
+    return display_images(as_weights(model)[:-1].T, image_shape)
+
+
+def display_images(rows, image_shape) -> np.ndarray:
+    """Rows ``(n, P)`` as images ready to show: each reshaped to ``image_shape``
+    (``prod(image_shape) == P``), rescaled to ``[0, 1]`` on its own, channels moved last:
+    shape ``(n, H, W)`` or ``(n, H, W, 3)``.
+
+    Examples:
+        >>> display_images(np.array([[0.0, 2.0, 4.0, 8.0]]), (2, 2))[0]
+        array([[0.  , 0.25],
+               [0.5 , 1.  ]])
+    """
+    rows = as_float_array("rows", rows, ndim=2)
+    shape = _check_image_shape(image_shape, rows.shape[1])
+    return _to_display(_rescale(rows.reshape((len(rows), *shape))), shape)
+
+
+def _grid(n: int, max_cols: int = 5) -> tuple[int, int]:
+    cols = min(n, max_cols)
+    return math.ceil(n / cols), cols
+
+
+def templates(model, image_shape, class_names=None, *, cmap: str = "gray") -> Figure:
+    """The visual viewpoint: one panel per class showing its rescaled weight row.
+
+    Args:
+        model: ``W`` ``(D + 1, C)`` or a fitted estimator (see :func:`as_weights`).
+        image_shape: the shape a row of ``X`` reshapes to, ``prod(image_shape) == D``
+            (``(8, 8)`` for digits, ``(32, 32, 3)`` or ``(3, 32, 32)`` for CIFAR-10).
+        class_names: one title per class (default ``"0"``, ``"1"``...).
+        cmap: the colour map of single-channel images (bright = largest weight).
+
+    Panel ``k`` shows :func:`template_images` ``[k]`` pixel for pixel (nearest interpolation).
+
+    Examples:
+        >>> W = np.random.default_rng(0).normal(size=(65, 10))   # digits: 8 x 8 pixels, 10 classes
+        >>> fig = templates(W, (8, 8))
+        >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
+        (10, '3')
+    """
+    images = template_images(model, image_shape)
+    C = images.shape[0]
+    names = resolve_class_names(class_names, C, model)
+    rows, cols = _grid(C)
+    fig = new_figure(1.9 * cols + 0.4, 2.1 * rows + 0.6)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k >= C:
+            continue
+        img = images[k]
+        kw = {} if img.ndim == 3 else {"cmap": cmap, "vmin": 0.0, "vmax": 1.0}
+        ax.imshow(img, interpolation="nearest", **kw)
+        ax.set_title(names[k], fontsize=11)
+    fig.suptitle(
+        "Templates: each class's weights as an image (rescaled per class, bright = large weight)",
+        fontsize=10,
+    )
+    return fig
