@@ -89,7 +89,8 @@ def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tm
     W = runs.load_model(tmp_path / "hot" / "model.npz")
     assert np.isfinite(W).all()
     metrics = runs.read_json(tmp_path / "hot" / "metrics.json")
-    assert metrics["stopped"].startswith("diverged") and metrics["diagnostics"]["diverged"]
+    assert metrics["stop_reason"] == "diverged" and metrics["stopped"].startswith("diverged")
+    assert metrics["diagnostics"]["diverged"]
 
 
 def test_early_stopping_and_class_weight_options(tmp_path, capsys):
@@ -98,6 +99,7 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
     metrics = runs.read_json(tmp_path / "es" / "metrics.json")
     config = runs.read_json(tmp_path / "es" / "config.json")
     assert config["early_stopping"] is True and config["class_weight"] == "balanced"
+    assert metrics["stop_reason"] == "early stopping"
     assert metrics["stopped"].startswith("early stopping")
     assert metrics["best_epoch"] == metrics["n_epochs"] - 2
 

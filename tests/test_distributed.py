@@ -411,8 +411,8 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
     expected = ld.fit(Xd, y, method="gd", optimizer=opt, max_iter=8, client=client)
     killed = []
 
-    def kill_one(iteration, W, value):
-        if iteration == 3:
+    def kill_one(epoch, logs, W):
+        if epoch == 3:
             address, pid = sorted(worker_pids(client).items())[0]
             os.kill(pid, signal.SIGKILL)
             killed.append(address)

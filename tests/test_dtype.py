@@ -10,7 +10,7 @@ import pytest
 from lingrad import grad, model, optim
 from lingrad.objective import Objective
 from lingrad.optim.schedules import cosine
-from lingrad.train import fit
+from lingrad.train import StopReason, fit
 
 F32 = np.float32
 
@@ -57,7 +57,7 @@ def test_fit_keeps_float32_with_every_optimiser(name):
     batch = None if optim.entry(name).full_batch else 16
     r = fit(J, opt, n_classes=3, epochs=2, batch_size=batch, rng=np.random.default_rng(0))
     assert r.W.dtype == F32
-    assert r.stopped is None or "budget" in r.stopped
+    assert r.stop is None or r.stop.reason is StopReason.BUDGET
     assert all(np.isfinite(v) for v in r.history["loss"])
 
 

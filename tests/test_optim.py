@@ -207,7 +207,7 @@ def test_registry_defaults_train_well_on_standardised_digits(name):
         rng=RNG(0),
         validation=(scaler.transform(data.X_val), data.y_val),
     )
-    assert r.stopped is None
+    assert r.stop is None
     assert r.history["val_accuracy"][-1] >= 0.93
 
 

@@ -19,7 +19,7 @@ from lingrad import datasets, optim, runs
 from lingrad.objective import Objective
 from lingrad.optim import SGD, Adam, GeneticSearch, GradientDescent, RandomLocalSearch
 from lingrad.optim.schedules import ReduceOnPlateau, exponential, inverse_time
-from lingrad.train import EPOCH_KEYS, STEP_KEYS, diagnose, fit
+from lingrad.train import EPOCH_KEYS, STEP_KEYS, Stop, StopReason, diagnose, fit
 
 RNG = np.random.default_rng
 
@@ -107,7 +107,7 @@ def test_histories_have_their_keys_and_lengths():
     assert r.history["val_loss"][-1] == pytest.approx(J_val.value(r.W), rel=1e-12)
     acc = np.mean(np.argmax(X[60:] @ r.W[:-1] + r.W[-1], axis=1) == y[60:])
     assert r.history["val_accuracy"][-1] == acc
-    assert r.stopped is None and r.best_epoch is None
+    assert r.stop is None and r.best_epoch is None
 
 
 def test_float32_stays_float32():
@@ -169,7 +169,8 @@ def test_early_stopping_restores_the_best_weights():
     flipped = (y + 1) % 3  # a validation set the training makes worse every epoch
     kw = {"n_classes": 3, "epochs": 50, "batch_size": 30, "validation": (X, flipped)}
     r = fit(J, SGD(0.1), rng=RNG(0), early_stopping=True, patience=2, **kw)
-    assert r.stopped.startswith("early stopping")
+    assert r.stop.reason is StopReason.EARLY_STOPPING
+    assert r.stop.message.startswith("early stopping")
     assert r.n_epochs == 4 and r.best_epoch == 0  # epoch 0 best, then 3 worse (> patience)
     first = fit(J, SGD(0.1), rng=RNG(0), **{**kw, "epochs": 1})
     np.testing.assert_array_equal(r.W, first.W)
@@ -181,9 +182,9 @@ def test_too_high_a_learning_rate_stops_with_the_divergence_message(digits):
     data, X_train, _ = digits
     J = Objective("softmax", X_train, data.y_train)
     r = fit(J, SGD(1e4), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
-    assert r.stopped.startswith("diverged")
-    assert "learning rate (10000) is probably too high" in r.stopped
-    assert "standardise X" in r.stopped
+    assert r.stop.reason is StopReason.DIVERGED
+    assert "learning rate (10000) is probably too high" in r.stop.message
+    assert "standardise X" in r.stop.message
     assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
     assert r.diagnostics["diverged"] and "lower the learning rate" in r.diagnostics["advice"][0]
 
@@ -192,7 +193,7 @@ def test_nan_loss_keeps_the_last_good_weights():
     X, y = blobs()
     J = Objective("squared_error", X, np.eye(3)[y])
     r = fit(J, GradientDescent(50.0), n_classes=3, epochs=500, rng=RNG(0), divergence_factor=1e300)
-    assert r.stopped.startswith("diverged") and "too high" in r.stopped
+    assert r.stop.reason is StopReason.DIVERGED and "too high" in r.stop.message
     assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
 
 
@@ -213,7 +214,8 @@ def test_callbacks_see_each_epoch_and_can_stop():
         callbacks=[stop_at_two],
     )
     assert [s[0] for s in seen] == [0, 1, 2] and seen[0][2] == (5, 3)
-    assert r.n_epochs == 3 and r.stopped == "stopped by callback stop_at_two"
+    assert r.n_epochs == 3
+    assert r.stop == Stop(StopReason.CALLBACK, "stopped by callback stop_at_two")
 
 
 def test_max_evaluations_is_an_equal_budget():
@@ -225,7 +227,8 @@ def test_max_evaluations_is_an_equal_budget():
     )
     assert a.n_evaluations == 25 and a.n_iter == 25
     assert b.n_evaluations == 10 + 2 * 8  # whole generations: 26 >= 25
-    assert "budget" in a.stopped and "budget" in b.stopped
+    assert a.stop.reason is StopReason.BUDGET and b.stop.reason is StopReason.BUDGET
+    assert "budget" in a.stop.message and "budget" in b.stop.message
 
 
 # ------------------------------------------------------------------------------------------
@@ -477,3 +480,78 @@ def test_bad_objective_and_optimizer():
         fit(Objective("softmax", X, y), "sgd", n_classes=3, epochs=1, rng=RNG(0))
     with pytest.raises(ValueError, match="learning_rate: expected a finite number > 0"):
         fit(Objective("softmax", X, y), SGD(-0.1), n_classes=3, epochs=1, rng=RNG(0))
+
+
+# ------------------------------------------------------------------------------------------
+# The engine's parts: the state is the checkpoint, the stop enum, one batch rule, one weight rule
+# ------------------------------------------------------------------------------------------
+
+
+def test_train_state_save_load_round_trip(tmp_path):
+    from lingrad.train import Best, TrainState
+
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    opt = Adam(0.1)
+    _, opt_state = opt.update(np.ones_like(W), opt.init(W), W)
+    rng = RNG(5)
+    rng.random(3)
+    state = TrainState(
+        W,
+        opt_state,
+        rng,
+        epoch=4,
+        iteration=17,
+        evaluations=17,
+        history={"loss": [1.0, float("nan")]},
+        steps={"loss": [2.0]},
+        best=Best(0.5, W * 2, 2, 1),
+        first_loss=2.5,
+        previous_W=W - 1,
+        stop=Stop(StopReason.BUDGET, "evaluation budget reached (17 evaluations)"),
+    )
+    path = state.save(tmp_path / "checkpoint.npz", opt)
+    fresh = TrainState(np.zeros_like(W), opt.init(W), RNG(0))
+    back = TrainState.load(tmp_path, fresh, opt)
+    assert back.rng is fresh.rng and back.rng.bit_generator.state == rng.bit_generator.state
+    np.testing.assert_array_equal(back.W, W)
+    assert back.W.dtype == np.float32
+    np.testing.assert_array_equal(back.optimizer_state.m, opt_state.m)
+    np.testing.assert_array_equal(back.best.W, W * 2)
+    np.testing.assert_array_equal(back.previous_W, W - 1)
+    assert (back.epoch, back.iteration, back.evaluations) == (4, 17, 17)
+    assert (back.best.loss, back.best.epoch, back.best.wait) == (0.5, 2, 1)
+    assert back.first_loss == 2.5 and back.stop == state.stop
+    assert json.dumps(back.history) == json.dumps(state.history) and back.steps == state.steps
+    assert path == tmp_path / "checkpoint.npz"
+
+
+def test_a_diverged_run_stops_with_the_diverged_reason():
+    X, y = blobs()
+    r = fit(Objective("softmax", X * 1e3, y), SGD(1e4), n_classes=3, epochs=5, rng=RNG(0))
+    assert isinstance(r.stop, Stop) and r.stop.reason is StopReason.DIVERGED
+    assert str(r.stop) == r.stop.message and r.stop.message.startswith("diverged at epoch")
+    assert r.diagnostics["diverged"] and np.isfinite(r.W).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("gd", 90), ("random", 90), ("local", 90), ("genetic", 90), ("sgd", 32), ("adam", 32)],
+)
+def test_one_rule_says_which_optimisers_see_the_whole_batch(name, expected):
+    from lingrad.train import batch_size_for
+
+    assert batch_size_for(name, 90, 32) == expected
+    assert batch_size_for(name, 90, 32) == (90 if optim.entry(name).full_batch else 32)
+
+
+@pytest.mark.parametrize("counts", [[25, 10, 5], [1, 1, 8], [3, 0, 7]])
+def test_balanced_class_weights_equal_scikit_learns(counts):
+    compute_class_weight = pytest.importorskip("sklearn.utils.class_weight").compute_class_weight
+    from lingrad.train import balanced_class_weights
+
+    y = np.repeat(np.arange(len(counts)), counts)
+    present = np.unique(y)
+    theirs = compute_class_weight("balanced", classes=present, y=y)
+    ours = balanced_class_weights(np.bincount(y, minlength=len(counts)))
+    np.testing.assert_array_equal(ours[present], theirs)
+    assert np.all(ours[np.bincount(y, minlength=len(counts)) == 0] == 0)

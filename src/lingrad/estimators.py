@@ -35,7 +35,6 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -45,6 +44,7 @@ from lingrad._validation import check_int, check_weights, fail
 from lingrad.model import init_weights, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
 from lingrad.optim import schedules
+from lingrad.train.weights import by_index
 
 # ------------------------------------------------------------------------------------------
 # The parameter table: one rule per parameter, one message template for every error
@@ -161,13 +161,6 @@ def _is_dask(X) -> bool:
     return hasattr(X, "__dask_graph__")
 
 
-def _dask_fit(estimator, X, y, sample_weight):
-    """Train on a Dask cluster, chunk by chunk where the data lives (the default client)."""
-    from lingrad.distributed.estimators import fit
-
-    return fit(estimator, X, y, sample_weight)
-
-
 class _LinearModel(BaseEstimator):
     """What both estimators share: parameters, validation, training, the scores."""
 
@@ -184,7 +177,7 @@ class _LinearModel(BaseEstimator):
     def _optimizer(self, n_samples: int, epochs: int):
         """The optimiser (its learning rate on the schedule) and the batch size."""
         line = optim.entry(self.optimizer)
-        batch = n_samples if line.full_batch else min(self.batch_size, n_samples)
+        batch = train.batch_size_for(self.optimizer, n_samples, min(self.batch_size, n_samples))
         rate = self.learning_rate
         if rate is None:
             rate = _DEFAULT_RATES.get(self.optimizer, line.defaults[line.rate_param])
@@ -247,8 +240,8 @@ class _LinearModel(BaseEstimator):
                 divergence_factor=_FINITE_MAX,
                 max_grad_norm=_FINITE_MAX,
             )
-        if result.stopped is not None and result.stopped.startswith("diverged"):
-            fail("learning_rate", "a rate small enough for training to converge", result.stopped)
+        if result.stop is not None and result.stop.reason is train.StopReason.DIVERGED:
+            fail("learning_rate", "a rate small enough for training to converge", str(result.stop))
         self.W_ = result.W
         self._rng_state = rng
         self.n_iter_ = result.n_epochs + (self.n_iter_ if warm_start else 0)
@@ -258,6 +251,45 @@ class _LinearModel(BaseEstimator):
 
     def _initial_bias(self, T, sample_weight, n_columns):
         return 0.0
+
+    def _fit_dask(self, X, y, sample_weight):
+        """Train on a Dask cluster, chunk by chunk where the data lives (the default client);
+        see :mod:`lingrad.distributed.estimators`. Not available there (a ``ValueError`` says
+        so): the search optimisers, another gradient than ``"analytic"``, early stopping."""
+        from lingrad.distributed.estimators import fit_linear
+
+        self.loss_, _ = self._validate_params()
+        where = type(self).__name__
+        if optim.entry(self.optimizer).cls.reads != "gradient":
+            fail(f"{where}.optimizer", "a gradient optimiser for dask arrays", repr(self.optimizer))
+        if self.gradient != "analytic":
+            fail(f"{where}.gradient", "'analytic' for dask arrays", repr(self.gradient))
+        if self.early_stopping:
+            fail(f"{where}.early_stopping", "False for dask arrays", True)
+        classifier = isinstance(self, ClassifierMixin)
+        out = fit_linear(
+            X,
+            y,
+            sample_weight,
+            loss=self.loss_,
+            penalty=self.penalty,
+            lam=self.lam,
+            optimizer=self.optimizer,
+            make_optimizer=lambda n: self._optimizer(n, self.epochs)[0],
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            rng=self._rng(),
+            n_columns=(lambda classes: self._score_columns(len(classes))) if classifier else None,
+            class_weight=getattr(self, "class_weight", None),
+        )
+        if classifier:
+            self.classes_ = out.classes
+        self.W_ = out.W
+        self.n_features_in_ = out.W.shape[0] - 1
+        self.n_iter_ = out.n_epochs
+        self.loss_history_ = out.loss_history
+        self._set_coef(out.W)
+        return self
 
     def _raw_scores(self, X) -> np.ndarray:
         check_is_fitted(self, "W_")
@@ -396,11 +428,12 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
         y_index = np.searchsorted(self.classes_, y)
         sample_weight = _sample_weight(sample_weight, X.shape[0])
-        if self.class_weight is not None:
-            sample_weight = sample_weight * compute_sample_weight(
-                self.class_weight, y_index if isinstance(self.class_weight, str) else y
-            )
         K = len(self.classes_)
+        if self.class_weight is not None:
+            per_class = train.class_weights(
+                by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
+            )
+            sample_weight = sample_weight * per_class[y_index]
         present = np.unique(y_index[sample_weight > 0])
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
@@ -408,18 +441,23 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
                 "at least 2 classes (with positive sample_weight)",
                 f"{max(len(present), min(K, 1))} class ({self.classes_[present].tolist()})",
             )
+        return X, y_index, sample_weight, self._score_columns(K)
+
+    def _score_columns(self, K: int) -> int:
+        """The score columns ``C`` for ``K`` classes (the loss spec's rule)."""
+        name = self.loss_
         if losses.spec(name).binary_only and K > 2:
             fail(
                 "loss",
                 f"a multi-class loss for 3 or more classes ({name!r} is binary)",
                 f"{name!r} with {K} classes",
             )
-        return X, y_index, sample_weight, losses.spec(name).n_columns(K)
+        return losses.spec(name).n_columns(K)
 
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
         if _is_dask(X):
-            return _dask_fit(self, X, y, sample_weight)
+            return self._fit_dask(X, y, sample_weight)
         X, y_index, sample_weight, C = self._prepare(X, y, sample_weight, reset=True)
         rng = self._rng()
         self._run(
@@ -580,7 +618,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def fit(self, X, y, sample_weight=None):
         """Fit on ``X`` ``(N, D)`` and real targets ``y`` ``(N,)``."""
         if _is_dask(X):
-            return _dask_fit(self, X, y, sample_weight)
+            return self._fit_dask(X, y, sample_weight)
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=True)
         self._run(X, y, sample_weight, 1, epochs=self.epochs, rng=self._rng(), warm_start=False)
         self._set_coef(self.W_)

@@ -21,7 +21,7 @@ from lingrad._validation import check_int, check_positive, fail
 from lingrad.model import init_weights, predict
 from lingrad.objective import Objective
 from lingrad.optim import schedules
-from lingrad.train import FitResult, fit
+from lingrad.train import FitResult, batch_size_for, fit
 
 #: the config keys and their defaults; ``None`` means "the optimiser's default"
 DEFAULTS: dict = {
@@ -216,8 +216,7 @@ def build(config: dict):
         config["dataset"], config["seed"], config["data_dir"]
     )
     N = X_train.shape[0]
-    entry = optim.entry(config["optimizer"])
-    batch_size = config["batch_size"] or (N if entry.full_batch else GRADIENT_BATCH)
+    batch_size = batch_size_for(config["optimizer"], N, config["batch_size"] or GRADIENT_BATCH)
     if batch_size > N:
         fail("batch_size", f"at most the number of training examples ({N})", batch_size)
     steps_per_epoch = -(-N // batch_size)
@@ -258,6 +257,35 @@ def accuracy(W, X, y) -> float:
         0.6666666666666666
     """
     return float(np.mean(predict(W, X) == y))
+
+
+def metrics_of(result: FitResult, data, splits, *, loss: float, start: float, **extra) -> dict:
+    """The run's ``metrics.json``: train / validation / test accuracy of ``result.W`` on
+    ``splits = (X_train, X_val, X_test)``, the final ``loss``, ``n_iter``, ``extra`` figures
+    and the ``seconds`` since ``start`` (a ``time.perf_counter()``).
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> from lingrad.train import FitResult
+        >>> y = np.array([0, 1])
+        >>> data = SimpleNamespace(y_train=y, y_val=y[:1], y_test=y[1:])
+        >>> X = np.array([[1.0], [-1.0]])
+        >>> result = FitResult(np.array([[1.0, -1.0], [0.0, 0.0]]), {}, {}, 3, 3, 3)
+        >>> m = metrics_of(result, data, (X, X[:1], X[1:]), loss=0.1, start=time.perf_counter())
+        >>> m["train_accuracy"], m["test_accuracy"], m["n_iter"]
+        (1.0, 1.0, 3)
+    """
+    X_train, X_val, X_test = splits
+    W = result.W
+    return {
+        "train_accuracy": accuracy(W, X_train, data.y_train),
+        "val_accuracy": accuracy(W, X_val, data.y_val),
+        "test_accuracy": accuracy(W, X_test, data.y_test),
+        "loss": loss,
+        "n_iter": result.n_iter,
+        **extra,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 #: at most this many weight snapshots are kept for the loss landscape's trajectory
@@ -311,21 +339,21 @@ def train_from_config(
         **kwargs,
     )
     W = result.W
-    metrics = {
-        "train_accuracy": accuracy(W, X_train, data.y_train),
-        "val_accuracy": accuracy(W, X_val, data.y_val),
-        "test_accuracy": accuracy(W, X_test, data.y_test),
-        "loss": objective.value(W),
-        "first_loss": result.history["loss"][0] if result.history["loss"] else None,
-        "n_epochs": result.n_epochs,
-        "n_iter": result.n_iter,
-        "n_evaluations": result.n_evaluations,
-        "best_epoch": result.best_epoch,
-        "stopped": result.stopped,
-        "diagnostics": result.diagnostics,
-        "batch_size": kwargs["batch_size"],
-        "seconds": time.perf_counter() - start,
-    }
+    metrics = metrics_of(
+        result,
+        data,
+        (X_train, X_val, X_test),
+        loss=objective.value(W),
+        start=start,
+        first_loss=result.history["loss"][0] if result.history["loss"] else None,
+        n_epochs=result.n_epochs,
+        n_evaluations=result.n_evaluations,
+        best_epoch=result.best_epoch,
+        stopped=None if result.stop is None else result.stop.message,
+        stop_reason=None if result.stop is None else result.stop.reason.value,
+        diagnostics=result.diagnostics,
+        batch_size=kwargs["batch_size"],
+    )
     if run_dir is not None:
         runs.save_run(
             run_dir,
@@ -401,8 +429,8 @@ def run(args) -> int:
         f"{result.n_evaluations} evaluations: "
         f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
     )
-    if result.stopped:
-        print(f"stopped: {result.stopped}")
+    if result.stop is not None:
+        print(f"stopped: {result.stop.message}")
     for advice in result.diagnostics["advice"]:
         print(f"diagnosis: {advice}")
     print(f"run folder: {run_dir}")
@@ -419,14 +447,8 @@ def run(args) -> int:
 # ------------------------------------------------------------------------------------------
 
 
-def run_on_dask(args) -> int:
-    """Train the config on a Dask cluster: full-batch ``gd`` steps on the client, the
-    mini-batch optimisers as SGD moved to the data; the run folder has no checkpoint or report.
-    """
-    import dask.array as da
-
-    import lingrad.distributed as ld
-
+def _dask_config(args) -> dict:
+    """The config of ``--dask``, refusing the options it does not support."""
     base = None if args.config is None else runs.read_json(args.config)
     config = config_from_args(args, base)
     unsupported = {
@@ -439,7 +461,19 @@ def run_on_dask(args) -> int:
     for flag, given in unsupported.items():
         if given:
             fail(flag, "an option that --dask supports", f"{flag} with --dask")
-    data, (X_train, X_val, X_test), _, optimizer, kwargs = build(config)
+    return config
+
+
+def run_on_dask(args) -> int:
+    """Train the config on a Dask cluster: full-batch ``gd`` steps on the client, the
+    mini-batch optimisers as SGD moved to the data; the run folder has no checkpoint or report.
+    """
+    import dask.array as da
+
+    import lingrad.distributed as ld
+
+    config = _dask_config(args)
+    data, splits, _, optimizer, kwargs = build(config)
     if optimizer.reads != "gradient":
         fail("--optimizer", "a gradient optimiser with --dask", repr(config["optimizer"]))
     run_dir = runs.new_run_dir(args.runs_dir, args.name)
@@ -451,7 +485,7 @@ def run_on_dask(args) -> int:
             f"dask: {workers} workers at {client.scheduler.address}"
             + (f", dashboard {link}" if link else "")
         )
-        X = da.from_array(X_train, chunks=(ld.CHUNK_ROWS, -1))
+        X = da.from_array(splits[0], chunks=(ld.CHUNK_ROWS, -1))
         J = ld.DaskObjective(
             config["loss"],
             X,
@@ -462,42 +496,40 @@ def run_on_dask(args) -> int:
         )
         W0 = init_weights(J.n_features, data.n_classes, rng=kwargs["rng"], dtype=J.dtype)
         start = time.perf_counter()
-        if optim.entry(config["optimizer"]).full_batch:
-            result = ld.gradient_descent(
-                J, W0, optimizer=optimizer, max_iter=config["epochs"], progress=not args.quiet
-            )
-        else:
-            result = ld.sgd(
-                J,
-                W0,
-                rng=kwargs["rng"],
-                optimizer=optimizer,
-                batch_size=kwargs["batch_size"],
-                epochs=config["epochs"],
-                progress=not args.quiet,
-            )
-        W = result.W
-        metrics = {
-            "train_accuracy": accuracy(W, X_train, data.y_train),
-            "val_accuracy": accuracy(W, X_val, data.y_val),
-            "test_accuracy": accuracy(W, X_test, data.y_test),
-            "loss": J.value(W),
-            "n_iter": result.n_iter,
-            "passes": J.n_passes,
-            "batch_size": kwargs["batch_size"],
-            "seconds": time.perf_counter() - start,
-            "dask": args.dask,
-            "workers": workers,
-        }
+        runner = ld.runner_for(J, optimizer, batch_size=kwargs["batch_size"])
+        result = ld.train(
+            J,
+            optimizer,
+            W0,
+            runner,
+            epochs=config["epochs"],
+            rng=kwargs["rng"],
+            progress=not args.quiet,
+        )
+        full_batch = isinstance(runner, ld.ClientDescent)
+        # full batch: the last pass was at the final W already; SGD's losses are mini-batch means
+        loss = result.history["loss"][-1] if full_batch else J.value(result.W)
+        metrics = metrics_of(
+            result,
+            data,
+            splits,
+            loss=loss,
+            start=start,
+            passes=J.n_passes,
+            batch_size=kwargs["batch_size"],
+            dask=args.dask,
+            workers=workers,
+        )
     finally:
         client.close()
+    W = result.W
     runs.save_run(run_dir, config=config, metrics=metrics, history=result.history, W=W)
     loss = result.history["loss"]
-    steps = "iterations" if optim.entry(config["optimizer"]).full_batch else "epochs"
+    steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
     print(
         f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['reg']} "
         f"(lam={config['lam']:g}), {config['optimizer']} lr={config['lr']:g}, "
-        f"{result.n_iter} {steps} on Dask: loss {loss[0]:.4f} -> {metrics['loss']:.4f}"
+        f"{steps} on Dask: loss {loss[0]:.4f} -> {metrics['loss']:.4f}"
     )
     print(f"run folder: {run_dir}")
     print(f"train accuracy: {metrics['train_accuracy']:.4f}")

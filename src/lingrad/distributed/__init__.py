@@ -8,8 +8,11 @@ out-of-core data, on a ``dask.distributed`` cluster (local processes or many mac
 * :mod:`~lingrad.distributed.objective`: :class:`DaskObjective`, the objective's value and
   gradient as partial sums per chunk reduced on the workers;
 * :mod:`~lingrad.distributed.predict`: scores, predictions, probabilities per chunk;
-* :mod:`~lingrad.distributed.fit`: gradient descent and L-BFGS on the client, SGD that moves W
-  to the data, parallel SGD with averaging, and :func:`fit` to do it in one call.
+* :mod:`~lingrad.distributed.fit`: the runners of the one trainer on a cluster (full-batch
+  descent on the client, SGD that moves W to the data, parallel SGD with averaging), L-BFGS,
+  and :func:`fit` to do it in one call;
+* :mod:`~lingrad.distributed.estimators`: what ``LinearClassifier.fit`` / ``LinearRegressor.fit``
+  run on dask arrays.
 
 Needs the optional extra: ``pip install 'lingrad[dask]'``.
 """
@@ -34,13 +37,16 @@ from lingrad.distributed.data import (
 )
 from lingrad.distributed.fit import (
     METHODS,
-    FitResult,
+    ChunkSGD,
+    ClientDescent,
     fit,
     gradient_descent,
     lbfgs,
     n_classes_of,
+    runner_for,
     sgd,
     sgd_chunk,
+    train,
 )
 from lingrad.distributed.objective import DaskObjective
 from lingrad.distributed.predict import predict, predict_proba, scores
@@ -49,8 +55,9 @@ __all__ = [
     "CHUNK_ROWS",
     "METHODS",
     "WORKER_ENVIRON",
+    "ChunkSGD",
+    "ClientDescent",
     "DaskObjective",
-    "FitResult",
     "RowChunks",
     "as_row_chunks",
     "connect",
@@ -67,9 +74,11 @@ __all__ = [
     "n_classes_of",
     "predict",
     "predict_proba",
+    "runner_for",
     "scores",
     "sgd",
     "sgd_chunk",
+    "train",
     "worker_config",
     "workers",
 ]

@@ -1,17 +1,17 @@
-"""Training on a Dask cluster: full-batch methods on the client, SGD that moves W to the data.
+"""Training on a Dask cluster through the one trainer (:mod:`lingrad.train`), with the runners
+that are Dask's own.
 
-Full batch (``method="gd"`` or ``"lbfgs"``): the client holds ``W`` and the optimiser; each
-iteration is one pass of :class:`~lingrad.distributed.DaskObjective` (value and gradient
-reduced on the workers), one round trip. Gradient descent uses any ``lingrad.optim`` optimiser
-(``init`` / ``update``); L-BFGS is ``scipy.optimize.minimize(method="L-BFGS-B")`` fed with that
-value and gradient. The same functions run on an in-memory :class:`lingrad.Objective`, which
-is how the tests compare the two.
+Full batch (:class:`ClientDescent`, ``method="gd"``): the client holds ``W`` and the optimiser;
+each epoch is one pass of :class:`~lingrad.distributed.DaskObjective` (value and gradient
+reduced on the workers), one round trip. The pass at the new weights gives both the epoch's
+loss and the next step's gradient, so ``T`` epochs cost ``T + 1`` passes.
 
-Mini-batch SGD (``method="sgd"``): W travels to the data. One task per chunk runs SGD over its
-chunk's rows (a fresh permutation per epoch from a seed drawn by the client's
-``numpy.random.Generator``, then contiguous mini-batches) and hands ``(W, optimiser state)`` to
-the next chunk's task; the client sees one round trip per epoch, never one per mini-batch. Run
-in one process over the same chunks and seeds it gives the same weights (:func:`sgd_chunk`).
+Mini-batch SGD (:class:`ChunkSGD`, ``method="sgd"``): W travels to the data. One task per chunk
+runs SGD over its chunk's rows (a fresh permutation per epoch from a seed drawn by the
+client's ``numpy.random.Generator``, then contiguous mini-batches) and hands
+``(W, optimiser state)`` to the next chunk's task; the client sees one round trip per epoch,
+never one per mini-batch. Run in one process over the same chunks and seeds it gives the same
+weights (:func:`sgd_chunk`).
 
 Parallel SGD (``method="parallel_sgd"``, Zinkevich et al. 2010): every chunk starts the epoch
 from the same ``(W, state)``, all chunks run at once, and the results are averaged, weighted by
@@ -19,11 +19,15 @@ the chunks' rows. It uses all workers but is a different algorithm: each chunk s
 ``1/K`` of the data per epoch, so it reaches a worse loss per epoch (1.84 vs 1.66 after 3
 epochs on a 400k x 785 softmax problem in our notes; ``benchmarks/dask_gradient.py`` measures
 it again).
+
+L-BFGS (:func:`lbfgs`, ``method="lbfgs"``) is a separate solver: SciPy drives its own
+iterations, so it does not run through the epoch loop; it returns the same
+:class:`~lingrad.train.FitResult`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
 
 import numpy as np
 
@@ -32,66 +36,177 @@ from lingrad._validation import check_int, check_positive, fail
 from lingrad.distributed.objective import DaskObjective, tree_reduce
 from lingrad.model import init_weights
 from lingrad.optim import SGD, GradientDescent
+from lingrad.train import (
+    DivergenceGuard,
+    FitResult,
+    ObservePlateau,
+    ProgressBar,
+    RunnerLogs,
+    Stop,
+    StopReason,
+    TrainState,
+    UserCallbacks,
+    result_of,
+    run,
+)
 
 METHODS = ("lbfgs", "gd", "sgd", "parallel_sgd")
 
 
-@dataclass
-class FitResult:
-    """The weights ``W`` ``(D + 1, C)``, a history per iteration (full batch) or epoch (SGD):
-    ``"loss"`` and, for full batch, ``"grad_norm"``; iterations run and whether a tolerance
-    was met.
-
-    Examples:
-        >>> from lingrad.objective import Objective
-        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
-        >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=3)
-        >>> r.n_iter, len(r.history["loss"]), r.converged, r.W.shape
-        (3, 3, False, (2, 2))
-    """
-
-    W: np.ndarray
-    history: dict[str, list[float]] = field(default_factory=dict)
-    n_iter: int = 0
-    converged: bool = False
-    message: str = ""
-
-
-class _Bar:
-    """A Rich progress bar with one step per pass (a no-op when not asked for or without Rich)."""
-
-    def __init__(self, enabled: bool, total: int, label: str):
-        self._progress = None
-        if not enabled:
-            return
-        try:
-            from rich.progress import Progress
-        except ImportError:
-            return
-        self._progress = Progress(transient=False)
-        self._task = self._progress.add_task(label, total=total)
-
-    def __enter__(self):
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def advance(self, loss: float) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, advance=1, description=f"loss {loss:.5g}")
-
-    def __exit__(self, *exc):
-        if self._progress is not None:
-            self._progress.stop()
-
-
 def _start(objective, W0) -> np.ndarray:
-    W = objective.check_weights(W0) if hasattr(objective, "_check") else np.asarray(W0)
-    return np.array(W, dtype=_dtype(objective))
+    return np.array(objective.check_weights(W0), dtype=_dtype(objective))
 
 
 def _dtype(objective) -> np.dtype:
     return objective.dtype if isinstance(objective, DaskObjective) else objective.X.dtype
+
+
+# ------------------------------------------------------------------------------------------
+# Runners
+# ------------------------------------------------------------------------------------------
+
+
+class ClientDescent:
+    """Full-batch descent on the client, one pass per epoch:
+    ``step, s = opt.update(dJ/dW(W), s, W); W <- W + step``, then the pass at the new ``W``
+    (the epoch's ``loss`` and ``grad_norm``, and the next step's gradient). Stops when
+    ``||dJ/dW|| <= tol`` (:attr:`StopReason.CONVERGED`) or on a non-finite loss or gradient
+    (the divergence guard, keeping the last good weights).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> ClientDescent(obj, GradientDescent(1.0)).tol
+        0.0
+    """
+
+    def __init__(self, objective, optimizer, tol: float = 0.0):
+        self.objective = objective
+        self.optimizer = optimizer
+        self.tol = tol
+        self.guard = DivergenceGuard(math.inf, math.inf)
+        self.current = None  # (W, value, dW, norm) of the last pass
+
+    def _pass(self, state: TrainState):
+        value, dW = self.objective.value_and_grad_unchecked(state.W)
+        state.evaluations += 1
+        state.first_loss = value if state.first_loss is None else state.first_loss
+        self.current = (state.W, value, dW, float(np.linalg.norm(dW)))
+
+    def _done(self, state: TrainState) -> bool:
+        _, value, _, norm = self.current
+        problem = self.guard.problem(value, norm, state.first_loss)
+        if problem:
+            rate = self.optimizer.rate(state.optimizer_state)
+            state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
+            state.W = state.W if state.previous_W is None else state.previous_W
+        elif norm <= self.tol:
+            state.stop = Stop(StopReason.CONVERGED, f"gradient norm {norm:.3g} <= tol {self.tol:g}")
+        return state.stop is not None
+
+    def run_epoch(self, state: TrainState) -> dict:
+        if self.current is None or self.current[0] is not state.W:
+            self._pass(state)
+        if not self._done(state):
+            step, state.optimizer_state = self.optimizer.update(
+                self.current[2], state.optimizer_state, state.W
+            )
+            state.previous_W, state.W = state.W, state.W + step.astype(state.W.dtype, copy=False)
+            state.iteration += 1
+            self._pass(state)
+            self._done(state)
+        _, value, _, norm = self.current
+        return {"loss": value, "grad_norm": norm}
+
+
+class ChunkSGD:
+    """Mini-batch SGD with W moved to the data, one round trip per epoch (see
+    :func:`sgd_chunk`), or parallel SGD with averaging (``parallel=True``). The epoch's
+    ``loss`` is the mean of its mini-batch objectives weighted by their rows.
+
+    Per epoch, ``state.rng`` draws the chunk order ``rng.permutation(K)`` (when
+    ``shuffle_chunks``), then the seeds ``rng.integers(0, 2**63 - 1, size=K)``, one per chunk
+    (in chunk index order) for its row permutation.
+
+    Examples:
+        >>> ChunkSGD.__name__
+        'ChunkSGD'
+    """
+
+    def __init__(
+        self,
+        objective: DaskObjective,
+        optimizer,
+        *,
+        batch_size: int,
+        parallel=False,
+        shuffle_chunks: bool = True,
+    ):
+        self.objective = objective
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.parallel = parallel
+        self.shuffle_chunks = shuffle_chunks
+        rows = objective.data.X.chunks[0]
+        self.steps_per_epoch = sum(-(-n // batch_size) for n in rows)
+
+    def run_epoch(self, state: TrainState) -> dict:
+        import dask
+
+        objective, opt, b = self.objective, self.optimizer, self.batch_size
+        chunks, rng = objective.chunks, state.rng
+        order = rng.permutation(len(chunks)) if self.shuffle_chunks else np.arange(len(chunks))
+        seeds = rng.integers(0, 2**63 - 1, size=len(chunks), dtype=np.int64)
+        reg, lam = objective.regularizer, objective.lam
+        task = dask.delayed(sgd_chunk, pure=False)
+        start = dask.delayed((state.W, state.optimizer_state, 0.0, 0))
+        if self.parallel:
+            ends = [task(chunks[k], start, opt, b, int(seeds[k]), reg, lam) for k in order]
+            carry = tree_reduce(ends, _average, fan_in=len(ends))
+        else:
+            carry = start
+            for k in order:
+                carry = task(chunks[k], carry, opt, b, int(seeds[k]), reg, lam)
+        state.W, state.optimizer_state, loss_sum, seen = objective.client.compute(carry).result()
+        objective.n_passes += 1
+        state.iteration += self.steps_per_epoch
+        state.evaluations += self.steps_per_epoch
+        return {"loss": loss_sum / max(seen, 1)}
+
+
+def train(
+    objective,
+    optimizer,
+    W0,
+    runner,
+    *,
+    epochs: int,
+    rng=None,
+    callback=None,
+    progress: bool = False,
+) -> FitResult:
+    """Run ``runner`` for ``epochs`` through the one loop (:func:`lingrad.train.run`): the
+    optimiser observes the epoch's loss, then ``callback(epoch, logs, W)`` (a truthy return
+    stops) and a progress bar on a terminal; no extra pass per epoch.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
+        >>> opt = GradientDescent(1.0)
+        >>> r = train(obj, opt, np.zeros((2, 2)), ClientDescent(obj, opt), epochs=3)
+        >>> r.n_iter, r.n_evaluations, len(r.history["loss"])
+        (3, 4, 3)
+    """
+    W = _start(objective, W0)
+    rng = np.random.default_rng(0) if rng is None else rng
+    state = TrainState(W, optimizer.init(W), rng)
+    callbacks = [
+        ObservePlateau(optimizer, validation=False),
+        UserCallbacks([] if callback is None else [callback]),
+        ProgressBar(1 if progress else 0, epochs, 0, type(runner).__name__),
+    ]
+    run(state, runner, epochs=epochs, evaluate=RunnerLogs(optimizer), callbacks=callbacks)
+    return result_of(state)
 
 
 # ------------------------------------------------------------------------------------------
@@ -116,43 +231,26 @@ def gradient_descent(
         objective: a :class:`DaskObjective` or an in-memory :class:`lingrad.Objective`.
         W0: initial weights ``(D + 1, C)``.
         optimizer: a ``lingrad.optim`` optimiser (default ``GradientDescent(learning_rate)``).
-        max_iter: iterations (one pass over the data each).
+        max_iter: iterations (one pass over the data each, plus one at the start).
         tol: stop when ``||dJ/dW|| <= tol``.
-        callback: ``callback(iteration, W, value)`` after each pass, on the client.
-        progress: show a Rich progress bar (one step per pass).
+        callback: ``callback(epoch, logs, W)`` after each pass, on the client.
+        progress: show a Rich progress bar on a terminal.
 
-    With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
+    ``history["loss"]`` is the objective after each step (as in memory). With an in-memory
+    :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
 
     Examples:
         >>> from lingrad.objective import Objective
         >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
         >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=20)
-        >>> [round(v, 3) for v in r.history["loss"][:3]], r.history["loss"][-1] < 0.4
-        ([0.693, 0.584, 0.51], True)
+        >>> [round(v, 3) for v in r.history["loss"][:2]], r.history["loss"][-1] < 0.4
+        ([0.584, 0.51], True)
     """
     max_iter = check_int("max_iter", max_iter)
     tol = check_positive("tol", tol, allow_zero=True)
     opt = GradientDescent(learning_rate) if optimizer is None else optimizer
-    W = _start(objective, W0)
-    state = opt.init(W)
-    history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
-    converged = False
-    with _Bar(progress, max_iter, "gradient descent") as bar:
-        for it in range(max_iter):
-            value, dW = objective.value_and_grad(W)
-            norm = float(np.linalg.norm(dW))
-            history["loss"].append(value)
-            history["grad_norm"].append(norm)
-            bar.advance(value)
-            if callback is not None:
-                callback(it, W, value)
-            if norm <= tol:
-                converged = True
-                break
-            step, state = opt.update(dW, state, W)
-            W = W + step.astype(W.dtype, copy=False)
-    n = len(history["loss"])
-    return FitResult(W, history, n, converged, "gradient norm <= tol" if converged else "max_iter")
+    runner = ClientDescent(objective, opt, tol)
+    return train(objective, opt, W0, runner, epochs=max_iter, callback=callback, progress=progress)
 
 
 def lbfgs(
@@ -169,7 +267,9 @@ def lbfgs(
 
     scipy works in float64 on the flattened ``W``; every evaluation is one pass of
     ``objective.value_and_grad`` in X's dtype. ``tol`` is scipy's ``gtol`` (the largest
-    gradient component); ``history["loss"]`` has one entry per iteration.
+    gradient component); ``history["loss"]`` has one entry per iteration; ``callback(it,
+    {"loss": J}, W)`` after each. ``stop`` is :attr:`StopReason.CONVERGED` when scipy reports
+    success, else :attr:`StopReason.BUDGET`, with scipy's message.
 
     With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
 
@@ -177,8 +277,8 @@ def lbfgs(
         >>> from lingrad.objective import Objective
         >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]), lam=0.1)
         >>> r = lbfgs(obj, np.zeros((2, 2)))
-        >>> r.converged, r.W.shape, round(obj.value(r.W), 4)
-        (True, (2, 2), 0.4072)
+        >>> r.stop.reason.name, r.W.shape, round(obj.value(r.W), 4)
+        ('CONVERGED', (2, 2), 0.4072)
     """
     from scipy.optimize import minimize
 
@@ -188,22 +288,24 @@ def lbfgs(
     W = _start(objective, W0)
     shape, dtype = W.shape, W.dtype
     history: dict[str, list[float]] = {"loss": [], "grad_norm": []}
+    evaluations = []
 
     def fun(w):
+        evaluations.append(1)
         value, dW = objective.value_and_grad(w.reshape(shape).astype(dtype))
         return value, dW.astype(np.float64).ravel()
 
-    with _Bar(progress, max_iter, "L-BFGS") as bar:
+    bar = ProgressBar(1 if progress else 0, max_iter, 0, "L-BFGS")
 
-        def on_iteration(intermediate_result):
-            it = len(history["loss"])
-            history["loss"].append(float(intermediate_result.fun))
-            bar.advance(float(intermediate_result.fun))
-            if callback is not None:
-                callback(
-                    it, intermediate_result.x.reshape(shape).astype(dtype), intermediate_result.fun
-                )
+    def on_iteration(intermediate_result):
+        it = len(history["loss"])
+        logs = {"loss": float(intermediate_result.fun), "val_accuracy": math.nan}
+        history["loss"].append(logs["loss"])
+        bar.after_epoch(None, logs)
+        if callback is not None:
+            callback(it, logs, intermediate_result.x.reshape(shape).astype(dtype))
 
+    try:
         res = minimize(
             fun,
             W.astype(np.float64).ravel(),
@@ -212,9 +314,19 @@ def lbfgs(
             callback=on_iteration,
             options={"maxiter": max_iter, "gtol": tol, "ftol": ftol},
         )
-    W = res.x.reshape(shape).astype(dtype)
+    finally:
+        bar.close(None)
     history["grad_norm"] = [float(np.linalg.norm(res.jac))]
-    return FitResult(W, history, int(res.nit), bool(res.success), str(res.message))
+    reason = StopReason.CONVERGED if res.success else StopReason.BUDGET
+    return FitResult(
+        W=res.x.reshape(shape).astype(dtype),
+        history=history,
+        step_history={},
+        n_iter=int(res.nit),
+        n_epochs=int(res.nit),
+        n_evaluations=len(evaluations),
+        stop=Stop(reason, str(res.message)),
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -299,20 +411,21 @@ def sgd(
     callback=None,
     progress: bool = False,
 ) -> FitResult:
-    """Mini-batch SGD with W moved to the data (or parallel SGD with averaging).
+    """Mini-batch SGD with W moved to the data (or parallel SGD with averaging): the
+    :class:`ChunkSGD` runner through the one loop.
 
     Args:
         objective: the :class:`DaskObjective` (its chunks, loss, regulariser, client).
         W0: initial weights ``(D + 1, C)``.
-        rng: draws, per epoch, the chunk order ``rng.permutation(K)`` (when
-            ``shuffle_chunks``), then the seeds ``rng.integers(0, 2**63 - 1, size=K)``, one per
-            chunk (in chunk index order) for its row permutation.
+        rng: the generator of the chunk orders and seeds (see :class:`ChunkSGD`).
         optimizer: a ``lingrad.optim`` optimiser (default ``SGD(learning_rate)``); its state
             travels with W. A schedule counts mini-batch steps.
         batch_size: rows per step (within a chunk; a chunk's last batch may be smaller).
         epochs: passes over the data (one round trip each).
         parallel: run the chunks at once from the same W and average (Zinkevich et al.).
-        callback: ``callback(epoch, W, loss)`` after each epoch, on the client.
+        shuffle_chunks: visit the chunks in a fresh random order each epoch.
+        callback: ``callback(epoch, logs, W)`` after each epoch, on the client.
+        progress: show a Rich progress bar on a terminal.
 
     ``history["loss"]``: per epoch, the mean of the mini-batch objectives weighted by rows.
 
@@ -328,8 +441,6 @@ def sgd(
             ...
         ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
-    import dask
-
     if not isinstance(objective, DaskObjective):
         fail(
             "objective", "a lingrad.distributed.DaskObjective", type(objective).__name__, TypeError
@@ -339,34 +450,27 @@ def sgd(
     batch_size = check_int("batch_size", batch_size)
     epochs = check_int("epochs", epochs)
     opt = SGD(learning_rate) if optimizer is None else optimizer
-    W = _start(objective, W0)
-    state = opt.init(W)
-    chunks = objective.chunks
-    reg, lam = objective.regularizer, objective.lam
-    task = dask.delayed(sgd_chunk, pure=False)
-    history: dict[str, list[float]] = {"loss": []}
-    with _Bar(progress, epochs, "parallel SGD" if parallel else "SGD") as bar:
-        for epoch in range(epochs):
-            order = rng.permutation(len(chunks)) if shuffle_chunks else np.arange(len(chunks))
-            seeds = rng.integers(0, 2**63 - 1, size=len(chunks), dtype=np.int64)
-            start = dask.delayed((W, state, 0.0, 0))
-            if parallel:
-                ends = [
-                    task(chunks[k], start, opt, batch_size, int(seeds[k]), reg, lam) for k in order
-                ]
-                carry = tree_reduce(ends, _average, fan_in=len(ends))
-            else:
-                carry = start
-                for k in order:
-                    carry = task(chunks[k], carry, opt, batch_size, int(seeds[k]), reg, lam)
-            W, state, loss_sum, seen = objective.client.compute(carry).result()
-            objective.n_passes += 1
-            loss = loss_sum / max(seen, 1)
-            history["loss"].append(loss)
-            bar.advance(loss)
-            if callback is not None:
-                callback(epoch, W, loss)
-    return FitResult(W, history, epochs, False, "epochs")
+    runner = ChunkSGD(
+        objective, opt, batch_size=batch_size, parallel=parallel, shuffle_chunks=shuffle_chunks
+    )
+    return train(
+        objective, opt, W0, runner, epochs=epochs, rng=rng, callback=callback, progress=progress
+    )
+
+
+def runner_for(objective: DaskObjective, optimizer, *, batch_size: int, parallel=False):
+    """:class:`ClientDescent` when ``batch_size`` covers all N rows, else :class:`ChunkSGD`
+    (the same rule as :func:`lingrad.train.runner_for` in memory).
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> obj = SimpleNamespace(n_samples=4)
+        >>> type(runner_for(obj, SGD(0.1), batch_size=4)).__name__
+        'ClientDescent'
+    """
+    if batch_size >= objective.n_samples:
+        return ClientDescent(objective, optimizer)
+    return ChunkSGD(objective, optimizer, batch_size=batch_size, parallel=parallel)
 
 
 # ------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from lingrad import losses, regularizers
 from lingrad._validation import check_positive, check_weights, fail
 from lingrad.distributed.cluster import connect, workers
 from lingrad.distributed.data import as_row_chunks
+from lingrad.distributed.predict import scores
 from lingrad.objective import Objective
 
 #: W larger than this many bytes is scattered to every worker once per pass instead of being
@@ -70,6 +71,12 @@ def _chunk_sums(obj: Objective | None, W: np.ndarray, need_grad: bool):
     s = _weight_sum(obj)
     value, dW = obj.value_and_grad_unchecked(W, None, need_grad)
     return value * s, (None if dW is None else dW.astype(np.float64) * s), s
+
+
+def _check_targets(obj: Objective | None, n_classes: int) -> None:
+    """Check one chunk's targets for ``n_classes`` score columns (raises on bad targets)."""
+    if obj is not None:
+        obj.targets(n_classes)
 
 
 def _add_sums(*parts):
@@ -141,8 +148,9 @@ class DaskObjective:
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     Shapes: ``X`` ``(N, D)`` (dask), ``y`` ``(N,)``; ``value_and_grad(W (D + 1, C))`` returns
-    ``(float, dW (D + 1, C))``, equal to :class:`lingrad.objective.Objective`'s. It needs a
-    ``distributed.Client``; without one it says how to get one:
+    ``(float, dW (D + 1, C))``, equal to :class:`lingrad.objective.Objective`'s. It implements
+    :class:`lingrad.objective.ObjectiveProtocol` (full batch only: ``rows`` must be ``None``).
+    It needs a ``distributed.Client``; without one it says how to get one:
 
     Examples:
         >>> import dask.array as da
@@ -183,6 +191,7 @@ class DaskObjective:
             make(Xb, yb, wb, self.loss_spec.name, loss_params) for Xb, yb, wb in self.data.blocks()
         ]
         self._chunks = self.client.persist(chunks) if self.cached else chunks
+        self._checked: set[int] = set()
         self.n_passes = 0
 
     # -- facts about the data ---------------------------------------------------------------
@@ -239,7 +248,12 @@ class DaskObjective:
         self.n_passes += 1
         return result
 
-    def value_and_grad_unchecked(self, W, need_grad: bool = True):
+    def value_and_grad_unchecked(self, W, rows=None, need_grad: bool = True, out=None):
+        """``(J(W), dJ/dW or None)`` for ``W`` already checked, in X's dtype: one pass, one
+        round trip. Only the full batch (``rows=None``; ``out`` is not used): a mini-batch
+        on a cluster is the chunk's own business (:func:`lingrad.distributed.sgd_chunk`)."""
+        if rows is not None:
+            fail("rows", "None (a DaskObjective evaluates the full batch)", type(rows).__name__)
         loss_sum, grad_sum, weight = self.sums(W, need_grad)
         if weight <= 0:
             fail("sample_weight", "non-negative weights with a positive sum", f"sum {weight}")
@@ -256,9 +270,26 @@ class DaskObjective:
         """``J(W)`` as a Python float (one pass over the data)."""
         return self.value_and_grad_unchecked(self.check_weights(W), need_grad=False)[0]
 
-    def value_and_grad(self, W) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype (one pass)."""
-        return self.value_and_grad_unchecked(self.check_weights(W))
+        return self.value_and_grad_unchecked(self.check_weights(W), rows)
+
+    def targets(self, n_classes: int):
+        """The targets ``y`` (a dask array, never pulled to the client), checked for
+        ``n_classes`` score columns on the workers, chunk by chunk (one pass, cached)."""
+        import dask
+
+        if n_classes not in self._checked:
+            task = dask.delayed(_check_targets, pure=False)
+            self.client.compute([task(c, n_classes) for c in self._chunks], sync=True)
+            self._checked.add(n_classes)
+        return self.data.y
+
+    def evaluate(self, W) -> tuple[float, object]:
+        """``(J(W), S)``: the objective (one pass) and the scores ``S`` ``(N, C)`` as a lazy
+        dask array (computed where X lives when asked for; never shipped by this call)."""
+        W = self.check_weights(W)
+        return self.value_and_grad_unchecked(W, need_grad=False)[0], scores(W, self.data.X)
 
     def __call__(self, W) -> float:
         return self.value(W)

@@ -1,0 +1,134 @@
+"""The per-epoch evaluation: the full training objective, the validation loss, accuracies.
+
+:class:`Evaluation` makes one pass over the training data (and one over the validation data)
+after each epoch; the scores of that pass give the accuracy too. :class:`RunnerLogs` is for
+runners that report their own epoch loss (a pass on a cluster is a round trip: no second one).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lingrad._validation import fail
+from lingrad.model import predict_from_scores
+from lingrad.objective import Objective
+from lingrad.train.state import EPOCH_KEYS, TrainState
+
+
+def labels_of(objective: Objective, n_classes: int) -> np.ndarray | None:
+    """Integer labels ``(N,)`` for accuracy (``None`` for a regression loss).
+
+    Examples:
+        >>> labels_of(Objective("logistic", np.eye(2), [0.0, 1.0]), 1).tolist()
+        [0, 1]
+    """
+    if objective.loss_spec.task != "classification":
+        return None
+    T = objective.targets(n_classes)
+    if T.ndim == 1:
+        return T.astype(np.intp, copy=False)
+    if n_classes == 1:
+        return (T[:, 0] >= 0.5).astype(np.intp)
+    return np.argmax(T, axis=1)
+
+
+def validation_objective(objective: Objective, validation, n_classes: int) -> Objective | None:
+    """The objective of ``validation = (X_val, y_val)`` (same loss, regulariser, dtype).
+
+    Examples:
+        >>> J = Objective("softmax", np.eye(2), [0, 1])
+        >>> validation_objective(J, (np.eye(2), [1, 0]), 2).n_samples
+        2
+    """
+    if validation is None:
+        return None
+    if not isinstance(validation, tuple | list) or len(validation) != 2:
+        fail("validation", "a pair (X_val, y_val)", type(validation).__name__, TypeError)
+    X_val, y_val = validation
+    val = Objective(
+        objective.loss_spec.name,
+        X_val,
+        y_val,
+        regularizer=objective.regularizer,
+        lam=objective.lam,
+        **objective.loss_params,
+    )
+    if val.n_features != objective.n_features:
+        fail("validation", f"X_val with {objective.n_features} features", val.n_features)
+    if val.X.dtype != objective.X.dtype:
+        val.X = val.X.astype(objective.X.dtype)
+    val.targets(n_classes)
+    return val
+
+
+def _loss_and_accuracy(W: np.ndarray, objective: Objective, labels: np.ndarray | None):
+    """``(J(W), accuracy)`` from one pass over the objective's data (the scores serve both)."""
+    value, S = objective.evaluate(W)
+    if labels is None:
+        return value, math.nan
+    return value, float(np.mean(predict_from_scores(S) == labels))
+
+
+class Evaluation:
+    """After each epoch: ``loss``, ``train_accuracy`` (one pass over the training data),
+    ``val_loss``, ``val_accuracy`` (one over the validation data, ``nan`` without one), the
+    optimiser's ``learning_rate`` and the runner's ``grad_norm``.
+
+    Examples:
+        >>> from lingrad.optim import SGD
+        >>> from lingrad.train.state import TrainState
+        >>> J = Objective("softmax", np.eye(2), [0, 1])
+        >>> W = np.zeros((3, 2))
+        >>> state = TrainState(W, SGD(0.1).init(W), np.random.default_rng(0))
+        >>> logs = Evaluation(J, None, 2, SGD(0.1))(state, {"grad_norm": 0.5})
+        >>> round(logs["loss"], 4), logs["learning_rate"]
+        (0.6931, 0.1)
+    """
+
+    def __init__(self, objective: Objective, validation: Objective | None, n_classes, optimizer):
+        self.objective = objective
+        self.validation = validation
+        self.train_labels = labels_of(objective, n_classes)
+        self.val_labels = None if validation is None else labels_of(validation, n_classes)
+        self.optimizer = optimizer
+
+    def __call__(self, state: TrainState, runner_logs: dict) -> dict:
+        W = state.W
+        train_loss, train_accuracy = _loss_and_accuracy(W, self.objective, self.train_labels)
+        val_loss, val_accuracy = math.nan, math.nan
+        if self.validation is not None:
+            val_loss, val_accuracy = _loss_and_accuracy(W, self.validation, self.val_labels)
+        return {
+            "loss": train_loss,
+            "val_loss": val_loss,
+            "train_accuracy": train_accuracy,
+            "val_accuracy": val_accuracy,
+            "learning_rate": self.optimizer.rate(state.optimizer_state),
+            "grad_norm": runner_logs.get("grad_norm", math.nan),
+        }
+
+
+class RunnerLogs:
+    """The runner's own logs (its epoch ``loss``, ``grad_norm``), the optimiser's
+    ``learning_rate``, ``nan`` for the rest: no extra pass over the data.
+
+    Examples:
+        >>> from lingrad.optim import SGD
+        >>> from lingrad.train.state import TrainState
+        >>> W = np.zeros((3, 2))
+        >>> state = TrainState(W, SGD(0.1).init(W), np.random.default_rng(0))
+        >>> logs = RunnerLogs(SGD(0.1))(state, {"loss": 0.5})
+        >>> logs["loss"], math.isnan(logs["val_loss"])
+        (0.5, True)
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def __call__(self, state: TrainState, runner_logs: dict) -> dict:
+        logs = dict.fromkeys(EPOCH_KEYS, math.nan)
+        logs.update(runner_logs)
+        logs["learning_rate"] = self.optimizer.rate(state.optimizer_state)
+        return logs

@@ -1,0 +1,214 @@
+"""Runners: each advances the training state by one epoch.
+
+* :class:`MiniBatch`: one permutation of the N examples per epoch, then contiguous slices of
+  it as mini-batches, one optimiser step per batch (the SGD family);
+* :class:`FullBatch`: one step per epoch on all N examples (gradient descent, the search
+  optimisers; exact solvers plug in here as runners with the same ``run_epoch``).
+
+A step reads the gradient (``step, state = opt.update(g, state, W)``) or, for a search
+optimiser, the objective's value (``opt.update(None, state, W, value_fn=J_batch, rng=rng)``),
+then ``W <- W + step``. :func:`batch_size_for` is the one place that says which optimisers
+see the whole batch; :func:`runner_for` picks the runner from the batch size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Protocol
+
+import numpy as np
+
+from lingrad import grad, optim
+from lingrad._validation import fail
+from lingrad.train.callbacks import DivergenceGuard
+from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
+
+#: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
+#: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
+SINGLE_THREAD_ELEMENTS = 2**20
+_CONTROLLER = None
+
+
+def blas_threads(batch_rows: int, n_features: int):
+    """A context that limits BLAS to one thread for small batches (a no-op for large ones).
+
+    Chosen once per epoch, not per step; the threadpoolctl controller is built once.
+
+    Examples:
+        >>> import contextlib
+        >>> isinstance(blas_threads(10_000, 3_072), contextlib.nullcontext)
+        True
+    """
+    global _CONTROLLER
+    if batch_rows * n_features > SINGLE_THREAD_ELEMENTS:
+        return contextlib.nullcontext()
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def batch_size_for(optimizer: str, n_samples: int, batch_size: int) -> int:
+    """The examples per step for the optimiser named ``optimizer``: all ``n_samples`` for the
+    full-batch ones (``gd`` and the searches, whose values from different mini-batches would
+    not compare), else ``batch_size``. The estimators, the CLI and the Dask path all ask here.
+
+    Examples:
+        >>> batch_size_for("gd", 1000, 32), batch_size_for("adam", 1000, 32)
+        (1000, 32)
+    """
+    return n_samples if optim.entry(optimizer).full_batch else batch_size
+
+
+class Runner(Protocol):
+    """Advances ``state`` by one epoch; returns the epoch's own logs (e.g. ``grad_norm``).
+
+    Examples:
+        >>> hasattr(Runner, "run_epoch")
+        True
+    """
+
+    def run_epoch(self, state: TrainState) -> dict: ...
+
+
+class _InMemory:
+    """The step shared by :class:`MiniBatch` and :class:`FullBatch`."""
+
+    def __init__(
+        self,
+        objective,
+        optimizer,
+        *,
+        batch_size: int,
+        gradient: str,
+        guard: DivergenceGuard,
+        max_evaluations: int | None = None,
+    ):
+        self.objective = objective
+        self.optimizer = optimizer
+        self.reads = optim.check_reads(optimizer)
+        self.batch_size = batch_size
+        self.guard = guard
+        self.max_evaluations = max_evaluations
+        # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
+        self.buffer = None
+        if batch_size < objective.n_samples:
+            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
+        method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
+        self.grad_fn = None
+        if self.reads == "gradient":
+            self.grad_fn = grad.fast(method, objective, out=self.buffer)
+
+    def batches(self, rng: np.random.Generator) -> list:
+        raise NotImplementedError
+
+    def run_epoch(self, state: TrainState) -> dict:
+        norms: list[float] = []
+        rows_per_step = min(self.batch_size, self.objective.n_samples)
+        with blas_threads(rows_per_step, self.objective.n_features):
+            for rows in self.batches(state.rng):
+                if not self.step(state, rows, norms):
+                    break
+        return {"grad_norm": float(np.mean(norms)) if norms else math.nan}
+
+    def _value_fn(self, rows):
+        objective, buffer = self.objective, self.buffer
+        return lambda V: objective.value_and_grad_unchecked(V, rows, need_grad=False, out=buffer)[0]
+
+    def step(self, state: TrainState, rows, norms: list) -> bool:
+        """One optimiser step on ``rows``; ``False`` once the run must stop."""
+        rate = self.optimizer.rate(state.optimizer_state)
+        if self.reads == "gradient":
+            value, g = self.grad_fn(state.W, rows)
+            gnorm = float(np.sqrt(np.vdot(g, g)))
+            state.evaluations += 1
+            state.first_loss = value if state.first_loss is None else state.first_loss
+            problem = self.guard.problem(value, gnorm, state.first_loss)
+            if problem:
+                state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
+                state.W = state.W if state.previous_W is None else state.previous_W
+                return False
+            step, state.optimizer_state = self.optimizer.update(g, state.optimizer_state, state.W)
+        else:
+            step, state.optimizer_state = self.optimizer.update(
+                None, state.optimizer_state, state.W, value_fn=self._value_fn(rows), rng=state.rng
+            )
+            value, gnorm = state.optimizer_state.value, math.nan
+            state.evaluations = state.optimizer_state.evaluations
+        return self._apply(state, step, (value, rate, gnorm), norms)
+
+    def _apply(self, state: TrainState, step, figures, norms: list) -> bool:
+        value, rate, gnorm = figures
+        W_new = state.W + step
+        if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
+            fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
+        if not np.isfinite(W_new).all():
+            problem = "the step made the weights non-finite"
+            state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
+            return False
+        state.previous_W, state.W = state.W, W_new
+        state.iteration += 1
+        norms.append(gnorm)
+        for key, v in zip(STEP_KEYS, (value, rate, gnorm, state.evaluations), strict=True):
+            state.steps[key].append(float(v))
+        if self.max_evaluations is not None and state.evaluations >= self.max_evaluations:
+            message = f"evaluation budget reached ({state.evaluations} evaluations)"
+            state.stop = Stop(StopReason.BUDGET, message)
+            return False
+        return True
+
+
+class MiniBatch(_InMemory):
+    """Mini-batch steps: one permutation per epoch (``rng.permutation(N)``), then contiguous
+    slices of ``batch_size`` rows of it, gathered into one reused buffer.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> from lingrad.optim import SGD
+        >>> J = Objective("softmax", np.eye(4), [0, 1, 0, 1])
+        >>> r = MiniBatch(J, SGD(0.1), batch_size=3, gradient="analytic",
+        ...               guard=DivergenceGuard(100.0, 1e8))
+        >>> [len(b) for b in r.batches(np.random.default_rng(0))]
+        [3, 1]
+    """
+
+    def batches(self, rng: np.random.Generator) -> list:
+        N, size = self.objective.n_samples, self.batch_size
+        order = rng.permutation(N)
+        return [order[s : s + size] for s in range(0, N, size)]
+
+
+class FullBatch(_InMemory):
+    """One step per epoch on all N examples, no shuffling (gradient descent, the searches).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> from lingrad.optim import GradientDescent
+        >>> guard = DivergenceGuard(100.0, 1e8)
+        >>> J = Objective("softmax", np.eye(4), [0, 1, 0, 1])
+        >>> opt = GradientDescent(0.1)
+        >>> runner = FullBatch(J, opt, batch_size=4, gradient="analytic", guard=guard)
+        >>> runner.batches(None)
+        [None]
+    """
+
+    def batches(self, rng: np.random.Generator) -> list:
+        return [None]
+
+
+def runner_for(objective, optimizer, *, batch_size: int, **options) -> _InMemory:
+    """:class:`FullBatch` when ``batch_size`` covers all N examples, else :class:`MiniBatch`
+    (``options``: ``gradient``, ``guard``, ``max_evaluations``).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> from lingrad.optim import SGD
+        >>> J = Objective("softmax", np.eye(4), [0, 1, 0, 1])
+        >>> guard = DivergenceGuard(100.0, 1e8)
+        >>> type(runner_for(J, SGD(0.1), batch_size=4, gradient="analytic", guard=guard)).__name__
+        'FullBatch'
+    """
+    kind = FullBatch if batch_size >= objective.n_samples else MiniBatch
+    return kind(objective, optimizer, batch_size=batch_size, **options)

@@ -1,0 +1,236 @@
+"""The training state: everything that changes while training, and the checkpoint it is.
+
+A :class:`TrainState` holds the weights, the optimiser state, the generator, the counters,
+the histories, the best-so-far of early stopping and why the run stopped. A checkpoint is
+exactly a saved ``TrainState``: :meth:`TrainState.save` is its one writer (atomic, no pickle)
+and :meth:`TrainState.load` its one reader; resuming is reading the state and continuing the
+loop, bit for bit.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lingrad import optim, runs
+from lingrad._validation import fail
+
+#: Per-epoch history keys (:attr:`FitResult.history`).
+EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
+#: Per-step history keys (:attr:`FitResult.step_history`).
+STEP_KEYS = ("loss", "learning_rate", "grad_norm", "evaluations")
+#: The checkpoint schema's version (checked on load).
+CHECKPOINT_VERSION = 2
+
+
+class StopReason(enum.Enum):
+    """Why a run ended before its last epoch.
+
+    Examples:
+        >>> StopReason("diverged") is StopReason.DIVERGED
+        True
+    """
+
+    DIVERGED = "diverged"
+    EARLY_STOPPING = "early stopping"
+    BUDGET = "budget"
+    CALLBACK = "callback"
+    CONVERGED = "converged"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A stop: its :class:`StopReason` and a sentence for people (``str(stop)``).
+
+    Examples:
+        >>> s = Stop(StopReason.BUDGET, "evaluation budget reached (5 evaluations)")
+        >>> s.reason is StopReason.BUDGET, str(s)
+        (True, 'evaluation budget reached (5 evaluations)')
+    """
+
+    reason: StopReason
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class Best:
+    """Early stopping's record: the best watched loss, its weights and epoch (0-based), and
+    the epochs since it (``wait``).
+
+    Examples:
+        >>> Best().loss, Best().W is None
+        (inf, True)
+    """
+
+    loss: float = math.inf
+    W: np.ndarray | None = None
+    epoch: int | None = None
+    wait: int = 0
+
+
+def _empty(keys) -> dict[str, list[float]]:
+    return {key: [] for key in keys}
+
+
+@dataclass
+class TrainState:
+    """Everything that changes while training; also the checkpoint.
+
+    Attributes:
+        W: the weights ``(D + 1, C)`` in X's dtype.
+        optimizer_state: the optimiser's state (``optimizer.init(W)`` at the start).
+        rng: the ``numpy.random.Generator`` of the shuffles and the searches (its state is
+            saved and restored, the object is the caller's).
+        epoch: epochs completed; ``iteration``: optimiser steps taken; ``evaluations``:
+            objective evaluations spent.
+        history: per-epoch lists keyed by :data:`EPOCH_KEYS`; ``steps``: per-step lists keyed
+            by :data:`STEP_KEYS`.
+        best: early stopping's :class:`Best`.
+        first_loss: the first batch loss (the divergence guard's reference).
+        previous_W: the weights before the last step (the last good ones if that step's loss
+            turns out non-finite).
+        stop: why the run ended early (``None`` while it runs).
+
+    Examples:
+        >>> import tempfile
+        >>> from lingrad.optim import SGD
+        >>> W = np.zeros((3, 2))
+        >>> s = TrainState(W, SGD(0.1).init(W), np.random.default_rng(0), epoch=4)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = s.save(Path(tmp) / "checkpoint.npz", SGD(0.1))
+        ...     fresh = TrainState(W, SGD(0.1).init(W), np.random.default_rng(1))
+        ...     back = TrainState.load(path, fresh, SGD(0.1))
+        >>> back.epoch, back.rng.bit_generator.state == s.rng.bit_generator.state
+        (4, True)
+    """
+
+    W: np.ndarray
+    optimizer_state: Any
+    rng: np.random.Generator
+    epoch: int = 0
+    iteration: int = 0
+    evaluations: int = 0
+    history: dict[str, list[float]] = field(default_factory=lambda: _empty(EPOCH_KEYS))
+    steps: dict[str, list[float]] = field(default_factory=lambda: _empty(STEP_KEYS))
+    best: Best = field(default_factory=Best)
+    first_loss: float | None = None
+    previous_W: np.ndarray | None = None
+    stop: Stop | None = None
+
+    def save(self, path, optimizer) -> Path:
+        """Write the state to ``path`` (``.npz``, atomically: temp file + rename); the
+        optimiser's type is recorded so that a resume with another one is refused."""
+        opt_arrays, opt_scalars = optim.state_to_arrays(self.optimizer_state)
+        meta = {
+            "version": CHECKPOINT_VERSION,
+            "optimizer_type": type(optimizer).__name__,
+            "optimizer": opt_scalars,
+            "rng": self.rng.bit_generator.state,
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "evaluations": self.evaluations,
+            "history": self.history,
+            "steps": self.steps,
+            "best": {"loss": self.best.loss, "epoch": self.best.epoch, "wait": self.best.wait},
+            "first_loss": self.first_loss,
+            "stop": None if self.stop is None else [self.stop.reason.value, self.stop.message],
+        }
+        arrays = {"W": self.W, "meta": np.array(json.dumps(meta))}
+        arrays.update({f"opt.{name}": value for name, value in opt_arrays.items()})
+        for name, value in (("best_W", self.best.W), ("previous_W", self.previous_W)):
+            if value is not None:
+                arrays[name] = value
+        return runs.save_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path, template: TrainState, optimizer) -> TrainState:
+        """The state saved at ``path`` (a file or a folder holding ``checkpoint.npz``),
+        checked against ``template`` (a fresh state of the same problem: W's shape and dtype,
+        the optimiser); the generator is ``template.rng``, its state restored."""
+        arrays = runs.load_npz(_checkpoint_file(path))
+        meta = json.loads(str(arrays.pop("meta")))
+        if meta.get("version") != CHECKPOINT_VERSION:
+            fail("resume", f"a checkpoint of version {CHECKPOINT_VERSION}", meta.get("version"))
+        W = arrays["W"]
+        if W.shape != template.W.shape or W.dtype != template.W.dtype:
+            fail("resume", f"a checkpoint with W {template.W.shape} {template.W.dtype}", W.shape)
+        if meta["optimizer_type"] != type(optimizer).__name__:
+            fail("resume", f"a checkpoint of {type(optimizer).__name__}", meta["optimizer_type"])
+        opt_arrays = {k[len("opt.") :]: v for k, v in arrays.items() if k.startswith("opt.")}
+        opt_state = optim.state_from_arrays(template.optimizer_state, opt_arrays, meta["optimizer"])
+        template.rng.bit_generator.state = meta["rng"]
+        best = meta["best"]
+        stop = meta["stop"]
+        return cls(
+            W=W,
+            optimizer_state=opt_state,
+            rng=template.rng,
+            epoch=meta["epoch"],
+            iteration=meta["iteration"],
+            evaluations=meta["evaluations"],
+            history=meta["history"],
+            steps=meta["steps"],
+            best=Best(best["loss"], arrays.get("best_W"), best["epoch"], best["wait"]),
+            first_loss=meta["first_loss"],
+            previous_W=arrays.get("previous_W"),
+            stop=None if stop is None else Stop(StopReason(stop[0]), stop[1]),
+        )
+
+
+def _checkpoint_file(resume) -> Path:
+    path = Path(resume)
+    if path.is_dir():
+        path = path / runs.CHECKPOINT
+    if not path.is_file():
+        raise FileNotFoundError(f"resume: no checkpoint at {path}")
+    return path
+
+
+@dataclass
+class FitResult:
+    """What a training run returns (in memory and on Dask alike).
+
+    Attributes:
+        W: the final weights ``(D + 1, C)`` in X's dtype (the best ones under early stopping,
+            the last good ones after a divergence).
+        history: per-epoch lists keyed by :data:`EPOCH_KEYS`: ``loss`` (the full training
+            objective at the end of the epoch), ``val_loss``, ``train_accuracy``,
+            ``val_accuracy``, ``learning_rate`` (of the epoch's last step) and ``grad_norm``
+            (mean ``||dJ_batch/dW||`` over the epoch's steps). ``nan`` where not defined (no
+            validation set, a search optimiser's gradient, a regression loss's accuracy).
+            Solvers outside the loop (L-BFGS) fill ``loss`` and ``grad_norm``.
+        step_history: per-step lists keyed by :data:`STEP_KEYS`: the batch objective the step
+            saw, its learning rate, its gradient norm, and the objective evaluations so far.
+        n_iter: optimiser steps taken.
+        n_epochs: epochs run (the last one possibly cut short).
+        n_evaluations: objective evaluations (one per gradient step; as counted by a search
+            optimiser's state).
+        stop: why the run ended before its last epoch (a :class:`Stop`, ``None`` if it ran
+            them all).
+        best_epoch: the epoch (0-based) whose weights were restored by early stopping.
+        diagnostics: see :func:`lingrad.train.diagnose`.
+
+    Examples:
+        >>> r = FitResult(np.zeros((3, 2)), {"loss": [0.7]}, {}, 1, 1, 1)
+        >>> r.stop is None, r.n_epochs
+        (True, 1)
+    """
+
+    W: np.ndarray
+    history: dict[str, list[float]]
+    step_history: dict[str, list[float]]
+    n_iter: int
+    n_epochs: int
+    n_evaluations: int
+    stop: Stop | None = None
+    best_epoch: int | None = None
+    diagnostics: dict = field(default_factory=dict)
