@@ -145,7 +145,7 @@ def label_loss(config: Mapping, n_columns: int) -> str:
     fallback = "hinge" if n_columns > 1 else "logistic"
     try:
         spec = losses.spec(config.get("loss"))
-        if spec.task != "classification" or spec.name == "kl_divergence":
+        if not spec.from_labels:
             return fallback
         spec.prepare(np.zeros(1, dtype=np.intp), 1, n_columns, np.float64)
     except (ValueError, TypeError):

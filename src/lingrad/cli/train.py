@@ -175,7 +175,7 @@ def resolve(config: dict) -> dict:
     config = {**DEFAULTS, **config}
     entry = optim.entry(config["optimizer"])
     spec = losses.spec(config["loss"])
-    if spec.task != "classification" or spec.binary_only or spec.name == "kl_divergence":
+    if not spec.from_labels or spec.binary_only:
         fail("--loss", "a multi-class classification loss", repr(config["loss"]))
     if config["schedule"] is None:
         config["schedule"] = "constant" if entry.full_batch else "exponential"

@@ -497,21 +497,18 @@ def n_classes_of(objective: DaskObjective) -> int:
         >>> n_classes_of(obj)
         3
         >>> n_classes_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
-        Traceback (most recent call last):
-            ...
-        AttributeError: 'types.SimpleNamespace' object has no attribute 'data'
+        1
     """
-    spec, y = objective.loss_spec, objective.data.y
+    spec = objective.loss_spec
     if spec.binary_only:
         return 1
-    if spec.task == "regression" or spec.name == "kl_divergence":
+    y = objective.data.y
+    if not spec.from_labels:  # real targets or probabilities: one column per target column
         return 1 if y.ndim == 1 else int(y.shape[1])
     if y.ndim != 1:
         fail("y", f"integer labels of shape ({objective.n_samples},)", f"shape {y.shape}")
     top = int(objective.client.compute(y.max()).result())
-    if spec.name == "sigmoid_squared_error" and top <= 1:
-        return 1
-    return max(top + 1, 2)
+    return spec.n_columns(max(top + 1, 2))
 
 
 def fit(
