@@ -111,6 +111,8 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
         (["--lr", "-0.1"], "learning_rate: expected a finite number > 0, got -0.1"),
         (["--batch-size", "0"], "batch_size: expected an integer >= 1, got 0"),
         (["--batch-size", "5000"], "batch_size: expected at most the number of training"),
+        (["--optimizer", "gd", "--batch-size", "32"], "no batch size for the full-batch"),
+        (["--optimizer", "genetic", "--batch-size", "8"], "optimiser 'genetic'"),
         (["--patience", "-1"], "patience: expected an integer >= 0, got -1"),
         (["--epochs", "0"], "epochs: expected an integer >= 1, got 0"),
         (["--loss", "logistic"], "--loss: expected a multi-class classification loss"),

@@ -103,7 +103,7 @@ def _loss_rule(allowed) -> _Rule:
 
 
 _COMMON_RULES: dict[str, _Rule] = {
-    "penalty": _one_of(regularizers.NAMES),
+    "regularizer": _one_of(regularizers.NAMES),
     "lam": _number(0, closed=True),
     "optimizer": _one_of(optim.NAMES),
     "learning_rate": _Rule(
@@ -154,6 +154,14 @@ def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
     if w.dtype.kind in "biuf" and w.size and not w.any():
         fail("sample_weight", "weights that are not all zero", "all zero weights")
     return losses.check_sample_weight(sample_weight, n_samples).astype(np.float64, copy=False)
+
+
+def _store_params(estimator, arguments: dict) -> None:
+    """Keep every ``__init__`` argument as the attribute of its name, unchanged (scikit-learn's
+    rule: validation happens in ``fit``)."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def _is_dask(X) -> bool:
@@ -211,7 +219,7 @@ class _LinearModel(BaseEstimator):
             self.loss_,
             X,
             T,
-            regularizer=self.penalty,
+            regularizer=self.regularizer,
             lam=self.lam,
             sample_weight=sample_weight,
         )
@@ -272,7 +280,7 @@ class _LinearModel(BaseEstimator):
             y,
             sample_weight,
             loss=self.loss_,
-            penalty=self.penalty,
+            regularizer=self.regularizer,
             lam=self.lam,
             optimizer=self.optimizer,
             make_optimizer=lambda n: self._optimizer(n, self.epochs)[0],
@@ -315,7 +323,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         loss: any loss of :mod:`lingrad.losses` that class labels alone define (its spec's
             ``from_labels``), by name or alias: ``"softmax"`` (cross-entropy), ``"hinge"``
             (Weston-Watkins multi-class SVM), ``"logistic"`` (binary only), ...
-        penalty: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
+        regularizer: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
         lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
             scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
         optimizer: a name of :func:`lingrad.optim.get`: ``"sgd"``, ``"gd"`` (full batch),
@@ -375,7 +383,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         self,
         loss="softmax",
         *,
-        penalty="l2",
+        regularizer="l2",
         lam=1e-4,
         optimizer="adam",
         learning_rate=None,
@@ -390,21 +398,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         random_state=None,
         verbose=0,
     ):
-        self.loss = loss
-        self.penalty = penalty
-        self.lam = lam
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.gradient = gradient
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.class_weight = class_weight
-        self.random_state = random_state
-        self.verbose = verbose
+        _store_params(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -577,7 +571,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self,
         loss="squared_error",
         *,
-        penalty="l2",
+        regularizer="l2",
         lam=1e-4,
         optimizer="adam",
         learning_rate=None,
@@ -591,20 +585,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         random_state=None,
         verbose=0,
     ):
-        self.loss = loss
-        self.penalty = penalty
-        self.lam = lam
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.gradient = gradient
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.verbose = verbose
+        _store_params(self, locals())
 
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()

@@ -189,6 +189,14 @@ def resolve(config: dict) -> dict:
         check_positive("decay", config["decay"])
     if config["batch_size"] is not None:
         check_int("batch_size", config["batch_size"])
+        if entry.full_batch:  # gd and the searches compare values over the whole data
+            fail(
+                "--batch-size",
+                f"no batch size for the full-batch optimiser {config['optimizer']!r} "
+                "(it steps on all training examples; sgd, momentum, nesterov and adam take "
+                "mini-batches)",
+                config["batch_size"],
+            )
     if config["epochs"] is None:
         config["epochs"] = SEARCH_EPOCHS if entry.full_batch else GRADIENT_EPOCHS
     check_int("epochs", config["epochs"])

@@ -78,7 +78,7 @@ def fit_linear(
     sample_weight=None,
     *,
     loss: str,
-    penalty,
+    regularizer,
     lam: float,
     optimizer: str,
     make_optimizer: Callable[[int], object],
@@ -102,7 +102,7 @@ def fit_linear(
         >>> import dask.array as da
         >>> from lingrad.optim import SGD
         >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
-        >>> fit_linear(X, y, loss="softmax", penalty="l2", lam=0.0, optimizer="sgd",
+        >>> fit_linear(X, y, loss="softmax", regularizer="l2", lam=0.0, optimizer="sgd",
         ...            make_optimizer=lambda n: SGD(0.1), batch_size=2, epochs=1,
         ...            rng=np.random.default_rng(0))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -117,7 +117,7 @@ def fit_linear(
     else:
         y, C = data.y.astype(data.dtype), 1
     objective = DaskObjective(
-        loss, data.X, y, regularizer=penalty, lam=lam, sample_weight=w, client=client
+        loss, data.X, y, regularizer=regularizer, lam=lam, sample_weight=w, client=client
     )
     with objective:
         N, D = objective.n_samples, objective.n_features

@@ -430,16 +430,16 @@ def sgd(
     ``history["loss"]``: per epoch, the mean of the mini-batch objectives weighted by rows.
 
     It runs on a ``distributed.Client`` through a :class:`DaskObjective` (see
-    :func:`sgd_chunk` for what each chunk's task does); without a client, building the
-    objective says how to get one:
+    :func:`sgd_chunk` for what each chunk's task does); an in-memory objective is refused
+    (train it with :func:`lingrad.train.fit`):
 
     Examples:
-        >>> import dask.array as da
-        >>> X, y = da.ones((4, 2), chunks=2), np.array([0, 1, 0, 1])
-        >>> DaskObjective("softmax", X, y)  # doctest: +ELLIPSIS
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("softmax", np.eye(2), [0, 1])
+        >>> sgd(J, np.zeros((3, 2)), rng=np.random.default_rng(0))
         Traceback (most recent call last):
             ...
-        ValueError: client: expected a distributed.Client (client=...) or a ru...
+        TypeError: objective: expected a lingrad.distributed.DaskObjective, got Objective
     """
     if not isinstance(objective, DaskObjective):
         fail(
