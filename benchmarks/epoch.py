@@ -53,7 +53,7 @@ def quality(W, X, y) -> tuple[float, float]:
 
 def lingrad_epoch(X, y, W0, out):
     J = Objective("softmax", X, y, lam=0.0)
-    r = fit(J, SGD(LR), n_classes=W0.shape[1], W0=W0, epochs=1, batch_size=BATCH, rng=RNG())
+    r = fit(J, SGD(LR), n_columns=W0.shape[1], W0=W0, epochs=1, batch_size=BATCH, rng=RNG())
     out["lingrad"] = r.W
 
 

@@ -48,7 +48,7 @@ def main() -> None:
         return fit(
             J,
             SGD(0.1),
-            n_classes=10,
+            n_columns=10,
             W0=W0,
             epochs=epochs,
             batch_size=B,
@@ -63,7 +63,7 @@ def main() -> None:
         t_loop, t_fit = measure(textbook, n)["median"], measure(trainer, n)["median"]
 
     configs = [
-        resolve({"lr": lr, "lam": lam, "epochs": sweep_epochs})
+        resolve({"learning_rate": lr, "lam": lam, "epochs": sweep_epochs})
         for lr in (0.03, 0.1, 0.3, 1.0)
         for lam in (1e-5, 1e-3)
     ]

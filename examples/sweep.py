@@ -32,7 +32,7 @@ def main(argv=None) -> float:
         W = fit(
             J,
             optim.get("sgd", lr),
-            n_classes=10,
+            n_columns=10,
             epochs=epochs,
             batch_size=64,
             rng=np.random.default_rng(1),

@@ -32,7 +32,10 @@ def test_make_run_job_reaches_095_on_digits(tmp_path):
     [
         (["train", "--loss", "nope"], "loss: expected one of"),
         (["train", "--loss", "squared_error"], "--loss: expected a multi-class classification"),
-        (["train", "--lr", "-1", "--epochs", "1"], "learning_rate: expected a finite number > 0"),
+        (
+            ["train", "--learning-rate", "-1", "--epochs", "1"],
+            "learning_rate: expected a finite number > 0",
+        ),
         (["train", "--batch-size", "0", "--epochs", "1"], "batch_size: expected an integer >= 1"),
     ],
 )

@@ -18,7 +18,9 @@ def table(capsys):
 
 
 def test_gradcheck_table_for_one_method(capsys):
-    assert main(["gradcheck", "--loss", "hinge", "--reg", "l2", "--method", "autodiff"]) == 0
+    assert (
+        main(["gradcheck", "--loss", "hinge", "--regularizer", "l2", "--gradient", "autodiff"]) == 0
+    )
     out, rows = table(capsys)
     assert "hinge + l2" in out and list(rows) == ["autodiff"]
     assert float(rows["autodiff"][1]) < 1e-6 and rows["autodiff"][4] == "pass"
@@ -27,8 +29,8 @@ def test_gradcheck_table_for_one_method(capsys):
 @pytest.mark.parametrize(
     "extra",
     [
-        ["--loss", "softmax", "--reg", "elastic_net"],
-        ["--loss", "logistic", "--reg", "l1", "--mode", "direction", "--samples", "4"],
+        ["--loss", "softmax", "--regularizer", "elastic_net"],
+        ["--loss", "logistic", "--regularizer", "l1", "--mode", "direction", "--samples", "4"],
         ["--loss", "sigmoid_squared_error", "--dtype", "float32", "--mode", "sparse"],
         ["--loss", "kl", "--dataset", "digits", "--mode", "sparse", "--samples", "5"],
     ],
@@ -48,7 +50,7 @@ def test_gradcheck_bad_input(capsys):
     assert main(["gradcheck", "--loss", "hinge", "--classes", "1"]) == 2
     assert "--classes: expected at least 2 for hinge, got 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["gradcheck", "--method", "numerical"])  # the reference is not a candidate
+        main(["gradcheck", "--gradient", "numerical"])  # the reference is not a candidate
 
 
 def test_derive_sigmoid_unit_prints_the_slide_rule(capsys):
@@ -68,8 +70,8 @@ def test_derive_latex(capsys):
 
 
 def test_derive_a_multiclass_loss(capsys):
-    assert main(["derive", "--loss", "softmax", "--classes", "2"]) == 0
+    assert main(["derive", "--loss", "softmax", "--columns", "2"]) == 0
     out = capsys.readouterr().out
     assert "L = " in out and "dL/ds_1 = " in out and "w_jk <- w_jk - alpha" in out
-    assert main(["derive", "--loss", "logistic", "--classes", "2"]) == 2
-    assert "n_classes: expected 1" in capsys.readouterr().err
+    assert main(["derive", "--loss", "logistic", "--columns", "2"]) == 2
+    assert "n_columns: expected 1" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from lingrad.model import init_weights, scores
 from lingrad.objective import Objective
 from lingrad.train import sgd
 
-CONFIG = {"dataset": "digits", "loss": "softmax", "reg": "l2", "lam": 1e-3, "seed": 1}
+CONFIG = {"dataset": "digits", "loss": "softmax", "regularizer": "l2", "lam": 1e-3, "seed": 1}
 
 
 @pytest.fixture(scope="module")

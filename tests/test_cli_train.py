@@ -49,7 +49,7 @@ def test_config_json_reproduces_the_run_exactly(tmp_path, capsys):
     assert train(tmp_path, *args, "--name", "a") == 0
     config = runs.read_json(tmp_path / "a" / "config.json")
     assert config["optimizer"] == "nesterov" and config["schedule"] == "cosine"
-    assert config["lr"] == 0.02 and config["epochs"] == 4 and config["seed"] == 0
+    assert config["learning_rate"] == 0.02 and config["epochs"] == 4 and config["seed"] == 0
     assert train(tmp_path, "--config", str(tmp_path / "a" / "config.json"), "--name", "b") == 0
     Wa, Wb = (runs.load_model(tmp_path / n / "model.npz") for n in "ab")
     np.testing.assert_array_equal(Wa, Wb)
@@ -83,7 +83,7 @@ def test_every_optimizer_runs_from_the_cli(name, tmp_path, capsys):
 
 
 def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tmp_path, capsys):
-    assert train(tmp_path, "--lr", "1e4", "--epochs", "3", "--name", "hot") == 0
+    assert train(tmp_path, "--learning-rate", "1e4", "--epochs", "3", "--name", "hot") == 0
     out = capsys.readouterr().out
     assert "stopped: diverged" in out and "learning rate" in out
     W = runs.load_model(tmp_path / "hot" / "model.npz")
@@ -95,7 +95,10 @@ def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tm
 
 def test_early_stopping_and_class_weight_options(tmp_path, capsys):
     args = ("--early-stopping", "--patience", "0", "--class-weight", "balanced", "--epochs", "50")
-    assert train(tmp_path, *args, "--lr", "1.0", "--schedule", "constant", "--name", "es") == 0
+    assert (
+        train(tmp_path, *args, "--learning-rate", "1.0", "--schedule", "constant", "--name", "es")
+        == 0
+    )
     metrics = runs.read_json(tmp_path / "es" / "metrics.json")
     config = runs.read_json(tmp_path / "es" / "config.json")
     assert config["early_stopping"] is True and config["class_weight"] == "balanced"
@@ -107,8 +110,8 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "0"], "learning_rate: expected a finite number > 0, got 0.0"),
-        (["--lr", "-0.1"], "learning_rate: expected a finite number > 0, got -0.1"),
+        (["--learning-rate", "0"], "learning_rate: expected a finite number > 0, got 0.0"),
+        (["--learning-rate", "-0.1"], "learning_rate: expected a finite number > 0, got -0.1"),
         (["--batch-size", "0"], "batch_size: expected an integer >= 1, got 0"),
         (["--batch-size", "5000"], "batch_size: expected at most the number of training"),
         (["--optimizer", "gd", "--batch-size", "32"], "no batch size for the full-batch"),
@@ -148,7 +151,7 @@ def test_sweep_candidates():
     )
     lrs = np.log10([r[0] for r in rand])
     assert len(rand) == 20 and lrs.min() >= -3 and lrs.max() <= -1 and len(set(lrs)) == 20
-    with pytest.raises(ValueError, match="--lr-range: expected LOW <= HIGH"):
+    with pytest.raises(ValueError, match="--learning-rate-range: expected LOW <= HIGH"):
         candidates((1.0, 0.1), (1e-4, 1e-2), search="grid", trials=4)
     with pytest.raises(ValueError, match="--lam-range: expected a finite number > 0"):
         candidates((0.1, 1.0), (0.0, 1e-2), search="grid", trials=4)
@@ -156,7 +159,7 @@ def test_sweep_candidates():
 
 @pytest.mark.slow
 def test_sweep_on_digits_finds_096_and_saves_the_best(tmp_path, capsys):
-    options = "--epochs 30 --lr-range 0.03 1 --lam-range 1e-6 1e-3 --trials 4 --jobs 2"
+    options = "--epochs 30 --learning-rate-range 0.03 1 --lam-range 1e-6 1e-3 --trials 4 --jobs 2"
     argv = ["sweep", "--runs-dir", str(tmp_path), "--name", "sw", *options.split()]
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -191,4 +194,4 @@ def test_sweep_on_digits_finds_096_and_saves_the_best(tmp_path, capsys):
         runs.load_model(tmp_path / "sw" / "model.npz"),
         runs.load_model(tmp_path / "again" / "model.npz"),
     )
-    assert json.loads(config_path.read_text())["lr"] == sweep["trials"][0]["config"]["lr"]
+    assert json.loads(config_path.read_text())["learning_rate"] == sweep["trials"][0]["config"]["learning_rate"]

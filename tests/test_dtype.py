@@ -55,7 +55,7 @@ def test_fit_keeps_float32_with_every_optimiser(name):
     J = Objective("softmax", X, y, lam=1e-3)
     opt = optim.get(name)
     batch = None if optim.entry(name).full_batch else 16
-    r = fit(J, opt, n_classes=3, epochs=2, batch_size=batch, rng=np.random.default_rng(0))
+    r = fit(J, opt, n_columns=3, epochs=2, batch_size=batch, rng=np.random.default_rng(0))
     assert r.W.dtype == F32
     assert r.stop is None or r.stop.reason is StopReason.BUDGET
     assert all(np.isfinite(v) for v in r.history["loss"])
@@ -79,7 +79,7 @@ def test_fit_keeps_float32_with_a_schedule_and_a_float64_W0():
     J = Objective("softmax", X, y)
     W0 = np.zeros((6, 3))  # float64
     opt = optim.SGD(cosine(0.1, 20), momentum=0.9)
-    r = fit(J, opt, n_classes=3, W0=W0, epochs=3, batch_size=8, rng=np.random.default_rng(0))
+    r = fit(J, opt, n_columns=3, W0=W0, epochs=3, batch_size=8, rng=np.random.default_rng(0))
     assert r.W.dtype == F32
     assert r.history["loss"][-1] < r.history["loss"][0]
 
@@ -93,7 +93,7 @@ def test_fit_refuses_an_optimiser_whose_step_upcasts():
     X, y = data()
     J = Objective("softmax", X, y)
     with pytest.raises(TypeError, match="optimizer: expected steps in W's dtype float32"):
-        fit(J, Upcasting(0.1), n_classes=3, epochs=1, rng=np.random.default_rng(0))
+        fit(J, Upcasting(0.1), n_columns=3, epochs=1, rng=np.random.default_rng(0))
 
 
 def test_predict_scores_and_proba_stay_float32():

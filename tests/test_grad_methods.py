@@ -184,7 +184,7 @@ def test_fit_with_gradient_autodiff_reaches_the_analytic_weights(loss):
         result = fit(
             J,
             opt,
-            n_classes=C,
+            n_columns=C,
             epochs=4,
             batch_size=10,
             rng=np.random.default_rng(7),

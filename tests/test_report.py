@@ -70,7 +70,7 @@ def trained():
 
 def test_run_report_shows_every_figure_and_all_images_resolve(tmp_path, trained):
     data, X_val, objective, path, history = trained
-    config = {"dataset": "digits", "loss": "softmax", "reg": "l2", "lam": 1e-3, "seed": 0}
+    config = {"dataset": "digits", "loss": "softmax", "regularizer": "l2", "lam": 1e-3, "seed": 0}
     metrics = {"val_accuracy": 0.9321, "test_accuracy": 0.9111}
     index = report.write_run_report(
         tmp_path / "run",

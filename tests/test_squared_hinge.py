@@ -45,7 +45,7 @@ def test_lingrad_gradcheck_and_derive_offer_it(capsys):
     assert main(["gradcheck", "--loss", "squared_hinge"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("squared_hinge + l2") and out.count("pass") == 3
-    assert main(["derive", "--loss", "squared_hinge", "--classes", "2"]) == 0
+    assert main(["derive", "--loss", "squared_hinge", "--columns", "2"]) == 0
     out = capsys.readouterr().out
     assert "L = (1 - t_0)*Piecewise(((Delta" in out and ")**2, " in out
 

@@ -125,9 +125,9 @@ def test_latex_and_text():
 
 
 def test_derive_bad_input():
-    with pytest.raises(ValueError, match="n_classes: expected 1 for the binary loss logistic"):
+    with pytest.raises(ValueError, match="n_columns: expected 1 for the binary loss logistic"):
         derive("logistic", 3)
-    with pytest.raises(ValueError, match="n_classes: expected at least 2"):
+    with pytest.raises(ValueError, match="n_columns: expected at least 2"):
         derive("hinge", 1)
     with pytest.raises(ValueError, match="loss: expected one of"):
         derive("cubic")

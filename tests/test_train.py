@@ -56,7 +56,7 @@ def test_gd_with_decaying_step_reaches_the_ridge_closed_form():
     theta = np.linalg.solve(2 / 50 * A.T @ A + lam * P, 2 / 50 * A.T @ y)
     J = Objective("squared_error", X, y, lam=lam)
     opt = GradientDescent(inverse_time(0.2, decay_rate=1e-3))
-    r = fit(J, opt, n_classes=1, epochs=1500, rng=RNG(0))
+    r = fit(J, opt, n_columns=1, epochs=1500, rng=RNG(0))
     assert r.history["learning_rate"][-1] < 0.2  # the step did decay
     np.testing.assert_allclose(r.W[:, 0], theta, atol=1e-8)
 
@@ -65,7 +65,7 @@ def test_sgd_with_batch_n_equals_gradient_descent():
     X, y = blobs()
     J = Objective("softmax", X, y, lam=0.01)
     W0 = 0.01 * RNG(1).standard_normal((5, 3))
-    r = fit(J, SGD(0.3), n_classes=3, W0=W0, epochs=25, batch_size=90, rng=RNG(0))
+    r = fit(J, SGD(0.3), n_columns=3, W0=W0, epochs=25, batch_size=90, rng=RNG(0))
     W = W0.copy()
     for _ in range(25):  # the textbook loop
         W = W - 0.3 * J.value_and_grad(W)[1]
@@ -77,7 +77,7 @@ def test_mini_batches_are_contiguous_slices_of_one_permutation_per_epoch():
     X, y = blobs()
     J = Objective("hinge", X, y, lam=1e-3)
     W0 = np.zeros((5, 3))
-    r = fit(J, SGD(0.05), n_classes=3, W0=W0, epochs=3, batch_size=32, rng=RNG(5))
+    r = fit(J, SGD(0.05), n_columns=3, W0=W0, epochs=3, batch_size=32, rng=RNG(5))
     rng, W = RNG(5), W0.copy()
     for _ in range(3):
         order = rng.permutation(90)
@@ -92,7 +92,7 @@ def test_histories_have_their_keys_and_lengths():
     r = fit(
         Objective("softmax", X[:60], y[:60]),
         Adam(0.05),
-        n_classes=3,
+        n_columns=3,
         epochs=4,
         batch_size=16,
         rng=RNG(0),
@@ -113,7 +113,7 @@ def test_histories_have_their_keys_and_lengths():
 def test_float32_stays_float32():
     X, y = blobs(dtype=np.float32)
     for opt in (SGD(0.1, momentum=0.9), Adam(0.01), RandomLocalSearch(0.1)):
-        r = fit(Objective("softmax", X, y), opt, n_classes=3, epochs=2, batch_size=30, rng=RNG(0))
+        r = fit(Objective("softmax", X, y), opt, n_columns=3, epochs=2, batch_size=30, rng=RNG(0))
         assert r.W.dtype == np.float32
 
 
@@ -121,8 +121,8 @@ def test_numerical_gradient_method_follows_the_analytic_one():
     X, y = blobs(n=12, d=2)
     J = Objective("softmax", X, y)
     W0 = np.zeros((3, 3))
-    a = fit(J, SGD(0.1), n_classes=3, W0=W0, epochs=3, rng=RNG(0))
-    b = fit(J, SGD(0.1), n_classes=3, W0=W0, epochs=3, rng=RNG(0), gradient="numerical")
+    a = fit(J, SGD(0.1), n_columns=3, W0=W0, epochs=3, rng=RNG(0))
+    b = fit(J, SGD(0.1), n_columns=3, W0=W0, epochs=3, rng=RNG(0), gradient="numerical")
     np.testing.assert_allclose(a.W, b.W, rtol=1e-6, atol=1e-9)
 
 
@@ -136,7 +136,7 @@ def test_sample_weight_equals_duplicating_rows():
     w = np.ones(30)
     w[:5] = 2.0
     Xd, yd = np.vstack([X, X[:5]]), np.concatenate([y, y[:5]])
-    kw = {"n_classes": 3, "W0": np.zeros((5, 3)), "epochs": 10, "rng": RNG(0)}
+    kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 10, "rng": RNG(0)}
     a = fit(Objective("softmax", X, y), SGD(0.5), sample_weight=w, **kw)
     b = fit(Objective("softmax", Xd, yd), SGD(0.5), **kw)
     np.testing.assert_allclose(a.W, b.W, rtol=1e-12, atol=1e-14)
@@ -147,7 +147,7 @@ def test_class_weight_balanced_is_n_over_c_count():
     y = np.where(np.arange(40) < 25, 0, y)  # unbalanced
     counts = np.bincount(y, minlength=3)
     w = (40 / (3 * counts))[y]
-    kw = {"n_classes": 3, "W0": np.zeros((5, 3)), "epochs": 5, "rng": RNG(0)}
+    kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5, "rng": RNG(0)}
     a = fit(Objective("softmax", X, y), SGD(0.5), class_weight="balanced", **kw)
     b = fit(Objective("softmax", X, y, sample_weight=w), SGD(0.5), **kw)
     np.testing.assert_array_equal(a.W, b.W)
@@ -167,7 +167,7 @@ def test_early_stopping_restores_the_best_weights():
     X, y = blobs()
     J = Objective("softmax", X, y)
     flipped = (y + 1) % 3  # a validation set the training makes worse every epoch
-    kw = {"n_classes": 3, "epochs": 50, "batch_size": 30, "validation": (X, flipped)}
+    kw = {"n_columns": 3, "epochs": 50, "batch_size": 30, "validation": (X, flipped)}
     r = fit(J, SGD(0.1), rng=RNG(0), early_stopping=True, patience=2, **kw)
     assert r.stop.reason is StopReason.EARLY_STOPPING
     assert r.stop.message.startswith("early stopping")
@@ -181,7 +181,7 @@ def test_early_stopping_restores_the_best_weights():
 def test_too_high_a_learning_rate_stops_with_the_divergence_message(digits):
     data, X_train, _ = digits
     J = Objective("softmax", X_train, data.y_train)
-    r = fit(J, SGD(1e4), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
+    r = fit(J, SGD(1e4), n_columns=10, epochs=5, batch_size=64, rng=RNG(0))
     assert r.stop.reason is StopReason.DIVERGED
     assert "learning rate (10000) is probably too high" in r.stop.message
     assert "standardise X" in r.stop.message
@@ -192,7 +192,7 @@ def test_too_high_a_learning_rate_stops_with_the_divergence_message(digits):
 def test_nan_loss_keeps_the_last_good_weights():
     X, y = blobs()
     J = Objective("squared_error", X, np.eye(3)[y])
-    r = fit(J, GradientDescent(50.0), n_classes=3, epochs=500, rng=RNG(0), divergence_factor=1e300)
+    r = fit(J, GradientDescent(50.0), n_columns=3, epochs=500, rng=RNG(0), divergence_factor=1e300)
     assert r.stop.reason is StopReason.DIVERGED and "too high" in r.stop.message
     assert np.isfinite(r.W).all() and np.isfinite(J.value(r.W))
 
@@ -208,7 +208,7 @@ def test_callbacks_see_each_epoch_and_can_stop():
     r = fit(
         Objective("softmax", X, y),
         SGD(0.1),
-        n_classes=3,
+        n_columns=3,
         epochs=10,
         rng=RNG(0),
         callbacks=[stop_at_two],
@@ -221,9 +221,9 @@ def test_callbacks_see_each_epoch_and_can_stop():
 def test_max_evaluations_is_an_equal_budget():
     X, y = blobs()
     J = Objective("softmax", X, y)
-    a = fit(J, SGD(0.1), n_classes=3, epochs=100, batch_size=10, rng=RNG(0), max_evaluations=25)
+    a = fit(J, SGD(0.1), n_columns=3, epochs=100, batch_size=10, rng=RNG(0), max_evaluations=25)
     b = fit(
-        J, GeneticSearch(population=10), n_classes=3, epochs=100, rng=RNG(0), max_evaluations=25
+        J, GeneticSearch(population=10), n_columns=3, epochs=100, rng=RNG(0), max_evaluations=25
     )
     assert a.n_evaluations == 25 and a.n_iter == 25
     assert b.n_evaluations == 10 + 2 * 8  # whole generations: 26 >= 25
@@ -264,7 +264,7 @@ def test_resume_equals_an_uninterrupted_run_bit_for_bit(name, tmp_path):
     J = Objective("softmax", X[:70], y[:70], lam=1e-3)
     search = optim.__dict__[type(OPTIMIZERS[name]()).__name__].reads == "value"
     kw = {
-        "n_classes": 3,
+        "n_columns": 3,
         "epochs": 8,
         "batch_size": None if search else 20,
         "validation": (X[70:], y[70:]),
@@ -297,7 +297,7 @@ def test_checkpoints_have_no_pickle(tmp_path):
     fit(
         Objective("softmax", X, y),
         Adam(0.1),
-        n_classes=3,
+        n_columns=3,
         epochs=2,
         rng=RNG(0),
         checkpoint_dir=tmp_path,
@@ -311,7 +311,7 @@ def test_checkpoints_have_no_pickle(tmp_path):
 def test_a_failed_checkpoint_write_leaves_the_previous_one(tmp_path, monkeypatch):
     X, y = blobs()
     J = Objective("softmax", X, y)
-    fit(J, SGD(0.1), n_classes=3, epochs=1, rng=RNG(0), checkpoint_dir=tmp_path)
+    fit(J, SGD(0.1), n_columns=3, epochs=1, rng=RNG(0), checkpoint_dir=tmp_path)
     before = (tmp_path / "checkpoint.npz").read_bytes()
 
     def half_then_die(file, **arrays):
@@ -320,11 +320,11 @@ def test_a_failed_checkpoint_write_leaves_the_previous_one(tmp_path, monkeypatch
 
     monkeypatch.setattr(np, "savez", half_then_die)
     with pytest.raises(KeyboardInterrupt):
-        fit(J, SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), checkpoint_dir=tmp_path)
+        fit(J, SGD(0.1), n_columns=3, epochs=3, rng=RNG(0), checkpoint_dir=tmp_path)
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
     monkeypatch.undo()
-    r = fit(J, SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), resume=tmp_path)
+    r = fit(J, SGD(0.1), n_columns=3, epochs=3, rng=RNG(0), resume=tmp_path)
     assert r.n_epochs == 3
 
 
@@ -359,7 +359,7 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
     fit(
         Objective("softmax", X, y),
         SGD(0.1),
-        n_classes=3,
+        n_columns=3,
         epochs=1,
         rng=RNG(0),
         checkpoint_dir=tmp_path,
@@ -368,7 +368,7 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
         fit(
             Objective("softmax", X[:, :2], y),
             SGD(0.1),
-            n_classes=3,
+            n_columns=3,
             epochs=2,
             rng=RNG(0),
             resume=tmp_path,
@@ -377,7 +377,7 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
         fit(
             Objective("softmax", X, y),
             Adam(0.1),
-            n_classes=3,
+            n_columns=3,
             epochs=2,
             rng=RNG(0),
             resume=tmp_path,
@@ -386,7 +386,7 @@ def test_resume_refuses_a_checkpoint_of_another_shape(tmp_path):
         fit(
             Objective("softmax", X, y),
             SGD(0.1),
-            n_classes=3,
+            n_columns=3,
             epochs=2,
             rng=RNG(0),
             resume=tmp_path / "nothing",
@@ -410,7 +410,7 @@ def test_progress_bar_only_on_a_terminal_with_verbose(verbose, tty, shown, monke
     stream = FakeTerminal() if tty else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     X, y = blobs()
-    fit(Objective("softmax", X, y), SGD(0.1), n_classes=3, epochs=3, rng=RNG(0), verbose=verbose)
+    fit(Objective("softmax", X, y), SGD(0.1), n_columns=3, epochs=3, rng=RNG(0), verbose=verbose)
     assert ("loss" in stream.getvalue()) == shown
     assert capsys.readouterr().out == ""  # never on stdout
 
@@ -430,11 +430,11 @@ def test_diagnose_rules():
 def test_diagnostics_of_real_runs(digits):
     data, X_train, _ = digits
     J = Objective("softmax", X_train, data.y_train, lam=1e-3)
-    slow = fit(J, SGD(1e-5), n_classes=10, epochs=5, batch_size=64, rng=RNG(0))
+    slow = fit(J, SGD(1e-5), n_columns=10, epochs=5, batch_size=64, rng=RNG(0))
     assert slow.diagnostics["flat"]
-    short = fit(J, SGD(0.01), n_classes=10, epochs=6, batch_size=64, rng=RNG(0))
+    short = fit(J, SGD(0.01), n_columns=10, epochs=6, batch_size=64, rng=RNG(0))
     assert short.diagnostics["still_falling"]
-    wild = fit(J, SGD(8.0), n_classes=10, epochs=12, batch_size=64, rng=RNG(0))
+    wild = fit(J, SGD(8.0), n_columns=10, epochs=12, batch_size=64, rng=RNG(0))
     assert wild.diagnostics["oscillating"] or wild.diagnostics["diverged"]
 
 
@@ -462,12 +462,12 @@ def test_diagnostics_of_real_runs(digits):
         ({"checkpoint_every": 0}, ValueError, "checkpoint_every: expected"),
         ({"callbacks": [1]}, TypeError, "callbacks: expected"),
         ({"W0": np.zeros((5, 2))}, ValueError, r"W0: expected shape \(5, 3\)"),
-        ({"n_classes": 0}, ValueError, "n_classes: expected"),
+        ({"n_columns": 0}, ValueError, "n_columns: expected"),
     ],
 )
 def test_bad_input(kwargs, error, match):
     X, y = blobs()
-    args = {"n_classes": 3, "epochs": 2, "rng": RNG(0), **kwargs}
+    args = {"n_columns": 3, "epochs": 2, "rng": RNG(0), **kwargs}
     with pytest.raises(error, match=match):
         fit(Objective("softmax", X, y), SGD(0.1), **args)
 
@@ -475,11 +475,11 @@ def test_bad_input(kwargs, error, match):
 def test_bad_objective_and_optimizer():
     X, y = blobs()
     with pytest.raises(TypeError, match=r"objective: expected a lingrad\.Objective"):
-        fit((X, y), SGD(0.1), n_classes=3, epochs=1, rng=RNG(0))
+        fit((X, y), SGD(0.1), n_columns=3, epochs=1, rng=RNG(0))
     with pytest.raises(TypeError, match="optimizer: expected an optimiser"):
-        fit(Objective("softmax", X, y), "sgd", n_classes=3, epochs=1, rng=RNG(0))
+        fit(Objective("softmax", X, y), "sgd", n_columns=3, epochs=1, rng=RNG(0))
     with pytest.raises(ValueError, match="learning_rate: expected a finite number > 0"):
-        fit(Objective("softmax", X, y), SGD(-0.1), n_classes=3, epochs=1, rng=RNG(0))
+        fit(Objective("softmax", X, y), SGD(-0.1), n_columns=3, epochs=1, rng=RNG(0))
 
 
 # ------------------------------------------------------------------------------------------
@@ -527,7 +527,7 @@ def test_train_state_save_load_round_trip(tmp_path):
 
 def test_a_diverged_run_stops_with_the_diverged_reason():
     X, y = blobs()
-    r = fit(Objective("softmax", X * 1e3, y), SGD(1e4), n_classes=3, epochs=5, rng=RNG(0))
+    r = fit(Objective("softmax", X * 1e3, y), SGD(1e4), n_columns=3, epochs=5, rng=RNG(0))
     assert isinstance(r.stop, Stop) and r.stop.reason is StopReason.DIVERGED
     assert str(r.stop) == r.stop.message and r.stop.message.startswith("diverged at epoch")
     assert r.diagnostics["diverged"] and np.isfinite(r.W).all()

@@ -233,7 +233,7 @@ class _LinearModel(BaseEstimator):
             result = train.fit(
                 objective,
                 optimizer,
-                n_classes=n_columns,
+                n_columns=n_columns,
                 W0=W0,
                 epochs=epochs,
                 batch_size=batch,

@@ -319,9 +319,9 @@ class LossSpec:
             return 1
         return n_classes
 
-    def prepare(self, y, n_samples: int, n_classes: int, dtype) -> np.ndarray:
-        """Validate ``y`` for scores of shape ``(n_samples, n_classes)``; return kernel targets."""
-        return _PREPARE[self.target](y, n_samples, n_classes, np.dtype(dtype))
+    def prepare(self, y, n_samples: int, n_columns: int, dtype) -> np.ndarray:
+        """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets."""
+        return _PREPARE[self.target](y, n_samples, n_columns, np.dtype(dtype))
 
 
 def _check_scores(S, ndim=2):

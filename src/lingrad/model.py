@@ -151,7 +151,7 @@ def predict_proba(W: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 def init_weights(
     n_features: int,
-    n_classes: int,
+    n_columns: int,
     *,
     rng: np.random.Generator,
     scale: float = 1e-3,
@@ -167,12 +167,12 @@ def init_weights(
         (5, 3)
     """
     n_features = check_int("n_features", n_features)
-    n_classes = check_int("n_classes", n_classes)
+    n_columns = check_int("n_columns", n_columns)
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
     dtype = np.dtype(dtype)
     if dtype.type not in (np.float32, np.float64):
         fail("dtype", "float32 or float64", dtype, TypeError)
-    W = np.zeros((n_features + 1, n_classes), dtype=dtype)
-    W[:-1] = scale * rng.standard_normal((n_features, n_classes))
+    W = np.zeros((n_features + 1, n_columns), dtype=dtype)
+    W[:-1] = scale * rng.standard_normal((n_features, n_columns))
     return W

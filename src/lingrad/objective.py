@@ -62,7 +62,7 @@ class ObjectiveProtocol(Protocol):
     @property
     def n_features(self) -> int: ...
 
-    def targets(self, n_classes: int) -> np.ndarray: ...
+    def targets(self, n_columns: int) -> np.ndarray: ...
 
     def check_weights(self, W) -> np.ndarray: ...
 
@@ -145,13 +145,13 @@ class Objective:
         weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
         return int(self.X.nbytes + np.asarray(self.y).nbytes + targets + weights)
 
-    def targets(self, n_classes: int) -> np.ndarray:
-        """The validated targets for a model with ``n_classes`` score columns (cached)."""
-        if n_classes not in self._targets:
-            self._targets[n_classes] = self.loss_spec.prepare(
-                self.y, self.n_samples, n_classes, self.X.dtype
+    def targets(self, n_columns: int) -> np.ndarray:
+        """The validated targets for a model with ``n_columns`` score columns (cached)."""
+        if n_columns not in self._targets:
+            self._targets[n_columns] = self.loss_spec.prepare(
+                self.y, self.n_samples, n_columns, self.X.dtype
             )
-        return self._targets[n_classes]
+        return self._targets[n_columns]
 
     def check_weights(self, W) -> np.ndarray:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
@@ -208,12 +208,12 @@ class Objective:
         value = self._pass(W, self.X, T, self.sample_weight, False, block, S, skinny)[0]
         return value, S
 
-    def _skinny(self, n_classes: int) -> bool:
+    def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
             _skinny.AVAILABLE
             and self._compiled
-            and _skinny.MIN_COLUMNS <= n_classes <= _skinny.MAX_COLUMNS
+            and _skinny.MIN_COLUMNS <= n_columns <= _skinny.MAX_COLUMNS
             and self.X.size >= SKINNY_MIN_ELEMENTS
             and self.X.flags.c_contiguous
         )

@@ -2,7 +2,7 @@
 
 A run folder (written by ``lingrad train``) holds
 
-* ``config.json``: the run's settings (``"dataset"``, ``"loss"``, ``"reg"``, ``"lam"``,
+* ``config.json``: the run's settings (``"dataset"``, ``"loss"``, ``"regularizer"``, ``"lam"``,
   ``"seed"``...);
 * ``metrics.json``: numbers such as ``"train_accuracy"``, ``"val_accuracy"``,
   ``"test_accuracy"``;

@@ -18,7 +18,7 @@ def register(sub) -> None:
         "squared_error and sigmoid_squared_error).",
     )
     p.add_argument("--loss", default="sigmoid_squared_error", help=", ".join(losses.NAMES))
-    p.add_argument("--classes", type=int, default=None, help="number of scores (default: 1 or 3)")
+    p.add_argument("--columns", type=int, default=None, help="score columns C (default: 1 or 3)")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.set_defaults(func=run)
 
@@ -29,7 +29,7 @@ def run(args) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
-    derivation = symbolic.derive(args.loss, args.classes)
+    derivation = symbolic.derive(args.loss, args.columns)
     name = derivation.loss
     print(f"% {name}, one example" if args.latex else f"{name}, one example:")
     print(derivation.latex() if args.latex else derivation.text())
@@ -44,7 +44,7 @@ def run(args) -> int:
         print("through the linear model s_k = sum_j w_jk x_j + b_k:")
         print("dL/dw_jk = dL/ds_k * x_j;  update rule: w_jk <- w_jk - alpha * dL/ds_k * x_j")
     unit = symbolic.UPDATE_RULES.get(name)
-    if unit is not None and derivation.n_classes == 1:
+    if unit is not None and derivation.n_columns == 1:
         rule = symbolic.update_rule(unit)
         print()
         print(

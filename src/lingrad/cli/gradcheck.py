@@ -23,10 +23,10 @@ def register(sub) -> None:
         "the maximum relative error per method and pass/fail; exit status 1 if any fails.",
     )
     p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
-    p.add_argument("--reg", default="l2", choices=regularizers.NAMES, help="regulariser")
+    p.add_argument("--regularizer", default="l2", choices=regularizers.NAMES, help="regulariser")
     p.add_argument("--lam", type=float, default=0.1, help="regularisation strength")
     p.add_argument(
-        "--method",
+        "--gradient",
         action="append",
         choices=EXACT_METHODS,
         help="a method to check (repeat for several; default: all of them)",
@@ -80,11 +80,11 @@ def run(args) -> int:
     spec = losses.spec(args.loss)
     rng = np.random.default_rng(args.seed)
     X, y, c = problem(args, spec, rng)
-    objective = Objective(spec.name, X, y, regularizer=args.reg, lam=args.lam)
+    objective = Objective(spec.name, X, y, regularizer=args.regularizer, lam=args.lam)
     W = (0.5 * rng.standard_normal((X.shape[1] + 1, c))).astype(X.dtype)
-    methods = args.method or list(EXACT_METHODS)
+    methods = args.gradient or list(EXACT_METHODS)
     print(
-        f"{spec.name} + {args.reg} (lam={args.lam:g}), X {X.shape[0]} x {X.shape[1]} "
+        f"{spec.name} + {args.regularizer} (lam={args.lam:g}), X {X.shape[0]} x {X.shape[1]} "
         f"{X.dtype}, W {W.shape[0]} x {W.shape[1]}; {args.mode} check against centred "
         "differences"
     )

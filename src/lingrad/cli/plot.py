@@ -106,7 +106,7 @@ def training_objective(rd: RunData, rows: int) -> Objective | None:
         config["loss"],
         rd.X["train"][:rows],
         rd.y["train"][:rows],
-        regularizer=config.get("reg", "l2"),
+        regularizer=config.get("regularizer", "l2"),
         lam=float(config.get("lam", 0.0) or 0.0),
     )
 

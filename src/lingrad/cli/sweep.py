@@ -1,9 +1,10 @@
 """``lingrad sweep``: a learning rate x regularisation search on the validation split.
 
-As in the CS231n assignment: train one model per ``(lr, lam)`` pair, on a grid or drawn at
-random, both in log space; rank the pairs by validation accuracy; keep the best model. Trials
-run in parallel processes (``--jobs``), each limited to one BLAS thread (``threadpoolctl``):
-on small problems one thread per process beats two threads fighting over two cores.
+As in the CS231n assignment: train one model per ``(learning_rate, lam)`` pair, on a grid or
+drawn at random, both in log space; rank the pairs by validation accuracy; keep the best model.
+Trials run in parallel processes (``--jobs``), each limited to one BLAS thread
+(``threadpoolctl``): on small problems one thread per process beats two threads fighting over
+two cores.
 
 The best trial's folder (``RUNS_DIR/NAME/``) holds the usual ``config.json`` (rerun it with
 ``lingrad train --config``), ``metrics.json``, ``history.json`` and ``model.npz``, plus
@@ -37,7 +38,9 @@ def register(sub) -> None:
         show_defaults=False,
     )
     add_config_arguments(p, sweep=True)
-    p.add_argument("--lr-range", nargs=2, type=float, default=(1e-3, 1.0), metavar=("LOW", "HIGH"))
+    p.add_argument(
+        "--learning-rate-range", nargs=2, type=float, default=(1e-3, 1.0), metavar=("LOW", "HIGH")
+    )
     p.add_argument(
         "--lam-range", nargs=2, type=float, default=(1e-6, 1e-1), metavar=("LOW", "HIGH")
     )
@@ -62,7 +65,9 @@ def _log_range(name: str, pair) -> tuple[float, float]:
     return math.log10(low), math.log10(high)
 
 
-def candidates(lr_range, lam_range, *, search: str, trials: int, rng=None) -> list[tuple]:
+def candidates(
+    learning_rate_range, lam_range, *, search: str, trials: int, rng=None
+) -> list[tuple]:
     """``(lr, lam)`` pairs spread evenly in log space (``grid``) or drawn log-uniformly.
 
     A grid has ``k x k`` pairs with ``k = round(sqrt(trials))`` (at least 1); ``lam`` may be 0
@@ -73,7 +78,7 @@ def candidates(lr_range, lam_range, *, search: str, trials: int, rng=None) -> li
         [(0.01, 0.0001), (0.01, 0.01), (1.0, 0.0001), (1.0, 0.01)]
     """
     trials = check_int("--trials", trials)
-    lr_lo, lr_hi = _log_range("--lr-range", lr_range)
+    lr_lo, lr_hi = _log_range("--learning-rate-range", learning_rate_range)
     lam_lo, lam_hi = _log_range("--lam-range", lam_range)
     if search == "grid":
         k = max(1, round(math.sqrt(trials)))
@@ -160,13 +165,22 @@ def _table(ranked: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(title="sweep: ranked by validation accuracy")
-    for col in ("rank", "lr", "lam", "train acc", "val acc", "loss", "epochs", "stopped"):
+    for col in (
+        "rank",
+        "learning rate",
+        "lam",
+        "train acc",
+        "val acc",
+        "loss",
+        "epochs",
+        "stopped",
+    ):
         table.add_column(col, justify="left" if col == "stopped" else "right")
     for i, r in enumerate(ranked, 1):
         c, m = r["config"], r["metrics"]
         table.add_row(
             str(i),
-            f"{c['lr']:.3g}",
+            f"{c['learning_rate']:.3g}",
             f"{c['lam']:.3g}",
             f"{m['train_accuracy']:.4f}",
             f"{m['val_accuracy']:.4f}",
@@ -185,13 +199,13 @@ def run(args) -> int:
     """
     base = config_from_args(args)
     pairs = candidates(
-        args.lr_range,
+        args.learning_rate_range,
         args.lam_range,
         search=args.search,
         trials=args.trials,
         rng=np.random.default_rng(base["seed"]),
     )
-    configs = [{**base, "lr": lr, "lam": lam} for lr, lam in pairs]
+    configs = [{**base, "learning_rate": lr, "lam": lam} for lr, lam in pairs]
     build(configs[0])  # every error before any process starts
     results, jobs = _run_trials(configs, args.jobs)
     ranked = rank(results)
@@ -209,14 +223,14 @@ def run(args) -> int:
         run_dir / "sweep.json",
         {
             "search": args.search,
-            "lr_range": list(args.lr_range),
+            "learning_rate_range": list(args.learning_rate_range),
             "lam_range": list(args.lam_range),
             "jobs": jobs,
             "trials": [{"config": r["config"], "metrics": r["metrics"]} for r in ranked],
         },
     )
     c, m = best["config"], best["metrics"]
-    print(f"best: lr={c['lr']:.4g} lam={c['lam']:.4g} (saved in {run_dir})")
+    print(f"best: learning_rate={c['learning_rate']:.4g} lam={c['lam']:.4g} (saved in {run_dir})")
     print(f"best validation accuracy: {m['val_accuracy']:.4f}")
     print(f"best test accuracy: {m['test_accuracy']:.4f}")
     return 0

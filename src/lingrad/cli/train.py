@@ -27,10 +27,10 @@ from lingrad.train import FitResult, batch_size_for, fit
 DEFAULTS: dict = {
     "dataset": "digits",
     "loss": "softmax",
-    "reg": "l2",
+    "regularizer": "l2",
     "lam": 1e-3,
     "optimizer": "sgd",
-    "lr": None,
+    "learning_rate": None,
     "schedule": None,
     "decay": None,
     "batch_size": None,
@@ -51,7 +51,7 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
     """The options that make a config (``sweep`` leaves out the learning rate and lam)."""
     p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
     p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
-    p.add_argument("--reg", default="l2", choices=regularizers.NAMES, help="regulariser")
+    p.add_argument("--regularizer", default="l2", choices=regularizers.NAMES, help="regulariser")
     if not sweep:
         p.add_argument("--lam", type=float, default=None, help="regularisation strength [1e-3]")
     p.add_argument(
@@ -59,7 +59,7 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
     )
     if not sweep:
         p.add_argument(
-            "--lr",
+            "--learning-rate",
             type=float,
             default=None,
             help="learning rate (step size of the searches) [the optimiser's default]",
@@ -166,8 +166,8 @@ def config_from_args(args, base: dict | None = None) -> dict:
 def resolve(config: dict) -> dict:
     """Fill the optimiser-dependent defaults and check every value.
 
-    Errors name the library's parameter (``learning_rate`` for ``--lr``, ``batch_size`` for
-    ``--batch-size``...), as the library itself would.
+    Errors name the library's parameter (``learning_rate`` for ``--learning-rate``,
+    ``batch_size`` for ``--batch-size``...), as the library itself would.
     """
     unknown = set(config) - set(DEFAULTS) - {"lingrad", "standardize"}
     if unknown:
@@ -181,9 +181,9 @@ def resolve(config: dict) -> dict:
         config["schedule"] = "constant" if entry.full_batch else "exponential"
     if config["schedule"] not in schedules.SCHEDULES:
         fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
-    if config["lr"] is None:
-        config["lr"] = entry.defaults[entry.rate_param]
-    check_positive("learning_rate", config["lr"])
+    if config["learning_rate"] is None:
+        config["learning_rate"] = entry.defaults[entry.rate_param]
+    check_positive("learning_rate", config["learning_rate"])
     check_positive("lam", config["lam"], allow_zero=True)
     if config["decay"] is not None:
         check_positive("decay", config["decay"])
@@ -230,17 +230,17 @@ def build(config: dict):
     steps_per_epoch = -(-N // batch_size)
     rate = schedules.get(
         config["schedule"],
-        config["lr"],
+        config["learning_rate"],
         steps_per_epoch=steps_per_epoch,
         epochs=config["epochs"],
         decay=config["decay"],
     )
     optimizer = optim.get(config["optimizer"], rate)
     objective = Objective(
-        config["loss"], X_train, data.y_train, regularizer=config["reg"], lam=config["lam"]
+        config["loss"], X_train, data.y_train, regularizer=config["regularizer"], lam=config["lam"]
     )
     kwargs = {
-        "n_classes": data.n_classes,
+        "n_columns": data.n_classes,
         "epochs": config["epochs"],
         "batch_size": batch_size,
         "rng": np.random.default_rng(config["seed"]),
@@ -332,7 +332,7 @@ def train_from_config(
     if run_dir is not None and resume is None:
         # The same draws fit() would make from the same rng, taken here to keep W0.
         kwargs["W0"] = init_weights(
-            objective.n_features, kwargs["n_classes"], rng=kwargs["rng"], dtype=X_train.dtype
+            objective.n_features, kwargs["n_columns"], rng=kwargs["rng"], dtype=X_train.dtype
         )
         trajectory, record = _trajectory_recorder(kwargs["W0"], config["epochs"])
         callbacks = (record,)
@@ -431,8 +431,9 @@ def run(args) -> int:
     )
     decay = "" if config["decay"] is None else f" {config['decay']:g}"
     print(
-        f"{losses.spec(config['loss']).name} + {config['reg']} (lam={config['lam']:g}), "
-        f"{config['optimizer']} lr={config['lr']:g} ({config['schedule']}{decay}) "
+        f"{losses.spec(config['loss']).name} + {config['regularizer']} (lam={config['lam']:g}), "
+        f"{config['optimizer']} learning_rate={config['learning_rate']:g} "
+        f"({config['schedule']}{decay}) "
         f"batch={metrics['batch_size']}, {result.n_epochs} epochs, "
         f"{result.n_evaluations} evaluations: "
         f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
@@ -498,7 +499,7 @@ def run_on_dask(args) -> int:
             config["loss"],
             X,
             data.y_train,
-            regularizer=config["reg"],
+            regularizer=config["regularizer"],
             lam=config["lam"],
             client=client,
         )
@@ -535,8 +536,9 @@ def run_on_dask(args) -> int:
     loss = result.history["loss"]
     steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
     print(
-        f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['reg']} "
-        f"(lam={config['lam']:g}), {config['optimizer']} lr={config['lr']:g}, "
+        f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['regularizer']} "
+        f"(lam={config['lam']:g}), {config['optimizer']} "
+        f"learning_rate={config['learning_rate']:g}, "
         f"{steps} on Dask: loss {loss[0]:.4f} -> {metrics['loss']:.4f}"
     )
     print(f"run folder: {run_dir}")

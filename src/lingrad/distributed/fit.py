@@ -478,7 +478,7 @@ def runner_for(objective: DaskObjective, optimizer, *, batch_size: int, parallel
 # ------------------------------------------------------------------------------------------
 
 
-def n_classes_of(objective: DaskObjective) -> int:
+def n_columns_of(objective: DaskObjective) -> int:
     """The number of score columns ``C`` the loss needs for the targets (one small pass over
     ``y`` for integer labels: ``max(y) + 1``, at least 2).
 
@@ -494,9 +494,9 @@ def n_classes_of(objective: DaskObjective) -> int:
         >>> y = da.from_array(np.array([0, 2, 1, 2]), chunks=2)
         >>> obj = SimpleNamespace(loss_spec=losses.spec("softmax"), data=SimpleNamespace(y=y),
         ...                       client=LocalClient(), n_samples=4)
-        >>> n_classes_of(obj)
+        >>> n_columns_of(obj)
         3
-        >>> n_classes_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
+        >>> n_columns_of(SimpleNamespace(loss_spec=losses.spec("logistic")))   # binary: one
         1
     """
     spec = objective.loss_spec
@@ -520,7 +520,7 @@ def fit(
     regularizer="l2",
     lam: float = 1e-4,
     sample_weight=None,
-    n_classes: int | None = None,
+    n_columns: int | None = None,
     W0=None,
     optimizer=None,
     learning_rate: float | None = None,
@@ -547,7 +547,7 @@ def fit(
         loss_params: as for :class:`lingrad.Objective`.
         method: ``"lbfgs"`` (default), ``"gd"`` (full-batch descent with ``optimizer``),
             ``"sgd"`` (W moved to the data) or ``"parallel_sgd"`` (averaging).
-        n_classes: score columns ``C`` (default: from the loss and ``y``).
+        n_columns: score columns ``C`` (default: from the loss and ``y``).
         W0: initial weights (default: zeros for full batch, small random ones from ``rng`` for
             SGD).
         learning_rate: for ``"gd"`` (default 0.1) and the SGD methods (default 0.01) when no
@@ -596,7 +596,7 @@ def fit(
         **loss_params,
     )
     with objective:
-        C = n_classes_of(objective) if n_classes is None else check_int("n_classes", n_classes)
+        C = n_columns_of(objective) if n_columns is None else check_int("n_columns", n_columns)
         if W0 is None:
             if method in ("sgd", "parallel_sgd"):
                 W0 = init_weights(objective.n_features, C, rng=rng, dtype=objective.dtype)

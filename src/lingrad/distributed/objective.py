@@ -73,10 +73,10 @@ def _chunk_sums(obj: Objective | None, W: np.ndarray, need_grad: bool):
     return value * s, (None if dW is None else dW.astype(np.float64) * s), s
 
 
-def _check_targets(obj: Objective | None, n_classes: int) -> None:
-    """Check one chunk's targets for ``n_classes`` score columns (raises on bad targets)."""
+def _check_targets(obj: Objective | None, n_columns: int) -> None:
+    """Check one chunk's targets for ``n_columns`` score columns (raises on bad targets)."""
     if obj is not None:
-        obj.targets(n_classes)
+        obj.targets(n_columns)
 
 
 def _add_sums(*parts):
@@ -274,15 +274,15 @@ class DaskObjective:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype (one pass)."""
         return self.value_and_grad_unchecked(self.check_weights(W), rows)
 
-    def targets(self, n_classes: int):
+    def targets(self, n_columns: int):
         """The targets ``y`` (a dask array, never pulled to the client), checked for
-        ``n_classes`` score columns on the workers, chunk by chunk (one pass, cached)."""
+        ``n_columns`` score columns on the workers, chunk by chunk (one pass, cached)."""
         import dask
 
-        if n_classes not in self._checked:
+        if n_columns not in self._checked:
             task = dask.delayed(_check_targets, pure=False)
-            self.client.compute([task(c, n_classes) for c in self._chunks], sync=True)
-            self._checked.add(n_classes)
+            self.client.compute([task(c, n_columns) for c in self._chunks], sync=True)
+            self._checked.add(n_columns)
         return self.data.y
 
     def evaluate(self, W) -> tuple[float, object]:

@@ -41,10 +41,10 @@ def checked(method: str, objective: ObjectiveProtocol, compute: Callable) -> Cal
     return gradient
 
 
-def batch(objective, n_classes: int, rows=None):
+def batch(objective, n_columns: int, rows=None):
     """``(X, T, sample_weight)`` restricted to ``rows`` (a slice or index array; all if None).
 
-    ``T`` are the validated targets for ``n_classes`` score columns; ``sample_weight`` may be
+    ``T`` are the validated targets for ``n_columns`` score columns; ``sample_weight`` may be
     ``None``. Assumes ``objective.check_weights`` has already run (the targets are cached).
 
     Examples:
@@ -57,7 +57,7 @@ def batch(objective, n_classes: int, rows=None):
         ((2, 3), [0, 1], None)
     """
     X = objective.X if rows is None else objective.X[rows]
-    T = objective.targets(n_classes)
+    T = objective.targets(n_columns)
     w = objective.sample_weight
     if rows is not None:
         T = T[rows]

@@ -201,7 +201,7 @@ class Derivation:
 
     Attributes:
         loss: the loss's registry name.
-        n_classes: ``C``, the number of scores.
+        n_columns: ``C``, the number of scores.
         scores: the symbols ``s_0 .. s_{C-1}``.
         targets: the target symbols (``t``: one-hot or binary, ``y``: real, ``p``: probabilities).
         params: the parameter symbols the expressions use (``Delta``: margin,
@@ -211,7 +211,7 @@ class Derivation:
 
     Examples:
         >>> d = derive("svm", 3)
-        >>> d.n_classes, len(d.gradient)
+        >>> d.n_columns, len(d.gradient)
         (3, 3)
         >>> L, dS = d.evaluate(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0, 0.0, 0.0]]))
         >>> np.round(L, 1), dS
@@ -219,7 +219,7 @@ class Derivation:
     """
 
     loss: str
-    n_classes: int
+    n_columns: int
     scores: tuple
     targets: tuple
     params: dict
@@ -250,7 +250,7 @@ class Derivation:
         ``(n_features + 1) x C`` matrices of expressions (the bias last), which are equal.
         """
         n_features = check_int("n_features", n_features)
-        C = self.n_classes
+        C = self.n_columns
         x = sp.symbols(f"x_0:{n_features}", real=True)
         W = sp.Matrix(n_features + 1, C, lambda j, k: sp.Symbol(f"w_{j}{k}", real=True))
         linear = {
@@ -303,17 +303,17 @@ class Derivation:
 
 
 @functools.lru_cache(maxsize=64)
-def _derive(name: str, n_classes: int) -> Derivation:
+def _derive(name: str, n_columns: int) -> Derivation:
     letter = _TARGET_LETTER.get(losses.spec(name).target, "t")
-    s = sp.symbols(f"s_0:{n_classes}", real=True)
-    t = sp.symbols(f"{letter}_0:{n_classes}", real=True)
+    s = sp.symbols(f"s_0:{n_columns}", real=True)
+    t = sp.symbols(f"{letter}_0:{n_columns}", real=True)
     L = FORMS.get(name)(s, t)
     params = {key: sym for key, sym in _PARAMS.items() if sym in L.free_symbols}
     gradient = tuple(_plain_heaviside(sp.diff(L, sk)) for sk in s)
     args = [*s, *t, *params.values()]
     return Derivation(
         loss=name,
-        n_classes=n_classes,
+        n_columns=n_columns,
         scores=s,
         targets=t,
         params=params,
@@ -324,12 +324,12 @@ def _derive(name: str, n_classes: int) -> Derivation:
     )
 
 
-def derive(loss: str, n_classes: int | None = None) -> Derivation:
-    """Differentiate one example's ``loss`` symbolically (cached per loss and ``n_classes``).
+def derive(loss: str, n_columns: int | None = None) -> Derivation:
+    """Differentiate one example's ``loss`` symbolically (cached per loss and ``n_columns``).
 
     Args:
         loss: a loss name or alias of :mod:`lingrad.losses`.
-        n_classes: ``C``; by default 1 for the losses that take one score column (binary,
+        n_columns: ``C``; by default 1 for the losses that take one score column (binary,
             regression, the sigmoid unit), 3 otherwise.
 
     Examples:
@@ -342,15 +342,15 @@ def derive(loss: str, n_classes: int | None = None) -> Derivation:
     """
     spec = losses.spec(loss)
     FORMS.get(spec.name)  # a loss with no symbolic form is refused by name
-    if n_classes is None:
-        n_classes = 1 if spec.one_column else 3
-    n_classes = check_int("n_classes", n_classes)
-    if spec.binary_only and n_classes != 1:
-        fail("n_classes", f"1 for the binary loss {spec.name}", n_classes)
-    if n_classes < spec.min_columns:
+    if n_columns is None:
+        n_columns = 1 if spec.one_column else 3
+    n_columns = check_int("n_columns", n_columns)
+    if spec.binary_only and n_columns != 1:
+        fail("n_columns", f"1 for the binary loss {spec.name}", n_columns)
+    if n_columns < spec.min_columns:
         least = spec.min_columns
-        fail("n_classes", f"at least {least} for the multi-class loss {spec.name}", n_classes)
-    return _derive(spec.name, n_classes)
+        fail("n_columns", f"at least {least} for the multi-class loss {spec.name}", n_columns)
+    return _derive(spec.name, n_columns)
 
 
 # ------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from lingrad.objective import Objective
 from lingrad.train.state import EPOCH_KEYS, TrainState
 
 
-def labels_of(objective: Objective, n_classes: int) -> np.ndarray | None:
+def labels_of(objective: Objective, n_columns: int) -> np.ndarray | None:
     """Integer labels ``(N,)`` for accuracy (``None`` for a regression loss).
 
     Examples:
@@ -26,15 +26,15 @@ def labels_of(objective: Objective, n_classes: int) -> np.ndarray | None:
     """
     if objective.loss_spec.task != "classification":
         return None
-    T = objective.targets(n_classes)
+    T = objective.targets(n_columns)
     if T.ndim == 1:
         return T.astype(np.intp, copy=False)
-    if n_classes == 1:
+    if n_columns == 1:
         return (T[:, 0] >= 0.5).astype(np.intp)
     return np.argmax(T, axis=1)
 
 
-def validation_objective(objective: Objective, validation, n_classes: int) -> Objective | None:
+def validation_objective(objective: Objective, validation, n_columns: int) -> Objective | None:
     """The objective of ``validation = (X_val, y_val)`` (same loss, regulariser, dtype).
 
     Examples:
@@ -59,7 +59,7 @@ def validation_objective(objective: Objective, validation, n_classes: int) -> Ob
         fail("validation", f"X_val with {objective.n_features} features", val.n_features)
     if val.X.dtype != objective.X.dtype:
         val.X = val.X.astype(objective.X.dtype)
-    val.targets(n_classes)
+    val.targets(n_columns)
     return val
 
 
@@ -87,11 +87,11 @@ class Evaluation:
         (0.6931, 0.1)
     """
 
-    def __init__(self, objective: Objective, validation: Objective | None, n_classes, optimizer):
+    def __init__(self, objective: Objective, validation: Objective | None, n_columns, optimizer):
         self.objective = objective
         self.validation = validation
-        self.train_labels = labels_of(objective, n_classes)
-        self.val_labels = None if validation is None else labels_of(validation, n_classes)
+        self.train_labels = labels_of(objective, n_columns)
+        self.val_labels = None if validation is None else labels_of(validation, n_columns)
         self.optimizer = optimizer
 
     def __call__(self, state: TrainState, runner_logs: dict) -> dict:

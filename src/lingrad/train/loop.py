@@ -86,12 +86,12 @@ def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
     )
 
 
-def _check(objective, optimizer, n_classes, epochs, rng, batch_size, options) -> tuple:
-    """Check :func:`fit`'s arguments; return ``(n_classes, epochs, batch_size)``."""
+def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) -> tuple:
+    """Check :func:`fit`'s arguments; return ``(n_columns, epochs, batch_size)``."""
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
     optim.check_reads(optimizer)
-    n_classes = check_int("n_classes", n_classes)
+    n_columns = check_int("n_columns", n_columns)
     epochs = check_int("epochs", epochs)
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
@@ -112,10 +112,10 @@ def _check(objective, optimizer, n_classes, epochs, rng, batch_size, options) ->
     if options["early_stopping"] and options["validation"] is None:
         fail("validation", "(X_val, y_val) when early_stopping is on", None)
     grad.get(options["gradient"])
-    return n_classes, epochs, batch_size
+    return n_columns, epochs, batch_size
 
 
-def initial_state(objective, optimizer, n_classes: int, W0, rng) -> TrainState:
+def initial_state(objective, optimizer, n_columns: int, W0, rng) -> TrainState:
     """The state before the first epoch: ``W0`` (checked, in X's dtype, copied) or small
     random weights from ``rng``, and ``optimizer.init(W)``.
 
@@ -126,11 +126,11 @@ def initial_state(objective, optimizer, n_classes: int, W0, rng) -> TrainState:
         (3, 2)
     """
     if W0 is None:
-        W = init_weights(objective.n_features, n_classes, rng=rng, dtype=objective.X.dtype)
+        W = init_weights(objective.n_features, n_columns, rng=rng, dtype=objective.X.dtype)
     else:
         W = check_weights(W0, objective.n_features, name="W0")
-        if W.shape[1] != n_classes:
-            fail("W0", f"shape ({objective.n_features + 1}, {n_classes})", f"shape {W.shape}")
+        if W.shape[1] != n_columns:
+            fail("W0", f"shape ({objective.n_features + 1}, {n_columns})", f"shape {W.shape}")
         W = W.astype(objective.X.dtype, copy=True)
     return TrainState(W, optimizer.init(W), rng)
 
@@ -152,7 +152,7 @@ def fit(
     objective: Objective,
     optimizer,
     *,
-    n_classes: int,
+    n_columns: int,
     W0: np.ndarray | None = None,
     epochs: int,
     batch_size: int | None = None,
@@ -180,7 +180,7 @@ def fit(
         optimizer: a gradient optimiser (``SGD``, ``GradientDescent``, ``Adam``) or a search
             optimiser (``RandomSearch``, ``RandomLocalSearch``, ``GeneticSearch``); see
             :func:`lingrad.optim.get`.
-        n_classes: the number of score columns ``C`` (1 for a binary model).
+        n_columns: the number of score columns ``C`` (1 for a binary model).
         W0: initial weights ``(D + 1, C)``; small random ones from ``rng`` by default.
         epochs: passes over the data, ``>= 1``.
         batch_size: examples per step, ``1 <= batch_size <= N``; ``None`` (default) is N, i.e.
@@ -215,19 +215,19 @@ def fit(
         >>> from lingrad.optim import SGD
         >>> X = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, -1.0], [-2.0, -1.0]])
         >>> J = Objective("softmax", X, [0, 0, 1, 1])
-        >>> r = fit(J, SGD(0.5), n_classes=2, epochs=50, rng=np.random.default_rng(0))
+        >>> r = fit(J, SGD(0.5), n_columns=2, epochs=50, rng=np.random.default_rng(0))
         >>> accuracy = r.history["train_accuracy"]
         >>> accuracy[-1], r.n_iter, r.stop
         (1.0, 50, None)
     """
     options = dict(locals())
-    n_classes, epochs, batch_size = _check(
-        objective, optimizer, n_classes, epochs, rng, batch_size, options
+    n_columns, epochs, batch_size = _check(
+        objective, optimizer, n_columns, epochs, rng, batch_size, options
     )
-    objective = weighted_objective(objective, n_classes, class_weight, sample_weight)
-    objective.targets(n_classes)
-    val = validation_objective(objective, validation, n_classes)
-    state = initial_state(objective, optimizer, n_classes, W0, rng)
+    objective = weighted_objective(objective, n_columns, class_weight, sample_weight)
+    objective.targets(n_columns)
+    val = validation_objective(objective, validation, n_columns)
+    state = initial_state(objective, optimizer, n_columns, W0, rng)
     if resume is not None:
         state = TrainState.load(resume, state, optimizer)
     runner = runner_for(
@@ -242,7 +242,7 @@ def fit(
         state,
         runner,
         epochs=epochs,
-        evaluate=Evaluation(objective, val, n_classes, optimizer),
+        evaluate=Evaluation(objective, val, n_columns, optimizer),
         callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
     )
     return result_of(state, early_stopping=early_stopping)
@@ -250,7 +250,7 @@ def fit(
 
 def sgd(
     objective: Objective,
-    n_classes: int,
+    n_columns: int,
     *,
     W0: np.ndarray | None = None,
     learning_rate: float = 0.1,
@@ -281,7 +281,7 @@ def sgd(
     return fit(
         objective,
         SGD(schedule),
-        n_classes=n_classes,
+        n_columns=n_columns,
         W0=W0,
         epochs=epochs,
         batch_size=batch_size,

@@ -75,7 +75,7 @@ def by_index(class_weight, classes) -> dict | str:
     return out
 
 
-def weighted_objective(objective, n_classes: int, class_weight, sample_weight):
+def weighted_objective(objective, n_columns: int, class_weight, sample_weight):
     """``objective`` with ``sample_weight * class_weight[y]`` times its own example weights
     (the objective itself when both are ``None``).
 
@@ -94,10 +94,10 @@ def weighted_objective(objective, n_classes: int, class_weight, sample_weight):
     if class_weight is not None:
         if objective.loss_spec.task != "classification":
             fail("class_weight", "a classification loss", objective.loss_spec.name)
-        labels = labels_of(objective, n_classes)
+        labels = labels_of(objective, n_columns)
         if labels is None:
             fail("class_weight", "integer class labels", "probability targets")
-        counts = np.bincount(labels, minlength=max(n_classes, 2))
+        counts = np.bincount(labels, minlength=max(n_columns, 2))
         w = w * class_weights(class_weight, counts)[labels]
     return Objective(
         objective.loss_spec.name,
