@@ -24,20 +24,7 @@ import numpy as np
 
 from lingrad._validation import fail
 from lingrad.optim import transforms as T
-from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
-
-
-def _learning_rate(learning_rate) -> T.Transform:
-    """The transform that scales by ``-alpha``: a plateau, or a float or schedule."""
-    if isinstance(learning_rate, ReduceOnPlateau):
-        return learning_rate.transform()
-    return T.scale_by_learning_rate(learning_rate)
-
-
-def _rate(learning_rate, count: int, plateau) -> float:
-    if plateau is not None:
-        return plateau.learning_rate
-    return as_schedule(learning_rate)(count)
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule
 
 
 def _no_search_arguments(value_fn, rng) -> None:
@@ -84,14 +71,109 @@ class AdamState(NamedTuple):
     plateau: T.PlateauState | None = None
 
 
+class _ChainOptimizer:
+    """What SGD and Adam share: a chain of transforms ending in
+    :func:`~lingrad.optim.transforms.scale_by_rate` (the learning rate), whose tuple of states
+    a subclass maps to and from its named-tuple state with ``_head(state)`` (the states before
+    the rate) and ``_state(count, head, plateau)``; the rate's state is the count, or the
+    ``plateau`` field for a ``ReduceOnPlateau``."""
+
+    reads: ClassVar[str] = "gradient"
+    #: whether the step comes back in ``grad``'s dtype (Adam) or as the chain computes it (SGD)
+    _in_grad_dtype: ClassVar[bool] = False
+
+    def _plateau(self) -> bool:
+        return isinstance(self.learning_rate, ReduceOnPlateau)
+
+    def _inner(self, state) -> tuple:
+        """``state`` as the chain's state."""
+        last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
+        return (*self._head(state), last)
+
+    def _outer(self, count: int, inner: tuple):
+        return self._state(count, inner[:-1], inner[-1] if self._plateau() else None)
+
+    def init(self, W: np.ndarray):
+        """The state before the first step: count 0, zero buffers (SGD's velocity with
+        momentum, Adam's moments).
+
+        Examples:
+            >>> SGD(0.1).init(np.zeros(2))
+            SGDState(count=0, velocity=None, plateau=None)
+            >>> Adam().init(np.zeros(1))
+            AdamState(count=0, m=array([0.]), v=array([0.]), plateau=None)
+        """
+        return self._outer(0, self._chain.init(W))
+
+    def rate(self, state) -> float:
+        """The learning rate the next :meth:`update` uses.
+
+        Examples:
+            >>> from lingrad.optim.schedules import step_decay
+            >>> SGD(step_decay(1.0, step_size=2)).rate(SGDState(count=2, velocity=None))
+            0.1
+            >>> opt = Adam(0.01)
+            >>> opt.rate(opt.init(np.zeros(1)))
+            0.01
+        """
+        return T.current_rate(self.learning_rate, state.count, state.plateau)
+
+    def update(
+        self,
+        grad: np.ndarray,
+        state,
+        W: np.ndarray | None = None,
+        *,
+        value_fn=None,
+        rng=None,
+    ) -> tuple:
+        """``(step, next state)`` for the gradient ``grad`` (see the class); Adam's step is in
+        ``grad``'s dtype.
+
+        Examples:
+            >>> opt = SGD(0.5)
+            >>> opt.update(np.array([2.0]), opt.init(np.zeros(1)), np.zeros(1))[0]
+            array([-1.])
+            >>> opt = Adam(0.1)
+            >>> step, state = opt.update(np.array([-5.0]), opt.init(np.zeros(1)), np.zeros(1))
+            >>> np.round(step, 6), state.count
+            (array([0.1]), 1)
+        """
+        _no_search_arguments(value_fn, rng)
+        step, inner = self._chain.update(grad, self._inner(state), W)
+        if self._in_grad_dtype:
+            step = step.astype(grad.dtype, copy=False)
+        return step, self._outer(state.count + 1, inner)
+
+    def observe(self, state, loss: float):
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` rate may
+        drop; the identity otherwise.
+
+        Examples:
+            >>> opt = SGD(0.1)
+            >>> opt.observe(opt.init(np.zeros(1)), 1.0)
+            SGDState(count=0, velocity=None, plateau=None)
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = Adam(ReduceOnPlateau(0.1, patience=0, factor=0.5))
+            >>> state = opt.observe(opt.observe(opt.init(np.zeros(1)), 1.0), 1.0)
+            >>> opt.rate(state)
+            0.05
+        """
+        if not self._plateau():
+            return state
+        return self._outer(state.count, self._chain.observe(self._inner(state), loss))
+
+
 @dataclass(frozen=True)
-class SGD:
+class SGD(_ChainOptimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's formulation.
 
     Without momentum: ``step = -alpha_t g``. With momentum ``mu``:
     ``v <- mu v + g``; ``step = -alpha_t v``, or with Nesterov ``step = -alpha_t (g + mu v)``.
     It is ``chain(trace(mu, nesterov), scale_by_learning_rate(alpha))`` (without ``trace``
     when ``mu = 0``; ``reduce_on_plateau`` in place of the scale for a ``ReduceOnPlateau``).
+    ``init``, ``rate``, ``update`` and ``observe`` as in the
+    :class:`~lingrad.optim.base.Optimizer` protocol.
 
     Examples:
         >>> opt = SGD(0.1, momentum=0.9)
@@ -105,83 +187,23 @@ class SGD:
     momentum: float = 0.0
     nesterov: bool = False
 
-    reads: ClassVar[str] = "gradient"
-
     def __post_init__(self):
         if not 0.0 <= self.momentum < 1.0:
             fail("momentum", "a number in [0, 1)", self.momentum)
         if self.nesterov and self.momentum == 0:
             fail("nesterov", "momentum > 0 with Nesterov", f"momentum {self.momentum}")
-        _learning_rate(self.learning_rate)  # checks it
+        T.scale_by_rate(self.learning_rate)  # checks it
 
     @property
     def _chain(self) -> T.Transform:
         parts = [T.trace(self.momentum, self.nesterov)] if self.momentum else []
-        return T.chain(*parts, _learning_rate(self.learning_rate))
+        return T.chain(*parts, T.scale_by_rate(self.learning_rate))
 
-    def _plateau(self) -> bool:
-        return isinstance(self.learning_rate, ReduceOnPlateau)
+    def _head(self, state: SGDState) -> tuple:
+        return (T.TraceState(state.velocity),) if self.momentum else ()
 
-    def _inner(self, state: SGDState) -> tuple:
-        """``state`` as the chain's state."""
-        last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
-        return (T.TraceState(state.velocity), last) if self.momentum else (last,)
-
-    def _outer(self, count: int, inner: tuple) -> SGDState:
-        velocity = inner[0].velocity if self.momentum else None
-        return SGDState(count, velocity, inner[-1] if self._plateau() else None)
-
-    def init(self, W: np.ndarray) -> SGDState:
-        """The state before the first step: count 0, a zero velocity (with momentum).
-
-        Examples:
-            >>> SGD(0.1).init(np.zeros(2))
-            SGDState(count=0, velocity=None, plateau=None)
-        """
-        return self._outer(0, self._chain.init(W))
-
-    def rate(self, state: SGDState) -> float:
-        """The learning rate the next :meth:`update` uses.
-
-        Examples:
-            >>> from lingrad.optim.schedules import step_decay
-            >>> SGD(step_decay(1.0, step_size=2)).rate(SGDState(count=2, velocity=None))
-            0.1
-        """
-        return _rate(self.learning_rate, state.count, state.plateau)
-
-    def update(
-        self,
-        grad: np.ndarray,
-        state: SGDState,
-        W: np.ndarray | None = None,
-        *,
-        value_fn=None,
-        rng=None,
-    ) -> tuple[np.ndarray, SGDState]:
-        """``(step, next state)`` for the gradient ``grad`` (see the class).
-
-        Examples:
-            >>> opt = SGD(0.5)
-            >>> opt.update(np.array([2.0]), opt.init(np.zeros(1)), np.zeros(1))[0]
-            array([-1.])
-        """
-        _no_search_arguments(value_fn, rng)
-        step, inner = self._chain.update(grad, self._inner(state), W)
-        return step, self._outer(state.count + 1, inner)
-
-    def observe(self, state: SGDState, loss: float) -> SGDState:
-        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` rate may
-        drop; the identity otherwise.
-
-        Examples:
-            >>> opt = SGD(0.1)
-            >>> opt.observe(opt.init(np.zeros(1)), 1.0)
-            SGDState(count=0, velocity=None, plateau=None)
-        """
-        if not self._plateau():
-            return state
-        return self._outer(state.count, self._chain.observe(self._inner(state), loss))
+    def _state(self, count: int, head: tuple, plateau) -> SGDState:
+        return SGDState(count, head[0].velocity if head else None, plateau)
 
 
 @dataclass(frozen=True)
@@ -203,14 +225,15 @@ class GradientDescent(SGD):
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(_ChainOptimizer):
     """Adam (Kingma & Ba, 2015).
 
     ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
     ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)`` (``t`` counted from 1),
     ``step = -alpha_t m_hat / (sqrt(v_hat) + eps)``, computed as
     ``(-alpha_t m_hat) / (sqrt(v_hat) + eps)``. It is
-    ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(alpha))``.
+    ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(alpha))``. ``init``, ``rate``,
+    ``update`` (its step in ``grad``'s dtype) and ``observe`` as in :class:`SGD`.
 
     Examples:
         >>> opt = Adam(0.1)
@@ -224,7 +247,7 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
 
-    reads: ClassVar[str] = "gradient"
+    _in_grad_dtype: ClassVar[bool] = True
 
     def __post_init__(self):
         _ = self._chain  # checks the hyperparameters
@@ -232,70 +255,11 @@ class Adam:
     @property
     def _chain(self) -> T.Transform:
         adam = T.scale_by_adam(self.beta1, self.beta2, self.eps)
-        return T.chain(adam, _learning_rate(self.learning_rate))
+        return T.chain(adam, T.scale_by_rate(self.learning_rate))
 
-    def _plateau(self) -> bool:
-        return isinstance(self.learning_rate, ReduceOnPlateau)
+    def _head(self, state: AdamState) -> tuple:
+        return (T.ScaleByAdamState(state.count, state.m, state.v),)
 
-    def _inner(self, state: AdamState) -> tuple:
-        last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
-        return T.ScaleByAdamState(state.count, state.m, state.v), last
-
-    def _outer(self, inner: tuple) -> AdamState:
-        adam, last = inner
-        return AdamState(adam.count, adam.m, adam.v, last if self._plateau() else None)
-
-    def init(self, W: np.ndarray) -> AdamState:
-        """The state before the first step: count 0, zero moments.
-
-        Examples:
-            >>> Adam().init(np.zeros(1))
-            AdamState(count=0, m=array([0.]), v=array([0.]), plateau=None)
-        """
-        return self._outer(self._chain.init(W))
-
-    def rate(self, state: AdamState) -> float:
-        """The learning rate the next :meth:`update` uses.
-
-        Examples:
-            >>> opt = Adam(0.01)
-            >>> opt.rate(opt.init(np.zeros(1)))
-            0.01
-        """
-        return _rate(self.learning_rate, state.count, state.plateau)
-
-    def update(
-        self,
-        grad: np.ndarray,
-        state: AdamState,
-        W: np.ndarray | None = None,
-        *,
-        value_fn=None,
-        rng=None,
-    ) -> tuple[np.ndarray, AdamState]:
-        """``(step, next state)`` for the gradient ``grad`` (see the class), in ``grad``'s
-        dtype.
-
-        Examples:
-            >>> opt = Adam(0.1)
-            >>> step, state = opt.update(np.array([-5.0]), opt.init(np.zeros(1)), np.zeros(1))
-            >>> np.round(step, 6), state.count
-            (array([0.1]), 1)
-        """
-        _no_search_arguments(value_fn, rng)
-        step, inner = self._chain.update(grad, self._inner(state), W)
-        return step.astype(grad.dtype, copy=False), self._outer(inner)
-
-    def observe(self, state: AdamState, loss: float) -> AdamState:
-        """The state after one watched loss (see :meth:`SGD.observe`).
-
-        Examples:
-            >>> from lingrad.optim.schedules import ReduceOnPlateau
-            >>> opt = Adam(ReduceOnPlateau(0.1, patience=0, factor=0.5))
-            >>> state = opt.observe(opt.observe(opt.init(np.zeros(1)), 1.0), 1.0)
-            >>> opt.rate(state)
-            0.05
-        """
-        if not self._plateau():
-            return state
-        return self._outer(self._chain.observe(self._inner(state), loss))
+    def _state(self, count: int, head: tuple, plateau) -> AdamState:
+        (adam,) = head
+        return AdamState(count, adam.m, adam.v, plateau)

@@ -146,7 +146,8 @@ class ReduceOnPlateau:
 
     Give it as the ``learning_rate`` of :class:`~lingrad.optim.SGD`,
     :class:`~lingrad.optim.GradientDescent` or :class:`~lingrad.optim.Adam`: the optimiser
-    turns it into a :func:`~lingrad.optim.transforms.reduce_on_plateau` transform whose state
+    turns it into a :func:`~lingrad.optim.transforms.reduce_on_plateau` transform (through
+    :func:`~lingrad.optim.transforms.scale_by_rate`) whose state
     (the current rate, the best loss, the wait) lives in the optimiser state; the search
     optimisers take it as their scale (step size, mutation scale). The object itself
     is an immutable description (hashable; one object may serve many optimisers). A loss
@@ -181,19 +182,6 @@ class ReduceOnPlateau:
             self,
             "min_learning_rate",
             check_positive("min_learning_rate", self.min_learning_rate, allow_zero=True),
-        )
-
-    def transform(self):
-        """The :func:`~lingrad.optim.transforms.reduce_on_plateau` transform it describes.
-
-        Examples:
-            >>> ReduceOnPlateau(0.1).transform().init(None)
-            PlateauState(learning_rate=0.1, best=inf, wait=0)
-        """
-        from lingrad.optim.transforms import reduce_on_plateau  # transforms imports schedules
-
-        return reduce_on_plateau(
-            self.learning_rate, self.factor, self.patience, self.threshold, self.min_learning_rate
         )
 
 

@@ -25,7 +25,8 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
+from lingrad.optim import transforms as T
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule
 from lingrad.optim.transforms import PlateauState
 
 
@@ -76,28 +77,6 @@ class GeneticState(NamedTuple):
     plateau: PlateauState | None = None
 
 
-def _check_scale(scale) -> None:
-    if not isinstance(scale, ReduceOnPlateau):
-        as_schedule(scale)
-
-
-def _plateau(scale) -> PlateauState | None:
-    """The initial plateau state of a ``ReduceOnPlateau`` scale, else ``None``."""
-    return scale.transform().init(None) if isinstance(scale, ReduceOnPlateau) else None
-
-
-def _rate(scale, state) -> float:
-    if state.plateau is not None:
-        return state.plateau.learning_rate
-    return as_schedule(scale)(state.count)
-
-
-def _observe(scale, state, loss: float):
-    if state.plateau is None:
-        return state
-    return state._replace(plateau=scale.transform().observe(state.plateau, loss))
-
-
 def _check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
@@ -135,8 +114,98 @@ def _keep_best(value_fn, state, W, rng, n_candidates, propose):
     return step, SearchState(state.count + 1, evaluations, best, state.plateau)
 
 
+class _Search:
+    """What every search optimiser shares: it reads values; its scale (the field named by
+    ``_scale_name``) is a float, a schedule, or a ``ReduceOnPlateau`` whose state lives in the
+    state's ``plateau`` field (see :func:`~lingrad.optim.transforms.scale_by_rate`)."""
+
+    reads: ClassVar[str] = "value"
+    _scale_name: ClassVar[str]
+
+    @property
+    def _scale(self):
+        return getattr(self, self._scale_name)
+
+    def _check_scale(self) -> None:
+        T.scale_by_rate(self._scale)
+
+    def _initial_plateau(self) -> PlateauState | None:
+        """The initial plateau state of a ``ReduceOnPlateau`` scale, else ``None``."""
+        if isinstance(self._scale, ReduceOnPlateau):
+            return T.scale_by_rate(self._scale).init(None)
+        return None
+
+    def rate(self, state) -> float:
+        """The scale of the next update: random search's draws, local search's step size, the
+        genetic search's mutation scale.
+
+        Examples:
+            >>> from lingrad.optim.schedules import step_decay
+            >>> opt = RandomLocalSearch(step_decay(1.0, step_size=1, gamma=0.5))
+            >>> opt.rate(opt.init(np.zeros(1))), opt.rate(SearchState(2, 0, 1.0))
+            (1.0, 0.25)
+        """
+        return T.current_rate(self._scale, state.count, state.plateau)
+
+    def observe(self, state, loss: float):
+        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` scale
+        (``scale``, ``step_size``, ``mutation_scale``) may drop; the identity otherwise.
+
+        Examples:
+            >>> from lingrad.optim.schedules import ReduceOnPlateau
+            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
+            >>> state = opt.init(np.zeros(1))
+            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
+            0.2
+        """
+        if state.plateau is None:
+            return state
+        return state._replace(plateau=T.scale_by_rate(self._scale).observe(state.plateau, loss))
+
+
+class _KeepBestSearch(_Search):
+    """Random and random local search: ``n_candidates`` draws ``d = scale * N(0, 1)`` per
+    update, each the candidate itself (``_draws_fresh``, random search) or a perturbation
+    ``W + d`` (local search); the best candidate is kept if it beats ``J(W)``."""
+
+    _draws_fresh: ClassVar[bool] = False
+
+    def __post_init__(self):
+        self._check_scale()
+        check_int("n_candidates", self.n_candidates)
+
+    def init(self, W: np.ndarray) -> SearchState:
+        """The state before the first update: no evaluation yet, ``value = inf``.
+
+        Examples:
+            >>> RandomSearch().init(np.zeros(1))
+            SearchState(count=0, evaluations=0, value=inf, plateau=None)
+        """
+        return SearchState(0, 0, math.inf, self._initial_plateau())
+
+    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
+        ``rng`` are required (see the class).
+
+        Examples:
+            >>> opt = RandomSearch()
+            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
+            Traceback (most recent call last):
+                ...
+            TypeError: rng: expected a numpy.random.Generator for a search update, got None
+        """
+        value_fn, rng = _arguments(value_fn, rng)
+        scale = W.dtype.type(self.rate(state))
+
+        def propose(noise):
+            drawn = scale * noise
+            return (drawn, drawn - W) if self._draws_fresh else (W + drawn, drawn)
+
+        return _keep_best(value_fn, state, W, rng, self.n_candidates, propose)
+
+
 @dataclass(frozen=True)
-class RandomSearch:
+class RandomSearch(_KeepBestSearch):
     """Random search (CS231n): draw fresh weights, keep the best seen.
 
     Each update draws ``n_candidates`` independent ``W' = scale * N(0, 1)`` (bias included) and
@@ -155,55 +224,13 @@ class RandomSearch:
     scale: float | Schedule | ReduceOnPlateau = 1.0
     n_candidates: int = 1
 
-    reads: ClassVar[str] = "value"
+    _scale_name: ClassVar[str] = "scale"
 
-    def __post_init__(self):
-        _check_scale(self.scale)
-        check_int("n_candidates", self.n_candidates)
-
-    def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf, _plateau(self.scale))
-
-    def observe(self, state, loss: float):
-        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
-        ``scale`` may drop; the identity otherwise.
-
-        Examples:
-            >>> from lingrad.optim.schedules import ReduceOnPlateau
-            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
-            >>> state = opt.init(np.zeros(1))
-            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
-            0.2
-        """
-        return _observe(self.scale, state, loss)
-
-    def rate(self, state: SearchState) -> float:
-        """The scale of the next draws."""
-        return _rate(self.scale, state)
-
-    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
-        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
-        ``rng`` are required (see the class).
-
-        Examples:
-            >>> opt = RandomSearch()
-            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
-            Traceback (most recent call last):
-                ...
-            TypeError: rng: expected a numpy.random.Generator for a search update, got None
-        """
-        value_fn, rng = _arguments(value_fn, rng)
-        scale = W.dtype.type(self.rate(state))
-
-        def fresh(noise):
-            candidate = scale * noise
-            return candidate, candidate - W
-
-        return _keep_best(value_fn, state, W, rng, self.n_candidates, fresh)
+    _draws_fresh: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
-class RandomLocalSearch:
+class RandomLocalSearch(_KeepBestSearch):
     """Random local search: perturb the current weights, keep the change if it helps.
 
     Each update tries ``n_candidates`` perturbations ``W' = W + sigma_t * N(0, 1)`` and returns
@@ -225,55 +252,11 @@ class RandomLocalSearch:
     step_size: float | Schedule | ReduceOnPlateau = 0.05
     n_candidates: int = 1
 
-    reads: ClassVar[str] = "value"
-
-    def __post_init__(self):
-        _check_scale(self.step_size)
-        check_int("n_candidates", self.n_candidates)
-
-    def init(self, W: np.ndarray) -> SearchState:
-        return SearchState(0, 0, math.inf, _plateau(self.step_size))
-
-    def observe(self, state, loss: float):
-        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
-        ``step_size`` may drop; the identity otherwise.
-
-        Examples:
-            >>> from lingrad.optim.schedules import ReduceOnPlateau
-            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
-            >>> state = opt.init(np.zeros(1))
-            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
-            0.2
-        """
-        return _observe(self.step_size, state, loss)
-
-    def rate(self, state: SearchState) -> float:
-        """The step size of the next perturbations."""
-        return _rate(self.step_size, state)
-
-    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
-        """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
-        ``rng`` are required (see the class).
-
-        Examples:
-            >>> opt = RandomSearch()
-            >>> opt.update(None, opt.init(np.zeros(1)), np.zeros(1), value_fn=abs)
-            Traceback (most recent call last):
-                ...
-            TypeError: rng: expected a numpy.random.Generator for a search update, got None
-        """
-        value_fn, rng = _arguments(value_fn, rng)
-        sigma = W.dtype.type(self.rate(state))
-
-        def perturbed(noise):
-            delta = sigma * noise
-            return W + delta, delta
-
-        return _keep_best(value_fn, state, W, rng, self.n_candidates, perturbed)
+    _scale_name: ClassVar[str] = "step_size"
 
 
 @dataclass(frozen=True)
-class GeneticSearch:
+class GeneticSearch(_Search):
     """A genetic algorithm over weight matrices: population, selection, crossover, mutation,
     elitism.
 
@@ -291,8 +274,7 @@ class GeneticSearch:
 
     Examples:
         >>> opt = GeneticSearch(population=8, mutation_rate=0.5, mutation_scale=0.5)
-        >>> f = lambda W: float(np.sum(W**2))
-        >>> W = np.full((2, 1), 3.0)
+        >>> W, f = np.full((2, 1), 3.0), lambda W: float(np.sum(W**2))
         >>> state, rng = opt.init(W), np.random.default_rng(0)
         >>> for _ in range(20):
         ...     step, state = opt.update(None, state, W, value_fn=f, rng=rng)
@@ -307,7 +289,7 @@ class GeneticSearch:
     mutation_rate: float = 0.2
     mutation_scale: float | Schedule | ReduceOnPlateau = 0.1
 
-    reads: ClassVar[str] = "value"
+    _scale_name: ClassVar[str] = "mutation_scale"
 
     def __post_init__(self):
         check_int("population", self.population, minimum=2)
@@ -318,27 +300,17 @@ class GeneticSearch:
         rate = check_positive("mutation_rate", self.mutation_rate)
         if rate > 1:
             fail("mutation_rate", "a probability in (0, 1]", rate)
-        _check_scale(self.mutation_scale)
+        self._check_scale()
 
     def init(self, W: np.ndarray) -> GeneticState:
-        return GeneticState(0, 0, math.inf, None, None, _plateau(self.mutation_scale))
-
-    def observe(self, state, loss: float):
-        """The state after one watched loss (once per epoch): a ``ReduceOnPlateau``
-        ``mutation_scale`` may drop; the identity otherwise.
+        """The state before the first generation: no population yet, ``value = inf``.
 
         Examples:
-            >>> from lingrad.optim.schedules import ReduceOnPlateau
-            >>> opt = RandomLocalSearch(ReduceOnPlateau(0.4, factor=0.5, patience=0))
-            >>> state = opt.init(np.zeros(1))
-            >>> opt.rate(opt.observe(opt.observe(state, 1.0), 1.0))
-            0.2
+            >>> state = GeneticSearch().init(np.zeros(1))
+            >>> state.count, state.evaluations, state.value, state.population, state.plateau
+            (0, 0, inf, None, None)
         """
-        return _observe(self.mutation_scale, state, loss)
-
-    def rate(self, state: GeneticState) -> float:
-        """The mutation scale of the next generation."""
-        return _rate(self.mutation_scale, state)
+        return GeneticState(0, 0, math.inf, None, None, self._initial_plateau())
 
     def _select(self, fitness: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` tournament winners: the index of the lowest value among ``tournament`` draws."""

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lingrad._validation import check_positive, fail
-from lingrad.optim.schedules import Schedule, as_schedule
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
 
 
 class Transform(NamedTuple):
@@ -250,6 +250,43 @@ def reduce_on_plateau(
         return PlateauState(state.learning_rate, best, state.wait + 1)
 
     return Transform(init, update, observe)
+
+
+def scale_by_rate(rate: float | Schedule | ReduceOnPlateau) -> Transform:
+    """``updates <- -alpha updates`` for any rate an optimiser takes: a
+    :class:`~lingrad.optim.schedules.ReduceOnPlateau` becomes :func:`reduce_on_plateau` with its
+    fields, a float or a schedule :func:`scale_by_learning_rate` (which checks it).
+
+    Examples:
+        >>> from lingrad.optim.schedules import ReduceOnPlateau
+        >>> scale_by_rate(ReduceOnPlateau(0.1)).init(None)
+        PlateauState(learning_rate=0.1, best=inf, wait=0)
+        >>> scale_by_rate(0.1).init(None)
+        ScaleByScheduleState(count=0)
+    """
+    if isinstance(rate, ReduceOnPlateau):
+        return reduce_on_plateau(
+            rate.learning_rate, rate.factor, rate.patience, rate.threshold, rate.min_learning_rate
+        )
+    return scale_by_learning_rate(rate)
+
+
+def current_rate(
+    rate: float | Schedule | ReduceOnPlateau, count: int, plateau: PlateauState | None
+) -> float:
+    """The ``alpha`` that :func:`scale_by_rate` (``rate``) uses next: the plateau state's rate
+    when there is one, else the float or schedule read at the step count ``count``.
+
+    Examples:
+        >>> from lingrad.optim.schedules import step_decay
+        >>> current_rate(step_decay(1.0, step_size=2), 2, None)
+        0.1
+        >>> current_rate(None, 7, PlateauState(0.25, 1.0, 0))
+        0.25
+    """
+    if plateau is not None:
+        return plateau.learning_rate
+    return as_schedule(rate)(count)
 
 
 def chain(*transforms: Transform) -> Transform:
