@@ -35,7 +35,7 @@ from lingrad.optim.state import state_from_arrays, state_to_arrays
 @dataclass(frozen=True)
 class OptimizerEntry:
     """A registry line: the class, its default hyperparameters, which hyperparameter a
-    learning rate (``--lr``) sets, and whether it is meant to see the whole batch.
+    learning rate (``--learning-rate``) sets, and whether it is meant to see the whole batch.
 
     Examples:
         >>> e = entry("momentum")
