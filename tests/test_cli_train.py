@@ -194,4 +194,5 @@ def test_sweep_on_digits_finds_096_and_saves_the_best(tmp_path, capsys):
         runs.load_model(tmp_path / "sw" / "model.npz"),
         runs.load_model(tmp_path / "again" / "model.npz"),
     )
-    assert json.loads(config_path.read_text())["learning_rate"] == sweep["trials"][0]["config"]["learning_rate"]
+    best = sweep["trials"][0]["config"]["learning_rate"]
+    assert json.loads(config_path.read_text())["learning_rate"] == best

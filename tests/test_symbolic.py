@@ -62,7 +62,7 @@ def test_sympy_derivatives_equal_the_analytic_kernels(name, C):
     if C is not None and (spec.binary_only or spec.task == "regression"):
         C = 2 if spec.task == "regression" else None
     d = derive(name, C)
-    C = d.n_classes
+    C = d.n_columns
     rng = np.random.default_rng(C)
     S = 3 * rng.standard_normal((40, C))
     T = spec.prepare(targets_for(name, 40, C, rng), 40, C, S.dtype)
@@ -101,7 +101,7 @@ def test_hinge_kinks_get_the_analytic_subgradient():
 def test_weight_gradient_is_the_chain_rule_through_the_linear_model(name):
     d = derive(name, 1 if name != "softmax" else 3)
     direct, chain = d.weight_gradient(n_features=2)
-    assert direct.shape == (3, d.n_classes)
+    assert direct.shape == (3, d.n_columns)
     assert (direct - chain).applyfunc(sp.simplify) == sp.zeros(*direct.shape)
 
 
