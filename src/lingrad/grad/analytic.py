@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from lingrad.grad.method import checked
 from lingrad.objective import Objective
 
 
@@ -27,11 +28,7 @@ def value_and_grad(objective: Objective) -> Callable:
         >>> round(J, 4), dW.round(2).tolist()
         (0.6931, [[-0.25, 0.25], [0.25, -0.25], [0.0, 0.0]])
     """
-
-    def analytic(W, rows=None):
-        return objective.value_and_grad(W, rows)
-
-    return analytic
+    return checked("analytic", objective, objective.value_and_grad_unchecked)
 
 
 def unchecked(objective: Objective, out=None) -> Callable:
