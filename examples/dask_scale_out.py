@@ -49,7 +49,7 @@ def main(argv=None) -> float:
                 f"cluster: {len(ld.workers(client))} workers; X: {X.shape} in "
                 f"{X.numblocks[0]} chunks of {chunk_rows} rows"
             )
-            result = ld.fit(X, y, loss="softmax", lam=1e-4, method="lbfgs", client=client)
+            result = ld.fit(X, y, loss="softmax", lam=1e-4, solver="lbfgs", client=client)
             accuracy = float((ld.predict(result.W, X) == y).mean().compute())
         finally:
             client.close()

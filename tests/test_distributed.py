@@ -196,10 +196,10 @@ def test_bad_input_names_the_argument(client, tmp_path):
         J.value_and_grad(np.zeros((3, 4)))
     with pytest.raises(ValueError, match=r"y: expected labels in \[0, 2\)"):  # checked on a worker
         J.value_and_grad(np.zeros((8, 2)))
-    with pytest.raises(ValueError, match="method: expected one of"):
-        ld.fit(chunked(X), y, method="newton", client=client)
+    with pytest.raises(ValueError, match="solver: expected one of"):
+        ld.fit(chunked(X), y, solver="newton", client=client)
     with pytest.raises(TypeError, match=r"rng: expected a numpy\.random\.Generator"):
-        ld.fit(chunked(X), y, method="sgd", client=client)
+        ld.fit(chunked(X), y, solver="sgd", client=client)
 
 
 # ------------------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_gradient_descent_reaches_the_in_memory_weights(client):
     J = Objective("softmax", X, y, lam=1e-2)
     expected = ld.gradient_descent(J, W0, optimizer=opt, max_iter=25)
     result = ld.fit(
-        chunked(X, 90), y, method="gd", lam=1e-2, optimizer=opt, max_iter=25, client=client
+        chunked(X, 90), y, solver="gd", lam=1e-2, optimizer=opt, max_iter=25, client=client
     )
     assert result.n_iter == 25 and result.history["loss"][-1] < result.history["loss"][0]
     assert rel(result.W, expected.W) < 1e-10
@@ -276,13 +276,13 @@ def test_sgd_moved_to_the_data_equals_in_memory(client, parallel):
     X, y, C = problem("softmax", n=500, c=3)
     W0 = model.init_weights(X.shape[1], C, rng=np.random.default_rng(0))
     opt = Adam(0.05)
-    method = "parallel_sgd" if parallel else "sgd"
+    solver = "parallel_sgd" if parallel else "sgd"
     result = ld.fit(
         chunked(X, 130),
         y,
         loss="softmax",
         lam=1e-3,
-        method=method,
+        solver=solver,
         optimizer=opt,
         W0=W0,
         batch_size=32,
@@ -312,7 +312,7 @@ def test_fit_infers_classes_and_predicts_like_the_model(client):
     X, y, _ = problem("hinge", n=300, c=5)
     Xd = chunked(X, 100)
     result = ld.fit(
-        Xd, da.from_array(y, chunks=100), loss="svm", method="lbfgs", max_iter=30, client=client
+        Xd, da.from_array(y, chunks=100), loss="svm", solver="lbfgs", max_iter=30, client=client
     )
     assert result.W.shape == (X.shape[1] + 1, 5)
     np.testing.assert_array_equal(ld.predict(result.W, Xd).compute(), model.predict(result.W, X))
@@ -408,7 +408,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
     np.save(tmp_path / "X.npy", X)
     Xd = ld.from_npy(tmp_path / "X.npy", chunk_rows=500)
     opt = SGD(0.5)
-    expected = ld.fit(Xd, y, method="gd", optimizer=opt, max_iter=8, client=client)
+    expected = ld.fit(Xd, y, solver="gd", optimizer=opt, max_iter=8, client=client)
     killed = []
 
     def kill_one(epoch, logs, W):
@@ -417,7 +417,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
             os.kill(pid, signal.SIGKILL)
             killed.append(address)
 
-    result = ld.fit(Xd, y, method="gd", optimizer=opt, max_iter=8, client=client, callback=kill_one)
+    result = ld.fit(Xd, y, solver="gd", optimizer=opt, max_iter=8, client=client, callback=kill_one)
     assert killed and rel(result.W, expected.W) < 1e-12
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert killed[0] not in worker_pids(client)

@@ -36,7 +36,7 @@ from lingrad.distributed.data import (
     from_zarr,
 )
 from lingrad.distributed.fit import (
-    METHODS,
+    SOLVERS,
     ChunkSGD,
     ClientDescent,
     fit,
@@ -53,7 +53,7 @@ from lingrad.distributed.predict import predict, predict_proba, scores
 
 __all__ = [
     "CHUNK_ROWS",
-    "METHODS",
+    "SOLVERS",
     "WORKER_ENVIRON",
     "ChunkSGD",
     "ClientDescent",

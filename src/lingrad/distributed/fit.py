@@ -1,26 +1,26 @@
 """Training on a Dask cluster through the one trainer (:mod:`lingrad.train`), with the runners
 that are Dask's own.
 
-Full batch (:class:`ClientDescent`, ``method="gd"``): the client holds ``W`` and the optimiser;
+Full batch (:class:`ClientDescent`, ``solver="gd"``): the client holds ``W`` and the optimiser;
 each epoch is one pass of :class:`~lingrad.distributed.DaskObjective` (value and gradient
 reduced on the workers), one round trip. The pass at the new weights gives both the epoch's
 loss and the next step's gradient, so ``T`` epochs cost ``T + 1`` passes.
 
-Mini-batch SGD (:class:`ChunkSGD`, ``method="sgd"``): W travels to the data. One task per chunk
+Mini-batch SGD (:class:`ChunkSGD`, ``solver="sgd"``): W travels to the data. One task per chunk
 runs SGD over its chunk's rows (a fresh permutation per epoch from a seed drawn by the
 client's ``numpy.random.Generator``, then contiguous mini-batches) and hands
 ``(W, optimiser state)`` to the next chunk's task; the client sees one round trip per epoch,
 never one per mini-batch. Run in one process over the same chunks and seeds it gives the same
 weights (:func:`sgd_chunk`).
 
-Parallel SGD (``method="parallel_sgd"``, Zinkevich et al. 2010): every chunk starts the epoch
+Parallel SGD (``solver="parallel_sgd"``, Zinkevich et al. 2010): every chunk starts the epoch
 from the same ``(W, state)``, all chunks run at once, and the results are averaged, weighted by
 the chunks' rows. It uses all workers but is a different algorithm: each chunk sees only
 ``1/K`` of the data per epoch, so it reaches a worse loss per epoch (1.84 vs 1.66 after 3
 epochs on a 400k x 785 softmax problem in our notes; ``benchmarks/dask_gradient.py`` measures
 it again).
 
-L-BFGS (:func:`lbfgs`, ``method="lbfgs"``) is a separate solver: SciPy drives its own
+L-BFGS (:func:`lbfgs`, ``solver="lbfgs"``) is a separate solver: SciPy drives its own
 iterations, so it does not run through the epoch loop; it returns the same
 :class:`~lingrad.train.FitResult`.
 """
@@ -50,7 +50,7 @@ from lingrad.train import (
     run,
 )
 
-METHODS = ("lbfgs", "gd", "sgd", "parallel_sgd")
+SOLVERS = ("lbfgs", "gd", "sgd", "parallel_sgd")
 
 
 def _start(objective, W0) -> np.ndarray:
@@ -516,7 +516,7 @@ def fit(
     y,
     *,
     loss="softmax",
-    method: str = "lbfgs",
+    solver: str = "lbfgs",
     regularizer="l2",
     lam: float = 1e-4,
     sample_weight=None,
@@ -545,7 +545,7 @@ def fit(
         lam: as for :class:`lingrad.Objective`.
         sample_weight: as for :class:`lingrad.Objective`.
         loss_params: as for :class:`lingrad.Objective`.
-        method: ``"lbfgs"`` (default), ``"gd"`` (full-batch descent with ``optimizer``),
+        solver: ``"lbfgs"`` (default), ``"gd"`` (full-batch descent with ``optimizer``),
             ``"sgd"`` (W moved to the data) or ``"parallel_sgd"`` (averaging).
         n_columns: score columns ``C`` (default: from the loss and ``y``).
         W0: initial weights (default: zeros for full batch, small random ones from ``rng`` for
@@ -576,11 +576,11 @@ def fit(
             ...
         ValueError: client: expected a distributed.Client (client=...) or a ru...
     """
-    if method not in METHODS:
-        fail("method", f"one of {list(METHODS)}", repr(method))
-    if method in ("sgd", "parallel_sgd") and not isinstance(rng, np.random.Generator):
+    if solver not in SOLVERS:
+        fail("solver", f"one of {list(SOLVERS)}", repr(solver))
+    if solver in ("sgd", "parallel_sgd") and not isinstance(rng, np.random.Generator):
         fail(
-            "rng", f"a numpy.random.Generator for method={method!r}", type(rng).__name__, TypeError
+            "rng", f"a numpy.random.Generator for solver={solver!r}", type(rng).__name__, TypeError
         )
     losses.spec(loss)
     objective = DaskObjective(
@@ -598,11 +598,11 @@ def fit(
     with objective:
         C = n_columns_of(objective) if n_columns is None else check_int("n_columns", n_columns)
         if W0 is None:
-            if method in ("sgd", "parallel_sgd"):
+            if solver in ("sgd", "parallel_sgd"):
                 W0 = init_weights(objective.n_features, C, rng=rng, dtype=objective.dtype)
             else:
                 W0 = np.zeros((objective.n_features + 1, C), dtype=objective.dtype)
-        if method == "lbfgs":
+        if solver == "lbfgs":
             return lbfgs(
                 objective,
                 W0,
@@ -611,7 +611,7 @@ def fit(
                 callback=callback,
                 progress=progress,
             )
-        if method == "gd":
+        if solver == "gd":
             return gradient_descent(
                 objective,
                 W0,
@@ -630,7 +630,7 @@ def fit(
             learning_rate=0.01 if learning_rate is None else learning_rate,
             batch_size=batch_size,
             epochs=epochs,
-            parallel=method == "parallel_sgd",
+            parallel=solver == "parallel_sgd",
             callback=callback,
             progress=progress,
         )
