@@ -21,7 +21,7 @@ def test_centred_is_second_order_forward_first_order():
     w = np.array([0.3, -1.2, 2.0])
     exact = cubic_grad(w)
     err_fwd = [
-        np.abs(numerical_gradient(cubic, w, h=h, method="forward") - exact).max()
+        np.abs(numerical_gradient(cubic, w, h=h, difference="forward") - exact).max()
         for h in (1e-2, 1e-3)
     ]
     err_ctr = [np.abs(numerical_gradient(cubic, w, h=h) - exact).max() for h in (1e-2, 1e-3)]
@@ -65,8 +65,8 @@ def test_relative_error():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="method: expected one of"):
-        numerical_gradient(cubic, np.ones(2), method="backward")
+    with pytest.raises(ValueError, match="difference: expected one of"):
+        numerical_gradient(cubic, np.ones(2), difference="backward")
     with pytest.raises(ValueError, match="h: expected a finite number > 0"):
         numerical_gradient(cubic, np.ones(2), h=0)
     with pytest.raises(ValueError, match=r"grad: expected shape \(2,\)"):

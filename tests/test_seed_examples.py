@@ -123,6 +123,6 @@ def test_9_numerical_gradient_forward_and_centred():
     J = Objective("softmax", rng.normal(size=(30, 5)), rng.integers(0, 4, 30), lam=0.1)
     W = rng.normal(size=(6, 4))
     _, dW = J.value_and_grad(W)
-    forward = numerical_gradient(J, W, h=1e-4, method="forward")  # the slide's h
+    forward = numerical_gradient(J, W, h=1e-4, difference="forward")  # the slide's h
     np.testing.assert_allclose(forward, dW, rtol=1e-2, atol=1e-4)
-    assert gradcheck(J.value_and_grad, W, method="centered").max_rel_error < 1e-6
+    assert gradcheck(J.value_and_grad, W, difference="centered").max_rel_error < 1e-6

@@ -29,7 +29,7 @@ def _scalar(f: Callable, W: np.ndarray) -> float:
     return float(out[0] if isinstance(out, tuple) else out)
 
 
-def default_step(dtype=np.float64, method: str = "centered") -> float:
+def default_step(dtype=np.float64, difference: str = "centered") -> float:
     """The finite-difference step for a function computed in ``dtype``.
 
     Truncation error ``O(h^2)`` (centred) or ``O(h)`` (forward) against rounding error
@@ -41,7 +41,7 @@ def default_step(dtype=np.float64, method: str = "centered") -> float:
         (0.0049, '6.1e-06')
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
-    return eps ** (1.0 / 3.0) if method == "centered" else eps**0.5
+    return eps ** (1.0 / 3.0) if difference == "centered" else eps**0.5
 
 
 def _shifted(f, W, index, step):
@@ -54,16 +54,16 @@ def _shifted(f, W, index, step):
     return value, taken
 
 
-def _partial(f, W, index, h, method, f0):
+def _partial(f, W, index, h, difference, f0):
     f_plus, h_plus = _shifted(f, W, index, h)
-    if method == "forward":
+    if difference == "forward":
         return (f_plus - f0) / h_plus
     f_minus, h_minus = _shifted(f, W, index, -h)
     return (f_plus - f_minus) / (h_plus - h_minus)
 
 
 def numerical_gradient(
-    f: Callable, W, *, h: float | None = 1e-5, method: str = "centered", indices=None
+    f: Callable, W, *, h: float | None = 1e-5, difference: str = "centered", indices=None
 ) -> np.ndarray:
     """Finite-difference gradient of a scalar function ``f`` at ``W`` (same shape as ``W``).
 
@@ -71,7 +71,7 @@ def numerical_gradient(
         f: ``W -> float`` (or ``W -> (float, anything)``; the first element is used).
         W: the point, any shape; it is perturbed one coordinate at a time and restored.
         h: the step; ``None`` picks it from W's dtype (:func:`default_step`).
-        method: ``"centered"`` (``2 * W.size`` evaluations) or ``"forward"`` (``W.size + 1``).
+        difference: ``"centered"`` (``2 * W.size`` evaluations) or ``"forward"`` (``W.size + 1``).
         indices: optional iterable of index tuples; only those coordinates are computed and the
             rest of the result is NaN.
 
@@ -80,17 +80,17 @@ def numerical_gradient(
         >>> np.round(g, 6)
         array([ 2., -4.])
     """
-    check_choice("method", method, ("centered", "forward"))
+    check_choice("difference", difference, ("centered", "forward"))
     W = as_float_array("W", W, ndim=tuple(range(0, 8))).copy()
-    h = default_step(W.dtype, method) if h is None else check_positive("h", h)
-    f0 = _scalar(f, W) if method == "forward" else None
+    h = default_step(W.dtype, difference) if h is None else check_positive("h", h)
+    f0 = _scalar(f, W) if difference == "forward" else None
     if indices is None:
         G = np.empty_like(W, dtype=np.float64)
         indices = np.ndindex(W.shape)
     else:
         G = np.full(W.shape, np.nan)
     for index in indices:
-        G[index] = _partial(f, W, tuple(index), h, method, f0)
+        G[index] = _partial(f, W, tuple(index), h, difference, f0)
     return G
 
 
@@ -189,7 +189,7 @@ def gradcheck(
     samples: int | None = None,
     rng: np.random.Generator | None = None,
     h: float | None = None,
-    method: str = "centered",
+    difference: str = "centered",
     tolerance: float | None = None,
     mode: str | None = None,
     dtype=None,
@@ -217,7 +217,7 @@ def gradcheck(
             ``mode`` selects ``"sparse"``. Defaults: 10 coordinates, 3 directions.
         rng: the generator for the sampled coordinates or directions (default: seed 0).
         h: the step; by default chosen from the dtype (:func:`default_step`).
-        method: ``"centered"`` or ``"forward"`` (coordinates only).
+        difference: ``"centered"`` or ``"forward"`` (coordinates only).
         tolerance: :attr:`GradcheckResult.passed` is ``max_rel_error < tolerance``; by default
             1e-6 in float64 and 1e-3 in float32.
         mode: ``"full"``, ``"sparse"`` or ``"direction"`` (default: full, or sparse if
@@ -238,7 +238,7 @@ def gradcheck(
     """
     mode = ("sparse" if samples is not None else "full") if mode is None else mode
     check_choice("mode", mode, _MODES)
-    check_choice("method", method, ("centered", "forward"))
+    check_choice("difference", difference, ("centered", "forward"))
     W = as_float_array("W", W, ndim=tuple(range(0, 8))).copy()
     if grad is None:
         out = f(W)
@@ -255,7 +255,7 @@ def gradcheck(
     if dtype.type not in (np.float32, np.float64):
         fail("dtype", "float32 or float64", dtype, TypeError)
     grad = grad.astype(np.float64)
-    h = default_step(dtype, method) if h is None else check_positive("h", h)
+    h = default_step(dtype, difference) if h is None else check_positive("h", h)
     tolerance = _DEFAULT_TOLERANCE[dtype] if tolerance is None else float(tolerance)
     rng = np.random.default_rng(0) if rng is None else rng
     count = None if samples is None else check_int("samples", samples)
@@ -267,7 +267,7 @@ def gradcheck(
         else:
             flat = rng.choice(W.size, size=min(count or 10, W.size), replace=False)
             indices = [tuple(int(i) for i in np.unravel_index(k, W.shape)) for k in flat]
-        checks = _coordinates(f, W, grad, h, method, indices)
+        checks = _coordinates(f, W, grad, h, difference, indices)
     f0 = _scalar(f, W)
     # Differences within ~10x the rounding noise of a finite difference count as agreement
     # (near-zero entries), but never more than the gradient's own scale: a step so small that
@@ -278,13 +278,13 @@ def gradcheck(
     return _report(W, checks, f0, floor, mode, h, tolerance, scale)
 
 
-def _coordinates(f, W, grad, h, method, indices):
+def _coordinates(f, W, grad, h, difference, indices):
     """``(index, analytic, numerical, f_plus, f_minus, step)`` per coordinate."""
-    f0 = _scalar(f, W) if method == "forward" else None
+    f0 = _scalar(f, W) if difference == "forward" else None
     checks = []
     for index in indices:
         f_plus, h_plus = _shifted(f, W, index, h)
-        if method == "forward":
+        if difference == "forward":
             numeric, f_minus, step = (f_plus - f0) / h_plus, None, h_plus
         else:
             f_minus, h_minus = _shifted(f, W, index, -h)
