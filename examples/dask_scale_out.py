@@ -58,7 +58,7 @@ def main(argv=None) -> float:
         on_cluster = result.history["loss"][-1]
         in_memory = Objective("softmax", X_mem, y_mem, lam=1e-4).value(result.W)
         print(
-            f"L-BFGS: {result.n_iter} iterations ({result.message}); objective on the cluster "
+            f"L-BFGS: {result.n_iter} iterations ({result.stop.message}); objective on the cluster "
             f"{on_cluster:.6f}, in memory {in_memory:.6f}"
         )
         assert abs(on_cluster - in_memory) < 1e-4 * max(1.0, in_memory)
