@@ -28,7 +28,8 @@ test: export SCIPY_ARRAY_API = 1
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/mypy
+	$(BIN)/python -m pytest --cov --cov-report=term
 
 # Every benchmark script, full size (under 10 minutes); the output is what benchmarks/RESULTS.md records.
 bench: $(VENV)/.installed-test
@@ -39,9 +40,10 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-wheel dist runs .pytest_cache .ruff_cache .mypy_cache .hypothesis .coverage
 
 # The browser playground on http://127.0.0.1:8231/ (lingrad playground --help for options).
 .PHONY: playground
