@@ -33,6 +33,7 @@ SKINNY_BLOCK_BYTES = 24 * 2**20
 
 #: The examples one evaluation uses: a slice or an index array of rows; ``None`` for all.
 Rows: TypeAlias = slice | npt.NDArray[np.integer] | None
+_Float: TypeAlias = npt.NDArray[np.floating]
 
 
 @runtime_checkable
@@ -68,23 +69,21 @@ class ObjectiveProtocol(Protocol):
 
     def targets(self, n_columns: int) -> npt.NDArray[Any]: ...
 
-    def check_weights(self, W: npt.ArrayLike) -> npt.NDArray[np.floating]: ...
+    def check_weights(self, W: npt.ArrayLike) -> _Float: ...
 
     def value(self, W: npt.ArrayLike) -> float: ...
 
-    def value_and_grad(
-        self, W: npt.ArrayLike, rows: Rows = None
-    ) -> tuple[float, npt.NDArray[np.floating]]: ...
+    def value_and_grad(self, W: npt.ArrayLike, rows: Rows = None) -> tuple[float, _Float]: ...
 
     def value_and_grad_unchecked(
         self,
-        W: npt.NDArray[np.floating],
+        W: _Float,
         rows: Rows = None,
         need_grad: bool = True,
-        out: npt.NDArray[np.floating] | None = None,
-    ) -> tuple[float, npt.NDArray[np.floating] | None]: ...
+        out: _Float | None = None,
+    ) -> tuple[float, _Float | None]: ...
 
-    def evaluate(self, W: npt.NDArray[np.floating]) -> tuple[float, npt.NDArray[np.floating]]: ...
+    def evaluate(self, W: _Float) -> tuple[float, _Float]: ...
 
 
 class Objective:
@@ -165,7 +164,7 @@ class Objective:
             )
         return self._targets[n_columns]
 
-    def check_weights(self, W: npt.ArrayLike) -> npt.NDArray[np.floating]:
+    def check_weights(self, W: npt.ArrayLike) -> _Float:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
@@ -176,9 +175,7 @@ class Objective:
         W = self.check_weights(W)
         return self.value_and_grad_unchecked(W, rows=None, need_grad=False)[0]
 
-    def value_and_grad(
-        self, W: npt.ArrayLike, rows: Rows = None
-    ) -> tuple[float, npt.NDArray[np.floating]]:
+    def value_and_grad(self, W: npt.ArrayLike, rows: Rows = None) -> tuple[float, _Float]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype.
 
         ``rows`` (a slice or an index array) restricts the mean to a mini-batch of examples.
@@ -188,48 +185,22 @@ class Objective:
 
     @overload
     def value_and_grad_unchecked(
-        self,
-        W: npt.NDArray[np.floating],
-        rows: Rows = ...,
-        need_grad: Literal[True] = ...,
-        out: npt.NDArray[np.floating] | None = ...,
-    ) -> tuple[float, npt.NDArray[np.floating]]: ...
+        self, W: _Float, rows: Rows = ..., need_grad: Literal[True] = ..., out: _Float | None = ...
+    ) -> tuple[float, _Float]: ...
 
     @overload
     def value_and_grad_unchecked(
-        self,
-        W: npt.NDArray[np.floating],
-        rows: Rows,
-        need_grad: Literal[False],
-        out: npt.NDArray[np.floating] | None = ...,
+        self, W: _Float, rows: Rows = ..., *, need_grad: Literal[False], out: _Float | None = ...
     ) -> tuple[float, None]: ...
 
     @overload
     def value_and_grad_unchecked(
-        self,
-        W: npt.NDArray[np.floating],
-        rows: Rows = ...,
-        *,
-        need_grad: Literal[False],
-        out: npt.NDArray[np.floating] | None = ...,
-    ) -> tuple[float, None]: ...
-
-    @overload
-    def value_and_grad_unchecked(
-        self,
-        W: npt.NDArray[np.floating],
-        rows: Rows = ...,
-        need_grad: bool = ...,
-        out: npt.NDArray[np.floating] | None = ...,
-    ) -> tuple[float, npt.NDArray[np.floating] | None]: ...
+        self, W: _Float, rows: Rows = ..., need_grad: bool = ..., out: _Float | None = ...
+    ) -> tuple[float, _Float | None]: ...
 
     def value_and_grad_unchecked(
-        self,
-        W: npt.NDArray[np.floating],
-        rows: Rows = None,
-        need_grad: bool = True,
-        out: npt.NDArray[np.floating] | None = None,
-    ) -> tuple[float, npt.NDArray[np.floating] | None]:
+        self, W: _Float, rows: Rows = None, need_grad: bool = True, out: _Float | None = None
+    ) -> tuple[float, _Float | None]:
         """``value_and_grad`` without checks (the hot path): ``W`` must have the right shape and
         X's dtype.
 
@@ -255,7 +226,7 @@ class Objective:
             X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
 
-    def evaluate(self, W: npt.NDArray[np.floating]) -> tuple[float, npt.NDArray[np.floating]]:
+    def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
         pass (unchecked), so that accuracy needs no second pass over X."""
         T = self._targets[W.shape[1]]
@@ -288,15 +259,15 @@ class Objective:
 
     def _pass(
         self,
-        W: npt.NDArray[np.floating],
-        X: npt.NDArray[np.floating],
+        W: _Float,
+        X: _Float,
         T: npt.NDArray[Any],
-        w: npt.NDArray[np.floating] | None,
+        w: _Float | None,
         need_grad: bool,
         block: int,
-        scores_out: npt.NDArray[np.floating] | None = None,
+        scores_out: _Float | None = None,
         skinny: bool = False,
-    ) -> tuple[float, npt.NDArray[np.floating] | None]:
+    ) -> tuple[float, _Float | None]:
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
@@ -311,7 +282,7 @@ class Objective:
         # dW is None exactly without need_grad, and dWt is not None exactly when both
         # need_grad and skinny: the tests below read them instead of the flags (same cost)
         dW = np.zeros_like(W) if need_grad else None
-        dWt: npt.NDArray[np.floating] | None = None
+        dWt: _Float | None = None
         if skinny:
             Wt = np.ascontiguousarray(W[:-1].T)
             dWt = np.zeros_like(Wt) if need_grad else None
