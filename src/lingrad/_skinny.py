@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 #: Whether the compiled kernels can be used here (Numba is installed). Numba itself is
 #: imported on first use only: it costs ~100 MB and a second, and most runs never need it.
 AVAILABLE = importlib.util.find_spec("numba") is not None
-_numba = None
-_prange = range
+_numba: Any = None
+_prange: Callable[[int], Any] = range
+#: The compiled loops (set by :func:`_compiled`, on first use).
+_scores_nb: Callable[..., None]
+_accumulate_nb: Callable[..., None]
 #: The range of columns ``C`` the kernels are used for (one column is a matrix-vector
 #: product, which BLAS serves well).
 MIN_COLUMNS, MAX_COLUMNS = 4, 32
@@ -107,7 +113,7 @@ def _accumulate_py(X, G, outT, n_parts):
         outT += part[p]
 
 
-def _compiled():
+def _compiled() -> Any:
     """Import Numba and compile the two loops (cached on disk after the first time)."""
     global _numba, _prange, _scores_nb, _accumulate_nb
     if _numba is None:
@@ -135,7 +141,11 @@ def threads() -> int:
     return _compiled().get_num_threads() if AVAILABLE else 1
 
 
-def scores(X: np.ndarray, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def scores(
+    X: npt.NDArray[np.floating],
+    W: npt.NDArray[np.floating],
+    out: npt.NDArray[np.floating] | None = None,
+) -> npt.NDArray[np.floating]:
     """``X @ W`` -> ``(N, C)``; ``X`` ``(N, D)`` C-contiguous, ``W`` ``(D, C)`` in X's dtype.
 
     Examples:
@@ -146,7 +156,11 @@ def scores(X: np.ndarray, W: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return scores_t(X, np.ascontiguousarray(W.T), out)
 
 
-def scores_t(X: np.ndarray, Wt: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def scores_t(
+    X: npt.NDArray[np.floating],
+    Wt: npt.NDArray[np.floating],
+    out: npt.NDArray[np.floating] | None = None,
+) -> npt.NDArray[np.floating]:
     """``X @ Wt.T`` with ``Wt`` ``(C, D)`` C-contiguous (the layout the loop reads).
 
     Examples:
@@ -164,7 +178,9 @@ def scores_t(X: np.ndarray, Wt: np.ndarray, out: np.ndarray | None = None) -> np
     return out
 
 
-def accumulate(X: np.ndarray, G: np.ndarray, outT: np.ndarray) -> np.ndarray:
+def accumulate(
+    X: npt.NDArray[np.floating], G: npt.NDArray[np.floating], outT: npt.NDArray[np.floating]
+) -> npt.NDArray[np.floating]:
     """``outT += (X^T G)^T`` in place: ``outT`` ``(C, D)`` C-contiguous, ``G`` ``(N, C)``.
 
     Examples:

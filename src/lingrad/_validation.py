@@ -8,12 +8,16 @@ from outside.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any, NoReturn
+
 import numpy as np
+import numpy.typing as npt
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def fail(name: str, expected: str, got: object, error: type[Exception] = ValueError) -> None:
+def fail(name: str, expected: str, got: object, error: type[Exception] = ValueError) -> NoReturn:
     """Raise ``error`` with the house template ``name: expected ..., got ...``.
 
     Examples:
@@ -25,7 +29,7 @@ def fail(name: str, expected: str, got: object, error: type[Exception] = ValueEr
     raise error(f"{name}: expected {expected}, got {got}")
 
 
-def float_dtype(dtype: np.dtype) -> np.dtype:
+def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     """The working dtype for data of ``dtype``: float32 and float64 are kept, others -> float64.
 
     Examples:
@@ -36,7 +40,9 @@ def float_dtype(dtype: np.dtype) -> np.dtype:
     return dtype if dtype.type in FLOAT_DTYPES else np.dtype(np.float64)
 
 
-def as_float_array(name: str, a: object, *, ndim: int | tuple[int, ...], dtype=None) -> np.ndarray:
+def as_float_array(
+    name: str, a: object, *, ndim: int | tuple[int, ...], dtype: npt.DTypeLike | None = None
+) -> npt.NDArray[np.floating]:
     """``a`` as a finite, non-empty float array with ``ndim`` dimensions.
 
     float32 and float64 are kept; integers and booleans become float64 (or ``dtype`` if given).
@@ -70,7 +76,9 @@ def as_float_array(name: str, a: object, *, ndim: int | tuple[int, ...], dtype=N
     return arr
 
 
-def check_X(X: object, name: str = "X", *, dtype=None) -> np.ndarray:
+def check_X(
+    X: object, name: str = "X", *, dtype: npt.DTypeLike | None = None
+) -> npt.NDArray[np.floating]:
     """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1.
 
     Examples:
@@ -84,7 +92,9 @@ def check_X(X: object, name: str = "X", *, dtype=None) -> np.ndarray:
     return as_float_array(name, X, ndim=2, dtype=dtype)
 
 
-def check_labels(y: object, n_samples: int, n_classes: int | None = None, name: str = "y"):
+def check_labels(
+    y: object, n_samples: int, n_classes: int | None = None, name: str = "y"
+) -> npt.NDArray[np.intp]:
     """Integer class labels of shape (n_samples,) in [0, n_classes).
 
     Examples:
@@ -115,7 +125,9 @@ def check_labels(y: object, n_samples: int, n_classes: int | None = None, name: 
     return arr
 
 
-def check_weights(W: object, n_features: int | None = None, name: str = "W") -> np.ndarray:
+def check_weights(
+    W: object, n_features: int | None = None, name: str = "W"
+) -> npt.NDArray[np.floating]:
     """Parameters of shape (D + 1, C): rows 0..D-1 are weights, the last row is the bias.
 
     Examples:
@@ -176,7 +188,7 @@ def check_int(name: str, value: object, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_choice(name: str, value: object, choices) -> str:
+def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     """One of a fixed set of names.
 
     Examples:
@@ -187,6 +199,6 @@ def check_choice(name: str, value: object, choices) -> str:
             ...
         ValueError: loss: expected one of ['softmax', 'svm'], got 'svn'
     """
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         fail(name, f"one of {sorted(choices)}", repr(value))
     return value

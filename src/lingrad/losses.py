@@ -23,8 +23,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import as_float_array, check_labels, check_positive, fail
 from lingrad.model import sigmoid
@@ -32,6 +34,13 @@ from lingrad.model import sigmoid
 # ------------------------------------------------------------------------------------------
 # Kernels: (S, T, **params) -> (L_i of shape (N,) in float64, dL_i/dS of S's shape and dtype)
 # ------------------------------------------------------------------------------------------
+
+#: A loss's kernel: ``(S, T, **params) -> (L_i (N,) in float64, dL_i/dS like S)``, no checks.
+Kernel = Callable[..., tuple[npt.NDArray[np.float64], npt.NDArray[np.floating]]]
+#: A public loss: ``(S, y, ..., sample_weight=None) -> (mean loss, dL/dS like S)``.
+LossFunction = Callable[..., tuple[float, npt.NDArray[np.floating]]]
+#: How one kind of target is validated and shaped: ``(y, N, C, dtype) -> T``.
+Prepare = Callable[[npt.ArrayLike, int, int, np.dtype[Any]], npt.NDArray[Any]]
 
 
 def _margins(S, y, margin):
@@ -225,7 +234,7 @@ class Target(enum.StrEnum):
 
 
 #: How each kind of target is validated and shaped for the kernels: ``(y, N, C, dtype) -> T``.
-_PREPARE: dict[Target, Callable] = {
+_PREPARE: dict[Target, Prepare] = {
     Target.LABELS: _labels,
     Target.BINARY: _binary,
     Target.BINARY_OR_ONE_HOT: _binary_or_one_hot,
@@ -269,12 +278,12 @@ class LossSpec:
     """
 
     name: str
-    kernel: Callable
+    kernel: Kernel
     target: Target
     label: str
     title: str
     formula: str
-    defaults: dict = field(default_factory=dict)
+    defaults: dict[str, float] = field(default_factory=dict)
     link: str | None = None
     smooth: bool = True
 
@@ -319,16 +328,20 @@ class LossSpec:
             return 1
         return n_classes
 
-    def prepare(self, y, n_samples: int, n_columns: int, dtype) -> np.ndarray:
+    def prepare(
+        self, y: npt.ArrayLike, n_samples: int, n_columns: int, dtype: npt.DTypeLike
+    ) -> npt.NDArray[Any]:
         """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets."""
         return _PREPARE[self.target](y, n_samples, n_columns, np.dtype(dtype))
 
 
-def _check_scores(S, ndim=2):
+def _check_scores(S: npt.ArrayLike, ndim: int = 2) -> npt.NDArray[np.floating]:
     return as_float_array("S", S, ndim=ndim)
 
 
-def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.ndarray:
+def check_sample_weight(
+    sample_weight: npt.ArrayLike, n_samples: int, dtype: npt.DTypeLike = np.float64
+) -> npt.NDArray[np.floating]:
     """Per-example weights: finite, >= 0, shape (n_samples,), not all zero.
 
     Examples:
@@ -348,8 +361,10 @@ def check_sample_weight(sample_weight, n_samples: int, dtype=np.float64) -> np.n
 
 
 def weighted_mean(
-    losses: np.ndarray, dS: np.ndarray, sample_weight=None
-) -> tuple[float, np.ndarray]:
+    losses: npt.NDArray[np.floating],
+    dS: npt.NDArray[np.floating],
+    sample_weight: npt.NDArray[np.floating] | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` in place to match.
 
     ``L = sum_i w_i L_i / sum_i w_i`` (``w_i = 1`` by default) and ``dS[i] *= w_i / sum_i w_i``.
@@ -369,7 +384,13 @@ def weighted_mean(
     return float(losses @ scale), dS
 
 
-def _evaluate(spec: LossSpec, S, y, sample_weight, **params):
+def _evaluate(
+    spec: LossSpec,
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    sample_weight: npt.ArrayLike | None,
+    **params: float,
+) -> tuple[float, npt.NDArray[np.floating]]:
     one_d = spec.one_column and np.ndim(S) == 1
     S = _check_scores(S, ndim=1 if one_d else 2)
     if one_d:
@@ -382,7 +403,7 @@ def _evaluate(spec: LossSpec, S, y, sample_weight, **params):
     return loss, (dS.reshape(-1) if one_d else dS)
 
 
-def _check_margin(margin):
+def _check_margin(margin: float) -> float:
     return check_positive("margin", margin)
 
 
@@ -391,7 +412,13 @@ def _check_margin(margin):
 # ------------------------------------------------------------------------------------------
 
 
-def hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def hinge(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    margin: float = 1.0,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Multi-class SVM (Weston-Watkins) hinge loss, the lecture's form.
 
     ``L_i = sum_{j != y_i} max(0, S[i, j] - S[i, y_i] + margin)``
@@ -412,7 +439,13 @@ def hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.n
     return _evaluate(_SPECS["hinge"], S, y, sample_weight, margin=_check_margin(margin))
 
 
-def squared_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def squared_hinge(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    margin: float = 1.0,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Squared hinge: the Weston-Watkins margins squared (the lecture's "squared hinge?").
 
     With ``m_ij = max(0, S[i, j] - S[i, y_i] + margin)``: ``L_i = sum_{j != y_i} m_ij^2``,
@@ -430,7 +463,13 @@ def squared_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[flo
     return _evaluate(_SPECS["squared_hinge"], S, y, sample_weight, margin=_check_margin(margin))
 
 
-def crammer_singer(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def crammer_singer(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    margin: float = 1.0,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Structured (Crammer-Singer) multi-class SVM: only the worst wrong class counts.
 
     ``L_i = max(0, max_{j != y_i} S[i, j] - S[i, y_i] + margin)``; the gradient is ``+1`` at the
@@ -443,7 +482,13 @@ def crammer_singer(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[fl
     return _evaluate(_SPECS["crammer_singer"], S, y, sample_weight, margin=_check_margin(margin))
 
 
-def one_vs_all_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def one_vs_all_hinge(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    margin: float = 1.0,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """One-versus-all hinge: ``C`` binary SVMs, class ``j`` against the rest.
 
     With ``t_ij = +1`` if ``j == y_i`` else ``-1``: ``L_i = sum_j max(0, margin - t_ij S[i, j])``,
@@ -457,8 +502,12 @@ def one_vs_all_hinge(S, y, margin: float = 1.0, *, sample_weight=None) -> tuple[
 
 
 def softmax_cross_entropy(
-    S, y, label_smoothing: float = 0.0, *, sample_weight=None
-) -> tuple[float, np.ndarray]:
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    label_smoothing: float = 0.0,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Softmax cross-entropy (multinomial logistic regression).
 
     ``p = softmax(S[i])``, ``L_i = -log p[y_i]`` (the negative log likelihood). With label
@@ -481,7 +530,9 @@ def softmax_cross_entropy(
     )
 
 
-def kl_divergence(S, P, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def kl_divergence(
+    S: npt.ArrayLike, P: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None
+) -> tuple[float, npt.NDArray[np.floating]]:
     """KL divergence ``KL(P || softmax(S))`` per row, for soft targets ``P`` (rows sum to 1).
 
     ``L_i = sum_j P_ij log(P_ij / p_ij) = -H(P_i) + H(P_i, p_i)``; the entropy ``H(P_i)`` does
@@ -495,7 +546,9 @@ def kl_divergence(S, P, *, sample_weight=None) -> tuple[float, np.ndarray]:
     return _evaluate(_SPECS["kl_divergence"], S, P, sample_weight)
 
 
-def logistic(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def logistic(
+    S: npt.ArrayLike, y: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Binary logistic loss (binary cross-entropy on the logit), one score column.
 
     ``L_i = log(1 + exp(s_i)) - y_i s_i = -y_i log sigma(s_i) - (1 - y_i) log(1 - sigma(s_i))``,
@@ -509,7 +562,9 @@ def logistic(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
     return _evaluate(_SPECS["logistic"], S, y, sample_weight)
 
 
-def squared_error(S, Y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def squared_error(
+    S: npt.ArrayLike, Y: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None
+) -> tuple[float, npt.NDArray[np.floating]]:
     """Squared error for regression, the lecture's ``(y - w^T x)^2``.
 
     ``L_i = sum_j (S[i, j] - Y[i, j])^2``, ``dL_i/dS[i] = 2 (S[i] - Y[i]) = -2 delta_i``.
@@ -522,7 +577,9 @@ def squared_error(S, Y, *, sample_weight=None) -> tuple[float, np.ndarray]:
     return _evaluate(_SPECS["squared_error"], S, Y, sample_weight)
 
 
-def sigmoid_squared_error(S, y, *, sample_weight=None) -> tuple[float, np.ndarray]:
+def sigmoid_squared_error(
+    S: npt.ArrayLike, y: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None
+) -> tuple[float, npt.NDArray[np.floating]]:
     """The lecture's sigmoid unit with a squared loss: ``L_i = (y_i - sigma(s_i))^2``.
 
     ``dL_i/ds_i = -2 delta_i sigma_i (1 - sigma_i)`` with ``delta_i = y_i - sigma_i``. With one
@@ -570,7 +627,7 @@ _SPECS: dict[str, LossSpec] = {spec.name: spec for spec in [
 ]}
 # fmt: on
 
-_FUNCTIONS: dict[str, Callable] = {name: globals()[name] for name in _SPECS}
+_FUNCTIONS: dict[str, LossFunction] = {name: globals()[name] for name in _SPECS}
 
 #: Short names accepted wherever a loss is named (CLI, estimators).
 ALIASES: dict[str, str] = {
@@ -613,7 +670,7 @@ def spec(name: str) -> LossSpec:
     return _SPECS[canonical_name(name)]
 
 
-def get(name: str) -> Callable:
+def get(name: str) -> LossFunction:
     """The loss function for a name or alias, e.g. ``get("softmax") is softmax_cross_entropy``.
 
     Examples:

@@ -17,11 +17,14 @@ Decision rules:
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import check_int, check_weights, check_X, fail, float_dtype
 
 
-def scores_unchecked(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+def scores_unchecked(
+    W: npt.NDArray[np.floating], X: npt.NDArray[np.floating]
+) -> npt.NDArray[np.floating]:
     """Scores ``(N, C)`` without checks: ``X @ W[:-1] + W[-1]`` for ``X`` ``(N, D)`` and ``W``
     ``(D + 1, C)``; ``W`` must already be in X's dtype.
 
@@ -35,13 +38,15 @@ def scores_unchecked(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     return S
 
 
-def _checked(W, X) -> tuple[np.ndarray, np.ndarray]:
+def _checked(
+    W: npt.ArrayLike, X: npt.ArrayLike
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
     X = check_X(X)
     W = check_weights(W, X.shape[1])
     return W.astype(X.dtype, copy=False), X
 
 
-def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+def scores(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.floating]:
     """Class scores ``S = X @ W[:-1] + W[-1]``.
 
     Args:
@@ -60,7 +65,7 @@ def scores(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     return scores_unchecked(W, X)
 
 
-def predict_from_scores(S: np.ndarray) -> np.ndarray:
+def predict_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:
     """Predicted class indices ``(N,)`` from scores ``S`` ``(N, C)`` (unchecked): ``argmax_k``
     for ``C >= 2``, ``s >= 0`` for ``C == 1``.
 
@@ -74,7 +79,7 @@ def predict_from_scores(S: np.ndarray) -> np.ndarray:
     return np.argmax(S, axis=1)
 
 
-def predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+def predict(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.intp]:
     """Predicted class indices, shape ``(N,)``.
 
     ``argmax_k S[:, k]`` for ``C >= 2``; for ``C == 1`` the binary rule ``1 if s >= 0 else 0``.
@@ -87,7 +92,7 @@ def predict(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     return predict_from_scores(scores_unchecked(W, X))
 
 
-def softmax(S: np.ndarray) -> np.ndarray:
+def softmax(S: npt.ArrayLike) -> npt.NDArray[np.floating]:
     """Row-wise softmax ``P[i, k] = exp(S[i, k]) / sum_j exp(S[i, j])`` over the last axis.
 
     Stable for any finite scores: each row is shifted by its maximum first, which leaves the
@@ -104,7 +109,7 @@ def softmax(S: np.ndarray) -> np.ndarray:
     return E
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
     """The logistic function ``1 / (1 + exp(-z))``, elementwise; ``sigma' = sigma (1 - sigma)``.
 
     Computed as ``exp(min(z, 0)) / (1 + exp(-|z|))``, which equals ``1 / (1 + e^-z)`` for
@@ -120,7 +125,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def proba_from_scores(S: np.ndarray) -> np.ndarray:
+def proba_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     """Class probabilities ``(N, K)`` from scores ``S`` ``(N, C)`` (unchecked): ``softmax(S)``,
     or ``[1 - sigma(s), sigma(s)]`` for ``C == 1``.
 
@@ -135,7 +140,7 @@ def proba_from_scores(S: np.ndarray) -> np.ndarray:
     return softmax(S)
 
 
-def predict_proba(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+def predict_proba(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.floating]:
     """Class probabilities, shape ``(N, C)``: the softmax of the scores.
 
     For a binary model (``C == 1``) the two columns ``[1 - sigma(s), sigma(s)]``, so that column
@@ -155,8 +160,8 @@ def init_weights(
     *,
     rng: np.random.Generator,
     scale: float = 1e-3,
-    dtype=np.float64,
-) -> np.ndarray:
+    dtype: npt.DTypeLike = np.float64,
+) -> npt.NDArray[np.floating]:
     """Small random weights ``scale * N(0, 1)`` and a zero bias, shape ``(n_features + 1, C)``.
 
     Small weights make all scores ~0 at initialisation, where the SVM loss is ``C - 1`` and the

@@ -12,9 +12,10 @@ are ``[X, 1]^T dS``, computed without building ``[X, 1]``.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeAlias, overload, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad import _skinny, losses, regularizers
 from lingrad._validation import check_int, check_positive, check_weights, check_X
@@ -29,6 +30,10 @@ MIN_BLOCK_ROWS = 256
 #: Measured in benchmarks/RESULTS.md (~0.6 x the time of the two BLAS products at CIFAR size).
 SKINNY_MIN_ELEMENTS = 2**22
 SKINNY_BLOCK_BYTES = 24 * 2**20
+
+#: The examples one evaluation uses: a slice or an index array of rows; ``None`` for all.
+Rows: TypeAlias = slice | npt.NDArray[np.integer] | None
+_Float: TypeAlias = npt.NDArray[np.floating]
 
 
 @runtime_checkable
@@ -62,19 +67,23 @@ class ObjectiveProtocol(Protocol):
     @property
     def n_features(self) -> int: ...
 
-    def targets(self, n_columns: int) -> np.ndarray: ...
+    def targets(self, n_columns: int) -> npt.NDArray[Any]: ...
 
-    def check_weights(self, W) -> np.ndarray: ...
+    def check_weights(self, W: npt.ArrayLike) -> _Float: ...
 
-    def value(self, W) -> float: ...
+    def value(self, W: npt.ArrayLike) -> float: ...
 
-    def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]: ...
+    def value_and_grad(self, W: npt.ArrayLike, rows: Rows = None) -> tuple[float, _Float]: ...
 
     def value_and_grad_unchecked(
-        self, W: np.ndarray, rows=None, need_grad: bool = True, out: np.ndarray | None = None
-    ) -> tuple[float, np.ndarray | None]: ...
+        self,
+        W: _Float,
+        rows: Rows = None,
+        need_grad: bool = True,
+        out: _Float | None = None,
+    ) -> tuple[float, _Float | None]: ...
 
-    def evaluate(self, W: np.ndarray) -> tuple[float, np.ndarray]: ...
+    def evaluate(self, W: _Float) -> tuple[float, _Float]: ...
 
 
 class Objective:
@@ -106,16 +115,16 @@ class Objective:
 
     def __init__(
         self,
-        loss,
-        X,
-        y,
+        loss: str,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
         *,
-        regularizer="l2",
+        regularizer: str | regularizers.Regularizer | None = "l2",
         lam: float = 0.0,
-        sample_weight=None,
+        sample_weight: npt.ArrayLike | None = None,
         block_rows: int | None = None,
-        **loss_params,
-    ):
+        **loss_params: float,
+    ) -> None:
         self.loss_spec = losses.spec(loss)
         self.X = check_X(X)
         self.y = y
@@ -125,9 +134,11 @@ class Objective:
         self.sample_weight = (
             None if sample_weight is None else losses.check_sample_weight(sample_weight, n)
         )
-        self.loss_params = loss_params
+        # Any: passed on as **kwargs, where a mapping of floats would be checked against
+        # block_rows too
+        self.loss_params: dict[str, Any] = loss_params
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
-        self._targets: dict[int, np.ndarray] = {}
+        self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
     @property
@@ -145,7 +156,7 @@ class Objective:
         weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
         return int(self.X.nbytes + np.asarray(self.y).nbytes + targets + weights)
 
-    def targets(self, n_columns: int) -> np.ndarray:
+    def targets(self, n_columns: int) -> npt.NDArray[Any]:
         """The validated targets for a model with ``n_columns`` score columns (cached)."""
         if n_columns not in self._targets:
             self._targets[n_columns] = self.loss_spec.prepare(
@@ -153,18 +164,18 @@ class Objective:
             )
         return self._targets[n_columns]
 
-    def check_weights(self, W) -> np.ndarray:
+    def check_weights(self, W: npt.ArrayLike) -> _Float:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
         return W.astype(self.X.dtype, copy=False)
 
-    def value(self, W) -> float:
+    def value(self, W: npt.ArrayLike) -> float:
         """``J(W)``: mean loss plus ``lam * R(W)`` as a Python float."""
         W = self.check_weights(W)
         return self.value_and_grad_unchecked(W, rows=None, need_grad=False)[0]
 
-    def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, W: npt.ArrayLike, rows: Rows = None) -> tuple[float, _Float]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype.
 
         ``rows`` (a slice or an index array) restricts the mean to a mini-batch of examples.
@@ -172,7 +183,24 @@ class Objective:
         W = self.check_weights(W)
         return self.value_and_grad_unchecked(W, rows)
 
-    def value_and_grad_unchecked(self, W, rows=None, need_grad=True, out=None):
+    @overload
+    def value_and_grad_unchecked(
+        self, W: _Float, rows: Rows = ..., need_grad: Literal[True] = ..., out: _Float | None = ...
+    ) -> tuple[float, _Float]: ...
+
+    @overload
+    def value_and_grad_unchecked(
+        self, W: _Float, rows: Rows = ..., *, need_grad: Literal[False], out: _Float | None = ...
+    ) -> tuple[float, None]: ...
+
+    @overload
+    def value_and_grad_unchecked(
+        self, W: _Float, rows: Rows = ..., need_grad: bool = ..., out: _Float | None = ...
+    ) -> tuple[float, _Float | None]: ...
+
+    def value_and_grad_unchecked(
+        self, W: _Float, rows: Rows = None, need_grad: bool = True, out: _Float | None = None
+    ) -> tuple[float, _Float | None]:
         """``value_and_grad`` without checks (the hot path): ``W`` must have the right shape and
         X's dtype.
 
@@ -198,7 +226,7 @@ class Objective:
             X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
         return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
 
-    def evaluate(self, W) -> tuple[float, np.ndarray]:
+    def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
         pass (unchecked), so that accuracy needs no second pass over X."""
         T = self._targets[W.shape[1]]
@@ -229,7 +257,17 @@ class Objective:
             return max(4, SKINNY_BLOCK_BYTES // row_bytes)
         return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)
 
-    def _pass(self, W, X, T, w, need_grad, block, scores_out=None, skinny=False):
+    def _pass(
+        self,
+        W: _Float,
+        X: _Float,
+        T: npt.NDArray[Any],
+        w: _Float | None,
+        need_grad: bool,
+        block: int,
+        scores_out: _Float | None = None,
+        skinny: bool = False,
+    ) -> tuple[float, _Float | None]:
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
@@ -241,7 +279,10 @@ class Objective:
         total_weight = float(N) if w is None else float(w.sum(dtype=np.float64))
         kernel, params = self.loss_spec.kernel, self.loss_params
         loss = 0.0
+        # dW is None exactly without need_grad, and dWt is not None exactly when both
+        # need_grad and skinny: the tests below read them instead of the flags (same cost)
         dW = np.zeros_like(W) if need_grad else None
+        dWt: _Float | None = None
         if skinny:
             Wt = np.ascontiguousarray(W[:-1].T)
             dWt = np.zeros_like(Wt) if need_grad else None
@@ -263,23 +304,23 @@ class Objective:
                 wb = w[start:stop] / total_weight
                 loss += float(per_example @ wb) * total_weight
                 dS *= wb.astype(dS.dtype, copy=False)[:, None]
-            if need_grad:
-                if skinny:
+            if dW is not None:
+                if dWt is not None:
                     _skinny.accumulate(Xb, dS, dWt)
                 elif start == 0:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 else:
                     dW[:-1] += Xb.T @ dS
                 dW[-1] += dS.sum(axis=0)
-        if skinny and need_grad:
+        if dW is not None and dWt is not None:
             dW[:-1] = dWt.T
         value = loss / total_weight
         if self.lam:
             value += self.lam * self.regularizer.value(W)
-            if need_grad:
+            if dW is not None:
                 self.regularizer.add_grad(W, dW, self.lam)
         return value, dW
 
-    def __call__(self, W) -> float:
+    def __call__(self, W: npt.ArrayLike) -> float:
         """Same as :meth:`value`, so an ``Objective`` is a plain ``f(W)`` for numerical tools."""
         return self.value(W)

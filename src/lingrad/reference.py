@@ -10,8 +10,15 @@ over the ``N`` examples already in ``dS``, exactly like the fast versions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
+
+#: What the loops index one example at a time: a list or an array.
+_Targets: TypeAlias = Sequence[float] | npt.NDArray[Any]
+_Result: TypeAlias = tuple[float, npt.NDArray[np.float64]]
 
 
 def _sigmoid(z: float) -> float:
@@ -53,7 +60,7 @@ def _weston_watkins(S, y, margin, power):
     return _mean_over_examples(S, y, example)
 
 
-def hinge(S, y, margin=1.0):
+def hinge(S: npt.ArrayLike, y: _Targets, margin: float = 1.0) -> _Result:
     """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)``, loop by loop.
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
@@ -67,7 +74,7 @@ def hinge(S, y, margin=1.0):
     return _weston_watkins(S, y, margin, 1)
 
 
-def squared_hinge(S, y, margin=1.0):
+def squared_hinge(S: npt.ArrayLike, y: _Targets, margin: float = 1.0) -> _Result:
     """``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)^2``, loop by loop: each active
     term adds ``2 m`` to ``dL_i/ds_j`` and takes it from ``dL_i/ds_{y_i}``.
 
@@ -81,7 +88,7 @@ def squared_hinge(S, y, margin=1.0):
     return _weston_watkins(S, y, margin, 2)
 
 
-def crammer_singer(S, y, margin=1.0):
+def crammer_singer(S: npt.ArrayLike, y: _Targets, margin: float = 1.0) -> _Result:
     """``L_i = max(0, max_{j != y_i} s_j - s_{y_i} + margin)``, loop by loop.
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
@@ -107,7 +114,7 @@ def crammer_singer(S, y, margin=1.0):
     return _mean_over_examples(S, y, example)
 
 
-def one_vs_all_hinge(S, y, margin=1.0):
+def one_vs_all_hinge(S: npt.ArrayLike, y: _Targets, margin: float = 1.0) -> _Result:
     """``L_i = sum_j max(0, margin - t_ij s_j)``, ``t_ij = +1`` for the true class else ``-1``.
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
@@ -130,7 +137,7 @@ def one_vs_all_hinge(S, y, margin=1.0):
     return total / N, dS / N
 
 
-def softmax_cross_entropy(S, y, label_smoothing=0.0):
+def softmax_cross_entropy(S: npt.ArrayLike, y: _Targets, label_smoothing: float = 0.0) -> _Result:
     """``L_i = -sum_j q_j log p_j`` with ``p = softmax(s)``, ``q = (1-eps) onehot + eps/C``.
 
     Shapes: ``S`` ``(N, C)``, ``y`` ``(N,)`` -> ``(mean loss, dS (N, C))``.
@@ -152,7 +159,7 @@ def softmax_cross_entropy(S, y, label_smoothing=0.0):
     return total / N, dS / N
 
 
-def kl_divergence(S, P):
+def kl_divergence(S: npt.ArrayLike, P: npt.ArrayLike) -> _Result:
     """``L_i = sum_j P_ij log(P_ij / p_ij)`` with ``p = softmax(s)`` and ``0 log 0 = 0``.
 
     Shapes: ``S`` ``(N, C)``, ``P`` ``(N, C)`` rows summing to 1 -> ``(mean loss, dS (N, C))``.
@@ -174,7 +181,7 @@ def kl_divergence(S, P):
     return total / N, dS / N
 
 
-def logistic(S, y):
+def logistic(S: npt.ArrayLike, y: _Targets) -> _Result:
     """``L_i = -y log sigma(s) - (1 - y) log(1 - sigma(s))``, one score per example.
 
     Shapes: ``S`` ``(N, 1)``, ``y`` ``(N,)`` in {0, 1} -> ``(mean loss, dS (N, 1))``.
@@ -195,7 +202,7 @@ def logistic(S, y):
     return total / N, (ds / N).reshape(np.shape(S))
 
 
-def squared_error(S, Y):
+def squared_error(S: npt.ArrayLike, Y: npt.ArrayLike) -> _Result:
     """``L_i = sum_j (y_ij - s_ij)^2``; the gradient is ``-2 delta`` with ``delta = y - s``.
 
     Shapes: ``S`` ``(N, C)``, ``Y`` ``(N, C)`` -> ``(mean loss, dS (N, C))``.
@@ -218,7 +225,7 @@ def squared_error(S, Y):
     return total / N, (dS / N).reshape(S.shape)
 
 
-def sigmoid_squared_error(S, y):
+def sigmoid_squared_error(S: npt.ArrayLike, y: _Targets) -> _Result:
     """``L_i = (y_i - sigma_i)^2``, gradient ``-2 delta_i sigma_i (1 - sigma_i)``.
 
     One column: binary targets. Several columns: integer labels, one-hot targets per column.

@@ -14,9 +14,11 @@ row is left out of ``R`` (shifting all scores is not a sign of overfitting).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import fail
 
@@ -40,10 +42,10 @@ class Regularizer:
     l1_ratio: float = 0.0
     include_bias: bool = False
 
-    def _part(self, W: np.ndarray) -> np.ndarray:
+    def _part(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
         return W if self.include_bias else W[:-1]
 
-    def value(self, W: np.ndarray) -> float:
+    def value(self, W: npt.NDArray[np.floating]) -> float:
         """``R(W)`` as a Python float (summed in float64)."""
         if self.name == "none":
             return 0.0
@@ -55,7 +57,7 @@ class Regularizer:
             total += (1.0 - self.l1_ratio) * 0.5 * float(np.vdot(V, V))
         return total
 
-    def grad(self, W: np.ndarray) -> np.ndarray:
+    def grad(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
         """``dR/dW`` (a subgradient for L1), same shape and dtype as ``W``; bias row 0."""
         G = np.zeros_like(W)
         if self.name == "none":
@@ -67,7 +69,9 @@ class Regularizer:
             out += (1.0 - self.l1_ratio) * V
         return G
 
-    def add_grad(self, W: np.ndarray, dW: np.ndarray, lam: float) -> None:
+    def add_grad(
+        self, W: npt.NDArray[np.floating], dW: npt.NDArray[np.floating], lam: float
+    ) -> None:
         """``dW += lam * dR/dW`` in place, without allocating a W-sized temporary for L2."""
         if self.name == "none" or lam == 0:
             return
@@ -122,7 +126,12 @@ def none() -> Regularizer:
     return Regularizer("none", 0.0)
 
 
-_FACTORIES = {"l2": l2, "l1": l1, "elastic_net": elastic_net, "none": none}
+_FACTORIES: dict[str, Callable[[], Regularizer]] = {
+    "l2": l2,
+    "l1": l1,
+    "elastic_net": elastic_net,
+    "none": none,
+}
 NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
 

@@ -26,6 +26,8 @@ Examples:
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +38,9 @@ from lingrad.autodiff.tensor import Primitive, register
 PRIMITIVES: dict[str, Primitive] = {}
 
 
-def defprimitive(name: str, forward, *vjps) -> Primitive:
+def defprimitive(
+    name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None
+) -> Primitive:
     """Declare a primitive: ``forward`` on arrays and one VJP (or ``None``) per argument.
 
     Examples:

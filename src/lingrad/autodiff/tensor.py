@@ -31,10 +31,13 @@ import heapq
 import itertools
 import operator
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import fail
 
@@ -56,10 +59,10 @@ class Primitive:
     """
 
     name: str
-    forward: Callable
-    vjps: tuple
+    forward: Callable[..., Any]
+    vjps: tuple[Callable[..., Any] | None, ...]
 
-    def __call__(self, *args, **kwargs) -> Tensor:
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         return apply(self, args, kwargs)
 
 
@@ -68,10 +71,12 @@ class _GradMode(threading.local):
 
 
 _MODE = _GradMode()
+#: The keyword arguments of a leaf (no primitive made it): none, shared and read-only.
+_NO_KWARGS: Mapping[str, Any] = types.MappingProxyType({})
 
 
 @contextlib.contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Inside this block no graph is recorded: results are constants (like ``torch.no_grad``).
 
     Examples:
@@ -159,8 +164,16 @@ class Tensor:
         "requires_grad",
     )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    data: npt.NDArray[Any]
+    grad: npt.NDArray[Any] | None
+    requires_grad: bool
+    _prim: Primitive | None
+    _parents: tuple[tuple[int, Tensor], ...]
+    _args: tuple[Any, ...]
+    _kwargs: Mapping[str, Any]
+    _seq: int
 
-    def __init__(self, data, requires_grad: bool = False):
+    def __init__(self, data: npt.ArrayLike | Tensor, requires_grad: bool = False) -> None:
         data = data.data if isinstance(data, Tensor) else np.asarray(data)
         if requires_grad and data.dtype.kind != "f":
             fail("requires_grad", "a floating-point tensor", f"dtype {data.dtype}", TypeError)
@@ -170,7 +183,7 @@ class Tensor:
         self._prim = None
         self._parents = ()
         self._args = ()
-        self._kwargs = None
+        self._kwargs = _NO_KWARGS
         self._seq = next(_SEQUENCE)
 
     # -- basic properties: the array's own ------------------------------------------------------
@@ -205,7 +218,9 @@ class Tensor:
         return Tensor(self.data)
 
     # -- the engine --------------------------------------------------------------------------
-    def backward(self, grad=None, *, accumulate: bool = False) -> None:
+    def backward(
+        self, grad: npt.ArrayLike | Tensor | None = None, *, accumulate: bool = False
+    ) -> None:
         """Compute ``d self / d leaf`` for every leaf that requires a gradient.
 
         Args:
@@ -285,33 +300,38 @@ class Tensor:
     relu = _unary("relu")
     sigmoid = _unary("sigmoid")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return _F.getitem(self, index)
 
-    def sum(self, axis=None, keepdims: bool = False, dtype=None):
+    def sum(
+        self,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        dtype: npt.DTypeLike | None = None,
+    ) -> Tensor:
         return _F.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def mean(self, axis=None, keepdims: bool = False):
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return _F.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
+    def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         return _F.max(self, axis=axis, keepdims=keepdims)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         return _F.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def transpose(self, axes=None):
+    def transpose(self, axes: tuple[int, ...] | None = None) -> Tensor:
         return _F.transpose(self, axes=axes)
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return _F.transpose(self)
 
 
 class _Table:
     """Late lookup of the primitives, which :mod:`lingrad.autodiff.functions` registers."""
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Primitive:
         raise AttributeError(f"autodiff: primitive '{name}' is not registered")
 
 
@@ -319,7 +339,7 @@ _F = _Table()
 _SEQUENCE = itertools.count()  # creation order: an output always comes after its inputs
 
 
-def register(name: str, primitive) -> None:
+def register(name: str, primitive: Primitive) -> None:
     """Make ``primitive`` available to the :class:`Tensor` operators as ``name``.
 
     Examples:
@@ -333,17 +353,17 @@ def register(name: str, primitive) -> None:
     setattr(_F, name, primitive)
 
 
-def _node(data) -> Tensor:
+def _node(data: Any) -> Tensor:
     """A constant tensor around a forward's result, without the user-facing checks."""
     t = object.__new__(Tensor)
     t.data = data if type(data) is np.ndarray else np.asarray(data)
     t.grad, t.requires_grad = None, False
-    t._prim, t._parents, t._args, t._kwargs = None, (), (), None
+    t._prim, t._parents, t._args, t._kwargs = None, (), (), _NO_KWARGS
     t._seq = next(_SEQUENCE)
     return t
 
 
-def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
+def apply(prim: Primitive, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
     """Run ``prim`` on ``args`` and, if any input needs a gradient, record the node.
 
     Per call: one forward and a few attribute stores; nothing here depends on the data's size.
@@ -368,7 +388,7 @@ def apply(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     return out
 
 
-def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
+def unbroadcast(g: npt.NDArray[Any], like: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Sum ``g`` over the axes along which ``like`` was broadcast; cast to ``like``'s dtype.
 
     Examples:
@@ -389,7 +409,7 @@ def unbroadcast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
     return g.astype(dtype, copy=False)
 
 
-def tensor(data, requires_grad: bool = False) -> Tensor:
+def tensor(data: npt.ArrayLike | Tensor, requires_grad: bool = False) -> Tensor:
     """Shorthand for :class:`Tensor`.
 
     Examples:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
+
 from lingrad._validation import fail
 from lingrad.grad import analytic, autodiff, numerical, symbolic
+from lingrad.grad.method import GradientMethod, ValueAndGrad
 from lingrad.grad.numerical import (
     GradcheckResult,
     default_step,
@@ -17,8 +21,9 @@ from lingrad.grad.numerical import (
     numerical_gradient,
     relative_error,
 )
+from lingrad.objective import Objective
 
-_METHODS: dict[str, Callable] = {
+_METHODS: dict[str, GradientMethod] = {
     "analytic": analytic.value_and_grad,
     "autodiff": autodiff.value_and_grad,
     "numerical": numerical.value_and_grad,
@@ -36,7 +41,7 @@ def methods() -> tuple[str, ...]:
     return tuple(_METHODS)
 
 
-def get(method: str) -> Callable:
+def get(method: str) -> GradientMethod:
     """The gradient method ``objective -> ((W, rows=None) -> (value, dW))`` by name.
 
     Examples:
@@ -50,10 +55,14 @@ def get(method: str) -> Callable:
 
 #: The fast forms ``(objective, out) -> ((W, rows=None) -> (value, dW))`` of the methods that
 #: have one (no per-call checks of ``W``; ``out``: a reusable mini-batch gather buffer).
-_FAST: dict[Callable, Callable] = {analytic.value_and_grad: analytic.unchecked}
+_FAST: dict[
+    GradientMethod, Callable[[Objective, npt.NDArray[np.floating] | None], ValueAndGrad]
+] = {analytic.value_and_grad: analytic.unchecked}
 
 
-def fast(method: Callable, objective, out=None) -> Callable:
+def fast(
+    method: GradientMethod, objective: Objective, out: npt.NDArray[np.floating] | None = None
+) -> ValueAndGrad:
     """The fastest ``(W, rows=None) -> (value, dW)`` of ``method`` (a :func:`get` result) on
     ``objective`` for a trainer whose ``W`` is already checked: the method's fast form where it
     has one (the same numbers), else ``method(objective)``.

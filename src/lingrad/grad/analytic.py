@@ -8,13 +8,15 @@ why :func:`lingrad.grad.gradcheck` exists.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
-from lingrad.grad.method import checked
+import numpy as np
+import numpy.typing as npt
+
+from lingrad.grad.method import ValueAndGrad, checked
 from lingrad.objective import Objective
 
 
-def value_and_grad(objective: Objective) -> Callable:
+def value_and_grad(objective: Objective) -> ValueAndGrad:
     """``(W, rows=None) -> (J(W), dJ/dW)`` by the analytic chain rule.
 
     For ``X`` ``(N, D)`` and ``W`` ``(D + 1, C)``: ``dJ/dW = [X, 1]^T dL/dS + lam dR/dW``
@@ -31,7 +33,7 @@ def value_and_grad(objective: Objective) -> Callable:
     return checked("analytic", objective, objective.value_and_grad_unchecked)
 
 
-def unchecked(objective: Objective, out=None) -> Callable:
+def unchecked(objective: Objective, out: npt.NDArray[np.floating] | None = None) -> ValueAndGrad:
     """The fast form ``(W, rows=None) -> (J(W), dJ/dW)`` for ``W`` already checked: the same
     numbers as :func:`value_and_grad` without the per-call checks of ``W``, gathering a
     mini-batch into ``out`` ``(batch, D)`` when given

@@ -15,11 +15,12 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad.autodiff import Tensor
 from lingrad.autodiff import functions as F
-from lingrad.grad.method import Forms, batch, checked
-from lingrad.objective import Objective
+from lingrad.grad.method import Forms, ValueAndGrad, batch, checked
+from lingrad.objective import Objective, Rows
 from lingrad.regularizers import Regularizer
 
 # ------------------------------------------------------------------------------------------
@@ -37,20 +38,20 @@ FORMS = Forms("autodiff")
 _F64 = np.float64
 
 
-def _one_hot(y, shape) -> np.ndarray:
+def _one_hot(y: npt.NDArray[np.intp], shape: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     mask = np.zeros(shape, dtype=bool)
     np.put_along_axis(mask, y[:, None], True, axis=1)
     return mask
 
 
-def _margins(S: Tensor, y, margin: float) -> Tensor:
+def _margins(S: Tensor, y: npt.NDArray[np.intp], margin: float) -> Tensor:
     """``relu(S_ij - S_iy_i + margin)`` for every ``j``, the ``j = y_i`` term included: it is
     exactly ``margin`` and its gradient cancels (``+1 - 1``), so no ``N x C`` mask is needed."""
     return F.relu(S - F.reshape(F.pick(S, y), (-1, 1)) + margin)
 
 
 @FORMS.register("hinge")
-def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
+def hinge(S: Tensor, y: npt.NDArray[np.intp], margin: float = 1.0) -> Tensor:
     """``L_i = sum_{j != y_i} max(0, S_ij - S_iy_i + margin)``, as ``sum_j relu(..) - margin``.
 
     Examples:
@@ -63,7 +64,7 @@ def hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
 
 @FORMS.register("squared_hinge")
-def squared_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
+def squared_hinge(S: Tensor, y: npt.NDArray[np.intp], margin: float = 1.0) -> Tensor:
     """``L_i = sum_{j != y_i} max(0, S_ij - S_iy_i + margin)^2``, as ``sum_j relu(..)^2 -
     margin^2``.
 
@@ -80,7 +81,7 @@ def squared_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
 
 @FORMS.register("crammer_singer")
-def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:
+def crammer_singer(S: Tensor, y: npt.NDArray[np.intp], margin: float = 1.0) -> Tensor:
     """``L_i = max(0, max_{j != y_i} S_ij - S_iy_i + margin)``.
 
     Examples:
@@ -95,7 +96,7 @@ def crammer_singer(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
 
 @FORMS.register("one_vs_all_hinge")
-def one_vs_all_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
+def one_vs_all_hinge(S: Tensor, y: npt.NDArray[np.intp], margin: float = 1.0) -> Tensor:
     """``L_i = sum_j max(0, margin - t_ij S_ij)`` with ``t_ij = +1`` if ``j == y_i`` else ``-1``.
 
     Examples:
@@ -110,7 +111,9 @@ def one_vs_all_hinge(S: Tensor, y, margin: float = 1.0) -> Tensor:
 
 
 @FORMS.register("softmax_cross_entropy")
-def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
+def softmax_cross_entropy(
+    S: Tensor, y: npt.NDArray[np.intp], label_smoothing: float = 0.0
+) -> Tensor:
     """``L_i = -sum_j q_ij log softmax(S_i)_j`` with ``q = (1 - eps) onehot(y_i) + eps / C``.
 
     Examples:
@@ -129,7 +132,7 @@ def softmax_cross_entropy(S: Tensor, y, label_smoothing: float = 0.0) -> Tensor:
 
 
 @FORMS.register("kl_divergence")
-def kl_divergence(S: Tensor, P) -> Tensor:
+def kl_divergence(S: Tensor, P: npt.NDArray[np.floating]) -> Tensor:
     """``L_i = sum_j P_ij log P_ij - sum_j P_ij log softmax(S_i)_j`` (``0 log 0 = 0``).
 
     Examples:
@@ -144,7 +147,7 @@ def kl_divergence(S: Tensor, P) -> Tensor:
 
 
 @FORMS.register("logistic")
-def logistic(S: Tensor, T) -> Tensor:
+def logistic(S: Tensor, T: npt.NDArray[np.floating]) -> Tensor:
     """``L_i = log(1 + e^{s_i}) - t_i s_i``, with the stable ``softplus`` primitive.
 
     Examples:
@@ -158,7 +161,7 @@ def logistic(S: Tensor, T) -> Tensor:
 
 
 @FORMS.register("squared_error")
-def squared_error(S: Tensor, Y) -> Tensor:
+def squared_error(S: Tensor, Y: npt.NDArray[np.floating]) -> Tensor:
     """``L_i = sum_j (S_ij - Y_ij)^2``.
 
     Examples:
@@ -172,7 +175,7 @@ def squared_error(S: Tensor, Y) -> Tensor:
 
 
 @FORMS.register("sigmoid_squared_error")
-def sigmoid_squared_error(S: Tensor, T) -> Tensor:
+def sigmoid_squared_error(S: Tensor, T: npt.NDArray[np.floating]) -> Tensor:
     """``L_i = sum_j (t_ij - sigmoid(S_ij))^2``: the lecture's sigmoid unit.
 
     Examples:
@@ -190,7 +193,9 @@ def sigmoid_squared_error(S: Tensor, T) -> Tensor:
 # ------------------------------------------------------------------------------------------
 
 
-def penalty(regularizer: Regularizer, W: Tensor, lam: float = 1.0, V: Tensor | None = None):
+def penalty(
+    regularizer: Regularizer, W: Tensor, lam: float = 1.0, V: Tensor | None = None
+) -> Tensor | None:
     """``lam * R(W)`` as a graph: ``lam * (l1_ratio * sum|V| + (1 - l1_ratio) * 0.5 * sum V^2)``
     over ``V = W[:-1]`` (or all of ``W`` with ``include_bias``); ``None`` for no penalty.
 
@@ -219,7 +224,7 @@ def penalty(regularizer: Regularizer, W: Tensor, lam: float = 1.0, V: Tensor | N
     return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
-def _loss_of(objective: Objective) -> Callable:
+def _loss_of(objective: Objective) -> Callable[..., Tensor]:
     """The objective's loss as a graph builder ``(S, T) -> L_i``, its options bound."""
     form = FORMS.get(objective.loss_spec.name)
     return functools.partial(form, **objective.loss_params)
@@ -235,7 +240,7 @@ def _data_term(loss: Callable, W: Tensor, weights: Tensor, X, T, w, total_weight
     return (per_example * (w / total_weight)).sum(dtype=np.float64)
 
 
-def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
+def objective_graph(objective: Objective, W: Tensor, rows: Rows = None) -> Tensor:
     """``J(W)`` over the examples ``rows`` (all by default) as one scalar float64 tensor.
 
     ``W`` is a tensor of shape ``(D + 1, C)`` in X's dtype whose targets the objective has
@@ -258,7 +263,7 @@ def objective_graph(objective: Objective, W: Tensor, rows=None) -> Tensor:
     return J if R is None else J + R
 
 
-def value_and_grad(objective: Objective) -> Callable:
+def value_and_grad(objective: Objective) -> ValueAndGrad:
     """``(W, rows=None) -> (J(W), dJ/dW)`` by reverse-mode automatic differentiation.
 
     A mini-batch is one graph and one ``backward()``. A full pass goes over the objective's row
@@ -278,8 +283,7 @@ def value_and_grad(objective: Objective) -> Callable:
 
     def autodiff(W, rows=None):
         W = Tensor(W, requires_grad=True)
-        N = objective.n_samples if rows is None else None
-        block = objective.rows_per_block() if rows is None else None
+        N, block = objective.n_samples, objective.rows_per_block()
         if rows is not None or block >= N:
             J = objective_graph(objective, W, rows)
             J.backward()

@@ -12,13 +12,27 @@ it, never at import.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from lingrad import losses
 from lingrad._validation import fail
-from lingrad.objective import ObjectiveProtocol
+from lingrad.objective import Objective, ObjectiveProtocol, Rows
+
+#: What a gradient method returns: ``(W, rows=None) -> (J(W), dJ/dW)``, ``dJ/dW`` like ``W``.
+ValueAndGrad = Callable[..., tuple[float, npt.NDArray[np.floating]]]
+#: A gradient method: ``objective -> ((W, rows=None) -> (J(W), dJ/dW))``.
+GradientMethod = Callable[[Objective], ValueAndGrad]
+_Form = TypeVar("_Form", bound=Callable[..., Any])
 
 
-def checked(method: str, objective: ObjectiveProtocol, compute: Callable) -> Callable:
+def checked(
+    method: str,
+    objective: ObjectiveProtocol,
+    compute: Callable[[npt.NDArray[np.floating], Rows], tuple[float, npt.NDArray[np.floating]]],
+) -> ValueAndGrad:
     """The gradient method ``(W, rows=None) -> (J(W), dJ/dW)`` named ``method``.
 
     ``W`` (shape ``(D + 1, C)``) is checked once per call by ``objective.check_weights`` (which
@@ -34,14 +48,16 @@ def checked(method: str, objective: ObjectiveProtocol, compute: Callable) -> Cal
         ('analytic', 1.0)
     """
 
-    def gradient(W, rows=None):
+    def gradient(W: npt.ArrayLike, rows: Rows = None) -> tuple[float, npt.NDArray[np.floating]]:
         return compute(objective.check_weights(W), rows)
 
     gradient.__name__ = gradient.__qualname__ = method
     return gradient
 
 
-def batch(objective, n_columns: int, rows=None):
+def batch(
+    objective: Objective, n_columns: int, rows: Rows = None
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[Any], npt.NDArray[np.floating] | None]:
     """``(X, T, sample_weight)`` restricted to ``rows`` (a slice or index array; all if None).
 
     ``T`` are the validated targets for ``n_columns`` score columns; ``sample_weight`` may be
@@ -85,15 +101,15 @@ class Forms:
 got loss 'logistic'
     """
 
-    def __init__(self, method: str):
+    def __init__(self, method: str) -> None:
         self.method = method
-        self._forms: dict[str, Callable] = {}
+        self._forms: dict[str, Callable[..., Any]] = {}
 
-    def register(self, loss: str) -> Callable:
+    def register(self, loss: str) -> Callable[[_Form], _Form]:
         """A decorator that registers its function as the form of ``loss`` (a registry name)."""
         name = losses.canonical_name(loss)
 
-        def add(form: Callable) -> Callable:
+        def add(form: _Form) -> _Form:
             self._forms[name] = form
             return form
 
@@ -106,7 +122,7 @@ got loss 'logistic'
         """The registry names of the losses that have a form, in registration order."""
         return tuple(self._forms)
 
-    def get(self, loss: str) -> Callable:
+    def get(self, loss: str) -> Callable[..., Any]:
         """The form of ``loss`` (a name or alias); a ``ValueError`` naming the loss and the
         method if there is none."""
         name = losses.canonical_name(loss)
@@ -119,4 +135,4 @@ got loss 'logistic'
         return self._forms[name]
 
 
-__all__ = ["Forms", "batch", "checked"]
+__all__ = ["Forms", "GradientMethod", "ValueAndGrad", "batch", "checked"]

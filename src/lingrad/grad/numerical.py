@@ -13,23 +13,30 @@ of ``f`` (~1e-7 relative) divided by ``h`` swamps the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import as_float_array, check_choice, check_int, check_positive, fail
-from lingrad.grad.method import checked
+from lingrad.grad.method import ValueAndGrad, checked
+from lingrad.objective import ObjectiveProtocol
+
+#: A function to differentiate: ``W -> float`` or ``W -> (float, anything)``, called with ``W``
+#: alone (``...``: a lambda may bind more with defaults).
+ScalarFunction = Callable[..., float | tuple[float, Any]]
 
 _TINY = 1e-300
 
 
-def _scalar(f: Callable, W: np.ndarray) -> float:
+def _scalar(f: ScalarFunction, W: npt.NDArray[np.floating]) -> float:
     out = f(W)
     return float(out[0] if isinstance(out, tuple) else out)
 
 
-def default_step(dtype=np.float64, difference: str = "centered") -> float:
+def default_step(dtype: npt.DTypeLike = np.float64, difference: str = "centered") -> float:
     """The finite-difference step for a function computed in ``dtype``.
 
     Truncation error ``O(h^2)`` (centred) or ``O(h)`` (forward) against rounding error
@@ -63,8 +70,13 @@ def _partial(f, W, index, h, difference, f0):
 
 
 def numerical_gradient(
-    f: Callable, W, *, h: float | None = 1e-5, difference: str = "centered", indices=None
-) -> np.ndarray:
+    f: ScalarFunction,
+    W: npt.ArrayLike,
+    *,
+    h: float | None = 1e-5,
+    difference: str = "centered",
+    indices: Iterable[tuple[int, ...]] | None = None,
+) -> npt.NDArray[np.float64]:
     """Finite-difference gradient of a scalar function ``f`` at ``W`` (same shape as ``W``).
 
     Args:
@@ -94,7 +106,9 @@ def numerical_gradient(
     return G
 
 
-def relative_error(a, n, floor: float = _TINY) -> np.ndarray:
+def relative_error(
+    a: npt.ArrayLike, n: npt.ArrayLike, floor: float = _TINY
+) -> npt.NDArray[np.float64]:
     """``|a - n| / max(|a| + |n|, floor)``: 0 when both are 0, at most 1 otherwise.
 
     ``floor`` turns the relative error into an absolute one for values below it (the gradient
@@ -136,14 +150,14 @@ class GradcheckResult:
     """
 
     max_rel_error: float
-    index: tuple
+    index: tuple[int, ...]
     analytic: float
     numerical: float
     checked: int
     tolerance: float
     mode: str = "full"
     h: float = 1e-5
-    kinks: tuple = ()
+    kinks: tuple[tuple[int, ...], ...] = ()
     kink_max_rel_error: float = 0.0
 
     @property
@@ -182,9 +196,9 @@ def _is_kink(a, f0, f_plus, f_minus, h, scale) -> bool:
 
 
 def gradcheck(
-    f: Callable,
-    W,
-    grad=None,
+    f: ScalarFunction,
+    W: npt.ArrayLike,
+    grad: npt.ArrayLike | None = None,
     *,
     samples: int | None = None,
     rng: np.random.Generator | None = None,
@@ -192,7 +206,7 @@ def gradcheck(
     difference: str = "centered",
     tolerance: float | None = None,
     mode: str | None = None,
-    dtype=None,
+    dtype: npt.DTypeLike | None = None,
 ) -> GradcheckResult:
     """Compare an analytic gradient with the numerical one and report the worst disagreement.
 
@@ -332,7 +346,7 @@ def _report(W, checks, f0, floor, mode, h, tolerance, scale):
     )
 
 
-def value_and_grad(objective, *, h: float | None = None) -> Callable:
+def value_and_grad(objective: ObjectiveProtocol, *, h: float | None = None) -> ValueAndGrad:
     """``(W, rows=None) -> (J(W), dJ/dW)`` with the gradient by centred differences.
 
     Slow by nature: ``2 * W.size`` evaluations of the objective per gradient (61,460 full

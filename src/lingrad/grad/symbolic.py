@@ -29,16 +29,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 
 from lingrad import losses
 from lingrad._validation import check_int, fail
-from lingrad.grad.method import Forms, batch, checked
+from lingrad.grad.method import Forms, ValueAndGrad, batch, checked
 from lingrad.model import scores_unchecked
 from lingrad.model import sigmoid as _np_sigmoid
-from lingrad.objective import Objective
+from lingrad.objective import Objective, Rows
 
 
 class sigma(sp.Function):
@@ -52,7 +54,7 @@ class sigma(sp.Function):
         1/(1 + exp(-x))
     """
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         s = sigma(self.args[0])
         return s * (1 - s)
 
@@ -69,14 +71,14 @@ class softplus(sp.Function):
         sigma(x)
     """
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sigma(self.args[0])
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return sp.log(1 + sp.exp(x))
 
 
-_NUMPY = [
+_NUMPY: list[dict[str, Callable[..., Any]] | str] = [
     {
         "sigma": _np_sigmoid,
         "softplus": lambda x: np.logaddexp(0, x),
@@ -95,7 +97,8 @@ def sigmoid_derivative_check() -> sp.Expr:
     """
     x = sp.Symbol("x", real=True)
     definition = 1 / (1 + sp.exp(-x))
-    claimed = (sigma(x) * (1 - sigma(x))).rewrite(sp.exp)
+    s: sp.Expr = sigma(x)  # an Expr: the stubs type ``1 - sigma(x)`` as int
+    claimed = (s * (1 - s)).rewrite(sp.exp)
     return sp.simplify(sp.diff(definition, x) - claimed)
 
 
@@ -220,13 +223,13 @@ class Derivation:
 
     loss: str
     n_columns: int
-    scores: tuple
-    targets: tuple
-    params: dict
+    scores: tuple[sp.Symbol, ...]
+    targets: tuple[sp.Symbol, ...]
+    params: dict[str, sp.Symbol]
     expression: sp.Expr
-    gradient: tuple
-    _value_fn: Callable
-    _grad_fn: Callable
+    gradient: tuple[sp.Expr, ...]
+    _value_fn: Callable[..., Any]
+    _grad_fn: Callable[..., Any]
 
     def latex(self) -> str:
         """``L`` and each ``dL/ds_k`` in LaTeX, one ``\\begin{aligned}`` block."""
@@ -263,7 +266,9 @@ class Derivation:
         chain = sp.Matrix(n_features + 1, C, lambda j, k: self.gradient[k].subs(linear) * inputs[j])
         return direct, chain
 
-    def evaluate(self, S: np.ndarray, T: np.ndarray, **params) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(
+        self, S: npt.NDArray[np.floating], T: npt.NDArray[Any], **params: float
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.floating]]:
         """Per-example losses ``(N,)`` in float64 and ``dL_i/dS`` ``(N, C)`` in S's dtype.
 
         ``T`` are the targets as ``lingrad.losses.spec(loss).prepare`` gives them (integer
@@ -287,7 +292,14 @@ class Derivation:
                 dS[:, k] = column
         return value, dS
 
-    def batch_gradient(self, W, X, T, sample_weight=None, **params):
+    def batch_gradient(
+        self,
+        W: npt.NDArray[np.floating],
+        X: npt.NDArray[np.floating],
+        T: npt.NDArray[Any],
+        sample_weight: npt.NDArray[np.floating] | None = None,
+        **params: float,
+    ) -> tuple[float, npt.NDArray[np.floating]]:
         """The (weighted) mean loss over a batch and its gradient ``dL/dW``, shape ``(D + 1, C)``.
 
         ``dL/dS`` comes from the generated code (:meth:`evaluate`); the linear model's part of the
@@ -359,7 +371,7 @@ def derive(loss: str, n_columns: int | None = None) -> Derivation:
 
 
 @functools.lru_cache(maxsize=1)
-def _regularizer_derivative() -> Callable:
+def _regularizer_derivative() -> Callable[..., Any]:
     w, rho = sp.Symbol("w", real=True), sp.Symbol("rho", nonnegative=True)
     R = rho * sp.Abs(w) + (1 - rho) * w**2 / 2  # elastic net; rho = 0: L2, rho = 1: L1
     return sp.lambdify([w, rho], sp.diff(R, w), modules="numpy")
@@ -370,7 +382,7 @@ def _regularizer_derivative() -> Callable:
 # ------------------------------------------------------------------------------------------
 
 
-def value_and_grad(objective: Objective) -> Callable:
+def value_and_grad(objective: Objective) -> ValueAndGrad:
     """``(W, rows=None) -> (J(W), dJ/dW)`` with ``dL/dS`` from SymPy's derivative.
 
     The loss's derivative is derived once per number of classes (cached); each call evaluates
@@ -379,7 +391,7 @@ def value_and_grad(objective: Objective) -> Callable:
     ``lam * dR/dW`` (also from SymPy).
 
     Examples:
-        >>> from lingrad.objective import Objective
+        >>> from lingrad.objective import Objective, Rows
         >>> obj = Objective("svm", np.eye(2), np.array([0, 1]))
         >>> J, dW = value_and_grad(obj)(np.zeros((3, 2)))   # every margin term is active
         >>> J, dW.tolist()
@@ -389,7 +401,7 @@ def value_and_grad(objective: Objective) -> Callable:
     reg = objective.regularizer
     FORMS.get(objective.loss_spec.name)  # a loss with no symbolic form is refused here
 
-    def symbolic(W, rows):
+    def symbolic(W: npt.NDArray[np.floating], rows: Rows) -> tuple[float, npt.NDArray[np.floating]]:
         X, T, w = batch(objective, W.shape[1], rows)
         derivation = derive(objective.loss_spec.name, W.shape[1])
         loss, dW = derivation.batch_gradient(W, X, T, w, **params)
