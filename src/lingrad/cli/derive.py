@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+
 from lingrad import losses
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.grad import symbolic
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``derive`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -23,7 +25,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad derive`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

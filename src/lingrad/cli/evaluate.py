@@ -7,17 +7,20 @@ R^2, the mean squared error and the mean absolute error.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lingrad import datasets, io, runs
 from lingrad._validation import fail
-from lingrad.cli.common import add_command, model_inputs
+from lingrad.cli.common import SubParsers, add_command, model_inputs
 from lingrad.estimators import LinearClassifier
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``evaluate`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -45,7 +48,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _defaults_from_run(args) -> None:
+def _defaults_from_run(args: argparse.Namespace) -> None:
     """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
     folder = Path(args.model) if Path(args.model).is_dir() else Path(args.model).parent
     config = runs.read_json(folder / runs.CONFIG) if (folder / runs.CONFIG).is_file() else {}
@@ -58,7 +61,7 @@ def _defaults_from_run(args) -> None:
     args.seed = 0 if args.seed is None else args.seed
 
 
-def _examples(args, task: str):
+def _examples(args: argparse.Namespace, task: str):
     data = datasets.load(
         args.dataset, seed=args.seed, data_dir=args.data_dir, label=args.label, task=task
     )
@@ -94,7 +97,9 @@ def _label_names(classes: np.ndarray, class_names: tuple[str, ...]) -> list[str]
     return names
 
 
-def classification_report(y_true, y_pred, classes, names) -> str:
+def classification_report(
+    y_true: ArrayLike, y_pred: ArrayLike, classes: ArrayLike, names: Sequence[str]
+) -> str:
     """Accuracy, a per-class precision / recall / support table and the confusion matrix."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
@@ -115,7 +120,7 @@ def classification_report(y_true, y_pred, classes, names) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad evaluate`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

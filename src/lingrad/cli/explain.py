@@ -8,13 +8,14 @@ With no run folder (and no ``--scores``) it explains the lecture's cat / car / f
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import numpy as np
 
 from lingrad import report
 from lingrad._validation import fail
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.model import scores
 from lingrad.plots import AlgebraicView, algebraic_view, format_number
 
@@ -24,7 +25,7 @@ SLIDE_LABELS = (0, 1, 2)
 SLIDE_CLASSES = ("cat", "car", "frog")
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``explain`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -126,7 +127,7 @@ def explain(view: AlgebraicView, source: str) -> str:
     return "\n".join(parts)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad explain`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

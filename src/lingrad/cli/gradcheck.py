@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
+from numpy.typing import NDArray
 
 from lingrad import datasets, grad, losses, regularizers
 from lingrad._validation import check_int, fail
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.objective import Objective
 
 EXACT_METHODS = tuple(m for m in grad.methods() if m != "numerical")
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``gradcheck`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -42,7 +45,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _targets(spec, n, c, rng):
+def _targets(spec: losses.LossSpec, n: int, c: int, rng: np.random.Generator) -> np.ndarray:
     """Random targets of the kind the loss ``spec`` takes, for ``c`` score columns."""
     if spec.target is losses.Target.DISTRIBUTION:
         return rng.dirichlet(np.ones(c), n)
@@ -53,7 +56,9 @@ def _targets(spec, n, c, rng):
     return rng.integers(0, c, n)
 
 
-def problem(args, spec, rng):
+def problem(
+    args: argparse.Namespace, spec: losses.LossSpec, rng: np.random.Generator
+) -> tuple[NDArray[np.floating], np.ndarray, int]:
     """``(X, y, n_classes)`` from ``--dataset`` or random data of the requested size."""
     dtype = np.dtype(args.dtype)
     if args.dataset is not None:
@@ -70,7 +75,7 @@ def problem(args, spec, rng):
     return rng.standard_normal((n, d)).astype(dtype), _targets(spec, n, c, rng), c
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad gradcheck`` with the parsed ``args``; return the exit status (0 if every
     method passes, else 1).
 

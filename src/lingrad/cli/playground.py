@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import threading
 import webbrowser
 
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 
 HOST = "127.0.0.1"
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``playground`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub, "playground", "serve the interactive playground (a page in your browser) on 127.0.0.1"
@@ -20,7 +21,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad playground`` with the parsed ``args`` (uvicorn serves
     :func:`lingrad.playground.app.create_app` until interrupted); return the exit status (0).
 

@@ -7,21 +7,23 @@ does, and the figures are drawn from ``model.npz``'s weights.
 
 from __future__ import annotations
 
+import argparse
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from lingrad import datasets, losses, report
 from lingrad._validation import fail
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.objective import Objective
 
 SPLITS = ("train", "val", "test")
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``plot`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -59,7 +61,7 @@ class RunData:
     y: dict[str, np.ndarray]
 
 
-def load_run_data(run_dir) -> RunData:
+def load_run_data(run_dir: str | Path) -> RunData:
     """Read a run folder and reload its dataset with the run's seed and preprocessing."""
     run = report.read_run(run_dir)
     config = run.config
@@ -111,7 +113,7 @@ def training_objective(rd: RunData, rows: int) -> Objective | None:
     )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad plot`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

@@ -9,18 +9,21 @@ model ``score_<class>`` (the decision function); for a regression model ``predic
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io as io_
 import warnings
+from typing import Any
 
 import numpy as np
 
 from lingrad import datasets, io, runs
-from lingrad.cli.common import add_command, model_inputs
+from lingrad._validation import fail
+from lingrad.cli.common import SubParsers, add_command, model_inputs
 from lingrad.estimators import LinearClassifier
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``predict`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub, "predict", "predict labels and probabilities for the rows of a .csv/.npz file"
@@ -32,7 +35,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _inputs(args, model) -> np.ndarray:
+def _inputs(args: argparse.Namespace, model: Any) -> np.ndarray:
     X, features = datasets.read_features(args.input, label=args.label)
     names = getattr(model, "feature_names_in_", None)
     if names is not None and features is not None:
@@ -47,7 +50,7 @@ def _inputs(args, model) -> np.ndarray:
     return model_inputs(model, X, args.input, expected, f"{X.shape[1]}")
 
 
-def predictions(model, X) -> tuple[list[str], list[list]]:
+def predictions(model: Any, X: np.ndarray) -> tuple[list[str], list[list[str]]]:
     """The output table: a header and one row per example."""
     if not isinstance(model, LinearClassifier):
         return ["prediction"], [[f"{v:.17g}"] for v in model.predict(X)]
@@ -58,6 +61,8 @@ def predictions(model, X) -> tuple[list[str], list[list]]:
         prefix, values = "score_", model.decision_function(X)
         if values.ndim == 1:  # binary: the score of classes_[1]
             values = np.stack([-values, values], axis=1)
+    if model.classes_ is None:
+        fail("model", "a fitted classifier", "no classes_")
     header = ["label"] + [f"{prefix}{c}" for c in model.classes_]
     rows = [
         [str(lab), *(f"{v:.17g}" for v in row)] for lab, row in zip(labels, values, strict=True)
@@ -65,7 +70,7 @@ def predictions(model, X) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad predict`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

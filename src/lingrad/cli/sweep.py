@@ -13,21 +13,23 @@ The best trial's folder (``RUNS_DIR/NAME/``) holds the usual ``config.json`` (re
 
 from __future__ import annotations
 
+import argparse
 import math
 import multiprocessing
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 from lingrad import runs
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.cli.common import add_command
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.cli.train import add_config_arguments, build, config_from_args, train_from_config
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``sweep`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(
         sub,
@@ -58,7 +60,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _log_range(name: str, pair) -> tuple[float, float]:
+def _log_range(name: str, pair: Sequence[float]) -> tuple[float, float]:
     low, high = (check_positive(name, v) for v in pair)
     if low > high:
         fail(name, "LOW <= HIGH", f"{low:g} > {high:g}")
@@ -66,8 +68,13 @@ def _log_range(name: str, pair) -> tuple[float, float]:
 
 
 def candidates(
-    learning_rate_range, lam_range, *, search: str, trials: int, rng=None
-) -> list[tuple]:
+    learning_rate_range: Sequence[float],
+    lam_range: Sequence[float],
+    *,
+    search: str,
+    trials: int,
+    rng: np.random.Generator | None = None,
+) -> list[tuple[float, float]]:
     """``(lr, lam)`` pairs spread evenly in log space (``grid``) or drawn log-uniformly.
 
     A grid has ``k x k`` pairs with ``k = round(sqrt(trials))`` (at least 1); ``lam`` may be 0
@@ -191,7 +198,7 @@ def _table(ranked: list[dict]) -> None:
     Console(width=110).print(table)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad sweep`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into

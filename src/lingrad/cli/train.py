@@ -11,20 +11,24 @@ from __future__ import annotations
 import argparse
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from lingrad import __version__, datasets, losses, optim, regularizers, runs
 from lingrad import grad as grad_methods
 from lingrad._validation import check_int, check_positive, fail
+from lingrad.cli.common import SubParsers
 from lingrad.model import init_weights, predict
 from lingrad.objective import Objective
 from lingrad.optim import schedules
 from lingrad.train import FitResult, batch_size_for, fit
 
 #: the config keys and their defaults; ``None`` means "the optimiser's default"
-DEFAULTS: dict = {
+DEFAULTS: dict[str, Any] = {
     "dataset": "digits",
     "loss": "softmax",
     "regularizer": "l2",
@@ -45,6 +49,9 @@ DEFAULTS: dict = {
     "data_dir": None,
 }
 GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = 32, 100, 1000
+
+#: the standardised ``(X_train, X_val, X_test)``
+Splits = tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]
 
 
 def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
@@ -115,7 +122,7 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
     )
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Add the ``train`` command to ``sub`` (an ``add_subparsers`` object): train a linear
     classifier and print train/validation/test accuracy.
 
@@ -153,7 +160,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def config_from_args(args, base: dict | None = None) -> dict:
+def config_from_args(
+    args: argparse.Namespace, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A complete config: ``base`` (or the defaults) overridden by the options given."""
     config = dict(DEFAULTS if base is None else base)
     for key in DEFAULTS:
@@ -163,7 +172,7 @@ def config_from_args(args, base: dict | None = None) -> dict:
     return resolve(config)
 
 
-def resolve(config: dict) -> dict:
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """Fill the optimiser-dependent defaults and check every value.
 
     Errors name the library's parameter (``learning_rate`` for ``--learning-rate``,
@@ -210,15 +219,19 @@ def resolve(config: dict) -> dict:
 
 
 @functools.lru_cache(maxsize=4)
-def load_data(name: str, seed: int, data_dir=None):
+def load_data(
+    name: str, seed: int, data_dir: str | Path | None = None
+) -> tuple[datasets.Dataset, Splits]:
     """The dataset's splits, standardised with the training split's statistics."""
     data = datasets.load(name, seed=seed, data_dir=data_dir)
     scaler = datasets.Standardizer().fit(data.X_train)
-    splits = tuple(scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
-    return data, splits
+    X_train, X_val, X_test = (scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
+    return data, (X_train, X_val, X_test)
 
 
-def build(config: dict):
+def build(
+    config: dict[str, Any],
+) -> tuple[datasets.Dataset, Splits, Objective, optim.Optimizer, dict[str, Any]]:
     """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``."""
     data, (X_train, X_val, X_test) = load_data(
         config["dataset"], config["seed"], config["data_dir"]
@@ -255,7 +268,7 @@ def build(config: dict):
     return data, (X_train, X_val, X_test), objective, optimizer, kwargs
 
 
-def accuracy(W, X, y) -> float:
+def accuracy(W: NDArray[np.floating], X: NDArray[np.floating], y: ArrayLike) -> float:
     """The fraction of rows of ``X`` ``(N, D)`` whose predicted class equals ``y`` ``(N,)``:
     ``mean_i [argmax_k s_ik == y_i]`` with ``S = [X, 1] W`` (``W`` ``(D + 1, C)``).
 
@@ -267,7 +280,15 @@ def accuracy(W, X, y) -> float:
     return float(np.mean(predict(W, X) == y))
 
 
-def metrics_of(result: FitResult, data, splits, *, loss: float, start: float, **extra) -> dict:
+def metrics_of(
+    result: FitResult,
+    data: datasets.Dataset,
+    splits: Splits,
+    *,
+    loss: float,
+    start: float,
+    **extra: Any,
+) -> dict[str, Any]:
     """The run's ``metrics.json``: train / validation / test accuracy of ``result.W`` on
     ``splits = (X_train, X_val, X_test)``, the final ``loss``, ``n_iter``, ``extra`` figures
     and the ``seconds`` since ``start`` (a ``time.perf_counter()``).
@@ -300,12 +321,14 @@ def metrics_of(result: FitResult, data, splits, *, loss: float, start: float, **
 TRAJECTORY_POINTS = 200
 
 
-def _trajectory_recorder(W0, epochs: int):
+def _trajectory_recorder(
+    W0: np.ndarray, epochs: int
+) -> tuple[list[np.ndarray], Callable[[int, dict[str, float], np.ndarray], None]]:
     """``(snapshots, callback)``: the callback keeps ``W`` every few epochs after ``W0``."""
     every = max(1, -(-epochs // TRAJECTORY_POINTS))
     snapshots = [W0.copy()]
 
-    def record(epoch, logs, W):
+    def record(epoch: int, logs: dict[str, float], W: np.ndarray) -> None:
         if (epoch + 1) % every == 0 or epoch + 1 == epochs:
             snapshots.append(W.copy())
 
@@ -313,14 +336,14 @@ def _trajectory_recorder(W0, epochs: int):
 
 
 def train_from_config(
-    config: dict,
+    config: dict[str, Any],
     *,
-    run_dir=None,
-    resume=None,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
     verbose: int = 0,
     checkpoint: bool = True,
     report: bool = False,
-) -> tuple[FitResult, dict]:
+) -> tuple[FitResult, dict[str, Any]]:
     """Train as ``config`` says; return the fit result and the metrics.
 
     With ``run_dir`` the run folder is written there (checkpoints too, unless
@@ -328,7 +351,8 @@ def train_from_config(
     (see :func:`lingrad.report.write_run_report`).
     """
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
-    trajectory, callbacks = None, ()
+    trajectory: list[np.ndarray] | None = None
+    callbacks: tuple[Callable[..., None], ...] = ()
     if run_dir is not None and resume is None:
         # The same draws fit() would make from the same rng, taken here to keep W0.
         kwargs["W0"] = init_weights(
@@ -391,7 +415,7 @@ def train_from_config(
     return result, metrics
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``lingrad train`` with the parsed ``args``; return the exit status (0).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
@@ -456,7 +480,7 @@ def run(args) -> int:
 # ------------------------------------------------------------------------------------------
 
 
-def _dask_config(args) -> dict:
+def _dask_config(args: argparse.Namespace) -> dict[str, Any]:
     """The config of ``--dask``, refusing the options it does not support."""
     base = None if args.config is None else runs.read_json(args.config)
     config = config_from_args(args, base)
@@ -473,7 +497,7 @@ def _dask_config(args) -> dict:
     return config
 
 
-def run_on_dask(args) -> int:
+def run_on_dask(args: argparse.Namespace) -> int:
     """Train the config on a Dask cluster: full-batch ``gd`` steps on the client, the
     mini-batch optimisers as SGD moved to the data; the run folder has no checkpoint or report.
     """
@@ -533,13 +557,13 @@ def run_on_dask(args) -> int:
         client.close()
     W = result.W
     runs.save_run(run_dir, config=config, metrics=metrics, history=result.history, W=W)
-    loss = result.history["loss"]
+    epoch_losses = result.history["loss"]
     steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
     print(
         f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['regularizer']} "
         f"(lam={config['lam']:g}), {config['optimizer']} "
         f"learning_rate={config['learning_rate']:g}, "
-        f"{steps} on Dask: loss {loss[0]:.4f} -> {metrics['loss']:.4f}"
+        f"{steps} on Dask: loss {epoch_losses[0]:.4f} -> {metrics['loss']:.4f}"
     )
     print(f"run folder: {run_dir}")
     print(f"train accuracy: {metrics['train_accuracy']:.4f}")

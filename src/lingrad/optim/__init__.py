@@ -16,12 +16,13 @@ standardised data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lingrad._validation import fail
 from lingrad.optim import schedules, transforms
 from lingrad.optim.base import Optimizer, SearchProgress, check_reads
 from lingrad.optim.gradient import SGD, Adam, AdamState, GradientDescent, SGDState
-from lingrad.optim.schedules import ReduceOnPlateau
+from lingrad.optim.schedules import ReduceOnPlateau, Schedule
 from lingrad.optim.search import (
     GeneticSearch,
     GeneticState,
@@ -44,7 +45,7 @@ class OptimizerEntry:
     """
 
     cls: type
-    defaults: dict = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
     rate_param: str = "learning_rate"
     full_batch: bool = False
 
@@ -79,7 +80,11 @@ def entry(name: str) -> OptimizerEntry:
     return OPTIMIZERS[name]
 
 
-def get(name: str, learning_rate=None, **hyperparameters):
+def get(
+    name: str,
+    learning_rate: float | Schedule | ReduceOnPlateau | None = None,
+    **hyperparameters: Any,
+) -> Optimizer:
     """An optimiser by name, its defaults overridden by ``hyperparameters``.
 
     ``learning_rate`` (a float or a schedule) sets the optimiser's rate: the learning rate of a

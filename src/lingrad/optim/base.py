@@ -84,7 +84,7 @@ class SearchProgress(Protocol):
     evaluations: int
 
 
-def check_reads(optimizer) -> str:
+def check_reads(optimizer: object) -> str:
     """What ``optimizer`` reads, ``"gradient"`` or ``"value"``; ``TypeError`` for an object
     without ``init``/``update``/``rate``/``observe``, ``ValueError`` for another ``reads``.
 
@@ -102,6 +102,6 @@ def check_reads(optimizer) -> str:
                 TypeError,
             )
     reads = getattr(optimizer, "reads", None)
-    if reads not in READS:
+    if not isinstance(reads, str) or reads not in READS:
         fail("optimizer.reads", "'gradient' or 'value'", repr(reads))
     return reads

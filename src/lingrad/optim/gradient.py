@@ -17,8 +17,9 @@ in the state's ``plateau`` field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -27,9 +28,13 @@ from lingrad.optim import transforms as T
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule
 
 
-def _no_search_arguments(value_fn, rng) -> None:
+def _gradient(grad: np.ndarray | None, value_fn: object, rng: object) -> np.ndarray:
+    """``grad``, refused when missing or when a search's ``value_fn``/``rng`` comes instead."""
     if value_fn is not None or rng is not None:
         fail("update", "a gradient (this optimiser reads no value_fn or rng)", "value_fn/rng")
+    if grad is None:
+        fail("grad", "an array (this optimiser reads the gradient)", None, TypeError)
+    return grad
 
 
 class SGDState(NamedTuple):
@@ -46,7 +51,7 @@ class SGDState(NamedTuple):
         (1, array([ 1., -2.]))
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
     velocity: np.ndarray | None
     plateau: T.PlateauState | None = None
 
@@ -65,7 +70,7 @@ class AdamState(NamedTuple):
         (1, array([ 0.1, -0.2]), array([-0.1,  0.1]))
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
     m: np.ndarray
     v: np.ndarray
     plateau: T.PlateauState | None = None
@@ -82,18 +87,30 @@ class _ChainOptimizer:
     #: whether the step comes back in ``grad``'s dtype (Adam) or as the chain computes it (SGD)
     _in_grad_dtype: ClassVar[bool] = False
 
+    if TYPE_CHECKING:  # what the dataclass subclasses define
+        learning_rate: float | Schedule | ReduceOnPlateau
+
+        @property
+        def _chain(self) -> T.Transform: ...
+
+        def _head(self, state: Any) -> tuple[Any, ...]: ...
+
+        def _state(
+            self, count: int, head: tuple[Any, ...], plateau: T.PlateauState | None
+        ) -> Any: ...
+
     def _plateau(self) -> bool:
         return isinstance(self.learning_rate, ReduceOnPlateau)
 
-    def _inner(self, state) -> tuple:
+    def _inner(self, state: Any) -> tuple[Any, ...]:
         """``state`` as the chain's state."""
         last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
         return (*self._head(state), last)
 
-    def _outer(self, count: int, inner: tuple):
+    def _outer(self, count: int, inner: tuple[Any, ...]) -> Any:
         return self._state(count, inner[:-1], inner[-1] if self._plateau() else None)
 
-    def init(self, W: np.ndarray):
+    def init(self, W: np.ndarray) -> Any:
         """The state before the first step: count 0, zero buffers (SGD's velocity with
         momentum, Adam's moments).
 
@@ -105,7 +122,7 @@ class _ChainOptimizer:
         """
         return self._outer(0, self._chain.init(W))
 
-    def rate(self, state) -> float:
+    def rate(self, state: Any) -> float:
         """The learning rate the next :meth:`update` uses.
 
         Examples:
@@ -120,13 +137,13 @@ class _ChainOptimizer:
 
     def update(
         self,
-        grad: np.ndarray,
-        state,
+        grad: np.ndarray | None,
+        state: Any,
         W: np.ndarray | None = None,
         *,
-        value_fn=None,
-        rng=None,
-    ) -> tuple:
+        value_fn: Callable[[np.ndarray], float] | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, Any]:
         """``(step, next state)`` for the gradient ``grad`` (see the class); Adam's step is in
         ``grad``'s dtype.
 
@@ -139,13 +156,13 @@ class _ChainOptimizer:
             >>> np.round(step, 6), state.count
             (array([0.1]), 1)
         """
-        _no_search_arguments(value_fn, rng)
+        grad = _gradient(grad, value_fn, rng)
         step, inner = self._chain.update(grad, self._inner(state), W)
         if self._in_grad_dtype:
             step = step.astype(grad.dtype, copy=False)
         return step, self._outer(state.count + 1, inner)
 
-    def observe(self, state, loss: float):
+    def observe(self, state: Any, loss: float) -> Any:
         """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` rate may
         drop; the identity otherwise.
 
@@ -187,7 +204,7 @@ class SGD(_ChainOptimizer):
     momentum: float = 0.0
     nesterov: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 0.0 <= self.momentum < 1.0:
             fail("momentum", "a number in [0, 1)", self.momentum)
         if self.nesterov and self.momentum == 0:
@@ -199,10 +216,11 @@ class SGD(_ChainOptimizer):
         parts = [T.trace(self.momentum, self.nesterov)] if self.momentum else []
         return T.chain(*parts, T.scale_by_rate(self.learning_rate))
 
-    def _head(self, state: SGDState) -> tuple:
-        return (T.TraceState(state.velocity),) if self.momentum else ()
+    def _head(self, state: SGDState) -> tuple[Any, ...]:
+        # the velocity is None exactly without momentum
+        return () if state.velocity is None else (T.TraceState(state.velocity),)
 
-    def _state(self, count: int, head: tuple, plateau) -> SGDState:
+    def _state(self, count: int, head: tuple[Any, ...], plateau: T.PlateauState | None) -> SGDState:
         return SGDState(count, head[0].velocity if head else None, plateau)
 
 
@@ -249,7 +267,7 @@ class Adam(_ChainOptimizer):
 
     _in_grad_dtype: ClassVar[bool] = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _ = self._chain  # checks the hyperparameters
 
     @property
@@ -257,9 +275,11 @@ class Adam(_ChainOptimizer):
         adam = T.scale_by_adam(self.beta1, self.beta2, self.eps)
         return T.chain(adam, T.scale_by_rate(self.learning_rate))
 
-    def _head(self, state: AdamState) -> tuple:
+    def _head(self, state: AdamState) -> tuple[Any, ...]:
         return (T.ScaleByAdamState(state.count, state.m, state.v),)
 
-    def _state(self, count: int, head: tuple, plateau) -> AdamState:
+    def _state(
+        self, count: int, head: tuple[Any, ...], plateau: T.PlateauState | None
+    ) -> AdamState:
         (adam,) = head
         return AdamState(count, adam.m, adam.v, plateau)

@@ -185,7 +185,7 @@ class ReduceOnPlateau:
         )
 
 
-def as_schedule(learning_rate: float | Schedule) -> Schedule:
+def as_schedule(learning_rate: float | Schedule | ReduceOnPlateau) -> Schedule:
     """A schedule from a float (constant) or an existing schedule (returned as is).
 
     Examples:

@@ -19,8 +19,9 @@ trainer uses batch = N for these), since values from different mini-batches do n
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -28,6 +29,13 @@ from lingrad._validation import check_int, check_positive, fail
 from lingrad.optim import transforms as T
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule
 from lingrad.optim.transforms import PlateauState
+
+if TYPE_CHECKING:
+    _S = TypeVar("_S", "SearchState", "GeneticState")
+
+
+#: the objective's value at weights ``W``
+ValueFn = Callable[[np.ndarray], float]
 
 
 class SearchState(NamedTuple):
@@ -47,7 +55,7 @@ class SearchState(NamedTuple):
         (1, 2, 0.033)
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
     evaluations: int
     value: float
     plateau: PlateauState | None = None
@@ -69,7 +77,7 @@ class GeneticState(NamedTuple):
         ((4, 3, 2), (4,), 4)
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
     evaluations: int
     value: float
     population: np.ndarray | None
@@ -77,13 +85,15 @@ class GeneticState(NamedTuple):
     plateau: PlateauState | None = None
 
 
-def _check_rng(rng) -> np.random.Generator:
+def _check_rng(rng: object) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         fail("rng", "a numpy.random.Generator", type(rng).__name__, TypeError)
     return rng
 
 
-def _arguments(value_fn, rng) -> tuple:
+def _arguments(
+    value_fn: ValueFn | None, rng: np.random.Generator | None
+) -> tuple[ValueFn, np.random.Generator]:
     """``value_fn`` and ``rng`` of a search update, refused by name when missing."""
     if value_fn is None:
         fail("value_fn", "a function W -> J(W) for a search update", None, TypeError)
@@ -92,14 +102,21 @@ def _arguments(value_fn, rng) -> tuple:
     return value_fn, _check_rng(rng)
 
 
-def _current(value_fn, state, W) -> tuple[float, int]:
+def _current(value_fn: ValueFn, state: SearchState, W: np.ndarray) -> tuple[float, int]:
     """The value at ``W``, evaluated once on the first update (``evaluations`` counts it)."""
     if math.isinf(state.value):
         return float(value_fn(W)), state.evaluations + 1
     return state.value, state.evaluations
 
 
-def _keep_best(value_fn, state, W, rng, n_candidates, propose):
+def _keep_best(
+    value_fn: ValueFn,
+    state: SearchState,
+    W: np.ndarray,
+    rng: np.random.Generator,
+    n_candidates: int,
+    propose: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, SearchState]:
     """Try ``n_candidates`` weights from ``propose(noise) -> (candidate, step from W)`` with
     ``noise ~ N(0, 1)`` in W's dtype; return ``(the best candidate's step if it beats J(W),
     else 0; the next SearchState)``."""
@@ -123,7 +140,7 @@ class _Search:
     _scale_name: ClassVar[str]
 
     @property
-    def _scale(self):
+    def _scale(self) -> float | Schedule | ReduceOnPlateau:
         return getattr(self, self._scale_name)
 
     def _check_scale(self) -> None:
@@ -135,7 +152,7 @@ class _Search:
             return T.scale_by_rate(self._scale).init(None)
         return None
 
-    def rate(self, state) -> float:
+    def rate(self, state: SearchState | GeneticState) -> float:
         """The scale of the next update: random search's draws, local search's step size, the
         genetic search's mutation scale.
 
@@ -147,7 +164,7 @@ class _Search:
         """
         return T.current_rate(self._scale, state.count, state.plateau)
 
-    def observe(self, state, loss: float):
+    def observe(self, state: _S, loss: float) -> _S:
         """The state after one watched loss (once per epoch): a ``ReduceOnPlateau`` scale
         (``scale``, ``step_size``, ``mutation_scale``) may drop; the identity otherwise.
 
@@ -169,8 +186,9 @@ class _KeepBestSearch(_Search):
     ``W + d`` (local search); the best candidate is kept if it beats ``J(W)``."""
 
     _draws_fresh: ClassVar[bool] = False
+    n_candidates: int  # a field of the dataclass subclasses
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._check_scale()
         check_int("n_candidates", self.n_candidates)
 
@@ -183,7 +201,15 @@ class _KeepBestSearch(_Search):
         """
         return SearchState(0, 0, math.inf, self._initial_plateau())
 
-    def update(self, grad, state: SearchState, W: np.ndarray, *, value_fn=None, rng=None):
+    def update(
+        self,
+        grad: np.ndarray | None,
+        state: SearchState,
+        W: np.ndarray,
+        *,
+        value_fn: ValueFn | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, SearchState]:
         """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
         ``rng`` are required (see the class).
 
@@ -197,7 +223,7 @@ class _KeepBestSearch(_Search):
         value_fn, rng = _arguments(value_fn, rng)
         scale = W.dtype.type(self.rate(state))
 
-        def propose(noise):
+        def propose(noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             drawn = scale * noise
             return (drawn, drawn - W) if self._draws_fresh else (W + drawn, drawn)
 
@@ -291,7 +317,7 @@ class GeneticSearch(_Search):
 
     _scale_name: ClassVar[str] = "mutation_scale"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_int("population", self.population, minimum=2)
         check_int("elite", self.elite, minimum=0)
         if self.elite >= self.population:
@@ -317,7 +343,15 @@ class GeneticSearch(_Search):
         entrants = rng.integers(0, fitness.shape[0], size=(n, self.tournament))
         return entrants[np.arange(n), np.argmin(fitness[entrants], axis=1)]
 
-    def update(self, grad, state: GeneticState, W: np.ndarray, *, value_fn=None, rng=None):
+    def update(
+        self,
+        grad: np.ndarray | None,
+        state: GeneticState,
+        W: np.ndarray,
+        *,
+        value_fn: ValueFn | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, GeneticState]:
         """``(step, next state)``: one generation; ``grad`` is ignored (pass ``None``),
         ``value_fn`` and ``rng`` are required.
 
@@ -331,7 +365,7 @@ class GeneticSearch(_Search):
         value_fn, rng = _arguments(value_fn, rng)
         sigma = W.dtype.type(self.rate(state))
         P = self.population
-        if state.population is None:
+        if state.population is None or state.fitness is None:  # generation 0 (both None)
             population = W + sigma * rng.standard_normal((P, *W.shape), dtype=W.dtype)
             population[0] = W
             fitness = np.array([value_fn(w) for w in population], dtype=np.float64)

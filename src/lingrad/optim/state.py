@@ -11,19 +11,24 @@ rebuilds the state exactly, the types of its tuples taken from a template (``opt
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lingrad._validation import fail
 
+#: an optimiser state: a (named) tuple
+_StateT = TypeVar("_StateT", bound=tuple[Any, ...])
+
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
-def _names(state) -> list[str]:
+def _names(state: tuple[Any, ...]) -> list[str]:
     return list(getattr(state, "_fields", None) or map(str, range(len(state))))
 
 
-def _scalar(path: str, value):
+def _scalar(path: str, value: object) -> bool | int | float | str | None:
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, bool | int):
@@ -33,7 +38,7 @@ def _scalar(path: str, value):
     fail(f"optimizer state {path}", "arrays, numbers, None or tuples", type(value).__name__)
 
 
-def state_to_arrays(state) -> tuple[dict[str, np.ndarray], dict]:
+def state_to_arrays(state: tuple[Any, ...]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """``(arrays, scalars)``: the state's arrays by dotted field path and the rest as a
     JSON-ready nested dict.
 
@@ -48,8 +53,8 @@ def state_to_arrays(state) -> tuple[dict[str, np.ndarray], dict]:
     """
     arrays: dict[str, np.ndarray] = {}
 
-    def walk(node, prefix: str) -> dict:
-        scalars = {}
+    def walk(node: tuple[Any, ...], prefix: str) -> dict[str, Any]:
+        scalars: dict[str, Any] = {}
         for name, value in zip(_names(node), node, strict=True):
             path = prefix + name
             if isinstance(value, np.ndarray):
@@ -65,7 +70,9 @@ def state_to_arrays(state) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, walk(state, "")
 
 
-def state_from_arrays(template, arrays: dict, scalars: dict):
+def state_from_arrays(
+    template: _StateT, arrays: Mapping[str, np.ndarray], scalars: Mapping[str, Any]
+) -> _StateT:
     """The state :func:`state_to_arrays` split, its tuple types those of ``template``.
 
     A field that is ``None`` in the template may come back as an array (e.g. a genetic search's
@@ -81,8 +88,8 @@ def state_from_arrays(template, arrays: dict, scalars: dict):
         (1, True)
     """
 
-    def build(node, saved: dict, prefix: str):
-        values = []
+    def build(node: Any, saved: Mapping[str, Any], prefix: str) -> Any:
+        values: list[Any] = []
         for name, value in zip(_names(node), node, strict=True):
             path = prefix + name
             if path in arrays:

@@ -42,8 +42,8 @@ class Transform(NamedTuple):
         ScaleByScheduleState(count=0)
     """
 
-    init: Callable[[np.ndarray], Any]
-    update: Callable[[Any, Any, np.ndarray], tuple[Any, Any]]
+    init: Callable[[np.ndarray | None], Any]
+    update: Callable[[Any, Any, np.ndarray | None], tuple[Any, Any]]
     observe: Callable[[Any, float], Any] = lambda state, loss: state
 
 
@@ -60,7 +60,7 @@ class Quotient(NamedTuple):
     denominator: np.ndarray
 
 
-def resolve(updates):
+def resolve(updates: np.ndarray | Quotient) -> np.ndarray:
     """The update as an array: a :class:`Quotient` divided, anything else as is.
 
     Examples:
@@ -72,7 +72,7 @@ def resolve(updates):
     return updates
 
 
-def _scale(factor: float, updates):
+def _scale(factor: float, updates: np.ndarray | Quotient) -> np.ndarray | Quotient:
     """``factor * updates`` (the numerator of a :class:`Quotient`)."""
     if isinstance(updates, Quotient):
         return Quotient(factor * updates.numerator, updates.denominator)
@@ -123,7 +123,7 @@ class ScaleByAdamState(NamedTuple):
         ScaleByAdamState(count=0, m=array([0., 0.]), v=array([0., 0.]))
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
     m: np.ndarray
     v: np.ndarray
 
@@ -167,7 +167,7 @@ class ScaleByScheduleState(NamedTuple):
         ScaleByScheduleState(count=0)
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field shadows tuple.count (a public name)
 
 
 def scale_by_learning_rate(learning_rate: float | Schedule) -> Transform:

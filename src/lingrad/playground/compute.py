@@ -13,7 +13,10 @@ back; the benchmark times these functions alone as the "bare lingrad" reference.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from lingrad import optim
 from lingrad._validation import check_labels, check_weights, check_X, fail
@@ -55,7 +58,7 @@ def problem(request: schema.Problem) -> tuple[Objective, np.ndarray]:
     return objective, W
 
 
-def evaluate(objective: Objective, W: np.ndarray) -> dict:
+def evaluate(objective: Objective, W: np.ndarray) -> dict[str, Any]:
     """Everything the page shows for ``W``: losses, gradient, scores, per-point losses.
 
     Returns a dict of NumPy values: ``loss`` (``data_loss + reg_loss``), ``data_loss`` (mean of
@@ -84,7 +87,7 @@ def evaluate(objective: Objective, W: np.ndarray) -> dict:
     }
 
 
-def make_optimizer(spec: schema.Optimizer):
+def make_optimizer(spec: schema.Optimizer) -> optim.SGD | optim.Adam:
     """The :mod:`lingrad.optim` optimiser a request names.
 
     Examples:
@@ -97,7 +100,7 @@ def make_optimizer(spec: schema.Optimizer):
     return optim.SGD(spec.learning_rate, momentum=momentum)
 
 
-def _state_array(name: str, value, W: np.ndarray) -> np.ndarray:
+def _state_array(name: str, value: list[list[float]] | None, W: np.ndarray) -> np.ndarray:
     if value is None:
         fail(name, f"an array of shape {W.shape} (the shape of W)", "nothing")
     arr = _rectangular(name, value)
@@ -106,7 +109,9 @@ def _state_array(name: str, value, W: np.ndarray) -> np.ndarray:
     return arr
 
 
-def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
+def optimizer_state(
+    spec: schema.Optimizer, opt: optim.Optimizer, W: np.ndarray
+) -> optim.SGDState | optim.AdamState:
     """The optimiser state a request carries (``opt.init(W)`` when it carries none).
 
     Examples:
@@ -132,7 +137,7 @@ def optimizer_state(spec: schema.Optimizer, opt, W: np.ndarray):
     return optim.SGDState(state.count, None)
 
 
-def state_to_dict(state) -> dict:
+def state_to_dict(state: optim.SGDState | optim.AdamState) -> dict[str, Any]:
     """An optimiser state as plain lists, ready to be sent back with the next step.
 
     Examples:
@@ -147,7 +152,13 @@ def state_to_dict(state) -> dict:
     }
 
 
-def run_steps(objective: Objective, W: np.ndarray, opt, state, steps: int):
+def run_steps(
+    objective: Objective,
+    W: np.ndarray,
+    opt: optim.Optimizer,
+    state: optim.SGDState | optim.AdamState,
+    steps: int,
+) -> tuple[np.ndarray, optim.SGDState | optim.AdamState, NDArray[np.float64]]:
     """``steps`` full-batch steps; returns ``(W, state, history)`` with ``history[t] = J(W_t)``.
 
     Raises ``ValueError`` (naming ``optimizer.learning_rate``) when ``W`` leaves the finite range

@@ -10,7 +10,7 @@ lingrad's own validators, so one message template serves both: ``name: expected 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -50,7 +50,10 @@ StateMatrix = Annotated[
     Field(min_length=1, max_length=64),
 ]
 Point = Annotated[list[Number], Field(min_length=2, max_length=2)]
-LossName = Literal[tuple(LOSSES)]
+if TYPE_CHECKING:  # a Literal of the names of LOSSES, built at run time (pydantic checks it)
+    LossName = str
+else:
+    LossName = Literal[tuple(LOSSES)]
 Seed = Annotated[int, Field(ge=0, le=LIMITS["max_seed"])]
 NClasses = Annotated[int, Field(ge=2, le=LIMITS["max_classes"])]
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from lingrad import losses
 from lingrad._validation import as_float_array, check_int, check_labels, check_X, fail
 from lingrad.model import predict_from_scores, proba_from_scores, scores_unchecked
-from lingrad.plots.figures import as_weights, n_labels, new_figure, resolve_class_names
+from lingrad.plots.figures import (
+    ClassNames,
+    Model,
+    as_weights,
+    n_labels,
+    new_figure,
+    resolve_class_names,
+)
 from lingrad.plots.visual import display_images
 
 
@@ -111,7 +120,14 @@ class AlgebraicView:
         return "\n".join(lines)
 
 
-def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params) -> AlgebraicView:
+def algebraic_view(
+    S: ArrayLike,
+    y: ArrayLike,
+    *,
+    loss: str = "hinge",
+    class_names: ClassNames = None,
+    **loss_params: float,
+) -> AlgebraicView:
     """The algebraic view of scores ``S`` ``(N, C)`` with true classes ``y`` ``(N,)``.
 
     ``loss`` is any classification loss on integer labels (``"hinge"``/``"svm"``,
@@ -152,15 +168,15 @@ def algebraic_view(S, y, *, loss: str = "hinge", class_names=None, **loss_params
 
 
 def scores_table(
-    model,
-    X,
-    y,
+    model: Model,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    class_names=None,
+    class_names: ClassNames = None,
     loss: str = "hinge",
     max_examples: int = 6,
-    image_shape=None,
-    images=None,
+    image_shape: Sequence[int] | None = None,
+    images: ArrayLike | None = None,
 ) -> Figure:
     """The algebraic viewpoint as the slide's table: the scores ``S = XW + b`` of the first
     ``max_examples`` examples (columns) for every class (rows), the true class's score

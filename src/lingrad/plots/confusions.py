@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from lingrad._validation import check_labels, check_X
 from lingrad.model import predict_from_scores, scores_unchecked
+from lingrad.plots import figures
 from lingrad.plots.figures import as_weights, n_labels, new_figure, resolve_class_names
 
 
-def confusion_matrix(model, X, y) -> np.ndarray:
+def confusion_matrix(model: figures.Model, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Counts ``M[i, j]`` of examples of true class ``i`` predicted as ``j``, shape ``(K, K)``.
 
     Examples:
@@ -29,7 +31,14 @@ def confusion_matrix(model, X, y) -> np.ndarray:
     return M
 
 
-def confusion(model, X, y, *, class_names=None, normalize: bool = False) -> Figure:
+def confusion(
+    model: figures.Model,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    class_names: figures.ClassNames = None,
+    normalize: bool = False,
+) -> Figure:
     """The confusion matrix as a heat map: rows are true classes, columns predicted ones,
     each cell annotated with its count (or, with ``normalize``, the fraction of its row).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -12,7 +13,10 @@ from lingrad._validation import fail
 from lingrad.plots.figures import class_colors, new_figure
 
 #: The history panels: (title, [(key, label, linestyle)], log scale).
-HISTORY_PANELS = (
+#: one run's history (a dict of per-epoch lists), or several: a dict name -> history or a list
+History = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+HISTORY_PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...], bool], ...] = (
     ("loss", (("loss", "train", "-"), ("val_loss", "validation", "--")), False),
     (
         "accuracy",
@@ -24,7 +28,7 @@ HISTORY_PANELS = (
 )
 
 
-def _runs(history) -> dict[str, Mapping]:
+def _runs(history: Any) -> dict[str, Mapping[str, Any]]:  # any object: checked here
     """One history or several (a mapping name -> history, or a sequence of histories)."""
     if isinstance(history, Mapping):
         if history and all(isinstance(v, Mapping) for v in history.values()):
@@ -41,7 +45,7 @@ def _runs(history) -> dict[str, Mapping]:
     )
 
 
-def _series(run: str, key: str, values) -> np.ndarray:
+def _series(run: str, key: str, values: object) -> np.ndarray:
     name = f"history[{run!r}][{key!r}]" if run else f"history[{key!r}]"
     arr = np.asarray(values, dtype=object)
     if arr.ndim != 1:
@@ -53,7 +57,7 @@ def _series(run: str, key: str, values) -> np.ndarray:
     return out
 
 
-def history_series(history) -> dict[str, dict[str, np.ndarray]]:
+def history_series(history: History) -> dict[str, dict[str, np.ndarray]]:
     """The plottable series of one history or several: ``{run: {key: values}}``, keeping the
     keys of :data:`HISTORY_PANELS` that hold at least one finite number (``None`` and NaN,
     e.g. a validation loss never measured, count as missing).
@@ -76,7 +80,7 @@ def history_series(history) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
+def history(history: History, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
     """Learning curves: loss (train solid, validation dashed), accuracy, learning rate and
     gradient norm (log scale) against the epoch, one panel each (panels with no data are left
     out). Several runs are overlaid in one colour each.
@@ -103,8 +107,8 @@ def history(history, *, x: str | None = None, xlabel: str = "epoch") -> Figure:
         if any(key in found for found in series.values() for key, _, _ in panel[1])
     ]
     if not present:
-        keys = [key for panel in HISTORY_PANELS for key, _, _ in panel[1]]
-        fail("history", f"at least one non-empty series among {keys}", "none")
+        names = [key for panel in HISTORY_PANELS for key, _, _ in panel[1]]
+        fail("history", f"at least one non-empty series among {names}", "none")
     fig = new_figure(4.3 * len(present), 3.6)
     axes = fig.subplots(1, len(present), squeeze=False)[0]
     colours = class_colors(max(len(runs), 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -13,8 +14,14 @@ from matplotlib.figure import Figure
 
 from lingrad._validation import as_float_array, check_weights, fail
 
+#: a weight matrix ``(D + 1, C)`` or a fitted estimator with ``coef_`` and ``intercept_``
+#: (any object: the attributes are looked up at run time)
+Model = Any
+#: display names of the classes, or ``None`` for the model's ``classes_`` (or ``"0"``, ``"1"``...)
+ClassNames = Sequence[object] | np.ndarray | None
 
-def as_weights(model, n_features: int | None = None, name: str = "model") -> np.ndarray:
+
+def as_weights(model: Model, n_features: int | None = None, name: str = "model") -> np.ndarray:
     """The parameters ``W`` of shape ``(D + 1, C)`` (bias last row) of ``model``.
 
     ``model`` is either such an array or a fitted estimator exposing ``coef_`` of shape
@@ -65,7 +72,9 @@ def n_labels(W: np.ndarray) -> int:
     return max(W.shape[1], 2)
 
 
-def resolve_class_names(class_names, n_classes: int, model=None) -> tuple[str, ...]:
+def resolve_class_names(
+    class_names: ClassNames, n_classes: int, model: Model | None = None
+) -> tuple[str, ...]:
     """``n_classes`` display names: ``class_names`` as strings, else a fitted ``model``'s
     ``classes_``, else ``"0"``, ``"1"``...
 
@@ -127,7 +136,9 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def save(fig: Figure, path, formats: Sequence[str] = ("png",), *, dpi: int = 120) -> list[Path]:
+def save(
+    fig: Figure, path: str | Path, formats: Sequence[str] = ("png",), *, dpi: int = 120
+) -> list[Path]:
     """Write ``fig`` to ``path`` with each suffix in ``formats`` (``"png"``, ``"svg"``).
 
     ``path``'s own suffix, if any, is replaced. Returns the files written.

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from numpy.typing import ArrayLike
 
 from lingrad._validation import check_int, check_labels, check_X, fail
 from lingrad.model import predict_from_scores, scores_unchecked
 from lingrad.plots.figures import (
+    ClassNames,
+    Model,
     as_weights,
     class_colors,
     n_labels,
@@ -97,12 +101,12 @@ def _pixel_centres(lo: float, hi: float, n: int) -> np.ndarray:
 
 
 def decision_regions(
-    model,
-    X,
-    y=None,
+    model: Model,
+    X: ArrayLike,
+    y: ArrayLike | None = None,
     *,
-    features=None,
-    class_names=None,
+    features: Sequence[int] | None = None,
+    class_names: ClassNames = None,
     resolution: int = 300,
 ) -> Figure:
     """The geometric viewpoint: regions of ``argmax_k s_k``, each class's hyperplane and ``w_k``.

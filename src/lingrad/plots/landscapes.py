@@ -4,11 +4,14 @@ descent on it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
 from lingrad._validation import as_float_array, check_int, fail
 from lingrad.objective import Objective
@@ -128,10 +131,10 @@ def _directions(kind, W, T, rng):
 
 def landscape_data(
     objective: Objective,
-    W,
+    W: ArrayLike,
     *,
-    directions="auto",
-    trajectory=None,
+    directions: str | Sequence[ArrayLike] = "auto",
+    trajectory: ArrayLike | None = None,
     rng: np.random.Generator | None = None,
     span: float = 1.0,
     resolution: int = 31,
@@ -185,7 +188,7 @@ def landscape_data(
     values = np.array([[J(W + ai * d1 + bi * d2) for ai in a] for bi in b])
     traj_values = None if T is None else np.array([J(t) for t in T])
     from_start = T is not None and bool(np.any(T[0] != W))
-    if from_start:
+    if T is not None and from_start:
         start, line_t = T[0], np.linspace(-0.25, 1.25, 121)
         line_values = np.array([J(start + t * (W - start)) for t in line_t])
     else:  # without a trajectory a0, a1 = -span, span
@@ -265,7 +268,7 @@ def _slice_arrows(objective, W: np.ndarray, directions, box, n: int) -> np.ndarr
     return np.array(rows, dtype=np.float64).reshape(-1, 4)
 
 
-def landscape(objective: Objective, W, **options) -> Figure:
+def landscape(objective: Objective, W: ArrayLike, **options: Any) -> Figure:
     """The loss along a line and on a 2-D slice through ``W``, with gradient descent on it.
 
     Left: ``J`` along a line (with a trajectory: the straight line from its first point,
@@ -337,7 +340,7 @@ def _draw_slice_panel(ax, data: Landscape) -> None:
             color="white", angles="xy", scale_units="width", scale=22, width=0.004,
         )  # fmt: skip
         q.set_gid("negative-gradient")
-    if data.trajectory is not None:
+    if data.trajectory is not None and data.trajectory_values is not None:  # set together
         tr = data.trajectory
         path = ax.plot(tr[:, 0], tr[:, 1], "-o", color="#d62728", ms=3, lw=1.6,
                        label="optimiser trajectory")[0]  # fmt: skip

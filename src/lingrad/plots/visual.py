@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from lingrad._validation import as_float_array, fail
-from lingrad.plots.figures import as_weights, new_figure, resolve_class_names
+from lingrad.plots.figures import ClassNames, Model, as_weights, new_figure, resolve_class_names
 
 
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
@@ -57,7 +59,7 @@ def _rescale(images: np.ndarray) -> np.ndarray:
     return flat.reshape(images.shape)
 
 
-def template_images(model, image_shape) -> np.ndarray:
+def template_images(model: Model, image_shape: Sequence[int]) -> np.ndarray:
     """Each class's weights as an image in ``[0, 1]``: shape ``(C, H, W)`` or ``(C, H, W, 3)``.
 
     ``T_k = (w_k - min w_k) / (max w_k - min w_k)`` with ``w_k = W[:-1, k]`` reshaped to
@@ -72,7 +74,7 @@ def template_images(model, image_shape) -> np.ndarray:
     return display_images(as_weights(model)[:-1].T, image_shape)
 
 
-def display_images(rows, image_shape) -> np.ndarray:
+def display_images(rows: ArrayLike, image_shape: Sequence[int]) -> np.ndarray:
     """Rows ``(n, P)`` as images ready to show: each reshaped to ``image_shape``
     (``prod(image_shape) == P``), rescaled to ``[0, 1]`` on its own, channels moved last:
     shape ``(n, H, W)`` or ``(n, H, W, 3)``.
@@ -92,7 +94,9 @@ def _grid(n: int, max_cols: int = 5) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def templates(model, image_shape, class_names=None, *, cmap: str = "gray") -> Figure:
+def templates(
+    model: Model, image_shape: Sequence[int], class_names: ClassNames = None, *, cmap: str = "gray"
+) -> Figure:
     """The visual viewpoint: one panel per class showing its rescaled weight row.
 
     Args:

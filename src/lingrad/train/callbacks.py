@@ -11,9 +11,13 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lingrad import runs
 from lingrad.train.state import Stop, StopReason, TrainState
+
+if TYPE_CHECKING:
+    from lingrad.optim import Optimizer
 
 
 class DivergenceGuard:
@@ -64,7 +68,7 @@ class Callback:
         True
     """
 
-    def after_epoch(self, state: TrainState, logs: dict) -> None:
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         """Run after each epoch (its logs already in ``state.history``)."""
 
     def close(self, state: TrainState) -> None:
@@ -80,11 +84,11 @@ class ObservePlateau(Callback):
         'loss'
     """
 
-    def __init__(self, optimizer, *, validation: bool):
+    def __init__(self, optimizer: Optimizer, *, validation: bool):
         self.optimizer = optimizer
         self.key = "val_loss" if validation else "loss"
 
-    def after_epoch(self, state, logs):
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         state.optimizer_state = self.optimizer.observe(state.optimizer_state, logs[self.key])
 
 
@@ -101,7 +105,7 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.min_delta = min_delta
 
-    def after_epoch(self, state, logs):
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         if state.stop is not None:
             return
         best = state.best
@@ -111,10 +115,11 @@ class EarlyStopping(Callback):
             return
         best.wait += 1
         if best.wait > self.patience:
+            at = "" if best.epoch is None else f" at epoch {best.epoch + 1}"  # None: all NaN
             state.stop = Stop(
                 StopReason.EARLY_STOPPING,
                 f"early stopping: the validation loss did not improve for "
-                f"{best.wait} epochs (best {best.loss:.6g} at epoch {best.epoch + 1})",
+                f"{best.wait} epochs (best {best.loss:.6g}{at})",
             )
 
     @staticmethod
@@ -135,10 +140,10 @@ class UserCallbacks(Callback):
         'stop_now'
     """
 
-    def __init__(self, callbacks: Sequence[Callable]):
+    def __init__(self, callbacks: Sequence[Callable[..., Any]]):
         self.callbacks = list(callbacks)
 
-    def after_epoch(self, state, logs):
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         for cb in self.callbacks:
             if cb(state.epoch - 1, dict(logs), state.W) and state.stop is None:
                 name = getattr(cb, "__name__", repr(cb))
@@ -154,13 +159,13 @@ class Checkpoint(Callback):
         'checkpoint.npz'
     """
 
-    def __init__(self, folder, optimizer, *, every: int, epochs: int):
+    def __init__(self, folder: str | Path, optimizer: Optimizer, *, every: int, epochs: int):
         self.path = Path(folder) / runs.CHECKPOINT
         self.optimizer = optimizer
         self.every = every
         self.epochs = epochs
 
-    def after_epoch(self, state, logs):
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         epoch = state.epoch
         if epoch % self.every == 0 or epoch == self.epochs or state.stop is not None:
             state.save(self.path, self.optimizer)
@@ -175,7 +180,7 @@ class ProgressBar(Callback):
     """
 
     def __init__(self, verbose: int, epochs: int, start: int, label: str = "training"):
-        self.bar = None
+        self.bar: Any = None  # a rich Progress on a terminal
         if verbose > 0 and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -191,7 +196,7 @@ class ProgressBar(Callback):
             self.bar.start()
             self.task = self.bar.add_task(label, total=epochs, completed=start)
 
-    def after_epoch(self, state, logs):
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
         if self.bar is None:
             return
         text = f"loss {logs['loss']:.4f}"
@@ -199,6 +204,6 @@ class ProgressBar(Callback):
             text += f" val acc {logs['val_accuracy']:.4f}"
         self.bar.update(self.task, advance=1, description=text)
 
-    def close(self, state):
+    def close(self, state: TrainState) -> None:
         if self.bar is not None:
             self.bar.stop()

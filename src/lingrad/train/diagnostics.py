@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lingrad.train.state import Stop, StopReason
 
 
-def diagnose(history: dict, stop: Stop | None = None, *, window: int = 5) -> dict:
+def diagnose(
+    history: Mapping[str, Sequence[float | None]], stop: Stop | None = None, *, window: int = 5
+) -> dict[str, Any]:
     """Convergence diagnostics from a per-epoch history and why a run stopped (a :class:`Stop`).
 
     * ``still_falling``: the training loss fell by more than 0.5 % over the last ``window``
@@ -30,7 +34,7 @@ def diagnose(history: dict, stop: Stop | None = None, *, window: int = 5) -> dic
     """
     loss = [v for v in history.get("loss", []) if v is not None and math.isfinite(v)]
     diverged = stop is not None and stop.reason is StopReason.DIVERGED
-    out = {
+    out: dict[str, Any] = {
         "epochs": len(loss),
         "diverged": diverged,
         "still_falling": False,

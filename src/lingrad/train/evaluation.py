@@ -8,13 +8,18 @@ runners that report their own epoch loss (a pass on a cluster is a round trip: n
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lingrad._validation import fail
 from lingrad.model import predict_from_scores
 from lingrad.objective import Objective
 from lingrad.train.state import EPOCH_KEYS, TrainState
+
+if TYPE_CHECKING:
+    from lingrad.optim import Optimizer
 
 
 def labels_of(objective: Objective, n_columns: int) -> np.ndarray | None:
@@ -34,7 +39,9 @@ def labels_of(objective: Objective, n_columns: int) -> np.ndarray | None:
     return np.argmax(T, axis=1)
 
 
-def validation_objective(objective: Objective, validation, n_columns: int) -> Objective | None:
+def validation_objective(
+    objective: Objective, validation: tuple[ArrayLike, ArrayLike] | None, n_columns: int
+) -> Objective | None:
     """The objective of ``validation = (X_val, y_val)`` (same loss, regulariser, dtype).
 
     Examples:
@@ -63,7 +70,9 @@ def validation_objective(objective: Objective, validation, n_columns: int) -> Ob
     return val
 
 
-def _loss_and_accuracy(W: np.ndarray, objective: Objective, labels: np.ndarray | None):
+def _loss_and_accuracy(
+    W: np.ndarray, objective: Objective, labels: np.ndarray | None
+) -> tuple[float, float]:
     """``(J(W), accuracy)`` from one pass over the objective's data (the scores serve both)."""
     value, S = objective.evaluate(W)
     if labels is None:
@@ -87,14 +96,20 @@ class Evaluation:
         (0.6931, 0.1)
     """
 
-    def __init__(self, objective: Objective, validation: Objective | None, n_columns, optimizer):
+    def __init__(
+        self,
+        objective: Objective,
+        validation: Objective | None,
+        n_columns: int,
+        optimizer: Optimizer,
+    ):
         self.objective = objective
         self.validation = validation
         self.train_labels = labels_of(objective, n_columns)
         self.val_labels = None if validation is None else labels_of(validation, n_columns)
         self.optimizer = optimizer
 
-    def __call__(self, state: TrainState, runner_logs: dict) -> dict:
+    def __call__(self, state: TrainState, runner_logs: dict[str, float]) -> dict[str, float]:
         W = state.W
         train_loss, train_accuracy = _loss_and_accuracy(W, self.objective, self.train_labels)
         val_loss, val_accuracy = math.nan, math.nan
@@ -124,10 +139,10 @@ class RunnerLogs:
         (0.5, True)
     """
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer: Optimizer):
         self.optimizer = optimizer
 
-    def __call__(self, state: TrainState, runner_logs: dict) -> dict:
+    def __call__(self, state: TrainState, runner_logs: dict[str, float]) -> dict[str, float]:
         logs = dict.fromkeys(EPOCH_KEYS, math.nan)
         logs.update(runner_logs)
         logs["learning_rate"] = self.optimizer.rate(state.optimizer_state)

@@ -9,13 +9,17 @@ while state.epoch < epochs and state.stop is None:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lingrad import grad, optim
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights
 from lingrad.objective import Objective
+from lingrad.optim import Optimizer
 from lingrad.train import callbacks as cb
 from lingrad.train.diagnostics import diagnose
 from lingrad.train.evaluation import Evaluation, validation_objective
@@ -29,7 +33,7 @@ def run(
     runner: Runner,
     *,
     epochs: int,
-    evaluate: Callable[[TrainState, dict], dict],
+    evaluate: Callable[[TrainState, dict[str, float]], dict[str, float]],
     callbacks: Sequence[cb.Callback] = (),
 ) -> TrainState:
     """Advance ``state`` epoch by epoch up to ``epochs`` (or until a stop): the runner's
@@ -115,7 +119,13 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     return n_columns, epochs, batch_size
 
 
-def initial_state(objective, optimizer, n_columns: int, W0, rng) -> TrainState:
+def initial_state(
+    objective: Objective,
+    optimizer: Optimizer,
+    n_columns: int,
+    W0: ArrayLike | None,
+    rng: np.random.Generator,
+) -> TrainState:
     """The state before the first epoch: ``W0`` (checked, in X's dtype, copied) or small
     random weights from ``rng``, and ``optimizer.init(W)``.
 
@@ -150,7 +160,7 @@ def _callbacks(optimizer, options, validation, epochs, start) -> list[cb.Callbac
 
 def fit(
     objective: Objective,
-    optimizer,
+    optimizer: Optimizer,
     *,
     n_columns: int,
     W0: np.ndarray | None = None,
@@ -158,16 +168,16 @@ def fit(
     batch_size: int | None = None,
     rng: np.random.Generator,
     gradient: str = "analytic",
-    validation: tuple | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
     early_stopping: bool = False,
     patience: int = 10,
     min_delta: float = 0.0,
-    class_weight: dict | str | None = None,
-    sample_weight=None,
-    callbacks: Sequence[Callable] = (),
-    checkpoint_dir=None,
+    class_weight: dict[int, float] | str | None = None,
+    sample_weight: ArrayLike | None = None,
+    callbacks: Sequence[Callable[..., Any]] = (),
+    checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 1,
-    resume=None,
+    resume: str | Path | None = None,
     max_evaluations: int | None = None,
     divergence_factor: float = 100.0,
     max_grad_norm: float = 1e8,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Protocol
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -24,13 +26,20 @@ from lingrad._validation import fail
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
+if TYPE_CHECKING:
+    from lingrad.objective import Objective
+    from lingrad.optim import Optimizer
+
+#: a gradient method on the objective: ``(W, rows=None) -> (J, dJ/dW)``
+GradFn = Callable[..., tuple[float, np.ndarray]]
+
 #: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
 #: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
 SINGLE_THREAD_ELEMENTS = 2**20
-_CONTROLLER = None
+_CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
 
 
-def blas_threads(batch_rows: int, n_features: int):
+def blas_threads(batch_rows: int, n_features: int) -> AbstractContextManager[object]:
     """A context that limits BLAS to one thread for small batches (a no-op for large ones).
 
     Chosen once per epoch, not per step; the threadpoolctl controller is built once.
@@ -70,7 +79,7 @@ class Runner(Protocol):
         True
     """
 
-    def run_epoch(self, state: TrainState) -> dict: ...
+    def run_epoch(self, state: TrainState) -> dict[str, float]: ...
 
 
 class _InMemory:
@@ -78,8 +87,8 @@ class _InMemory:
 
     def __init__(
         self,
-        objective,
-        optimizer,
+        objective: Objective,
+        optimizer: Optimizer,
         *,
         batch_size: int,
         gradient: str,
@@ -93,18 +102,18 @@ class _InMemory:
         self.guard = guard
         self.max_evaluations = max_evaluations
         # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
-        self.buffer = None
+        self.buffer: np.ndarray | None = None
         if batch_size < objective.n_samples:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
-        self.grad_fn = None
+        self.grad_fn: GradFn | None = None
         if self.reads == "gradient":
             self.grad_fn = grad.fast(method, objective, out=self.buffer)
 
-    def batches(self, rng: np.random.Generator) -> list:
+    def batches(self, rng: np.random.Generator) -> list[np.ndarray | None]:
         raise NotImplementedError
 
-    def run_epoch(self, state: TrainState) -> dict:
+    def run_epoch(self, state: TrainState) -> dict[str, float]:
         norms: list[float] = []
         rows_per_step = min(self.batch_size, self.objective.n_samples)
         with blas_threads(rows_per_step, self.objective.n_features):
@@ -113,14 +122,14 @@ class _InMemory:
                     break
         return {"grad_norm": float(np.mean(norms)) if norms else math.nan}
 
-    def _value_fn(self, rows):
+    def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
         return lambda V: objective.value_and_grad_unchecked(V, rows, need_grad=False, out=buffer)[0]
 
-    def step(self, state: TrainState, rows, norms: list) -> bool:
+    def step(self, state: TrainState, rows: np.ndarray | None, norms: list[float]) -> bool:
         """One optimiser step on ``rows``; ``False`` once the run must stop."""
         rate = self.optimizer.rate(state.optimizer_state)
-        if self.reads == "gradient":
+        if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
             gnorm = float(np.sqrt(np.vdot(g, g)))
             state.evaluations += 1
@@ -139,7 +148,13 @@ class _InMemory:
             state.evaluations = state.optimizer_state.evaluations
         return self._apply(state, step, (value, rate, gnorm), norms)
 
-    def _apply(self, state: TrainState, step, figures, norms: list) -> bool:
+    def _apply(
+        self,
+        state: TrainState,
+        step: np.ndarray,
+        figures: tuple[float, float, float],
+        norms: list[float],
+    ) -> bool:
         value, rate, gnorm = figures
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
@@ -174,7 +189,7 @@ class MiniBatch(_InMemory):
         [3, 1]
     """
 
-    def batches(self, rng: np.random.Generator) -> list:
+    def batches(self, rng: np.random.Generator) -> list[np.ndarray | None]:
         N, size = self.objective.n_samples, self.batch_size
         order = rng.permutation(N)
         return [order[s : s + size] for s in range(0, N, size)]
@@ -194,11 +209,13 @@ class FullBatch(_InMemory):
         [None]
     """
 
-    def batches(self, rng: np.random.Generator) -> list:
+    def batches(self, rng: np.random.Generator) -> list[np.ndarray | None]:
         return [None]
 
 
-def runner_for(objective, optimizer, *, batch_size: int, **options) -> _InMemory:
+def runner_for(
+    objective: Objective, optimizer: Optimizer, *, batch_size: int, **options: Any
+) -> _InMemory:
     """:class:`FullBatch` when ``batch_size`` covers all N examples, else :class:`MiniBatch`
     (``options``: ``gradient``, ``guard``, ``max_evaluations``).
 

@@ -77,7 +77,7 @@ class Best:
     wait: int = 0
 
 
-def _empty(keys) -> dict[str, list[float]]:
+def _empty(keys: tuple[str, ...]) -> dict[str, list[float]]:
     return {key: [] for key in keys}
 
 
@@ -126,7 +126,7 @@ class TrainState:
     previous_W: np.ndarray | None = None
     stop: Stop | None = None
 
-    def save(self, path, optimizer) -> Path:
+    def save(self, path: str | Path, optimizer: optim.Optimizer) -> Path:
         """Write the state to ``path`` (``.npz``, atomically: temp file + rename); the
         optimiser's type is recorded so that a resume with another one is refused."""
         opt_arrays, opt_scalars = optim.state_to_arrays(self.optimizer_state)
@@ -152,7 +152,7 @@ class TrainState:
         return runs.save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path, template: TrainState, optimizer) -> TrainState:
+    def load(cls, path: str | Path, template: TrainState, optimizer: optim.Optimizer) -> TrainState:
         """The state saved at ``path`` (a file or a folder holding ``checkpoint.npz``),
         checked against ``template`` (a fresh state of the same problem: W's shape and dtype,
         the optimiser); the generator is ``template.rng``, its state restored."""
@@ -186,7 +186,7 @@ class TrainState:
         )
 
 
-def _checkpoint_file(resume) -> Path:
+def _checkpoint_file(resume: str | Path) -> Path:
     path = Path(resume)
     if path.is_dir():
         path = path / runs.CHECKPOINT
@@ -233,4 +233,4 @@ class FitResult:
     n_evaluations: int
     stop: Stop | None = None
     best_epoch: int | None = None
-    diagnostics: dict = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)

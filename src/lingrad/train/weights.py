@@ -6,7 +6,11 @@ The in-memory trainer, the estimators and the Dask path all call :func:`class_we
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from lingrad._validation import check_positive, fail
 from lingrad.losses import check_sample_weight
@@ -14,7 +18,7 @@ from lingrad.objective import Objective
 from lingrad.train.evaluation import labels_of
 
 
-def balanced_class_weights(counts) -> np.ndarray:
+def balanced_class_weights(counts: ArrayLike) -> NDArray[np.float64]:
     """``N / (K * count_k)`` per class ``(K,)`` from the class counts ``(K,)``, where ``N`` is
     the number of examples and ``K`` the number of classes present (scikit-learn's
     ``compute_class_weight("balanced")``); 0 for a class without examples.
@@ -30,7 +34,9 @@ def balanced_class_weights(counts) -> np.ndarray:
     return np.where(counts > 0, counts.sum() / (present * np.maximum(counts, 1)), 0.0)
 
 
-def class_weights(class_weight, counts) -> np.ndarray:
+def class_weights(
+    class_weight: str | Mapping[int, float], counts: Sequence[int] | NDArray[np.integer]
+) -> NDArray[np.float64]:
     """Per-class weights ``(K,)`` from ``"balanced"`` (see :func:`balanced_class_weights`) or
     a dict ``{class index: weight}`` (1 for the classes it leaves out); ``counts`` ``(K,)``.
 
@@ -55,7 +61,7 @@ def class_weights(class_weight, counts) -> np.ndarray:
     return weights
 
 
-def by_index(class_weight, classes) -> dict | str:
+def by_index(class_weight: str | Mapping[Any, float], classes: ArrayLike) -> dict[int, float] | str:
     """``class_weight`` keyed by the index of each label in ``classes`` (sorted labels),
     ``"balanced"`` unchanged; a label not among the classes is an error.
 
@@ -66,7 +72,7 @@ def by_index(class_weight, classes) -> dict | str:
     if isinstance(class_weight, str):
         return class_weight
     classes = np.asarray(classes)
-    out = {}
+    out: dict[int, float] = {}
     for label, w in class_weight.items():
         where = np.flatnonzero(classes == label)
         if where.size != 1:
@@ -75,7 +81,12 @@ def by_index(class_weight, classes) -> dict | str:
     return out
 
 
-def weighted_objective(objective, n_columns: int, class_weight, sample_weight):
+def weighted_objective(
+    objective: Objective,
+    n_columns: int,
+    class_weight: str | Mapping[int, float] | None,
+    sample_weight: ArrayLike | None,
+) -> Objective:
     """``objective`` with ``sample_weight * class_weight[y]`` times its own example weights
     (the objective itself when both are ``None``).
 
