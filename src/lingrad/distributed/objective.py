@@ -271,25 +271,6 @@ class DaskObjective:
     def value_and_grad_unchecked(
         self,
         W: NDArray[np.floating],
-        rows: object,
-        need_grad: Literal[False],
-        out: NDArray[Any] | None = ...,
-    ) -> tuple[float, None]: ...
-
-    @overload
-    def value_and_grad_unchecked(
-        self,
-        W: NDArray[np.floating],
-        rows: object = ...,
-        *,
-        need_grad: Literal[False],
-        out: NDArray[Any] | None = ...,
-    ) -> tuple[float, None]: ...
-
-    @overload
-    def value_and_grad_unchecked(
-        self,
-        W: NDArray[np.floating],
         rows: object = ...,
         need_grad: bool = ...,
         out: NDArray[Any] | None = ...,
