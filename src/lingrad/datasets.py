@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -126,7 +126,7 @@ class Preprocessing:
         if self.kind not in PREPROCESSING:
             fail("preprocess", f"one of {list(PREPROCESSING)}", repr(self.kind))
 
-    def fit(self, X: npt.ArrayLike) -> Preprocessing:
+    def fit(self, X: npt.ArrayLike) -> Self:
         X = check_X(X)
         D = X.shape[1]
         if self.kind == "none":
