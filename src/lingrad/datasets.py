@@ -32,8 +32,11 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Self, TextIO
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad._validation import check_X, fail
 
@@ -123,7 +126,7 @@ class Preprocessing:
         if self.kind not in PREPROCESSING:
             fail("preprocess", f"one of {list(PREPROCESSING)}", repr(self.kind))
 
-    def fit(self, X) -> Preprocessing:
+    def fit(self, X: npt.ArrayLike) -> Self:
         X = check_X(X)
         D = X.shape[1]
         if self.kind == "none":
@@ -137,7 +140,7 @@ class Preprocessing:
             self.scale = np.ones(D, X.dtype)
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         if self.mean is None:
             fail(type(self).__name__, "fit() to be called before transform()", "an unfitted one")
         X = check_X(X)
@@ -145,7 +148,7 @@ class Preprocessing:
             fail("X", f"{self.mean.shape[0]} features", f"{X.shape[1]}")
         return ((X - self.mean) / self.scale).astype(X.dtype, copy=False)
 
-    def fit_transform(self, X) -> np.ndarray:
+    def fit_transform(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         return self.fit(X).transform(X)
 
 
@@ -161,7 +164,9 @@ class Standardizer(Preprocessing):
         array([[0., 2.]])
     """
 
-    def __init__(self, mean=None, scale=None):
+    def __init__(
+        self, mean: NDArray[np.floating] | None = None, scale: NDArray[np.floating] | None = None
+    ) -> None:
         super().__init__("standardize", mean, scale)
 
 
@@ -288,16 +293,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _progress(done: int, total: int, out=None) -> None:
-    out = sys.stderr if out is None else out
+def _progress(done: int, total: int, out: TextIO | None = None) -> None:
+    stream = sys.stderr if out is None else out
     if total > 0:
-        out.write(f"\rdownloading CIFAR-10: {done / total:6.1%} of {total / 1e6:.1f} MB")
+        stream.write(f"\rdownloading CIFAR-10: {done / total:6.1%} of {total / 1e6:.1f} MB")
     else:
-        out.write(f"\rdownloading CIFAR-10: {done / 1e6:.1f} MB")
-    out.flush()
+        stream.write(f"\rdownloading CIFAR-10: {done / 1e6:.1f} MB")
+    stream.flush()
 
 
-def download(url: str, path: Path, *, sha256: str, progress: Callable | None = _progress):
+def download(
+    url: str,
+    path: str | os.PathLike[str],
+    *,
+    sha256: str,
+    progress: Callable[[int, int], None] | None = _progress,
+) -> Path:
     """Download ``url`` to ``path`` atomically, checking its SHA-256; return ``path``.
 
     The bytes go to a temporary file next to ``path`` and are renamed into place only after
@@ -371,8 +382,10 @@ def _cifar_files(data_dir: Path, *, url: str, sha256: str) -> dict[str, bytes]:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar.getmembers():
                 base = member.name.rsplit("/", 1)[-1]
-                if member.isfile() and member.name == f"{CIFAR10_DIR}/{base}" and base in names:
-                    files[base] = tar.extractfile(member).read()
+                if member.name == f"{CIFAR10_DIR}/{base}" and base in names:
+                    extracted = tar.extractfile(member) if member.isfile() else None
+                    if extracted is not None:
+                        files[base] = extracted.read()
     except (tarfile.TarError, OSError, EOFError) as exc:
         fail(str(archive), "a readable tar.gz archive", f"{type(exc).__name__}: {exc}")
     missing = [n for n in names if n not in files]
@@ -453,7 +466,9 @@ def _check_path(path) -> Path:
     return path
 
 
-def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str, ...] | None]:
+def read_features(
+    path: str | os.PathLike[str], *, label: str = "label"
+) -> tuple[NDArray[np.floating], tuple[str, ...] | None]:
     """``(X, feature_names)`` of a ``.csv`` (header; a ``label`` column, if present, is left
     out) or ``.npz`` (array ``X``) file of inputs to predict on.
 
@@ -474,7 +489,9 @@ def read_features(path, *, label: str = "label") -> tuple[np.ndarray, tuple[str,
     return check_X(X, f"{path}: X"), features
 
 
-def read_file(path, *, label: str = "label", task: str = "classification"):
+def read_file(
+    path: str | os.PathLike[str], *, label: str = "label", task: str = "classification"
+) -> tuple[NDArray[np.floating], NDArray[Any], tuple[str, ...], tuple[str, ...] | None]:
     """``(X, y, class_names, feature_names)`` of a user ``.csv`` or ``.npz`` file.
 
     A ``.csv`` has a header; the column named ``label`` holds the targets and every other
@@ -536,7 +553,15 @@ def _stratify(y, fraction, stratify):
     return y
 
 
-def _split(X, y, validation, test, seed, stratify=True, n_test=None):
+def _split(
+    X: np.ndarray,
+    y: np.ndarray,
+    validation: float,
+    test: float,
+    seed: int,
+    stratify: bool = True,
+    n_test: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     if n_test is not None:  # a fixed test set (CIFAR-10's test_batch)
@@ -562,9 +587,9 @@ def load(
     validation: float = 0.1,
     test: float = 0.2,
     seed: int = 0,
-    dtype=np.float64,
+    dtype: npt.DTypeLike = np.float64,
     preprocess: str | None = None,
-    data_dir=None,
+    data_dir: str | os.PathLike[str] | None = None,
     label: str = "label",
     task: str = "classification",
 ) -> Dataset:

@@ -29,11 +29,13 @@ Examples:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -57,7 +59,7 @@ class _Rule:
 
     expected: str
     types: tuple[type, ...]
-    ok: Callable[[object], bool] = lambda value: True
+    ok: Callable[[Any], bool] = lambda value: True  # values reach ok only of ``types``
 
 
 def _number(low: float, *, closed: bool, high: float | None = None) -> _Rule:
@@ -76,7 +78,7 @@ def _integer(low: int) -> _Rule:
     return _Rule(f"an integer >= {low}", (numbers.Integral,), lambda v: v >= low)
 
 
-def _one_of(names) -> _Rule:
+def _one_of(names: Iterable[str]) -> _Rule:
     names = tuple(names)
     return _Rule(f"one of {list(names)}", (str,), lambda v: v in names)
 
@@ -93,7 +95,7 @@ _CLASSIFIER_LOSSES = tuple(n for n in losses.NAMES if losses.spec(n).from_labels
 _REGRESSOR_LOSSES = tuple(n for n in losses.NAMES if losses.spec(n).task == "regression")
 
 
-def _loss_rule(allowed) -> _Rule:
+def _loss_rule(allowed: tuple[str, ...]) -> _Rule:
     names = sorted(set(allowed) | {a for a, n in losses.ALIASES.items() if n in allowed})
     return _Rule(
         f"one of {names}",
@@ -121,13 +123,13 @@ _COMMON_RULES: dict[str, _Rule] = {
     "random_state": _Rule(
         "None, an integer >= 0 or a numpy.random.Generator",
         (_NONE, numbers.Integral, np.random.Generator),
-        lambda v: not isinstance(v, numbers.Integral) or v >= 0,
+        lambda v: not isinstance(v, numbers.Integral) or int(v) >= 0,
     ),
     "verbose": _integer(0),
 }
 
 
-def _check_params(estimator, rules: dict[str, _Rule]) -> None:
+def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
     """Check every parameter of ``estimator`` against its rule; one template for all errors."""
     for name, rule in rules.items():
         value = getattr(estimator, name)
@@ -145,7 +147,7 @@ def _check_params(estimator, rules: dict[str, _Rule]) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+def _sample_weight(sample_weight: npt.ArrayLike | None, n_samples: int) -> np.ndarray:
     """Per-example weights ``(N,)`` in float64: ones by default, else checked by
     :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum)."""
     if sample_weight is None:
@@ -156,7 +158,7 @@ def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
     return losses.check_sample_weight(sample_weight, n_samples).astype(np.float64, copy=False)
 
 
-def _store_params(estimator, arguments: dict) -> None:
+def _store_params(estimator: object, arguments: dict[str, Any]) -> None:
     """Keep every ``__init__`` argument as the attribute of its name, unchanged (scikit-learn's
     rule: validation happens in ``fit``)."""
     for name, value in arguments.items():
@@ -164,7 +166,7 @@ def _store_params(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-def _is_dask(X) -> bool:
+def _is_dask(X: object) -> bool:
     """Whether ``X`` is a dask collection: such data trains through lingrad.distributed."""
     return hasattr(X, "__dask_graph__")
 
@@ -172,7 +174,12 @@ def _is_dask(X) -> bool:
 class _LinearModel(BaseEstimator):
     """What both estimators share: parameters, validation, training, the scores."""
 
-    _rules: dict[str, _Rule]
+    _rules: ClassVar[dict[str, _Rule]]
+    loss_: str
+    W_: NDArray[np.floating]
+    n_iter_: int
+    loss_history_: list[float]
+    validation_loss_history_: list[float]
 
     def _validate_params(self) -> tuple[str, losses.LossSpec]:
         _check_params(self, self._rules)
@@ -260,7 +267,7 @@ class _LinearModel(BaseEstimator):
     def _initial_bias(self, T, sample_weight, n_columns):
         return 0.0
 
-    def _fit_dask(self, X, y, sample_weight):
+    def _fit_dask(self, X: Any, y: Any, sample_weight: Any) -> Self:
         """Train on a Dask cluster, chunk by chunk where the data lives (the default client);
         see :mod:`lingrad.distributed.estimators`. Not available there (a ``ValueError`` says
         so): the search optimisers, another gradient than ``"analytic"``, early stopping."""
@@ -268,7 +275,7 @@ class _LinearModel(BaseEstimator):
 
         self.loss_, _ = self._validate_params()
         where = type(self).__name__
-        if optim.entry(self.optimizer).cls.reads != "gradient":
+        if optim.get(self.optimizer).reads != "gradient":
             fail(f"{where}.optimizer", "a gradient optimiser for dask arrays", repr(self.optimizer))
         if self.gradient != "analytic":
             fail(f"{where}.gradient", "'analytic' for dask arrays", repr(self.gradient))
@@ -299,14 +306,14 @@ class _LinearModel(BaseEstimator):
         self._set_coef(out.W)
         return self
 
-    def _raw_scores(self, X) -> np.ndarray:
+    def _raw_scores(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         check_is_fitted(self, "W_")
         if _is_dask(X):  # lazy scores per chunk (lingrad.distributed)
             from lingrad.distributed.predict import scores
 
             return scores(self.W_, X)
-        X = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
-        return scores_unchecked(self.W_, X.astype(self.W_.dtype, copy=False))
+        checked = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
+        return scores_unchecked(self.W_, checked.astype(self.W_.dtype, copy=False))
 
     def _set_coef(self, W) -> None:
         self.coef_ = np.ascontiguousarray(W[:-1].T)
@@ -379,25 +386,27 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         ),
     }
 
+    classes_: NDArray[Any]
+
     def __init__(
         self,
-        loss="softmax",
+        loss: str = "softmax",
         *,
-        regularizer="l2",
-        lam=1e-4,
-        optimizer="adam",
-        learning_rate=None,
-        schedule="constant",
-        batch_size=200,
-        epochs=100,
-        gradient="analytic",
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=5,
-        class_weight=None,
-        random_state=None,
-        verbose=0,
-    ):
+        regularizer: str = "l2",
+        lam: float = 1e-4,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        schedule: str = "constant",
+        batch_size: int = 200,
+        epochs: int = 100,
+        gradient: str = "analytic",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 5,
+        class_weight: str | Mapping[Any, float] | None = None,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+    ) -> None:
         _store_params(self, locals())
 
     def __sklearn_tags__(self):
@@ -448,7 +457,9 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             )
         return losses.spec(name).n_columns(K)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> Self:
         """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
         if _is_dask(X):
             return self._fit_dask(X, y, sample_weight)
@@ -467,7 +478,13 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         self._set_coef(self.W_)
         return self
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        classes: npt.ArrayLike | None = None,
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> Self:
         """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state).
 
         ``classes`` (all labels that will ever appear) is required on the first call.
@@ -509,7 +526,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
 
     # -- prediction --------------------------------------------------------------------------
 
-    def decision_function(self, X) -> np.ndarray:
+    def decision_function(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         """Scores: ``(N,)`` for a binary problem (positive means ``classes_[1]``), else
         ``(N, K)``."""
         S = self._raw_scores(X)
@@ -517,7 +534,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             return S[:, 1] - S[:, 0]
         return S[:, 0] if S.shape[1] == 1 else S
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: npt.ArrayLike) -> NDArray[Any]:
         """The label of the highest score (binary: ``classes_[1]`` where the score > 0)."""
         d = self.decision_function(X)
         index = (d > 0).astype(np.intp) if d.ndim == 1 else np.argmax(d, axis=1)
@@ -528,7 +545,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         return name in _CLASSIFIER_LOSSES and losses.spec(name).probabilistic
 
     @available_if(_probabilistic)
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         """``(N, K)`` probabilities: softmax of the scores, or the sigmoid for sigmoid losses
         (one-vs-all sigmoids normalised to sum to 1 when K > 2)."""
         S = self._raw_scores(X)
@@ -541,7 +558,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         return softmax(S)
 
     @available_if(_probabilistic)
-    def predict_log_proba(self, X) -> np.ndarray:
+    def predict_log_proba(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         """``log(predict_proba(X))``."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
@@ -569,22 +586,22 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def __init__(
         self,
-        loss="squared_error",
+        loss: str = "squared_error",
         *,
-        regularizer="l2",
-        lam=1e-4,
-        optimizer="adam",
-        learning_rate=None,
-        schedule="constant",
-        batch_size=200,
-        epochs=100,
-        gradient="analytic",
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=5,
-        random_state=None,
-        verbose=0,
-    ):
+        regularizer: str = "l2",
+        lam: float = 1e-4,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        schedule: str = "constant",
+        batch_size: int = 200,
+        epochs: int = 100,
+        gradient: str = "analytic",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 5,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+    ) -> None:
         _store_params(self, locals())
 
     def _prepare(self, X, y, sample_weight, *, reset):
@@ -596,7 +613,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def _initial_bias(self, T, sample_weight, n_columns):
         return np.average(T, weights=sample_weight) if sample_weight is not None else T.mean()
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> Self:
         """Fit on ``X`` ``(N, D)`` and real targets ``y`` ``(N,)``."""
         if _is_dask(X):
             return self._fit_dask(X, y, sample_weight)
@@ -605,7 +624,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self._set_coef(self.W_)
         return self
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> Self:
         """One epoch on ``(X, y)``, continuing from the current weights (fresh optimiser state)."""
         if _is_dask(X):
             fail(
@@ -627,14 +648,20 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.coef_ = W[:-1, 0].copy()
         self.intercept_ = W[-1, 0].item()
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: npt.ArrayLike) -> NDArray[np.floating]:
         """Predictions ``X @ coef_ + intercept_``, shape ``(N,)``."""
         return self._raw_scores(X)[:, 0]
 
 
 def from_weights(
-    W, *, loss: str = "softmax", classes=None, n_iter: int = 0, loss_history=(), **params
-):
+    W: npt.ArrayLike,
+    *,
+    loss: str = "softmax",
+    classes: npt.ArrayLike | None = None,
+    n_iter: int = 0,
+    loss_history: Iterable[float] = (),
+    **params: Any,
+) -> LinearClassifier | LinearRegressor:
     """A fitted estimator around weights trained elsewhere (e.g. by :func:`lingrad.train.fit`).
 
     Args:
@@ -663,21 +690,21 @@ def from_weights(
     model.loss_, _ = model._validate_params()
     C = W.shape[1]
     if isinstance(model, LinearClassifier):
-        classes = np.arange(max(C, 2)) if classes is None else np.asarray(classes)
-        K = len(classes) if classes.ndim == 1 else -1
+        labels = np.arange(max(C, 2)) if classes is None else np.asarray(classes)
+        K = len(labels) if labels.ndim == 1 else -1
         spec = losses.spec(name)
         one_column = C == 1 and K == 2 and spec.n_columns(K) == 1
         if not (one_column or (C == K >= 2 and not spec.binary_only)):
             fail(
                 "classes",
                 f"one label per score column of W ({C}) for loss {name!r}",
-                f"{classes.size} labels",
+                f"{labels.size} labels",
             )
-        if len(np.unique(classes)) != len(classes):
-            fail("classes", "distinct labels", classes.tolist())
-        if np.any(classes[:-1] > classes[1:]):
-            fail("classes", "sorted labels (as np.unique returns them)", classes.tolist())
-        model.classes_ = classes
+        if len(np.unique(labels)) != len(labels):
+            fail("classes", "distinct labels", labels.tolist())
+        if np.any(labels[:-1] > labels[1:]):
+            fail("classes", "sorted labels (as np.unique returns them)", labels.tolist())
+        model.classes_ = labels
     elif C != 1:
         fail("W", "one score column for a regression model", f"shape {W.shape}")
     model.W_ = W

@@ -37,6 +37,7 @@ import json
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def _digest(a: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _json_params(model) -> dict:
+def _json_params(model: LinearClassifier | LinearRegressor) -> dict[str, Any]:
     """The hyperparameters that JSON can hold (a Generator ``random_state`` is dropped)."""
     params = {}
     for name, value in model.get_params(deep=False).items():
@@ -79,7 +80,7 @@ def _json_params(model) -> dict:
     return params
 
 
-def _params_from_json(params: dict) -> dict:
+def _params_from_json(params: dict[str, Any]) -> dict[str, Any]:
     return {
         k: ({a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v)
         for k, v in params.items()
@@ -99,7 +100,12 @@ def _classes_array(classes: np.ndarray) -> tuple[np.ndarray, str]:
     )
 
 
-def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
+def save(
+    model: LinearClassifier | LinearRegressor,
+    path: runs.PathLike,
+    *,
+    preprocessing: Preprocessing | None = None,
+) -> Path:
     """Write a fitted :class:`~lingrad.estimators.LinearClassifier` or
     :class:`~lingrad.estimators.LinearRegressor` to ``path`` (ending in ``.npz``) atomically.
 
@@ -158,11 +164,11 @@ def save(model, path, *, preprocessing: Preprocessing | None = None) -> Path:
     meta["sha256"] = {k: _digest(v) for k, v in arrays.items()}
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
 
-    runs.atomic_write(path, lambda f: np.savez(f, **arrays))
+    runs.atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
     return path
 
 
-def _corrupt(path, exc) -> None:
+def _corrupt(path: Path, exc: Exception) -> NoReturn:
     fail(
         str(path),
         "a lingrad model file (.npz)",
@@ -223,7 +229,7 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def load(path):
+def load(path: runs.PathLike) -> LinearClassifier | LinearRegressor:
     """Read a model written by :func:`save` (``path``: the file, or a folder holding
     ``model.npz``); returns the fitted estimator.
 
@@ -286,7 +292,7 @@ def load(path):
     return model
 
 
-def _from_run(path: Path):
+def _from_run(path: Path) -> LinearClassifier | LinearRegressor:
     """The model of a ``lingrad train`` run folder: ``model.npz`` holds only ``W``; the loss,
     the dataset and its standardisation come from the folder's ``config.json``."""
     config = runs.read_json(path.parent / runs.CONFIG)

@@ -22,11 +22,14 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad import losses, plots
 from lingrad._validation import check_labels, check_X, fail
@@ -80,7 +83,7 @@ def _read_json(path: Path, *, required: bool) -> dict:
     return value
 
 
-def read_run(run_dir) -> Run:
+def read_run(run_dir: str | os.PathLike[str]) -> Run:
     """Read ``config.json``, ``model.npz`` (required), ``metrics.json`` and ``history.json``.
 
     Examples:
@@ -132,7 +135,7 @@ class ReportFigure:
     files: tuple[str, ...]
 
 
-def label_loss(config: Mapping, n_columns: int) -> str:
+def label_loss(config: Mapping[str, Any], n_columns: int) -> str:
     """The run's loss if it reads integer labels for ``n_columns`` score columns, else the
     lecture's SVM loss (``"logistic"`` for a binary model with one column).
 
@@ -143,8 +146,11 @@ def label_loss(config: Mapping, n_columns: int) -> str:
         'logistic'
     """
     fallback = "hinge" if n_columns > 1 else "logistic"
+    loss = config.get("loss")
+    if not isinstance(loss, str):
+        return fallback
     try:
-        spec = losses.spec(config.get("loss"))
+        spec = losses.spec(loss)
         if not spec.from_labels:
             return fallback
         spec.prepare(np.zeros(1, dtype=np.intp), 1, n_columns, np.float64)
@@ -154,19 +160,19 @@ def label_loss(config: Mapping, n_columns: int) -> str:
 
 
 def write_run_report(
-    run_dir,
+    run_dir: str | os.PathLike[str],
     *,
-    W,
-    X,
-    y,
+    W: object,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
     class_names: Sequence[str] | None = None,
-    image_shape=None,
-    history: Mapping | None = None,
-    config: Mapping | None = None,
-    metrics: Mapping | None = None,
+    image_shape: tuple[int, ...] | None = None,
+    history: Mapping[str, Sequence[float]] | None = None,
+    config: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
     objective: Objective | None = None,
-    trajectory=None,
-    images=None,
+    trajectory: npt.ArrayLike | None = None,
+    images: npt.ArrayLike | None = None,
     split: str = "validation",
     formats: Sequence[str] = ("png", "svg"),
     examples: int = 6,
@@ -213,12 +219,12 @@ def write_run_report(
     formats = tuple(dict.fromkeys(("png", *((formats,) if isinstance(formats, str) else formats))))
     X = check_X(X)
     W = plots.as_weights(W, X.shape[1], "W")
-    y = check_labels(y, X.shape[0], max(W.shape[1], 2))
+    labels: np.ndarray = check_labels(y, X.shape[0], max(W.shape[1], 2))
     names = plots.resolve_class_names(class_names, max(W.shape[1], 2))
     if rng is None:
         rng = np.random.default_rng(int(config.get("seed", 0) or 0))
 
-    shown = _Shown(W, X, y, names, split)
+    shown = _Shown(W, X, labels, names, split)
     gallery = _Gallery(out, formats)
     _add_templates(gallery, shown, image_shape)
     _add_decision_regions(gallery, shown)

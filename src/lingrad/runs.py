@@ -24,10 +24,14 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad._validation import check_weights, fail
 
@@ -37,8 +41,11 @@ METRICS = "metrics.json"
 HISTORY = "history.json"
 CHECKPOINT = "checkpoint.npz"
 
+#: A file or folder name: a string or a path object.
+PathLike = str | os.PathLike[str]
 
-def atomic_write(path, write) -> Path:
+
+def atomic_write(path: PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` through ``write(file)`` atomically (temp file + fsync + ``os.replace``).
 
     If ``write`` raises (or the process dies) the temp file is removed and ``path`` keeps its
@@ -67,7 +74,7 @@ def atomic_write(path, write) -> Path:
     return path
 
 
-def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
+def save_npz(path: PathLike, arrays: Mapping[str, npt.ArrayLike]) -> Path:
     """Save plain arrays to an ``.npz`` atomically (no object arrays, so no pickle).
 
     Examples:
@@ -80,10 +87,10 @@ def save_npz(path, arrays: dict[str, np.ndarray]) -> Path:
     for key, value in arrays.items():
         if np.asarray(value).dtype == object:
             fail(key, "a numeric or string array (never pickled)", "an object array", TypeError)
-    return atomic_write(path, lambda f: np.savez(f, **arrays))
+    return atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
-def load_npz(path) -> dict[str, np.ndarray]:
+def load_npz(path: PathLike) -> dict[str, NDArray[Any]]:
     """All arrays of an ``.npz`` file, read with ``allow_pickle=False``.
 
     Examples:
@@ -100,7 +107,7 @@ def load_npz(path) -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
-def _plain(obj):
+def _plain(obj: object) -> object:
     """JSON-ready: NumPy scalars and arrays to Python, non-finite floats to ``None``."""
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
@@ -117,7 +124,7 @@ def _plain(obj):
     return obj
 
 
-def write_json(path, obj) -> Path:
+def write_json(path: PathLike, obj: object) -> Path:
     """Write ``obj`` as indented, strict JSON atomically (NaN and inf become ``null``).
 
     Examples:
@@ -131,7 +138,7 @@ def write_json(path, obj) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def read_json(path):
+def read_json(path: PathLike) -> Any:
     """The object stored in the JSON file ``path`` (written by :func:`write_json`).
 
     Raises ``FileNotFoundError`` naming the path if there is no such file.
@@ -148,7 +155,7 @@ def read_json(path):
     return json.loads(path.read_text())
 
 
-def save_model(path, W, trajectory=None) -> Path:
+def save_model(path: PathLike, W: npt.ArrayLike, trajectory: npt.ArrayLike | None = None) -> Path:
     """Save the weights ``W`` ``(D + 1, C)`` as ``.npz`` with the key ``"W"``, and optionally the
     weights along the way as ``"trajectory"`` ``(T, D + 1, C)`` (for the loss landscape).
 
@@ -168,7 +175,7 @@ def save_model(path, W, trajectory=None) -> Path:
     return save_npz(path, arrays)
 
 
-def load_model(path) -> np.ndarray:
+def load_model(path: PathLike) -> NDArray[np.floating]:
     """The weights ``W`` of a model file written by :func:`save_model`.
 
     Examples:
@@ -184,7 +191,7 @@ def load_model(path) -> np.ndarray:
     return arrays["W"]
 
 
-def new_run_dir(root="runs", name: str | None = None) -> Path:
+def new_run_dir(root: PathLike = "runs", name: str | None = None) -> Path:
     """Create and return ``root/name``; by default ``name`` is a UTC timestamp, made unique
     with a ``-2``, ``-3``... suffix if it exists.
 
@@ -210,7 +217,15 @@ def new_run_dir(root="runs", name: str | None = None) -> Path:
     fail("name", "a run name not already used", repr(base))
 
 
-def save_run(run_dir, *, config: dict, metrics: dict, history: dict, W, trajectory=None) -> Path:
+def save_run(
+    run_dir: PathLike,
+    *,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    history: dict[str, Any],
+    W: npt.ArrayLike,
+    trajectory: npt.ArrayLike | None = None,
+) -> Path:
     """Write the four files of a run folder (see the module docstring); return the folder.
 
     Examples:

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+from typing import TYPE_CHECKING, Any
 
 import dask
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 from lingrad._validation import check_int, fail
 
@@ -38,7 +42,7 @@ _LOCAL = re.compile(r"local:(\d+)")
 _ADDRESS = re.compile(r"(tcp|tls|inproc|ucx)://\S+")
 
 
-def worker_config() -> dict:
+def worker_config() -> dict[str, dict[str, str | None]]:
     """The Dask configuration that gives worker processes :data:`WORKER_ENVIRON`.
 
     Dask's own ``pre-spawn-environ`` entries are kept unless :data:`WORKER_ENVIRON` overrides
@@ -55,7 +59,9 @@ def worker_config() -> dict:
     return {key: environ}
 
 
-def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_kwargs):
+def local_client(
+    n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_kwargs: Any
+) -> Client:
     """A client on a new ``LocalCluster`` of ``n_workers`` worker *processes* on 127.0.0.1.
 
     The cluster belongs to the client: ``client.close()`` stops it. Extra keyword arguments go
@@ -87,7 +93,9 @@ def local_client(n_workers: int = 2, *, threads_per_worker: int = 1, **cluster_k
         return Client(**kwargs)
 
 
-def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
+def connect(
+    spec: Client | str | None = None, *, timeout: float = 10.0, **cluster_kwargs: Any
+) -> Client:
     """A :class:`distributed.Client` from a user's specification.
 
     Args:
@@ -141,7 +149,7 @@ def connect(spec=None, *, timeout: float = 10.0, **cluster_kwargs):
         )
 
 
-def default_client():
+def default_client() -> Client:
     """The current default client (``distributed.get_client`` semantics, no new cluster).
 
     With no client running (``connect("local:2")`` would start one):
@@ -165,7 +173,7 @@ def default_client():
         )
 
 
-def workers(client) -> dict:
+def workers(client: Client) -> dict[str, dict[str, Any]]:
     """The scheduler's record of every worker, keyed by address (``memory_limit``, ...).
 
     ``client`` is a ``distributed.Client`` (anything with its ``scheduler_info``):
@@ -184,7 +192,7 @@ def workers(client) -> dict:
     return dict(info.get("workers", {}))
 
 
-def dashboard(client) -> str | None:
+def dashboard(client: Client | None) -> str | None:
     """The dashboard's address, or ``None`` when the scheduler serves none (it needs
     ``bokeh`` installed where the scheduler runs).
 
@@ -194,6 +202,8 @@ def dashboard(client) -> str | None:
         >>> dashboard(None) is None
         True
     """
+    if client is None:
+        return None
     with contextlib.suppress(Exception):
         link = client.dashboard_link
         if link and client.run_on_scheduler(_has_dashboard):

@@ -22,13 +22,21 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad._validation import check_int, fail
 
 #: Rows per chunk for the loaders (~100 ms of work per task at D ~ 800, C = 10).
 CHUNK_ROWS = 50_000
+
+#: A ``dask.array.Array`` (typed ``Any``: its methods are dynamic, its graph built lazily).
+DaskArray: TypeAlias = Any
+#: One file name, or a sequence of them.
+Paths: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 # ------------------------------------------------------------------------------------------
@@ -53,9 +61,9 @@ class RowChunks:
         (((4, 2), (2,)), ((4, 2),), True)
     """
 
-    X: object
-    y: object
-    sample_weight: object = None
+    X: DaskArray
+    y: DaskArray
+    sample_weight: DaskArray | None = None
 
     @property
     def n_samples(self) -> int:
@@ -74,12 +82,13 @@ class RowChunks:
         """The number of rows of each chunk."""
         return tuple(int(n) for n in self.X.chunks[0])
 
-    def blocks(self) -> list[tuple]:
+    def blocks(self) -> list[tuple[Any, Any, Any]]:
         """One ``(X_block, y_block, w_block or None)`` of ``dask.delayed`` values per chunk."""
         Xs = self.X.to_delayed().ravel()
         ys = [None] * len(Xs) if self.y is None else self.y.to_delayed().ravel()
-        ws = [None] * len(Xs) if self.sample_weight is None else self.sample_weight.to_delayed()
-        return list(zip(Xs, ys, list(np.ravel(ws)), strict=True))
+        w = self.sample_weight
+        ws = [None] * len(Xs) if w is None else list(np.ravel(w.to_delayed()))
+        return list(zip(Xs, ys, ws, strict=True))
 
 
 def _is_dask_array(a) -> bool:
@@ -120,7 +129,13 @@ def _aligned(name: str, a, row_chunks: tuple[int, ...], ndim: tuple[int, ...]):
     return da.from_array(a, chunks=(row_chunks, *tuple((s,) for s in a.shape[1:])))
 
 
-def as_row_chunks(X, y, sample_weight=None, *, chunk_rows: int | None = None) -> RowChunks:
+def as_row_chunks(
+    X: DaskArray,
+    y: DaskArray | npt.ArrayLike | None,
+    sample_weight: DaskArray | npt.ArrayLike | None = None,
+    *,
+    chunk_rows: int | None = None,
+) -> RowChunks:
     """Check ``X`` and align ``y`` / ``sample_weight`` with its row chunks.
 
     Args:
@@ -202,7 +217,7 @@ class NpyRows:
                [6., 7.]]))
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         header = np.load(self.path, mmap_mode="r")
         if not isinstance(header, np.memmap):
@@ -214,14 +229,14 @@ class NpyRows:
         self._token = (self.path, stat.st_size, stat.st_mtime_ns)
         del header
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> NDArray[Any]:
         return np.array(np.load(self.path, mmap_mode="r")[index])
 
-    def __dask_tokenize__(self):
+    def __dask_tokenize__(self) -> tuple[object, ...]:
         return ("lingrad.NpyRows", *self._token)
 
 
-def from_npy(path, *, chunk_rows: int = CHUNK_ROWS):
+def from_npy(path: Paths, *, chunk_rows: int = CHUNK_ROWS) -> DaskArray:
     """A ``dask.array`` over ``.npy`` file(s), each task reading its own rows.
 
     Args:
@@ -260,7 +275,9 @@ def from_npy(path, *, chunk_rows: int = CHUNK_ROWS):
     return parts[0] if len(parts) == 1 else da.concatenate(parts, axis=0)
 
 
-def from_zarr(store, component: str | None = None, *, chunk_rows: int | None = None):
+def from_zarr(
+    store: Any, component: str | None = None, *, chunk_rows: int | None = None
+) -> DaskArray:
     """A ``dask.array`` over a zarr array (``zarr`` must be installed); chunks by rows.
 
     ``chunk_rows`` rechunks the rows (otherwise the store's own chunks are used).
@@ -286,7 +303,7 @@ def from_zarr(store, component: str | None = None, *, chunk_rows: int | None = N
     return a if chunk_rows is None else a.rechunk({0: check_int("chunk_rows", chunk_rows)})
 
 
-def from_csv(path, label: str, **options):
+def from_csv(path: Paths, label: str, **options: Any) -> tuple[DaskArray, DaskArray]:
     """``(X, y)`` dask arrays from CSV file(s) read by ``dask.dataframe.read_csv``.
 
     Args:
@@ -311,7 +328,7 @@ def from_csv(path, label: str, **options):
     return _from_files("read_csv", path, label, **options)
 
 
-def from_parquet(path, label: str, **options):
+def from_parquet(path: Paths, label: str, **options: Any) -> tuple[DaskArray, DaskArray]:
     """``(X, y)`` dask arrays from Parquet file(s) read by ``dask.dataframe.read_parquet``
     (``pyarrow`` installed); arguments as :func:`from_csv` (other keywords go to
     ``read_parquet``).

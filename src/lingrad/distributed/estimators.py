@@ -16,19 +16,26 @@ objective would cost one more pass per epoch).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lingrad._validation import fail
 from lingrad.distributed.cluster import default_client
-from lingrad.distributed.data import as_row_chunks
+from lingrad.distributed.data import DaskArray, as_row_chunks
 from lingrad.distributed.fit import runner_for, train
 from lingrad.distributed.objective import DaskObjective
 from lingrad.model import init_weights
+from lingrad.optim import Optimizer
+from lingrad.regularizers import Regularizer
 from lingrad.train import batch_size_for, class_weights
 from lingrad.train.weights import by_index
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 
 @dataclass
@@ -73,21 +80,21 @@ def _labels(y, client, n_columns: Callable[[np.ndarray], int], class_weight, w):
 
 
 def fit_linear(
-    X,
-    y,
-    sample_weight=None,
+    X: DaskArray,
+    y: DaskArray | npt.ArrayLike,
+    sample_weight: DaskArray | npt.ArrayLike | None = None,
     *,
     loss: str,
-    regularizer,
+    regularizer: str | Regularizer | None,
     lam: float,
     optimizer: str,
-    make_optimizer: Callable[[int], object],
+    make_optimizer: Callable[[int], Optimizer],
     batch_size: int,
     epochs: int,
     rng: np.random.Generator,
     n_columns: Callable[[np.ndarray], int] | None = None,
-    class_weight=None,
-    client=None,
+    class_weight: str | Mapping[Any, float] | None = None,
+    client: Client | None = None,
 ) -> DaskFit:
     """Train a linear model on a dask array ``X`` ``(N, D)`` and targets ``y`` (dask or
     NumPy): a classifier when ``n_columns`` (classes -> score columns ``C``, checking them) is

@@ -28,19 +28,27 @@ iterations, so it does not run through the epoch loop; it returns the same
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad import losses
 from lingrad._validation import check_int, check_positive, fail
+from lingrad.distributed.data import DaskArray
 from lingrad.distributed.objective import DaskObjective, tree_reduce
 from lingrad.model import init_weights
-from lingrad.optim import SGD, GradientDescent
+from lingrad.objective import Objective
+from lingrad.optim import SGD, GradientDescent, Optimizer
+from lingrad.regularizers import Regularizer
 from lingrad.train import (
     DivergenceGuard,
     FitResult,
     ObservePlateau,
     ProgressBar,
+    Runner,
     RunnerLogs,
     Stop,
     StopReason,
@@ -50,14 +58,24 @@ from lingrad.train import (
     run,
 )
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 SOLVERS = ("lbfgs", "gd", "sgd", "parallel_sgd")
 
+#: ``callback(epoch, logs, W)`` after each epoch, on the client (a truthy return stops).
+Callback: TypeAlias = Callable[[int, dict[str, float], NDArray[np.floating]], object]
+#: ``(W, optimiser state, loss_sum, rows_seen)``: what travels from chunk to chunk in SGD.
+_Carry: TypeAlias = tuple[NDArray[np.floating], Any, float, int]
+#: The last pass of :class:`ClientDescent`: ``(W, J(W), dJ/dW, ||dJ/dW||)``.
+_Pass: TypeAlias = tuple[NDArray[np.floating], float, NDArray[np.floating], float]
 
-def _start(objective, W0) -> np.ndarray:
+
+def _start(objective: DaskObjective | Objective, W0: npt.ArrayLike) -> NDArray[np.floating]:
     return np.array(objective.check_weights(W0), dtype=_dtype(objective))
 
 
-def _dtype(objective) -> np.dtype:
+def _dtype(objective: DaskObjective | Objective) -> np.dtype:
     return objective.dtype if isinstance(objective, DaskObjective) else objective.X.dtype
 
 
@@ -80,22 +98,26 @@ class ClientDescent:
         0.0
     """
 
-    def __init__(self, objective, optimizer, tol: float = 0.0):
+    def __init__(
+        self, objective: DaskObjective | Objective, optimizer: Optimizer, tol: float = 0.0
+    ) -> None:
         self.objective = objective
         self.optimizer = optimizer
         self.tol = tol
         self.guard = DivergenceGuard(math.inf, math.inf)
-        self.current = None  # (W, value, dW, norm) of the last pass
+        self.current: _Pass | None = None  # the last pass
 
-    def _pass(self, state: TrainState):
+    def _pass(self, state: TrainState) -> _Pass:
         value, dW = self.objective.value_and_grad_unchecked(state.W)
         state.evaluations += 1
         state.first_loss = value if state.first_loss is None else state.first_loss
         self.current = (state.W, value, dW, float(np.linalg.norm(dW)))
+        return self.current
 
-    def _done(self, state: TrainState) -> bool:
-        _, value, _, norm = self.current
-        problem = self.guard.problem(value, norm, state.first_loss)
+    def _done(self, state: TrainState, current: _Pass) -> bool:
+        _, value, _, norm = current
+        first = value if state.first_loss is None else state.first_loss  # set by the pass
+        problem = self.guard.problem(value, norm, first)
         if problem:
             rate = self.optimizer.rate(state.optimizer_state)
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
@@ -104,18 +126,19 @@ class ClientDescent:
             state.stop = Stop(StopReason.CONVERGED, f"gradient norm {norm:.3g} <= tol {self.tol:g}")
         return state.stop is not None
 
-    def run_epoch(self, state: TrainState) -> dict:
-        if self.current is None or self.current[0] is not state.W:
-            self._pass(state)
-        if not self._done(state):
+    def run_epoch(self, state: TrainState) -> dict[str, float]:
+        current = self.current
+        if current is None or current[0] is not state.W:
+            current = self._pass(state)
+        if not self._done(state, current):
             step, state.optimizer_state = self.optimizer.update(
-                self.current[2], state.optimizer_state, state.W
+                current[2], state.optimizer_state, state.W
             )
             state.previous_W, state.W = state.W, state.W + step.astype(state.W.dtype, copy=False)
             state.iteration += 1
-            self._pass(state)
-            self._done(state)
-        _, value, _, norm = self.current
+            current = self._pass(state)
+            self._done(state, current)
+        _, value, _, norm = current
         return {"loss": value, "grad_norm": norm}
 
 
@@ -136,12 +159,12 @@ class ChunkSGD:
     def __init__(
         self,
         objective: DaskObjective,
-        optimizer,
+        optimizer: Optimizer,
         *,
         batch_size: int,
-        parallel=False,
+        parallel: bool = False,
         shuffle_chunks: bool = True,
-    ):
+    ) -> None:
         self.objective = objective
         self.optimizer = optimizer
         self.batch_size = batch_size
@@ -150,7 +173,7 @@ class ChunkSGD:
         rows = objective.data.X.chunks[0]
         self.steps_per_epoch = sum(-(-n // batch_size) for n in rows)
 
-    def run_epoch(self, state: TrainState) -> dict:
+    def run_epoch(self, state: TrainState) -> dict[str, float]:
         import dask
 
         objective, opt, b = self.objective, self.optimizer, self.batch_size
@@ -175,14 +198,14 @@ class ChunkSGD:
 
 
 def train(
-    objective,
-    optimizer,
-    W0,
-    runner,
+    objective: DaskObjective | Objective,
+    optimizer: Optimizer,
+    W0: npt.ArrayLike,
+    runner: Runner,
     *,
     epochs: int,
-    rng=None,
-    callback=None,
+    rng: np.random.Generator | None = None,
+    callback: Callback | None = None,
     progress: bool = False,
 ) -> FitResult:
     """Run ``runner`` for ``epochs`` through the one loop (:func:`lingrad.train.run`): the
@@ -215,14 +238,14 @@ def train(
 
 
 def gradient_descent(
-    objective,
-    W0,
+    objective: DaskObjective | Objective,
+    W0: npt.ArrayLike,
     *,
-    optimizer=None,
+    optimizer: Optimizer | None = None,
     learning_rate: float = 0.1,
     max_iter: int = 100,
     tol: float = 0.0,
-    callback=None,
+    callback: Callback | None = None,
     progress: bool = False,
 ) -> FitResult:
     """Full-batch descent ``step, state = opt.update(dJ/dW(W), state, W); W <- W + step``.
@@ -254,13 +277,13 @@ def gradient_descent(
 
 
 def lbfgs(
-    objective,
-    W0,
+    objective: DaskObjective | Objective,
+    W0: npt.ArrayLike,
     *,
     max_iter: int = 100,
     tol: float = 1e-6,
     ftol: float = 2.2e-9,
-    callback=None,
+    callback: Callback | None = None,
     progress: bool = False,
 ) -> FitResult:
     """L-BFGS through ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
@@ -334,7 +357,15 @@ def lbfgs(
 # ------------------------------------------------------------------------------------------
 
 
-def sgd_chunk(obj, carry, optimizer, batch_size: int, seed: int, regularizer, lam: float):
+def sgd_chunk(
+    obj: Objective | None,
+    carry: _Carry,
+    optimizer: Optimizer,
+    batch_size: int,
+    seed: int,
+    regularizer: Regularizer,
+    lam: float,
+) -> _Carry:
     """SGD over one chunk: the task that runs where the chunk is.
 
     ``carry = (W, state, loss_sum, rows_seen)``: it returns ``W`` and the optimiser state after
@@ -376,9 +407,9 @@ def sgd_chunk(obj, carry, optimizer, batch_size: int, seed: int, regularizer, la
     return W, state, loss_sum, seen
 
 
-def _average(*carries):
+def _average(*ends: _Carry) -> _Carry:
     """Average the ``(W, state)`` of parallel chunks, weighted by their rows; add the losses."""
-    carries = [c for c in carries if c[3] > 0]
+    carries = [c for c in ends if c[3] > 0]
     weights = np.array([c[3] for c in carries], dtype=np.float64)
     weights /= weights.sum()
 
@@ -399,16 +430,16 @@ def _average(*carries):
 
 def sgd(
     objective: DaskObjective,
-    W0,
+    W0: npt.ArrayLike,
     *,
     rng: np.random.Generator,
-    optimizer=None,
+    optimizer: Optimizer | None = None,
     learning_rate: float = 0.01,
     batch_size: int = 256,
     epochs: int = 5,
     parallel: bool = False,
     shuffle_chunks: bool = True,
-    callback=None,
+    callback: Callback | None = None,
     progress: bool = False,
 ) -> FitResult:
     """Mini-batch SGD with W moved to the data (or parallel SGD with averaging): the
@@ -458,7 +489,9 @@ def sgd(
     )
 
 
-def runner_for(objective: DaskObjective, optimizer, *, batch_size: int, parallel=False):
+def runner_for(
+    objective: DaskObjective, optimizer: Optimizer, *, batch_size: int, parallel: bool = False
+) -> ClientDescent | ChunkSGD:
     """:class:`ClientDescent` when ``batch_size`` covers all N rows, else :class:`ChunkSGD`
     (the same rule as :func:`lingrad.train.runner_for` in memory).
 
@@ -512,29 +545,29 @@ def n_columns_of(objective: DaskObjective) -> int:
 
 
 def fit(
-    X,
-    y,
+    X: DaskArray,
+    y: DaskArray | npt.ArrayLike,
     *,
-    loss="softmax",
-    solver: str = "lbfgs",
-    regularizer="l2",
+    loss: str = "softmax",
+    solver: Literal["lbfgs", "gd", "sgd", "parallel_sgd"] = "lbfgs",
+    regularizer: str | Regularizer | None = "l2",
     lam: float = 1e-4,
-    sample_weight=None,
+    sample_weight: DaskArray | npt.ArrayLike | None = None,
     n_columns: int | None = None,
-    W0=None,
-    optimizer=None,
+    W0: npt.ArrayLike | None = None,
+    optimizer: Optimizer | None = None,
     learning_rate: float | None = None,
     max_iter: int = 100,
     tol: float | None = None,
     batch_size: int = 256,
     epochs: int = 5,
     rng: np.random.Generator | None = None,
-    client=None,
-    cache="auto",
+    client: Client | str | None = None,
+    cache: Literal["auto"] | bool = "auto",
     chunk_rows: int | None = None,
-    callback=None,
+    callback: Callback | None = None,
     progress: bool = False,
-    **loss_params,
+    **loss_params: float,
 ) -> FitResult:
     """Train a linear model on dask arrays ``X`` ``(N, D)``, ``y`` on a Dask cluster.
 
@@ -597,11 +630,24 @@ def fit(
     )
     with objective:
         C = n_columns_of(objective) if n_columns is None else check_int("n_columns", n_columns)
-        if W0 is None:
-            if solver in ("sgd", "parallel_sgd"):
+        # the SGD solvers' rng was checked above
+        if solver in ("sgd", "parallel_sgd") and isinstance(rng, np.random.Generator):
+            if W0 is None:
                 W0 = init_weights(objective.n_features, C, rng=rng, dtype=objective.dtype)
-            else:
-                W0 = np.zeros((objective.n_features + 1, C), dtype=objective.dtype)
+            return sgd(
+                objective,
+                W0,
+                rng=rng,
+                optimizer=optimizer,
+                learning_rate=0.01 if learning_rate is None else learning_rate,
+                batch_size=batch_size,
+                epochs=epochs,
+                parallel=solver == "parallel_sgd",
+                callback=callback,
+                progress=progress,
+            )
+        if W0 is None:
+            W0 = np.zeros((objective.n_features + 1, C), dtype=objective.dtype)
         if solver == "lbfgs":
             return lbfgs(
                 objective,
@@ -611,26 +657,13 @@ def fit(
                 callback=callback,
                 progress=progress,
             )
-        if solver == "gd":
-            return gradient_descent(
-                objective,
-                W0,
-                optimizer=optimizer,
-                learning_rate=0.1 if learning_rate is None else learning_rate,
-                max_iter=max_iter,
-                tol=0.0 if tol is None else tol,
-                callback=callback,
-                progress=progress,
-            )
-        return sgd(
+        return gradient_descent(
             objective,
             W0,
-            rng=rng,
             optimizer=optimizer,
-            learning_rate=0.01 if learning_rate is None else learning_rate,
-            batch_size=batch_size,
-            epochs=epochs,
-            parallel=solver == "parallel_sgd",
+            learning_rate=0.1 if learning_rate is None else learning_rate,
+            max_iter=max_iter,
+            tol=0.0 if tol is None else tol,
             callback=callback,
             progress=progress,
         )

@@ -29,14 +29,22 @@ chunks again where they are stored (out of core) and checks them again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
+
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad import losses, regularizers
 from lingrad._validation import check_positive, check_weights, fail
 from lingrad.distributed.cluster import connect, workers
-from lingrad.distributed.data import as_row_chunks
+from lingrad.distributed.data import DaskArray, as_row_chunks
 from lingrad.distributed.predict import scores
 from lingrad.objective import Objective
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: W larger than this many bytes is scattered to every worker once per pass instead of being
 #: sent inside the task graph (measured: scattering pays only for W of several MB).
@@ -103,7 +111,7 @@ def _register_sizeof() -> None:
 _register_sizeof()
 
 
-def tree_reduce(parts: list, combine, fan_in: int = FAN_IN):
+def tree_reduce(parts: list[Any], combine: Callable[..., Any], fan_in: int = FAN_IN) -> Any:
     """Combine ``dask.delayed`` values by a tree of ``combine(*group)`` tasks, in order.
 
     Examples:
@@ -163,18 +171,18 @@ class DaskObjective:
 
     def __init__(
         self,
-        loss,
-        X,
-        y,
+        loss: str,
+        X: DaskArray,
+        y: DaskArray | npt.ArrayLike,
         *,
-        regularizer="l2",
+        regularizer: str | regularizers.Regularizer | None = "l2",
         lam: float = 0.0,
-        sample_weight=None,
-        client=None,
-        cache="auto",
+        sample_weight: DaskArray | npt.ArrayLike | None = None,
+        client: Client | str | None = None,
+        cache: Literal["auto"] | bool = "auto",
         chunk_rows: int | None = None,
-        **loss_params,
-    ):
+        **loss_params: float,
+    ) -> None:
         import dask
 
         self.loss_spec = losses.spec(loss)
@@ -213,7 +221,7 @@ class DaskObjective:
         return len(self._chunks)
 
     @property
-    def chunks(self) -> list:
+    def chunks(self) -> list[Any]:
         """The chunk objectives as ``dask.delayed`` values (persisted when cached)."""
         return list(self._chunks)
 
@@ -225,18 +233,20 @@ class DaskObjective:
 
     # -- the objective ----------------------------------------------------------------------
 
-    def check_weights(self, W) -> np.ndarray:
-        W = check_weights(W, self.n_features)
-        return W.astype(self.dtype, copy=False)
+    def check_weights(self, W: npt.ArrayLike) -> NDArray[np.floating]:
+        checked = check_weights(W, self.n_features)
+        return checked.astype(self.dtype, copy=False)
 
-    def _broadcast(self, W):
+    def _broadcast(self, W: NDArray[np.floating]) -> Any:
         import dask
 
         if W.nbytes >= SCATTER_BYTES:
             return self.client.scatter(W, broadcast=True, hash=False)
         return dask.delayed(W)
 
-    def sums(self, W, need_grad: bool = True):
+    def sums(
+        self, W: NDArray[np.floating], need_grad: bool = True
+    ) -> tuple[float, NDArray[np.float64] | None, float]:
         """The reduced sums ``(sum w_i L_i, sum [x_i, 1]^T w_i dL_i/dS or None, sum w_i)``
         for checked ``W`` in X's dtype (one pass, one round trip)."""
         import dask
@@ -248,7 +258,31 @@ class DaskObjective:
         self.n_passes += 1
         return result
 
-    def value_and_grad_unchecked(self, W, rows=None, need_grad: bool = True, out=None):
+    @overload
+    def value_and_grad_unchecked(
+        self,
+        W: NDArray[np.floating],
+        rows: object = ...,
+        need_grad: Literal[True] = ...,
+        out: NDArray[Any] | None = ...,
+    ) -> tuple[float, NDArray[np.floating]]: ...
+
+    @overload
+    def value_and_grad_unchecked(
+        self,
+        W: NDArray[np.floating],
+        rows: object = ...,
+        need_grad: bool = ...,
+        out: NDArray[Any] | None = ...,
+    ) -> tuple[float, NDArray[np.floating] | None]: ...
+
+    def value_and_grad_unchecked(
+        self,
+        W: NDArray[np.floating],
+        rows: object = None,
+        need_grad: bool = True,
+        out: NDArray[Any] | None = None,
+    ) -> tuple[float, NDArray[np.floating] | None]:
         """``(J(W), dJ/dW or None)`` for ``W`` already checked, in X's dtype: one pass, one
         round trip. Only the full batch (``rows=None``; ``out`` is not used): a mini-batch
         on a cluster is the chunk's own business (:func:`lingrad.distributed.sgd_chunk`)."""
@@ -260,21 +294,23 @@ class DaskObjective:
         value = loss_sum / weight
         if self.lam:
             value += self.lam * self.regularizer.value(W)
-        if not need_grad:
+        if not need_grad or grad_sum is None:
             return value, None
         dW = (grad_sum / weight).astype(W.dtype, copy=False)
         self.regularizer.add_grad(W, dW, self.lam)
         return value, dW
 
-    def value(self, W) -> float:
+    def value(self, W: npt.ArrayLike) -> float:
         """``J(W)`` as a Python float (one pass over the data)."""
         return self.value_and_grad_unchecked(self.check_weights(W), need_grad=False)[0]
 
-    def value_and_grad(self, W, rows=None) -> tuple[float, np.ndarray]:
+    def value_and_grad(
+        self, W: npt.ArrayLike, rows: object = None
+    ) -> tuple[float, NDArray[np.floating]]:
         """``(J(W), dJ/dW)`` with ``dJ/dW`` shaped like ``W`` in X's dtype (one pass)."""
         return self.value_and_grad_unchecked(self.check_weights(W), rows)
 
-    def targets(self, n_columns: int):
+    def targets(self, n_columns: int) -> DaskArray:
         """The targets ``y`` (a dask array, never pulled to the client), checked for
         ``n_columns`` score columns on the workers, chunk by chunk (one pass, cached)."""
         import dask
@@ -285,21 +321,22 @@ class DaskObjective:
             self._checked.add(n_columns)
         return self.data.y
 
-    def evaluate(self, W) -> tuple[float, object]:
+    def evaluate(self, W: npt.ArrayLike) -> tuple[float, DaskArray]:
         """``(J(W), S)``: the objective (one pass) and the scores ``S`` ``(N, C)`` as a lazy
         dask array (computed where X lives when asked for; never shipped by this call)."""
-        W = self.check_weights(W)
-        return self.value_and_grad_unchecked(W, need_grad=False)[0], scores(W, self.data.X)
+        checked = self.check_weights(W)
+        value = self.value_and_grad_unchecked(checked, need_grad=False)[0]
+        return value, scores(checked, self.data.X)
 
-    def __call__(self, W) -> float:
+    def __call__(self, W: npt.ArrayLike) -> float:
         return self.value(W)
 
     def close(self) -> None:
         """Release the persisted chunks on the workers."""
         self._chunks = []
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

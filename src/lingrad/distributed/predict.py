@@ -7,19 +7,21 @@ lazy dask arrays aligned with ``X``'s rows (nothing is pulled to the client unti
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from lingrad._validation import check_weights
-from lingrad.distributed.data import as_row_chunks
+from lingrad.distributed.data import DaskArray, as_row_chunks
 from lingrad.model import predict_from_scores, proba_from_scores, scores_unchecked
 
 
-def _prepare(W, X):
+def _prepare(W: npt.ArrayLike, X: DaskArray) -> tuple[NDArray[np.floating], DaskArray]:
     X = as_row_chunks(X, None).X
     W = check_weights(W, X.shape[1]).astype(X.dtype, copy=False)
     return W, X
 
 
-def scores(W, X):
+def scores(W: npt.ArrayLike, X: DaskArray) -> DaskArray:
     """``S = X @ W[:-1] + W[-1]`` per chunk: a dask array ``(N, C)`` in X's dtype.
 
     Examples:
@@ -34,7 +36,7 @@ def scores(W, X):
     return X.map_blocks(_scores_block, W, chunks=(X.chunks[0], (W.shape[1],)), dtype=X.dtype)
 
 
-def predict(W, X):
+def predict(W: npt.ArrayLike, X: DaskArray) -> DaskArray:
     """Predicted class indices per chunk (argmax, or ``s >= 0`` for ``C = 1``): ``(N,)``.
 
     Examples:
@@ -47,7 +49,7 @@ def predict(W, X):
     return X.map_blocks(_predict_block, W, chunks=(X.chunks[0],), drop_axis=1, dtype=np.intp)
 
 
-def predict_proba(W, X):
+def predict_proba(W: npt.ArrayLike, X: DaskArray) -> DaskArray:
     """Class probabilities per chunk (softmax, or ``[1 - sigma, sigma]`` for ``C = 1``).
 
     Examples:
