@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         f"{model.n_features_in_} features)"
     )
     print(f"dataset: {data.name}, {args.split} split, {len(y)} examples")
-    if not is_classifier:
+    if not isinstance(model, LinearClassifier):
         from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
         pred = model.predict(X)

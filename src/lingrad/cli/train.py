@@ -515,7 +515,7 @@ def run_on_dask(args: argparse.Namespace) -> int:
         link = ld.dashboard(client)
         workers = len(ld.workers(client))
         print(
-            f"dask: {workers} workers at {client.scheduler.address}"
+            f"dask: {workers} workers at {client.scheduler_info()['address']}"
             + (f", dashboard {link}" if link else "")
         )
         X = da.from_array(splits[0], chunks=(ld.CHUNK_ROWS, -1))

@@ -196,7 +196,7 @@ class ProgressBar(Callback):
             self.bar.start()
             self.task = self.bar.add_task(label, total=epochs, completed=start)
 
-    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
+    def after_epoch(self, state: TrainState | None, logs: dict[str, float]) -> None:
         if self.bar is None:
             return
         text = f"loss {logs['loss']:.4f}"
@@ -204,6 +204,6 @@ class ProgressBar(Callback):
             text += f" val acc {logs['val_accuracy']:.4f}"
         self.bar.update(self.task, advance=1, description=text)
 
-    def close(self, state: TrainState) -> None:
+    def close(self, state: TrainState | None) -> None:
         if self.bar is not None:
             self.bar.stop()
