@@ -18,6 +18,7 @@ to all three; it travels with the dataset (``Dataset.preprocessing``) and with s
 
 from __future__ import annotations
 
+import array
 import csv
 import hashlib
 import io
@@ -28,7 +29,6 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
+from lingrad import runs
 from lingrad._validation import check_X, fail
 
 
@@ -279,6 +280,13 @@ def _cifar_batch(data: bytes, what: str) -> tuple[np.ndarray, np.ndarray]:
         fail(what, "b'data': a uint8 array of shape (n, 3072)", got)
     if not isinstance(y, list) or len(y) != X.shape[0]:
         fail(what, f"b'labels': a list of {X.shape[0]} labels", type(y).__name__)
+    # A flat list of ints, checked before NumPy sees it: a pickle can share one nested list
+    # many times over, and converting that would expand it to gigabytes.
+    bad = next((v for v in y if type(v) is not int), None)
+    if bad is not None:
+        fail(
+            what, "b'labels': a flat list of integer labels", f"a list holding {type(bad).__name__}"
+        )
     labels = np.asarray(y, dtype=np.intp)
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         fail(what, "labels in [0, 10)", f"labels in [{labels.min()}, {labels.max()}]")
@@ -366,12 +374,13 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("LINGRAD_DATA_DIR") or Path.home() / ".cache" / "lingrad")
 
 
-def _cifar_files(data_dir: Path, *, url: str, sha256: str) -> dict[str, bytes]:
-    """The batch files' bytes, from an extracted folder, the archive, or a fresh download."""
+def _cifar_files(data_dir: Path, *, url: str, sha256: str) -> tuple[dict[str, bytes], str]:
+    """The batch files' bytes, from an extracted folder, the archive, or a fresh download,
+    and where they came from (the folder, or the archive's folder inside the archive)."""
     names = (*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta")
     for folder in (data_dir / CIFAR10_DIR, data_dir):
         if all((folder / n).is_file() for n in names):
-            return {n: (folder / n).read_bytes() for n in names}
+            return {n: (folder / n).read_bytes() for n in names}, str(folder)
     archive = data_dir / CIFAR10_ARCHIVE
     if not archive.is_file():
         download(url, archive, sha256=sha256)
@@ -391,17 +400,17 @@ def _cifar_files(data_dir: Path, *, url: str, sha256: str) -> dict[str, bytes]:
     missing = [n for n in names if n not in files]
     if missing:
         fail(str(archive), f"the files {CIFAR10_DIR}/{{{', '.join(names)}}}", f"none of {missing}")
-    return files
+    return files, f"{archive}:{CIFAR10_DIR}"
 
 
 def _cifar10(data_dir=None, *, url=CIFAR10_URL, sha256=CIFAR10_SHA256, **_):
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    files = _cifar_files(data_dir, url=url, sha256=sha256)
-    parts = [_cifar_batch(files[n], n) for n in (*CIFAR10_TRAIN, CIFAR10_TEST)]
-    meta = _unpickle(files["batches.meta"], "batches.meta")
+    files, where = _cifar_files(data_dir, url=url, sha256=sha256)
+    parts = [_cifar_batch(files[n], f"{where}/{n}") for n in (*CIFAR10_TRAIN, CIFAR10_TEST)]
+    meta = _unpickle(files["batches.meta"], f"{where}/batches.meta")
     names = meta.get(b"label_names")
     if not isinstance(names, list) or len(names) != 10:
-        fail("batches.meta", "b'label_names': a list of 10 names", repr(names)[:80])
+        fail(f"{where}/batches.meta", "b'label_names': a list of 10 names", repr(names)[:80])
     class_names = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
     # Rows are 1024 red, 1024 green, 1024 blue values; reorder to (32, 32, 3) images.
     X = np.concatenate([p[0] for p in parts])
@@ -419,42 +428,85 @@ def _labels_to_index(y) -> tuple[np.ndarray, tuple[str, ...]]:
     return index.astype(np.intp), tuple(str(c) for c in classes)
 
 
+#: The most characters one CSV row may span (its values are held as strings while it is
+#: parsed, some 50 bytes each): 4 MiB, some 1.4 million values.
+MAX_CSV_ROW = 2**22
+
+
+class _Lines:
+    """A text file's lines for :mod:`csv`, none read beyond :data:`MAX_CSV_ROW` characters per
+    row (``start_row`` resets the count), so that one endless line cannot fill the memory."""
+
+    def __init__(self, f: TextIO, path: Path) -> None:
+        self.f, self.path, self.count, self.line = f, path, 0, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.f.readline(MAX_CSV_ROW + 1)
+        if not line:
+            raise StopIteration
+        self.count += len(line)
+        self.line += 1
+        if self.count > MAX_CSV_ROW:
+            fail(
+                f"{self.path}: line {self.line}",
+                f"rows of at most {MAX_CSV_ROW:,} characters (a stray quote?)",
+                "a longer one",
+            )
+        return line
+
+    def start_row(self) -> None:
+        self.count = 0
+
+
 def _read_csv(path: Path, label: str | None, *, required: bool = True):
     """``(X, labels or None, feature names)``; the ``label`` column may be absent unless
-    ``required``."""
+    ``required``. Read a row at a time into a flat float buffer (8 bytes a value); a malformed
+    file is one ValueError naming the file and the line."""
     with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if len(rows) < 2:
-        fail(str(path), "a header line and at least one row", f"{len(rows)} lines")
-    header, body = rows[0], rows[1:]
-    if required and label not in header:
-        fail(f"{path}: label column", f"one of the header's columns {header}", repr(label))
-    k = header.index(label) if label in header else None
-    for i, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            fail(f"{path}: line {i}", f"{len(header)} values like the header", len(row))
+        lines = _Lines(f, path)
+        reader = csv.reader(lines)
+        try:
+            header = next(reader, None)
+            if header is None:
+                fail(str(path), "a header line and at least one row", "0 lines")
+            if required and label not in header:
+                fail(f"{path}: label column", f"one of the header's columns {header}", repr(label))
+            k = header.index(label) if label in header else None
+            values, labels, n = array.array("d"), [], 0
+            seen: dict[str, str] = {}
+            lines.start_row()
+            for row in reader:
+                i = reader.line_num
+                if len(row) != len(header):
+                    fail(f"{path}: line {i}", f"{len(header)} values like the header", len(row))
+                try:
+                    values.extend([float(v) for j, v in enumerate(row) if j != k])
+                except ValueError as exc:
+                    fail(f"{path}: line {i}", "numbers in every column but the label", str(exc))
+                if k is not None:
+                    labels.append(seen.setdefault(row[k], row[k]))
+                n += 1
+                lines.start_row()
+        except csv.Error as exc:
+            fail(f"{path}: line {reader.line_num}", "well-formed CSV (a stray quote?)", str(exc))
+        except UnicodeDecodeError as exc:
+            fail(str(path), "a UTF-8 text file", f"{type(exc).__name__}: {exc}")
+    if n == 0:
+        fail(str(path), "a header line and at least one row", "1 lines")
     features = [c for j, c in enumerate(header) if j != k]
-    try:
-        X = np.array([[float(v) for j, v in enumerate(r) if j != k] for r in body])
-    except ValueError as exc:
-        fail(str(path), "numbers in every column but the label", str(exc))
-    return X, (None if k is None else [r[k] for r in body]), tuple(features)
+    X = np.frombuffer(values, dtype=np.float64) if len(values) else np.zeros(0)
+    return X.reshape(n, len(features)), (None if k is None else labels), tuple(features)
 
 
 def _read_npz(path: Path, *, required: bool = True):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            if "X" not in f or (required and "y" not in f):
-                fail(
-                    str(path), "arrays named X and y" if required else "an array X", sorted(f.files)
-                )
-            return f["X"], f.get("y"), None
-    except ValueError as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        fail(str(path), "an .npz with numeric X and y (no pickled objects)", str(exc))
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        fail(str(path), "a readable .npz file", f"{type(exc).__name__}: {exc}")
+    what = "an .npz with numeric X and y (no pickled objects)"
+    arrays = runs.load_npz(path, {"X", "y"}, what=what)
+    if "X" not in arrays or (required and "y" not in arrays):
+        fail(str(path), "arrays named X and y" if required else "an array X", sorted(arrays))
+    return arrays["X"], arrays.get("y"), None
 
 
 def _check_path(path) -> Path:

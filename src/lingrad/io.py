@@ -13,11 +13,14 @@ A model file is one NumPy ``.npz`` archive holding plain arrays only, read back 
   count, hyperparameters, feature names, and the SHA-256 of every array above.
 
 Damaged files give a clear :class:`ValueError` that names the file: not an ``.npz`` (or
-truncated), no or unreadable metadata, another format version, arrays that no longer match
-their checksums (edited after saving), shapes that contradict the metadata. The checksums catch
-accidents and casual edits; they are not a signature (whoever can write the file can rewrite
-them too). Writes are atomic (:func:`lingrad.runs.atomic_write`): the archive goes to a
-temporary file in the same folder and is renamed over the target only when complete.
+truncated), arrays declaring more than the file's size allows (a decompression bomb, refused
+before anything is read: see :func:`lingrad.runs.load_npz`), arrays the metadata does not
+list (refused before they are read), no or unreadable metadata, another format version, arrays
+that no longer match their checksums (edited after saving), shapes that contradict the
+metadata. The checksums catch accidents and casual edits; they are not a signature (whoever can
+write the file can rewrite them too). Writes are atomic (:func:`lingrad.runs.atomic_write`):
+the archive goes to a temporary file in the same folder and is renamed over the target only
+when complete.
 
 Examples:
     >>> import tempfile, pathlib, numpy as np
@@ -34,10 +37,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
-import zlib
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -168,40 +169,38 @@ def save(
     return path
 
 
-def _corrupt(path: Path, exc: Exception) -> NoReturn:
-    fail(
-        str(path),
-        "a lingrad model file (.npz)",
-        f"a corrupt or truncated file ({type(exc).__name__}: {exc})",
-    )
+_WHAT = "a lingrad model file (.npz)"
+#: The arrays a model file (or a run's ``model.npz``) may hold besides ``metadata``.
+_KEYS = frozenset(
+    {"W", "classes", "loss_history", "preprocessing_mean", "preprocessing_scale", "trajectory"}
+)
+#: The largest metadata document read (a model's JSON is a few kilobytes).
+_MAX_METADATA = 2**20
 
 
-def _arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` read without pickle; damage is one clear ValueError."""
+def _members(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays of a model file, from the headers only (nothing read; sizes bounded)."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: expected a model file, got no such file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                fail(str(path), "a lingrad model file (.npz)", "a single .npy array")
-            arrays = {k: archive[k] for k in archive.files}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        _corrupt(path, exc)
-    except ValueError as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        _corrupt(path, exc)
-    return arrays
+    return runs.npz_members(path, what=_WHAT)
 
 
 def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """The metadata and arrays of a model file, every failure as one clear ValueError."""
-    arrays = _arrays(path)
-    if "metadata" not in arrays:
-        fail(str(path), "a lingrad model file with metadata", f"arrays {sorted(arrays)}")
+    """The metadata and arrays of a model file, every failure as one clear ValueError.
+
+    The metadata is read first; the other arrays only once their names match its checksums."""
+    members = _members(path)
+    if "metadata" not in members:
+        fail(str(path), "a lingrad model file with metadata", f"arrays {sorted(members)}")
+    shape, dtype = members["metadata"]
+    if shape != () or dtype.kind != "U" or dtype.itemsize > _MAX_METADATA:
+        fail(str(path), "JSON metadata", f"unreadable metadata ({dtype} {shape})")
     try:
-        meta = json.loads(str(arrays.pop("metadata")[()]))
+        document = runs.load_npz(path, only={"metadata"}, what=_WHAT)["metadata"]
+        meta = json.loads(str(document[()]))
     except (ValueError, TypeError) as exc:
+        if str(exc).startswith(str(path)):
+            raise
         fail(str(path), "JSON metadata", f"unreadable metadata ({exc})")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
@@ -212,13 +211,15 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
             f"{VERSION} (the model-file version this lingrad reads)",
             repr(meta.get("version")),
         )
+    names = set(members) - {"metadata"}
     sums = meta.get("sha256")
-    if not isinstance(sums, dict) or set(sums) != set(arrays):
+    if not isinstance(sums, dict) or set(sums) != names:
         fail(
             str(path),
-            f"checksums for the arrays {sorted(arrays)}",
+            f"checksums for the arrays {sorted(names)}",
             f"checksums for {sorted(sums) if isinstance(sums, dict) else sums}",
         )
+    arrays = runs.load_npz(path, _KEYS | {"metadata"}, only=names, what=_WHAT)
     for key, array in arrays.items():
         if _digest(array) != sums[key]:
             fail(
@@ -255,7 +256,7 @@ def load(path: runs.PathLike) -> LinearClassifier | LinearRegressor:
     path = Path(path)
     if path.is_dir():  # a run folder
         path = path / runs.MODEL
-    if (path.parent / runs.CONFIG).is_file() and "metadata" not in _arrays(path):
+    if (path.parent / runs.CONFIG).is_file() and "metadata" not in _members(path):
         return _from_run(path)
     meta, arrays = _read(path)
     try:

@@ -13,8 +13,14 @@ A run writes one folder ``runs/<name>/``:
 
 Every file is written atomically: into a temporary file in the same folder, flushed to disk,
 then renamed over the target with :func:`os.replace`. A run killed mid-write leaves the
-previous version intact. Nothing is pickled: ``.npz`` files hold plain arrays and are read with
+previous version intact; the file gets the mode the umask gives any new file (``0o644`` under
+umask ``022``). Nothing is pickled: ``.npz`` files hold plain arrays and are read with
 ``allow_pickle=False``; JSON holds the rest.
+
+Reading an ``.npz`` costs memory bounded by the file's size: before any array is read, every
+member must be an ``.npy`` array (no Python objects) whose header agrees with its declared size,
+and all members together may declare at most :data:`MAX_EXPANSION` times the file's size
+(at least :data:`MIN_BUDGET`), so that a small compressed file cannot expand to gigabytes.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+import secrets
+import zipfile
+import zlib
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +51,13 @@ CHECKPOINT = "checkpoint.npz"
 
 #: A file or folder name: a string or a path object.
 PathLike = str | os.PathLike[str]
+
+#: The most uncompressed bytes an ``.npz`` may declare per byte of its size on disk. Files
+#: lingrad writes are stored uncompressed (about 1); real compressed data stays far below this,
+#: a decompression bomb (deflate reaches about 1000 on zeros) far above.
+MAX_EXPANSION = 100
+#: The uncompressed bytes any ``.npz``, however small, may declare.
+MIN_BUDGET = 16 * 2**20
 
 
 def atomic_write(path: PathLike, write: Callable[[IO[bytes]], object]) -> Path:
@@ -60,7 +75,7 @@ def atomic_write(path: PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -72,6 +87,20 @@ def atomic_write(path: PathLike, write: Callable[[IO[bytes]], object]) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, opened for writing, created with mode ``0o666``
+    so that the kernel applies the umask as to any new file (``tempfile.mkstemp`` makes it
+    ``0o600``, and that mode would survive the rename)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no free temporary file name for {path.name}")
 
 
 def save_npz(path: PathLike, arrays: Mapping[str, npt.ArrayLike]) -> Path:
@@ -90,8 +119,111 @@ def save_npz(path: PathLike, arrays: Mapping[str, npt.ArrayLike]) -> Path:
     return atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
-def load_npz(path: PathLike) -> dict[str, NDArray[Any]]:
-    """All arrays of an ``.npz`` file, read with ``allow_pickle=False``.
+def _names(keys: Collection[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    keys = sorted(keys)
+    return keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} and {keys[-1]}"
+
+
+def _npz_fail(path: Path, what: str, got: str) -> NoReturn:
+    fail(str(path), what, got)
+
+
+def _members(
+    archive: zipfile.ZipFile, path: Path, what: str, max_bytes: int | None
+) -> dict[str, tuple[zipfile.ZipInfo, tuple[int, ...], np.dtype]]:
+    """Every member's name, zip entry, shape and dtype, checked without reading any data."""
+    infos = archive.infolist()
+    size = path.stat().st_size
+    budget = max(MAX_EXPANSION * size, MIN_BUDGET) if max_bytes is None else max_bytes
+    total = sum(info.file_size for info in infos)
+    if total > budget:
+        _npz_fail(
+            path,
+            what,
+            f"arrays declaring {total:,} bytes uncompressed, more than the {budget:,} allowed "
+            f"for a file of {size:,} bytes (a decompression bomb? large data is best saved "
+            "uncompressed, with np.savez)",
+        )
+    members: dict[str, tuple[zipfile.ZipInfo, tuple[int, ...], np.dtype]] = {}
+    for info in infos:
+        name = info.filename
+        if not name.endswith(".npy") or name[:-4] in members:
+            raise ValueError(f"{name!r} is not a (unique) .npy array")
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"{name}: unsupported .npy format version {version}")
+            offset = f.tell()
+        if dtype.hasobject:
+            raise ValueError(f"{name}: Object arrays cannot be loaded when allow_pickle=False")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if offset + nbytes != info.file_size:
+            raise ValueError(
+                f"{name}: its header declares {dtype} {shape} ({nbytes:,} bytes), the zip "
+                f"{info.file_size - offset:,} bytes"
+            )
+        members[name[:-4]] = (info, shape, dtype)
+    return members
+
+
+@contextlib.contextmanager
+def _open_npz(path: Path, what: str):
+    """The open zip archive; damage of any kind becomes one ValueError naming ``path``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
+            raise
+        _npz_fail(path, what, f"a corrupt or truncated file ({type(exc).__name__}: {exc})")
+
+
+def npz_members(
+    path: PathLike, *, what: str = "an .npz file of plain arrays", max_bytes: int | None = None
+) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and dtype of every array in an ``.npz``, read from the headers only.
+
+    The checks of :func:`load_npz` are made (the file is a zip of ``.npy`` arrays without
+    Python objects, each header agrees with its declared size, the declared total stays within
+    ``max_bytes``: by default :data:`MAX_EXPANSION` times the file's size, at least
+    :data:`MIN_BUDGET`); no array is read. Errors are ``ValueError`` naming the file and
+    ``what`` it should have been.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     p = save_npz(Path(tmp) / "a.npz", {"x": np.zeros((2, 3), np.float32)})
+        ...     npz_members(p)
+        {'x': ((2, 3), dtype('float32'))}
+    """
+    path = Path(path)
+    with _open_npz(path, what) as archive:
+        members = _members(archive, path, what, max_bytes)
+    return {name: (shape, dtype) for name, (_, shape, dtype) in members.items()}
+
+
+def load_npz(
+    path: PathLike,
+    keys: Collection[str] | None = None,
+    *,
+    only: Collection[str] | None = None,
+    what: str = "an .npz file of plain arrays",
+    max_bytes: int | None = None,
+) -> dict[str, NDArray[Any]]:
+    """All arrays of an ``.npz`` file, read with ``allow_pickle=False`` at a bounded cost.
+
+    ``keys``: the names the file may hold (another name is refused before anything is read;
+    ``None``: any). ``only``: read just these of the arrays present. The checks of
+    :func:`npz_members` come first, so that memory stays within ``max_bytes`` (by default
+    :data:`MAX_EXPANSION` times the file's size). Every failure is a ``ValueError`` naming the
+    file and ``what`` it should have been.
 
     Examples:
         >>> import tempfile
@@ -101,10 +233,16 @@ def load_npz(path: PathLike) -> dict[str, NDArray[Any]]:
         (['W'], (2, 2))
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    with _open_npz(path, what) as archive:
+        members = _members(archive, path, what, max_bytes)
+        if keys is not None and not set(members) <= set(keys):
+            _npz_fail(path, f"arrays named {_names(keys)}", str(sorted(members)))
+        arrays = {}
+        for name, (info, _, _) in members.items():
+            if only is None or name in only:
+                with archive.open(info) as f:
+                    arrays[name] = np.lib.format.read_array(f, allow_pickle=False)
+    return arrays
 
 
 def _plain(obj: object) -> object:
@@ -185,7 +323,7 @@ def load_model(path: PathLike) -> NDArray[np.floating]:
         array([[1., 0.],
                [0., 1.]])
     """
-    arrays = load_npz(path)
+    arrays = load_npz(path, {"W", "trajectory"}, what="a model file (arrays W and trajectory)")
     if "W" not in arrays:
         fail(str(path), "an .npz file with an array 'W'", f"keys {sorted(arrays)}")
     return arrays["W"]
