@@ -478,6 +478,7 @@ def _read_csv(path: Path, label: str | None, *, required: bool = True):
             values, labels, n = array.array("d"), [], 0
             seen: dict[str, str] = {}
             lines.start_row()
+            start = reader.line_num + 1  # where the next row starts
             for row in reader:
                 i = reader.line_num
                 if len(row) != len(header):
@@ -490,8 +491,10 @@ def _read_csv(path: Path, label: str | None, *, required: bool = True):
                     labels.append(seen.setdefault(row[k], row[k]))
                 n += 1
                 lines.start_row()
+                start = i + 1
         except csv.Error as exc:
-            fail(f"{path}: line {reader.line_num}", "well-formed CSV (a stray quote?)", str(exc))
+            got = f"{exc} (by line {reader.line_num})"
+            fail(f"{path}: line {start}", "well-formed CSV (a stray quote?)", got)
         except UnicodeDecodeError as exc:
             fail(str(path), "a UTF-8 text file", f"{type(exc).__name__}: {exc}")
     if n == 0:
