@@ -23,18 +23,23 @@ from lingrad.optim import SGD, Adam
 da = require("dask.array")
 require("distributed")
 ld = require("lingrad.distributed")
+dask = require("dask")
 
 # Bytes per worker of the out-of-core test's own cluster: small, so that data of 3 x that is
 # cheap to write and stream. A worker with NumPy and distributed loaded holds ~65 MiB and
 # plateaus at ~100-130 MiB while streaming chunks of 12.8 MB: 256 MiB leaves it below the 80 %
 # at which Dask pauses a worker.
 MEMORY_LIMIT = 256 * 2**20
+#: Seconds any one wait on the cluster may take (workers starting, a result): a worker stuck at
+#: its memory limit then fails the test instead of hanging the suite (pytest-timeout is the
+#: outer bound). Generous: a 2-core machine at load 4 starts workers in ~10-20 s.
+WAIT = 180
 
 
 @pytest.fixture(scope="module")
 def client():
     client = ld.connect("local:2")
-    client.wait_for_workers(2)
+    client.wait_for_workers(2, timeout=WAIT)
     yield client
     client.close()
 
@@ -383,15 +388,19 @@ def test_out_of_core_trains_like_in_memory(client, tmp_path):
     Xd = ld.from_npy(X_paths, chunk_rows=50_000)
     yd = ld.from_npy([tmp_path / f"y{i}.npy" for i in range(n_files)], chunk_rows=50_000)
     assert Xd.nbytes >= 3 * MEMORY_LIMIT
-    small = ld.connect("local:2", memory_limit=MEMORY_LIMIT, set_as_default=False)
+    # A worker that reaches its pause threshold would wait forever for memory that never frees
+    # (nothing is spilled here): with pausing off it is restarted at 95 % instead, which the
+    # assertion below reports, and every wait is bounded.
+    with dask.config.set({"distributed.worker.memory.pause": False}):
+        small = ld.connect("local:2", memory_limit=MEMORY_LIMIT, set_as_default=False)
     try:
-        small.wait_for_workers(2)
+        small.wait_for_workers(2, timeout=WAIT)
         before = worker_pids(small)
         J = ld.DaskObjective("softmax", Xd, yd, lam=1e-4, client=small)
         assert not J.cached  # does not fit: streamed from the files on every pass
         W0 = np.zeros((d + 1, c))
         result = ld.lbfgs(J, W0, max_iter=3)
-        hits = small.compute((ld.predict(result.W, Xd) == yd).sum()).result()
+        hits = small.compute((ld.predict(result.W, Xd) == yd).sum()).result(timeout=WAIT)
         assert worker_pids(small) == before  # no worker was killed (or restarted) for memory
     finally:
         small.close()
@@ -419,7 +428,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
 
     result = ld.fit(Xd, y, solver="gd", optimizer=opt, max_iter=8, client=client, callback=kill_one)
     assert killed and rel(result.W, expected.W) < 1e-12
-    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    client.wait_for_workers(2, timeout=WAIT)  # the nanny restarted it
     assert killed[0] not in worker_pids(client)
 
 
