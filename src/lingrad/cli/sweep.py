@@ -161,12 +161,22 @@ def trial(config: dict) -> dict:
 
 
 def rank(results: list[dict]) -> list[dict]:
-    """Best first: the highest validation accuracy, ties to the lower final training loss."""
+    """Best first: trials that did not diverge before those that did, then the highest
+    validation accuracy, ties to the lower final training loss.
+
+    Examples:
+        >>> trial = lambda acc, stop: {"metrics": {"val_accuracy": acc, "loss": 0.5,
+        ...                                        "stop_reason": stop}}
+        >>> best = rank([trial(0.9, "diverged"), trial(0.8, None)])[0]
+        >>> best["metrics"]["val_accuracy"]
+        0.8
+    """
 
     def key(r):
         m = r["metrics"]
         loss = m["loss"] if m["loss"] is not None and math.isfinite(m["loss"]) else math.inf
-        return (-m["val_accuracy"], loss)
+        diverged = m.get("stop_reason") == StopReason.DIVERGED.value
+        return (diverged, -m["val_accuracy"], loss)
 
     return sorted(results, key=key)
 
