@@ -6,6 +6,7 @@ that do not fit in memory. Unexpected exceptions (bugs) keep their traceback.
 from __future__ import annotations
 
 import io as io_
+import os
 import shutil
 import tempfile
 import zipfile
@@ -169,8 +170,9 @@ def _check_rejected(argv: list[str], capsys) -> None:
     one_error_line(capsys)
 
 
+#: ~30 random files per test (LINGRAD_FUZZ_EXAMPLES=300 for a longer search).
 FUZZ = settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("LINGRAD_FUZZ_EXAMPLES", "30")),
     deadline=5000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
