@@ -515,3 +515,33 @@ def test_partial_fit_refuses_dask_arrays_instead_of_pulling_them(name):
             lingrad.LinearClassifier().partial_fit(X, y, classes=[0, 1])
         else:
             lingrad.LinearRegressor().partial_fit(X, y.astype(float))
+
+
+# --- issue 16, defect 4: NaN labels are not a class; a NaN names its row in the whole array --
+
+
+def test_nan_labels_on_dask_are_refused_like_in_memory(client):
+    from lingrad.estimators import LinearClassifier
+
+    X, y, _ = problem("softmax", n=300, c=3)
+    labels = y.astype(np.float64)
+    labels[257] = np.nan
+    with pytest.raises(ValueError, match="NaN"):  # the in-memory path refuses them
+        LinearClassifier(optimizer="gd", epochs=1).fit(X, labels)
+    with pytest.raises(ValueError, match=r"y: expected finite labels, got nan at row 257"):
+        LinearClassifier(optimizer="gd", epochs=1, random_state=0).fit(
+            chunked(X, 100), da.from_array(labels, chunks=100)
+        )
+    with pytest.raises(ValueError, match=r"y: expected finite labels, got nan at row 257"):
+        ld.fit(chunked(X, 100), da.from_array(labels, chunks=100), client=client)
+
+
+def test_nan_in_dask_X_names_the_row_of_the_whole_array(client):
+    X, y, _ = problem("softmax", n=300, c=3)
+    X[257, 2] = np.nan
+    message = r"X: expected finite values, got nan at index \(257, 2\)"
+    J = ld.DaskObjective("softmax", chunked(X, 100), y, client=client)
+    with J, pytest.raises(ValueError, match=message):
+        J.value_and_grad(np.zeros((X.shape[1] + 1, 3)))
+    with pytest.raises(ValueError, match=message):
+        Objective("softmax", X, y)  # the same words as in memory
