@@ -246,12 +246,6 @@ def test_csv_with_a_stray_quote_names_the_file(files, tmp_path, capsys, command)
     assert f"{path}: " in line and "field larger than field limit" in line
 
 
-@pytest.mark.xfail(
-    reason="issue 16: train --resume reads checkpoint.npz in cli/train.py and train/state.py "
-    "(another branch): a zip without 'meta' is KeyError: 'meta'; remove this mark when "
-    "that read is wrapped in lingrad.cli.common.reading(path)",
-    strict=False,
-)
 @FUZZ
 @given(data=st.data())
 def test_train_resume_random_checkpoint(files, scratch, capsys, data):

@@ -177,7 +177,18 @@ class TrainState:
         """The state saved at ``path`` (a file or a folder holding ``checkpoint.npz``),
         checked against ``template`` (a fresh state of the same problem: W's shape and dtype,
         the optimiser); the generator is ``template.rng``, its state restored."""
-        arrays = runs.load_npz(_checkpoint_file(path))
+        file = _checkpoint_file(path)
+        arrays = runs.load_npz(file)
+        try:
+            return cls._from_arrays(arrays, template, optimizer)
+        except (KeyError, IndexError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            fail("resume", f"a lingrad checkpoint ({file} is malformed)", what)
+
+    @classmethod
+    def _from_arrays(
+        cls, arrays: dict[str, Any], template: TrainState, optimizer: optim.Optimizer
+    ) -> TrainState:
         meta = json.loads(str(arrays.pop("meta")))
         if meta.get("version") not in _READABLE_VERSIONS:
             fail("resume", f"a checkpoint of version {CHECKPOINT_VERSION}", meta.get("version"))
