@@ -83,7 +83,7 @@ def test_every_optimizer_runs_from_the_cli(name, tmp_path, capsys):
 
 
 def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tmp_path, capsys):
-    assert train(tmp_path, "--learning-rate", "1e4", "--epochs", "3", "--name", "hot") == 0
+    assert train(tmp_path, "--learning-rate", "1e4", "--epochs", "3", "--name", "hot") == 1
     out = capsys.readouterr().out
     assert "stopped: diverged" in out and "learning rate" in out
     W = runs.load_model(tmp_path / "hot" / "model.npz")

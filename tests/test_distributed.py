@@ -23,18 +23,23 @@ from lingrad.optim import SGD, Adam
 da = require("dask.array")
 require("distributed")
 ld = require("lingrad.distributed")
+dask = require("dask")
 
 # Bytes per worker of the out-of-core test's own cluster: small, so that data of 3 x that is
 # cheap to write and stream. A worker with NumPy and distributed loaded holds ~65 MiB and
 # plateaus at ~100-130 MiB while streaming chunks of 12.8 MB: 256 MiB leaves it below the 80 %
 # at which Dask pauses a worker.
 MEMORY_LIMIT = 256 * 2**20
+#: Seconds any one wait on the cluster may take (workers starting, a result): a worker stuck at
+#: its memory limit then fails the test instead of hanging the suite (pytest-timeout is the
+#: outer bound). Generous: a 2-core machine at load 4 starts workers in ~10-20 s.
+WAIT = 180
 
 
 @pytest.fixture(scope="module")
 def client():
     client = ld.connect("local:2")
-    client.wait_for_workers(2)
+    client.wait_for_workers(2, timeout=WAIT)
     yield client
     client.close()
 
@@ -383,15 +388,19 @@ def test_out_of_core_trains_like_in_memory(client, tmp_path):
     Xd = ld.from_npy(X_paths, chunk_rows=50_000)
     yd = ld.from_npy([tmp_path / f"y{i}.npy" for i in range(n_files)], chunk_rows=50_000)
     assert Xd.nbytes >= 3 * MEMORY_LIMIT
-    small = ld.connect("local:2", memory_limit=MEMORY_LIMIT, set_as_default=False)
+    # A worker that reaches its pause threshold would wait forever for memory that never frees
+    # (nothing is spilled here): with pausing off it is restarted at 95 % instead, which the
+    # assertion below reports, and every wait is bounded.
+    with dask.config.set({"distributed.worker.memory.pause": False}):
+        small = ld.connect("local:2", memory_limit=MEMORY_LIMIT, set_as_default=False)
     try:
-        small.wait_for_workers(2)
+        small.wait_for_workers(2, timeout=WAIT)
         before = worker_pids(small)
         J = ld.DaskObjective("softmax", Xd, yd, lam=1e-4, client=small)
         assert not J.cached  # does not fit: streamed from the files on every pass
         W0 = np.zeros((d + 1, c))
         result = ld.lbfgs(J, W0, max_iter=3)
-        hits = small.compute((ld.predict(result.W, Xd) == yd).sum()).result()
+        hits = small.compute((ld.predict(result.W, Xd) == yd).sum()).result(timeout=WAIT)
         assert worker_pids(small) == before  # no worker was killed (or restarted) for memory
     finally:
         small.close()
@@ -419,7 +428,7 @@ def test_worker_killed_mid_fit_gives_the_same_result(client, tmp_path):
 
     result = ld.fit(Xd, y, solver="gd", optimizer=opt, max_iter=8, client=client, callback=kill_one)
     assert killed and rel(result.W, expected.W) < 1e-12
-    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    client.wait_for_workers(2, timeout=WAIT)  # the nanny restarted it
     assert killed[0] not in worker_pids(client)
 
 
@@ -506,3 +515,33 @@ def test_partial_fit_refuses_dask_arrays_instead_of_pulling_them(name):
             lingrad.LinearClassifier().partial_fit(X, y, classes=[0, 1])
         else:
             lingrad.LinearRegressor().partial_fit(X, y.astype(float))
+
+
+# --- issue 16, defect 4: NaN labels are not a class; a NaN names its row in the whole array --
+
+
+def test_nan_labels_on_dask_are_refused_like_in_memory(client):
+    from lingrad.estimators import LinearClassifier
+
+    X, y, _ = problem("softmax", n=300, c=3)
+    labels = y.astype(np.float64)
+    labels[257] = np.nan
+    with pytest.raises(ValueError, match="NaN"):  # the in-memory path refuses them
+        LinearClassifier(optimizer="gd", epochs=1).fit(X, labels)
+    with pytest.raises(ValueError, match=r"y: expected finite labels, got nan at row 257"):
+        LinearClassifier(optimizer="gd", epochs=1, random_state=0).fit(
+            chunked(X, 100), da.from_array(labels, chunks=100)
+        )
+    with pytest.raises(ValueError, match=r"y: expected finite labels, got nan at row 257"):
+        ld.fit(chunked(X, 100), da.from_array(labels, chunks=100), client=client)
+
+
+def test_nan_in_dask_X_names_the_row_of_the_whole_array(client):
+    X, y, _ = problem("softmax", n=300, c=3)
+    X[257, 2] = np.nan
+    message = r"X: expected finite values, got nan at index \(257, 2\)"
+    J = ld.DaskObjective("softmax", chunked(X, 100), y, client=client)
+    with J, pytest.raises(ValueError, match=message):
+        J.value_and_grad(np.zeros((X.shape[1] + 1, 3)))
+    with pytest.raises(ValueError, match=message):
+        Objective("softmax", X, y)  # the same words as in memory

@@ -136,3 +136,57 @@ def test_bad_weights_and_labels_at_first_call():
         J.value(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="W: expected finite values"):
         J.value(np.full((4, 3), np.inf))
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [  # issue 16, defect 11: refused at construction, not at the first evaluation
+        (
+            lambda: Objective("hinge", np.ones((3, 2)), [0, 1]),
+            ValueError,
+            r"y: expected 3 labels \(one per row of the scores\), got 2",
+        ),
+        (
+            lambda: Objective("softmax", np.ones((2, 2)), [0.5, 1]),
+            TypeError,
+            r"y: expected integer labels, got non-integer values",
+        ),
+        (
+            lambda: Objective("softmax", np.ones((2, 2)), [0, -1]),
+            ValueError,
+            r"y: expected labels >= 0, got label -1",
+        ),
+        (
+            lambda: Objective("softmax", np.ones((2, 2)), [[0, 1], [1, 0]]),
+            ValueError,
+            r"y: expected integer labels of shape \(2,\)",
+        ),
+        (
+            lambda: Objective("logistic", np.ones((3, 2)), [0, 1]),
+            ValueError,
+            r"y: expected 3 targets \(one per row of X\), got shape \(2,\)",
+        ),
+        (
+            lambda: Objective("squared_error", np.ones((3, 2)), 1.0),
+            ValueError,
+            r"y: expected 3 targets \(one per row of X\), got shape \(\)",
+        ),
+        (
+            lambda: Objective("kl_divergence", np.ones((3, 2)), np.full((2, 2), 0.5)),
+            ValueError,
+            r"y: expected 3 targets",
+        ),
+    ],
+)
+def test_targets_checked_at_construction(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_construction_with_y_one_short_fails_before_any_evaluation():
+    X = np.ones((5, 2))
+    y = np.array([0, 1, 2, 0, 1])
+    with pytest.raises(ValueError, match="y: expected 5 labels"):
+        Objective("hinge", X, y[:-1])
+    J = Objective("hinge", X, y)  # the whole y is fine, and evaluates
+    assert np.isfinite(J.value(np.zeros((3, 3))))

@@ -15,7 +15,7 @@ from lingrad.objective import Objective
 from lingrad.playground import create_app
 from lingrad.playground.schema import LIMITS, LOSSES
 
-client = TestClient(create_app())
+client = TestClient(create_app(), base_url="http://127.0.0.1")  # a Host the app serves
 
 LOSS_NAMES = list(LOSSES)
 
@@ -401,7 +401,9 @@ def test_cli_serves_on_loopback_only(monkeypatch, capsys):
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     assert main(["playground", "--port", "8123"]) == 0
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
-    assert TestClient(seen["app"]).get("/api/options").status_code == 200
+    assert (
+        TestClient(seen["app"], base_url="http://127.0.0.1").get("/api/options").status_code == 200
+    )
 
 
 def test_cli_rejects_a_bad_port(capsys):

@@ -308,6 +308,29 @@ def test_checkpoints_have_no_pickle(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]  # no temp file left
 
 
+def test_the_checkpoints_json_does_not_grow_with_the_run(tmp_path):
+    """Issue 16, defect 8: every checkpoint rewrote the whole step history as JSON (quadratic
+    cost); the histories are float64 arrays of the .npz now, read back exactly."""
+    X, y = blobs()
+    J = Objective("softmax", X, y)
+    sizes = {}
+    for epochs in (2, 40):
+        folder = tmp_path / str(epochs)
+        r = fit(J, SGD(0.1), n_columns=3, epochs=epochs, batch_size=9, rng=RNG(0),
+                checkpoint_dir=folder, trajectory_every=10)  # fmt: skip
+        arrays = runs.load_npz(folder / "checkpoint.npz")
+        sizes[epochs] = len(str(arrays["meta"]))
+        assert arrays["steps.loss"].dtype == np.float64 and len(arrays["steps.loss"]) == 10 * epochs
+        assert arrays["history.loss"].tolist() == r.history["loss"]
+    assert sizes[40] - sizes[2] < 50, sizes  # was 2 epochs: ~3 KB, 40 epochs: ~50 KB
+    resumed = fit(J, SGD(0.1), n_columns=3, epochs=40, batch_size=9, rng=RNG(5),
+                  resume=tmp_path / "40", trajectory_every=10)  # fmt: skip
+    assert json.dumps(resumed.step_history) == json.dumps(r.step_history)
+    assert json.dumps(resumed.history) == json.dumps(r.history)
+    assert r.trajectory is not None and r.trajectory.shape == (5, 5, 3)
+    np.testing.assert_array_equal(resumed.trajectory, r.trajectory)
+
+
 def test_a_failed_checkpoint_write_leaves_the_previous_one(tmp_path, monkeypatch):
     X, y = blobs()
     J = Objective("softmax", X, y)

@@ -18,7 +18,14 @@ import numpy as np
 import numpy.typing as npt
 
 from lingrad import _skinny, losses, regularizers
-from lingrad._validation import check_int, check_positive, check_weights, check_X
+from lingrad._validation import (
+    check_int,
+    check_labels,
+    check_positive,
+    check_weights,
+    check_X,
+    fail,
+)
 from lingrad.model import scores_unchecked
 
 #: A full pass works on row blocks of about this many bytes of X (see ``Objective.block_rows``).
@@ -93,8 +100,9 @@ class Objective:
         loss: a loss name or alias (see :func:`lingrad.losses.get`), e.g. ``"softmax"``.
         X: data, shape ``(N, D)``; float32 stays float32, integers become float64.
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
-            targets or, for ``kl_divergence``, rows of probabilities). Checked against the
-            number of classes ``C = W.shape[1]`` on the first call.
+            targets or, for ``kl_divergence``, rows of probabilities). One per row of ``X``
+            (and integer labels ``>= 0`` for a loss on labels), checked here; checked against
+            the number of classes ``C = W.shape[1]`` on the first call.
         regularizer: ``"l2"`` (default), ``"l1"``, ``"elastic_net"``, ``"none"`` or a
             :class:`lingrad.regularizers.Regularizer`.
         lam: the regularisation strength ``lam >= 0``.
@@ -128,6 +136,7 @@ class Objective:
         self.loss_spec = losses.spec(loss)
         self.X = check_X(X)
         self.y = y
+        self._check_targets()
         self.regularizer = regularizers.get(regularizer)
         self.lam = check_positive("lam", lam, allow_zero=True)
         n = self.X.shape[0]
@@ -140,6 +149,21 @@ class Objective:
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
+
+    def _check_targets(self) -> None:
+        """What can be checked of ``y`` before ``C`` is known, as scikit-learn does at ``fit``:
+        one target per row of ``X``, and integer labels ``>= 0`` where the loss takes labels."""
+        n = self.X.shape[0]
+        if self.loss_spec.target is losses.Target.LABELS:
+            labels = check_labels(self.y, n)
+            if labels.size and labels.min() < 0:
+                fail("y", "labels >= 0", f"label {int(labels.min())}")
+            return
+        if isinstance(self.y, str | bytes) or self.y is None:
+            fail("y", "an array of targets", type(self.y).__name__, TypeError)
+        shape = np.shape(self.y)
+        if not shape or shape[0] != n:
+            fail("y", f"{n} targets (one per row of X)", f"shape {shape}")
 
     @property
     def n_samples(self) -> int:

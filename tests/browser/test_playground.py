@@ -46,6 +46,13 @@ def base_url_playground():
     sock.close()
 
 
+@pytest.fixture(scope="module")
+def browser_context_args(browser_context_args):
+    """Playwright's ``wait_for_function`` evaluates strings, which the page's Content-Security-
+    Policy forbids; these tests drive the page, ``test_playground_csp.py`` checks the policy."""
+    return {**browser_context_args, "bypass_csp": True}
+
+
 @pytest.fixture
 def errors(page):
     """Console errors and page exceptions; asserted empty when the test ends."""

@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from lingrad.cli.common import EXPECTED_ERRORS, describe
+
 COMMANDS = [
     "train",
     "sweep",
@@ -48,14 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; bad input ends with ``lingrad: error: ...`` and exit status 2."""
+    """Run the command line; bad input ends with ``lingrad: error: ...`` and exit status 2.
+
+    Expected failures are one line, never a traceback: bad values (``ValueError``,
+    ``TypeError``) and the outside world's failures (:data:`~lingrad.cli.common.EXPECTED_ERRORS`:
+    a file that cannot be read or written, a malformed ``.npz``/CSV, a size that does not fit
+    in memory), named by the file where it is known. Anything else is a bug and keeps its
+    traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"lingrad: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("lingrad: interrupted", file=sys.stderr)
         return 130
@@ -63,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (e.g. `lingrad explain | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except (ValueError, TypeError) as exc:
+        message = " ".join(str(exc).splitlines())
+    except EXPECTED_ERRORS as exc:
+        message = describe(exc)
+    print(f"lingrad: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 
 from lingrad import losses
+from lingrad._validation import check_int, fail
 from lingrad.cli.common import SubParsers, add_command
 from lingrad.grad import symbolic
+
+#: The most score columns ``--columns`` takes: SymPy's time grows quickly with ``C`` (seconds
+#: at 20, minutes at a few hundred) and a printout of more columns is unreadable anyway.
+MAX_COLUMNS = 20
 
 
 def register(sub: SubParsers) -> None:
@@ -20,7 +25,12 @@ def register(sub: SubParsers) -> None:
         "squared_error and sigmoid_squared_error).",
     )
     p.add_argument("--loss", default="sigmoid_squared_error", help=", ".join(losses.NAMES))
-    p.add_argument("--columns", type=int, default=None, help="score columns C (default: 1 or 3)")
+    p.add_argument(
+        "--columns",
+        type=int,
+        default=None,
+        help=f"score columns C, at most {MAX_COLUMNS} (default: 1 or 3)",
+    )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     p.set_defaults(func=run)
 
@@ -31,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    if args.columns is not None and check_int("--columns", args.columns) > MAX_COLUMNS:
+        fail("--columns", f"at most {MAX_COLUMNS} score columns", args.columns)
     derivation = symbolic.derive(args.loss, args.columns)
     name = derivation.loss
     print(f"% {name}, one example" if args.latex else f"{name}, one example:")

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from lingrad import datasets, io, runs
 from lingrad._validation import fail
-from lingrad.cli.common import SubParsers, add_command, model_inputs
+from lingrad.cli.common import SubParsers, add_command, model_inputs, reading
 from lingrad.estimators import LinearClassifier
 
 
@@ -51,7 +51,12 @@ def register(sub: SubParsers) -> None:
 def _defaults_from_run(args: argparse.Namespace) -> None:
     """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
     folder = Path(args.model) if Path(args.model).is_dir() else Path(args.model).parent
-    config = runs.read_json(folder / runs.CONFIG) if (folder / runs.CONFIG).is_file() else {}
+    config: object = {}
+    if (folder / runs.CONFIG).is_file():
+        with reading(folder / runs.CONFIG):
+            config = runs.read_json(folder / runs.CONFIG)
+    if not isinstance(config, dict):
+        fail(str(folder / runs.CONFIG), "a JSON object", type(config).__name__)
     if args.dataset is None:
         if "dataset" not in config:
             fail("--dataset", "a dataset name or file (MODEL is not a run folder)", "none")
@@ -62,9 +67,10 @@ def _defaults_from_run(args: argparse.Namespace) -> None:
 
 
 def _examples(args: argparse.Namespace, task: str):
-    data = datasets.load(
-        args.dataset, seed=args.seed, data_dir=args.data_dir, label=args.label, task=task
-    )
+    with reading(args.dataset):
+        data = datasets.load(
+            args.dataset, seed=args.seed, data_dir=args.data_dir, label=args.label, task=task
+        )
     if args.split == "all":
         parts = [data.split(s) for s in ("train", "val", "test")]
         X = np.concatenate([p[0] for p in parts])
@@ -126,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
-    model = io.load(args.model)
+    with reading(args.model):
+        model = io.load(args.model)
     _defaults_from_run(args)
     is_classifier = isinstance(model, LinearClassifier)
     data, X, y = _examples(args, "classification" if is_classifier else "regression")

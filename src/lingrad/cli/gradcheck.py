@@ -14,6 +14,11 @@ from lingrad.objective import Objective
 
 EXACT_METHODS = tuple(m for m in grad.methods() if m != "numerical")
 
+#: The most numbers random data may hold: ``--n`` x ``--d`` (the examples), ``--n`` x
+#: ``--classes`` (the targets) and ``(--d + 1)`` x ``--classes`` (the weights) are each refused
+#: above it before anything is allocated (10 million float64 numbers are 80 MB).
+MAX_RANDOM_SIZE = 10_000_000
+
 
 def register(sub: SubParsers) -> None:
     """Add the ``gradcheck`` command to ``sub``; its ``func`` default is :func:`run`."""
@@ -38,7 +43,12 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--samples", type=int, default=None, help="coordinates or directions")
     p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     p.add_argument("--dataset", default=None, choices=datasets.NAMES, help="instead of random")
-    p.add_argument("--n", type=int, default=50, help="random data: examples")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=50,
+        help=f"random data: examples (--n x --d at most {MAX_RANDOM_SIZE:,})",
+    )
     p.add_argument("--d", type=int, default=5, help="random data: features")
     p.add_argument("--classes", type=int, default=3, help="random data: classes")
     p.add_argument("--seed", type=int, default=0)
@@ -72,6 +82,10 @@ def problem(
     c = 1 if spec.binary_only else check_int("--classes", args.classes)
     if c < spec.min_columns:
         fail("--classes", f"at least {spec.min_columns} for {spec.name}", c)
+    sizes = {"--n x --d": n * d, "--n x --classes": n * c, "--d x --classes": (d + 1) * c}
+    for names, size in sizes.items():
+        if size > MAX_RANDOM_SIZE:
+            fail(names, f"at most {MAX_RANDOM_SIZE:,} random numbers", f"{size:,}")
     return rng.standard_normal((n, d)).astype(dtype), _targets(spec, n, c, rng), c
 
 

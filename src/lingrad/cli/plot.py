@@ -16,7 +16,7 @@ import numpy as np
 
 from lingrad import datasets, losses, report
 from lingrad._validation import fail
-from lingrad.cli.common import SubParsers, add_command
+from lingrad.cli.common import SubParsers, add_command, reading
 from lingrad.objective import Objective
 
 SPLITS = ("train", "val", "test")
@@ -63,7 +63,8 @@ class RunData:
 
 def load_run_data(run_dir: str | Path) -> RunData:
     """Read a run folder and reload its dataset with the run's seed and preprocessing."""
-    run = report.read_run(run_dir)
+    with reading(Path(run_dir) / report.MODEL):  # config.json's damage is named by read_run
+        run = report.read_run(run_dir)
     config = run.config
     name = config.get("dataset")
     if not isinstance(name, str):
@@ -74,13 +75,19 @@ def load_run_data(run_dir: str | Path) -> RunData:
         for k in ("validation", "test", "dtype", "data_dir")
         if k in config and k in accepted and config[k] is not None
     }
-    data = datasets.load(name, seed=int(config.get("seed", 0) or 0), **extra)
+    with reading(name):
+        data = datasets.load(name, seed=int(config.get("seed", 0) or 0), **extra)
     X = {"train": data.X_train, "val": data.X_val, "test": data.X_test}
     if config.get("standardize", True):
         scaler = datasets.Standardizer().fit(data.X_train)
         X = {k: scaler.transform(v) for k, v in X.items()}
     y = {"train": data.y_train, "val": data.y_val, "test": data.y_test}
     D = data.n_features
+    for key, value in (("W", run.W), ("trajectory", run.trajectory)):
+        if value is not None and (
+            not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu"
+        ):
+            fail(f"{run.path / report.MODEL}", f"a numeric array {key!r}", type(value).__name__)
     if run.W.ndim != 2 or run.W.shape[0] != D + 1:
         fail(
             f"{run.path / report.MODEL}",

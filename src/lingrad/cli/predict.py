@@ -19,7 +19,7 @@ import numpy as np
 
 from lingrad import datasets, io, runs
 from lingrad._validation import fail
-from lingrad.cli.common import SubParsers, add_command, model_inputs
+from lingrad.cli.common import SubParsers, add_command, model_inputs, reading, writing
 from lingrad.estimators import LinearClassifier
 
 
@@ -36,7 +36,8 @@ def register(sub: SubParsers) -> None:
 
 
 def _inputs(args: argparse.Namespace, model: Any) -> np.ndarray:
-    X, features = datasets.read_features(args.input, label=args.label)
+    with reading(args.input):
+        X, features = datasets.read_features(args.input, label=args.label)
     names = getattr(model, "feature_names_in_", None)
     if names is not None and features is not None:
         missing = [n for n in names if n not in features]
@@ -76,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
-    model = io.load(args.model)
+    with reading(args.model):
+        model = io.load(args.model)
     X = _inputs(args, model)
     with warnings.catch_warnings():  # the columns were matched by name in _inputs
         warnings.filterwarnings("ignore", "X does not have valid feature names")
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     writer = csv.writer(text)
     writer.writerow(header)
     writer.writerows(rows)
-    out = runs.atomic_write(args.output, lambda f: f.write(text.getvalue().encode()))
+    with writing(args.output, "-o/--output"):
+        out = runs.atomic_write(args.output, lambda f: f.write(text.getvalue().encode()))
     print(f"wrote {len(rows)} predictions to {out}")
     return 0

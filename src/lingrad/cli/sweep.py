@@ -8,7 +8,8 @@ two cores.
 
 The best trial's folder (``RUNS_DIR/NAME/``) holds the usual ``config.json`` (rerun it with
 ``lingrad train --config``), ``metrics.json``, ``history.json`` and ``model.npz``, plus
-``sweep.json`` with every trial, ranked.
+``sweep.json`` with every trial, ranked. Exit status: 0, 1 when every trial diverged (then
+no run folder is saved), 2 bad input.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +29,7 @@ from lingrad import runs
 from lingrad._validation import check_int, check_positive, fail
 from lingrad.cli.common import SubParsers, add_command
 from lingrad.cli.train import add_config_arguments, build, config_from_args, train_from_config
+from lingrad.train import StopReason
 
 
 def register(sub: SubParsers) -> None:
@@ -36,7 +39,8 @@ def register(sub: SubParsers) -> None:
         "sweep",
         "search learning rate x regularisation on the validation split",
         "Train one model per (learning rate, lam) pair, rank them by validation accuracy, save "
-        "the best in RUNS_DIR/NAME/.",
+        "the best in RUNS_DIR/NAME/. Exit status: 0, 1 when every trial diverged (nothing "
+        "saved), 2 bad input.",
         show_defaults=False,
     )
     add_config_arguments(p, sweep=True)
@@ -157,12 +161,22 @@ def trial(config: dict) -> dict:
 
 
 def rank(results: list[dict]) -> list[dict]:
-    """Best first: the highest validation accuracy, ties to the lower final training loss."""
+    """Best first: trials that did not diverge before those that did, then the highest
+    validation accuracy, ties to the lower final training loss.
+
+    Examples:
+        >>> trial = lambda acc, stop: {"metrics": {"val_accuracy": acc, "loss": 0.5,
+        ...                                        "stop_reason": stop}}
+        >>> best = rank([trial(0.9, "diverged"), trial(0.8, None)])[0]
+        >>> best["metrics"]["val_accuracy"]
+        0.8
+    """
 
     def key(r):
         m = r["metrics"]
         loss = m["loss"] if m["loss"] is not None and math.isfinite(m["loss"]) else math.inf
-        return (-m["val_accuracy"], loss)
+        diverged = m.get("stop_reason") == StopReason.DIVERGED.value
+        return (diverged, -m["val_accuracy"], loss)
 
     return sorted(results, key=key)
 
@@ -199,7 +213,8 @@ def _table(ranked: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``lingrad sweep`` with the parsed ``args``; return the exit status (0).
+    """Run ``lingrad sweep`` with the parsed ``args``; return the exit status: 0, or 1 when
+    every trial diverged (no "best" run is saved then).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
@@ -217,6 +232,13 @@ def run(args: argparse.Namespace) -> int:
     results, jobs = _run_trials(configs, args.jobs)
     ranked = rank(results)
     _table(ranked)
+    if all(r["metrics"]["stop_reason"] == StopReason.DIVERGED.value for r in ranked):
+        print(
+            f"lingrad: every trial diverged ({len(ranked)} of {len(ranked)}); no run saved: "
+            "try lower learning rates (--learning-rate-range)",
+            file=sys.stderr,
+        )
+        return 1
     best = ranked[0]
     run_dir = runs.new_run_dir(args.runs_dir, args.name)
     runs.save_run(

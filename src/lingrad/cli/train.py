@@ -4,14 +4,23 @@ The command line becomes a *config* (a plain dict, saved as ``config.json`` in t
 everything after that reads only the config, so ``lingrad train --config runs/NAME/config.json``
 repeats a run exactly and ``lingrad train --resume runs/NAME`` continues it from its checkpoint.
 :func:`train_from_config` is shared with ``lingrad sweep``.
+
+Crash safety: ``config.json`` is written (atomically) before the first epoch, so a run killed
+at any point (``kill -9``) resumes with ``--resume``: from its last checkpoint, or from the
+start if none was written yet, and ends with the same weights, histories and metrics as an
+uninterrupted run. A process training a run folder holds its lock (:func:`run_lock`); a second
+one is refused. Exit status: 0 trained, 1 the training diverged (the last good weights are
+saved), 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +34,8 @@ from lingrad.cli.common import SubParsers
 from lingrad.model import init_weights, predict
 from lingrad.objective import Objective
 from lingrad.optim import schedules
-from lingrad.train import FitResult, batch_size_for, fit
+from lingrad.train import FitResult, StopReason, batch_size_for, fit
+from lingrad.train.faults import fault_point
 
 #: the config keys and their defaults; ``None`` means "the optimiser's default"
 DEFAULTS: dict[str, Any] = {
@@ -132,7 +142,9 @@ def register(sub: SubParsers) -> None:
         "train",
         help="train a linear classifier and print train/validation/test accuracy",
         description="Train a linear classifier; the run is saved in RUNS_DIR/NAME/ "
-        "(config.json, metrics.json, history.json, model.npz, checkpoint.npz).",
+        "(config.json, metrics.json, history.json, model.npz, checkpoint.npz). "
+        "Exit status: 0 trained, 1 the training diverged (the last good weights are saved), "
+        "2 bad input.",
     )
     add_config_arguments(p)
     p.add_argument(
@@ -148,7 +160,8 @@ def register(sub: SubParsers) -> None:
         "--resume",
         default=None,
         metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its checkpoint (--epochs may extend it)",
+        help="continue the run in RUN_DIR from its checkpoint, or from the start if it crashed "
+        "before one (--epochs may extend it, never shorten it)",
     )
     p.add_argument(
         "--dask",
@@ -321,20 +334,6 @@ def metrics_of(
 TRAJECTORY_POINTS = 200
 
 
-def _trajectory_recorder(
-    W0: np.ndarray, epochs: int
-) -> tuple[list[np.ndarray], Callable[[int, dict[str, float], np.ndarray], None]]:
-    """``(snapshots, callback)``: the callback keeps ``W`` every few epochs after ``W0``."""
-    every = max(1, -(-epochs // TRAJECTORY_POINTS))
-    snapshots = [W0.copy()]
-
-    def record(epoch: int, logs: dict[str, float], W: np.ndarray) -> None:
-        if (epoch + 1) % every == 0 or epoch + 1 == epochs:
-            snapshots.append(W.copy())
-
-    return snapshots, record
-
-
 def train_from_config(
     config: dict[str, Any],
     *,
@@ -346,20 +345,22 @@ def train_from_config(
 ) -> tuple[FitResult, dict[str, Any]]:
     """Train as ``config`` says; return the fit result and the metrics.
 
-    With ``run_dir`` the run folder is written there (checkpoints too, unless
-    ``checkpoint=False``), with ``report=True`` also its figures and ``index.html``
-    (see :func:`lingrad.report.write_run_report`).
+    With ``run_dir`` the run folder is written there: ``config.json`` first (before the
+    first epoch), checkpoints (unless ``checkpoint=False``), the other files at the end, with
+    ``report=True`` also its figures and ``index.html`` (see
+    :func:`lingrad.report.write_run_report`). The weights along the way (at most
+    :data:`TRAJECTORY_POINTS`) go into ``model.npz``, a resumed run's included.
     """
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
-    trajectory: list[np.ndarray] | None = None
-    callbacks: tuple[Callable[..., None], ...] = ()
-    if run_dir is not None and resume is None:
-        # The same draws fit() would make from the same rng, taken here to keep W0.
-        kwargs["W0"] = init_weights(
-            objective.n_features, kwargs["n_columns"], rng=kwargs["rng"], dtype=X_train.dtype
-        )
-        trajectory, record = _trajectory_recorder(kwargs["W0"], config["epochs"])
-        callbacks = (record,)
+    if run_dir is not None:
+        runs.write_json(Path(run_dir) / runs.CONFIG, config)  # atomic: a crash keeps the old
+        fault_point("config")
+        kwargs["trajectory_every"] = max(1, -(-config["epochs"] // TRAJECTORY_POINTS))
+        if resume is None:
+            # The same draws fit() would make from the same rng.
+            kwargs["W0"] = init_weights(
+                objective.n_features, kwargs["n_columns"], rng=kwargs["rng"], dtype=X_train.dtype
+            )
     start = time.perf_counter()
     result = fit(
         objective,
@@ -367,10 +368,10 @@ def train_from_config(
         checkpoint_dir=run_dir if checkpoint else None,
         resume=resume,
         verbose=verbose,
-        callbacks=callbacks,
         **kwargs,
     )
     W = result.W
+    trajectory = result.trajectory
     metrics = metrics_of(
         result,
         data,
@@ -387,13 +388,14 @@ def train_from_config(
         batch_size=kwargs["batch_size"],
     )
     if run_dir is not None:
+        fault_point("finish")
         runs.save_run(
             run_dir,
             config=config,
             metrics=metrics,
             history=result.history,
             W=W,
-            trajectory=None if trajectory is None else np.stack(trajectory),
+            trajectory=trajectory,
         )
         if report:
             from lingrad.report import write_run_report
@@ -409,43 +411,147 @@ def train_from_config(
                 config=config,
                 metrics=metrics,
                 objective=objective,
-                trajectory=None if trajectory is None else np.stack(trajectory),
+                trajectory=trajectory,
                 images=data.X_val,
             )
     return result, metrics
 
 
+#: the lock file of a run folder being trained (see :func:`run_lock`)
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: str | Path) -> Iterator[Path]:
+    """Hold the lock of the run folder ``run_dir`` (``run_dir/.lock``, an exclusive
+    ``fcntl.flock``) while the block runs; a second process is refused with a ``ValueError``
+    naming the holder's pid. The kernel releases the lock when its process dies, so a crashed
+    run leaves no stale lock; the file is removed on a normal exit. (Without ``fcntl``, on
+    Windows, nothing is locked.)
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     with run_lock(tmp) as lock:
+        ...         held = lock.is_file()
+        ...         try:
+        ...             with run_lock(tmp):
+        ...                 pass
+        ...         except ValueError as e:
+        ...             refused = "locked by process" in str(e)
+        ...     held, refused, lock.exists()
+        (True, True, False)
+    """
+    path = Path(run_dir) / LOCK
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    for _ in range(10):  # retried only if the holder removed the file between open and lock
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            fail(
+                str(run_dir),
+                "a run folder that no other lingrad process is training",
+                f"one locked by process {holder} ({path})",
+            )
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    else:  # pragma: no cover - ten lost races in a row
+        fail(str(run_dir), "a run folder whose lock can be taken", f"{path} changing")
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)  # releases the flock
+
+
+def remove_temp_files(run_dir: str | Path) -> list[Path]:
+    """Remove the temporary files that a process killed mid-write left in ``run_dir`` (the
+    ``.NAME.*.tmp`` files of :func:`lingrad.runs.atomic_write`); call it holding
+    :func:`run_lock`. Returns the files removed.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / ".checkpoint.npz.x1y2.tmp").write_bytes(b"half")
+        ...     [p.name for p in remove_temp_files(tmp)], sorted(os.listdir(tmp))
+        (['.checkpoint.npz.x1y2.tmp'], [])
+    """
+    removed = []
+    for path in sorted(Path(run_dir).glob(".*.tmp")):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _resume_config(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
+    """The config of ``--resume RUN_DIR``; ``--epochs`` may extend the run, never shorten it."""
+    config = resolve(runs.read_json(run_dir / runs.CONFIG))
+    if args.epochs is not None:
+        epochs = check_int("epochs", args.epochs)
+        if epochs < config["epochs"]:
+            fail(
+                "--epochs",
+                f"at least the {config['epochs']} epochs of {run_dir / runs.CONFIG} "
+                "(--resume can extend a run, not shorten it)",
+                epochs,
+            )
+        config["epochs"] = epochs
+    return config
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``lingrad train`` with the parsed ``args``; return the exit status (0).
+    """Run ``lingrad train`` with the parsed ``args``; return the exit status: 0, or 1 when
+    the training diverged (the message says so, the last good weights are saved).
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
-    ``lingrad: error: ...`` and exit status 2.
+    ``lingrad: error: ...`` and exit status 2; so does a run folder that another process is
+    training (:func:`run_lock`).
     """
     if args.dask is not None:
         return run_on_dask(args)
     if args.resume is not None and args.config is not None:
         fail("--resume", "either --resume or --config", "both")
+    lock: contextlib.ExitStack = contextlib.ExitStack()
+    resume: Path | None
     if args.resume is not None:
         run_dir = Path(args.resume)
-        config = resolve(runs.read_json(run_dir / runs.CONFIG))
-        if args.epochs is not None:
-            config["epochs"] = check_int("epochs", args.epochs)
-        resume = run_dir / runs.CHECKPOINT
-        if not resume.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint in {run_dir}")
+        config = _resume_config(args, run_dir)
+        build(config)
+        lock.enter_context(run_lock(run_dir))
+        remove_temp_files(run_dir)  # left by a process killed mid-write
+        # no checkpoint yet (killed before the first): start again, the same run
+        resume = run_dir / runs.CHECKPOINT if (run_dir / runs.CHECKPOINT).is_file() else None
     else:
         base = None if args.config is None else runs.read_json(args.config)
         config = config_from_args(args, base)
         resume = None
         build(config)  # every error before a run folder is made
         run_dir = runs.new_run_dir(args.runs_dir, args.name)
-    result, metrics = train_from_config(
-        config,
-        run_dir=run_dir,
-        resume=resume,
-        verbose=0 if args.quiet else 1,
-        report=not args.no_report,
-    )
+        lock.enter_context(run_lock(run_dir))
+    with lock:
+        result, metrics = train_from_config(
+            config,
+            run_dir=run_dir,
+            resume=resume,
+            verbose=0 if args.quiet else 1,
+            report=not args.no_report,
+        )
     data = load_data(config["dataset"], config["seed"], config["data_dir"])[0]
     history = result.history
     print(
@@ -472,7 +578,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"train accuracy: {metrics['train_accuracy']:.4f}")
     print(f"validation accuracy: {metrics['val_accuracy']:.4f}")
     print(f"test accuracy: {metrics['test_accuracy']:.4f}")
-    return 0
+    return 1 if result.stop is not None and result.stop.reason is StopReason.DIVERGED else 0
 
 
 # ------------------------------------------------------------------------------------------

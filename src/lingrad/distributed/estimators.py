@@ -68,6 +68,11 @@ def _labels(y, client, n_columns: Callable[[np.ndarray], int], class_weight, w):
     import dask.array as da
 
     classes = np.asarray(client.compute(da.unique(y)).result())
+    if classes.dtype.kind in "fc" and not np.isfinite(classes).all():
+        # refused as the in-memory path refuses them (a NaN is not a class), naming the row
+        row = int(client.compute(da.argmax(~da.isfinite(y))).result())
+        bad = classes[~np.isfinite(classes)][0]
+        fail("y", "finite labels", f"{bad} at row {row}")
     if len(classes) < 2:
         fail("y", "at least 2 classes", f"{len(classes)} class ({classes.tolist()})")
     C = n_columns(classes)

@@ -540,8 +540,18 @@ def n_columns_of(objective: DaskObjective) -> int:
         return 1 if y.ndim == 1 else int(y.shape[1])
     if y.ndim != 1:
         fail("y", f"integer labels of shape ({objective.n_samples},)", f"shape {y.shape}")
-    top = int(objective.client.compute(y.max()).result())
-    return spec.n_columns(max(top + 1, 2))
+    top = objective.client.compute(y.max()).result()
+    if not np.isfinite(top):  # a NaN is not a class: name its row, as the estimators do
+        row = int(objective.client.compute(_first_nonfinite(y)).result())
+        fail("y", "finite labels", f"{top} at row {row}")
+    return spec.n_columns(max(int(top) + 1, 2))
+
+
+def _first_nonfinite(y: DaskArray) -> DaskArray:
+    """The lazy index of the first non-finite value of the 1-D dask array ``y``."""
+    import dask.array as da
+
+    return da.argmax(~da.isfinite(y))
 
 
 def fit(

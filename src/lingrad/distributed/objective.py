@@ -59,10 +59,26 @@ FAN_IN = 8
 # ------------------------------------------------------------------------------------------
 
 
-def _chunk_objective(X, y, w, loss: str, loss_params: dict) -> Objective | None:
-    """The chunk's :class:`Objective` (no regulariser), or ``None`` if its weights are all 0."""
+def _check_finite(name: str, a, offset: int) -> None:
+    """Refuse a non-finite value of the chunk ``a`` naming its index in the whole array (the
+    chunk starts at row ``offset``), in the words of the in-memory check."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(a)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        fail(name, "finite values", f"{a[where]} at index {(where[0] + offset, *where[1:])}")
+
+
+def _chunk_objective(X, y, w, loss: str, loss_params: dict, offset: int = 0) -> Objective | None:
+    """The chunk's :class:`Objective` (no regulariser), or ``None`` if its weights are all 0.
+    The chunk holds rows ``offset, offset + 1, ...`` of the whole data (for error messages)."""
     if w is not None and not np.any(w):
         return None
+    _check_finite("X", X, offset)
+    if y is not None:
+        _check_finite("y", y, offset)
     return Objective(loss, X, y, regularizer="none", lam=0.0, sample_weight=w, **loss_params)
 
 
@@ -195,8 +211,10 @@ class DaskObjective:
             fail("cache", "'auto', True or False", repr(cache))
         self.cached = self._fits_in_memory() if cache == "auto" else cache
         make = dask.delayed(_chunk_objective, pure=True)
+        starts = np.cumsum((0, *self.data.rows[:-1])).tolist()
         chunks = [
-            make(Xb, yb, wb, self.loss_spec.name, loss_params) for Xb, yb, wb in self.data.blocks()
+            make(Xb, yb, wb, self.loss_spec.name, loss_params, start)
+            for (Xb, yb, wb), start in zip(self.data.blocks(), starts, strict=True)
         ]
         self._chunks = self.client.persist(chunks) if self.cached else chunks
         self._checked: set[int] = set()

@@ -32,6 +32,7 @@ from lingrad.train.callbacks import (
     EarlyStopping,
     ObservePlateau,
     ProgressBar,
+    Trajectory,
     UserCallbacks,
 )
 from lingrad.train.diagnostics import diagnose
@@ -79,6 +80,7 @@ __all__ = [
     "Stop",
     "StopReason",
     "TrainState",
+    "Trajectory",
     "UserCallbacks",
     "balanced_class_weights",
     "batch_size_for",

@@ -150,6 +150,26 @@ class UserCallbacks(Callback):
                 state.stop = Stop(StopReason.CALLBACK, f"stopped by callback {name}")
 
 
+class Trajectory(Callback):
+    """Keeps a copy of ``W`` in ``state.trajectory`` every ``every`` epochs and after the last
+    one (``epochs``); the list is part of the checkpoint, so a resumed run keeps it.
+
+    Examples:
+        >>> Trajectory(every=5, epochs=20).every
+        5
+    """
+
+    def __init__(self, *, every: int, epochs: int):
+        self.every = every
+        self.epochs = epochs
+
+    def after_epoch(self, state: TrainState, logs: dict[str, float]) -> None:
+        if state.trajectory is None:
+            return
+        if state.epoch % self.every == 0 or state.epoch == self.epochs:
+            state.trajectory.append(state.W.copy())
+
+
 class Checkpoint(Callback):
     """Saves the state to ``folder/checkpoint.npz`` every ``every`` epochs, after the last
     epoch and when the run stops.

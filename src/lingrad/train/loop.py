@@ -23,6 +23,7 @@ from lingrad.optim import Optimizer
 from lingrad.train import callbacks as cb
 from lingrad.train.diagnostics import diagnose
 from lingrad.train.evaluation import Evaluation, validation_objective
+from lingrad.train.faults import fault_point
 from lingrad.train.runners import Runner, runner_for
 from lingrad.train.state import EPOCH_KEYS, FitResult, TrainState
 from lingrad.train.weights import weighted_objective
@@ -59,6 +60,7 @@ def run(
             for key in EPOCH_KEYS:
                 state.history[key].append(float(logs[key]))
             state.epoch += 1
+            fault_point("epoch")
             for callback in callbacks:
                 callback.after_epoch(state, logs)
     finally:
@@ -87,6 +89,7 @@ def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
         diagnostics=diagnose(state.history, state.stop),
+        trajectory=None if state.trajectory is None else np.stack(state.trajectory),
     )
 
 
@@ -108,6 +111,8 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     check_int("checkpoint_every", options["checkpoint_every"])
     if options["max_evaluations"] is not None:
         check_int("max_evaluations", options["max_evaluations"])
+    if options["trajectory_every"] is not None:
+        check_int("trajectory_every", options["trajectory_every"])
     check_positive("divergence_factor", options["divergence_factor"])
     check_positive("max_grad_norm", options["max_grad_norm"])
     callbacks = options["callbacks"]
@@ -151,6 +156,8 @@ def _callbacks(optimizer, options, validation, epochs, start) -> list[cb.Callbac
     if options["early_stopping"]:
         out.append(cb.EarlyStopping(options["patience"], options["min_delta"]))
     out.append(cb.UserCallbacks(options["callbacks"]))
+    if options["trajectory_every"] is not None:
+        out.append(cb.Trajectory(every=options["trajectory_every"], epochs=epochs))
     out.append(cb.ProgressBar(options["verbose"], epochs, start))
     if options["checkpoint_dir"] is not None:
         every = options["checkpoint_every"]
@@ -182,6 +189,7 @@ def fit(
     divergence_factor: float = 100.0,
     max_grad_norm: float = 1e8,
     verbose: int = 0,
+    trajectory_every: int | None = None,
 ) -> FitResult:
     """Minimise ``objective`` with ``optimizer``; return the weights, histories and diagnostics.
 
@@ -217,6 +225,9 @@ def fit(
             or exceeds ``divergence_factor`` times the first batch loss (and 1) ...
         max_grad_norm: ... or when ``||g||`` is not finite or exceeds ``max_grad_norm``.
         verbose: ``> 0`` shows a Rich progress bar on stderr when it is a terminal.
+        trajectory_every: keep ``W0`` and then ``W`` every this many epochs and after the last
+            one in :attr:`FitResult.trajectory` (saved in the checkpoints: a resumed run keeps
+            it); ``None`` (default) keeps none.
 
     Returns:
         a :class:`FitResult`; its ``stop`` says why it ended early (a :class:`Stop`).
@@ -238,6 +249,8 @@ def fit(
     objective.targets(n_columns)
     val = validation_objective(objective, validation, n_columns)
     state = initial_state(objective, optimizer, n_columns, W0, rng)
+    if trajectory_every is not None:
+        state.trajectory = [state.W.copy()]
     if resume is not None:
         state = TrainState.load(resume, state, optimizer)
     runner = runner_for(

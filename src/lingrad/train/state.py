@@ -5,6 +5,9 @@ the histories, the best-so-far of early stopping and why the run stopped. A chec
 exactly a saved ``TrainState``: :meth:`TrainState.save` is its one writer (atomic, no pickle)
 and :meth:`TrainState.load` its one reader; resuming is reading the state and continuing the
 loop, bit for bit.
+
+The histories are arrays of the checkpoint (``history.<key>``, ``steps.<key>``, float64, exact),
+not JSON: a checkpoint's JSON part stays the same size however long the run.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import numpy as np
 
 from lingrad import optim, runs
 from lingrad._validation import fail
+from lingrad.train.faults import fault_point
 
 #: Per-epoch history keys (:attr:`FitResult.history`).
 EPOCH_KEYS = ("loss", "val_loss", "train_accuracy", "val_accuracy", "learning_rate", "grad_norm")
 #: Per-step history keys (:attr:`FitResult.step_history`).
 STEP_KEYS = ("loss", "learning_rate", "grad_norm", "evaluations")
-#: The checkpoint schema's version (checked on load).
-CHECKPOINT_VERSION = 2
+#: The checkpoint schema's version (checked on load; version 2, histories in JSON, is read too).
+CHECKPOINT_VERSION = 3
+_READABLE_VERSIONS = (2, CHECKPOINT_VERSION)
 
 
 class StopReason(enum.Enum):
@@ -99,6 +104,8 @@ class TrainState:
         previous_W: the weights before the last step (the last good ones if that step's loss
             turns out non-finite).
         stop: why the run ended early (``None`` while it runs).
+        trajectory: the weights kept along the way (``W0`` first), or ``None`` when not kept
+            (see the ``trajectory_every`` option of :func:`lingrad.train.fit`).
 
     Examples:
         >>> import tempfile
@@ -125,6 +132,7 @@ class TrainState:
     first_loss: float | None = None
     previous_W: np.ndarray | None = None
     stop: Stop | None = None
+    trajectory: list[np.ndarray] | None = None
 
     def save(self, path: str | Path, optimizer: optim.Optimizer) -> Path:
         """Write the state to ``path`` (``.npz``, atomically: temp file + rename); the
@@ -138,28 +146,59 @@ class TrainState:
             "epoch": self.epoch,
             "iteration": self.iteration,
             "evaluations": self.evaluations,
-            "history": self.history,
-            "steps": self.steps,
             "best": {"loss": self.best.loss, "epoch": self.best.epoch, "wait": self.best.wait},
             "first_loss": self.first_loss,
             "stop": None if self.stop is None else [self.stop.reason.value, self.stop.message],
         }
-        arrays = {"W": self.W, "meta": np.array(json.dumps(meta))}
-        arrays.update({f"opt.{name}": value for name, value in opt_arrays.items()})
+        arrays: dict[str, np.ndarray] = {"W": self.W, "meta": np.array(json.dumps(meta))}
+        arrays.update({f"opt.{name}": np.asarray(v) for name, v in opt_arrays.items()})
+        for prefix, lists in (("history", self.history), ("steps", self.steps)):
+            arrays.update({f"{prefix}.{k}": np.array(v, np.float64) for k, v in lists.items()})
         for name, value in (("best_W", self.best.W), ("previous_W", self.previous_W)):
             if value is not None:
                 arrays[name] = value
-        return runs.save_npz(path, arrays)
+        if self.trajectory is not None:
+            arrays["trajectory"] = np.stack(self.trajectory)
+        for name, value in arrays.items():
+            if value.dtype == object:
+                fail(name, "a numeric or string array (no pickle)", "an object array", TypeError)
+
+        def write(f: Any) -> None:
+            np.savez(f, allow_pickle=False, **arrays)
+            fault_point("checkpoint:temp")  # written, not yet renamed: a crash leaves a temp file
+
+        fault_point("checkpoint:start")
+        saved = runs.atomic_write(path, write)
+        fault_point("checkpoint:done")
+        return saved
 
     @classmethod
     def load(cls, path: str | Path, template: TrainState, optimizer: optim.Optimizer) -> TrainState:
         """The state saved at ``path`` (a file or a folder holding ``checkpoint.npz``),
         checked against ``template`` (a fresh state of the same problem: W's shape and dtype,
         the optimiser); the generator is ``template.rng``, its state restored."""
-        arrays = runs.load_npz(_checkpoint_file(path))
+        file = _checkpoint_file(path)
+        arrays = runs.load_npz(file)
+        try:
+            return cls._from_arrays(arrays, template, optimizer)
+        except (KeyError, IndexError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            fail("resume", f"a lingrad checkpoint ({file} is malformed)", what)
+
+    @classmethod
+    def _from_arrays(
+        cls, arrays: dict[str, Any], template: TrainState, optimizer: optim.Optimizer
+    ) -> TrainState:
         meta = json.loads(str(arrays.pop("meta")))
-        if meta.get("version") != CHECKPOINT_VERSION:
+        if meta.get("version") not in _READABLE_VERSIONS:
             fail("resume", f"a checkpoint of version {CHECKPOINT_VERSION}", meta.get("version"))
+        if "history" in meta:  # version 2
+            history, steps = meta["history"], meta["steps"]
+        else:
+            history, steps = (
+                {k[len(p) + 1 :]: v.tolist() for k, v in arrays.items() if k.startswith(p + ".")}
+                for p in ("history", "steps")
+            )
         W = arrays["W"]
         if W.shape != template.W.shape or W.dtype != template.W.dtype:
             fail("resume", f"a checkpoint with W {template.W.shape} {template.W.dtype}", W.shape)
@@ -177,12 +216,17 @@ class TrainState:
             epoch=meta["epoch"],
             iteration=meta["iteration"],
             evaluations=meta["evaluations"],
-            history=meta["history"],
-            steps=meta["steps"],
+            history=history,
+            steps=steps,
             best=Best(best["loss"], arrays.get("best_W"), best["epoch"], best["wait"]),
             first_loss=meta["first_loss"],
             previous_W=arrays.get("previous_W"),
             stop=None if stop is None else Stop(StopReason(stop[0]), stop[1]),
+            trajectory=(
+                list(arrays["trajectory"])
+                if "trajectory" in arrays and template.trajectory is not None
+                else None
+            ),
         )
 
 
@@ -218,6 +262,8 @@ class FitResult:
             them all).
         best_epoch: the epoch (0-based) whose weights were restored by early stopping.
         diagnostics: see :func:`lingrad.train.diagnose`.
+        trajectory: the weights kept along the way ``(T, D + 1, C)``, ``W0`` first (with
+            :func:`lingrad.train.fit`'s ``trajectory_every``), else ``None``.
 
     Examples:
         >>> r = FitResult(np.zeros((3, 2)), {"loss": [0.7]}, {}, 1, 1, 1)
@@ -234,3 +280,4 @@ class FitResult:
     stop: Stop | None = None
     best_epoch: int | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    trajectory: np.ndarray | None = None
