@@ -350,6 +350,9 @@ def download(
             sys.stderr.write("\n")
         if digest.hexdigest() != sha256:
             fail(f"download of {url}", f"SHA-256 {sha256}", digest.hexdigest())
+        umask = os.umask(0)  # mkstemp made it 0600: give it a new file's mode (0644 under 022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except (OSError, urllib.error.URLError) as exc:
         raise DatasetUnavailable(

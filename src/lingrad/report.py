@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lingrad import losses, plots
+from lingrad import losses, plots, runs
 from lingrad._validation import check_labels, check_X, fail
 from lingrad.model import scores_unchecked
 from lingrad.objective import Objective
@@ -102,11 +102,10 @@ def read_run(run_dir: str | os.PathLike[str]) -> Run:
     model = path / MODEL
     if not model.exists():
         fail(str(path), f"a run folder containing {MODEL}", "none there")
-    try:
-        with np.load(model, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
-        fail(str(model), "an .npz file of arrays (no pickles)", f"unreadable ({exc})")
+    # bounded in size and names before anything is read (see lingrad.runs.load_npz)
+    arrays = runs.load_npz(
+        model, {"W", "trajectory"}, what="a model file (arrays W and trajectory)"
+    )
     if "W" not in arrays:
         fail(str(model), "an array named 'W' of shape (D + 1, C)", sorted(arrays))
     return Run(
