@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
-import uvicorn
+from conftest import serve
 from starlette.testclient import TestClient
 
 from lingrad.playground import compute, create_app
@@ -31,29 +30,6 @@ WEIGHTS = {"n_classes": 2, "seed": 0}
 
 def local_client(host: str = "127.0.0.1") -> TestClient:
     return TestClient(create_app(), base_url=f"http://{host}")
-
-
-@contextlib.contextmanager
-def serve(app) -> Iterator[str]:
-    """``app`` served by uvicorn in a thread on a free port of 127.0.0.1; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 # ------------------------------------------------------------------------------ Host allow-list

@@ -6,16 +6,13 @@ Each test also fails on any console error or uncaught exception in the page.
 from __future__ import annotations
 
 import base64
-import socket
 import struct
-import threading
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
 import pytest
-import uvicorn
+from conftest import serve
 
 from lingrad import losses
 from lingrad.model import init_weights, scores
@@ -28,22 +25,8 @@ VIEW = 4.0  # the page plots [-VIEW, VIEW]^2
 
 @pytest.fixture(scope="module")
 def base_url_playground():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app()) as url:
+        yield url + "/"
 
 
 @pytest.fixture(scope="module")
