@@ -26,7 +26,6 @@ import os
 import pickle
 import sys
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -332,12 +331,10 @@ def download(
         ...     out.read_bytes()
         b'lingrad'
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+
+    def write(out) -> None:  # the checksum is checked before runs.atomic_write renames
+        with urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             while block := response.read(1 << 20):
@@ -350,18 +347,13 @@ def download(
             sys.stderr.write("\n")
         if digest.hexdigest() != sha256:
             fail(f"download of {url}", f"SHA-256 {sha256}", digest.hexdigest())
-        umask = os.umask(0)  # mkstemp made it 0600: give it a new file's mode (0644 under 022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+
+    try:
+        return runs.atomic_write(path, write)
     except (OSError, urllib.error.URLError) as exc:
         raise DatasetUnavailable(
-            f"{url}: expected a download into {path.parent}, got {type(exc).__name__}: {exc}"
+            f"{url}: expected a download into {Path(path).parent}, got {type(exc).__name__}: {exc}"
         ) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 def default_data_dir() -> Path:
