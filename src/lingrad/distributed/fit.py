@@ -119,9 +119,7 @@ class ClientDescent:
         first = value if state.first_loss is None else state.first_loss  # set by the pass
         problem = self.guard.problem(value, norm, first)
         if problem:
-            rate = self.optimizer.rate(state.optimizer_state)
-            state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
-            state.W = state.W if state.previous_W is None else state.previous_W
+            self.guard.end(state, problem, self.optimizer.rate(state.optimizer_state))
         elif norm <= self.tol:
             state.stop = Stop(StopReason.CONVERGED, f"gradient norm {norm:.3g} <= tol {self.tol:g}")
         return state.stop is not None

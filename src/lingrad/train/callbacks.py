@@ -59,6 +59,13 @@ class DivergenceGuard:
             "kept the last good weights",
         )
 
+    @classmethod
+    def end(cls, state: TrainState, problem: str, rate: float) -> None:
+        """Stop ``state`` as diverged because its current ``W`` gave ``problem``: back to the
+        weights before the last step (the last good ones)."""
+        state.stop = cls.stop(state.epoch, state.iteration, problem, rate)
+        state.W = state.W if state.previous_W is None else state.previous_W
+
 
 class Callback:
     """The callback interface: both hooks do nothing by default.

@@ -136,8 +136,7 @@ class _InMemory:
             state.first_loss = value if state.first_loss is None else state.first_loss
             problem = self.guard.problem(value, gnorm, state.first_loss)
             if problem:
-                state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
-                state.W = state.W if state.previous_W is None else state.previous_W
+                self.guard.end(state, problem, rate)
                 return False
             step, state.optimizer_state = self.optimizer.update(g, state.optimizer_state, state.W)
         else:
