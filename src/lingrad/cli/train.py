@@ -532,7 +532,6 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         run_dir = Path(args.resume)
         config = _resume_config(args, run_dir)
-        build(config)
         lock.enter_context(run_lock(run_dir))
         remove_temp_files(run_dir)  # left by a process killed mid-write
         # no checkpoint yet (killed before the first): start again, the same run
