@@ -8,15 +8,85 @@ import contextlib
 import csv
 import json
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lingrad._validation import fail
+
+if TYPE_CHECKING:  # NumPy is not imported by `lingrad --help`
+    import numpy as np
+
+#: Each command's line in ``lingrad --help``, in its order: the top-level parser lists them
+#: without importing the command modules (``lingrad --help`` answers at once).
+SUMMARIES: dict[str, str] = {
+    "train": "train a linear classifier or regressor and print its accuracy (or R^2)",
+    "sweep": "search learning rate x regularisation on the validation split",
+    "plot": "draw a run's figures (templates, regions, scores, curves, landscape) and index.html",
+    "explain": "print scores, probabilities, margins and loss terms for a few examples",
+    "playground": "serve the interactive playground (a page in your browser) on 127.0.0.1",
+    "gradcheck": "check each gradient method against the numerical gradient",
+    "derive": "print a loss's symbolic derivative and update rule",
+    "evaluate": "report a saved model's accuracy, per-class precision/recall and confusion matrix",
+    "predict": "predict labels and probabilities for the rows of a .csv/.npz file",
+}
+
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`<]*?)(?:\s*<[^`>]*>)?`")
+_LITERAL = re.compile(r"``([^`]*)``")
+
+
+def plain(text: str) -> str:
+    """``text`` with its reStructuredText markup removed, as a terminal shows it: a role
+    ``:func:`~a.b``` becomes ``b`` (``a.b`` without the ``~``), a literal ````x```` becomes ``x``.
+
+    Examples:
+        >>> plain(":func:`~lingrad.train.fit` writes ``config.json``; see :mod:`lingrad.io`")
+        'fit writes config.json; see lingrad.io'
+    """
+
+    def role(match: re.Match[str]) -> str:
+        tilde, target = match.groups()
+        return target.rpartition(".")[2] if tilde else target
+
+    return _LITERAL.sub(r"\1", _ROLE.sub(role, text))
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """The commands' help: plain text (:func:`plain`) and one ``(default: X)`` per option,
+    added only where the help text does not already give its default and the default is a
+    value (not ``None``, ``False`` or suppressed); a pair prints as ``LOW HIGH``.
+
+    Examples:
+        >>> p = argparse.ArgumentParser(formatter_class=HelpFormatter)
+        >>> _ = p.add_argument("--lr", type=float, default=0.1, help="``step`` size")
+        >>> _ = p.add_argument("--range", nargs=2, default=(1, 2), help="low, high")
+        >>> _ = p.add_argument("--n", default=None, help="examples (default: all)")
+        >>> text = " ".join(p.format_help().split())
+        >>> "step size (default: 0.1)" in text, "low, high (default: 1 2)" in text
+        (True, True)
+        >>> "examples (default: all)" in text
+        True
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = plain(action.help or "")
+        default = action.default
+        if (
+            "default" in text.lower()
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or not action.option_strings
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else default
+        return f"{text} (default: {str(shown).replace('%', '%%')})"
+
+    def _format_text(self, text: str) -> str:
+        return super()._format_text(plain(text))
 
 
 class SubParsers(Protocol):
@@ -34,19 +104,18 @@ class SubParsers(Protocol):
 def add_command(
     sub: SubParsers,
     name: str,
-    help: str,
+    help: str | None = None,
     description: str | None = None,
-    *,
-    show_defaults: bool = True,
 ) -> argparse.ArgumentParser:
     """Add the sub-command ``name`` to ``sub`` (an ``add_subparsers`` object) and return its
-    parser: ``help`` is its line in ``lingrad --help``, ``description`` heads its own help, and
-    ``show_defaults`` appends each option's default to its help text."""
-    kwargs: dict[str, Any] = {"help": help}
+    parser: ``help`` is its line in ``lingrad --help`` (by default its entry in
+    :data:`SUMMARIES`), ``description`` heads its own help; each option's default is appended
+    to its help text where the text does not give it (:class:`HelpFormatter`).
+    """
+    kwargs: dict[str, Any] = {"help": SUMMARIES[name] if help is None else help}
     if description is not None:
         kwargs["description"] = description
-    if show_defaults:
-        kwargs["formatter_class"] = argparse.ArgumentDefaultsHelpFormatter
+    kwargs["formatter_class"] = HelpFormatter
     return sub.add_parser(name, **kwargs)
 
 

@@ -11,6 +11,18 @@ start if none was written yet, and ends with the same weights, histories and met
 uninterrupted run. A process training a run folder holds its lock (:func:`run_lock`); a second
 one is refused. Exit status: 0 trained, 1 the training diverged (the last good weights are
 saved), 2 bad input.
+
+``config.json`` holds the *resolved* values (learning rate, schedule and decay, batch size,
+epochs): a later change of a default does not change what a saved config repeats.
+
+Every loss and dataset of ``--help`` trains: a classification loss on a classification set
+(``logistic`` needs two classes: one score column), ``squared_error`` on a regression set
+(``diabetes``, ``california_housing``; R^2 reported instead of accuracy), and
+``kl_divergence`` on *soft targets* made from the labels by label smoothing:
+``p_k = (1 - eps) [k == y] + eps / K`` with ``eps =`` :data:`KL_SMOOTHING`.
+
+The command imports the trainer (and through it SymPy's symbolic gradients) only when it
+runs, so building its parser is cheap.
 """
 
 from __future__ import annotations
@@ -22,20 +34,20 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lingrad import __version__, datasets, losses, optim, regularizers, runs
-from lingrad import grad as grad_methods
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.cli.common import SubParsers
+from lingrad.cli.common import SubParsers, add_command
 from lingrad.model import init_weights, predict
-from lingrad.objective import Objective
 from lingrad.optim import schedules
-from lingrad.train import FitResult, StopReason, batch_size_for, fit
-from lingrad.train.faults import fault_point
+
+if TYPE_CHECKING:  # the trainer imports SymPy (symbolic gradients): imported on use below
+    from lingrad.objective import Objective
+    from lingrad.train import FitResult
 
 #: the config keys and their defaults; ``None`` means "the optimiser's default"
 DEFAULTS: dict[str, Any] = {
@@ -60,48 +72,100 @@ DEFAULTS: dict[str, Any] = {
 }
 GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = 32, 100, 1000
 
+#: the names of :func:`lingrad.grad.methods`, known without importing the gradient methods
+#: (SymPy); a test checks that they agree
+GRADIENTS: tuple[str, ...] = ("analytic", "autodiff", "numerical", "symbolic")
+
+#: each schedule's decay factor when ``--decay`` is not given (:func:`lingrad.optim.schedules.get`
+#: uses the same; a test checks that they agree); ``constant`` and ``cosine`` have none
+SCHEDULE_DECAY: dict[str, float | None] = {
+    "constant": None,
+    "step": 0.5,
+    "exponential": 0.97,
+    "inverse_time": 0.1,
+    "cosine": None,
+    "plateau": 0.5,
+}
+
+#: ``--loss kl_divergence`` trains on label-smoothed one-hot targets with this ``eps``
+KL_SMOOTHING = 0.1
+
 #: the standardised ``(X_train, X_val, X_test)``
 Splits = tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]
 
 
 def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
     """The options that make a config (``sweep`` leaves out the learning rate and lam)."""
-    p.add_argument("--dataset", default="digits", choices=datasets.NAMES)
-    p.add_argument("--loss", default="softmax", help=f"one of {', '.join(losses.NAMES)}")
-    p.add_argument("--regularizer", default="l2", choices=regularizers.NAMES, help="regulariser")
-    if not sweep:
-        p.add_argument("--lam", type=float, default=None, help="regularisation strength [1e-3]")
     p.add_argument(
-        "--optimizer", default=None, choices=optim.NAMES, help="optimiser or search [sgd]"
+        "--dataset",
+        default="digits",
+        choices=datasets.NAMES,
+        help="the data: a classification set, or a regression set (diabetes, "
+        "california_housing) for --loss squared_error; california_housing and cifar10 are "
+        "downloaded on first use",
+    )
+    p.add_argument(
+        "--loss",
+        default="softmax",
+        choices=(*losses.NAMES, *losses.ALIASES),
+        metavar="LOSS",
+        help=f"one of {', '.join(losses.NAMES)} (or an alias: {', '.join(losses.ALIASES)}); "
+        "logistic needs a two-class dataset, squared_error a regression one, kl_divergence "
+        f"trains on label-smoothed targets (eps {KL_SMOOTHING:g})",
+    )
+    p.add_argument(
+        "--regularizer", default="l2", choices=regularizers.NAMES, help="the penalty R(W)"
+    )
+    if not sweep:
+        p.add_argument(
+            "--lam",
+            type=float,
+            default=None,
+            help=f"regularisation strength (default: {DEFAULTS['lam']:g})",
+        )
+    p.add_argument(
+        "--optimizer",
+        default=None,
+        choices=optim.NAMES,
+        help="a gradient optimiser (sgd, momentum, nesterov, adam: mini-batches), gd (full "
+        "batch) or a search (random, local, genetic: always the full batch, since values from "
+        f"different mini-batches do not compare) (default: {DEFAULTS['optimizer']})",
     )
     if not sweep:
         p.add_argument(
             "--learning-rate",
             type=float,
             default=None,
-            help="learning rate (step size of the searches) [the optimiser's default]",
+            help="learning rate, the step size of the searches (default: the optimiser's)",
         )
     p.add_argument(
         "--schedule",
         default=None,
         choices=schedules.SCHEDULES,
-        help="learning-rate schedule, decaying per epoch "
-        "[exponential; constant for gd and the searches]",
+        help="learning-rate schedule, decaying per epoch (default: exponential; constant for "
+        "gd and the searches)",
     )
     p.add_argument(
-        "--decay", type=float, default=None, help="the schedule's decay factor per epoch"
+        "--decay",
+        type=float,
+        default=None,
+        help="the schedule's decay factor per epoch (default: the schedule's: "
+        + ", ".join(f"{k} {v:g}" for k, v in SCHEDULE_DECAY.items() if v is not None)
+        + ")",
     )
     p.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help=f"examples per step [{GRADIENT_BATCH}; all of them for gd and the searches]",
+        help=f"examples per step of the mini-batch optimisers (default: {GRADIENT_BATCH}); gd "
+        "and the searches always step on all training examples and refuse another size",
     )
     p.add_argument(
         "--epochs",
         type=int,
         default=None,
-        help=f"passes over the data [{GRADIENT_EPOCHS}; {SEARCH_EPOCHS} for gd and searches]",
+        help=f"passes over the data (default: {GRADIENT_EPOCHS}; {SEARCH_EPOCHS} for gd and "
+        "the searches)",
     )
     p.add_argument(
         "--early-stopping",
@@ -109,10 +173,29 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         default=None,
         help="stop when the validation loss stalls, keep the best weights",
     )
-    p.add_argument("--patience", type=int, default=None, help="epochs without improvement [10]")
-    p.add_argument("--seed", type=int, default=None, help="seed of the split and training [0]")
-    p.add_argument("--data-dir", default=None, help="local copy / download cache (cifar10)")
-    p.add_argument("--gradient", default=None, choices=grad_methods.methods(), help="[analytic]")
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help=f"epochs without improvement before early stopping (default: {DEFAULTS['patience']})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"seed of the split and the training (default: {DEFAULTS['seed']})",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="local copy / download cache of the downloaded sets (default: ~/.cache/lingrad)",
+    )
+    p.add_argument(
+        "--gradient",
+        default=None,
+        choices=GRADIENTS,
+        help=f"how dJ/dW is computed (default: {DEFAULTS['gradient']})",
+    )
     p.add_argument(
         "--class-weight",
         default=None,
@@ -123,10 +206,10 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         "--max-evaluations",
         type=int,
         default=None,
-        help="stop after this many objective evaluations (budget)",
+        help="stop after this many objective evaluations (a budget; default: none)",
     )
     p.add_argument("--runs-dir", default="runs", help="where run folders go")
-    p.add_argument("--name", default=None, help="run folder name [a UTC timestamp]")
+    p.add_argument("--name", default=None, help="run folder name (default: a UTC timestamp)")
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (it only shows on a terminal)"
     )
@@ -134,21 +217,24 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
 
 def register(sub: SubParsers) -> None:
     """Add the ``train`` command to ``sub`` (an ``add_subparsers`` object): train a linear
-    classifier and print train/validation/test accuracy.
+    model and print its train/validation/test accuracy (R^2 for regression).
 
     Its ``func`` default is :func:`run`.
     """
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "train",
-        help="train a linear classifier and print train/validation/test accuracy",
-        description="Train a linear classifier; the run is saved in RUNS_DIR/NAME/ "
-        "(config.json, metrics.json, history.json, model.npz, checkpoint.npz). "
+        description="Train a linear classifier (or regressor); the run is saved in "
+        "RUNS_DIR/NAME/ (config.json, metrics.json, history.json, model.npz, checkpoint.npz). "
         "Exit status: 0 trained, 1 the training diverged (the last good weights are saved), "
         "2 bad input.",
     )
     add_config_arguments(p)
     p.add_argument(
-        "--checkpoint-every", type=int, default=None, help="epochs between checkpoints [10]"
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        help=f"epochs between checkpoints (default: {DEFAULTS['checkpoint_every']})",
     )
     p.add_argument("--config", default=None, help="repeat the run of this config.json")
     p.add_argument(
@@ -161,7 +247,8 @@ def register(sub: SubParsers) -> None:
         default=None,
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its checkpoint, or from the start if it crashed "
-        "before one (--epochs may extend it, never shorten it)",
+        "before one; --epochs may extend it, never shorten it (a smaller --epochs is an error, "
+        "exit status 2)",
     )
     p.add_argument(
         "--dask",
@@ -196,13 +283,15 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
     config = {**DEFAULTS, **config}
     entry = optim.entry(config["optimizer"])
-    spec = losses.spec(config["loss"])
-    if not spec.from_labels or spec.binary_only:
-        fail("--loss", "a multi-class classification loss", repr(config["loss"]))
+    losses.spec(config["loss"])  # a known loss; whether it suits the dataset: build()
+    if config["gradient"] not in GRADIENTS:
+        fail("--gradient", f"one of {list(GRADIENTS)}", repr(config["gradient"]))
     if config["schedule"] is None:
         config["schedule"] = "constant" if entry.full_batch else "exponential"
     if config["schedule"] not in schedules.SCHEDULES:
         fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
+    if config["decay"] is None:
+        config["decay"] = SCHEDULE_DECAY[config["schedule"]]
     if config["learning_rate"] is None:
         config["learning_rate"] = entry.defaults[entry.rate_param]
     check_positive("learning_rate", config["learning_rate"])
@@ -211,14 +300,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         check_positive("decay", config["decay"])
     if config["batch_size"] is not None:
         check_int("batch_size", config["batch_size"])
-        if entry.full_batch:  # gd and the searches compare values over the whole data
-            fail(
-                "--batch-size",
-                f"no batch size for the full-batch optimiser {config['optimizer']!r} "
-                "(it steps on all training examples; sgd, momentum, nesterov and adam take "
-                "mini-batches)",
-                config["batch_size"],
-            )
+    elif not entry.full_batch:  # the full batch's size is known once the data is: build()
+        config["batch_size"] = GRADIENT_BATCH
     if config["epochs"] is None:
         config["epochs"] = SEARCH_EPOCHS if entry.full_batch else GRADIENT_EPOCHS
     check_int("epochs", config["epochs"])
@@ -229,6 +312,61 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     config["standardize"] = True
     config["lingrad"] = __version__
     return config
+
+
+def _full_batch_only(config: dict[str, Any], N: int) -> None:
+    """Refuse a batch size other than all ``N`` examples for gd and the searches."""
+    if config["batch_size"] not in (None, N):
+        fail(
+            "--batch-size",
+            f"no batch size for the full-batch optimiser {config['optimizer']!r} "
+            f"(it steps on all {N} training examples; sgd, momentum, nesterov and adam take "
+            "mini-batches)",
+            config["batch_size"],
+        )
+
+
+def targets(
+    config: dict[str, Any], data: datasets.Dataset, y: NDArray[Any]
+) -> tuple[NDArray[Any], int]:
+    """``(targets, score columns)`` of the loss ``config["loss"]`` for the labels (or real
+    targets) ``y`` ``(N,)`` of ``data``: the labels themselves, the real targets of a
+    regression set (one column), or for ``kl_divergence`` label-smoothed distributions
+    ``(N, K)``: ``p_k = (1 - eps) [k == y] + eps / K``, ``eps =`` :data:`KL_SMOOTHING`.
+
+    A loss that does not go with the dataset is refused naming both.
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> data = SimpleNamespace(name="toy", task="classification", n_classes=3)
+        >>> P, C = targets({"loss": "kl_divergence"}, data, np.array([0, 2]))
+        >>> P.round(4).tolist(), C
+        ([[0.9333, 0.0333, 0.0333], [0.0333, 0.0333, 0.9333]], 3)
+    """
+    spec = losses.spec(config["loss"])
+    loss, name = config["loss"], data.name
+    if (spec.task == "regression") != (data.task == "regression"):
+        wanted = "a regression" if spec.task == "regression" else "a classification"
+        fail(
+            "--loss",
+            f"a loss for the {data.task} dataset {name!r} ({loss!r} needs {wanted} dataset)",
+            repr(loss),
+        )
+    if data.task == "regression":
+        return y, 1
+    K = data.n_classes
+    if spec.binary_only and K != 2:
+        fail(
+            "--loss",
+            f"a multi-class loss for the {K}-class dataset {name!r} ({loss!r} needs two "
+            "classes: one score column)",
+            repr(loss),
+        )
+    if spec.target is losses.Target.DISTRIBUTION:
+        P = np.full((len(y), K), KL_SMOOTHING / K)
+        P[np.arange(len(y)), y] += 1.0 - KL_SMOOTHING
+        return P, K
+    return y, spec.n_columns(K)
 
 
 @functools.lru_cache(maxsize=4)
@@ -246,10 +384,17 @@ def build(
     config: dict[str, Any],
 ) -> tuple[datasets.Dataset, Splits, Objective, optim.Optimizer, dict[str, Any]]:
     """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``."""
+    from lingrad.objective import Objective
+    from lingrad.train import batch_size_for
+
     data, (X_train, X_val, X_test) = load_data(
         config["dataset"], config["seed"], config["data_dir"]
     )
     N = X_train.shape[0]
+    if optim.entry(config["optimizer"]).full_batch:  # gd and the searches compare values
+        _full_batch_only(config, N)  # over the whole data
+    T_train, n_columns = targets(config, data, data.y_train)
+    T_val, _ = targets(config, data, data.y_val)
     batch_size = batch_size_for(config["optimizer"], N, config["batch_size"] or GRADIENT_BATCH)
     if batch_size > N:
         fail("batch_size", f"at most the number of training examples ({N})", batch_size)
@@ -263,15 +408,15 @@ def build(
     )
     optimizer = optim.get(config["optimizer"], rate)
     objective = Objective(
-        config["loss"], X_train, data.y_train, regularizer=config["regularizer"], lam=config["lam"]
+        config["loss"], X_train, T_train, regularizer=config["regularizer"], lam=config["lam"]
     )
     kwargs = {
-        "n_columns": data.n_classes,
+        "n_columns": n_columns,
         "epochs": config["epochs"],
         "batch_size": batch_size,
         "rng": np.random.default_rng(config["seed"]),
         "gradient": config["gradient"],
-        "validation": (X_val, data.y_val),
+        "validation": (X_val, T_val),
         "early_stopping": config["early_stopping"],
         "patience": config["patience"],
         "class_weight": config["class_weight"],
@@ -293,6 +438,24 @@ def accuracy(W: NDArray[np.floating], X: NDArray[np.floating], y: ArrayLike) -> 
     return float(np.mean(predict(W, X) == y))
 
 
+def r2(W: NDArray[np.floating], X: NDArray[np.floating], y: ArrayLike) -> float:
+    """The coefficient of determination of the regression ``s = [X, 1] W`` (``W`` ``(D + 1,
+    1)``) on targets ``y`` ``(N,)``: ``R^2 = 1 - sum_i (y_i - s_i)^2 / sum_i (y_i - mean y)^2``.
+
+    Examples:
+        >>> W = np.array([[2.0], [1.0]])
+        >>> r2(W, np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
+        1.0
+        >>> r2(np.array([[0.0], [3.0]]), np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0]))
+        0.0
+    """
+    from lingrad.model import scores
+
+    y = np.asarray(y, dtype=np.float64)
+    residual = np.sum((y - scores(W, X)[:, 0]) ** 2)
+    return float(1.0 - residual / np.sum((y - y.mean()) ** 2))
+
+
 def metrics_of(
     result: FitResult,
     data: datasets.Dataset,
@@ -303,8 +466,9 @@ def metrics_of(
     **extra: Any,
 ) -> dict[str, Any]:
     """The run's ``metrics.json``: train / validation / test accuracy of ``result.W`` on
-    ``splits = (X_train, X_val, X_test)``, the final ``loss``, ``n_iter``, ``extra`` figures
-    and the ``seconds`` since ``start`` (a ``time.perf_counter()``).
+    ``splits = (X_train, X_val, X_test)`` (``train_r2``, ``val_r2``, ``test_r2`` for a
+    regression set: :func:`r2`), the final ``loss``, ``n_iter``, ``extra`` figures and the
+    ``seconds`` since ``start`` (a ``time.perf_counter()``).
 
     Examples:
         >>> from types import SimpleNamespace
@@ -317,12 +481,16 @@ def metrics_of(
         >>> m["train_accuracy"], m["test_accuracy"], m["n_iter"]
         (1.0, 1.0, 3)
     """
-    X_train, X_val, X_test = splits
     W = result.W
+    measure, key = (
+        (r2, "r2") if getattr(data, "task", None) == "regression" else (accuracy, "accuracy")
+    )
+    ys = (data.y_train, data.y_val, data.y_test)
     return {
-        "train_accuracy": accuracy(W, X_train, data.y_train),
-        "val_accuracy": accuracy(W, X_val, data.y_val),
-        "test_accuracy": accuracy(W, X_test, data.y_test),
+        **{
+            f"{split}_{key}": measure(W, X, y)
+            for split, X, y in zip(("train", "val", "test"), splits, ys, strict=True)
+        },
         "loss": loss,
         "n_iter": result.n_iter,
         **extra,
@@ -347,11 +515,17 @@ def train_from_config(
 
     With ``run_dir`` the run folder is written there: ``config.json`` first (before the
     first epoch), checkpoints (unless ``checkpoint=False``), the other files at the end, with
-    ``report=True`` also its figures and ``index.html`` (see
+    ``report=True`` also its figures and ``index.html`` for a classification set (see
     :func:`lingrad.report.write_run_report`). The weights along the way (at most
-    :data:`TRAJECTORY_POINTS`) go into ``model.npz``, a resumed run's included.
+    :data:`TRAJECTORY_POINTS`) go into ``model.npz``, a resumed run's included. The config
+    saved is ``config`` with the batch size resolved (all training examples for gd and the
+    searches).
     """
+    from lingrad.train import fit
+    from lingrad.train.faults import fault_point
+
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
+    config = {**config, "batch_size": kwargs["batch_size"]}
     if run_dir is not None:
         runs.write_json(Path(run_dir) / runs.CONFIG, config)  # atomic: a crash keeps the old
         fault_point("config")
@@ -397,7 +571,7 @@ def train_from_config(
             W=W,
             trajectory=trajectory,
         )
-        if report:
+        if report and data.task == "classification":  # the figures show classes
             from lingrad.report import write_run_report
 
             write_run_report(
@@ -523,6 +697,8 @@ def run(args: argparse.Namespace) -> int:
     ``lingrad: error: ...`` and exit status 2; so does a run folder that another process is
     training (:func:`run_lock`).
     """
+    from lingrad.train import StopReason
+
     if args.dask is not None:
         return run_on_dask(args)
     if args.resume is not None and args.config is not None:
@@ -551,12 +727,24 @@ def run(args: argparse.Namespace) -> int:
             verbose=0 if args.quiet else 1,
             report=not args.no_report,
         )
+    _print_summary(config, result, metrics, run_dir, report=not args.no_report)
+    return 1 if result.stop is not None and result.stop.reason is StopReason.DIVERGED else 0
+
+
+def _print_summary(
+    config: dict[str, Any],
+    result: FitResult,
+    metrics: dict[str, Any],
+    run_dir: Path,
+    *,
+    report: bool,
+) -> None:
     data = load_data(config["dataset"], config["seed"], config["data_dir"])[0]
     history = result.history
+    what = "a real target" if data.task == "regression" else f"{data.n_classes} classes"
     print(
         f"{config['dataset']}: {data.X_train.shape[0]} train / {data.X_val.shape[0]} validation "
-        f"/ {data.X_test.shape[0]} test examples, {data.n_features} features, "
-        f"{data.n_classes} classes"
+        f"/ {data.X_test.shape[0]} test examples, {data.n_features} features, {what}"
     )
     decay = "" if config["decay"] is None else f" {config['decay']:g}"
     print(
@@ -572,12 +760,25 @@ def run(args: argparse.Namespace) -> int:
     for advice in result.diagnostics["advice"]:
         print(f"diagnosis: {advice}")
     print(f"run folder: {run_dir}")
-    if not args.no_report:
+    if report and data.task == "classification":
         print(f"report: {Path(run_dir) / 'index.html'}")
-    print(f"train accuracy: {metrics['train_accuracy']:.4f}")
-    print(f"validation accuracy: {metrics['val_accuracy']:.4f}")
-    print(f"test accuracy: {metrics['test_accuracy']:.4f}")
-    return 1 if result.stop is not None and result.stop.reason is StopReason.DIVERGED else 0
+    elif report:
+        print("report: none (the figures show classes; a regression run has none)")
+    print_scores(metrics)
+
+
+def print_scores(metrics: dict[str, Any]) -> None:
+    """Print the train / validation / test accuracy (or R^2) lines of ``metrics``, test last.
+
+    Examples:
+        >>> print_scores({"train_r2": 0.5, "val_r2": 0.25, "test_r2": 0.125})
+        train R^2: 0.5000
+        validation R^2: 0.2500
+        test R^2: 0.1250
+    """
+    key, label = ("r2", "R^2") if "test_r2" in metrics else ("accuracy", "accuracy")
+    for split, name in (("train", "train"), ("val", "validation"), ("test", "test")):
+        print(f"{name} {label}: {metrics[f'{split}_{key}']:.4f}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -624,15 +825,16 @@ def run_on_dask(args: argparse.Namespace) -> int:
             + (f", dashboard {link}" if link else "")
         )
         X = da.from_array(splits[0], chunks=(ld.CHUNK_ROWS, -1))
+        T, n_columns = targets(config, data, data.y_train)
         J = ld.DaskObjective(
             config["loss"],
             X,
-            data.y_train,
+            T,
             regularizer=config["regularizer"],
             lam=config["lam"],
             client=client,
         )
-        W0 = init_weights(J.n_features, data.n_classes, rng=kwargs["rng"], dtype=J.dtype)
+        W0 = init_weights(J.n_features, n_columns, rng=kwargs["rng"], dtype=J.dtype)
         start = time.perf_counter()
         runner = ld.runner_for(J, optimizer, batch_size=kwargs["batch_size"])
         result = ld.train(
@@ -671,7 +873,5 @@ def run_on_dask(args: argparse.Namespace) -> int:
         f"{steps} on Dask: loss {epoch_losses[0]:.4f} -> {metrics['loss']:.4f}"
     )
     print(f"run folder: {run_dir}")
-    print(f"train accuracy: {metrics['train_accuracy']:.4f}")
-    print(f"validation accuracy: {metrics['val_accuracy']:.4f}")
-    print(f"test accuracy: {metrics['test_accuracy']:.4f}")
+    print_scores(metrics)
     return 0
