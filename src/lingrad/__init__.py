@@ -46,7 +46,33 @@ _LAZY: dict[str, str] = {
     "from_weights": "lingrad.estimators",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "FitResult",
+    "LinearClassifier",
+    "LinearRegressor",
+    "Objective",
+    "__version__",
+    "autodiff",
+    "datasets",
+    "estimators",
+    "fit",
+    "from_weights",
+    "grad",
+    "gradcheck",
+    "init_weights",
+    "io",
+    "losses",
+    "numerical_gradient",
+    "optim",
+    "predict",
+    "predict_proba",
+    "reference",
+    "regularizers",
+    "runs",
+    "scores",
+    "sigmoid",
+    "softmax",
+]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on use
     from lingrad import (
