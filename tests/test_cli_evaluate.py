@@ -100,9 +100,11 @@ def test_predict_writes_labels_and_probabilities(digits_model, tmp_path, capsys)
     assert main(["predict", str(path), str(tmp_path / "in.npz"), "-o", str(out)]) == 0
     assert "wrote 7 predictions" in capsys.readouterr().out
     header, rows = _read_csv(out)
-    assert header == ["label"] + [f"p_{c}" for c in range(10)]
+    assert header == ["predicted_label"] + [f"p_{c}" for c in range(10)]
     P = np.array([[float(v) for v in r[1:]] for r in rows])
-    np.testing.assert_allclose(P, model.predict_proba(data.X_test[:7]), rtol=1e-12)
+    # 6 significant digits: each printed number is within half a unit of its 6th digit
+    np.testing.assert_allclose(P, model.predict_proba(data.X_test[:7]), rtol=5e-6, atol=0)
+    assert all(len(v.split("e")[0].replace(".", "").lstrip("0")) <= 6 for r in rows for v in r)
     assert [int(r[0]) for r in rows] == model.predict(data.X_test[:7]).tolist()
 
 
@@ -119,9 +121,11 @@ def test_predict_csv_by_column_name_and_hinge_scores(tmp_path):
     args = ["predict", str(tmp_path / "m.npz"), str(tmp_path / "in.csv")]
     assert main([*args, "-o", str(tmp_path / "o.csv")]) == 0
     header, rows = _read_csv(tmp_path / "o.csv")
-    assert header == ["label", "score_neg", "score_pos"]
+    assert header == ["predicted_label", "score_neg", "score_pos"]
     assert [r[0] for r in rows] == model.predict(X[:5]).tolist()
-    np.testing.assert_allclose([float(r[2]) for r in rows], model.decision_function(X[:5]))
+    np.testing.assert_allclose(
+        [float(r[2]) for r in rows], model.decision_function(X[:5]), rtol=5e-6
+    )
 
 
 def test_cli_errors_are_one_line(digits_model, tmp_path, capsys):
@@ -179,7 +183,7 @@ def test_train_then_evaluate_and_predict_a_run_folder(tmp_path, capsys):
     args = ["predict", str(tmp_path / "r"), str(tmp_path / "in.npz"), "-o", str(tmp_path / "p.csv")]
     assert main(args) == 0
     header, rows = _read_csv(tmp_path / "p.csv")
-    assert header == ["label", "p_0", "p_1", "p_2"]
+    assert header == ["predicted_label", "p_0", "p_1", "p_2"]
     labels = np.array([int(r[0]) for r in rows])
     assert np.mean(labels == datasets.load("iris").y_test) == pytest.approx(
         metrics["test_accuracy"]
@@ -195,4 +199,21 @@ def test_predict_regression_writes_one_column(tmp_path):
     assert main([*args, "-o", str(tmp_path / "o.csv")]) == 0
     header, rows = _read_csv(tmp_path / "o.csv")
     assert header == ["prediction"]
-    np.testing.assert_allclose([float(r[0]) for r in rows], model.predict(data.X_test[:4]))
+    np.testing.assert_allclose(
+        [float(r[0]) for r in rows], model.predict(data.X_test[:4]), rtol=5e-6
+    )
+
+
+def test_predict_to_stdout_with_the_digits_asked(digits_model, tmp_path, capsys):
+    path, model, data = digits_model
+    np.savez(tmp_path / "in.npz", X=datasets.load("digits").X_test[:3])
+    args = ["predict", str(path), str(tmp_path / "in.npz"), "-o", "-", "--digits", "3"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("predicted_label,p_0,") and len(lines) == 4  # no "wrote" line
+    assert not (tmp_path / "-").exists()
+    P = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    np.testing.assert_allclose(P, model.predict_proba(data.X_test[:3]), rtol=5e-3, atol=0)
+    assert P.tolist() != model.predict_proba(data.X_test[:3]).tolist()  # really rounded
+    assert main([*args[:-1], "18"]) == 2
+    assert "--digits: expected an integer in [1, 17], got 18" in capsys.readouterr().err

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lingrad._validation import fail
-
 if TYPE_CHECKING:  # NumPy is not imported by `lingrad --help`
     import numpy as np
 
@@ -123,6 +121,8 @@ def model_inputs(model: Any, X: np.ndarray, name: str, expected: str, got: str) 
     """The examples ``X`` ``(N, D)`` as a saved ``model`` takes them: its preprocessing
     applied. ``X`` must have the model's ``n_features_in_`` columns, else the error reads
     ``name: expected <expected>, got <got>``."""
+    from lingrad._validation import fail  # NumPy: not for `lingrad --help`
+
     if X.shape[1] != model.n_features_in_:
         fail(name, expected, got)
     if model.preprocessing_ is not None:

@@ -14,19 +14,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lingrad import datasets, io, runs
+from lingrad import datasets, runs
 from lingrad._validation import fail
 from lingrad.cli.common import SubParsers, add_command, model_inputs, reading
-from lingrad.estimators import LinearClassifier
 
 
 def register(sub: SubParsers) -> None:
     """Add the ``evaluate`` command to ``sub``; its ``func`` default is :func:`run`."""
-    p = add_command(
-        sub,
-        "evaluate",
-        "report a saved model's accuracy, per-class precision/recall and confusion matrix",
-    )
+    p = add_command(sub, "evaluate", description=__doc__)
     p.add_argument(
         "model", metavar="MODEL", help="a model file written by lingrad (.npz) or a run folder"
     )
@@ -34,7 +29,7 @@ def register(sub: SubParsers) -> None:
         "--dataset",
         default=None,
         help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz file "
-        "(default for a run folder: the run's dataset, seed and data folder)",
+        "(default for a run folder: the run's dataset)",
     )
     p.add_argument(
         "--split",
@@ -42,8 +37,17 @@ def register(sub: SubParsers) -> None:
         choices=["train", "val", "test", "all"],
         help="which split to evaluate on ('all': every example, e.g. for a user file)",
     )
-    p.add_argument("--seed", type=int, default=None, help="the split's seed (as in training) [0]")
-    p.add_argument("--data-dir", default=None, help="local copy / download cache of the data")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the split's seed, as in training (default: the run's, else 0)",
+    )
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="local copy / download cache of the data (default: the run's)",
+    )
     p.add_argument("--label", default="label", help="the label column of a .csv file")
     p.set_defaults(func=run)
 
@@ -132,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    from lingrad import io
+    from lingrad.estimators import LinearClassifier
+
     with reading(args.model):
         model = io.load(args.model)
     _defaults_from_run(args)

@@ -39,7 +39,9 @@ def register(sub: SubParsers) -> None:
         nargs="?",
         help="a run folder written by `lingrad train` (default: the lecture's example)",
     )
-    p.add_argument("--split", default="val", choices=("train", "val", "test"))
+    p.add_argument(
+        "--split", default="val", choices=("train", "val", "test"), help="the examples explained"
+    )
     p.add_argument("--examples", type=int, default=3, help="how many examples to explain")
     p.add_argument(
         "--loss", default=None, help="the loss of the table (default: the run's loss, or SVM)"

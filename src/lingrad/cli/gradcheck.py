@@ -39,9 +39,14 @@ def register(sub: SubParsers) -> None:
         choices=EXACT_METHODS,
         help="a method to check (repeat for several; default: all of them)",
     )
-    p.add_argument("--mode", default="full", choices=("full", "sparse", "direction"))
+    p.add_argument(
+        "--mode",
+        default="full",
+        choices=("full", "sparse", "direction"),
+        help="every coordinate, --samples random ones, or --samples random directions",
+    )
     p.add_argument("--samples", type=int, default=None, help="coordinates or directions")
-    p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    p.add_argument("--dtype", default="float64", choices=("float64", "float32"), help="precision")
     p.add_argument("--dataset", default=None, choices=datasets.NAMES, help="instead of random")
     p.add_argument(
         "--n",
@@ -51,7 +56,7 @@ def register(sub: SubParsers) -> None:
     )
     p.add_argument("--d", type=int, default=5, help="random data: features")
     p.add_argument("--classes", type=int, default=3, help="random data: classes")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and weights")
     p.set_defaults(func=run)
 
 

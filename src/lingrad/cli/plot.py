@@ -11,13 +11,17 @@ import argparse
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lingrad import datasets, losses, report
+from lingrad import datasets, losses
 from lingrad._validation import fail
 from lingrad.cli.common import SubParsers, add_command, reading
-from lingrad.objective import Objective
+
+if TYPE_CHECKING:  # Matplotlib (the report) and the objective are imported on use
+    from lingrad import report
+    from lingrad.objective import Objective
 
 SPLITS = ("train", "val", "test")
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
@@ -25,12 +29,7 @@ SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 def register(sub: SubParsers) -> None:
     """Add the ``plot`` command to ``sub``; its ``func`` default is :func:`run`."""
-    p = add_command(
-        sub,
-        "plot",
-        "draw a run's figures (templates, regions, scores, curves, landscape) and index.html",
-        __doc__,
-    )
+    p = add_command(sub, "plot", description=__doc__)
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by `lingrad train`")
     p.add_argument("--split", default="val", choices=SPLITS, help="the examples shown")
     p.add_argument(
@@ -63,6 +62,8 @@ class RunData:
 
 def load_run_data(run_dir: str | Path) -> RunData:
     """Read a run folder and reload its dataset with the run's seed and preprocessing."""
+    from lingrad import report
+
     with reading(Path(run_dir) / report.MODEL):  # config.json's damage is named by read_run
         run = report.read_run(run_dir)
     config = run.config
@@ -101,6 +102,9 @@ def training_objective(rd: RunData, rows: int) -> Objective | None:
     """The run's training objective (loss, regulariser, lambda of config.json) on the first
     ``rows`` training examples, or ``None`` when ``rows == 0`` or the run names no loss on
     integer labels."""
+    from lingrad import report
+    from lingrad.objective import Objective
+
     config = rd.run.config
     loss = config.get("loss")
     if rows <= 0 or not isinstance(loss, str):
@@ -126,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    from lingrad import report
+
     if args.examples < 1:
         fail("--examples", "an integer >= 1", args.examples)
     rd = load_run_data(args.run_dir)

@@ -2,9 +2,11 @@
 
 The input is a ``.csv`` with a header (a ``label`` column, if present, is ignored; when the
 model knows its feature names, the columns are taken by name) or an ``.npz`` with an array
-``X``. The model's preprocessing is applied first. The output CSV has one row per input row:
-``label`` and, for a probabilistic model, ``p_<class>`` for every class; for a hinge-loss
-model ``score_<class>`` (the decision function); for a regression model ``prediction``.
+``X``. The model's preprocessing is applied first. The output CSV (``-o -``: standard output)
+has one row per input row: ``predicted_label`` (named apart from the input's ``label``
+column) and, for a probabilistic model, ``p_<class>`` for every class; for a hinge-loss model
+``score_<class>`` (the decision function); for a regression model ``prediction``. Numbers
+are written with ``--digits`` significant digits (6 by default).
 """
 
 from __future__ import annotations
@@ -12,26 +14,32 @@ from __future__ import annotations
 import argparse
 import csv
 import io as io_
+import sys
 import warnings
 from typing import Any
 
 import numpy as np
 
-from lingrad import datasets, io, runs
-from lingrad._validation import fail
+from lingrad import datasets, runs
+from lingrad._validation import check_int, fail
 from lingrad.cli.common import SubParsers, add_command, model_inputs, reading, writing
-from lingrad.estimators import LinearClassifier
+
+#: the output's column of predicted classes
+PREDICTED = "predicted_label"
 
 
 def register(sub: SubParsers) -> None:
     """Add the ``predict`` command to ``sub``; its ``func`` default is :func:`run`."""
-    p = add_command(
-        sub, "predict", "predict labels and probabilities for the rows of a .csv/.npz file"
-    )
+    p = add_command(sub, "predict", description=__doc__)
     p.add_argument("model", metavar="MODEL", help="a model file written by lingrad (.npz)")
     p.add_argument("input", metavar="INPUT", help="a .csv (with a header) or .npz (array X)")
-    p.add_argument("-o", "--output", required=True, help="the CSV file to write")
+    p.add_argument(
+        "-o", "--output", required=True, help="the CSV file to write ('-': standard output)"
+    )
     p.add_argument("--label", default="label", help="a .csv column to ignore (the labels)")
+    p.add_argument(
+        "--digits", type=int, default=6, help="significant digits of the numbers written"
+    )
     p.set_defaults(func=run)
 
 
@@ -51,10 +59,15 @@ def _inputs(args: argparse.Namespace, model: Any) -> np.ndarray:
     return model_inputs(model, X, args.input, expected, f"{X.shape[1]}")
 
 
-def predictions(model: Any, X: np.ndarray) -> tuple[list[str], list[list[str]]]:
-    """The output table: a header and one row per example."""
+def predictions(model: Any, X: np.ndarray, digits: int = 6) -> tuple[list[str], list[list[str]]]:
+    """The output table of ``model`` on ``X`` ``(N, D)``: a header and ``N`` rows, numbers
+    with ``digits`` significant digits."""
+    from lingrad.estimators import LinearClassifier
+
+    if check_int("--digits", digits) > 17:  # float64 needs at most 17
+        fail("--digits", "an integer in [1, 17]", digits)
     if not isinstance(model, LinearClassifier):
-        return ["prediction"], [[f"{v:.17g}"] for v in model.predict(X)]
+        return ["prediction"], [[f"{v:.{digits}g}"] for v in model.predict(X)]
     labels = model.predict(X)
     if hasattr(model, "predict_proba"):
         prefix, values = "p_", model.predict_proba(X)
@@ -64,9 +77,10 @@ def predictions(model: Any, X: np.ndarray) -> tuple[list[str], list[list[str]]]:
             values = np.stack([-values, values], axis=1)
     if model.classes_ is None:
         fail("model", "a fitted classifier", "no classes_")
-    header = ["label"] + [f"{prefix}{c}" for c in model.classes_]
+    header = [PREDICTED] + [f"{prefix}{c}" for c in model.classes_]
     rows = [
-        [str(lab), *(f"{v:.17g}" for v in row)] for lab, row in zip(labels, values, strict=True)
+        [str(lab), *(f"{v:.{digits}g}" for v in row)]
+        for lab, row in zip(labels, values, strict=True)
     ]
     return header, rows
 
@@ -77,16 +91,22 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    from lingrad import io
+
     with reading(args.model):
         model = io.load(args.model)
     X = _inputs(args, model)
     with warnings.catch_warnings():  # the columns were matched by name in _inputs
         warnings.filterwarnings("ignore", "X does not have valid feature names")
-        header, rows = predictions(model, X.astype(model.W_.dtype, copy=False))
+        header, rows = predictions(model, X.astype(model.W_.dtype, copy=False), args.digits)
     text = io_.StringIO()
-    writer = csv.writer(text)
+    writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
+    if args.output == "-":
+        sys.stdout.write(text.getvalue())
+        sys.stdout.flush()
+        return 0
     with writing(args.output, "-o/--output"):
         out = runs.atomic_write(args.output, lambda f: f.write(text.getvalue().encode()))
     print(f"wrote {len(rows)} predictions to {out}")

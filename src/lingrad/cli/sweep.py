@@ -4,7 +4,8 @@ As in the CS231n assignment: train one model per ``(learning_rate, lam)`` pair, 
 drawn at random, both in log space; rank the pairs by validation accuracy; keep the best model.
 Trials run in parallel processes (``--jobs``), each limited to one BLAS thread
 (``threadpoolctl``): on small problems one thread per process beats two threads fighting over
-two cores.
+two cores. Each finished trial prints one progress line to stderr (``-q``: none); on a
+terminal the line is rewritten in place.
 
 The best trial's folder (``RUNS_DIR/NAME/``) holds the usual ``config.json`` (rerun it with
 ``lingrad train --config``), ``metrics.json``, ``history.json`` and ``model.npz``, plus
@@ -22,6 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -29,7 +31,10 @@ from lingrad import runs
 from lingrad._validation import check_int, check_positive, fail
 from lingrad.cli.common import SubParsers, add_command
 from lingrad.cli.train import add_config_arguments, build, config_from_args, train_from_config
-from lingrad.train import StopReason
+
+#: ``metrics["stop_reason"]`` of a diverged trial (``lingrad.train.StopReason.DIVERGED``; the
+#: trainer is imported only when a sweep runs)
+DIVERGED = "diverged"
 
 
 def register(sub: SubParsers) -> None:
@@ -38,28 +43,45 @@ def register(sub: SubParsers) -> None:
         sub,
         "sweep",
         "search learning rate x regularisation on the validation split",
-        "Train one model per (learning rate, lam) pair, rank them by validation accuracy, save "
-        "the best in RUNS_DIR/NAME/. Exit status: 0, 1 when every trial diverged (nothing "
-        "saved), 2 bad input.",
-        show_defaults=False,
+        "Train one model per (learning rate, lam) pair, rank them by validation accuracy (R^2 "
+        "for regression), save the best in RUNS_DIR/NAME/. One progress line per trial goes "
+        "to stderr. Exit status: 0, 1 when every trial diverged (nothing saved), 2 bad input.",
     )
     add_config_arguments(p, sweep=True)
     p.add_argument(
-        "--learning-rate-range", nargs=2, type=float, default=(1e-3, 1.0), metavar=("LOW", "HIGH")
+        "--learning-rate-range",
+        nargs=2,
+        type=float,
+        default=(1e-3, 1.0),
+        metavar=("LOW", "HIGH"),
+        help="the learning rates tried, spread in log space between LOW and HIGH",
     )
     p.add_argument(
-        "--lam-range", nargs=2, type=float, default=(1e-6, 1e-1), metavar=("LOW", "HIGH")
+        "--lam-range",
+        nargs=2,
+        type=float,
+        default=(1e-6, 1e-1),
+        metavar=("LOW", "HIGH"),
+        help="the regularisation strengths tried, spread in log space (LOW > 0)",
     )
-    p.add_argument("--search", choices=("grid", "random"), default="grid")
     p.add_argument(
-        "--trials", type=int, default=9, help="pairs to try (a grid of round(sqrt) x round(sqrt))"
+        "--search",
+        choices=("grid", "random"),
+        default="grid",
+        help="grid: every pair of an even log-spaced grid; random: pairs drawn log-uniformly",
+    )
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=9,
+        help="pairs to try (a grid has round(sqrt(TRIALS)) values of each)",
     )
     p.add_argument(
         "--jobs",
         type=int,
         default=None,
-        help="parallel processes [automatic: the cores, if the trials are long enough to "
-        "pay for starting processes]",
+        help="parallel processes (default: the cores, if the trials are long enough to "
+        "pay for starting processes, else 1)",
     )
     p.set_defaults(func=run)
 
@@ -110,9 +132,63 @@ def candidates(
 STARTUP_SECONDS = 2.0
 
 
-def _run_trials(configs: list[dict], jobs: int | None) -> tuple[list[dict], int]:
-    """Train every config, in parallel processes where it helps; return the results and the
-    number of processes used.
+def progress_line(done: int, total: int, result: dict[str, Any]) -> str:
+    """One trial's progress line: its number, learning rate, lam and validation score.
+
+    Examples:
+        >>> r = {"config": {"learning_rate": 0.1, "lam": 1e-4},
+        ...      "metrics": {"val_accuracy": 0.95, "seconds": 1.25, "stop_reason": None}}
+        >>> progress_line(2, 9, r)
+        'sweep: trial 2/9 learning_rate=0.1 lam=0.0001: validation accuracy 0.9500 (1.2 s)'
+    """
+    c, m = result["config"], result["metrics"]
+    label, key = score_key(m)
+    text = (
+        f"sweep: trial {done}/{total} learning_rate={c['learning_rate']:.4g} lam={c['lam']:.4g}: "
+        f"validation {label} {m[key]:.4f} ({m['seconds']:.1f} s)"
+    )
+    return text + (" diverged" if m.get("stop_reason") == DIVERGED else "")
+
+
+class Progress:
+    """Prints :func:`progress_line` for each finished trial to ``out`` (stderr): a plain line
+    each when ``out`` is not a terminal (logs, Jupyter), one line rewritten in place on a
+    terminal; nothing when ``quiet``.
+
+    Examples:
+        >>> import io
+        >>> out = io.StringIO()
+        >>> progress = Progress(2, out=out)
+        >>> r = {"config": {"learning_rate": 1.0, "lam": 0.0},
+        ...      "metrics": {"val_accuracy": 0.5, "seconds": 0.0}}
+        >>> progress(r); progress(r)
+        >>> out.getvalue().splitlines()[-1]
+        'sweep: trial 2/2 learning_rate=1 lam=0: validation accuracy 0.5000 (0.0 s)'
+    """
+
+    def __init__(self, total: int, *, out: TextIO | None = None, quiet: bool = False):
+        self.total, self.done, self.quiet = total, 0, quiet
+        self.out = sys.stderr if out is None else out
+        self.terminal = self.out.isatty()
+
+    def __call__(self, result: dict[str, Any]) -> None:
+        """Report one more finished trial."""
+        self.done += 1
+        if self.quiet:
+            return
+        line = progress_line(self.done, self.total, result)
+        if self.terminal:
+            end = "\n" if self.done == self.total else ""
+            print(f"\r\033[K{line}", end=end, file=self.out, flush=True)
+        else:
+            print(line, file=self.out, flush=True)
+
+
+def _run_trials(
+    configs: list[dict], jobs: int | None, progress: Progress
+) -> tuple[list[dict], int]:
+    """Train every config, in parallel processes where it helps, calling ``progress`` with each
+    result; return the results and the number of processes used.
 
     ``jobs=None`` (automatic): run the first trial here, and use ``min(cores, trials)``
     processes for the rest only if, at that trial's speed, they save more than
@@ -125,6 +201,7 @@ def _run_trials(configs: list[dict], jobs: int | None) -> tuple[list[dict], int]
         jobs = len(os.sched_getaffinity(0))
         start = time.perf_counter()
         results = [trial(configs[0])]
+        progress(results[0])
         rest = len(configs) - 1
         saved = (time.perf_counter() - start) * rest * (1 - 1 / min(jobs, max(rest, 1)))
         if saved < STARTUP_SECONDS:
@@ -132,11 +209,17 @@ def _run_trials(configs: list[dict], jobs: int | None) -> tuple[list[dict], int]
     todo = configs[len(results) :]
     jobs = min(jobs, len(todo))
     if jobs <= 1:
-        return results + [trial(c) for c in todo], 1
+        for c in todo:
+            results.append(trial(c))
+            progress(results[-1])
+        return results, 1
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["lingrad.cli.sweep", "sklearn.model_selection"])
+    context.set_forkserver_preload(["lingrad.cli.sweep", "lingrad.train"])
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
-        return results + list(pool.map(trial, todo)), jobs
+        for result in pool.map(trial, todo):
+            results.append(result)
+            progress(result)
+    return results, jobs
 
 
 def _one_thread() -> None:
@@ -153,16 +236,27 @@ def trial(config: dict) -> dict:
     with threadpool_limits(1):
         result, metrics = train_from_config(config)
     return {
-        "config": config,
+        "config": {**config, "batch_size": metrics["batch_size"]},  # resolved, as train saves
         "metrics": metrics,
         "history": result.history,
         "W": result.W,
     }
 
 
+def score_key(metrics: dict[str, Any]) -> tuple[str, str]:
+    """``(name, metrics key)`` of the validation score trials are ranked by: accuracy, or R^2
+    for a regression run.
+
+    Examples:
+        >>> score_key({"val_r2": 0.4}), score_key({"val_accuracy": 0.9})
+        (('R^2', 'val_r2'), ('accuracy', 'val_accuracy'))
+    """
+    return ("R^2", "val_r2") if "val_r2" in metrics else ("accuracy", "val_accuracy")
+
+
 def rank(results: list[dict]) -> list[dict]:
     """Best first: trials that did not diverge before those that did, then the highest
-    validation accuracy, ties to the lower final training loss.
+    validation accuracy (R^2 for regression), ties to the lower final training loss.
 
     Examples:
         >>> trial = lambda acc, stop: {"metrics": {"val_accuracy": acc, "loss": 0.5,
@@ -175,8 +269,9 @@ def rank(results: list[dict]) -> list[dict]:
     def key(r):
         m = r["metrics"]
         loss = m["loss"] if m["loss"] is not None and math.isfinite(m["loss"]) else math.inf
-        diverged = m.get("stop_reason") == StopReason.DIVERGED.value
-        return (diverged, -m["val_accuracy"], loss)
+        diverged = m.get("stop_reason") == DIVERGED
+        score = m[score_key(m)[1]]
+        return (diverged, -score if math.isfinite(score) else math.inf, loss)
 
     return sorted(results, key=key)
 
@@ -185,13 +280,15 @@ def _table(ranked: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="sweep: ranked by validation accuracy")
+    label, val_key = score_key(ranked[0]["metrics"])
+    short = "acc" if label == "accuracy" else label
+    table = Table(title=f"sweep: ranked by validation {label}")
     for col in (
         "rank",
         "learning rate",
         "lam",
-        "train acc",
-        "val acc",
+        f"train {short}",
+        f"val {short}",
         "loss",
         "epochs",
         "stopped",
@@ -203,8 +300,8 @@ def _table(ranked: list[dict]) -> None:
             str(i),
             f"{c['learning_rate']:.3g}",
             f"{c['lam']:.3g}",
-            f"{m['train_accuracy']:.4f}",
-            f"{m['val_accuracy']:.4f}",
+            f"{m[val_key.replace('val_', 'train_')]:.4f}",
+            f"{m[val_key]:.4f}",
             f"{m['loss']:.4f}",
             str(m["n_epochs"]),
             (m["stopped"] or "")[:30],
@@ -229,10 +326,10 @@ def run(args: argparse.Namespace) -> int:
     )
     configs = [{**base, "learning_rate": lr, "lam": lam} for lr, lam in pairs]
     build(configs[0])  # every error before any process starts
-    results, jobs = _run_trials(configs, args.jobs)
+    results, jobs = _run_trials(configs, args.jobs, Progress(len(configs), quiet=args.quiet))
     ranked = rank(results)
     _table(ranked)
-    if all(r["metrics"]["stop_reason"] == StopReason.DIVERGED.value for r in ranked):
+    if all(r["metrics"]["stop_reason"] == DIVERGED for r in ranked):
         print(
             f"lingrad: every trial diverged ({len(ranked)} of {len(ranked)}); no run saved: "
             "try lower learning rates (--learning-rate-range)",
@@ -259,7 +356,8 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     c, m = best["config"], best["metrics"]
+    label, key = score_key(m)
     print(f"best: learning_rate={c['learning_rate']:.4g} lam={c['lam']:.4g} (saved in {run_dir})")
-    print(f"best validation accuracy: {m['val_accuracy']:.4f}")
-    print(f"best test accuracy: {m['test_accuracy']:.4f}")
+    print(f"best validation {label}: {m[key]:.4f}")
+    print(f"best test {label}: {m[key.replace('val_', 'test_')]:.4f}")
     return 0

@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import functools
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -673,6 +674,32 @@ def remove_temp_files(run_dir: str | Path) -> list[Path]:
     return removed
 
 
+def finished_epochs(
+    run_dir: str | Path, config: dict[str, Any], *, extending: bool = False
+) -> int | None:
+    """The epochs trained by the run in ``run_dir`` if it finished the training that
+    ``config`` asks for (its ``metrics.json`` shows all ``config["epochs"]`` epochs, or, unless
+    ``extending``, a stop: early stopping, divergence, a budget), else ``None`` (a run to
+    resume).
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     before = finished_epochs(tmp, {"epochs": 4})
+        ...     runs.write_json(Path(tmp) / runs.METRICS, {"n_epochs": 4, "stop_reason": None})
+        ...     before, finished_epochs(tmp, {"epochs": 4}), finished_epochs(tmp, {"epochs": 8})
+        (None, 4, None)
+    """
+    path = Path(run_dir) / runs.METRICS
+    if not path.is_file():
+        return None
+    metrics = runs.read_json(path)
+    done = int(metrics.get("n_epochs", 0))
+    if done >= config["epochs"] or (metrics.get("stop_reason") and not extending):
+        return done
+    return None
+
+
 def _resume_config(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """The config of ``--resume RUN_DIR``; ``--epochs`` may extend the run, never shorten it."""
     config = resolve(runs.read_json(run_dir / runs.CONFIG))
@@ -708,6 +735,15 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         run_dir = Path(args.resume)
         config = _resume_config(args, run_dir)
+        done = finished_epochs(run_dir, config, extending=args.epochs is not None)
+        if done is not None:
+            print(
+                f"lingrad: the run in {run_dir} already finished ({done} of its "
+                f"{config['epochs']} epochs); nothing to train: --epochs N with N > "
+                f"{config['epochs']} extends it",
+                file=sys.stderr,
+            )
+            return 0
         lock.enter_context(run_lock(run_dir))
         remove_temp_files(run_dir)  # left by a process killed mid-write
         # no checkpoint yet (killed before the first): start again, the same run
