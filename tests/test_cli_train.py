@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 
 import numpy as np
 import pytest
 
-from lingrad import runs
-from lingrad.cli import main
-from lingrad.cli.sweep import candidates
+from lingrad import datasets, losses, runs
+from lingrad.cli import build_parser, main
+from lingrad.cli.sweep import DIVERGED, candidates
+from lingrad.cli.train import GRADIENTS, KL_SMOOTHING, SCHEDULE_DECAY, load_data, targets
+from lingrad.train import StopReason
 
 
 def train(tmp_path, *args):
@@ -118,14 +122,21 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
         (["--optimizer", "genetic", "--batch-size", "8"], "optimiser 'genetic'"),
         (["--patience", "-1"], "patience: expected an integer >= 0, got -1"),
         (["--epochs", "0"], "epochs: expected an integer >= 1, got 0"),
-        (["--loss", "logistic"], "--loss: expected a multi-class classification loss"),
+        (["--loss", "logistic"], "10-class dataset 'digits' ('logistic' needs two classes"),
+        (["--loss", "squared_error"], "dataset 'digits' ('squared_error' needs a regression"),
+        (["--dataset", "diabetes"], "regression dataset 'diabetes' ('softmax' needs a class"),
+        (["--optimizer", "random", "--batch-size", "1257"], None),
         (["--resume", "/nonexistent/run"], "no such file"),
     ],
 )
 def test_bad_input_is_a_clear_error(args, message, tmp_path, capsys):
+    if message is None:  # the full batch, given explicitly, is accepted
+        assert train(tmp_path, *args, "--epochs", "1", "--no-report") == 0
+        return
     assert train(tmp_path, *args) == 2
     err = capsys.readouterr().err
     assert err.startswith("lingrad: error: ") and message in err
+    assert err.count("\n") == 1
     assert not any(tmp_path.iterdir())  # no run folder for a refused run
 
 
@@ -196,3 +207,226 @@ def test_sweep_on_digits_finds_096_and_saves_the_best(tmp_path, capsys):
     )
     best = sweep["trials"][0]["config"]["learning_rate"]
     assert json.loads(config_path.read_text())["learning_rate"] == best
+
+
+# ------------------------------------------------------------------------------------------
+# every loss and dataset that --help lists
+# ------------------------------------------------------------------------------------------
+
+
+def train_choices(option: str) -> tuple[str, ...]:
+    """The choices ``lingrad train --help`` lists for ``option``."""
+    parser = build_parser(commands=("train",))
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (action,) = [a for a in sub.choices["train"]._actions if option in a.option_strings]
+    return tuple(action.choices)
+
+
+#: the listed datasets that are downloaded (california_housing trains through the same path
+#: as diabetes, cifar10 as digits: tested in test_cli_evaluate with a local copy)
+DOWNLOADED = {"california_housing": "diabetes", "cifar10": "digits"}
+LOCAL = [d for d in train_choices("--dataset") if d not in DOWNLOADED]
+#: the listed losses, each once (an alias such as "svm" names the same loss as "hinge")
+LOSSES = sorted({losses.canonical_name(name) for name in train_choices("--loss")})
+
+
+def expected_refusal(loss: str, dataset: str) -> str | None:
+    """Why ``--loss loss --dataset dataset`` is refused (a phrase of the error), or None."""
+    spec = losses.spec(loss)
+    data = load_data(dataset, 0)[0]
+    if (spec.task == "regression") != (data.task == "regression"):
+        return f"dataset {dataset!r} ({loss!r} needs a"
+    if spec.binary_only and data.n_classes != 2:
+        return f"{data.n_classes}-class dataset {dataset!r} ({loss!r} needs two classes"
+    return None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("dataset", LOCAL)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_listed_loss_and_dataset_trains_or_is_refused_naming_both(
+    loss, dataset, tmp_path, capsys
+):
+    code = train(tmp_path, "--loss", loss, "--dataset", dataset, "--epochs", "1", "--no-report")
+    out, err = capsys.readouterr()
+    refusal = expected_refusal(loss, dataset)
+    if refusal is not None:
+        assert code == 2 and err.count("\n") == 1 and refusal in err, err
+        assert not any(tmp_path.iterdir())
+        return
+    assert code in (0, 1), err  # 1: diverged, its weights saved
+    metrics = runs.read_json(next(tmp_path.iterdir()) / "metrics.json")
+    key = "r2" if load_data(dataset, 0)[0].task == "regression" else "accuracy"
+    label = "R^2" if key == "r2" else "accuracy"
+    assert out.splitlines()[-1] == f"test {label}: {metrics[f'test_{key}']:.4f}"
+
+
+def test_the_matrix_covers_every_kind_of_target():
+    kinds = {losses.spec(name).target for name in train_choices("--loss")}
+    assert kinds == set(losses.Target)
+    assert set(DOWNLOADED) <= set(train_choices("--dataset"))
+    for name, stand_in in DOWNLOADED.items():  # same task, same path through train
+        assert name not in datasets.SHIPPED and stand_in in datasets.SHIPPED
+
+
+def test_regression_reports_r2_checked_against_a_naive_formula(tmp_path, capsys):
+    assert (
+        train(
+            tmp_path,
+            "--dataset",
+            "diabetes",
+            "--loss",
+            "squared_error",
+            "--epochs",
+            "20",
+            "--name",
+            "d",
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "report: none" in out and "a real target" in out
+    metrics = runs.read_json(tmp_path / "d" / "metrics.json")
+    W = runs.load_model(tmp_path / "d" / "model.npz")
+    data, (X_train, _, X_test) = load_data("diabetes", 0)
+    for split, X, y in (("train", X_train, data.y_train), ("test", X_test, data.y_test)):
+        pred = [sum(x[j] * W[j, 0] for j in range(len(x))) + W[-1, 0] for x in X]
+        mean = sum(y) / len(y)
+        residual = sum((a - b) ** 2 for a, b in zip(y, pred, strict=True))
+        r2 = 1 - residual / sum((a - mean) ** 2 for a in y)
+        assert metrics[f"{split}_r2"] == pytest.approx(r2, rel=1e-9)
+    assert metrics["train_r2"] > 0.3  # it learnt something (R^2 of the mean is 0)
+    assert f"test R^2: {metrics['test_r2']:.4f}" in out
+
+
+def test_kl_divergence_trains_on_label_smoothed_targets(tmp_path, capsys):
+    data = datasets.load("iris")
+    P, C = targets({"loss": "kl_divergence"}, data, data.y_train)
+    assert C == 3 and P.shape == (len(data.y_train), 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    for row, label in zip(P, data.y_train, strict=True):
+        expected = [KL_SMOOTHING / 3 + (1 - KL_SMOOTHING) * (k == label) for k in range(3)]
+        np.testing.assert_allclose(row, expected)
+    args = ("--dataset", "iris", "--loss", "kl_divergence", "--lam", "0", "--no-report")
+    assert train(tmp_path, *args, "--epochs", "30", "--name", "kl") == 0
+    metrics = runs.read_json(tmp_path / "kl" / "metrics.json")
+    assert metrics["train_accuracy"] > 0.85
+    # the reported loss is the mean KL divergence to the smoothed targets, by a naive loop
+    W = runs.load_model(tmp_path / "kl" / "model.npz")
+    _, (X_train, _, _) = load_data("iris", 0)
+    total = 0.0
+    for x, p in zip(X_train, P, strict=True):
+        s = [sum(x[j] * W[j, k] for j in range(4)) + W[4, k] for k in range(3)]
+        q = [math.exp(v) / sum(math.exp(u) for u in s) for v in s]
+        total += sum(pk * math.log(pk / qk) for pk, qk in zip(p, q, strict=True))
+    assert metrics["loss"] == pytest.approx(total / len(X_train), rel=1e-9)
+
+
+def test_binary_losses_train_one_column_on_breast_cancer(tmp_path, capsys):
+    for loss in ("logistic", "sigmoid_squared_error"):
+        assert (
+            train(
+                tmp_path,
+                "--dataset",
+                "breast_cancer",
+                "--loss",
+                loss,
+                "--epochs",
+                "10",
+                "--no-report",
+                "--name",
+                loss,
+            )
+            == 0
+        )
+        assert runs.load_model(tmp_path / loss / "model.npz").shape == (31, 1)
+        assert runs.read_json(tmp_path / loss / "metrics.json")["test_accuracy"] > 0.9
+
+
+# ------------------------------------------------------------------------------------------
+# config.json: resolved values
+# ------------------------------------------------------------------------------------------
+
+RESOLVED = (
+    "learning_rate",
+    "schedule",
+    "batch_size",
+    "epochs",
+    "lam",
+    "optimizer",
+    "patience",
+    "seed",
+    "gradient",
+    "checkpoint_every",
+    "early_stopping",
+    "loss",
+    "dataset",
+)
+
+
+@pytest.mark.parametrize(("optimizer", "decayed"), [("sgd", True), ("local", False)])
+def test_config_json_holds_resolved_values_and_repeats_the_run(
+    optimizer, decayed, tmp_path, capsys
+):
+    assert (
+        train(tmp_path, "--optimizer", optimizer, "--epochs", "3", "--no-report", "--name", "a")
+        == 0
+    )
+    config = runs.read_json(tmp_path / "a" / "config.json")
+    assert [k for k in RESOLVED if config[k] is None] == []
+    assert (config["decay"] is not None) == decayed  # constant: no decay to resolve
+    metrics = runs.read_json(tmp_path / "a" / "metrics.json")
+    assert config["batch_size"] == metrics["batch_size"]
+    assert config["batch_size"] == (32 if optimizer == "sgd" else 1257)
+    assert (
+        train(
+            tmp_path, "--config", str(tmp_path / "a" / "config.json"), "--no-report", "--name", "b"
+        )
+        == 0
+    )
+    Wa, Wb = (runs.load_model(tmp_path / n / "model.npz") for n in "ab")
+    np.testing.assert_array_equal(Wa, Wb)
+    assert runs.read_json(tmp_path / "b" / "config.json") == config
+
+
+def test_the_tables_known_without_importing_agree_with_the_library():
+    from lingrad import grad
+    from lingrad.optim import schedules
+
+    assert grad.methods() == GRADIENTS
+    assert set(SCHEDULE_DECAY) == set(schedules.SCHEDULES)
+    for name, decay in SCHEDULE_DECAY.items():
+        if decay is None:
+            continue
+        default = schedules.get(name, 0.1, steps_per_epoch=2, epochs=30)
+        explicit = schedules.get(name, 0.1, steps_per_epoch=2, epochs=30, decay=decay)
+        if name == "plateau":
+            assert default.factor == explicit.factor
+        else:
+            assert [default(t) for t in range(0, 60, 7)] == [explicit(t) for t in range(0, 60, 7)]
+    assert StopReason.DIVERGED.value == DIVERGED
+
+
+def test_resume_says_when_a_run_already_finished_or_would_shorten(tmp_path, capsys):
+    assert train(tmp_path, "--epochs", "2", "--no-report", "--name", "r") == 0
+    capsys.readouterr()
+    before = (tmp_path / "r" / "model.npz").stat().st_mtime_ns
+    assert main(["train", "-q", "--resume", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "already finished (2 of its 2 epochs); nothing to train" in err
+    assert (tmp_path / "r" / "model.npz").stat().st_mtime_ns == before
+    assert main(["train", "-q", "--resume", str(tmp_path / "r"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lingrad: error: --epochs: expected at least the 2 epochs")
+
+
+def test_sweep_prints_one_progress_line_per_trial(tmp_path, capsys):
+    argv = ["sweep", "--runs-dir", str(tmp_path), "--epochs", "2", "--jobs", "1"]
+    assert main([*argv, "--name", "sw", "--trials", "4", "--dataset", "iris"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == ["sweep"] * 4
+    assert [line.split()[2] for line in err] == ["1/4", "2/4", "3/4", "4/4"]
+    regression = ["--dataset", "diabetes", "--loss", "squared_error", "--trials", "1"]
+    assert main([*argv, "--name", "sq", "-q", *regression]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "ranked by validation R^2" in out and "best test R^2: " in out
