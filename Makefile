@@ -21,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/lingrad train --dataset digits --loss softmax
+	$(BIN)/lingrad train --dataset digits --loss softmax --optimizer sgd
 
 # scikit-learn's check_array_api_input (run by tests/test_estimators.py) needs SciPy's array API mode.
 test: export SCIPY_ARRAY_API = 1
