@@ -30,8 +30,7 @@ def test_make_run_job_reaches_095_on_digits(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--loss", "nope"], "loss: expected one of"),
-        (["train", "--loss", "squared_error"], "--loss: expected a multi-class classification"),
+        (["train", "--loss", "squared_error"], "'squared_error' needs a regression dataset"),
         (
             ["train", "--learning-rate", "-1", "--epochs", "1"],
             "learning_rate: expected a finite number > 0",
@@ -44,11 +43,12 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_unknown_dataset_is_an_argparse_error(capsys):
+@pytest.mark.parametrize("option", ["--dataset", "--loss"])
+def test_unknown_dataset_or_loss_is_an_argparse_error(option, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["train", "--dataset", "nope"])
+        main(["train", option, "nope"])
     assert exc.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
 def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):

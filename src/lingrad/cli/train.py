@@ -686,7 +686,7 @@ def finished_epochs(
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     before = finished_epochs(tmp, {"epochs": 4})
-        ...     runs.write_json(Path(tmp) / runs.METRICS, {"n_epochs": 4, "stop_reason": None})
+        ...     _ = runs.write_json(Path(tmp) / runs.METRICS, {"n_epochs": 4, "stop_reason": None})
         ...     before, finished_epochs(tmp, {"epochs": 4}), finished_epochs(tmp, {"epochs": 8})
         (None, 4, None)
     """
