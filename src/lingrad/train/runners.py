@@ -3,11 +3,14 @@
 * :class:`MiniBatch`: one permutation of the N examples per epoch, then contiguous slices of
   it as mini-batches, one optimiser step per batch (the SGD family);
 * :class:`FullBatch`: one step per epoch on all N examples (gradient descent, the search
-  optimisers; exact solvers plug in here as runners with the same ``run_epoch``).
+  optimisers, and the exact solvers of :mod:`lingrad.optim.solvers`, one iteration each).
 
-A step reads the gradient (``step, state = opt.update(g, state, W)``) or, for a search
-optimiser, the objective's value (``opt.update(None, state, W, value_fn=J_batch, rng=rng)``),
-then ``W <- W + step``. :func:`batch_size_for` is the one place that says which optimisers
+A step reads the gradient (``step, state = opt.update(g, state, W)``), for a search
+optimiser the objective's value (``opt.update(None, state, W, value_fn=J_batch, rng=rng)``),
+for a solver the objective itself (``opt.update(None, state, W, objective=J)``), then
+``W <- W + step``. A solver's convergence ends the run with ``StopReason.CONVERGED``, its
+failure (a line search that found no step, a non-finite value) with ``StopReason.STALLED`` and
+the solver's explanation, the weights left at the last good point. :func:`batch_size_for` is the one place that says which optimisers
 see the whole batch; :func:`runner_for` picks the runner from the batch size.
 """
 
@@ -17,12 +20,13 @@ import contextlib
 import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from lingrad import grad, optim
 from lingrad._validation import fail
+from lingrad.optim.solvers import Solver, Status, explain
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
@@ -107,6 +111,10 @@ class _InMemory:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         self.grad_fn: GradFn | None = None
+        if self.reads == "objective":
+            if gradient != "analytic":
+                fail("gradient", f"'analytic' for the solver {optimizer!r}", repr(gradient))
+            cast(Solver, optimizer).check_objective(objective)
         if self.reads == "gradient":
             self.grad_fn = grad.fast(method, objective, out=self.buffer)
 
@@ -129,6 +137,8 @@ class _InMemory:
     def step(self, state: TrainState, rows: np.ndarray | None, norms: list[float]) -> bool:
         """One optimiser step on ``rows``; ``False`` once the run must stop."""
         rate = self.optimizer.rate(state.optimizer_state)
+        if self.reads == "objective":
+            return self.solve(state, norms)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
             gnorm = float(np.sqrt(np.vdot(g, g)))
@@ -146,6 +156,27 @@ class _InMemory:
             value, gnorm = state.optimizer_state.value, math.nan
             state.evaluations = state.optimizer_state.evaluations
         return self._apply(state, step, (value, rate, gnorm), norms)
+
+    def solve(self, state: TrainState, norms: list[float]) -> bool:
+        """One iteration of a solver; its convergence measure is the step's ``grad_norm``."""
+        solver = cast(Solver, self.optimizer)
+        step, progress = solver.update(
+            None, state.optimizer_state, state.W, objective=self.objective
+        )
+        state.optimizer_state, state.evaluations = progress, progress.evaluations
+        status, measure = Status(progress.status), progress.measure
+        state.first_loss = progress.value if state.first_loss is None else state.first_loss
+        if status in (Status.LINE_SEARCH_FAILED, Status.NON_FINITE):
+            state.stop = Stop(StopReason.STALLED, explain(status, measure))
+            return False
+        if not self._apply(state, step, (progress.value, math.nan, measure), norms):
+            return False
+        if status is Status.CONVERGED:
+            tol = solver.tol
+            message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
+            state.stop = Stop(StopReason.CONVERGED, message)
+            return False
+        return True
 
     def _apply(
         self,
