@@ -175,7 +175,7 @@ def test_registry_defaults_and_overrides():
     ("make", "error", "match"),
     [
         (lambda: optim.get("bfgs"), ValueError, "optimizer: expected one of"),
-        (lambda: optim.get("lbfgs", 0.1), ValueError, "learning_rate: expected None for the solver"),
+        (lambda: optim.get("lbfgs", 0.1), ValueError, "learning_rate: expected None for the"),
         (lambda: optim.get("sgd", 0.0), ValueError, "learning_rate: expected a finite number > 0"),
         (lambda: optim.get("adam", -1e-3), ValueError, "learning_rate: expected"),
         (lambda: optim.get("sgd", "fast"), ValueError, "learning_rate: expected"),

@@ -10,8 +10,9 @@ optimiser the objective's value (``opt.update(None, state, W, value_fn=J_batch, 
 for a solver the objective itself (``opt.update(None, state, W, objective=J)``), then
 ``W <- W + step``. A solver's convergence ends the run with ``StopReason.CONVERGED``, its
 failure (a line search that found no step, a non-finite value) with ``StopReason.STALLED`` and
-the solver's explanation, the weights left at the last good point. :func:`batch_size_for` is the one place that says which optimisers
-see the whole batch; :func:`runner_for` picks the runner from the batch size.
+the solver's explanation, the weights left at the last good point. :func:`batch_size_for` is
+the one place that says which optimisers see the whole batch; :func:`runner_for` picks the
+runner from the batch size.
 """
 
 from __future__ import annotations
