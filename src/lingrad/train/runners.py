@@ -123,13 +123,26 @@ class _InMemory:
         raise NotImplementedError
 
     def run_epoch(self, state: TrainState) -> dict[str, float]:
+        """The epoch's steps; its logs: ``loss``, the mean of the step losses weighted by the
+        rows of each step (free: no pass over X of its own; for a solver ``J`` after its
+        iteration, for gradient descent ``J`` before its step), and ``grad_norm``, the mean
+        step gradient norm (a solver's convergence measure)."""
         norms: list[float] = []
+        first = len(state.steps["loss"])
         rows_per_step = min(self.batch_size, self.objective.n_samples)
         with blas_threads(rows_per_step, self.objective.n_features):
             for rows in self.batches(state.rng):
                 if not self.step(state, rows, norms):
                     break
-        return {"grad_norm": float(np.mean(norms)) if norms else math.nan}
+        losses = state.steps["loss"][first:]
+        loss = math.nan
+        if losses:
+            N, size = self.objective.n_samples, rows_per_step
+            weights = np.full(len(losses), float(size))
+            if size < N and len(losses) == -(-N // size):  # a full epoch: the last batch's rows
+                weights[-1] = N - size * (len(losses) - 1)
+            loss = float(np.dot(losses, weights) / weights.sum())
+        return {"loss": loss, "grad_norm": float(np.mean(norms)) if norms else math.nan}
 
     def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
