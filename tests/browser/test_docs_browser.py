@@ -43,7 +43,7 @@ def watched(page, site_url):
     page.route("**/*", route)
     page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
     yield page
     assert outside == []
     assert errors == []
@@ -72,15 +72,18 @@ def test_math_is_rendered_by_katex(watched, site_url):
     assert watched.locator("div.arithmatex .katex-display").count() >= 1  # display math
     # The KaTeX fonts came from the site: the formula is not drawn in a fallback font.
     watched.wait_for_function("document.fonts.check('16px KaTeX_Main')", timeout=15_000)
+    watched.wait_for_load_state("networkidle", timeout=20_000)
 
 
 @pytest.mark.slow
 def test_cross_references_lead_to_their_target(watched, site_url):
     # A link of the home page's lecture table, and one made from a docstring's Sphinx role.
     watched.goto(site_url)
+    watched.wait_for_load_state("networkidle", timeout=20_000)
     watched.locator("a.autorefs-internal", has_text="softmax_cross_entropy").first.click()
     watched.wait_for_url("**/api/losses/#lingrad.losses.softmax_cross_entropy")
     assert watched.locator("[id='lingrad.losses.softmax_cross_entropy']").count() == 1
+    watched.wait_for_load_state("networkidle", timeout=20_000)  # no request cut by goto
 
     watched.goto(site_url + "api/optim/")
     link = watched.locator("a.autorefs-internal[href$='#lingrad.optim.schedules.ReduceOnPlateau']")
@@ -88,3 +91,4 @@ def test_cross_references_lead_to_their_target(watched, site_url):
     watched.wait_for_url("**/api/optim/#lingrad.optim.schedules.ReduceOnPlateau")
     target = watched.locator("[id='lingrad.optim.schedules.ReduceOnPlateau']")
     assert target.count() == 1 and target.is_visible()
+    watched.wait_for_load_state("networkidle", timeout=20_000)
