@@ -111,10 +111,8 @@ def rows_for(name, data, n, quick):
             Xt, yt = X_train, y_train
             times = interleaved(
                 {
-                    "lingrad": lambda o=ours, f=fitted: f.update(lingrad=o().fit(X_train, y_train)),
-                    "sklearn": lambda t=theirs, f=fitted: f.update(
-                        sklearn=t().fit(X_train, y_train)
-                    ),
+                    "lingrad": lambda o=ours, f=fitted: f.update(lingrad=o().fit(Xt, yt)),
+                    "sklearn": lambda t=theirs, f=fitted: f.update(sklearn=t().fit(Xt, yt)),
                 },
                 n,
             )
