@@ -85,6 +85,16 @@ def objective(loss, X, y, model) -> float:
     return J.value(W)
 
 
+def race(makers: dict, X, y, n: int) -> tuple[dict, dict]:
+    """Interleaved fit times of each maker's model on ``(X, y)``, and the last fitted models."""
+    fitted: dict = {}
+
+    def fit(name):
+        fitted[name] = makers[name]().fit(X, y)
+
+    return interleaved({name: lambda k=name: fit(k) for name in makers}, n), fitted
+
+
 def rows_for(name, data, n, quick):
     X_train, X_test, y_train, y_test = split(*data)
     C = 1.0 / (LAM * len(X_train))
@@ -107,15 +117,7 @@ def rows_for(name, data, n, quick):
     with limit, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for loss, (ours, theirs) in pairs.items():
-            fitted: dict[str, object] = {}
-            Xt, yt = X_train, y_train
-            times = interleaved(
-                {
-                    "lingrad": lambda o=ours, f=fitted: f.update(lingrad=o().fit(Xt, yt)),
-                    "sklearn": lambda t=theirs, f=fitted: f.update(sklearn=t().fit(Xt, yt)),
-                },
-                n,
-            )
+            times, fitted = race({"lingrad": ours, "sklearn": theirs}, X_train, y_train, n)
             a, b = fitted["lingrad"], fitted["sklearn"]
             J_a = objective(loss, X_train, y_train, a)
             J_b = objective(loss, X_train, y_train, b)
