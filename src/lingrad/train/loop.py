@@ -268,13 +268,14 @@ def fit(
         guard=cb.DivergenceGuard(divergence_factor, max_grad_norm),
         max_evaluations=max_evaluations,
     )
-    run(
-        state,
-        runner,
-        epochs=epochs,
-        evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
-        callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
-    )
+    with runner.threads():
+        run(
+            state,
+            runner,
+            epochs=epochs,
+            evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
+            callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
+        )
     return result_of(state, early_stopping=early_stopping)
 
 

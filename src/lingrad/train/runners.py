@@ -129,20 +129,26 @@ class _InMemory:
         step gradient norm (a solver's convergence measure)."""
         norms: list[float] = []
         first = len(state.steps["loss"])
-        rows_per_step = min(self.batch_size, self.objective.n_samples)
-        with blas_threads(rows_per_step, self.objective.n_features):
-            for rows in self.batches(state.rng):
-                if not self.step(state, rows, norms):
-                    break
+        for rows in self.batches(state.rng):
+            if not self.step(state, rows, norms):
+                break
         losses = state.steps["loss"][first:]
         loss = math.nan
-        if losses:
-            N, size = self.objective.n_samples, rows_per_step
+        if len(losses) == 1:
+            loss = losses[0]
+        elif losses:
+            N, size = self.objective.n_samples, self.batch_size
             weights = np.full(len(losses), float(size))
-            if size < N and len(losses) == -(-N // size):  # a full epoch: the last batch's rows
+            if len(losses) == -(-N // size):  # a full epoch: the last batch has the rest
                 weights[-1] = N - size * (len(losses) - 1)
             loss = float(np.dot(losses, weights) / weights.sum())
-        return {"loss": loss, "grad_norm": float(np.mean(norms)) if norms else math.nan}
+        return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
+
+    def threads(self) -> AbstractContextManager[object]:
+        """The BLAS thread limit for this runner's steps (:func:`blas_threads`), entered once
+        around the whole run: setting it costs more than a small problem's iteration."""
+        rows_per_step = min(self.batch_size, self.objective.n_samples)
+        return blas_threads(rows_per_step, self.objective.n_features)
 
     def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
