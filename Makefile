@@ -49,3 +49,13 @@ clean:
 .PHONY: playground
 playground: $(VENV)/.installed-run
 	$(BIN)/lingrad playground --open
+
+# The documentation site in site/ (mkdocs build --strict: any warning fails). The build executes
+# examples/lecture_tour.ipynb for its page (about 20 s of the ~30-80 s build on this machine).
+.PHONY: docs
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict

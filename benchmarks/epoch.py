@@ -1,17 +1,21 @@
-"""One shuffled mini-batch SGD epoch: lingrad against a PyTorch loop and scikit-learn.
+"""One shuffled mini-batch SGD epoch: lingrad against a textbook NumPy loop, PyTorch and
+scikit-learn.
 
 CIFAR-like data (N = 49,000, D = 3,072, C = 10, float32 Gaussian X, random labels), batch 200,
 learning rate 0.01 (scikit-learn, which steps once per example: 0.01 / 200), no
-regularisation, the same initial weights, the variants taking turns
-inside each repeat:
+regularisation, the same initial weights, the variants taking turns inside each repeat:
 
 * ``lingrad``: ``lingrad.train.fit(Objective("softmax", X, y), SGD(lr), epochs=1,
-  batch_size=200)``, its end-of-epoch evaluation (training loss and accuracy) included;
+  batch_size=200)``: its epoch loss is the mean of the batch losses (no pass of its own);
+* ``estimator``: ``LinearClassifier(optimizer="sgd", max_iter=1, ...)`` on the same data and
+  weights' shape (its input validation included: what a scikit-learn user pays);
+* ``numpy k thr``: the textbook loop: one permutation, then per batch the gather
+  ``X[idx]``, ``S = Xb W + b``, the softmax gradient, ``W -= lr Xb^T dS``, with BLAS on k
+  threads (1, and NumPy's default);
 * ``torch k thr``: ``nn.Linear`` + ``F.cross_entropy`` + ``optim.SGD`` over ``torch.randperm``
-  batches with ``torch.set_num_threads(k)``, then the training loss and accuracy at the end
-  of the epoch as ``fit`` computes them for its history (equal work); for one thread (what
-  lingrad's BLAS uses at this batch size) and for NumPy's BLAS threads; the ratio is taken
-  against the faster of the two (the column is skipped without PyTorch);
+  batches with ``torch.set_num_threads(k)``; for one thread (what lingrad's BLAS uses at this
+  batch size) and for NumPy's BLAS threads; the ratio is taken against the faster of the two
+  (the column is skipped without PyTorch);
 * ``sklearn hinge`` / ``sklearn log_loss``: ``SGDClassifier(max_iter=1)`` (its own per-example
   SGD, one-vs-rest; given float64 X up front, since it would convert float32 itself);
 * ``gather``: only gathering the shuffled batches ``X[order[s:s + 200]]``, the memory floor of
@@ -29,8 +33,9 @@ import warnings
 
 import numpy as np
 from _timing import interleaved, load, machine, parser, repeats, table
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from lingrad.estimators import LinearClassifier
 from lingrad.losses import softmax_cross_entropy
 from lingrad.model import predict_from_scores, scores_unchecked
 from lingrad.objective import Objective
@@ -71,12 +76,38 @@ def torch_epoch(torch, threads, X, y, W0, out):
         opt.zero_grad(set_to_none=True)
         torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
         opt.step()
-    with torch.no_grad():  # the end-of-epoch loss and accuracy that fit's history records
-        S = model(Xt)
-        out["torch loss"] = float(torch.nn.functional.cross_entropy(S, yt))
-        out["torch accuracy"] = float((S.argmax(1) == yt).double().mean())
+    with torch.no_grad():
         W = np.vstack([model.weight.numpy().T, model.bias.numpy()[None]])
     out[f"torch {threads} thr"] = W
+
+
+def numpy_epoch(threads, X, y, W0, out):
+    """The textbook loop: the same gathers and products as lingrad's epoch, nothing else."""
+    with threadpool_limits(threads, user_api="blas"):
+        W = W0.copy()
+        order = RNG().permutation(X.shape[0])
+        for s in range(0, X.shape[0], BATCH):
+            idx = order[s : s + BATCH]
+            Xb = X[idx]
+            S = Xb @ W[:-1] + W[-1]
+            S -= S.max(axis=1, keepdims=True)
+            P = np.exp(S)
+            P /= P.sum(axis=1, keepdims=True)
+            P[np.arange(len(idx)), y[idx]] -= 1.0
+            P *= LR / len(idx)
+            W[:-1] -= Xb.T @ P
+            W[-1] -= P.sum(axis=0)
+    out[f"numpy {threads} thr"] = W
+
+
+def estimator_epoch(X, y, out):
+    clf = LinearClassifier(
+        optimizer="sgd", learning_rate=LR, batch_size=BATCH, max_iter=1, lam=0.0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=1 does not converge: expected here
+        clf.fit(X, y)
+    out["estimator"] = clf.W_
 
 
 def sklearn_epoch(loss, X64, y, out):
@@ -125,8 +156,11 @@ def main() -> None:
     out: dict[str, np.ndarray] = {}
     fns = {
         "lingrad": lambda: lingrad_epoch(X, y, W0, out),
+        "estimator": lambda: estimator_epoch(X, y, out),
         "gather": lambda: gather_epoch(X),
     }
+    for k in sorted({1, threads}):
+        fns[f"numpy {k} thr"] = lambda k=k: numpy_epoch(k, X, y, W0, out)
     try:
         import torch
 
@@ -147,13 +181,15 @@ def main() -> None:
     print(table(rows, ["variant", "median_ms", "min_ms", "max_ms", "train_ce", "train_acc"]))
     print()
     ours = times["lingrad"]["median"]
-    torch_names = [name for name in times if name.startswith("torch")]
-    if torch_names:
-        best = min(torch_names, key=lambda name: times[name]["median"])
-        times["torch (its faster thread count)"] = times[best]
+    for library in ("numpy", "torch"):
+        names = [name for name in times if name.startswith(library + " ")]
+        if names:
+            best = min(names, key=lambda name: times[name]["median"])
+            times[f"{library} (its faster thread count)"] = times[best]
     for name, t in times.items():
-        if name != "lingrad" and not name.endswith(" thr"):
+        if name not in ("lingrad", "estimator") and not name.endswith(" thr"):
             print(f"lingrad epoch / {name} epoch = {ours / t['median']:.2f}")
+    print(f"estimator epoch / lingrad epoch = {times['estimator']['median'] / ours:.2f}")
 
 
 if __name__ == "__main__":

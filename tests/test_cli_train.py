@@ -143,7 +143,7 @@ def test_bad_input_is_a_clear_error(args, message, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+        (["--optimizer", "bfgs"], "invalid choice: 'bfgs'"),
         (["--schedule", "warmup"], "invalid choice: 'warmup'"),
     ],
 )

@@ -246,7 +246,7 @@ def test_pipeline_and_grid_search():
         ({"loss": "nope"}, ValueError, r"LinearClassifier.loss: expected one of .*'nope'"),
         ({"epochs": 0}, ValueError, r"LinearClassifier.epochs: expected an integer >= 1, got 0"),
         ({"epochs": 2.5}, TypeError, r"LinearClassifier.epochs: expected an integer >= 1"),
-        ({"optimizer": "lbfgs"}, ValueError, r"LinearClassifier.optimizer: expected one of"),
+        ({"optimizer": "bfgs"}, ValueError, r"LinearClassifier.optimizer: expected one of"),
         ({"learning_rate": 0}, ValueError, r"LinearClassifier.learning_rate: expected a number"),
         ({"batch_size": True}, TypeError, r"LinearClassifier.batch_size: expected an integer"),
         ({"random_state": -2}, ValueError, r"LinearClassifier.random_state: expected None"),

@@ -156,13 +156,15 @@ def test_softmax_regression_on_a_separable_toy_set(name):
     X, y = separable_toy()
     J = Objective("softmax", X, y)
     batch = None if optim.entry(name).full_batch else 8
-    r = fit(J, optim.get(name), n_columns=3, epochs=30, batch_size=batch, rng=RNG(0))
+    r = fit(
+        J, optim.get(name), n_columns=3, epochs=30, batch_size=batch, rng=RNG(0), evaluate_every=30
+    )
     assert r.history["train_accuracy"][-1] == 1.0
     assert r.history["loss"][-1] < 0.05 < np.log(3)  # from ln 3 at the start
 
 
 def test_registry_defaults_and_overrides():
-    names = ("sgd", "gd", "momentum", "nesterov", "adam", "random", "local", "genetic")
+    names = ("sgd", "gd", "momentum", "nesterov", "adam", "random", "local", "genetic", "lbfgs")
     assert names == optim.NAMES
     assert optim.get("momentum") == SGD(0.02, momentum=0.9)
     assert optim.get("adam", 0.1, beta1=0.5) == Adam(0.1, beta1=0.5)
@@ -174,7 +176,8 @@ def test_registry_defaults_and_overrides():
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: optim.get("lbfgs"), ValueError, "optimizer: expected one of"),
+        (lambda: optim.get("bfgs"), ValueError, "optimizer: expected one of"),
+        (lambda: optim.get("lbfgs", 0.1), ValueError, "learning_rate: expected None for the"),
         (lambda: optim.get("sgd", 0.0), ValueError, "learning_rate: expected a finite number > 0"),
         (lambda: optim.get("adam", -1e-3), ValueError, "learning_rate: expected"),
         (lambda: optim.get("sgd", "fast"), ValueError, "learning_rate: expected"),

@@ -194,7 +194,7 @@ def test_search_separates_a_separable_toy_set(name, rate):
     y = np.repeat(np.arange(3), 20)
     X = centres[y] + 0.5 * rng.standard_normal((60, 2))
     J = Objective("softmax", X, y)
-    r = fit(J, optim.get(name, rate), n_columns=3, epochs=100, rng=RNG(1))
+    r = fit(J, optim.get(name, rate), n_columns=3, epochs=100, rng=RNG(1), evaluate_every=100)
     assert r.history["train_accuracy"][-1] == 1.0
     assert r.history["loss"][-1] < 0.05 < np.log(3)
     assert r.step_history["loss"] == sorted(r.step_history["loss"], reverse=True)  # monotone

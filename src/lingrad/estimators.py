@@ -193,6 +193,8 @@ class _LinearModel(BaseEstimator):
         """The optimiser (its learning rate on the schedule) and the batch size."""
         line = optim.entry(self.optimizer)
         batch = train.batch_size_for(self.optimizer, n_samples, min(self.batch_size, n_samples))
+        if line.rate_param is None:  # a solver: no learning rate, no schedule
+            return optim.get(self.optimizer), batch
         rate = self.learning_rate
         if rate is None:
             rate = _DEFAULT_RATES.get(self.optimizer, line.defaults[line.rate_param])

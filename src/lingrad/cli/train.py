@@ -294,7 +294,7 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     if config["decay"] is None:
         config["decay"] = SCHEDULE_DECAY[config["schedule"]]
     if config["learning_rate"] is None:
-        config["learning_rate"] = entry.defaults[entry.rate_param]
+        config["learning_rate"] = entry.defaults.get(entry.rate_param or "")
     check_positive("learning_rate", config["learning_rate"])
     check_positive("lam", config["lam"], allow_zero=True)
     if config["decay"] is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lingrad._validation import fail
-from lingrad.optim import schedules, transforms
+from lingrad.optim import schedules, solvers, transforms
 from lingrad.optim.base import Optimizer, SearchProgress, check_reads
 from lingrad.optim.gradient import SGD, Adam, AdamState, GradientDescent, SGDState
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule
@@ -30,13 +30,15 @@ from lingrad.optim.search import (
     RandomSearch,
     SearchState,
 )
+from lingrad.optim.solvers import LBFGS
 from lingrad.optim.state import state_from_arrays, state_to_arrays
 
 
 @dataclass(frozen=True)
 class OptimizerEntry:
     """A registry line: the class, its default hyperparameters, which hyperparameter a
-    learning rate (``--learning-rate``) sets, and whether it is meant to see the whole batch.
+    learning rate (``--learning-rate``) sets (``None`` for a solver, whose line search or
+    trust region picks each step), and whether it is meant to see the whole batch.
 
     Examples:
         >>> e = entry("momentum")
@@ -46,7 +48,7 @@ class OptimizerEntry:
 
     cls: type
     defaults: dict[str, Any] = field(default_factory=dict)
-    rate_param: str = "learning_rate"
+    rate_param: str | None = "learning_rate"
     full_batch: bool = False
 
 
@@ -64,6 +66,7 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
         "mutation_scale",
         full_batch=True,
     ),
+    "lbfgs": OptimizerEntry(LBFGS, {"tol": 1e-4}, None, full_batch=True),
 }
 NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
 
@@ -102,6 +105,12 @@ def get(
     line = entry(name)
     params = {**line.defaults, **hyperparameters}
     if learning_rate is not None:
+        if line.rate_param is None:
+            fail(
+                "learning_rate",
+                f"None for the solver {name!r} (its line search picks each step)",
+                repr(learning_rate),
+            )
         params[line.rate_param] = learning_rate
     try:
         return line.cls(**params)
@@ -110,6 +119,7 @@ def get(
 
 
 __all__ = [
+    "LBFGS",
     "NAMES",
     "OPTIMIZERS",
     "SGD",
@@ -130,6 +140,7 @@ __all__ = [
     "entry",
     "get",
     "schedules",
+    "solvers",
     "state_from_arrays",
     "state_to_arrays",
     "transforms",

@@ -3,6 +3,7 @@
     state = opt.init(W)
     step, state = opt.update(grad, state, W)                          # reads == "gradient"
     step, state = opt.update(None, state, W, value_fn=J, rng=rng)     # reads == "value"
+    step, state = opt.update(None, state, W, objective=J)             # reads == "objective"
     W = W + step
     state = opt.observe(state, loss)                                  # once per epoch
 
@@ -20,17 +21,18 @@ import numpy as np
 from lingrad._validation import fail
 
 #: The two values of :attr:`Optimizer.reads`.
-READS: tuple[str, ...] = ("gradient", "value")
+READS: tuple[str, ...] = ("gradient", "value", "objective")
 
 
 @runtime_checkable
 class Optimizer(Protocol):
     """An optimiser: pure functions over a named-tuple state.
 
-    * ``reads``: ``"gradient"`` (``update`` reads ``grad``) or ``"value"`` (a search
+    * ``reads``: ``"gradient"`` (``update`` reads ``grad``), ``"value"`` (a search
       optimiser: ``update(None, state, W, value_fn=J, rng=rng)`` reads ``J(W')`` at candidate
       weights and draws from ``rng``; without them it raises ``TypeError`` naming the missing
-      argument);
+      argument) or ``"objective"`` (a full-batch solver of :mod:`lingrad.optim.solvers`:
+      ``update(None, state, W, objective=J)`` runs one iteration on the whole objective);
     * ``init(W) -> state``;
     * ``update(grad, state, W, *, value_fn=None, rng=None) -> (step, state)``: ``W + step``
       are the next weights, ``step`` in ``W``'s dtype; neither ``W`` nor ``grad`` changes;
@@ -103,5 +105,5 @@ def check_reads(optimizer: object) -> str:
             )
     reads = getattr(optimizer, "reads", None)
     if not isinstance(reads, str) or reads not in READS:
-        fail("optimizer.reads", "'gradient' or 'value'", repr(reads))
+        fail("optimizer.reads", "'gradient', 'value' or 'objective'", repr(reads))
     return reads

@@ -1,8 +1,10 @@
-"""The per-epoch evaluation: the full training objective, the validation loss, accuracies.
+"""The per-epoch evaluation: the epoch's loss, the validation loss, accuracies.
 
-:class:`Evaluation` makes one pass over the training data (and one over the validation data)
-after each epoch; the scores of that pass give the accuracy too. :class:`RunnerLogs` is for
-runners that report their own epoch loss (a pass on a cluster is a round trip: no second one).
+An epoch's ``loss`` is the runner's own (the mean of its step losses: no pass over X). A full
+evaluation pass over the training data (the objective at the epoch's final weights and, from
+the same scores, the training accuracy) is made only when asked, every ``every`` epochs; the
+validation data, when given, is evaluated after each epoch. :class:`RunnerLogs` is for runners
+that report everything themselves (a pass on a cluster is a round trip: no second one).
 """
 
 from __future__ import annotations
@@ -81,9 +83,13 @@ def _loss_and_accuracy(
 
 
 class Evaluation:
-    """After each epoch: ``loss``, ``train_accuracy`` (one pass over the training data),
-    ``val_loss``, ``val_accuracy`` (one over the validation data, ``nan`` without one), the
+    """After each epoch: ``loss`` (the runner's, or ``J(W)`` from a full pass on an evaluation
+    epoch), ``train_accuracy`` (``nan`` but on an evaluation epoch), ``val_loss`` and
+    ``val_accuracy`` (one pass over the validation data, ``nan`` without one), the
     optimiser's ``learning_rate`` and the runner's ``grad_norm``.
+
+    ``every``: the full training pass runs after epochs ``every, 2 every, ...`` (``None``:
+    never).
 
     Examples:
         >>> from lingrad.optim import SGD
@@ -91,9 +97,12 @@ class Evaluation:
         >>> J = Objective("softmax", np.eye(2), [0, 1])
         >>> W = np.zeros((3, 2))
         >>> state = TrainState(W, SGD(0.1).init(W), np.random.default_rng(0))
-        >>> logs = Evaluation(J, None, 2, SGD(0.1))(state, {"grad_norm": 0.5})
-        >>> round(logs["loss"], 4), logs["learning_rate"]
-        (0.6931, 0.1)
+        >>> logs = Evaluation(J, None, 2, SGD(0.1), every=1)(state, {"grad_norm": 0.5})
+        >>> round(logs["loss"], 4), logs["train_accuracy"], logs["learning_rate"]
+        (0.6931, 0.5, 0.1)
+        >>> logs = Evaluation(J, None, 2, SGD(0.1))(state, {"loss": 0.7, "grad_norm": 0.5})
+        >>> logs["loss"], math.isnan(logs["train_accuracy"])
+        (0.7, True)
     """
 
     def __init__(
@@ -102,16 +111,21 @@ class Evaluation:
         validation: Objective | None,
         n_columns: int,
         optimizer: Optimizer,
+        every: int | None = None,
     ):
         self.objective = objective
         self.validation = validation
         self.train_labels = labels_of(objective, n_columns)
         self.val_labels = None if validation is None else labels_of(validation, n_columns)
         self.optimizer = optimizer
+        self.every = every
 
     def __call__(self, state: TrainState, runner_logs: dict[str, float]) -> dict[str, float]:
         W = state.W
-        train_loss, train_accuracy = _loss_and_accuracy(W, self.objective, self.train_labels)
+        if self.every is not None and (state.epoch + 1) % self.every == 0:
+            train_loss, train_accuracy = _loss_and_accuracy(W, self.objective, self.train_labels)
+        else:
+            train_loss, train_accuracy = runner_logs.get("loss", math.nan), math.nan
         val_loss, val_accuracy = math.nan, math.nan
         if self.validation is not None:
             val_loss, val_accuracy = _loss_and_accuracy(W, self.validation, self.val_labels)

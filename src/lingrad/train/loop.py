@@ -111,8 +111,9 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     check_int("checkpoint_every", options["checkpoint_every"])
     if options["max_evaluations"] is not None:
         check_int("max_evaluations", options["max_evaluations"])
-    if options["trajectory_every"] is not None:
-        check_int("trajectory_every", options["trajectory_every"])
+    for every in ("trajectory_every", "evaluate_every"):
+        if options[every] is not None:
+            check_int(every, options[every])
     check_positive("divergence_factor", options["divergence_factor"])
     check_positive("max_grad_norm", options["max_grad_norm"])
     callbacks = options["callbacks"]
@@ -190,6 +191,7 @@ def fit(
     max_grad_norm: float = 1e8,
     verbose: int = 0,
     trajectory_every: int | None = None,
+    evaluate_every: int | None = None,
 ) -> FitResult:
     """Minimise ``objective`` with ``optimizer``; return the weights, histories and diagnostics.
 
@@ -228,6 +230,10 @@ def fit(
         trajectory_every: keep ``W0`` and then ``W`` every this many epochs and after the last
             one in :attr:`FitResult.trajectory` (saved in the checkpoints: a resumed run keeps
             it); ``None`` (default) keeps none.
+        evaluate_every: make a full pass over the training data after every this many epochs
+            (the history's ``loss`` is then ``J(W)`` at the epoch's end and
+            ``train_accuracy`` is filled); ``None`` (default): no pass of its own, the epoch's
+            ``loss`` is the mean of its step losses (free) and ``train_accuracy`` is ``nan``.
 
     Returns:
         a :class:`FitResult`; its ``stop`` says why it ended early (a :class:`Stop`).
@@ -236,7 +242,8 @@ def fit(
         >>> from lingrad.optim import SGD
         >>> X = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, -1.0], [-2.0, -1.0]])
         >>> J = Objective("softmax", X, [0, 0, 1, 1])
-        >>> r = fit(J, SGD(0.5), n_columns=2, epochs=50, rng=np.random.default_rng(0))
+        >>> r = fit(J, SGD(0.5), n_columns=2, epochs=50, rng=np.random.default_rng(0),
+        ...         evaluate_every=10)
         >>> accuracy = r.history["train_accuracy"]
         >>> accuracy[-1], r.n_iter, r.stop
         (1.0, 50, None)
@@ -261,13 +268,14 @@ def fit(
         guard=cb.DivergenceGuard(divergence_factor, max_grad_norm),
         max_evaluations=max_evaluations,
     )
-    run(
-        state,
-        runner,
-        epochs=epochs,
-        evaluate=Evaluation(objective, val, n_columns, optimizer),
-        callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
-    )
+    with runner.threads():
+        run(
+            state,
+            runner,
+            epochs=epochs,
+            evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
+            callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
+        )
     return result_of(state, early_stopping=early_stopping)
 
 

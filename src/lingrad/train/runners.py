@@ -3,12 +3,16 @@
 * :class:`MiniBatch`: one permutation of the N examples per epoch, then contiguous slices of
   it as mini-batches, one optimiser step per batch (the SGD family);
 * :class:`FullBatch`: one step per epoch on all N examples (gradient descent, the search
-  optimisers; exact solvers plug in here as runners with the same ``run_epoch``).
+  optimisers, and the exact solvers of :mod:`lingrad.optim.solvers`, one iteration each).
 
-A step reads the gradient (``step, state = opt.update(g, state, W)``) or, for a search
-optimiser, the objective's value (``opt.update(None, state, W, value_fn=J_batch, rng=rng)``),
-then ``W <- W + step``. :func:`batch_size_for` is the one place that says which optimisers
-see the whole batch; :func:`runner_for` picks the runner from the batch size.
+A step reads the gradient (``step, state = opt.update(g, state, W)``), for a search
+optimiser the objective's value (``opt.update(None, state, W, value_fn=J_batch, rng=rng)``),
+for a solver the objective itself (``opt.update(None, state, W, objective=J)``), then
+``W <- W + step``. A solver's convergence ends the run with ``StopReason.CONVERGED``, its
+failure (a line search that found no step, a non-finite value) with ``StopReason.STALLED`` and
+the solver's explanation, the weights left at the last good point. :func:`batch_size_for` is
+the one place that says which optimisers see the whole batch; :func:`runner_for` picks the
+runner from the batch size.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import contextlib
 import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from lingrad import grad, optim
 from lingrad._validation import fail
+from lingrad.optim.solvers import Solver, Status, explain
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
@@ -107,6 +112,10 @@ class _InMemory:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         self.grad_fn: GradFn | None = None
+        if self.reads == "objective":
+            if gradient != "analytic":
+                fail("gradient", f"'analytic' for the solver {optimizer!r}", repr(gradient))
+            cast(Solver, optimizer).check_objective(objective)
         if self.reads == "gradient":
             self.grad_fn = grad.fast(method, objective, out=self.buffer)
 
@@ -114,13 +123,32 @@ class _InMemory:
         raise NotImplementedError
 
     def run_epoch(self, state: TrainState) -> dict[str, float]:
+        """The epoch's steps; its logs: ``loss``, the mean of the step losses weighted by the
+        rows of each step (free: no pass over X of its own; for a solver ``J`` after its
+        iteration, for gradient descent ``J`` before its step), and ``grad_norm``, the mean
+        step gradient norm (a solver's convergence measure)."""
         norms: list[float] = []
+        first = len(state.steps["loss"])
+        for rows in self.batches(state.rng):
+            if not self.step(state, rows, norms):
+                break
+        losses = state.steps["loss"][first:]
+        loss = math.nan
+        if len(losses) == 1:
+            loss = losses[0]
+        elif losses:
+            N, size = self.objective.n_samples, self.batch_size
+            weights = np.full(len(losses), float(size))
+            if len(losses) == -(-N // size):  # a full epoch: the last batch has the rest
+                weights[-1] = N - size * (len(losses) - 1)
+            loss = float(np.dot(losses, weights) / weights.sum())
+        return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
+
+    def threads(self) -> AbstractContextManager[object]:
+        """The BLAS thread limit for this runner's steps (:func:`blas_threads`), entered once
+        around the whole run: setting it costs more than a small problem's iteration."""
         rows_per_step = min(self.batch_size, self.objective.n_samples)
-        with blas_threads(rows_per_step, self.objective.n_features):
-            for rows in self.batches(state.rng):
-                if not self.step(state, rows, norms):
-                    break
-        return {"grad_norm": float(np.mean(norms)) if norms else math.nan}
+        return blas_threads(rows_per_step, self.objective.n_features)
 
     def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
@@ -129,6 +157,8 @@ class _InMemory:
     def step(self, state: TrainState, rows: np.ndarray | None, norms: list[float]) -> bool:
         """One optimiser step on ``rows``; ``False`` once the run must stop."""
         rate = self.optimizer.rate(state.optimizer_state)
+        if self.reads == "objective":
+            return self.solve(state, norms)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
             gnorm = float(np.sqrt(np.vdot(g, g)))
@@ -146,6 +176,27 @@ class _InMemory:
             value, gnorm = state.optimizer_state.value, math.nan
             state.evaluations = state.optimizer_state.evaluations
         return self._apply(state, step, (value, rate, gnorm), norms)
+
+    def solve(self, state: TrainState, norms: list[float]) -> bool:
+        """One iteration of a solver; its convergence measure is the step's ``grad_norm``."""
+        solver = cast(Solver, self.optimizer)
+        step, progress = solver.update(
+            None, state.optimizer_state, state.W, objective=self.objective
+        )
+        state.optimizer_state, state.evaluations = progress, progress.evaluations
+        status, measure = Status(progress.status), progress.measure
+        state.first_loss = progress.value if state.first_loss is None else state.first_loss
+        if status in (Status.LINE_SEARCH_FAILED, Status.NON_FINITE):
+            state.stop = Stop(StopReason.STALLED, explain(status, measure))
+            return False
+        if not self._apply(state, step, (progress.value, math.nan, measure), norms):
+            return False
+        if status is Status.CONVERGED:
+            tol = solver.tol
+            message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
+            state.stop = Stop(StopReason.CONVERGED, message)
+            return False
+        return True
 
     def _apply(
         self,

@@ -47,6 +47,7 @@ class StopReason(enum.Enum):
     BUDGET = "budget"
     CALLBACK = "callback"
     CONVERGED = "converged"
+    STALLED = "stalled"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""The defaults of training: one table for the estimators and ``lingrad train``.
+
+``optimizer="auto"`` resolves, by :func:`resolve_optimizer`, to the exact solver of the loss and
+regulariser for in-memory data (:func:`lingrad.optim.solvers.auto`), to SGD for
+``partial_fit`` (one pass over each chunk of a stream) and to L-BFGS on a Dask cluster. The
+lecture's mini-batch SGD stays one argument away (``optimizer="sgd"``, ``--optimizer sgd``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lingrad.optim import solvers
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The default of each training parameter.
+
+    Attributes:
+        optimizer: ``"auto"`` (see :func:`resolve_optimizer`).
+        regularizer: the penalty ``R``; ``lam``: its strength (objective = mean loss +
+            ``lam * R(W)``; scikit-learn's ``C`` is ``1 / (lam * N)``).
+        tol: the convergence tolerance: a solver's measure (``max |dJ/dW|`` for L-BFGS) or, for
+            SGD, the least decrease of the epoch loss that counts as progress.
+        max_iter: solver iterations, or epochs for the SGD family.
+        n_iter_no_change: SGD epochs without a ``tol`` improvement before it stops.
+        batch_size: examples per SGD step; ``schedule``: the learning-rate schedule.
+        learning_rates: where the default rate differs from :data:`lingrad.optim.OPTIMIZERS`
+            (Adam's 0.005 there has not converged in 100 epochs on small datasets).
+
+    Examples:
+        >>> DEFAULTS.optimizer, DEFAULTS.lam, DEFAULTS.tol, DEFAULTS.max_iter
+        ('auto', 0.0001, 0.0001, 1000)
+    """
+
+    optimizer: str = "auto"
+    regularizer: str = "l2"
+    lam: float = 1e-4
+    tol: float = 1e-4
+    max_iter: int = 1000
+    n_iter_no_change: int = 5
+    batch_size: int = 200
+    schedule: str = "constant"
+    learning_rates: dict[str, float] = field(default_factory=lambda: {"adam": 0.05})
+
+
+DEFAULTS = Defaults()
+
+
+def resolve_optimizer(
+    optimizer: str,
+    loss: str,
+    regularizer: str = "l2",
+    *,
+    partial_fit: bool = False,
+    dask: bool = False,
+) -> str:
+    """The optimiser name ``optimizer`` stands for: itself, or for ``"auto"`` the exact solver
+    of ``loss`` and ``regularizer`` in memory, ``"sgd"`` for ``partial_fit``, ``"lbfgs"`` on a
+    Dask cluster.
+
+    Examples:
+        >>> resolve_optimizer("auto", "softmax"), resolve_optimizer("adam", "softmax")
+        ('lbfgs', 'adam')
+        >>> resolve_optimizer("auto", "softmax", partial_fit=True)
+        'sgd'
+    """
+    if optimizer != "auto":
+        return optimizer
+    if partial_fit:
+        return "sgd"
+    if dask:
+        return "lbfgs"
+    return solvers.auto(loss, regularizer)

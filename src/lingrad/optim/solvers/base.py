@@ -1,0 +1,149 @@
+"""What a full-batch solver is: the contract between the exact solvers and the one trainer.
+
+A solver is an optimiser (:class:`lingrad.optim.Optimizer`) whose ``reads`` is
+``"objective"``: each ``update`` is one iteration of the solver on the whole objective,
+
+    state = solver.init(W)
+    solver.check_objective(objective)          # once: refuses a loss/regulariser it cannot solve
+    step, state = solver.update(None, state, W, objective=objective)
+    W = W + step                               # one iteration = one epoch of the trainer
+
+and its state has the fields of :class:`SolverProgress`: ``value`` (``J`` at ``W + step``),
+``evaluations`` (passes over the data so far), ``measure`` (the solver's convergence measure at
+``W + step``, compared with its ``tol``) and ``status`` (one of :class:`Status`). The trainer
+stops with :attr:`~lingrad.train.StopReason.CONVERGED` at :attr:`Status.CONVERGED` and with the
+last good weights and :func:`explain`'s message at a failure.
+
+Every solver's state is a named tuple of arrays and numbers (no strings), so a checkpoint holds
+it and a resumed solve continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Protocol, runtime_checkable
+
+from lingrad._validation import fail
+
+
+class Status(enum.IntEnum):
+    """Where a solver stands after an iteration (an int in its state, so checkpoints hold it).
+
+    Examples:
+        >>> Status(1) is Status.CONVERGED, int(Status.LINE_SEARCH_FAILED)
+        (True, 2)
+    """
+
+    RUNNING = 0
+    CONVERGED = 1
+    LINE_SEARCH_FAILED = 2
+    NON_FINITE = 3
+
+
+#: Why a solver stopped, for people: the likely cause and what to try.
+_MESSAGES = {
+    Status.LINE_SEARCH_FAILED: (
+        "the line search found no step that lowers the objective enough (at measure {measure:.3g}"
+        "): the problem is badly scaled (standardise the features) or too ill-conditioned "
+        "(raise lam; with lam = 0 on separable data no minimum exists)"
+    ),
+    Status.NON_FINITE: (
+        "the objective or its gradient became non-finite: the features are badly scaled "
+        "(standardise them) or lam is too small for the data"
+    ),
+}
+
+
+def explain(status: int, measure: float) -> str:
+    """A sentence for a failed ``status`` (naming the likely cause), ``""`` otherwise.
+
+    Examples:
+        >>> explain(Status.NON_FINITE, 1.0).startswith("the objective or its gradient")
+        True
+        >>> explain(Status.CONVERGED, 1e-9)
+        ''
+    """
+    template = _MESSAGES.get(Status(status))
+    return "" if template is None else template.format(measure=measure)
+
+
+@runtime_checkable
+class SolverProgress(Protocol):
+    """The fields every solver's state declares, which the trainer reads.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> state = LBFGS().init(np.zeros((3, 2)))
+        >>> isinstance(state, SolverProgress), state.status, state.evaluations
+        (True, 0, 0)
+    """
+
+    value: float
+    evaluations: int
+    measure: float
+    status: int
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """A full-batch solver (``reads == "objective"``): the optimiser protocol's ``init``,
+    ``rate`` (``nan``), ``observe``, plus ``tol``, ``check_objective(objective)`` and
+    ``update(None, state, W, *, objective)``.
+
+    Examples:
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> isinstance(LBFGS(), Solver)
+        True
+    """
+
+    tol: float
+
+    def init(self, W: Any) -> Any: ...
+
+    def check_objective(self, objective: Any) -> None: ...
+
+    def update(
+        self, grad: Any, state: Any, W: Any, *, objective: Any = None, **unused: Any
+    ) -> tuple[Any, Any]: ...
+
+    def rate(self, state: Any) -> float: ...
+
+    def observe(self, state: Any, loss: float) -> Any: ...
+
+
+def refuse(solver: str, what: str, instead: str) -> None:
+    """The one message of a solver asked for a problem it cannot solve exactly.
+
+    Examples:
+        >>> refuse("newton", "the loss 'hinge'", "'continuation'")
+        Traceback (most recent call last):
+        ...
+        ValueError: optimizer: expected a problem the solver 'newton' solves (use ...), got ...
+    """
+    fail("optimizer", f"a problem the solver {solver!r} solves (use {instead})", what)
+
+
+def smooth_problem(solver: str, objective: Any) -> None:
+    """Refuse, naming both, an objective that is not differentiable everywhere: a
+    piecewise-linear loss (``loss_spec.smooth`` is False) or an L1 part in the regulariser.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.objective import Objective
+        >>> smooth_problem("lbfgs", Objective("softmax", np.eye(2), [0, 1]))
+        >>> smooth_problem("lbfgs", Objective("hinge", np.eye(2), [0, 1]))
+        Traceback (most recent call last):
+        ...
+        ValueError: optimizer: expected a problem ... got the loss 'hinge' (piecewise linear, ...
+    """
+    spec = objective.loss_spec
+    if not spec.smooth:
+        refuse(
+            solver,
+            f"the loss {spec.name!r} (piecewise linear, not differentiable)",
+            "'continuation'",
+        )
+    reg = objective.regularizer
+    if objective.lam and reg.name != "none" and reg.l1_ratio > 0:
+        refuse(solver, f"the regularizer {reg.name!r} (|w| is not differentiable at 0)", "'fista'")

@@ -1,0 +1,268 @@
+"""L-BFGS: limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright, ch. 6-7).
+
+One iteration from weights ``w`` (flattened, ``P = (D + 1) C`` numbers) with gradient ``g``:
+
+    d = -H g               H: the inverse-Hessian estimate of the last m pairs (two-loop)
+    alpha: J(w + alpha d) <= J(w) + c1 alpha g.d   and   |g(w + alpha d).d| <= c2 |g.d|
+    s = alpha d,  y = g(w + s) - g(w)   kept when s.y > 0 (the curvature condition)
+
+The first trial step is ``alpha = 1`` (``1 / ||g||_1`` on the first iteration), which L-BFGS
+accepts almost always, so an iteration costs about one fused value-and-gradient pass over X.
+It stops when the convergence measure ``max_j |g_j|`` (scikit-learn's and SciPy's ``gtol``) is
+at most ``tol``, or when the objective no longer decreases in floating point
+(``(J_k - J_{k+1}) <= ftol max(|J_k|, |J_{k+1}|, 1)``). The data and W stay in X's dtype; the
+memory pairs and the direction are float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from lingrad._validation import check_int, check_positive
+from lingrad.optim.solvers.base import Status, smooth_problem
+
+
+class LBFGSState(NamedTuple):
+    """``S``, ``Y``: the last ``m`` pairs ``(m, P)`` float64 (a ring, ``count`` pairs stored in
+    all); ``grad``: ``dJ/dW`` at the current W (``None`` before the first iteration);
+    ``value``: ``J`` there; ``evaluations``: passes over the data; ``measure``: ``max |g|``;
+    ``status``: a :class:`~lingrad.optim.solvers.base.Status`.
+
+    Examples:
+        >>> s = LBFGS(memory=3).init(np.zeros((4, 2)))
+        >>> s.S.shape, s.pairs, s.grad is None
+        ((3, 8), 0, True)
+    """
+
+    S: np.ndarray
+    Y: np.ndarray
+    pairs: int
+    grad: np.ndarray | None
+    value: float
+    evaluations: int
+    measure: float
+    status: int
+
+
+def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndarray:
+    """``H g`` for the L-BFGS inverse-Hessian estimate of the stored pairs (the two-loop
+    recursion), ``H_0 = (s.y / y.y) I`` from the newest pair; ``g`` itself with no pair.
+
+    Examples:
+        >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
+        >>> two_loop(np.array([2.0, 0.0]), S, Y, 1).tolist()
+        [1.0, 0.0]
+    """
+    m = S.shape[0]
+    newest_first = [(count - 1 - i) % m for i in range(min(count, m))]
+    if not newest_first:
+        return g.copy()
+    q = g.copy()
+    alphas = []
+    for j in newest_first:
+        rho = 1.0 / float(Y[j] @ S[j])
+        a = rho * float(S[j] @ q)
+        q -= a * Y[j]
+        alphas.append((j, rho, a))
+    newest = newest_first[0]
+    q *= float(S[newest] @ Y[newest]) / float(Y[newest] @ Y[newest])
+    for j, rho, a in reversed(alphas):
+        b = rho * float(Y[j] @ q)
+        q += (a - b) * S[j]
+    return q
+
+
+class _LineSearch:
+    """phi(alpha) = J(W + alpha d) and its slope, evaluated on the objective; remembers the
+    last point (``W`` in its dtype, ``J``, ``g``) and counts the passes."""
+
+    def __init__(self, objective: Any, W: np.ndarray, d: np.ndarray):
+        self.objective, self.W, self.d = objective, W, d
+        self.evaluations = 0
+
+    def __call__(self, alpha: float) -> tuple[float, float]:
+        step = (alpha * self.d).astype(self.W.dtype).reshape(self.W.shape)
+        value, grad = self.objective.value_and_grad_unchecked(self.W + step)
+        self.evaluations += 1
+        self.point = (step, value, grad)
+        slope = float(grad.ravel().astype(np.float64) @ self.d)
+        return value, slope
+
+
+def _interpolate(a_lo, f_lo, g_lo, a_hi, f_hi, g_hi) -> float:
+    """The cubic's minimiser between two points (values, slopes), kept inside the middle 80%
+    of the bracket; bisection where the cubic has none."""
+    d1 = g_lo + g_hi - 3.0 * (f_lo - f_hi) / (a_lo - a_hi)
+    disc = d1 * d1 - g_lo * g_hi
+    lo, hi = min(a_lo, a_hi), max(a_lo, a_hi)
+    if disc >= 0 and math.isfinite(disc):
+        d2 = math.copysign(math.sqrt(disc), a_hi - a_lo)
+        denom = g_hi - g_lo + 2.0 * d2
+        if denom != 0:
+            a = a_hi - (a_hi - a_lo) * (g_hi + d2 - d1) / denom
+            if lo + 0.1 * (hi - lo) <= a <= hi - 0.1 * (hi - lo):
+                return a
+    return 0.5 * (lo + hi)
+
+
+def wolfe(
+    phi: Any,
+    f0: float,
+    slope0: float,
+    alpha: float,
+    *,
+    c1: float = 1e-4,
+    c2: float = 0.9,
+    max_evaluations: int = 20,
+) -> float | None:
+    """A step ``alpha`` meeting the strong Wolfe conditions for ``phi(alpha) -> (f, slope)``
+    from ``(f0, slope0 < 0)``, starting at ``alpha``; ``None`` after ``max_evaluations``
+    (Nocedal & Wright, Algorithms 3.5 and 3.6, with cubic interpolation).
+
+    Examples:
+        >>> phi = lambda a: ((a - 3.0) ** 2, 2.0 * (a - 3.0))      # minimum at 3
+        >>> wolfe(phi, 9.0, -6.0, 1.0)                  # |slope 4| <= 0.9 * 6: accepted
+        1.0
+        >>> round(wolfe(phi, 9.0, -6.0, 1.0, c2=0.1), 6)   # a stricter slope: bracketed
+        3.0
+    """
+    prev = (0.0, f0, slope0)
+    for i in range(max_evaluations):
+        f, g = phi(alpha)
+        if not math.isfinite(f) or f > f0 + c1 * alpha * slope0 or (i > 0 and f >= prev[1]):
+            return _zoom(phi, f0, slope0, prev, (alpha, f, g), c1, c2, max_evaluations - i - 1)
+        if abs(g) <= -c2 * slope0:
+            return alpha
+        if g >= 0:
+            return _zoom(phi, f0, slope0, (alpha, f, g), prev, c1, c2, max_evaluations - i - 1)
+        prev, alpha = (alpha, f, g), 2.0 * alpha
+    return None
+
+
+def _zoom(phi, f0, slope0, lo, hi, c1, c2, budget) -> float | None:
+    """Shrink the bracket ``[lo, hi]`` (``lo``: the lower value so far) to a Wolfe step."""
+    for _ in range(budget):
+        if not math.isfinite(hi[1]) or not math.isfinite(hi[2]):
+            alpha = 0.5 * (lo[0] + hi[0])
+        else:
+            alpha = _interpolate(*lo, *hi)
+        f, g = phi(alpha)
+        if not math.isfinite(f) or f > f0 + c1 * alpha * slope0 or f >= lo[1]:
+            hi = (alpha, f, g)
+            continue
+        if abs(g) <= -c2 * slope0:
+            return alpha
+        if g * (hi[0] - lo[0]) >= 0:
+            hi = lo
+        lo = (alpha, f, g)
+    return None
+
+
+class LBFGS:
+    """Limited-memory BFGS on the full objective (see the module docstring).
+
+    Args:
+        tol: stop when ``max |dJ/dW| <= tol`` (scikit-learn's ``tol`` for ``lbfgs``).
+        memory: the pairs ``m`` kept (10 as SciPy).
+        ftol: stop when one iteration lowers ``J`` by at most ``ftol * max(|J|, 1)``
+            (default: 64 machine epsilons of X's dtype, as scikit-learn asks of SciPy).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+        >>> J = Objective("softmax", X, [0, 1, 1, 0], lam=0.1)
+        >>> solver, W = LBFGS(tol=1e-8), J.check_weights(np.zeros((3, 2)))
+        >>> state = solver.init(W)
+        >>> while state.status == 0:
+        ...     step, state = solver.update(None, state, W, objective=J)
+        ...     W = W + step
+        >>> state.measure <= 1e-8, round(state.value, 6)
+        (True, 0.407186)
+    """
+
+    reads: ClassVar[str] = "objective"
+
+    def __init__(self, tol: float = 1e-4, memory: int = 10, ftol: float | None = None):
+        self.tol = check_positive("tol", tol, allow_zero=True)
+        self.memory = check_int("memory", memory)
+        self.ftol = None if ftol is None else check_positive("ftol", ftol, allow_zero=True)
+
+    def __repr__(self) -> str:
+        return f"LBFGS(tol={self.tol:g}, memory={self.memory})"
+
+    def check_objective(self, objective: Any) -> None:
+        """Refuse a non-smooth objective (a hinge loss, an L1 part), naming it."""
+        smooth_problem("lbfgs", objective)
+
+    def init(self, W: np.ndarray) -> LBFGSState:
+        """An empty memory for weights shaped like ``W``."""
+        pairs = np.zeros((self.memory, W.size))
+        return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, int(Status.RUNNING))
+
+    def rate(self, state: LBFGSState) -> float:
+        """``nan``: L-BFGS has no learning rate (its line search picks each step)."""
+        return math.nan
+
+    def observe(self, state: LBFGSState, loss: float) -> LBFGSState:
+        """The identity (nothing to reduce on a plateau)."""
+        return state
+
+    def update(
+        self,
+        grad: np.ndarray | None,
+        state: LBFGSState,
+        W: np.ndarray,
+        *,
+        objective: Any = None,
+        value_fn: Any = None,
+        rng: Any = None,
+    ) -> tuple[np.ndarray, LBFGSState]:
+        """One iteration: ``(W_new - W, state)`` with ``state.value = J(W_new)``."""
+        if objective is None:
+            raise TypeError("LBFGS.update needs objective= (it reads the objective itself)")
+        zero = np.zeros_like(W)
+        evaluations, value, g = state.evaluations, state.value, state.grad
+        if g is None:
+            value, g = objective.value_and_grad_unchecked(W)
+            evaluations += 1
+        measure = float(np.max(np.abs(g))) if g.size else 0.0
+        if not (math.isfinite(value) and math.isfinite(measure)):
+            return zero, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
+        if measure <= self.tol:
+            done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
+            return zero, done._replace(status=int(Status.CONVERGED))
+        g64 = g.ravel().astype(np.float64)
+        d = -two_loop(g64, state.S, state.Y, state.pairs)
+        slope = float(g64 @ d)
+        if not slope < 0:  # not a descent direction (lost curvature): restart from -g
+            d, slope = -g64, -float(g64 @ g64)
+        first = 1.0 if state.pairs else min(1.0, 1.0 / float(np.abs(g64).sum()))
+        phi = _LineSearch(objective, W, d)
+        alpha = wolfe(phi, value, slope, first)
+        evaluations += phi.evaluations
+        if alpha is None:
+            failed = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
+            return zero, failed._replace(status=int(Status.LINE_SEARCH_FAILED))
+        step, new_value, new_g = phi.point  # wolfe returns the step phi evaluated last
+        return step, self._remember(state, step, g64, new_g, value, new_value, evaluations)
+
+    def _remember(self, state, step, g64, new_g, value, new_value, evaluations) -> LBFGSState:
+        """The state after a step: the new pair (when ``s.y > 0``), the new point, the status."""
+        s = step.ravel().astype(np.float64)
+        y = new_g.ravel().astype(np.float64) - g64
+        S, Y, count = state.S, state.Y, state.pairs
+        if float(s @ y) > 1e-10 * float(y @ y):
+            S, Y = S.copy(), Y.copy()
+            S[count % self.memory], Y[count % self.memory] = s, y
+            count += 1
+        measure = float(np.max(np.abs(new_g)))
+        ftol = self.ftol if self.ftol is not None else 64 * float(np.finfo(step.dtype).eps)
+        status = Status.RUNNING
+        if not (math.isfinite(new_value) and math.isfinite(measure)):
+            status = Status.NON_FINITE
+        elif measure <= self.tol or value - new_value <= ftol * max(abs(value), abs(new_value), 1):
+            status = Status.CONVERGED
+        return LBFGSState(S, Y, count, new_g, new_value, evaluations, measure, int(status))

@@ -1,0 +1,201 @@
+"""L-BFGS (lingrad.optim.solvers.lbfgs): the optimum of every smooth objective, checked against
+SciPy's L-BFGS-B run to a tight tolerance; its line search; its stops through the trainer."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lingrad import optim
+from lingrad.objective import Objective
+from lingrad.optim.solvers import LBFGS, Status, explain
+from lingrad.optim.solvers.lbfgs import two_loop, wolfe
+from lingrad.train import StopReason, fit
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def problem(loss, n=120, d=5, c=3, seed=0, dtype=np.float64, **kw):
+    """A small standardised problem whose targets suit ``loss``; returns (J, C)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = rng.integers(0, c, n)
+    C = c
+    if loss in ("logistic", "sigmoid_squared_error"):
+        y, C = (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int), 1
+    elif loss == "squared_error":
+        y, C = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n), 1
+    elif loss == "kl_divergence":
+        P = rng.dirichlet(np.ones(c), n)
+        y = P
+    return Objective(loss, X, y, **kw), C
+
+
+def scipy_optimum(J, C):
+    """``min J`` by SciPy's L-BFGS-B at a tight tolerance (the oracle)."""
+    from scipy.optimize import minimize
+
+    shape = (J.n_features + 1, C)
+    J.check_weights(np.zeros(shape))
+
+    def f(w):
+        value, g = J.value_and_grad_unchecked(w.reshape(shape).astype(J.X.dtype))
+        return value, g.ravel().astype(np.float64)
+
+    options = {"gtol": 1e-12, "ftol": 1e-16, "maxiter": 10_000}
+    return minimize(f, np.zeros(math.prod(shape)), jac=True, method="L-BFGS-B", options=options)
+
+
+def solve(J, C, **kw):
+    W0 = np.zeros((J.n_features + 1, C), dtype=J.X.dtype)
+    return fit(
+        J, optim.get("lbfgs", **kw), n_columns=C, W0=W0, epochs=500, rng=np.random.default_rng(0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "lam"),
+    [
+        ("softmax", 1e-2),
+        ("softmax", 1e-4),
+        ("logistic", 1e-3),
+        ("squared_error", 1e-3),
+        ("kl_divergence", 1e-2),
+        ("squared_hinge", 1e-2),
+        ("softmax_cross_entropy", 0.0),  # overlapping classes: a minimum exists without lam
+    ],
+)
+def test_reaches_scipys_optimum(loss, lam):
+    J, C = problem(loss, lam=lam)
+    r = solve(J, C, tol=1e-9)
+    assert r.stop is not None and r.stop.reason is StopReason.CONVERGED, r.stop
+    best = scipy_optimum(J, C).fun
+    ours = J.value(r.W)
+    assert ours <= best + 1e-10 * max(1.0, abs(best))
+    assert r.history["loss"][-1] == pytest.approx(ours, rel=1e-12)
+
+
+def test_sample_weights_and_regularizer_none():
+    J, C = problem("softmax", regularizer="none", sample_weight=np.linspace(0.1, 2.0, 120))
+    r = solve(J, C, tol=1e-9)
+    assert J.value(r.W) <= scipy_optimum(J, C).fun + 1e-10
+
+
+def test_non_convex_sigmoid_squared_error_decreases_to_a_stationary_point():
+    J, C = problem("sigmoid_squared_error", lam=1e-3)
+    r = solve(J, C, tol=1e-7)
+    losses = r.step_history["loss"]
+    assert all(b <= a for a, b in itertools.pairwise(losses))
+    assert np.abs(J.value_and_grad(r.W)[1]).max() <= 1e-7
+
+
+def test_float32_stays_float32_and_converges_to_its_precision():
+    J, C = problem("softmax", lam=1e-3, dtype=np.float32)
+    r = solve(J, C)
+    assert r.W.dtype == np.float32
+    assert r.stop.reason is StopReason.CONVERGED
+    J64, _ = problem("softmax", lam=1e-3)
+    assert J64.value(r.W.astype(np.float64)) <= scipy_optimum(J64, C).fun * (1 + 1e-6)
+
+
+def test_each_iteration_records_its_measure_and_passes():
+    J, C = problem("softmax", lam=1e-3)
+    r = solve(J, C, tol=1e-8)
+    measures = r.step_history["grad_norm"]
+    assert len(measures) == r.n_iter == r.n_epochs
+    assert measures[-1] <= 1e-8 < measures[0]
+    assert r.n_evaluations >= r.n_iter + 1  # one pass per trial step, plus the start
+    assert math.isnan(r.history["learning_rate"][0])
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"loss": "hinge"}, "the loss 'hinge' .piecewise linear"),
+        ({"loss": "crammer_singer"}, "use 'continuation'"),
+        ({"loss": "softmax", "regularizer": "l1", "lam": 0.1}, "regularizer 'l1'"),
+        ({"loss": "softmax", "regularizer": "elastic_net", "lam": 0.1}, "use 'fista'"),
+    ],
+)
+def test_refuses_a_problem_it_cannot_solve_naming_both(kw, match):
+    loss = kw.pop("loss")
+    J = Objective(loss, np.eye(3), [0, 1, 2], **kw)
+    with pytest.raises(ValueError, match=f"solver 'lbfgs'.*{match}"):
+        fit(J, LBFGS(), n_columns=3, epochs=5, rng=np.random.default_rng(0))
+
+
+def test_refuses_another_gradient_method_and_a_learning_rate():
+    J = Objective("softmax", np.eye(3), [0, 1, 2])
+    with pytest.raises(ValueError, match="gradient: expected 'analytic' for the solver"):
+        fit(J, LBFGS(), n_columns=3, epochs=5, rng=np.random.default_rng(0), gradient="numerical")
+    with pytest.raises(ValueError, match="learning_rate: expected None for the solver 'lbfgs'"):
+        optim.get("lbfgs", 0.1)
+
+
+class Broken:
+    """An objective whose value turns NaN after ``good`` passes (a solver-level oracle)."""
+
+    def __init__(self, good):
+        self.good, self.calls = good, 0
+
+    def value_and_grad_unchecked(self, W):
+        self.calls += 1
+        value = float(0.5 * np.vdot(W - 1, W - 1))
+        return (value if self.calls <= self.good else math.nan), W - 1
+
+
+def test_a_failed_line_search_keeps_the_weights_and_explains():
+    solver, W = LBFGS(), np.zeros((2, 1))
+    state = solver.init(W)
+    step, state = solver.update(None, state, W, objective=Broken(good=1))
+    assert not step.any()
+    assert state.status == Status.LINE_SEARCH_FAILED
+    assert "standardise the features" in explain(state.status, state.measure)
+
+
+def test_a_non_finite_start_is_reported():
+    solver, W = LBFGS(), np.zeros((2, 1))
+    _, state = solver.update(None, solver.init(W), W, objective=Broken(good=0))
+    assert state.status == Status.NON_FINITE
+    assert "non-finite" in explain(state.status, state.measure)
+
+
+def test_update_without_the_objective_is_a_type_error():
+    with pytest.raises(TypeError, match="needs objective="):
+        LBFGS().update(None, LBFGS().init(np.zeros(2)), np.zeros(2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    curvature=st.floats(0.1, 100.0),
+    minimum=st.floats(0.05, 50.0),
+    start=st.floats(1e-3, 10.0),
+)
+def test_wolfe_steps_meet_both_conditions(curvature, minimum, start):
+    def phi(a):  # a quadratic along the line with its minimum at ``minimum``
+        return 0.5 * curvature * (a - minimum) ** 2, curvature * (a - minimum)
+
+    f0, g0 = phi(0.0)
+    alpha = wolfe(phi, f0, g0, start)
+    assert alpha is not None
+    f, g = phi(alpha)
+    assert f <= f0 + 1e-4 * alpha * g0
+    assert abs(g) <= 0.9 * abs(g0)
+
+
+def test_two_loop_meets_the_secant_equation_of_the_newest_pair():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 4))
+    H = A @ A.T + 4 * np.eye(4)  # a quadratic's Hessian: y = H s for every pair
+    S = rng.standard_normal((3, 4))
+    Y = S @ H
+    # pairs stored in a ring of 3: 5 pairs in all, the newest at index (5 - 1) % 3 = 1
+    np.testing.assert_allclose(two_loop(Y[1], S, Y, 5), S[1], rtol=1e-10)
+    # and the estimate is symmetric positive definite: v.Hv > 0
+    v = rng.standard_normal(4)
+    assert v @ two_loop(v, S, Y, 5) > 0
