@@ -43,6 +43,8 @@ from numpy.typing import ArrayLike, NDArray
 from lingrad import __version__, datasets, losses, optim, regularizers, runs
 from lingrad._validation import check_int, check_positive, fail
 from lingrad.cli.common import SubParsers, add_command
+from lingrad.defaults import DEFAULTS as TABLE
+from lingrad.defaults import resolve_optimizer
 from lingrad.model import init_weights, predict
 from lingrad.optim import schedules
 
@@ -50,13 +52,16 @@ if TYPE_CHECKING:  # the trainer imports SymPy (symbolic gradients): imported on
     from lingrad.objective import Objective
     from lingrad.train import FitResult
 
-#: the config keys and their defaults; ``None`` means "the optimiser's default"
+#: the config keys and their defaults, from the table shared with the estimators
+#: (:data:`lingrad.defaults.DEFAULTS`); ``None`` means "resolved by :func:`resolve`" (the
+#: optimiser's or the schedule's value), except for ``class_weight``, ``max_evaluations`` and
+#: ``data_dir``, where it means none / the default folder
 DEFAULTS: dict[str, Any] = {
     "dataset": "digits",
     "loss": "softmax",
-    "regularizer": "l2",
-    "lam": 1e-3,
-    "optimizer": "sgd",
+    "regularizer": TABLE.regularizer,
+    "lam": TABLE.lam,
+    "optimizer": TABLE.optimizer,
     "learning_rate": None,
     "schedule": None,
     "decay": None,
@@ -71,7 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "checkpoint_every": 10,
     "data_dir": None,
 }
-GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = 32, 100, 1000
+#: examples per step of the mini-batch optimisers; epochs of the SGD family (which has no
+#: convergence test yet) and iterations of the full-batch methods
+GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = TABLE.batch_size, 100, TABLE.max_iter
 
 #: the names of :func:`lingrad.grad.methods`, known without importing the gradient methods
 #: (SymPy); a test checks that they agree
@@ -124,27 +131,30 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
             default=None,
             help=f"regularisation strength (default: {DEFAULTS['lam']:g})",
         )
+    default = "sgd: the sweep varies the learning rate" if sweep else DEFAULTS["optimizer"]
     p.add_argument(
         "--optimizer",
-        default=None,
-        choices=optim.NAMES,
-        help="a gradient optimiser (sgd, momentum, nesterov, adam: mini-batches), gd (full "
-        "batch) or a search (random, local, genetic: always the full batch, since values from "
-        f"different mini-batches do not compare) (default: {DEFAULTS['optimizer']})",
+        default="sgd" if sweep else None,
+        choices=(*optim.NAMES, "auto"),
+        help="auto (the exact solver of the loss for in-memory data: lbfgs), a solver "
+        "(lbfgs), a gradient optimiser (sgd, momentum, nesterov, adam: mini-batches; sgd is "
+        "the lecture's), gd (full batch) or a search (random, local, genetic: always the full "
+        "batch, since values from different mini-batches do not compare) "
+        f"(default: {default}; sgd on Dask)",
     )
     if not sweep:
         p.add_argument(
             "--learning-rate",
             type=float,
             default=None,
-            help="learning rate, the step size of the searches (default: the optimiser's)",
+            help="learning rate, the step size of the searches; none for a solver "
+            "(default: the optimiser's)",
         )
     p.add_argument(
         "--schedule",
         default=None,
         choices=schedules.SCHEDULES,
-        help="learning-rate schedule, decaying per epoch (default: exponential; constant for "
-        "gd and the searches)",
+        help=f"learning-rate schedule, decaying per epoch (default: {TABLE.schedule})",
     )
     p.add_argument(
         "--decay",
@@ -158,15 +168,16 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         "--batch-size",
         type=int,
         default=None,
-        help=f"examples per step of the mini-batch optimisers (default: {GRADIENT_BATCH}); gd "
-        "and the searches always step on all training examples and refuse another size",
+        help=f"examples per step of the mini-batch optimisers (default: {GRADIENT_BATCH}); the "
+        "solvers, gd and the searches always step on all training examples and refuse another "
+        "size",
     )
     p.add_argument(
         "--epochs",
         type=int,
         default=None,
-        help=f"passes over the data (default: {GRADIENT_EPOCHS}; {SEARCH_EPOCHS} for gd and "
-        "the searches)",
+        help=f"passes over the data, or a solver's iterations (default: {GRADIENT_EPOCHS}; "
+        f"{SEARCH_EPOCHS} for the solvers, gd and the searches)",
     )
     p.add_argument(
         "--early-stopping",
@@ -273,6 +284,35 @@ def config_from_args(
     return resolve(config)
 
 
+def _solver_options(config: dict[str, Any]) -> None:
+    """A solver takes no learning rate, schedule or decay: refuse them, store none."""
+    for key in ("learning_rate", "schedule", "decay"):
+        if config[key] is not None:
+            fail(
+                f"--{key.replace('_', '-')}",
+                f"no {key} for the solver {config['optimizer']!r} (its line search picks "
+                "each step; the gradient optimisers sgd, momentum, nesterov, adam and gd take "
+                "one)",
+                config[key],
+            )
+
+
+def _rate_options(config: dict[str, Any], entry: optim.OptimizerEntry) -> None:
+    """Resolve the learning rate, the schedule and its decay of a stepping optimiser."""
+    if config["schedule"] is None:
+        config["schedule"] = TABLE.schedule
+    if config["schedule"] not in schedules.SCHEDULES:
+        fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
+    if config["decay"] is None:
+        config["decay"] = SCHEDULE_DECAY[config["schedule"]]
+    if config["decay"] is not None:
+        check_positive("decay", config["decay"])
+    if config["learning_rate"] is None:
+        default = entry.defaults[entry.rate_param or ""]  # set: not a solver
+        config["learning_rate"] = TABLE.learning_rates.get(config["optimizer"], default)
+    check_positive("learning_rate", config["learning_rate"])
+
+
 def resolve(config: dict[str, Any]) -> dict[str, Any]:
     """Fill the optimiser-dependent defaults and check every value.
 
@@ -283,22 +323,16 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
     config = {**DEFAULTS, **config}
-    entry = optim.entry(config["optimizer"])
     losses.spec(config["loss"])  # a known loss; whether it suits the dataset: build()
+    config["optimizer"] = resolve_optimizer(config["optimizer"], config["loss"])
+    entry = optim.entry(config["optimizer"])
     if config["gradient"] not in GRADIENTS:
         fail("--gradient", f"one of {list(GRADIENTS)}", repr(config["gradient"]))
-    if config["schedule"] is None:
-        config["schedule"] = "constant" if entry.full_batch else "exponential"
-    if config["schedule"] not in schedules.SCHEDULES:
-        fail("--schedule", f"one of {list(schedules.SCHEDULES)}", repr(config["schedule"]))
-    if config["decay"] is None:
-        config["decay"] = SCHEDULE_DECAY[config["schedule"]]
-    if config["learning_rate"] is None:
-        config["learning_rate"] = entry.defaults.get(entry.rate_param or "")
-    check_positive("learning_rate", config["learning_rate"])
+    if entry.rate_param is None:  # a solver: its line search picks each step
+        _solver_options(config)
+    else:
+        _rate_options(config, entry)
     check_positive("lam", config["lam"], allow_zero=True)
-    if config["decay"] is not None:
-        check_positive("decay", config["decay"])
     if config["batch_size"] is not None:
         check_int("batch_size", config["batch_size"])
     elif not entry.full_batch:  # the full batch's size is known once the data is: build()
@@ -400,13 +434,15 @@ def build(
     if batch_size > N:
         fail("batch_size", f"at most the number of training examples ({N})", batch_size)
     steps_per_epoch = -(-N // batch_size)
-    rate = schedules.get(
-        config["schedule"],
-        config["learning_rate"],
-        steps_per_epoch=steps_per_epoch,
-        epochs=config["epochs"],
-        decay=config["decay"],
-    )
+    rate = None
+    if config["learning_rate"] is not None:  # None: a solver
+        rate = schedules.get(
+            config["schedule"],
+            config["learning_rate"],
+            steps_per_epoch=steps_per_epoch,
+            epochs=config["epochs"],
+            decay=config["decay"],
+        )
     optimizer = optim.get(config["optimizer"], rate)
     objective = Objective(
         config["loss"], X_train, T_train, regularizer=config["regularizer"], lam=config["lam"]
@@ -782,12 +818,10 @@ def _print_summary(
         f"{config['dataset']}: {data.X_train.shape[0]} train / {data.X_val.shape[0]} validation "
         f"/ {data.X_test.shape[0]} test examples, {data.n_features} features, {what}"
     )
-    decay = "" if config["decay"] is None else f" {config['decay']:g}"
+    steps = "iterations" if config["learning_rate"] is None else "epochs"
     print(
         f"{losses.spec(config['loss']).name} + {config['regularizer']} (lam={config['lam']:g}), "
-        f"{config['optimizer']} learning_rate={config['learning_rate']:g} "
-        f"({config['schedule']}{decay}) "
-        f"batch={metrics['batch_size']}, {result.n_epochs} epochs, "
+        f"{optimizer_text(config)} batch={metrics['batch_size']}, {result.n_epochs} {steps}, "
         f"{result.n_evaluations} evaluations: "
         f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
     )
@@ -801,6 +835,25 @@ def _print_summary(
     elif report:
         print("report: none (the figures show classes; a regression run has none)")
     print_scores(metrics)
+
+
+def optimizer_text(config: dict[str, Any]) -> str:
+    """The optimiser of a resolved ``config`` as the summary prints it.
+
+    Examples:
+        >>> optimizer_text({"optimizer": "lbfgs", "learning_rate": None})
+        'lbfgs'
+        >>> optimizer_text({"optimizer": "sgd", "learning_rate": 0.1, "schedule": "step",
+        ...                 "decay": 0.5})
+        'sgd learning_rate=0.1 (step 0.5)'
+    """
+    if config["learning_rate"] is None:
+        return str(config["optimizer"])
+    decay = "" if config["decay"] is None else f" {config['decay']:g}"
+    return (
+        f"{config['optimizer']} learning_rate={config['learning_rate']:g} "
+        f"({config['schedule']}{decay})"
+    )
 
 
 def print_scores(metrics: dict[str, Any]) -> None:
@@ -824,7 +877,9 @@ def print_scores(metrics: dict[str, Any]) -> None:
 
 def _dask_config(args: argparse.Namespace) -> dict[str, Any]:
     """The config of ``--dask``, refusing the options it does not support."""
-    base = None if args.config is None else runs.read_json(args.config)
+    base = dict(DEFAULTS) if args.config is None else runs.read_json(args.config)
+    if base.get("optimizer", "auto") == "auto":  # Dask runs no solver yet: its default is SGD
+        base["optimizer"] = "sgd"
     config = config_from_args(args, base)
     unsupported = {
         "--resume": args.resume is not None,
@@ -904,9 +959,8 @@ def run_on_dask(args: argparse.Namespace) -> int:
     steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
     print(
         f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['regularizer']} "
-        f"(lam={config['lam']:g}), {config['optimizer']} "
-        f"learning_rate={config['learning_rate']:g}, "
-        f"{steps} on Dask: loss {epoch_losses[0]:.4f} -> {metrics['loss']:.4f}"
+        f"(lam={config['lam']:g}), {optimizer_text(config)}, {steps} on Dask: "
+        f"loss {epoch_losses[0]:.4f} -> {metrics['loss']:.4f}"
     )
     print(f"run folder: {run_dir}")
     print_scores(metrics)
