@@ -32,7 +32,7 @@ def test_make_run_job_reaches_095_on_digits(tmp_path):
     [
         (["train", "--loss", "squared_error"], "'squared_error' needs a regression dataset"),
         (
-            ["train", "--learning-rate", "-1", "--epochs", "1"],
+            ["train", "--optimizer", "sgd", "--learning-rate", "-1", "--epochs", "1"],
             "learning_rate: expected a finite number > 0",
         ),
         (["train", "--batch-size", "0", "--epochs", "1"], "batch_size: expected an integer >= 1"),

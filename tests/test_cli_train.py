@@ -13,6 +13,7 @@ from lingrad import datasets, losses, runs
 from lingrad.cli import build_parser, main
 from lingrad.cli.sweep import DIVERGED, candidates
 from lingrad.cli.train import GRADIENTS, KL_SMOOTHING, SCHEDULE_DECAY, load_data, targets
+from lingrad.defaults import DEFAULTS
 from lingrad.train import StopReason
 
 
@@ -22,8 +23,10 @@ def train(tmp_path, *args):
 
 @pytest.mark.slow
 def test_make_run_defaults_reach_095(tmp_path, capsys):
-    """What ``make run`` runs: train and validation lines, then the test accuracy last."""
-    assert train(tmp_path, "--dataset", "digits", "--loss", "softmax", "--name", "default") == 0
+    """What ``make run`` runs (the lecture's SGD): train and validation lines, then the test
+    accuracy last."""
+    args = ("--dataset", "digits", "--loss", "softmax", "--optimizer", "sgd")
+    assert train(tmp_path, *args, "--name", "default") == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-3].startswith("train accuracy: ")
     assert lines[-2].startswith("validation accuracy: ")
@@ -75,7 +78,7 @@ def test_resume_extends_a_run_as_if_never_stopped(tmp_path, capsys):
     assert ha == hb
 
 
-@pytest.mark.parametrize("name", ["random", "local", "genetic", "gd", "momentum"])
+@pytest.mark.parametrize("name", ["random", "local", "genetic", "gd", "momentum", "lbfgs"])
 def test_every_optimizer_runs_from_the_cli(name, tmp_path, capsys):
     assert train(tmp_path, "--optimizer", name, "--epochs", "5", "--name", name) == 0
     out = capsys.readouterr().out
@@ -87,7 +90,8 @@ def test_every_optimizer_runs_from_the_cli(name, tmp_path, capsys):
 
 
 def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tmp_path, capsys):
-    assert train(tmp_path, "--learning-rate", "1e4", "--epochs", "3", "--name", "hot") == 1
+    args = ("--optimizer", "sgd", "--learning-rate", "1e4")
+    assert train(tmp_path, *args, "--epochs", "3", "--name", "hot") == 1
     out = capsys.readouterr().out
     assert "stopped: diverged" in out and "learning rate" in out
     W = runs.load_model(tmp_path / "hot" / "model.npz")
@@ -99,6 +103,7 @@ def test_too_high_a_learning_rate_reports_divergence_and_saves_finite_weights(tm
 
 def test_early_stopping_and_class_weight_options(tmp_path, capsys):
     args = ("--early-stopping", "--patience", "0", "--class-weight", "balanced", "--epochs", "50")
+    args = (*args, "--optimizer", "sgd")
     assert (
         train(tmp_path, *args, "--learning-rate", "1.0", "--schedule", "constant", "--name", "es")
         == 0
@@ -114,10 +119,13 @@ def test_early_stopping_and_class_weight_options(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--learning-rate", "0"], "learning_rate: expected a finite number > 0, got 0.0"),
-        (["--learning-rate", "-0.1"], "learning_rate: expected a finite number > 0, got -0.1"),
+        (["--optimizer", "sgd", "--learning-rate", "0"], "learning_rate: expected a finite"),
+        (["--optimizer", "adam", "--learning-rate", "-0.1"], "expected a finite number > 0"),
+        (["--learning-rate", "0.1"], "--learning-rate: expected no learning_rate for the solver"),
+        (["--schedule", "step"], "--schedule: expected no schedule for the solver 'lbfgs'"),
         (["--batch-size", "0"], "batch_size: expected an integer >= 1, got 0"),
-        (["--batch-size", "5000"], "batch_size: expected at most the number of training"),
+        (["--optimizer", "sgd", "--batch-size", "5000"], "batch_size: expected at most the"),
+        (["--batch-size", "32"], "no batch size for the full-batch optimiser 'lbfgs'"),
         (["--optimizer", "gd", "--batch-size", "32"], "no batch size for the full-batch"),
         (["--optimizer", "genetic", "--batch-size", "8"], "optimiser 'genetic'"),
         (["--patience", "-1"], "patience: expected an integer >= 0, got -1"),
@@ -247,7 +255,9 @@ def expected_refusal(loss: str, dataset: str) -> str | None:
 def test_every_listed_loss_and_dataset_trains_or_is_refused_naming_both(
     loss, dataset, tmp_path, capsys
 ):
-    code = train(tmp_path, "--loss", loss, "--dataset", dataset, "--epochs", "1", "--no-report")
+    # sgd: every loss takes it (the default solver's choice for each loss is tested with it)
+    args = ("--loss", loss, "--dataset", dataset, "--optimizer", "sgd")
+    code = train(tmp_path, *args, "--epochs", "1", "--no-report")
     out, err = capsys.readouterr()
     refusal = expected_refusal(loss, dataset)
     if refusal is not None:
@@ -364,20 +374,24 @@ RESOLVED = (
 )
 
 
-@pytest.mark.parametrize(("optimizer", "decayed"), [("sgd", True), ("local", False)])
+@pytest.mark.parametrize(
+    ("args", "optimizer", "not_applicable"),
+    [
+        (["--optimizer", "sgd", "--schedule", "step"], "sgd", set()),
+        (["--optimizer", "local"], "local", {"decay"}),  # constant: no decay
+        ([], "lbfgs", {"learning_rate", "schedule", "decay"}),  # auto: its line search
+    ],
+)
 def test_config_json_holds_resolved_values_and_repeats_the_run(
-    optimizer, decayed, tmp_path, capsys
+    args, optimizer, not_applicable, tmp_path, capsys
 ):
-    assert (
-        train(tmp_path, "--optimizer", optimizer, "--epochs", "3", "--no-report", "--name", "a")
-        == 0
-    )
+    assert train(tmp_path, *args, "--epochs", "3", "--no-report", "--name", "a") == 0
     config = runs.read_json(tmp_path / "a" / "config.json")
-    assert [k for k in RESOLVED if config[k] is None] == []
-    assert (config["decay"] is not None) == decayed  # constant: no decay to resolve
+    assert config["optimizer"] == optimizer
+    assert {k for k in (*RESOLVED, "decay") if config[k] is None} == not_applicable
     metrics = runs.read_json(tmp_path / "a" / "metrics.json")
     assert config["batch_size"] == metrics["batch_size"]
-    assert config["batch_size"] == (32 if optimizer == "sgd" else 1257)
+    assert config["batch_size"] == (DEFAULTS.batch_size if optimizer == "sgd" else 1257)
     assert (
         train(
             tmp_path, "--config", str(tmp_path / "a" / "config.json"), "--no-report", "--name", "b"

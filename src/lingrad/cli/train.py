@@ -168,7 +168,8 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         "--batch-size",
         type=int,
         default=None,
-        help=f"examples per step of the mini-batch optimisers (default: {GRADIENT_BATCH}); the "
+        help=f"examples per step of the mini-batch optimisers (default: {GRADIENT_BATCH}, at "
+        "most all training examples); the "
         "solvers, gd and the searches always step on all training examples and refuse another "
         "size",
     )
@@ -333,10 +334,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     else:
         _rate_options(config, entry)
     check_positive("lam", config["lam"], allow_zero=True)
-    if config["batch_size"] is not None:
+    if config["batch_size"] is not None:  # else resolved once the data is known: build()
         check_int("batch_size", config["batch_size"])
-    elif not entry.full_batch:  # the full batch's size is known once the data is: build()
-        config["batch_size"] = GRADIENT_BATCH
     if config["epochs"] is None:
         config["epochs"] = SEARCH_EPOCHS if entry.full_batch else GRADIENT_EPOCHS
     check_int("epochs", config["epochs"])
@@ -430,7 +429,9 @@ def build(
         _full_batch_only(config, N)  # over the whole data
     T_train, n_columns = targets(config, data, data.y_train)
     T_val, _ = targets(config, data, data.y_val)
-    batch_size = batch_size_for(config["optimizer"], N, config["batch_size"] or GRADIENT_BATCH)
+    # the default mini-batch, at most all N examples (as scikit-learn's min(200, n_samples))
+    default = min(GRADIENT_BATCH, N)
+    batch_size = batch_size_for(config["optimizer"], N, config["batch_size"] or default)
     if batch_size > N:
         fail("batch_size", f"at most the number of training examples ({N})", batch_size)
     steps_per_epoch = -(-N // batch_size)
