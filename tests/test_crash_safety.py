@@ -187,7 +187,7 @@ def test_resume_never_shortens_a_run(tmp_path, capsys):
 
 def test_a_diverged_run_exits_1_and_says_so_in_help(tmp_path, capsys):
     argv = ["train", "-q", "--no-report", "--runs-dir", str(tmp_path), "--epochs", "2"]
-    assert main([*argv, "--learning-rate", "1e4", "--name", "hot"]) == 1
+    assert main([*argv, "--optimizer", "sgd", "--learning-rate", "1e4", "--name", "hot"]) == 1
     assert "stopped: diverged" in capsys.readouterr().out
     assert runs.load_model(tmp_path / "hot" / "model.npz").shape == (65, 10)  # still saved
     with pytest.raises(SystemExit):

@@ -772,8 +772,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         run_dir = Path(args.resume)
         config = _resume_config(args, run_dir)
+        lock.enter_context(run_lock(run_dir))
         done = finished_epochs(run_dir, config, extending=args.epochs is not None)
         if done is not None:
+            lock.close()
             print(
                 f"lingrad: the run in {run_dir} already finished ({done} of its "
                 f"{config['epochs']} epochs); nothing to train: --epochs N with N > "
@@ -781,7 +783,6 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 0
-        lock.enter_context(run_lock(run_dir))
         remove_temp_files(run_dir)  # left by a process killed mid-write
         # no checkpoint yet (killed before the first): start again, the same run
         resume = run_dir / runs.CHECKPOINT if (run_dir / runs.CHECKPOINT).is_file() else None
