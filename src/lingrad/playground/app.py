@@ -49,7 +49,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingrad import toy
 from lingrad._validation import check_int
 from lingrad.model import init_weights
-from lingrad.playground import compute, schema
+from lingrad.playground import compute, features, schema
 
 STATIC = Path(__file__).with_name("static")
 
@@ -268,32 +268,50 @@ def _dataset(request: schema.DatasetRequest) -> dict:
         limit = schema.LIMITS["max_points"]
         raise ValueError(f"n_per_class: expected n_per_class * n_classes <= {limit}, got {total}")
     rng = np.random.default_rng(request.seed)
-    X, y = toy.make(request.name, request.n_per_class, request.n_classes, rng=rng)
+    X, y = toy.make(
+        request.name, request.n_per_class, request.n_classes, rng=rng, noise=request.noise
+    )
     return {"X": np.round(X, 3), "y": y}
 
 
 def _weights(request: schema.WeightsRequest) -> dict:
     rng = np.random.default_rng(request.seed)
-    W = init_weights(compute.N_FEATURES, request.n_classes, rng=rng, scale=request.scale)
+    n_features = compute.N_FEATURES + len(request.features)
+    W = init_weights(n_features, request.n_classes, rng=rng, scale=request.scale)
     return {"W": np.round(W, 3)}
 
 
 def _evaluate(request: schema.Problem) -> dict:
     objective, W = compute.problem(request)
-    return compute.evaluate(objective, W)
+    return compute.evaluate(objective, W, compute.test_objective(request, W.shape[1]))
 
 
 def _step(request: schema.StepRequest) -> dict:
     objective, W = compute.problem(request)
+    test = compute.test_objective(request, W.shape[1])
     opt = compute.make_optimizer(request.optimizer)
     state = compute.optimizer_state(request.optimizer, opt, W)
-    W, state, history = compute.run_steps(objective, W, opt, state, request.steps)
-    return {
+    stop = request.on_divergence == "stop"
+    W, state, history = compute.run_steps(
+        objective, W, opt, state, request.steps, stop_on_divergence=stop
+    )
+    answer = {
         "W": W,
         "state": compute.state_to_dict(state),
         "history": history,
-        "evaluation": compute.evaluate(objective, W),
+        "evaluation": compute.evaluate(objective, W, test),
     }
+    if stop:
+        diverged = len(history) < request.steps
+        answer["diverged"] = diverged
+        if diverged:
+            answer["message"] = (
+                f"diverged: step {state.count + 1} would take W beyond "
+                f"|W| <= {schema.LIMITS['max_abs_value']:g} with learning rate "
+                f"{request.optimizer.learning_rate:g}; rolled back to the last finite weights "
+                "(lower the learning rate)"
+            )
+    return answer
 
 
 def _options(request: Request) -> Response:
@@ -302,6 +320,7 @@ def _options(request: Request) -> Response:
             "losses": schema.LOSSES,
             "optimizers": schema.OPTIMIZERS,
             "datasets": list(toy.NAMES),
+            "features": list(features.FEATURES),
             "limits": schema.LIMITS,
         }
     )

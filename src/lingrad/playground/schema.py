@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lingrad import losses
+from lingrad.playground.features import FEATURES
 
 #: The caps on a request; a larger one is refused with a 4xx and a message.
 LIMITS = {
@@ -27,6 +28,8 @@ LIMITS = {
     "max_lam": 1e3,
     "max_learning_rate": 1e2,
     "max_seed": 2**32 - 1,
+    "max_noise": 3.0,
+    "max_csv_bytes": 200_000,
 }
 
 #: The losses the playground offers, read from the registry (every loss on integer labels with
@@ -50,10 +53,13 @@ StateMatrix = Annotated[
     Field(min_length=1, max_length=64),
 ]
 Point = Annotated[list[Number], Field(min_length=2, max_length=2)]
-if TYPE_CHECKING:  # a Literal of the names of LOSSES, built at run time (pydantic checks it)
+if TYPE_CHECKING:  # Literals of the names of LOSSES and FEATURES, built at run time
     LossName = str
+    FeatureName = str
 else:
     LossName = Literal[tuple(LOSSES)]
+    FeatureName = Literal[tuple(FEATURES)]
+Features = Annotated[list[FeatureName], Field(max_length=len(FEATURES))]
 Seed = Annotated[int, Field(ge=0, le=LIMITS["max_seed"])]
 NClasses = Annotated[int, Field(ge=2, le=LIMITS["max_classes"])]
 
@@ -67,7 +73,10 @@ class Problem(_Strict):
 
     ``X``: points, shape ``(N, 2)``; ``y``: labels ``(N,)`` in ``[0, C)``; ``W``: shape
     ``(3, C)``, rows ``w_1``, ``w_2`` and the bias ``b``; ``loss``: a name of :data:`LOSSES`;
-    ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``).
+    ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``);
+    ``features``: names of :data:`lingrad.playground.features.FEATURES` appended to ``(x1, x2)``
+    (``W`` then has ``2 + len(features) + 1`` rows); ``X_test``, ``y_test``: an optional held-out
+    set, evaluated but never trained on.
 
     Examples:
         >>> p = Problem(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]],
@@ -81,6 +90,9 @@ class Problem(_Strict):
     W: Matrix
     loss: LossName = "hinge"
     lam: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_lam"])] = 0.0
+    features: Features = []
+    X_test: Annotated[list[Point], Field(max_length=LIMITS["max_points"])] | None = None
+    y_test: Annotated[list[int], Field(max_length=LIMITS["max_points"])] | None = None
 
 
 class OptimizerState(_Strict):
@@ -121,7 +133,9 @@ class Optimizer(_Strict):
 
 
 class StepRequest(Problem):
-    """``steps`` full-batch optimiser steps from ``W``.
+    """``steps`` full-batch optimiser steps from ``W``. ``on_divergence``: ``"error"`` answers a
+    step that leaves the finite range with 422; ``"stop"`` answers the last finite weights and
+    ``diverged`` (the page rolls back to them and stops).
 
     Examples:
         >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
@@ -131,6 +145,7 @@ class StepRequest(Problem):
 
     optimizer: Optimizer = Optimizer()
     steps: Annotated[int, Field(ge=1, le=LIMITS["max_steps"])] = 1
+    on_divergence: Literal["error", "stop"] = "error"
 
 
 class DatasetRequest(_Strict):
@@ -138,26 +153,31 @@ class DatasetRequest(_Strict):
 
     Examples:
         >>> DatasetRequest(name="xor", n_classes=2).model_dump()
-        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0}
+        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0, 'noise': None}
     """
 
     name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
     n_per_class: Annotated[int, Field(ge=1, le=LIMITS["max_points"] // 2)] = 20
     n_classes: NClasses = 3
     seed: Seed = 0
+    noise: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_noise"])] | None = (
+        None
+    )
 
 
 class WeightsRequest(_Strict):
-    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``.
+    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``,
+    shape ``(2 + len(features) + 1, n_classes)``.
 
     Examples:
         >>> WeightsRequest().model_dump()
-        {'n_classes': 3, 'seed': 0, 'scale': 1.0}
+        {'n_classes': 3, 'seed': 0, 'scale': 1.0, 'features': []}
     """
 
     n_classes: NClasses = 3
     seed: Seed = 0
     scale: Annotated[float, Field(allow_inf_nan=False, gt=0.0, le=100.0)] = 1.0
+    features: Features = []
 
 
 def field_name(loc: tuple) -> str:
