@@ -506,7 +506,8 @@ function renderWeights() {
     inp.value = fmtShort(S.W[+inp.dataset.row][+inp.dataset.col], 3);
   });
   tbody.querySelectorAll(".grad").forEach((el) => {
-    const g = evaluation ? evaluation.grad[+el.dataset.row][+el.dataset.col] : null;
+    const fits = evaluation && evaluation.grad.length === S.W.length;
+    const g = fits ? evaluation.grad[+el.dataset.row][+el.dataset.col] : null;
     const text = g === null ? "" : fmtShort(g, 3);
     el.textContent = text && !text.startsWith("-") ? "+" + text : text;
     el.dataset.value = g === null ? "" : String(g);
