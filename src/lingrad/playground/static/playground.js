@@ -126,11 +126,12 @@ async function step(k = 1) {
   writeHash();
 }
 
-// Several steps per request while a request takes less than a frame (16 ms), fewer when slow.
+// Several steps per request while a request is short (its cost is mostly the round trip, not
+// lingrad's steps), fewer when it grows long; the page paints while a request is out.
 function adaptSteps(ms, k) {
   if (k !== stepsPerRequest) return;
-  if (ms < 12 && stepsPerRequest < 64) stepsPerRequest *= 2;
-  else if (ms > 40 && stepsPerRequest > 1) stepsPerRequest = Math.max(1, stepsPerRequest >> 1);
+  if (ms < 80 && stepsPerRequest < 64) stepsPerRequest *= 2;
+  else if (ms > 250 && stepsPerRequest > 1) stepsPerRequest = Math.max(1, stepsPerRequest >> 1);
 }
 
 async function safeStep(k = 1) {
@@ -139,7 +140,9 @@ async function safeStep(k = 1) {
 
 function setRunning(on) {
   if (on) showBanner(null);
+  const stopped = running && !on;
   running = on;
+  if (stopped) { render(); writeHash(); }
   $("run").textContent = on ? "Pause" : "Run";
   $("run").classList.toggle("running", on);
   if (on) loop();
@@ -204,7 +207,11 @@ function decodePoints(text) {
   return { X, y };
 }
 
+let hashWritten = 0;     // when the URL was last written (throttled while running)
+
 function writeHash() {
+  if (running && performance.now() - hashWritten < 250) return;
+  hashWritten = performance.now();
   const p = new URLSearchParams({
     ds: S.dataset, C: S.nClasses, n: S.nPerClass, seed: S.seed, loss: S.loss, lam: S.lam,
     lr: S.lr, opt: S.optimizer, mom: S.momentum, cls: S.addClass,
@@ -266,14 +273,18 @@ function regionCanvas() {
   if (regionCanvas.key === key) return off;
   const cells = 200, C = nClasses(), D = S.W.length - 1;
   const img = new ImageData(cells, cells);
+  const Wt = Float64Array.from({ length: C * (D + 1) }, (_, k) => S.W[k % (D + 1)][Math.floor(k / (D + 1))]);
+  const maps = S.features.map((f) => FEATURE_MAPS[f]), v = new Float64Array(D);
   for (let r = 0; r < cells; r++) {
     const x2 = VIEW - ((r + 0.5) / cells) * 2 * VIEW;
     for (let q = 0; q < cells; q++) {
-      const v = phi(((q + 0.5) / cells) * 2 * VIEW - VIEW, x2);
+      const x1 = ((q + 0.5) / cells) * 2 * VIEW - VIEW;
+      v[0] = x1; v[1] = x2;
+      for (let f = 0; f < maps.length; f++) v[2 + f] = maps[f](x1, x2);
       let best = 0, bestScore = -Infinity;
-      for (let c = 0; c < C; c++) {
-        let s = S.W[D][c];
-        for (let d = 0; d < D; d++) s += S.W[d][c] * v[d];
+      for (let c = 0, o = 0; c < C; c++, o += D + 1) {
+        let s = Wt[o + D];
+        for (let d = 0; d < D; d++) s += Wt[o + d] * v[d];
         if (s > bestScore) { bestScore = s; best = c; }
       }
       const k = 4 * (r * cells + q), col = REGION[best % REGION.length];
@@ -516,7 +527,7 @@ function renderWeights() {
 }
 
 const ROW_H = 24;        // the points table's row height (CSS), for its virtual scrolling
-const OVERSCAN = 30;     // rows built beyond the visible ones, above and below
+const OVERSCAN = 10;     // rows built beyond the visible ones, above and below
 
 // Only the rows in (or near) the scrolled view are built; spacers stand for the others.
 function renderPoints() {
@@ -584,12 +595,17 @@ function renderPicker() {
   [...picker.children].forEach((b, c) => b.classList.toggle("selected", c === S.addClass));
 }
 
+let tableBuilt = 0;      // when the points table was last rebuilt (throttled while running)
+
 function render() {
   renderPicker();
   drawPlot();
   drawChart();
   renderWeights();
-  renderPoints();
+  if (!running || performance.now() - tableBuilt > 100) {
+    renderPoints();
+    tableBuilt = performance.now();
+  }
   const ev = evaluation;
   setNumber("loss-total", ev ? ev.loss : null);
   setNumber("loss-data", ev ? ev.data_loss : null);
