@@ -35,7 +35,10 @@ WINDOW = """async (ms) => {
   let frames = 0;
   const t0 = performance.now();
   await new Promise((done) => {
-    const tick = () => { frames++; performance.now() - t0 < ms ? requestAnimationFrame(tick) : done(); };
+    const tick = () => {
+      frames++;
+      if (performance.now() - t0 < ms) requestAnimationFrame(tick); else done();
+    };
     requestAnimationFrame(tick);
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -52,9 +55,8 @@ def data(points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def page_url(port: int, X: np.ndarray, y: np.ndarray, W: np.ndarray) -> str:
     """The page's own state URL: points packed as int16 thousandths and a uint8 label."""
-    packed = b"".join(
-        struct.pack("<hhB", round(a * 1000), round(b * 1000), int(c)) for (a, b), c in zip(X, y)
-    )
+    rows = zip(np.round(1000 * X).astype(int).tolist(), y.tolist(), strict=True)
+    packed = b"".join(struct.pack("<hhB", a, b, c) for (a, b), c in rows)
     hash_ = {
         "ds": "blobs",
         "C": 2,

@@ -249,7 +249,9 @@ def test_screenshot_is_saved(page, errors, base_url_playground):
 def handles(page):
     """class -> {"base": (x, y), "tip": (x, y)} in data coordinates, as the page draws them."""
     raw = page.get_attribute("#plot", "data-handles")
-    return {h["c"]: {"base": np.array(h["base"]), "tip": np.array(h["tip"])} for h in json.loads(raw)}
+    return {
+        h["c"]: {"base": np.array(h["base"]), "tip": np.array(h["tip"])} for h in json.loads(raw)
+    }
 
 
 def test_dragging_an_arrow_or_a_line_and_typing_edit_the_weights(page, errors, base_url_playground):
@@ -271,7 +273,8 @@ def test_dragging_an_arrow_or_a_line_and_typing_edit_the_weights(page, errors, b
     _, _, W, _ = read_state(page)
     new_w = W[:2, 0]
     direction = (target - base) / np.linalg.norm(target - base)
-    expected = direction * np.linalg.norm(w) * np.linalg.norm(target - base) / np.linalg.norm(tip - base)
+    scale = np.linalg.norm(target - base) / np.linalg.norm(tip - base)
+    expected = direction * np.linalg.norm(w) * scale
     np.testing.assert_allclose(new_w, expected, atol=0.03)
     assert new_w @ base + W[2, 0] == pytest.approx(0.0, abs=1e-9)  # the line keeps the ring
     np.testing.assert_array_equal(W[:, 1:], np.array(W0)[:, 1:])  # other classes untouched

@@ -10,14 +10,12 @@ import itertools
 
 import numpy as np
 import pytest
-from test_playground import (  # the page's helpers and fixtures, shared with the first tests
+import test_playground as first
+from test_playground import (  # the page's helpers, shared with the first tests
     W0,
     X0,
     Y0,
-    base_url_playground,  # noqa: F401 (a fixture)
-    browser_context_args,  # noqa: F401 (a fixture)
     canvas_xy,
-    errors,  # noqa: F401 (a fixture)
     handles,
     open_page,
     read_state,
@@ -28,6 +26,11 @@ from test_playground import (  # the page's helpers and fixtures, shared with th
 
 from lingrad.objective import Objective
 from lingrad.playground.features import expand
+
+# the first tests' fixtures: the served page, CSP bypassed, console errors asserted empty
+base_url_playground = first.base_url_playground
+browser_context_args = first.browser_context_args
+errors = first.errors
 
 MIN_ARROW_PX = 36  # the page's shortest arrow on screen, in canvas pixels
 CANVAS = 520  # the canvas' own width in pixels

@@ -95,9 +95,7 @@ def _data_loss(objective: Objective, W: np.ndarray) -> tuple[np.ndarray, np.ndar
     return per_point, S
 
 
-def evaluate(
-    objective: Objective, W: np.ndarray, test: Objective | None = None
-) -> dict[str, Any]:
+def evaluate(objective: Objective, W: np.ndarray, test: Objective | None = None) -> dict[str, Any]:
     """Everything the page shows for ``W``: losses, gradient, scores, per-point losses.
 
     Returns a dict of NumPy values: ``loss`` (``data_loss + reg_loss``), ``data_loss`` (mean of
