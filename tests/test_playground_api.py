@@ -59,7 +59,14 @@ def test_options_name_lingrad_losses_and_the_limits():
     }
     for name, loss in body["losses"].items():
         assert loss == {"label": losses.spec(name).title, "formula": losses.spec(name).formula}
-    assert set(body["optimizers"]) == {"sgd", "momentum", "adam"}
+    # issue 15 adds the searches (optimisation as search) beside the gradient methods
+    assert set(body["optimizers"]) == {
+        "sgd",
+        "momentum",
+        "adam",
+        "random_search",
+        "random_local_search",
+    }
     assert body["datasets"] == list(toy.NAMES)
     assert body["limits"]["max_points"] == 10_000
     assert body["limits"]["max_body_bytes"] == 1_000_000
@@ -413,3 +420,109 @@ def test_cli_rejects_a_bad_port(capsys):
     assert "--port: expected an integer in [0, 65535], got 70000" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["playground", "--host", "0.0.0.0"])  # there is no option to bind elsewhere
+
+
+# ------------------------------------------------------------------------------ issue 15
+
+
+def test_features_evaluate_the_objective_on_mapped_columns():
+    req = problem(C=2)
+    X = np.array(req["X"])
+    names = ["x1^2", "x1*x2", "sin x2"]
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((6, 2))
+    r, body = post(
+        "/api/evaluate", {**req, "W": W.tolist(), "features": ["sin x2", "x1^2", "x1*x2"]}
+    )
+    assert r.status_code == 200
+    # the columns written out by hand, in the order of FEATURES whatever the request's order
+    mapped = np.column_stack([X, X[:, 0] ** 2, X[:, 0] * X[:, 1], np.sin(X[:, 1])])
+    J, grad = Objective("hinge", mapped, np.array(req["y"]), lam=0.1).value_and_grad(W)
+    assert body["loss"] == pytest.approx(J, rel=1e-12)
+    np.testing.assert_allclose(body["grad"], grad, rtol=1e-12, atol=1e-15)
+    assert names  # (the names above, as the table header shows them)
+    r, body = post("/api/evaluate", {**req, "W": W[:5].tolist(), "features": names})
+    assert r.status_code == 422 and body["field"] == "W"
+    r, body = post("/api/evaluate", {**req, "features": ["x3^2"]})
+    assert r.status_code == 422 and body["field"].startswith("features")
+    r, body = post("/api/weights", {"n_classes": 2, "features": names})
+    assert np.array(body["W"]).shape == (6, 2)
+
+
+def test_a_diverging_run_stops_at_the_last_finite_weights():
+    req = with_(step_req(), optimizer={"learning_rate": 50.0}, steps=60, on_divergence="stop")
+    r, body = post("/api/step", req)
+    assert r.status_code == 200 and body["diverged"] and "learning rate" in body["message"]
+    taken = len(body["history"])
+    assert 0 < taken < 60 and body["state"]["count"] == taken
+    # the oracle: the same steps one request at a time, until the first refused one
+    W, state = req["W"], None
+    for _ in range(taken):
+        one = with_(req, W=W, steps=1, on_divergence="error")
+        one["optimizer"] = {**req["optimizer"], "state": state}
+        r1, b1 = post("/api/step", one)
+        assert r1.status_code == 200
+        W, state = b1["W"], b1["state"]
+    np.testing.assert_array_equal(body["W"], W)
+    one = with_(req, W=W, steps=1, on_divergence="error")
+    one["optimizer"] = {**req["optimizer"], "state": state}
+    assert post("/api/step", one)[0].status_code == 422  # the next step does diverge
+    calm = post("/api/step", with_(req, optimizer={"learning_rate": 0.1}))[1]
+    assert calm["diverged"] is False and len(calm["history"]) == 60
+
+
+def test_held_out_points_are_evaluated_not_trained_on():
+    req, test = problem(seed=0), problem(seed=1)
+    body = post("/api/evaluate", {**req, "X_test": test["X"], "y_test": test["y"]})[1]
+    S = np.array(test["X"]) @ np.array(req["W"])[:2] + np.array(req["W"])[2]
+    per_point = [losses.hinge(S[i : i + 1], np.array(test["y"][i : i + 1]))[0] for i in range(24)]
+    assert body["test_loss"] == pytest.approx(np.mean(per_point), rel=1e-12)
+    assert body["test_accuracy"] == np.mean(S.argmax(axis=1) == np.array(test["y"]))
+    plain = post("/api/evaluate", req)[1]
+    assert body["loss"] == plain["loss"] and "test_loss" not in plain
+    r, bad = post("/api/evaluate", {**req, "X_test": test["X"], "y_test": test["y"][:-1]})
+    assert r.status_code == 422 and bad["field"] == "y_test"
+
+
+def test_mini_batch_steps_use_the_drawn_rows_and_repeat():
+    req = with_(step_req(), batch_size=5, seed=7, steps=1)
+    _, body = post("/api/step", req)
+    assert post("/api/step", req)[1]["W"] == body["W"]  # stateless and seeded: same answer
+    X, y, W = np.array(req["X"]), np.array(req["y"]), np.array(req["W"])
+    rows = np.sort(np.random.default_rng([7, 0]).choice(len(y), 5, replace=False))
+    J, grad = Objective("hinge", X[rows], y[rows], lam=req["lam"]).value_and_grad(W)
+    np.testing.assert_allclose(body["W"], W - 0.1 * grad, rtol=1e-12, atol=1e-15)
+    assert body["history"][0] == pytest.approx(J, rel=1e-12)
+    full = post("/api/step", with_(req, batch_size=len(y)))[1]
+    assert full["W"] == post("/api/step", with_(req, batch_size=None))[1]["W"]
+
+
+@pytest.mark.parametrize("name", ["random_search", "random_local_search"])
+def test_searches_never_raise_the_loss_and_count_evaluations(name):
+    req = with_(step_req(), optimizer={"name": name, "learning_rate": 0.3}, steps=40, seed=2)
+    r, body = post("/api/step", req)
+    assert r.status_code == 200
+    history = np.array(body["history"])
+    assert np.all(np.diff(history) <= 0) and body["evaluation"]["loss"] <= history[-1]
+    assert body["evaluations"] == body["state"]["evaluations"] == 41  # J(W_0) + one per try
+    # the answer is lingrad's search, replayed with the same generator
+    X, y, W = np.array(req["X"]), np.array(req["y"]), np.array(req["W"])
+    objective = Objective("hinge", X, y, lam=req["lam"])
+    opt = {"random_search": optim.RandomSearch(scale=0.3)}.get(
+        name, optim.RandomLocalSearch(step_size=0.3)
+    )
+    state, rng = opt.init(W), np.random.default_rng([2, 0])
+    for _ in range(40):
+        step, state = opt.update(None, state, W, value_fn=objective.value, rng=rng)
+        W = W + step
+    np.testing.assert_allclose(body["W"], W, rtol=1e-12)
+    again = with_(req, W=body["W"], steps=1)
+    again["optimizer"] = {**req["optimizer"], "state": body["state"]}
+    assert post("/api/step", again)[1]["evaluations"] == 42
+
+
+def test_dataset_noise_is_lingrad_toy_noise():
+    body = post("/api/dataset", {"name": "blobs", "n_per_class": 5, "n_classes": 2, "noise": 0})[1]
+    X, _ = toy.make("blobs", 5, 2, rng=np.random.default_rng(0), noise=0.0)
+    np.testing.assert_array_equal(body["X"], np.round(X, 3))
+    assert post("/api/dataset", {"noise": 99})[0].status_code == 422

@@ -292,13 +292,22 @@ def _step(request: schema.StepRequest) -> dict:
     opt = compute.make_optimizer(request.optimizer)
     state = compute.optimizer_state(request.optimizer, opt, W)
     stop = request.on_divergence == "stop"
+    rng = np.random.default_rng([request.seed, state.count])
     W, state, history = compute.run_steps(
-        objective, W, opt, state, request.steps, stop_on_divergence=stop
+        objective,
+        W,
+        opt,
+        state,
+        request.steps,
+        stop_on_divergence=stop,
+        batch_size=request.batch_size,
+        rng=rng,
     )
     answer = {
         "W": W,
         "state": compute.state_to_dict(state),
         "history": history,
+        "evaluations": compute.evaluations(state, state.count),
         "evaluation": compute.evaluate(objective, W, test),
     }
     if stop:

@@ -130,13 +130,24 @@ def evaluate(objective: Objective, W: np.ndarray, test: Objective | None = None)
     return out
 
 
-def make_optimizer(spec: schema.Optimizer) -> optim.SGD | optim.Adam:
-    """The :mod:`lingrad.optim` optimiser a request names.
+Optimizer = optim.SGD | optim.Adam | optim.RandomSearch | optim.RandomLocalSearch
+State = optim.SGDState | optim.AdamState | optim.SearchState
+
+
+def make_optimizer(spec: schema.Optimizer) -> Optimizer:
+    """The :mod:`lingrad.optim` optimiser a request names (a search's scale or step size is
+    ``learning_rate``).
 
     Examples:
         >>> type(make_optimizer(schema.Optimizer(name="adam", learning_rate=0.05))).__name__
         'Adam'
+        >>> make_optimizer(schema.Optimizer(name="random_local_search", learning_rate=0.2))
+        RandomLocalSearch(step_size=0.2, n_candidates=1)
     """
+    if spec.name == "random_search":
+        return optim.RandomSearch(scale=spec.learning_rate)
+    if spec.name == "random_local_search":
+        return optim.RandomLocalSearch(step_size=spec.learning_rate)
     if spec.name == "adam":
         return optim.Adam(spec.learning_rate, beta1=spec.beta1, beta2=spec.beta2)
     momentum = spec.momentum if spec.name == "momentum" else 0.0
@@ -152,9 +163,7 @@ def _state_array(name: str, value: list[list[float]] | None, W: np.ndarray) -> n
     return arr
 
 
-def optimizer_state(
-    spec: schema.Optimizer, opt: optim.Optimizer, W: np.ndarray
-) -> optim.SGDState | optim.AdamState:
+def optimizer_state(spec: schema.Optimizer, opt: Optimizer, W: np.ndarray) -> State:
     """The optimiser state a request carries (``opt.init(W)`` when it carries none).
 
     Examples:
@@ -169,6 +178,9 @@ def optimizer_state(
     if state is None:
         return opt.init(W)
     prefix = "optimizer.state."
+    if spec.name in schema.SEARCHES:
+        value = np.inf if state.value is None else state.value
+        return optim.SearchState(state.count, state.evaluations, value)
     if spec.name == "adam":
         m = _state_array(prefix + "m", state.m, W)
         v = _state_array(prefix + "v", state.v, W)
@@ -180,31 +192,78 @@ def optimizer_state(
     return optim.SGDState(state.count, None)
 
 
-def state_to_dict(state: optim.SGDState | optim.AdamState) -> dict[str, Any]:
-    """An optimiser state as plain lists, ready to be sent back with the next step.
+def state_to_dict(state: State) -> dict[str, Any]:
+    """An optimiser state as plain lists, ready to be sent back with the next step (a search's
+    ``value`` of ``inf``, not evaluated yet, becomes ``None``).
 
     Examples:
         >>> opt = optim.SGD(0.1, momentum=0.9)
         >>> state_to_dict(opt.init(np.zeros((1, 2))))
         {'count': 0, 'velocity': [[0.0, 0.0]]}
+        >>> state_to_dict(optim.RandomSearch().init(np.zeros(1)))
+        {'count': 0, 'evaluations': 0, 'value': None}
     """
-    return {
+    out = {
         key: (value.tolist() if isinstance(value, np.ndarray) else value)
         for key, value in state._asdict().items()
         if key != "plateau"  # the playground's rates are constant: no plateau state
     }
+    if "value" in out and not np.isfinite(out["value"]):
+        out["value"] = None
+    return out
+
+
+def evaluations(state: State, steps: int) -> int:
+    """J evaluations spent so far: a search counts its own; a gradient step is one evaluation
+    of J and dJ/dW together (``steps`` = the state's step count).
+
+    Examples:
+        >>> evaluations(optim.SGD(0.1).init(np.zeros(1)), 7)
+        7
+    """
+    return state.evaluations if isinstance(state, optim.SearchState) else steps
+
+
+def _one_step(
+    objective: Objective,
+    W: np.ndarray,
+    opt: Optimizer,
+    state: State,
+    batch: int | None,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray, State]:
+    """``(J(W) on the step's examples, step, next state)``: a search reads full-batch values;
+    a gradient method the gradient on ``batch`` examples drawn without replacement (all when
+    ``None``)."""
+    if isinstance(state, optim.SearchState):
+
+        def value(V: np.ndarray) -> float:
+            return objective.value_and_grad_unchecked(V, need_grad=False)[0]
+
+        now = state.value if np.isfinite(state.value) else value(W)
+        step, state = opt.update(None, state, W, value_fn=value, rng=rng)
+        return now, step, state
+    N = objective.n_samples
+    rows = None if batch is None or batch >= N else np.sort(rng.choice(N, batch, replace=False))
+    J, grad = objective.value_and_grad_unchecked(W, rows)
+    step, state = opt.update(grad, state, W)  # type: ignore[arg-type]
+    return J, step, state
 
 
 def run_steps(
     objective: Objective,
     W: np.ndarray,
-    opt: optim.Optimizer,
-    state: optim.SGDState | optim.AdamState,
+    opt: Optimizer,
+    state: State,
     steps: int,
     *,
     stop_on_divergence: bool = False,
-) -> tuple[np.ndarray, optim.SGDState | optim.AdamState, NDArray[np.float64]]:
-    """``steps`` full-batch steps; returns ``(W, state, history)`` with ``history[t] = J(W_t)``.
+    batch_size: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, Any, NDArray[np.float64]]:
+    """``steps`` steps; returns ``(W, state, history)`` with ``history[t] = J(W_t)`` (on step
+    t's mini-batch when ``batch_size`` is given; full batch otherwise and for searches, which
+    draw from ``rng``, as do mini-batches; default ``default_rng(0)``).
 
     A step that takes ``W`` out of the finite range ``|W| <= max_abs_value`` diverged: it raises
     ``ValueError`` (naming ``optimizer.learning_rate``), or with ``stop_on_divergence`` ends the
@@ -223,10 +282,10 @@ def run_steps(
         >>> len(history), state.count     # the first step diverged: nothing taken
         (0, 3)
     """
+    rng = np.random.default_rng(0) if rng is None else rng
     history = np.empty(steps)
     for t in range(steps):
-        history[t], grad = objective.value_and_grad_unchecked(W)
-        step, new_state = opt.update(grad, state, W)
+        history[t], step, new_state = _one_step(objective, W, opt, state, batch_size, rng)
         new_W = W + step
         if not np.isfinite(new_W).all() or np.abs(new_W).max() > schema.LIMITS["max_abs_value"]:
             if stop_on_divergence:

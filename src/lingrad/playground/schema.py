@@ -41,7 +41,16 @@ LOSSES = {
 }
 
 #: The optimisers the playground offers: name -> label shown on the page.
-OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "adam": "Adam",
+    "random_search": "random search",
+    "random_local_search": "random local search",
+}
+
+#: The optimisers that read only J's value (optimisation as search, :mod:`lingrad.optim.search`).
+SEARCHES = ("random_search", "random_local_search")
 
 _BIG = LIMITS["max_abs_value"]
 _STATE = LIMITS["max_abs_state"]
@@ -99,14 +108,17 @@ class OptimizerState(_Strict):
     """The optimiser's state, sent back with every step so the server keeps none.
 
     ``count``: steps taken; ``velocity``: SGD momentum buffer (shape of ``W``); ``m``, ``v``:
-    Adam's moment estimates (shape of ``W``).
+    Adam's moment estimates (shape of ``W``); ``evaluations``, ``value``: a search's count of
+    J evaluations and J at the current ``W`` (``None``: not evaluated yet).
 
     Examples:
-        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump()
-        {'count': 2, 'velocity': [[0.1, 0.0]], 'm': None, 'v': None}
+        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump(exclude_none=True)
+        {'count': 2, 'evaluations': 0, 'velocity': [[0.1, 0.0]]}
     """
 
     count: Annotated[int, Field(ge=0, le=10**9)] = 0
+    evaluations: Annotated[int, Field(ge=0, le=10**12)] = 0
+    value: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=1e300)] | None = None
     velocity: StateMatrix | None = None
     m: StateMatrix | None = None
     v: StateMatrix | None = None
@@ -114,7 +126,8 @@ class OptimizerState(_Strict):
 
 class Optimizer(_Strict):
     """Which optimiser of :mod:`lingrad.optim`, its hyperparameters and its state (``None``:
-    start fresh with ``init(W)``).
+    start fresh with ``init(W)``). For the searches ``learning_rate`` is the scale of random
+    search's draws or the step size of random local search.
 
     Examples:
         >>> o = Optimizer(name="adam")
@@ -122,7 +135,7 @@ class Optimizer(_Strict):
         (0.1, True)
     """
 
-    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    name: Literal["sgd", "momentum", "adam", "random_search", "random_local_search"] = "sgd"
     learning_rate: Annotated[
         float, Field(allow_inf_nan=False, gt=0.0, le=LIMITS["max_learning_rate"])
     ] = 0.1
@@ -135,7 +148,9 @@ class Optimizer(_Strict):
 class StepRequest(Problem):
     """``steps`` full-batch optimiser steps from ``W``. ``on_divergence``: ``"error"`` answers a
     step that leaves the finite range with 422; ``"stop"`` answers the last finite weights and
-    ``diverged`` (the page rolls back to them and stops).
+    ``diverged`` (the page rolls back to them and stops). ``batch_size``: examples per gradient
+    step, drawn without replacement (``None``: the full batch); ``seed``: with the state's step
+    count, seeds the draws of mini-batches and searches (same request, same answer).
 
     Examples:
         >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
@@ -146,6 +161,8 @@ class StepRequest(Problem):
     optimizer: Optimizer = Optimizer()
     steps: Annotated[int, Field(ge=1, le=LIMITS["max_steps"])] = 1
     on_divergence: Literal["error", "stop"] = "error"
+    batch_size: Annotated[int, Field(ge=1, le=LIMITS["max_points"])] | None = None
+    seed: Seed = 0
 
 
 class DatasetRequest(_Strict):
