@@ -526,3 +526,14 @@ def test_dataset_noise_is_lingrad_toy_noise():
     X, _ = toy.make("blobs", 5, 2, rng=np.random.default_rng(0), noise=0.0)
     np.testing.assert_array_equal(body["X"], np.round(X, 3))
     assert post("/api/dataset", {"noise": 99})[0].status_code == 422
+
+
+def test_dataset_test_fraction_holds_out_points_of_the_same_draw():
+    full = post("/api/dataset", {"n_per_class": 10, "n_classes": 3})[1]
+    split = post("/api/dataset", {"n_per_class": 10, "n_classes": 3, "test_fraction": 0.3})[1]
+    assert len(split["y"]) == 21 and len(split["y_test"]) == 9
+    rows = sorted(map(tuple, [*split["X"], *split["X_test"]]))
+    assert rows == sorted(map(tuple, full["X"]))  # the same 30 points, split in two
+    assert (
+        full["X_test"] == [] and post("/api/dataset", {"test_fraction": 1.0})[0].status_code == 422
+    )

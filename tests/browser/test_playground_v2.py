@@ -221,3 +221,52 @@ def test_feature_x1x2_makes_xor_separable(page, errors, base_url_playground):
     S = expand(X, ["x1*x2"]) @ W[:-1] + W[-1]
     assert np.mean(np.argmax(S, axis=1) == y) == 1.0  # lingrad agrees: 100% on the features
     assert float(page.get_attribute("#accuracy", "data-value")) == 1.0
+
+
+def test_noise_held_out_set_and_the_test_curve(page, errors, base_url_playground):
+    open_page(page, base_url_playground)
+    page.locator("#noise").fill("1.2")  # a range input: fill sets its value and fires change
+    page.wait_for_function("location.hash.includes('noise=1.2')")
+    page.select_option("#test-fraction", "0.3")
+    page.wait_for_function("location.hash.includes('tpts=')")
+    settle(page)
+    assert page.locator("#points tbody tr").count() == 21  # 30 points, 9 held out
+    for k in (1, 2, 3):
+        page.click("#step")
+        page.wait_for_function(f"document.getElementById('step-count').textContent === '{k}'")
+    settle(page)
+    X, y, W, params = read_state(page)
+    import base64
+    import struct
+
+    raw = base64.urlsafe_b64decode(params["tpts"] + "=" * (-len(params["tpts"]) % 4))
+    held = [struct.unpack("<hhB", raw[i : i + 5]) for i in range(0, len(raw), 5)]
+    Xt = np.array([[a / 1000, b / 1000] for a, b, _ in held])
+    yt = np.array([c for _, _, c in held])
+    assert len(yt) == 9
+    from lingrad import losses
+    from lingrad.model import scores
+
+    S = scores(W, Xt)
+    expected = np.mean([losses.hinge(S[i : i + 1], yt[i : i + 1])[0] for i in range(9)])
+    assert shown(page, "test-loss") == pytest.approx(expected, rel=1e-9)
+    assert int(page.get_attribute("#chart", "data-test-points")) == 4  # start + 3 steps
+
+
+def test_search_on_an_evaluation_budget_and_confidence_shading(page, errors, base_url_playground):
+    open_page(page, state_url(base_url_playground, X0, Y0, W0))
+    before = page.locator("#plot").screenshot()
+    page.check("#confidence")
+    page.wait_for_function("location.hash.includes('conf=1')")
+    assert page.locator("#plot").screenshot() != before  # the regions fade where unsure
+    page.select_option("#optimizer", "random_local_search")
+    assert page.inner_text("#lr-label").startswith("Step size")
+    page.fill("#budget", "30")
+    page.press("#budget", "Enter")
+    start = shown(page, "loss-total")
+    page.click("#run")
+    page.wait_for_function("document.getElementById('run').textContent === 'Run'", timeout=20_000)
+    settle(page)
+    assert page.inner_text("#evaluations") == "30"
+    assert "budget" in page.inner_text("#status")
+    assert shown(page, "loss-total") <= start  # a search never accepts a worse W

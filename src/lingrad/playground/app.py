@@ -271,7 +271,11 @@ def _dataset(request: schema.DatasetRequest) -> dict:
     X, y = toy.make(
         request.name, request.n_per_class, request.n_classes, rng=rng, noise=request.noise
     )
-    return {"X": np.round(X, 3), "y": y}
+    X = np.round(X, 3)
+    held = rng.permutation(len(y))[: int(round(request.test_fraction * len(y)))]
+    train = np.setdiff1d(np.arange(len(y)), held)
+    held.sort()
+    return {"X": X[train], "y": y[train], "X_test": X[held], "y_test": y[held]}
 
 
 def _weights(request: schema.WeightsRequest) -> dict:

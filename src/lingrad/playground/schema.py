@@ -166,11 +166,13 @@ class StepRequest(Problem):
 
 
 class DatasetRequest(_Strict):
-    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``.
+    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``;
+    ``noise``: its spread (``None``: the dataset's default); ``test_fraction``: the share of the
+    points held out as a test set (drawn at random with the same generator).
 
     Examples:
-        >>> DatasetRequest(name="xor", n_classes=2).model_dump()
-        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0, 'noise': None}
+        >>> DatasetRequest(name="xor", n_classes=2).model_dump()["test_fraction"]
+        0.0
     """
 
     name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
@@ -180,6 +182,7 @@ class DatasetRequest(_Strict):
     noise: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_noise"])] | None = (
         None
     )
+    test_fraction: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=0.9)] = 0.0
 
 
 class WeightsRequest(_Strict):

@@ -21,8 +21,11 @@ const S = {
   dataset: "blobs", nClasses: 3, nPerClass: 10, seed: 0,
   X: [], y: [], W: [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
   loss: "hinge", lam: 0.1, lr: 0.1, optimizer: "sgd", momentum: 0.9, addClass: 0,
-  features: [],
+  features: [], noise: null, testFraction: 0, Xt: [], yt: [], batch: 0, budget: 0,
+  confidence: false,
 };
+const SEARCHES = ["random_search", "random_local_search"];
+let evaluations = 0;     // J evaluations spent (a gradient step is one)
 let optState = null;     // the optimiser state, sent back with each step (the server keeps none)
 let stepCount = 0;
 let history = [];        // [{loss, data}] after each evaluation that follows a step
@@ -51,7 +54,9 @@ async function api(path, body) {
 }
 
 function problem() {
-  return { X: S.X, y: S.y, W: S.W, loss: S.loss, lam: S.lam, features: S.features };
+  const p = { X: S.X, y: S.y, W: S.W, loss: S.loss, lam: S.lam, features: S.features };
+  if (S.Xt.length) { p.X_test = S.Xt; p.y_test = S.yt; }
+  return p;
 }
 
 function optimizerSpec() {
@@ -103,17 +108,26 @@ async function evaluateNow() {
 // taken: the server answers the last finite weights and why; the page stops there.
 async function step(k = 1) {
   if (!S.X.length) return;
+  if (S.budget > 0) {
+    k = Math.min(k, S.budget - evaluations);
+    if (k <= 0) {
+      setRunning(false);
+      showError(new Error(`budget: all ${S.budget} evaluations of J are spent (raise it or reset)`));
+      return;
+    }
+  }
   const started = performance.now();
-  const res = await api("/api/step", {
-    ...problem(), optimizer: optimizerSpec(), steps: k, on_divergence: "stop",
-  });
+  const body = { ...problem(), optimizer: optimizerSpec(), steps: k, on_divergence: "stop", seed: S.seed };
+  if (S.batch > 0 && !SEARCHES.includes(S.optimizer)) body.batch_size = S.batch;
+  const res = await api("/api/step", body);
   const taken = res.history.length;
   S.W = res.W;
   optState = res.state;
   stepCount += taken;
+  evaluations += SEARCHES.includes(S.optimizer) ? res.evaluations - (body.optimizer.state ? body.optimizer.state.evaluations || 0 : 0) : taken;
   evaluation = res.evaluation;
   for (let t = 1; t < taken; t++) history.push({ loss: res.history[t] });
-  if (taken) history.push({ loss: evaluation.loss, data: evaluation.data_loss });
+  if (taken) history.push(historyPoint());
   if (res.diverged) {
     setRunning(false);
     showError(new Error(res.message));
@@ -156,21 +170,31 @@ async function loop() {
 }
 
 async function newData() {
-  const data = await api("/api/dataset", {
+  const req = {
     name: S.dataset, n_per_class: S.nPerClass, n_classes: S.nClasses, seed: S.seed,
-  });
-  S.X = data.X; S.y = data.y;
+    test_fraction: S.testFraction,
+  };
+  if (S.noise !== null) req.noise = S.noise;
+  const data = await api("/api/dataset", req);
+  S.X = data.X; S.y = data.y; S.Xt = data.X_test; S.yt = data.y_test;
   await resetWeights();
 }
 
 async function resetWeights() {
   const w = await api("/api/weights", { n_classes: S.nClasses, seed: S.seed, features: S.features });
   S.W = w.W;
-  optState = null; stepCount = 0; history = []; marks = []; stepsPerRequest = 1;
+  optState = null; stepCount = 0; history = []; marks = []; stepsPerRequest = 1; evaluations = 0;
   showBanner(null);
   await evaluateNow();
-  if (evaluation) history.push({ loss: evaluation.loss, data: evaluation.data_loss });
+  if (evaluation) history.push(historyPoint());
   render();
+}
+
+// What the chart keeps after an evaluation: J, the data loss and the test loss if any.
+function historyPoint() {
+  const p = { loss: evaluation.loss, data: evaluation.data_loss };
+  if (evaluation.test_loss !== undefined) p.test = evaluation.test_loss;
+  return p;
 }
 
 // ---------------------------------------------------------------- the URL (state <-> hash)
@@ -186,12 +210,12 @@ function unb64url(text) {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
-function encodePoints() {
-  const view = new DataView(new ArrayBuffer(5 * S.X.length));
-  S.X.forEach((p, i) => {
+function encodePoints(X = S.X, y = S.y) {
+  const view = new DataView(new ArrayBuffer(5 * X.length));
+  X.forEach((p, i) => {
     view.setInt16(5 * i, Math.round(p[0] * COORD_SCALE), true);
     view.setInt16(5 * i + 2, Math.round(p[1] * COORD_SCALE), true);
-    view.setUint8(5 * i + 4, S.y[i]);
+    view.setUint8(5 * i + 4, y[i]);
   });
   return b64url(new Uint8Array(view.buffer));
 }
@@ -218,6 +242,12 @@ function writeHash() {
     W: S.W.map((row) => row.map(String).join(",")).join(";"), pts: encodePoints(), t: stepCount,
   });
   if (S.features.length) p.set("feat", S.features.join(","));
+  if (S.noise !== null) p.set("noise", S.noise);
+  if (S.testFraction) p.set("tf", S.testFraction);
+  if (S.Xt.length) p.set("tpts", encodePoints(S.Xt, S.yt));
+  if (S.batch) p.set("bs", S.batch);
+  if (S.budget) p.set("bud", S.budget);
+  if (S.confidence) p.set("conf", "1");
   window.history.replaceState(null, "", "#" + p.toString());
 }
 
@@ -236,6 +266,13 @@ function readHash() {
   S.momentum = num("mom", S.momentum);
   S.addClass = num("cls", 0);
   S.features = (p.get("feat") || "").split(",").filter((f) => FEATURE_ORDER.includes(f));
+  S.noise = p.has("noise") ? num("noise", null) : null;
+  S.testFraction = num("tf", 0);
+  const held = p.has("tpts") ? decodePoints(p.get("tpts")) : { X: [], y: [] };
+  S.Xt = held.X; S.yt = held.y;
+  S.batch = num("bs", 0);
+  S.budget = num("bud", 0);
+  S.confidence = p.get("conf") === "1";
   S.W = p.get("W").split(";").map((row) => row.split(",").map(Number));
   Object.assign(S, decodePoints(p.get("pts")));
   stepCount = num("t", 0);
@@ -268,13 +305,13 @@ function score(c, x1, x2) {
 // The decision regions, computed once per change of W into an offscreen canvas; every frame
 // only copies it.
 function regionCanvas() {
-  const key = JSON.stringify([S.W, S.features]);
+  const key = JSON.stringify([S.W, S.features, S.confidence]);
   const off = regionCanvas.canvas || (regionCanvas.canvas = document.createElement("canvas"));
   if (regionCanvas.key === key) return off;
   const cells = 200, C = nClasses(), D = S.W.length - 1;
   const img = new ImageData(cells, cells);
   const Wt = Float64Array.from({ length: C * (D + 1) }, (_, k) => S.W[k % (D + 1)][Math.floor(k / (D + 1))]);
-  const maps = S.features.map((f) => FEATURE_MAPS[f]), v = new Float64Array(D);
+  const maps = S.features.map((f) => FEATURE_MAPS[f]), v = new Float64Array(D), sc = new Float64Array(C);
   for (let r = 0; r < cells; r++) {
     const x2 = VIEW - ((r + 0.5) / cells) * 2 * VIEW;
     for (let q = 0; q < cells; q++) {
@@ -285,10 +322,19 @@ function regionCanvas() {
       for (let c = 0, o = 0; c < C; c++, o += D + 1) {
         let s = Wt[o + D];
         for (let d = 0; d < D; d++) s += Wt[o + d] * v[d];
+        sc[c] = s;
         if (s > bestScore) { bestScore = s; best = c; }
       }
+      // confidence: softmax probability of the predicted class, 1/C (white) .. 1 (full colour)
+      let t = 1;
+      if (S.confidence) {
+        let z = 0;
+        for (let c = 0; c < C; c++) z += Math.exp(sc[c] - bestScore);
+        t = (1 / z - 1 / C) / (1 - 1 / C);
+      }
       const k = 4 * (r * cells + q), col = REGION[best % REGION.length];
-      img.data[k] = col[0]; img.data[k + 1] = col[1]; img.data[k + 2] = col[2]; img.data[k + 3] = 255;
+      img.data[k] = 255 - t * (255 - col[0]); img.data[k + 1] = 255 - t * (255 - col[1]);
+      img.data[k + 2] = 255 - t * (255 - col[2]); img.data[k + 3] = 255;
     }
   }
   off.width = cells; off.height = cells;
@@ -401,6 +447,15 @@ function drawClassLines() {
   plot.dataset.handles = JSON.stringify(handles);
 }
 
+// Held-out test points: rings in their class colour (not trained on, not draggable).
+function drawTestPoints() {
+  ctx.lineWidth = 2;
+  S.Xt.forEach((p, i) => {
+    ctx.strokeStyle = COLORS[S.yt[i] % COLORS.length];
+    ctx.beginPath(); ctx.arc(toPx(p[0]), toPy(p[1]), 4.5, 0, 2 * Math.PI); ctx.stroke();
+  });
+}
+
 function drawPoints() {
   const losses = evaluation && evaluation.losses.length === S.X.length ? evaluation.losses : null;
   S.X.forEach((p, i) => {
@@ -422,6 +477,7 @@ function drawPlot() {
   drawRegions();
   drawGrid();
   drawClassLines();
+  drawTestPoints();
   drawPoints();
 }
 
@@ -432,6 +488,7 @@ function drawChart() {
   cv.dataset.scale = "log";
   cv.dataset.points = String(history.length);
   cv.dataset.marks = JSON.stringify(marks.map((m) => m.label));
+  cv.dataset.testPoints = String(history.filter((p) => p.test !== undefined).length);
   g.clearRect(0, 0, w, h);
   g.fillStyle = "#fafafa"; g.fillRect(0, 0, w, h);
   g.strokeStyle = "#ccc"; g.lineWidth = 1;
@@ -575,6 +632,16 @@ function renderControls() {
     box.checked = S.features.includes(box.value);
   });
   $("formula").innerHTML = FORMULAS[S.loss] || "";
+  $("noise-value").textContent = S.noise === null ? "default" : S.noise.toFixed(2);
+  if (S.noise !== null) $("noise").value = S.noise;
+  $("test-fraction").value = String(S.testFraction);
+  $("batch").value = S.batch;
+  $("budget").value = S.budget;
+  $("confidence").checked = S.confidence;
+  const search = SEARCHES.includes(S.optimizer);
+  $("lr-label").textContent = S.optimizer === "random_search" ? "Scale of the draws" :
+    search ? "Step size \u03c3" : "Learning rate \u03b1";
+  $("batch").disabled = search;
 }
 
 function renderPicker() {
@@ -612,6 +679,11 @@ function render() {
   setNumber("loss-reg", ev ? ev.reg_loss : null);
   $("accuracy").textContent = ev ? `${(100 * ev.accuracy).toFixed(1)}%` : "\u2013";
   $("accuracy").dataset.value = ev ? String(ev.accuracy) : "";
+  const held = ev && ev.test_loss !== undefined;
+  setNumber("test-loss", held ? ev.test_loss : null);
+  $("test-accuracy").textContent = held ? `${(100 * ev.test_accuracy).toFixed(1)}%` : "\u2013";
+  $("test-accuracy").dataset.value = held ? String(ev.test_accuracy) : "";
+  $("evaluations").textContent = evaluations;
   $("step-count").textContent = stepCount;
 }
 
@@ -820,6 +892,21 @@ function wireControls() {
   document.querySelectorAll("#features input[type=checkbox]").forEach((box) => {
     box.addEventListener("change", () => toggleFeature(box.value, box.checked));
   });
+  $("noise").addEventListener("change", () => {
+    S.noise = +$("noise").value; renderControls(); setRunning(false); newData().catch(showError);
+  });
+  $("test-fraction").addEventListener("change", () => {
+    S.testFraction = +$("test-fraction").value; setRunning(false); newData().catch(showError);
+  });
+  for (const [id, key, label] of [["batch", "batch", "Batch size"], ["budget", "budget", "Budget"]]) {
+    $(id).addEventListener("change", () => {
+      const v = checkedNumber(id, label, { min: 0, max: key === "batch" ? limits.max_points : 1e9, integer: true });
+      if (v !== null) { S[key] = v; showError(null); writeHash(); }
+    });
+  }
+  $("confidence").addEventListener("change", () => {
+    S.confidence = $("confidence").checked; drawPlot(); writeHash();
+  });
   $("loss").addEventListener("change", () => {
     S.loss = $("loss").value; mark(S.loss); renderControls(); evaluateNow();
   });
@@ -884,7 +971,7 @@ async function init() {
   if (readHash()) {
     renderControls();
     await evaluateNow();
-    if (evaluation) history.push({ loss: evaluation.loss, data: evaluation.data_loss });
+    if (evaluation) history.push(historyPoint());
     render();
   } else {
     renderControls();
