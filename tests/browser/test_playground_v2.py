@@ -6,7 +6,9 @@ Each test fails on any console error or uncaught exception in the page (fixture 
 
 from __future__ import annotations
 
+import base64
 import itertools
+import struct
 
 import numpy as np
 import pytest
@@ -24,6 +26,8 @@ from test_playground import (  # the page's helpers, shared with the first tests
     state_url,
 )
 
+from lingrad import losses
+from lingrad.model import scores
 from lingrad.objective import Objective
 from lingrad.playground.features import expand
 
@@ -132,9 +136,6 @@ def test_a_thousand_points_build_only_the_visible_rows(page, errors, base_url_pl
     page.wait_for_selector("#points tr[data-index='1001']", state="attached", timeout=5_000)
     X, y, W, _ = read_state(page)
     last = float(page.get_attribute("#points tr[data-index='1001'] td.loss", "data-value"))
-    from lingrad import losses
-    from lingrad.model import scores
-
     expected = losses.hinge(scores(W, X[-1:]), y[-1:])[0]
     assert last == pytest.approx(expected, rel=1e-9, abs=1e-12)
     # Run takes several steps per request when the server is fast
@@ -235,18 +236,12 @@ def test_noise_held_out_set_and_the_test_curve(page, errors, base_url_playground
         page.click("#step")
         page.wait_for_function(f"document.getElementById('step-count').textContent === '{k}'")
     settle(page)
-    X, y, W, params = read_state(page)
-    import base64
-    import struct
-
+    _, _, W, params = read_state(page)
     raw = base64.urlsafe_b64decode(params["tpts"] + "=" * (-len(params["tpts"]) % 4))
     held = [struct.unpack("<hhB", raw[i : i + 5]) for i in range(0, len(raw), 5)]
     Xt = np.array([[a / 1000, b / 1000] for a, b, _ in held])
     yt = np.array([c for _, _, c in held])
     assert len(yt) == 9
-    from lingrad import losses
-    from lingrad.model import scores
-
     S = scores(W, Xt)
     expected = np.mean([losses.hinge(S[i : i + 1], yt[i : i + 1])[0] for i in range(9)])
     assert shown(page, "test-loss") == pytest.approx(expected, rel=1e-9)

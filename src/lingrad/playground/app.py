@@ -272,7 +272,7 @@ def _dataset(request: schema.DatasetRequest) -> dict:
         request.name, request.n_per_class, request.n_classes, rng=rng, noise=request.noise
     )
     X = np.round(X, 3)
-    held = rng.permutation(len(y))[: int(round(request.test_fraction * len(y)))]
+    held = rng.permutation(len(y))[: round(request.test_fraction * len(y))]
     train = np.setdiff1d(np.arange(len(y)), held)
     held.sort()
     return {"X": X[train], "y": y[train], "X_test": X[held], "y_test": y[held]}
