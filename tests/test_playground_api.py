@@ -2,6 +2,7 @@
 lingrad's optimiser steps, and every bad request gets a 4xx naming the field, never a 500."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -537,3 +538,66 @@ def test_dataset_test_fraction_holds_out_points_of_the_same_draw():
     assert (
         full["X_test"] == [] and post("/api/dataset", {"test_fraction": 1.0})[0].status_code == 422
     )
+
+
+CSV_BAD = [
+    ("0,0,0\n1,1\n", "3 comma-separated values", "line 2"),
+    ("0,0,0\n1,a,1\n", "numbers for x1 and x2", "line 2"),
+    ("0,0,0\n1,1,1\nnan,0,1\n", "finite coordinates", "line 3"),
+    ("0,0,0\n99,0,1\n", "|x| <= 32", "line 2"),
+    ("0,0,0\n1,1,-1\n", "a label in 0..5", "line 2"),
+    ("0,0,0\n1,1,6\n", "a label in 0..5", "line 2"),
+    ("0,0,1\n1,1,1\n", "at least 2 classes", "1 class"),
+    ("", "at least 2 classes", "0 class"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "where"), CSV_BAD)
+def test_csv_errors_are_422_naming_the_line(text, expected, where):
+    r, body = post("/api/csv", {"text": text})
+    assert r.status_code == 422 and body["field"] == "text"
+    assert expected in body["error"] and where in body["error"]
+
+
+def test_csv_points_are_read_and_capped():
+    r, body = post("/api/csv", {"text": "x1, x2, label\n0.5, -1.25, 0\n\n2,3.0004,2\n"})
+    assert r.status_code == 200
+    assert body == {"X": [[0.5, -1.25], [2.0, 3.0]], "y": [0, 2], "n_classes": 3}
+    big = "0,0,0\n" * (LIMITS["max_csv_bytes"] // 6 + 1)
+    r, body = post("/api/csv", {"text": big})
+    assert r.status_code == 422 and body["field"] == "text"
+
+
+def test_exported_script_reproduces_the_weights(tmp_path):
+    import subprocess
+    import sys
+
+    req = problem(C=2, loss="softmax_cross_entropy")
+    W = np.random.default_rng(5).standard_normal((4, 2)) * 1e-3 + 1 / 3
+    req = {**req, "W": W.tolist(), "features": ["x1*x2"]}
+    r, body = post("/api/export", req)
+    assert r.status_code == 200
+    path = tmp_path / "playground_export.py"
+    path.write_text(body["script"])
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    np.testing.assert_allclose(out["W"], W, rtol=1e-12, atol=0)
+    assert out["loss"] == pytest.approx(post("/api/evaluate", req)[1]["loss"], rel=1e-12)
+
+
+def test_model_download_is_a_lingrad_model_file(tmp_path):
+    from lingrad import io
+
+    req = {**problem(C=3), "features": ["x2^2"], "W": np.arange(12.0).reshape(4, 3).tolist()}
+    r = client.post("/api/model", json=req)
+    assert r.status_code == 200 and "playground.npz" in r.headers["content-disposition"]
+    path = tmp_path / "model.npz"
+    path.write_bytes(r.content)
+    model = io.load(path)
+    np.testing.assert_array_equal(model.W_, np.array(req["W"]))
+    Phi = np.column_stack([np.array(req["X"]), np.array(req["X"])[:, 1] ** 2])
+    np.testing.assert_array_equal(model.decision_function(Phi), Phi @ model.W_[:-1] + model.W_[-1])

@@ -9,11 +9,15 @@ Routes:
 * ``POST /api/evaluate``: losses, gradient, scores and per-point losses at ``W``.
 * ``POST /api/step``: ``steps`` optimiser steps -> the new ``W``, the optimiser ``state`` to
   send with the next step, the loss ``history`` and the evaluation at the new ``W``.
+* ``POST /api/csv``: CSV text of labelled 2-D points -> ``{"X", "y", "n_classes"}``.
+* ``POST /api/export``: a problem -> ``{"script"}``, a Python script reproducing it with lingrad.
+* ``POST /api/model``: a problem -> its ``W`` as a lingrad model file (``.npz`` bytes).
 
 Every request is validated (:mod:`lingrad.playground.schema`). Errors are JSON
 ``{"error": "field: expected ..., got ...", "field": "..."}`` with status 400 (not JSON),
 413 (body over ``LIMITS["max_body_bytes"]``) or 422 (a field is wrong); never a 500 for bad
-input. The server keeps no state between requests and writes no files.
+input. The server keeps no state between requests and writes no files (but the model file's
+temporary copy, removed before it answers).
 
 Served on 127.0.0.1 only, the app also defends the browser that talks to it:
 
@@ -49,7 +53,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingrad import toy
 from lingrad._validation import check_int
 from lingrad.model import init_weights
-from lingrad.playground import compute, features, schema
+from lingrad.playground import compute, csvdata, export, features, schema
 
 STATIC = Path(__file__).with_name("static")
 
@@ -232,7 +236,8 @@ def _answer(model: type[schema.BaseModel], handler, body: bytes) -> Response:
         status = 400 if exc.errors()[0]["type"] == "json_invalid" else 422
         raise _RequestError(status, field, message) from None
     try:
-        return _json(handler(parsed))
+        answer = handler(parsed)
+        return answer if isinstance(answer, Response) else _json(answer)
     except (ValueError, TypeError) as exc:
         message = str(exc)
         raise _RequestError(422, message.split(":", 1)[0], message) from None
@@ -327,6 +332,26 @@ def _step(request: schema.StepRequest) -> dict:
     return answer
 
 
+def _csv(request: schema.CsvRequest) -> dict:
+    X, y = csvdata.parse(request.text)
+    return {"X": X, "y": y, "n_classes": int(y.max()) + 1}
+
+
+def _export(request: schema.Problem) -> dict:
+    _, W = compute.problem(request)
+    X, y = np.asarray(request.X, dtype=np.float64), np.asarray(request.y)
+    return {"script": export.script(X, y, W, request.features, request.loss, request.lam)}
+
+
+def _model(request: schema.Problem) -> Response:
+    _, W = compute.problem(request)
+    data = export.model_file(W, request.features, request.loss, request.lam)
+    disposition = 'attachment; filename="playground.npz"'
+    return Response(
+        data, media_type="application/octet-stream", headers={"Content-Disposition": disposition}
+    )
+
+
 def _options(request: Request) -> Response:
     return _json(
         {
@@ -376,6 +401,9 @@ def create_app(*, workers: int = 2, queue: int = 6) -> Starlette:
             Route("/api/weights", post(schema.WeightsRequest, _weights), methods=["POST"]),
             Route("/api/evaluate", post(schema.Problem, _evaluate), methods=["POST"]),
             Route("/api/step", post(schema.StepRequest, _step), methods=["POST"]),
+            Route("/api/csv", post(schema.CsvRequest, _csv), methods=["POST"]),
+            Route("/api/export", post(schema.Problem, _export), methods=["POST"]),
+            Route("/api/model", post(schema.Problem, _model), methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )

@@ -200,6 +200,17 @@ class WeightsRequest(_Strict):
     features: Features = []
 
 
+class CsvRequest(_Strict):
+    """CSV text of 2-D points with labels (see :mod:`lingrad.playground.csvdata`).
+
+    Examples:
+        >>> CsvRequest(text="0,0,0").text
+        '0,0,0'
+    """
+
+    text: Annotated[str, Field(max_length=LIMITS["max_csv_bytes"])]
+
+
 def field_name(loc: tuple) -> str:
     """A pydantic error location as a path: ``("X", 3, 1)`` -> ``"X[3][1]"``.
 
