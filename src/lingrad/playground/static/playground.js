@@ -44,10 +44,14 @@ const ctx = plot.getContext("2d");
 
 // ---------------------------------------------------------------- the API
 
-async function api(path, body) {
-  const res = await fetch(path, {
+async function post(path, body) {
+  return fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
+}
+
+async function api(path, body) {
+  const res = await post(path, body);
   const data = await res.json();
   if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
   return data;
@@ -195,6 +199,42 @@ function historyPoint() {
   const p = { loss: evaluation.loss, data: evaluation.data_loss };
   if (evaluation.test_loss !== undefined) p.test = evaluation.test_loss;
   return p;
+}
+
+// ---------------------------------------------------------------- your data in, your model out
+
+// Points from a CSV file (checked by the server; its error, naming the line, shows here).
+async function loadCsv(file) {
+  const text = await file.text();
+  const data = await api("/api/csv", { text });
+  setRunning(false);
+  S.X = data.X; S.y = data.y; S.Xt = []; S.yt = []; S.testFraction = 0;
+  S.nClasses = data.n_classes;
+  renderControls();
+  await resetWeights();
+  showError(null);
+  $("status").textContent = `loaded ${S.X.length} points of ${S.nClasses} classes from ${file.name}`;
+}
+
+function saveAs(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+async function exportScript() {
+  const data = await api("/api/export", problem());
+  saveAs(new Blob([data.script], { type: "text/x-python" }), "playground_export.py");
+}
+
+async function exportModel() {
+  const res = await post("/api/model", problem());
+  if (!res.ok) throw new Error((await res.json()).error);
+  saveAs(await res.blob(), "playground.npz");
 }
 
 // ---------------------------------------------------------------- the URL (state <-> hash)
@@ -904,6 +944,12 @@ function wireControls() {
       if (v !== null) { S[key] = v; showError(null); writeHash(); }
     });
   }
+  $("csv").addEventListener("change", () => {
+    const file = $("csv").files[0];
+    if (file) loadCsv(file).catch(showError).finally(() => { $("csv").value = ""; });
+  });
+  $("export-script").addEventListener("click", () => exportScript().catch(showError));
+  $("export-model").addEventListener("click", () => exportModel().catch(showError));
   $("confidence").addEventListener("change", () => {
     S.confidence = $("confidence").checked; drawPlot(); writeHash();
   });
