@@ -601,3 +601,38 @@ def test_model_download_is_a_lingrad_model_file(tmp_path):
     np.testing.assert_array_equal(model.W_, np.array(req["W"]))
     Phi = np.column_stack([np.array(req["X"]), np.array(req["X"])[:, 1] ** 2])
     np.testing.assert_array_equal(model.decision_function(Phi), Phi @ model.W_[:-1] + model.W_[-1])
+
+
+def test_show_serves_the_page_on_loopback_for_a_notebook_frame():
+    import urllib.request
+
+    from lingrad.playground import notebook, show
+
+    try:
+        frame = show(height=700)
+        assert type(frame).__name__ == "IFrame" and frame.height == 700
+        assert frame.src.startswith("http://127.0.0.1:")
+        assert show().src == frame.src  # one server per process
+        assert notebook._server["thread"].daemon
+        with urllib.request.urlopen(frame.src, timeout=10) as page:
+            body = page.read().decode()
+            headers = page.headers
+        assert "/static/playground.js" in body
+        # a notebook on loopback may frame it; other sites still may not
+        assert "X-Frame-Options" not in headers
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self' http://127.0.0.1:* http://localhost:*" in csp
+        assert "script-src" not in csp and "default-src 'self'" in csp
+        with urllib.request.urlopen(
+            urllib.request.Request(frame.src + "api/options"), timeout=10
+        ) as r:
+            assert "features" in json.loads(r.read())
+    finally:
+        notebook.stop()
+    assert notebook._server == {}
+    # the command's server keeps refusing frames
+    r = client.get("/")
+    assert (
+        r.headers["x-frame-options"] == "DENY"
+        and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    )

@@ -76,6 +76,21 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
 }
 
+#: Who may frame the page when it is served for a notebook (``create_app(embeddable=True)``):
+#: pages on loopback (Jupyter, JupyterLab) and VS Code's notebook views; no other site.
+NOTEBOOK_FRAME_ANCESTORS = (
+    "'self' http://127.0.0.1:* http://localhost:* http://[::1]:* vscode-webview:"
+)
+
+
+def _headers(embeddable: bool) -> dict[str, str]:
+    """:data:`SECURITY_HEADERS`, or for a notebook's frame the same policy with
+    ``frame-ancestors`` :data:`NOTEBOOK_FRAME_ANCESTORS` and no ``X-Frame-Options``."""
+    if not embeddable:
+        return SECURITY_HEADERS
+    csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {NOTEBOOK_FRAME_ANCESTORS}")
+    return {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": csp}
+
 
 class _RequestError(Exception):
     def __init__(self, status: int, field: str, message: str):
@@ -142,8 +157,8 @@ class _Guard:
     """ASGI middleware: refuse a foreign ``Host``, add :data:`SECURITY_HEADERS` to every
     response (the app's, the static files', a refusal)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
+    def __init__(self, app: ASGIApp, headers: dict[str, str]):
+        self.app, self.headers = app, headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,7 +170,7 @@ class _Guard:
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [
                     (name.lower().encode(), value.encode())
-                    for name, value in SECURITY_HEADERS.items()
+                    for name, value in self.headers.items()
                     if name.lower().encode() not in names
                 ]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
@@ -368,12 +383,13 @@ def _index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-def create_app(*, workers: int = 2, queue: int = 6) -> Starlette:
+def create_app(*, workers: int = 2, queue: int = 6, embeddable: bool = False) -> Starlette:
     """The playground as an ASGI app (serve it with uvicorn, test it with Starlette's client).
 
     At most ``workers`` computations run at once (in threads, off the event loop) and at most
     ``queue`` more wait; a request beyond those is answered 503. Only the hosts of
     :data:`ALLOWED_HOSTS` are served: a test client must use one of them as its base URL.
+    ``embeddable``: let loopback pages (a notebook) frame the page (see :func:`_headers`).
 
     Examples:
         >>> from starlette.testclient import TestClient
@@ -407,5 +423,5 @@ def create_app(*, workers: int = 2, queue: int = 6) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
-    app.add_middleware(_Guard)
+    app.add_middleware(_Guard, headers=_headers(embeddable))
     return app
