@@ -604,7 +604,7 @@ function renderWeights() {
       tr.insertCell().innerHTML = `<span class="chip" style="background:${COLORS[c % COLORS.length]}"></span> ${c}`;
       for (let r = 0; r < R; r++) {
         const td = tr.insertCell();
-        td.innerHTML = `<input type="number" step="0.1" data-row="${r}" data-col="${c}"` +
+        td.innerHTML = `<input type="text" inputmode="decimal" data-row="${r}" data-col="${c}"` +
           ` aria-label="W[${r}][${c}]"><span class="grad" data-row="${r}" data-col="${c}"></span>`;
       }
     }
@@ -981,8 +981,12 @@ function wireControls() {
   $("weights").addEventListener("change", (e) => {
     const inp = e.target;
     if (!inp.dataset || inp.dataset.row === undefined) return;
-    const v = parseFloat(inp.value);
-    if (!Number.isFinite(v)) { renderWeights(); return; }
+    const text = inp.value.trim(), v = Number(text);
+    if (text === "" || !Number.isFinite(v) || Math.abs(v) > 1e6) {
+      showError(new Error(`W[${inp.dataset.row}][${inp.dataset.col}]: expected a number with |w| <= 1e6, got ${JSON.stringify(text)}`));
+      renderWeights();
+      return;
+    }
     S.W[+inp.dataset.row][+inp.dataset.col] = v;
     delete anchors[+inp.dataset.col];
     drawPlot();
