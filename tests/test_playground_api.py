@@ -368,9 +368,14 @@ json_values = st.recursive(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    path=st.sampled_from(["/api/evaluate", "/api/step", "/api/dataset", "/api/weights"]),
+    path=st.sampled_from(
+        ["/api/evaluate", "/api/step", "/api/dataset", "/api/weights"]
+        + ["/api/csv", "/api/export", "/api/model"]
+    ),
     key=st.sampled_from(
         ["X", "y", "W", "loss", "lam", "optimizer", "steps", "name", "n_classes", "seed", "state"]
+        + ["features", "X_test", "y_test", "batch_size", "on_divergence", "noise", "text"]
+        + ["test_fraction"]
     ),
     value=json_values,
 )
