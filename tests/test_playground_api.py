@@ -366,17 +366,17 @@ json_values = st.recursive(
 )
 
 
+ANY_JSON_PATHS = ["/api/evaluate", "/api/step", "/api/dataset", "/api/weights", "/api/csv"]
+ANY_JSON_PATHS += ["/api/export", "/api/model"]
+ANY_JSON_KEYS = ["X", "y", "W", "loss", "lam", "optimizer", "steps", "name", "n_classes", "seed"]
+ANY_JSON_KEYS += ["state", "features", "X_test", "y_test", "batch_size", "on_divergence"]
+ANY_JSON_KEYS += ["noise", "text", "test_fraction"]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    path=st.sampled_from(
-        ["/api/evaluate", "/api/step", "/api/dataset", "/api/weights"]
-        + ["/api/csv", "/api/export", "/api/model"]
-    ),
-    key=st.sampled_from(
-        ["X", "y", "W", "loss", "lam", "optimizer", "steps", "name", "n_classes", "seed", "state"]
-        + ["features", "X_test", "y_test", "batch_size", "on_divergence", "noise", "text"]
-        + ["test_fraction"]
-    ),
+    path=st.sampled_from(ANY_JSON_PATHS),
+    key=st.sampled_from(ANY_JSON_KEYS),
     value=json_values,
 )
 def test_any_json_in_any_field_never_gives_a_500(path, key, value):
