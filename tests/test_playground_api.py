@@ -595,6 +595,8 @@ def test_exported_script_reproduces_the_weights(tmp_path):
 
 
 def test_model_download_is_a_lingrad_model_file(tmp_path):
+    import pandas as pd
+
     from lingrad import io
 
     req = {**problem(C=3), "features": ["x2^2"], "W": np.arange(12.0).reshape(4, 3).tolist()}
@@ -604,8 +606,10 @@ def test_model_download_is_a_lingrad_model_file(tmp_path):
     path.write_bytes(r.content)
     model = io.load(path)
     np.testing.assert_array_equal(model.W_, np.array(req["W"]))
+    assert model.feature_names_in_.tolist() == ["x1", "x2", "x2^2"]
     Phi = np.column_stack([np.array(req["X"]), np.array(req["X"])[:, 1] ** 2])
-    np.testing.assert_array_equal(model.decision_function(Phi), Phi @ model.W_[:-1] + model.W_[-1])
+    frame = pd.DataFrame(Phi, columns=["x1", "x2", "x2^2"])
+    np.testing.assert_array_equal(model.decision_function(frame), Phi @ model.W_[:-1] + model.W_[-1])
 
 
 def test_show_serves_the_page_on_loopback_for_a_notebook_frame():
