@@ -609,7 +609,8 @@ def test_model_download_is_a_lingrad_model_file(tmp_path):
     assert model.feature_names_in_.tolist() == ["x1", "x2", "x2^2"]
     Phi = np.column_stack([np.array(req["X"]), np.array(req["X"])[:, 1] ** 2])
     frame = pd.DataFrame(Phi, columns=["x1", "x2", "x2^2"])
-    np.testing.assert_array_equal(model.decision_function(frame), Phi @ model.W_[:-1] + model.W_[-1])
+    expected = Phi @ model.W_[:-1] + model.W_[-1]
+    np.testing.assert_array_equal(model.decision_function(frame), expected)
 
 
 def test_show_serves_the_page_on_loopback_for_a_notebook_frame():
