@@ -37,13 +37,16 @@ def register(sub: SubParsers) -> None:
         help=f"score columns C, at most {MAX_COLUMNS} (default: 1 or 3)",
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
-    p.add_argument(
-        "--margin", type=float, default=None, help="the hinge losses' margin (default: 1)"
+    p.add_argument(  # SUPPRESS: absent unless given, and no "(default: None)" in the help
+        "--margin",
+        type=float,
+        default=argparse.SUPPRESS,
+        help="the hinge losses' margin (default: 1)",
     )
     p.add_argument(
         "--label-smoothing",
         type=float,
-        default=None,
+        default=argparse.SUPPRESS,
         help="the softmax loss's label smoothing epsilon in [0, 1) (default: 0, none)",
     )
     p.set_defaults(func=run)
@@ -93,16 +96,17 @@ training (`lingrad train`, lingrad.fit) steps on the mean over a batch of N exam
 
 def _params(args: argparse.Namespace, derivation: symbolic.Derivation) -> dict[str, float]:
     params: dict[str, float] = {}
-    if args.margin is not None:
+    margin, smoothing = getattr(args, "margin", None), getattr(args, "label_smoothing", None)
+    if margin is not None:
         if "margin" not in derivation.params:
             fail("--margin", "a loss with a margin (the hinge losses)", derivation.loss)
-        if not args.margin > 0:
-            fail("--margin", "a number > 0", args.margin)
-        params["margin"] = args.margin
-    if args.label_smoothing is not None:
+        if not margin > 0:
+            fail("--margin", "a number > 0", margin)
+        params["margin"] = margin
+    if smoothing is not None:
         if "label_smoothing" not in derivation.params:
             fail("--label-smoothing", "the softmax loss", derivation.loss)
-        if not 0 <= args.label_smoothing < 1:
-            fail("--label-smoothing", "a number in [0, 1)", args.label_smoothing)
-        params["label_smoothing"] = args.label_smoothing
+        if not 0 <= smoothing < 1:
+            fail("--label-smoothing", "a number in [0, 1)", smoothing)
+        params["label_smoothing"] = smoothing
     return params

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from lingrad import losses
@@ -286,14 +287,14 @@ class _SlidePrinter(StrPrinter):
                 return 3
             return 2 if term.as_coeff_Mul()[0] < 0 else int(not term.is_Symbol)
 
-        terms = sorted(expr.args, key=lambda t: (rank(t), _natural(self._print(t))))
+        terms = sorted(expr.args, key=lambda t: (rank(t), _natural(self.doprint(t))))
         if len(terms) > 4 and all(isinstance(t, sp.exp) and t.args[0].is_Symbol for t in terms):
-            return " + ".join(self._print(t) for t in [*terms[:2], "...", terms[-1]])
+            return " + ".join(self.doprint(t) for t in [*terms[:2], "...", terms[-1]])
         if rank(terms[0]) == 2 and terms[-1].is_number:  # -s_1 + 1 -> 1 - s_1
             terms.insert(0, terms.pop())
         out = ""
         for k, term in enumerate(terms):
-            text = self._print(term)
+            text = self.doprint(term)
             negative = text.startswith("-")
             if k == 0:
                 out = text
@@ -309,20 +310,20 @@ class _SlidePrinter(StrPrinter):
                 for power, form in ((1, "max(0, {})"), (2, "max(0, {})^2")):
                     ratio = sp.cancel(value / m**power)
                     if ratio.is_number:
-                        text = form.format(self._print(m))
-                        return text if ratio == 1 else f"{self._print(ratio)}*{text}"
+                        text = form.format(self.doprint(m))
+                        return text if ratio == 1 else f"{self.doprint(ratio)}*{text}"
                 if m.is_Symbol and sp.limit(value, m, 0, "+") == 0:
-                    return self._print(value)  # continuous at the kink: 0 ln 0 = 0
-                step = f"1[{self._print(m)} > 0]"
+                    return self.doprint(value)  # continuous at the kink: 0 ln 0 = 0
+                step = f"1[{self.doprint(m)} > 0]"
                 if value.is_number:
                     return (
                         step if value == 1 else ("-" + step if value == -1 else f"{value}*{step}")
                     )
                 return f"{self.parenthesize(value, 50)}*{step}"
-        return super()._print_Piecewise(expr)
+        return sp.sstr(expr)
 
     def _print_Heaviside(self, expr):
-        return f"H({self._print(expr.args[0])})"
+        return f"H({self.doprint(expr.args[0])})"
 
     def _print_Max(self, expr):
         return "max(" + self._short_list(expr.args) + ")"
@@ -331,25 +332,29 @@ class _SlidePrinter(StrPrinter):
         return "min(" + self._short_list(expr.args) + ")"
 
     def _short_list(self, args):
-        texts = sorted((self._print(a) for a in args), key=_natural)
+        texts = sorted((self.doprint(a) for a in args), key=_natural)
         return ", ".join([*texts[:2], "...", texts[-1]] if len(texts) > 4 else texts)
 
     def _print_log(self, expr):
-        return f"ln({self._print(expr.args[0])})"
+        return f"ln({self.doprint(expr.args[0])})"
 
     def _print_exp(self, expr):
         arg = expr.args[0]
-        return f"e^{arg}" if arg.is_Symbol else f"e^({self._print(arg)})"
+        return f"e^{arg}" if arg.is_Symbol else f"e^({self.doprint(arg)})"
 
     def _print_Pow(self, expr, rational=False):
-        return super()._print_Pow(expr, rational).replace("**", "^")
+        base, power = expr.args
+        level = PRECEDENCE["Pow"]
+        if power == -1:
+            return f"1/{self.parenthesize(base, level)}"
+        return f"{self.parenthesize(base, level)}^{self.parenthesize(power, level)}"
 
     def _print_Sum(self, expr):
         (i, lo, hi), body = expr.limits[0], expr.function
-        return f"sum_{{{i}={lo}}}^{{{hi}}} {self._print(body)}"
+        return f"sum_{{{i}={lo}}}^{{{hi}}} {self.doprint(body)}"
 
     def _print_Indexed(self, expr):
-        return f"{expr.base}_" + "".join(self._print(k) for k in expr.indices)
+        return f"{expr.base}_" + "".join(self.doprint(k) for k in expr.indices)
 
 
 def slide_str(expr: sp.Expr) -> str:
