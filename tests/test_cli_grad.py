@@ -56,22 +56,22 @@ def test_gradcheck_bad_input(capsys):
 def test_derive_sigmoid_unit_prints_the_slide_rule(capsys):
     assert main(["derive", "--loss", "sigmoid_squared_error"]) == 0
     out = capsys.readouterr().out
-    assert "L = (t_0 - sigma(s_0))**2" in out
-    assert "dL/ds_0 = -2*(1 - sigma(s_0))*(t_0 - sigma(s_0))*sigma(s_0)" in out
-    assert "w_j <- 2*alpha*Sum((1 - sigma[i])*delta[i]*sigma[i]*x[i, j], (i, 1, N)) + w_j" in out
-    assert out.rstrip().endswith("= 0")
+    assert "L_i = (y_i - sigma(s_i))^2" in out
+    assert "dL_i/ds_i = -2*(1 - sigma(s_i))*(y_i - sigma(s_i))*sigma(s_i)" in out
+    assert "w_j <- w_j + 2*alpha*sum_{i=1}^{N} (1 - sigma_i)*delta_i*sigma_i*x_ij" in out
+    assert "simplify((w_1 - alpha*dL/dw_1) - rule) = 0" in out
 
 
 def test_derive_latex(capsys):
     assert main(["derive", "--loss", "squared_error", "--latex"]) == 0
     out = capsys.readouterr().out
-    assert "\\frac{\\partial L}{\\partial s_{0}} &= 2 s_{0} - 2 y_{0}" in out
+    assert "\\frac{\\partial L_i}{\\partial s_{i}} &= 2 s_{i} - 2 y_{i}" in out
     assert "w_j &\\leftarrow 2 \\alpha \\sum_{i=1}^{N} {\\delta}_{i} {x}_{i,j} + w_{j}" in out
 
 
 def test_derive_a_multiclass_loss(capsys):
     assert main(["derive", "--loss", "softmax", "--columns", "2"]) == 0
     out = capsys.readouterr().out
-    assert "L = " in out and "dL/ds_1 = " in out and "w_jk <- w_jk - alpha" in out
+    assert "L_i = " in out and "dL_i/ds_1 = " in out and "w_dj <- w_dj - alpha" in out
     assert main(["derive", "--loss", "logistic", "--columns", "2"]) == 2
     assert "n_columns: expected 1" in capsys.readouterr().err

@@ -563,7 +563,8 @@ def run(args: argparse.Namespace) -> int:
         f"{losses.spec(config['loss']).name} + {config['regularizer']} (lam={config['lam']:g}), "
         f"{config['optimizer']} learning_rate={config['learning_rate']:g} "
         f"({config['schedule']}{decay}) "
-        f"batch={metrics['batch_size']}, {result.n_epochs} epochs, "
+        f"batch={metrics['batch_size']}, {result.n_epochs} "
+        f"epoch{'' if result.n_epochs == 1 else 's'}, "
         f"{result.n_evaluations} evaluations: "
         f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
     )
@@ -663,7 +664,8 @@ def run_on_dask(args: argparse.Namespace) -> int:
     W = result.W
     runs.save_run(run_dir, config=config, metrics=metrics, history=result.history, W=W)
     epoch_losses = result.history["loss"]
-    steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
+    epochs = f"{result.n_epochs} epoch{'' if result.n_epochs == 1 else 's'}"
+    steps = f"{result.n_iter} iterations" if full_batch else epochs
     print(
         f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['regularizer']} "
         f"(lam={config['lam']:g}), {config['optimizer']} "
