@@ -256,3 +256,17 @@ def test_aliases_and_bad_direction():
     assert curvature.get("mse").name == "squared_error"
     with pytest.raises(ValueError, match="dS: expected a direction of shape"):
         curvature.hvp("softmax", np.zeros((2, 3)), [0, 1], np.zeros((2, 2)))
+
+
+def test_compiled_skinny_products_give_the_blas_product():
+    from lingrad import _skinny
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2**16, 64)).astype(np.float32)  # 2^22 elements: the compiled path
+    y = rng.integers(0, 5, X.shape[0])
+    J, blas = Objective("softmax", X, y, lam=0.1), Objective("softmax", X, y, lam=0.1)
+    blas._compiled = False
+    W, V = rng.normal(size=(65, 5)) * 0.1, rng.normal(size=(65, 5))
+    H = J.hessian(W)
+    assert H.skinny == _skinny.AVAILABLE and not blas.hessian(W).skinny
+    np.testing.assert_allclose(H(V), blas.hessian(W)(V), rtol=2e-4, atol=1e-5)

@@ -365,7 +365,10 @@ class Objective:
         W = self.check_weights(W)
         curv = curvature.get(self.loss_spec.name)
         T = self._targets[W.shape[1]]
-        block = self.rows_per_block()
+        skinny = self._skinny(W.shape[1])
+        block = self.rows_per_block(skinny)
+        if W.shape[1] == 1 and self.block_rows is None:
+            block = self.n_samples  # matrix-vector products: one call (as value_and_grad)
         caches = []
         for start in range(0, self.n_samples, block):
             S = scores_unchecked(W, self.X[start : start + block])
@@ -373,7 +376,7 @@ class Objective:
         w = self.sample_weight
         total = float(self.n_samples) if w is None else float(w.sum(dtype=np.float64))
         coef = None if w is None else (w / total).astype(W.dtype)[:, None]
-        return Hessian(self, curv, caches, block, coef, 1.0 / total, W.shape)
+        return Hessian(self, curv, caches, (block, skinny), coef, 1.0 / total, W.shape)
 
 
 class Hessian:
@@ -399,13 +402,15 @@ class Hessian:
         objective: Objective,
         curv: curvature.Curvature,
         caches: list[curvature.Cache],
-        block: int,
+        blocks: tuple[int, bool],
         coef: _Float | None,
         scale: float,
         shape: tuple[int, ...],
     ) -> None:
         self.objective, self.curvature, self.caches = objective, curv, caches
-        self.block, self.coef, self.scale, self.shape = block, coef, scale, shape
+        #: rows per block, and whether the products are :mod:`lingrad._skinny`'s
+        self.block, self.skinny = blocks
+        self.coef, self.scale, self.shape = coef, scale, shape
         #: products ``H V`` computed so far (each one pass over X)
         self.calls = 0
 
@@ -415,15 +420,28 @@ class Hessian:
         X = J.X
         V = np.asarray(V, dtype=X.dtype).reshape(self.shape)
         out = np.zeros_like(V)
+        # skinny: V[:-1] and out[:-1] transposed (C x D), the layout the compiled loops read
+        Vt = np.ascontiguousarray(V[:-1].T) if self.skinny else V
+        outT = np.zeros_like(Vt) if self.skinny else out
         for k, start in enumerate(range(0, J.n_samples, self.block)):
             Xb = X[start : start + self.block]
-            D = self.curvature.apply(self.caches[k], scores_unchecked(V, Xb))
+            if self.skinny:
+                dS = _skinny.scores_t(Xb, Vt)
+                dS += V[-1]
+            else:
+                dS = scores_unchecked(V, Xb)
+            D = self.curvature.apply(self.caches[k], dS)
             if self.coef is None:
                 D *= D.dtype.type(self.scale)
             else:
                 D *= self.coef[start : start + self.block]
-            out[:-1] += Xb.T @ D
+            if self.skinny:
+                _skinny.accumulate(Xb, D, outT)
+            else:
+                out[:-1] += Xb.T @ D
             out[-1] += D.sum(axis=0)
+        if self.skinny:
+            out[:-1] = outT.T
         reg = J.regularizer
         if J.lam and reg.name != "none" and reg.l1_ratio < 1:
             regularizers.l2(reg.include_bias).add_grad(V, out, J.lam * (1.0 - reg.l1_ratio))

@@ -150,23 +150,27 @@ class TrustRegionNewton:
 
     Examples:
         >>> from lingrad.objective import Objective
-        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-        >>> J = Objective("softmax", X, [0, 1, 1, 0], lam=0.1)
-        >>> solver, W = TrustRegionNewton(tol=1e-8), J.check_weights(np.zeros((3, 2)))
-        >>> state = solver.init(W)
-        >>> while state.status == 0:
-        ...     step, state = solver.update(None, state, W, objective=J)
-        ...     W = W + step
-        >>> state.measure <= 1e-8, round(state.value, 6)
-        (True, 0.407186)
+        >>> X = np.array([[0.0, 2.0], [1.0, 0.0], [3.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+        >>> J = Objective("logistic", X, [0, 1, 1, 0, 0], lam=0.05)
+        >>> newton, W = TrustRegionNewton(tol=1e-10), J.check_weights(np.zeros((3, 1)))
+        >>> state, taken = newton.init(W), []
+        >>> for _ in range(50):                  # one trainer epoch each
+        ...     step, state = newton.update(None, state, W, objective=J)
+        ...     W, taken = W + step, taken + [bool(step.any())]
+        ...     if state.status != Status.RUNNING:
+        ...         break
+        >>> Status(state.status).name, len(taken) < 10, state.measure <= 1e-10
+        ('CONVERGED', True, True)
     """
 
     reads: ClassVar[str] = "objective"
 
     def __init__(self, tol: float = 1e-4, max_cg: int = 100, ftol: float | None = None):
-        self.tol = check_positive("tol", tol, allow_zero=True)
-        self.max_cg = check_int("max_cg", max_cg)
-        self.ftol = None if ftol is None else check_positive("ftol", ftol, allow_zero=True)
+        self.tol, self.max_cg = (
+            check_positive("tol", tol, allow_zero=True),
+            check_int("max_cg", max_cg),
+        )
+        self.ftol = ftol if ftol is None else check_positive("ftol", ftol, allow_zero=True)
 
     def __repr__(self) -> str:
         return f"TrustRegionNewton(tol={self.tol:g}, max_cg={self.max_cg})"
