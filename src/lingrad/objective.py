@@ -370,8 +370,10 @@ class Objective:
         if W.shape[1] == 1 and self.block_rows is None:
             block = self.n_samples  # matrix-vector products: one call (as value_and_grad)
         caches = []
+        Wt = np.ascontiguousarray(W[:-1].T) if skinny else W
         for start in range(0, self.n_samples, block):
-            S = scores_unchecked(W, self.X[start : start + block])
+            Xb = self.X[start : start + block]
+            S = _skinny.scores_t(Xb, Wt) + W[-1] if skinny else scores_unchecked(W, Xb)
             caches.append(curv.prepare(S, T[start : start + block], **self.loss_params))
         w = self.sample_weight
         total = float(self.n_samples) if w is None else float(w.sum(dtype=np.float64))
