@@ -2,6 +2,8 @@
 
 * :class:`LBFGS`: limited-memory BFGS with a strong-Wolfe line search, for every smooth loss
   with an L2 (or no) regulariser;
+* :class:`TrustRegionNewton`: trust-region Newton with truncated conjugate gradient (TRON), for
+  every loss with a second derivative (:mod:`lingrad.curvature`) and an L2 (or no) regulariser;
 * :func:`auto`: the solver ``optimizer="auto"`` picks for a loss and a regulariser.
 
 Every solver follows :mod:`lingrad.optim.solvers.base` (``reads == "objective"``).
@@ -19,6 +21,7 @@ from lingrad.optim.solvers.base import (
     smooth_problem,
 )
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
+from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
 
 
 def auto(loss: str, regularizer: str = "l2") -> str:
@@ -38,9 +41,11 @@ def auto(loss: str, regularizer: str = "l2") -> str:
 __all__ = [
     "LBFGS",
     "LBFGSState",
+    "NewtonState",
     "Solver",
     "SolverProgress",
     "Status",
+    "TrustRegionNewton",
     "auto",
     "explain",
     "refuse",
