@@ -129,7 +129,9 @@ def test_run_report_leaves_out_what_does_not_apply(tmp_path):
     assert "Not drawn" in text
     for stem in ("templates", "history", "landscape"):
         assert stem in text
-    assert (tmp_path / "decision_regions.svg").is_file()  # SVG by default
+    # PNG only by default (SVG costs about as much again; on request through formats=)
+    assert (tmp_path / "decision_regions.png").is_file()
+    assert not list(tmp_path.glob("*.svg"))
 
     one_feature = report.write_run_report(
         tmp_path / "d1", W=np.array([[1.0, -1.0], [0.0, 0.5]]), X=X[:, :1], y=y, formats="png"

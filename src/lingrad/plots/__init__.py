@@ -40,7 +40,7 @@ from lingrad.plots.figures import (
 )
 from lingrad.plots.geometric import decision_regions
 from lingrad.plots.landscapes import Landscape, landscape, landscape_data
-from lingrad.plots.visual import display_images, template_images, templates
+from lingrad.plots.visual import display_images, pixel_templates, template_images, templates
 
 __all__ = [
     "HISTORY_PANELS",
@@ -58,6 +58,7 @@ __all__ = [
     "history_series",
     "landscape",
     "landscape_data",
+    "pixel_templates",
     "region_colors",
     "resolve_class_names",
     "save",
