@@ -287,7 +287,7 @@ SKIPPED_2D = {"templates", "history", "landscape"}
 
 
 def test_report_templates_in_pixel_space_from_the_scalers_std(tmp_path, trained, monkeypatch):
-    data, X_val, objective, path, history = trained
+    data, X_val, _, path, _ = trained
     scaler = datasets.Standardizer().fit(data.X_train)
     seen = {}
     original = plots.templates
