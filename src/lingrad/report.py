@@ -339,7 +339,8 @@ def _add_templates(gallery: _Gallery, shown: _Shown, image_shape, scaler) -> Non
         "Visual viewpoint: one template per class",
         f"Each class's weight row W[:-1, k] reshaped to the image, {space}; red pixels raise "
         "the class's score, blue ones lower it, white is 0 (each panel's colour scale is "
-        "symmetric about 0): the score of an image is its match with the template.",
+        "symmetric about 0 and saturates beyond the 95th percentile of |weight|): the score of "
+        "an image is its match with the template.",
         plots.templates(shown.W, image_shape, shown.names, diverging=True, std=std),
     )
 

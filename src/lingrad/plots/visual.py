@@ -141,8 +141,9 @@ def templates(
         cmap: the colour map of single-channel images (bright = largest weight).
         diverging: draw the signed weights with a colour map centred on 0 (``RdBu_r``: red
             raises the class score, blue lowers it, white is 0; each panel's limits are
-            ``+-max |t_k|``; colour images as ``0.5 + t_k / (2 max |t_k|)``) instead of
-            rescaling each to ``[0, 1]``.
+            ``+-m_k``, ``m_k`` = :func:`signed_limit` ``(t_k)``, the 95th percentile of
+            ``|t_k|``, beyond which colours saturate; colour images as
+            ``clip(0.5 + t_k / (2 m_k), 0, 1)``) instead of rescaling each to ``[0, 1]``.
         std: the per-feature standard deviations ``(D,)`` the training rows were divided by;
             the templates are then drawn in pixel space, ``t_k = w_k / std``
             (:func:`pixel_templates`).
@@ -156,8 +157,8 @@ def templates(
         >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
         (10, '3')
         >>> fig = templates(W, (8, 8), diverging=True, std=np.full(64, 2.0))
-        >>> m = np.abs(W[:-1, 0]).max() / 2
-        >>> fig.axes[0].images[0].get_clim() == (-m, m)
+        >>> m = np.quantile(np.abs(W[:-1, 0]), 0.95) / 2
+        >>> bool(np.allclose(fig.axes[0].images[0].get_clim(), (-m, m)))
         True
     """
     signed = diverging or std is not None
@@ -177,8 +178,8 @@ def templates(
         ax.set_title(names[k], fontsize=11)
     space = "in pixel space (w_k / std)" if std is not None else ""
     fig.suptitle(
-        f"Templates: each class's weights {space} as an image (red raises the score, blue "
-        "lowers it, white = 0)"
+        f"Templates: each class's weights {space} as an image\nred raises the score, blue "
+        "lowers it, white = 0; saturated beyond the 95th percentile of |weight|"
         if signed
         else "Templates: each class's weights as an image (rescaled per class, bright = large "
         "weight)",
@@ -187,12 +188,27 @@ def templates(
     return fig
 
 
+def signed_limit(template: ArrayLike) -> float:
+    """The colour limit ``m`` of a signed template (drawn on ``[-m, m]``): the 95th percentile
+    of ``|t|``, so that a few pixels with huge weights (in pixel space, pixels that are almost
+    always blank have a tiny std) saturate instead of washing out the rest; ``max |t|`` if
+    that is 0, and 1 for an all-zero template.
+
+    Examples:
+        >>> t = np.r_[np.linspace(-1.0, 1.0, 99), 50.0]
+        >>> round(signed_limit(t), 3), signed_limit(np.zeros(3))
+        (0.96, 1.0)
+    """
+    a = np.abs(np.asarray(template, dtype=np.float64))
+    return float(np.quantile(a, 0.95)) or float(a.max()) or 1.0
+
+
 def _shown(img: np.ndarray, signed: bool, cmap: str) -> tuple[np.ndarray, dict[str, Any]]:
     """The image and ``imshow`` keywords of one template: rescaled grey, or signed and
     centred on 0."""
     if not signed:
         return img, ({} if img.ndim == 3 else {"cmap": cmap, "vmin": 0.0, "vmax": 1.0})
-    m = float(np.abs(img).max()) or 1.0
+    m = signed_limit(img)
     if img.ndim == 3:
-        return 0.5 + img / (2 * m), {}
+        return np.clip(0.5 + img / (2 * m), 0.0, 1.0), {}
     return img, {"cmap": "RdBu_r" if cmap == "gray" else cmap, "vmin": -m, "vmax": m}
