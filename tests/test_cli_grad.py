@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
+from lingrad import grad
 from lingrad.cli import main
 
 
@@ -42,6 +46,33 @@ def test_gradcheck_table_for_every_method(capsys, extra):
     assert set(rows) == {"analytic", "autodiff", "symbolic"}
     for parts in rows.values():
         assert parts[4] == "pass", out
+
+
+def kink_everywhere(w):
+    """|w| with the subgradient that picks the right-hand slope: at w = 0 every coordinate
+    sits at the kink (one-sided slopes -1 and 1, central difference 0, analytic 1)."""
+    return float(np.abs(w).sum()), np.where(w >= 0, 1.0, -1.0)
+
+
+def test_gradcheck_with_every_coordinate_at_a_kink_says_nothing_was_compared():
+    result = grad.gradcheck(kink_everywhere, np.zeros(3))
+    assert result.checked == 3 and len(result.kinks) == 3 and result.compared == 0
+    assert math.isnan(result.max_rel_error) and result.verdict == "nothing smooth compared"
+    text = str(result)
+    assert "nothing smooth was compared" in text and "0.000e+00" not in text
+    assert "pass" not in text.split(";")[0]
+    smooth = grad.gradcheck(kink_everywhere, np.array([0.0, 1.0, -2.0]))  # two smooth ones
+    assert smooth.compared == 2 and smooth.verdict == "pass" and smooth.max_rel_error < 1e-9
+    assert "2 smooth of 3 coordinates" in str(smooth)
+
+
+def test_gradcheck_cli_prints_nothing_compared_for_an_all_kink_result(capsys, monkeypatch):
+    at_kinks = grad.gradcheck(kink_everywhere, np.zeros(3))
+    monkeypatch.setattr(grad, "gradcheck", lambda *a, **k: at_kinks)
+    assert main(["gradcheck", "--gradient", "analytic"]) == 0
+    out, rows = table(capsys)
+    assert rows["analytic"][1] == "n/a" and "nothing smooth compared: all 3 at a kink" in out
+    assert "pass" not in out and "0.000e+00" not in out
 
 
 def test_gradcheck_bad_input(capsys):

@@ -97,7 +97,7 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     """Check :func:`fit`'s arguments; return ``(n_columns, epochs, batch_size)``."""
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    optim.check_reads(optimizer)
+    reads = optim.check_reads(optimizer)
     n_columns = check_int("n_columns", n_columns)
     epochs = check_int("epochs", epochs)
     if not isinstance(rng, np.random.Generator):
@@ -106,6 +106,13 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     batch_size = N if batch_size is None else check_int("batch_size", batch_size)
     if batch_size > N:
         fail("batch_size", f"at most the number of examples ({N})", batch_size)
+    if reads == "value" and batch_size < N:  # keep-the-best compares values of one batch
+        fail(
+            "batch_size",
+            f"the full batch ({N}) for a search optimiser: search compares "
+            "objective values, which must come from one fixed batch",
+            batch_size,
+        )
     check_int("patience", options["patience"], minimum=0)
     check_positive("min_delta", options["min_delta"], allow_zero=True)
     check_int("checkpoint_every", options["checkpoint_every"])
