@@ -113,7 +113,7 @@ def test_random_search_on_digits_is_not_called_converged():
     data = datasets.load("digits")
     X = datasets.Standardizer().fit(data.X_train).transform(data.X_train)
     J = Objective("softmax", X, data.y_train)
-    r = fit(J, optim.get("random"), n_columns=10, epochs=60, rng=RNG(0))
+    r = fit(J, optim.get("random"), n_columns=10, epochs=60, rng=RNG(0), evaluate_every=60)
     d = diagnose(r.history, r.stop, chance_loss=chance_loss(J, 10))
     assert r.history["train_accuracy"][-1] < 0.5
     assert d["near_chance"] and not d["converged"], (r.history["loss"][-1], d["advice"])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lingrad import losses
 from lingrad.train.state import Stop, StopReason
 
 if TYPE_CHECKING:
@@ -39,7 +40,11 @@ def chance_loss(objective: Objective, n_columns: int) -> float:
         >>> round(chance_loss(J, 3), 6) == round(math.log(3), 6)
         True
     """
-    return float(objective.value(np.zeros((objective.n_features + 1, n_columns))))
+    # all scores 0 whatever X: the loss kernel on zero scores, no pass over X (and R(0) = 0)
+    S = np.zeros((objective.n_samples, n_columns), dtype=objective.X.dtype)
+    T = objective.targets(n_columns)
+    per_example, dS = objective.loss_spec.kernel(S, T, **objective.loss_params)
+    return losses.weighted_mean(per_example, dS, objective.sample_weight)[0]
 
 
 def _divergence_advice(standardized: bool | None) -> str:

@@ -21,7 +21,7 @@ from lingrad.model import init_weights
 from lingrad.objective import Objective
 from lingrad.optim import Optimizer
 from lingrad.train import callbacks as cb
-from lingrad.train.diagnostics import diagnose
+from lingrad.train.diagnostics import chance_loss, diagnose
 from lingrad.train.evaluation import Evaluation, validation_objective
 from lingrad.train.faults import fault_point
 from lingrad.train.runners import Runner, runner_for
@@ -69,8 +69,11 @@ def run(
     return state
 
 
-def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
-    """The :class:`FitResult` of a finished state (the best weights under early stopping).
+def result_of(
+    state: TrainState, *, early_stopping: bool = False, chance_loss: float | None = None
+) -> FitResult:
+    """The :class:`FitResult` of a finished state (the best weights under early stopping);
+    ``chance_loss`` (the loss of ``W = 0``) lets the diagnosis compare the final loss with it.
 
     Examples:
         >>> s = TrainState(np.zeros((2, 1)), None, np.random.default_rng(0), epoch=2)
@@ -88,7 +91,7 @@ def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
         n_evaluations=state.evaluations,
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
-        diagnostics=diagnose(state.history, state.stop),
+        diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss),
         trajectory=None if state.trajectory is None else np.stack(state.trajectory),
     )
 
@@ -283,7 +286,8 @@ def fit(
             evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
             callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
         )
-    return result_of(state, early_stopping=early_stopping)
+    chance = chance_loss(objective, n_columns)
+    return result_of(state, early_stopping=early_stopping, chance_loss=chance)
 
 
 def sgd(
