@@ -25,7 +25,11 @@ Smoothing (Nesterov): with ``mu > 0`` each maximum is replaced by a smooth one,
 so that the smoothed loss's score gradient ``dl_i/ds_i`` IS a dual point ``A_i in K_i``. The
 smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`), warm-started as
 ``mu`` shrinks (``mu <- shrink * mu`` once the gap is at the smoothing's own error,
-``2 mu K``, or the inner solve stops).
+``2 mu K``, or the inner solve stops). At each stage's end :func:`polish` guesses the kinks
+of the optimum from the pieces within a band of theirs (``10 mu``, ``1e-6``, ``1e-4``,
+``1e-2``, while the gap is above ``tol``), solves the optimality conditions for them as one
+linear system, and jumps to that point when it is lower; where the guess is right, the gap
+drops to rounding and the solve ends.
 
 Certificate: by weak duality, for every ``A_i in K_i`` with ``sum_i w_i A_i = 0`` (the
 bias's stationarity, the dual's equality constraint),
@@ -80,14 +84,7 @@ def smoothed_loss(
         array([1.5])
     """
     rows = np.arange(S.shape[0])
-    S = S.astype(np.float64, copy=False)
-    if loss == "one_vs_all_hinge":
-        M = margin + S
-        M[rows, y] = margin - S[rows, y]
-    else:
-        M = S - S[rows, y][:, None]
-        M += margin
-        M[rows, y] = 0.0
+    M = margins(loss, S, y, margin)
     if loss == "crammer_singer":
         top = M.max(axis=1, keepdims=True)  # >= 0: the true class holds the 0 option
         alpha = np.exp((M - top) / mu)
@@ -99,6 +96,28 @@ def smoothed_loss(
     if loss != "one_vs_all_hinge":
         alpha[rows, y] = 0.0
     return (alpha * M - (0.5 * mu) * alpha * alpha).sum(axis=1), alpha
+
+
+def margins(
+    loss: str, S: npt.NDArray[np.floating], y: npt.NDArray[np.intp], margin: float
+) -> _Float:
+    """The pieces' arguments ``z`` ``(N, C)`` float64: ``m + s_j - s_{y_i}`` (0 at the true
+    class: the zero piece) for the multi-class hinges, ``m - t_ij s_j`` for one versus all.
+
+    Examples:
+        >>> margins("hinge", np.array([[0.0, 0.5, -2.0]]), np.array([0]), 1.0).tolist()
+        [[0.0, 1.5, -1.0]]
+    """
+    rows = np.arange(S.shape[0])
+    S = S.astype(np.float64, copy=False)
+    if loss == "one_vs_all_hinge":
+        M = margin + S
+        M[rows, y] = margin - S[rows, y]
+        return M
+    M = S - S[rows, y][:, None]
+    M += margin
+    M[rows, y] = 0.0
+    return M
 
 
 def dual_scores(loss: str, alpha: _Float, y: npt.NDArray[np.intp]) -> _Float:
@@ -203,7 +222,10 @@ class Certificate(NamedTuple):
 
 
 def certificate(
-    objective: Any, W: np.ndarray, mu: float, S: np.ndarray | None = None
+    objective: Any,
+    W: np.ndarray,
+    mu: float,
+    S: np.ndarray | None = None,
 ) -> Certificate:
     """The duality-gap certificate of ``W`` ``(D + 1, C)`` for a piecewise-linear
     ``objective`` with an L2 penalty, the dual point from the smoothing ``mu`` (formulas in the
@@ -217,16 +239,30 @@ def certificate(
         (1.0, True)
     """
     loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
-    C = W.shape[1]
-    y = objective.targets(C)
+    y = objective.targets(W.shape[1])
     S = scores_unchecked(W, objective.X) if S is None else S
     weights = _normalised_weights(objective)
     primal = float(objective.loss_spec.kernel(S, y, margin=margin)[0] @ weights)
     primal += objective.lam * objective.regularizer.value(W)
     alpha = smoothed_loss(loss, S, y, margin, mu)[1]
-    wa = alpha * weights[:, None]
-    A = dual_scores(loss, wa, y)
-    bias_gradient = float(np.abs(A.sum(axis=0)).max())
+    bias_gradient = float(np.abs(dual_scores(loss, alpha * weights[:, None], y).sum(axis=0)).max())
+    dual = dual_value(objective, alpha)
+    return Certificate(primal, dual, max(primal - dual, 0.0), bias_gradient)
+
+
+def dual_value(objective: Any, alpha: _Float) -> float:
+    """``D`` at the dual point ``alpha`` ``(N, C)`` (each row in its ``K_i``), balanced first
+    when the bias is not regularised (see the module docstring).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> J.targets(2).tolist(), dual_value(J, np.zeros((2, 2)))
+        ([0, 1], 0.0)
+    """
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    y, C = objective.targets(alpha.shape[1]), alpha.shape[1]
+    wa = alpha * _normalised_weights(objective)[:, None]
     include_bias = objective.regularizer.include_bias
     if not include_bias:
         onehot = np.zeros((len(y), C))
@@ -234,13 +270,93 @@ def certificate(
         G = onehot.T @ wa
         f = balance_columns(G) if loss == "one_vs_all_hinge" else balance_flows(G)
         wa *= f[y]
-        A = dual_scores(loss, wa, y)
+    A = dual_scores(loss, wa, y)
     Q = objective.X.T.astype(np.float64, copy=False) @ A
     norm2 = float(np.vdot(Q, Q))
     if include_bias:
         norm2 += float(np.vdot(A.sum(axis=0), A.sum(axis=0)))
-    dual = margin * float(wa.sum()) - norm2 / (2.0 * objective.lam)
-    return Certificate(primal, dual, max(primal - dual, 0.0), bias_gradient)
+    return margin * float(wa.sum()) - norm2 / (2.0 * objective.lam)
+
+
+def polish(
+    objective: Any, W: np.ndarray, band: float, S: np.ndarray | None = None
+) -> tuple[np.ndarray, _Float] | None:
+    """The optimum for the kinks that a near-optimal ``W`` ``(D + 1, C)`` guesses: the pieces
+    with ``|z| <= band`` are taken as exactly at their kink (``z = 0``, ``alpha`` free), the
+    others at their side (``alpha`` 1 where ``z > band``, 0 where ``z < -band``; for
+    Crammer-Singer the one worst class of a violated example), and the optimality conditions
+
+        lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
+
+    are solved as one linear system (least squares) for ``W`` and the kinks' ``alpha``,
+    clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
+    ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
+    ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=1.0)
+        >>> W, alpha = polish(J, J.check_weights([[0.4, -0.4], [0.2, -0.2]]), 0.5)
+        >>> round(J.value(W), 12), round(dual_value(J, alpha), 12)     # no gap: the optimum
+        (0.75, 0.75)
+    """
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    C = W.shape[1]
+    y, rows = objective.targets(C), np.arange(objective.n_samples)
+    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, margin)
+    tie = np.zeros(len(y), dtype=bool)
+    if loss == "crammer_singer":
+        top = M.max(axis=1)  # >= 0: the true class holds the zero piece
+        near = (top - band)[:, None] <= M
+        near[rows, y] = False
+        tie = (top > band) & (near.sum(axis=1) >= 2)  # worst classes tied: sum(alpha) = 1
+        kink = near & ((np.abs(top) <= band) | tie)[:, None]
+        fixed = np.zeros_like(M)
+        violated = (top > band) & ~tie
+        fixed[rows[violated], np.argmax(M, axis=1)[violated]] = 1.0
+    else:
+        kink, fixed = np.abs(M) <= band, (band < M).astype(np.float64)
+    if loss != "one_vs_all_hinge":
+        kink[rows, y] = fixed[rows, y] = False
+    i, j = np.nonzero(kink)
+    P, K = W.size, len(i)
+    if K > 2 * P:  # too many kinks for a near-optimal W: no guess
+        return None
+    weights = _normalised_weights(objective)
+    X1 = np.hstack([objective.X.astype(np.float64), np.ones((len(y), 1))])
+    unit = np.zeros((K, C))
+    unit[np.arange(K), j] = 1.0
+    directions = np.einsum("kd,kc->dck", X1[i], dual_scores(loss, unit, y[i])).reshape(P, K)
+    mask = np.full(W.shape, objective.lam)
+    if not objective.regularizer.include_bias:
+        mask[-1] = 0.0
+    system = np.zeros((P + K, P + K))
+    system[:P, :P] = np.diag(mask.ravel())
+    system[:P, P:] = directions * weights[i]
+    system[P:, :P] = directions.T
+    rhs = np.concatenate([-(X1.T @ dual_scores(loss, fixed * weights[:, None], y)).ravel(),
+                          np.full(K, -margin)])  # fmt: skip
+    _tied_rows(system[P:], rhs[P:], i, tie, P)
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    alpha = fixed
+    alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
+    if loss == "crammer_singer":
+        alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
+    return solution[:P].reshape(W.shape).astype(W.dtype), alpha
+
+
+def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
+    """Crammer-Singer examples whose worst classes tie above the zero piece: their kink rows
+    become ``z_j = z_first`` (equal margins) and, in the first one's row, ``sum alpha = 1``."""
+    for i in np.flatnonzero(tie):
+        ks = np.flatnonzero(example == i)
+        first = rows[ks[0], :P].copy()
+        for k in ks[1:]:
+            rows[k, :P] -= first
+            rhs[k] = 0.0
+        rows[ks[0]] = 0.0
+        rows[ks[0], P + ks] = 1.0
+        rhs[ks[0]] = 1.0
 
 
 def _normalised_weights(objective: Any) -> _Float:
@@ -311,8 +427,10 @@ class SmoothedObjective:
 
 class ContinuationState(NamedTuple):
     """``inner``: the L-BFGS state on the current smoothed problem; ``mu``: its smoothing;
-    ``stages``: how many times ``mu`` shrank; ``dual``: the best dual value ``D`` so far (a
-    lower bound on ``P(W*)``, from any earlier dual point); ``gap``: ``P - D`` at the current W;
+    ``stages``: how many times ``mu`` shrank; ``smoothed_dual``: the best ``D`` of the smoothed
+    gradients so far (it decides when a stage is done); ``dual``: the best dual value ``D`` so
+    far, polished points included (a lower bound on ``P(W*)``, from any earlier dual point);
+    ``gap``: ``P - D`` at the current W;
     ``bias_gradient``: the smoothed bias-row gradient (max-abs); ``value``: ``P``;
     ``evaluations``: passes over the data; ``measure``: the relative gap ``gap / P``;
     ``status``: a :class:`~lingrad.optim.solvers.base.Status`.
@@ -326,6 +444,7 @@ class ContinuationState(NamedTuple):
     inner: LBFGSState
     mu: float
     stages: int
+    smoothed_dual: float
     dual: float
     gap: float
     bias_gradient: float
@@ -402,7 +521,7 @@ class Continuation:
         """The first stage (smoothing ``mu``) for weights shaped like ``W``."""
         inf, running = math.inf, int(Status.RUNNING)
         inner = self.inner.init(W)
-        return ContinuationState(inner, self.mu, 0, -inf, inf, inf, inf, 0, inf, running)
+        return ContinuationState(inner, self.mu, 0, -inf, -inf, inf, inf, inf, 0, inf, running)
 
     def rate(self, state: ContinuationState) -> float:
         """``nan``: no learning rate (the inner line search picks each step)."""
@@ -435,13 +554,24 @@ class Continuation:
         scores = smoothed.scores_at(W_new)
         evaluations += scores is None
         cert = certificate(objective, W_new, state.mu, scores)
-        dual = max(state.dual, cert.dual)
-        gap = max(cert.primal - dual, 0.0)
-        measure = gap / max(cert.primal, np.finfo(np.float64).tiny)
         mu, stages, status = state.mu, state.stages, Status.RUNNING
-        stage_done = inner.status != Status.RUNNING or (
-            gap <= 2.0 * mu * _SMOOTHING_ERROR[smoothed.loss](W.shape[1])
-        )
+        smoothed_dual = max(state.smoothed_dual, cert.dual)
+        bound = 2.0 * mu * _SMOOTHING_ERROR[smoothed.loss](W.shape[1])
+        stage_done = inner.status != Status.RUNNING or cert.primal - smoothed_dual <= bound
+        dual, primal = max(state.dual, cert.dual), cert.primal
+        for band in sorted({10.0 * mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
+            if primal - dual <= self.tol * primal:
+                break
+            guess = polish(objective, W_new, band, scores)
+            if guess is None:
+                break
+            dual = max(dual, dual_value(objective, guess[1]))
+            value = objective.value_and_grad_unchecked(guess[0], need_grad=False)[0]
+            evaluations += 1
+            if value < primal:  # jump there; the inner memory no longer applies
+                step, primal, inner = guess[0] - W, value, self.inner.init(W)
+        gap = max(primal - dual, 0.0)
+        measure = gap / max(primal, np.finfo(np.float64).tiny)
         if measure <= self.tol:
             status = Status.CONVERGED
         elif stage_done and mu > self.mu_min:
@@ -449,7 +579,7 @@ class Continuation:
             inner = self.inner.init(W)
         elif inner.status != Status.RUNNING:
             status = Status.LINE_SEARCH_FAILED
-        figures = (dual, gap, cert.bias_gradient, cert.primal, evaluations, measure)
+        figures = (smoothed_dual, dual, gap, cert.bias_gradient, primal, evaluations, measure)
         return step, ContinuationState(inner, mu, stages, *figures, int(status))
 
     def _smoothed_for(self, objective: Any, mu: float) -> SmoothedObjective:
