@@ -109,12 +109,12 @@ def margins(
         [[0.0, 1.5, -1.0]]
     """
     rows = np.arange(S.shape[0])
-    S = S.astype(np.float64, copy=False)
+    S64: _Float = S.astype(np.float64, copy=False)
     if loss == "one_vs_all_hinge":
-        M = margin + S
-        M[rows, y] = margin - S[rows, y]
+        M = margin + S64
+        M[rows, y] = margin - S64[rows, y]
         return M
-    M = S - S[rows, y][:, None]
+    M = S64 - S64[rows, y][:, None]
     M += margin
     M[rows, y] = 0.0
     return M

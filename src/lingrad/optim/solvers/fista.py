@@ -175,12 +175,12 @@ class FISTA:
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * state.t * state.t))
         beta = 0.0 if state.previous is None else (state.t - 1.0) / t_next
         evaluations = state.evaluations
+        y, f_y, g_y = W, state.smooth, state.grad
         if beta > 0:
             y = W + W.dtype.type(beta) * (W - state.previous)
             _, f_y, g_y = split(y)
             evaluations += 1
-        else:
-            y, f_y, g_y = W, state.smooth, state.grad
+        assert g_y is not None  # set above on the first iteration
         trial = self._backtrack(split, y, f_y, g_y, 0.9 * state.lipschitz)
         if trial is None or not math.isfinite(trial[2]):
             failed = Status.NON_FINITE if trial is not None else Status.LINE_SEARCH_FAILED
