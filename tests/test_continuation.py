@@ -4,13 +4,12 @@ primal as a quadratic program (SciPy's SLSQP on the epigraph form)."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+from conftest import converges_and_resumes
 from scipy.optimize import minimize
 
-from lingrad import optim, regularizers, runs
+from lingrad import optim, regularizers
 from lingrad.objective import Objective
 from lingrad.optim.solvers import Continuation, Status, auto
 from lingrad.optim.solvers.continuation import (
@@ -21,7 +20,6 @@ from lingrad.optim.solvers.continuation import (
     certificate,
     smoothed_loss,
 )
-from lingrad.train import StopReason, fit
 
 pytestmark = pytest.mark.timeout(120)
 RNG = np.random.default_rng
@@ -258,28 +256,8 @@ def test_registry_and_auto():
         Continuation(shrink=1.0)
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_fit_converges_and_resumes_bit_for_bit(tmp_path):
     J = problem("crammer_singer", N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 500}
-    full = fit(J, optim.get("continuation", tol=1e-8), rng=RNG(0), **kw)
-    assert full.stop is not None and full.stop.reason is StopReason.CONVERGED
-    assert full.step_history["grad_norm"][-1] <= 1e-8  # the relative gap
-    n = full.n_iter
-
-    def interrupt(epoch, logs, W):
-        if epoch + 1 == n // 2 + 1:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        fit(J, optim.get("continuation", tol=1e-8), rng=RNG(0), checkpoint_dir=tmp_path,
-            callbacks=[interrupt], **kw)  # fmt: skip
-    meta = json.loads(str(runs.load_npz(tmp_path / "checkpoint.npz")["meta"]))
-    assert meta["epoch"] == n // 2
-    resumed = fit(J, optim.get("continuation", tol=1e-8), rng=RNG(1), resume=tmp_path, **kw)
-    np.testing.assert_array_equal(resumed.W, full.W)
-    assert json.dumps(resumed.step_history) == json.dumps(full.step_history)
-    assert (resumed.n_iter, resumed.n_evaluations) == (full.n_iter, full.n_evaluations)
+    full = converges_and_resumes(J, "continuation", 1e-8, tmp_path, **kw)
+    assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)

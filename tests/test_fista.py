@@ -4,16 +4,15 @@ measure, refusals, and the trainer (convergence, bit-for-bit resume)."""
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy as np
 import pytest
+from conftest import converges_and_resumes
 
-from lingrad import optim, regularizers, runs
+from lingrad import optim, regularizers
 from lingrad.objective import Objective
 from lingrad.optim.solvers import FISTA, LBFGS, Status, auto
-from lingrad.train import StopReason, fit
 
 pytestmark = pytest.mark.timeout(180)
 RNG = np.random.default_rng
@@ -115,29 +114,9 @@ def test_refusals_and_registry():
     assert auto("softmax", "l2") == "lbfgs"
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_fit_converges_and_resumes_bit_for_bit(tmp_path):
     X, y = binary(N=120, D=6, seed=4)
     J = Objective("logistic", X, y, regularizer="l1", lam=0.02)
     kw = {"n_columns": 1, "W0": np.zeros((7, 1)), "epochs": 2000}
-    full = fit(J, optim.get("fista", tol=1e-9), rng=RNG(0), **kw)
-    assert full.stop is not None and full.stop.reason is StopReason.CONVERGED
-    assert full.step_history["grad_norm"][-1] <= 1e-9
-    n = full.n_iter
-
-    def interrupt(epoch, logs, W):
-        if epoch + 1 == n // 2 + 1:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        fit(J, optim.get("fista", tol=1e-9), rng=RNG(0), checkpoint_dir=tmp_path,
-            callbacks=[interrupt], **kw)  # fmt: skip
-    meta = json.loads(str(runs.load_npz(tmp_path / "checkpoint.npz")["meta"]))
-    assert meta["epoch"] == n // 2
-    resumed = fit(J, optim.get("fista", tol=1e-9), rng=RNG(1), resume=tmp_path, **kw)
-    np.testing.assert_array_equal(resumed.W, full.W)
-    assert json.dumps(resumed.step_history) == json.dumps(full.step_history)
-    assert (resumed.n_iter, resumed.n_evaluations) == (full.n_iter, full.n_evaluations)
+    full = converges_and_resumes(J, "fista", 1e-9, tmp_path, **kw)
+    assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
