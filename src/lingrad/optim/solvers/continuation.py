@@ -24,8 +24,10 @@ Smoothing (Nesterov): with ``mu > 0`` each maximum is replaced by a smooth one,
 
 so that the smoothed loss's score gradient ``dl_i/ds_i`` IS a dual point ``A_i in K_i``. The
 smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`), warm-started as
-``mu`` shrinks (``mu <- shrink * mu`` once the gap is at the smoothing's own error,
-``2 mu K``, or the inner solve stops). At each stage's end :func:`polish` guesses the kinks
+``mu`` shrinks (``mu <- shrink * mu`` once the gap is down to the smoothing's own error
+``e = mu min(2K, P)`` (``mu K`` bounds it per example; few examples are near their kinks), or
+the smoothed problem is solved to within it, ``||grad P_mu||^2 <= 2 lam e``, or the inner
+solve stops). At each stage's end :func:`polish` guesses the kinks
 of the optimum from the pieces within a band of theirs (``10 mu``, ``1e-6``, ``1e-4``,
 ``1e-2``, while the gap is above ``tol``), solves the optimality conditions for them as one
 linear system, and jumps to that point when it is lower; where the guess is right, the gap
@@ -288,8 +290,8 @@ def polish(
 
         lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
 
-    are solved as one linear system (least squares) for ``W`` and the kinks' ``alpha``,
-    clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
+    are solved as one linear system (least squares where singular) for ``W`` and the kinks'
+    ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
     ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
     ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
 
@@ -337,7 +339,10 @@ def polish(
     rhs = np.concatenate([-(X1.T @ dual_scores(loss, fixed * weights[:, None], y)).ravel(),
                           np.full(K, -margin)])  # fmt: skip
     _tied_rows(system[P:], rhs[P:], i, tie, P)
-    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    try:
+        solution = np.linalg.solve(system, rhs)
+    except np.linalg.LinAlgError:  # redundant kinks: the least-squares solution
+        solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
     alpha = fixed
     alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
     if loss == "crammer_singer":
@@ -556,8 +561,16 @@ class Continuation:
         cert = certificate(objective, W_new, state.mu, scores)
         mu, stages, status = state.mu, state.stages, Status.RUNNING
         smoothed_dual = max(state.smoothed_dual, cert.dual)
-        bound = 2.0 * mu * _SMOOTHING_ERROR[smoothed.loss](W.shape[1])
-        stage_done = inner.status != Status.RUNNING or cert.primal - smoothed_dual <= bound
+        # the smoothing's error, at most 2 mu K, and taken as at most mu P (few pieces are near
+        # their kinks); done: the gap is down to it, or the smoothed problem is solved to
+        # within it (P_mu(W) - min P_mu <= ||grad P_mu||^2 / (2 lam): P_mu is lam-convex)
+        bound = mu * min(2.0 * _SMOOTHING_ERROR[smoothed.loss](W.shape[1]), cert.primal)
+        solved = inner.grad is not None and float(np.vdot(inner.grad, inner.grad)) <= (
+            2.0 * objective.lam * bound
+        )
+        stage_done = (
+            inner.status != Status.RUNNING or solved or cert.primal - smoothed_dual <= bound
+        )
         dual, primal = max(state.dual, cert.dual), cert.primal
         for band in sorted({10.0 * mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
             if primal - dual <= self.tol * primal:
