@@ -290,7 +290,7 @@ def polish(
 
         lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
 
-    are solved as one linear system (least squares where singular) for ``W`` and the kinks'
+    are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
     ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
     ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
     ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
@@ -339,10 +339,7 @@ def polish(
     rhs = np.concatenate([-(X1.T @ dual_scores(loss, fixed * weights[:, None], y)).ravel(),
                           np.full(K, -margin)])  # fmt: skip
     _tied_rows(system[P:], rhs[P:], i, tie, P)
-    try:
-        solution = np.linalg.solve(system, rhs)
-    except np.linalg.LinAlgError:  # redundant kinks: the least-squares solution
-        solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
     alpha = fixed
     alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
     if loss == "crammer_singer":
