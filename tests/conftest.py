@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import socket
 import threading
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from lingrad import losses
+from lingrad import losses, optim, runs
 
 REQUIRE_ORACLES = os.environ.get("LINGRAD_REQUIRE_ORACLES") == "1"
 
@@ -100,3 +101,35 @@ def serve(app) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+class Interrupt(Exception):
+    """Raised by a callback to kill a run mid-way (a crash, for the resume tests)."""
+
+
+def converges_and_resumes(J, name: str, tol: float, tmp_path, **kw):
+    """Fit ``J`` with the solver ``name`` at ``tol`` through ``lingrad.train.fit``: it must stop
+    CONVERGED with its measure <= tol, and a run killed half-way (checkpoint after every
+    epoch) then resumed must equal the uninterrupted one bit for bit. Returns the full run."""
+    from lingrad.train import StopReason, fit
+
+    full = fit(J, optim.get(name, tol=tol), rng=np.random.default_rng(0), **kw)
+    assert full.stop is not None and full.stop.reason is StopReason.CONVERGED
+    assert full.step_history["grad_norm"][-1] <= tol
+    n = full.n_iter
+    assert n >= 4  # something to interrupt
+
+    def interrupt(epoch, logs, W):
+        if epoch + 1 == n // 2 + 1:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        fit(J, optim.get(name, tol=tol), rng=np.random.default_rng(0), checkpoint_dir=tmp_path,
+            callbacks=[interrupt], **kw)  # fmt: skip
+    meta = json.loads(str(runs.load_npz(tmp_path / "checkpoint.npz")["meta"]))
+    assert meta["epoch"] == n // 2
+    resumed = fit(J, optim.get(name, tol=tol), rng=np.random.default_rng(1), resume=tmp_path, **kw)
+    np.testing.assert_array_equal(resumed.W, full.W)
+    assert json.dumps(resumed.step_history) == json.dumps(full.step_history)
+    assert (resumed.n_iter, resumed.n_evaluations) == (full.n_iter, full.n_evaluations)
+    return full

@@ -27,6 +27,15 @@ def test_lecture_tour_executes():
     client.execute()  # raises CellExecutionError, with the cell and its traceback, on failure
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "mean: 5.27" in text and "loss = -ln 0.13 = 2.04" in text
+    # the slides' numerical gradient, the KL example, the 4-pixel slip, genetic search
+    assert "dW_1 = (1.25322 - 1.25347) / 0.0001 = -2.5" in text
+    assert "dW_2 = (1.25353 - 1.25347) / 0.0001 = 0.6" in text
+    assert "gradient dW = [-2.5, 0.6, 0, ...]" in text
+    assert "printed p_hat: 9 entries, sum 1.01" in text
+    assert "corrected p_hat: 10 entries, sum 1.00" in text and "= -ln 0.01 = 4.60517" in text
+    assert "ship score: 60.75 (the printed slide shows 61.95" in text
+    assert "genetic: validation accuracy" in text
+    assert "mean over j != y_i:" in text and "no 1/N" in text
 
 
 @pytest.mark.slow

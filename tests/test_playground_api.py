@@ -2,6 +2,7 @@
 lingrad's optimiser steps, and every bad request gets a 4xx naming the field, never a 500."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +60,14 @@ def test_options_name_lingrad_losses_and_the_limits():
     }
     for name, loss in body["losses"].items():
         assert loss == {"label": losses.spec(name).title, "formula": losses.spec(name).formula}
-    assert set(body["optimizers"]) == {"sgd", "momentum", "adam"}
+    # issue 15 adds the searches (optimisation as search) beside the gradient methods
+    assert set(body["optimizers"]) == {
+        "sgd",
+        "momentum",
+        "adam",
+        "random_search",
+        "random_local_search",
+    }
     assert body["datasets"] == list(toy.NAMES)
     assert body["limits"]["max_points"] == 10_000
     assert body["limits"]["max_body_bytes"] == 1_000_000
@@ -358,12 +366,17 @@ json_values = st.recursive(
 )
 
 
+ANY_JSON_PATHS = ["/api/evaluate", "/api/step", "/api/dataset", "/api/weights", "/api/csv"]
+ANY_JSON_PATHS += ["/api/export", "/api/model"]
+ANY_JSON_KEYS = ["X", "y", "W", "loss", "lam", "optimizer", "steps", "name", "n_classes", "seed"]
+ANY_JSON_KEYS += ["state", "features", "X_test", "y_test", "batch_size", "on_divergence"]
+ANY_JSON_KEYS += ["noise", "text", "test_fraction"]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    path=st.sampled_from(["/api/evaluate", "/api/step", "/api/dataset", "/api/weights"]),
-    key=st.sampled_from(
-        ["X", "y", "W", "loss", "lam", "optimizer", "steps", "name", "n_classes", "seed", "state"]
-    ),
+    path=st.sampled_from(ANY_JSON_PATHS),
+    key=st.sampled_from(ANY_JSON_KEYS),
     value=json_values,
 )
 def test_any_json_in_any_field_never_gives_a_500(path, key, value):
@@ -413,3 +426,223 @@ def test_cli_rejects_a_bad_port(capsys):
     assert "--port: expected an integer in [0, 65535], got 70000" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["playground", "--host", "0.0.0.0"])  # there is no option to bind elsewhere
+
+
+# ------------------------------------------------------------------------------ issue 15
+
+
+def test_features_evaluate_the_objective_on_mapped_columns():
+    req = problem(C=2)
+    X = np.array(req["X"])
+    names = ["x1^2", "x1*x2", "sin x2"]
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((6, 2))
+    r, body = post(
+        "/api/evaluate", {**req, "W": W.tolist(), "features": ["sin x2", "x1^2", "x1*x2"]}
+    )
+    assert r.status_code == 200
+    # the columns written out by hand, in the order of FEATURES whatever the request's order
+    mapped = np.column_stack([X, X[:, 0] ** 2, X[:, 0] * X[:, 1], np.sin(X[:, 1])])
+    J, grad = Objective("hinge", mapped, np.array(req["y"]), lam=0.1).value_and_grad(W)
+    assert body["loss"] == pytest.approx(J, rel=1e-12)
+    np.testing.assert_allclose(body["grad"], grad, rtol=1e-12, atol=1e-15)
+    assert names  # (the names above, as the table header shows them)
+    r, body = post("/api/evaluate", {**req, "W": W[:5].tolist(), "features": names})
+    assert r.status_code == 422 and body["field"] == "W"
+    r, body = post("/api/evaluate", {**req, "features": ["x3^2"]})
+    assert r.status_code == 422 and body["field"].startswith("features")
+    r, body = post("/api/weights", {"n_classes": 2, "features": names})
+    assert np.array(body["W"]).shape == (6, 2)
+
+
+def test_a_diverging_run_stops_at_the_last_finite_weights():
+    req = with_(step_req(), optimizer={"learning_rate": 50.0}, steps=60, on_divergence="stop")
+    r, body = post("/api/step", req)
+    assert r.status_code == 200 and body["diverged"] and "learning rate" in body["message"]
+    taken = len(body["history"])
+    assert 0 < taken < 60 and body["state"]["count"] == taken
+    # the oracle: the same steps one request at a time, until the first refused one
+    W, state = req["W"], None
+    for _ in range(taken):
+        one = with_(req, W=W, steps=1, on_divergence="error")
+        one["optimizer"] = {**req["optimizer"], "state": state}
+        r1, b1 = post("/api/step", one)
+        assert r1.status_code == 200
+        W, state = b1["W"], b1["state"]
+    np.testing.assert_array_equal(body["W"], W)
+    one = with_(req, W=W, steps=1, on_divergence="error")
+    one["optimizer"] = {**req["optimizer"], "state": state}
+    assert post("/api/step", one)[0].status_code == 422  # the next step does diverge
+    calm = post("/api/step", with_(req, optimizer={"learning_rate": 0.1}))[1]
+    assert calm["diverged"] is False and len(calm["history"]) == 60
+
+
+def test_held_out_points_are_evaluated_not_trained_on():
+    req, test = problem(seed=0), problem(seed=1)
+    body = post("/api/evaluate", {**req, "X_test": test["X"], "y_test": test["y"]})[1]
+    S = np.array(test["X"]) @ np.array(req["W"])[:2] + np.array(req["W"])[2]
+    per_point = [losses.hinge(S[i : i + 1], np.array(test["y"][i : i + 1]))[0] for i in range(24)]
+    assert body["test_loss"] == pytest.approx(np.mean(per_point), rel=1e-12)
+    assert body["test_accuracy"] == np.mean(S.argmax(axis=1) == np.array(test["y"]))
+    plain = post("/api/evaluate", req)[1]
+    assert body["loss"] == plain["loss"] and "test_loss" not in plain
+    r, bad = post("/api/evaluate", {**req, "X_test": test["X"], "y_test": test["y"][:-1]})
+    assert r.status_code == 422 and bad["field"] == "y_test"
+
+
+def test_mini_batch_steps_use_the_drawn_rows_and_repeat():
+    req = with_(step_req(), batch_size=5, seed=7, steps=1)
+    _, body = post("/api/step", req)
+    assert post("/api/step", req)[1]["W"] == body["W"]  # stateless and seeded: same answer
+    X, y, W = np.array(req["X"]), np.array(req["y"]), np.array(req["W"])
+    rows = np.sort(np.random.default_rng([7, 0]).choice(len(y), 5, replace=False))
+    J, grad = Objective("hinge", X[rows], y[rows], lam=req["lam"]).value_and_grad(W)
+    np.testing.assert_allclose(body["W"], W - 0.1 * grad, rtol=1e-12, atol=1e-15)
+    assert body["history"][0] == pytest.approx(J, rel=1e-12)
+    full = post("/api/step", with_(req, batch_size=len(y)))[1]
+    assert full["W"] == post("/api/step", with_(req, batch_size=None))[1]["W"]
+
+
+@pytest.mark.parametrize("name", ["random_search", "random_local_search"])
+def test_searches_never_raise_the_loss_and_count_evaluations(name):
+    req = with_(step_req(), optimizer={"name": name, "learning_rate": 0.3}, steps=40, seed=2)
+    r, body = post("/api/step", req)
+    assert r.status_code == 200
+    history = np.array(body["history"])
+    assert np.all(np.diff(history) <= 0) and body["evaluation"]["loss"] <= history[-1]
+    assert body["evaluations"] == body["state"]["evaluations"] == 41  # J(W_0) + one per try
+    # the answer is lingrad's search, replayed with the same generator
+    X, y, W = np.array(req["X"]), np.array(req["y"]), np.array(req["W"])
+    objective = Objective("hinge", X, y, lam=req["lam"])
+    opt = {"random_search": optim.RandomSearch(scale=0.3)}.get(
+        name, optim.RandomLocalSearch(step_size=0.3)
+    )
+    state, rng = opt.init(W), np.random.default_rng([2, 0])
+    for _ in range(40):
+        step, state = opt.update(None, state, W, value_fn=objective.value, rng=rng)
+        W = W + step
+    np.testing.assert_allclose(body["W"], W, rtol=1e-12)
+    again = with_(req, W=body["W"], steps=1)
+    again["optimizer"] = {**req["optimizer"], "state": body["state"]}
+    assert post("/api/step", again)[1]["evaluations"] == 42
+
+
+def test_dataset_noise_is_lingrad_toy_noise():
+    body = post("/api/dataset", {"name": "blobs", "n_per_class": 5, "n_classes": 2, "noise": 0})[1]
+    X, _ = toy.make("blobs", 5, 2, rng=np.random.default_rng(0), noise=0.0)
+    np.testing.assert_array_equal(body["X"], np.round(X, 3))
+    assert post("/api/dataset", {"noise": 99})[0].status_code == 422
+
+
+def test_dataset_test_fraction_holds_out_points_of_the_same_draw():
+    full = post("/api/dataset", {"n_per_class": 10, "n_classes": 3})[1]
+    split = post("/api/dataset", {"n_per_class": 10, "n_classes": 3, "test_fraction": 0.3})[1]
+    assert len(split["y"]) == 21 and len(split["y_test"]) == 9
+    rows = sorted(map(tuple, [*split["X"], *split["X_test"]]))
+    assert rows == sorted(map(tuple, full["X"]))  # the same 30 points, split in two
+    assert (
+        full["X_test"] == [] and post("/api/dataset", {"test_fraction": 1.0})[0].status_code == 422
+    )
+
+
+CSV_BAD = [
+    ("0,0,0\n1,1\n", "3 comma-separated values", "line 2"),
+    ("0,0,0\n1,a,1\n", "numbers for x1 and x2", "line 2"),
+    ("0,0,0\n1,1,1\nnan,0,1\n", "finite coordinates", "line 3"),
+    ("0,0,0\n99,0,1\n", "|x| <= 32", "line 2"),
+    ("0,0,0\n1,1,-1\n", "a label in 0..5", "line 2"),
+    ("0,0,0\n1,1,6\n", "a label in 0..5", "line 2"),
+    ("0,0,1\n1,1,1\n", "at least 2 classes", "1 class"),
+    ("", "at least 2 classes", "0 class"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "where"), CSV_BAD)
+def test_csv_errors_are_422_naming_the_line(text, expected, where):
+    r, body = post("/api/csv", {"text": text})
+    assert r.status_code == 422 and body["field"] == "text"
+    assert expected in body["error"] and where in body["error"]
+
+
+def test_csv_points_are_read_and_capped():
+    r, body = post("/api/csv", {"text": "x1, x2, label\n0.5, -1.25, 0\n\n2,3.0004,2\n"})
+    assert r.status_code == 200
+    assert body == {"X": [[0.5, -1.25], [2.0, 3.0]], "y": [0, 2], "n_classes": 3}
+    big = "0,0,0\n" * (LIMITS["max_csv_bytes"] // 6 + 1)
+    r, body = post("/api/csv", {"text": big})
+    assert r.status_code == 422 and body["field"] == "text"
+
+
+def test_exported_script_reproduces_the_weights(tmp_path):
+    import subprocess
+    import sys
+
+    req = problem(C=2, loss="softmax_cross_entropy")
+    W = np.random.default_rng(5).standard_normal((4, 2)) * 1e-3 + 1 / 3
+    req = {**req, "W": W.tolist(), "features": ["x1*x2"]}
+    r, body = post("/api/export", req)
+    assert r.status_code == 200
+    path = tmp_path / "playground_export.py"
+    path.write_text(body["script"])
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    np.testing.assert_allclose(out["W"], W, rtol=1e-12, atol=0)
+    assert out["loss"] == pytest.approx(post("/api/evaluate", req)[1]["loss"], rel=1e-12)
+
+
+def test_model_download_is_a_lingrad_model_file(tmp_path):
+    import pandas as pd
+
+    from lingrad import io
+
+    req = {**problem(C=3), "features": ["x2^2"], "W": np.arange(12.0).reshape(4, 3).tolist()}
+    r = client.post("/api/model", json=req)
+    assert r.status_code == 200 and "playground.npz" in r.headers["content-disposition"]
+    path = tmp_path / "model.npz"
+    path.write_bytes(r.content)
+    model = io.load(path)
+    np.testing.assert_array_equal(model.W_, np.array(req["W"]))
+    assert model.feature_names_in_.tolist() == ["x1", "x2", "x2^2"]
+    Phi = np.column_stack([np.array(req["X"]), np.array(req["X"])[:, 1] ** 2])
+    frame = pd.DataFrame(Phi, columns=["x1", "x2", "x2^2"])
+    expected = Phi @ model.W_[:-1] + model.W_[-1]
+    np.testing.assert_array_equal(model.decision_function(frame), expected)
+
+
+def test_show_serves_the_page_on_loopback_for_a_notebook_frame():
+    import urllib.request
+
+    from lingrad.playground import notebook, show
+
+    try:
+        frame = show(height=700)
+        assert type(frame).__name__ == "IFrame" and frame.height == 700
+        assert frame.src.startswith("http://127.0.0.1:")
+        assert show().src == frame.src  # one server per process
+        assert notebook._server["thread"].daemon
+        with urllib.request.urlopen(frame.src, timeout=10) as page:
+            body = page.read().decode()
+            headers = page.headers
+        assert "/static/playground.js" in body
+        # a notebook on loopback may frame it; other sites still may not
+        assert "X-Frame-Options" not in headers
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'self' http://127.0.0.1:* http://localhost:*" in csp
+        assert "script-src" not in csp and "default-src 'self'" in csp
+        with urllib.request.urlopen(
+            urllib.request.Request(frame.src + "api/options"), timeout=10
+        ) as r:
+            assert "features" in json.loads(r.read())
+    finally:
+        notebook.stop()
+    assert notebook._server == {}
+    # the command's server keeps refusing frames
+    r = client.get("/")
+    assert (
+        r.headers["x-frame-options"] == "DENY"
+        and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    )

@@ -80,6 +80,9 @@ def test_a_rebound_host_reaches_nothing_on_a_real_server():
 
 # ------------------------------------------------------------------------------ content type
 
+POST_PATHS = ["/api/dataset", "/api/weights", "/api/evaluate", "/api/step"]
+POST_PATHS += ["/api/csv", "/api/export", "/api/model"]  # issue 15: data in, model out
+
 
 @pytest.mark.parametrize(
     "content_type",
@@ -92,7 +95,7 @@ def test_a_rebound_host_reaches_nothing_on_a_real_server():
         "application/jsonx",
     ],
 )
-@pytest.mark.parametrize("path", ["/api/dataset", "/api/weights", "/api/evaluate", "/api/step"])
+@pytest.mark.parametrize("path", POST_PATHS)
 def test_a_post_that_is_not_declared_json_is_refused_with_415(path, content_type):
     headers = {} if content_type is None else {"Content-Type": content_type}
     r = local_client().post(path, content=b'{"n_classes": 2}', headers=headers)

@@ -132,6 +132,31 @@ def test_colour_templates_channels_last_or_first(shape):
     np.testing.assert_allclose(panels[1].images[0].get_array(), images[1], atol=1e-12)
 
 
+def test_diverging_templates_in_pixel_space(W_digits, digits):
+    """With the scaler's std, panel k shows w_k / std (s_k = (w_k / std) . x + const) on a
+    colour map centred on 0: white at 0, limits +-(95th percentile of |t_k|), saturated
+    beyond."""
+    std = datasets.Standardizer().fit(digits.X_train).scale
+    fig = plots.templates(W_digits, (8, 8), digits.class_names, diverging=True, std=std)
+    axes = [ax for ax in fig.axes if ax.images]
+    rgb = _render(fig)
+    for k, ax in enumerate(axes):
+        expected = (W_digits[:-1, k] / std).reshape(8, 8)
+        image = ax.images[0]
+        np.testing.assert_allclose(image.get_array(), expected, rtol=1e-12)
+        m = np.sort(np.abs(expected).ravel())
+        m = m[59] + 0.85 * (m[60] - m[59])  # the 95th percentile of 64 values, by hand
+        assert np.allclose(image.get_clim(), (-m, m)) and image.get_cmap().name == "RdBu_r"
+        # the rendered colour is the colour map at (t + m) / 2m, clipped: sign and size show
+        for r, c in (np.unravel_index(np.argmax(expected), expected.shape), (4, 4), (0, 0)):
+            level = np.clip((expected[r, c] + m) / (2 * m), 0, 1)
+            colour = np.array(image.get_cmap()(level)[:3]) * 255
+            assert np.all(np.abs(_pixel(fig, ax, c, r, rgb) - colour) <= 3), (k, r, c)
+    assert "pixel space" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="std: expected 64 positive standard deviations"):
+        plots.templates(W_digits, (8, 8), std=np.zeros(64))
+
+
 def test_templates_from_an_estimator_use_its_classes():
     class Fitted:
         coef_ = np.eye(4)
@@ -243,6 +268,28 @@ def test_decision_regions_pca_plane_is_labelled(digits, W_digits):
     assert "PCA plane" in ax.get_title()
     # Slices through the mean: the mean itself projects to the origin.
     assert ax.get_xlim()[0] < 0 < ax.get_xlim()[1]
+
+
+def test_decision_regions_on_a_plane_edge_each_point_with_its_predicted_class(digits, W_digits):
+    """D > 2: the projected points can fall in another class's region; each point's fill is
+    its true class and its edge the class the full model predicts (oracle: lingrad.predict)."""
+    X, y = digits.X_val, digits.y_val
+    fig = plots.decision_regions(W_digits, X, y, resolution=20)
+    ax = fig.axes[0]
+    points = ax.collections[0]
+    colors = plots.class_colors(10)
+    edges, faces = points.get_edgecolors()[:, :3], points.get_facecolors()[:, :3]
+    predicted = predict(W_digits, X)
+    assert (predicted != y).any() and (predicted == y).any()  # both kinds are shown
+    np.testing.assert_allclose(edges, np.array([to_rgb(c) for c in colors[predicted]]))
+    np.testing.assert_allclose(faces, np.array([to_rgb(c) for c in colors[y]]))
+    assert "edge = class the full model predicts" in ax.get_title()
+    assert "fill = true class" in ax.get_title()
+    # 2-D data are drawn exactly: black edges, no such note
+    X2, W2 = X[:, :2], W_digits[[0, 1, -1]]
+    flat = plots.decision_regions(W2, X2, y, resolution=10).axes[0]
+    np.testing.assert_allclose(flat.collections[0].get_edgecolors()[:, :3], [[0.0, 0.0, 0.0]])
+    assert "edge =" not in flat.get_title()
 
 
 def test_decision_regions_binary_model():

@@ -129,7 +129,9 @@ def test_run_report_leaves_out_what_does_not_apply(tmp_path):
     assert "Not drawn" in text
     for stem in ("templates", "history", "landscape"):
         assert stem in text
-    assert (tmp_path / "decision_regions.svg").is_file()  # SVG by default
+    # PNG only by default (SVG costs about as much again; on request through formats=)
+    assert (tmp_path / "decision_regions.png").is_file()
+    assert not list(tmp_path.glob("*.svg"))
 
     one_feature = report.write_run_report(
         tmp_path / "d1", W=np.array([[1.0, -1.0], [0.0, 0.5]]), X=X[:, :1], y=y, formats="png"
@@ -198,3 +200,109 @@ def test_binary_model_report_uses_the_logistic_loss(tmp_path):
     table = (tmp_path / "scores_table.md").read_text()
     view = plots.algebraic_view(scores(W, X[:6]), y[:6], loss="logistic")
     assert table == view.markdown() + "\n" and "| logistic loss |" in table
+
+
+class Rows(HTMLParser):
+    """The ``(key, value)`` rows of the page's tables, by section id."""
+
+    def __init__(self):
+        super().__init__()
+        self.section, self.rows, self.cells, self.cell = None, {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.section = dict(attrs).get("id")
+        elif tag == "tr":
+            self.cells = []
+        elif tag == "td" and self.cells is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            self.cells.append("".join(self.cell))
+            self.cell = None
+        elif tag == "tr" and self.cells:
+            self.rows.setdefault(self.section, {})[self.cells[0]] = self.cells[-1]
+            self.cells = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def test_metrics_table_is_readable_nested_dicts_flattened_none_as_dash(tmp_path):
+    metrics = {
+        "val_accuracy": 0.912345678,
+        "stopped": None,
+        "diagnostics": {
+            "converged": False,
+            "chance_loss": 2.302585093,
+            "advice": ["converged: the loss has levelled off"],
+            "nested": {"deep": None},
+        },
+        "empty": {},
+    }
+    W = np.array([[1.0, -1.0], [0.0, 0.0], [0.0, 0.0]])
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [2.0, 1.0]])
+    index = report.write_run_report(
+        tmp_path, W=W, X=X, y=[0, 1, 0], metrics=metrics, config={"batch_size": None},
+        progress=False,
+    )  # fmt: skip
+    rows = Rows()
+    rows.feed(index.read_text())
+    assert rows.rows["metrics"] == {
+        "val_accuracy": "0.912346",
+        "stopped": "-",
+        "diagnostics.converged": "no",
+        "diagnostics.chance_loss": "2.30259",
+        "diagnostics.advice": "converged: the loss has levelled off",
+        "diagnostics.nested.deep": "-",
+        "empty": "-",
+    }
+    assert rows.rows["config"] == {"batch_size": "-"}
+    text = index.read_text()
+    assert "None" not in text and "{" not in text.split("<body>", 1)[1].split("<style>")[0]
+    assert '{"' not in text  # no raw JSON dict anywhere
+
+
+def test_report_progress_one_plain_line_per_figure_off_a_terminal(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    W = np.array([[1.0, -1.0], [0.0, 0.0], [0.0, 0.0]])
+    report.write_run_report(tmp_path, W=W, X=X, y=y)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and len(lines) == report.N_FIGURES
+    for k, (line, stem) in enumerate(zip(lines, FIGURE_ORDER, strict=True), start=1):
+        assert line.startswith(f"report: [{k}/{report.N_FIGURES}] {stem} "), line
+        assert line.endswith(" s)") and ("written" in line) == (stem not in SKIPPED_2D), line
+    report.write_run_report(tmp_path, W=W, X=X, y=y, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+FIGURE_ORDER = ("templates", "decision_regions", "scores_table", "history", "landscape",
+                "confusion")  # fmt: skip
+SKIPPED_2D = {"templates", "history", "landscape"}
+
+
+def test_report_templates_in_pixel_space_from_the_scalers_std(tmp_path, trained, monkeypatch):
+    data, X_val, _, path, _ = trained
+    scaler = datasets.Standardizer().fit(data.X_train)
+    seen = {}
+    original = plots.templates
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "templates", spy)
+    index = report.write_run_report(
+        tmp_path, W=path[-1], X=X_val, y=data.y_val, image_shape=data.image_shape,
+        mean=scaler.mean, std=scaler.scale, progress=False,
+    )  # fmt: skip
+    assert seen["diverging"] is True and np.array_equal(seen["std"], scaler.scale)
+    assert "pixel space" in index.read_text()
+    report.write_run_report(tmp_path / "b", W=path[-1], X=X_val, y=data.y_val,
+                            image_shape=data.image_shape, progress=False)  # fmt: skip
+    assert seen["std"] is None and seen["diverging"] is True

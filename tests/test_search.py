@@ -198,3 +198,47 @@ def test_search_separates_a_separable_toy_set(name, rate):
     assert r.history["train_accuracy"][-1] == 1.0
     assert r.history["loss"][-1] < 0.05 < np.log(3)
     assert r.step_history["loss"] == sorted(r.step_history["loss"], reverse=True)  # monotone
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [
+        GeneticSearch(population=20, elite=2),
+        RandomSearch(n_candidates=3),
+        RandomLocalSearch(0.1, n_candidates=7),
+    ],
+    ids=["genetic", "random", "local"],
+)
+def test_an_update_never_spends_past_max_evaluations(opt):
+    """Genetic search at P = 20, elite 2 spends 20 + 18 k: without the budget the 23rd
+    generation ends at 416 of 400; with it the last generation is truncated at exactly 400."""
+    W, f, rng = np.ones((3, 2)), quadratic(0.0), RNG(0)
+    state = opt.init(W)
+    counts = []
+    for _ in range(200):
+        step, state = opt.update(None, state, W, value_fn=f, rng=rng, max_evaluations=BUDGET)
+        W = W + step
+        counts.append(state.evaluations)
+        if counts[-1] == BUDGET:
+            break
+    assert max(counts) == BUDGET == counts[-1]
+    step, after = opt.update(None, state, W, value_fn=f, rng=rng, max_evaluations=BUDGET)
+    assert after.evaluations == BUDGET and after.value == state.value and not step.any()
+    assert math.isfinite(state.value) and state.value <= f(np.ones((3, 2)))
+    if isinstance(opt, GeneticSearch):  # the unbudgeted run overshoots: the test can fail
+        free = opt.init(np.ones((3, 2)))
+        for _ in range(23):
+            _, free = opt.update(None, free, np.ones((3, 2)), value_fn=f, rng=RNG(0))
+        assert free.evaluations == 416
+        assert np.isinf(state.fitness).sum() == 18 - (BUDGET - 398)  # 2 of 18 children ran
+
+
+def test_fit_refuses_mini_batches_for_search():
+    """Keep-the-best compares values, which must come from one fixed batch."""
+    X = RNG(0).standard_normal((40, 2))
+    J = Objective("softmax", X, np.arange(40) % 2)
+    with pytest.raises(ValueError, match=r"batch_size: expected the full batch \(40\).*got 32"):
+        fit(J, RandomLocalSearch(0.1), n_columns=2, epochs=1, batch_size=32, rng=RNG(0))
+    r = fit(J, RandomLocalSearch(0.1), n_columns=2, epochs=1, batch_size=40, rng=RNG(0))
+    assert r.n_epochs == 1
+    fit(J, optim.get("sgd", 0.1), n_columns=2, epochs=1, batch_size=32, rng=RNG(0))  # gradient: ok

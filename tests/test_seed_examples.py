@@ -71,8 +71,14 @@ def test_6_kl_with_one_hot_target_is_cross_entropy():
 
 
 def test_6_kl_of_the_slide_prediction():
-    # The slide's p_hat for a one-hot p* on class 4 (index 3): KL = -log p_hat[3].
+    # The slide's p_hat as printed is no distribution: 9 entries for 10 classes, sum 1.01.
+    from lingrad.cli.explain import CORRECTED_P_HAT, SLIDE_P_HAT
+
+    assert len(SLIDE_P_HAT) == 9 and math.fsum(SLIDE_P_HAT) == pytest.approx(1.01)
+    # Corrected (the missing 0.01 added, 0.3 -> 0.28), for a one-hot p* on class 4 (index 3):
+    # KL = -log p_hat[3].
     p_hat = np.array([0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.28])
+    assert tuple(p_hat) == CORRECTED_P_HAT and math.fsum(p_hat) == pytest.approx(1.0)
     S = np.log(p_hat)[None, :]
     assert losses.kl_divergence(S, np.eye(10)[[3]])[0] == pytest.approx(-math.log(0.01))
 
@@ -126,3 +132,15 @@ def test_9_numerical_gradient_forward_and_centred():
     forward = numerical_gradient(J, W, h=1e-4, difference="forward")  # the slide's h
     np.testing.assert_allclose(forward, dW, rtol=1e-2, atol=1e-4)
     assert gradcheck(J.value_and_grad, W, difference="centered").max_rel_error < 1e-6
+
+
+def test_9_the_slides_numerical_gradient():
+    """W with loss 1.25347; entries 1, 2, 3 nudged by h = 0.0001 give 1.25322, 1.25353,
+    1.25347, so dW = -2.5, 0.6, 0 (the slides' numbers, recomputed)."""
+    from lingrad.cli.explain import SLIDE_H, SLIDE_LOSS, SLIDE_NUDGED_LOSSES, forward_differences
+
+    assert (SLIDE_LOSS, SLIDE_H) == (1.25347, 1e-4)
+    assert SLIDE_NUDGED_LOSSES == (1.25322, 1.25353, 1.25347)
+    assert forward_differences(SLIDE_LOSS, SLIDE_NUDGED_LOSSES, SLIDE_H) == [-2.5, 0.6, 0.0]
+    naive = [(lk - SLIDE_LOSS) / SLIDE_H for lk in SLIDE_NUDGED_LOSSES]
+    np.testing.assert_allclose(naive, [-2.5, 0.6, 0.0], atol=1e-9)

@@ -47,7 +47,8 @@ def test_lingrad_gradcheck_and_derive_offer_it(capsys):
     assert out.startswith("squared_hinge + l2") and out.count("pass") == 3
     assert main(["derive", "--loss", "squared_hinge", "--columns", "2"]) == 0
     out = capsys.readouterr().out
-    assert "L = (1 - t_0)*Piecewise(((Delta" in out and ")**2, " in out
+    assert "L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + 1)^2" in out
+    assert "  L_i = max(0, s_2 - s_1 + 1)^2\n" in out  # SymPy's, for C = 2 and y_i = 1
 
 
 def test_a_method_without_a_form_is_refused_by_name(monkeypatch):

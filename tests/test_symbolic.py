@@ -24,8 +24,13 @@ def test_the_slides_update_rules(unit, n_examples, n_features, j):
     point = {s: sp.Rational(k + 1, 3) for k, s in enumerate(sorted(wrong.free_symbols, key=str))}
     assert wrong.subs(point).evalf() != 0
     text = rule.text()
-    assert "w_j <- 2*alpha*Sum(" in text and "x[i, j]" in text
-    assert ("sigma[i]" in text) == (unit == "sigmoid")
+    assert "w_j <- w_j + 2*alpha*sum_{i=1}^{N} " in text and "x_ij" in text
+    assert ("sigma_i" in text) == (unit == "sigmoid")
+    assert f"j = {j + 1}): simplify((w_{j + 1} - alpha*dL/dw_{j + 1}) - rule) = 0" in text
+    assert f"N = {n_examples} examples" in text
+    # the slides' sum against training's mean, said where the rule is printed
+    assert "no 1/N" in text and "N times" in text
+    assert all(len(line) <= symbolic.WIDTH for line in text.splitlines())
     assert "\\sum_{i=1}^{N}" in rule.latex()
 
 
@@ -119,9 +124,11 @@ def test_weight_gradient_of_the_hinge_at_random_points():
 
 def test_latex_and_text():
     d = derive("sigmoid_squared_error", 1)
-    assert "\\frac{\\partial L}{\\partial s_{0}}" in d.latex()
+    assert "\\frac{\\partial L_i}{\\partial s_{i}}" in d.latex()
     assert "\\sigma" in d.latex() or "sigma" in d.latex()
-    assert d.text().splitlines()[0] == "L = (t_0 - sigma(s_0))**2"
+    lines = d.text().splitlines()
+    assert lines[1] == "  L_i = (y_i - sigma(s_i))^2   (C columns: the sum of C such terms)"
+    assert "  L_i = (y_i - sigma(s_i))^2" in lines
 
 
 def test_derive_bad_input():

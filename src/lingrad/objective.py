@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeAlias, overload, runtime_checkabl
 import numpy as np
 import numpy.typing as npt
 
-from lingrad import _skinny, losses, regularizers
+from lingrad import _skinny, curvature, losses, regularizers
 from lingrad._validation import (
     check_int,
     check_labels,
@@ -348,3 +348,104 @@ class Objective:
     def __call__(self, W: npt.ArrayLike) -> float:
         """Same as :meth:`value`, so an ``Objective`` is a plain ``f(W)`` for numerical tools."""
         return self.value(W)
+
+    def hessian(self, W: npt.ArrayLike) -> Hessian:
+        """The Hessian of ``J`` at ``W`` as an operator ``V -> H V`` (see :class:`Hessian`).
+
+        One pass over X in row blocks computes the scores ``S = [X, 1] W`` and caches what the
+        loss's score-space curvature (:mod:`lingrad.curvature`) needs at them (at most ``N x C``
+        numbers); a loss without one (the hinge losses) is refused with a ``ValueError``.
+
+        Examples:
+            >>> J = Objective("squared_error", np.array([[1.0], [2.0]]), [0.0, 0.0], lam=0.5)
+            >>> H = J.hessian(np.zeros((2, 1)))  # (2/N) [X, 1]^T [X, 1] + diag(0.5, 0)
+            >>> H(np.array([[1.0], [0.0]])).ravel().tolist()
+            [5.5, 3.0]
+        """
+        W = self.check_weights(W)
+        curv = curvature.get(self.loss_spec.name)
+        T = self._targets[W.shape[1]]
+        skinny = self._skinny(W.shape[1])
+        block = self.rows_per_block(skinny)
+        if W.shape[1] == 1 and self.block_rows is None:
+            block = self.n_samples  # matrix-vector products: one call (as value_and_grad)
+        caches = []
+        Wt = np.ascontiguousarray(W[:-1].T) if skinny else W
+        for start in range(0, self.n_samples, block):
+            Xb = self.X[start : start + block]
+            S = _skinny.scores_t(Xb, Wt) + W[-1] if skinny else scores_unchecked(W, Xb)
+            caches.append(curv.prepare(S, T[start : start + block], **self.loss_params))
+        w = self.sample_weight
+        total = float(self.n_samples) if w is None else float(w.sum(dtype=np.float64))
+        coef = None if w is None else (w / total).astype(W.dtype)[:, None]
+        return Hessian(self, curv, caches, (block, skinny), coef, 1.0 / total, W.shape)
+
+
+class Hessian:
+    """``V -> H V``: the Hessian of ``J`` at a point ``W`` times a direction ``V`` (W's shape).
+
+        H V = [X, 1]^T (c * H_S(dS)) + lam * (1 - l1_ratio) * V_R,     dS = [X, 1] V
+
+    where ``H_S(dS)[i] = H_i dS[i]`` is the loss's score-space curvature at ``S_i``
+    (:mod:`lingrad.curvature`), ``c_i = 1/N`` (``w_i / sum(w)`` with sample weights) and
+    ``V_R`` is ``V`` with the bias row zeroed unless the regulariser includes it (the L2 part's
+    Hessian; an L1 part has none). A call costs one pass over X in row blocks with two products
+    per block (``X_b V`` then ``X_b^T D``); the result is in X's dtype. Built by
+    :meth:`Objective.hessian`.
+
+    Examples:
+        >>> J = Objective("logistic", np.array([[1.0], [-1.0]]), [1, 0], lam=0.0)
+        >>> J.hessian(np.zeros((2, 1)))(np.array([[1.0], [0.0]])).ravel().tolist()
+        [0.25, 0.0]
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        curv: curvature.Curvature,
+        caches: list[curvature.Cache],
+        blocks: tuple[int, bool],
+        coef: _Float | None,
+        scale: float,
+        shape: tuple[int, ...],
+    ) -> None:
+        self.objective, self.curvature, self.caches = objective, curv, caches
+        #: rows per block, and whether the products are :mod:`lingrad._skinny`'s
+        self.block, self.skinny = blocks
+        self.coef, self.scale, self.shape = coef, scale, shape
+        #: products ``H V`` computed so far (each one pass over X)
+        self.calls = 0
+
+    def __call__(self, V: npt.ArrayLike) -> _Float:
+        """``H V`` for ``V`` shaped like ``W`` (cast to X's dtype)."""
+        J = self.objective
+        X = J.X
+        V = np.asarray(V, dtype=X.dtype).reshape(self.shape)
+        out = np.zeros_like(V)
+        # skinny: V[:-1] and out[:-1] transposed (C x D), the layout the compiled loops read
+        Vt = np.ascontiguousarray(V[:-1].T) if self.skinny else V
+        outT = np.zeros_like(Vt) if self.skinny else out
+        for k, start in enumerate(range(0, J.n_samples, self.block)):
+            Xb = X[start : start + self.block]
+            if self.skinny:
+                dS = _skinny.scores_t(Xb, Vt)
+                dS += V[-1]
+            else:
+                dS = scores_unchecked(V, Xb)
+            D = self.curvature.apply(self.caches[k], dS)
+            if self.coef is None:
+                D *= D.dtype.type(self.scale)
+            else:
+                D *= self.coef[start : start + self.block]
+            if self.skinny:
+                _skinny.accumulate(Xb, D, outT)
+            else:
+                out[:-1] += Xb.T @ D
+            out[-1] += D.sum(axis=0)
+        if self.skinny:
+            out[:-1] = outT.T
+        reg = J.regularizer
+        if J.lam and reg.name != "none" and reg.l1_ratio < 1:
+            regularizers.l2(reg.include_bias).add_grad(V, out, J.lam * (1.0 - reg.l1_ratio))
+        self.calls += 1
+        return out

@@ -23,6 +23,8 @@ import html
 import json
 import math
 import os
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,9 +173,12 @@ def write_run_report(
     trajectory: npt.ArrayLike | None = None,
     images: npt.ArrayLike | None = None,
     split: str = "validation",
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = ("png",),
     examples: int = 6,
     rng: np.random.Generator | None = None,
+    progress: bool = True,
+    mean: npt.ArrayLike | None = None,
+    std: npt.ArrayLike | None = None,
 ) -> Path:
     """Draw every applicable figure into ``run_dir`` and write ``run_dir/index.html``.
 
@@ -191,10 +196,17 @@ def write_run_report(
         trajectory: weights along the way ``(T, D + 1, C)`` for the landscape.
         images: the raw rows of ``X`` for the thumbnails (default: ``X``).
         split: the name of ``X``'s split, for the captions.
-        formats: the files each figure is written as; ``"png"`` is always included.
+        formats: the files each figure is written as; ``"png"`` is always included (the
+            default is PNG only: ask for ``("png", "svg")`` to get SVG too, which costs about
+            as much again).
         examples: the number of examples in the scores table.
         rng: the generator for random landscape directions (default: seeded from
             ``config["seed"]``).
+        progress: report each figure on stderr as it is written: a Rich bar on a terminal,
+            else one plain line per figure (``report: [k/6] stem (t s)``).
+        mean, std: the per-feature mean and standard deviation ``(D,)`` that standardised
+            ``X`` (a :class:`~lingrad.datasets.Standardizer`'s); the templates are then drawn
+            in pixel space, ``w_k / std`` (see :func:`lingrad.plots.templates`).
 
     Returns:
         The path of ``index.html``. Figures: ``templates``, ``decision_regions``,
@@ -206,7 +218,7 @@ def write_run_report(
         >>> X, y = np.array([[1.0], [2.0], [-1.0]]), np.array([0, 0, 1])
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     index = write_run_report(tmp, W=W, X=X, y=y, class_names=["a", "b"],
-        ...                              formats=("png",))
+        ...                              progress=False)
         ...     index.name, sorted(p.name for p in Path(tmp).glob("*.png"))
         ('index.html', ['confusion.png', 'scores_table.png'])
     """
@@ -222,14 +234,17 @@ def write_run_report(
         rng = np.random.default_rng(int(config.get("seed", 0) or 0))
 
     shown = _Shown(W, X, labels, names, split)
-    gallery = _Gallery(out, formats)
-    _add_templates(gallery, shown, image_shape)
-    _add_decision_regions(gallery, shown)
-    view = _add_scores_table(gallery, shown, label_loss(config, W.shape[1]), examples,
-                             image_shape, images)  # fmt: skip
-    _add_history(gallery, history)
-    _add_landscape(gallery, shown, objective, trajectory, rng)
-    _add_confusion(gallery, shown)
+    gallery = _Gallery(out, formats, _Progress(progress, N_FIGURES))
+    try:
+        _add_templates(gallery, shown, image_shape, (mean, std))
+        _add_decision_regions(gallery, shown)
+        view = _add_scores_table(gallery, shown, label_loss(config, W.shape[1]), examples,
+                                 image_shape, images)  # fmt: skip
+        _add_history(gallery, history)
+        _add_landscape(gallery, shown, objective, trajectory, rng)
+        _add_confusion(gallery, shown)
+    finally:
+        gallery.progress.close()
     page = _html(out.name, config, dict(metrics or {}), gallery, view, split)
     (out / INDEX).write_text(page, encoding="utf-8")
     return out / INDEX
@@ -247,35 +262,86 @@ class _Shown:
     split: str
 
 
+#: The figures a report tries, in order (each is drawn or skipped with a reason).
+N_FIGURES = 6
+
+
+class _Progress:
+    """One report line per figure on stderr: a Rich bar on a terminal, else a plain line
+    ``report: [k/n] stem (t s)``; nothing when ``enabled`` is false."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total, self.done = enabled, total, 0
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+            self.bar = Progress(
+                "report: {task.description}", BarColumn(), MofNCompleteColumn(),
+                console=Console(stderr=True), transient=True,
+            )  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("figures", total=total)
+
+    def step(self, stem: str, what: str) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        seconds, self.start = now - self.start, now
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{stem} {what}")
+        elif self.enabled:
+            print(f"report: [{self.done}/{self.total}] {stem} {what} ({seconds:.1f} s)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 @dataclass
 class _Gallery:
-    """The figures written into ``out`` (each as every one of ``formats``), in order, and the
-    ones not drawn with the reason."""
+    """The figures written into ``out`` (each as every one of ``formats``), in order, the
+    ones not drawn with the reason, and the progress shown as each is done."""
 
     out: Path
     formats: tuple[str, ...]
+    progress: _Progress = field(default_factory=lambda: _Progress(False, N_FIGURES))
     figures: list[ReportFigure] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, stem: str, title: str, caption: str, fig) -> None:
         files = plots.save(fig, self.out / stem, self.formats)
         self.figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
+        self.progress.step(stem, "written")
 
     def skip(self, stem: str, why: str) -> None:
         self.skipped.append((stem, why))
+        self.progress.step(stem, "skipped")
 
 
-def _add_templates(gallery: _Gallery, shown: _Shown, image_shape) -> None:
-    """The visual viewpoint, when a row of ``X`` is an image of ``image_shape``."""
+def _add_templates(gallery: _Gallery, shown: _Shown, image_shape, scaler) -> None:
+    """The visual viewpoint, when a row of ``X`` is an image of ``image_shape``: signed, on a
+    colour map centred on 0, in pixel space when the scaler's ``(mean, std)`` is known."""
     if image_shape is None or math.prod(image_shape) != shown.X.shape[1]:
         gallery.skip("templates", "the data are not images (no image_shape)")
         return
+    std = scaler[1]
+    space = (
+        "divided by the standard deviations the pixels were standardised with (w_k / std: "
+        "the template in pixel space, what multiplies the raw pixels)"
+        if std is not None
+        else "as learned"
+    )
     gallery.add(
         "templates",
         "Visual viewpoint: one template per class",
-        "Each class's weight row W[:-1, k] reshaped to the image and rescaled to [0, 1]: "
-        "the score of an image is its match with the template.",
-        plots.templates(shown.W, image_shape, shown.names),
+        f"Each class's weight row W[:-1, k] reshaped to the image, {space}; red pixels raise "
+        "the class's score, blue ones lower it, white is 0 (each panel's colour scale is "
+        "symmetric about 0 and saturates beyond the 95th percentile of |weight|): the score of "
+        "an image is its match with the template.",
+        plots.templates(shown.W, image_shape, shown.names, diverging=True, std=std),
     )
 
 
@@ -290,7 +356,14 @@ def _add_decision_regions(gallery: _Gallery, shown: _Shown) -> None:
         "Geometric viewpoint: hyperplanes cutting up space",
         f"The {shown.split} points with the regions of argmax_k s_k, each class's zero-score line "
         "w_k·x + b_k = 0 and its weight vector w_k (arrow); ringed points are misclassified."
-        + (" For D > 2, the model on the PCA plane through the data mean." if D > 2 else ""),
+        + (
+            " For D > 2: the regions are the model restricted to the PCA plane through the data "
+            "mean and the points are projected onto it, so a point can fall in another class's "
+            "region; each point is filled with its true class and edged with the class the full "
+            "model predicts for it."
+            if D > 2
+            else ""
+        ),
         plots.decision_regions(shown.W, shown.X, shown.y, class_names=shown.names),
     )
 
@@ -394,20 +467,49 @@ nav a { margin-right: 1em; }
 """
 
 
-def _value(v) -> str:
+def readable(v: object) -> str:
+    """A value of ``config.json`` / ``metrics.json`` as a table cell: floats to 6 significant
+    digits, ``None`` as ``-``, booleans as yes/no, a list as its items joined by ``; ``.
+
+    Examples:
+        >>> readable(0.123456789), readable(None), readable(True), readable([1.5, None, "a"])
+        ('0.123457', '-', 'yes', '1.5; -; a')
+    """
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.6g}"
-    if isinstance(v, dict | list):
-        return json.dumps(v)
+    if isinstance(v, list | tuple):
+        return "; ".join(readable(x) for x in v) if v else "-"
     return str(v)
+
+
+def flatten(rows: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings flattened into one level, keys joined with ``.`` (``{"a": {"b": 1}}``
+    becomes ``{"a.b": 1}``); an empty mapping becomes ``-``.
+
+    Examples:
+        >>> flatten({"loss": 0.5, "diagnostics": {"flat": False, "drops": {"total": 0.1}}})
+        {'loss': 0.5, 'diagnostics.flat': False, 'diagnostics.drops.total': 0.1}
+    """
+    out: dict[str, Any] = {}
+    for key, value in rows.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = None if isinstance(value, Mapping) else value
+    return out
 
 
 def _kv_table(rows: Mapping) -> str:
     if not rows:
         return '<p class="muted">none recorded</p>'
     body = "".join(
-        f'<tr><td class="key">{html.escape(str(k))}</td><td>{html.escape(_value(v))}</td></tr>'
-        for k, v in rows.items()
+        f'<tr><td class="key">{html.escape(str(k))}</td><td>{html.escape(readable(v))}</td></tr>'
+        for k, v in flatten(rows).items()
     )
     return f"<table>{body}</table>"
 

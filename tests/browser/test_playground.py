@@ -6,6 +6,7 @@ Each test also fails on any console error or uncaught exception in the page.
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -245,26 +246,40 @@ def test_screenshot_is_saved(page, errors, base_url_playground):
     assert path.stat().st_size > 20_000
 
 
+def handles(page):
+    """class -> {"base": (x, y), "tip": (x, y)} in data coordinates, as the page draws them."""
+    raw = page.get_attribute("#plot", "data-handles")
+    return {
+        h["c"]: {"base": np.array(h["base"]), "tip": np.array(h["tip"])} for h in json.loads(raw)
+    }
+
+
 def test_dragging_an_arrow_or_a_line_and_typing_edit_the_weights(page, errors, base_url_playground):
+    # Deliberate change (issue 15): a class's ring now sits on its line inside the view, spread
+    # apart from the others, and its arrow keeps a minimum length; the arrow's tip turns w and
+    # scales it by the ratio of the arrow's new length to its old one.
     open_page(page, state_url(base_url_playground, X0, Y0, W0))
-    arrow = 1.5  # the page draws class c's arrow from p0 to p0 + 1.5 w_c
+    h = handles(page)[0]
+    base, tip = h["base"], h["tip"]
     w, b = np.array([W0[0][0], W0[1][0]]), W0[2][0]
-    p0 = -b * w / (w @ w)  # the point of the line s_0 = 0 closest to the origin
-    tip = p0 + arrow * w
-    # drag the tip of class 0's arrow: w_0 turns and grows, its line still passes through p0
+    assert w @ base + b == pytest.approx(0.0, abs=1e-9)  # the ring is on class 0's line
+    target = base + np.array([-0.6, 0.9])
     page.mouse.move(*canvas_xy(page, *tip))
     page.mouse.down()
-    page.mouse.move(*canvas_xy(page, -1.0, 1.0), steps=3)
-    page.mouse.move(*canvas_xy(page, -1.5, 1.5), steps=3)
+    page.mouse.move(*canvas_xy(page, *(tip + target) / 2), steps=3)
+    page.mouse.move(*canvas_xy(page, *target), steps=3)
     page.mouse.up()
     settle(page)
     _, _, W, _ = read_state(page)
     new_w = W[:2, 0]
-    np.testing.assert_allclose(new_w, (np.array([-1.5, 1.5]) - p0) / arrow, atol=0.03)
-    assert new_w @ p0 + W[2, 0] == pytest.approx(0.0, abs=1e-9)
+    direction = (target - base) / np.linalg.norm(target - base)
+    scale = np.linalg.norm(target - base) / np.linalg.norm(tip - base)
+    expected = direction * np.linalg.norm(w) * scale
+    np.testing.assert_allclose(new_w, expected, atol=0.03)
+    assert new_w @ base + W[2, 0] == pytest.approx(0.0, abs=1e-9)  # the line keeps the ring
     np.testing.assert_array_equal(W[:, 1:], np.array(W0)[:, 1:])  # other classes untouched
     # drag the ring of class 0's line to (1, 1): same w, the line now passes through (1, 1)
-    page.mouse.move(*canvas_xy(page, *p0))
+    page.mouse.move(*canvas_xy(page, *handles(page)[0]["base"]))
     page.mouse.down()
     page.mouse.move(*canvas_xy(page, 1.0, 1.0), steps=4)
     page.mouse.up()

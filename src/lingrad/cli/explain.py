@@ -4,6 +4,11 @@ For each example: the scores ``s = f(x, W)`` of every class, the softmax probabi
 ``P(Y = k | x) = e^{s_k} / sum_j e^{s_j}``, the margins ``s_j - s_{y_i}``, the SVM terms
 ``max(0, s_j - s_{y_i} + 1)`` summed into the SVM loss, and the softmax loss ``-ln P(y_i)``.
 With no run folder (and no ``--scores``) it explains the lecture's cat / car / frog example.
+
+``--topic numerical-gradient`` works the slides' numerical gradient ("Numerical
+differentiation": W with loss 1.25347, one entry nudged by h = 0.0001 at a time, gradient
+-2.5, 0.6, 0, ...); ``--topic kl`` the KL-divergence slide's p* and p_hat (as printed, why that
+is not a distribution, and a corrected one).
 """
 
 from __future__ import annotations
@@ -23,6 +28,22 @@ from lingrad.plots import AlgebraicView, algebraic_view, format_number
 SLIDE_SCORES = ((3.2, 5.1, -1.7), (1.3, 4.9, 2.0), (2.2, 2.5, -3.1))
 SLIDE_LABELS = (0, 1, 2)
 SLIDE_CLASSES = ("cat", "car", "frog")
+
+#: The slides' numerical gradient: the first entries of W, its loss, the step h, and the loss
+#: after nudging entry 1, 2, 3 (1-based, as the slides count) by h.
+SLIDE_W = (0.34, -1.11, 0.78, 0.12, 0.55, 2.81, -3.1, -1.5, 0.33)
+SLIDE_LOSS = 1.25347
+SLIDE_H = 0.0001
+SLIDE_NUDGED_LOSSES = (1.25322, 1.25353, 1.25347)
+
+#: The KL-divergence slide: p* is one-hot on the 4th of 10 classes; p_hat exactly as printed
+#: (9 entries summing to 1.01), and the corrected p_hat (10 entries summing to 1: the missing
+#: 0.01 added and 0.3 lowered to 0.28).
+SLIDE_P_STAR = (0, 0, 0, 1, 0, 0, 0, 0, 0, 0)
+SLIDE_P_HAT = (0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.3)
+CORRECTED_P_HAT = (0.5, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.15, 0.28)
+
+TOPICS = ("scores", "numerical-gradient", "kl")
 
 
 def register(sub: SubParsers) -> None:
@@ -52,6 +73,13 @@ def register(sub: SubParsers) -> None:
     )
     p.add_argument("--labels", help="the true class of each --scores row, e.g. 0,1")
     p.add_argument("--class-names", help="comma-separated class names for --scores")
+    p.add_argument(
+        "--topic",
+        default="scores",
+        choices=TOPICS,
+        help="what to explain: the scores and losses of examples, the slides' numerical "
+        "gradient step by step, or the KL-divergence slide's example",
+    )
     p.set_defaults(func=run)
 
 
@@ -104,10 +132,8 @@ def explain_example(view: AlgebraicView, i: int) -> str:
         lines.append(lead + " + ".join(terms[start : start + 3]))
     values = " + ".join(format_number(view.hinge_terms[i, k], 2) for k in others)
     lines.append(f"                    = {values} = {format_number(svm, 2)}")
-    p = float(P[yi])
-    ce = -math.log(p) if p > 0 else math.inf
     lines.append(
-        f"  softmax loss  L_i = -ln P({names[yi]}) = -ln {p:.4f} = {ce:.4f}"
+        f"  softmax loss  L_i = -ln P({names[yi]}) = {neg_log(float(P[yi]))}"
         f"   (P = e^s_y / sum_j e^s_j)"
     )
     if view.loss not in ("hinge", "softmax_cross_entropy"):
@@ -115,18 +141,121 @@ def explain_example(view: AlgebraicView, i: int) -> str:
     return "\n".join(lines)
 
 
+def neg_log(p: float) -> str:
+    """``-ln p = value`` with ``p`` to 6 significant digits and the value computed from the
+    digits shown, so that a calculator gives the same (``-ln 0.130009 = 2.04015``)."""
+    shown = f"{p:.6g}"
+    x = float(shown)
+    return f"-ln {shown} = {-math.log(x):.5f}" if x > 0 else f"-ln {shown} = inf"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def score_table(view: AlgebraicView, digits: int = 2) -> str:
+    """The slide's table as aligned plain text (no Markdown): one row per class, one column
+    per example, the true class's score marked ``*``, the losses below and their mean."""
+    header, rows = view.table(digits)
+    cells = [header] + [[c[1:-1] + "*" if c.startswith("*") else c for c in r] for r in rows]
+    widths = [max(len(r[k]) for r in cells) for k in range(len(header))]
+    lines = []
+    for r in cells:
+        right = (c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True))
+        lines.append("  ".join([r[0].ljust(widths[0]), *right]))
+    n = len(view.losses)
+    mean = format_number(view.mean_loss, digits)
+    over = _plural(n, "example")
+    return "\n".join([*lines, "", f"mean {view.loss_label} over {over}: L = {mean}"])
+
+
 def explain(view: AlgebraicView, source: str) -> str:
     """The whole printout: the table of all examples, then each example's working."""
     n = len(view.y)
     parts = [
-        f"The algebraic view s = f(x, W) = W x + b of {n} example(s) from {source}.",
-        "Scores per class (rows) for each example (columns); true class in bold:",
+        f"The algebraic view s = f(x, W) = W x + b of {_plural(n, 'example')} from {source}.",
+        "Scores per class (rows) for each example (columns); the true class's score has a *:",
         "",
-        view.markdown(),
+        score_table(view),
     ]
     for i in range(n):
         parts += ["", explain_example(view, i)]
     return "\n".join(parts)
+
+
+def _short(v: float) -> str:
+    return f"{round(v, 6) + 0.0:g}"
+
+
+def forward_differences(loss: float, nudged: tuple[float, ...], h: float) -> list[float]:
+    """``(L(W + h e_k) - L(W)) / h`` for each nudged loss, rounded to what the losses' digits
+    carry (losses to 5 decimals and h = 1e-4 leave one decimal)."""
+    digits = max(0, len(f"{loss:.10g}".partition(".")[2]) - round(-math.log10(h)))
+    return [round((lk - loss) / h, digits) + 0.0 for lk in nudged]
+
+
+def explain_numerical_gradient(
+    W: tuple[float, ...] = SLIDE_W,
+    loss: float = SLIDE_LOSS,
+    nudged: tuple[float, ...] = SLIDE_NUDGED_LOSSES,
+    h: float = SLIDE_H,
+) -> str:
+    """The slides' numerical gradient step by step: nudge entry ``k`` (1-based) of ``W`` by
+    ``h``, read the loss, ``dW_k = (L(W + h e_k) - L(W)) / h``."""
+    grads = forward_differences(loss, nudged, h)
+    shown = [_short(w) for w in W]
+    lines = [
+        'The numerical gradient, step by step (the slides "Numerical differentiation"):',
+        f"  current W = [{', '.join(shown)}, ...]   loss {loss}",
+        f"  dL/dW_k ~ (L(W + h e_k) - L(W)) / h: nudge one entry k at a time by h = {h}",
+        "",
+    ]
+    for k, (lk, g) in enumerate(zip(nudged, grads, strict=True)):
+        row = list(shown)
+        row[k] = f"{shown[k]} + {h}"
+        lines.append(f"  k = {k + 1}: W + h e_{k + 1} = [{', '.join(row[: k + 3])}, ...]")
+        lines.append(f"         loss {lk}:  dW_{k + 1} = ({lk} - {loss}) / {h} = {_short(g)}")
+    lines += [
+        "",
+        f"  gradient dW = [{', '.join(_short(g) for g in grads)}, ...]",
+        "  One loss evaluation per entry of W: slow, approximate (h > 0), easy to write. Use it",
+        "  to check an analytic gradient (`lingrad gradcheck`); lingrad's own version is",
+        "  lingrad.numerical_gradient(J, W, h=1e-4, difference='forward').",
+    ]
+    return "\n".join(lines)
+
+
+def explain_kl(
+    p_star: tuple[float, ...] = SLIDE_P_STAR,
+    printed: tuple[float, ...] = SLIDE_P_HAT,
+    corrected: tuple[float, ...] = CORRECTED_P_HAT,
+) -> str:
+    """The KL-divergence slide: ``p*``, the printed ``p_hat`` (and why it is not a
+    distribution), the corrected one, and ``KL(p* || p_hat) = -ln p_hat(y)`` for one-hot p*."""
+
+    def vec(v: tuple[float, ...]) -> str:
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+
+    y = p_star.index(1)
+    kl = math.fsum(p * math.log(p / q) for p, q in zip(p_star, corrected, strict=True) if p > 0)
+    return "\n".join(
+        [
+            "The KL-divergence example (the slides' KL(p* || p_hat)):",
+            f"  p*    = {vec(p_star)}   one-hot: the true class is class {y + 1}",
+            f"  p_hat = {vec(printed)}   as printed on the slide",
+            f"  As printed p_hat is not a probability distribution: {len(printed)} entries for "
+            f"{len(p_star)} classes,",
+            f"  summing to {math.fsum(printed):.2f}, not 1.",
+            f"  Corrected ({len(corrected)} entries, the missing 0.01 added, 0.3 -> 0.28, "
+            f"sum {math.fsum(corrected):.2f}):",
+            f"  p_hat = {vec(corrected)}",
+            "  KL(p* || p_hat) = sum_y p*(y) ln(p*(y) / p_hat(y)) = -H(p*) + H(p*, p_hat)",
+            f"                  = 0 - ln p_hat({y + 1}) = {neg_log(corrected[y])}"
+            f"   (the whole sum: {kl:.5f})",
+            "  With a one-hot p* the entropy H(p*) is 0: minimising KL is minimising the",
+            "  cross-entropy -ln p_hat(y_i), the softmax loss.",
+        ]
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,6 +266,11 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.examples < 1:
         fail("--examples", "an integer >= 1", args.examples)
+    if args.topic != "scores":
+        if args.run_dir is not None or args.scores is not None:
+            fail("--topic", "'scores' with RUN_DIR or --scores", repr(args.topic))
+        print(explain_kl() if args.topic == "kl" else explain_numerical_gradient())
+        return 0
     if args.run_dir is not None and args.scores is not None:
         fail("RUN_DIR / --scores", "one of them", "both")
     if args.run_dir is not None:

@@ -126,9 +126,23 @@ def run(args: argparse.Namespace) -> int:
             rng=np.random.default_rng(args.seed),
         )
         failed += not result.passed
-        verdict = "pass" if result.passed else "FAIL"
-        print(
-            f"{method:<10} {result.max_rel_error:>14.3e} {result.checked:>8d} "
-            f"{len(result.kinks):>6d}  {verdict} (tolerance {result.tolerance:g})"
-        )
+        print(row(method, result))
     return 1 if failed else 0
+
+
+def row(method: str, result: grad.GradcheckResult) -> str:
+    """One line of the table: the method, the largest relative error over the smooth checks
+    (``n/a`` when every check sat at a kink), the counts and the verdict.
+
+    Examples:
+        >>> import numpy as np
+        >>> kink = lambda w: (float(np.abs(w).sum()), np.where(w >= 0, 1.0, -1.0))
+        >>> print(row("analytic", grad.gradcheck(kink, np.zeros(2))))  # |w| at w = 0
+        analytic              n/a        2      2  nothing smooth compared: all 2 at a kink
+    """
+    if result.compared == 0:
+        error, verdict = "n/a", f"{result.verdict}: all {result.checked} at a kink"
+    else:
+        error = f"{result.max_rel_error:.3e}"
+        verdict = f"{result.verdict} (tolerance {result.tolerance:g})"
+    return f"{method:<10} {error:>14} {result.checked:>8d} {len(result.kinks):>6d}  {verdict}"

@@ -136,10 +136,10 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         "--optimizer",
         default="sgd" if sweep else None,
         choices=(*optim.NAMES, "auto"),
-        help="auto (the exact solver of the loss for in-memory data: lbfgs), a solver "
-        "(lbfgs), a gradient optimiser (sgd, momentum, nesterov, adam: mini-batches; sgd is "
-        "the lecture's), gd (full batch) or a search (random, local, genetic: always the full "
-        "batch, since values from different mini-batches do not compare) "
+        help="auto (the exact solver of the loss for in-memory data: lbfgs for the smooth "
+        "losses, continuation for the piecewise-linear ones), a solver, a gradient optimiser "
+        "(sgd, momentum, nesterov, adam: mini-batches; sgd is the lecture's), gd (full batch) "
+        "or a search (random, local, genetic: always the full batch, since values from different mini-batches do not compare) "
         f"(default: {default}; sgd on Dask)",
     )
     if not sweep:
@@ -823,7 +823,8 @@ def _print_summary(
     steps = "iterations" if config["learning_rate"] is None else "epochs"
     print(
         f"{losses.spec(config['loss']).name} + {config['regularizer']} (lam={config['lam']:g}), "
-        f"{optimizer_text(config)} batch={metrics['batch_size']}, {result.n_epochs} {steps}, "
+        f"{optimizer_text(config)} batch={metrics['batch_size']}, {result.n_epochs} "
+        f"{steps[:-1] if result.n_epochs == 1 else steps}, "
         f"{result.n_evaluations} evaluations: "
         f"loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}"
     )
@@ -958,7 +959,8 @@ def run_on_dask(args: argparse.Namespace) -> int:
     W = result.W
     runs.save_run(run_dir, config=config, metrics=metrics, history=result.history, W=W)
     epoch_losses = result.history["loss"]
-    steps = f"{result.n_iter} iterations" if full_batch else f"{result.n_epochs} epochs"
+    epochs = f"{result.n_epochs} epoch{'' if result.n_epochs == 1 else 's'}"
+    steps = f"{result.n_iter} iterations" if full_batch else epochs
     print(
         f"{config['dataset']}: {losses.spec(config['loss']).name} + {config['regularizer']} "
         f"(lam={config['lam']:g}), {optimizer_text(config)}, {steps} on Dask: "

@@ -13,6 +13,7 @@ of ``f`` (~1e-7 relative) divided by ``h`` swamps the result.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,8 @@ class GradcheckResult:
 
     Attributes:
         max_rel_error: the largest relative error over the checked coordinates (or directions)
-            that are not at a kink.
+            that are not at a kink; ``nan`` when every one sits at a kink (nothing smooth was
+            compared, see :attr:`compared`).
         index: the coordinate where it occurs (``(k,)``, the direction's number, in the
             ``"direction"`` mode).
         analytic: the analytic gradient's value there (``<grad, v>`` for a direction).
@@ -143,10 +145,19 @@ class GradcheckResult:
             out of :attr:`max_rel_error`.
         kink_max_rel_error: the largest relative error among the kinks (0 if none).
 
+    :attr:`compared` is ``checked - len(kinks)``, the smooth checks behind
+    :attr:`max_rel_error`; :attr:`verdict` is ``"pass"``, ``"FAIL"`` or, when ``compared`` is
+    0, ``"nothing smooth compared"`` (no check contradicts the gradient, none confirms it;
+    :attr:`passed` is then ``True``).
+
     Examples:
         >>> r = gradcheck(lambda w: (float((w ** 2).sum()), 2 * w), np.array([1.0, -1.0]))
-        >>> r.passed, r.checked, r.mode
-        (True, 2, 'full')
+        >>> r.passed, r.checked, r.mode, r.compared, r.verdict
+        (True, 2, 'full', 2, 'pass')
+        >>> step = lambda w: (float(np.abs(w).sum()), np.where(w >= 0, 1.0, -1.0))
+        >>> r = gradcheck(step, np.zeros(2))  # |w| at 0: both coordinates sit at the kink
+        >>> r.compared, r.verdict, r.max_rel_error
+        (0, 'nothing smooth compared', nan)
     """
 
     max_rel_error: float
@@ -161,18 +172,33 @@ class GradcheckResult:
     kink_max_rel_error: float = 0.0
 
     @property
+    def compared(self) -> int:
+        return self.checked - len(self.kinks)
+
+    @property
     def passed(self) -> bool:
-        return self.max_rel_error < self.tolerance
+        return self.compared == 0 or self.max_rel_error < self.tolerance
+
+    @property
+    def verdict(self) -> str:
+        if self.compared == 0:
+            return "nothing smooth compared"
+        return "pass" if self.passed else "FAIL"
 
     def __str__(self) -> str:
-        verdict = "pass" if self.passed else "FAIL"
         what = "directions" if self.mode == "direction" else "coordinates"
-        text = (
-            f"gradcheck {verdict}: max relative error {self.max_rel_error:.3e} at {self.index} "
-            f"(analytic {self.analytic:.6g}, numerical {self.numerical:.6g}; "
-            f"{self.checked} {what}, {self.mode} mode, h {self.h:.2g}, "
-            f"tolerance {self.tolerance:g})"
-        )
+        if self.compared == 0:
+            text = (
+                f"gradcheck: nothing smooth was compared: all {self.checked} {what} sit at a "
+                f"kink ({self.mode} mode, h {self.h:.2g}); move W off the kinks to check"
+            )
+        else:
+            text = (
+                f"gradcheck {self.verdict}: max relative error {self.max_rel_error:.3e} at "
+                f"{self.index} (analytic {self.analytic:.6g}, numerical {self.numerical:.6g}; "
+                f"{self.compared} smooth of {self.checked} {what}, {self.mode} mode, "
+                f"h {self.h:.2g}, tolerance {self.tolerance:g})"
+            )
         if self.kinks:
             text += (
                 f"; {len(self.kinks)} at a kink (one-sided slopes differ, the analytic value is "
@@ -333,7 +359,7 @@ def _report(W, checks, f0, floor, mode, h, tolerance, scale):
     worst = int(np.argmax(smooth if (~at_kink).any() else errors))
     index, analytic, numeric = checks[worst][:3]
     return GradcheckResult(
-        max_rel_error=float(errors[worst]) if (~at_kink).any() else 0.0,
+        max_rel_error=float(errors[worst]) if (~at_kink).any() else math.nan,
         index=tuple(index),
         analytic=float(analytic),
         numerical=float(numeric),

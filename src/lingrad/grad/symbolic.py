@@ -21,12 +21,22 @@ and evaluated on row-shifted scores (their value and gradient depend on score di
 gradient step ``w_j - alpha dL/dw_j`` by ``simplify(difference) == 0``.
 
 Kinks: hinge terms are ``Piecewise`` with the derivative 0 where the margin is exactly 0 (the
-analytic subgradient); Crammer-Singer's ``Max`` sends no gradient to exactly tied scores.
+analytic subgradient). Crammer-Singer's ``Max`` differentiates to ``Heaviside`` terms, and
+SymPy's ``Heaviside(0) = 1/2``: at an exact tie (two top scores equal, or the margin exactly
+0) the symbolic gradient splits the subgradient evenly where the analytic one picks one class
+(both are valid subgradients).
+
+Printing (:meth:`Derivation.text`, :meth:`UpdateRule.text`) follows the slides: indices are
+1-based (classes ``s_1 .. s_C``, examples ``i = 1 .. N``; one score column is ``s_i``), the
+general form (``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + 1)``) comes first, then SymPy's
+derivation for ``C`` classes with true class ``y_i = 1``, printed with ``max``, indicators
+``1[...]`` and ``ln``, no line over :data:`WIDTH` characters.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +44,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
 
 from lingrad import losses
 from lingrad._validation import check_int, fail
@@ -198,6 +210,192 @@ def _plain_heaviside(expr):
     )
 
 
+# ------------------------------------------------------------------------------------------
+# Printing as the slides write it
+# ------------------------------------------------------------------------------------------
+
+#: The longest line :meth:`Derivation.text` and :meth:`UpdateRule.text` print.
+WIDTH = 100
+
+#: Each loss as the slides write it for one example ``i`` (1-based indices; ``{margin}`` is
+#: the margin, 1 on the slides), then its derivative in the same notation.
+SLIDE_FORMS: dict[str, tuple[str, ...]] = {
+    "hinge": (
+        "L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + {margin})",
+        "dL_i/ds_j = 1[s_j - s_{y_i} + {margin} > 0]   (j != y_i)",
+        "dL_i/ds_{y_i} = -sum_{j != y_i} 1[s_j - s_{y_i} + {margin} > 0]",
+    ),
+    "squared_hinge": (
+        "L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + {margin})^2",
+        "dL_i/ds_j = 2 max(0, s_j - s_{y_i} + {margin})   (j != y_i)",
+        "dL_i/ds_{y_i} = -2 sum_{j != y_i} max(0, s_j - s_{y_i} + {margin})",
+    ),
+    "crammer_singer": (
+        "L_i = max(0, max_{j != y_i} s_j - s_{y_i} + {margin}) = max_j a_j - s_{y_i},",
+        "    with a_j = s_j + {margin} for j != y_i and a_{y_i} = s_{y_i}",
+        "dL_i/ds_j = 1[j = m] - 1[j = y_i],  m = argmax_j a_j",
+    ),
+    "one_vs_all_hinge": (
+        "L_i = max(0, {margin} - s_{y_i}) + sum_{j != y_i} max(0, s_j + {margin})",
+        "dL_i/ds_{y_i} = -1[{margin} - s_{y_i} > 0]",
+        "dL_i/ds_j = 1[s_j + {margin} > 0]   (j != y_i)",
+    ),
+    "softmax_cross_entropy": (
+        "L_i = -ln P(y_i) = -s_{y_i} + ln sum_j e^s_j,  P(j) = e^s_j / sum_k e^s_k",
+        "dL_i/ds_j = P(j) - 1[j = y_i]",
+    ),
+    "kl_divergence": (
+        "L_i = KL(p || P) = sum_j p_j ln(p_j / P(j))   (0 ln 0 = 0)",
+        "P(j) = e^s_j / sum_k e^s_k",
+        "dL_i/ds_j = P(j) - p_j",
+    ),
+    "logistic": (
+        "L_i = -y_i ln sigma(s_i) - (1 - y_i) ln(1 - sigma(s_i)) = softplus(s_i) - y_i s_i",
+        "dL_i/ds_i = sigma(s_i) - y_i",
+    ),
+    "squared_error": (
+        "L_i = (s_i - y_i)^2   (C columns: the sum of C such terms)",
+        "dL_i/ds_i = 2 (s_i - y_i)",
+    ),
+    "sigmoid_squared_error": (
+        "L_i = (y_i - sigma(s_i))^2   (C columns: the sum of C such terms)",
+        "dL_i/ds_i = -2 (y_i - sigma(s_i)) sigma(s_i) (1 - sigma(s_i))",
+    ),
+}
+
+#: The softmax loss with label smoothing, printed only when it is asked for.
+_SMOOTHED = (
+    "L_i = -sum_j q_j ln P(j),  q_j = (1 - epsilon) 1[j = y_i] + epsilon / C",
+    "dL_i/ds_j = P(j) - q_j",
+)
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key putting ``s_2`` before ``s_10``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+class _SlidePrinter(StrPrinter):
+    """SymPy's ``sstr`` in the slides' notation: ``max(0, m)`` for a hinge term, ``1[m > 0]``
+    for a step, ``H(x)`` for ``Heaviside``, ``ln``, ``e^x``, ``^``, ``s_2 - s_1 + 1``."""
+
+    printmethod = "_slide_str"  # not "_sympystr": ``Indexed`` would print itself as x[i, j]
+
+    def _print_Add(self, expr, order=None):
+        def rank(term):  # w_j + 2*alpha*sum..., s_2 - s_1 + 1: symbols, terms, negatives, numbers
+            if term.is_number:
+                return 3
+            return 2 if term.as_coeff_Mul()[0] < 0 else int(not term.is_Symbol)
+
+        terms = sorted(expr.args, key=lambda t: (rank(t), _natural(self.doprint(t))))
+        if len(terms) > 4 and all(isinstance(t, sp.exp) and t.args[0].is_Symbol for t in terms):
+            return " + ".join(self.doprint(t) for t in [*terms[:2], "...", terms[-1]])
+        if rank(terms[0]) == 2 and terms[-1].is_number:  # -s_1 + 1 -> 1 - s_1
+            terms.insert(0, terms.pop())
+        out = ""
+        for k, term in enumerate(terms):
+            text = self.doprint(term)
+            negative = text.startswith("-")
+            if k == 0:
+                out = text
+            else:
+                out += (" - " + text[1:]) if negative else (" + " + text)
+        return out
+
+    def _print_Piecewise(self, expr):
+        if len(expr.args) == 2 and expr.args[1].cond == sp.true and expr.args[1].expr == 0:
+            value, cond = expr.args[0].expr, expr.args[0].cond
+            if isinstance(cond, sp.StrictGreaterThan | sp.StrictLessThan):
+                m = cond.gts - cond.lts  # the condition is m > 0
+                for power, form in ((1, "max(0, {})"), (2, "max(0, {})^2")):
+                    ratio = sp.cancel(value / m**power)
+                    if ratio.is_number:
+                        text = form.format(self.doprint(m))
+                        return text if ratio == 1 else f"{self.doprint(ratio)}*{text}"
+                if m.is_Symbol and sp.limit(value, m, 0, "+") == 0:
+                    return self.doprint(value)  # continuous at the kink: 0 ln 0 = 0
+                step = f"1[{self.doprint(m)} > 0]"
+                if value.is_number:
+                    return (
+                        step if value == 1 else ("-" + step if value == -1 else f"{value}*{step}")
+                    )
+                return f"{self.parenthesize(value, 50)}*{step}"
+        return sp.sstr(expr)
+
+    def _print_Heaviside(self, expr):
+        return f"H({self.doprint(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return "max(" + self._short_list(expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + self._short_list(expr.args) + ")"
+
+    def _short_list(self, args):
+        texts = sorted((self.doprint(a) for a in args), key=_natural)
+        return ", ".join([*texts[:2], "...", texts[-1]] if len(texts) > 4 else texts)
+
+    def _print_log(self, expr):
+        return f"ln({self.doprint(expr.args[0])})"
+
+    def _print_exp(self, expr):
+        arg = expr.args[0]
+        return f"e^{arg}" if arg.is_Symbol else f"e^({self.doprint(arg)})"
+
+    def _print_Pow(self, expr, rational=False):
+        base, power = expr.args
+        level = PRECEDENCE["Pow"]
+        if power == -1:
+            return f"1/{self.parenthesize(base, level)}"
+        return f"{self.parenthesize(base, level)}^{self.parenthesize(power, level)}"
+
+    def _print_Sum(self, expr):
+        (i, lo, hi), body = expr.limits[0], expr.function
+        return f"sum_{{{i}={lo}}}^{{{hi}}} {self.doprint(body)}"
+
+    def _print_Indexed(self, expr):
+        return f"{expr.base}_" + "".join(self.doprint(k) for k in expr.indices)
+
+
+def slide_str(expr: sp.Expr) -> str:
+    """``expr`` printed in the slides' notation (see the module docstring).
+
+    Examples:
+        >>> s1, s2 = sp.symbols("s_1 s_2", real=True)
+        >>> slide_str(sp.Piecewise((s2 - s1 + 1, s1 - s2 < 1), (0, True)))
+        'max(0, s_2 - s_1 + 1)'
+        >>> slide_str(sp.Piecewise((-1, s1 - s2 < 1), (0, True)) + sp.log(sp.exp(s1)))
+        's_1 - 1[s_2 - s_1 + 1 > 0]'
+    """
+    return _SlidePrinter().doprint(expr)
+
+
+def wrap(lead: str, text: str, width: int = WIDTH) -> list[str]:
+    """``lead + text`` broken before top-level `` + `` / `` - `` so no line is over ``width``
+    characters (a single term longer than that stays whole); continuation lines are indented
+    under ``text``.
+
+    Examples:
+        >>> wrap("L = ", "a + b - c", width=9)
+        ['L = a + b', '    - c']
+    """
+    pieces, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and k > start and text[k : k + 3] in (" + ", " - "):
+            pieces.append(text[start:k])
+            start = k + 1
+    pieces.append(text[start:])
+    lines, pad = [lead + pieces[0]], " " * len(lead)
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(pad + piece)
+    return lines
+
+
 @dataclass(frozen=True)
 class Derivation:
     """One example's loss ``L(s, t)`` and its derivative, as expressions and as NumPy code.
@@ -231,18 +429,67 @@ class Derivation:
     _value_fn: Callable[..., Any]
     _grad_fn: Callable[..., Any]
 
-    def latex(self) -> str:
-        """``L`` and each ``dL/ds_k`` in LaTeX, one ``\\begin{aligned}`` block."""
-        lines = [f"L &= {sp.latex(self.expression)}"]
-        for s, g in zip(self.scores, self.gradient, strict=True):
-            lines.append(f"\\frac{{\\partial L}}{{\\partial {sp.latex(s)}}} &= {sp.latex(g)}")
+    def instance(self, **params: float) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
+        """``L`` and ``dL/ds`` as printed: the loss's options substituted (its defaults unless
+        given; a non-zero label smoothing stays the symbol ``epsilon``) and, for class labels,
+        the one-hot target of class 1 (``y_i = 1``)."""
+        spec = losses.spec(self.loss)
+        values = {**spec.defaults, **params}
+        sub: dict[sp.Symbol, Any] = {
+            sym: sp.nsimplify(values[key])
+            for key, sym in self.params.items()
+            if not (key == "label_smoothing" and values[key])
+        }
+        if self.n_columns > 1 and spec.target in (
+            losses.Target.LABELS,
+            losses.Target.BINARY_OR_ONE_HOT,
+        ):
+            sub.update({t: int(k == 0) for k, t in enumerate(self.targets)})
+        return self.expression.xreplace(sub), tuple(g.xreplace(sub) for g in self.gradient)
+
+    def latex(self, **params: float) -> str:
+        """:meth:`instance`'s ``L`` and each ``dL/ds_k`` in LaTeX, one ``aligned`` block."""
+        L, gradient = self.instance(**params)
+        lines = [f"L_i &= {sp.latex(L)}"]
+        for s, g in zip(self.scores, gradient, strict=True):
+            lines.append(f"\\frac{{\\partial L_i}}{{\\partial {sp.latex(s)}}} &= {sp.latex(g)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
-    def text(self) -> str:
-        """``L`` and each ``dL/ds_k`` as plain text."""
-        lines = [f"L = {sp.sstr(self.expression)}"]
-        for s, g in zip(self.scores, self.gradient, strict=True):
-            lines.append(f"dL/d{s} = {sp.sstr(g)}")
+    def text(self, **params: float) -> str:
+        """The loss as the slides write it (:data:`SLIDE_FORMS`), then SymPy's ``L`` and each
+        ``dL/ds_k`` (:meth:`instance`) in the same notation, lines of at most :data:`WIDTH`."""
+        spec = losses.spec(self.loss)
+        values = {**spec.defaults, **params}
+        eps = values.get("label_smoothing", 0.0)
+        forms = _SMOOTHED if eps else SLIDE_FORMS[self.loss]
+        margin = f"{values.get('margin', 1.0):g}"
+        lines = [f"{spec.label} loss of one example i (indices 1-based, as on the slides):"]
+        lines += ["  " + f.replace("{margin}", margin) for f in forms]
+        if eps:
+            lines.append(
+                f"  label smoothing epsilon = {eps:g}: the target puts epsilon / C on each class"
+            )
+        C = self.n_columns
+        if C == 1:
+            lines.append("SymPy's derivation:")
+        elif self.targets[0].name.startswith("t"):
+            lines.append(f"SymPy's derivation for C = {C} classes, true class y_i = 1:")
+        else:
+            lines.append(f"SymPy's derivation for C = {C} columns:")
+        L, gradient = self.instance(**params)
+        lines += wrap("  L_i = ", slide_str(L))
+        for s, g in zip(self.scores, gradient, strict=True):
+            lines += wrap(f"  dL_i/d{s} = ", slide_str(g))
+        body = "\n".join(lines)
+        if "1[" in body:
+            kink = " (1[m > 0] is 0 at a kink, m = 0)" if "> 0]" in body else ""
+            lines.append(f"1[c] is 1 where c holds and 0 elsewhere{kink}.")
+        if "H(" in body:
+            lines += [
+                "H(x) = 1[x > 0] except H(0) = 1/2 (SymPy's Heaviside): where two terms of the",
+                "max tie, the symbolic gradient splits evenly between them; the analytic one picks",
+                "one.",
+            ]
         return "\n".join(lines)
 
     def weight_gradient(self, n_features: int = 2) -> tuple[sp.Matrix, sp.Matrix]:
@@ -254,8 +501,8 @@ class Derivation:
         """
         n_features = check_int("n_features", n_features)
         C = self.n_columns
-        x = sp.symbols(f"x_0:{n_features}", real=True)
-        W = sp.Matrix(n_features + 1, C, lambda j, k: sp.Symbol(f"w_{j}{k}", real=True))
+        x = sp.symbols(f"x_1:{n_features + 1}", real=True)
+        W = sp.Matrix(n_features + 1, C, lambda j, k: sp.Symbol(f"w_{j + 1}{k + 1}", real=True))
         linear = {
             s: sum(W[j, k] * x[j] for j in range(n_features)) + W[n_features, k]
             for k, s in enumerate(self.scores)
@@ -317,8 +564,11 @@ class Derivation:
 @functools.lru_cache(maxsize=64)
 def _derive(name: str, n_columns: int) -> Derivation:
     letter = _TARGET_LETTER.get(losses.spec(name).target, "t")
-    s = sp.symbols(f"s_0:{n_columns}", real=True)
-    t = sp.symbols(f"{letter}_0:{n_columns}", real=True)
+    if n_columns == 1:  # one unit: the slides' s_i and y_i of example i
+        s, t = (sp.Symbol("s_i", real=True),), (sp.Symbol("y_i", real=True),)
+    else:  # classes 1..C, as the slides count
+        s = sp.symbols(f"s_1:{n_columns + 1}", real=True)
+        t = sp.symbols(f"{letter}_1:{n_columns + 1}", real=True)
     L = FORMS.get(name)(s, t)
     params = {key: sym for key, sym in _PARAMS.items() if sym in L.free_symbols}
     gradient = tuple(_plain_heaviside(sp.diff(L, sk)) for sk in s)
@@ -433,6 +683,13 @@ class UpdateRule:
         difference: ``simplify(derived - slide)``: 0 when they agree.
         rule: the slide's rule for any ``w_j`` in its own notation (a ``Sum`` over
             ``delta[i]``, ``sigma[i]``, ``x[i, j]``, ``i = 1..N``), for printing.
+        gradient: ``dL/dw_j`` in the same notation, ``-2 sum_i delta_i x_ij`` (linear unit).
+        n_examples: the ``N`` of the derivation that :attr:`difference` checks.
+
+    Indices print 1-based, as on the slides (``w_1``, ``x_11``, ``y_1``; here ``j`` counts
+    features). The slides sum over the examples, with no ``1/N``: lingrad's training minimises
+    the mean, whose gradient is ``1/N`` of this one, so its learning rate is ``N`` times the
+    slide's ``alpha`` for the same step.
 
     Examples:
         >>> r = update_rule("linear")
@@ -448,22 +705,35 @@ class UpdateRule:
     slide: sp.Expr
     difference: sp.Expr
     rule: sp.Expr
+    gradient: sp.Expr
+    n_examples: int
 
     @property
     def agrees(self) -> bool:
+        """Whether SymPy's gradient step equals the slide's rule (:attr:`difference` is 0)."""
         return self.difference == 0
 
     def text(self) -> str:
-        w = self.weight
-        return (
-            f"L = {sp.sstr(self.loss)}\n"
-            f"dL/d{w} = {sp.sstr(self.derivative)}\n"
-            f"update rule: w_j <- {sp.sstr(self.rule)}\n"
-            f"check: simplify(({w} - alpha*dL/d{w}) - (the rule for {w}, written out)) = "
-            f"{self.difference}"
+        """The unit's loss, ``dL/dw_j`` and the update rule as the slides write them (1-based
+        indices), SymPy's check, and the sum-versus-mean note."""
+        w, f = self.weight, "w^T x_i" if self.unit == "linear" else "sigma(w^T x_i)"
+        sigma_i = "" if self.unit == "linear" else ",  sigma_i = sigma(w^T x_i)"
+        return "\n".join(
+            [
+                f"L = sum_{{i=1}}^{{N}} (y_i - {f})^2",
+                f"delta_i = y_i - {f}{sigma_i}",
+                f"dL/dw_j = {slide_str(self.gradient)}",
+                f"update rule: w_j <- {slide_str(self.rule)}",
+                f"check (SymPy, N = {self.n_examples} examples written out, j = {w.name[2:]}): "
+                f"simplify(({w} - alpha*dL/d{w}) - rule) = {self.difference}",
+                "The slide sums over the N examples (no 1/N); lingrad's training uses the mean",
+                "(1/N) sum_i, whose gradient is 1/N of this one: `lingrad train --lr` is N times",
+                "the slide's alpha for the same step.",
+            ]
         )
 
     def latex(self) -> str:
+        """SymPy's ``L`` and ``dL/dw_j`` for the written-out examples, and the rule, in LaTeX."""
         w = sp.latex(self.weight)
         return (
             "\\begin{aligned}\n"
@@ -495,9 +765,9 @@ def update_rule(
     if not 0 <= j < m:
         fail("j", f"a weight index in [0, {m})", j)
     alpha = sp.Symbol("alpha", positive=True)
-    w = sp.symbols(f"w_0:{m}", real=True)
-    x = sp.Matrix(N, m, lambda i, k: sp.Symbol(f"x_{i}{k}", real=True))
-    y = sp.symbols(f"y_0:{N}", real=True)
+    w = sp.symbols(f"w_1:{m + 1}", real=True)  # printed 1-based, as on the slides
+    x = sp.Matrix(N, m, lambda i, k: sp.Symbol(f"x_{i + 1}{k + 1}", real=True))
+    y = sp.symbols(f"y_1:{N + 1}", real=True)
     d = [sum(w[k] * x[i, k] for k in range(m)) for i in range(N)]
     f = (lambda z: z) if unit == "linear" else (lambda z: 1 / (1 + sp.exp(-z)))
     L = sum((y[i] - f(d[i])) ** 2 for i in range(N))
@@ -515,5 +785,7 @@ def update_rule(
     term = delta_[i] * x_[i, jj]
     if unit == "sigmoid":
         term = delta_[i] * sigma_[i] * (1 - sigma_[i]) * x_[i, jj]
-    rule = sp.Symbol("w_j") + 2 * alpha * sp.Sum(term, (i, 1, n))
-    return UpdateRule(unit, w[j], L, dL, derived, slide, sp.simplify(derived - slide), rule)
+    total = sp.Sum(term, (i, 1, n))
+    rule = sp.Symbol("w_j") + 2 * alpha * total
+    difference = sp.simplify(derived - slide)
+    return UpdateRule(unit, w[j], L, dL, derived, slide, difference, rule, -2 * total, N)

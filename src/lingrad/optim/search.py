@@ -13,7 +13,12 @@ Each state counts the objective evaluations it has made (``state.evaluations``; 
 equal budget of evaluations search and gradient methods can be compared on one curve (a
 gradient step is one evaluation of ``J`` and ``dJ/dW`` together). The value kept in the state
 is compared with the values of new candidates: call them with a full-batch ``value_fn`` (the
-trainer uses batch = N for these), since values from different mini-batches do not compare.
+trainer refuses a smaller batch for these), since values from different mini-batches do not
+compare.
+
+Every ``update`` takes an optional ``max_evaluations``, the total budget counted in
+``state.evaluations``: an update then makes at most the evaluations the budget has left, so a
+run never spends more than it (the last generation of a genetic search is truncated).
 """
 
 from __future__ import annotations
@@ -107,6 +112,14 @@ def _current(value_fn: ValueFn, state: SearchState, W: np.ndarray) -> tuple[floa
     if math.isinf(state.value):
         return float(value_fn(W)), state.evaluations + 1
     return state.value, state.evaluations
+
+
+def _left(max_evaluations: int | None, evaluations: int, wanted: int) -> int:
+    """How many of ``wanted`` evaluations the budget ``max_evaluations`` still allows."""
+    if max_evaluations is None:
+        return wanted
+    check_int("max_evaluations", max_evaluations)
+    return max(0, min(wanted, max_evaluations - evaluations))
 
 
 def _keep_best(
@@ -209,9 +222,11 @@ class _KeepBestSearch(_Search):
         *,
         value_fn: ValueFn | None = None,
         rng: np.random.Generator | None = None,
+        max_evaluations: int | None = None,
     ) -> tuple[np.ndarray, SearchState]:
         """``(step, next state)``: ``grad`` is ignored (pass ``None``); ``value_fn`` and
-        ``rng`` are required (see the class).
+        ``rng`` are required (see the class). With ``max_evaluations`` (the total budget) only
+        the candidates the budget has left are tried (``J(W)`` itself is always evaluated once).
 
         Examples:
             >>> opt = RandomSearch()
@@ -227,7 +242,10 @@ class _KeepBestSearch(_Search):
             drawn = scale * noise
             return (drawn, drawn - W) if self._draws_fresh else (W + drawn, drawn)
 
-        return _keep_best(value_fn, state, W, rng, self.n_candidates, propose)
+        n = self.n_candidates
+        if max_evaluations is not None:
+            n = _left(max_evaluations, state.evaluations + math.isinf(state.value), n)
+        return _keep_best(value_fn, state, W, rng, n, propose)
 
 
 @dataclass(frozen=True)
@@ -343,6 +361,20 @@ class GeneticSearch(_Search):
         entrants = rng.integers(0, fitness.shape[0], size=(n, self.tournament))
         return entrants[np.arange(n), np.argmin(fitness[entrants], axis=1)]
 
+    def _breed(
+        self, state: GeneticState, W: np.ndarray, sigma: np.floating, rng: np.random.Generator
+    ) -> np.ndarray:
+        """``P - elite`` children: tournament parents, uniform crossover, mutation."""
+        assert state.population is not None and state.fitness is not None
+        n_children = self.population - self.elite
+        mothers = self._select(state.fitness, rng, n_children)
+        fathers = self._select(state.fitness, rng, n_children)
+        mask = rng.random((n_children, *W.shape)) < 0.5
+        children = np.where(mask, state.population[mothers], state.population[fathers])
+        mutate = rng.random(children.shape) < self.mutation_rate
+        noise = sigma * rng.standard_normal(children.shape, dtype=W.dtype)
+        return children + np.where(mutate, noise, W.dtype.type(0))
+
     def update(
         self,
         grad: np.ndarray | None,
@@ -351,9 +383,16 @@ class GeneticSearch(_Search):
         *,
         value_fn: ValueFn | None = None,
         rng: np.random.Generator | None = None,
+        max_evaluations: int | None = None,
     ) -> tuple[np.ndarray, GeneticState]:
         """``(step, next state)``: one generation; ``grad`` is ignored (pass ``None``),
         ``value_fn`` and ``rng`` are required.
+
+        With ``max_evaluations`` (the total budget, counted in ``state.evaluations``) the
+        generation is **truncated**: only the first candidates the budget has left are
+        evaluated; the others keep fitness ``+inf`` (never the best, and they lose every
+        tournament against an evaluated candidate), so ``evaluations <= max_evaluations``;
+        once the budget is spent an update is a no-op (step 0, the same state).
 
         Examples:
             >>> opt = GeneticSearch(population=3)
@@ -361,33 +400,34 @@ class GeneticSearch(_Search):
             Traceback (most recent call last):
                 ...
             TypeError: value_fn: expected a function W -> J(W) for a search update, got None
+            >>> opt, W = GeneticSearch(population=4, elite=1), np.ones(2)
+            >>> f, rng = lambda W: float(np.sum(W**2)), np.random.default_rng(0)
+            >>> _, state = opt.update(None, opt.init(W), W, value_fn=f, rng=rng)
+            >>> _, state = opt.update(None, state, W, value_fn=f, rng=rng, max_evaluations=5)
+            >>> state.evaluations, int(np.isinf(state.fitness).sum())  # 4, then 1 of 3 children
+            (5, 2)
         """
         value_fn, rng = _arguments(value_fn, rng)
+        if _left(max_evaluations, state.evaluations, 1) == 0:
+            return np.zeros_like(W), state  # the budget is spent: a no-op
         sigma = W.dtype.type(self.rate(state))
         P = self.population
         if state.population is None or state.fitness is None:  # generation 0 (both None)
             population = W + sigma * rng.standard_normal((P, *W.shape), dtype=W.dtype)
             population[0] = W
-            fitness = np.array([value_fn(w) for w in population], dtype=np.float64)
-            evaluations = state.evaluations + P
+            kept, candidates = np.empty((0,), dtype=np.float64), population
         else:
-            order = np.argsort(state.fitness, kind="stable")
-            n_children = P - self.elite
-            mothers = self._select(state.fitness, rng, n_children)
-            fathers = self._select(state.fitness, rng, n_children)
-            mask = rng.random((n_children, *W.shape)) < 0.5
-            children = np.where(mask, state.population[mothers], state.population[fathers])
-            mutate = rng.random(children.shape) < self.mutation_rate
-            noise = sigma * rng.standard_normal(children.shape, dtype=W.dtype)
-            children = children + np.where(mutate, noise, W.dtype.type(0))
-            child_fitness = np.array([value_fn(w) for w in children], dtype=np.float64)
-            elite = order[: self.elite]
-            population = np.concatenate([state.population[elite], children])
-            fitness = np.concatenate([state.fitness[elite], child_fitness])
-            evaluations = state.evaluations + n_children
+            elite = np.argsort(state.fitness, kind="stable")[: self.elite]
+            candidates = self._breed(state, W, sigma, rng)
+            population = np.concatenate([state.population[elite], candidates])
+            kept = state.fitness[elite]
+        n = _left(max_evaluations, state.evaluations, len(candidates))
+        new_fitness = np.full(len(candidates), np.inf)
+        new_fitness[:n] = [value_fn(w) for w in candidates[:n]]
+        fitness = np.concatenate([kept, new_fitness])
         best = int(np.argmin(fitness))
         step = population[best] - W
         value = float(fitness[best])
         return step, GeneticState(
-            state.count + 1, evaluations, value, population, fitness, state.plateau
+            state.count + 1, state.evaluations + n, value, population, fitness, state.plateau
         )

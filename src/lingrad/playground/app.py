@@ -9,11 +9,15 @@ Routes:
 * ``POST /api/evaluate``: losses, gradient, scores and per-point losses at ``W``.
 * ``POST /api/step``: ``steps`` optimiser steps -> the new ``W``, the optimiser ``state`` to
   send with the next step, the loss ``history`` and the evaluation at the new ``W``.
+* ``POST /api/csv``: CSV text of labelled 2-D points -> ``{"X", "y", "n_classes"}``.
+* ``POST /api/export``: a problem -> ``{"script"}``, a Python script reproducing it with lingrad.
+* ``POST /api/model``: a problem -> its ``W`` as a lingrad model file (``.npz`` bytes).
 
 Every request is validated (:mod:`lingrad.playground.schema`). Errors are JSON
 ``{"error": "field: expected ..., got ...", "field": "..."}`` with status 400 (not JSON),
 413 (body over ``LIMITS["max_body_bytes"]``) or 422 (a field is wrong); never a 500 for bad
-input. The server keeps no state between requests and writes no files.
+input. The server keeps no state between requests and writes no files (but the model file's
+temporary copy, removed before it answers).
 
 Served on 127.0.0.1 only, the app also defends the browser that talks to it:
 
@@ -49,7 +53,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lingrad import toy
 from lingrad._validation import check_int
 from lingrad.model import init_weights
-from lingrad.playground import compute, schema
+from lingrad.playground import compute, csvdata, export, features, schema
 
 STATIC = Path(__file__).with_name("static")
 
@@ -71,6 +75,21 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": CSP,
 }
+
+#: Who may frame the page when it is served for a notebook (``create_app(embeddable=True)``):
+#: pages on loopback (Jupyter, JupyterLab) and VS Code's notebook views; no other site.
+NOTEBOOK_FRAME_ANCESTORS = (
+    "'self' http://127.0.0.1:* http://localhost:* http://[::1]:* vscode-webview:"
+)
+
+
+def _headers(embeddable: bool) -> dict[str, str]:
+    """:data:`SECURITY_HEADERS`, or for a notebook's frame the same policy with
+    ``frame-ancestors`` :data:`NOTEBOOK_FRAME_ANCESTORS` and no ``X-Frame-Options``."""
+    if not embeddable:
+        return SECURITY_HEADERS
+    csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {NOTEBOOK_FRAME_ANCESTORS}")
+    return {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": csp}
 
 
 class _RequestError(Exception):
@@ -138,8 +157,8 @@ class _Guard:
     """ASGI middleware: refuse a foreign ``Host``, add :data:`SECURITY_HEADERS` to every
     response (the app's, the static files', a refusal)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
+    def __init__(self, app: ASGIApp, headers: dict[str, str]):
+        self.app, self.headers = app, headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,7 +170,7 @@ class _Guard:
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [
                     (name.lower().encode(), value.encode())
-                    for name, value in SECURITY_HEADERS.items()
+                    for name, value in self.headers.items()
                     if name.lower().encode() not in names
                 ]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
@@ -232,7 +251,8 @@ def _answer(model: type[schema.BaseModel], handler, body: bytes) -> Response:
         status = 400 if exc.errors()[0]["type"] == "json_invalid" else 422
         raise _RequestError(status, field, message) from None
     try:
-        return _json(handler(parsed))
+        answer = handler(parsed)
+        return answer if isinstance(answer, Response) else _json(answer)
     except (ValueError, TypeError) as exc:
         message = str(exc)
         raise _RequestError(422, message.split(":", 1)[0], message) from None
@@ -268,32 +288,83 @@ def _dataset(request: schema.DatasetRequest) -> dict:
         limit = schema.LIMITS["max_points"]
         raise ValueError(f"n_per_class: expected n_per_class * n_classes <= {limit}, got {total}")
     rng = np.random.default_rng(request.seed)
-    X, y = toy.make(request.name, request.n_per_class, request.n_classes, rng=rng)
-    return {"X": np.round(X, 3), "y": y}
+    X, y = toy.make(
+        request.name, request.n_per_class, request.n_classes, rng=rng, noise=request.noise
+    )
+    X = np.round(X, 3)
+    held = rng.permutation(len(y))[: round(request.test_fraction * len(y))]
+    train = np.setdiff1d(np.arange(len(y)), held)
+    held.sort()
+    return {"X": X[train], "y": y[train], "X_test": X[held], "y_test": y[held]}
 
 
 def _weights(request: schema.WeightsRequest) -> dict:
     rng = np.random.default_rng(request.seed)
-    W = init_weights(compute.N_FEATURES, request.n_classes, rng=rng, scale=request.scale)
+    n_features = compute.N_FEATURES + len(request.features)
+    W = init_weights(n_features, request.n_classes, rng=rng, scale=request.scale)
     return {"W": np.round(W, 3)}
 
 
 def _evaluate(request: schema.Problem) -> dict:
     objective, W = compute.problem(request)
-    return compute.evaluate(objective, W)
+    return compute.evaluate(objective, W, compute.test_objective(request, W.shape[1]))
 
 
 def _step(request: schema.StepRequest) -> dict:
     objective, W = compute.problem(request)
+    test = compute.test_objective(request, W.shape[1])
     opt = compute.make_optimizer(request.optimizer)
     state = compute.optimizer_state(request.optimizer, opt, W)
-    W, state, history = compute.run_steps(objective, W, opt, state, request.steps)
-    return {
+    stop = request.on_divergence == "stop"
+    rng = np.random.default_rng([request.seed, state.count])
+    W, state, history = compute.run_steps(
+        objective,
+        W,
+        opt,
+        state,
+        request.steps,
+        stop_on_divergence=stop,
+        batch_size=request.batch_size,
+        rng=rng,
+    )
+    answer = {
         "W": W,
         "state": compute.state_to_dict(state),
         "history": history,
-        "evaluation": compute.evaluate(objective, W),
+        "evaluations": compute.evaluations(state, state.count),
+        "evaluation": compute.evaluate(objective, W, test),
     }
+    if stop:
+        diverged = len(history) < request.steps
+        answer["diverged"] = diverged
+        if diverged:
+            answer["message"] = (
+                f"diverged: step {state.count + 1} would take W beyond "
+                f"|W| <= {schema.LIMITS['max_abs_value']:g} with learning rate "
+                f"{request.optimizer.learning_rate:g}; rolled back to the last finite weights "
+                "(lower the learning rate)"
+            )
+    return answer
+
+
+def _csv(request: schema.CsvRequest) -> dict:
+    X, y = csvdata.parse(request.text)
+    return {"X": X, "y": y, "n_classes": int(y.max()) + 1}
+
+
+def _export(request: schema.Problem) -> dict:
+    _, W = compute.problem(request)
+    X, y = np.asarray(request.X, dtype=np.float64), np.asarray(request.y)
+    return {"script": export.script(X, y, W, request.features, request.loss, request.lam)}
+
+
+def _model(request: schema.Problem) -> Response:
+    _, W = compute.problem(request)
+    data = export.model_file(W, request.features, request.loss, request.lam)
+    disposition = 'attachment; filename="playground.npz"'
+    return Response(
+        data, media_type="application/octet-stream", headers={"Content-Disposition": disposition}
+    )
 
 
 def _options(request: Request) -> Response:
@@ -302,6 +373,7 @@ def _options(request: Request) -> Response:
             "losses": schema.LOSSES,
             "optimizers": schema.OPTIMIZERS,
             "datasets": list(toy.NAMES),
+            "features": list(features.FEATURES),
             "limits": schema.LIMITS,
         }
     )
@@ -311,12 +383,13 @@ def _index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
-def create_app(*, workers: int = 2, queue: int = 6) -> Starlette:
+def create_app(*, workers: int = 2, queue: int = 6, embeddable: bool = False) -> Starlette:
     """The playground as an ASGI app (serve it with uvicorn, test it with Starlette's client).
 
     At most ``workers`` computations run at once (in threads, off the event loop) and at most
     ``queue`` more wait; a request beyond those is answered 503. Only the hosts of
     :data:`ALLOWED_HOSTS` are served: a test client must use one of them as its base URL.
+    ``embeddable``: let loopback pages (a notebook) frame the page (see :func:`_headers`).
 
     Examples:
         >>> from starlette.testclient import TestClient
@@ -344,8 +417,11 @@ def create_app(*, workers: int = 2, queue: int = 6) -> Starlette:
             Route("/api/weights", post(schema.WeightsRequest, _weights), methods=["POST"]),
             Route("/api/evaluate", post(schema.Problem, _evaluate), methods=["POST"]),
             Route("/api/step", post(schema.StepRequest, _step), methods=["POST"]),
+            Route("/api/csv", post(schema.CsvRequest, _csv), methods=["POST"]),
+            Route("/api/export", post(schema.Problem, _export), methods=["POST"]),
+            Route("/api/model", post(schema.Problem, _model), methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
-    app.add_middleware(_Guard)
+    app.add_middleware(_Guard, headers=_headers(embeddable))
     return app

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lingrad import losses
+from lingrad.playground.features import FEATURES
 
 #: The caps on a request; a larger one is refused with a 4xx and a message.
 LIMITS = {
@@ -27,6 +28,8 @@ LIMITS = {
     "max_lam": 1e3,
     "max_learning_rate": 1e2,
     "max_seed": 2**32 - 1,
+    "max_noise": 3.0,
+    "max_csv_bytes": 200_000,
 }
 
 #: The losses the playground offers, read from the registry (every loss on integer labels with
@@ -38,7 +41,16 @@ LOSSES = {
 }
 
 #: The optimisers the playground offers: name -> label shown on the page.
-OPTIMIZERS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "adam": "Adam",
+    "random_search": "random search",
+    "random_local_search": "random local search",
+}
+
+#: The optimisers that read only J's value (optimisation as search, :mod:`lingrad.optim.search`).
+SEARCHES = ("random_search", "random_local_search")
 
 _BIG = LIMITS["max_abs_value"]
 _STATE = LIMITS["max_abs_state"]
@@ -50,10 +62,13 @@ StateMatrix = Annotated[
     Field(min_length=1, max_length=64),
 ]
 Point = Annotated[list[Number], Field(min_length=2, max_length=2)]
-if TYPE_CHECKING:  # a Literal of the names of LOSSES, built at run time (pydantic checks it)
+if TYPE_CHECKING:  # Literals of the names of LOSSES and FEATURES, built at run time
     LossName = str
+    FeatureName = str
 else:
     LossName = Literal[tuple(LOSSES)]
+    FeatureName = Literal[tuple(FEATURES)]
+Features = Annotated[list[FeatureName], Field(max_length=len(FEATURES))]
 Seed = Annotated[int, Field(ge=0, le=LIMITS["max_seed"])]
 NClasses = Annotated[int, Field(ge=2, le=LIMITS["max_classes"])]
 
@@ -67,7 +82,10 @@ class Problem(_Strict):
 
     ``X``: points, shape ``(N, 2)``; ``y``: labels ``(N,)`` in ``[0, C)``; ``W``: shape
     ``(3, C)``, rows ``w_1``, ``w_2`` and the bias ``b``; ``loss``: a name of :data:`LOSSES`;
-    ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``).
+    ``lam``: the L2 strength (objective = mean loss + ``lam * 0.5 * ||W[:-1]||^2``);
+    ``features``: names of :data:`lingrad.playground.features.FEATURES` appended to ``(x1, x2)``
+    (``W`` then has ``2 + len(features) + 1`` rows); ``X_test``, ``y_test``: an optional held-out
+    set, evaluated but never trained on.
 
     Examples:
         >>> p = Problem(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]],
@@ -81,20 +99,26 @@ class Problem(_Strict):
     W: Matrix
     loss: LossName = "hinge"
     lam: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_lam"])] = 0.0
+    features: Features = []
+    X_test: Annotated[list[Point], Field(max_length=LIMITS["max_points"])] | None = None
+    y_test: Annotated[list[int], Field(max_length=LIMITS["max_points"])] | None = None
 
 
 class OptimizerState(_Strict):
     """The optimiser's state, sent back with every step so the server keeps none.
 
     ``count``: steps taken; ``velocity``: SGD momentum buffer (shape of ``W``); ``m``, ``v``:
-    Adam's moment estimates (shape of ``W``).
+    Adam's moment estimates (shape of ``W``); ``evaluations``, ``value``: a search's count of
+    J evaluations and J at the current ``W`` (``None``: not evaluated yet).
 
     Examples:
-        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump()
-        {'count': 2, 'velocity': [[0.1, 0.0]], 'm': None, 'v': None}
+        >>> OptimizerState(count=2, velocity=[[0.1, 0.0]]).model_dump(exclude_none=True)
+        {'count': 2, 'evaluations': 0, 'velocity': [[0.1, 0.0]]}
     """
 
     count: Annotated[int, Field(ge=0, le=10**9)] = 0
+    evaluations: Annotated[int, Field(ge=0, le=10**12)] = 0
+    value: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=1e300)] | None = None
     velocity: StateMatrix | None = None
     m: StateMatrix | None = None
     v: StateMatrix | None = None
@@ -102,7 +126,8 @@ class OptimizerState(_Strict):
 
 class Optimizer(_Strict):
     """Which optimiser of :mod:`lingrad.optim`, its hyperparameters and its state (``None``:
-    start fresh with ``init(W)``).
+    start fresh with ``init(W)``). For the searches ``learning_rate`` is the scale of random
+    search's draws or the step size of random local search.
 
     Examples:
         >>> o = Optimizer(name="adam")
@@ -110,7 +135,7 @@ class Optimizer(_Strict):
         (0.1, True)
     """
 
-    name: Literal["sgd", "momentum", "adam"] = "sgd"
+    name: Literal["sgd", "momentum", "adam", "random_search", "random_local_search"] = "sgd"
     learning_rate: Annotated[
         float, Field(allow_inf_nan=False, gt=0.0, le=LIMITS["max_learning_rate"])
     ] = 0.1
@@ -121,7 +146,11 @@ class Optimizer(_Strict):
 
 
 class StepRequest(Problem):
-    """``steps`` full-batch optimiser steps from ``W``.
+    """``steps`` full-batch optimiser steps from ``W``. ``on_divergence``: ``"error"`` answers a
+    step that leaves the finite range with 422; ``"stop"`` answers the last finite weights and
+    ``diverged`` (the page rolls back to them and stops). ``batch_size``: examples per gradient
+    step, drawn without replacement (``None``: the full batch); ``seed``: with the state's step
+    count, seeds the draws of mini-batches and searches (same request, same answer).
 
     Examples:
         >>> r = StepRequest(X=[[0.0, 1.0]], y=[0], W=[[1, 0], [0, 1], [0, 0]], steps=5)
@@ -131,33 +160,55 @@ class StepRequest(Problem):
 
     optimizer: Optimizer = Optimizer()
     steps: Annotated[int, Field(ge=1, le=LIMITS["max_steps"])] = 1
+    on_divergence: Literal["error", "stop"] = "error"
+    batch_size: Annotated[int, Field(ge=1, le=LIMITS["max_points"])] | None = None
+    seed: Seed = 0
 
 
 class DatasetRequest(_Strict):
-    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``.
+    """A toy dataset of :mod:`lingrad.toy` drawn with ``numpy.random.default_rng(seed)``;
+    ``noise``: its spread (``None``: the dataset's default); ``test_fraction``: the share of the
+    points held out as a test set (drawn at random with the same generator).
 
     Examples:
-        >>> DatasetRequest(name="xor", n_classes=2).model_dump()
-        {'name': 'xor', 'n_per_class': 20, 'n_classes': 2, 'seed': 0}
+        >>> DatasetRequest(name="xor", n_classes=2).model_dump()["test_fraction"]
+        0.0
     """
 
     name: Literal["blobs", "spiral", "xor", "random"] = "blobs"
     n_per_class: Annotated[int, Field(ge=1, le=LIMITS["max_points"] // 2)] = 20
     n_classes: NClasses = 3
     seed: Seed = 0
+    noise: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=LIMITS["max_noise"])] | None = (
+        None
+    )
+    test_fraction: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=0.9)] = 0.0
 
 
 class WeightsRequest(_Strict):
-    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``.
+    """Initial weights ``scale * N(0, 1)`` and a zero bias, drawn from ``default_rng(seed)``,
+    shape ``(2 + len(features) + 1, n_classes)``.
 
     Examples:
         >>> WeightsRequest().model_dump()
-        {'n_classes': 3, 'seed': 0, 'scale': 1.0}
+        {'n_classes': 3, 'seed': 0, 'scale': 1.0, 'features': []}
     """
 
     n_classes: NClasses = 3
     seed: Seed = 0
     scale: Annotated[float, Field(allow_inf_nan=False, gt=0.0, le=100.0)] = 1.0
+    features: Features = []
+
+
+class CsvRequest(_Strict):
+    """CSV text of 2-D points with labels (see :mod:`lingrad.playground.csvdata`).
+
+    Examples:
+        >>> CsvRequest(text="0,0,0").text
+        '0,0,0'
+    """
+
+    text: Annotated[str, Field(max_length=LIMITS["max_csv_bytes"])]
 
 
 def field_name(loc: tuple) -> str:

@@ -40,7 +40,13 @@ from lingrad.plots.figures import (
 )
 from lingrad.plots.geometric import decision_regions
 from lingrad.plots.landscapes import Landscape, landscape, landscape_data
-from lingrad.plots.visual import display_images, template_images, templates
+from lingrad.plots.visual import (
+    display_images,
+    pixel_templates,
+    signed_limit,
+    template_images,
+    templates,
+)
 
 __all__ = [
     "HISTORY_PANELS",
@@ -58,10 +64,12 @@ __all__ = [
     "history_series",
     "landscape",
     "landscape_data",
+    "pixel_templates",
     "region_colors",
     "resolve_class_names",
     "save",
     "scores_table",
+    "signed_limit",
     "template_images",
     "templates",
 ]

@@ -123,7 +123,11 @@ def decision_regions(
 
     For ``D > 2`` the picture is an exact slice: the colours, lines and arrows are the model on
     the plane ``x = mean + a u + b v``, whose 2-D weights are ``[u, v]^T W[:-1]`` and bias
-    ``mean . W[:-1] + b``; the points are projected onto it. The region image is
+    ``mean . W[:-1] + b``; the points are projected onto it. A projected point is classified
+    by the full model at its own ``x``, not at its projection, so it can land in another
+    class's region: each point is then filled with its true class and **edged with the class
+    the full model predicts** (the title says so); ringed points are misclassified. The region
+    image is
     ``ax.images[0]``: its pixel ``(r, c)`` holds the class predicted at that pixel's centre.
     A binary model (``C == 1``) is coloured by ``s >= 0`` with its single line ``s = 0``.
 
@@ -161,7 +165,8 @@ def decision_regions(
     handles = [
         Patch(facecolor=region_colors(K)[k], edgecolor=colors[k], label=names[k]) for k in range(K)
     ]
-    title = _draw_points(ax, P, colors, handles, None if y is None else (W, X, y))
+    projected = D > 2  # the points sit off the plane: their region need not be their class
+    title = _draw_points(ax, P, colors, handles, None if y is None else (W, X, y), projected)
     x0, x1, y0, y1 = box
     outside = int(np.sum((P[:, 0] < x0) | (P[:, 0] > x1) | (P[:, 1] < y0) | (P[:, 1] > y1)))
     if outside:
@@ -235,25 +240,30 @@ def _draw_hyperplanes(ax, W2: np.ndarray, box, colors: np.ndarray) -> None:
         arrow.set_gid(f"weight-{k}")
 
 
-def _draw_points(ax, P: np.ndarray, colors: np.ndarray, handles: list, labelled) -> str:
+def _draw_points(
+    ax, P: np.ndarray, colors: np.ndarray, handles: list, labelled, projected: bool = False
+) -> str:
     """The projected points ``P`` ``(N, 2)``: black without labels; with ``labelled = (W, X,
-    y)``, coloured by ``y`` and the ones the full model ``W`` misclassifies on ``X`` ``(N, D)``
-    ringed (their legend entry appended to ``handles``). Returns the title's count."""
+    y)``, filled by ``y`` and the ones the full model ``W`` misclassifies on ``X`` ``(N, D)``
+    ringed (their legend entry appended to ``handles``); when ``projected``, each point's edge
+    is the colour of the class the full model predicts (``ax.collections[0]``). Returns the
+    title's text."""
     N = len(P)
     if labelled is None:
         ax.scatter(P[:, 0], P[:, 1], c="black", s=10, zorder=3)
         return f"{N} points"
     W, X, y = labelled
+    predicted = predict_from_scores(scores_unchecked(W, X.astype(np.float64)))
     ax.scatter(
         P[:, 0],
         P[:, 1],
         c=colors[y],
-        s=22 if N > 200 else 36,
-        edgecolors="black",
-        linewidths=0.4,
+        s=(22 if N > 200 else 36) * (1.6 if projected else 1.0),
+        edgecolors=colors[predicted] if projected else "black",
+        linewidths=1.5 if projected else 0.4,
         zorder=3,
     )
-    wrong = predict_from_scores(scores_unchecked(W, X.astype(np.float64))) != y
+    wrong = predicted != y
     if wrong.any():
         ax.scatter(
             P[wrong, 0],
@@ -266,4 +276,10 @@ def _draw_points(ax, P: np.ndarray, colors: np.ndarray, handles: list, labelled)
             label="misclassified",
         )
         handles.append(ax.collections[-1])
-    return f"{wrong.sum()} of {N} points misclassified"
+    count = f"{wrong.sum()} of {N} points misclassified"
+    if projected:
+        return (
+            f"{count}\npoints: fill = true class, edge = class the full model predicts; "
+            "regions: the model on this plane only"
+        )
+    return count

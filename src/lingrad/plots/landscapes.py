@@ -165,7 +165,15 @@ def landscape_data(
         >>> land.values.shape, land.arrows.shape[1], bool(land.values.min() <= land.values[2, 2])
         ((5, 5), 4, True)
     """
+    from lingrad.train.runners import blas_threads  # small products: one BLAS thread
+
     W, T = _landscape_points(objective, W, trajectory)
+    with blas_threads(objective.n_samples, objective.n_features):
+        return _evaluate(objective, W, T, directions, rng, span, resolution, arrows)
+
+
+def _evaluate(objective, W, T, directions, rng, span, resolution, arrows) -> Landscape:
+    """The body of :func:`landscape_data` on the checked ``W`` and trajectory ``T``."""
     resolution = check_int("resolution", resolution, minimum=3)
     arrows = check_int("arrows", arrows, minimum=0)
     span = float(span)

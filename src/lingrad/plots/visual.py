@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -74,6 +75,33 @@ def template_images(model: Model, image_shape: Sequence[int]) -> np.ndarray:
     return display_images(as_weights(model)[:-1].T, image_shape)
 
 
+def pixel_templates(
+    model: Model, image_shape: Sequence[int], std: ArrayLike | None = None
+) -> np.ndarray:
+    """Each class's weights in pixel space, signed, not rescaled: ``(C, H, W)`` or
+    ``(C, H, W, 3)``.
+
+    A model trained on standardised rows ``z = (x - mean) / std`` scores
+    ``s_k = w_k . z + b_k = (w_k / std) . x + (b_k - (w_k / std) . mean)``: its template in
+    pixel space is ``w_k / std`` (elementwise; ``mean`` moves only the bias). Without ``std``
+    the template is ``w_k`` itself.
+
+    Examples:
+        >>> W = np.array([[2.0], [-1.0], [0.5], [4.0], [9.0]])     # D = 4 pixels, C = 1
+        >>> pixel_templates(W, (2, 2), std=[2.0, 1.0, 0.5, 4.0])[0]
+        array([[ 1., -1.],
+               [ 1.,  1.]])
+    """
+    rows = as_weights(model)[:-1].T.astype(np.float64)  # (C, D)
+    if std is not None:
+        scale = as_float_array("std", std, ndim=1)
+        if scale.shape != (rows.shape[1],) or not np.all(scale > 0):
+            fail("std", f"{rows.shape[1]} positive standard deviations", f"shape {scale.shape}")
+        rows = rows / scale
+    shape = _check_image_shape(image_shape, rows.shape[1])
+    return _to_display(rows.reshape((len(rows), *shape)), shape)
+
+
 def display_images(rows: ArrayLike, image_shape: Sequence[int]) -> np.ndarray:
     """Rows ``(n, P)`` as images ready to show: each reshaped to ``image_shape``
     (``prod(image_shape) == P``), rescaled to ``[0, 1]`` on its own, channels moved last:
@@ -95,9 +123,15 @@ def _grid(n: int, max_cols: int = 5) -> tuple[int, int]:
 
 
 def templates(
-    model: Model, image_shape: Sequence[int], class_names: ClassNames = None, *, cmap: str = "gray"
+    model: Model,
+    image_shape: Sequence[int],
+    class_names: ClassNames = None,
+    *,
+    cmap: str = "gray",
+    diverging: bool = False,
+    std: ArrayLike | None = None,
 ) -> Figure:
-    """The visual viewpoint: one panel per class showing its rescaled weight row.
+    """The visual viewpoint: one panel per class showing its weight row as an image.
 
     Args:
         model: ``W`` ``(D + 1, C)`` or a fitted estimator (see :func:`as_weights`).
@@ -105,16 +139,31 @@ def templates(
             (``(8, 8)`` for digits, ``(32, 32, 3)`` or ``(3, 32, 32)`` for CIFAR-10).
         class_names: one title per class (default ``"0"``, ``"1"``...).
         cmap: the colour map of single-channel images (bright = largest weight).
+        diverging: draw the signed weights with a colour map centred on 0 (``RdBu_r``: red
+            raises the class score, blue lowers it, white is 0; each panel's limits are
+            ``+-m_k``, ``m_k`` = :func:`signed_limit` ``(t_k)``, the 95th percentile of
+            ``|t_k|``, beyond which colours saturate; colour images as
+            ``clip(0.5 + t_k / (2 m_k), 0, 1)``) instead of rescaling each to ``[0, 1]``.
+        std: the per-feature standard deviations ``(D,)`` the training rows were divided by;
+            the templates are then drawn in pixel space, ``t_k = w_k / std``
+            (:func:`pixel_templates`).
 
-    Panel ``k`` shows :func:`template_images` ``[k]`` pixel for pixel (nearest interpolation).
+    Panel ``k`` shows :func:`template_images` ``[k]`` pixel for pixel (nearest interpolation)
+    by default.
 
     Examples:
         >>> W = np.random.default_rng(0).normal(size=(65, 10))   # digits: 8 x 8 pixels, 10 classes
         >>> fig = templates(W, (8, 8))
         >>> sum(ax.has_data() for ax in fig.axes), fig.axes[3].get_title()
         (10, '3')
+        >>> fig = templates(W, (8, 8), diverging=True, std=np.full(64, 2.0))
+        >>> m = np.quantile(np.abs(W[:-1, 0]), 0.95) / 2
+        >>> bool(np.allclose(fig.axes[0].images[0].get_clim(), (-m, m)))
+        True
     """
-    images = template_images(model, image_shape)
+    signed = diverging or std is not None
+    images = pixel_templates(model, image_shape, std) if signed else template_images(
+        model, image_shape)  # fmt: skip
     C = images.shape[0]
     names = resolve_class_names(class_names, C, model)
     rows, cols = _grid(C)
@@ -124,12 +173,42 @@ def templates(
         ax.set_axis_off()
         if k >= C:
             continue
-        img = images[k]
-        kw = {} if img.ndim == 3 else {"cmap": cmap, "vmin": 0.0, "vmax": 1.0}
+        img, kw = _shown(images[k], signed, cmap)
         ax.imshow(img, interpolation="nearest", **kw)
         ax.set_title(names[k], fontsize=11)
+    space = "in pixel space (w_k / std)" if std is not None else ""
     fig.suptitle(
-        "Templates: each class's weights as an image (rescaled per class, bright = large weight)",
+        f"Templates: each class's weights {space} as an image\nred raises the score, blue "
+        "lowers it, white = 0; saturated beyond the 95th percentile of |weight|"
+        if signed
+        else "Templates: each class's weights as an image (rescaled per class, bright = large "
+        "weight)",
         fontsize=10,
     )
     return fig
+
+
+def signed_limit(template: ArrayLike) -> float:
+    """The colour limit ``m`` of a signed template (drawn on ``[-m, m]``): the 95th percentile
+    of ``|t|``, so that a few pixels with huge weights (in pixel space, pixels that are almost
+    always blank have a tiny std) saturate instead of washing out the rest; ``max |t|`` if
+    that is 0, and 1 for an all-zero template.
+
+    Examples:
+        >>> t = np.r_[np.linspace(-1.0, 1.0, 99), 50.0]
+        >>> round(signed_limit(t), 3), signed_limit(np.zeros(3))
+        (0.96, 1.0)
+    """
+    a = np.abs(np.asarray(template, dtype=np.float64))
+    return float(np.quantile(a, 0.95)) or float(a.max()) or 1.0
+
+
+def _shown(img: np.ndarray, signed: bool, cmap: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """The image and ``imshow`` keywords of one template: rescaled grey, or signed and
+    centred on 0."""
+    if not signed:
+        return img, ({} if img.ndim == 3 else {"cmap": cmap, "vmin": 0.0, "vmax": 1.0})
+    m = signed_limit(img)
+    if img.ndim == 3:
+        return np.clip(0.5 + img / (2 * m), 0.0, 1.0), {}
+    return img, {"cmap": "RdBu_r" if cmap == "gray" else cmap, "vmin": -m, "vmax": m}

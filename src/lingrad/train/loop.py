@@ -21,7 +21,7 @@ from lingrad.model import init_weights
 from lingrad.objective import Objective
 from lingrad.optim import Optimizer
 from lingrad.train import callbacks as cb
-from lingrad.train.diagnostics import diagnose
+from lingrad.train.diagnostics import chance_loss, diagnose
 from lingrad.train.evaluation import Evaluation, validation_objective
 from lingrad.train.faults import fault_point
 from lingrad.train.runners import Runner, runner_for
@@ -69,8 +69,11 @@ def run(
     return state
 
 
-def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
-    """The :class:`FitResult` of a finished state (the best weights under early stopping).
+def result_of(
+    state: TrainState, *, early_stopping: bool = False, chance_loss: float | None = None
+) -> FitResult:
+    """The :class:`FitResult` of a finished state (the best weights under early stopping);
+    ``chance_loss`` (the loss of ``W = 0``) lets the diagnosis compare the final loss with it.
 
     Examples:
         >>> s = TrainState(np.zeros((2, 1)), None, np.random.default_rng(0), epoch=2)
@@ -88,7 +91,7 @@ def result_of(state: TrainState, *, early_stopping: bool = False) -> FitResult:
         n_evaluations=state.evaluations,
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
-        diagnostics=diagnose(state.history, state.stop),
+        diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss),
         trajectory=None if state.trajectory is None else np.stack(state.trajectory),
     )
 
@@ -97,7 +100,7 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     """Check :func:`fit`'s arguments; return ``(n_columns, epochs, batch_size)``."""
     if not isinstance(objective, Objective):
         fail("objective", "a lingrad.Objective", type(objective).__name__, TypeError)
-    optim.check_reads(optimizer)
+    reads = optim.check_reads(optimizer)
     n_columns = check_int("n_columns", n_columns)
     epochs = check_int("epochs", epochs)
     if not isinstance(rng, np.random.Generator):
@@ -106,6 +109,13 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     batch_size = N if batch_size is None else check_int("batch_size", batch_size)
     if batch_size > N:
         fail("batch_size", f"at most the number of examples ({N})", batch_size)
+    if reads == "value" and batch_size < N:  # keep-the-best compares values of one batch
+        fail(
+            "batch_size",
+            f"the full batch ({N}) for a search optimiser: search compares "
+            "objective values, which must come from one fixed batch",
+            batch_size,
+        )
     check_int("patience", options["patience"], minimum=0)
     check_positive("min_delta", options["min_delta"], allow_zero=True)
     check_int("checkpoint_every", options["checkpoint_every"])
@@ -276,7 +286,8 @@ def fit(
             evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
             callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
         )
-    return result_of(state, early_stopping=early_stopping)
+    chance = chance_loss(objective, n_columns)
+    return result_of(state, early_stopping=early_stopping, chance_loss=chance)
 
 
 def sgd(

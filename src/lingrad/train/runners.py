@@ -170,8 +170,13 @@ class _InMemory:
                 return False
             step, state.optimizer_state = self.optimizer.update(g, state.optimizer_state, state.W)
         else:
-            step, state.optimizer_state = self.optimizer.update(
-                None, state.optimizer_state, state.W, value_fn=self._value_fn(rows), rng=state.rng
+            step, state.optimizer_state = self.optimizer.update(  # type: ignore[call-arg]
+                None,
+                state.optimizer_state,
+                state.W,
+                value_fn=self._value_fn(rows),
+                rng=state.rng,
+                max_evaluations=self.max_evaluations,
             )
             value, gnorm = state.optimizer_state.value, math.nan
             state.evaluations = state.optimizer_state.evaluations

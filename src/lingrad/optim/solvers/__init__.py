@@ -2,6 +2,12 @@
 
 * :class:`LBFGS`: limited-memory BFGS with a strong-Wolfe line search, for every smooth loss
   with an L2 (or no) regulariser;
+* :class:`TrustRegionNewton`: trust-region Newton with truncated conjugate gradient (TRON), for
+  every loss with a second derivative (:mod:`lingrad.curvature`) and an L2 (or no) regulariser;
+* :class:`Continuation`: smoothing with continuation for the piecewise-linear losses (the
+  hinge family) with an L2 penalty, certified by the duality gap;
+* :class:`FISTA`: accelerated proximal gradient for a smooth loss with an L1 or elastic-net
+  penalty;
 * :func:`auto`: the solver ``optimizer="auto"`` picks for a loss and a regulariser.
 
 Every solver follows :mod:`lingrad.optim.solvers.base` (``reads == "objective"``).
@@ -18,29 +24,43 @@ from lingrad.optim.solvers.base import (
     refuse,
     smooth_problem,
 )
+from lingrad.optim.solvers.continuation import Continuation, ContinuationState
+from lingrad.optim.solvers.fista import FISTA, FISTAState
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
+from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
 
 
 def auto(loss: str, regularizer: str = "l2") -> str:
     """The exact solver for ``loss`` and ``regularizer`` (names of :mod:`lingrad.losses` and
     :mod:`lingrad.regularizers`): the one the estimators and ``lingrad train`` use for
-    in-memory data when ``optimizer="auto"``.
+    in-memory data when ``optimizer="auto"``. A piecewise-linear loss gets ``"continuation"``
+    (which refuses, naming both, any penalty but L2: no exact solver here takes a hinge loss
+    with an L1 part); a smooth loss with an L1 part gets ``"fista"``; the rest ``"lbfgs"``.
 
     Examples:
-        >>> auto("softmax"), auto("logistic", "none")
-        ('lbfgs', 'lbfgs')
+        >>> auto("softmax"), auto("logistic", "none"), auto("svm"), auto("logistic", "l1")
+        ('lbfgs', 'lbfgs', 'continuation', 'fista')
     """
     spec = losses.spec(losses.canonical_name(loss))
-    del spec, regularizer
+    if not spec.smooth:
+        return "continuation"
+    if regularizer in ("l1", "elastic_net"):
+        return "fista"
     return "lbfgs"
 
 
 __all__ = [
+    "FISTA",
     "LBFGS",
+    "Continuation",
+    "ContinuationState",
+    "FISTAState",
     "LBFGSState",
+    "NewtonState",
     "Solver",
     "SolverProgress",
     "Status",
+    "TrustRegionNewton",
     "auto",
     "explain",
     "refuse",

@@ -5,7 +5,15 @@
 const COLORS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b"];
 const REGION = [[248, 196, 196], [196, 234, 196], [190, 214, 240], [252, 220, 180], [220, 204, 236], [222, 204, 196]];
 const VIEW = 4;          // the plot shows [-VIEW, VIEW]^2
-const ARROW = 1.5;       // an arrow is drawn as ARROW * w_c (longer, easier to grab)
+const ARROW = 1.5;       // an arrow is drawn as ARROW * w_c (longer, easier to grab) ...
+const MIN_ARROW_PX = 36; // ... but never shorter than this on screen (the table has the truth)
+const HANDLE_R = 14;     // a handle answers the mouse within this many pixels
+// The feature maps the server offers (lingrad.playground.features), mirrored for drawing only.
+const FEATURE_MAPS = {
+  "x1^2": (a, b) => a * a, "x2^2": (a, b) => b * b, "x1*x2": (a, b) => a * b,
+  "sin x1": (a) => Math.sin(a), "sin x2": (a, b) => Math.sin(b),
+};
+const FEATURE_ORDER = Object.keys(FEATURE_MAPS);
 const COORD_SCALE = 1000; // points are kept to 3 decimals (exact in the URL)
 let FORMULAS = {};       // loss name -> its formula as HTML, from /api/options
 
@@ -13,10 +21,16 @@ const S = {
   dataset: "blobs", nClasses: 3, nPerClass: 10, seed: 0,
   X: [], y: [], W: [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
   loss: "hinge", lam: 0.1, lr: 0.1, optimizer: "sgd", momentum: 0.9, addClass: 0,
+  features: [], noise: null, testFraction: 0, Xt: [], yt: [], batch: 0, budget: 0,
+  confidence: false,
 };
+const SEARCHES = ["random_search", "random_local_search"];
+let evaluations = 0;     // J evaluations spent (a gradient step is one)
 let optState = null;     // the optimiser state, sent back with each step (the server keeps none)
 let stepCount = 0;
 let history = [];        // [{loss, data}] after each evaluation that follows a step
+let marks = [];          // [{at, label}]: where the objective or the data changed
+let stepsPerRequest = 1; // grows while the server answers faster than a frame
 let evaluation = null;
 let running = false;
 let inflight = false;
@@ -30,21 +44,33 @@ const ctx = plot.getContext("2d");
 
 // ---------------------------------------------------------------- the API
 
-async function api(path, body) {
-  const res = await fetch(path, {
+async function post(path, body) {
+  return fetch(path, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
+}
+
+async function api(path, body) {
+  const res = await post(path, body);
   const data = await res.json();
   if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
   return data;
 }
 
 function problem() {
-  return { X: S.X, y: S.y, W: S.W, loss: S.loss, lam: S.lam };
+  const p = { X: S.X, y: S.y, W: S.W, loss: S.loss, lam: S.lam, features: S.features };
+  if (S.Xt.length) { p.X_test = S.Xt; p.y_test = S.yt; }
+  return p;
 }
 
 function optimizerSpec() {
   return { name: S.optimizer, learning_rate: S.lr, momentum: S.momentum, state: optState };
+}
+
+// A notice above the plot (divergence), cleared by the next step or reset.
+function showBanner(text) {
+  $("banner").textContent = text || "";
+  $("banner").hidden = !text;
 }
 
 function showError(err) {
@@ -82,25 +108,59 @@ async function evaluateNow() {
   });
 }
 
-async function step() {
+// k optimiser steps in one request (k = 1 for the Step button). A step that diverges is not
+// taken: the server answers the last finite weights and why; the page stops there.
+async function step(k = 1) {
   if (!S.X.length) return;
-  const res = await api("/api/step", { ...problem(), optimizer: optimizerSpec(), steps: 1 });
+  if (S.budget > 0) {
+    k = Math.min(k, S.budget - evaluations);
+    if (k <= 0) {
+      setRunning(false);
+      showError(new Error(`budget: all ${S.budget} evaluations of J are spent (raise it or reset)`));
+      return;
+    }
+  }
+  const started = performance.now();
+  const body = { ...problem(), optimizer: optimizerSpec(), steps: k, on_divergence: "stop", seed: S.seed };
+  if (S.batch > 0 && !SEARCHES.includes(S.optimizer)) body.batch_size = S.batch;
+  const res = await api("/api/step", body);
+  const taken = res.history.length;
   S.W = res.W;
   optState = res.state;
-  stepCount += 1;
+  stepCount += taken;
+  evaluations += SEARCHES.includes(S.optimizer) ? res.evaluations - (body.optimizer.state ? body.optimizer.state.evaluations || 0 : 0) : taken;
   evaluation = res.evaluation;
-  history.push({ loss: evaluation.loss, data: evaluation.data_loss });
-  showError(null);
+  for (let t = 1; t < taken; t++) history.push({ loss: res.history[t] });
+  if (taken) history.push(historyPoint());
+  if (res.diverged) {
+    setRunning(false);
+    showError(new Error(res.message));
+    showBanner(`Stopped: ${res.message}`);
+  } else {
+    showError(null);
+  }
+  adaptSteps(performance.now() - started, k);
   render();
   writeHash();
 }
 
-async function safeStep() {
-  try { await step(); } catch (err) { showError(err); setRunning(false); }
+// Several steps per request while a request is short (its cost is mostly the round trip, not
+// lingrad's steps), fewer when it grows long; the page paints while a request is out.
+function adaptSteps(ms, k) {
+  if (k !== stepsPerRequest) return;
+  if (ms < 80 && stepsPerRequest < 64) stepsPerRequest *= 2;
+  else if (ms > 250 && stepsPerRequest > 1) stepsPerRequest = Math.max(1, stepsPerRequest >> 1);
+}
+
+async function safeStep(k = 1) {
+  try { await step(k); } catch (err) { showError(err); setRunning(false); }
 }
 
 function setRunning(on) {
+  if (on) showBanner(null);
+  const stopped = running && !on;
   running = on;
+  if (stopped) { render(); writeHash(); }
   $("run").textContent = on ? "Pause" : "Run";
   $("run").classList.toggle("running", on);
   if (on) loop();
@@ -108,26 +168,73 @@ function setRunning(on) {
 
 async function loop() {
   while (running) {
-    await exclusive(safeStep);
+    await exclusive(() => safeStep(stepsPerRequest));
     await new Promise((resolve) => requestAnimationFrame(resolve));
   }
 }
 
 async function newData() {
-  const data = await api("/api/dataset", {
+  const req = {
     name: S.dataset, n_per_class: S.nPerClass, n_classes: S.nClasses, seed: S.seed,
-  });
-  S.X = data.X; S.y = data.y;
+    test_fraction: S.testFraction,
+  };
+  if (S.noise !== null) req.noise = S.noise;
+  const data = await api("/api/dataset", req);
+  S.X = data.X; S.y = data.y; S.Xt = data.X_test; S.yt = data.y_test;
   await resetWeights();
 }
 
 async function resetWeights() {
-  const w = await api("/api/weights", { n_classes: S.nClasses, seed: S.seed });
+  const w = await api("/api/weights", { n_classes: S.nClasses, seed: S.seed, features: S.features });
   S.W = w.W;
-  optState = null; stepCount = 0; history = [];
+  optState = null; stepCount = 0; history = []; marks = []; stepsPerRequest = 1; evaluations = 0;
+  showBanner(null);
   await evaluateNow();
-  if (evaluation) history.push({ loss: evaluation.loss, data: evaluation.data_loss });
+  if (evaluation) history.push(historyPoint());
   render();
+}
+
+// What the chart keeps after an evaluation: J, the data loss and the test loss if any.
+function historyPoint() {
+  const p = { loss: evaluation.loss, data: evaluation.data_loss };
+  if (evaluation.test_loss !== undefined) p.test = evaluation.test_loss;
+  return p;
+}
+
+// ---------------------------------------------------------------- your data in, your model out
+
+// Points from a CSV file (checked by the server; its error, naming the line, shows here).
+async function loadCsv(file) {
+  const text = await file.text();
+  const data = await api("/api/csv", { text });
+  setRunning(false);
+  S.X = data.X; S.y = data.y; S.Xt = []; S.yt = []; S.testFraction = 0;
+  S.nClasses = data.n_classes;
+  renderControls();
+  await resetWeights();
+  showError(null);
+  $("status").textContent = `loaded ${S.X.length} points of ${S.nClasses} classes from ${file.name}`;
+}
+
+function saveAs(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+async function exportScript() {
+  const data = await api("/api/export", problem());
+  saveAs(new Blob([data.script], { type: "text/x-python" }), "playground_export.py");
+}
+
+async function exportModel() {
+  const res = await post("/api/model", problem());
+  if (!res.ok) throw new Error((await res.json()).error);
+  saveAs(await res.blob(), "playground.npz");
 }
 
 // ---------------------------------------------------------------- the URL (state <-> hash)
@@ -143,12 +250,12 @@ function unb64url(text) {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
-function encodePoints() {
-  const view = new DataView(new ArrayBuffer(5 * S.X.length));
-  S.X.forEach((p, i) => {
+function encodePoints(X = S.X, y = S.y) {
+  const view = new DataView(new ArrayBuffer(5 * X.length));
+  X.forEach((p, i) => {
     view.setInt16(5 * i, Math.round(p[0] * COORD_SCALE), true);
     view.setInt16(5 * i + 2, Math.round(p[1] * COORD_SCALE), true);
-    view.setUint8(5 * i + 4, S.y[i]);
+    view.setUint8(5 * i + 4, y[i]);
   });
   return b64url(new Uint8Array(view.buffer));
 }
@@ -164,12 +271,23 @@ function decodePoints(text) {
   return { X, y };
 }
 
+let hashWritten = 0;     // when the URL was last written (throttled while running)
+
 function writeHash() {
+  if (running && performance.now() - hashWritten < 250) return;
+  hashWritten = performance.now();
   const p = new URLSearchParams({
     ds: S.dataset, C: S.nClasses, n: S.nPerClass, seed: S.seed, loss: S.loss, lam: S.lam,
     lr: S.lr, opt: S.optimizer, mom: S.momentum, cls: S.addClass,
     W: S.W.map((row) => row.map(String).join(",")).join(";"), pts: encodePoints(), t: stepCount,
   });
+  if (S.features.length) p.set("feat", S.features.join(","));
+  if (S.noise !== null) p.set("noise", S.noise);
+  if (S.testFraction) p.set("tf", S.testFraction);
+  if (S.Xt.length) p.set("tpts", encodePoints(S.Xt, S.yt));
+  if (S.batch) p.set("bs", S.batch);
+  if (S.budget) p.set("bud", S.budget);
+  if (S.confidence) p.set("conf", "1");
   window.history.replaceState(null, "", "#" + p.toString());
 }
 
@@ -187,6 +305,14 @@ function readHash() {
   S.optimizer = p.get("opt") || S.optimizer;
   S.momentum = num("mom", S.momentum);
   S.addClass = num("cls", 0);
+  S.features = (p.get("feat") || "").split(",").filter((f) => FEATURE_ORDER.includes(f));
+  S.noise = p.has("noise") ? num("noise", null) : null;
+  S.testFraction = num("tf", 0);
+  const held = p.has("tpts") ? decodePoints(p.get("tpts")) : { X: [], y: [] };
+  S.Xt = held.X; S.yt = held.y;
+  S.batch = num("bs", 0);
+  S.budget = num("bud", 0);
+  S.confidence = p.get("conf") === "1";
   S.W = p.get("W").split(";").map((row) => row.split(",").map(Number));
   Object.assign(S, decodePoints(p.get("pts")));
   stepCount = num("t", 0);
@@ -202,29 +328,64 @@ const fromPy = (py) => VIEW - (py / plot.height) * 2 * VIEW;
 const round3 = (v) => Math.round(v * COORD_SCALE) / COORD_SCALE;
 const nClasses = () => S.W[0].length;
 
-function score(c, x1, x2) { return S.W[0][c] * x1 + S.W[1][c] * x2 + S.W[2][c]; }
+// The mapped features of (x1, x2): [x1, x2, f(x1, x2) for each feature switched on].
+function phi(x1, x2) {
+  const out = [x1, x2];
+  for (const f of S.features) out.push(FEATURE_MAPS[f](x1, x2));
+  return out;
+}
 
-function drawRegions() {
-  const cells = 260, C = nClasses();
+function score(c, x1, x2) {
+  const v = phi(x1, x2), D = v.length;
+  let s = S.W[D][c];
+  for (let d = 0; d < D; d++) s += S.W[d][c] * v[d];
+  return s;
+}
+
+// The decision regions, computed once per change of W into an offscreen canvas; every frame
+// only copies it.
+function regionCanvas() {
+  const key = JSON.stringify([S.W, S.features, S.confidence]);
+  const off = regionCanvas.canvas || (regionCanvas.canvas = document.createElement("canvas"));
+  if (regionCanvas.key === key) return off;
+  const cells = 200, C = nClasses(), D = S.W.length - 1;
   const img = new ImageData(cells, cells);
+  const Wt = Float64Array.from({ length: C * (D + 1) }, (_, k) => S.W[k % (D + 1)][Math.floor(k / (D + 1))]);
+  const maps = S.features.map((f) => FEATURE_MAPS[f]), v = new Float64Array(D), sc = new Float64Array(C);
   for (let r = 0; r < cells; r++) {
     const x2 = VIEW - ((r + 0.5) / cells) * 2 * VIEW;
     for (let q = 0; q < cells; q++) {
       const x1 = ((q + 0.5) / cells) * 2 * VIEW - VIEW;
+      v[0] = x1; v[1] = x2;
+      for (let f = 0; f < maps.length; f++) v[2 + f] = maps[f](x1, x2);
       let best = 0, bestScore = -Infinity;
-      for (let c = 0; c < C; c++) {
-        const s = score(c, x1, x2);
+      for (let c = 0, o = 0; c < C; c++, o += D + 1) {
+        let s = Wt[o + D];
+        for (let d = 0; d < D; d++) s += Wt[o + d] * v[d];
+        sc[c] = s;
         if (s > bestScore) { bestScore = s; best = c; }
       }
+      // confidence: softmax probability of the predicted class, 1/C (white) .. 1 (full colour)
+      let t = 1;
+      if (S.confidence) {
+        let z = 0;
+        for (let c = 0; c < C; c++) z += Math.exp(sc[c] - bestScore);
+        t = (1 / z - 1 / C) / (1 - 1 / C);
+      }
       const k = 4 * (r * cells + q), col = REGION[best % REGION.length];
-      img.data[k] = col[0]; img.data[k + 1] = col[1]; img.data[k + 2] = col[2]; img.data[k + 3] = 255;
+      img.data[k] = 255 - t * (255 - col[0]); img.data[k + 1] = 255 - t * (255 - col[1]);
+      img.data[k + 2] = 255 - t * (255 - col[2]); img.data[k + 3] = 255;
     }
   }
-  const off = drawRegions.canvas || (drawRegions.canvas = document.createElement("canvas"));
   off.width = cells; off.height = cells;
   off.getContext("2d").putImageData(img, 0, 0);
+  regionCanvas.key = key;
+  return off;
+}
+
+function drawRegions() {
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, 0, 0, plot.width, plot.height);
+  ctx.drawImage(regionCanvas(), 0, 0, plot.width, plot.height);
 }
 
 function drawGrid() {
@@ -245,28 +406,72 @@ function drawGrid() {
   ctx.fillText("x\u2082", toPx(0) + 5, 12);
 }
 
-// The geometry of class c: base point p0 (closest point of the line to the origin), w, tip.
+// The part of the line w1 x1 + w2 x2 + b = 0 inside the view (inset a little), its two ends
+// ordered by x then y (the same order for w and -w), or null when it misses the view.
+function clipLine(w1, w2, b) {
+  const m = 0.94 * VIEW, ends = [];
+  if (Math.abs(w2) > 1e-12) {
+    for (const x of [-m, m]) { const y = -(b + w1 * x) / w2; if (Math.abs(y) <= m) ends.push([x, y]); }
+  }
+  if (Math.abs(w1) > 1e-12) {
+    for (const y of [-m, m]) { const x = -(b + w2 * y) / w1; if (Math.abs(x) <= m) ends.push([x, y]); }
+  }
+  if (ends.length < 2) return null;
+  let pair = null, far = -1;
+  for (let i = 0; i < ends.length; i++) {
+    for (let j = i + 1; j < ends.length; j++) {
+      const d = Math.hypot(ends[i][0] - ends[j][0], ends[i][1] - ends[j][1]);
+      if (d > far) { far = d; pair = [ends[i], ends[j]]; }
+    }
+  }
+  pair.sort((p, q) => (Math.abs(p[0] - q[0]) > 1e-9 ? p[0] - q[0] : p[1] - q[1]));
+  return pair;
+}
+
+const anchors = {};      // class -> the point where its handle was dropped (kept while on the line)
+
+// The handles of class c (no feature maps: its zero-score line is straight). The base sits on
+// the line inside the view at fraction (c + 1) / (C + 1) of the visible part (so classes are
+// spread apart), or where the person dropped it; the tip is ARROW w away, at least
+// MIN_ARROW_PX on screen.
 function classGeometry(c) {
+  if (S.features.length) return null;
   const w1 = S.W[0][c], w2 = S.W[1][c], b = S.W[2][c];
   const n2 = w1 * w1 + w2 * w2;
   if (n2 < 1e-12) return null;
-  const p0 = [(-b * w1) / n2, (-b * w2) / n2];
-  return { w1, w2, b, n: Math.sqrt(n2), p0, tip: [p0[0] + ARROW * w1, p0[1] + ARROW * w2] };
+  const n = Math.sqrt(n2), m = 0.94 * VIEW;
+  const a = anchors[c];
+  let base;
+  if (a && Math.abs(w1 * a[0] + w2 * a[1] + b) / n < 1e-6 && Math.max(Math.abs(a[0]), Math.abs(a[1])) <= m) {
+    base = a;
+  } else {
+    delete anchors[c];
+    const seg = clipLine(w1, w2, b), f = (c + 1) / (nClasses() + 1);
+    base = seg
+      ? [seg[0][0] + f * (seg[1][0] - seg[0][0]), seg[0][1] + f * (seg[1][1] - seg[0][1])]
+      : [clampTo((-b * w1) / n2, m), clampTo((-b * w2) / n2, m)];
+  }
+  const units = Math.max(ARROW * n, MIN_ARROW_PX / (plot.width / (2 * VIEW)));
+  return { w1, w2, b, n, base, units, tip: [base[0] + (units * w1) / n, base[1] + (units * w2) / n] };
 }
 
+const clampTo = (v, m) => Math.max(-m, Math.min(m, v));
+
 function drawClassLines() {
+  const handles = [];
   for (let c = 0; c < nClasses(); c++) {
     const g = classGeometry(c);
     if (!g) continue;
+    handles.push({ c, base: g.base, tip: g.tip });
     const color = COLORS[c % COLORS.length];
     const d = [-g.w2 / g.n, g.w1 / g.n], L = 4 * VIEW;
     ctx.strokeStyle = color; ctx.lineWidth = 2.5;
+    const p0 = [(-g.b * g.w1) / (g.n * g.n), (-g.b * g.w2) / (g.n * g.n)];
     ctx.beginPath();
-    ctx.moveTo(toPx(g.p0[0] - L * d[0]), toPy(g.p0[1] - L * d[1]));
-    ctx.lineTo(toPx(g.p0[0] + L * d[0]), toPy(g.p0[1] + L * d[1]));
+    ctx.moveTo(toPx(p0[0] - L * d[0]), toPy(p0[1] - L * d[1]));
+    ctx.lineTo(toPx(p0[0] + L * d[0]), toPy(p0[1] + L * d[1]));
     ctx.stroke();
-    // arrow p0 -> p0 + ARROW * w
-    const ax = toPx(g.p0[0]), ay = toPy(g.p0[1]), bx = toPx(g.tip[0]), by = toPy(g.tip[1]);
+    const ax = toPx(g.base[0]), ay = toPy(g.base[1]), bx = toPx(g.tip[0]), by = toPy(g.tip[1]);
     const ang = Math.atan2(by - ay, bx - ax);
     ctx.lineWidth = 2;
     ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
@@ -276,9 +481,19 @@ function drawClassLines() {
     ctx.lineTo(bx - 12 * Math.cos(ang - 0.4), by - 12 * Math.sin(ang - 0.4));
     ctx.lineTo(bx - 12 * Math.cos(ang + 0.4), by - 12 * Math.sin(ang + 0.4));
     ctx.closePath(); ctx.fill();
-    ctx.fillStyle = "white"; ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.arc(ax, ay, 5, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+    ctx.fillStyle = "white"; ctx.lineWidth = 2.5;
+    ctx.beginPath(); ctx.arc(ax, ay, 6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
   }
+  plot.dataset.handles = JSON.stringify(handles);
+}
+
+// Held-out test points: rings in their class colour (not trained on, not draggable).
+function drawTestPoints() {
+  ctx.lineWidth = 2;
+  S.Xt.forEach((p, i) => {
+    ctx.strokeStyle = COLORS[S.yt[i] % COLORS.length];
+    ctx.beginPath(); ctx.arc(toPx(p[0]), toPy(p[1]), 4.5, 0, 2 * Math.PI); ctx.stroke();
+  });
 }
 
 function drawPoints() {
@@ -302,91 +517,143 @@ function drawPlot() {
   drawRegions();
   drawGrid();
   drawClassLines();
+  drawTestPoints();
   drawPoints();
 }
 
+// The loss per step on a log scale; a dashed line marks where the objective or the data
+// changed (the chart is cleared on a new dataset or a reset).
 function drawChart() {
-  const cv = $("chart"), g = cv.getContext("2d"), w = cv.width, h = cv.height, pad = 26;
+  const cv = $("chart"), g = cv.getContext("2d"), w = cv.width, h = cv.height, pad = 34;
+  cv.dataset.scale = "log";
+  cv.dataset.points = String(history.length);
+  cv.dataset.marks = JSON.stringify(marks.map((m) => m.label));
+  cv.dataset.testPoints = String(history.filter((p) => p.test !== undefined).length);
   g.clearRect(0, 0, w, h);
   g.fillStyle = "#fafafa"; g.fillRect(0, 0, w, h);
   g.strokeStyle = "#ccc"; g.lineWidth = 1;
   g.strokeRect(pad + 0.5, 4.5, w - pad - 8, h - pad);
   g.fillStyle = "#666"; g.font = "10px system-ui, sans-serif";
-  if (history.length === 0) { g.fillText("loss per step", pad + 8, 20); return; }
-  const max = Math.max(...history.map((p) => p.loss)) || 1;
+  if (history.length === 0) { g.fillText("loss per step (log scale)", pad + 8, 20); return; }
+  const values = [];
+  for (const p of history) for (const k of ["loss", "data", "test"]) if (p[k] > 0) values.push(p[k]);
+  let lo = Math.log10(Math.min(...values, 1)), hi = Math.log10(Math.max(...values, 1e-3));
+  lo = Math.floor(lo); hi = Math.max(Math.ceil(hi), lo + 1);
   const X = (i) => pad + ((w - pad - 8) * i) / Math.max(history.length - 1, 1);
-  const Y = (v) => 4 + (h - pad) * (1 - v / max);
-  g.fillText(max.toPrecision(3), pad + 4, 14);
-  g.fillText("0", pad - 10, h - pad + 6);
+  const Y = (v) => 4 + (h - pad) * (1 - (Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo));
+  g.fillText(`1e${hi}`, 2, 12);
+  g.fillText(`1e${lo}`, 2, h - pad + 4);
   g.fillText(`step ${stepCount}`, w - 60, h - 8);
-  g.fillText("total J", pad + 8, h - 8);
-  g.fillStyle = "#999";
-  g.fillText("data loss", pad + 56, h - 8);
-  for (const [key, color, width] of [["data", "#999", 1.2], ["loss", "#222", 2]]) {
+  g.fillText("total J", pad, h - 8);
+  g.fillStyle = "#999"; g.fillText("data", pad + 40, h - 8);
+  g.fillStyle = "#c05000"; g.fillText("test", pad + 70, h - 8);
+  g.setLineDash([3, 3]); g.strokeStyle = "#7a5cc0"; g.fillStyle = "#7a5cc0";
+  for (const m of marks) {
+    g.beginPath(); g.moveTo(X(m.at), 5); g.lineTo(X(m.at), h - pad + 4); g.stroke();
+    g.fillText(m.label, Math.min(X(m.at) + 2, w - 70), 14);
+  }
+  g.setLineDash([]);
+  // at most ~2 points per pixel column: long runs stay cheap to draw
+  const stride = Math.max(1, Math.floor(history.length / (2 * (w - pad))));
+  for (const [key, color, width] of [["data", "#999", 1.2], ["test", "#c05000", 1.5], ["loss", "#222", 2]]) {
     g.strokeStyle = color; g.lineWidth = width;
     g.beginPath();
-    history.forEach((p, i) => (i ? g.lineTo(X(i), Y(p[key])) : g.moveTo(X(i), Y(p[key]))));
+    let open = false;
+    for (let i = 0; i < history.length; i += stride) {
+      const v = history[i][key];
+      if (!(v > 0)) continue;
+      if (open) g.lineTo(X(i), Y(v)); else { g.moveTo(X(i), Y(v)); open = true; }
+    }
     g.stroke();
   }
+}
+
+// Mark the chart where the objective or the data changed (once per step count).
+function mark(label) {
+  const at = Math.max(history.length - 1, 0);
+  const last = marks[marks.length - 1];
+  if (last && last.at === at) last.label = label; else marks.push({ at, label });
 }
 
 // ---------------------------------------------------------------- tables and numbers
 
 // Fixed decimals, and never "-0.000" for a value that rounds to zero.
 const fmt = (v, d = 3) => v.toFixed(d).replace(/^-(0\.?0*)$/, "$1");
+// Any value in a short box: fixed decimals, scientific notation when large.
+const fmtShort = (v, d = 3) => (Math.abs(v) >= 1e4 ? v.toExponential(2) : fmt(v, d));
 
 function setNumber(id, v, digits = 4) {
   const el = $(id);
-  el.textContent = v === null ? "\u2013" : fmt(v, digits);
+  el.textContent = v === null ? "\u2013" : fmtShort(v, digits);
   el.dataset.value = v === null ? "" : String(v);
 }
 
+function weightLabels() {
+  const names = { "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2", "x1*x2": "x\u2081x\u2082", "sin x1": "sin x\u2081", "sin x2": "sin x\u2082" };
+  return ["w<sub>1</sub>", "w<sub>2</sub>", ...S.features.map((f) => `w[${names[f]}]`), "b"];
+}
+
 function renderWeights() {
-  const tbody = $("weights").tBodies[0], C = nClasses();
-  if (tbody.rows.length !== C) {
+  const table = $("weights"), tbody = table.tBodies[0], C = nClasses(), R = S.W.length;
+  const head = `<tr><th>class</th>${weightLabels().map((l) => `<th>${l}</th>`).join("")}</tr>`;
+  if (table.tHead.innerHTML !== head || tbody.rows.length !== C) {
+    table.tHead.innerHTML = head;
     tbody.innerHTML = "";
     for (let c = 0; c < C; c++) {
       const tr = tbody.insertRow();
       tr.insertCell().innerHTML = `<span class="chip" style="background:${COLORS[c % COLORS.length]}"></span> ${c}`;
-      for (let r = 0; r < 3; r++) {
+      for (let r = 0; r < R; r++) {
         const td = tr.insertCell();
-        td.innerHTML = `<input type="number" step="0.1" data-row="${r}" data-col="${c}"` +
+        td.innerHTML = `<input type="text" inputmode="decimal" data-row="${r}" data-col="${c}"` +
           ` aria-label="W[${r}][${c}]"><span class="grad" data-row="${r}" data-col="${c}"></span>`;
       }
     }
   }
   tbody.querySelectorAll("input").forEach((inp) => {
     if (document.activeElement === inp) return;
-    inp.value = fmt(S.W[+inp.dataset.row][+inp.dataset.col], 3);
+    inp.value = fmtShort(S.W[+inp.dataset.row][+inp.dataset.col], 3);
   });
   tbody.querySelectorAll(".grad").forEach((el) => {
-    const g = evaluation ? evaluation.grad[+el.dataset.row][+el.dataset.col] : null;
-    const text = g === null ? "" : fmt(g, 3);
+    const fits = evaluation && evaluation.grad.length === S.W.length;
+    const g = fits ? evaluation.grad[+el.dataset.row][+el.dataset.col] : null;
+    const text = g === null ? "" : fmtShort(g, 3);
     el.textContent = text && !text.startsWith("-") ? "+" + text : text;
     el.dataset.value = g === null ? "" : String(g);
     el.title = "\u2202J/\u2202W: the step moves this parameter by \u2212\u03b1 times it (SGD)";
   });
 }
 
+const ROW_H = 24;        // the points table's row height (CSS), for its virtual scrolling
+const OVERSCAN = 10;     // rows built beyond the visible ones, above and below
+
+// Only the rows in (or near) the scrolled view are built; spacers stand for the others.
 function renderPoints() {
-  const C = nClasses(), table = $("points");
+  const C = nClasses(), table = $("points"), wrap = table.parentElement, N = S.X.length;
   const head = `<tr><th>#</th><th>x\u2081</th><th>x\u2082</th><th>y</th>` +
     Array.from({ length: C }, (_, c) => `<th style="color:${COLORS[c % COLORS.length]}">s<sub>${c}</sub></th>`).join("") +
     `<th>L<sub>i</sub></th></tr>`;
   if (table.tHead.innerHTML !== head) table.tHead.innerHTML = head;
-  const ev = evaluation && evaluation.losses.length === S.X.length ? evaluation : null;
-  const maxLoss = ev ? Math.max(...ev.losses, 1e-12) : 1;
-  const rows = S.X.map((p, i) => {
-    const cells = Array.from({ length: C }, (_, c) => {
-      const s = ev ? fmt(ev.scores[i][c], 2) : "";
-      return c === S.y[i] ? `<td><span class="true">${s}</span></td>` : `<td>${s}</td>`;
-    }).join("");
+  const ev = evaluation && evaluation.losses.length === N ? evaluation : null;
+  let maxLoss = 1e-12;
+  if (ev) for (const L of ev.losses) if (L > maxLoss) maxLoss = L;
+  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_H) - OVERSCAN);
+  const last = Math.min(N, first + Math.ceil((wrap.clientHeight || 470) / ROW_H) + 2 * OVERSCAN);
+  const rows = [];
+  if (first > 0) rows.push(`<tr class="spacer" style="height:${first * ROW_H}px"></tr>`);
+  for (let i = first; i < last; i++) {
+    const p = S.X[i];
+    let cells = "";
+    for (let c = 0; c < C; c++) {
+      const s = ev ? fmtShort(ev.scores[i][c], 2) : "";
+      cells += c === S.y[i] ? `<td><span class="true">${s}</span></td>` : `<td>${s}</td>`;
+    }
     const L = ev ? ev.losses[i] : null;
     const shade = L ? `background:rgba(214,39,40,${(0.35 * L) / maxLoss})` : "";
-    return `<tr data-index="${i}"><td>${i}</td><td>${fmt(p[0], 2)}</td><td>${fmt(p[1], 2)}</td>` +
-      `<td><span class="chip" style="background:${COLORS[S.y[i] % COLORS.length]}"></span>${S.y[i]}</td>` +
-      `${cells}<td class="loss" style="${shade}" data-value="${L === null ? "" : L}">${L === null ? "" : fmt(L, 3)}</td></tr>`;
-  });
+    rows.push(`<tr data-index="${i}"><td>${i}</td><td>${fmt(p[0], 2)}</td><td>${fmt(p[1], 2)}</td>` +
+      `<td class="label"><span class="chip" style="background:${COLORS[S.y[i] % COLORS.length]}"></span>${S.y[i]}</td>` +
+      `${cells}<td class="loss" style="${shade}" data-value="${L === null ? "" : L}">${L === null ? "" : fmtShort(L, 3)}</td></tr>`);
+  }
+  if (last < N) rows.push(`<tr class="spacer" style="height:${(N - last) * ROW_H}px"></tr>`);
   table.tBodies[0].innerHTML = rows.join("");
 }
 
@@ -401,7 +668,20 @@ function renderControls() {
   $("optimizer").value = S.optimizer;
   $("momentum").value = S.momentum;
   $("momentum-label").style.display = S.optimizer === "momentum" ? "" : "none";
+  document.querySelectorAll("#features input[type=checkbox]").forEach((box) => {
+    box.checked = S.features.includes(box.value);
+  });
   $("formula").innerHTML = FORMULAS[S.loss] || "";
+  $("noise-value").textContent = S.noise === null ? "default" : S.noise.toFixed(2);
+  if (S.noise !== null) $("noise").value = S.noise;
+  $("test-fraction").value = String(S.testFraction);
+  $("batch").value = S.batch;
+  $("budget").value = S.budget;
+  $("confidence").checked = S.confidence;
+  const search = SEARCHES.includes(S.optimizer);
+  $("lr-label").textContent = S.optimizer === "random_search" ? "Scale of the draws" :
+    search ? "Step size \u03c3" : "Learning rate \u03b1";
+  $("batch").disabled = search;
 }
 
 function renderPicker() {
@@ -422,17 +702,28 @@ function renderPicker() {
   [...picker.children].forEach((b, c) => b.classList.toggle("selected", c === S.addClass));
 }
 
+let tableBuilt = 0;      // when the points table was last rebuilt (throttled while running)
+
 function render() {
   renderPicker();
   drawPlot();
   drawChart();
   renderWeights();
-  renderPoints();
+  if (!running || performance.now() - tableBuilt > 100) {
+    renderPoints();
+    tableBuilt = performance.now();
+  }
   const ev = evaluation;
   setNumber("loss-total", ev ? ev.loss : null);
   setNumber("loss-data", ev ? ev.data_loss : null);
   setNumber("loss-reg", ev ? ev.reg_loss : null);
   $("accuracy").textContent = ev ? `${(100 * ev.accuracy).toFixed(1)}%` : "\u2013";
+  $("accuracy").dataset.value = ev ? String(ev.accuracy) : "";
+  const held = ev && ev.test_loss !== undefined;
+  setNumber("test-loss", held ? ev.test_loss : null);
+  $("test-accuracy").textContent = held ? `${(100 * ev.test_accuracy).toFixed(1)}%` : "\u2013";
+  $("test-accuracy").dataset.value = held ? String(ev.test_accuracy) : "";
+  $("evaluations").textContent = evaluations;
   $("step-count").textContent = stepCount;
 }
 
@@ -447,20 +738,25 @@ function eventXY(e) {
   return { px, py, x: fromPx(px), y: fromPy(py) };
 }
 
+// The handle nearest the mouse (within HANDLE_R pixels), else the nearest point (8 pixels).
 function hitTest(px, py) {
-  const near = (x, y, r) => (toPx(x) - px) ** 2 + (toPy(y) - py) ** 2 <= r * r;
+  const dist = (x, y) => Math.hypot(toPx(x) - px, toPy(y) - py);
+  let best = null, bestD = HANDLE_R;
   for (let c = 0; c < nClasses(); c++) {
     const g = classGeometry(c);
-    if (g && near(g.tip[0], g.tip[1], 10)) return { kind: "tip", c, g };
+    if (!g) continue;
+    for (const kind of ["tip", "base"]) {
+      const d = dist(...g[kind]);
+      if (d <= bestD) { bestD = d; best = { kind, c, g }; }
+    }
   }
-  for (let c = 0; c < nClasses(); c++) {
-    const g = classGeometry(c);
-    if (g && near(g.p0[0], g.p0[1], 9)) return { kind: "base", c, g };
-  }
+  if (best) return best;
+  bestD = 8;
   for (let i = S.X.length - 1; i >= 0; i--) {
-    if (near(S.X[i][0], S.X[i][1], 8)) return { kind: "point", i };
+    const d = dist(S.X[i][0], S.X[i][1]);
+    if (d <= bestD) { bestD = d; best = { kind: "point", i }; }
   }
-  return null;
+  return best;
 }
 
 const clampView = (v) => Math.max(-VIEW, Math.min(VIEW, v));
@@ -470,6 +766,7 @@ plot.addEventListener("pointerdown", (e) => {
   const hit = hitTest(at.px, at.py);
   if (hit && hit.kind === "point" && e.shiftKey) {
     S.X.splice(hit.i, 1); S.y.splice(hit.i, 1);
+    mark("data edited");
     evaluateNow();
     return;
   }
@@ -489,17 +786,22 @@ plot.addEventListener("pointermove", (e) => {
   }
   drag.moved = drag.moved || Math.hypot(at.px - drag.start.px, at.py - drag.start.py) > 2;
   if (!drag.moved) return;
-  const x = clampView(at.x), y = clampView(at.y);
+  const x = clampView(at.x), y = clampView(at.y), c = drag.c;
   if (drag.kind === "point") {
     S.X[drag.i] = [round3(x), round3(y)];
   } else if (drag.kind === "tip") {
-    // new w = (tip - p0) / ARROW; the line keeps passing through p0, so b = -w . p0
-    const p0 = drag.g.p0, w1 = (x - p0[0]) / ARROW, w2 = (y - p0[1]) / ARROW;
-    if (w1 * w1 + w2 * w2 < 1e-6) return;
-    S.W[0][drag.c] = w1; S.W[1][drag.c] = w2; S.W[2][drag.c] = -(w1 * p0[0] + w2 * p0[1]);
+    // w turns to point at the mouse and scales with the arrow's length; the line keeps
+    // passing through the base, so b = -w . base
+    const g = drag.g, dx = x - g.base[0], dy = y - g.base[1], r = Math.hypot(dx, dy);
+    if (r < 1e-3) return;
+    const n = (g.n * r) / g.units;
+    S.W[0][c] = (n * dx) / r; S.W[1][c] = (n * dy) / r;
+    S.W[2][c] = -(S.W[0][c] * g.base[0] + S.W[1][c] * g.base[1]);
+    anchors[c] = g.base;
   } else if (drag.kind === "base") {
     // same w, the line through the mouse: b = -w . x
-    S.W[2][drag.c] = -(S.W[0][drag.c] * x + S.W[1][drag.c] * y);
+    S.W[2][c] = -(S.W[0][c] * x + S.W[1][c] * y);
+    anchors[c] = [x, y];
   } else {
     return;
   }
@@ -517,7 +819,9 @@ plot.addEventListener("pointerup", (e) => {
     if (Math.abs(at.x) > VIEW || Math.abs(at.y) > VIEW) return;
     S.X.push([round3(at.x), round3(at.y)]);
     S.y.push(S.addClass);
+    mark("data edited");
   }
+  if (d.kind === "point" && d.moved) mark("data edited");
   evaluateNow();
 });
 
@@ -525,12 +829,30 @@ plot.addEventListener("pointercancel", () => { drag = null; });
 
 // ---------------------------------------------------------------- controls
 
-function numberInput(id, key, { integer = false } = {}) {
+// A number box: a value outside [min, max] (or not a number) is refused in the page, with
+// the box marked and a message, and the model keeps its value.
+function checkedNumber(id, label, { min, max, integer = false }) {
+  const el = $(id), text = el.value.trim(), v = Number(text);
+  let why = null;
+  if (text === "" || !Number.isFinite(v)) why = "a number";
+  else if (integer && !Number.isInteger(v)) why = "an integer";
+  else if (v < min || v > max) why = `a value in [${min}, ${max}]`;
+  el.classList.toggle("invalid", why !== null);
+  el.setAttribute("aria-invalid", why === null ? "false" : "true");
+  if (why === null) return v;
+  showError(new Error(`${label}: expected ${why}, got ${JSON.stringify(text)}`));
+  renderControls();
+  return null;
+}
+
+function numberInput(id, key, label, bounds) {
   $(id).addEventListener("change", () => {
-    const v = integer ? parseInt($(id).value, 10) : parseFloat($(id).value);
-    if (!Number.isFinite(v)) { renderControls(); return; }
+    const v = checkedNumber(id, label, bounds);
+    if (v === null) return;
+    const objective = key === "lam" && v !== S[key];
     S[key] = v;
     if (key === "momentum") optState = null;
+    if (objective) mark(`\u03bb=${v}`);
     evaluateNow();
   });
 }
@@ -560,22 +882,80 @@ function fillSelect(id, options) {
     .map(([value, label]) => `<option value="${value}">${label}</option>`).join("");
 }
 
+// Switch a feature map on or off: W gains a zero row for it (or loses its row), the other rows
+// keep their values; the regions are redrawn in the input plane.
+function toggleFeature(name, on) {
+  const old = S.features, next = FEATURE_ORDER.filter((f) => (f === name ? on : old.includes(f)));
+  const rowOf = (features, f) => ["x1", "x2", ...features].indexOf(f);
+  const C = nClasses(), W = [];
+  for (const f of ["x1", "x2", ...next]) {
+    const r = rowOf(old, f);
+    W.push(r >= 0 ? S.W[r].slice() : new Array(C).fill(0));
+  }
+  W.push(S.W[S.W.length - 1].slice());
+  S.W = W; S.features = next; optState = null;
+  mark(next.length ? next.join(", ") : "no features");
+  render();
+  evaluateNow();
+}
+
 function wireControls() {
-  numberInput("lam", "lam");
-  numberInput("lr", "lr");
-  numberInput("momentum", "momentum");
-  for (const [id, key] of [["n-classes", "nClasses"], ["n-per-class", "nPerClass"], ["seed", "seed"]]) {
+  const limitsOf = (key) => ({ min: 0, max: limits[key] });
+  numberInput("lam", "lam", "\u03bb", limitsOf("max_lam"));
+  numberInput("lr", "lr", "learning rate", { min: 1e-9, max: limits.max_learning_rate });
+  numberInput("momentum", "momentum", "momentum", { min: 0, max: 0.99 });
+  const dataBoxes = [
+    ["n-classes", "nClasses", "Classes", { min: 2, max: limits.max_classes, integer: true }],
+    ["n-per-class", "nPerClass", "Points per class", { min: 1, max: limits.max_points / 2, integer: true }],
+    ["seed", "seed", "Seed", { min: 0, max: limits.max_seed, integer: true }],
+  ];
+  for (const [id, key, label, bounds] of dataBoxes) {
     $(id).addEventListener("change", () => {
-      const v = parseInt($(id).value, 10);
-      if (!Number.isFinite(v)) { renderControls(); return; }
+      let v = checkedNumber(id, label, bounds);
+      if (v === null) return;
+      if (key === "nClasses" && S.dataset === "xor" && v !== 2) {
+        $(id).classList.add("invalid");
+        showError(new Error(`Classes: expected 2 for the xor dataset, got ${v}`));
+        v = 2;
+      }
+      if (key === "nPerClass" && v * S.nClasses > limits.max_points) {
+        showError(new Error(`Points per class: expected at most ${limits.max_points} points in all, got ${v * S.nClasses}`));
+        renderControls();
+        return;
+      }
       S[key] = v;
-      if (S.dataset === "xor") S.nClasses = 2;
       renderControls();
       setRunning(false);
       newData().catch(showError);
     });
   }
-  $("loss").addEventListener("change", () => { S.loss = $("loss").value; renderControls(); evaluateNow(); });
+  document.querySelectorAll("#features input[type=checkbox]").forEach((box) => {
+    box.addEventListener("change", () => toggleFeature(box.value, box.checked));
+  });
+  $("noise").addEventListener("change", () => {
+    S.noise = +$("noise").value; renderControls(); setRunning(false); newData().catch(showError);
+  });
+  $("test-fraction").addEventListener("change", () => {
+    S.testFraction = +$("test-fraction").value; setRunning(false); newData().catch(showError);
+  });
+  for (const [id, key, label] of [["batch", "batch", "Batch size"], ["budget", "budget", "Budget"]]) {
+    $(id).addEventListener("change", () => {
+      const v = checkedNumber(id, label, { min: 0, max: key === "batch" ? limits.max_points : 1e9, integer: true });
+      if (v !== null) { S[key] = v; showError(null); writeHash(); }
+    });
+  }
+  $("csv").addEventListener("change", () => {
+    const file = $("csv").files[0];
+    if (file) loadCsv(file).catch(showError).finally(() => { $("csv").value = ""; });
+  });
+  $("export-script").addEventListener("click", () => exportScript().catch(showError));
+  $("export-model").addEventListener("click", () => exportModel().catch(showError));
+  $("confidence").addEventListener("change", () => {
+    S.confidence = $("confidence").checked; drawPlot(); writeHash();
+  });
+  $("loss").addEventListener("change", () => {
+    S.loss = $("loss").value; mark(S.loss); renderControls(); evaluateNow();
+  });
   $("optimizer").addEventListener("change", () => {
     S.optimizer = $("optimizer").value; optState = null; renderControls(); writeHash();
   });
@@ -594,16 +974,21 @@ function wireControls() {
   });
   $("step").addEventListener("click", async () => {
     while (inflight) await new Promise((resolve) => setTimeout(resolve, 5));
-    await exclusive(safeStep);
+    await exclusive(() => safeStep(1));
   });
   $("run").addEventListener("click", () => setRunning(!running));
   $("reset").addEventListener("click", () => { setRunning(false); resetWeights().catch(showError); });
   $("weights").addEventListener("change", (e) => {
     const inp = e.target;
     if (!inp.dataset || inp.dataset.row === undefined) return;
-    const v = parseFloat(inp.value);
-    if (!Number.isFinite(v)) { renderWeights(); return; }
+    const text = inp.value.trim(), v = Number(text);
+    if (text === "" || !Number.isFinite(v) || Math.abs(v) > 1e6) {
+      showError(new Error(`W[${inp.dataset.row}][${inp.dataset.col}]: expected a number with |w| <= 1e6, got ${JSON.stringify(text)}`));
+      renderWeights();
+      return;
+    }
     S.W[+inp.dataset.row][+inp.dataset.col] = v;
+    delete anchors[+inp.dataset.col];
     drawPlot();
     evaluateNow();
   });
@@ -613,6 +998,12 @@ function wireControls() {
     drawPlot();
   });
   $("points").addEventListener("mouseleave", () => { hoverRow = -1; drawPlot(); });
+  let scrollQueued = false;
+  $("points").parentElement.addEventListener("scroll", () => {
+    if (scrollQueued) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => { scrollQueued = false; renderPoints(); });
+  });
 }
 
 async function init() {
@@ -624,11 +1015,13 @@ async function init() {
   fillSelect("loss", Object.fromEntries(lossNames.map(([name, loss]) => [name, loss.label])));
   FORMULAS = Object.fromEntries(lossNames.map(([name, loss]) => [name, formulaHtml(loss.formula)]));
   fillSelect("optimizer", options.optimizers);
+  $("features").innerHTML = options.features
+    .map((f) => `<label class="toggle"><input type="checkbox" value="${f}"> ${f}</label>`).join("");
   wireControls();
   if (readHash()) {
     renderControls();
     await evaluateNow();
-    if (evaluation) history.push({ loss: evaluation.loss, data: evaluation.data_loss });
+    if (evaluation) history.push(historyPoint());
     render();
   } else {
     renderControls();

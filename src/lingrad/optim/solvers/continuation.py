@@ -1,0 +1,601 @@
+"""Continuation: the exact optimum of a piecewise-linear loss with an L2 penalty, certified by
+the duality gap.
+
+The problem (the objective's convention, ``w_i`` the example weights, ``W_t = sum_i w_i``,
+``V = W[:-1]`` the weight rows, ``b = W[-1]`` the unregularised bias, ``s_i = V^T x_i + b``):
+
+    P(W) = (1/W_t) sum_i w_i l_i(s_i) + (lam/2) ||V||^2,       lam > 0
+
+Each loss is a maximum of linear functions of the scores, ``l_i(s) = max_{A in K_i} <A, s> +
+m sum(alpha)`` (``m`` the margin), written with ``alpha >= 0`` of shape ``(C,)``:
+
+* Weston-Watkins ``hinge``: ``alpha_j in [0, 1]`` for ``j != y_i``, ``alpha_{y_i} = 0``;
+  ``A = alpha - e_{y_i} sum(alpha)``;
+* ``crammer_singer``: the same ``A`` with ``alpha`` on the simplex ``sum(alpha) <= 1``;
+* ``one_vs_all_hinge``: ``alpha_j in [0, 1]`` for every ``j``, ``A_j = -t_ij alpha_j``
+  (``t_ij = +1`` for the true class, else ``-1``).
+
+Smoothing (Nesterov): with ``mu > 0`` each maximum is replaced by a smooth one,
+
+* hinge terms ``max(0, z)`` (``z = m + s_j - s_y``, or ``m - t_j s_j``) by the Huberised
+  ``max_{a in [0,1]} a z - (mu/2) a^2`` (``a = clip(z / mu, 0, 1)``; at most ``mu/2`` below);
+* Crammer-Singer's ``max(0, z_j...)`` by ``mu logsumexp(0, z_j / mu...)`` (``alpha`` its
+  softmax weights; at most ``mu log C`` above),
+
+so that the smoothed loss's score gradient ``dl_i/ds_i`` IS a dual point ``A_i in K_i``. The
+smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`), warm-started as
+``mu`` shrinks (``mu <- shrink * mu`` once the gap is down to the smoothing's own error
+``e = mu min(2K, P)`` (``mu K`` bounds it per example; few examples are near their kinks), or
+the smoothed problem is solved to within it, ``||grad P_mu||^2 <= 2 lam e``, or the inner
+solve stops). At each stage's end :func:`polish` guesses the kinks
+of the optimum from the pieces within a band of theirs (``10 mu``, ``1e-6``, ``1e-4``,
+``1e-2``, while the gap is above ``tol``), solves the optimality conditions for them as one
+linear system, and jumps to that point when it is lower; where the guess is right, the gap
+drops to rounding and the solve ends.
+
+Certificate: by weak duality, for every ``A_i in K_i`` with ``sum_i w_i A_i = 0`` (the
+bias's stationarity, the dual's equality constraint),
+
+    D(A) = (m/W_t) sum_i w_i sum(alpha_i) - (1/(2 lam)) ||Q||^2,
+    Q = (1/W_t) X^T diag(w) A,          P(W*) >= D(A),
+
+and ``gap = P(W) - D(A) >= P(W) - P(W*) >= 0``. The smoothed gradients meet the equality only
+approximately (the bias row's smoothed gradient, reported as ``bias_gradient``), so before
+``D`` is evaluated the ``alpha`` are scaled down per (true class, column) group, which keeps
+each ``A_i`` in ``K_i``, until the constraint holds to rounding: for the Weston-Watkins and
+Crammer-Singer losses the group masses ``G[a, b] = sum_{i: y_i = a} w_i alpha_ib`` are a flow
+between classes and the imbalance is removed path by path (:func:`balance_flows`); for one
+versus all each column is balanced on its own (:func:`balance_columns`). With
+``include_bias=True`` the bias is in ``Q`` and there is no constraint. The solver's
+``measure`` is the relative gap ``gap / max(P, tiny)``; it stops at ``measure <= tol``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from lingrad._validation import check_int, check_positive
+from lingrad.model import scores_unchecked
+from lingrad.optim.solvers.base import Status, refuse
+from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
+
+_Float = npt.NDArray[np.float64]
+
+#: The losses this solver takes.
+PIECEWISE = ("hinge", "crammer_singer", "one_vs_all_hinge")
+
+
+def smoothed_loss(
+    loss: str, S: npt.NDArray[np.floating], y: npt.NDArray[np.intp], margin: float, mu: float
+) -> tuple[_Float, _Float]:
+    """The smoothed per-example losses ``(N,)`` and their dual weights ``alpha`` ``(N, C)``
+    (float64) for scores ``S`` ``(N, C)`` and labels ``y`` (see the module docstring).
+
+    Examples:
+        >>> S = np.array([[0.0, 0.5, -2.0]])
+        >>> L, alpha = smoothed_loss("hinge", S, np.array([0]), 1.0, 1.0)
+        >>> L.tolist(), alpha.tolist()      # z = 1.5 -> 1.5 - 0.5; z = -1 -> 0
+        ([1.0], [[0.0, 1.0, 0.0]])
+        >>> smoothed_loss("hinge", S, np.array([0]), 1.0, 1e-9)[0]      # -> the hinge, 1.5
+        array([1.5])
+    """
+    rows = np.arange(S.shape[0])
+    M = margins(loss, S, y, margin)
+    if loss == "crammer_singer":
+        top = M.max(axis=1, keepdims=True)  # >= 0: the true class holds the 0 option
+        alpha = np.exp((M - top) / mu)
+        total = alpha.sum(axis=1)
+        alpha /= total[:, None]
+        alpha[rows, y] = 0.0
+        return top[:, 0] + mu * np.log(total), alpha
+    alpha = np.clip(M / mu, 0.0, 1.0)
+    if loss != "one_vs_all_hinge":
+        alpha[rows, y] = 0.0
+    return (alpha * M - (0.5 * mu) * alpha * alpha).sum(axis=1), alpha
+
+
+def margins(
+    loss: str, S: npt.NDArray[np.floating], y: npt.NDArray[np.intp], margin: float
+) -> _Float:
+    """The pieces' arguments ``z`` ``(N, C)`` float64: ``m + s_j - s_{y_i}`` (0 at the true
+    class: the zero piece) for the multi-class hinges, ``m - t_ij s_j`` for one versus all.
+
+    Examples:
+        >>> margins("hinge", np.array([[0.0, 0.5, -2.0]]), np.array([0]), 1.0).tolist()
+        [[0.0, 1.5, -1.0]]
+    """
+    rows = np.arange(S.shape[0])
+    S64: _Float = S.astype(np.float64, copy=False)
+    if loss == "one_vs_all_hinge":
+        M = margin + S64
+        M[rows, y] = margin - S64[rows, y]
+        return M
+    M = S64 - S64[rows, y][:, None]
+    M += margin
+    M[rows, y] = 0.0
+    return M
+
+
+def dual_scores(loss: str, alpha: _Float, y: npt.NDArray[np.intp]) -> _Float:
+    """``A`` ``(N, C)`` from ``alpha``: the score gradient the dual weights stand for.
+
+    Examples:
+        >>> dual_scores("hinge", np.array([[0.0, 1.0, 0.5]]), np.array([0])).tolist()
+        [[-1.5, 1.0, 0.5]]
+        >>> dual_scores("one_vs_all_hinge", np.array([[1.0, 0.5]]), np.array([0])).tolist()
+        [[-1.0, 0.5]]
+    """
+    rows = np.arange(alpha.shape[0])
+    A = alpha.copy()
+    if loss == "one_vs_all_hinge":
+        A[rows, y] *= -1.0
+        return A
+    A[rows, y] = -alpha.sum(axis=1)
+    return A
+
+
+def balance_flows(G: _Float) -> _Float:
+    """Factors ``f`` in ``[0, 1]`` ``(C, C)`` such that the flow ``F = f * G`` between classes
+    (``G[a, b] >= 0``, zero diagonal) is balanced: ``sum_a F[a, k] = sum_b F[k, b]`` for every
+    ``k``. Each pass removes a path of ``G`` from a class with more outflow than inflow to one
+    with less (the path's smallest edge, or the smaller imbalance), so the cycles of ``G`` stay
+    and the mass removed is at most ``C`` times the imbalance.
+
+    Examples:
+        >>> G = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+        >>> balance_flows(G).tolist()          # 1 -> 2 -> 3 -> 1 stays; the extra 1 on 0 -> 1 goes
+        [[1.0, 0.5, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    F = G.copy()
+    C = F.shape[0]
+    scale = max(float(F.sum()), np.finfo(np.float64).tiny)
+    for _ in range(C * C + 2 * C):
+        excess = F.sum(axis=1) - F.sum(axis=0)
+        source = int(np.argmax(excess))
+        if excess[source] <= 4 * C * np.finfo(np.float64).eps * scale:
+            break
+        path = _path_to_deficit(F, source, excess)
+        edges = list(itertools.pairwise(path))
+        amount = min(excess[source], -excess[path[-1]], *(F[a, b] for a, b in edges))
+        for a, b in edges:
+            F[a, b] = 0.0 if F[a, b] <= amount else F[a, b] - amount
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(G > 0, F / np.where(G > 0, G, 1.0), 1.0)
+
+
+def _path_to_deficit(F: _Float, source: int, excess: _Float) -> list[int]:
+    """A path of positive edges of ``F`` from ``source`` to a class with inflow > outflow
+    (breadth first; one exists: the classes reachable from a source hold a net deficit)."""
+    parent = {source: source}
+    queue = deque([source])
+    while queue:
+        a = queue.popleft()
+        if a != source and excess[a] < 0:
+            path = [a]
+            while path[-1] != source:
+                path.append(parent[path[-1]])
+            return path[::-1]
+        for b in np.flatnonzero(F[a] > 0):
+            if int(b) not in parent:
+                parent[int(b)] = a
+                queue.append(int(b))
+    return [source, int(np.argmin(excess))]  # unreachable in exact arithmetic
+
+
+def balance_columns(G: _Float) -> _Float:
+    """Factors ``f`` in ``[0, 1]`` ``(C, C)`` for one versus all: in each column ``k`` the
+    positive mass ``G[k, k]`` (the examples of class ``k``) and the negative mass
+    ``sum_{a != k} G[a, k]`` become equal, the larger side scaled down.
+
+    Examples:
+        >>> balance_columns(np.array([[2.0, 1.0], [1.0, 1.0]])).tolist()
+        [[0.5, 1.0], [1.0, 1.0]]
+    """
+    f = np.ones_like(G)
+    for k in range(G.shape[0]):
+        positive, negative = G[k, k], G[:, k].sum() - G[k, k]
+        if positive > negative:
+            f[k, k] = negative / positive
+        elif negative > positive:
+            f[:, k] = positive / negative
+            f[k, k] = 1.0
+    return f
+
+
+class Certificate(NamedTuple):
+    """The primal value ``P``, the dual value ``D`` of the balanced dual point, their gap
+    ``P - D >= 0`` and the smoothed bias-row gradient (max-abs) before balancing.
+
+    Examples:
+        >>> Certificate(1.0, 0.9, 0.1, 0.0).gap
+        0.1
+    """
+
+    primal: float
+    dual: float
+    gap: float
+    bias_gradient: float
+
+
+def certificate(
+    objective: Any,
+    W: np.ndarray,
+    mu: float,
+    S: np.ndarray | None = None,
+) -> Certificate:
+    """The duality-gap certificate of ``W`` ``(D + 1, C)`` for a piecewise-linear
+    ``objective`` with an L2 penalty, the dual point from the smoothing ``mu`` (formulas in the
+    module docstring). ``S``: the scores ``[X, 1] W`` when already at hand.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> c = certificate(J, J.check_weights(np.zeros((2, 2))), 1e-3)
+        >>> c.primal, c.gap >= 0
+        (1.0, True)
+    """
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    y = objective.targets(W.shape[1])
+    S = scores_unchecked(W, objective.X) if S is None else S
+    weights = _normalised_weights(objective)
+    primal = float(objective.loss_spec.kernel(S, y, margin=margin)[0] @ weights)
+    primal += objective.lam * objective.regularizer.value(W)
+    alpha = smoothed_loss(loss, S, y, margin, mu)[1]
+    bias_gradient = float(np.abs(dual_scores(loss, alpha * weights[:, None], y).sum(axis=0)).max())
+    dual = dual_value(objective, alpha)
+    return Certificate(primal, dual, max(primal - dual, 0.0), bias_gradient)
+
+
+def dual_value(objective: Any, alpha: _Float) -> float:
+    """``D`` at the dual point ``alpha`` ``(N, C)`` (each row in its ``K_i``), balanced first
+    when the bias is not regularised (see the module docstring).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> J.targets(2).tolist(), dual_value(J, np.zeros((2, 2)))
+        ([0, 1], 0.0)
+    """
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    y, C = objective.targets(alpha.shape[1]), alpha.shape[1]
+    wa = alpha * _normalised_weights(objective)[:, None]
+    include_bias = objective.regularizer.include_bias
+    if not include_bias:
+        onehot = np.zeros((len(y), C))
+        onehot[np.arange(len(y)), y] = 1.0
+        G = onehot.T @ wa
+        f = balance_columns(G) if loss == "one_vs_all_hinge" else balance_flows(G)
+        wa *= f[y]
+    A = dual_scores(loss, wa, y)
+    Q = objective.X.T.astype(np.float64, copy=False) @ A
+    norm2 = float(np.vdot(Q, Q))
+    if include_bias:
+        norm2 += float(np.vdot(A.sum(axis=0), A.sum(axis=0)))
+    return margin * float(wa.sum()) - norm2 / (2.0 * objective.lam)
+
+
+def polish(
+    objective: Any, W: np.ndarray, band: float, S: np.ndarray | None = None
+) -> tuple[np.ndarray, _Float] | None:
+    """The optimum for the kinks that a near-optimal ``W`` ``(D + 1, C)`` guesses: the pieces
+    with ``|z| <= band`` are taken as exactly at their kink (``z = 0``, ``alpha`` free), the
+    others at their side (``alpha`` 1 where ``z > band``, 0 where ``z < -band``; for
+    Crammer-Singer the one worst class of a violated example), and the optimality conditions
+
+        lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
+
+    are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
+    ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
+    ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
+    ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=1.0)
+        >>> W, alpha = polish(J, J.check_weights([[0.4, -0.4], [0.2, -0.2]]), 0.5)
+        >>> round(J.value(W), 12), round(dual_value(J, alpha), 12)     # no gap: the optimum
+        (0.75, 0.75)
+    """
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    C = W.shape[1]
+    y, rows = objective.targets(C), np.arange(objective.n_samples)
+    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, margin)
+    tie = np.zeros(len(y), dtype=bool)
+    if loss == "crammer_singer":
+        top = M.max(axis=1)  # >= 0: the true class holds the zero piece
+        near = (top - band)[:, None] <= M
+        near[rows, y] = False
+        tie = (top > band) & (near.sum(axis=1) >= 2)  # worst classes tied: sum(alpha) = 1
+        kink = near & ((np.abs(top) <= band) | tie)[:, None]
+        fixed = np.zeros_like(M)
+        violated = (top > band) & ~tie
+        fixed[rows[violated], np.argmax(M, axis=1)[violated]] = 1.0
+    else:
+        kink, fixed = np.abs(M) <= band, (band < M).astype(np.float64)
+    if loss != "one_vs_all_hinge":
+        kink[rows, y] = fixed[rows, y] = False
+    i, j = np.nonzero(kink)
+    P, K = W.size, len(i)
+    if K > 2 * P:  # too many kinks for a near-optimal W: no guess
+        return None
+    weights = _normalised_weights(objective)
+    X1 = np.hstack([objective.X.astype(np.float64), np.ones((len(y), 1))])
+    unit = np.zeros((K, C))
+    unit[np.arange(K), j] = 1.0
+    directions = np.einsum("kd,kc->dck", X1[i], dual_scores(loss, unit, y[i])).reshape(P, K)
+    mask = np.full(W.shape, objective.lam)
+    if not objective.regularizer.include_bias:
+        mask[-1] = 0.0
+    system = np.zeros((P + K, P + K))
+    system[:P, :P] = np.diag(mask.ravel())
+    system[:P, P:] = directions * weights[i]
+    system[P:, :P] = directions.T
+    rhs = np.concatenate([-(X1.T @ dual_scores(loss, fixed * weights[:, None], y)).ravel(),
+                          np.full(K, -margin)])  # fmt: skip
+    _tied_rows(system[P:], rhs[P:], i, tie, P)
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    alpha = fixed
+    alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
+    if loss == "crammer_singer":
+        alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
+    return solution[:P].reshape(W.shape).astype(W.dtype), alpha
+
+
+def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
+    """Crammer-Singer examples whose worst classes tie above the zero piece: their kink rows
+    become ``z_j = z_first`` (equal margins) and, in the first one's row, ``sum alpha = 1``."""
+    for i in np.flatnonzero(tie):
+        ks = np.flatnonzero(example == i)
+        first = rows[ks[0], :P].copy()
+        for k in ks[1:]:
+            rows[k, :P] -= first
+            rhs[k] = 0.0
+        rows[ks[0]] = 0.0
+        rows[ks[0], P + ks] = 1.0
+        rhs[ks[0]] = 1.0
+
+
+def _normalised_weights(objective: Any) -> _Float:
+    """``w_i / W_t`` ``(N,)`` (``1/N`` without example weights)."""
+    w = objective.sample_weight
+    N = objective.n_samples
+    if w is None:
+        return np.full(N, 1.0 / N)
+    w = np.asarray(w, dtype=np.float64)
+    return w / w.sum()
+
+
+#: ``K``: the smoothing moves one example's loss by at most ``mu K`` (primal side); the gap at
+#: the smoothed optimum is at most ``2 mu K``, when the solver moves on to a smaller ``mu``.
+_SMOOTHING_ERROR = {
+    "hinge": lambda C: 0.5 * (C - 1),
+    "one_vs_all_hinge": lambda C: 0.5 * C,
+    "crammer_singer": lambda C: math.log(C),
+}
+
+
+class SmoothedObjective:
+    """The smoothed objective ``P_mu(W)`` of a piecewise-linear ``objective`` (what the inner
+    L-BFGS minimises): ``value_and_grad_unchecked(W) -> (P_mu, dP_mu/dW)``, the gradient
+    ``[X, 1]^T (w A / W_t) + lam dR/dW`` shaped like ``W`` ``(D + 1, C)`` in its dtype. It
+    keeps the scores of its last evaluation (:meth:`scores_at`).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> W = J.check_weights(np.zeros((2, 2)))
+        >>> value, grad = SmoothedObjective(J, 1e-9).value_and_grad_unchecked(W)
+        >>> round(value, 6), grad.shape                 # the hinge at equal scores: margin 1
+        (1.0, (2, 2))
+    """
+
+    def __init__(self, objective: Any, mu: float):
+        self.objective, self.mu = objective, mu
+        self.loss = objective.loss_spec.name
+        self.margin = float(objective.loss_params.get("margin", 1.0))
+        self.weights = _normalised_weights(objective)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def value_and_grad_unchecked(
+        self, W: np.ndarray, rows: Any = None, need_grad: bool = True, out: Any = None
+    ) -> tuple[float, np.ndarray]:
+        """``(P_mu(W), dP_mu/dW)`` over all the data (``rows``, ``need_grad``, ``out`` are
+        accepted for the objective protocol and ignored)."""
+        J = self.objective
+        S = scores_unchecked(W, J.X)
+        y = J.targets(W.shape[1])
+        losses, alpha = smoothed_loss(self.loss, S, y, self.margin, self.mu)
+        value = float(losses @ self.weights) + J.lam * J.regularizer.value(W)
+        A = dual_scores(self.loss, alpha * self.weights[:, None], y).astype(W.dtype)
+        grad = np.empty_like(W)
+        np.matmul(J.X.T, A, out=grad[:-1])
+        grad[-1] = A.sum(axis=0)
+        J.regularizer.add_grad(W, grad, J.lam)
+        self._last = (W, S)
+        return value, grad
+
+    def scores_at(self, W: np.ndarray) -> np.ndarray | None:
+        """The scores of the last evaluation when it was at ``W`` (equal values), else None."""
+        if self._last is not None and np.array_equal(self._last[0], W):
+            return self._last[1]
+        return None
+
+
+class ContinuationState(NamedTuple):
+    """``inner``: the L-BFGS state on the current smoothed problem; ``mu``: its smoothing;
+    ``stages``: how many times ``mu`` shrank; ``smoothed_dual``: the best ``D`` of the smoothed
+    gradients so far (it decides when a stage is done); ``dual``: the best dual value ``D`` so
+    far, polished points included (a lower bound on ``P(W*)``, from any earlier dual point);
+    ``gap``: ``P - D`` at the current W;
+    ``bias_gradient``: the smoothed bias-row gradient (max-abs); ``value``: ``P``;
+    ``evaluations``: passes over the data; ``measure``: the relative gap ``gap / P``;
+    ``status``: a :class:`~lingrad.optim.solvers.base.Status`.
+
+    Examples:
+        >>> s = Continuation().init(np.zeros((3, 2)))
+        >>> s.mu, s.stages, s.inner.pairs
+        (1.0, 0, 0)
+    """
+
+    inner: LBFGSState
+    mu: float
+    stages: int
+    smoothed_dual: float
+    dual: float
+    gap: float
+    bias_gradient: float
+    value: float
+    evaluations: int
+    measure: float
+    status: int
+
+
+class Continuation:
+    """Smoothing with continuation for the piecewise-linear losses with an L2 penalty (see the
+    module docstring): each iteration is one L-BFGS iteration on the smoothed objective, then
+    the duality gap of the true objective at the new point.
+
+    Args:
+        tol: stop when the relative duality gap ``(P - D) / P`` is at most ``tol``: then
+            ``P(W) - P(W*) <= tol * P(W)``.
+        mu: the first smoothing (in score units; the margin is 1 by default).
+        shrink: ``mu <- shrink * mu`` at each stage.
+        memory: the inner L-BFGS's pairs.
+        mu_min: the smallest smoothing; a stalled inner solve there is a failure.
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+        >>> J = Objective("hinge", X, [0, 1, 1, 0], lam=0.1)
+        >>> solver, W = Continuation(tol=1e-8), J.check_weights(np.zeros((3, 2)))
+        >>> state = solver.init(W)
+        >>> while state.status == 0:
+        ...     step, state = solver.update(None, state, W, objective=J)
+        ...     W = W + step
+        >>> state.measure <= 1e-8, round(state.value, 6)
+        (True, 0.1)
+    """
+
+    reads: ClassVar[str] = "objective"
+
+    def __init__(
+        self,
+        tol: float = 1e-4,
+        mu: float = 1.0,
+        shrink: float = 0.1,
+        memory: int = 10,
+        mu_min: float = 1e-12,
+    ):
+        self.tol = check_positive("tol", tol, allow_zero=True)
+        self.mu = check_positive("mu", mu)
+        self.shrink = check_positive("shrink", shrink)
+        if self.shrink >= 1:
+            check_positive("shrink", -1.0)  # the message: a number in (0, 1)
+        self.mu_min = check_positive("mu_min", mu_min)
+        self.inner = LBFGS(tol=0.0, memory=check_int("memory", memory))
+        self._smoothed: SmoothedObjective | None = None
+
+    def __repr__(self) -> str:
+        return f"Continuation(tol={self.tol:g}, mu={self.mu:g}, shrink={self.shrink:g})"
+
+    def check_objective(self, objective: Any) -> None:
+        """Refuse what it cannot solve exactly: a smooth loss (use ``'lbfgs'``), a penalty that
+        is not L2 or ``lam = 0``, data not in memory; naming the loss and the penalty."""
+        name, reg = objective.loss_spec.name, objective.regularizer
+        if name not in PIECEWISE:
+            refuse("continuation", f"the smooth loss {name!r}", "'lbfgs'")
+        if not (objective.lam > 0 and reg.name != "none" and reg.l1_ratio == 0):
+            refuse(
+                "continuation",
+                f"the loss {name!r} with the regularizer {reg.name!r} at lam={objective.lam:g}",
+                "regularizer='l2' with lam > 0; or optimizer='sgd', a subgradient method",
+            )
+        if not isinstance(getattr(objective, "X", None), np.ndarray):
+            refuse("continuation", f"the loss {name!r} on data not in memory", "'sgd'")
+
+    def init(self, W: np.ndarray) -> ContinuationState:
+        """The first stage (smoothing ``mu``) for weights shaped like ``W``."""
+        inf, running = math.inf, int(Status.RUNNING)
+        inner = self.inner.init(W)
+        return ContinuationState(inner, self.mu, 0, -inf, -inf, inf, inf, inf, 0, inf, running)
+
+    def rate(self, state: ContinuationState) -> float:
+        """``nan``: no learning rate (the inner line search picks each step)."""
+        return math.nan
+
+    def observe(self, state: ContinuationState, loss: float) -> ContinuationState:
+        """The identity."""
+        return state
+
+    def update(
+        self,
+        grad: np.ndarray | None,
+        state: ContinuationState,
+        W: np.ndarray,
+        *,
+        objective: Any = None,
+        value_fn: Any = None,
+        rng: Any = None,
+    ) -> tuple[np.ndarray, ContinuationState]:
+        """One inner L-BFGS iteration, the certificate at ``W + step``, and the next stage when
+        this one is done: ``(step, state)``."""
+        if objective is None:
+            raise TypeError("Continuation.update needs objective= (it reads the objective)")
+        smoothed = self._smoothed_for(objective, state.mu)
+        step, inner = self.inner.update(None, state.inner, W, objective=smoothed)
+        evaluations = state.evaluations + inner.evaluations - state.inner.evaluations
+        if inner.status == Status.NON_FINITE:
+            return step, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
+        W_new = W + step
+        scores = smoothed.scores_at(W_new)
+        evaluations += scores is None
+        cert = certificate(objective, W_new, state.mu, scores)
+        mu, stages, status = state.mu, state.stages, Status.RUNNING
+        smoothed_dual = max(state.smoothed_dual, cert.dual)
+        # the smoothing's error, at most 2 mu K, and taken as at most mu P (few pieces are near
+        # their kinks); done: the gap is down to it, or the smoothed problem is solved to
+        # within it (P_mu(W) - min P_mu <= ||grad P_mu||^2 / (2 lam): P_mu is lam-convex)
+        bound = mu * min(2.0 * _SMOOTHING_ERROR[smoothed.loss](W.shape[1]), cert.primal)
+        solved = inner.grad is not None and float(np.vdot(inner.grad, inner.grad)) <= (
+            2.0 * objective.lam * bound
+        )
+        stage_done = (
+            inner.status != Status.RUNNING or solved or cert.primal - smoothed_dual <= bound
+        )
+        dual, primal = max(state.dual, cert.dual), cert.primal
+        for band in sorted({10.0 * mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
+            if primal - dual <= self.tol * primal:
+                break
+            guess = polish(objective, W_new, band, scores)
+            if guess is None:
+                break
+            dual = max(dual, dual_value(objective, guess[1]))
+            value = objective.value_and_grad_unchecked(guess[0], need_grad=False)[0]
+            evaluations += 1
+            if value < primal:  # jump there; the inner memory no longer applies
+                step, primal, inner = guess[0] - W, value, self.inner.init(W)
+        gap = max(primal - dual, 0.0)
+        measure = gap / max(primal, np.finfo(np.float64).tiny)
+        if measure <= self.tol:
+            status = Status.CONVERGED
+        elif stage_done and mu > self.mu_min:
+            mu, stages = max(mu * self.shrink, self.mu_min), stages + 1
+            inner = self.inner.init(W)
+        elif inner.status != Status.RUNNING:
+            status = Status.LINE_SEARCH_FAILED
+        figures = (smoothed_dual, dual, gap, cert.bias_gradient, primal, evaluations, measure)
+        return step, ContinuationState(inner, mu, stages, *figures, int(status))
+
+    def _smoothed_for(self, objective: Any, mu: float) -> SmoothedObjective:
+        """The smoothed objective for ``(objective, mu)``, kept between iterations (it holds
+        the last scores, which spare the certificate a pass over X)."""
+        cached = self._smoothed
+        if cached is None or cached.objective is not objective or cached.mu != mu:
+            cached = self._smoothed = SmoothedObjective(objective, mu)
+        return cached
