@@ -139,7 +139,8 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         help="auto (the exact solver of the loss for in-memory data: lbfgs for the smooth "
         "losses, continuation for the piecewise-linear ones), a solver, a gradient optimiser "
         "(sgd, momentum, nesterov, adam: mini-batches; sgd is the lecture's), gd (full batch) "
-        "or a search (random, local, genetic: always the full batch, since values from different mini-batches do not compare) "
+        "or a search (random, local, genetic: always the full batch, since values from "
+        "different mini-batches do not compare) "
         f"(default: {default}; sgd on Dask)",
     )
     if not sweep:
