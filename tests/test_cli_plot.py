@@ -69,7 +69,12 @@ def test_plot_rebuilds_the_report_from_the_run_folder(run_dir, capsys):
 
 
 def test_plot_split_examples_and_svg(run_dir):
+    for stem in FIGURES:  # PNG only by default
+        (run_dir / f"{stem}.svg").unlink(missing_ok=True)
     assert main(["plot", str(run_dir), "--split", "test", "--examples", "2"]) == 0
+    assert not any((run_dir / f"{stem}.svg").exists() for stem in FIGURES)
+    args = ["plot", str(run_dir), "--split", "test", "--examples", "2", "--format", "svg"]
+    assert main(args) == 0
     W = np.load(run_dir / "model.npz")["W"]
     X, y, names = _standardised_split("test")
     view = plots.algebraic_view(scores(W, X[:2]), y[:2], loss="softmax", class_names=names)

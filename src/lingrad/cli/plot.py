@@ -36,9 +36,9 @@ def register(sub: SubParsers) -> None:
         "--format",
         dest="formats",
         nargs="+",
-        default=["png", "svg"],
+        default=["png"],
         choices=["png", "svg", "pdf"],
-        help="file formats of each figure (PNG is always written)",
+        help="file formats of each figure (PNG is always written; SVG or PDF on request)",
     )
     p.add_argument("--examples", type=int, default=6, help="examples in the scores table")
     p.add_argument(

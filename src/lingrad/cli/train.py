@@ -581,6 +581,7 @@ def train_from_config(
         checkpoint_dir=run_dir if checkpoint else None,
         resume=resume,
         verbose=verbose,
+        evaluate_every=1,  # the report's curves: J(W) and the accuracy after every epoch
         **kwargs,
     )
     W = result.W
@@ -613,8 +614,11 @@ def train_from_config(
         if report and data.task == "classification":  # the figures show classes
             from lingrad.report import write_run_report
 
+            scaler = datasets.Standardizer().fit(data.X_train)  # templates in pixel space
             write_run_report(
                 run_dir,
+                mean=scaler.mean,
+                std=scaler.scale,
                 W=W,
                 X=X_val,
                 y=data.y_val,
