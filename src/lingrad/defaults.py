@@ -28,6 +28,9 @@ class Defaults:
         batch_size: examples per SGD step; ``schedule``: the learning-rate schedule.
         learning_rates: where the default rate differs from :data:`lingrad.optim.OPTIMIZERS`
             (Adam's 0.005 there has not converged in 100 epochs on small datasets).
+        validation_fraction: the share of the training data early stopping holds out.
+        n_lams: the size of a cross-validated lambda grid; ``lam_range``: its strongest and
+            weakest lambda (log-spaced between); ``cv``: the folds.
 
     Examples:
         >>> DEFAULTS.optimizer, DEFAULTS.lam, DEFAULTS.tol, DEFAULTS.max_iter
@@ -43,6 +46,10 @@ class Defaults:
     batch_size: int = 200
     schedule: str = "constant"
     learning_rates: dict[str, float] = field(default_factory=lambda: {"adam": 0.05})
+    validation_fraction: float = 0.1
+    n_lams: int = 10
+    lam_range: tuple[float, float] = (1.0, 1e-6)
+    cv: int = 5
 
 
 DEFAULTS = Defaults()

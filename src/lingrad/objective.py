@@ -110,6 +110,10 @@ class Objective:
             weighted mean ``sum_i w_i L_i / sum_i w_i``.
         block_rows: rows per block of a full pass (default: about 32 MiB of X per block); the
             result does not depend on it beyond floating-point summation order.
+        fit_intercept: ``False`` fixes the bias row ``W[-1]`` (at 0 when it starts there): its
+            gradient row is 0, so the model is the slides' ``f = W x``.
+        check_input: ``False`` trusts ``X`` to be a finite float array ``(N, D)`` already (as
+            scikit-learn's ``validate_data`` returns it): no second pass over X to check it.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     Examples:
@@ -131,10 +135,13 @@ class Objective:
         lam: float = 0.0,
         sample_weight: npt.ArrayLike | None = None,
         block_rows: int | None = None,
+        fit_intercept: bool = True,
+        check_input: bool = True,
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X)
+        self.X = check_X(X) if check_input else X
+        self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
         self.regularizer = regularizers.get(regularizer)
@@ -335,7 +342,8 @@ class Objective:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 else:
                     dW[:-1] += Xb.T @ dS
-                dW[-1] += dS.sum(axis=0)
+                if self.fit_intercept:
+                    dW[-1] += dS.sum(axis=0)
         if dW is not None and dWt is not None:
             dW[:-1] = dWt.T
         value = loss / total_weight
@@ -343,6 +351,8 @@ class Objective:
             value += self.lam * self.regularizer.value(W)
             if dW is not None:
                 self.regularizer.add_grad(W, dW, self.lam)
+                if not self.fit_intercept:
+                    dW[-1] = 0.0
         return value, dW
 
     def __call__(self, W: npt.ArrayLike) -> float:
