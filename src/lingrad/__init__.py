@@ -40,6 +40,8 @@ _LAZY = {
     "LinearClassifier": "lingrad.estimators",
     "LinearRegressor": "lingrad.estimators",
     "from_weights": "lingrad.estimators",
+    "LinearClassifierCV": "lingrad.model_selection",
+    "LinearRegressorCV": "lingrad.model_selection",
     "estimators": "lingrad.estimators",
     "io": "lingrad.io",
 }

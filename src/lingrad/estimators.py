@@ -150,9 +150,15 @@ def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _sample_weight(sample_weight: npt.ArrayLike | None, n_samples: int) -> np.ndarray:
+def sample_weights(sample_weight: npt.ArrayLike | None, n_samples: int) -> np.ndarray:
     """Per-example weights ``(N,)`` in float64: ones by default, else checked by
-    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum)."""
+    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum), all zeros
+    refused in scikit-learn's words.
+
+    Examples:
+        >>> sample_weights(None, 2).tolist(), sample_weights([1, 3], 2).tolist()
+        ([1.0, 1.0], [1.0, 3.0])
+    """
     if sample_weight is None:
         return np.ones(n_samples)
     w = np.asarray(sample_weight)
@@ -225,8 +231,8 @@ class PrintLine:
         >>> out = io.StringIO()
         >>> PrintLine("iteration", stream=out)(0, {"loss": 0.5, "grad_norm": 0.01}, None)
         False
-        >>> out.getvalue()
-        'iteration 1: loss 0.5, measure 0.01\n'
+        >>> out.getvalue().splitlines()
+        ['iteration 1: loss 0.5, measure 0.01']
     """
 
     def __init__(self, unit: str, stream: Any = None) -> None:
@@ -615,7 +621,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if unknown.any():
             fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
         y_index = np.searchsorted(self.classes_, y)
-        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         K = len(self.classes_)
         if self.class_weight is not None:
             per_class = train.class_weights(
@@ -796,7 +802,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
         X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
-        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):
@@ -907,4 +913,11 @@ def from_weights(
     return model
 
 
-__all__ = ["LinearClassifier", "LinearRegressor", "from_weights"]
+__all__ = [
+    "LinearClassifier",
+    "LinearRegressor",
+    "NoImprovement",
+    "PrintLine",
+    "from_weights",
+    "sample_weights",
+]

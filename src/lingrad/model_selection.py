@@ -1,0 +1,274 @@
+"""Cross-validated regularisation paths: :class:`LinearClassifierCV` and :class:`LinearRegressorCV`.
+
+In the manner of scikit-learn's ``LogisticRegressionCV``: for each of ``cv`` folds, the lambda
+grid is fitted from the strongest lambda to the weakest, each fit starting from the previous
+one's weights (a warm start: near the next optimum, a solver needs a few iterations), and scored
+on the held-out fold,
+
+    scores_[k, j] = score(model fitted on the other folds at lams_[j], fold k)
+    lam_ = lams_[argmax_j mean_k scores_[k, j]]        (ties: the stronger lambda)
+
+then the model is refitted on all the data at ``lam_``, starting from the mean of the fold
+weights there. The fitted estimator predicts as a :class:`~lingrad.estimators.LinearClassifier`
+(:class:`~lingrad.estimators.LinearRegressor`) with ``lam = lam_``.
+
+Examples:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int)
+    >>> clf = LinearClassifierCV(lams=4, cv=3).fit(X, y)
+    >>> clf.scores_.shape, clf.lam_ in clf.lams_, clf.score(X, y) > 0.8
+    ((3, 4), True, True)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+from sklearn.base import is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import validate_data
+
+from lingrad._validation import fail
+from lingrad.defaults import DEFAULTS
+from lingrad.estimators import LinearClassifier, LinearRegressor, sample_weights
+
+#: The parameters the CV estimators pass on to the estimator they fit along the path.
+_PASSED_ON = (
+    "loss",
+    "regularizer",
+    "optimizer",
+    "learning_rate",
+    "schedule",
+    "batch_size",
+    "tol",
+    "max_iter",
+    "n_iter_no_change",
+    "fit_intercept",
+    "random_state",
+    "verbose",
+)
+
+
+def lambda_grid(lams: int | npt.ArrayLike) -> NDArray[np.float64]:
+    """The lambda grid, strongest first: ``lams`` values log-spaced over
+    :data:`lingrad.defaults.DEFAULTS` ``.lam_range`` for an int, else the given values (each
+    ``>= 0``) sorted from the largest down.
+
+    Examples:
+        >>> lambda_grid(3).tolist()
+        [1.0, 0.001, 1e-06]
+        >>> lambda_grid([0.0, 0.5, 0.1]).tolist()
+        [0.5, 0.1, 0.0]
+    """
+    if isinstance(lams, numbers.Integral) and not isinstance(lams, bool):
+        if lams < 1:
+            fail("lams", "an integer >= 1 or a list of lambdas", repr(lams))
+        strongest, weakest = DEFAULTS.lam_range
+        return np.logspace(np.log10(strongest), np.log10(weakest), int(lams))
+    grid = np.asarray(lams)
+    if grid.ndim != 1 or grid.size == 0 or grid.dtype.kind not in "iuf":
+        fail("lams", "an integer >= 1 or a 1-D list of lambdas", repr(lams), TypeError)
+    if not (np.isfinite(grid).all() and (grid >= 0).all()):
+        fail("lams", "lambdas that are finite and >= 0", grid.tolist())
+    return np.sort(grid.astype(np.float64))[::-1]
+
+
+def _never(estimator: object) -> bool:
+    return False
+
+
+class _RegularisationPath:
+    """The cross-validated path, for both estimators (the first base of each)."""
+
+    lams: int | npt.ArrayLike
+    cv: Any
+    scoring: str | Callable[..., float] | None
+    lams_: NDArray[np.float64]
+    lam_: float
+    scores_: NDArray[np.float64]
+    n_iter_: NDArray[np.intp]
+
+    def _model(self, lam: float, *, warm_start: bool) -> LinearClassifier | LinearRegressor:
+        """The estimator fitted along the path, with this estimator's parameters."""
+        params = {name: getattr(self, name) for name in _PASSED_ON}
+        if hasattr(self, "class_weight"):
+            params["class_weight"] = self.class_weight
+        model_type = LinearClassifier if is_classifier(self) else LinearRegressor
+        return model_type(lam=lam, warm_start=warm_start, **params)
+
+    def _path(self, X, y, sample_weight, train, test, lams, scorer) -> tuple[list, list, list]:
+        """Fit ``lams`` in order on the ``train`` rows, each from the previous weights; the
+        scores on the ``test`` rows, the weights and the iterations of each fit."""
+        model = self._model(float(lams[0]), warm_start=True)
+        w_train = None if sample_weight is None else sample_weight[train]
+        w_test = {} if sample_weight is None else {"sample_weight": sample_weight[test]}
+        scores, weights, iterations = [], [], []
+        for lam in lams:
+            model.set_params(lam=float(lam)).fit(X[train], y[train], sample_weight=w_train)
+            scores.append(scorer(model, X[test], y[test], **w_test))
+            weights.append(model.W_)
+            iterations.append(model.n_iter_)
+        return scores, weights, iterations
+
+    def _fit_path(self, X: Any, y: Any, sample_weight: Any) -> Self:
+        """Validate once, cross-validate the path, refit at the best lambda, keep its model."""
+        lams = lambda_grid(self.lams)
+        classifier = is_classifier(self)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=not classifier)
+        if sample_weight is not None:
+            sample_weight = sample_weights(sample_weight, X.shape[0])
+        folds = list(check_cv(self.cv, y, classifier=classifier).split(X, y))
+        scorer = check_scoring(self._model(float(lams[0]), warm_start=False), self.scoring)
+        paths = [self._path(X, y, sample_weight, tr, te, lams, scorer) for tr, te in folds]
+        self.lams_ = lams
+        self.scores_ = np.array([p[0] for p in paths], dtype=np.float64)
+        self.n_iter_ = np.array([p[2] for p in paths], dtype=np.intp)
+        best = int(np.argmax(self.scores_.mean(axis=0)))  # the first (strongest) of ties
+        self.lam_ = float(lams[best])
+        final = self._model(self.lam_, warm_start=True)
+        starts = [p[1][best] for p in paths]
+        if len({W.shape for W in starts}) == 1:  # every fold saw every class
+            final.W_ = np.mean(starts, axis=0)
+        final.fit(X, y, sample_weight=sample_weight)
+        self._keep(final)
+        return self
+
+    def _keep(self, model: LinearClassifier | LinearRegressor) -> None:
+        """Take over the fitted attributes of the refitted ``model``."""
+        self.model_ = model
+        for name in ("loss_", "optimizer_", "W_", "coef_", "intercept_", "loss_curve_"):
+            setattr(self, name, getattr(model, name))
+        if hasattr(model, "classes_"):
+            self.classes_ = model.classes_
+
+
+class LinearClassifierCV(_RegularisationPath, LinearClassifier):
+    """A :class:`~lingrad.estimators.LinearClassifier` whose ``lam`` is chosen by
+    cross-validation along a warm-started regularisation path (see the module docstring).
+
+    Args:
+        lams: the number of lambdas (log-spaced from ``DEFAULTS.lam_range[0]`` = 1 down to
+            ``1e-6``; default ``DEFAULTS.n_lams`` = 10), or the lambdas themselves.
+        cv: the folds: an int (stratified k-fold, default ``DEFAULTS.cv`` = 5), a
+            scikit-learn splitter or an iterable of (train, test) index pairs.
+        scoring: a scikit-learn scorer name or callable; ``None``: accuracy.
+        The other parameters are :class:`~lingrad.estimators.LinearClassifier`'s (the path
+        warm-starts itself; there is no ``early_stopping``).
+
+    Attributes:
+        lams_: the grid ``(L,)``, strongest first; ``lam_``: the lambda chosen.
+        scores_: ``(n_folds, L)`` held-out scores; ``n_iter_``: ``(n_folds, L)`` iterations.
+        model_: the :class:`~lingrad.estimators.LinearClassifier` refitted on all the data at
+            ``lam_``; its ``W_``, ``coef_``, ``intercept_``, ``classes_``, ``loss_curve_``,
+            ``optimizer_`` are also this estimator's.
+
+    Examples:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = LinearClassifierCV(lams=[1e-1, 1e-3], cv=3).fit(X, y)
+        >>> clf.lams_.tolist(), clf.lam_, clf.coef_.shape
+        ([0.1, 0.001], 0.001, (3, 4))
+    """
+
+    def __init__(
+        self,
+        loss: str = "softmax",
+        *,
+        lams: int | npt.ArrayLike = DEFAULTS.n_lams,
+        cv: Any = DEFAULTS.cv,
+        scoring: str | Callable[..., float] | None = None,
+        regularizer: str = DEFAULTS.regularizer,
+        optimizer: str = DEFAULTS.optimizer,
+        learning_rate: float | None = None,
+        schedule: str = DEFAULTS.schedule,
+        batch_size: int = DEFAULTS.batch_size,
+        tol: float = DEFAULTS.tol,
+        max_iter: int = DEFAULTS.max_iter,
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        fit_intercept: bool = True,
+        class_weight: str | Mapping[Any, float] | None = None,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+    ) -> None:
+        for name, value in locals().items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> Self:
+        """Cross-validate the lambda path on ``X`` ``(N, D)``, ``y`` ``(N,)``; refit at the
+        best lambda."""
+        return self._fit_path(X, y, sample_weight)
+
+    @available_if(_never)
+    def partial_fit(self, *args: Any, **kwargs: Any) -> Self:
+        """Not available (``hasattr`` is False): a path is cross-validated on all the data."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class LinearRegressorCV(_RegularisationPath, LinearRegressor):
+    """A :class:`~lingrad.estimators.LinearRegressor` whose ``lam`` is chosen by
+    cross-validation along a warm-started regularisation path (see the module docstring).
+
+    Parameters and attributes are :class:`LinearClassifierCV`'s (no ``class_weight``); ``cv``
+    is a plain k-fold and ``scoring=None`` is R^2.
+
+    Examples:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(50, 3))
+        >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=50)
+        >>> reg = LinearRegressorCV(lams=3, cv=5).fit(X, y)
+        >>> reg.lam_, np.round(reg.coef_, 1).tolist()
+        (0.001, [1.0, -2.0, 0.5])
+    """
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        *,
+        lams: int | npt.ArrayLike = DEFAULTS.n_lams,
+        cv: Any = DEFAULTS.cv,
+        scoring: str | Callable[..., float] | None = None,
+        regularizer: str = DEFAULTS.regularizer,
+        optimizer: str = DEFAULTS.optimizer,
+        learning_rate: float | None = None,
+        schedule: str = DEFAULTS.schedule,
+        batch_size: int = DEFAULTS.batch_size,
+        tol: float = DEFAULTS.tol,
+        max_iter: int = DEFAULTS.max_iter,
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        fit_intercept: bool = True,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+    ) -> None:
+        for name, value in locals().items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> Self:
+        """Cross-validate the lambda path on ``X`` ``(N, D)``, real ``y`` ``(N,)``; refit at
+        the best lambda."""
+        return self._fit_path(X, y, sample_weight)
+
+    @available_if(_never)
+    def partial_fit(self, *args: Any, **kwargs: Any) -> Self:
+        """Not available (``hasattr`` is False): a path is cross-validated on all the data."""
+        raise NotImplementedError  # pragma: no cover
+
+
+__all__ = ["LinearClassifierCV", "LinearRegressorCV", "lambda_grid"]
