@@ -49,7 +49,7 @@ from lingrad._validation import check_int, check_weights, fail
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
-from lingrad.optim import schedules
+from lingrad.optim import schedules, solvers
 from lingrad.train.weights import by_index
 
 # ------------------------------------------------------------------------------------------
@@ -249,6 +249,85 @@ class PrintLine:
         return False
 
 
+class Continued:
+    """A solver that starts from a given state and keeps its last one: ``warm_start``
+    continues a solver where the previous fit stopped, its memory (L-BFGS pairs) included.
+
+    Everything else is the wrapped ``solver``'s (``tol``, ``check_objective``, ``update``...).
+
+    Examples:
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> solver = Continued(LBFGS(tol=1e-8))
+        >>> J = Objective("softmax", np.eye(2), [0, 1], lam=0.1)
+        >>> W = J.check_weights(np.zeros((3, 2)))
+        >>> step, state = solver.update(None, solver.init(W), W, objective=J)
+        >>> solver.last is state, solver.tol
+        (True, 1e-08)
+    """
+
+    reads: ClassVar[str] = "objective"
+
+    def __init__(self, solver: Any, start: Any = None) -> None:
+        self.solver, self.start, self.last = solver, start, start
+
+    @property
+    def tol(self) -> float:
+        """The wrapped solver's tolerance."""
+        return float(self.solver.tol)
+
+    def init(self, W: NDArray[np.floating]) -> Any:
+        """``start`` when given, else the solver's fresh state."""
+        return self.solver.init(W) if self.start is None else self.start
+
+    def check_objective(self, objective: Objective) -> None:
+        """The solver's check."""
+        self.solver.check_objective(objective)
+
+    def update(
+        self, grad: Any, state: Any, W: NDArray[np.floating], **kwargs: Any
+    ) -> tuple[NDArray[np.floating], Any]:
+        """One iteration of the solver; its state is kept as ``last``."""
+        step, self.last = self.solver.update(grad, state, W, **kwargs)
+        return step, self.last
+
+    def rate(self, state: Any) -> float:
+        """The solver's rate (``nan``)."""
+        return float(self.solver.rate(state))
+
+    def observe(self, state: Any, loss: float) -> Any:
+        """The solver's observation."""
+        return self.solver.observe(state, loss)
+
+
+def continue_state(
+    state: Any, regularizer: regularizers.Regularizer, lam_change: float, shape: tuple[int, ...]
+) -> Any:
+    """The L-BFGS state to continue from after ``lam`` changed by ``lam_change``: the
+    curvature pairs kept, each ``y = g(w + s) - g(w)`` corrected by ``lam_change * R'(s)``
+    (exact for L2, whose gradient is linear), the point forgotten (its gradient is recomputed).
+    ``None`` for another solver's state (it restarts fresh, from the previous weights).
+
+    Examples:
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> state = LBFGS(memory=2).init(np.zeros((2, 1)))._replace(
+        ...     S=np.array([[1.0, 1.0], [0.0, 0.0]]), Y=np.array([[2.0, 3.0], [0.0, 0.0]]),
+        ...     pairs=1)
+        >>> continue_state(state, regularizers.get("l2"), 0.5, (2, 1)).Y[0].tolist()  # no bias
+        [2.5, 3.0]
+    """
+    if not isinstance(state, solvers.LBFGSState):
+        return None
+    Y = state.Y.copy()
+    for k in range(min(state.pairs, Y.shape[0])):
+        change = np.zeros(shape)
+        regularizer.add_grad(state.S[k].reshape(shape), change, lam_change)
+        Y[k] += change.ravel()
+    running = int(solvers.Status.RUNNING)
+    return state._replace(
+        Y=Y, grad=None, value=np.inf, evaluations=0, measure=np.inf, status=running
+    )
+
+
 def _split_validation(X, T, sample_weight, fraction, rng, stratify):
     """Hold out ``fraction`` of the rows (stratified by ``stratify`` where every class allows
     it): ``(X, T, sample_weight)`` kept for training and ``(X_val, T_val)``."""
@@ -339,6 +418,8 @@ class _LinearModel(BaseEstimator):
         if not self.fit_intercept and optimizer.reads == "value":
             fail("fit_intercept", f"True for the search optimizer {name!r}", False)
         W0 = self._start(X, T, sample_weight, n_columns, rng, solver=solver, previous=previous)
+        if solver:
+            optimizer = Continued(optimizer, self._continuation(objective, previous, W0.shape))
         stop_rule = NoImprovement(self.tol, self.n_iter_no_change)
         callbacks: list[Callable[..., Any]] = []
         gradient_family = optimizer.reads == "gradient"
@@ -372,11 +453,21 @@ class _LinearModel(BaseEstimator):
         self.optimizer_ = name
         self.W_ = result.W
         self._rng_state = rng
+        self._solver_end = (optimizer.last, self.lam, self.regularizer) if solver else None
         self.n_iter_ = result.n_epochs + (self.n_iter_ if partial and previous is not None else 0)
         before = self.loss_curve_ if partial and previous is not None else []
         self.loss_curve_ = before + result.history["loss"]
         if self.early_stopping:
             self.validation_loss_history_ = result.history["val_loss"]
+
+    def _continuation(self, objective, previous, shape):
+        """The solver state a warm start continues from (``None``: a fresh one): the previous
+        fit's last state, for the same regulariser, adjusted to the change of ``lam``."""
+        end = getattr(self, "_solver_end", None)
+        if previous is None or previous.shape != shape or end is None or end[2] != self.regularizer:
+            return None
+        state, lam, _ = end
+        return continue_state(state, objective.regularizer, self.lam - lam, shape)
 
     def _report(self, result: train.FitResult, solver: bool, stop_rule: NoImprovement) -> None:
         """Raise at a divergence (a learning rate too high); warn (``ConvergenceWarning``) at a

@@ -25,7 +25,7 @@ Examples:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -82,6 +82,40 @@ def lambda_grid(lams: int | npt.ArrayLike) -> NDArray[np.float64]:
     return np.sort(grid.astype(np.float64))[::-1]
 
 
+def fit_path(
+    model: LinearClassifier | LinearRegressor,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    lams: npt.ArrayLike,
+    sample_weight: npt.ArrayLike | None = None,
+) -> Iterator[LinearClassifier | LinearRegressor]:
+    """Fit ``model`` at each lambda of ``lams`` in turn, yielding it after each fit.
+
+    Each fit is a warm start: from the previous weights (after two fits, extrapolated along the
+    path: ``W_j + (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam``) and, for
+    L-BFGS, with the previous fit's curvature pairs (see
+    :func:`lingrad.estimators.continue_state`).
+
+    Examples:
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])
+        >>> model = LinearClassifier()
+        >>> [round(m.lam, 2) for m in fit_path(model, X, [0, 1, 1, 0], [1.0, 0.1, 0.01])]
+        [1.0, 0.1, 0.01]
+    """
+    grid = np.asarray(lams, dtype=np.float64)
+    model.set_params(warm_start=True)
+    before: NDArray[np.floating] | None = None
+    for j, lam in enumerate(grid):
+        last = getattr(model, "W_", None)
+        ok = grid[j - 2] > 0 and lam > 0 and grid[j - 1] != grid[j - 2]
+        if before is not None and last is not None and before.shape == last.shape and ok:
+            t = np.log(lam / grid[j - 1]) / np.log(grid[j - 1] / grid[j - 2])
+            model.W_ = last + (last - before) * t
+        model.set_params(lam=float(lam)).fit(X, y, sample_weight=sample_weight)
+        before = last
+        yield model
+
+
 def _never(estimator: object) -> bool:
     return False
 
@@ -95,7 +129,6 @@ class _RegularisationPath:
     lams_: NDArray[np.float64]
     lam_: float
     scores_: NDArray[np.float64]
-    n_iter_: NDArray[np.intp]
 
     def _model(self, lam: float, *, warm_start: bool) -> LinearClassifier | LinearRegressor:
         """The estimator fitted along the path, with this estimator's parameters."""
@@ -108,12 +141,11 @@ class _RegularisationPath:
     def _path(self, X, y, sample_weight, train, test, lams, scorer) -> tuple[list, list, list]:
         """Fit ``lams`` in order on the ``train`` rows, each from the previous weights; the
         scores on the ``test`` rows, the weights and the iterations of each fit."""
-        model = self._model(float(lams[0]), warm_start=True)
+        start = self._model(float(lams[0]), warm_start=True)
         w_train = None if sample_weight is None else sample_weight[train]
         w_test = {} if sample_weight is None else {"sample_weight": sample_weight[test]}
         scores, weights, iterations = [], [], []
-        for lam in lams:
-            model.set_params(lam=float(lam)).fit(X[train], y[train], sample_weight=w_train)
+        for model in fit_path(start, X[train], y[train], lams, w_train):
             scores.append(scorer(model, X[test], y[test], **w_test))
             weights.append(model.W_)
             iterations.append(model.n_iter_)
@@ -131,7 +163,8 @@ class _RegularisationPath:
         paths = [self._path(X, y, sample_weight, tr, te, lams, scorer) for tr, te in folds]
         self.lams_ = lams
         self.scores_ = np.array([p[0] for p in paths], dtype=np.float64)
-        self.n_iter_ = np.array([p[2] for p in paths], dtype=np.intp)
+        # (n_folds, L) here where the plain estimators have one count: set around mypy
+        setattr(self, "n_iter_", np.array([p[2] for p in paths], dtype=np.intp))  # noqa: B010
         best = int(np.argmax(self.scores_.mean(axis=0)))  # the first (strongest) of ties
         self.lam_ = float(lams[best])
         final = self._model(self.lam_, warm_start=True)
@@ -147,8 +180,8 @@ class _RegularisationPath:
         self.model_ = model
         for name in ("loss_", "optimizer_", "W_", "coef_", "intercept_", "loss_curve_"):
             setattr(self, name, getattr(model, name))
-        if hasattr(model, "classes_"):
-            self.classes_ = model.classes_
+        if isinstance(model, LinearClassifier):
+            setattr(self, "classes_", model.classes_)  # noqa: B010 (LinearClassifierCV's)
 
 
 class LinearClassifierCV(_RegularisationPath, LinearClassifier):
@@ -271,4 +304,4 @@ class LinearRegressorCV(_RegularisationPath, LinearRegressor):
         raise NotImplementedError  # pragma: no cover
 
 
-__all__ = ["LinearClassifierCV", "LinearRegressorCV", "lambda_grid"]
+__all__ = ["LinearClassifierCV", "LinearRegressorCV", "fit_path", "lambda_grid"]

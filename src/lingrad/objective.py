@@ -140,7 +140,7 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X) if check_input else X
+        self.X = check_X(X) if check_input else np.asarray(X)
         self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
