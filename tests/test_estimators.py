@@ -57,7 +57,10 @@ def _split(loader, stratify=True):
 def _full_batch(N):
     # scikit-learn's C = 1 is lam = 1 / N for our mean-loss objective; full-batch gradient
     # descent (our optimiser) to convergence.
-    return dict(lam=1.0 / N, optimizer="gd", learning_rate=1.0, schedule="constant", max_iter=1000)
+    # (tol=0: it runs until the loss stops falling, at most 1000 epochs)
+    return dict(
+        lam=1.0 / N, optimizer="gd", learning_rate=1.0, schedule="constant", max_iter=1000, tol=0.0
+    )
 
 
 @pytest.mark.slow
@@ -80,7 +83,7 @@ def test_regression_parity_with_ridge():
     N = len(X_train)
     # Ridge(alpha) sums squared errors: lam = 2 alpha / N for our mean.
     ours = LinearRegressor(
-        lam=2.0 / N, optimizer="gd", learning_rate=0.2, schedule="constant", max_iter=2000
+        lam=2.0 / N, optimizer="gd", learning_rate=0.2, schedule="constant", max_iter=2000, tol=0.0
     ).fit(X_train, y_train)
     ridge = Ridge(alpha=1.0).fit(X_train, y_train)
     assert abs(ours.score(X_test, y_test) - ridge.score(X_test, y_test)) < 0.01
@@ -90,10 +93,6 @@ def test_regression_parity_with_ridge():
 # ------------------------------------------------------------------------------------------
 # API surface
 # ------------------------------------------------------------------------------------------
-
-# The piecewise-linear (hinge) losses need their exact solver for optimizer="auto" (issue 14,
-# another branch); until then these tests name a gradient optimiser.
-HINGE = dict(optimizer="adam", tol=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +135,7 @@ def test_binary_scores_have_one_column_view(blobs):
 @pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "one_vs_all_hinge", "svm"])
 def test_hinge_losses_have_no_predict_proba(blobs, loss):
     X, y = blobs
-    clf = LinearClassifier(loss, random_state=0, **HINGE).fit(X, y)
+    clf = LinearClassifier(loss, random_state=0).fit(X, y)
     assert not hasattr(clf, "predict_proba")
     assert clf.score(X, y) > 0.85
 
@@ -222,14 +221,14 @@ def test_numerical_gradient_trains_like_analytic():
 def test_full_loss_names_are_accepted(blobs):
     X, y = blobs
     for name in ["softmax_cross_entropy", "hinge", "crammer_singer", "one_vs_all_hinge"]:
-        assert LinearClassifier(name, **HINGE).fit(X, y).W_.shape == (3, 3)
+        assert LinearClassifier(name).fit(X, y).W_.shape == (3, 3)
     assert losses.canonical_name("mse") == "squared_error"
     LinearRegressor("mse").fit(X, y.astype(float))
 
 
 def test_pipeline_and_grid_search():
     X, y = load_iris(return_X_y=True)
-    pipe = make_pipeline(StandardScaler(), LinearClassifier(random_state=0, **HINGE))
+    pipe = make_pipeline(StandardScaler(), LinearClassifier(random_state=0))
     search = GridSearchCV(
         pipe,
         {"linearclassifier__loss": ["softmax", "hinge"], "linearclassifier__lam": [1e-4]},
