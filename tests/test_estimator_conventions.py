@@ -167,3 +167,22 @@ def test_fit_makes_no_copy_of_X(dtype):
     assert clf.W_.dtype == dtype
     # under one byte per element of X: no second X, not even an N x D finiteness mask
     assert peak < 0.8 * X.size
+
+
+def test_auto_on_dask_arrays_is_scipys_lbfgs_and_reaches_the_same_optimum(digits):
+    import dask.array as da
+
+    import lingrad.distributed as ld
+
+    X, y = digits
+    with ld.connect("local:1") as client:
+        client.wait_for_workers(1, timeout=180)
+        on_dask = LinearClassifier().fit(da.from_array(X, chunks=600), da.from_array(y, 600))
+    in_memory = LinearClassifier().fit(X, y)
+    assert on_dask.optimizer_ == in_memory.optimizer_ == "lbfgs"
+    J = Objective("softmax", X, y, lam=DEFAULTS.lam)
+    # both stop at max |dJ/dW| <= tol: the same objective to a few 1e-3 (a flat optimum)
+    assert J.value(on_dask.W_) == pytest.approx(J.value(in_memory.W_), rel=5e-3)
+    assert np.mean(on_dask.predict(X) == in_memory.predict(X)) > 0.99
+    with pytest.raises(ValueError, match=r"fit_intercept: expected True for dask arrays"):
+        LinearClassifier(fit_intercept=False).fit(da.from_array(X, chunks=600), y)
