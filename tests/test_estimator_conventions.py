@@ -186,3 +186,23 @@ def test_auto_on_dask_arrays_is_scipys_lbfgs_and_reaches_the_same_optimum(digits
     assert np.mean(on_dask.predict(X) == in_memory.predict(X)) > 0.99
     with pytest.raises(ValueError, match=r"fit_intercept: expected True for dask arrays"):
         LinearClassifier(fit_intercept=False).fit(da.from_array(X, chunks=600), y)
+
+
+def test_a_model_file_with_the_old_parameter_names_still_loads(tmp_path):
+    import json
+
+    from lingrad import io
+
+    X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
+    model = LinearClassifier().fit(X, [0, 0, 1, 1])
+    path = io.save(model, tmp_path / "m.npz")
+    arrays = dict(np.load(path, allow_pickle=False))
+    meta = json.loads(str(arrays["metadata"]))
+    for name in ("max_iter", "n_iter_no_change", "tol", "warm_start", "fit_intercept"):
+        del meta["params"][name]
+    meta["params"].update(epochs=7, patience=4)  # as lingrad 0.1.0 wrote them
+    arrays["metadata"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    back = io.load(path)
+    assert back.max_iter == 7 and back.n_iter_no_change == 5  # patience p: p + 1 bad epochs
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))

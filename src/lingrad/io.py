@@ -81,11 +81,20 @@ def _json_params(model: LinearClassifier | LinearRegressor) -> dict[str, Any]:
     return params
 
 
+#: Estimator parameters renamed since a model file could have been written (issue 14).
+_RENAMED = {"epochs": "max_iter", "patience": "n_iter_no_change"}
+
+
 def _params_from_json(params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: ({a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v)
+    out = {
+        _RENAMED.get(k, k): (
+            {a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v
+        )
         for k, v in params.items()
     }
+    if "patience" in params:  # fit's patience p stopped after p + 1 epochs without progress
+        out["n_iter_no_change"] = params["patience"] + 1
+    return out
 
 
 def _classes_array(classes: np.ndarray) -> tuple[np.ndarray, str]:
