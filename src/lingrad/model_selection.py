@@ -24,8 +24,9 @@ Examples:
 
 from __future__ import annotations
 
+import inspect
 import numbers
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, Self
 
 import numpy as np
@@ -40,22 +41,6 @@ from sklearn.utils.validation import validate_data
 from lingrad._validation import fail
 from lingrad.defaults import DEFAULTS
 from lingrad.estimators import LinearClassifier, LinearRegressor, sample_weights
-
-#: The parameters the CV estimators pass on to the estimator they fit along the path.
-_PASSED_ON = (
-    "loss",
-    "regularizer",
-    "optimizer",
-    "learning_rate",
-    "schedule",
-    "batch_size",
-    "tol",
-    "max_iter",
-    "n_iter_no_change",
-    "fit_intercept",
-    "random_state",
-    "verbose",
-)
 
 
 def lambda_grid(lams: int | npt.ArrayLike) -> NDArray[np.float64]:
@@ -120,6 +105,31 @@ def _never(estimator: object) -> bool:
     return False
 
 
+#: The estimator's parameters that a path sets itself (lam) or has no use for.
+_NOT_ON_A_PATH = ("lam", "warm_start", "early_stopping", "validation_fraction", "gradient")
+
+
+def path_signature(model_type: type[LinearClassifier | LinearRegressor]) -> inspect.Signature:
+    """The constructor signature of a CV estimator over ``model_type``: the estimator's
+    parameters but those a path sets itself (``lam``, ``warm_start``) or cannot use
+    (``early_stopping``, ``validation_fraction``, ``gradient``), and the path's ``lams``,
+    ``cv``, ``scoring`` (scikit-learn reads parameter names from the signature).
+
+    Examples:
+        >>> list(path_signature(LinearRegressor).parameters)[:5]
+        ['self', 'loss', 'lams', 'cv', 'scoring']
+    """
+    kw = inspect.Parameter.KEYWORD_ONLY
+    own = [
+        inspect.Parameter("lams", kw, default=DEFAULTS.n_lams, annotation="int | npt.ArrayLike"),
+        inspect.Parameter("cv", kw, default=DEFAULTS.cv, annotation="Any"),
+        inspect.Parameter("scoring", kw, default=None, annotation="str | Callable | None"),
+    ]
+    base = list(inspect.signature(model_type.__init__).parameters.values())
+    rest = [p for p in base[2:] if p.name not in _NOT_ON_A_PATH]
+    return inspect.Signature([*base[:2], *own, *rest], return_annotation="None")
+
+
 class _RegularisationPath:
     """The cross-validated path, for both estimators (the first base of each)."""
 
@@ -130,12 +140,19 @@ class _RegularisationPath:
     lam_: float
     scores_: NDArray[np.float64]
 
+    def _store(self, args: tuple[Any, ...], params: dict[str, Any]) -> None:
+        """Bind ``args`` and ``params`` to the class's signature (a ``TypeError`` for an
+        unknown name) and keep each value, defaults included, as the attribute of its name."""
+        bound = inspect.signature(type(self)).bind(*args, **params)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            setattr(self, name, value)
+
     def _model(self, lam: float, *, warm_start: bool) -> LinearClassifier | LinearRegressor:
         """The estimator fitted along the path, with this estimator's parameters."""
-        params = {name: getattr(self, name) for name in _PASSED_ON}
-        if hasattr(self, "class_weight"):
-            params["class_weight"] = self.class_weight
         model_type = LinearClassifier if is_classifier(self) else LinearRegressor
+        names = inspect.signature(model_type.__init__).parameters
+        params = {n: getattr(self, n) for n in names if n != "self" and n not in _NOT_ON_A_PATH}
         return model_type(lam=lam, warm_start=warm_start, **params)
 
     def _path(self, X, y, sample_weight, train, test, lams, scorer) -> tuple[list, list, list]:
@@ -194,8 +211,9 @@ class LinearClassifierCV(_RegularisationPath, LinearClassifier):
         cv: the folds: an int (stratified k-fold, default ``DEFAULTS.cv`` = 5), a
             scikit-learn splitter or an iterable of (train, test) index pairs.
         scoring: a scikit-learn scorer name or callable; ``None``: accuracy.
-        The other parameters are :class:`~lingrad.estimators.LinearClassifier`'s (the path
-        warm-starts itself; there is no ``early_stopping``).
+        The other parameters are :class:`~lingrad.estimators.LinearClassifier`'s but ``lam``,
+        ``warm_start`` (the path sets them), ``early_stopping``, ``validation_fraction`` and
+        ``gradient`` (:func:`path_signature` builds the signature from the estimator's).
 
     Attributes:
         lams_: the grid ``(L,)``, strongest first; ``lam_``: the lambda chosen.
@@ -214,29 +232,9 @@ class LinearClassifierCV(_RegularisationPath, LinearClassifier):
         ([0.1, 0.001], 0.001, (3, 4))
     """
 
-    def __init__(
-        self,
-        loss: str = "softmax",
-        *,
-        lams: int | npt.ArrayLike = DEFAULTS.n_lams,
-        cv: Any = DEFAULTS.cv,
-        scoring: str | Callable[..., float] | None = None,
-        regularizer: str = DEFAULTS.regularizer,
-        optimizer: str = DEFAULTS.optimizer,
-        learning_rate: float | None = None,
-        schedule: str = DEFAULTS.schedule,
-        batch_size: int = DEFAULTS.batch_size,
-        tol: float = DEFAULTS.tol,
-        max_iter: int = DEFAULTS.max_iter,
-        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
-        fit_intercept: bool = True,
-        class_weight: str | Mapping[Any, float] | None = None,
-        random_state: int | np.random.Generator | None = None,
-        verbose: int = 0,
-    ) -> None:
-        for name, value in locals().items():
-            if name not in ("self", "__class__"):
-                setattr(self, name, value)
+    def __init__(self, *args: Any, **params: Any) -> None:
+        """Keep each parameter of the signature (see :func:`path_signature`) unchanged."""
+        self._store(args, params)
 
     def fit(
         self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
@@ -268,28 +266,9 @@ class LinearRegressorCV(_RegularisationPath, LinearRegressor):
         (0.001, [1.0, -2.0, 0.5])
     """
 
-    def __init__(
-        self,
-        loss: str = "squared_error",
-        *,
-        lams: int | npt.ArrayLike = DEFAULTS.n_lams,
-        cv: Any = DEFAULTS.cv,
-        scoring: str | Callable[..., float] | None = None,
-        regularizer: str = DEFAULTS.regularizer,
-        optimizer: str = DEFAULTS.optimizer,
-        learning_rate: float | None = None,
-        schedule: str = DEFAULTS.schedule,
-        batch_size: int = DEFAULTS.batch_size,
-        tol: float = DEFAULTS.tol,
-        max_iter: int = DEFAULTS.max_iter,
-        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
-        fit_intercept: bool = True,
-        random_state: int | np.random.Generator | None = None,
-        verbose: int = 0,
-    ) -> None:
-        for name, value in locals().items():
-            if name not in ("self", "__class__"):
-                setattr(self, name, value)
+    def __init__(self, *args: Any, **params: Any) -> None:
+        """Keep each parameter of the signature (see :func:`path_signature`) unchanged."""
+        self._store(args, params)
 
     def fit(
         self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
@@ -304,4 +283,8 @@ class LinearRegressorCV(_RegularisationPath, LinearRegressor):
         raise NotImplementedError  # pragma: no cover
 
 
-__all__ = ["LinearClassifierCV", "LinearRegressorCV", "fit_path", "lambda_grid"]
+# scikit-learn reads the parameters from the signature: the estimator's, not *args/**params
+setattr(LinearClassifierCV.__init__, "__signature__", path_signature(LinearClassifier))  # noqa: B010
+setattr(LinearRegressorCV.__init__, "__signature__", path_signature(LinearRegressor))  # noqa: B010
+
+__all__ = ["LinearClassifierCV", "LinearRegressorCV", "fit_path", "lambda_grid", "path_signature"]
