@@ -106,6 +106,8 @@ def test_fit_intercept_false_for_the_regressor_and_sgd():
     assert np.all(clf.intercept_ == 0)
     with pytest.raises(ValueError, match="fit_intercept: expected True for the search optimizer"):
         LinearClassifier(optimizer="local", fit_intercept=False).fit(X, y)
+    with pytest.raises(ValueError, match="fit_intercept: expected True with gradient='numerical'"):
+        LinearClassifier(optimizer="gd", gradient="numerical", fit_intercept=False).fit(X, y)
 
 
 def test_sgd_stops_after_n_iter_no_change_epochs_without_a_tol_improvement():

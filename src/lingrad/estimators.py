@@ -417,6 +417,8 @@ class _LinearModel(BaseEstimator):
         solver = optimizer.reads == "objective"
         if not self.fit_intercept and optimizer.reads == "value":
             fail("fit_intercept", f"True for the search optimizer {name!r}", False)
+        if not self.fit_intercept and self.gradient != "analytic":  # they would move the bias
+            fail("fit_intercept", f"True with gradient={self.gradient!r}", False)
         W0 = self._start(X, T, sample_weight, n_columns, rng, solver=solver, previous=previous)
         if solver:
             optimizer = Continued(optimizer, self._continuation(objective, previous, W0.shape))
