@@ -57,13 +57,19 @@ def _split(loader, stratify=True):
 def _full_batch(N):
     # scikit-learn's C = 1 is lam = 1 / N for our mean-loss objective; full-batch gradient
     # descent (our optimiser) to convergence.
-    # (tol=0: it runs until the loss stops falling, at most 1000 epochs)
+    # (n_iter_no_change=max_iter: all 1000 epochs, whatever the loss does)
     return dict(
-        lam=1.0 / N, optimizer="gd", learning_rate=1.0, schedule="constant", max_iter=1000, tol=0.0
+        lam=1.0 / N,
+        optimizer="gd",
+        learning_rate=1.0,
+        schedule="constant",
+        max_iter=1000,
+        n_iter_no_change=1000,
     )
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # all epochs run
 @pytest.mark.parametrize("name", LOADERS)
 @pytest.mark.parametrize(
     ("loss", "reference"),
@@ -78,12 +84,18 @@ def test_accuracy_parity_with_scikit_learn(name, loss, reference):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # all epochs run
 def test_regression_parity_with_ridge():
     X_train, X_test, y_train, y_test = _split(load_diabetes, stratify=False)
     N = len(X_train)
     # Ridge(alpha) sums squared errors: lam = 2 alpha / N for our mean.
     ours = LinearRegressor(
-        lam=2.0 / N, optimizer="gd", learning_rate=0.2, schedule="constant", max_iter=2000, tol=0.0
+        lam=2.0 / N,
+        optimizer="gd",
+        learning_rate=0.2,
+        schedule="constant",
+        max_iter=2000,
+        n_iter_no_change=2000,
     ).fit(X_train, y_train)
     ridge = Ridge(alpha=1.0).fit(X_train, y_train)
     assert abs(ours.score(X_test, y_test) - ridge.score(X_test, y_test)) < 0.01
