@@ -442,7 +442,7 @@ def test_classifier_fit_on_dask_equals_in_memory(client):
 
     X, y, _ = problem("softmax", n=400, c=3)
     labels = np.array([3, 7, 9])[y]  # any labels: mapped to 0..K-1 on the workers
-    params = {"optimizer": "gd", "max_iter": 15, "lam": 1e-3, "random_state": 0}
+    params = {"optimizer": "gd", "max_iter": 15, "n_iter_no_change": 15, "lam": 1e-3}
     in_memory = LinearClassifier(**params).fit(X, labels)
     on_dask = LinearClassifier(**params).fit(chunked(X, 150), da.from_array(labels, chunks=150))
     np.testing.assert_array_equal(on_dask.classes_, [3, 7, 9])
@@ -462,7 +462,7 @@ def test_classifier_sgd_and_regressor_on_dask(client):
     assert np.mean(clf.predict(X) == y) > 0.8
 
     X, t, _ = problem("squared_error", n=300)
-    params = {"optimizer": "gd", "max_iter": 10, "random_state": 0}
+    params = {"optimizer": "gd", "max_iter": 10, "n_iter_no_change": 10, "random_state": 0}
     reg_mem = LinearRegressor(**params).fit(X, t[:, 0])
     reg_dask = LinearRegressor(**params).fit(chunked(X, 100), t[:, 0])
     assert rel(reg_dask.W_, reg_mem.W_) < 1e-10
