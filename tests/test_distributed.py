@@ -443,6 +443,7 @@ def test_classifier_fit_on_dask_equals_in_memory(client):
     X, y, _ = problem("softmax", n=400, c=3)
     labels = np.array([3, 7, 9])[y]  # any labels: mapped to 0..K-1 on the workers
     params = {"optimizer": "gd", "max_iter": 15, "n_iter_no_change": 15, "lam": 1e-3}
+    params["random_state"] = 0
     in_memory = LinearClassifier(**params).fit(X, labels)
     on_dask = LinearClassifier(**params).fit(chunked(X, 150), da.from_array(labels, chunks=150))
     np.testing.assert_array_equal(on_dask.classes_, [3, 7, 9])
