@@ -40,7 +40,7 @@ def split(loader, stratify=True):
 def full_batch(N, epochs, learning_rate=1.0):
     return dict(
         lam=1.0 / N, optimizer="gd", learning_rate=learning_rate, schedule="constant",
-        epochs=epochs, random_state=0,
+        max_iter=epochs, random_state=0,
     )  # fmt: skip
 
 

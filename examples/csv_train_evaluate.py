@@ -48,7 +48,7 @@ def main(argv=None) -> float:
             f"{path.name}: {data.X_train.shape[0]} train / {data.X_test.shape[0]} test rows, "
             f"{data.n_features} features, classes {list(data.class_names)}"
         )
-        model = LinearClassifier(args.loss, epochs=args.epochs, random_state=0)
+        model = LinearClassifier(args.loss, max_iter=args.epochs, random_state=0)
         model.fit(data.X_train, np.asarray(data.class_names)[data.y_train])
         y_test = np.asarray(data.class_names)[data.y_test]
         accuracy = model.score(data.X_test, y_test)

@@ -138,7 +138,7 @@ def _refused(read, path: Path) -> tuple[str, float]:
 @pytest.fixture(scope="module")
 def model():
     X = np.array([[0.0, 1.0], [1.0, 0.0], [3.0, 4.0], [4.0, 3.0]])
-    return LinearClassifier(epochs=3, random_state=0).fit(X, ["a", "a", "b", "b"])
+    return LinearClassifier(max_iter=3, random_state=0).fit(X, ["a", "a", "b", "b"])
 
 
 def test_the_bomb_is_a_real_one(tmp_path):

@@ -64,7 +64,7 @@ def test_save_then_load_gives_identical_predictions(iris, tmp_path, loss, labels
     if len(labels) == 2:
         y = (y > 0).astype(int)
     y = np.asarray(labels)[y]
-    model = LinearClassifier(loss, random_state=0, epochs=20).fit(X.astype(dtype), y)
+    model = LinearClassifier(loss, random_state=0, max_iter=20).fit(X.astype(dtype), y)
     back = io.load(io.save(model, tmp_path / "m.npz"))
     assert type(back) is LinearClassifier and back.get_params() == model.get_params()
     np.testing.assert_array_equal(back.predict(X), model.predict(X))
@@ -72,7 +72,7 @@ def test_save_then_load_gives_identical_predictions(iris, tmp_path, loss, labels
     np.testing.assert_array_equal(back.W_, model.W_)
     np.testing.assert_array_equal(back.classes_, model.classes_)
     assert back.W_.dtype == dtype and back.classes_.dtype == model.classes_.dtype
-    assert back.n_iter_ == model.n_iter_ and back.loss_history_ == model.loss_history_
+    assert back.n_iter_ == model.n_iter_ and back.loss_curve_ == model.loss_curve_
     np.testing.assert_array_equal(back.coef_, model.coef_)
     if hasattr(model, "predict_proba"):
         np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
@@ -96,7 +96,7 @@ def test_regressor_and_preprocessing_round_trip(tmp_path):
 def test_feature_names_and_class_weight_survive(tmp_path):
     pd = require("pandas")
     X, y = load_iris(return_X_y=True, as_frame=True)
-    model = LinearClassifier(class_weight={0: 2.0, 1: 1.0, 2: 1.0}, epochs=5).fit(X, y)
+    model = LinearClassifier(class_weight={0: 2.0, 1: 1.0, 2: 1.0}, max_iter=5).fit(X, y)
     back = io.load(io.save(model, tmp_path / "m.npz"))
     assert back.feature_names_in_.tolist() == list(X.columns)
     assert back.class_weight == {0: 2.0, 1: 1.0, 2: 1.0}

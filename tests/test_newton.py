@@ -245,3 +245,29 @@ def test_bad_arguments():
         TrustRegionNewton().update(None, TrustRegionNewton().init(np.zeros(2)), np.zeros(2))
     with pytest.raises(ValueError, match="learning_rate: expected None"):
         optim.get("newton", 0.1)
+
+
+def test_newton_keeps_a_fixed_bias_at_zero():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((80, 4))
+    y = rng.integers(0, 3, 80)
+    J = Objective("softmax", X, y, lam=1e-2, fit_intercept=False)
+    W0 = np.zeros((5, 3))
+    r = fit(
+        J,
+        optim.get("newton", tol=1e-10),
+        n_columns=3,
+        W0=W0,
+        epochs=200,
+        rng=np.random.default_rng(0),
+    )
+    assert not r.W[-1].any()
+    lb = fit(
+        J,
+        optim.get("lbfgs", tol=1e-10),
+        n_columns=3,
+        W0=W0,
+        epochs=500,
+        rng=np.random.default_rng(0),
+    )
+    np.testing.assert_allclose(r.W, lb.W, atol=1e-7)

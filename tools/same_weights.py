@@ -29,9 +29,14 @@ TOLERANCE = 1e-12
 
 
 def named(cls, params: dict) -> dict:
-    """``params`` with the regulariser under the name ``cls`` takes (0.1.0: ``penalty``)."""
-    if "penalty" in inspect.signature(cls.__init__).parameters and "regularizer" in params:
+    """``params`` with the regulariser under the name ``cls`` takes (0.1.0: ``penalty``), and
+    the epochs and patience under today's ``max_iter`` and ``n_iter_no_change``."""
+    taken = inspect.signature(cls.__init__).parameters
+    if "penalty" in taken and "regularizer" in params:
         params["penalty"] = params.pop("regularizer")
+    for old, new in [("epochs", "max_iter"), ("patience", "n_iter_no_change")]:
+        if new in taken and old in params:
+            params[new] = params.pop(old) + (old == "patience")
     return params
 
 

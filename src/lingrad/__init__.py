@@ -44,12 +44,16 @@ _LAZY: dict[str, str] = {
     "LinearClassifier": "lingrad.estimators",
     "LinearRegressor": "lingrad.estimators",
     "from_weights": "lingrad.estimators",
+    "LinearClassifierCV": "lingrad.model_selection",
+    "LinearRegressorCV": "lingrad.model_selection",
 }
 
 __all__ = [
     "FitResult",
     "LinearClassifier",
+    "LinearClassifierCV",
     "LinearRegressor",
+    "LinearRegressorCV",
     "Objective",
     "__version__",
     "autodiff",
@@ -90,6 +94,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
     from lingrad.grad import gradcheck, numerical_gradient
     from lingrad.model import init_weights, predict, predict_proba, scores, sigmoid, softmax
+    from lingrad.model_selection import LinearClassifierCV, LinearRegressorCV
     from lingrad.objective import Objective
     from lingrad.train import FitResult, fit
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lingrad import losses, regularizers
 from lingrad.optim import solvers
 
 
@@ -28,6 +29,11 @@ class Defaults:
         batch_size: examples per SGD step; ``schedule``: the learning-rate schedule.
         learning_rates: where the default rate differs from :data:`lingrad.optim.OPTIMIZERS`
             (Adam's 0.005 there has not converged in 100 epochs on small datasets).
+        fallback: what ``"auto"`` takes where the exact solver it picks cannot solve the
+            problem (L-BFGS and a hinge loss or an L1 penalty, until their solvers exist).
+        validation_fraction: the share of the training data early stopping holds out.
+        n_lams: the size of a cross-validated lambda grid; ``lam_range``: its strongest and
+            weakest lambda (log-spaced between); ``cv``: the folds.
 
     Examples:
         >>> DEFAULTS.optimizer, DEFAULTS.lam, DEFAULTS.tol, DEFAULTS.max_iter
@@ -43,6 +49,11 @@ class Defaults:
     batch_size: int = 200
     schedule: str = "constant"
     learning_rates: dict[str, float] = field(default_factory=lambda: {"adam": 0.05})
+    fallback: str = "adam"
+    validation_fraction: float = 0.1
+    n_lams: int = 10
+    lam_range: tuple[float, float] = (1.0, 1e-6)
+    cv: int = 5
 
 
 DEFAULTS = Defaults()
@@ -65,11 +76,23 @@ def resolve_optimizer(
         ('lbfgs', 'adam')
         >>> resolve_optimizer("auto", "softmax", partial_fit=True)
         'sgd'
+        >>> resolve_optimizer("auto", "hinge") in ("adam", solvers.auto("hinge"))
+        True
     """
     if optimizer != "auto":
         return optimizer
     if partial_fit:
         return "sgd"
-    if dask:
-        return "lbfgs"
-    return solvers.auto(loss, regularizer)
+    name = "lbfgs" if dask else solvers.auto(loss, regularizer)
+    if name == "lbfgs" and not _smooth(loss, regularizer):
+        return DEFAULTS.fallback
+    return name
+
+
+def _smooth(loss: str, regularizer: str) -> bool:
+    """Whether ``loss`` and ``regularizer`` are differentiable everywhere (what L-BFGS needs;
+    the rule of :func:`lingrad.optim.solvers.smooth_problem`)."""
+    penalty = regularizers.get(regularizer)
+    return losses.spec(losses.canonical_name(loss)).smooth and not (
+        penalty.name != "none" and penalty.l1_ratio > 0
+    )

@@ -29,6 +29,8 @@ Examples:
 from __future__ import annotations
 
 import numbers
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -37,15 +39,17 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lingrad import grad, losses, optim, regularizers, train
 from lingrad._validation import check_int, check_weights, fail
+from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
-from lingrad.optim import schedules
+from lingrad.optim import schedules, solvers
 from lingrad.train.weights import by_index
 
 # ------------------------------------------------------------------------------------------
@@ -84,11 +88,7 @@ def _one_of(names: Iterable[str]) -> _Rule:
 
 
 _NONE = type(None)
-
-#: Learning rates where the estimators' default differs from the optimiser registry's
-#: (:data:`lingrad.optim.OPTIMIZERS`): the estimators run 100 epochs by default, and Adam at
-#: 0.005 has not converged by then on small datasets.
-_DEFAULT_RATES = {"adam": 0.05}
+_BOOL = _Rule("a bool", (bool, np.bool_))
 _FINITE_MAX = float(np.finfo(np.float64).max)
 
 _CLASSIFIER_LOSSES = tuple(n for n in losses.NAMES if losses.spec(n).from_labels)
@@ -107,7 +107,7 @@ def _loss_rule(allowed: tuple[str, ...]) -> _Rule:
 _COMMON_RULES: dict[str, _Rule] = {
     "regularizer": _one_of(regularizers.NAMES),
     "lam": _number(0, closed=True),
-    "optimizer": _one_of(optim.NAMES),
+    "optimizer": _one_of(("auto", *optim.NAMES)),
     "learning_rate": _Rule(
         "a number > 0 or None (the optimiser's default)",
         (numbers.Real, _NONE),
@@ -115,11 +115,14 @@ _COMMON_RULES: dict[str, _Rule] = {
     ),
     "schedule": _one_of(schedules.SCHEDULES),
     "batch_size": _integer(1),
-    "epochs": _integer(1),
+    "tol": _number(0, closed=True),
+    "max_iter": _integer(1),
+    "n_iter_no_change": _integer(1),
+    "warm_start": _BOOL,
+    "fit_intercept": _BOOL,
     "gradient": _one_of(grad.methods()),
-    "early_stopping": _Rule("a bool", (bool, np.bool_)),
+    "early_stopping": _BOOL,
     "validation_fraction": _number(0, closed=False, high=1),
-    "patience": _integer(1),
     "random_state": _Rule(
         "None, an integer >= 0 or a numpy.random.Generator",
         (_NONE, numbers.Integral, np.random.Generator),
@@ -147,9 +150,15 @@ def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _sample_weight(sample_weight: npt.ArrayLike | None, n_samples: int) -> np.ndarray:
+def sample_weights(sample_weight: npt.ArrayLike | None, n_samples: int) -> np.ndarray:
     """Per-example weights ``(N,)`` in float64: ones by default, else checked by
-    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum)."""
+    :func:`lingrad.losses.check_sample_weight` (finite, >= 0, a positive sum), all zeros
+    refused in scikit-learn's words.
+
+    Examples:
+        >>> sample_weights(None, 2).tolist(), sample_weights([1, 3], 2).tolist()
+        ([1.0, 1.0], [1.0, 3.0])
+    """
     if sample_weight is None:
         return np.ones(n_samples)
     w = np.asarray(sample_weight)
@@ -171,14 +180,179 @@ def _is_dask(X: object) -> bool:
     return hasattr(X, "__dask_graph__")
 
 
+class NoImprovement:
+    """scikit-learn's SGD stopping rule as a :func:`lingrad.train.fit` callback: stop once the
+    epoch loss has not fallen below ``best - tol`` for ``n_iter_no_change`` epochs in a row.
+
+    ``cb(epoch, logs, W)`` returns ``True`` to stop; ``improvement`` is how much the last
+    ``n_iter_no_change`` epochs lowered the best loss (the measure a ConvergenceWarning gives).
+
+    Examples:
+        >>> stop = NoImprovement(tol=0.1, n_iter_no_change=2)
+        >>> [stop(e, {"loss": v}, None) for e, v in enumerate([1.0, 0.5, 0.45, 0.44])]
+        [False, False, False, True]
+    """
+
+    def __init__(self, tol: float, n_iter_no_change: int) -> None:
+        self.tol, self.n_iter_no_change = tol, n_iter_no_change
+        self.losses: list[float] = []
+        self.count = 0
+
+    def __call__(self, epoch: int, logs: Mapping[str, float], W: object) -> bool:
+        loss = float(logs["loss"])
+        best = min(self.losses, default=np.inf)
+        self.count = self.count + 1 if not loss < best - self.tol else 0
+        self.losses.append(loss)
+        return self.count >= self.n_iter_no_change
+
+    @property
+    def improvement(self) -> float:
+        """``min(losses before the window) - min(losses in it)`` (``inf`` before a window)."""
+        n = self.n_iter_no_change
+        if len(self.losses) <= n:
+            return np.inf
+        return min(self.losses[:-n]) - min(self.losses[-n:])
+
+    @property
+    def rising(self) -> bool:
+        """Whether every loss of the last window is over twice the best before it: the run
+        stopped because it diverges, not because it converged."""
+        n = self.n_iter_no_change
+        return len(self.losses) > n and min(self.losses[-n:]) > 2 * min(self.losses[:-n])
+
+
+class PrintLine:
+    """``verbose`` where no progress bar shows: one plain line per iteration or epoch on
+    stderr when it is not a terminal (Jupyter, a log file); a :func:`lingrad.train.fit`
+    callback ``cb(epoch, logs, W)`` that never stops the run.
+
+    Examples:
+        >>> import io
+        >>> out = io.StringIO()
+        >>> PrintLine("iteration", stream=out)(0, {"loss": 0.5, "grad_norm": 0.01}, None)
+        False
+        >>> out.getvalue().splitlines()
+        ['iteration 1: loss 0.5, measure 0.01']
+    """
+
+    def __init__(self, unit: str, stream: Any = None) -> None:
+        self.unit, self.stream = unit, stream
+
+    def __call__(self, epoch: int, logs: Mapping[str, float], W: object) -> bool:
+        stream = sys.stderr if self.stream is None else self.stream
+        if stream.isatty():  # the trainer's progress bar shows there
+            return False
+        line = f"{self.unit} {epoch + 1}: loss {logs['loss']:.6g}"
+        if np.isfinite(logs.get("grad_norm", np.nan)):
+            line += f", measure {logs['grad_norm']:.3g}"
+        print(line, file=stream, flush=True)
+        return False
+
+
+class Continued:
+    """A solver that starts from a given state and keeps its last one: ``warm_start``
+    continues a solver where the previous fit stopped, its memory (L-BFGS pairs) included.
+
+    Everything else is the wrapped ``solver``'s (``tol``, ``check_objective``, ``update``...).
+
+    Examples:
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> solver = Continued(LBFGS(tol=1e-8))
+        >>> J = Objective("softmax", np.eye(2), [0, 1], lam=0.1)
+        >>> W = J.check_weights(np.zeros((3, 2)))
+        >>> step, state = solver.update(None, solver.init(W), W, objective=J)
+        >>> solver.last is state, solver.tol
+        (True, 1e-08)
+    """
+
+    reads: ClassVar[str] = "objective"
+
+    def __init__(self, solver: Any, start: Any = None) -> None:
+        self.solver, self.start, self.last = solver, start, start
+
+    @property
+    def tol(self) -> float:
+        """The wrapped solver's tolerance."""
+        return float(self.solver.tol)
+
+    def init(self, W: NDArray[np.floating]) -> Any:
+        """``start`` when given, else the solver's fresh state."""
+        return self.solver.init(W) if self.start is None else self.start
+
+    def check_objective(self, objective: Objective) -> None:
+        """The solver's check."""
+        self.solver.check_objective(objective)
+
+    def update(
+        self, grad: Any, state: Any, W: NDArray[np.floating], **kwargs: Any
+    ) -> tuple[NDArray[np.floating], Any]:
+        """One iteration of the solver; its state is kept as ``last``."""
+        step, self.last = self.solver.update(grad, state, W, **kwargs)
+        return step, self.last
+
+    def rate(self, state: Any) -> float:
+        """The solver's rate (``nan``)."""
+        return float(self.solver.rate(state))
+
+    def observe(self, state: Any, loss: float) -> Any:
+        """The solver's observation."""
+        return self.solver.observe(state, loss)
+
+
+def continue_state(
+    state: Any, regularizer: regularizers.Regularizer, lam_change: float, shape: tuple[int, ...]
+) -> Any:
+    """The L-BFGS state to continue from after ``lam`` changed by ``lam_change``: the
+    curvature pairs kept, each ``y = g(w + s) - g(w)`` corrected by ``lam_change * R'(s)``
+    (exact for L2, whose gradient is linear), the point forgotten (its gradient is recomputed).
+    ``None`` for another solver's state (it restarts fresh, from the previous weights).
+
+    Examples:
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> state = LBFGS(memory=2).init(np.zeros((2, 1)))._replace(
+        ...     S=np.array([[1.0, 1.0], [0.0, 0.0]]), Y=np.array([[2.0, 3.0], [0.0, 0.0]]),
+        ...     pairs=1)
+        >>> continue_state(state, regularizers.get("l2"), 0.5, (2, 1)).Y[0].tolist()  # no bias
+        [2.5, 3.0]
+    """
+    if not isinstance(state, solvers.LBFGSState):
+        return None
+    Y = state.Y.copy()
+    for k in range(min(state.pairs, Y.shape[0])):
+        change = np.zeros(shape)
+        regularizer.add_grad(state.S[k].reshape(shape), change, lam_change)
+        Y[k] += change.ravel()
+    running = int(solvers.Status.RUNNING)
+    return state._replace(
+        Y=Y, grad=None, value=np.inf, evaluations=0, measure=np.inf, status=running
+    )
+
+
+def _split_validation(X, T, sample_weight, fraction, rng, stratify):
+    """Hold out ``fraction`` of the rows (stratified by ``stratify`` where every class allows
+    it): ``(X, T, sample_weight)`` kept for training and ``(X_val, T_val)``."""
+    from sklearn.model_selection import train_test_split
+
+    seed, rows = int(rng.integers(2**31)), np.arange(X.shape[0])
+    try:
+        kept, held = train_test_split(
+            rows, test_size=fraction, random_state=seed, stratify=stratify
+        )
+    except ValueError:  # a class too rare to stratify: a plain random split
+        kept, held = train_test_split(rows, test_size=fraction, random_state=seed)
+    sample_weight = None if sample_weight is None else sample_weight[kept]
+    return (X[kept], T[kept], sample_weight), (X[held], T[held])
+
+
 class _LinearModel(BaseEstimator):
     """What both estimators share: parameters, validation, training, the scores."""
 
     _rules: ClassVar[dict[str, _Rule]]
     loss_: str
+    optimizer_: str
     W_: NDArray[np.floating]
     n_iter_: int
-    loss_history_: list[float]
+    loss_curve_: list[float]
     validation_loss_history_: list[float]
 
     def _validate_params(self) -> tuple[str, losses.LossSpec]:
@@ -189,41 +363,45 @@ class _LinearModel(BaseEstimator):
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(self.random_state)
 
-    def _optimizer(self, n_samples: int, epochs: int):
-        """The optimiser (its learning rate on the schedule) and the batch size."""
-        line = optim.entry(self.optimizer)
-        batch = train.batch_size_for(self.optimizer, n_samples, min(self.batch_size, n_samples))
-        if line.rate_param is None:  # a solver: no learning rate, no schedule
-            return optim.get(self.optimizer), batch
+    def _optimizer(self, name: str, n_samples: int, epochs: int):
+        """The optimiser ``name`` (a solver with ``tol``; else its learning rate on the
+        schedule) and the batch size. A solver ignores learning_rate, schedule and batch_size
+        (scikit-learn's rule for parameters that do not apply)."""
+        line = optim.entry(name)
+        batch = train.batch_size_for(name, n_samples, min(self.batch_size, n_samples))
+        if line.rate_param is None:  # a solver: its line search / trust region picks the steps
+            return optim.get(name, tol=self.tol), batch
         rate = self.learning_rate
         if rate is None:
-            rate = _DEFAULT_RATES.get(self.optimizer, line.defaults[line.rate_param])
+            rate = DEFAULTS.learning_rates.get(name, line.defaults[line.rate_param])
         schedule = schedules.get(
             self.schedule, float(rate), steps_per_epoch=-(-n_samples // batch), epochs=epochs
         )
-        return optim.get(self.optimizer, schedule), batch
+        return optim.get(name, schedule), batch
 
-    def _run(self, X, T, sample_weight, n_columns, *, epochs, rng, warm_start, stratify=None):
-        """Train ``W_`` on ``(X, T)`` for ``epochs``; ``T`` is the loss's target array.
+    def _start(self, X, T, sample_weight, n_columns, rng, *, solver, previous):
+        """The first weights: ``previous`` (warm start) where its shape fits, else zeros for a
+        solver or small random ones, with the bias at :meth:`_initial_bias` (0 without
+        ``fit_intercept``)."""
+        shape = (X.shape[1] + 1, n_columns)
+        if previous is not None and previous.shape == shape:
+            return previous.astype(X.dtype, copy=True)
+        if solver:
+            W0 = np.zeros(shape, dtype=X.dtype)
+        else:
+            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
+        W0[-1] = self._initial_bias(T, sample_weight, n_columns) if self.fit_intercept else 0.0
+        return W0
 
-        A ``partial_fit`` (``warm_start``) continues from ``W_`` with a fresh optimiser state.
-        """
+    def _run(self, X, T, sample_weight, n_columns, *, rng, partial, previous, stratify=None):
+        """Train ``W_`` on ``(X, T)`` (``T``: the loss's targets) from ``previous`` weights
+        (``None``: a cold start): ``max_iter`` iterations or epochs, one for ``partial``."""
+        name = resolve_optimizer(self.optimizer, self.loss_, self.regularizer, partial_fit=partial)
         validation = None
         if self.early_stopping:
-            from sklearn.model_selection import train_test_split
-
-            seed, rows = int(rng.integers(2**31)), np.arange(X.shape[0])
-            try:
-                kept, held = train_test_split(
-                    rows, test_size=self.validation_fraction, random_state=seed, stratify=stratify
-                )
-            except ValueError:  # a class too rare to stratify: a plain random split
-                kept, held = train_test_split(
-                    rows, test_size=self.validation_fraction, random_state=seed
-                )
-            validation = (X[held], T[held])
-            X, T = X[kept], T[kept]
-            sample_weight = None if sample_weight is None else sample_weight[kept]
+            (X, T, sample_weight), validation = _split_validation(
+                X, T, sample_weight, self.validation_fraction, rng, stratify
+            )
         objective = Objective(
             self.loss_,
             X,
@@ -231,13 +409,26 @@ class _LinearModel(BaseEstimator):
             regularizer=self.regularizer,
             lam=self.lam,
             sample_weight=sample_weight,
+            fit_intercept=self.fit_intercept,
+            check_input=False,  # validate_data has checked X: no second pass over it
         )
-        optimizer, batch = self._optimizer(X.shape[0], epochs)
-        if warm_start:
-            W0 = self.W_
-        else:
-            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
-            W0[-1] = self._initial_bias(T, sample_weight, n_columns)
+        epochs = 1 if partial else self.max_iter
+        optimizer, batch = self._optimizer(name, X.shape[0], epochs)
+        solver = optimizer.reads == "objective"
+        if not self.fit_intercept and optimizer.reads == "value":
+            fail("fit_intercept", f"True for the search optimizer {name!r}", False)
+        if not self.fit_intercept and self.gradient != "analytic":  # they would move the bias
+            fail("fit_intercept", f"True with gradient={self.gradient!r}", False)
+        W0 = self._start(X, T, sample_weight, n_columns, rng, solver=solver, previous=previous)
+        if solver:
+            optimizer = Continued(optimizer, self._continuation(objective, previous, W0.shape))
+        stop_rule = NoImprovement(self.tol, self.n_iter_no_change)
+        callbacks: list[Callable[..., Any]] = []
+        gradient_family = optimizer.reads == "gradient"
+        if gradient_family and not (partial or self.early_stopping):
+            callbacks.append(stop_rule)
+        if self.verbose:
+            callbacks.append(PrintLine("iteration" if solver else "epoch"))
         with np.errstate(over="ignore", invalid="ignore"):  # fit's divergence guard reports
             result = train.fit(
                 objective,
@@ -250,40 +441,96 @@ class _LinearModel(BaseEstimator):
                 gradient=self.gradient,
                 validation=validation,
                 early_stopping=self.early_stopping,
-                patience=self.patience,
+                patience=self.n_iter_no_change - 1,  # fit's patience: bad epochs tolerated
+                min_delta=self.tol,
+                callbacks=callbacks,
                 verbose=self.verbose,
                 # only a non-finite loss or step is a divergence here: a loss that grows for a
                 # while (unscaled features, early Adam steps) usually comes back down
                 divergence_factor=_FINITE_MAX,
                 max_grad_norm=_FINITE_MAX,
             )
-        if result.stop is not None and result.stop.reason is train.StopReason.DIVERGED:
-            fail("learning_rate", "a rate small enough for training to converge", str(result.stop))
+        if not partial and optimizer.reads != "value":  # a search has no convergence measure
+            self._report(result, solver, stop_rule)
+        self.optimizer_ = name
         self.W_ = result.W
         self._rng_state = rng
-        self.n_iter_ = result.n_epochs + (self.n_iter_ if warm_start else 0)
-        self.loss_history_ = (self.loss_history_ if warm_start else []) + result.history["loss"]
+        self._solver_end = (optimizer.last, self.lam, self.regularizer) if solver else None
+        self.n_iter_ = result.n_epochs + (self.n_iter_ if partial and previous is not None else 0)
+        before = self.loss_curve_ if partial and previous is not None else []
+        self.loss_curve_ = before + result.history["loss"]
         if self.early_stopping:
             self.validation_loss_history_ = result.history["val_loss"]
+
+    def _continuation(self, objective, previous, shape):
+        """The solver state a warm start continues from (``None``: a fresh one): the previous
+        fit's last state, for the same regulariser, adjusted to the change of ``lam``."""
+        end = getattr(self, "_solver_end", None)
+        if previous is None or previous.shape != shape or end is None or end[2] != self.regularizer:
+            return None
+        state, lam, _ = end
+        return continue_state(state, objective.regularizer, self.lam - lam, shape)
+
+    def _report(self, result: train.FitResult, solver: bool, stop_rule: NoImprovement) -> None:
+        """Raise at a divergence (a learning rate too high); warn (``ConvergenceWarning``) at a
+        solver's failure (the last good weights are kept) or at ``max_iter`` before ``tol``,
+        giving the measure reached."""
+        stop, where = result.stop, type(self).__name__
+        if stop is not None and stop.reason is train.StopReason.CALLBACK and stop_rule.rising:
+            low, last = min(stop_rule.losses), stop_rule.losses[-1]
+            message = f"the epoch loss rose from {low:.4g} to {last:.4g}"
+            fail("learning_rate", "a rate small enough for training to converge", message)
+        if stop is not None and stop.reason is train.StopReason.DIVERGED:
+            fail("learning_rate", "a rate small enough for training to converge", stop.message)
+        if stop is not None and stop.reason is train.StopReason.STALLED:
+            warnings.warn(
+                f"{where}: the solver stopped early, keeping the last good weights: {stop.message}",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        if stop is not None or self.early_stopping:
+            return
+        if solver:
+            measure = result.step_history["grad_norm"][-1] if result.n_iter else np.inf
+            reached = f"the convergence measure is {measure:.3g} > tol={self.tol:g}"
+        elif np.isfinite(stop_rule.improvement):
+            reached = (
+                f"the epoch loss still fell by {stop_rule.improvement:.3g} > tol={self.tol:g} "
+                f"over the last {self.n_iter_no_change} epochs"
+            )
+        else:
+            reached = f"fewer epochs than n_iter_no_change={self.n_iter_no_change} to judge"
+        warnings.warn(
+            f"{where}: max_iter={self.max_iter} reached before convergence ({reached}); "
+            "raise max_iter, or standardise the features",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     def _initial_bias(self, T, sample_weight, n_columns):
         return 0.0
 
     def _fit_dask(self, X: Any, y: Any, sample_weight: Any) -> Self:
         """Train on a Dask cluster, chunk by chunk where the data lives (the default client);
-        see :mod:`lingrad.distributed.estimators`. Not available there (a ``ValueError`` says
-        so): the search optimisers, another gradient than ``"analytic"``, early stopping."""
+        see :mod:`lingrad.distributed.estimators`. ``"auto"`` is SciPy's L-BFGS there. Not
+        available there (a ``ValueError`` says so): the search optimisers and the in-memory
+        solvers, another gradient than ``"analytic"``, early stopping, ``warm_start``,
+        ``fit_intercept=False``."""
         from lingrad.distributed.estimators import fit_linear
 
         self.loss_, _ = self._validate_params()
         where = type(self).__name__
-        if optim.get(self.optimizer).reads != "gradient":
-            fail(f"{where}.optimizer", "a gradient optimiser for dask arrays", repr(self.optimizer))
-        if self.gradient != "analytic":
-            fail(f"{where}.gradient", "'analytic' for dask arrays", repr(self.gradient))
-        if self.early_stopping:
-            fail(f"{where}.early_stopping", "False for dask arrays", True)
+        name = resolve_optimizer(self.optimizer, self.loss_, self.regularizer, dask=True)
+        if name != "lbfgs" and optim.get(name).reads != "gradient":
+            fail(f"{where}.optimizer", "'lbfgs' or a gradient optimiser for dask arrays", name)
+        for param, value in [("gradient", "analytic"), ("early_stopping", False)]:
+            if getattr(self, param) != value:
+                fail(f"{where}.{param}", f"{value!r} for dask arrays", getattr(self, param))
+        for param, value in [("warm_start", False), ("fit_intercept", True)]:
+            if getattr(self, param) != value:
+                fail(f"{where}.{param}", f"{value!r} for dask arrays", getattr(self, param))
         classifier = isinstance(self, ClassifierMixin)
+        stop_rule = NoImprovement(self.tol, self.n_iter_no_change)
         out = fit_linear(
             X,
             y,
@@ -291,20 +538,31 @@ class _LinearModel(BaseEstimator):
             loss=self.loss_,
             regularizer=self.regularizer,
             lam=self.lam,
-            optimizer=self.optimizer,
-            make_optimizer=lambda n: self._optimizer(n, self.epochs)[0],
+            optimizer=name,
+            make_optimizer=lambda n: self._optimizer(name, n, self.max_iter)[0],
             batch_size=self.batch_size,
-            epochs=self.epochs,
+            epochs=self.max_iter,
+            tol=self.tol,
+            callback=None if name == "lbfgs" else stop_rule,
             rng=self._rng(),
             n_columns=(lambda classes: self._score_columns(len(classes))) if classifier else None,
             class_weight=getattr(self, "class_weight", None),
         )
+        done = (train.StopReason.CONVERGED, train.StopReason.CALLBACK)
+        if out.stop is None or out.stop.reason not in done:
+            reached = f"max_iter={self.max_iter} reached" if out.stop is None else out.stop.message
+            warnings.warn(
+                f"{where}: stopped before convergence: {reached}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if classifier:
             self.classes_ = out.classes
+        self.optimizer_ = name
         self.W_ = out.W
         self.n_features_in_ = out.W.shape[0] - 1
         self.n_iter_ = out.n_epochs
-        self.loss_history_ = out.loss_history
+        self.loss_curve_ = out.loss_history
         self._set_coef(out.W)
         return self
 
@@ -335,36 +593,57 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         regularizer: the regulariser ``R``: ``"l2"``, ``"l1"``, ``"elastic_net"`` or ``"none"``.
         lam: its strength ``lam >= 0`` (the objective is mean loss + ``lam * R(W)``;
             scikit-learn's ``C`` corresponds to ``lam = 1 / (C * N)``).
-        optimizer: a name of :func:`lingrad.optim.get`: ``"sgd"``, ``"gd"`` (full batch),
-            ``"momentum"``, ``"nesterov"``, ``"adam"``, or the search methods ``"random"``,
-            ``"local"``, ``"genetic"`` (full batch, no gradient). The default is Adam: unlike
-            plain SGD it also trains on unscaled features (its steps do not grow with the
-            gradient's scale).
+        optimizer: ``"auto"`` (default: :func:`lingrad.defaults.resolve_optimizer` picks the
+            exact solver of the loss and regulariser, e.g. ``"lbfgs"``; SGD for
+            ``partial_fit``; L-BFGS on dask arrays) or a name of :func:`lingrad.optim.get`:
+            the lecture's ``"sgd"``, ``"gd"`` (full batch), ``"momentum"``, ``"nesterov"``,
+            ``"adam"``, the search methods ``"random"``, ``"local"``, ``"genetic"``.
         learning_rate: the initial rate (a search method's step scale); ``None`` takes the
-            optimiser's default from :data:`lingrad.optim.OPTIMIZERS` (Adam: 0.05 here).
+            default of :data:`lingrad.defaults.DEFAULTS` or :data:`lingrad.optim.OPTIMIZERS`.
+            A solver ignores it, ``schedule`` and ``batch_size`` (scikit-learn's rule for
+            parameters that do not apply).
         schedule: a name of :func:`lingrad.optim.schedules.get` (``"constant"``, ``"step"``,
             ``"exponential"``, ``"inverse_time"``, ``"cosine"``, ``"plateau"``), its decay
-            counted in epochs.
+            counted in epochs over ``max_iter``.
         batch_size: examples per step (capped at N).
-        epochs: passes over the data.
-        gradient: ``"analytic"`` or ``"numerical"`` (slow; for teaching and checking).
+        tol: a solver stops when its convergence measure (``max |dJ/dW|`` for L-BFGS) is
+            ``<= tol``; the SGD family when the epoch loss has not fallen by more than ``tol``
+            for ``n_iter_no_change`` epochs (scikit-learn's ``SGDClassifier`` rule), or with
+            ``early_stopping`` the validation loss.
+        max_iter: solver iterations, or epochs for the SGD family. Reaching it before ``tol``
+            warns (``sklearn.exceptions.ConvergenceWarning``, with the measure reached).
+        n_iter_no_change: epochs without a ``tol`` improvement before the SGD family stops
+            (the search methods run ``max_iter`` epochs: one failed proposal is no plateau).
+        warm_start: ``fit`` starts from the previous fit's weights (where their shape fits),
+            so a solver continues where it stopped (its memory rebuilt).
+        fit_intercept: ``False`` keeps the bias at 0 (the slides' ``f = W x``).
+        gradient: ``"analytic"`` or ``"numerical"`` (slow; for teaching and checking; the
+            solvers take the analytic one).
         early_stopping: hold out ``validation_fraction`` of the training data (stratified) and
-            stop after ``patience`` epochs without a lower validation loss, keeping the best W.
+            stop after ``n_iter_no_change`` epochs without a validation loss ``tol`` lower than
+            the best, keeping the best W.
         class_weight: ``None``, ``"balanced"`` or ``{label: weight}``; multiplies sample_weight.
         random_state: ``None``, an int or a ``numpy.random.Generator`` (initial weights,
             shuffles, the validation split).
-        verbose: print the loss once per epoch when > 0.
+        verbose: ``> 0``: a progress bar on a terminal, else one plain line per iteration or
+            epoch on stderr (:class:`PrintLine`).
+
+    A solver that stops early (a failed line search, a non-finite value) keeps the last good
+    weights and warns with its message (``ConvergenceWarning``); an SGD run that diverges raises
+    a ``ValueError`` naming ``learning_rate``.
 
     Attributes:
         W_: the weights in lingrad's orientation, ``(D + 1, C)``, bias in the last row; ``C``
             is 1 for a binary problem with a sigmoid loss.
         coef_: ``(1, D)`` for binary problems, ``(K, D)`` otherwise.
-        intercept_: ``(1,)`` for binary problems, ``(K,)`` otherwise.
+        intercept_: ``(1,)`` for binary problems, ``(K,)`` otherwise (0 without
+            ``fit_intercept``).
         classes_: the sorted class labels ``(K,)``.
         n_features_in_: the number of features ``D`` seen in fit.
         feature_names_in_: the column names, when X had them (a DataFrame).
-        n_iter_: the epochs run.
-        loss_history_: the mean training objective of each epoch.
+        optimizer_: the optimiser ``optimizer`` resolved to (``"lbfgs"`` for ``"auto"``...).
+        n_iter_: the iterations (epochs) of the last fit; ``partial_fit`` adds its epochs.
+        loss_curve_: the training objective after each iteration (epoch).
         validation_loss_history_: with early stopping, the validation loss of each epoch.
 
     Shapes: ``fit(X (N, D), y (N,))``; ``predict(X)`` ``(N,)``, ``predict_proba(X)`` ``(N, K)``.
@@ -373,9 +652,9 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     Examples:
         >>> import numpy as np
         >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
-        >>> clf = LinearClassifier(loss="hinge", random_state=0).fit(X, [0, 0, 1, 1])
-        >>> clf.predict(X).tolist(), clf.coef_.shape, clf.W_.shape
-        ([0, 0, 1, 1], (1, 2), (3, 2))
+        >>> clf = LinearClassifier(lam=0.01).fit(X, [0, 0, 1, 1])
+        >>> clf.predict(X).tolist(), clf.coef_.shape, clf.W_.shape, clf.optimizer_
+        ([0, 0, 1, 1], (1, 2), (3, 2), 'lbfgs')
     """
 
     _rules: ClassVar[dict[str, _Rule]] = {
@@ -394,17 +673,20 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         self,
         loss: str = "softmax",
         *,
-        regularizer: str = "l2",
-        lam: float = 1e-4,
-        optimizer: str = "adam",
+        regularizer: str = DEFAULTS.regularizer,
+        lam: float = DEFAULTS.lam,
+        optimizer: str = DEFAULTS.optimizer,
         learning_rate: float | None = None,
-        schedule: str = "constant",
-        batch_size: int = 200,
-        epochs: int = 100,
+        schedule: str = DEFAULTS.schedule,
+        batch_size: int = DEFAULTS.batch_size,
+        tol: float = DEFAULTS.tol,
+        max_iter: int = DEFAULTS.max_iter,
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        warm_start: bool = False,
+        fit_intercept: bool = True,
         gradient: str = "analytic",
         early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        patience: int = 5,
+        validation_fraction: float = DEFAULTS.validation_fraction,
         class_weight: str | Mapping[Any, float] | None = None,
         random_state: int | np.random.Generator | None = None,
         verbose: int = 0,
@@ -432,7 +714,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if unknown.any():
             fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
         y_index = np.searchsorted(self.classes_, y)
-        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         K = len(self.classes_)
         if self.class_weight is not None:
             per_class = train.class_weights(
@@ -465,16 +747,16 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         """Fit on ``X`` ``(N, D)`` and labels ``y`` ``(N,)``; ``sample_weight`` ``(N,)``."""
         if _is_dask(X):
             return self._fit_dask(X, y, sample_weight)
+        previous = getattr(self, "W_", None) if self.warm_start else None
         X, y_index, sample_weight, C = self._prepare(X, y, sample_weight, reset=True)
-        rng = self._rng()
         self._run(
             X,
             y_index,
             sample_weight,
             C,
-            epochs=self.epochs,
-            rng=rng,
-            warm_start=False,
+            rng=self._rng(),
+            partial=False,
+            previous=previous,
             stratify=y_index,
         )
         self._set_coef(self.W_)
@@ -517,7 +799,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         )
         rng = getattr(self, "_rng_state", None) if not first else None
         rng = self._rng() if rng is None else rng
-        self._run(X, y_index, sample_weight, C, epochs=1, rng=rng, warm_start=not first)
+        previous = None if first else self.W_
+        self._run(X, y_index, sample_weight, C, rng=rng, partial=True, previous=previous)
         self._set_coef(self.W_)
         return self
 
@@ -573,12 +856,12 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     is ``lam = 2 * alpha / N`` (Ridge sums the squared errors). The parameters are those of
     :class:`LinearClassifier` (without ``class_weight``); the bias starts at the weighted mean
     of ``y``. Attributes: ``W_`` ``(D + 1, 1)``, ``coef_`` ``(D,)``, ``intercept_`` (a float),
-    ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``.
+    ``n_features_in_``, ``feature_names_in_``, ``optimizer_``, ``n_iter_``, ``loss_curve_``.
 
     Examples:
         >>> import numpy as np
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressor(lam=0.0, learning_rate=0.1, epochs=300, random_state=0)
+        >>> reg = LinearRegressor(lam=0.0)
         >>> reg = reg.fit(X, 2 * X[:, 0] + 1)
         >>> round(float(reg.coef_[0]), 2), round(float(reg.intercept_), 2)
         (2.0, 1.0)
@@ -590,17 +873,20 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self,
         loss: str = "squared_error",
         *,
-        regularizer: str = "l2",
-        lam: float = 1e-4,
-        optimizer: str = "adam",
+        regularizer: str = DEFAULTS.regularizer,
+        lam: float = DEFAULTS.lam,
+        optimizer: str = DEFAULTS.optimizer,
         learning_rate: float | None = None,
-        schedule: str = "constant",
-        batch_size: int = 200,
-        epochs: int = 100,
+        schedule: str = DEFAULTS.schedule,
+        batch_size: int = DEFAULTS.batch_size,
+        tol: float = DEFAULTS.tol,
+        max_iter: int = DEFAULTS.max_iter,
+        n_iter_no_change: int = DEFAULTS.n_iter_no_change,
+        warm_start: bool = False,
+        fit_intercept: bool = True,
         gradient: str = "analytic",
         early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        patience: int = 5,
+        validation_fraction: float = DEFAULTS.validation_fraction,
         random_state: int | np.random.Generator | None = None,
         verbose: int = 0,
     ) -> None:
@@ -609,7 +895,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
         X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
-        sample_weight = _sample_weight(sample_weight, X.shape[0])
+        sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):
@@ -621,8 +907,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         """Fit on ``X`` ``(N, D)`` and real targets ``y`` ``(N,)``."""
         if _is_dask(X):
             return self._fit_dask(X, y, sample_weight)
+        previous = getattr(self, "W_", None) if self.warm_start else None
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=True)
-        self._run(X, y, sample_weight, 1, epochs=self.epochs, rng=self._rng(), warm_start=False)
+        self._run(X, y, sample_weight, 1, rng=self._rng(), partial=False, previous=previous)
         self._set_coef(self.W_)
         return self
 
@@ -642,7 +929,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=first)
         rng = getattr(self, "_rng_state", None) if not first else None
         rng = self._rng() if rng is None else rng
-        self._run(X, y, sample_weight, 1, epochs=1, rng=rng, warm_start=not first)
+        previous = None if first else self.W_
+        self._run(X, y, sample_weight, 1, rng=rng, partial=True, previous=previous)
         self._set_coef(self.W_)
         return self
 
@@ -672,8 +960,9 @@ def from_weights(
             :class:`LinearClassifier`, ``"squared_error"`` a :class:`LinearRegressor`.
         classes: the label of each class (default ``0..K-1``); ``K`` is ``C``, or 2 for a
             one-column binary model (``C = 1``, the sigmoid losses) or a two-column one.
-        n_iter: the training record to keep as ``n_iter_`` (epochs).
-        loss_history: the training record to keep as ``loss_history_`` (one value per epoch).
+        n_iter: the training record to keep as ``n_iter_`` (iterations or epochs).
+        loss_history: the training record to keep as ``loss_curve_`` (one value per
+            iteration or epoch).
         params: other constructor parameters (``lam``, ``optimizer``...) to record.
 
     Examples:
@@ -712,9 +1001,16 @@ def from_weights(
     model.W_ = W
     model.n_features_in_ = W.shape[0] - 1
     model.n_iter_ = check_int("n_iter", n_iter, minimum=0)
-    model.loss_history_ = [float(v) for v in loss_history]
+    model.loss_curve_ = [float(v) for v in loss_history]
     model._set_coef(W)
     return model
 
 
-__all__ = ["LinearClassifier", "LinearRegressor", "from_weights"]
+__all__ = [
+    "LinearClassifier",
+    "LinearRegressor",
+    "NoImprovement",
+    "PrintLine",
+    "from_weights",
+    "sample_weights",
+]

@@ -81,11 +81,20 @@ def _json_params(model: LinearClassifier | LinearRegressor) -> dict[str, Any]:
     return params
 
 
+#: Estimator parameters renamed since a model file could have been written (issue 14).
+_RENAMED = {"epochs": "max_iter", "patience": "n_iter_no_change"}
+
+
 def _params_from_json(params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: ({a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v)
+    out = {
+        _RENAMED.get(k, k): (
+            {a: b for a, b in v["__dict__"]} if isinstance(v, dict) and "__dict__" in v else v
+        )
         for k, v in params.items()
     }
+    if "patience" in params:  # fit's patience p stopped after p + 1 epochs without progress
+        out["n_iter_no_change"] = params["patience"] + 1
+    return out
 
 
 def _classes_array(classes: np.ndarray) -> tuple[np.ndarray, str]:
@@ -118,7 +127,7 @@ def save(
         >>> import tempfile, numpy as np
         >>> from lingrad.estimators import LinearClassifier
         >>> X = np.array([[0.0, 0.0], [0.1, 0.3], [2.0, 2.0], [2.2, 1.8]])
-        >>> clf = LinearClassifier(epochs=5, random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+        >>> clf = LinearClassifier(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     path = save(clf, f"{tmp}/model.npz")
         ...     again = load(path)
@@ -137,7 +146,7 @@ def save(
         preprocessing if preprocessing is not None else getattr(model, "preprocessing_", None)
     )
     W = np.asarray(model.W_)
-    arrays = {"W": W, "loss_history": np.asarray(model.loss_history_, dtype=np.float64)}
+    arrays = {"W": W, "loss_history": np.asarray(model.loss_curve_, dtype=np.float64)}
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -239,7 +248,7 @@ def load(path: runs.PathLike) -> LinearClassifier | LinearRegressor:
     standardisation is refitted on the run's training split (such a file has no checksums).
 
     The estimator has its learned attributes (``W_``, ``coef_``, ``intercept_``, ``classes_``,
-    ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_history_``) and
+    ``n_features_in_``, ``feature_names_in_``, ``n_iter_``, ``loss_curve_``) and
     ``preprocessing_``: the :class:`~lingrad.datasets.Preprocessing` to apply to raw input
     before ``predict`` (``None`` if the model was saved without one).
 
@@ -247,7 +256,7 @@ def load(path: runs.PathLike) -> LinearClassifier | LinearRegressor:
         >>> import tempfile, numpy as np
         >>> from lingrad.estimators import LinearRegressor
         >>> X = np.array([[0.0], [1.0], [2.0]])
-        >>> reg = LinearRegressor(epochs=5, random_state=0).fit(X, [1.0, 3.0, 5.0])
+        >>> reg = LinearRegressor(random_state=0).fit(X, [1.0, 3.0, 5.0])
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     again = load(save(reg, f"{tmp}/reg.npz"))
         >>> type(again).__name__, bool(np.allclose(again.predict(X), reg.predict(X)))

@@ -110,6 +110,10 @@ class Objective:
             weighted mean ``sum_i w_i L_i / sum_i w_i``.
         block_rows: rows per block of a full pass (default: about 32 MiB of X per block); the
             result does not depend on it beyond floating-point summation order.
+        fit_intercept: ``False`` fixes the bias row ``W[-1]`` (at 0 when it starts there): its
+            gradient row is 0, so the model is the slides' ``f = W x``.
+        check_input: ``False`` trusts ``X`` to be a finite float array ``(N, D)`` already (as
+            scikit-learn's ``validate_data`` returns it): no second pass over X to check it.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     Examples:
@@ -131,10 +135,13 @@ class Objective:
         lam: float = 0.0,
         sample_weight: npt.ArrayLike | None = None,
         block_rows: int | None = None,
+        fit_intercept: bool = True,
+        check_input: bool = True,
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X)
+        self.X = check_X(X) if check_input else np.asarray(X)
+        self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
         self.regularizer = regularizers.get(regularizer)
@@ -335,7 +342,8 @@ class Objective:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 else:
                     dW[:-1] += Xb.T @ dS
-                dW[-1] += dS.sum(axis=0)
+                if self.fit_intercept:
+                    dW[-1] += dS.sum(axis=0)
         if dW is not None and dWt is not None:
             dW[:-1] = dWt.T
         value = loss / total_weight
@@ -343,6 +351,8 @@ class Objective:
             value += self.lam * self.regularizer.value(W)
             if dW is not None:
                 self.regularizer.add_grad(W, dW, self.lam)
+                if not self.fit_intercept:
+                    dW[-1] = 0.0
         return value, dW
 
     def __call__(self, W: npt.ArrayLike) -> float:
@@ -421,6 +431,9 @@ class Hessian:
         J = self.objective
         X = J.X
         V = np.asarray(V, dtype=X.dtype).reshape(self.shape)
+        if not J.fit_intercept:  # the bias row is fixed: H acts on the weight rows only
+            V = V.copy()
+            V[-1] = 0.0
         out = np.zeros_like(V)
         # skinny: V[:-1] and out[:-1] transposed (C x D), the layout the compiled loops read
         Vt = np.ascontiguousarray(V[:-1].T) if self.skinny else V
@@ -447,5 +460,7 @@ class Hessian:
         reg = J.regularizer
         if J.lam and reg.name != "none" and reg.l1_ratio < 1:
             regularizers.l2(reg.include_bias).add_grad(V, out, J.lam * (1.0 - reg.l1_ratio))
+        if not J.fit_intercept:
+            out[-1] = 0.0
         self.calls += 1
         return out

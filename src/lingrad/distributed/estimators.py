@@ -9,9 +9,12 @@ Labels are mapped to ``0..K-1`` chunk by chunk on the workers; only the classes
 (``da.unique``) and the class counts (for ``class_weight="balanced"``) come back to the
 client, never ``X``.
 
-``loss_history`` is, per epoch, the objective after the epoch's step for ``"gd"`` (as in
-memory) and the mean of the epoch's mini-batch objectives for the SGD methods (the full
-objective would cost one more pass per epoch).
+``optimizer="lbfgs"`` (what ``"auto"`` resolves to on a cluster) runs SciPy's L-BFGS
+(:func:`lingrad.distributed.fit.lbfgs`) from ``W = 0`` (a regression's bias at the mean of
+``y``), stopping at ``max |dJ/dW| <= tol``. ``loss_history`` is, per iteration or epoch, the
+objective after the step for ``"lbfgs"`` and ``"gd"`` (as in memory) and the mean of the
+epoch's mini-batch objectives for the SGD methods (the full objective would cost one more
+pass per epoch).
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ import numpy.typing as npt
 from lingrad._validation import fail
 from lingrad.distributed.cluster import default_client
 from lingrad.distributed.data import DaskArray, as_row_chunks
-from lingrad.distributed.fit import runner_for, train
+from lingrad.distributed.fit import Callback, lbfgs, runner_for, train
 from lingrad.distributed.objective import DaskObjective
 from lingrad.model import init_weights
 from lingrad.optim import Optimizer
 from lingrad.regularizers import Regularizer
-from lingrad.train import batch_size_for, class_weights
+from lingrad.train import Stop, batch_size_for, class_weights
 from lingrad.train.weights import by_index
 
 if TYPE_CHECKING:
@@ -41,7 +44,8 @@ if TYPE_CHECKING:
 @dataclass
 class DaskFit:
     """What :func:`fit_linear` learned: ``W`` ``(D + 1, C)``, the ``classes`` (``None`` for a
-    regression), the epochs run and the loss per epoch.
+    regression), the epochs (iterations) run, the loss per epoch and why the run ended
+    (``None``: all epochs ran).
 
     Examples:
         >>> DaskFit(np.zeros((3, 1)), None, 2, [0.5, 0.4]).n_epochs
@@ -52,6 +56,7 @@ class DaskFit:
     classes: np.ndarray | None
     n_epochs: int
     loss_history: list[float]
+    stop: Stop | None = None
 
 
 def _class_weights(class_weight, classes, y_index, client) -> np.ndarray:
@@ -97,6 +102,8 @@ def fit_linear(
     batch_size: int,
     epochs: int,
     rng: np.random.Generator,
+    tol: float = 1e-4,
+    callback: Callback | None = None,
     n_columns: Callable[[np.ndarray], int] | None = None,
     class_weight: str | Mapping[Any, float] | None = None,
     client: Client | None = None,
@@ -105,7 +112,9 @@ def fit_linear(
     NumPy): a classifier when ``n_columns`` (classes -> score columns ``C``, checking them) is
     given, else a regression whose bias starts at the weighted mean of ``y``.
     ``make_optimizer(N)`` builds the optimiser (its schedule needs N); ``optimizer`` is its
-    registry name.
+    registry name, or ``"lbfgs"`` for SciPy's L-BFGS (``epochs`` iterations at most, ``tol``
+    on ``max |dJ/dW|``; ``make_optimizer`` and ``batch_size`` unused). ``callback(epoch, logs,
+    W)`` runs after each epoch (a truthy return stops).
 
     It runs on a ``distributed.Client`` (``client=`` or the current default one); without one
     it says how to get one:
@@ -134,14 +143,20 @@ def fit_linear(
     with objective:
         N, D = objective.n_samples, objective.n_features
         W0 = init_weights(D, C, rng=rng, dtype=objective.dtype)
+        if optimizer == "lbfgs":
+            W0[:] = 0.0
         if n_columns is None:
             total = client.compute((y * (1 if w is None else w)).sum()).result()
             W0[-1] = total / (N if w is None else client.compute(w.sum()).result())
-        opt = make_optimizer(N)
-        batch = batch_size_for(optimizer, N, min(batch_size, N))
-        runner = runner_for(objective, opt, batch_size=batch)
-        result = train(objective, opt, W0, runner, epochs=epochs, rng=rng)
-    return DaskFit(result.W, classes, result.n_epochs, list(result.history["loss"]))
+        if optimizer == "lbfgs":
+            result = lbfgs(objective, W0, max_iter=epochs, tol=tol, callback=callback)
+        else:
+            opt = make_optimizer(N)
+            batch = batch_size_for(optimizer, N, min(batch_size, N))
+            runner = runner_for(objective, opt, batch_size=batch)
+            result = train(objective, opt, W0, runner, epochs=epochs, rng=rng, callback=callback)
+    history = list(result.history["loss"])
+    return DaskFit(result.W, classes, result.n_epochs, history, result.stop)
 
 
 def _index_of(block, classes):

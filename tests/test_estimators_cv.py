@@ -1,0 +1,118 @@
+"""The cross-validated regularisation path: LinearClassifierCV and LinearRegressorCV."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import lingrad
+from lingrad.estimators import LinearClassifier, LinearRegressor
+from lingrad.model_selection import LinearClassifierCV, LinearRegressorCV, lambda_grid
+
+# scikit-learn marks the same check an expected failure for its own CV estimators
+# (LogisticRegressionCV, RidgeCV): k-fold splits of repeated rows are not the splits of
+# weighted rows, so the lambda chosen may differ.
+_FOLDS_DIFFER = {
+    "check_sample_weight_equivalence_on_dense_data": "folds of repeated rows differ from "
+    "folds of weighted rows (as for LogisticRegressionCV)"
+}
+
+
+@parametrize_with_checks(
+    [LinearClassifierCV(lams=3, cv=3), LinearRegressorCV(lams=3, cv=3)],
+    expected_failed_checks=lambda e: _FOLDS_DIFFER if isinstance(e, LinearRegressorCV) else {},
+)
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_the_path_picks_the_best_mean_fold_score_and_refits(digits):
+    X, y = digits
+    lams = [1e-1, 1e-2, 1e-3, 1e-4]
+    clf = LinearClassifierCV(lams=lams, cv=3, tol=1e-6).fit(X, y)
+    assert clf.lams_.tolist() == lams and clf.scores_.shape == (3, 4)
+    assert clf.n_iter_.shape == (3, 4) and (clf.n_iter_ >= 1).all()
+    # the held-out scores are those of independent fits at each lambda on the same folds
+    folds = StratifiedKFold(3)
+    for j, lam in enumerate(lams):
+        alone = cross_val_score(LinearClassifier(lam=lam, tol=1e-6), X, y, cv=folds)
+        np.testing.assert_allclose(clf.scores_[:, j], alone, atol=0.011)  # 1-3 of ~600 rows
+    best = int(np.argmax(clf.scores_.mean(axis=0)))
+    assert clf.lam_ == lams[best]
+    # the refit: the optimum on all the data at lam_, as a plain estimator finds it
+    plain = LinearClassifier(lam=clf.lam_, tol=1e-8).fit(X, y)
+    J = lingrad.Objective("softmax", X, y, lam=clf.lam_)
+    assert J.value(clf.W_) <= J.value(plain.W_) * (1 + 1e-6)
+    np.testing.assert_array_equal(clf.predict(X), clf.model_.predict(X))
+    assert clf.coef_.shape == (10, 64) and clf.classes_.tolist() == list(range(10))
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+
+
+def test_warm_starts_take_fewer_iterations_than_cold_fits(digits):
+    X, y = digits
+    clf = LinearClassifierCV(lams=6, cv=2).fit(X, y)
+    train, _ = next(StratifiedKFold(2).split(X, y))  # the first fold's training rows
+    cold = [LinearClassifier(lam=lam).fit(X[train], y[train]).n_iter_ for lam in clf.lams_]
+    assert clf.n_iter_[0, 0] == cold[0]  # the first lambda starts cold on the path too
+    # after it every path fit starts near its optimum
+    assert clf.n_iter_[0, 1:].sum() < 0.7 * sum(cold[1:])
+
+
+def test_regressor_cv_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reg = LinearRegressorCV(cv=4).fit(X, y)
+    assert reg.lams_.shape == (10,) and reg.lams_[0] == 1.0 and reg.lams_[-1] == 1e-6
+    assert np.all(np.diff(reg.lams_) < 0) and reg.scores_.shape == (4, 10)
+    assert reg.lam_ == reg.lams_[int(np.argmax(reg.scores_.mean(axis=0)))]
+    plain = LinearRegressor(lam=reg.lam_, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(reg.coef_, plain.coef_, rtol=1e-3, atol=1e-2)
+    assert reg.score(X, y) > 0.45
+
+
+def test_lazy_exports_and_no_partial_fit():
+    assert lingrad.LinearClassifierCV is LinearClassifierCV
+    assert lingrad.LinearRegressorCV is LinearRegressorCV
+    assert not hasattr(LinearClassifierCV(), "partial_fit")
+
+
+def test_scoring_and_sample_weight_are_passed_on():
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    w = np.where(y == 1, 3.0, 1.0)
+    clf = LinearClassifierCV(lams=3, cv=3, scoring="neg_log_loss", tol=1e-8)
+    clf.fit(X, y, sample_weight=w)
+    assert (clf.scores_ < 0).all()
+    plain = LinearClassifier(lam=clf.lam_, tol=1e-8).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(clf.coef_, plain.coef_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("lams", "error", "message"),
+    [
+        (0, ValueError, "lams: expected an integer >= 1"),
+        ([[0.1]], TypeError, "lams: expected an integer >= 1 or a 1-D list"),
+        ([0.1, -1.0], ValueError, "lams: expected lambdas that are finite and >= 0"),
+        (["a"], TypeError, "lams: expected an integer"),
+    ],
+)
+def test_bad_grids_are_refused(lams, error, message):
+    with pytest.raises(error, match=message):
+        lambda_grid(lams)
+    X, y = make_classification(n_samples=30, n_features=4, random_state=0)
+    with pytest.raises(error, match=message):
+        LinearClassifierCV(lams=lams).fit(X, y)
