@@ -87,7 +87,8 @@ def _dtype(objective: DaskObjective | Objective) -> np.dtype:
 class ClientDescent:
     """Full-batch descent on the client, one pass per epoch:
     ``step, s = opt.update(dJ/dW(W), s, W); W <- W + step``, then the pass at the new ``W``
-    (the epoch's ``loss`` and ``grad_norm``, and the next step's gradient). Stops when
+    (the next step's gradient). The epoch's ``loss`` and ``grad_norm`` are those of the weights
+    it started from, as for full-batch descent in memory. Stops when
     ``||dJ/dW|| <= tol`` (:attr:`StopReason.CONVERGED`) or on a non-finite loss or gradient
     (the divergence guard, keeping the last good weights).
 
@@ -128,6 +129,8 @@ class ClientDescent:
         current = self.current
         if current is None or current[0] is not state.W:
             current = self._pass(state)
+        # the epoch's loss is J at the weights it started from, as the in-memory runner's step
+        _, value, _, norm = current
         if not self._done(state, current):
             step, state.optimizer_state = self.optimizer.update(
                 current[2], state.optimizer_state, state.W
@@ -136,7 +139,6 @@ class ClientDescent:
             state.iteration += 1
             current = self._pass(state)
             self._done(state, current)
-        _, value, _, norm = current
         return {"loss": value, "grad_norm": norm}
 
 
