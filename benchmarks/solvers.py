@@ -4,8 +4,8 @@ A practitioner's first comparison: ``LinearClassifier()`` beside ``LogisticRegre
 and, for the hinge losses, beside ``LinearSVC``, on the shipped sets (iris, wine,
 breast_cancer, digits) and a synthetic ``make_classification`` set (50,000 x 256, 10 classes;
 ``--quick``: iris, wine and 5,000 x 64, one repeat). Every set is split 75/25 (stratified,
-random_state 0) and standardised on the training split. The same regularised objective on both sides:
-lam = 1e-4, scikit-learn's ``C = 1 / (lam N)``. Both objectives are evaluated by lingrad's
+random_state 0) and standardised on the training split. The same regularised objective on both
+sides: lam = 1e-4, scikit-learn's ``C = 1 / (lam N)``. Both objectives are evaluated by lingrad's
 ``Objective`` on the weights each side found (``J_gap``: lingrad's minus scikit-learn's,
 relative; negative means lingrad went lower). Times are medians of interleaved repeats; BLAS is
 held to one thread on both sides for the shipped sets (small problems), free on the synthetic.
