@@ -204,9 +204,11 @@ def write_run_report(
             ``config["seed"]``).
         progress: report each figure on stderr as it is written: a Rich bar on a terminal,
             else one plain line per figure (``report: [k/6] stem (t s)``).
-        mean, std: the per-feature mean and standard deviation ``(D,)`` that standardised
-            ``X`` (a :class:`~lingrad.datasets.Standardizer`'s); the templates are then drawn
-            in pixel space, ``w_k / std`` (see :func:`lingrad.plots.templates`).
+        mean: the per-feature mean ``(D,)`` that standardised ``X`` (a
+            :class:`~lingrad.datasets.Standardizer`'s), recorded beside ``std``.
+        std: the per-feature standard deviation ``(D,)`` that standardised ``X``; the
+            templates are then drawn in pixel space, ``w_k / std`` (see
+            :func:`lingrad.plots.templates`).
 
     Returns:
         The path of ``index.html``. Figures: ``templates``, ``decision_regions``,
