@@ -321,6 +321,53 @@ def polish(
         kink, fixed = np.abs(M) <= band, (band < M).astype(np.float64)
     if loss != "one_vs_all_hinge":
         kink[rows, y] = fixed[rows, y] = False
+    best, previous = None, math.inf
+    for _ in range(1 if loss == "crammer_singer" else _ACTIVE_SET_ROUNDS):
+        solved = _solve_kinks(objective, W, kink, fixed, tie)
+        if solved is None:
+            break
+        best, raw = solved[:2], solved[2]
+        if loss == "crammer_singer":
+            break
+        kink, fixed, changes = _next_active_set(
+            kink, fixed, raw, margins(loss, scores_unchecked(best[0], objective.X), y, margin)
+        )
+        if changes == 0 or changes >= previous:  # there, or not converging: a far guess
+            break
+        previous = changes
+    return best
+
+
+#: The most active-set rounds of :func:`polish` (the hinges).
+_ACTIVE_SET_ROUNDS = 20
+
+
+def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[Any, _Float, int]:
+    """One primal-dual active-set update for the hinges: a kink whose ``alpha`` came out below
+    0 (above 1) leaves for its side 0 (1); a piece at its side whose ``z`` at the new point
+    crossed the kink (``z > 0`` with ``alpha = 0``, ``z < 0`` with ``alpha = 1``) becomes a
+    kink. Returns ``(kink, fixed, changes)``; the true class's zero piece never enters (its
+    ``z`` is 0)."""
+    kink, fixed = kink.copy(), fixed.copy()
+    i, j = np.nonzero(kink)
+    low, high = raw < 0, raw > 1
+    kink[i[low | high], j[low | high]] = False
+    fixed[i[high], j[high]] = 1.0
+    enter = ~kink & (((fixed == 0) & (M > 0)) | ((fixed == 1) & (M < 0)))
+    enter[i[low | high], j[low | high]] = False
+    kink |= enter
+    fixed[enter] = 0.0
+    return kink, fixed, int((low | high).sum() + enter.sum())
+
+
+def _solve_kinks(
+    objective: Any, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
+) -> tuple[np.ndarray, _Float, _Float] | None:
+    """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
+    ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``."""
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    C = W.shape[1]
+    y = objective.targets(C)
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
     if K > 2 * P:  # too many kinks for a near-optimal W: no guess
@@ -341,11 +388,11 @@ def polish(
                           np.full(K, -margin)])  # fmt: skip
     _tied_rows(system[P:], rhs[P:], i, tie, P)
     solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    alpha = fixed
+    alpha = fixed.copy()
     alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
     if loss == "crammer_singer":
         alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
-    return solution[:P].reshape(W.shape).astype(W.dtype), alpha
+    return solution[:P].reshape(W.shape).astype(W.dtype), alpha, solution[P:]
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
@@ -663,7 +710,7 @@ class Continuation:
             inner.status != Status.RUNNING or solved or cert.primal - smoothed_dual <= bound
         )
         dual, primal = max(state.dual, cert.dual), cert.primal
-        for band in sorted({10.0 * mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
+        for band in sorted({10.0 * mu, mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
             if primal - dual <= self.tol * primal:
                 break
             guess = polish(objective, W_new, band, scores)
