@@ -23,15 +23,19 @@ Smoothing (Nesterov): with ``mu > 0`` each maximum is replaced by a smooth one,
   softmax weights; at most ``mu log C`` above),
 
 so that the smoothed loss's score gradient ``dl_i/ds_i`` IS a dual point ``A_i in K_i``. The
-smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`), warm-started as
+smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`) for the hinges and
+by trust-region Newton (:class:`~lingrad.optim.solvers.TrustRegionNewton`, on the generalised
+Hessian :meth:`SmoothedObjective.hessian`) for Crammer-Singer, warm-started as
 ``mu`` shrinks (``mu <- shrink * mu`` once the gap is down to the smoothing's own error
 ``e = mu min(2K, P)`` (``mu K`` bounds it per example; few examples are near their kinks), or
 the smoothed problem is solved to within it, ``||grad P_mu||^2 <= 2 lam e``, or the inner
 solve stops). At each stage's end :func:`polish` guesses the kinks
-of the optimum from the pieces within a band of theirs (``10 mu``, ``1e-6``, ``1e-4``,
+of the optimum from the pieces within a band of theirs (``mu``, ``10 mu``, ``1e-6``, ``1e-4``,
 ``1e-2``, while the gap is above ``tol``), solves the optimality conditions for them as one
-linear system, and jumps to that point when it is lower; where the guess is right, the gap
-drops to rounding and the solve ends.
+linear system (for the hinges, repeated as primal-dual active-set rounds: pieces whose
+``alpha`` leaves ``[0, 1]`` or whose ``z`` crosses the kink change sides), and jumps to that
+point when it is lower; where the guess is right, the gap drops to rounding and the solve
+ends.
 
 Certificate: by weak duality, for every ``A_i in K_i`` with ``sum_i w_i A_i = 0`` (the
 bias's stationarity, the dual's equality constraint),
@@ -294,7 +298,9 @@ def polish(
     are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
     ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
     ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
-    ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
+    ``None`` when more than ``2 (D + 1) C`` pieces are within the band. For the hinges the guess
+    is then corrected in primal-dual active-set rounds (:func:`_next_active_set`, at most 20,
+    until no piece changes side or a round changes no fewer than the fewest before).
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -321,7 +327,7 @@ def polish(
         kink, fixed = np.abs(M) <= band, (band < M).astype(np.float64)
     if loss != "one_vs_all_hinge":
         kink[rows, y] = fixed[rows, y] = False
-    best, previous = None, math.inf
+    best, fewest, strikes = None, math.inf, 0
     for _ in range(1 if loss == "crammer_singer" else _ACTIVE_SET_ROUNDS):
         solved = _solve_kinks(objective, W, kink, fixed, tie)
         if solved is None:
@@ -332,14 +338,16 @@ def polish(
         kink, fixed, changes = _next_active_set(
             kink, fixed, raw, margins(loss, scores_unchecked(best[0], objective.X), y, margin)
         )
-        if changes == 0 or changes >= previous:  # there, or not converging: a far guess
+        strikes = strikes + 1 if changes >= fewest else 0
+        if changes == 0 or strikes == _STRIKES:  # there, or not converging: a far guess
             break
-        previous = changes
+        fewest = min(fewest, changes)
     return best
 
 
-#: The most active-set rounds of :func:`polish` (the hinges).
-_ACTIVE_SET_ROUNDS = 20
+#: The most active-set rounds of :func:`polish` (the hinges), and how many rounds in a row
+#: may change no fewer pieces than the fewest so far before it gives up.
+_ACTIVE_SET_ROUNDS, _STRIKES = 20, 1
 
 
 def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[Any, _Float, int]:
