@@ -11,13 +11,15 @@ from scipy.optimize import minimize
 
 from lingrad import optim, regularizers
 from lingrad.objective import Objective
-from lingrad.optim.solvers import Continuation, Status, auto
+from lingrad.optim.solvers import Continuation, Status, auto, continuation
 from lingrad.optim.solvers.continuation import (
     PIECEWISE,
     SmoothedObjective,
     balance_columns,
     balance_flows,
     certificate,
+    dual_value,
+    polish,
     smoothed_loss,
 )
 
@@ -241,6 +243,30 @@ def test_auto_inner_is_newton_for_crammer_singer_only():
         assert getattr(state, field).evaluations > 0
     with pytest.raises(ValueError, match="inner: expected 'auto', 'newton' or 'lbfgs'"):
         Continuation(inner="cg")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_active_set_rounds_of_polish_reach_the_optimum(seed, monkeypatch):
+    # well-separated classes: few support vectors; W from the smoothed problem at mu = 0.1
+    rng = RNG(seed)
+    N, D, C, mu = 150, 6, 4, 0.1
+    y = np.arange(N) % C
+    X = rng.standard_normal((N, D)) + 2.0 * rng.standard_normal((C, D))[y]
+    J = Objective("hinge", X, y, lam=1e-3)
+    optimum = solve(J, C, tol=1e-11)[1].value
+    smoothed, inner = SmoothedObjective(J, mu), optim.get("lbfgs", tol=1e-12)
+    W = J.check_weights(np.zeros((D + 1, C)))
+    state = inner.init(W)
+    for _ in range(3000):
+        step, state = inner.update(None, state, W, objective=smoothed)
+        W = W + step
+        if state.status != Status.RUNNING:
+            break
+    W_star, alpha = polish(J, W, mu)
+    assert J.value(W_star) == pytest.approx(optimum, rel=1e-9)
+    assert dual_value(J, alpha) == pytest.approx(optimum, rel=1e-9)  # its own certificate
+    monkeypatch.setattr(continuation, "_ACTIVE_SET_ROUNDS", 1)  # the first guess alone: off
+    assert J.value(polish(J, W, mu)[0]) > optimum * (1 + 1e-4)
 
 
 def test_a_regularised_bias_has_no_equality_constraint():
