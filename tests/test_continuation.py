@@ -11,13 +11,15 @@ from scipy.optimize import minimize
 
 from lingrad import optim, regularizers
 from lingrad.objective import Objective
-from lingrad.optim.solvers import Continuation, Status, auto
+from lingrad.optim.solvers import Continuation, Status, auto, continuation
 from lingrad.optim.solvers.continuation import (
     PIECEWISE,
     SmoothedObjective,
     balance_columns,
     balance_flows,
     certificate,
+    dual_value,
+    polish,
     smoothed_loss,
 )
 
@@ -136,6 +138,37 @@ def test_the_smoothing_is_within_its_bound_and_its_gradient_is_alpha(loss):
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_the_hessian_is_the_derivative_of_the_smoothed_gradient(loss, include_bias):
+    rng = RNG(11)
+    N, D, C, mu = 50, 3, 4, 0.7
+    reg = regularizers.Regularizer("l2", 0.0, include_bias=include_bias)
+    y = rng.integers(0, C, N)
+    J = Objective(loss, rng.standard_normal((N, D)), y, lam=0.3, regularizer=reg,
+                  sample_weight=rng.uniform(0.5, 2, N))  # fmt: skip
+    W = J.check_weights(rng.standard_normal((D + 1, C)))
+    Js = SmoothedObjective(J, mu)
+    H = Js.hessian(W)
+    active = 0
+    for _ in range(3):
+        V = rng.standard_normal(W.shape)
+        eps = 1e-6  # the Huber gradients are piecewise linear: exact unless a piece is crossed
+        up = Js.value_and_grad_unchecked(W + eps * V)[1]
+        numeric = (up - Js.value_and_grad_unchecked(W - eps * V)[1]) / (2 * eps)
+        HV = H(V)
+        np.testing.assert_allclose(HV, numeric, rtol=1e-6, atol=1e-8)
+        # symmetric and positive semi-definite: V.H V >= lam ||V_R||^2
+        U = rng.standard_normal(W.shape)
+        assert np.vdot(U, HV) == pytest.approx(np.vdot(H(U), V), rel=1e-10)
+        VR = V.copy() if include_bias else V[:-1]
+        assert np.vdot(V, HV) >= J.lam * np.vdot(VR, VR) - 1e-12
+        active += np.vdot(V, HV) > 1.001 * J.lam * np.vdot(VR, VR)
+    assert active == 3  # the loss's curvature is there, not only the penalty's
+    # the flattened direction that the Newton solver passes
+    np.testing.assert_array_equal(H(V.ravel()), HV)
+
+
 def test_balance_flows_keeps_the_factors_in_the_box_and_balances_the_flow():
     rng = RNG(2)
     for C in (2, 3, 5, 10):
@@ -188,6 +221,52 @@ def test_reaches_the_quadratic_programs_optimum(loss, weighted):
     assert state.dual <= optimum + 1e-9 and state.measure <= 1e-9
     assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
     assert 0 <= state.bias_gradient < 1  # the smoothed bias row's gradient, reported
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("inner", ["newton", "lbfgs"])
+def test_both_inner_solvers_reach_the_optimum(loss, inner):
+    J = problem(loss, seed=3, weighted=True)
+    W, state = solve(J, 3, tol=1e-9, inner=inner)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-9
+    assert J.value(W) == pytest.approx(qp_optimum(J, 3), rel=1e-6)
+    idle = state.inner if inner == "newton" else state.newton  # the other one: never moved
+    assert idle.evaluations == 0 and idle.grad is None
+
+
+def test_auto_inner_is_newton_for_crammer_singer_only():
+    for loss, field in [("crammer_singer", "newton"), ("hinge", "inner")]:
+        J = problem(loss, seed=4)
+        solver = Continuation()
+        W = J.check_weights(np.zeros((4, 3)))
+        state = solver.update(None, solver.init(W), W, objective=J)[1]
+        assert getattr(state, field).evaluations > 0
+    with pytest.raises(ValueError, match="inner: expected 'auto', 'newton' or 'lbfgs'"):
+        Continuation(inner="cg")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_active_set_rounds_of_polish_reach_the_optimum(seed, monkeypatch):
+    # well-separated classes: few support vectors; W from the smoothed problem at mu = 0.1
+    rng = RNG(seed)
+    N, D, C, mu = 150, 6, 4, 0.1
+    y = np.arange(N) % C
+    X = rng.standard_normal((N, D)) + 2.0 * rng.standard_normal((C, D))[y]
+    J = Objective("hinge", X, y, lam=1e-3)
+    optimum = solve(J, C, tol=1e-11)[1].value
+    smoothed, inner = SmoothedObjective(J, mu), optim.get("lbfgs", tol=1e-12)
+    W = J.check_weights(np.zeros((D + 1, C)))
+    state = inner.init(W)
+    for _ in range(3000):
+        step, state = inner.update(None, state, W, objective=smoothed)
+        W = W + step
+        if state.status != Status.RUNNING:
+            break
+    W_star, alpha = polish(J, W, mu)
+    assert J.value(W_star) == pytest.approx(optimum, rel=1e-9)
+    assert dual_value(J, alpha) == pytest.approx(optimum, rel=1e-9)  # its own certificate
+    monkeypatch.setattr(continuation, "_ACTIVE_SET_ROUNDS", 1)  # the first guess alone: off
+    assert J.value(polish(J, W, mu)[0]) > optimum * (1 + 1e-4)
 
 
 def test_a_regularised_bias_has_no_equality_constraint():
@@ -256,8 +335,9 @@ def test_registry_and_auto():
         Continuation(shrink=1.0)
 
 
-def test_fit_converges_and_resumes_bit_for_bit(tmp_path):
-    J = problem("crammer_singer", N=60, D=4, C=3, seed=9, lam=0.01)
+@pytest.mark.parametrize("loss", ["crammer_singer", "hinge"])  # Newton and L-BFGS inside
+def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
+    J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 500}
     full = converges_and_resumes(J, "continuation", 1e-8, tmp_path, **kw)
     assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)

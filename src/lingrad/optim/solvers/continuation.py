@@ -23,15 +23,19 @@ Smoothing (Nesterov): with ``mu > 0`` each maximum is replaced by a smooth one,
   softmax weights; at most ``mu log C`` above),
 
 so that the smoothed loss's score gradient ``dl_i/ds_i`` IS a dual point ``A_i in K_i``. The
-smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`), warm-started as
+smoothed problem is solved by L-BFGS (:class:`~lingrad.optim.solvers.LBFGS`) for the hinges and
+by trust-region Newton (:class:`~lingrad.optim.solvers.TrustRegionNewton`, on the generalised
+Hessian :meth:`SmoothedObjective.hessian`) for Crammer-Singer, warm-started as
 ``mu`` shrinks (``mu <- shrink * mu`` once the gap is down to the smoothing's own error
 ``e = mu min(2K, P)`` (``mu K`` bounds it per example; few examples are near their kinks), or
 the smoothed problem is solved to within it, ``||grad P_mu||^2 <= 2 lam e``, or the inner
 solve stops). At each stage's end :func:`polish` guesses the kinks
-of the optimum from the pieces within a band of theirs (``10 mu``, ``1e-6``, ``1e-4``,
+of the optimum from the pieces within a band of theirs (``mu``, ``10 mu``, ``1e-6``, ``1e-4``,
 ``1e-2``, while the gap is above ``tol``), solves the optimality conditions for them as one
-linear system, and jumps to that point when it is lower; where the guess is right, the gap
-drops to rounding and the solve ends.
+linear system (for the hinges, repeated as primal-dual active-set rounds: pieces whose
+``alpha`` leaves ``[0, 1]`` or whose ``z`` crosses the kink change sides), and jumps to that
+point when it is lower; where the guess is right, the gap drops to rounding and the solve
+ends.
 
 Certificate: by weak duality, for every ``A_i in K_i`` with ``sum_i w_i A_i = 0`` (the
 bias's stationarity, the dual's equality constraint),
@@ -60,10 +64,11 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from lingrad._validation import check_int, check_positive
+from lingrad._validation import check_int, check_positive, fail
 from lingrad.model import scores_unchecked
 from lingrad.optim.solvers.base import Status, refuse
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
+from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
 
 _Float = npt.NDArray[np.float64]
 
@@ -293,7 +298,9 @@ def polish(
     are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
     ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
     ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
-    ``None`` when more than ``2 (D + 1) C`` pieces are within the band.
+    ``None`` when more than ``2 (D + 1) C`` pieces are within the band. For the hinges the guess
+    is then corrected in primal-dual active-set rounds (:func:`_next_active_set`, at most 20,
+    until no piece changes side or a round changes no fewer than the fewest before).
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -320,6 +327,55 @@ def polish(
         kink, fixed = np.abs(M) <= band, (band < M).astype(np.float64)
     if loss != "one_vs_all_hinge":
         kink[rows, y] = fixed[rows, y] = False
+    best, fewest, strikes = None, math.inf, 0
+    for _ in range(1 if loss == "crammer_singer" else _ACTIVE_SET_ROUNDS):
+        solved = _solve_kinks(objective, W, kink, fixed, tie)
+        if solved is None:
+            break
+        best, raw = solved[:2], solved[2]
+        if loss == "crammer_singer":
+            break
+        kink, fixed, changes = _next_active_set(
+            kink, fixed, raw, margins(loss, scores_unchecked(best[0], objective.X), y, margin)
+        )
+        strikes = strikes + 1 if changes >= fewest else 0
+        if changes == 0 or strikes == _STRIKES:  # there, or not converging: a far guess
+            break
+        fewest = min(fewest, changes)
+    return best
+
+
+#: The most active-set rounds of :func:`polish` (the hinges), and how many rounds in a row
+#: may change no fewer pieces than the fewest so far before it gives up.
+_ACTIVE_SET_ROUNDS, _STRIKES = 20, 1
+
+
+def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[Any, _Float, int]:
+    """One primal-dual active-set update for the hinges: a kink whose ``alpha`` came out below
+    0 (above 1) leaves for its side 0 (1); a piece at its side whose ``z`` at the new point
+    crossed the kink (``z > 0`` with ``alpha = 0``, ``z < 0`` with ``alpha = 1``) becomes a
+    kink. Returns ``(kink, fixed, changes)``; the true class's zero piece never enters (its
+    ``z`` is 0)."""
+    kink, fixed = kink.copy(), fixed.copy()
+    i, j = np.nonzero(kink)
+    low, high = raw < 0, raw > 1
+    kink[i[low | high], j[low | high]] = False
+    fixed[i[high], j[high]] = 1.0
+    enter = ~kink & (((fixed == 0) & (M > 0)) | ((fixed == 1) & (M < 0)))
+    enter[i[low | high], j[low | high]] = False
+    kink |= enter
+    fixed[enter] = 0.0
+    return kink, fixed, int((low | high).sum() + enter.sum())
+
+
+def _solve_kinks(
+    objective: Any, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
+) -> tuple[np.ndarray, _Float, _Float] | None:
+    """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
+    ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``."""
+    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    C = W.shape[1]
+    y = objective.targets(C)
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
     if K > 2 * P:  # too many kinks for a near-optimal W: no guess
@@ -340,11 +396,11 @@ def polish(
                           np.full(K, -margin)])  # fmt: skip
     _tied_rows(system[P:], rhs[P:], i, tie, P)
     solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    alpha = fixed
+    alpha = fixed.copy()
     alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
     if loss == "crammer_singer":
         alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
-    return solution[:P].reshape(W.shape).astype(W.dtype), alpha
+    return solution[:P].reshape(W.shape).astype(W.dtype), alpha, solution[P:]
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
@@ -369,6 +425,32 @@ def _normalised_weights(objective: Any) -> _Float:
         return np.full(N, 1.0 / N)
     w = np.asarray(w, dtype=np.float64)
     return w / w.sum()
+
+
+def score_curvature(loss: str, curve: _Float, dS: _Float, y: npt.NDArray[np.intp]) -> _Float:
+    """``mu H_i dS[i]`` ``(N, C)``: the smoothed loss's score-space curvature (times ``mu``)
+    along ``dS``. ``curve`` ``(N, C)``: 1 on the hinge terms inside ``(0, mu)`` (0 at the true
+    class for the multi-class hinges), or Crammer-Singer's softmax weights ``a`` (0 at the true
+    class: its zero option has ``dz = 0``). With ``dz_j = dS_j - dS_y`` (``-t_j dS_j`` for one
+    versus all) and ``u = curve * dz`` (``a * dz - a (a . dz)``), the product maps ``u`` back:
+    ``u_j`` on ``j != y`` and ``-sum_j u_j`` on ``y`` (one versus all: ``-t_j u_j``, i.e. ``u``
+    since ``t_j^2 = 1``).
+
+    Examples:
+        >>> curve, y = np.array([[0.0, 1.0, 0.0]]), np.array([0])
+        >>> score_curvature("hinge", curve, np.array([[0.0, 1.0, 5.0]]), y).tolist()
+        [[-1.0, 1.0, 0.0]]
+    """
+    rows = np.arange(len(y))
+    if loss == "one_vs_all_hinge":
+        return curve * dS
+    dz = dS - dS[rows, y][:, None]
+    u = curve * dz
+    if loss == "crammer_singer":
+        u -= curve * u.sum(axis=1, keepdims=True)
+    u[rows, y] = 0.0
+    u[rows, y] = -u.sum(axis=1)
+    return u
 
 
 #: ``K``: the smoothing moves one example's loss by at most ``mu K`` (primal side); the gap at
@@ -420,6 +502,47 @@ class SmoothedObjective:
         self._last = (W, S)
         return value, grad
 
+    def hessian(self, W: np.ndarray) -> Any:
+        """The generalised Hessian of ``P_mu`` at ``W`` as an operator ``V -> H V`` (W's
+        shape): ``H V = [X, 1]^T (w * H_S(dS) / W_t) + lam V_R``, ``dS = [X, 1] V``, ``V_R``
+        ``V`` with the bias row zeroed unless the penalty includes it. In score space
+        (:func:`score_curvature`) a Huberised term with ``0 < z < mu`` has the curvature
+        ``1/mu`` along ``dz``; Crammer-Singer's ``mu logsumexp`` has ``(diag(a) - a a^T) / mu``
+        over its options (the zero option included). One pass for the scores (none when the
+        last evaluation was at ``W``), then two products with X per call.
+
+        Examples:
+            >>> from lingrad.objective import Objective
+            >>> J = Objective("one_vs_all_hinge", np.array([[1.0], [2.0]]), [0, 1], lam=0.5)
+            >>> H = SmoothedObjective(J, 4.0).hessian(J.check_weights(np.zeros((2, 2))))
+            >>> H(np.array([[1.0, 0.0], [0.0, 0.0]])).tolist()  # (1/2)(1 + 4)/4 + 0.5; (1/2)3/4
+            [[1.125, 0.0], [0.375, 0.0]]
+        """
+        J = self.objective
+        S = self.scores_at(W)
+        S = scores_unchecked(W, J.X) if S is None else S
+        y = J.targets(W.shape[1])
+        M = margins(self.loss, S, y, self.margin)
+        if self.loss == "crammer_singer":
+            curve = smoothed_loss(self.loss, S, y, self.margin, self.mu)[1]
+        else:
+            curve = ((M > 0) & (self.mu > M)).astype(np.float64)
+            if self.loss != "one_vs_all_hinge":
+                curve[np.arange(len(y)), y] = 0.0
+        coef = self.weights[:, None] / self.mu
+
+        def product(V: np.ndarray) -> np.ndarray:
+            V = V.reshape(W.shape)
+            dS = scores_unchecked(V, J.X).astype(np.float64, copy=False)
+            A = (coef * score_curvature(self.loss, curve, dS, y)).astype(W.dtype)
+            out = np.empty_like(W)
+            np.matmul(J.X.T, A, out=out[:-1])
+            out[-1] = A.sum(axis=0)
+            J.regularizer.add_grad(V.astype(W.dtype, copy=False), out, J.lam)
+            return out
+
+        return product
+
     def scores_at(self, W: np.ndarray) -> np.ndarray | None:
         """The scores of the last evaluation when it was at ``W`` (equal values), else None."""
         if self._last is not None and np.array_equal(self._last[0], W):
@@ -427,8 +550,14 @@ class SmoothedObjective:
         return None
 
 
+#: At most this many conjugate-gradient steps per inner Newton iteration.
+_MAX_CG = 50
+
+
 class ContinuationState(NamedTuple):
-    """``inner``: the L-BFGS state on the current smoothed problem; ``mu``: its smoothing;
+    """``inner``: the L-BFGS state on the current smoothed problem, ``newton``: the Newton
+    state (the one of the inner solver in use moves; both are kept so that a checkpoint's
+    layout does not depend on the loss); ``mu``: its smoothing;
     ``stages``: how many times ``mu`` shrank; ``smoothed_dual``: the best ``D`` of the smoothed
     gradients so far (it decides when a stage is done); ``dual``: the best dual value ``D`` so
     far, polished points included (a lower bound on ``P(W*)``, from any earlier dual point);
@@ -444,6 +573,7 @@ class ContinuationState(NamedTuple):
     """
 
     inner: LBFGSState
+    newton: NewtonState
     mu: float
     stages: int
     smoothed_dual: float
@@ -468,6 +598,12 @@ class Continuation:
         shrink: ``mu <- shrink * mu`` at each stage.
         memory: the inner L-BFGS's pairs.
         mu_min: the smallest smoothing; a stalled inner solve there is a failure.
+        inner: the solver of each smoothed problem: ``"newton"`` (trust-region Newton-CG,
+            :class:`~lingrad.optim.solvers.TrustRegionNewton`, on the generalised Hessian
+            :meth:`SmoothedObjective.hessian`), ``"lbfgs"``, or ``"auto"``: Newton for
+            Crammer-Singer (its ``mu logsumexp`` has a smooth Hessian), L-BFGS for the
+            Huberised hinges (their Hessian jumps where pieces enter, which shrinks the trust
+            region to tiny steps: slower than L-BFGS on digits).
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -491,6 +627,7 @@ class Continuation:
         shrink: float = 0.1,
         memory: int = 10,
         mu_min: float = 1e-12,
+        inner: str = "auto",
     ):
         self.tol = check_positive("tol", tol, allow_zero=True)
         self.mu = check_positive("mu", mu)
@@ -498,7 +635,15 @@ class Continuation:
         if self.shrink >= 1:
             check_positive("shrink", -1.0)  # the message: a number in (0, 1)
         self.mu_min = check_positive("mu_min", mu_min)
-        self.inner = LBFGS(tol=0.0, memory=check_int("memory", memory))
+        check_int("memory", memory)
+        if inner not in ("auto", "newton", "lbfgs"):
+            fail("inner", "'auto', 'newton' or 'lbfgs'", repr(inner))
+        self.inner_name = inner
+        self._inners: dict[str, Any] = {
+            "newton": TrustRegionNewton(tol=0.0, max_cg=_MAX_CG),
+            "lbfgs": LBFGS(tol=0.0, memory=memory),
+        }
+        self.inner: Any = self._inners["lbfgs" if inner == "auto" else inner]  # until update
         self._smoothed: SmoothedObjective | None = None
 
     def __repr__(self) -> str:
@@ -522,8 +667,9 @@ class Continuation:
     def init(self, W: np.ndarray) -> ContinuationState:
         """The first stage (smoothing ``mu``) for weights shaped like ``W``."""
         inf, running = math.inf, int(Status.RUNNING)
-        inner = self.inner.init(W)
-        return ContinuationState(inner, self.mu, 0, -inf, -inf, inf, inf, inf, 0, inf, running)
+        inner, newton = self._inners["lbfgs"].init(W), self._inners["newton"].init(W)
+        figures = (-inf, -inf, inf, inf, inf, 0, inf, running)
+        return ContinuationState(inner, newton, self.mu, 0, *figures)
 
     def rate(self, state: ContinuationState) -> float:
         """``nan``: no learning rate (the inner line search picks each step)."""
@@ -543,13 +689,16 @@ class Continuation:
         value_fn: Any = None,
         rng: Any = None,
     ) -> tuple[np.ndarray, ContinuationState]:
-        """One inner L-BFGS iteration, the certificate at ``W + step``, and the next stage when
-        this one is done: ``(step, state)``."""
+        """One inner iteration (L-BFGS or Newton), the certificate at ``W + step``, and the
+        next stage when this one is done: ``(step, state)``."""
         if objective is None:
             raise TypeError("Continuation.update needs objective= (it reads the objective)")
         smoothed = self._smoothed_for(objective, state.mu)
-        step, inner = self.inner.update(None, state.inner, W, objective=smoothed)
-        evaluations = state.evaluations + inner.evaluations - state.inner.evaluations
+        self.inner = self._inner_for(smoothed.loss)
+        field = "newton" if self.inner is self._inners["newton"] else "inner"
+        before = getattr(state, field)
+        step, inner = self.inner.update(None, before, W, objective=smoothed)
+        evaluations = state.evaluations + inner.evaluations - before.evaluations
         if inner.status == Status.NON_FINITE:
             return step, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
         W_new = W + step
@@ -569,7 +718,7 @@ class Continuation:
             inner.status != Status.RUNNING or solved or cert.primal - smoothed_dual <= bound
         )
         dual, primal = max(state.dual, cert.dual), cert.primal
-        for band in sorted({10.0 * mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
+        for band in sorted({10.0 * mu, mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
             if primal - dual <= self.tol * primal:
                 break
             guess = polish(objective, W_new, band, scores)
@@ -590,7 +739,15 @@ class Continuation:
         elif inner.status != Status.RUNNING:
             status = Status.LINE_SEARCH_FAILED
         figures = (smoothed_dual, dual, gap, cert.bias_gradient, primal, evaluations, measure)
-        return step, ContinuationState(inner, mu, stages, *figures, int(status))
+        new = ContinuationState(state.inner, state.newton, mu, stages, *figures, int(status))
+        return step, new._replace(**{field: inner})
+
+    def _inner_for(self, loss: str) -> Any:
+        """The inner solver for ``loss`` (``inner="auto"``: Newton for Crammer-Singer)."""
+        name = self.inner_name
+        if name == "auto":
+            name = "newton" if loss == "crammer_singer" else "lbfgs"
+        return self._inners[name]
 
     def _smoothed_for(self, objective: Any, mu: float) -> SmoothedObjective:
         """The smoothed objective for ``(objective, mu)``, kept between iterations (it holds
