@@ -141,6 +141,8 @@ def main() -> None:
         print(" ".join(f"{v:>12.0f}" for v in values), f"{seen['steps'] / bare:>15.3f}")
     at_1000 = next(seen["steps"] for points, *_, seen in rows if points == 1_000)
     print(f"1,000 points: {at_1000:.1f} steps/s ({'meets' if at_1000 >= 30 else 'BELOW'} 30)")
+    bare_1000 = next(bare for points, bare, *_ in rows if points == 1_000)
+    print(f"page steps/s / bare server steps/s at 1,000 points = {at_1000 / bare_1000:.3f}")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,8 @@ def main(argv=None) -> list[dict]:
             )
     print(table(rows, ["dataset", "path_ms", "independent_ms", "ratio", "max_J_gap"]))
     print("target: ratio <= 0.4 (issue 14); max_J_gap: path J / independent J - 1 over the grid")
+    for row in rows:
+        print(f"{row['dataset']}: path / independent fits = {row['ratio']:.2f}")
     return rows
 
 

@@ -72,6 +72,7 @@ def main() -> None:
         row["cpu_ratio"] = row["cpu_s"] / base["cpu_s"]
     print(f"{machine()}; load {load()}; {n} repeats, medians")
     print(table(rows, ["case", "wall_s", "cpu_s", "wall_ratio", "cpu_ratio"]))
+    print(f"report after / before (wall) = {rows[-1]['wall_ratio']:.2f}")
 
 
 if __name__ == "__main__":

@@ -63,14 +63,14 @@ def main() -> None:
         t_loop, t_fit = measure(textbook, n)["median"], measure(trainer, n)["median"]
 
     configs = [
-        resolve({"learning_rate": lr, "lam": lam, "epochs": sweep_epochs})
+        resolve({"optimizer": "sgd", "learning_rate": lr, "lam": lam, "epochs": sweep_epochs})
         for lr in (0.03, 0.1, 0.3, 1.0)
         for lam in (1e-5, 1e-3)
     ]
     sweep = {}
     for jobs in (1, 2):
         start = time.perf_counter()
-        _run_trials(configs, jobs)
+        _run_trials(configs, jobs, lambda *done: None)
         sweep[jobs] = time.perf_counter() - start
     rows = [
         {"what": "textbook SGD loop", "time_ms": 1e3 * t_loop},

@@ -259,7 +259,7 @@ def gradient_descent(
         callback: ``callback(epoch, logs, W)`` after each pass, on the client.
         progress: show a Rich progress bar on a terminal.
 
-    ``history["loss"]`` is the objective after each step (as in memory). With an in-memory
+    ``history["loss"]`` is the objective at the weights each step starts from (as in memory). With an in-memory
     :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
 
     Examples:
@@ -267,7 +267,7 @@ def gradient_descent(
         >>> obj = Objective("softmax", np.array([[0.0], [1.0]]), np.array([0, 1]))
         >>> r = gradient_descent(obj, np.zeros((2, 2)), learning_rate=1.0, max_iter=20)
         >>> [round(v, 3) for v in r.history["loss"][:2]], r.history["loss"][-1] < 0.4
-        ([0.584, 0.51], True)
+        ([0.693, 0.584], True)
     """
     max_iter = check_int("max_iter", max_iter)
     tol = check_positive("tol", tol, allow_zero=True)
