@@ -117,3 +117,13 @@ def test_random_search_on_digits_is_not_called_converged():
     d = diagnose(r.history, r.stop, chance_loss=chance_loss(J, 10))
     assert r.history["train_accuracy"][-1] < 0.5
     assert d["near_chance"] and not d["converged"], (r.history["loss"][-1], d["advice"])
+
+
+def test_a_converged_solver_gets_no_learning_rate_advice():
+    from lingrad.train import Stop, StopReason
+
+    stop = Stop(StopReason.CONVERGED, "converged: convergence measure 7e-05 <= tol 0.0001")
+    d = diagnose({"loss": [2.3, 1.0, 0.5, 0.2, 0.1, 0.05, 0.02]}, stop, chance_loss=math.log(10))
+    assert d["converged"] and not d["still_falling"]
+    assert d["advice"] == ["converged: convergence measure 7e-05 <= tol 0.0001"]
+    assert not any("learning rate" in a for a in d["advice"])

@@ -259,8 +259,9 @@ def gradient_descent(
         callback: ``callback(epoch, logs, W)`` after each pass, on the client.
         progress: show a Rich progress bar on a terminal.
 
-    ``history["loss"]`` is the objective at the weights each step starts from (as in memory). With an in-memory
-    :class:`lingrad.Objective` (a :class:`DaskObjective` works the same):
+    ``history["loss"]`` is the objective at the weights each step starts from (as in
+    memory). With an in-memory :class:`lingrad.Objective` (a :class:`DaskObjective` works the
+    same):
 
     Examples:
         >>> from lingrad.objective import Objective

@@ -109,7 +109,9 @@ def diagnose(
       ``W = 0``, see :func:`chance_loss`): the final loss ``L > ABOVE_CHANCE * chance_loss``
       (worse than ``W = 0``: lower the learning rate), or ``L >= NEAR_CHANCE * chance_loss``
       (barely better than a model that learned nothing);
-    * ``converged``: none of the above: the loss levelled off below chance.
+    * ``converged``: none of the above: the loss levelled off below chance; or the run
+      stopped on its solver's convergence test (``StopReason.CONVERGED``), whose message is
+      then the advice (no learning-rate advice for a solver, which has none).
 
     ``standardized`` (``None``: unknown) says whether the features are standardised, so that a
     diverged run is not told to standardise what already is. The advice never tells the
@@ -153,6 +155,13 @@ def diagnose(
         out["near_chance"] = loss[-1] >= NEAR_CHANCE * chance_loss
         if out["near_chance"]:
             advice.append(_chance_advice(loss[-1], chance_loss))
+    if stop is not None and stop.reason is StopReason.CONVERGED:
+        # a solver's own convergence test (or tol) ended the run: the curve's shape says
+        # nothing about a learning rate it does not have
+        if not out["near_chance"]:
+            out["converged"] = True
+            advice.append(f"converged: {stop.message.removeprefix('converged: ')}")
+        return out
     if len(loss) < 2:
         return out
     out.update(_shape(loss, window, diverged))
