@@ -67,3 +67,11 @@ def test_every_public_name_resolves():
     assert set(lingrad.__all__) <= set(dir(lingrad))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         lingrad.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("module", ["lingrad.train", "lingrad.estimators"])
+def test_training_does_not_import_sympy(module):
+    # the symbolic gradient method imports SymPy on first use, not when the trainer loads
+    names, _ = imported("-c", f"import {module}")
+    assert "lingrad" in names
+    assert "sympy" not in names

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lingrad._validation import fail
-from lingrad.grad import analytic, autodiff, numerical, symbolic
+from lingrad.grad import analytic, autodiff, numerical
 from lingrad.grad.method import GradientMethod, ValueAndGrad
 from lingrad.grad.numerical import (
     GradcheckResult,
@@ -23,11 +23,20 @@ from lingrad.grad.numerical import (
 )
 from lingrad.objective import Objective
 
+
+def _symbolic(objective: Objective) -> ValueAndGrad:
+    """The symbolic method, SymPy imported on first use (the trainer and the estimators import
+    this package; SymPy takes about a second to import)."""
+    from lingrad.grad import symbolic
+
+    return symbolic.value_and_grad(objective)
+
+
 _METHODS: dict[str, GradientMethod] = {
     "analytic": analytic.value_and_grad,
     "autodiff": autodiff.value_and_grad,
     "numerical": numerical.value_and_grad,
-    "symbolic": symbolic.value_and_grad,
+    "symbolic": _symbolic,
 }
 
 
