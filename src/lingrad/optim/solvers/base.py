@@ -21,6 +21,7 @@ it and a resumed solve continues bit for bit.
 from __future__ import annotations
 
 import enum
+import math
 from typing import Any, Protocol, runtime_checkable
 
 from lingrad._validation import fail
@@ -83,6 +84,29 @@ class SolverProgress(Protocol):
     evaluations: int
     measure: float
     status: int
+
+
+class SolverBase:
+    """What every solver shares: no learning rate (``rate`` is ``nan``: a line search or a
+    trust region picks each step) and nothing to reduce on a plateau (``observe`` is the
+    identity).
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.optim.solvers import LBFGS
+        >>> s = LBFGS()
+        >>> state = s.init(np.zeros((2, 1)))
+        >>> math.isnan(s.rate(state)), s.observe(state, 0.5) is state
+        (True, True)
+    """
+
+    def rate(self, state: Any) -> float:
+        """``nan``: a solver has no learning rate."""
+        return math.nan
+
+    def observe(self, state: Any, loss: float) -> Any:
+        """The identity (nothing to reduce on a plateau)."""
+        return state
 
 
 @runtime_checkable

@@ -66,7 +66,7 @@ import numpy.typing as npt
 
 from lingrad._validation import check_int, check_positive, fail
 from lingrad.model import scores_unchecked
-from lingrad.optim.solvers.base import Status, refuse
+from lingrad.optim.solvers.base import SolverBase, Status, refuse
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
 from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
 
@@ -586,7 +586,7 @@ class ContinuationState(NamedTuple):
     status: int
 
 
-class Continuation:
+class Continuation(SolverBase):
     """Smoothing with continuation for the piecewise-linear losses with an L2 penalty (see the
     module docstring): each iteration is one L-BFGS iteration on the smoothed objective, then
     the duality gap of the true objective at the new point.
@@ -670,14 +670,6 @@ class Continuation:
         inner, newton = self._inners["lbfgs"].init(W), self._inners["newton"].init(W)
         figures = (-inf, -inf, inf, inf, inf, 0, inf, running)
         return ContinuationState(inner, newton, self.mu, 0, *figures)
-
-    def rate(self, state: ContinuationState) -> float:
-        """``nan``: no learning rate (the inner line search picks each step)."""
-        return math.nan
-
-    def observe(self, state: ContinuationState, loss: float) -> ContinuationState:
-        """The identity."""
-        return state
 
     def update(
         self,

@@ -35,7 +35,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from lingrad._validation import check_positive
-from lingrad.optim.solvers.base import Status, refuse
+from lingrad.optim.solvers.base import SolverBase, Status, refuse
 
 
 class FISTAState(NamedTuple):
@@ -99,7 +99,7 @@ class _Split:
         return float(np.abs(G).max()) if G.size else 0.0
 
 
-class FISTA:
+class FISTA(SolverBase):
     """Accelerated proximal gradient with backtracking and restart (see the module docstring),
     for a smooth loss with an ``l1``/``elastic_net`` penalty (an L2 or no penalty works too).
 
@@ -144,14 +144,6 @@ class FISTA:
         """No previous point, ``t = 1``, ``L = lipschitz``."""
         inf = math.inf
         return FISTAState(None, None, inf, 1.0, self.lipschitz, inf, 0, inf, int(Status.RUNNING))
-
-    def rate(self, state: FISTAState) -> float:
-        """``nan``: the step ``1/L`` is found by backtracking, not set."""
-        return math.nan
-
-    def observe(self, state: FISTAState, loss: float) -> FISTAState:
-        """The identity."""
-        return state
 
     def update(
         self,

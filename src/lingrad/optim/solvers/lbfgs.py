@@ -22,7 +22,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from lingrad._validation import check_int, check_positive
-from lingrad.optim.solvers.base import Status, smooth_problem
+from lingrad.optim.solvers.base import SolverBase, Status, smooth_problem
 
 
 class LBFGSState(NamedTuple):
@@ -161,7 +161,7 @@ def _zoom(phi, f0, slope0, lo, hi, c1, c2, budget) -> float | None:
     return None
 
 
-class LBFGS:
+class LBFGS(SolverBase):
     """Limited-memory BFGS on the full objective (see the module docstring).
 
     Args:
@@ -201,14 +201,6 @@ class LBFGS:
         """An empty memory for weights shaped like ``W``."""
         pairs = np.zeros((self.memory, W.size))
         return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, int(Status.RUNNING))
-
-    def rate(self, state: LBFGSState) -> float:
-        """``nan``: L-BFGS has no learning rate (its line search picks each step)."""
-        return math.nan
-
-    def observe(self, state: LBFGSState, loss: float) -> LBFGSState:
-        """The identity (nothing to reduce on a plateau)."""
-        return state
 
     def update(
         self,

@@ -27,7 +27,7 @@ import numpy as np
 
 from lingrad import curvature
 from lingrad._validation import check_int, check_positive
-from lingrad.optim.solvers.base import Status, refuse, smooth_problem
+from lingrad.optim.solvers.base import SolverBase, Status, refuse, smooth_problem
 
 #: TRON's constants: acceptance (eta0) and radius-update thresholds (eta1, eta2) on
 #: actred / prered, and the radius factors (sigma1 < sigma2 < 1 < sigma3).
@@ -139,7 +139,7 @@ def new_radius(
     return max(radius, min(alpha * snorm, SIGMA3 * radius))
 
 
-class TrustRegionNewton:
+class TrustRegionNewton(SolverBase):
     """Trust-region Newton-CG on the full objective (see the module docstring).
 
     Args:
@@ -186,14 +186,6 @@ class TrustRegionNewton:
     def init(self, W: np.ndarray) -> NewtonState:
         """No gradient yet, an infinite radius (the first iteration sets it to ``||g||``)."""
         return NewtonState(None, math.inf, 0, 0, math.inf, 0, math.inf, int(Status.RUNNING))
-
-    def rate(self, state: NewtonState) -> float:
-        """``nan``: Newton has no learning rate (the trust region bounds each step)."""
-        return math.nan
-
-    def observe(self, state: NewtonState, loss: float) -> NewtonState:
-        """The identity (nothing to reduce on a plateau)."""
-        return state
 
     def update(
         self,
