@@ -75,3 +75,11 @@ def test_training_does_not_import_sympy(module):
     names, _ = imported("-c", f"import {module}")
     assert "lingrad" in names
     assert "sympy" not in names
+
+
+@pytest.mark.parametrize("command", ["train", "explain", "derive", "gradcheck", "sweep", "plot"])
+def test_a_commands_help_loads_no_heavy_library(command):
+    names, seconds = imported("-m", "lingrad", command, "--help")
+    print(f"lingrad {command} --help: {seconds:.3f} s of imports")
+    assert "lingrad" in names
+    assert sorted(names & set(HEAVY)) == []

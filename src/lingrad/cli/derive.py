@@ -8,11 +8,14 @@ label smoothing) take their defaults unless given.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from lingrad import losses
 from lingrad._validation import check_int, fail
 from lingrad.cli.common import SubParsers, add_command
-from lingrad.grad import symbolic
+
+if TYPE_CHECKING:  # SymPy takes about a second to import: on use, so --help stays fast
+    from lingrad.grad import symbolic
 
 #: The most score columns ``--columns`` takes: SymPy's time grows quickly with ``C`` (seconds
 #: at 20, minutes at a few hundred) and a printout of more columns is unreadable anyway.
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    from lingrad.grad import symbolic
+
     if args.columns is not None and check_int("--columns", args.columns) > MAX_COLUMNS:
         fail("--columns", f"at most {MAX_COLUMNS} score columns", args.columns)
     derivation = symbolic.derive(args.loss, args.columns)

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lingrad import report
 from lingrad._validation import fail
 from lingrad.cli.common import SubParsers, add_command
 from lingrad.model import scores
-from lingrad.plots import AlgebraicView, algebraic_view, format_number
+
+if TYPE_CHECKING:  # lingrad.plots loads Matplotlib: imported on use, so --help stays fast
+    from lingrad.plots import AlgebraicView
 
 #: The lecture's SVM example: scores of a cat, a car and a frog image (one row each).
 SLIDE_SCORES = ((3.2, 5.1, -1.7), (1.3, 4.9, 2.0), (2.2, 2.5, -3.1))
@@ -104,6 +106,8 @@ def _parse_labels(text: str | None, n: int) -> np.ndarray:
 
 def explain_example(view: AlgebraicView, i: int) -> str:
     """The slide's working for example ``i`` of ``view`` as lines of text."""
+    from lingrad.plots import format_number
+
     S, P, names = view.scores[i], view.probabilities[i], view.class_names
     yi = int(view.y[i])
     lines = [f"example #{i}: true class {names[yi]!r}"]
@@ -156,6 +160,8 @@ def _plural(n: int, word: str) -> str:
 def score_table(view: AlgebraicView, digits: int = 2) -> str:
     """The slide's table as aligned plain text (no Markdown): one row per class, one column
     per example, the true class's score marked ``*``, the losses below and their mean."""
+    from lingrad.plots import format_number
+
     header, rows = view.table(digits)
     cells = [header] + [[c[1:-1] + "*" if c.startswith("*") else c for c in r] for r in rows]
     widths = [max(len(r[k]) for r in cells) for k in range(len(header))]
@@ -264,6 +270,9 @@ def run(args: argparse.Namespace) -> int:
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    from lingrad import report
+    from lingrad.plots import algebraic_view
+
     if args.examples < 1:
         fail("--examples", "an integer >= 1", args.examples)
     if args.topic != "scores":
