@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lingrad import losses, regularizers
 from lingrad.optim import solvers
 
 
@@ -29,8 +28,8 @@ class Defaults:
         batch_size: examples per SGD step; ``schedule``: the learning-rate schedule.
         learning_rates: where the default rate differs from :data:`lingrad.optim.OPTIMIZERS`
             (Adam's 0.005 there has not converged in 100 epochs on small datasets).
-        fallback: what ``"auto"`` takes where the exact solver it picks cannot solve the
-            problem (L-BFGS and a hinge loss or an L1 penalty, until their solvers exist).
+        fallback: what ``"auto"`` takes on a Dask cluster, which runs only L-BFGS, where the
+            exact solver is another (a hinge loss, an L1 penalty).
         validation_fraction: the share of the training data early stopping holds out.
         n_lams: the size of a cross-validated lambda grid; ``lam_range``: its strongest and
             weakest lambda (log-spaced between); ``cv``: the folds.
@@ -69,30 +68,23 @@ def resolve_optimizer(
 ) -> str:
     """The optimiser name ``optimizer`` stands for: itself, or for ``"auto"`` the exact solver
     of ``loss`` and ``regularizer`` in memory, ``"sgd"`` for ``partial_fit``, ``"lbfgs"`` on a
-    Dask cluster.
+    Dask cluster (the fallback where the exact solver is not L-BFGS: a piecewise-linear loss, an
+    L1 part).
 
     Examples:
         >>> resolve_optimizer("auto", "softmax"), resolve_optimizer("adam", "softmax")
         ('lbfgs', 'adam')
         >>> resolve_optimizer("auto", "softmax", partial_fit=True)
         'sgd'
-        >>> resolve_optimizer("auto", "hinge") in ("adam", solvers.auto("hinge"))
-        True
+        >>> resolve_optimizer("auto", "hinge"), resolve_optimizer("auto", "hinge", dask=True)
+        ('continuation', 'adam')
     """
     if optimizer != "auto":
         return optimizer
     if partial_fit:
         return "sgd"
-    name = "lbfgs" if dask else solvers.auto(loss, regularizer)
-    if name == "lbfgs" and not _smooth(loss, regularizer):
-        return DEFAULTS.fallback
-    return name
-
-
-def _smooth(loss: str, regularizer: str) -> bool:
-    """Whether ``loss`` and ``regularizer`` are differentiable everywhere (what L-BFGS needs;
-    the rule of :func:`lingrad.optim.solvers.smooth_problem`)."""
-    penalty = regularizers.get(regularizer)
-    return losses.spec(losses.canonical_name(loss)).smooth and not (
-        penalty.name != "none" and penalty.l1_ratio > 0
-    )
+    exact = solvers.auto(loss, regularizer)
+    if not dask:
+        return exact
+    # the cluster runs only L-BFGS: where it is not the exact solver, the fallback
+    return "lbfgs" if exact == "lbfgs" else DEFAULTS.fallback
