@@ -319,4 +319,31 @@ def _from_run(path: Path) -> LinearClassifier | LinearRegressor:
     return model
 
 
-__all__ = ["FORMAT", "VERSION", "load", "save"]
+def to_onnx(model: Any, *, target_opset: int | None = None, dtype: Any = None) -> Any:
+    """The ONNX graph (an ``onnx.ModelProto``) of a fitted model, or of a model file or run
+    folder (read by :func:`load`, so a run's standardisation is in the graph): input ``X`` ``(N, D)``, the preprocessing, the scores ``S = X W[:-1] + W[-1]`` and the
+    outputs of :func:`lingrad.onnx_export.to_onnx` (``label``, ``probabilities``, ``scores``;
+    ``prediction`` for a regressor). Needs the ``onnx`` extra (``pip install lingrad[onnx]``);
+    ONNX is imported only here.
+
+    Examples:
+        >>> import numpy as np
+        >>> from lingrad.estimators import LinearClassifier
+        >>> X = np.array([[0.0], [1.0], [3.0], [4.0]])
+        >>> clf = LinearClassifier(random_state=0).fit(X, [0, 0, 1, 1])
+        >>> [o.name for o in to_onnx(clf).graph.output]
+        ['label', 'probabilities', 'scores']
+    """
+    try:
+        from lingrad import onnx_export
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"lingrad.io.to_onnx needs the package {exc.name!r}: pip install 'lingrad[onnx]'",
+            name=exc.name,
+        ) from exc
+    if isinstance(model, str | Path):
+        model = load(model)
+    return onnx_export.to_onnx(model, target_opset=target_opset, dtype=dtype)
+
+
+__all__ = ["FORMAT", "VERSION", "load", "save", "to_onnx"]

@@ -46,7 +46,6 @@ Examples:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -83,15 +82,12 @@ class _Model:
 
 
 def _fitted(model: object) -> _Model:
-    """The :class:`_Model` of an estimator, a model file or a run folder."""
-    if isinstance(model, str | os.PathLike):
-        from lingrad import io
-
-        model = io.load(model)
+    """The :class:`_Model` of a fitted estimator."""
     if not isinstance(model, LinearClassifier | LinearRegressor):
         fail(
             "model",
-            "a LinearClassifier, a LinearRegressor, a model file or a run folder",
+            "a LinearClassifier or LinearRegressor (lingrad.io.to_onnx reads model files and "
+            "run folders)",
             type(model).__name__,
             TypeError,
         )
@@ -249,9 +245,9 @@ def to_onnx(model: Any, *, target_opset: int | None = None, dtype: Any = None) -
 
     Args:
         model: a fitted :class:`~lingrad.estimators.LinearClassifier` or
-            :class:`~lingrad.estimators.LinearRegressor` (its ``preprocessing_``, if any, goes
-            into the graph), or the path of a model file or ``lingrad train`` run folder
-            (read by :func:`lingrad.io.load`, standardisation included).
+            :class:`~lingrad.estimators.LinearRegressor`; its ``preprocessing_``, if any
+            (a model read by :func:`lingrad.io.load`), goes into the graph.
+            :func:`lingrad.io.to_onnx` takes a model file or run folder too.
         target_opset: the ONNX opset, from 13 (default :data:`DEFAULT_OPSET`).
         dtype: the dtype of the input ``X`` ``(N, D)`` and of the float outputs:
             ``float32`` (default) or ``float64``; the arithmetic is in W's dtype either way.

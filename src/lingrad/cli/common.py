@@ -30,6 +30,7 @@ SUMMARIES: dict[str, str] = {
     "derive": "print a loss's symbolic derivative and update rule",
     "evaluate": "report a saved model's accuracy, per-class precision/recall and confusion matrix",
     "predict": "predict labels and probabilities for the rows of a .csv/.npz file",
+    "export": "write a saved model as an ONNX graph (preprocessing, scores, labels, probabilities)",
 }
 
 _ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`<]*?)(?:\s*<[^`>]*>)?`")
