@@ -321,8 +321,9 @@ def _from_run(path: Path) -> LinearClassifier | LinearRegressor:
 
 def to_onnx(model: Any, *, target_opset: int | None = None, dtype: Any = None) -> Any:
     """The ONNX graph (an ``onnx.ModelProto``) of a fitted model, or of a model file or run
-    folder (read by :func:`load`, so a run's standardisation is in the graph): input ``X`` ``(N, D)``, the preprocessing, the scores ``S = X W[:-1] + W[-1]`` and the
-    outputs of :func:`lingrad.onnx_export.to_onnx` (``label``, ``probabilities``, ``scores``;
+    folder (read by :func:`load`, so a run's standardisation is in the graph): input ``X``
+    ``(N, D)``, the preprocessing, the scores ``S = X W[:-1] + W[-1]`` and the outputs of
+    :func:`lingrad.onnx_export.to_onnx` (``label``, ``probabilities``, ``scores``;
     ``prediction`` for a regressor). Needs the ``onnx`` extra (``pip install lingrad[onnx]``);
     ONNX is imported only here.
 
