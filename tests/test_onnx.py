@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from test_datasets import make_mini_cifar
 from test_import_time import imported
 
+import lingrad
 from lingrad import datasets, io
 from lingrad.cli import main
 from lingrad.estimators import LinearClassifier, LinearRegressor, from_weights
@@ -162,7 +163,7 @@ def test_cli_export_of_a_run_matches_lingrad_predict(tmp_path, capsys, dataset, 
         with tarfile.open(archive) as tar:
             tar.extractall(tmp_path / "cifar", filter="data")
         archive.unlink()
-        extra = ["--data-dir", str(tmp_path / "cifar")]
+        extra = ["--data-dir", str(tmp_path / "cifar"), "--optimizer", "sgd", "--batch-size", "4"]
     args = ["train", "--dataset", dataset, "--loss", loss, "--epochs", "15", *extra]
     assert main([*args, "--runs-dir", str(tmp_path), "--name", "r", "-q", "--no-report"]) == 0
     assert main(["export", "--onnx", str(tmp_path / "r"), "--dtype", "float64"]) == 0
@@ -200,6 +201,7 @@ def test_cli_export_errors(tmp_path, capsys, monkeypatch):
     assert "target_opset" in error("--onnx", str(good), "--opset", "5")
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "lingrad.onnx_export", raising=False)
+    monkeypatch.delattr(lingrad, "onnx_export", raising=False)
     err = error("--onnx", str(good))
     assert "'onnx'" in err and "pip install 'lingrad[onnx]'" in err
     assert err.count("\n") == 1 and not (tmp_path / "m.onnx").exists()
