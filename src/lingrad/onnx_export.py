@@ -296,7 +296,11 @@ def _typed_model(
 ) -> onnx.ModelProto:
     """The model around ``g``'s nodes, its input and outputs declared with types and shapes."""
     K = None if m.classes is None else len(m.classes)
-    shapes = {"label": ["N"], "probabilities": ["N", K], "prediction": ["N"]}
+    shapes: dict[str, list[str | int | None]] = {
+        "label": ["N"],
+        "probabilities": ["N", K],
+        "prediction": ["N"],
+    }
     shapes["scores"] = ["N"] if m.W.shape[1] <= 2 else ["N", K]
     declared = []
     for role, (name, odt) in outputs.items():
