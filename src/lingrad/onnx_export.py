@@ -21,16 +21,21 @@ and its outputs, cast back to the input's dtype:
   ``(N, K)``;
 * a regressor: ``prediction`` ``(N,)``.
 
+A ``kl_divergence`` run (trained on soft targets) has no estimator (:func:`lingrad.io.load`
+refuses it, as ``lingrad predict`` does), so it is not exported.
+
 :func:`register_skl2onnx` teaches ``skl2onnx.to_onnx`` the two estimators, so that a
 scikit-learn ``Pipeline`` holding one converts whole. It is called by the user (importing this
 module registers nothing). The converter follows skl2onnx's classifier convention: outputs
 ``label`` and ``probabilities`` (``zipmap`` on by default, as for scikit-learn's classifiers;
-pass ``options={id(clf): {"zipmap": False}}`` for a plain ``(N, K)`` tensor); for the hinge
-losses ``probabilities`` holds the decision scores (``(N, K)``; ``[-d, d]`` for two classes),
-as skl2onnx does for ``LinearSVC``; numeric labels come out as int64.
+pass ``options={"zipmap": False}`` for a plain ``(N, K)`` tensor: skl2onnx's ZipMap takes
+float32 only, so a float64 pipeline needs it off); for the hinge losses ``probabilities``
+holds the decision scores (``(N, K)``; ``[-d, d]`` for two classes), as skl2onnx does for
+``LinearSVC``; numeric labels come out as int64. Only the two classes themselves are
+registered (skl2onnx looks converters up by exact class).
 
 The graph uses MatMul, Add, Sub, Div, Cast, ArgMax, Greater, Gather, Softmax, Sigmoid,
-Concat, Neg and Reshape only, all with the same meaning from opset 13 on (the lowest
+Concat, Neg, Reshape and Identity only, all with the same meaning from opset 13 on (the lowest
 ``target_opset`` accepted).
 
 Examples:
