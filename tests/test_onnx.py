@@ -102,11 +102,11 @@ def test_string_labels_float32_weights_and_the_zero_score_tie():
         assert model.W_.dtype == np.float32  # the graph computes in float32 here
         check_classifier(model, X)
         assert run(io.to_onnx(model), X)["label"].dtype == object  # strings
-    # a score of exactly 0: classes_[0], as LinearClassifier.predict decides
+    # a score of exactly 0: classes_[1] (the slides' y = 1 if f >= 0), as predict decides
     tie = from_weights(np.zeros((2, 1)), loss="logistic", classes=[3, 7])
     X0 = np.zeros((2, 1))
-    assert run(io.to_onnx(tie), X0.astype(np.float32))["label"].tolist() == [3, 3]
-    assert tie.predict(X0).tolist() == [3, 3]
+    assert run(io.to_onnx(tie), X0.astype(np.float32))["label"].tolist() == [7, 7]
+    assert tie.predict(X0).tolist() == [7, 7]
 
 
 def test_regressor_graph_matches_predict():

@@ -47,7 +47,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from lingrad import grad, losses, optim, regularizers, train
 from lingrad._validation import check_int, check_weights, fail
 from lingrad.defaults import DEFAULTS, resolve_optimizer
-from lingrad.model import init_weights, scores_unchecked, sigmoid, softmax
+from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
 from lingrad.optim import schedules, solvers
 from lingrad.train.weights import by_index
@@ -820,9 +820,10 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         return S[:, 0] if S.shape[1] == 1 else S
 
     def predict(self, X: npt.ArrayLike) -> NDArray[Any]:
-        """The label of the highest score (binary: ``classes_[1]`` where the score > 0)."""
-        d = self.decision_function(X)
-        index = (d > 0).astype(np.intp) if d.ndim == 1 else np.argmax(d, axis=1)
+        """The label of the highest score: :func:`lingrad.model.predict_from_scores`, the
+        slides' rule (one score column: ``classes_[1]`` where ``s >= 0``; several: the argmax,
+        the first on a tie, so two softmax columns give ``classes_[1]`` where ``s_1 > s_0``)."""
+        index = predict_from_scores(self._raw_scores(X))  # checks fitted before classes_
         return self.classes_[index]
 
     def _probabilistic(self) -> bool:

@@ -11,8 +11,8 @@ and its outputs, cast back to the input's dtype:
 
 * a classifier: ``label`` ``(N,)`` (the class labels, numbers or strings: ``classes_[k]``
   gathered from a constant), with ``k = argmax_j S[:, j]`` for ``C >= 2`` (the first on a tie)
-  and ``k = [s > 0]`` for ``C == 1`` (the rule of ``LinearClassifier.predict``: a score of
-  exactly 0 is ``classes_[0]``); ``probabilities`` ``(N, K)``, as ``predict_proba``: the
+  and ``k = [s >= 0]`` for ``C == 1`` (the slides' rule, as ``LinearClassifier.predict``: a
+  score of exactly 0 is ``classes_[1]``); ``probabilities`` ``(N, K)``, as ``predict_proba``: the
   softmax of ``S`` (softmax cross-entropy), ``[1 - sigma(s), sigma(s)]`` for one sigmoid
   column (logistic, sigmoid squared error), or per-column sigmoids normalised to sum to 1;
   the hinge losses define no probabilities, so their graph has no ``probabilities`` output
@@ -34,7 +34,7 @@ holds the decision scores (``(N, K)``; ``[-d, d]`` for two classes), as skl2onnx
 ``LinearSVC``; numeric labels come out as int64. Only the two classes themselves are
 registered (skl2onnx looks converters up by exact class).
 
-The graph uses MatMul, Add, Sub, Div, Cast, ArgMax, Greater, Gather, Softmax, Sigmoid,
+The graph uses MatMul, Add, Sub, Div, Cast, ArgMax, GreaterOrEqual, Gather, Softmax, Sigmoid,
 Concat, Neg, Reshape and Identity only, all with the same meaning from opset 13 on (the lowest
 ``target_opset`` accepted).
 
@@ -221,7 +221,7 @@ def _emit(
             out("column", S)
         return
     if m.W.shape[1] == 1:
-        positive = g.node("Greater", [S, g.const("zero", np.zeros((1, 1), m.W.dtype))])
+        positive = g.node("GreaterOrEqual", [S, g.const("zero", np.zeros((1, 1), m.W.dtype))])
         index = g.node("Reshape", [positive, g.const("shape", np.array([-1], np.int64))])
         index = g.node("Cast", [index], to=onnx.TensorProto.INT64)
     else:
