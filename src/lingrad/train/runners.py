@@ -106,9 +106,10 @@ class _InMemory:
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
-        # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
+        # One gather buffer for the shuffled mini-batches, reused by every step of every epoch
+        # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
-        if batch_size < objective.n_samples:
+        if batch_size < objective.n_samples and not objective.sparse:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         self.grad_fn: GradFn | None = None
