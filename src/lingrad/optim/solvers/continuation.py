@@ -672,7 +672,8 @@ class Continuation(SolverBase):
                 f"the loss {name!r} with the regularizer {reg.name!r} at lam={objective.lam:g}",
                 "regularizer='l2' with lam > 0; or optimizer='sgd', a subgradient method",
             )
-        if not isinstance(getattr(objective, "X", None), np.ndarray):
+        X = getattr(objective, "X", None)
+        if not (isinstance(X, np.ndarray) or is_sparse(X)):  # in memory: NumPy or CSR
             refuse("continuation", f"the loss {name!r} on data not in memory", "'sgd'")
 
     def init(self, W: np.ndarray) -> ContinuationState:
