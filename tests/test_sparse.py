@@ -172,6 +172,7 @@ def test_float32_stays_float32_and_nbytes_counts_the_csr_arrays():
     J = Objective("softmax", A, np.arange(A.shape[0]) % 3)
     value, grad = J.value_and_grad(np.zeros((A.shape[1] + 1, 3), np.float32))
     assert grad.dtype == np.float32 and J.X.dtype == np.float32
+    assert value == pytest.approx(np.log(3), rel=1e-6)  # all scores 0: ln C
     assert model.scores(np.ones((A.shape[1] + 1, 2)), A).dtype == np.float32
     csr = J.X.data.nbytes + J.X.indices.nbytes + J.X.indptr.nbytes
     assert J.nbytes == csr + np.asarray(J.y).nbytes + J.targets(3).nbytes
@@ -299,10 +300,11 @@ def test_standardizer_scales_sparse_x_without_centring():
 
 
 def test_dask_arrays_of_sparse_chunks_are_refused_clearly():
-    da = pytest.importorskip("dask.array")
+    import dask.array as da
+
     from lingrad.distributed import as_row_chunks, predict
 
-    A, X = sparse_data(13)
+    _, X = sparse_data(13)
     chunks = da.from_array(X, chunks=(20, -1)).map_blocks(sp.csr_matrix)
     with pytest.raises(TypeError, match=r"^X: expected a dask array of dense NumPy chunks .*"
                                         r"got a dask array of scipy\.sparse"):  # fmt: skip
