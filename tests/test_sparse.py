@@ -349,3 +349,21 @@ def test_a_fit_on_a_matrix_too_large_to_densify_stays_near_its_csr_size():
     assert clf.loss_curve_[-1] < 0.9 * np.log(K)  # it learned something
     bound = 4 * (csr_bytes + W_bytes) + solver_bytes
     assert csr_bytes + peak <= bound, (peak / 2**20, csr_bytes / 2**20, bound / 2**20)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("gradient", ["autodiff", "symbolic"])
+def test_dense_only_gradient_methods_refuse_sparse_x_clearly(gradient):
+    A, X, y, _, _ = problem("softmax", seed=14)
+    with pytest.raises(ValueError, match=rf"^gradient: expected one of \['analytic', "
+                                         rf"'numerical'\] for sparse X .*got '{gradient}'"):  # fmt: skip
+        LinearClassifier(gradient=gradient, optimizer="sgd", max_iter=1).fit(A, y)
+    LinearClassifier(gradient=gradient, optimizer="sgd", max_iter=1).fit(X, y)  # dense: fine
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_numerical_gradient_trains_on_csr_as_on_dense():
+    A, X, y, _, _ = problem("softmax", seed=15, N=30, D=5)
+    fits = [LinearClassifier(gradient="numerical", optimizer="sgd", max_iter=2, random_state=0)
+            .fit(data, y) for data in (A, X)]  # fmt: skip
+    np.testing.assert_allclose(fits[0].W_, fits[1].W_, rtol=0, atol=1e-8)
