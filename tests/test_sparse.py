@@ -355,8 +355,8 @@ def test_a_fit_on_a_matrix_too_large_to_densify_stays_near_its_csr_size():
 @pytest.mark.parametrize("gradient", ["autodiff", "symbolic"])
 def test_dense_only_gradient_methods_refuse_sparse_x_clearly(gradient):
     A, X, y, _, _ = problem("softmax", seed=14)
-    with pytest.raises(ValueError, match=rf"^gradient: expected one of \['analytic', "
-                                         rf"'numerical'\] for sparse X .*got '{gradient}'"):  # fmt: skip
+    message = rf"^gradient: expected one of \['analytic', 'numerical'\] for sparse X .*'{gradient}'"
+    with pytest.raises(ValueError, match=message):
         LinearClassifier(gradient=gradient, optimizer="sgd", max_iter=1).fit(A, y)
     LinearClassifier(gradient=gradient, optimizer="sgd", max_iter=1).fit(X, y)  # dense: fine
 
