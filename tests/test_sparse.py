@@ -367,3 +367,18 @@ def test_the_numerical_gradient_trains_on_csr_as_on_dense():
     fits = [LinearClassifier(gradient="numerical", optimizer="sgd", max_iter=2, random_state=0)
             .fit(data, y) for data in (A, X)]  # fmt: skip
     np.testing.assert_allclose(fits[0].W_, fits[1].W_, rtol=0, atol=1e-8)
+
+
+def test_class_and_sample_weights_in_the_trainer_keep_csr_and_fit_intercept():
+    A, X, y, _, w = problem("softmax", seed=16)
+    fits = []
+    for data in (A, X):
+        J = Objective("softmax", data, y, lam=0.1, fit_intercept=False)
+        weighted = train.weighted_objective(J, 3, "balanced", w)
+        assert weighted.sparse == (data is A) and weighted.fit_intercept is False
+        assert weighted.X is J.X  # no copy, no second check of X
+        fits.append(train.fit(J, optim.get("lbfgs", tol=1e-10), n_columns=3, epochs=50,
+                              rng=np.random.default_rng(0), class_weight="balanced",
+                              sample_weight=w, W0=np.zeros((X.shape[1] + 1, 3))))  # fmt: skip
+    np.testing.assert_allclose(fits[0].W, fits[1].W, rtol=0, atol=1e-8)
+    assert not fits[0].W[-1].any()  # the bias stays fixed at 0

@@ -106,6 +106,8 @@ def as_data(X: object) -> Any:
         return np.asarray(X)
     from scipy import sparse
 
+    if isinstance(X, sparse.csr_array):
+        return X
     return sparse.csr_array(X if X.format == "csr" else X.tocsr())  # type: ignore[attr-defined]
 
 
