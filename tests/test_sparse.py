@@ -382,3 +382,13 @@ def test_class_and_sample_weights_in_the_trainer_keep_csr_and_fit_intercept():
                               sample_weight=w, W0=np.zeros((X.shape[1] + 1, 3))))  # fmt: skip
     np.testing.assert_allclose(fits[0].W, fits[1].W, rtol=0, atol=1e-8)
     assert not fits[0].W[-1].any()  # the bias stays fixed at 0
+
+
+def test_early_stopping_validates_on_csr_rows_as_on_dense():
+    A, X, _, _, _ = problem("softmax", seed=17, N=120)
+    y = np.arange(120) % 3
+    fits = [LinearClassifier(optimizer="adam", early_stopping=True, max_iter=8, random_state=0,
+                             n_iter_no_change=3).fit(data, y) for data in (A, X)]  # fmt: skip
+    np.testing.assert_allclose(fits[0].validation_loss_history_,
+                               fits[1].validation_loss_history_, rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(fits[0].W_, fits[1].W_, rtol=0, atol=1e-10)
