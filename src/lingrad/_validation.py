@@ -8,6 +8,7 @@ from outside.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
 from typing import Any, NoReturn
 
@@ -76,19 +77,120 @@ def as_float_array(
     return arr
 
 
+def is_sparse(X: object) -> bool:
+    """Whether ``X`` is a ``scipy.sparse`` matrix or array (any format).
+
+    SciPy is not imported here: a sparse matrix can only exist once ``scipy.sparse`` has been
+    imported, so a plain lookup of the loaded module answers without loading SciPy.
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> is_sparse(sp.eye_array(2)), is_sparse(np.eye(2))
+        (True, False)
+    """
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and bool(module.issparse(X))
+
+
+def as_data(X: object) -> Any:
+    """``X`` unchecked as the engine holds it: a CSR ``scipy.sparse.csr_array`` for sparse
+    input (a CSR matrix is wrapped without a copy, another format converted once), else
+    ``np.asarray(X)``. For data another check has validated already (``check_input=False``).
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> type(as_data(sp.csr_matrix(np.eye(2)))).__name__, type(as_data([[1.0]])).__name__
+        ('csr_array', 'ndarray')
+    """
+    if not is_sparse(X):
+        return np.asarray(X)
+    from scipy import sparse
+
+    if isinstance(X, sparse.csr_array):
+        return X
+    return sparse.csr_array(X if X.format == "csr" else X.tocsr())  # type: ignore[attr-defined]
+
+
+def check_sparse(X: Any, name: str = "X", *, dtype: npt.DTypeLike | None = None) -> Any:
+    """A ``scipy.sparse`` data matrix checked and in the engine's form: a canonical CSR
+    ``csr_array`` of shape ``(N, D)``, N >= 1 and D >= 1, with finite float values.
+
+    The rule, one conversion at most and the caller's matrix never modified:
+
+    * CSR (``csr_array`` or ``csr_matrix``) is kept (wrapped as a ``csr_array`` sharing its
+      arrays); CSC, COO and every other format are converted once to CSR;
+    * float32 and float64 values are kept, integers and booleans become float64 (or ``dtype``);
+    * the canonical form: duplicate entries ``(i, j)`` are **summed**, as SciPy does, and the
+      column indices of each row sorted (on a copy, only where the input is not canonical);
+    * refused with a ``ValueError`` naming ``name``: NaN or inf among the stored values (with
+      their count), negative or out-of-range indices or a malformed ``indptr`` (SciPy's own
+      ``check_format``), an empty shape; a non-numeric dtype is a ``TypeError``.
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> A = sp.coo_array(([1, 2, 5], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+        >>> B = check_sparse(A)                  # COO -> CSR once; the two (0, 1) entries summed
+        >>> B.format, B.dtype, B.toarray().tolist()
+        ('csr', dtype('float64'), [[0.0, 3.0], [5.0, 0.0]])
+        >>> check_sparse(sp.csr_array([[np.nan, 1.0], [np.inf, 0.0]]))
+        Traceback (most recent call last):
+            ...
+        ValueError: X: expected finite values, got 2 NaN or inf among the 3 stored values
+    """
+    from scipy import sparse
+
+    if X.ndim != 2:
+        fail(name, "a 2-D array", f"shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        fail(name, "a non-empty array", f"shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        fail(name, "a numeric array", f"dtype {X.dtype}", TypeError)
+    try:  # before any conversion: SciPy's converters trust the indices
+        if X.format == "coo":
+            for axis, coords in enumerate(X.coords):
+                if coords.size and (coords.min() < 0 or coords.max() >= X.shape[axis]):
+                    raise ValueError(f"axis {axis} indices must be in [0, {X.shape[axis]})")
+        elif hasattr(X, "check_format"):  # CSR, CSC, BSR: SciPy's own full check
+            X.check_format(full_check=True)
+    except ValueError as exc:
+        fail(name, "a well-formed sparse matrix (indices in range, indptr non-decreasing)", exc)
+    converted = X.format != "csr"
+    A = sparse.csr_array(X.tocsr() if converted else X)
+    target = np.dtype(dtype) if dtype is not None else float_dtype(A.dtype)
+    if A.dtype != target:
+        A, converted = A.astype(target), True
+    if not A.has_canonical_format:
+        if not converted:
+            A = A.copy()
+        A.sum_duplicates()
+    bad = int(A.data.size - np.count_nonzero(np.isfinite(A.data)))
+    if bad:
+        fail(name, "finite values", f"{bad} NaN or inf among the {A.nnz} stored values")
+    return A
+
+
 def check_X(
     X: object, name: str = "X", *, dtype: npt.DTypeLike | None = None
 ) -> npt.NDArray[np.floating]:
     """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1.
 
+    A ``scipy.sparse`` matrix or array comes back as a canonical CSR ``csr_array`` (never
+    densified; see :func:`check_sparse` for the rule); the annotation says ndarray because
+    SciPy has no type information here.
+
     Examples:
         >>> check_X(np.ones((2, 3), dtype=np.float32)).dtype
         dtype('float32')
+        >>> import scipy.sparse as sp
+        >>> check_X(sp.csc_matrix(np.eye(2, dtype=np.float32))).format
+        'csr'
         >>> check_X([1.0, 2.0])
         Traceback (most recent call last):
             ...
         ValueError: X: expected a 2-D array, got shape (2,)
     """
+    if is_sparse(X):
+        return check_sparse(X, name, dtype=dtype)
     return as_float_array(name, X, ndim=2, dtype=dtype)
 
 

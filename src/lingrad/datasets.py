@@ -38,7 +38,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from lingrad import runs
-from lingrad._validation import check_X, fail
+from lingrad._validation import check_sparse, check_X, fail, is_sparse
 
 
 class DatasetUnavailable(FileNotFoundError):
@@ -158,16 +158,55 @@ class Standardizer(Preprocessing):
     ``fit(X (N, D))`` learns ``mean`` and ``scale`` ``(D,)``; ``transform(X)`` gives
     ``(X - mean) / scale``, of X's shape.
 
+    Sparse X (``scipy.sparse``, see :func:`lingrad._validation.check_sparse`) is **scaled
+    only, never centred** (centring would make every zero non-zero, i.e. densify): ``fit``
+    learns ``mean = 0`` and ``scale`` = each column's standard deviation (the same figure as
+    for the dense X, zeros included; 1 for a constant column), and ``transform`` returns the
+    CSR matrix ``X / scale`` with the same sparsity pattern (scikit-learn's
+    ``StandardScaler(with_mean=False)``). A Standardizer fitted with a non-zero mean refuses
+    sparse X (a ``ValueError``).
+
     Examples:
         >>> s = Standardizer().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
         >>> s.transform(np.array([[2.0, 40.0]]))
         array([[0., 2.]])
+        >>> import scipy.sparse as sp
+        >>> t = Standardizer().fit(sp.csr_array([[2.0, 0.0], [0.0, 0.0]]))   # std 1 and 0
+        >>> t.mean.tolist(), t.scale.tolist(), t.transform(sp.csr_array([[4.0, 5.0]])).toarray()
+        ([0.0, 0.0], [1.0, 1.0], array([[4., 5.]]))
     """
 
     def __init__(
         self, mean: NDArray[np.floating] | None = None, scale: NDArray[np.floating] | None = None
     ) -> None:
         super().__init__("standardize", mean, scale)
+
+    def fit(self, X: npt.ArrayLike) -> Self:
+        """Learn ``mean`` and ``scale`` ``(D,)`` from ``X`` ``(N, D)`` (sparse: mean 0)."""
+        if not is_sparse(X):
+            return super().fit(X)
+        A = check_sparse(X)
+        N = A.shape[0]
+        mean = np.asarray(A.sum(axis=0, dtype=np.float64)).ravel() / N
+        square = np.asarray(A.multiply(A).sum(axis=0, dtype=np.float64)).ravel() / N
+        std = np.sqrt(np.maximum(square - mean**2, 0.0))
+        self.mean = np.zeros(A.shape[1], A.dtype)
+        self.scale = np.where(std > 0, std, 1.0).astype(A.dtype)
+        return self
+
+    def transform(self, X: npt.ArrayLike) -> NDArray[np.floating]:
+        """``(X - mean) / scale``; for sparse ``X`` the CSR matrix ``X / scale`` (mean 0)."""
+        if not is_sparse(X) or self.mean is None or self.scale is None:
+            return super().transform(X)
+        A = check_sparse(X)
+        if A.shape[1] != self.mean.shape[0]:
+            fail("X", f"{self.mean.shape[0]} features", f"{A.shape[1]}")
+        if np.any(self.mean != 0):
+            fail("X", "dense data for a Standardizer fitted with a non-zero mean", "sparse X")
+        source: Any = X
+        out = A.copy() if np.may_share_memory(A.data, source.data) else A  # X stays unchanged
+        out.data /= self.scale[out.indices]  # each stored x_ij divided by scale[j]
+        return out
 
 
 # ------------------------------------------------------------------------------------------

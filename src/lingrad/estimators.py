@@ -355,6 +355,11 @@ class _LinearModel(BaseEstimator):
     loss_curve_: list[float]
     validation_loss_history_: list[float]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse CSR (others converted once), never densified
+        return tags
+
     def _validate_params(self) -> tuple[str, losses.LossSpec]:
         _check_params(self, self._rules)
         name = losses.canonical_name(self.loss)
@@ -572,7 +577,8 @@ class _LinearModel(BaseEstimator):
             from lingrad.distributed.predict import scores
 
             return scores(self.W_, X)
-        checked = validate_data(self, X, reset=False, dtype=[self.W_.dtype, np.float64, np.float32])
+        dtypes = [self.W_.dtype, np.float64, np.float32]
+        checked = validate_data(self, X, reset=False, dtype=dtypes, accept_sparse="csr")
         return scores_unchecked(self.W_, checked.astype(self.W_.dtype, copy=False))
 
     def _set_coef(self, W) -> None:
@@ -704,7 +710,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset, classes=None):
         name, _ = self._validate_params()
         self.loss_ = name
-        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES)
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, accept_sparse="csr")
         check_classification_targets(y)
         if classes is not None:
             self.classes_ = np.unique(np.asarray(classes))
@@ -895,7 +901,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
-        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True)
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, accept_sparse="csr"
+        )
         sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 

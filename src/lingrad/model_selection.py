@@ -172,7 +172,14 @@ class _RegularisationPath:
         """Validate once, cross-validate the path, refit at the best lambda, keep its model."""
         lams = lambda_grid(self.lams)
         classifier = is_classifier(self)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=not classifier)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            y_numeric=not classifier,
+            accept_sparse="csr",
+        )
         if sample_weight is not None:
             sample_weight = sample_weights(sample_weight, X.shape[0])
         folds = list(check_cv(self.cv, y, classifier=classifier).split(X, y))

@@ -19,12 +19,14 @@ import numpy.typing as npt
 
 from lingrad import _skinny, curvature, losses, regularizers
 from lingrad._validation import (
+    as_data,
     check_int,
     check_labels,
     check_positive,
     check_weights,
     check_X,
     fail,
+    is_sparse,
 )
 from lingrad.model import scores_unchecked
 
@@ -98,7 +100,10 @@ class Objective:
 
     Args:
         loss: a loss name or alias (see :func:`lingrad.losses.get`), e.g. ``"softmax"``.
-        X: data, shape ``(N, D)``; float32 stays float32, integers become float64.
+        X: data, shape ``(N, D)``; float32 stays float32, integers become float64. A
+            ``scipy.sparse`` matrix is held as a canonical CSR ``csr_array`` (see
+            :func:`lingrad._validation.check_sparse`) and never densified: the products are
+            SciPy's sparse ones and a mini-batch is a CSR row slice or row gather.
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
             targets or, for ``kl_divergence``, rows of probabilities). One per row of ``X``
             (and integer labels ``>= 0`` for a loss on labels), checked here; checked against
@@ -140,7 +145,9 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X) if check_input else np.asarray(X)
+        self.X = check_X(X) if check_input else as_data(X)
+        #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
+        self.sparse = is_sparse(self.X)
         self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
@@ -182,10 +189,13 @@ class Objective:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held: X, y, the cached targets and the example weights."""
+        """Bytes held: X (for CSR its data, indices and indptr), y, the cached targets and the
+        example weights."""
+        X: Any = self.X
+        x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if self.sparse else X.nbytes
         targets = sum(t.nbytes for t in self._targets.values())
         weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
-        return int(self.X.nbytes + np.asarray(self.y).nbytes + targets + weights)
+        return int(x_bytes + np.asarray(self.y).nbytes + targets + weights)
 
     def targets(self, n_columns: int) -> npt.NDArray[Any]:
         """The validated targets for a model with ``n_columns`` score columns (cached)."""
@@ -237,7 +247,7 @@ class Objective:
 
         ``out``: an optional C-contiguous buffer of X's dtype with at least ``len(rows)`` rows
         that an index-array ``rows`` of valid non-negative indices is gathered into (no
-        allocation per mini-batch).
+        allocation per mini-batch); a CSR X ignores it (its rows are gathered by SciPy).
         """
         T = self._targets[W.shape[1]]
         w = self.sample_weight
@@ -249,7 +259,7 @@ class Objective:
                 # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
                 block = self.n_samples
             return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
-        if out is None or isinstance(rows, slice):
+        if out is None or isinstance(rows, slice) or self.sparse:
             X = self.X[rows]
         else:
             # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
@@ -270,7 +280,8 @@ class Objective:
     def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
-            _skinny.AVAILABLE
+            not self.sparse
+            and _skinny.AVAILABLE
             and self._compiled
             and _skinny.MIN_COLUMNS <= n_columns <= _skinny.MAX_COLUMNS
             and self.X.size >= SKINNY_MIN_ELEMENTS
@@ -280,9 +291,12 @@ class Objective:
     def rows_per_block(self, skinny: bool = False) -> int:
         """Rows per block of a full pass: ~``BLOCK_BYTES`` of X (``SKINNY_BLOCK_BYTES`` for the
         compiled products), so that ``X_blk`` is still in cache when ``X_blk^T dS_blk`` reads
-        it right after ``X_blk @ W``; ``block_rows`` when given."""
+        it right after ``X_blk @ W``; ``block_rows`` when given. A CSR X is one block (a row
+        slice of CSR is a copy, and the pass holds only ``N x C`` scores besides X)."""
         if self.block_rows is not None:
             return self.block_rows
+        if self.sparse:
+            return self.n_samples
         row_bytes = self.X.shape[1] * self.X.itemsize
         if skinny:
             return max(4, SKINNY_BLOCK_BYTES // row_bytes)
@@ -338,8 +352,10 @@ class Objective:
             if dW is not None:
                 if dWt is not None:
                     _skinny.accumulate(Xb, dS, dWt)
-                elif start == 0:
+                elif start == 0 and not self.sparse:
                     np.matmul(Xb.T, dS, out=dW[:-1])
+                elif start == 0:
+                    dW[:-1] = Xb.T @ dS  # sparse: SciPy's product, no out=
                 else:
                     dW[:-1] += Xb.T @ dS
                 if self.fit_intercept:
@@ -382,7 +398,7 @@ class Objective:
         caches = []
         Wt = np.ascontiguousarray(W[:-1].T) if skinny else W
         for start in range(0, self.n_samples, block):
-            Xb = self.X[start : start + block]
+            Xb = self.X if block >= self.n_samples else self.X[start : start + block]
             S = _skinny.scores_t(Xb, Wt) + W[-1] if skinny else scores_unchecked(W, Xb)
             caches.append(curv.prepare(S, T[start : start + block], **self.loss_params))
         w = self.sample_weight
@@ -439,7 +455,7 @@ class Hessian:
         Vt = np.ascontiguousarray(V[:-1].T) if self.skinny else V
         outT = np.zeros_like(Vt) if self.skinny else out
         for k, start in enumerate(range(0, J.n_samples, self.block)):
-            Xb = X[start : start + self.block]
+            Xb = X if self.block >= J.n_samples else X[start : start + self.block]
             if self.skinny:
                 dS = _skinny.scores_t(Xb, Vt)
                 dS += V[-1]

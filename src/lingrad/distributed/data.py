@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from lingrad._validation import check_int, fail
+from lingrad._validation import check_int, fail, is_sparse
 
 #: Rows per chunk for the loaders (~100 ms of work per task at D ~ 800, C = 10).
 CHUNK_ROWS = 50_000
@@ -129,6 +129,22 @@ def _aligned(name: str, a, row_chunks: tuple[int, ...], ndim: tuple[int, ...]):
     return da.from_array(a, chunks=(row_chunks, *tuple((s,) for s in a.shape[1:])))
 
 
+def _dense_chunks(X: DaskArray) -> None:
+    """Refuse a dask array whose chunks are sparse (scipy.sparse or pydata ``sparse``, read
+    from its ``_meta``): the chunk objectives work on NumPy chunks."""
+    meta = getattr(X, "_meta", None)
+    module = type(meta).__module__
+    if is_sparse(meta) or module.split(".")[0] == "sparse":
+        fail(
+            "X",
+            "a dask array of dense NumPy chunks (for sparse data fit the in-memory estimator "
+            "on a scipy.sparse CSR matrix, which is never densified; or densify chunks that "
+            "fit in memory with X.map_blocks(lambda b: b.toarray()))",
+            f"a dask array of {module}.{type(meta).__name__} chunks",
+            TypeError,
+        )
+
+
 def as_row_chunks(
     X: DaskArray,
     y: DaskArray | npt.ArrayLike | None,
@@ -174,6 +190,7 @@ def as_row_chunks(
             type(X).__name__,
             TypeError,
         )
+    _dense_chunks(X)
     if X.ndim != 2:
         fail("X", "a 2-D array of shape (N, D)", f"shape {X.shape}")
     _known_rows("X", X)

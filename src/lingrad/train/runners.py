@@ -41,6 +41,8 @@ GradFn = Callable[..., tuple[float, np.ndarray]]
 #: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
 #: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
 SINGLE_THREAD_ELEMENTS = 2**20
+#: The gradient methods that work on a CSR X (autodiff and symbolic build dense expressions).
+SPARSE_GRADIENTS = ("analytic", "numerical")
 _CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
 
 
@@ -106,11 +108,19 @@ class _InMemory:
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
-        # One gather buffer for the shuffled mini-batches, reused by every step of every epoch.
+        # One gather buffer for the shuffled mini-batches, reused by every step of every epoch
+        # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
-        if batch_size < objective.n_samples:
+        if batch_size < objective.n_samples and not objective.sparse:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
+        if objective.sparse and gradient not in SPARSE_GRADIENTS:
+            fail(
+                "gradient",
+                f"one of {list(SPARSE_GRADIENTS)} for sparse X (the {gradient} method works on "
+                "dense arrays only)",
+                repr(gradient),
+            )
         self.grad_fn: GradFn | None = None
         if self.reads == "objective":
             if gradient != "analytic":

@@ -117,5 +117,8 @@ def weighted_objective(
         regularizer=objective.regularizer,
         lam=objective.lam,
         sample_weight=w,
+        block_rows=objective.block_rows,
+        fit_intercept=objective.fit_intercept,
+        check_input=False,  # X was checked when ``objective`` was built (dense or CSR)
         **objective.loss_params,
     )

@@ -64,7 +64,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from lingrad._validation import check_int, check_positive, fail
+from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.model import scores_unchecked
 from lingrad.optim.solvers.base import SolverBase, Status, refuse
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
@@ -368,6 +368,16 @@ def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[
     return kink, fixed, int((low | high).sum() + enter.sum())
 
 
+def _with_ones(X: Any) -> Any:
+    """``[X, 1]`` in float64: dense for a dense ``X``, CSR for a CSR ``X`` (never densified)."""
+    if is_sparse(X):
+        from scipy import sparse
+
+        ones = np.ones((X.shape[0], 1))
+        return sparse.hstack([X.astype(np.float64), ones], format="csr")
+    return np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
+
+
 def _solve_kinks(
     objective: Any, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
 ) -> tuple[np.ndarray, _Float, _Float] | None:
@@ -381,10 +391,11 @@ def _solve_kinks(
     if K > 2 * P:  # too many kinks for a near-optimal W: no guess
         return None
     weights = _normalised_weights(objective)
-    X1 = np.hstack([objective.X.astype(np.float64), np.ones((len(y), 1))])
+    X1 = _with_ones(objective.X)
     unit = np.zeros((K, C))
     unit[np.arange(K), j] = 1.0
-    directions = np.einsum("kd,kc->dck", X1[i], dual_scores(loss, unit, y[i])).reshape(P, K)
+    X1i = X1[i].toarray() if is_sparse(X1) else X1[i]  # K <= 2 P rows
+    directions = np.einsum("kd,kc->dck", X1i, dual_scores(loss, unit, y[i])).reshape(P, K)
     mask = np.full(W.shape, objective.lam)
     if not objective.regularizer.include_bias:
         mask[-1] = 0.0
@@ -496,7 +507,7 @@ class SmoothedObjective:
         value = float(losses @ self.weights) + J.lam * J.regularizer.value(W)
         A = dual_scores(self.loss, alpha * self.weights[:, None], y).astype(W.dtype)
         grad = np.empty_like(W)
-        np.matmul(J.X.T, A, out=grad[:-1])
+        grad[:-1] = J.X.T @ A  # no out=: X may be a CSR matrix
         grad[-1] = A.sum(axis=0)
         J.regularizer.add_grad(W, grad, J.lam)
         self._last = (W, S)
@@ -536,7 +547,7 @@ class SmoothedObjective:
             dS = scores_unchecked(V, J.X).astype(np.float64, copy=False)
             A = (coef * score_curvature(self.loss, curve, dS, y)).astype(W.dtype)
             out = np.empty_like(W)
-            np.matmul(J.X.T, A, out=out[:-1])
+            out[:-1] = J.X.T @ A
             out[-1] = A.sum(axis=0)
             J.regularizer.add_grad(V.astype(W.dtype, copy=False), out, J.lam)
             return out
@@ -661,7 +672,8 @@ class Continuation(SolverBase):
                 f"the loss {name!r} with the regularizer {reg.name!r} at lam={objective.lam:g}",
                 "regularizer='l2' with lam > 0; or optimizer='sgd', a subgradient method",
             )
-        if not isinstance(getattr(objective, "X", None), np.ndarray):
+        X = getattr(objective, "X", None)
+        if not (isinstance(X, np.ndarray) or is_sparse(X)):  # in memory: NumPy or CSR
             refuse("continuation", f"the loss {name!r} on data not in memory", "'sgd'")
 
     def init(self, W: np.ndarray) -> ContinuationState:
