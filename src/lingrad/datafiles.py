@@ -37,6 +37,7 @@ from __future__ import annotations
 import array
 import csv
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
@@ -448,7 +449,8 @@ def _locate(path: Path, n_features: int | None, zero_based: bool | str) -> None:
     """Scan an svmlight file that failed to load and raise a ``ValueError`` naming the first
     bad line: a label or an ``index:value`` pair that is not a number, indices not increasing,
     an index 0 in a one-based file, an index beyond ``n_features``. Returns if none is found."""
-    has_zero, beyond = False, {0: None, 1: None}  # first line with an index >= width + offset
+    has_zero = False
+    beyond: dict[int, tuple[int, int] | None] = {0: None, 1: None}  # (line, index) >= width
     with open(path, "rb") as f:
         for i, raw in enumerate(f, 1):
             tokens = raw.split(b"#", 1)[0].split()
@@ -475,14 +477,35 @@ def _locate(path: Path, n_features: int | None, zero_based: bool | str) -> None:
                     if n_features is not None and col >= n_features + offset:
                         beyond[offset] = beyond[offset] or (i, col)
     offset = 0 if zero_based is True or (zero_based == "auto" and has_zero) else 1
-    if beyond[offset] is not None:
-        line, col = beyond[offset]
+    found = beyond[offset]
+    if found is not None:
+        line, col = found
         fail(
             f"{path}: line {line}",
             f"feature indices within the model's width {n_features} "
             f"({'zero' if offset == 0 else 'one'}-based)",
             f"feature index {col}",
         )
+
+
+_ZERO_INDEX = re.compile(rb"(?:^|\s)0+:")
+
+
+def svmlight_zero_based(path: str | os.PathLike[str]) -> bool:
+    """Whether an svmlight file uses the feature index 0 (outside comments), which is how
+    ``zero_based="auto"`` decides that its indices start at 0. Record the answer with a model,
+    so that a later file (which may not use index 0) is read with the same base.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     _ = (Path(tmp) / "a.svm").write_text("1 0:1 4:2  # 0:9\n")
+        ...     _ = (Path(tmp) / "b.svm").write_text("1 1:1 qid:0 10:2\n")
+        ...     svmlight_zero_based(Path(tmp) / "a.svm"), svmlight_zero_based(Path(tmp) / "b.svm")
+        (True, False)
+    """
+    with open(path, "rb") as f:
+        return any(_ZERO_INDEX.search(line.split(b"#", 1)[0]) for line in f)
 
 
 def _shown(token: bytes) -> str:
@@ -511,12 +534,12 @@ def _read(
         X, y = _read_svmlight(path, n_features=n_features, zero_based=zero_based, dtype=dtype)
         return X, y, None
     if kind == "csv":
-        X, labels, features = _read_csv(path, label, required=required)
-        return check_X(X, f"{path}: X", dtype=dtype), labels, features
-    X, y = _read_npz(path, required=required)
-    if is_sparse(X):
-        return _widen(path, canonical_csr(X, f"{path}: X", dtype), n_features), y, None
-    return check_X(X, f"{path}: X", dtype=dtype), y, None
+        values, labels, features = _read_csv(path, label, required=required)
+        return check_X(values, f"{path}: X", dtype=dtype), labels, features
+    data, targets = _read_npz(path, required=required)
+    if is_sparse(data):
+        return _widen(path, canonical_csr(data, f"{path}: X", dtype), n_features), targets, None
+    return check_X(data, f"{path}: X", dtype=dtype), targets, None
 
 
 def load_file(
@@ -627,4 +650,5 @@ __all__ = [
     "load_file",
     "read_features",
     "save_npz",
+    "svmlight_zero_based",
 ]

@@ -461,7 +461,7 @@ def read_file(
         ((2, 2), array([1, 0]), ('cat', 'dog'), ('a', 'b'))
     """
     f = datafiles.load_file(_check_path(path), label=label, task=task)
-    return f.X, f.y, f.class_names, f.feature_names
+    return f.X, np.asarray(f.y), f.class_names, f.feature_names
 
 
 # ------------------------------------------------------------------------------------------
