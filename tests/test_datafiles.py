@@ -81,8 +81,10 @@ def test_n_features_widens_a_narrower_file_and_refuses_a_wider_one(tmp_path):
     assert f.X.shape == (3, 8) and f.X.nnz == 4
     X, _ = datafiles.read_features(path, n_features=8, zero_based=False)
     np.testing.assert_array_equal(X.toarray(), f.X.toarray())
-    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}: line 3: expected feature "
-                       r"indices within the model's width 4 \(one-based\), got feature index 5"):  # fmt: skip
+    message = r"line 3: expected feature indices within the model's width 4 \(one-based\)"
+    with pytest.raises(
+        ValueError, match=rf"{re.escape(str(path))}: {message}, got feature index 5"
+    ):
         datafiles.load_file(path, n_features=4, zero_based=False)
 
 
