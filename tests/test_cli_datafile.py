@@ -167,7 +167,7 @@ def test_a_centring_model_refuses_sparse_input(tmp_path, capsys):
     X, y = sparse_set(rng, 60, 8)
     model = LinearClassifier(random_state=0).fit(X.toarray(), y)
     path = io.save(model, tmp_path / "m.npz", preprocessing=_standardizer(X.toarray()))
-    dump_svmlight_file(X, y, tmp_path / "in.svm", zero_based=False)
+    dump_svmlight_file(X, y, str(tmp_path / "in.svm"), zero_based=False)
     out = str(tmp_path / "o.csv")
     assert main(["predict", str(path), str(tmp_path / "in.svm"), "-o", out]) == 2
     err = capsys.readouterr().err
@@ -190,8 +190,9 @@ def svm_run(tmp_path, capsys):
     """A run trained on a one-based svmlight file (labels 1..3): the run folder, X, y."""
     rng = np.random.default_rng(1)
     X, y = sparse_set(rng, 600, 40)
-    dump_svmlight_file(X, y, tmp_path / "train.svm", zero_based=False)
-    assert train(tmp_path, "--dataset", str(tmp_path / "train.svm")) == 0, capsys.readouterr()
+    dump_svmlight_file(X, y, str(tmp_path / "train.svm"), zero_based=False)
+    argv = ["train", "--runs-dir", str(tmp_path / "runs"), "-q", "--dataset"]
+    assert main([*argv, str(tmp_path / "train.svm")]) == 0, capsys.readouterr()  # with report
     return only_run(tmp_path), X, y
 
 
@@ -214,7 +215,7 @@ def test_sparse_predict_on_a_narrower_file_and_refuse_a_wider_one(svm_run, tmp_p
     run, X, y = svm_run
     W = runs.load_model(run / runs.MODEL)
     narrow = X[:20, :10]  # uses 10 of the 40 columns
-    dump_svmlight_file(narrow, y[:20], tmp_path / "narrow.svm", zero_based=False)
+    dump_svmlight_file(narrow, y[:20], str(tmp_path / "narrow.svm"), zero_based=False)
     out = tmp_path / "p.csv"
     assert main(["predict", str(run), str(tmp_path / "narrow.svm"), "-o", str(out)]) == 0
     _, rows = read_rows(out)
