@@ -499,8 +499,8 @@ def svmlight_zero_based(path: str | os.PathLike[str]) -> bool:
     Examples:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     _ = (Path(tmp) / "a.svm").write_text("1 0:1 4:2  # 0:9\n")
-        ...     _ = (Path(tmp) / "b.svm").write_text("1 1:1 qid:0 10:2\n")
+        ...     _ = (Path(tmp) / "a.svm").write_text("1 0:1 4:2  # 0:9\\n")
+        ...     _ = (Path(tmp) / "b.svm").write_text("1 1:1 qid:0 10:2\\n")
         ...     svmlight_zero_based(Path(tmp) / "a.svm"), svmlight_zero_based(Path(tmp) / "b.svm")
         (True, False)
     """
