@@ -597,12 +597,11 @@ def read_features(
 
     Examples:
         >>> import tempfile
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     _ = (Path(tmp) / "x.csv").write_text("a,b,label\\n1,2,cat\\n3,4,dog\\n")
-        ...     X, names = read_features(Path(tmp) / "x.csv")
-        >>> X, names
-        (array([[1., 2.],
-               [3., 4.]]), ('a', 'b'))
+        >>> with tempfile.TemporaryDirectory() as tmp:  # a model 4 features wide
+        ...     _ = (Path(tmp) / "x.svm").write_text("0 1:0.5\\n1 2:1.5\\n")
+        ...     X, names = read_features(Path(tmp) / "x.svm", n_features=4, zero_based=False)
+        >>> X.shape, X.toarray()[1], names
+        ((2, 4), array([0. , 1.5, 0. , 0. ]), None)
     """
     path = _check_path(path)
     X, _, features = _read(path, label, n_features, zero_based, dtype, required=False)

@@ -19,15 +19,8 @@ from numpy.typing import ArrayLike
 
 from lingrad import datafiles, datasets
 from lingrad._validation import fail
-from lingrad.cli.common import (
-    SubParsers,
-    add_command,
-    add_file_arguments,
-    file_options,
-    model_inputs,
-    reading,
-    run_config,
-)
+from lingrad.cli import common
+from lingrad.cli.common import SubParsers, add_command, model_inputs, reading
 
 
 def register(sub: SubParsers) -> None:
@@ -59,13 +52,13 @@ def register(sub: SubParsers) -> None:
         default=None,
         help="local copy / download cache of the data (default: the run's)",
     )
-    add_file_arguments(p)
+    common.add_file_arguments(p)
     p.set_defaults(func=run)
 
 
 def _defaults_from_run(args: argparse.Namespace) -> None:
     """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
-    config = run_config(args.model)
+    config = common.run_config(args.model)
     if args.dataset is None:
         if "dataset" not in config:
             fail("--dataset", "a dataset name or file (MODEL is not a run folder)", "none")
@@ -76,7 +69,7 @@ def _defaults_from_run(args: argparse.Namespace) -> None:
 
 
 def _examples(args: argparse.Namespace, task: str, model: Any):
-    options = file_options(args, model, labels=True)
+    options = common.file_options(args, model, labels=True)
     with reading(args.dataset):
         data = datasets.load(
             args.dataset, seed=args.seed, data_dir=args.data_dir, task=task, **options
@@ -98,7 +91,7 @@ def _examples(args: argparse.Namespace, task: str, model: Any):
 def _as_run_classes(args: argparse.Namespace, data: datasets.Dataset, y: np.ndarray) -> np.ndarray:
     """Labels ``y`` (indices into ``data.class_names``) as indices into the class names a run
     folder recorded, so that a file holding only some of the classes is scored correctly."""
-    names = run_config(args.model).get("class_names")
+    names = common.run_config(args.model).get("class_names")
     if (
         not isinstance(names, list)
         or list(data.class_names) == names
