@@ -22,7 +22,10 @@ existing file with another suffix is recognised by its first bytes (a zip archiv
   for it after a failure).
 
 Sparse ``X`` is never densified. It is checked as it is read: values finite, indices within
-the width; duplicate entries of a row are summed and indices sorted (SciPy's canonical form).
+the width (negative or out-of-range indices refused). Duplicate or unsorted indices: in a
+sparse ``.npz`` the duplicate entries of a row are summed and the indices sorted (SciPy's
+canonical form, as SciPy itself does); in an svmlight line they are refused, naming the line
+(each line must list increasing indices, as scikit-learn's reader requires).
 ``n_features`` widens sparse data to a model's width (a later file that uses fewer columns);
 an index beyond it is refused, naming the index and the width. A dense file's width is its
 own (the caller compares it with a model's).
