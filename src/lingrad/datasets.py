@@ -8,7 +8,8 @@
 * ``cifar10`` in its official python-pickle format: downloaded once with progress and a
   SHA-256 check into a cache directory, or read from a local copy (``data_dir``); the pickles
   are read by a restricted unpickler that cannot run code;
-* user files: a ``.csv`` with a header and a label column, or a ``.npz`` with arrays ``X``, ``y``.
+* user files, read by :mod:`lingrad.datafiles`: ``.csv``, ``.npz`` (dense or sparse) and
+  svmlight / libsvm (``.svm``, ``.libsvm``, ``.svmlight``; ``X`` stays a CSR matrix).
 
 Classification splits are stratified (each class in the same proportion in every split);
 every split is reproducible from ``seed``. With ``preprocess="standardize"`` (or
@@ -18,8 +19,6 @@ to all three; it travels with the dataset (``Dataset.preprocessing``) and with s
 
 from __future__ import annotations
 
-import array
-import csv
 import hashlib
 import io
 import os
@@ -37,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from lingrad import runs
+from lingrad import datafiles, runs
 from lingrad._validation import check_sparse, check_X, fail, is_sparse
 
 
@@ -457,101 +456,10 @@ def _cifar10(data_dir=None, *, url=CIFAR10_URL, sha256=CIFAR10_SHA256, **_):
 # -- user files --------------------------------------------------------------------------------
 
 
-def _labels_to_index(y) -> tuple[np.ndarray, tuple[str, ...]]:
-    classes, index = np.unique(np.asarray(y), return_inverse=True)
-    return index.astype(np.intp), tuple(str(c) for c in classes)
-
-
-#: The most characters one CSV row may span (its values are held as strings while it is
-#: parsed, some 50 bytes each): 4 MiB, some 1.4 million values.
-MAX_CSV_ROW = 2**22
-
-
-class _Lines:
-    """A text file's lines for :mod:`csv`, none read beyond :data:`MAX_CSV_ROW` characters per
-    row (``start_row`` resets the count), so that one endless line cannot fill the memory."""
-
-    def __init__(self, f: TextIO, path: Path) -> None:
-        self.f, self.path, self.count, self.line = f, path, 0, 0
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self.f.readline(MAX_CSV_ROW + 1)
-        if not line:
-            raise StopIteration
-        self.count += len(line)
-        self.line += 1
-        if self.count > MAX_CSV_ROW:
-            fail(
-                f"{self.path}: line {self.line}",
-                f"rows of at most {MAX_CSV_ROW:,} characters (a stray quote?)",
-                "a longer one",
-            )
-        return line
-
-    def start_row(self) -> None:
-        self.count = 0
-
-
-def _read_csv(path: Path, label: str | None, *, required: bool = True):
-    """``(X, labels or None, feature names)``; the ``label`` column may be absent unless
-    ``required``. Read a row at a time into a flat float buffer (8 bytes a value); a malformed
-    file is one ValueError naming the file and the line."""
-    with open(path, newline="") as f:
-        lines = _Lines(f, path)
-        reader = csv.reader(lines)
-        try:
-            header = next(reader, None)
-            if header is None:
-                fail(str(path), "a header line and at least one row", "0 lines")
-            if required and label not in header:
-                fail(f"{path}: label column", f"one of the header's columns {header}", repr(label))
-            k = header.index(label) if label in header else None
-            values, labels, n = array.array("d"), [], 0
-            seen: dict[str, str] = {}
-            lines.start_row()
-            start = reader.line_num + 1  # where the next row starts
-            for row in reader:
-                i = reader.line_num
-                if len(row) != len(header):
-                    fail(f"{path}: line {i}", f"{len(header)} values like the header", len(row))
-                try:
-                    values.extend([float(v) for j, v in enumerate(row) if j != k])
-                except ValueError as exc:
-                    fail(f"{path}: line {i}", "numbers in every column but the label", str(exc))
-                if k is not None:
-                    labels.append(seen.setdefault(row[k], row[k]))
-                n += 1
-                lines.start_row()
-                start = i + 1
-        except csv.Error as exc:
-            got = f"{exc} (by line {reader.line_num})"
-            fail(f"{path}: line {start}", "well-formed CSV (a stray quote?)", got)
-        except UnicodeDecodeError as exc:
-            fail(str(path), "a UTF-8 text file", f"{type(exc).__name__}: {exc}")
-    if n == 0:
-        fail(str(path), "a header line and at least one row", "1 lines")
-    features = [c for j, c in enumerate(header) if j != k]
-    X = np.frombuffer(values, dtype=np.float64) if len(values) else np.zeros(0)
-    return X.reshape(n, len(features)), (None if k is None else labels), tuple(features)
-
-
-def _read_npz(path: Path, *, required: bool = True):
-    what = "an .npz with numeric X and y (no pickled objects)"
-    arrays = runs.load_npz(path, {"X", "y"}, what=what)
-    if "X" not in arrays or (required and "y" not in arrays):
-        fail(str(path), "arrays named X and y" if required else "an array X", sorted(arrays))
-    return arrays["X"], arrays.get("y"), None
-
-
 def _check_path(path) -> Path:
     path = Path(path)
     if path.suffix not in (".csv", ".npz"):
         fail("file", "a .csv or .npz file", repr(str(path)))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: expected an existing file, got no such file")
     return path
 
 
@@ -570,12 +478,7 @@ def read_features(
         (array([[1., 2.],
                [3., 4.]]), ('a', 'b'))
     """
-    path = _check_path(path)
-    if path.suffix == ".csv":
-        X, _, features = _read_csv(path, label, required=False)
-    else:
-        X, _, features = _read_npz(path, required=False)
-    return check_X(X, f"{path}: X"), features
+    return datafiles.read_features(_check_path(path), label=label)
 
 
 def read_file(
@@ -596,17 +499,8 @@ def read_file(
         >>> X.shape, y, classes, names
         ((2, 2), array([1, 0]), ('cat', 'dog'), ('a', 'b'))
     """
-    path = _check_path(path)
-    X, y, features = _read_csv(path, label) if path.suffix == ".csv" else _read_npz(path)
-    X = check_X(X, f"{path}: X")
-    y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        fail(f"{path}: y", f"one target per row of X, shape ({X.shape[0]},)", f"{y.shape}")
-    if task == "regression":
-        y = y.astype(np.float64)
-        return X, y, (), features
-    y, class_names = _labels_to_index(y)
-    return X, y, class_names, features
+    f = datafiles.load_file(_check_path(path), label=label, task=task)
+    return f.X, np.asarray(f.y), f.class_names, f.feature_names
 
 
 # ------------------------------------------------------------------------------------------
@@ -679,13 +573,17 @@ def load(
     dtype: npt.DTypeLike = np.float64,
     preprocess: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
-    label: str = "label",
+    label: str | int | None = None,
     task: str = "classification",
+    n_features: int | None = None,
+    zero_based: bool | str = "auto",
 ) -> Dataset:
-    """Load a dataset by name (or a ``.csv`` / ``.npz`` path) and split it.
+    """Load a dataset by name (or a user file's path) and split it.
 
     Args:
-        name: one of :data:`NAMES`, or a path ending in ``.csv`` / ``.npz``.
+        name: one of :data:`NAMES`, or a user data file read by
+            :func:`lingrad.datafiles.load_file` (``.csv``, ``.npz``, ``.svm``, ``.libsvm``,
+            ``.svmlight``); svmlight and sparse ``.npz`` files give CSR ``X`` splits.
         validation: the fraction of all examples held out for validation (CIFAR-10 keeps its
             official 10,000-image test batch and takes validation from the training batches,
             as this fraction of ``1 - test`` of them).
@@ -697,7 +595,11 @@ def load(
         data_dir: where downloads are cached or a local copy lives (``cifar10``: the folder
             holding ``cifar-10-python.tar.gz`` or ``cifar-10-batches-py/``;
             ``california_housing``: scikit-learn's data home).
-        label: for a user ``.csv`` file, the label column.
+        label: for a user ``.csv`` file, the label column's name or index (default: the
+            column ``label``, else the last).
+        n_features: for a sparse user file, the width of ``X`` (a model's; see
+            :func:`lingrad.datafiles.load_file`).
+        zero_based: for an svmlight file, whether its indices start at 0.
         task: for user files, whether ``y`` holds ``"classification"`` labels or
             ``"regression"`` targets (shipped sets know their own task).
 
@@ -709,11 +611,15 @@ def load(
         'standardize'
     """
     name, kind = _check_load_arguments(name, validation, test, task, preprocess)
-    is_file = name.endswith((".csv", ".npz"))
-    X, y, class_names, image_shape, task, features, n_test = _read_source(
-        name, is_file, data_dir=data_dir, label=label, task=task
-    )
-    X = np.asarray(X, dtype=dtype)
+    is_file = name not in _LOADERS
+    if is_file:
+        f = datafiles.load_file(
+            name, label=label, n_features=n_features, zero_based=zero_based, dtype=dtype, task=task
+        )
+        X, y, class_names, image_shape, features, n_test = (*f[:3], None, f.feature_names, None)
+    else:
+        X, y, class_names, image_shape, task, features, n_test = _read_source(name, data_dir)
+    X = X.astype(dtype, copy=False) if datafiles.is_sparse(X) else np.asarray(X, dtype=dtype)
     y = np.asarray(y, dtype=np.float64 if task == "regression" else np.intp)
     parts = _split(X, y, validation, test, seed, stratify=task == "classification", n_test=n_test)
     data = Dataset(
@@ -740,10 +646,11 @@ def _check_load_arguments(name, validation, test, task, preprocess) -> tuple[str
     """:func:`load`'s arguments checked: the dataset's name (or path) as a string and the
     preprocessing kind (``"none"`` for ``None``)."""
     if not isinstance(name, str | os.PathLike):
-        fail("dataset", "a dataset name or a .csv/.npz path", type(name).__name__, TypeError)
+        fail("dataset", "a dataset name or a data file's path", type(name).__name__, TypeError)
     name = os.fspath(name)
-    if not name.endswith((".csv", ".npz")) and name not in _LOADERS:
-        fail("dataset", f"one of {sorted(_LOADERS)} or a .csv/.npz file", repr(name))
+    if name not in _LOADERS and not datafiles.is_data_file(name):
+        files = "/".join(datafiles.SUFFIXES)
+        fail("dataset", f"one of {sorted(_LOADERS)} or a {files} file", repr(name))
     for arg, frac in (("validation", validation), ("test", test)):
         if not 0.0 < frac < 1.0:
             fail(arg, "a fraction in (0, 1)", frac)
@@ -761,13 +668,10 @@ def _check_load_arguments(name, validation, test, task, preprocess) -> tuple[str
     return name, kind
 
 
-def _read_source(name: str, is_file: bool, *, data_dir, label: str, task: str) -> tuple:
-    """``(X (N, D), y (N,), class_names, image_shape, task, feature_names, n_test)`` of a user
-    file or a registered dataset; ``n_test`` is the size of a fixed test set at the end of
-    ``X`` (CIFAR-10's test batch) or ``None``."""
-    if is_file:
-        X, y, class_names, features = read_file(name, label=label, task=task)
-        return X, y, class_names, None, task, features, None
+def _read_source(name: str, data_dir) -> tuple:
+    """``(X (N, D), y (N,), class_names, image_shape, task, feature_names, n_test)`` of a
+    registered dataset; ``n_test`` is the size of a fixed test set at the end of ``X``
+    (CIFAR-10's test batch) or ``None``."""
     source = _LOADERS[name](data_dir=data_dir)
     n_test = source[6] if len(source) > 6 else None
     return (*source[:6], n_test)

@@ -312,6 +312,7 @@ def _from_run(path: Path) -> LinearClassifier | LinearRegressor:
         model.preprocessing_ = None
         if config.get("standardize", False):
             kwargs = {"seed": int(config.get("seed") or 0), "data_dir": config.get("data_dir")}
+            kwargs["label"] = config.get("label")  # a user CSV's label column
             data = datasets.load(config["dataset"], **kwargs)
             model.preprocessing_ = Preprocessing("standardize").fit(data.X_train)
     except (KeyError, TypeError) as exc:

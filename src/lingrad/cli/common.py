@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # NumPy is not imported by `lingrad --help`
-    import numpy as np
+    pass
 
 #: Each command's line in ``lingrad --help``, in its order: the top-level parser lists them
 #: without importing the command modules (``lingrad --help`` answers at once).
@@ -29,7 +29,7 @@ SUMMARIES: dict[str, str] = {
     "gradcheck": "check each gradient method against the numerical gradient",
     "derive": "print a loss's symbolic derivative and update rule",
     "evaluate": "report a saved model's accuracy, per-class precision/recall and confusion matrix",
-    "predict": "predict labels and probabilities for the rows of a .csv/.npz file",
+    "predict": "predict labels and probabilities for the rows of a .csv/.npz/.svm file",
     "export": "write a saved model as an ONNX graph (preprocessing, scores, labels, probabilities)",
 }
 
@@ -118,17 +118,93 @@ def add_command(
     return sub.add_parser(name, **kwargs)
 
 
-def model_inputs(model: Any, X: np.ndarray, name: str, expected: str, got: str) -> np.ndarray:
+def zero_based(text: str) -> bool | str:
+    """``--zero-based``'s value: ``"auto"``, or ``yes``/``true``/``1`` as ``True`` and
+    ``no``/``false``/``0`` as ``False``.
+
+    Examples:
+        >>> zero_based("yes"), zero_based("0"), zero_based("auto")
+        (True, False, 'auto')
+    """
+    values: dict[str, bool | str] = {"auto": "auto", "yes": True, "true": True, "1": True}
+    values.update({"no": False, "false": False, "0": False})
+    if text.lower() not in values:
+        raise argparse.ArgumentTypeError(f"expected auto, yes or no, got {text!r}")
+    return values[text.lower()]
+
+
+def add_file_arguments(p: argparse.ArgumentParser, *, label: str | None = None) -> None:
+    """Add ``--label`` and ``--zero-based``, the options of reading a user's data file
+    (:mod:`lingrad.datafiles`); ``label`` is ``--label``'s help (by default: the column that
+    holds the labels)."""
+    p.add_argument(
+        "--label",
+        default=None,
+        help=label
+        or "a .csv file's label column, by name or index (default: the column 'label', else "
+        "the last)",
+    )
+    p.add_argument(
+        "--zero-based",
+        type=zero_based,
+        default=None,
+        metavar="{auto,yes,no}",
+        help="whether an svmlight file's feature indices start at 0 (default: a run's recorded "
+        "choice, else auto: from 0 if some index is 0, else from 1)",
+    )
+
+
+def model_inputs(model: Any, X: Any, name: str, expected: str, got: str) -> Any:
     """The examples ``X`` ``(N, D)`` as a saved ``model`` takes them: its preprocessing
     applied. ``X`` must have the model's ``n_features_in_`` columns, else the error reads
-    ``name: expected <expected>, got <got>``."""
+    ``name: expected <expected>, got <got>``. A sparse ``X`` stays sparse: a model whose
+    preprocessing only scales divides its columns; one that centres them refuses it (centring
+    would densify it)."""
     from lingrad._validation import fail  # NumPy: not for `lingrad --help`
+    from lingrad.datafiles import is_sparse
 
     if X.shape[1] != model.n_features_in_:
         fail(name, expected, got)
-    if model.preprocessing_ is not None:
-        X = model.preprocessing_.transform(X)
-    return X
+    prep = model.preprocessing_
+    if prep is None:
+        return X
+    if not is_sparse(X):
+        return prep.transform(X)
+    if prep.mean is not None and prep.mean.any():
+        fail(name, "dense data for this model (it centres its features)", "a sparse matrix")
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(X @ sp.diags((1.0 / prep.scale).astype(X.dtype)))
+
+
+def run_config(model: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``config.json`` of the run folder that holds (or is) ``model``, else ``{}``."""
+    from lingrad import runs
+    from lingrad._validation import fail
+
+    folder = Path(model) if Path(model).is_dir() else Path(model).parent
+    if not (folder / runs.CONFIG).is_file():
+        return {}
+    with reading(folder / runs.CONFIG):
+        config = runs.read_json(folder / runs.CONFIG)
+    if not isinstance(config, dict):
+        fail(str(folder / runs.CONFIG), "a JSON object", type(config).__name__)
+    return config
+
+
+def file_options(args: argparse.Namespace, model: Any, *, labels: bool) -> dict[str, Any]:
+    """How to read a data file for ``model`` (:func:`lingrad.datafiles.load_file`'s keyword
+    arguments): ``--label`` and ``--zero-based``, by default the run's (:func:`run_config`),
+    and the model's width as ``n_features``. Without ``labels`` (inputs to predict on) a run's
+    label column given by index is not used: such a file need not have the column."""
+    config = run_config(args.model)
+    zero_based = args.zero_based
+    if zero_based is None:
+        zero_based = config.get("zero_based", "auto")
+    label = config.get("label") if args.label is None else args.label
+    if not labels and args.label is None and str(label).lstrip("-").isdigit():
+        label = None
+    return {"label": label, "zero_based": zero_based, "n_features": int(model.n_features_in_)}
 
 
 #: The failures a command expects from the outside world (an unreadable, malformed or

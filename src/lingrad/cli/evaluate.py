@@ -1,7 +1,10 @@
 """``lingrad evaluate MODEL --dataset ...``: accuracy, per-class precision/recall, confusion.
 
 The model file (see :mod:`lingrad.io`) carries its preprocessing; the dataset is loaded raw
-and that preprocessing is applied before predicting. For a regression model the report is
+and that preprocessing is applied before predicting. ``--dataset`` takes a shipped name or a
+data file (:mod:`lingrad.datafiles`: ``.csv``, ``.npz``, ``.svm``/``.libsvm``/``.svmlight``);
+a sparse file is read at the model's width and stays sparse, and a run folder's label column,
+index base and class names are used for it. For a regression model the report is
 R^2, the mean squared error and the mean absolute error.
 """
 
@@ -9,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lingrad import datasets, runs
+from lingrad import datafiles, datasets
 from lingrad._validation import fail
+from lingrad.cli import common
 from lingrad.cli.common import SubParsers, add_command, model_inputs, reading
 
 
@@ -28,7 +32,7 @@ def register(sub: SubParsers) -> None:
     p.add_argument(
         "--dataset",
         default=None,
-        help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz file "
+        help=f"one of {', '.join(datasets.NAMES)}, or a .csv/.npz/.svm/.libsvm/.svmlight file "
         "(default for a run folder: the run's dataset)",
     )
     p.add_argument(
@@ -48,19 +52,13 @@ def register(sub: SubParsers) -> None:
         default=None,
         help="local copy / download cache of the data (default: the run's)",
     )
-    p.add_argument("--label", default="label", help="the label column of a .csv file")
+    common.add_file_arguments(p)
     p.set_defaults(func=run)
 
 
 def _defaults_from_run(args: argparse.Namespace) -> None:
     """Fill --dataset, --seed and --data-dir from a run folder's config.json where not given."""
-    folder = Path(args.model) if Path(args.model).is_dir() else Path(args.model).parent
-    config: object = {}
-    if (folder / runs.CONFIG).is_file():
-        with reading(folder / runs.CONFIG):
-            config = runs.read_json(folder / runs.CONFIG)
-    if not isinstance(config, dict):
-        fail(str(folder / runs.CONFIG), "a JSON object", type(config).__name__)
+    config = common.run_config(args.model)
     if args.dataset is None:
         if "dataset" not in config:
             fail("--dataset", "a dataset name or file (MODEL is not a run folder)", "none")
@@ -70,18 +68,41 @@ def _defaults_from_run(args: argparse.Namespace) -> None:
     args.seed = 0 if args.seed is None else args.seed
 
 
-def _examples(args: argparse.Namespace, task: str):
+def _examples(args: argparse.Namespace, task: str, model: Any):
+    options = common.file_options(args, model, labels=True)
     with reading(args.dataset):
         data = datasets.load(
-            args.dataset, seed=args.seed, data_dir=args.data_dir, label=args.label, task=task
+            args.dataset, seed=args.seed, data_dir=args.data_dir, task=task, **options
         )
     if args.split == "all":
         parts = [data.split(s) for s in ("train", "val", "test")]
-        X = np.concatenate([p[0] for p in parts])
+        if datafiles.is_sparse(parts[0][0]):
+            import scipy.sparse as sp
+
+            X = sp.vstack([p[0] for p in parts], format="csr")
+        else:
+            X = np.concatenate([p[0] for p in parts])
         y = np.concatenate([p[1] for p in parts])
     else:
         X, y = data.split(args.split)
-    return data, X, y
+    return data, X, _as_run_classes(args, data, y)
+
+
+def _as_run_classes(args: argparse.Namespace, data: datasets.Dataset, y: np.ndarray) -> np.ndarray:
+    """Labels ``y`` (indices into ``data.class_names``) as indices into the class names a run
+    folder recorded, so that a file holding only some of the classes is scored correctly."""
+    names = common.run_config(args.model).get("class_names")
+    if (
+        not isinstance(names, list)
+        or list(data.class_names) == names
+        or data.task != "classification"
+    ):
+        return y
+    position = {str(n): i for i, n in enumerate(names)}
+    missing = [n for n in data.class_names if n not in position]
+    if missing:
+        fail("--dataset", f"labels among the run's classes {names}", repr(missing[0]))
+    return np.array([position[n] for n in data.class_names], dtype=np.intp)[y]
 
 
 def _table(rows: list[list[str]], right_from: int = 1) -> str:
@@ -143,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         model = io.load(args.model)
     _defaults_from_run(args)
     is_classifier = isinstance(model, LinearClassifier)
-    data, X, y = _examples(args, "classification" if is_classifier else "regression")
+    data, X, y = _examples(args, "classification" if is_classifier else "regression", model)
     X = model_inputs(
         model,
         X,

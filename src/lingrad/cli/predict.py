@@ -1,8 +1,12 @@
-"""``lingrad predict MODEL INPUT.csv|.npz -o OUT.csv``: labels and probabilities per row.
+"""``lingrad predict MODEL INPUT -o OUT.csv``: labels and probabilities per row.
 
-The input is a ``.csv`` with a header (a ``label`` column, if present, is ignored; when the
-model knows its feature names, the columns are taken by name) or an ``.npz`` with an array
-``X``. The model's preprocessing is applied first. The output CSV (``-o -``: standard output)
+The input is a data file (:mod:`lingrad.datafiles`): a ``.csv`` (a ``label`` column, or the
+``--label`` column, if present, is ignored; when the model knows its feature names, the
+columns are taken by name), an ``.npz`` with an array ``X`` (dense, or sparse), or an svmlight
+/ libsvm file (``.svm``, ``.libsvm``, ``.svmlight``; its labels are ignored). Sparse input
+stays sparse; it may use fewer columns than the model (read at the model's width, with the
+index base a run folder recorded); a feature index beyond the model's width is refused.
+The model's preprocessing is applied first. The output CSV (``-o -``: standard output)
 has one row per input row: ``predicted_label`` (named apart from the input's ``label``
 column) and, for a probabilistic model, ``p_<class>`` for every class; for a hinge-loss model
 ``score_<class>`` (the decision function); for a regression model ``prediction``. Numbers
@@ -20,9 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from lingrad import datasets, runs
+from lingrad import datafiles, runs
 from lingrad._validation import check_int, fail
-from lingrad.cli.common import SubParsers, add_command, model_inputs, reading, writing
+from lingrad.cli.common import (
+    SubParsers,
+    add_command,
+    add_file_arguments,
+    file_options,
+    model_inputs,
+    reading,
+    writing,
+)
 
 #: the output's column of predicted classes
 PREDICTED = "predicted_label"
@@ -32,20 +44,29 @@ def register(sub: SubParsers) -> None:
     """Add the ``predict`` command to ``sub``; its ``func`` default is :func:`run`."""
     p = add_command(sub, "predict", description=__doc__)
     p.add_argument("model", metavar="MODEL", help="a model file written by lingrad (.npz)")
-    p.add_argument("input", metavar="INPUT", help="a .csv (with a header) or .npz (array X)")
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="a .csv, .npz (array X) or .svm/.libsvm/.svmlight file of examples",
+    )
     p.add_argument(
         "-o", "--output", required=True, help="the CSV file to write ('-': standard output)"
     )
-    p.add_argument("--label", default="label", help="a .csv column to ignore (the labels)")
+    add_file_arguments(
+        p,
+        label="a .csv column to ignore, by name or index (default: the run's label column, "
+        "else a column named 'label')",
+    )
     p.add_argument(
         "--digits", type=int, default=6, help="significant digits of the numbers written"
     )
     p.set_defaults(func=run)
 
 
-def _inputs(args: argparse.Namespace, model: Any) -> np.ndarray:
+def _inputs(args: argparse.Namespace, model: Any) -> Any:
+    options = file_options(args, model, labels=False)
     with reading(args.input):
-        X, features = datasets.read_features(args.input, label=args.label)
+        X, features = datafiles.read_features(args.input, **options)
     names = getattr(model, "feature_names_in_", None)
     if names is not None and features is not None:
         missing = [n for n in names if n not in features]

@@ -15,6 +15,17 @@ saved), 2 bad input.
 ``config.json`` holds the *resolved* values (learning rate, schedule and decay, batch size,
 epochs): a later change of a default does not change what a saved config repeats.
 
+``--dataset`` also takes the user's own file (:mod:`lingrad.datafiles`): ``.csv`` (the label
+column given by ``--label``), ``.npz`` (dense, or a sparse matrix) or svmlight / libsvm
+(``.svm``, ``.libsvm``, ``.svmlight``). Dense data are standardised (centred and scaled) with
+the training split's statistics. Sparse data (a CSR matrix) are never densified: each column is
+only scaled, by its standard deviation over the training split (``x_j / s_j``, never centred),
+and the saved model takes the raw features: the scale is folded into its weights
+(``W[j] / s_j``), so ``config.json`` says ``"standardize": false``. The figures need dense
+examples and are skipped for sparse data. ``config.json`` records the feature count
+(``n_features``) and an svmlight file's index base (``zero_based``), with which ``lingrad
+predict`` and ``lingrad evaluate`` read a later file that uses fewer columns.
+
 Every loss and dataset of ``--help`` trains: a classification loss on a classification set
 (``logistic`` needs two classes: one score column), ``squared_error`` on a regression set
 (``diabetes``, ``california_housing``; R^2 reported instead of accuracy), and
@@ -40,9 +51,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lingrad import __version__, datasets, losses, optim, regularizers, runs
+from lingrad import __version__, datafiles, datasets, losses, optim, regularizers, runs
 from lingrad._validation import check_int, check_positive, fail
-from lingrad.cli.common import SubParsers, add_command
+from lingrad.cli.common import SubParsers, add_command, add_file_arguments
 from lingrad.defaults import DEFAULTS as TABLE
 from lingrad.defaults import resolve_optimizer
 from lingrad.model import init_weights, predict
@@ -75,7 +86,12 @@ DEFAULTS: dict[str, Any] = {
     "max_evaluations": None,
     "checkpoint_every": 10,
     "data_dir": None,
+    "label": None,
+    "zero_based": "auto",
 }
+#: what the config records beside its options: the library's version, whether the saved model
+#: takes standardised inputs, the data's feature count and class names
+RECORDED = ("lingrad", "standardize", "n_features", "class_names")
 #: examples per step of the mini-batch optimisers; epochs of the SGD family (which has no
 #: convergence test yet) and iterations of the full-batch methods
 GRADIENT_BATCH, GRADIENT_EPOCHS, SEARCH_EPOCHS = TABLE.batch_size, 100, TABLE.max_iter
@@ -98,8 +114,24 @@ SCHEDULE_DECAY: dict[str, float | None] = {
 #: ``--loss kl_divergence`` trains on label-smoothed one-hot targets with this ``eps``
 KL_SMOOTHING = 0.1
 
-#: the standardised ``(X_train, X_val, X_test)``
-Splits = tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]
+#: the standardised ``(X_train, X_val, X_test)`` (CSR matrices for sparse data)
+Splits = tuple[Any, Any, Any]
+
+
+class DatasetChoices(tuple[str, ...]):
+    """The shipped dataset names, as ``--help`` lists them; ``in`` also accepts a user's data
+    file (:func:`lingrad.datafiles.is_data_file`), so argparse lets paths through.
+
+    Examples:
+        >>> choices = DatasetChoices(("iris", "digits"))
+        >>> "iris" in choices, "mine.svm" in choices, "nope" in choices, list(choices)
+        (True, True, False, ['iris', 'digits'])
+    """
+
+    def __contains__(self, value: object) -> bool:
+        if tuple.__contains__(self, value):
+            return True
+        return isinstance(value, str) and datafiles.is_data_file(value)
 
 
 def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> None:
@@ -107,11 +139,13 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
     p.add_argument(
         "--dataset",
         default="digits",
-        choices=datasets.NAMES,
+        choices=DatasetChoices(datasets.NAMES),
         help="the data: a classification set, or a regression set (diabetes, "
         "california_housing) for --loss squared_error; california_housing and cifar10 are "
-        "downloaded on first use",
+        "downloaded on first use; or your own file: .csv (see --label), .npz (X and y, dense "
+        "or sparse) or .svm/.libsvm/.svmlight (sparse, never densified: scaled, not centred)",
     )
+    add_file_arguments(p)
     p.add_argument(
         "--loss",
         default="softmax",
@@ -321,7 +355,7 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     Errors name the library's parameter (``learning_rate`` for ``--learning-rate``,
     ``batch_size`` for ``--batch-size``...), as the library itself would.
     """
-    unknown = set(config) - set(DEFAULTS) - {"lingrad", "standardize"}
+    unknown = set(config) - set(DEFAULTS) - set(RECORDED)
     if unknown:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
     config = {**DEFAULTS, **config}
@@ -335,6 +369,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     else:
         _rate_options(config, entry)
     check_positive("lam", config["lam"], allow_zero=True)
+    if config["zero_based"] not in ("auto", True, False):
+        fail("zero_based", "true, false or 'auto'", repr(config["zero_based"]))
     if config["batch_size"] is not None:  # else resolved once the data is known: build()
         check_int("batch_size", config["batch_size"])
     if config["epochs"] is None:
@@ -404,15 +440,90 @@ def targets(
     return y, spec.n_columns(K)
 
 
+def column_scale(X: Any) -> NDArray[np.floating]:
+    """The standard deviation of each column of a sparse ``X`` ``(N, D)``, without densifying:
+    ``s_j = sqrt(mean_i x_ij^2 - (mean_i x_ij)^2)`` (the zeros counted), 1 for a constant
+    column; of X's dtype, summed in float64.
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> column_scale(sp.csr_matrix(np.array([[0.0, 2.0], [2.0, 2.0]])))
+        array([1., 1.])
+    """
+    N = X.shape[0]
+    mean = np.asarray(X.sum(axis=0, dtype=np.float64)).ravel() / N
+    square = np.asarray(X.multiply(X).sum(axis=0, dtype=np.float64)).ravel() / N
+    std = np.sqrt(np.maximum(square - mean**2, 0.0))
+    return np.where(std > 0, std, 1.0).astype(X.dtype)
+
+
+def scale_columns(X: Any, scale: NDArray[np.floating]) -> Any:
+    """A sparse ``X`` ``(N, D)`` with column ``j`` divided by ``scale[j]``, as a CSR matrix of
+    X's dtype (the same non-zeros: nothing densified).
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> scale_columns(sp.csr_matrix(np.array([[2.0, 3.0]])), np.array([2.0, 1.0])).toarray()
+        array([[1., 3.]])
+    """
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(X @ sp.diags((1.0 / scale).astype(X.dtype)))
+
+
+def fold_scale(W: NDArray[np.floating], scale: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Weights ``W`` ``(..., D + 1, C)`` trained on ``x / scale`` as weights for raw ``x``:
+    ``W[j] / scale[j]`` for each feature row ``j < D``, the bias row unchanged, since
+    ``(x / s) W[:D] + b = x (W[:D] / s) + b``.
+
+    Examples:
+        >>> fold_scale(np.array([[2.0], [4.0], [1.0]]), np.array([2.0, 4.0]))
+        array([[1.],
+               [1.],
+               [1.]])
+    """
+    out = np.array(W, copy=True)
+    out[..., :-1, :] /= scale[:, None].astype(out.dtype)
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def load_data(
-    name: str, seed: int, data_dir: str | Path | None = None
+    name: str,
+    seed: int,
+    data_dir: str | Path | None = None,
+    label: str | None = None,
+    zero_based: bool | str = "auto",
 ) -> tuple[datasets.Dataset, Splits]:
-    """The dataset's splits, standardised with the training split's statistics."""
-    data = datasets.load(name, seed=seed, data_dir=data_dir)
+    """The dataset's splits, standardised with the training split's statistics; a sparse
+    ``X`` (CSR) is only scaled (:func:`column_scale`, :func:`scale_columns`), never centred."""
+    data = datasets.load(name, seed=seed, data_dir=data_dir, label=label, zero_based=zero_based)
+    parts = (data.X_train, data.X_val, data.X_test)
+    if datafiles.is_sparse(data.X_train):
+        scale = column_scale(data.X_train)
+        X_train, X_val, X_test = (scale_columns(X, scale) for X in parts)
+        return data, (X_train, X_val, X_test)
     scaler = datasets.Standardizer().fit(data.X_train)
-    X_train, X_val, X_test = (scaler.transform(X) for X in (data.X_train, data.X_val, data.X_test))
+    X_train, X_val, X_test = (scaler.transform(X) for X in parts)
     return data, (X_train, X_val, X_test)
+
+
+def data_of(config: dict[str, Any]) -> tuple[datasets.Dataset, Splits]:
+    """:func:`load_data` of a resolved ``config``."""
+    return load_data(
+        config["dataset"], config["seed"], config["data_dir"], config["label"], config["zero_based"]
+    )
+
+
+def _index_base(config: dict[str, Any]) -> bool | str:
+    """The index base of the config's svmlight file, ``"auto"`` resolved (so that a later
+    file is read as this one was), else ``config["zero_based"]`` as it is."""
+    name = config["dataset"]
+    if config["zero_based"] != "auto" or name in datasets.NAMES:
+        return config["zero_based"]
+    if datafiles.file_kind(name) != "svmlight":
+        return config["zero_based"]
+    return datafiles.svmlight_zero_based(name)
 
 
 def build(
@@ -422,9 +533,7 @@ def build(
     from lingrad.objective import Objective
     from lingrad.train import batch_size_for
 
-    data, (X_train, X_val, X_test) = load_data(
-        config["dataset"], config["seed"], config["data_dir"]
-    )
+    data, (X_train, X_val, X_test) = data_of(config)
     N = X_train.shape[0]
     if optim.entry(config["optimizer"]).full_batch:  # gd and the searches compare values
         _full_batch_only(config, N)  # over the whole data
@@ -564,7 +673,15 @@ def train_from_config(
     from lingrad.train.faults import fault_point
 
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
-    config = {**config, "batch_size": kwargs["batch_size"]}
+    sparse = datafiles.is_sparse(X_train)
+    config = {
+        **config,
+        "batch_size": kwargs["batch_size"],
+        "n_features": data.n_features,
+        "class_names": list(data.class_names),
+        "standardize": not sparse,  # sparse: the scale is folded into the saved weights
+        "zero_based": _index_base(config),
+    }
     if run_dir is not None:
         runs.write_json(Path(run_dir) / runs.CONFIG, config)  # atomic: a crash keeps the old
         fault_point("config")
@@ -586,6 +703,11 @@ def train_from_config(
     )
     W = result.W
     trajectory = result.trajectory
+    saved_W, saved_trajectory = W, trajectory
+    if sparse:  # the saved model takes raw features
+        scale = column_scale(data.X_train)
+        saved_W = fold_scale(W, scale)
+        saved_trajectory = None if trajectory is None else fold_scale(trajectory, scale)
     metrics = metrics_of(
         result,
         data,
@@ -608,10 +730,10 @@ def train_from_config(
             config=config,
             metrics=metrics,
             history=result.history,
-            W=W,
-            trajectory=trajectory,
+            W=saved_W,
+            trajectory=saved_trajectory,
         )
-        if report and data.task == "classification":  # the figures show classes
+        if report and data.task == "classification" and not sparse:  # figures: dense classes
             from lingrad.report import write_run_report
 
             scaler = datasets.Standardizer().fit(data.X_train)  # templates in pixel space
@@ -818,7 +940,7 @@ def _print_summary(
     *,
     report: bool,
 ) -> None:
-    data = load_data(config["dataset"], config["seed"], config["data_dir"])[0]
+    data = data_of(config)[0]
     history = result.history
     what = "a real target" if data.task == "regression" else f"{data.n_classes} classes"
     print(
@@ -838,7 +960,9 @@ def _print_summary(
     for advice in result.diagnostics["advice"]:
         print(f"diagnosis: {advice}")
     print(f"run folder: {run_dir}")
-    if report and data.task == "classification":
+    if report and datafiles.is_sparse(data.X_train):
+        print("report: none (sparse data: the figures need dense examples, not made from it)")
+    elif report and data.task == "classification":
         print(f"report: {Path(run_dir) / 'index.html'}")
     elif report:
         print("report: none (the figures show classes; a regression run has none)")
@@ -911,6 +1035,8 @@ def run_on_dask(args: argparse.Namespace) -> int:
     import lingrad.distributed as ld
 
     config = _dask_config(args)
+    if datafiles.is_sparse(data_of(config)[0].X_train):
+        fail("--dask", "dense data (sparse data train in memory: leave out --dask)", "sparse X")
     data, splits, _, optimizer, kwargs = build(config)
     if optimizer.reads != "gradient":
         fail("--optimizer", "a gradient optimiser with --dask", repr(config["optimizer"]))

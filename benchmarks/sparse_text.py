@@ -1,0 +1,245 @@
+"""Sparse text-like data: lingrad's default fit against scikit-learn's, side by side, one run.
+
+The set (:func:`generate`, seeded): ``N`` rows x ``D`` columns (default 100,000 x 50,000;
+``--quick``: 10,000 x 5,000), about ``nnz`` = 50 distinct words a row drawn from a Zipf law
+over the columns (``P(column of rank r) ~ 1 / r^1.1``, the ranks shuffled over the columns), as
+text is: counts -> sublinear tf ``log(1 + count)`` x idf, rows L2-normalised (a tf-idf bag
+of words). Labels (20 classes) come from a planted sparse linear model ``W*`` (20 % of the
+words carry weight for each class) plus noise: ``y = argmax(S + G)``, ``S = X W*`` scaled to a
+standard deviation of :data:`SIGNAL`, ``G`` Gumbel, i.e. a draw from ``softmax(S)``; the planted
+model's own accuracy is printed, the ceiling any fit can hope for. 80/20 train/test split.
+
+The comparison, the same objective on every side: lam = :data:`LAM`, scikit-learn's
+``C = 1 / (lam N)``; CSR float64 data, nothing densified:
+
+* ``lingrad``: ``LinearClassifier()`` (softmax, ``optimizer="auto"``);
+* ``lbfgs`` / ``saga``: ``LogisticRegression(C, solver=...)`` (multinomial);
+* ``LinearSVC``: ``LinearSVC(C)`` (one-vs-rest squared hinge: accuracy and time only, its
+  objective is another one);
+
+with the time (medians of interleaved repeats) and ``lingrad time / their time``, lingrad's
+``Objective("softmax", X, y, lam)`` evaluated on each side's weights (``J_gap``: relative,
+lingrad minus theirs: negative means lingrad went lower), test accuracy, and the peak memory
+of one fit (``tracemalloc``, a separate untimed fit). Then one shuffled SGD epoch (batch 200)
+of lingrad's trainer against ``SGDClassifier(max_iter=1)`` on the same CSR data (the settings
+of ``epoch.py``).
+
+``--generate-only`` makes and describes the set and stops: what runs before the sparse engine
+is merged. The fits need lingrad's sparse support (``Objective`` and the estimators taking
+CSR).
+
+Run: ``python benchmarks/sparse_text.py`` (``--quick`` for a smoke run).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from _timing import interleaved, load, machine, parser, table
+
+LAM = 1e-4
+#: the standard deviation of the planted scores ``S = X W*`` (the noise is standard Gumbel)
+SIGNAL = 4.0
+ZIPF = 1.1
+
+
+def generate(
+    n_rows: int,
+    n_cols: int,
+    nnz: int = 50,
+    n_classes: int = 20,
+    *,
+    seed: int = 0,
+    zipf: float = ZIPF,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """``(X, y, W_star)``: a tf-idf-like CSR ``X`` ``(n_rows, n_cols)``, labels ``y`` in
+    ``0..n_classes-1`` and the planted weights ``W_star`` ``(n_cols, n_classes)`` (80 % zeros)."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, n_cols + 1) ** zipf
+    p /= p.sum()
+    rank_to_column = rng.permutation(n_cols)
+    # words a row, so that ~nnz of them are distinct (frequent words repeat within a row)
+    lengths = np.maximum(rng.poisson(_words_for(nnz, p, rng), n_rows), 1)
+    cols = rank_to_column[rng.choice(n_cols, size=int(lengths.sum()), p=p)]
+    rows = np.repeat(np.arange(n_rows), lengths)
+    X = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n_rows, n_cols))  # counts
+    X.sum_duplicates()
+    X.data = np.log1p(X.data)
+    df = np.bincount(X.indices, minlength=n_cols)
+    X = sp.csr_matrix(X @ sp.diags(np.log((1.0 + n_rows) / (1.0 + df)) + 1.0))
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    X = sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ X)
+    shape = (n_cols, n_classes)
+    W_star = rng.normal(size=shape) * (rng.random(shape) < 0.2)
+    S = np.asarray(X @ W_star)
+    S *= SIGNAL / S.std()
+    y = np.argmax(S + rng.gumbel(size=S.shape), axis=1)
+    return X, y, W_star
+
+
+def _words_for(nnz: int, p: np.ndarray, rng: np.random.Generator, rows: int = 500) -> float:
+    """How many words to draw a row for ``nnz`` distinct ones on average under ``p``."""
+    words = float(nnz)
+    for _ in range(3):  # distinct(words) is concave: a few fixed-point steps suffice
+        draws = rng.choice(len(p), size=(rows, round(words)), p=p)
+        distinct = np.mean([len(np.unique(row)) for row in draws])
+        words *= nnz / distinct
+    return words
+
+
+def describe(X: sp.csr_matrix, y: np.ndarray, W_star: np.ndarray) -> list[str]:
+    """Lines on the set: its size, non-zeros a row, the Zipf slope of the column
+    frequencies (fitted on ranks 10..1000), the class balance, the planted model's accuracy."""
+    N, D = X.shape
+    freq = np.sort(np.bincount(X.indices, minlength=D))[::-1].astype(float)
+    ranks = np.arange(10, min(1000, D))
+    used = freq[ranks - 1] > 0
+    slope = np.polyfit(np.log(ranks[used]), np.log(freq[ranks - 1][used]), 1)[0]
+    counts = np.bincount(y)
+    planted = np.mean(np.argmax(np.asarray(X @ W_star), axis=1) == y)
+    dense_gb = N * D * 8 / 1e9
+    csr_mb = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 1e6
+    return [
+        f"set: {N:,} x {D:,}, {X.nnz / N:.1f} non-zeros a row, {len(counts)} classes "
+        f"({counts.min():,}..{counts.max():,} a class); CSR {csr_mb:.0f} MB (dense: "
+        f"{dense_gb:.1f} GB)",
+        f"column frequency slope on log-log (ranks 10..1000) = {slope:.2f} (Zipf: {-ZIPF:g})",
+        f"planted model's accuracy (the ceiling) = {planted:.3f}",
+    ]
+
+
+def split(X, y, seed: int = 0):
+    """80/20 train/test rows (a seeded permutation): ``X_train, X_test, y_train, y_test``."""
+    order = np.random.default_rng(seed).permutation(X.shape[0])
+    cut = int(0.8 * X.shape[0])
+    train, test = order[:cut], order[cut:]
+    return X[train], X[test], y[train], y[test]
+
+
+def makers(N: int) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    from lingrad.estimators import LinearClassifier
+
+    C = 1.0 / (LAM * N)
+    return {
+        "lingrad": lambda: LinearClassifier(lam=LAM, random_state=0),
+        "lbfgs": lambda: LogisticRegression(C=C, max_iter=1000),
+        "saga": lambda: LogisticRegression(C=C, solver="saga", max_iter=1000),
+        "LinearSVC": lambda: LinearSVC(C=C),
+    }
+
+
+def peak_mb(make, X, y) -> float:
+    """The peak memory (MB, tracemalloc) of one fit of ``make()`` on ``(X, y)``."""
+    tracemalloc.start()
+    try:
+        make().fit(X, y)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def compare_fits(X_train, X_test, y_train, y_test, n: int) -> list[dict]:
+    from solvers import race, weights
+
+    from lingrad.objective import Objective
+
+    models = makers(X_train.shape[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # saga / LinearSVC convergence warnings: reported as is
+        times, fitted = race(models, X_train, y_train, n)
+        peaks = {name: peak_mb(make, X_train, y_train) for name, make in models.items()}
+    J = Objective("softmax", X_train, y_train, lam=LAM)
+    values = {k: J.value(weights(fitted[k])) for k in ("lingrad", "lbfgs", "saga")}
+    ours = times["lingrad"]["median"]
+    rows = []
+    for name, model in fitted.items():
+        rows.append(
+            {
+                "model": name,
+                "time_s": times[name]["median"],
+                "lingrad/it": ours / times[name]["median"],
+                "J": values.get(name),
+                "J_gap": None
+                if name not in values
+                else (values["lingrad"] - values[name]) / abs(values[name]),
+                "test_acc": model.score(X_test, y_test),
+                "peak_MB": peaks[name],
+            }
+        )
+    return rows
+
+
+def compare_epochs(X_train, y_train, X_test, y_test, n: int) -> list[dict]:
+    from epoch import lingrad_epoch, quality, sklearn_epoch
+
+    W0 = np.zeros((X_train.shape[1] + 1, int(y_train.max()) + 1))
+    out: dict = {}
+    runs = {
+        "lingrad": lambda: lingrad_epoch(X_train, y_train, W0, out),
+        "sklearn log_loss": lambda: sklearn_epoch("log_loss", X_train, y_train, out),
+    }
+    times = interleaved(runs, n)
+    rows = []
+    for name in runs:
+        loss, _ = quality(out[name], X_train, y_train)
+        rows.append(
+            {
+                "epoch": name,
+                "time_s": times[name]["median"],
+                "train_loss": loss,
+                "test_acc": quality(out[name], X_test, y_test)[1],
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=None, help="N (default 100,000; quick 10,000)")
+    p.add_argument("--cols", type=int, default=None, help="D (default 50,000; quick 5,000)")
+    p.add_argument("--nnz", type=int, default=50, help="non-zeros a row, on average")
+    p.add_argument("--classes", type=int, default=20, help="the number of classes")
+    p.add_argument("--seed", type=int, default=0, help="the set's seed")
+    p.add_argument("--generate-only", action="store_true", help="make and describe the set only")
+    args = p.parse_args()
+    N = args.rows or (10_000 if args.quick else 100_000)
+    D = args.cols or (5_000 if args.quick else 50_000)
+    n = args.repeats or (1 if args.quick else 3)
+    print(f"machine: {machine()}; load average {load()}")
+    start = time.perf_counter()
+    X, y, W_star = generate(N, D, args.nnz, args.classes, seed=args.seed)
+    made = time.perf_counter() - start
+    print(*describe(X, y, W_star), sep="\n")
+    print(f"generated in {made:.1f} s")
+    if args.generate_only:
+        return
+    X_train, X_test, y_train, y_test = split(X, y, args.seed)
+    print(f"\nlam = {LAM:g} (C = 1 / (lam N)); {n} interleaved repeats, medians\n")
+    rows = compare_fits(X_train, X_test, y_train, y_test, n)
+    print(table(rows, ["model", "time_s", "lingrad/it", "J", "J_gap", "test_acc", "peak_MB"]))
+    epochs = compare_epochs(X_train, y_train, X_test, y_test, n)
+    print()
+    print(table(epochs, ["epoch", "time_s", "train_loss", "test_acc"]))
+    print(f"\nload average after: {load()}")
+    by = {r["model"]: r for r in rows}
+    for other in ("lbfgs", "saga", "LinearSVC"):
+        print(f"default fit time / {other} time = {by[other]['lingrad/it']:.2f}")
+    for other in ("lbfgs", "saga"):
+        print(f"relative J gap (lingrad - {other}) = {by[other]['J_gap']:.2e}")
+    best = max(by[k]["test_acc"] for k in ("lbfgs", "saga", "LinearSVC"))
+    print(f"test accuracy lingrad - best of scikit-learn = {by['lingrad']['test_acc'] - best:+.4f}")
+    print(f"peak memory lingrad / lbfgs = {by['lingrad']['peak_MB'] / by['lbfgs']['peak_MB']:.2f}")
+    e = {r["epoch"]: r for r in epochs}
+    ratio = e["lingrad"]["time_s"] / e["sklearn log_loss"]["time_s"]
+    print(f"SGD epoch time lingrad / SGDClassifier = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
