@@ -126,7 +126,10 @@ def test_corrupt_empty_and_missing_files(tmp_path):
 
 def test_non_finite_values_are_refused_naming_the_row(tmp_path):
     (tmp_path / "nan.svm").write_text("1 1:2\n2 1:nan\n")
-    with pytest.raises(ValueError, match=r"nan\.svm: X: expected finite values, got nan in row 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"nan\.svm: X: expected finite values, got 1 NaN or inf .*\(nan in row 1\)",
+    ):
         datafiles.load_file(tmp_path / "nan.svm")
     (tmp_path / "inf.svm").write_text("inf 1:2\n")
     with pytest.raises(ValueError, match=r"y: expected finite labels"):
@@ -249,7 +252,10 @@ def test_sparse_npz_round_trip_sums_duplicates_and_refuses_bad_indices(tmp_path)
         datafiles.load_file(tmp_path / "neg.npz")
     np.savez(tmp_path / "nan.npz", **{**bad, "indices": np.array([0, 1]),
                                       "data": np.array([1.0, np.inf])})  # fmt: skip
-    with pytest.raises(ValueError, match=r"nan\.npz: X: expected finite values, got inf in row 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"nan\.npz: X: expected finite values, got 1 NaN or inf .*\(inf in row 1\)",
+    ):
         datafiles.load_file(tmp_path / "nan.npz")
     wide = datafiles.save_npz(tmp_path / "wide.npz", sp.csr_matrix(np.eye(4)), [0, 1, 0, 1])
     with pytest.raises(ValueError, match=r"below the model's width 3, got feature index 3"):

@@ -135,7 +135,7 @@ def check_sparse(X: Any, name: str = "X", *, dtype: npt.DTypeLike | None = None)
         >>> check_sparse(sp.csr_array([[np.nan, 1.0], [np.inf, 0.0]]))
         Traceback (most recent call last):
             ...
-        ValueError: X: expected finite values, got 2 NaN or inf among the 3 stored values
+        ValueError: X: expected finite values, got 2 NaN or inf among the 3 stored values (nan in row 0)
     """
     from scipy import sparse
 
@@ -163,9 +163,13 @@ def check_sparse(X: Any, name: str = "X", *, dtype: npt.DTypeLike | None = None)
         if not converted:
             A = A.copy()
         A.sum_duplicates()
-    bad = int(A.data.size - np.count_nonzero(np.isfinite(A.data)))
+    finite = np.isfinite(A.data)
+    bad = int(A.data.size - np.count_nonzero(finite))
     if bad:
-        fail(name, "finite values", f"{bad} NaN or inf among the {A.nnz} stored values")
+        first = int(np.argmin(finite))
+        row = int(np.searchsorted(A.indptr, first, side="right") - 1)
+        got = f"{bad} NaN or inf among the {A.nnz} stored values ({A.data[first]} in row {row})"
+        fail(name, "finite values", got)
     return A
 
 

@@ -41,7 +41,6 @@ import array
 import csv
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -50,7 +49,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from lingrad import runs
-from lingrad._validation import check_X, fail
+from lingrad._validation import check_sparse, check_X, fail, is_sparse
 
 #: the suffixes read, and the svmlight ones among them
 SUFFIXES: tuple[str, ...] = (".csv", ".npz", ".svm", ".libsvm", ".svmlight")
@@ -81,19 +80,6 @@ class DataFile(NamedTuple):
     y: NDArray[Any] | None
     class_names: tuple[str, ...]
     feature_names: tuple[str, ...] | None
-
-
-def is_sparse(X: object) -> bool:
-    """Whether ``X`` is a ``scipy.sparse`` matrix or array (SciPy is not imported for this:
-    if it was never imported, nothing is sparse).
-
-    Examples:
-        >>> import scipy.sparse as sp
-        >>> is_sparse(sp.csr_matrix(np.eye(2))), is_sparse(np.eye(2))
-        (True, False)
-    """
-    sparse = sys.modules.get("scipy.sparse")
-    return sparse is not None and bool(sparse.issparse(X))
 
 
 def is_data_file(name: str | os.PathLike[str]) -> bool:
@@ -349,7 +335,7 @@ def _read_npz(path: Path, *, required: bool) -> tuple[Any, NDArray[Any] | None]:
 
 
 def _sparse_from(path: Path, arrays: dict[str, NDArray[Any]]) -> Any:
-    """The CSR matrix of a sparse ``.npz``'s arrays, checked (:func:`canonical_csr`)."""
+    """The CSR matrix of a sparse ``.npz``'s arrays, checked (:func:`lingrad._validation.check_sparse`)."""
     import scipy.sparse as sp
 
     fmt = arrays["format"]
@@ -373,39 +359,7 @@ def _sparse_from(path: Path, arrays: dict[str, NDArray[Any]]) -> Any:
         X.check_format(full_check=True)
     except ValueError as exc:
         fail(f"{path}: X", f"a valid {kind.upper()} matrix", str(exc))
-    return canonical_csr(X, f"{path}: X")
-
-
-def canonical_csr(X: Any, name: str = "X", dtype: npt.DTypeLike | None = None) -> Any:
-    """``X`` (any ``scipy.sparse`` matrix) as a CSR matrix in canonical form: finite float
-    values (float32 kept, else float64 or ``dtype``), duplicate entries of a row summed (as
-    SciPy does) and its indices sorted. Converts CSC / COO once; never densifies.
-
-    Examples:
-        >>> import scipy.sparse as sp
-        >>> X = sp.csr_matrix((np.array([1, 2, 3]), np.array([1, 1, 0]), np.array([0, 2, 3])),
-        ...                   shape=(2, 2))
-        >>> Y = canonical_csr(X)
-        >>> Y.toarray(), Y.dtype
-        (array([[0., 3.],
-               [3., 0.]]), dtype('float64'))
-    """
-    import scipy.sparse as sp
-
-    if not sp.issparse(X):
-        fail(name, "a scipy.sparse matrix", type(X).__name__, TypeError)
-    X = sp.csr_matrix(X)  # a copy only where the format differs
-    if dtype is None:
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-    X = X.astype(dtype, copy=False)
-    if not np.isfinite(X.data).all():
-        bad = int(np.flatnonzero(~np.isfinite(X.data))[0])
-        row = int(np.searchsorted(X.indptr, bad, side="right") - 1)
-        fail(name, "finite values", f"{X.data[bad]} in row {row}")
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X
+    return check_sparse(X, f"{path}: X")
 
 
 def _widen(path: Path, X: Any, n_features: int | None) -> Any:
@@ -445,7 +399,7 @@ def _read_svmlight(
         raise ValueError(f"{path}: expected svmlight/libsvm lines, got {exc}") from exc
     if X.shape[0] == 0:
         fail(str(path), "at least one line 'label index:value ...'", "none")
-    return canonical_csr(X, f"{path}: X", X.dtype), y
+    return check_sparse(X, f"{path}: X", dtype=X.dtype), y
 
 
 def _locate(path: Path, n_features: int | None, zero_based: bool | str) -> None:
@@ -541,7 +495,11 @@ def _read(
         return check_X(values, f"{path}: X", dtype=dtype), labels, features
     data, targets = _read_npz(path, required=required)
     if is_sparse(data):
-        return _widen(path, canonical_csr(data, f"{path}: X", dtype), n_features), targets, None
+        return (
+            _widen(path, check_sparse(data, f"{path}: X", dtype=dtype), n_features),
+            targets,
+            None,
+        )
     return check_X(data, f"{path}: X", dtype=dtype), targets, None
 
 
@@ -626,7 +584,7 @@ def save_npz(path: str | os.PathLike[str], X: Any, y: npt.ArrayLike | None = Non
     """
     arrays: dict[str, Any]
     if is_sparse(X):
-        X = canonical_csr(X)
+        X = check_sparse(X)
         arrays = {
             "data": X.data,
             "indices": X.indices,
@@ -644,10 +602,8 @@ def save_npz(path: str | os.PathLike[str], X: Any, y: npt.ArrayLike | None = Non
 __all__ = [
     "SUFFIXES",
     "DataFile",
-    "canonical_csr",
     "file_kind",
     "is_data_file",
-    "is_sparse",
     "label_index",
     "load_file",
     "read_features",

@@ -619,7 +619,7 @@ def load(
         X, y, class_names, image_shape, features, n_test = (*f[:3], None, f.feature_names, None)
     else:
         X, y, class_names, image_shape, task, features, n_test = _read_source(name, data_dir)
-    X = X.astype(dtype, copy=False) if datafiles.is_sparse(X) else np.asarray(X, dtype=dtype)
+    X = X.astype(dtype, copy=False) if is_sparse(X) else np.asarray(X, dtype=dtype)
     y = np.asarray(y, dtype=np.float64 if task == "regression" else np.intp)
     parts = _split(X, y, validation, test, seed, stratify=task == "classification", n_test=n_test)
     data = Dataset(

@@ -160,8 +160,10 @@ def model_inputs(model: Any, X: Any, name: str, expected: str, got: str) -> Any:
     ``name: expected <expected>, got <got>``. A sparse ``X`` stays sparse: a model whose
     preprocessing only scales divides its columns; one that centres them refuses it (centring
     would densify it)."""
-    from lingrad._validation import fail  # NumPy: not for `lingrad --help`
-    from lingrad.datafiles import is_sparse
+    from lingrad._validation import (
+        fail,  # NumPy: not for `lingrad --help`
+        is_sparse,
+    )
 
     if X.shape[1] != model.n_features_in_:
         fail(name, expected, got)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lingrad import datafiles, datasets
-from lingrad._validation import fail
+from lingrad import datasets
+from lingrad._validation import fail, is_sparse
 from lingrad.cli import common
 from lingrad.cli.common import SubParsers, add_command, model_inputs, reading
 
@@ -76,7 +76,7 @@ def _examples(args: argparse.Namespace, task: str, model: Any):
         )
     if args.split == "all":
         parts = [data.split(s) for s in ("train", "val", "test")]
-        if datafiles.is_sparse(parts[0][0]):
+        if is_sparse(parts[0][0]):
             import scipy.sparse as sp
 
             X = sp.vstack([p[0] for p in parts], format="csr")

@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lingrad import __version__, datafiles, datasets, losses, optim, regularizers, runs
-from lingrad._validation import check_int, check_positive, fail
+from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.cli.common import SubParsers, add_command, add_file_arguments
 from lingrad.defaults import DEFAULTS as TABLE
 from lingrad.defaults import resolve_optimizer
@@ -499,7 +499,7 @@ def load_data(
     ``X`` (CSR) is only scaled (:func:`column_scale`, :func:`scale_columns`), never centred."""
     data = datasets.load(name, seed=seed, data_dir=data_dir, label=label, zero_based=zero_based)
     parts = (data.X_train, data.X_val, data.X_test)
-    if datafiles.is_sparse(data.X_train):
+    if is_sparse(data.X_train):
         scale = column_scale(data.X_train)
         X_train, X_val, X_test = (scale_columns(X, scale) for X in parts)
         return data, (X_train, X_val, X_test)
@@ -673,7 +673,7 @@ def train_from_config(
     from lingrad.train.faults import fault_point
 
     data, (X_train, X_val, X_test), objective, optimizer, kwargs = build(config)
-    sparse = datafiles.is_sparse(X_train)
+    sparse = is_sparse(X_train)
     config = {
         **config,
         "batch_size": kwargs["batch_size"],
@@ -960,7 +960,7 @@ def _print_summary(
     for advice in result.diagnostics["advice"]:
         print(f"diagnosis: {advice}")
     print(f"run folder: {run_dir}")
-    if report and datafiles.is_sparse(data.X_train):
+    if report and is_sparse(data.X_train):
         print("report: none (sparse data: the figures need dense examples, not made from it)")
     elif report and data.task == "classification":
         print(f"report: {Path(run_dir) / 'index.html'}")
@@ -1035,7 +1035,7 @@ def run_on_dask(args: argparse.Namespace) -> int:
     import lingrad.distributed as ld
 
     config = _dask_config(args)
-    if datafiles.is_sparse(data_of(config)[0].X_train):
+    if is_sparse(data_of(config)[0].X_train):
         fail("--dask", "dense data (sparse data train in memory: leave out --dask)", "sparse X")
     data, splits, _, optimizer, kwargs = build(config)
     if optimizer.reads != "gradient":
