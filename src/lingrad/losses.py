@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lingrad._array_api import Array, Picks, as_float, device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import as_float_array, check_labels, check_positive, fail
 from lingrad.model import sigmoid
 
@@ -44,112 +45,128 @@ Prepare = Callable[[npt.ArrayLike, int, int, np.dtype[Any]], npt.NDArray[Any]]
 
 
 def _margins(S, y, margin):
-    """``max(0, S[i, j] - S[i, y_i] + margin)`` for ``j != y_i``, 0 at ``j = y_i``; and the rows."""
-    rows = np.arange(S.shape[0])
-    M = S - S[rows, y][:, None]
+    """``max(0, S[i, j] - S[i, y_i] + margin)`` for ``j != y_i``, 0 at ``j = y_i``; and the picks
+    of the true classes (:class:`lingrad._array_api.Picks`)."""
+    xp = namespace(S)
+    at = Picks(xp, y, S.shape[1])
+    M = S - at.take(S)[:, None]
     M += margin
-    M[rows, y] = 0.0
-    np.maximum(M, 0.0, out=M)
-    return rows, M
+    M = at.put(M, 0.0)
+    if xp is np:
+        np.maximum(M, 0.0, out=M)
+        return at, M
+    return at, xp.maximum(M, 0.0)
 
 
 def _hinge_kernel(S, y, margin=1.0):
-    rows, M = _margins(S, y, margin)
-    losses = M.sum(axis=1, dtype=np.float64)
-    dS = (M > 0).astype(S.dtype)
-    dS[rows, y] = -dS.sum(axis=1)
-    return losses, dS
+    at, M = _margins(S, y, margin)
+    xp = at.xp
+    losses = xp.sum(M, axis=1, dtype=xp.float64)
+    dS = xp.astype(M > 0, S.dtype)
+    return losses, at.put(dS, -xp.sum(dS, axis=1))
 
 
 def _squared_hinge_kernel(S, y, margin=1.0):
-    rows, M = _margins(S, y, margin)
-    losses = (M * M).sum(axis=1, dtype=np.float64)
+    at, M = _margins(S, y, margin)
+    xp = at.xp
+    losses = xp.sum(M * M, axis=1, dtype=xp.float64)
     M *= 2.0
-    M[rows, y] = -M.sum(axis=1)
-    return losses, M
+    return losses, at.put(M, -xp.sum(M, axis=1))
 
 
 def _crammer_singer_kernel(S, y, margin=1.0):
-    rows = np.arange(S.shape[0])
-    correct = S[rows, y]
-    others = S.copy()
-    others[rows, y] = -np.inf
-    worst = np.argmax(others, axis=1)
-    m = others[rows, worst] - correct + margin
+    xp = namespace(S)
+    at = Picks(xp, y, S.shape[1])
+    correct = at.take(S)
+    others = at.put(xp.asarray(S, copy=True), -xp.inf)
+    at_worst = Picks(xp, xp.argmax(others, axis=1), S.shape[1])
+    m = at_worst.take(others) - correct + margin
     active = m > 0
-    losses = np.where(active, m, 0.0).astype(np.float64)
-    dS = np.zeros_like(S)
-    dS[rows[active], worst[active]] = 1.0
-    dS[rows[active], y[active]] = -1.0
-    return losses, dS
+    losses = xp.astype(xp.where(active, m, 0.0), xp.float64)
+    a = xp.astype(active, S.dtype)
+    dS = at_worst.put(xp.zeros_like(S), a)
+    return losses, at.put(dS, -a)
 
 
 def _one_vs_all_hinge_kernel(S, y, margin=1.0):
-    rows = np.arange(S.shape[0])
-    T = np.full_like(S, -1.0)
-    T[rows, y] = 1.0
+    xp = namespace(S)
+    T = Picks(xp, y, S.shape[1]).put(xp.full_like(S, -1.0), 1.0)
     M = margin - T * S
     active = M > 0
-    losses = np.where(active, M, 0.0).sum(axis=1, dtype=np.float64)
-    dS = np.where(active, -T, 0.0).astype(S.dtype, copy=False)
+    losses = xp.sum(xp.where(active, M, 0.0), axis=1, dtype=xp.float64)
+    dS = xp.astype(xp.where(active, -T, 0.0), S.dtype, copy=False)
     return losses, dS
 
 
 def _log_softmax(S):
-    Z = S - S.max(axis=1, keepdims=True)
-    Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    xp = namespace(S)
+    Z = S - xp.max(S, axis=1, keepdims=True)
+    Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
     return Z
 
 
 def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
     # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
     # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
-    N, C = S.shape
-    rows = np.arange(N)
-    Z = S - S.max(axis=1, keepdims=True)
-    dS = np.exp(Z)
-    total = dS.sum(axis=1, keepdims=True)
-    lse = np.log(total[:, 0], dtype=np.float64)
-    losses = lse - Z[rows, y]
+    xp = namespace(S)
+    C = S.shape[1]
+    at = Picks(xp, y, C)
+    Z = S - xp.max(S, axis=1, keepdims=True)
+    dS = xp.exp(Z)
+    total = xp.sum(dS, axis=1, keepdims=True)
+    if xp is np:
+        lse = np.log(total[:, 0], dtype=np.float64)
+    else:
+        lse = xp.log(xp.astype(total[:, 0], xp.float64))
+    losses = lse - at.take(Z)
     if label_smoothing:
         losses *= 1.0 - label_smoothing
-        losses += label_smoothing * (lse - Z.mean(axis=1, dtype=np.float64))
+        mean_Z = (
+            Z.mean(axis=1, dtype=np.float64)
+            if xp is np
+            else xp.mean(xp.astype(Z, xp.float64), axis=1)
+        )
+        losses += label_smoothing * (lse - mean_Z)
     dS /= total
-    dS[rows, y] -= 1.0 - label_smoothing
+    dS = at.add(dS, -(1.0 - label_smoothing))
     if label_smoothing:
         dS -= label_smoothing / C
     return losses, dS
 
 
 def _kl_divergence_kernel(S, P):
+    xp = namespace(S)
     log_p = _log_softmax(S)
-    safe_P = np.where(P > 0, P, 1.0)
-    losses = (P * (np.log(safe_P) - log_p)).sum(axis=1, dtype=np.float64)
-    dS = np.exp(log_p)
+    safe_P = xp.where(P > 0, P, 1.0)
+    losses = xp.sum(P * (xp.log(safe_P) - log_p), axis=1, dtype=xp.float64)
+    dS = xp.exp(log_p)
     dS -= P
     return losses, dS
 
 
 def _logistic_kernel(S, T):
     # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
-    losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
-        axis=1, dtype=np.float64
+    xp = namespace(S)
+    losses = xp.sum(
+        xp.maximum(S, 0.0) - T * S + xp.log1p(xp.exp(-xp.abs(S))), axis=1, dtype=xp.float64
     )
     dS = sigmoid(S) - T
     return losses, dS
 
 
 def _squared_error_kernel(S, Y):
+    xp = namespace(S)
     delta = S - Y
-    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    losses = xp.sum(delta * delta, axis=1, dtype=xp.float64)
     delta *= 2.0
     return losses, delta
 
 
 def _sigmoid_squared_error_kernel(S, T):
+    xp = namespace(S)
     sig = sigmoid(S)
     delta = T - sig
-    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    losses = xp.sum(delta * delta, axis=1, dtype=xp.float64)
     dS = -2.0 * delta * sig * (1.0 - sig)
     return losses, dS
 
@@ -331,12 +348,21 @@ class LossSpec:
     def prepare(
         self, y: npt.ArrayLike, n_samples: int, n_columns: int, dtype: npt.DTypeLike
     ) -> npt.NDArray[Any]:
-        """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets."""
-        return _PREPARE[self.target](y, n_samples, n_columns, np.dtype(dtype))
+        """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets.
+
+        The targets come back on ``y``'s array library and device (NumPy for lists); ``dtype``
+        is the scores' float dtype, of any library. Targets of another library are checked on
+        a host copy (``N`` labels or ``N x C`` targets, once per call) and sent back.
+        """
+        xp = namespace(y, names=("y",))
+        if xp is np:
+            return _PREPARE[self.target](y, n_samples, n_columns, numpy_dtype(dtype))
+        T = _PREPARE[self.target](to_numpy(y), n_samples, n_columns, numpy_dtype(dtype))
+        return xp.asarray(T, device=device(y))
 
 
 def _check_scores(S: npt.ArrayLike, ndim: int = 2) -> npt.NDArray[np.floating]:
-    return as_float_array("S", S, ndim=ndim)
+    return as_float("S", S, ndim=ndim)
 
 
 def check_sample_weight(
@@ -352,6 +378,10 @@ def check_sample_weight(
             ...
         ValueError: sample_weight: expected 3 weights (one per example), got 2
     """
+    xp = namespace(sample_weight, names=("sample_weight",))
+    if xp is not np:
+        w = check_sample_weight(to_numpy(sample_weight), n_samples, numpy_dtype(dtype))
+        return xp.asarray(w, device=device(sample_weight))
     w = as_float_array("sample_weight", sample_weight, ndim=1, dtype=dtype)
     if w.shape[0] != n_samples:
         fail("sample_weight", f"{n_samples} weights (one per example)", f"{w.shape[0]}")
@@ -376,11 +406,12 @@ def weighted_mean(
         >>> weighted_mean(np.array([1.0, 3.0]), np.ones((2, 1)), np.array([3.0, 1.0]))[0]
         1.5
     """
+    xp = namespace(dS)
     if sample_weight is None:
         dS *= 1.0 / losses.shape[0]
-        return float(losses.mean()), dS
-    scale = sample_weight / sample_weight.sum(dtype=np.float64)
-    dS *= scale.astype(dS.dtype, copy=False)[:, None]
+        return float(xp.mean(losses)), dS
+    scale = sample_weight / xp.sum(sample_weight, dtype=xp.float64)
+    dS *= xp.astype(scale, dS.dtype, copy=False)[:, None]
     return float(losses @ scale), dS
 
 
@@ -391,16 +422,20 @@ def _evaluate(
     sample_weight: npt.ArrayLike | None,
     **params: float,
 ) -> tuple[float, npt.NDArray[np.floating]]:
-    one_d = spec.one_column and np.ndim(S) == 1
-    S = _check_scores(S, ndim=1 if one_d else 2)
+    target = "P" if spec.target is Target.DISTRIBUTION else "y"
+    xp = namespace(S, y, sample_weight, names=("S", target, "sample_weight"))
+    one_d = spec.one_column and (np.ndim(S) if xp is np else S.ndim) == 1  # type: ignore[union-attr]
+    scores: Array = _check_scores(S, ndim=1 if one_d else 2)
     if one_d:
-        S = S.reshape(-1, 1)
-    N, C = S.shape
-    T = spec.prepare(y, N, C, S.dtype)
-    if sample_weight is not None:
-        sample_weight = check_sample_weight(sample_weight, N)
-    loss, dS = weighted_mean(*spec.kernel(S, T, **params), sample_weight)
-    return loss, (dS.reshape(-1) if one_d else dS)
+        scores = xp.reshape(scores, (-1, 1))
+    N, C = scores.shape
+    T = spec.prepare(y, N, C, scores.dtype)
+    w: Array = None if sample_weight is None else check_sample_weight(sample_weight, N)
+    if xp is not np:  # lists follow the scores onto their library and device
+        T = xp.asarray(T, device=device(scores))
+        w = None if w is None else xp.asarray(w, device=device(scores))
+    loss, dS = weighted_mean(*spec.kernel(scores, T, **params), w)
+    return loss, (xp.reshape(dS, (-1,)) if one_d else dS)
 
 
 def _check_margin(margin: float) -> float:
