@@ -198,45 +198,34 @@ class Picks:
     """One entry per row of ``(N, C)`` arrays, ``A[i, idx[i]]``, for the column indices ``idx``
     ``(N,)`` (integers in ``[0, C)``, on the arrays' library).
 
-    NumPy: fancy indexing, writes in place. Other libraries: ``take_along_axis`` to read and a
-    one-hot mask ``idx[:, None] == arange(C)`` to write (a new array is returned: the standard
-    has no integer-array assignment). Always use the returned array.
+    Written against the standard, which has no integer-array assignment: ``take_along_axis``
+    reads, a one-hot mask ``idx[:, None] == arange(C)`` (built once) writes, and every write
+    returns a new array (NumPy's own kernels use fancy indexing in place instead).
 
     Examples:
         >>> at = Picks(np, np.array([2, 0]), 3)
         >>> A = np.arange(6.0).reshape(2, 3)
-        >>> at.take(A), at.put(A.copy(), 0.0)[0], at.add(A.copy(), 10.0)[1]
+        >>> at.take(A), at.put(A, 0.0)[0], at.add(A, 10.0)[1]
         (array([2., 3.]), array([0., 1., 0.]), array([13.,  4.,  5.]))
     """
 
     def __init__(self, xp: Any, idx: Array, n_columns: int) -> None:
         self.xp, self.idx = xp, idx
-        if xp is np:
-            self.rows = np.arange(idx.shape[0])
-        else:
-            columns = xp.arange(n_columns, dtype=idx.dtype, device=device(idx))
-            self.mask = idx[:, None] == columns[None, :]
+        columns = xp.arange(n_columns, dtype=idx.dtype, device=device(idx))
+        self.mask = idx[:, None] == columns[None, :]
 
     def take(self, A: Array) -> Array:
         """``A[i, idx[i]]``, shape ``(N,)``."""
-        if self.xp is np:
-            return A[self.rows, self.idx]
         return self.xp.take_along_axis(A, self.idx[:, None], axis=1)[:, 0]
 
     def put(self, A: Array, values: Array | float) -> Array:
         """``A`` with ``A[i, idx[i]] = values[i]`` (``values`` ``(N,)`` or a number)."""
-        if self.xp is np:
-            A[self.rows, self.idx] = values
-            return A
         if not isinstance(values, int | float):
             values = values[:, None]
         return self.xp.where(self.mask, values, A)
 
     def add(self, A: Array, values: Array | float) -> Array:
-        """``A`` with ``A[i, idx[i]] += values[i]`` (``values`` ``(N,)`` or a number)."""
-        if self.xp is np:
-            A[self.rows, self.idx] += values
-            return A
+        """``A`` with ``A[i, idx[i]] + values[i]`` there (``values`` ``(N,)`` or a number)."""
         if not isinstance(values, int | float):
             values = values[:, None]
         return self.xp.where(self.mask, A + values, A)

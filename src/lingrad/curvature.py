@@ -51,7 +51,10 @@ def _softmax_prepare(S: _Float, T: Any, **params: float) -> Cache:
 def _softmax_apply(cache: Cache, V: _Float) -> _Float:
     (P,) = cache
     PV = P * V
-    PV -= P * namespace(PV).sum(PV, axis=1, keepdims=True)
+    if isinstance(PV, np.ndarray):
+        PV -= P * PV.sum(axis=1, keepdims=True)
+    else:
+        PV -= P * namespace(PV).sum(PV, axis=1, keepdims=True)
     return PV
 
 
@@ -80,17 +83,28 @@ def _sigmoid_squared_error_prepare(S: _Float, T: Any, **params: float) -> Cache:
 
 
 def _squared_hinge_prepare(S: _Float, y: Any, margin: float = 1.0, **params: float) -> Cache:
-    xp = namespace(S)
-    at = Picks(xp, y, S.shape[1])
-    active = at.put((S - at.take(S)[:, None] + margin) > 0, False)
-    return xp.astype(active, S.dtype), at
+    if not isinstance(S, np.ndarray):  # any array-API library: the picks carry a one-hot mask
+        xp = namespace(S)
+        at = Picks(xp, y, S.shape[1])
+        active = at.put((S - at.take(S)[:, None] + margin) > 0, False)
+        return xp.astype(active, S.dtype), at
+    rows = np.arange(S.shape[0])
+    active = (S - S[rows, y][:, None] + margin) > 0
+    active[rows, y] = False
+    return active.astype(S.dtype), y
 
 
 def _squared_hinge_apply(cache: Cache, V: _Float) -> _Float:
-    active, at = cache
-    D = active * (V - at.take(V)[:, None])
+    active, y = cache
+    if isinstance(y, Picks):
+        D = active * (V - y.take(V)[:, None])
+        D *= 2.0
+        return y.put(D, -y.xp.sum(D, axis=1))
+    rows = np.arange(V.shape[0])
+    D = active * (V - V[rows, y][:, None])
     D *= 2.0
-    return at.put(D, -at.xp.sum(D, axis=1))
+    D[rows, y] = -D.sum(axis=1)
+    return D
 
 
 @dataclass(frozen=True)

@@ -45,36 +45,166 @@ Prepare = Callable[[npt.ArrayLike, int, int, np.dtype[Any]], npt.NDArray[Any]]
 
 
 def _margins(S, y, margin):
-    """``max(0, S[i, j] - S[i, y_i] + margin)`` for ``j != y_i``, 0 at ``j = y_i``; and the picks
-    of the true classes (:class:`lingrad._array_api.Picks`)."""
+    """``max(0, S[i, j] - S[i, y_i] + margin)`` for ``j != y_i``, 0 at ``j = y_i``; and the rows."""
+    rows = np.arange(S.shape[0])
+    M = S - S[rows, y][:, None]
+    M += margin
+    M[rows, y] = 0.0
+    np.maximum(M, 0.0, out=M)
+    return rows, M
+
+
+def _hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _hinge_xp(S, y, margin)
+    rows, M = _margins(S, y, margin)
+    losses = M.sum(axis=1, dtype=np.float64)
+    dS = (M > 0).astype(S.dtype)
+    dS[rows, y] = -dS.sum(axis=1)
+    return losses, dS
+
+
+def _squared_hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _squared_hinge_xp(S, y, margin)
+    rows, M = _margins(S, y, margin)
+    losses = (M * M).sum(axis=1, dtype=np.float64)
+    M *= 2.0
+    M[rows, y] = -M.sum(axis=1)
+    return losses, M
+
+
+def _crammer_singer_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _crammer_singer_xp(S, y, margin)
+    rows = np.arange(S.shape[0])
+    correct = S[rows, y]
+    others = S.copy()
+    others[rows, y] = -np.inf
+    worst = np.argmax(others, axis=1)
+    m = others[rows, worst] - correct + margin
+    active = m > 0
+    losses = np.where(active, m, 0.0).astype(np.float64)
+    dS = np.zeros_like(S)
+    dS[rows[active], worst[active]] = 1.0
+    dS[rows[active], y[active]] = -1.0
+    return losses, dS
+
+
+def _one_vs_all_hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _one_vs_all_hinge_xp(S, y, margin)
+    rows = np.arange(S.shape[0])
+    T = np.full_like(S, -1.0)
+    T[rows, y] = 1.0
+    M = margin - T * S
+    active = M > 0
+    losses = np.where(active, M, 0.0).sum(axis=1, dtype=np.float64)
+    dS = np.where(active, -T, 0.0).astype(S.dtype, copy=False)
+    return losses, dS
+
+
+def _log_softmax(S):
+    Z = S - S.max(axis=1, keepdims=True)
+    Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    return Z
+
+
+def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
+    if not isinstance(S, np.ndarray):
+        return _softmax_cross_entropy_xp(S, y, label_smoothing)
+    # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
+    # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
+    N, C = S.shape
+    rows = np.arange(N)
+    Z = S - S.max(axis=1, keepdims=True)
+    dS = np.exp(Z)
+    total = dS.sum(axis=1, keepdims=True)
+    lse = np.log(total[:, 0], dtype=np.float64)
+    losses = lse - Z[rows, y]
+    if label_smoothing:
+        losses *= 1.0 - label_smoothing
+        losses += label_smoothing * (lse - Z.mean(axis=1, dtype=np.float64))
+    dS /= total
+    dS[rows, y] -= 1.0 - label_smoothing
+    if label_smoothing:
+        dS -= label_smoothing / C
+    return losses, dS
+
+
+def _kl_divergence_kernel(S, P):
+    if not isinstance(S, np.ndarray):
+        return _kl_divergence_xp(S, P)
+    log_p = _log_softmax(S)
+    safe_P = np.where(P > 0, P, 1.0)
+    losses = (P * (np.log(safe_P) - log_p)).sum(axis=1, dtype=np.float64)
+    dS = np.exp(log_p)
+    dS -= P
+    return losses, dS
+
+
+def _logistic_kernel(S, T):
+    if not isinstance(S, np.ndarray):
+        return _logistic_xp(S, T)
+    # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
+    losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
+        axis=1, dtype=np.float64
+    )
+    dS = sigmoid(S) - T
+    return losses, dS
+
+
+def _squared_error_kernel(S, Y):
+    if not isinstance(S, np.ndarray):
+        return _squared_error_xp(S, Y)
+    delta = S - Y
+    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    delta *= 2.0
+    return losses, delta
+
+
+def _sigmoid_squared_error_kernel(S, T):
+    if not isinstance(S, np.ndarray):
+        return _sigmoid_squared_error_xp(S, T)
+    sig = sigmoid(S)
+    delta = T - sig
+    losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    dS = -2.0 * delta * sig * (1.0 - sig)
+    return losses, dS
+
+
+# ------------------------------------------------------------------------------------------
+# The same kernels on any array-API library (PyTorch, CuPy, array-api-strict): the NumPy
+# kernels above call these for other arrays. Written against the standard: no integer-array
+# assignment (one-hot masks through Picks), no out= arguments.
+# ------------------------------------------------------------------------------------------
+
+
+def _margins_xp(S, y, margin):
     xp = namespace(S)
     at = Picks(xp, y, S.shape[1])
     M = S - at.take(S)[:, None]
     M += margin
-    M = at.put(M, 0.0)
-    if xp is np:
-        np.maximum(M, 0.0, out=M)
-        return at, M
-    return at, xp.maximum(M, 0.0)
+    return at, xp.maximum(at.put(M, 0.0), 0.0)
 
 
-def _hinge_kernel(S, y, margin=1.0):
-    at, M = _margins(S, y, margin)
+def _hinge_xp(S, y, margin=1.0):
+    at, M = _margins_xp(S, y, margin)
     xp = at.xp
     losses = xp.sum(M, axis=1, dtype=xp.float64)
     dS = xp.astype(M > 0, S.dtype)
     return losses, at.put(dS, -xp.sum(dS, axis=1))
 
 
-def _squared_hinge_kernel(S, y, margin=1.0):
-    at, M = _margins(S, y, margin)
+def _squared_hinge_xp(S, y, margin=1.0):
+    at, M = _margins_xp(S, y, margin)
     xp = at.xp
     losses = xp.sum(M * M, axis=1, dtype=xp.float64)
     M *= 2.0
     return losses, at.put(M, -xp.sum(M, axis=1))
 
 
-def _crammer_singer_kernel(S, y, margin=1.0):
+def _crammer_singer_xp(S, y, margin=1.0):
     xp = namespace(S)
     at = Picks(xp, y, S.shape[1])
     correct = at.take(S)
@@ -88,7 +218,7 @@ def _crammer_singer_kernel(S, y, margin=1.0):
     return losses, at.put(dS, -a)
 
 
-def _one_vs_all_hinge_kernel(S, y, margin=1.0):
+def _one_vs_all_hinge_xp(S, y, margin=1.0):
     xp = namespace(S)
     T = Picks(xp, y, S.shape[1]).put(xp.full_like(S, -1.0), 1.0)
     M = margin - T * S
@@ -98,35 +228,25 @@ def _one_vs_all_hinge_kernel(S, y, margin=1.0):
     return losses, dS
 
 
-def _log_softmax(S):
+def _log_softmax_xp(S):
     xp = namespace(S)
     Z = S - xp.max(S, axis=1, keepdims=True)
     Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
     return Z
 
 
-def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
-    # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
-    # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
+def _softmax_cross_entropy_xp(S, y, label_smoothing=0.0):
     xp = namespace(S)
     C = S.shape[1]
     at = Picks(xp, y, C)
     Z = S - xp.max(S, axis=1, keepdims=True)
     dS = xp.exp(Z)
     total = xp.sum(dS, axis=1, keepdims=True)
-    if xp is np:
-        lse = np.log(total[:, 0], dtype=np.float64)
-    else:
-        lse = xp.log(xp.astype(total[:, 0], xp.float64))
+    lse = xp.log(xp.astype(total[:, 0], xp.float64))
     losses = lse - at.take(Z)
     if label_smoothing:
         losses *= 1.0 - label_smoothing
-        mean_Z = (
-            Z.mean(axis=1, dtype=np.float64)
-            if xp is np
-            else xp.mean(xp.astype(Z, xp.float64), axis=1)
-        )
-        losses += label_smoothing * (lse - mean_Z)
+        losses += label_smoothing * (lse - xp.mean(xp.astype(Z, xp.float64), axis=1))
     dS /= total
     dS = at.add(dS, -(1.0 - label_smoothing))
     if label_smoothing:
@@ -134,9 +254,9 @@ def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
     return losses, dS
 
 
-def _kl_divergence_kernel(S, P):
+def _kl_divergence_xp(S, P):
     xp = namespace(S)
-    log_p = _log_softmax(S)
+    log_p = _log_softmax_xp(S)
     safe_P = xp.where(P > 0, P, 1.0)
     losses = xp.sum(P * (xp.log(safe_P) - log_p), axis=1, dtype=xp.float64)
     dS = xp.exp(log_p)
@@ -144,8 +264,7 @@ def _kl_divergence_kernel(S, P):
     return losses, dS
 
 
-def _logistic_kernel(S, T):
-    # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
+def _logistic_xp(S, T):
     xp = namespace(S)
     losses = xp.sum(
         xp.maximum(S, 0.0) - T * S + xp.log1p(xp.exp(-xp.abs(S))), axis=1, dtype=xp.float64
@@ -154,7 +273,7 @@ def _logistic_kernel(S, T):
     return losses, dS
 
 
-def _squared_error_kernel(S, Y):
+def _squared_error_xp(S, Y):
     xp = namespace(S)
     delta = S - Y
     losses = xp.sum(delta * delta, axis=1, dtype=xp.float64)
@@ -162,7 +281,7 @@ def _squared_error_kernel(S, Y):
     return losses, delta
 
 
-def _sigmoid_squared_error_kernel(S, T):
+def _sigmoid_squared_error_xp(S, T):
     xp = namespace(S)
     sig = sigmoid(S)
     delta = T - sig
@@ -406,12 +525,17 @@ def weighted_mean(
         >>> weighted_mean(np.array([1.0, 3.0]), np.ones((2, 1)), np.array([3.0, 1.0]))[0]
         1.5
     """
-    xp = namespace(dS)
     if sample_weight is None:
         dS *= 1.0 / losses.shape[0]
-        return float(xp.mean(losses)), dS
-    scale = sample_weight / xp.sum(sample_weight, dtype=xp.float64)
-    dS *= xp.astype(scale, dS.dtype, copy=False)[:, None]
+        mean = losses.mean() if isinstance(losses, np.ndarray) else namespace(losses).mean(losses)
+        return float(mean), dS
+    if isinstance(dS, np.ndarray):
+        scale = sample_weight / sample_weight.sum(dtype=np.float64)
+        dS *= scale.astype(dS.dtype, copy=False)[:, None]
+    else:
+        xp = namespace(dS)
+        scale = sample_weight / xp.sum(sample_weight, dtype=xp.float64)
+        dS *= xp.astype(scale, dS.dtype, copy=False)[:, None]
     return float(losses @ scale), dS
 
 

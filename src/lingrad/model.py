@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from lingrad._array_api import Array, as_float, device, namespace, to_numpy
 from lingrad._array_api import float_dtype as working_dtype
-from lingrad._validation import check_int, check_weights, check_X, fail
+from lingrad._validation import check_int, check_weights, check_X, fail, float_dtype
 
 
 def scores_unchecked(
@@ -82,9 +82,11 @@ def predict_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:
         ...     np.array([[-0.5], [0.0]]))
         (array([1, 0]), array([0, 1]))
     """
+    if isinstance(S, np.ndarray):
+        return (S[:, 0] >= 0).astype(np.intp) if S.shape[1] == 1 else np.argmax(S, axis=1)
     xp = namespace(S)
     if S.shape[1] == 1:
-        return xp.astype(S[:, 0] >= 0, np.intp if xp is np else xp.int64)
+        return xp.astype(S[:, 0] >= 0, xp.int64)
     return xp.argmax(S, axis=1)
 
 
@@ -112,8 +114,13 @@ def softmax(S: npt.ArrayLike) -> npt.NDArray[np.floating]:
         array([0.5, 0.5])
     """
     xp = namespace(S)
-    A: Array = xp.asarray(S)
-    A = xp.astype(A, working_dtype(xp, A.dtype), copy=False)
+    if xp is np:
+        S = np.asarray(S)
+        S = S.astype(float_dtype(S.dtype), copy=False)
+        E = np.exp(S - S.max(axis=-1, keepdims=True))
+        E /= E.sum(axis=-1, keepdims=True)
+        return E
+    A: Array = xp.astype(S, working_dtype(xp, S.dtype), copy=False)  # type: ignore[union-attr]
     E = xp.exp(A - xp.max(A, axis=-1, keepdims=True))
     E /= xp.sum(E, axis=-1, keepdims=True)
     return E
@@ -130,8 +137,12 @@ def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
         array([0.5, 1. , 0. ])
     """
     xp = namespace(z)
-    a: Array = xp.asarray(z)
-    a = xp.astype(a, working_dtype(xp, a.dtype), copy=False)
+    if xp is np:
+        z = np.asarray(z)
+        z = z.astype(float_dtype(z.dtype), copy=False)
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    a: Array = xp.astype(z, working_dtype(xp, z.dtype), copy=False)  # type: ignore[union-attr]
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1.0, e) / (1.0 + e)
 

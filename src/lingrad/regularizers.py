@@ -48,19 +48,29 @@ class Regularizer:
     include_bias: bool = False
 
     def _part(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-        return W if self.include_bias else W[:-1, ...]
+        if self.include_bias:
+            return W
+        return W[:-1] if isinstance(W, np.ndarray) else W[:-1, ...]
 
     def value(self, W: npt.NDArray[np.floating]) -> float:
         """``R(W)`` as a Python float (summed in float64)."""
         if self.name == "none":
             return 0.0
-        xp, V = namespace(W), self._part(W)
-        total = 0.0
+        V, total = self._part(W), 0.0
+        if not isinstance(V, np.ndarray):
+            return self._value_xp(V)
+        if self.l1_ratio > 0:
+            total += self.l1_ratio * float(np.abs(V).sum(dtype=np.float64))
+        if self.l1_ratio < 1:
+            total += (1.0 - self.l1_ratio) * 0.5 * float(np.vdot(V, V))
+        return total
+
+    def _value_xp(self, V: Any) -> float:
+        xp, total = namespace(V), 0.0
         if self.l1_ratio > 0:
             total += self.l1_ratio * float(xp.sum(xp.abs(V), dtype=xp.float64))
         if self.l1_ratio < 1:
-            squares = np.vdot(V, V) if xp is np else xp.sum(V * V, dtype=xp.float64)
-            total += (1.0 - self.l1_ratio) * 0.5 * float(squares)
+            total += (1.0 - self.l1_ratio) * 0.5 * float(xp.sum(V * V, dtype=xp.float64))
         return total
 
     def grad(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
@@ -77,14 +87,15 @@ class Regularizer:
         (NumPy); ``dW`` is written in place on every library."""
         if self.name == "none" or lam == 0:
             return
-        xp, V = namespace(W, dW, names=("W", "dW")), self._part(W)
-        if xp is np:
+        V = self._part(W)
+        if isinstance(dW, np.ndarray) and isinstance(V, np.ndarray):
             out = self._part(dW)
             if self.l1_ratio > 0:
                 out += (lam * self.l1_ratio) * np.sign(V)
             if self.l1_ratio < 1:
                 out += (lam * (1.0 - self.l1_ratio)) * V
             return
+        xp = namespace(W, dW, names=("W", "dW"))
         step: Any = 0.0
         if self.l1_ratio > 0:
             step = (lam * self.l1_ratio) * xp.sign(V)
