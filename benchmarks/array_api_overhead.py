@@ -69,7 +69,10 @@ def pairs(old, N, C, rng):
         k = spec.n_columns(C)
         Sk, T = S[:, :k].copy(), targets(spec, rng, N, k)
         new_kernel, old_kernel = spec.kernel, old_losses.spec(name).kernel
-        out[name] = (lambda f=new_kernel, S=Sk, T=T: f(S, T), lambda f=old_kernel, S=Sk, T=T: f(S, T))
+        out[name] = (
+            lambda f=new_kernel, S=Sk, T=T: f(S, T),
+            lambda f=old_kernel, S=Sk, T=T: f(S, T),
+        )
     for name in ("softmax", "sigmoid", "predict_from_scores"):
         out[f"model.{name}"] = (
             lambda f=getattr(model, name): f(S),

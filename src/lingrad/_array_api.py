@@ -54,7 +54,7 @@ def namespace(*arrays: object, names: Sequence[str] | None = None) -> Any:
         >>> namespace(np.zeros(2), xs.zeros(2), names=("W", "X"))
         Traceback (most recent call last):
             ...
-        TypeError: W is a numpy.ndarray but X is a array_api_strict.Array: convert one ...
+        TypeError: W is a numpy.ndarray but X is an array_api_strict.Array: convert one ...
     """
     for a in arrays:
         if not isinstance(a, _PLAIN):
@@ -66,7 +66,8 @@ def namespace(*arrays: object, names: Sequence[str] | None = None) -> Any:
 
 def _describe(a: object) -> str:
     kind = type(a)
-    return f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+    name = f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _foreign_namespace(arrays: Sequence[object], names: Sequence[str] | None) -> Any:
@@ -86,7 +87,7 @@ def _foreign_namespace(arrays: Sequence[object], names: Sequence[str] | None) ->
             array_api_compat.array_namespace(a) is not xp
         ):
             raise TypeError(
-                f"{first_label} is a {_describe(first)} but {label} is a {_describe(a)}: convert"
+                f"{first_label} is {_describe(first)} but {label} is {_describe(a)}: convert"
                 " one so that both come from the same array library"
             )
         if array_api_compat.device(a) != where:

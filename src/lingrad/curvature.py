@@ -51,10 +51,9 @@ def _softmax_prepare(S: _Float, T: Any, **params: float) -> Cache:
 def _softmax_apply(cache: Cache, V: _Float) -> _Float:
     (P,) = cache
     PV = P * V
-    if isinstance(PV, np.ndarray):
-        PV -= P * PV.sum(axis=1, keepdims=True)
-    else:
-        PV -= P * namespace(PV).sum(PV, axis=1, keepdims=True)
+    if not isinstance(PV, np.ndarray):
+        return PV - P * namespace(PV).sum(PV, axis=1, keepdims=True)
+    PV -= P * PV.sum(axis=1, keepdims=True)
     return PV
 
 
@@ -97,8 +96,7 @@ def _squared_hinge_prepare(S: _Float, y: Any, margin: float = 1.0, **params: flo
 def _squared_hinge_apply(cache: Cache, V: _Float) -> _Float:
     active, y = cache
     if isinstance(y, Picks):
-        D = active * (V - y.take(V)[:, None])
-        D *= 2.0
+        D = 2.0 * (active * (V - y.take(V)[:, None]))
         return y.put(D, -y.xp.sum(D, axis=1))
     rows = np.arange(V.shape[0])
     D = active * (V - V[rows, y][:, None])

@@ -176,15 +176,15 @@ def _sigmoid_squared_error_kernel(S, T):
 # ------------------------------------------------------------------------------------------
 # The same kernels on any array-API library (PyTorch, CuPy, array-api-strict): the NumPy
 # kernels above call these for other arrays. Written against the standard: no integer-array
-# assignment (one-hot masks through Picks), no out= arguments.
+# assignment (one-hot masks through Picks), no out= arguments, and no in-place updates at all,
+# so that autodiff (torch.autograd) can run through them and read-only arrays are fine.
 # ------------------------------------------------------------------------------------------
 
 
 def _margins_xp(S, y, margin):
     xp = namespace(S)
     at = Picks(xp, y, S.shape[1])
-    M = S - at.take(S)[:, None]
-    M += margin
+    M = S - at.take(S)[:, None] + margin
     return at, xp.maximum(at.put(M, 0.0), 0.0)
 
 
@@ -200,15 +200,15 @@ def _squared_hinge_xp(S, y, margin=1.0):
     at, M = _margins_xp(S, y, margin)
     xp = at.xp
     losses = xp.sum(M * M, axis=1, dtype=xp.float64)
-    M *= 2.0
-    return losses, at.put(M, -xp.sum(M, axis=1))
+    G = 2.0 * M
+    return losses, at.put(G, -xp.sum(G, axis=1))
 
 
 def _crammer_singer_xp(S, y, margin=1.0):
     xp = namespace(S)
     at = Picks(xp, y, S.shape[1])
     correct = at.take(S)
-    others = at.put(xp.asarray(S, copy=True), -xp.inf)
+    others = at.put(S, -xp.inf)
     at_worst = Picks(xp, xp.argmax(others, axis=1), S.shape[1])
     m = at_worst.take(others) - correct + margin
     active = m > 0
@@ -231,8 +231,7 @@ def _one_vs_all_hinge_xp(S, y, margin=1.0):
 def _log_softmax_xp(S):
     xp = namespace(S)
     Z = S - xp.max(S, axis=1, keepdims=True)
-    Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
-    return Z
+    return Z - xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
 
 
 def _softmax_cross_entropy_xp(S, y, label_smoothing=0.0):
@@ -240,17 +239,15 @@ def _softmax_cross_entropy_xp(S, y, label_smoothing=0.0):
     C = S.shape[1]
     at = Picks(xp, y, C)
     Z = S - xp.max(S, axis=1, keepdims=True)
-    dS = xp.exp(Z)
-    total = xp.sum(dS, axis=1, keepdims=True)
+    E = xp.exp(Z)
+    total = xp.sum(E, axis=1, keepdims=True)
     lse = xp.log(xp.astype(total[:, 0], xp.float64))
     losses = lse - at.take(Z)
+    dS = at.add(E / total, -(1.0 - label_smoothing))
     if label_smoothing:
-        losses *= 1.0 - label_smoothing
-        losses += label_smoothing * (lse - xp.mean(xp.astype(Z, xp.float64), axis=1))
-    dS /= total
-    dS = at.add(dS, -(1.0 - label_smoothing))
-    if label_smoothing:
-        dS -= label_smoothing / C
+        smoothed = lse - xp.mean(xp.astype(Z, xp.float64), axis=1)
+        losses = (1.0 - label_smoothing) * losses + label_smoothing * smoothed
+        dS = dS - label_smoothing / C
     return losses, dS
 
 
@@ -259,9 +256,7 @@ def _kl_divergence_xp(S, P):
     log_p = _log_softmax_xp(S)
     safe_P = xp.where(P > 0, P, 1.0)
     losses = xp.sum(P * (xp.log(safe_P) - log_p), axis=1, dtype=xp.float64)
-    dS = xp.exp(log_p)
-    dS -= P
-    return losses, dS
+    return losses, xp.exp(log_p) - P
 
 
 def _logistic_xp(S, T):
@@ -276,9 +271,7 @@ def _logistic_xp(S, T):
 def _squared_error_xp(S, Y):
     xp = namespace(S)
     delta = S - Y
-    losses = xp.sum(delta * delta, axis=1, dtype=xp.float64)
-    delta *= 2.0
-    return losses, delta
+    return xp.sum(delta * delta, axis=1, dtype=xp.float64), 2.0 * delta
 
 
 def _sigmoid_squared_error_xp(S, T):
@@ -514,7 +507,8 @@ def weighted_mean(
     dS: npt.NDArray[np.floating],
     sample_weight: npt.NDArray[np.floating] | None = None,
 ) -> tuple[float, npt.NDArray[np.floating]]:
-    """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` in place to match.
+    """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` to match (in
+    place for NumPy; other libraries get a new array, so that read-only arrays work).
 
     ``L = sum_i w_i L_i / sum_i w_i`` (``w_i = 1`` by default) and ``dS[i] *= w_i / sum_i w_i``.
 
@@ -526,7 +520,10 @@ def weighted_mean(
         1.5
     """
     if sample_weight is None:
-        dS *= 1.0 / losses.shape[0]
+        if isinstance(dS, np.ndarray):
+            dS *= 1.0 / losses.shape[0]
+        else:
+            dS = dS * (1.0 / losses.shape[0])
         mean = losses.mean() if isinstance(losses, np.ndarray) else namespace(losses).mean(losses)
         return float(mean), dS
     if isinstance(dS, np.ndarray):
@@ -535,7 +532,7 @@ def weighted_mean(
     else:
         xp = namespace(dS)
         scale = sample_weight / xp.sum(sample_weight, dtype=xp.float64)
-        dS *= xp.astype(scale, dS.dtype, copy=False)[:, None]
+        dS = dS * xp.astype(scale, dS.dtype, copy=False)[:, None]
     return float(losses @ scale), dS
 
 

@@ -35,9 +35,11 @@ def scores_unchecked(
         array([[ 1.5, -0.5],
                [ 0.5,  1.5]])
     """
-    S = X @ W[:-1, ...]
-    S += W[-1, ...]
-    return S
+    if isinstance(X, np.ndarray):
+        S = X @ W[:-1]
+        S += W[-1]
+        return S
+    return X @ W[:-1, ...] + W[-1, ...]
 
 
 def _checked(
@@ -122,8 +124,7 @@ def softmax(S: npt.ArrayLike) -> npt.NDArray[np.floating]:
         return E
     A: Array = xp.astype(S, working_dtype(xp, S.dtype), copy=False)  # type: ignore[union-attr]
     E = xp.exp(A - xp.max(A, axis=-1, keepdims=True))
-    E /= xp.sum(E, axis=-1, keepdims=True)
-    return E
+    return E / xp.sum(E, axis=-1, keepdims=True)
 
 
 def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
