@@ -18,6 +18,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -69,14 +70,11 @@ def pairs(old, N, C, rng):
         k = spec.n_columns(C)
         Sk, T = S[:, :k].copy(), targets(spec, rng, N, k)
         new_kernel, old_kernel = spec.kernel, old_losses.spec(name).kernel
-        out[name] = (
-            lambda f=new_kernel, S=Sk, T=T: f(S, T),
-            lambda f=old_kernel, S=Sk, T=T: f(S, T),
-        )
+        out[name] = (partial(new_kernel, Sk, T), partial(old_kernel, Sk, T))
     for name in ("softmax", "sigmoid", "predict_from_scores"):
         out[f"model.{name}"] = (
-            lambda f=getattr(model, name): f(S),
-            lambda f=getattr(old_model, name): f(S),
+            partial(getattr(model, name), S),
+            partial(getattr(old_model, name), S),
         )
     y = rng.integers(0, C, N)
     new_c, old_c = curvature.get("squared_hinge"), old_curvature.get("squared_hinge")
@@ -108,7 +106,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows, worst = [], {}
     for N, C in sizes:
-        n = repeats(args) * (30 if N < 1_000 else 5 if N < 10_000 else 1)
+        n = repeats(args) * (30 if N < 1_000 else 5 if N < 10_000 else 3)
         for name, (new, ref) in pairs(old, N, C, rng).items():
             t = interleaved({"new": new, "old": ref}, n, warmup=3)
             ratio = t["new"]["min"] / t["old"]["min"]

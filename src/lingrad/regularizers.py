@@ -48,9 +48,7 @@ class Regularizer:
     include_bias: bool = False
 
     def _part(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-        if self.include_bias:
-            return W
-        return W[:-1] if isinstance(W, np.ndarray) else W[:-1, ...]
+        return W if self.include_bias else W[:-1, ...]
 
     def value(self, W: npt.NDArray[np.floating]) -> float:
         """``R(W)`` as a Python float (summed in float64)."""
@@ -87,15 +85,14 @@ class Regularizer:
         (NumPy); ``dW`` is written in place on every library."""
         if self.name == "none" or lam == 0:
             return
-        V = self._part(W)
-        if isinstance(dW, np.ndarray) and isinstance(V, np.ndarray):
-            out = self._part(dW)
+        if isinstance(dW, np.ndarray) and isinstance(W, np.ndarray):
+            V, out = (W, dW) if self.include_bias else (W[:-1], dW[:-1])
             if self.l1_ratio > 0:
                 out += (lam * self.l1_ratio) * np.sign(V)
             if self.l1_ratio < 1:
                 out += (lam * (1.0 - self.l1_ratio)) * V
             return
-        xp = namespace(W, dW, names=("W", "dW"))
+        xp, V = namespace(W, dW, names=("W", "dW")), self._part(W)
         step: Any = 0.0
         if self.l1_ratio > 0:
             step = (lam * self.l1_ratio) * xp.sign(V)
