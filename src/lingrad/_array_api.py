@@ -121,6 +121,11 @@ def float_dtype(xp: Any, dtype: Any) -> Any:
         >>> float_dtype(np, np.dtype("float16")), float_dtype(np, np.dtype("float32"))
         (dtype('float64'), dtype('float32'))
     """
+    if xp is np:
+        dtype = np.dtype(dtype)
+        if dtype.kind == "c":
+            fail("dtype", "real numbers (float32 or float64 are kept)", f"{dtype}", TypeError)
+        return dtype if dtype.type in (np.float32, np.float64) else np.dtype(np.float64)
     if dtype == xp.float32 or dtype == xp.float64:
         return dtype
     if xp.isdtype(dtype, "complex floating"):

@@ -16,6 +16,11 @@ slides write them live in :mod:`lingrad.reference`.
 
 Kinks: the hinge losses are not differentiable where a margin is exactly 0; there the
 subgradient 0 is used (the term is counted as inactive).
+
+Array libraries: scores and targets from PyTorch, CuPy or any array-API library give ``dS`` on
+that library and device (``loss`` is still a Python float); NumPy runs its own kernels, as fast
+as before. Mixing libraries (PyTorch scores, NumPy labels) is refused naming both; lists follow
+the scores.
 """
 
 from __future__ import annotations
