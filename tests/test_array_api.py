@@ -9,7 +9,11 @@ score gradients and Hessian-vector products of the array-API kernels.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,6 +78,27 @@ def problem(name: str, seed: int = 0, N: int = 13, K: int = 4):
 def test_numpy_and_plain_inputs_get_numpy_itself():
     assert namespace(np.zeros(2), [1, 2], 3.0, None, np.float64(1.0)) is np
     assert namespace() is np
+
+
+def test_objects_of_no_array_library_go_to_numpy():
+    assert namespace(range(3), np.zeros(2)) is np
+
+
+def test_the_numpy_path_does_not_import_array_api_compat():
+    code = (
+        "import sys, numpy as np\n"
+        "from lingrad import curvature, losses, model, regularizers\n"
+        "S = np.array([[0.5, -1.0], [2.0, 0.0]])\n"
+        "losses.softmax_cross_entropy(S, [0, 1]); losses.hinge(S, np.array([1, 0]))\n"
+        "model.predict_proba(np.zeros((3, 2)), S); regularizers.l1().grad(S)\n"
+        "curvature.hvp('squared_hinge', S, [0, 1], S)\n"
+        "assert 'array_api_compat' not in sys.modules, 'imported on the NumPy path'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_other_libraries_get_their_namespace():

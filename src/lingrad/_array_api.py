@@ -79,6 +79,8 @@ def _foreign_namespace(arrays: Sequence[object], names: Sequence[str] | None) ->
         for label, a in zip(labels, arrays, strict=True)
         if isinstance(a, np.ndarray) or array_api_compat.is_array_api_obj(a)
     ]
+    if not found:  # no array of any library (a range, a DataFrame...): NumPy will read it
+        return np
     first_label, first = found[0]
     xp = array_api_compat.array_namespace(first)
     where = array_api_compat.device(first)
