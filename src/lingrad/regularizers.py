@@ -54,6 +54,8 @@ class Regularizer:
         """``R(W)`` as a Python float (summed in float64)."""
         if self.name == "none":
             return 0.0
+        if isinstance(W, list | tuple):
+            W = np.asarray(W)
         V, total = self._part(W), 0.0
         if not isinstance(V, np.ndarray):
             return self._value_xp(V)
@@ -73,6 +75,8 @@ class Regularizer:
 
     def grad(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
         """``dR/dW`` (a subgradient for L1), same shape and dtype as ``W``; bias row 0."""
+        if isinstance(W, list | tuple):
+            W = np.asarray(W)
         G = namespace(W).zeros_like(W)
         if self.name != "none":
             self.add_grad(W, G, 1.0)
