@@ -14,9 +14,9 @@ that takes, in one place:
   always did; complex data is refused;
 * :func:`to_numpy` -- a NumPy copy of any array, for reports, plots and host-side checks.
 
-:class:`Picks` reads and writes one entry per row, ``A[i, idx[i]]``: NumPy does it with fancy
-indexing in place, other libraries with ``take_along_axis`` and a one-hot mask (the standard
-has no integer-array assignment).
+:class:`Picks` reads and writes one entry per row, ``A[i, idx[i]]``, the array-API way:
+``take_along_axis`` and a one-hot mask (the standard has no integer-array assignment; the
+NumPy kernels keep their fancy indexing in place).
 
 Python lists, scalars and ``None`` carry no library: they follow the arrays next to them.
 """
@@ -134,7 +134,7 @@ def float_dtype(xp: Any, dtype: Any) -> Any:
         fail("dtype", "real numbers (float32 or float64 are kept)", f"{dtype}", TypeError)
     if not xp.isdtype(dtype, ("bool", "integral", "real floating")):
         fail("dtype", "a numeric dtype", f"{dtype}", TypeError)
-    return np.dtype(np.float64) if xp is np else xp.float64
+    return xp.float64
 
 
 def numpy_dtype(dtype: Any) -> np.dtype[Any]:
