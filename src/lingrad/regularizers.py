@@ -54,19 +54,17 @@ class Regularizer:
         """``R(W)`` as a Python float (summed in float64)."""
         if self.name == "none":
             return 0.0
-        if isinstance(W, list | tuple):
-            W = np.asarray(W)
-        V, total = self._part(W), 0.0
-        if not isinstance(V, np.ndarray):
-            return self._value_xp(V)
+        if not isinstance(W, np.ndarray):
+            return self._value_xp(np.asarray(W) if isinstance(W, list | tuple) else W)
+        V, total = (W if self.include_bias else W[:-1]), 0.0
         if self.l1_ratio > 0:
             total += self.l1_ratio * float(np.abs(V).sum(dtype=np.float64))
         if self.l1_ratio < 1:
             total += (1.0 - self.l1_ratio) * 0.5 * float(np.vdot(V, V))
         return total
 
-    def _value_xp(self, V: Any) -> float:
-        xp, total = namespace(V), 0.0
+    def _value_xp(self, W: Any) -> float:
+        xp, V, total = namespace(W), self._part(W), 0.0
         if self.l1_ratio > 0:
             total += self.l1_ratio * float(xp.sum(xp.abs(V), dtype=xp.float64))
         if self.l1_ratio < 1:
