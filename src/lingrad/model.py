@@ -115,13 +115,13 @@ def softmax(S: npt.ArrayLike) -> npt.NDArray[np.floating]:
         >>> softmax(np.array([0.0, 0.0]))
         array([0.5, 0.5])
     """
-    xp = namespace(S)
-    if xp is np:
+    if isinstance(S, np.ndarray) or namespace(S) is np:
         S = np.asarray(S)
         S = S.astype(float_dtype(S.dtype), copy=False)
         E = np.exp(S - S.max(axis=-1, keepdims=True))
         E /= E.sum(axis=-1, keepdims=True)
         return E
+    xp = namespace(S)
     A: Array = xp.astype(S, working_dtype(xp, S.dtype), copy=False)  # type: ignore[union-attr]
     E = xp.exp(A - xp.max(A, axis=-1, keepdims=True))
     return E / xp.sum(E, axis=-1, keepdims=True)
@@ -137,12 +137,12 @@ def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
         >>> sigmoid(np.array([0.0, 1e4, -1e4]))
         array([0.5, 1. , 0. ])
     """
-    xp = namespace(z)
-    if xp is np:
+    if isinstance(z, np.ndarray) or namespace(z) is np:
         z = np.asarray(z)
         z = z.astype(float_dtype(z.dtype), copy=False)
         e = np.exp(-np.abs(z))
         return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    xp = namespace(z)
     a: Array = xp.astype(z, working_dtype(xp, z.dtype), copy=False)  # type: ignore[union-attr]
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1.0, e) / (1.0 + e)
