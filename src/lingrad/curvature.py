@@ -35,7 +35,8 @@ import numpy as np
 import numpy.typing as npt
 
 from lingrad import losses
-from lingrad._validation import as_float_array, fail
+from lingrad._array_api import Array, Picks, as_float, device, namespace
+from lingrad._validation import fail
 from lingrad.model import sigmoid, softmax
 
 _Float = npt.NDArray[np.floating]
@@ -50,6 +51,8 @@ def _softmax_prepare(S: _Float, T: Any, **params: float) -> Cache:
 def _softmax_apply(cache: Cache, V: _Float) -> _Float:
     (P,) = cache
     PV = P * V
+    if not isinstance(PV, np.ndarray):
+        return PV - P * namespace(PV).sum(PV, axis=1, keepdims=True)
     PV -= P * PV.sum(axis=1, keepdims=True)
     return PV
 
@@ -79,6 +82,11 @@ def _sigmoid_squared_error_prepare(S: _Float, T: Any, **params: float) -> Cache:
 
 
 def _squared_hinge_prepare(S: _Float, y: Any, margin: float = 1.0, **params: float) -> Cache:
+    if not isinstance(S, np.ndarray):  # any array-API library: the picks carry a one-hot mask
+        xp = namespace(S)
+        at = Picks(xp, y, S.shape[1])
+        active = at.put((S - at.take(S)[:, None] + margin) > 0, False)
+        return xp.astype(active, S.dtype), at
     rows = np.arange(S.shape[0])
     active = (S - S[rows, y][:, None] + margin) > 0
     active[rows, y] = False
@@ -87,6 +95,9 @@ def _squared_hinge_prepare(S: _Float, y: Any, margin: float = 1.0, **params: flo
 
 def _squared_hinge_apply(cache: Cache, V: _Float) -> _Float:
     active, y = cache
+    if isinstance(y, Picks):
+        D = 2.0 * (active * (V - y.take(V)[:, None]))
+        return y.put(D, -y.xp.sum(D, axis=1))
     rows = np.arange(V.shape[0])
     D = active * (V - V[rows, y][:, None])
     D *= 2.0
@@ -165,9 +176,13 @@ def hvp(
         array([[ 0.25, -0.25]])
     """
     curvature = get(loss)
-    S = as_float_array("S", S, ndim=2)
-    V = as_float_array("dS", dS, ndim=2, dtype=S.dtype)
-    if V.shape != S.shape:
-        fail("dS", f"a direction of shape {S.shape} like the scores", f"shape {V.shape}")
-    T = losses.spec(loss).prepare(y, S.shape[0], S.shape[1], S.dtype)
-    return curvature.apply(curvature.prepare(S, T, **params), V)
+    xp = namespace(S, y, dS, names=("S", "y", "dS"))
+    scores: Array = as_float("S", S, ndim=2)
+    V: Array = as_float("dS", dS, ndim=2, dtype=scores.dtype)
+    shape = tuple(scores.shape)
+    if tuple(V.shape) != shape:
+        fail("dS", f"a direction of shape {shape} like the scores", f"shape {tuple(V.shape)}")
+    T = losses.spec(loss).prepare(y, shape[0], shape[1], scores.dtype)
+    if xp is not np:  # labels given as a list follow the scores
+        T = xp.asarray(T, device=device(scores))
+    return curvature.apply(curvature.prepare(scores, T, **params), V)

@@ -16,6 +16,11 @@ slides write them live in :mod:`lingrad.reference`.
 
 Kinks: the hinge losses are not differentiable where a margin is exactly 0; there the
 subgradient 0 is used (the term is counted as inactive).
+
+Array libraries: scores and targets from PyTorch, CuPy or any array-API library give ``dS`` on
+that library and device (``loss`` is still a Python float); NumPy runs its own kernels, as fast
+as before. Mixing libraries (PyTorch scores, NumPy labels) is refused naming both; lists follow
+the scores.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lingrad._array_api import Array, Picks, as_float, device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import as_float_array, check_labels, check_positive, fail
 from lingrad.model import sigmoid
 
@@ -54,6 +60,8 @@ def _margins(S, y, margin):
 
 
 def _hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _hinge_xp(S, y, margin)
     rows, M = _margins(S, y, margin)
     losses = M.sum(axis=1, dtype=np.float64)
     dS = (M > 0).astype(S.dtype)
@@ -62,6 +70,8 @@ def _hinge_kernel(S, y, margin=1.0):
 
 
 def _squared_hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _squared_hinge_xp(S, y, margin)
     rows, M = _margins(S, y, margin)
     losses = (M * M).sum(axis=1, dtype=np.float64)
     M *= 2.0
@@ -70,6 +80,8 @@ def _squared_hinge_kernel(S, y, margin=1.0):
 
 
 def _crammer_singer_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _crammer_singer_xp(S, y, margin)
     rows = np.arange(S.shape[0])
     correct = S[rows, y]
     others = S.copy()
@@ -85,6 +97,8 @@ def _crammer_singer_kernel(S, y, margin=1.0):
 
 
 def _one_vs_all_hinge_kernel(S, y, margin=1.0):
+    if not isinstance(S, np.ndarray):
+        return _one_vs_all_hinge_xp(S, y, margin)
     rows = np.arange(S.shape[0])
     T = np.full_like(S, -1.0)
     T[rows, y] = 1.0
@@ -102,6 +116,8 @@ def _log_softmax(S):
 
 
 def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
+    if not isinstance(S, np.ndarray):
+        return _softmax_cross_entropy_xp(S, y, label_smoothing)
     # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
     # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
     N, C = S.shape
@@ -122,6 +138,8 @@ def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
 
 
 def _kl_divergence_kernel(S, P):
+    if not isinstance(S, np.ndarray):
+        return _kl_divergence_xp(S, P)
     log_p = _log_softmax(S)
     safe_P = np.where(P > 0, P, 1.0)
     losses = (P * (np.log(safe_P) - log_p)).sum(axis=1, dtype=np.float64)
@@ -131,6 +149,8 @@ def _kl_divergence_kernel(S, P):
 
 
 def _logistic_kernel(S, T):
+    if not isinstance(S, np.ndarray):
+        return _logistic_xp(S, T)
     # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
     losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
         axis=1, dtype=np.float64
@@ -140,6 +160,8 @@ def _logistic_kernel(S, T):
 
 
 def _squared_error_kernel(S, Y):
+    if not isinstance(S, np.ndarray):
+        return _squared_error_xp(S, Y)
     delta = S - Y
     losses = (delta * delta).sum(axis=1, dtype=np.float64)
     delta *= 2.0
@@ -147,9 +169,121 @@ def _squared_error_kernel(S, Y):
 
 
 def _sigmoid_squared_error_kernel(S, T):
+    if not isinstance(S, np.ndarray):
+        return _sigmoid_squared_error_xp(S, T)
     sig = sigmoid(S)
     delta = T - sig
     losses = (delta * delta).sum(axis=1, dtype=np.float64)
+    dS = -2.0 * delta * sig * (1.0 - sig)
+    return losses, dS
+
+
+# ------------------------------------------------------------------------------------------
+# The same kernels on any array-API library (PyTorch, CuPy, array-api-strict): the NumPy
+# kernels above call these for other arrays. Written against the standard: no integer-array
+# assignment (one-hot masks through Picks), no out= arguments, and no in-place updates at all,
+# so that autodiff (torch.autograd) can run through them and read-only arrays are fine.
+# ------------------------------------------------------------------------------------------
+
+
+def _margins_xp(S, y, margin):
+    xp = namespace(S)
+    at = Picks(xp, y, S.shape[1])
+    M = S - at.take(S)[:, None] + margin
+    return at, xp.maximum(at.put(M, 0.0), 0.0)
+
+
+def _hinge_xp(S, y, margin=1.0):
+    at, M = _margins_xp(S, y, margin)
+    xp = at.xp
+    losses = xp.sum(M, axis=1, dtype=xp.float64)
+    dS = xp.astype(M > 0, S.dtype)
+    return losses, at.put(dS, -xp.sum(dS, axis=1))
+
+
+def _squared_hinge_xp(S, y, margin=1.0):
+    at, M = _margins_xp(S, y, margin)
+    xp = at.xp
+    losses = xp.sum(M * M, axis=1, dtype=xp.float64)
+    G = 2.0 * M
+    return losses, at.put(G, -xp.sum(G, axis=1))
+
+
+def _crammer_singer_xp(S, y, margin=1.0):
+    xp = namespace(S)
+    at = Picks(xp, y, S.shape[1])
+    correct = at.take(S)
+    others = at.put(S, -xp.inf)
+    at_worst = Picks(xp, xp.argmax(others, axis=1), S.shape[1])
+    m = at_worst.take(others) - correct + margin
+    active = m > 0
+    losses = xp.astype(xp.where(active, m, 0.0), xp.float64)
+    a = xp.astype(active, S.dtype)
+    dS = at_worst.put(xp.zeros_like(S), a)
+    return losses, at.put(dS, -a)
+
+
+def _one_vs_all_hinge_xp(S, y, margin=1.0):
+    xp = namespace(S)
+    T = Picks(xp, y, S.shape[1]).put(xp.full_like(S, -1.0), 1.0)
+    M = margin - T * S
+    active = M > 0
+    losses = xp.sum(xp.where(active, M, 0.0), axis=1, dtype=xp.float64)
+    dS = xp.astype(xp.where(active, -T, 0.0), S.dtype, copy=False)
+    return losses, dS
+
+
+def _log_softmax_xp(S):
+    xp = namespace(S)
+    Z = S - xp.max(S, axis=1, keepdims=True)
+    return Z - xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
+
+
+def _softmax_cross_entropy_xp(S, y, label_smoothing=0.0):
+    xp = namespace(S)
+    C = S.shape[1]
+    at = Picks(xp, y, C)
+    Z = S - xp.max(S, axis=1, keepdims=True)
+    E = xp.exp(Z)
+    total = xp.sum(E, axis=1, keepdims=True)
+    lse = xp.log(xp.astype(total[:, 0], xp.float64))
+    losses = lse - at.take(Z)
+    dS = at.add(E / total, -(1.0 - label_smoothing))
+    if label_smoothing:
+        smoothed = lse - xp.mean(xp.astype(Z, xp.float64), axis=1)
+        losses = (1.0 - label_smoothing) * losses + label_smoothing * smoothed
+        dS = dS - label_smoothing / C
+    return losses, dS
+
+
+def _kl_divergence_xp(S, P):
+    xp = namespace(S)
+    log_p = _log_softmax_xp(S)
+    safe_P = xp.where(P > 0, P, 1.0)
+    losses = xp.sum(P * (xp.log(safe_P) - log_p), axis=1, dtype=xp.float64)
+    return losses, xp.exp(log_p) - P
+
+
+def _logistic_xp(S, T):
+    xp = namespace(S)
+    losses = xp.sum(
+        xp.maximum(S, 0.0) - T * S + xp.log1p(xp.exp(-xp.abs(S))), axis=1, dtype=xp.float64
+    )
+    dS = sigmoid(S) - T
+    return losses, dS
+
+
+def _squared_error_xp(S, Y):
+    xp = namespace(S)
+    delta = S - Y
+    return xp.sum(delta * delta, axis=1, dtype=xp.float64), 2.0 * delta
+
+
+def _sigmoid_squared_error_xp(S, T):
+    xp = namespace(S)
+    sig = sigmoid(S)
+    delta = T - sig
+    losses = xp.sum(delta * delta, axis=1, dtype=xp.float64)
     dS = -2.0 * delta * sig * (1.0 - sig)
     return losses, dS
 
@@ -331,12 +465,21 @@ class LossSpec:
     def prepare(
         self, y: npt.ArrayLike, n_samples: int, n_columns: int, dtype: npt.DTypeLike
     ) -> npt.NDArray[Any]:
-        """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets."""
-        return _PREPARE[self.target](y, n_samples, n_columns, np.dtype(dtype))
+        """Validate ``y`` for scores of shape ``(n_samples, n_columns)``; return kernel targets.
+
+        The targets come back on ``y``'s array library and device (NumPy for lists); ``dtype``
+        is the scores' float dtype, of any library. Targets of another library are checked on
+        a host copy (``N`` labels or ``N x C`` targets, once per call) and sent back.
+        """
+        xp = namespace(y, names=("y",))
+        if xp is np:
+            return _PREPARE[self.target](y, n_samples, n_columns, numpy_dtype(dtype))
+        T = _PREPARE[self.target](to_numpy(y), n_samples, n_columns, numpy_dtype(dtype))
+        return xp.asarray(T, device=device(y))
 
 
 def _check_scores(S: npt.ArrayLike, ndim: int = 2) -> npt.NDArray[np.floating]:
-    return as_float_array("S", S, ndim=ndim)
+    return as_float("S", S, ndim=ndim)
 
 
 def check_sample_weight(
@@ -352,6 +495,10 @@ def check_sample_weight(
             ...
         ValueError: sample_weight: expected 3 weights (one per example), got 2
     """
+    xp = namespace(sample_weight, names=("sample_weight",))
+    if xp is not np:
+        w = check_sample_weight(to_numpy(sample_weight), n_samples, numpy_dtype(dtype))
+        return xp.asarray(w, device=device(sample_weight))
     w = as_float_array("sample_weight", sample_weight, ndim=1, dtype=dtype)
     if w.shape[0] != n_samples:
         fail("sample_weight", f"{n_samples} weights (one per example)", f"{w.shape[0]}")
@@ -365,7 +512,8 @@ def weighted_mean(
     dS: npt.NDArray[np.floating],
     sample_weight: npt.NDArray[np.floating] | None = None,
 ) -> tuple[float, npt.NDArray[np.floating]]:
-    """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` in place to match.
+    """Reduce per-example losses ``(N,)`` to their (weighted) mean; scale ``dS`` to match (in
+    place for NumPy; other libraries get a new array, so that read-only arrays work).
 
     ``L = sum_i w_i L_i / sum_i w_i`` (``w_i = 1`` by default) and ``dS[i] *= w_i / sum_i w_i``.
 
@@ -377,10 +525,19 @@ def weighted_mean(
         1.5
     """
     if sample_weight is None:
-        dS *= 1.0 / losses.shape[0]
-        return float(losses.mean()), dS
-    scale = sample_weight / sample_weight.sum(dtype=np.float64)
-    dS *= scale.astype(dS.dtype, copy=False)[:, None]
+        if isinstance(dS, np.ndarray):
+            dS *= 1.0 / losses.shape[0]
+        else:
+            dS = dS * (1.0 / losses.shape[0])
+        mean = losses.mean() if isinstance(losses, np.ndarray) else namespace(losses).mean(losses)
+        return float(mean), dS
+    if isinstance(dS, np.ndarray):
+        scale = sample_weight / sample_weight.sum(dtype=np.float64)
+        dS *= scale.astype(dS.dtype, copy=False)[:, None]
+    else:
+        xp = namespace(dS)
+        scale = sample_weight / xp.sum(sample_weight, dtype=xp.float64)
+        dS = dS * xp.astype(scale, dS.dtype, copy=False)[:, None]
     return float(losses @ scale), dS
 
 
@@ -391,16 +548,20 @@ def _evaluate(
     sample_weight: npt.ArrayLike | None,
     **params: float,
 ) -> tuple[float, npt.NDArray[np.floating]]:
-    one_d = spec.one_column and np.ndim(S) == 1
-    S = _check_scores(S, ndim=1 if one_d else 2)
+    target = "P" if spec.target is Target.DISTRIBUTION else "y"
+    xp = namespace(S, y, sample_weight, names=("S", target, "sample_weight"))
+    one_d = spec.one_column and (np.ndim(S) if xp is np else S.ndim) == 1  # type: ignore[union-attr]
+    scores: Array = _check_scores(S, ndim=1 if one_d else 2)
     if one_d:
-        S = S.reshape(-1, 1)
-    N, C = S.shape
-    T = spec.prepare(y, N, C, S.dtype)
-    if sample_weight is not None:
-        sample_weight = check_sample_weight(sample_weight, N)
-    loss, dS = weighted_mean(*spec.kernel(S, T, **params), sample_weight)
-    return loss, (dS.reshape(-1) if one_d else dS)
+        scores = xp.reshape(scores, (-1, 1))
+    N, C = scores.shape
+    T = spec.prepare(y, N, C, scores.dtype)
+    w: Array = None if sample_weight is None else check_sample_weight(sample_weight, N)
+    if xp is not np:  # lists follow the scores onto their library and device
+        T = xp.asarray(T, device=device(scores))
+        w = None if w is None else xp.asarray(w, device=device(scores))
+    loss, dS = weighted_mean(*spec.kernel(scores, T, **params), w)
+    return loss, (xp.reshape(dS, (-1,)) if one_d else dS)
 
 
 def _check_margin(margin: float) -> float:

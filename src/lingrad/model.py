@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from lingrad._array_api import Array, as_float, device, namespace, to_numpy
+from lingrad._array_api import float_dtype as working_dtype
 from lingrad._validation import check_int, check_weights, check_X, fail, float_dtype
 
 
@@ -26,24 +28,31 @@ def scores_unchecked(
     W: npt.NDArray[np.floating], X: npt.NDArray[np.floating]
 ) -> npt.NDArray[np.floating]:
     """Scores ``(N, C)`` without checks: ``X @ W[:-1] + W[-1]`` for ``X`` ``(N, D)`` and ``W``
-    ``(D + 1, C)``; ``W`` must already be in X's dtype.
+    ``(D + 1, C)``; ``W`` must already be in X's dtype and library, on X's device.
 
     Examples:
         >>> scores_unchecked(np.array([[1.0, 0.0], [0.0, 2.0], [0.5, -0.5]]), np.eye(2))
         array([[ 1.5, -0.5],
                [ 0.5,  1.5]])
     """
-    S = X @ W[:-1]
-    S += W[-1]
-    return S
+    if isinstance(X, np.ndarray):
+        S = X @ W[:-1]
+        S += W[-1]
+        return S
+    return X @ W[:-1, ...] + W[-1, ...]
 
 
 def _checked(
     W: npt.ArrayLike, X: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
-    X = check_X(X)
-    W = check_weights(W, X.shape[1])
-    return W.astype(X.dtype, copy=False), X
+    xp = namespace(W, X, names=("W", "X"))
+    if xp is np:
+        X = check_X(X)
+        W = check_weights(W, X.shape[1])
+        return W.astype(X.dtype, copy=False), X
+    data: Array = as_float("X", X, ndim=2)
+    check_weights(to_numpy(W), data.shape[1])  # W is small: shape and values checked on the host
+    return xp.astype(xp.asarray(W, device=device(data)), data.dtype, copy=False), data
 
 
 def scores(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.floating]:
@@ -54,7 +63,8 @@ def scores(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.floating]:
         X: data, shape ``(N, D)``.
 
     Returns:
-        ``S`` of shape ``(N, C)`` in X's dtype (float32 stays float32).
+        ``S`` of shape ``(N, C)`` in X's dtype (float32 stays float32), on X's array library
+        and device (``W`` from the same library: mixing is refused, naming both).
 
     Examples:
         >>> W = np.array([[1.0, -1.0], [2.0, 0.0], [0.5, 0.5]])   # D = 2, C = 2
@@ -74,9 +84,12 @@ def predict_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.intp]:
         ...     np.array([[-0.5], [0.0]]))
         (array([1, 0]), array([0, 1]))
     """
+    if isinstance(S, np.ndarray):
+        return (S[:, 0] >= 0).astype(np.intp) if S.shape[1] == 1 else np.argmax(S, axis=1)
+    xp = namespace(S)
     if S.shape[1] == 1:
-        return (S[:, 0] >= 0).astype(np.intp)
-    return np.argmax(S, axis=1)
+        return xp.astype(S[:, 0] >= 0, xp.int64)
+    return xp.argmax(S, axis=1)
 
 
 def predict(W: npt.ArrayLike, X: npt.ArrayLike) -> npt.NDArray[np.intp]:
@@ -102,11 +115,16 @@ def softmax(S: npt.ArrayLike) -> npt.NDArray[np.floating]:
         >>> softmax(np.array([0.0, 0.0]))
         array([0.5, 0.5])
     """
-    S = np.asarray(S)
-    S = S.astype(float_dtype(S.dtype), copy=False)
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    E /= E.sum(axis=-1, keepdims=True)
-    return E
+    if isinstance(S, np.ndarray) or namespace(S) is np:
+        S = np.asarray(S)
+        S = S.astype(float_dtype(S.dtype), copy=False)
+        E = np.exp(S - S.max(axis=-1, keepdims=True))
+        E /= E.sum(axis=-1, keepdims=True)
+        return E
+    xp = namespace(S)
+    A: Array = xp.astype(S, working_dtype(xp, S.dtype), copy=False)  # type: ignore[union-attr]
+    E = xp.exp(A - xp.max(A, axis=-1, keepdims=True))
+    return E / xp.sum(E, axis=-1, keepdims=True)
 
 
 def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
@@ -119,10 +137,15 @@ def sigmoid(z: npt.ArrayLike) -> npt.NDArray[np.floating]:
         >>> sigmoid(np.array([0.0, 1e4, -1e4]))
         array([0.5, 1. , 0. ])
     """
-    z = np.asarray(z)
-    z = z.astype(float_dtype(z.dtype), copy=False)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    if isinstance(z, np.ndarray) or namespace(z) is np:
+        z = np.asarray(z)
+        z = z.astype(float_dtype(z.dtype), copy=False)
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    xp = namespace(z)
+    a: Array = xp.astype(z, working_dtype(xp, z.dtype), copy=False)  # type: ignore[union-attr]
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1.0, e) / (1.0 + e)
 
 
 def proba_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
@@ -136,7 +159,7 @@ def proba_from_scores(S: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     """
     if S.shape[1] == 1:
         p = sigmoid(S[:, 0])
-        return np.stack([1.0 - p, p], axis=1)
+        return namespace(p).stack([1.0 - p, p], axis=1)
     return softmax(S)
 
 

@@ -10,16 +10,21 @@ One convention everywhere: ``objective = mean loss + lam * R(W)`` with
 
 ``W`` has shape ``(D + 1, C)`` with the bias in the last row; unless ``include_bias=True`` that
 row is left out of ``R`` (shifting all scores is not a sign of overfitting).
+
+``W`` may come from any array-API library (PyTorch, CuPy, array-api-strict): the gradient comes
+back on ``W``'s library and device.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from lingrad._array_api import namespace
 from lingrad._validation import fail
 
 
@@ -43,43 +48,62 @@ class Regularizer:
     include_bias: bool = False
 
     def _part(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-        return W if self.include_bias else W[:-1]
+        return W if self.include_bias else W[:-1, ...]
 
     def value(self, W: npt.NDArray[np.floating]) -> float:
         """``R(W)`` as a Python float (summed in float64)."""
         if self.name == "none":
             return 0.0
-        V = self._part(W)
-        total = 0.0
+        if not isinstance(W, np.ndarray):
+            return self._value_xp(np.asarray(W) if isinstance(W, list | tuple) else W)
+        V, total = (W if self.include_bias else W[:-1]), 0.0
         if self.l1_ratio > 0:
             total += self.l1_ratio * float(np.abs(V).sum(dtype=np.float64))
         if self.l1_ratio < 1:
             total += (1.0 - self.l1_ratio) * 0.5 * float(np.vdot(V, V))
         return total
 
+    def _value_xp(self, W: Any) -> float:
+        xp, V, total = namespace(W), self._part(W), 0.0
+        if self.l1_ratio > 0:
+            total += self.l1_ratio * float(xp.sum(xp.abs(V), dtype=xp.float64))
+        if self.l1_ratio < 1:
+            total += (1.0 - self.l1_ratio) * 0.5 * float(xp.sum(V * V, dtype=xp.float64))
+        return total
+
     def grad(self, W: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
         """``dR/dW`` (a subgradient for L1), same shape and dtype as ``W``; bias row 0."""
-        G = np.zeros_like(W)
-        if self.name == "none":
-            return G
-        V, out = self._part(W), self._part(G)
-        if self.l1_ratio > 0:
-            out += self.l1_ratio * np.sign(V)
-        if self.l1_ratio < 1:
-            out += (1.0 - self.l1_ratio) * V
+        if isinstance(W, list | tuple):
+            W = np.asarray(W)
+        G = namespace(W).zeros_like(W)
+        if self.name != "none":
+            self.add_grad(W, G, 1.0)
         return G
 
     def add_grad(
         self, W: npt.NDArray[np.floating], dW: npt.NDArray[np.floating], lam: float
     ) -> None:
-        """``dW += lam * dR/dW`` in place, without allocating a W-sized temporary for L2."""
+        """``dW += lam * dR/dW`` in place, without allocating a W-sized temporary for L2
+        (NumPy); ``dW`` is written in place on every library."""
         if self.name == "none" or lam == 0:
             return
-        V, out = self._part(W), self._part(dW)
+        if isinstance(dW, np.ndarray) and isinstance(W, np.ndarray):
+            V, out = (W, dW) if self.include_bias else (W[:-1], dW[:-1])
+            if self.l1_ratio > 0:
+                out += (lam * self.l1_ratio) * np.sign(V)
+            if self.l1_ratio < 1:
+                out += (lam * (1.0 - self.l1_ratio)) * V
+            return
+        xp, V = namespace(W, dW, names=("W", "dW")), self._part(W)
+        step: Any = 0.0
         if self.l1_ratio > 0:
-            out += (lam * self.l1_ratio) * np.sign(V)
+            step = (lam * self.l1_ratio) * xp.sign(V)
         if self.l1_ratio < 1:
-            out += (lam * (1.0 - self.l1_ratio)) * V
+            step = step + (lam * (1.0 - self.l1_ratio)) * V
+        if self.include_bias:
+            dW[...] = dW + step
+        else:
+            dW[:-1, ...] = dW[:-1, ...] + step
 
 
 def l2(include_bias: bool = False) -> Regularizer:
