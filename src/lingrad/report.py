@@ -286,8 +286,12 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
             self.bar = Progress(
-                "report: {task.description}", BarColumn(), MofNCompleteColumn(),
-                console=Console(stderr=True), transient=True, auto_refresh=False,
+                "report: {task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                auto_refresh=False,
             )  # fmt: skip (no refresh thread: the report may fork a child to draw in)
             self.bar.start()
             self.task = self.bar.add_task("figures", total=total)

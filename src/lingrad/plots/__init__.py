@@ -13,8 +13,9 @@
 
 Every plotting function returns a :class:`matplotlib.figure.Figure` drawn on its own Agg
 canvas: no ``pyplot``, no global backend switch, no display needed. :func:`save` writes PNG and
-SVG; :func:`write_figures` writes several, in two processes where that is safe. A "model" is either the weights ``W`` of shape ``(D + 1, C)`` (bias in the last row) or a
-fitted estimator with scikit-learn's ``coef_`` ``(C, D)`` and ``intercept_`` ``(C,)``
+SVG; :func:`write_figures` writes several, in two processes where that is safe. A "model"
+is either the weights ``W`` of shape ``(D + 1, C)`` (bias in the last row) or a fitted
+estimator with scikit-learn's ``coef_`` ``(C, D)`` and ``intercept_`` ``(C,)``
 (see :func:`as_weights`).
 
 One module per viewpoint, all re-exported here: :mod:`lingrad.plots.figures` (the shared

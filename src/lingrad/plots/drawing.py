@@ -105,8 +105,9 @@ class _InOrder:
     """The files of each task as they arrive, passed on to ``done`` in task order."""
 
     def __init__(self, n: int, done: Done | None):
-        self.n, self.done, self.files, self.seconds = n, done, {}, {}
-        self.next = 0
+        self.n, self.done, self.next = n, done, 0
+        self.files: dict[int, list[Path]] = {}
+        self.seconds: dict[int, float] = {}
 
     def put(self, i: int, files: list[Path], seconds: float) -> None:
         self.files[i], self.seconds[i] = files, seconds
