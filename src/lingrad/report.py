@@ -210,10 +210,10 @@ def write_run_report(
         std: the per-feature standard deviation ``(D,)`` that standardised ``X``; the
             templates are then drawn in pixel space, ``w_k / std`` (see
             :func:`lingrad.plots.templates`).
-        workers: the processes drawing the figures: 1, or 2 (the parent and one forked
-            child, each taking the next figure; only where forking is safe, see
-            :func:`lingrad.plots.parallel_workers`); ``None`` (default): 2 where possible.
-            The files are the same either way.
+        workers: the processes drawing the figures: 1, or 2 (this process and one forked
+            child, each taking the next figure; only where :func:`lingrad.plots.can_fork`);
+            ``None`` (default): :func:`lingrad.plots.parallel_workers`, 2 when a second core
+            is free. The files are the same either way.
 
     Returns:
         The path of ``index.html``. Figures: ``templates``, ``decision_regions``,

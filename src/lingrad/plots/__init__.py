@@ -33,7 +33,7 @@ from lingrad.plots.algebraic import (
 )
 from lingrad.plots.confusions import confusion, confusion_matrix
 from lingrad.plots.curves import HISTORY_PANELS, history, history_series
-from lingrad.plots.drawing import FigureTask, parallel_workers, write_figures
+from lingrad.plots.drawing import FigureTask, can_fork, parallel_workers, write_figures
 from lingrad.plots.figures import (
     as_weights,
     class_colors,
@@ -58,6 +58,7 @@ __all__ = [
     "Landscape",
     "algebraic_view",
     "as_weights",
+    "can_fork",
     "class_colors",
     "confusion",
     "confusion_matrix",

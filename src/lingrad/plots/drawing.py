@@ -4,9 +4,9 @@ the front of the list, one forked child from the back, until they meet.
 Drawing a figure is single-threaded Python (Matplotlib's layout, ticks, text and Agg
 rendering), so two processes on two free cores take about half the wall time; a figure the
 child could not write (it raised, or the child died) is drawn again in the parent, which then
-raises the real error. The child is forked only where that is safe and can help: the ``fork``
-start method exists, the process runs one thread (forking a threaded process can deadlock),
-and at least two CPUs are available to it.
+raises the real error. The child is forked only where that is safe (:func:`can_fork`: the
+``fork`` start method, one thread, two CPUs) and, by default, where it can help
+(:func:`parallel_workers`: a second core is free).
 """
 
 from __future__ import annotations
@@ -48,16 +48,41 @@ Done = Callable[[int, list[Path], float], None]
 
 
 def parallel_workers() -> int:
-    """The processes :func:`write_figures` would use now: 2 where a child can be forked
-    safely (``fork`` available, one thread running, >= 2 CPUs for this process), else 1.
+    """The processes :func:`write_figures` uses by default: 2 where a child can be forked
+    safely (:func:`can_fork`) and a second core is free (the 1-minute load average, this
+    process included, below ``CPUs - 0.5``: on a busy machine two processes only take turns
+    and the fork costs more than it gains), else 1.
 
     Examples:
-        >>> parallel_workers() in (1, 2)
+        >>> parallel_workers() in (1, 2) and parallel_workers() <= 1 + can_fork()
+        True
+    """
+    if not can_fork():
+        return 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this platform
+        busy = 0.0
+    return 2 if busy < _cpus() - 0.5 else 1
+
+
+def can_fork() -> bool:
+    """Whether a drawing child may be forked here: the ``fork`` start method exists, this
+    process runs one thread (forking a threaded process can deadlock) and at least two CPUs
+    are available to it.
+
+    Examples:
+        >>> isinstance(can_fork(), bool)
         True
     """
     methods = multiprocessing.get_all_start_methods()
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 2 if "fork" in methods and threading.active_count() == 1 and (cpus or 1) >= 2 else 1
+    return "fork" in methods and threading.active_count() == 1 and _cpus() >= 2
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def write_figures(
@@ -74,8 +99,8 @@ def write_figures(
         tasks: the figures, in the order ``done`` reports them.
         out: the folder (must exist).
         formats: as for :func:`lingrad.plots.save`.
-        workers: 1 draws everything here; 2 forks one child when :func:`parallel_workers`
-            allows it; ``None`` (default): :func:`parallel_workers`.
+        workers: 1 draws everything here; 2 forks one child where :func:`can_fork`;
+            ``None`` (default): :func:`parallel_workers` (2 only when a core is free).
         done: called in this process for each figure, in task order, once it and every
             figure before it are written.
 
@@ -93,7 +118,7 @@ def write_figures(
     n = parallel_workers() if workers is None else check_int("workers", workers, minimum=1)
     results = _InOrder(len(tasks), done)
     base = Path(out)
-    if len(tasks) < 2 or n < 2 or parallel_workers() < 2:
+    if len(tasks) < 2 or n < 2 or not can_fork():
         for i, task in enumerate(tasks):
             results.put(i, *_write(task, base, formats))
     else:
