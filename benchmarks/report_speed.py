@@ -21,6 +21,7 @@ Run: ``python benchmarks/report_speed.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import statistics
@@ -82,8 +83,12 @@ def main() -> None:
           f"parallel_workers() = {plots.parallel_workers()}")  # fmt: skip
     for name in ("iris", "digits"):
         train, write = _run(name)
-        cases = {"fit (reference)": train, "empty savefig (reference)": _empty_savefig,
-                 "report, workers=1": lambda: write(1), "report, workers=2": lambda: write(2)}  # fmt: skip
+        cases = {
+            "fit (reference)": train,
+            "empty savefig (reference)": _empty_savefig,
+            "report, workers=1": functools.partial(write, 1),
+            "report, workers=2": functools.partial(write, 2),
+        }
         for fn in cases.values():
             fn()  # warm-up: imports, fonts, caches
         times: dict[str, list[tuple[float, float]]] = {case: [] for case in cases}
@@ -94,9 +99,9 @@ def main() -> None:
                 times[case].append((time.perf_counter() - wall, _cpu() - cpu))
         med = {c: [statistics.median(x[i] for x in t) for i in (0, 1)] for c, t in times.items()}
         for case, (wall, cpu) in med.items():
+            fit_s, empty_s = med["fit (reference)"][0], med["empty savefig (reference)"][0]
             rows.append({"dataset": name, "case": case, "wall_s": wall, "cpu_s": cpu,
-                         "x_fit": wall / med["fit (reference)"][0],
-                         "x_empty_savefig": wall / med["empty savefig (reference)"][0]})  # fmt: skip
+                         "x_fit": wall / fit_s, "x_empty_savefig": wall / empty_s})  # fmt: skip
         one, two = med["report, workers=1"][0], med["report, workers=2"][0]
         rows.append({"dataset": name, "case": "workers=2 / workers=1 (wall)", "wall_s": two / one})
     print(table(rows, ["dataset", "case", "wall_s", "cpu_s", "x_fit", "x_empty_savefig"]))
