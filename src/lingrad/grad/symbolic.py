@@ -323,7 +323,50 @@ def _kink(expr: sp.Piecewise) -> tuple[str, sp.Expr, sp.Expr] | None:
     return "step", m, value
 
 
-class _SlidePrinter(StrPrinter):
+class _SlideNotation:
+    """What the plain and the LaTeX slide printers share: a hinge ``Piecewise`` (see
+    :func:`_kink`) as ``max(0, m)`` or an indicator ``1[m > 0]``, ``H(x)`` for ``Heaviside``,
+    ``max``/``min`` of many arguments cut to the first two, an ellipsis and the last; the
+    class attributes are the notation."""
+
+    MAX, MIN, SQUARE, ELLIPSIS, TIMES, STEP = "max", "min", "^2", "...", "*", "1[{} > 0]"
+    # the printer's own (StrPrinter, LatexPrinter) and each printer's other Piecewise
+    doprint: Callable[[Any], str]
+    parenthesize: Callable[[Any, int], str]
+    _other_piecewise: Callable[[sp.Piecewise], str]
+
+    def _print_Piecewise(self, expr):
+        form = _kink(expr)
+        if form is None:
+            return self._other_piecewise(expr)
+        kind, m, value = form
+        if kind == "continuous":
+            return self.doprint(value)
+        if kind in ("max", "max^2"):
+            text = f"{self.MAX}(0, {self.doprint(m)})" + (self.SQUARE if kind == "max^2" else "")
+            return text if value == 1 else f"{self.doprint(value)}{self.TIMES}{text}"
+        step = self.STEP.format(self.doprint(m))
+        if value.is_number:
+            if value in (1, -1):
+                return step if value == 1 else "-" + step
+            return f"{self.doprint(value)}{self.TIMES}{step}"
+        return f"{self.parenthesize(value, PRECEDENCE['Mul'])}{self.TIMES}{step}"
+
+    def _print_Heaviside(self, expr, exp=None):
+        return f"H({self.doprint(expr.args[0])})"
+
+    def _print_Max(self, expr, exp=None):
+        return f"{self.MAX}(" + self._short_list(expr.args) + ")"
+
+    def _print_Min(self, expr, exp=None):
+        return f"{self.MIN}(" + self._short_list(expr.args) + ")"
+
+    def _short_list(self, args):
+        texts = [self.doprint(a) for a in sorted(args, key=lambda a: _natural(slide_str(a)))]
+        return ", ".join([*texts[:2], self.ELLIPSIS, texts[-1]] if len(texts) > 4 else texts)
+
+
+class _SlidePrinter(_SlideNotation, StrPrinter):
     """SymPy's ``sstr`` in the slides' notation: ``max(0, m)`` for a hinge term, ``1[m > 0]``
     for a step, ``H(x)`` for ``Heaviside``, ``ln``, ``e^x``, ``^``, ``s_2 - s_1 + 1``."""
 
@@ -332,33 +375,8 @@ class _SlidePrinter(StrPrinter):
     def _print_Add(self, expr, order=None):
         return _join_terms([self.doprint(t) for t in _slide_terms(expr, self.doprint)])
 
-    def _print_Piecewise(self, expr):
-        form = _kink(expr)
-        if form is None:
-            return sp.sstr(expr)
-        kind, m, value = form
-        if kind == "continuous":
-            return self.doprint(value)
-        if kind in ("max", "max^2"):
-            text = f"max(0, {self.doprint(m)})" + ("^2" if kind == "max^2" else "")
-            return text if value == 1 else f"{self.doprint(value)}*{text}"
-        step = f"1[{self.doprint(m)} > 0]"
-        if value.is_number:
-            return step if value == 1 else ("-" + step if value == -1 else f"{value}*{step}")
-        return f"{self.parenthesize(value, 50)}*{step}"
-
-    def _print_Heaviside(self, expr):
-        return f"H({self.doprint(expr.args[0])})"
-
-    def _print_Max(self, expr):
-        return "max(" + self._short_list(expr.args) + ")"
-
-    def _print_Min(self, expr):
-        return "min(" + self._short_list(expr.args) + ")"
-
-    def _short_list(self, args):
-        texts = sorted((self.doprint(a) for a in args), key=_natural)
-        return ", ".join([*texts[:2], "...", texts[-1]] if len(texts) > 4 else texts)
+    def _other_piecewise(self, expr):
+        return sp.sstr(expr)
 
     def _print_log(self, expr):
         return f"ln({self.doprint(expr.args[0])})"
@@ -395,15 +413,18 @@ def slide_str(expr: sp.Expr) -> str:
     return _SlidePrinter().doprint(expr)
 
 
-class _SlideLatexPrinter(LatexPrinter):
+class _SlideLatexPrinter(_SlideNotation, LatexPrinter):
     r""":class:`_SlidePrinter`'s notation in LaTeX: ``\max(0, m)``, ``\mathbb{1}[m > 0]``,
     ``H(x)``, ``\ln``, terms in the same order."""
+
+    MAX, MIN, SQUARE, ELLIPSIS, TIMES = r"\max", r"\min", "^{2}", r"\ldots", " "
+    STEP = r"\mathbb{{1}}[{} > 0]"
 
     def __init__(self) -> None:
         super().__init__({"ln_notation": True})
 
     def _print_Add(self, expr, order=None):
-        return _join_terms([self._print(t) for t in _slide_terms(expr, slide_str)])
+        return _join_terms([self.doprint(t) for t in _slide_terms(expr, slide_str)])
 
     def _print_Mul(self, expr):
         text = super()._print_Mul(expr)
@@ -412,34 +433,8 @@ class _SlideLatexPrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         return r"\ldots" if expr.name == "..." else super()._print_Symbol(expr, style)
 
-    def _print_Piecewise(self, expr):
-        form = _kink(expr)
-        if form is None:
-            return super()._print_Piecewise(expr)
-        kind, m, value = form
-        if kind == "continuous":
-            return self._print(value)
-        if kind in ("max", "max^2"):
-            text = rf"\max(0, {self._print(m)})" + ("^{2}" if kind == "max^2" else "")
-            return text if value == 1 else f"{self._print(value)} {text}"
-        step = rf"\mathbb{{1}}[{self._print(m)} > 0]"
-        if value.is_number and value in (1, -1):
-            return step if value == 1 else "-" + step
-        return f"{self.parenthesize(value, PRECEDENCE['Mul'])} {step}"
-
-    def _print_Heaviside(self, expr, exp=None):
-        return f"H({self._print(expr.args[0])})"
-
-    def _print_Max(self, expr, exp=None):
-        return r"\max(" + self._short_list(expr.args) + ")"
-
-    def _print_Min(self, expr, exp=None):
-        return r"\min(" + self._short_list(expr.args) + ")"
-
-    def _short_list(self, args):
-        ordered = sorted(args, key=lambda a: _natural(slide_str(a)))
-        texts = [self._print(a) for a in ordered]
-        return ", ".join([*texts[:2], r"\ldots", texts[-1]] if len(texts) > 4 else texts)
+    def _other_piecewise(self, expr):
+        return super()._print_Piecewise(expr)
 
 
 def slide_latex(expr: sp.Expr) -> str:
