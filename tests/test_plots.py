@@ -8,6 +8,7 @@ of the sliced objective (landscape arrows).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -621,3 +622,52 @@ def test_float32_data_draws_the_same_pictures(blobs, descent):
     data = plots.landscape_data(obj32, path[-1], trajectory=path, resolution=3, arrows=1)
     assert data.trajectory_values[0] == pytest.approx(obj32.value(path[0].astype(np.float32)))
     assert data.trajectory_values[0] == pytest.approx(obj.value(path[0]), rel=1e-5)
+
+
+def _drawn_by(record):
+    """A task drawing a small line plot and appending this process's id to ``record``."""
+
+    def draw() -> Figure:
+        with open(record, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot([0, 1, 2], [1, 0, 2])
+        return fig
+
+    return draw
+
+
+def test_write_figures_two_processes_write_the_same_files_in_order(tmp_path):
+    """The parent and the forked child draw from the two ends (both processes draw, the parent
+    the first figure); the files equal one process's byte for byte; ``done`` sees task order."""
+    record = tmp_path / "pids"
+    tasks = [plots.FigureTask(f"f{k}", _drawn_by(record)) for k in range(6)]
+    order: list[int] = []
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one = plots.write_figures(tasks, tmp_path / "one", workers=1)
+    record.unlink()
+    workers = 2 if plots.can_fork() else 1  # 2 with >= 2 CPUs, one thread and fork, as here
+    two = plots.write_figures(
+        tasks, tmp_path / "two", workers=2, done=lambda i, files, s: order.append(i)
+    )
+    assert order == list(range(6))
+    pids = record.read_text().split()
+    assert len(pids) == 6 and pids[0] == str(os.getpid()) and len(set(pids)) == workers
+    for a, b in zip(one, two, strict=True):
+        assert [p.name for p in a] == [p.name for p in b]
+        assert a[0].read_bytes() == b[0].read_bytes()
+
+
+def test_write_figures_a_figure_failing_in_the_child_raises_in_the_parent(tmp_path):
+    def broken() -> Figure:
+        raise ZeroDivisionError("the last figure is broken")
+
+    record = tmp_path / "pids"
+    tasks = [plots.FigureTask(f"f{k}", _drawn_by(record)) for k in range(3)]
+    tasks.append(plots.FigureTask("broken", broken))  # the child starts from the back
+    with pytest.raises(ZeroDivisionError, match="the last figure is broken"):
+        plots.write_figures(tasks, tmp_path, workers=2)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["f0.png", "f1.png", "f2.png"]
+    with pytest.raises(ValueError, match="workers"):
+        plots.write_figures(tasks, tmp_path, workers=0)

@@ -24,8 +24,7 @@ import json
 import math
 import os
 import sys
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +178,7 @@ def write_run_report(
     progress: bool = True,
     mean: npt.ArrayLike | None = None,
     std: npt.ArrayLike | None = None,
+    workers: int | None = None,
 ) -> Path:
     """Draw every applicable figure into ``run_dir`` and write ``run_dir/index.html``.
 
@@ -203,12 +203,17 @@ def write_run_report(
         rng: the generator for random landscape directions (default: seeded from
             ``config["seed"]``).
         progress: report each figure on stderr as it is written: a Rich bar on a terminal,
-            else one plain line per figure (``report: [k/6] stem (t s)``).
+            else one plain line per figure, in order (``report: [k/6] stem written (t s)``, t
+            the seconds spent drawing and writing that figure).
         mean: the per-feature mean ``(D,)`` that standardised ``X`` (a
             :class:`~lingrad.datasets.Standardizer`'s), recorded beside ``std``.
         std: the per-feature standard deviation ``(D,)`` that standardised ``X``; the
             templates are then drawn in pixel space, ``w_k / std`` (see
             :func:`lingrad.plots.templates`).
+        workers: the processes drawing the figures: 1, or 2 (this process and one forked
+            child, each taking the next figure; only where :func:`lingrad.plots.can_fork`);
+            ``None`` (default): :func:`lingrad.plots.parallel_workers`, 2 when a second core
+            is free. The files are the same either way.
 
     Returns:
         The path of ``index.html``. Figures: ``templates``, ``decision_regions``,
@@ -245,6 +250,7 @@ def write_run_report(
         _add_history(gallery, history)
         _add_landscape(gallery, shown, objective, trajectory, rng)
         _add_confusion(gallery, shown)
+        gallery.write(workers)
     finally:
         gallery.progress.close()
     page = _html(out.name, config, dict(metrics or {}), gallery, view, split)
@@ -274,25 +280,27 @@ class _Progress:
 
     def __init__(self, enabled: bool, total: int):
         self.enabled, self.total, self.done = enabled, total, 0
-        self.start = time.perf_counter()
         self.bar: Any = None
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
             self.bar = Progress(
-                "report: {task.description}", BarColumn(), MofNCompleteColumn(),
-                console=Console(stderr=True), transient=True,
-            )  # fmt: skip
+                "report: {task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+                auto_refresh=False,
+            )  # fmt: skip (no refresh thread: the report may fork a child to draw in)
             self.bar.start()
             self.task = self.bar.add_task("figures", total=total)
 
-    def step(self, stem: str, what: str) -> None:
+    def step(self, stem: str, what: str, seconds: float) -> None:
         self.done += 1
-        now = time.perf_counter()
-        seconds, self.start = now - self.start, now
         if self.bar is not None:
             self.bar.update(self.task, advance=1, description=f"{stem} {what}")
+            self.bar.refresh()
         elif self.enabled:
             print(f"report: [{self.done}/{self.total}] {stem} {what} ({seconds:.1f} s)",
                   file=sys.stderr, flush=True)  # fmt: skip
@@ -304,23 +312,44 @@ class _Progress:
 
 @dataclass
 class _Gallery:
-    """The figures written into ``out`` (each as every one of ``formats``), in order, the
-    ones not drawn with the reason, and the progress shown as each is done."""
+    """The figures to write into ``out`` (each as every one of ``formats``), in order, with the
+    ones not drawn and the reason; :meth:`write` draws them (in two processes where that is
+    safe, see :func:`lingrad.plots.write_figures`), showing the progress in order."""
 
     out: Path
     formats: tuple[str, ...]
     progress: _Progress = field(default_factory=lambda: _Progress(False, N_FIGURES))
     figures: list[ReportFigure] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    planned: list[tuple[str, Any]] = field(default_factory=list)  # (stem, task or skip reason)
 
-    def add(self, stem: str, title: str, caption: str, fig) -> None:
-        files = plots.save(fig, self.out / stem, self.formats)
-        self.figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
-        self.progress.step(stem, "written")
+    def add(self, stem: str, title: str, caption: str, draw: Callable[[], Any]) -> None:
+        self.planned.append((stem, (title, caption, plots.FigureTask(stem, draw))))
 
     def skip(self, stem: str, why: str) -> None:
+        self.planned.append((stem, why))
+
+    def write(self, workers: int | None) -> None:
+        tasks = [entry[2] for _, entry in self.planned if not isinstance(entry, str)]
+        reported = 0
+
+        def done(i: int, files: list[Path], seconds: float) -> None:
+            nonlocal reported
+            while isinstance(self.planned[reported][1], str):  # the skips before this figure
+                self._skipped(*self.planned[reported])
+                reported += 1
+            stem, (title, caption, _) = self.planned[reported]
+            self.figures.append(ReportFigure(stem, title, caption, tuple(f.name for f in files)))
+            self.progress.step(stem, "written", seconds)
+            reported += 1
+
+        plots.write_figures(tasks, self.out, self.formats, workers=workers, done=done)
+        for stem, why in self.planned[reported:]:  # the skips after the last figure
+            self._skipped(stem, why)
+
+    def _skipped(self, stem: str, why: str) -> None:
         self.skipped.append((stem, why))
-        self.progress.step(stem, "skipped")
+        self.progress.step(stem, "skipped", 0.0)
 
 
 def _add_templates(gallery: _Gallery, shown: _Shown, image_shape, scaler) -> None:
@@ -343,7 +372,7 @@ def _add_templates(gallery: _Gallery, shown: _Shown, image_shape, scaler) -> Non
         "the class's score, blue ones lower it, white is 0 (each panel's colour scale is "
         "symmetric about 0 and saturates beyond the 95th percentile of |weight|): the score of "
         "an image is its match with the template.",
-        plots.templates(shown.W, image_shape, shown.names, diverging=True, std=std),
+        lambda: plots.templates(shown.W, image_shape, shown.names, diverging=True, std=std),
     )
 
 
@@ -366,7 +395,7 @@ def _add_decision_regions(gallery: _Gallery, shown: _Shown) -> None:
             if D > 2
             else ""
         ),
-        plots.decision_regions(shown.W, shown.X, shown.y, class_names=shown.names),
+        lambda: plots.decision_regions(shown.W, shown.X, shown.y, class_names=shown.names),
     )
 
 
@@ -387,7 +416,7 @@ def _add_scores_table(
         f"Scores of the first {n} {shown.split} examples (columns) for every class (rows), the "
         f"true class in green, and each example's {view.loss_label} L_i in the last row (green: "
         "classified correctly, red: misclassified).",
-        plots.scores_table(
+        lambda: plots.scores_table(
             W,
             X,
             y,
@@ -410,7 +439,7 @@ def _add_history(gallery: _Gallery, history: Mapping | None) -> None:
         "history",
         "Learning curves",
         "Loss (train solid, validation dashed), accuracy and learning rate per epoch.",
-        plots.history(history),
+        lambda: plots.history(history),
     )
 
 
@@ -431,7 +460,7 @@ def _add_landscape(gallery: _Gallery, shown: _Shown, objective, trajectory, rng)
         f"2-D slice through W ({kind} directions), "
         + ("with the optimiser's path, " if kind == "trajectory" else "")
         + "and the negative gradient −∇J as arrows: the steepest way down.",
-        plots.landscape(
+        lambda: plots.landscape(
             objective,
             shown.W,
             directions=kind,
@@ -447,7 +476,7 @@ def _add_confusion(gallery: _Gallery, shown: _Shown) -> None:
         "confusion",
         "Confusion matrix",
         f"Rows: true class, columns: predicted class, on the {shown.split} split.",
-        plots.confusion(shown.W, shown.X, shown.y, class_names=shown.names),
+        lambda: plots.confusion(shown.W, shown.X, shown.y, class_names=shown.names),
     )
 
 

@@ -69,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     params = _params(args, derivation)
     name = derivation.loss
     if args.latex:
-        print(f"% {name}, one example i (indices 1-based)")
         print(derivation.latex(**params))
         print()
         print("% through the linear model s_j = sum_d w_dj x_d + b_j; training uses the mean")

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
@@ -275,65 +276,107 @@ def _natural(text: str) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
-class _SlidePrinter(StrPrinter):
+def _slide_terms(expr: sp.Add, key: Callable[[Any], str]) -> list[Any]:
+    """The terms of a sum in the slides' order (``w_j + 2 alpha sum...``, ``s_2 - s_1 + 1``,
+    ``1 - s_1``): symbols, other terms, negative terms, numbers, each group in natural order
+    of the term as ``key`` prints it; a long sum of ``e^s_k`` is cut to its first two,
+    ``...`` and its last."""
+
+    def rank(term):
+        if term.is_number:
+            return 3
+        return 2 if term.as_coeff_Mul()[0] < 0 else int(not term.is_Symbol)
+
+    terms = sorted(expr.args, key=lambda t: (rank(t), _natural(key(t))))
+    if len(terms) > 4 and all(isinstance(t, sp.exp) and t.args[0].is_Symbol for t in terms):
+        return [*terms[:2], sp.Symbol("..."), terms[-1]]
+    if rank(terms[0]) == 2 and terms[-1].is_number:  # -s_1 + 1 -> 1 - s_1
+        terms.insert(0, terms.pop())
+    return terms
+
+
+def _join_terms(texts: list[str]) -> str:
+    """Printed terms joined with `` + `` / `` - `` (a term printed with a leading minus)."""
+    out = texts[0]
+    for text in texts[1:]:
+        out += (" - " + text[1:].lstrip()) if text.startswith("-") else (" + " + text)
+    return out
+
+
+def _kink(expr: sp.Piecewise) -> tuple[str, sp.Expr, sp.Expr] | None:
+    """A hinge ``Piecewise((value, m > 0), (0, True))`` read as the slides write it:
+    ``("max", m, c)`` for ``c max(0, m)``, ``("max^2", m, c)`` for ``c max(0, m)^2``,
+    ``("continuous", m, value)`` when ``value`` is 0 at the kink (``0 ln 0 = 0``), else
+    ``("step", m, value)`` for ``value 1[m > 0]``; ``None`` for any other ``Piecewise``."""
+    if not (len(expr.args) == 2 and expr.args[1].cond == sp.true and expr.args[1].expr == 0):
+        return None
+    value, cond = expr.args[0].expr, expr.args[0].cond
+    if not isinstance(cond, sp.StrictGreaterThan | sp.StrictLessThan):
+        return None
+    m = cond.gts - cond.lts  # the condition is m > 0
+    for power, kind in ((1, "max"), (2, "max^2")):
+        ratio = sp.cancel(value / m**power)
+        if ratio.is_number:
+            return kind, m, ratio
+    if m.is_Symbol and sp.limit(value, m, 0, "+") == 0:
+        return "continuous", m, value
+    return "step", m, value
+
+
+class _SlideNotation:
+    """What the plain and the LaTeX slide printers share: a hinge ``Piecewise`` (see
+    :func:`_kink`) as ``max(0, m)`` or an indicator ``1[m > 0]``, ``H(x)`` for ``Heaviside``,
+    ``max``/``min`` of many arguments cut to the first two, an ellipsis and the last; the
+    class attributes are the notation."""
+
+    MAX, MIN, SQUARE, ELLIPSIS, TIMES, STEP = "max", "min", "^2", "...", "*", "1[{} > 0]"
+    # the printer's own (StrPrinter, LatexPrinter) and each printer's other Piecewise
+    doprint: Callable[[Any], str]
+    parenthesize: Callable[[Any, int], str]
+    _other_piecewise: Callable[[sp.Piecewise], str]
+
+    def _print_Piecewise(self, expr):
+        form = _kink(expr)
+        if form is None:
+            return self._other_piecewise(expr)
+        kind, m, value = form
+        if kind == "continuous":
+            return self.doprint(value)
+        if kind in ("max", "max^2"):
+            text = f"{self.MAX}(0, {self.doprint(m)})" + (self.SQUARE if kind == "max^2" else "")
+            return text if value == 1 else f"{self.doprint(value)}{self.TIMES}{text}"
+        step = self.STEP.format(self.doprint(m))
+        if value.is_number:
+            if value in (1, -1):
+                return step if value == 1 else "-" + step
+            return f"{self.doprint(value)}{self.TIMES}{step}"
+        return f"{self.parenthesize(value, PRECEDENCE['Mul'])}{self.TIMES}{step}"
+
+    def _print_Heaviside(self, expr, exp=None):
+        return f"H({self.doprint(expr.args[0])})"
+
+    def _print_Max(self, expr, exp=None):
+        return f"{self.MAX}(" + self._short_list(expr.args) + ")"
+
+    def _print_Min(self, expr, exp=None):
+        return f"{self.MIN}(" + self._short_list(expr.args) + ")"
+
+    def _short_list(self, args):
+        texts = [self.doprint(a) for a in sorted(args, key=lambda a: _natural(slide_str(a)))]
+        return ", ".join([*texts[:2], self.ELLIPSIS, texts[-1]] if len(texts) > 4 else texts)
+
+
+class _SlidePrinter(_SlideNotation, StrPrinter):
     """SymPy's ``sstr`` in the slides' notation: ``max(0, m)`` for a hinge term, ``1[m > 0]``
     for a step, ``H(x)`` for ``Heaviside``, ``ln``, ``e^x``, ``^``, ``s_2 - s_1 + 1``."""
 
     printmethod = "_slide_str"  # not "_sympystr": ``Indexed`` would print itself as x[i, j]
 
     def _print_Add(self, expr, order=None):
-        def rank(term):  # w_j + 2*alpha*sum..., s_2 - s_1 + 1: symbols, terms, negatives, numbers
-            if term.is_number:
-                return 3
-            return 2 if term.as_coeff_Mul()[0] < 0 else int(not term.is_Symbol)
+        return _join_terms([self.doprint(t) for t in _slide_terms(expr, self.doprint)])
 
-        terms = sorted(expr.args, key=lambda t: (rank(t), _natural(self.doprint(t))))
-        if len(terms) > 4 and all(isinstance(t, sp.exp) and t.args[0].is_Symbol for t in terms):
-            return " + ".join(self.doprint(t) for t in [*terms[:2], "...", terms[-1]])
-        if rank(terms[0]) == 2 and terms[-1].is_number:  # -s_1 + 1 -> 1 - s_1
-            terms.insert(0, terms.pop())
-        out = ""
-        for k, term in enumerate(terms):
-            text = self.doprint(term)
-            negative = text.startswith("-")
-            if k == 0:
-                out = text
-            else:
-                out += (" - " + text[1:]) if negative else (" + " + text)
-        return out
-
-    def _print_Piecewise(self, expr):
-        if len(expr.args) == 2 and expr.args[1].cond == sp.true and expr.args[1].expr == 0:
-            value, cond = expr.args[0].expr, expr.args[0].cond
-            if isinstance(cond, sp.StrictGreaterThan | sp.StrictLessThan):
-                m = cond.gts - cond.lts  # the condition is m > 0
-                for power, form in ((1, "max(0, {})"), (2, "max(0, {})^2")):
-                    ratio = sp.cancel(value / m**power)
-                    if ratio.is_number:
-                        text = form.format(self.doprint(m))
-                        return text if ratio == 1 else f"{self.doprint(ratio)}*{text}"
-                if m.is_Symbol and sp.limit(value, m, 0, "+") == 0:
-                    return self.doprint(value)  # continuous at the kink: 0 ln 0 = 0
-                step = f"1[{self.doprint(m)} > 0]"
-                if value.is_number:
-                    return (
-                        step if value == 1 else ("-" + step if value == -1 else f"{value}*{step}")
-                    )
-                return f"{self.parenthesize(value, 50)}*{step}"
+    def _other_piecewise(self, expr):
         return sp.sstr(expr)
-
-    def _print_Heaviside(self, expr):
-        return f"H({self.doprint(expr.args[0])})"
-
-    def _print_Max(self, expr):
-        return "max(" + self._short_list(expr.args) + ")"
-
-    def _print_Min(self, expr):
-        return "min(" + self._short_list(expr.args) + ")"
-
-    def _short_list(self, args):
-        texts = sorted((self.doprint(a) for a in args), key=_natural)
-        return ", ".join([*texts[:2], "...", texts[-1]] if len(texts) > 4 else texts)
 
     def _print_log(self, expr):
         return f"ln({self.doprint(expr.args[0])})"
@@ -370,6 +413,85 @@ def slide_str(expr: sp.Expr) -> str:
     return _SlidePrinter().doprint(expr)
 
 
+class _SlideLatexPrinter(_SlideNotation, LatexPrinter):
+    r""":class:`_SlidePrinter`'s notation in LaTeX: ``\max(0, m)``, ``\mathbb{1}[m > 0]``,
+    ``H(x)``, ``\ln``, terms in the same order."""
+
+    MAX, MIN, SQUARE, ELLIPSIS, TIMES = r"\max", r"\min", "^{2}", r"\ldots", " "
+    STEP = r"\mathbb{{1}}[{} > 0]"
+
+    def __init__(self) -> None:
+        super().__init__({"ln_notation": True})
+
+    def _print_Add(self, expr, order=None):
+        return _join_terms([self.doprint(t) for t in _slide_terms(expr, slide_str)])
+
+    def _print_Mul(self, expr):
+        text = super()._print_Mul(expr)
+        return "-" + text[2:] if text.startswith("- ") else text  # -2 x, as the slides
+
+    def _print_Symbol(self, expr, style="plain"):
+        return r"\ldots" if expr.name == "..." else super()._print_Symbol(expr, style)
+
+    def _other_piecewise(self, expr):
+        return super()._print_Piecewise(expr)
+
+
+def slide_latex(expr: sp.Expr) -> str:
+    r"""``expr`` in LaTeX in the slides' notation: :func:`slide_str`'s forms and order.
+
+    Examples:
+        >>> s1, s2 = sp.symbols("s_1 s_2", real=True)
+        >>> slide_latex(sp.Piecewise((s2 - s1 + 1, s1 - s2 < 1), (0, True)))
+        '\\max(0, s_{2} - s_{1} + 1)'
+        >>> slide_latex(sp.Piecewise((-1, s1 - s2 < 1), (0, True)))
+        '-\\mathbb{1}[s_{2} - s_{1} + 1 > 0]'
+    """
+    return _SlideLatexPrinter().doprint(expr)
+
+
+#: The plain slide notation of :data:`SLIDE_FORMS` -> LaTeX, applied in order by
+#: :func:`slide_form_latex`.
+_TO_LATEX: tuple[tuple[str, str], ...] = (
+    (r"dL_i/d(s_(?:\{[^}]*\}|\w))", r"\\frac{\\partial L_i}{\\partial \1}"),
+    (r"KL\(p \|\| P\)", r"\\mathrm{KL}(p \\,\\|\\, P)"),
+    (r"(?<![\w\\])(argmax|softplus)(?![a-zA-Z])", r"\\operatorname{\1}"),
+    (r"(?<![\w\\{])(sum|max|ln|sigma|epsilon)(?![a-zA-Z])", r"\\\1"),
+    (r"!=", r"\\ne"),
+    (r"(?<![\w.])1\[", r"\\mathbb{1}["),
+    (r"e\^(s_\w)", r"e^{\1}"),
+    (r"(?<![\w\\])(with|for|and)(?![\w])", r"\\text{ \1 }"),
+    (r",  ", r",\\quad "),
+)
+
+
+def slide_form_latex(line: str) -> str:
+    r"""One line of :data:`SLIDE_FORMS` (margin filled in) as a row of an ``aligned`` block:
+    the first ``=`` aligned (``&=``), an indented (continuation) line ``&\quad``, a trailing
+    note ``(...)`` set off by ``\quad``, in words when it is words.
+
+    Examples:
+        >>> print(slide_form_latex("dL_i/ds_j = 1[s_j - s_{y_i} + 1 > 0]   (j != y_i)"))
+        \frac{\partial L_i}{\partial s_j} &= \mathbb{1}[s_j - s_{y_i} + 1 > 0] \quad (j \ne y_i)
+        >>> slide_form_latex("L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + 1)")
+        'L_i &= \\sum_{j \\ne y_i} \\max(0, s_j - s_{y_i} + 1)'
+    """
+    body, _, note = line.strip().partition("   (")
+    for pattern, replacement in _TO_LATEX:
+        body = re.sub(pattern, replacement, body)
+    body = r"&\quad " + body if line.startswith(" ") else body.replace(" = ", " &= ", 1)
+    if note:
+        words = ":" in note or re.search(r"[a-zA-Z]{4,}", note.replace("sigma", ""))
+        if words:
+            body += r" \quad \text{(" + note
+        else:
+            for pattern, replacement in _TO_LATEX:
+                note = re.sub(pattern, replacement, note)
+            body += r" \quad (" + note
+        body += "}" if words else ""
+    return body
+
+
 def wrap(lead: str, text: str, width: int = WIDTH) -> list[str]:
     """``lead + text`` broken before top-level `` + `` / `` - `` so no line is over ``width``
     characters (a single term longer than that stays whole); continuation lines are indented
@@ -394,6 +516,50 @@ def wrap(lead: str, text: str, width: int = WIDTH) -> list[str]:
         else:
             lines.append(pad + piece)
     return lines
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The pieces of a printed derivation (:meth:`Derivation.text` / ``latex``)."""
+
+    title: str
+    forms: tuple[str, ...]
+    smoothing: tuple[str, ...]
+    heading: str
+    L: sp.Expr
+    gradient: tuple[sp.Expr, ...]
+
+    @staticmethod
+    def notes(lines: list[str]) -> list[str]:
+        """What the printed ``lines`` need explained: the indicator and SymPy's Heaviside."""
+        body, notes = "\n".join(lines), []
+        if "1[" in body:
+            kink = " (1[m > 0] is 0 at a kink, m = 0)" if "> 0]" in body else ""
+            notes.append(f"1[c] is 1 where c holds and 0 elsewhere{kink}.")
+        if "H(" in body:
+            notes += [
+                "H(x) = 1[x > 0] except H(0) = 1/2 (SymPy's Heaviside): where two terms of the",
+                "max tie, the symbolic gradient splits evenly between them; the analytic one picks",
+                "one.",
+            ]
+        return notes
+
+
+#: The longest line :meth:`Derivation.latex` prints.
+LATEX_WIDTH = 200
+
+
+def _latex_rows(lead: str, text: str) -> list[str]:
+    """``lead + text`` as rows of an ``aligned`` block of at most :data:`LATEX_WIDTH`
+    characters, broken before top-level `` + `` / `` - `` (see :func:`wrap`)."""
+    rows = wrap(lead, text, LATEX_WIDTH - len(r" \\"))
+    return [rows[0], *(r"&\quad " + row.strip() for row in rows[1:])]
+
+
+def _aligned(rows: list[str]) -> list[str]:
+    """``rows`` as one ``aligned`` block, one row a line."""
+    body = [row + r" \\" for row in rows[:-1]] + rows[-1:]
+    return [r"\begin{aligned}", *body, r"\end{aligned}"]
 
 
 @dataclass(frozen=True)
@@ -448,49 +614,65 @@ class Derivation:
         return self.expression.xreplace(sub), tuple(g.xreplace(sub) for g in self.gradient)
 
     def latex(self, **params: float) -> str:
-        """:meth:`instance`'s ``L`` and each ``dL/ds_k`` in LaTeX, one ``aligned`` block."""
-        L, gradient = self.instance(**params)
-        lines = [f"L_i &= {sp.latex(L)}"]
-        for s, g in zip(self.scores, gradient, strict=True):
-            lines.append(f"\\frac{{\\partial L_i}}{{\\partial {sp.latex(s)}}} &= {sp.latex(g)}")
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+        r""":meth:`text` in LaTeX: the same lines (the slides' forms, then SymPy's ``L`` and
+        each ``dL/ds_k`` in the same notation), as ``aligned`` blocks, the prose as ``%``
+        comments; no line over 200 characters (long sums continue on ``&\quad`` rows)."""
+        part = self._parts(**params)
+        rows = [slide_form_latex(f) for f in part.forms]
+        derived = _latex_rows("L_i &= ", slide_latex(part.L))
+        for s, g in zip(self.scores, part.gradient, strict=True):
+            lead = f"\\frac{{\\partial L_i}}{{\\partial {sp.latex(s)}}} &= "
+            derived += _latex_rows(lead, slide_latex(g))
+        lines = [f"% {part.title}", *_aligned(rows)]
+        lines += [f"% {note}" for note in part.smoothing]
+        lines += [f"% {part.heading}", *_aligned(derived)]
+        return "\n".join(lines + [f"% {note}" for note in part.notes(self._plain(part))])
 
     def text(self, **params: float) -> str:
         """The loss as the slides write it (:data:`SLIDE_FORMS`), then SymPy's ``L`` and each
         ``dL/ds_k`` (:meth:`instance`) in the same notation, lines of at most :data:`WIDTH`."""
+        part = self._parts(**params)
+        lines = [
+            f"{part.title}:",
+            *("  " + f for f in part.forms),
+            *("  " + n for n in part.smoothing),
+        ]
+        lines += [f"{part.heading}:", *self._plain(part)]
+        return "\n".join(lines + part.notes(lines))
+
+    def _plain(self, part: _Parts) -> list[str]:
+        lines = wrap("  L_i = ", slide_str(part.L))
+        for s, g in zip(self.scores, part.gradient, strict=True):
+            lines += wrap(f"  dL_i/d{s} = ", slide_str(g))
+        return lines
+
+    def _parts(self, **params: float) -> _Parts:
+        """What :meth:`text` and :meth:`latex` print, before printing."""
         spec = losses.spec(self.loss)
         values = {**spec.defaults, **params}
         eps = values.get("label_smoothing", 0.0)
-        forms = _SMOOTHED if eps else SLIDE_FORMS[self.loss]
         margin = f"{values.get('margin', 1.0):g}"
-        lines = [f"{spec.label} loss of one example i (indices 1-based, as on the slides):"]
-        lines += ["  " + f.replace("{margin}", margin) for f in forms]
-        if eps:
-            lines.append(
-                f"  label smoothing epsilon = {eps:g}: the target puts epsilon / C on each class"
-            )
+        forms = _SMOOTHED if eps else SLIDE_FORMS[self.loss]
         C = self.n_columns
         if C == 1:
-            lines.append("SymPy's derivation:")
+            heading = "SymPy's derivation"
         elif self.targets[0].name.startswith("t"):
-            lines.append(f"SymPy's derivation for C = {C} classes, true class y_i = 1:")
+            heading = f"SymPy's derivation for C = {C} classes, true class y_i = 1"
         else:
-            lines.append(f"SymPy's derivation for C = {C} columns:")
+            heading = f"SymPy's derivation for C = {C} columns"
         L, gradient = self.instance(**params)
-        lines += wrap("  L_i = ", slide_str(L))
-        for s, g in zip(self.scores, gradient, strict=True):
-            lines += wrap(f"  dL_i/d{s} = ", slide_str(g))
-        body = "\n".join(lines)
-        if "1[" in body:
-            kink = " (1[m > 0] is 0 at a kink, m = 0)" if "> 0]" in body else ""
-            lines.append(f"1[c] is 1 where c holds and 0 elsewhere{kink}.")
-        if "H(" in body:
-            lines += [
-                "H(x) = 1[x > 0] except H(0) = 1/2 (SymPy's Heaviside): where two terms of the",
-                "max tie, the symbolic gradient splits evenly between them; the analytic one picks",
-                "one.",
-            ]
-        return "\n".join(lines)
+        return _Parts(
+            title=f"{spec.label} loss of one example i (indices 1-based, as on the slides)",
+            forms=tuple(f.replace("{margin}", margin) for f in forms),
+            smoothing=(
+                (f"label smoothing epsilon = {eps:g}: the target puts epsilon / C on each class",)
+                if eps
+                else ()
+            ),
+            heading=heading,
+            L=L,
+            gradient=gradient,
+        )
 
     def weight_gradient(self, n_features: int = 2) -> tuple[sp.Matrix, sp.Matrix]:
         """``dL/dW`` through the linear model, derived symbolically, and the chain-rule form.
@@ -733,15 +915,18 @@ class UpdateRule:
         )
 
     def latex(self) -> str:
-        """SymPy's ``L`` and ``dL/dw_j`` for the written-out examples, and the rule, in LaTeX."""
-        w = sp.latex(self.weight)
-        return (
-            "\\begin{aligned}\n"
-            f"L &= {sp.latex(self.loss)} \\\\\n"
-            f"\\frac{{\\partial L}}{{\\partial {w}}} &= {sp.latex(self.derivative)} \\\\\n"
-            f"w_j &\\leftarrow {sp.latex(self.rule)}\n"
-            "\\end{aligned}"
-        )
+        """:meth:`text` in LaTeX: the unit's loss, ``delta_i``, ``dL/dw_j`` and the update rule
+        as the slides write them (one ``aligned`` block), the check and the note as comments."""
+        f = "w^T x_i" if self.unit == "linear" else r"\sigma(w^T x_i)"
+        sigma_i = "" if self.unit == "linear" else r",\quad \sigma_i = \sigma(w^T x_i)"
+        rows = [
+            f"L &= \\sum_{{i=1}}^{{N}} (y_i - {f})^2",
+            f"\\delta_i &= y_i - {f}{sigma_i}",
+            f"\\frac{{\\partial L}}{{\\partial w_j}} &= {slide_latex(self.gradient)}",
+            f"w_j &\\leftarrow {sp.latex(self.rule)}",
+        ]
+        prose = self.text().splitlines()[4:]  # the check and the sum-versus-mean note
+        return "\n".join([*_aligned(rows), *(f"% {line}" for line in prose)])
 
 
 def update_rule(

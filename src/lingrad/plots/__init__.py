@@ -13,14 +13,16 @@
 
 Every plotting function returns a :class:`matplotlib.figure.Figure` drawn on its own Agg
 canvas: no ``pyplot``, no global backend switch, no display needed. :func:`save` writes PNG and
-SVG. A "model" is either the weights ``W`` of shape ``(D + 1, C)`` (bias in the last row) or a
-fitted estimator with scikit-learn's ``coef_`` ``(C, D)`` and ``intercept_`` ``(C,)``
+SVG; :func:`write_figures` writes several, in two processes where that is safe. A "model"
+is either the weights ``W`` of shape ``(D + 1, C)`` (bias in the last row) or a fitted
+estimator with scikit-learn's ``coef_`` ``(C, D)`` and ``intercept_`` ``(C,)``
 (see :func:`as_weights`).
 
 One module per viewpoint, all re-exported here: :mod:`lingrad.plots.figures` (the shared
 parts), :mod:`~lingrad.plots.visual`, :mod:`~lingrad.plots.geometric`,
 :mod:`~lingrad.plots.algebraic`, :mod:`~lingrad.plots.curves`,
-:mod:`~lingrad.plots.landscapes` and :mod:`~lingrad.plots.confusions`.
+:mod:`~lingrad.plots.landscapes`, :mod:`~lingrad.plots.confusions` and
+:mod:`~lingrad.plots.drawing` (writing figures to files).
 """
 
 from lingrad.plots.algebraic import (
@@ -31,6 +33,7 @@ from lingrad.plots.algebraic import (
 )
 from lingrad.plots.confusions import confusion, confusion_matrix
 from lingrad.plots.curves import HISTORY_PANELS, history, history_series
+from lingrad.plots.drawing import FigureTask, can_fork, parallel_workers, write_figures
 from lingrad.plots.figures import (
     as_weights,
     class_colors,
@@ -51,9 +54,11 @@ from lingrad.plots.visual import (
 __all__ = [
     "HISTORY_PANELS",
     "AlgebraicView",
+    "FigureTask",
     "Landscape",
     "algebraic_view",
     "as_weights",
+    "can_fork",
     "class_colors",
     "confusion",
     "confusion_matrix",
@@ -64,6 +69,7 @@ __all__ = [
     "history_series",
     "landscape",
     "landscape_data",
+    "parallel_workers",
     "pixel_templates",
     "region_colors",
     "resolve_class_names",
@@ -72,4 +78,5 @@ __all__ = [
     "signed_limit",
     "template_images",
     "templates",
+    "write_figures",
 ]
