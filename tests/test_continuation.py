@@ -341,3 +341,22 @@ def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 500}
     full = converges_and_resumes(J, "continuation", 1e-8, tmp_path, **kw)
     assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
+
+
+def test_polish_refuses_a_system_too_large_to_solve_densely():
+    """CIFAR-wide weights (3,073 x 10): polish's dense system would need (P + K)^2 floats
+    (68 GB at K = 2P); polish declines (None) within a small memory."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3072)), np.arange(60) % 10
+    J = Objective("hinge", X, y, lam=1e-2)
+    W = J.check_weights(rng.normal(scale=1e-3, size=(3073, 10)))
+    tracemalloc.start()
+    try:
+        polished = polish(J, W, 0.5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert polished is None  # nothing solved: the gap alone certifies the stop
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MiB"
