@@ -6,11 +6,12 @@ One iteration from weights ``w`` (flattened, ``P = (D + 1) C`` numbers) with gra
     alpha: J(w + alpha d) <= J(w) + c1 alpha g.d   and   |g(w + alpha d).d| <= c2 |g.d|
     s = alpha d,  y = g(w + s) - g(w)   kept when s.y > 0 (the curvature condition)
 
-The first trial step is ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, a step of
-length 1 as SciPy's L-BFGS-B takes), which L-BFGS accepts almost always, so an iteration costs
-about one fused value-and-gradient pass over X. It stops when the convergence measure
-``max_j |g_j|`` (scikit-learn's and SciPy's ``gtol``) is at most ``tol``, or when the objective
-no longer decreases in floating point (``(J_k - J_{k+1}) <= ftol max(|J_k|, |J_{k+1}|, 1)``).
+The first trial step is ``alpha = 1`` (``min(1, 1 / ||g||_2)`` on the first iteration, a step
+of length 1 as SciPy's L-BFGS-B takes, or ``-g`` when shorter), which L-BFGS accepts almost
+always, so an iteration costs about one fused value-and-gradient pass over X. It stops when the
+convergence measure ``max_j |g_j|`` (scikit-learn's and SciPy's ``gtol``) is at most ``tol``,
+or when the objective no longer decreases in floating point
+(``(J_k - J_{k+1}) <= ftol max(|J_k|, |J_{k+1}|, 1)``).
 
 Why ``max |g|`` and this first step: with them the iterates are scikit-learn's
 ``LogisticRegression(solver="lbfgs")`` iterates on the same objective wherever the unit steps
