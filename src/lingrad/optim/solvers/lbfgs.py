@@ -267,7 +267,9 @@ class LBFGS(SolverBase):
         if not slope < 0:  # not a descent direction (lost curvature): restart from -g
             d, slope = -g64, -float(g64 @ g64)
         # ||g||_2 scaled by max|g| (= measure > tol > 0 here): g.g overflows where g ~ 1e155
-        first = 1.0 if state.pairs else min(1.0, 1.0 / (measure * np.linalg.norm(g64 / measure)))
+        first = (
+            1.0 if state.pairs else min(1.0, 1.0 / (measure * float(np.linalg.norm(g64 / measure))))
+        )
         phi = _LineSearch(objective, W, d)
         alpha = wolfe(phi, value, slope, first)
         evaluations += phi.evaluations
