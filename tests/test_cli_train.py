@@ -442,3 +442,41 @@ def test_sweep_prints_one_progress_line_per_trial(tmp_path, capsys):
     assert main([*argv, "--name", "sq", "-q", *regression]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "ranked by validation R^2" in out and "best test R^2: " in out
+
+
+def test_sweep_cv_runs_the_cross_validated_path_and_saves_the_refit(tmp_path, capsys):
+    """``lingrad sweep --cv K``: the CV curve (strongest lambda first), the chosen lambda =
+    the best mean held-out score, the refitted model saved and rerunnable."""
+    from lingrad.model_selection import LinearClassifierCV
+
+    argv = ["sweep", "--cv", "3", "--trials", "4", "--lam-range", "1e-5", "1", "--dataset",
+            "iris", "--runs-dir", str(tmp_path), "--name", "cv"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    saved = runs.read_json(tmp_path / "cv" / "cv.json")
+    curve = saved["curve"]
+    lams = [row["lam"] for row in curve]
+    np.testing.assert_allclose(lams, [1.0, 10 ** (-5 / 3), 10 ** (-10 / 3), 1e-5])
+    best = max(curve, key=lambda row: row["mean"])  # ties: the first (strongest)
+    metrics = runs.read_json(tmp_path / "cv" / "metrics.json")
+    assert metrics["lam"] == best["lam"] and f"best: lam={best['lam']:.4g}" in out
+    assert sum("<- chosen" in line for line in out.splitlines()) == 1
+    config = runs.read_json(tmp_path / "cv" / "config.json")
+    assert config["lam"] == best["lam"] and config["optimizer"] == "lbfgs"
+    # the same path through the library on the same training split gives the same curve
+    _, (X_train, _, _) = load_data("iris", 0, None)
+    y_train = datasets.load("iris", seed=0).y_train
+    clf = LinearClassifierCV(lams=lams, cv=3, random_state=0).fit(X_train, y_train)
+    np.testing.assert_allclose([row["mean"] for row in curve], clf.scores_.mean(axis=0))
+    W = runs.load_model(tmp_path / "cv" / "model.npz")
+    np.testing.assert_allclose(W, clf.W_)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(["--cv", "1"], "--cv: expected an integer >= 2"),
+     (["--cv", "3", "--lam-range", "0", "1"], "--lam-range: expected")],
+)  # fmt: skip
+def test_sweep_cv_refuses_bad_input(tmp_path, capsys, option, message):
+    assert main(["sweep", "--dataset", "iris", "--runs-dir", str(tmp_path), *option]) == 2
+    assert message in capsys.readouterr().err

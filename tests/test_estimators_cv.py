@@ -13,8 +13,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import lingrad
-from lingrad.estimators import LinearClassifier, LinearRegressor
-from lingrad.model_selection import LinearClassifierCV, LinearRegressorCV, lambda_grid
+from lingrad.estimators import LinearClassifier, LinearRegressor, fit_lams
+from lingrad.model_selection import LinearClassifierCV, LinearRegressorCV, fit_path, lambda_grid
 
 # scikit-learn marks the same check an expected failure for its own CV estimators
 # (LogisticRegressionCV, RidgeCV): k-fold splits of repeated rows are not the splits of
@@ -117,3 +117,42 @@ def test_bad_grids_are_refused(lams, error, message):
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
     with pytest.raises(error, match=message):
         LinearClassifierCV(lams=lams).fit(X, y)
+
+
+def test_the_path_ends_where_independent_fits_end_at_a_tight_tol(digits):
+    """Warm starts keep the weights and the L-BFGS memory between lambdas (corrected for the
+    change of lam): at tol 1e-9 each fit reaches the optimum an independent fit reaches."""
+    X, y = digits
+    X, y = X[:600], y[:600]
+    lams = lambda_grid([1e-1, 1e-2, 1e-3, 1e-4])
+    path = [m.W_.copy() for m in fit_path(LinearClassifier(tol=1e-9), X, y, lams)]
+    for lam, W in zip(lams, path, strict=True):
+        alone = LinearClassifier(lam=lam, tol=1e-9).fit(X, y).W_
+        J = lingrad.Objective("softmax", X, y, lam=lam)
+        assert J.value(W) == pytest.approx(J.value(alone), rel=1e-10)
+        scale = np.abs(alone).max()
+        np.testing.assert_allclose(W[:-1], alone[:-1], atol=1e-5 * scale)
+        # the biases: unique up to a common constant (softmax ignores it, R does not see it)
+        # and less determined (no lam curvature along them): centred, to 1e-4
+        np.testing.assert_allclose(
+            W[-1] - W[-1].mean(), alone[-1] - alone[-1].mean(), atol=1e-4 * scale
+        )
+
+
+def test_a_path_validates_its_data_once(digits, monkeypatch):
+    """``fit_lams`` checks X and y once for the whole grid, not once per lambda."""
+    X, y = digits
+    calls = []
+    real = lingrad.estimators.validate_data
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lingrad.estimators, "validate_data", counting)
+    fitted = [m.lam for m in fit_lams(LinearClassifier(), X[:300], y[:300], [1.0, 0.1, 0.01])]
+    assert fitted == [1.0, 0.1, 0.01] and len(calls) == 1
+    bad = np.array(X[:300])
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        next(fit_lams(LinearClassifier(), bad, y[:300], [1.0]))

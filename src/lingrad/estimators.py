@@ -31,7 +31,7 @@ from __future__ import annotations
 import numbers
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -952,6 +952,42 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         return self._raw_scores(X)[:, 0]
 
 
+def fit_lams(
+    model: LinearClassifier | LinearRegressor,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    lams: Iterable[float],
+    sample_weight: npt.ArrayLike | None = None,
+) -> Iterator[LinearClassifier | LinearRegressor]:
+    """Fit ``model`` at each lambda of ``lams`` in turn on ``X`` ``(N, D)`` and ``y`` ``(N,)``,
+    validated once, yielding it after each fit; each fit is ``model.fit(X, y, sample_weight)``
+    with ``warm_start=True`` and ``lam`` set, less the validation of the input (one pass over
+    X and the label checks, per fit, on a path of 10 lambdas as many as a short warm fit).
+
+    The caller may change ``model.W_`` between two fits (the start of the next one).
+
+    Examples:
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])
+        >>> [round(m.lam, 2) for m in fit_lams(LinearClassifier(), X, [0, 1, 1, 0], [1.0, 0.1])]
+        [1.0, 0.1]
+    """
+    if _is_dask(X):
+        fail("X", "an in-memory array on a regularisation path", "a dask array", TypeError)
+    model.set_params(warm_start=True)
+    if isinstance(model, LinearClassifier):
+        X, T, weights, C = model._prepare(X, y, sample_weight, reset=True)
+        stratify: NDArray[np.integer] | None = T
+    else:
+        (X, T, weights), C, stratify = model._prepare(X, y, sample_weight, reset=True), 1, None
+    for lam in lams:
+        model.set_params(lam=float(lam))
+        previous = getattr(model, "W_", None)
+        rng = model._rng()
+        model._run(X, T, weights, C, rng=rng, partial=False, previous=previous, stratify=stratify)
+        model._set_coef(model.W_)
+        yield model
+
+
 def from_weights(
     W: npt.ArrayLike,
     *,
@@ -1020,6 +1056,7 @@ __all__ = [
     "LinearRegressor",
     "NoImprovement",
     "PrintLine",
+    "fit_lams",
     "from_weights",
     "sample_weights",
 ]

@@ -40,7 +40,7 @@ from sklearn.utils.validation import validate_data
 
 from lingrad._validation import fail
 from lingrad.defaults import DEFAULTS
-from lingrad.estimators import LinearClassifier, LinearRegressor, sample_weights
+from lingrad.estimators import LinearClassifier, LinearRegressor, fit_lams, sample_weights
 
 
 def lambda_grid(lams: int | npt.ArrayLike) -> NDArray[np.float64]:
@@ -76,7 +76,8 @@ def fit_path(
 ) -> Iterator[LinearClassifier | LinearRegressor]:
     """Fit ``model`` at each lambda of ``lams`` in turn, yielding it after each fit.
 
-    Each fit is a warm start: from the previous weights (after two fits, extrapolated along the
+    The data are validated once (:func:`lingrad.estimators.fit_lams`). Each fit is a warm
+    start: from the previous weights (after two fits, extrapolated along the
     path: ``W_j + (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam``) and, for
     L-BFGS, with the previous fit's curvature pairs (see
     :func:`lingrad.estimators.continue_state`).
@@ -88,17 +89,16 @@ def fit_path(
         [1.0, 0.1, 0.01]
     """
     grid = np.asarray(lams, dtype=np.float64)
-    model.set_params(warm_start=True)
+    fits = fit_lams(model, X, y, grid, sample_weight)  # validates X and y once, not per lambda
     before: NDArray[np.floating] | None = None
     for j, lam in enumerate(grid):
-        last = getattr(model, "W_", None)
+        last = getattr(model, "W_", None) if j else None
         ok = grid[j - 2] > 0 and lam > 0 and grid[j - 1] != grid[j - 2]
         if before is not None and last is not None and before.shape == last.shape and ok:
             t = np.log(lam / grid[j - 1]) / np.log(grid[j - 1] / grid[j - 2])
             model.W_ = last + (last - before) * t
-        model.set_params(lam=float(lam)).fit(X, y, sample_weight=sample_weight)
+        yield next(fits)
         before = last
-        yield model
 
 
 def _never(estimator: object) -> bool:

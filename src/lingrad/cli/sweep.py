@@ -27,10 +27,18 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from lingrad import runs
+from lingrad import optim, runs
 from lingrad._validation import check_int, check_positive, fail
 from lingrad.cli.common import SubParsers, add_command
-from lingrad.cli.train import add_config_arguments, build, config_from_args, train_from_config
+from lingrad.cli.train import (
+    add_config_arguments,
+    build,
+    config_from_args,
+    load_data,
+    resolve,
+    targets,
+    train_from_config,
+)
 
 #: ``metrics["stop_reason"]`` of a diverged trial (``lingrad.train.StopReason.DIVERGED``; the
 #: trainer is imported only when a sweep runs)
@@ -82,6 +90,17 @@ def register(sub: SubParsers) -> None:
         default=None,
         help="parallel processes (default: the cores, if the trials are long enough to "
         "pay for starting processes, else 1)",
+    )
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="instead: cross-validate the regularisation path on K folds of the training split "
+        "(LinearClassifierCV, LinearRegressorCV for regression): TRIALS lambdas log-spaced over "
+        "--lam-range, fitted from the strongest to the weakest with warm starts by the exact "
+        "solver (auto, or --optimizer when it names a solver); prints the CV curve and saves "
+        "the model refitted at the chosen lambda",
     )
     p.set_defaults(func=run)
 
@@ -309,13 +328,95 @@ def _table(ranked: list[dict]) -> None:
     Console(width=110).print(table)
 
 
+def cv_curve(model: Any) -> list[dict[str, float]]:
+    """The CV curve of a fitted ``LinearClassifierCV`` / ``LinearRegressorCV``: per lambda
+    (strongest first) the mean and standard deviation over the folds of the held-out score
+    (``scores_`` ``(K, L)``) and the mean solver iterations.
+
+    Examples:
+        >>> from types import SimpleNamespace
+        >>> m = SimpleNamespace(lams_=np.array([1.0, 0.1]), n_iter_=np.array([[3, 1], [5, 1]]),
+        ...                     scores_=np.array([[0.5, 0.9], [0.7, 0.9]]))
+        >>> [(r["lam"], round(r["mean"], 3), round(r["std"], 3)) for r in cv_curve(m)]
+        [(1.0, 0.6, 0.1), (0.1, 0.9, 0.0)]
+    """
+    return [
+        {"lam": float(lam), "mean": float(col.mean()), "std": float(col.std()), "n_iter": float(it)}
+        for lam, col, it in zip(
+            model.lams_, model.scores_.T, model.n_iter_.mean(axis=0), strict=True
+        )
+    ]
+
+
+def _cv_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The config of a ``--cv`` sweep: the options given, with the exact solver (``auto``)
+    unless ``--optimizer`` names a solver, and no learning rate."""
+    base = config_from_args(args)
+    solver = optim.entry(base["optimizer"]).rate_param is None
+    rate_free = {"learning_rate": None, "schedule": None, "decay": None, "epochs": args.epochs}
+    keep = {k: v for k, v in base.items() if k not in ("lingrad", "standardize")}
+    return resolve({**keep, **rate_free, "optimizer": base["optimizer"] if solver else "auto"})
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    """``lingrad sweep --cv K``: the cross-validated regularisation path (see ``--help``);
+    prints the curve and the chosen lambda, saves the refitted model with ``cv.json``."""
+    from lingrad.model_selection import LinearClassifierCV, LinearRegressorCV
+
+    folds = check_int("--cv", args.cv, minimum=2)
+    low, high = _log_range("--lam-range", args.lam_range)
+    lams = np.logspace(high, low, check_int("--trials", args.trials))
+    config = _cv_config(args)
+    data, (X_train, X_val, X_test) = load_data(
+        config["dataset"], config["seed"], config["data_dir"]
+    )
+    targets(config, data, data.y_train)  # refuses a loss that does not suit the dataset
+    kind = LinearRegressorCV if data.task == "regression" else LinearClassifierCV
+    extra = {} if kind is LinearRegressorCV else {"class_weight": config["class_weight"]}
+    model = kind(
+        loss=config["loss"], lams=lams, cv=folds, regularizer=config["regularizer"],
+        optimizer=config["optimizer"], max_iter=config["epochs"],
+        random_state=config["seed"], **extra,
+    )  # fmt: skip
+    start = time.perf_counter()
+    model.fit(X_train, data.y_train)
+    seconds = time.perf_counter() - start
+    curve = cv_curve(model)
+    label = "R^2" if kind is LinearRegressorCV else "accuracy"
+    print(f"sweep --cv {folds}: held-out {label} along the path (strongest lambda first)")
+    for row in curve:
+        mark = "  <- chosen" if row["lam"] == model.lam_ else ""
+        print(
+            f"  lam {row['lam']:<10.3g} {label} {row['mean']:.4f} +- {row['std']:.4f}  "
+            f"iterations {row['n_iter']:.1f}{mark}"
+        )
+    key = "r2" if kind is LinearRegressorCV else "accuracy"
+    metrics = {
+        f"val_{key}": float(model.score(X_val, data.y_val)),
+        f"test_{key}": float(model.score(X_test, data.y_test)),
+        f"train_{key}": float(model.score(X_train, data.y_train)),
+        "lam": model.lam_, "cv": folds, "seconds": seconds,
+    }  # fmt: skip
+    run_dir = runs.new_run_dir(args.runs_dir, args.name)
+    history = {"loss": list(model.loss_curve_)}
+    runs.save_run(run_dir, config={**config, "lam": model.lam_}, metrics=metrics, history=history,
+                  W=model.W_)  # fmt: skip
+    runs.write_json(run_dir / "cv.json", {"cv": folds, "label": label, "curve": curve})
+    print(f"best: lam={model.lam_:.4g} (saved in {run_dir}); {seconds:.2f} s")
+    print(f"best validation {label}: {metrics[f'val_{key}']:.4f}")
+    print(f"best test {label}: {metrics[f'test_{key}']:.4f}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``lingrad sweep`` with the parsed ``args``; return the exit status: 0, or 1 when
-    every trial diverged (no "best" run is saved then).
+    every trial diverged (no "best" run is saved then). ``--cv K``: :func:`run_cv`.
 
     Bad input raises ``ValueError``/``TypeError``, which :func:`lingrad.cli.main` turns into
     ``lingrad: error: ...`` and exit status 2.
     """
+    if args.cv is not None:
+        return run_cv(args)
     base = config_from_args(args)
     pairs = candidates(
         args.learning_rate_range,
