@@ -132,10 +132,10 @@ def check_sparse(X: Any, name: str = "X", *, dtype: npt.DTypeLike | None = None)
         >>> B = check_sparse(A)                  # COO -> CSR once; the two (0, 1) entries summed
         >>> B.format, B.dtype, B.toarray().tolist()
         ('csr', dtype('float64'), [[0.0, 3.0], [5.0, 0.0]])
-        >>> check_sparse(sp.csr_array([[np.nan, 1.0], [np.inf, 0.0]]))
+        >>> check_sparse(sp.csr_array([[np.nan, 1.0], [np.inf, 0.0]]))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
             ...
-        ValueError: X: expected finite values, got 2 NaN or inf among the 3 stored values (nan in row 0)
+        ValueError: X: expected finite values, got 2 NaN or inf among the 3 stored values (nan ...
     """
     from scipy import sparse
 

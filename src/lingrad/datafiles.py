@@ -335,7 +335,8 @@ def _read_npz(path: Path, *, required: bool) -> tuple[Any, NDArray[Any] | None]:
 
 
 def _sparse_from(path: Path, arrays: dict[str, NDArray[Any]]) -> Any:
-    """The CSR matrix of a sparse ``.npz``'s arrays, checked (:func:`lingrad._validation.check_sparse`)."""
+    """The CSR matrix of a sparse ``.npz``'s arrays, checked
+    (:func:`lingrad._validation.check_sparse`)."""
     import scipy.sparse as sp
 
     fmt = arrays["format"]
