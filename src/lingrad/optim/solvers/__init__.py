@@ -6,6 +6,8 @@
   every loss with a second derivative (:mod:`lingrad.curvature`) and an L2 (or no) regulariser;
 * :class:`Continuation`: smoothing with continuation for the piecewise-linear losses (the
   hinge family) with an L2 penalty, certified by the duality gap;
+* :class:`DualCD`: dual coordinate descent (liblinear's method) for the same losses, the
+  unpenalised bias by the method of multipliers, certified by the same duality gap;
 * :class:`FISTA`: accelerated proximal gradient for a smooth loss with an L1 or elastic-net
   penalty;
 * :func:`auto`: the solver ``optimizer="auto"`` picks for a loss and a regulariser.
@@ -25,6 +27,7 @@ from lingrad.optim.solvers.base import (
     smooth_problem,
 )
 from lingrad.optim.solvers.continuation import Continuation, ContinuationState
+from lingrad.optim.solvers.dualcd import DualCD, DualCDState
 from lingrad.optim.solvers.fista import FISTA, FISTAState
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
 from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
@@ -54,6 +57,8 @@ __all__ = [
     "LBFGS",
     "Continuation",
     "ContinuationState",
+    "DualCD",
+    "DualCDState",
     "FISTAState",
     "LBFGSState",
     "NewtonState",
