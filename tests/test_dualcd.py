@@ -89,7 +89,7 @@ def test_binary_one_vs_all_matches_liblinear(fit_intercept):
                     max_iter=1_000_000).fit(X, y)  # fmt: skip
     v = np.append(svc.coef_[0], svc.intercept_[0] if fit_intercept else 0.0)
     W_svc = np.stack([-v, v], axis=1)  # both columns are the same binary SVM, mirrored
-    assert J.value(W) <= J.value(W_svc) + 1e-12
+    assert J.value(W) <= J.value(W_svc) + state.gap + 1e-14  # nobody is lower by more
     np.testing.assert_allclose(W, W_svc, atol=1e-5)
     if not fit_intercept:
         np.testing.assert_array_equal(W[-1], 0.0)

@@ -62,6 +62,47 @@ _Float = npt.NDArray[np.float64]
 KINDS = {"one_vs_all_hinge": 0, "hinge": 1, "crammer_singer": 2}
 #: At most this many coordinate sweeps of one Weston-Watkins example per visit.
 _WW_SWEEPS = 10
+#: Examples visited per iteration, at most, in passes over the data (shrinking).
+_BUDGET = 5.0
+
+
+def _violation_py(kind, s, b, yi, U, margin, thr):
+    # The example's KKT violation (liblinear's projected gradient) at scores s, and whether it
+    # can be shrunk: every coordinate at a bound, pushed outward by more than thr.
+    C = s.shape[0]
+    worst, shrink = 0.0, True
+    if kind == 2:  # Crammer-Singer: max over all classes - min over those that can grow
+        top, low, total = 0.0, np.inf, 0.0
+        for j in range(C):
+            if j != yi:
+                z = margin + s[j] - s[yi]
+                top = max(top, z)
+                total += b[j]
+                if b[j] > 0.0:
+                    low = min(low, z)
+                    shrink = False
+                elif z >= -thr:
+                    shrink = False
+        if total < U:
+            low = min(low, 0.0)
+        return (top - low if low < np.inf else 0.0), shrink
+    for j in range(C):
+        if kind == 0:
+            z = margin - s[j] if j == yi else margin + s[j]
+        elif j == yi:
+            continue
+        else:
+            z = margin + s[j] - s[yi]
+        if b[j] <= 0.0:
+            worst = max(worst, z)
+            shrink = shrink and z < -thr
+        elif b[j] >= U:
+            worst = max(worst, -z)
+            shrink = shrink and z > thr
+        else:
+            worst = max(worst, abs(z))
+            shrink = False
+    return worst, shrink
 
 
 def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
@@ -103,10 +144,8 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
             total += b[j]
     for j in range(C):
         a_old = total if j == yi else -b[j]
-        work[j] = s[j] + (0.0 if j == yi else margin) - Q * a_old
-        dA[j] = work[j]  # B, kept
-    for j in range(C):
-        work[j] = -work[j]
+        dA[j] = s[j] + (0.0 if j == yi else margin) - Q * a_old  # B, kept
+        work[j] = -dA[j]
     work[yi] -= Q * U
     for j in range(1, C):  # insertion sort, ascending (C is small): -work descending
         key, k = work[j], j - 1
@@ -122,23 +161,26 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
     theta /= r
     new_total = 0.0
     for j in range(C):
-        a_new = (theta - dA[j]) / Q
         if j == yi:
             continue
-        new = -min(0.0, a_new)
+        new = -min(0.0, (theta - dA[j]) / Q)
         dA[j] = new - b[j]
         b[j] = new
         new_total += new
     dA[yi] = -(new_total - total)
 
 
-def _epoch_loops_py(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u):
-    # One epoch of the compiled kernel: scores, the example's sub-problem, V and u updated.
+def _epoch_loops_py(
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr
+):
+    # One epoch of the compiled kernel over the active examples: scores, the violation, the
+    # example's sub-problem, V and u updated. Returns the largest violation.
     D, C = V.shape
     s, dA, work = np.empty(C), np.empty(C), np.empty(C)
+    worst = 0.0
     for i in order:
         U = upper[i]
-        if U <= 0.0:
+        if U <= 0.0 or not active[i]:
             continue
         for c in range(C):
             s[c] = center[c] - kappa * u[c]
@@ -147,6 +189,11 @@ def _epoch_loops_py(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, ce
             if xd != 0.0:
                 for c in range(C):
                     s[c] += xd * V[d, c]
+        violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
+        worst = max(worst, violation)
+        if shrink:
+            active[i] = False
+            continue
         _solve_example(kind, s, beta[i], y[i], U, sqnorm[i] + kappa, margin, dA, work)
         for d in range(D):
             xd = X[i, d]
@@ -155,21 +202,24 @@ def _epoch_loops_py(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, ce
                     V[d, c] -= xd * dA[c]
         for c in range(C):
             u[c] += dA[c]
+    return worst
 
 
-#: The sub-problem the compiled epoch calls (the compiled one once :func:`_compiled` ran).
+#: The functions the compiled epoch calls (the compiled ones once :func:`_compiled` ran).
 _solve_example: Any = _solve_example_py
+_violation: Any = _violation_py
 _epoch_nb: Any = None
 
 
 def _compiled() -> Any:
     """Compile the epoch's loops with Numba (cached on disk after the first time)."""
-    global _solve_example, _epoch_nb
+    global _solve_example, _violation, _epoch_nb
     if _epoch_nb is None:
         import numba
 
-        _solve_example = numba.njit(cache=True, nogil=True)(_solve_example_py)
-        _epoch_nb = numba.njit(cache=True, nogil=True)(_epoch_loops_py)
+        jit = numba.njit(cache=True, nogil=True)
+        _solve_example, _violation = jit(_solve_example_py), jit(_violation_py)
+        _epoch_nb = jit(_epoch_loops_py)
     return _epoch_nb
 
 
@@ -185,37 +235,56 @@ def epoch(
     V: _Float,
     center: _Float,
     u: _Float,
+    active: npt.NDArray[np.bool_] | None = None,
+    threshold: float = math.inf,
     compiled: bool | None = None,
-) -> None:
+    sqnorm: _Float | None = None,
+) -> float:
     """One pass of dual coordinate descent over the examples in ``order`` (see the module
     docstring), in place: ``beta`` ``(N, C)``, ``V`` ``(D, C)`` and ``u`` ``(C,)`` (float64),
-    the bias during the pass ``center - kappa u``. ``compiled``: Numba's loops (default: when
-    Numba is installed) or one NumPy product per example.
+    the bias during the pass ``center - kappa u``. Shrinking (liblinear's): only the
+    ``active`` examples ``(N,)`` are visited, and one whose coordinates all sit at a bound,
+    pushed outward by more than ``threshold``, is set inactive (``active=None``: all, kept).
+    Returns the largest violation of the optimality conditions (projected gradient) seen.
+    ``compiled``: Numba's loops (default: when Numba is installed) or NumPy per example.
+    ``sqnorm``: ``||x_i||^2`` ``(N,)`` float64 when at hand.
 
     Examples:
         >>> X, y = np.array([[1.0], [-1.0]]), np.array([0, 1])
         >>> beta, V, u = np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2)
         >>> epoch(0, X, y, np.arange(2), np.full(2, 10.0), 1.0, 0.0, beta, V, np.zeros(2), u)
+        1.0
         >>> beta.tolist(), V.tolist()          # each example moved to its margin
-        [[1.0, 1.0], [0.0, 0.0]], [[1.0, -1.0]]
+        ([[1.0, 1.0], [0.0, 0.0]], [[1.0, -1.0]])
     """
-    sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    if sqnorm is None:
+        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    active = np.ones(len(y), dtype=np.bool_) if active is None else active
     if compiled is None:
         compiled = _skinny.AVAILABLE
     if compiled:
-        _compiled()(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u)
-        return
+        loops = _compiled()
+        return float(
+            loops(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
+                  threshold)
+        )  # fmt: skip
     C = V.shape[1]
     dA, work = np.empty(C), np.empty(C)
-    for i in order:
-        if upper[i] <= 0.0:
-            continue
+    worst = 0.0
+    for i in order[active[order] & (upper[order] > 0.0)]:
         s = X[i] @ V
         s += center - kappa * u
+        yi = int(y[i])
+        violation, shrink = _violation_py(kind, s, beta[i], yi, upper[i], margin, threshold)
+        worst = max(worst, violation)
+        if shrink:
+            active[i] = False
+            continue
         Q = sqnorm[i] + kappa
-        _solve_example_py(kind, s, beta[i], int(y[i]), upper[i], Q, margin, dA, work)
+        _solve_example_py(kind, s, beta[i], yi, upper[i], Q, margin, dA, work)
         V -= np.outer(X[i], dA)
         u += dA
+    return worst
 
 
 def example_weights(objective: Any) -> _Float:
@@ -262,7 +331,10 @@ def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
 class DualCDState(NamedTuple):
     """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first epoch), ``V``: the
     weight rows they give ``(D, C)``, ``center``: the bias's proximal centre ``b_k`` ``(C,)``,
-    ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``epochs``: passes of coordinate
+    ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``active``: the examples the next pass
+    visits ``(N,)`` (shrinking); ``threshold``: the violation beyond which an example at its
+    bounds is shrunk (the last pass's largest, ``inf``: none); ``full_violation``: the largest
+    violation of the last pass over all the examples; ``epochs``: passes of coordinate
     descent so far (it seeds each pass's order); ``dual``: the best dual value so far (a lower
     bound on ``min P``); ``gap``: ``P - dual``; ``value``: ``P`` at the weights; ``evaluations``:
     passes over the data; ``measure``: the relative gap; ``status``: a
@@ -278,6 +350,9 @@ class DualCDState(NamedTuple):
     V: _Float
     center: _Float
     u: _Float
+    active: npt.NDArray[np.bool_]
+    threshold: float
+    full_violation: float
     epochs: int
     dual: float
     gap: float
@@ -300,6 +375,10 @@ class DualCD(SolverBase):
             computed every ``check_every`` passes, and at every pass once the gap is within
             ``2 tol``; the gap of the other passes uses the best dual value so far (still a
             certificate: any earlier dual value bounds ``min P`` from below).
+        shrinking: skip the examples whose dual variables sit at a bound that the last pass's
+            violations do not question (liblinear's shrinking); every example is visited again
+            once the others are solved to a tenth of the last full pass's violation, and at
+            least every tenth pass.
         random_state: seeds each pass's order of the examples (with the pass's number).
 
     Examples:
@@ -318,8 +397,14 @@ class DualCD(SolverBase):
     reads: ClassVar[str] = "objective"
 
     def __init__(
-        self, tol: float = 1e-4, kappa: float = 1.0, check_every: int = 4, random_state: int = 0
+        self,
+        tol: float = 1e-4,
+        kappa: float = 1.0,
+        check_every: int = 4,
+        shrinking: bool = True,
+        random_state: int = 0,
     ):
+        self.shrinking = bool(shrinking)
         self.tol = check_positive("tol", tol, allow_zero=True)
         self.check_every = check_int("check_every", check_every)
         self.kappa = check_positive("kappa", kappa)
@@ -349,9 +434,11 @@ class DualCD(SolverBase):
         W64 = np.asarray(W, dtype=np.float64)
         C, inf = W64.shape[1], math.inf
         figures = (-inf, inf, inf, 0, inf, int(Status.RUNNING))
+        none = np.zeros(0, dtype=np.bool_)
         return DualCDState(
-            np.zeros((0, C)), W64[:-1].copy(), W64[-1].copy(), np.zeros(C), 0, *figures
-        )
+            np.zeros((0, C)), W64[:-1].copy(), W64[-1].copy(), np.zeros(C), none, inf, inf, 0,
+            *figures,
+        )  # fmt: skip
 
     def update(
         self,
@@ -376,15 +463,14 @@ class DualCD(SolverBase):
         c = example_weights(J)
         upper = c / J.lam
         y = J.targets(C).astype(np.intp, copy=False)
-        order = np.random.default_rng([self.random_state, state.epochs]).permutation(len(y))
-        kind = KINDS[J.loss_spec.name]
-        margin = float(J.loss_params.get("margin", 1.0))
-        epoch(kind, J.X, y, order, upper, margin, kappa, beta, V, state.center, u)
+        problem = (KINDS[J.loss_spec.name], J.X, y, upper, float(J.loss_params.get("margin", 1.0)))
+        active, threshold, full_violation, visited = self._passes(problem, state, kappa, beta, V, u)
+        evaluations += round(2 * visited / len(y))
         bias = state.center - kappa * u
         center = bias if free_bias else state.center
         W_new = np.vstack([V, bias[None, :]]).astype(W.dtype)
         primal = J.value_and_grad_unchecked(W_new, need_grad=False)[0]
-        evaluations += 3  # the pass reads X twice, the primal once
+        evaluations += 1  # the primal
         dual = -math.inf
         if state.epochs % self.check_every == 0 or state.measure <= 2.0 * self.tol:
             alpha = beta * (J.lam / np.where(c > 0, c, 1.0))[:, None]
@@ -400,10 +486,48 @@ class DualCD(SolverBase):
         measure = gap / max(primal, np.finfo(np.float64).tiny)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
         new = DualCDState(
-            beta, V, center, u, state.epochs + 1, dual, gap, primal, evaluations, measure,
+            beta, V, center, u, active, threshold, full_violation, state.epochs + 1, dual, gap, primal, evaluations, measure,
             int(status),
         )  # fmt: skip
         return W_new - W, new
+
+    def _passes(
+        self,
+        problem: tuple[Any, ...],
+        state: DualCDState,
+        kappa: float,
+        beta: _Float,
+        V: _Float,
+        u: _Float,
+    ) -> tuple[npt.NDArray[np.bool_], float, float, int]:
+        """One pass over the active examples, then more over those still active while the
+        examples visited stay within two passes' worth (shrinking), in place on ``beta``, ``V``
+        and ``u``. Returns ``(active, threshold, full_violation, examples visited)``: all the
+        examples made active again once the active ones are solved to a tenth of the last full
+        pass's violation, and every tenth iteration."""
+        kind, X, y, upper, margin = problem
+        N, sqnorm = len(y), np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        active, threshold, full_violation = (
+            state.active.copy(),
+            state.threshold,
+            state.full_violation,
+        )
+        visited = 0
+        for k in range(N):
+            full, n_active = bool(active.all()), int(active.sum())
+            order = np.random.default_rng([self.random_state, state.epochs, k]).permutation(N)
+            threshold = epoch(kind, X, y, order, upper, margin, kappa, beta, V, state.center, u,
+                              active, threshold, sqnorm=sqnorm)  # fmt: skip
+            visited += n_active
+            full_violation = threshold if full else full_violation
+            if not self.shrinking or (not full and threshold <= 0.1 * full_violation):
+                active[:], threshold = True, math.inf  # the active set is solved: check them all
+                break
+            if visited + int(active.sum()) > _BUDGET * N:
+                break
+        if (state.epochs + 1) % 10 == 0:
+            active[:], threshold = True, math.inf
+        return active, threshold, full_violation, visited
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
@@ -435,4 +559,5 @@ class DualCD(SolverBase):
         V = -(J.X.T.astype(np.float64, copy=False) @ A)
         u = A.sum(axis=0)
         center = W64[-1] + kappa * u  # the bias b = center - kappa u stays W's
-        return state._replace(beta=beta, V=V, center=center, u=u)
+        active = np.ones(N, dtype=np.bool_)
+        return state._replace(beta=beta, V=V, center=center, u=u, active=active)
