@@ -126,7 +126,7 @@ def test_float32_data_reaches_the_float64_optimum(loss):
 def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss):
     J = problem(loss, seed=4)
     optimum = qp_optimum(J, 3)
-    _, state, history = solve(J, 3, tol=1e-9, check_every=1)
+    history = solve(J, 3, tol=1e-9, check_every=1)[2]
     duals = [s.dual for s in history]
     assert np.all(np.diff(duals) >= 0) and duals[-1] <= optimum + 1e-9
     for s in history:
@@ -138,7 +138,7 @@ def test_a_warm_start_from_other_weights_reaches_the_same_optimum():
     J = problem("crammer_singer", seed=2)
     cold = solve(J, 3, tol=1e-10)[1].value
     W0 = RNG(1).standard_normal((4, 3))
-    W, state, _ = solve(J, 3, tol=1e-10, W0=W0)
+    state = solve(J, 3, tol=1e-10, W0=W0)[1]
     assert state.status == Status.CONVERGED
     assert state.value == pytest.approx(cold, rel=1e-8)
 
