@@ -202,4 +202,8 @@ def test_bad_arguments_and_the_registry():
     line = optim.entry("dualcd")
     assert line.rate_param is None and line.full_batch
     assert auto("squared_hinge") == "lbfgs"
-    assert {auto(name) for name in PIECEWISE} <= {"dualcd", "continuation"}
+    assert [auto(name) for name in PIECEWISE] == ["dualcd"] * 3
+    assert auto("hinge", "l1") == "dualcd"
+    J = problem("hinge", regularizer="l1", lam=0.1)  # which refuses, naming both
+    with pytest.raises(ValueError, match="'dualcd'.*the regularizer 'l1'"):
+        optim.get(auto("hinge", "l1")).check_objective(J)

@@ -77,7 +77,7 @@ def resolve_optimizer(
         >>> resolve_optimizer("auto", "softmax", partial_fit=True)
         'sgd'
         >>> resolve_optimizer("auto", "hinge"), resolve_optimizer("auto", "hinge", dask=True)
-        ('continuation', 'adam')
+        ('dualcd', 'adam')
     """
     if optimizer != "auto":
         return optimizer
