@@ -9,13 +9,13 @@
 * ``fista`` (softmax, L1) against ``LogisticRegression(penalty="l1", solver="saga")`` on digits.
 
 Sets: iris, wine, breast_cancer, digits and ``make_classification`` 50,000 x 256, 10 classes
-(``--quick``: iris, wine, digits and 5,000 x 64; one repeat; at most 300 iterations), each split 80/20 (stratified,
-random_state=0) and standardised on the training split. Times are medians of interleaved
-repeats (the first run of each is a warm-up: Numba's compilation is not timed), BLAS held to one
-thread on both sides; ``ratio`` = lingrad's time / scikit-learn's in the same run. Also printed:
-iterations, the final measure, test accuracy, and ``J`` of scikit-learn's weights under
-lingrad's objective relative to ours (``> 1``: ours is lower; liblinear also penalises its
-bias, and its one-vs-rest is another loss than Weston-Watkins).
+(``--quick``: iris, wine, digits and 5,000 x 64; one repeat; at most 300 iterations), each
+split 80/20 (stratified, random_state=0) and standardised on the training split. Times are
+medians of interleaved repeats (the first run of each is a warm-up: Numba's compilation is not
+timed), BLAS held to one thread on both sides; ``ratio`` = lingrad's time / scikit-learn's in
+the same run. Also printed: iterations, the final measure, test accuracy, and ``J`` of
+scikit-learn's weights under lingrad's objective relative to ours (``> 1``: ours is lower;
+liblinear also penalises its bias, and its one-vs-rest is another loss than Weston-Watkins).
 Run: ``python benchmarks/piecewise_solvers.py`` (``--quick`` for a smoke run).
 """
 

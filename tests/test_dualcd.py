@@ -205,5 +205,5 @@ def test_bad_arguments_and_the_registry():
     assert [auto(name) for name in PIECEWISE] == ["dualcd"] * 3
     assert auto("hinge", "l1") == "dualcd"
     J = problem("hinge", regularizer="l1", lam=0.1)  # which refuses, naming both
-    with pytest.raises(ValueError, match="'dualcd'.*the regularizer 'l1'"):
+    with pytest.raises(ValueError, match=r"'dualcd'.*the regularizer 'l1'"):
         optim.get(auto("hinge", "l1")).check_objective(J)

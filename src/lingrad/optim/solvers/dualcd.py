@@ -64,6 +64,8 @@ KINDS = {"one_vs_all_hinge": 0, "hinge": 1, "crammer_singer": 2}
 _WW_SWEEPS = 10
 #: Examples visited per iteration, at most, in passes over the data (shrinking).
 _BUDGET = 5.0
+#: Passes per iteration, at most (each costs a call: tiny sets would make hundreds).
+_MAX_PASSES = 10
 
 
 def _violation_py(kind, s, b, yi, U, margin, thr):
@@ -505,7 +507,8 @@ class DualCD(SolverBase):
         u: _Float,
     ) -> tuple[npt.NDArray[np.bool_], float, float, int]:
         """One pass over the active examples, then more over those still active while the
-        examples visited stay within two passes' worth (shrinking), in place on ``beta``, ``V``
+        examples visited stay within ``_BUDGET`` passes' worth (shrinking; at most
+        ``_MAX_PASSES`` passes), in place on ``beta``, ``V``
         and ``u``. Returns ``(active, threshold, full_violation, examples visited)``: all the
         examples made active again once the active ones are solved to a tenth of the last full
         pass's violation, and every tenth iteration."""
@@ -517,7 +520,7 @@ class DualCD(SolverBase):
             state.full_violation,
         )
         visited = 0
-        for k in range(N):
+        for k in range(_MAX_PASSES):
             full, n_active = bool(active.all()), int(active.sum())
             order = np.random.default_rng([self.random_state, state.epochs, k]).permutation(N)
             threshold = epoch(kind, X, y, order, upper, margin, kappa, beta, V, state.center, u,
