@@ -86,6 +86,7 @@ def test_binary_one_vs_all_matches_liblinear(fit_intercept):
     W, state, _ = solve(J, 2, tol=1e-11)
     assert state.status == Status.CONVERGED
     svc = LinearSVC(loss="hinge", C=1.0 / (lam * 60), fit_intercept=fit_intercept, tol=1e-12,
+                    random_state=0,
                     max_iter=1_000_000).fit(X, y)  # fmt: skip
     v = np.append(svc.coef_[0], svc.intercept_[0] if fit_intercept else 0.0)
     W_svc = np.stack([-v, v], axis=1)  # both columns are the same binary SVM, mirrored

@@ -65,7 +65,7 @@ _WW_SWEEPS = 10
 #: Examples visited per iteration, at most, in passes over the data (shrinking).
 _BUDGET = 5.0
 #: Passes per iteration, at most (each costs a call: tiny sets would make hundreds).
-_MAX_PASSES = 10
+_MAX_PASSES = 100
 
 
 def _violation_py(kind, s, b, yi, U, margin, thr):
@@ -520,9 +520,10 @@ class DualCD(SolverBase):
             state.full_violation,
         )
         visited = 0
+        shuffled = np.random.default_rng([self.random_state, state.epochs]).permutation(N)
         for k in range(_MAX_PASSES):
             full, n_active = bool(active.all()), int(active.sum())
-            order = np.random.default_rng([self.random_state, state.epochs, k]).permutation(N)
+            order = shuffled if k % 2 == 0 else shuffled[::-1]  # one draw per iteration
             threshold = epoch(kind, X, y, order, upper, margin, kappa, beta, V, state.center, u,
                               active, threshold, sqnorm=sqnorm)  # fmt: skip
             visited += n_active
