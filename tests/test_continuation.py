@@ -324,10 +324,11 @@ def test_registry_and_auto():
     assert isinstance(optim.get("continuation", tol=1e-6), Continuation)
     line = optim.entry("continuation")
     assert line.rate_param is None and line.full_batch
+    # auto picks dualcd for the hinge family (faster: benchmarks/piecewise_solvers.py)
     assert [auto(name) for name in ("hinge", "crammer_singer", "one_vs_all_hinge")] == [
-        "continuation"
+        "dualcd"
     ] * 3
-    assert auto("hinge", "l1") == "continuation"  # which then refuses, naming both
+    assert auto("hinge", "l1") == "dualcd"  # which then refuses, naming both
     assert auto("squared_hinge") == "lbfgs"
     with pytest.raises(ValueError, match="mu: expected"):
         Continuation(mu=0.0)

@@ -52,8 +52,8 @@ def test_every_gradient_method_returns_float32(method):
 @pytest.mark.parametrize("name", optim.NAMES)
 def test_fit_keeps_float32_with_every_optimiser(name):
     X, y = data()
-    # each exact solver on a problem it solves: the hinge for continuation, L1 for fista
-    loss = "hinge" if name == "continuation" else "softmax"
+    # each exact solver on a problem it solves: the hinge for continuation and dualcd, L1 for fista
+    loss = "hinge" if name in ("continuation", "dualcd") else "softmax"
     J = Objective(loss, X, y, lam=1e-3, regularizer="l1" if name == "fista" else "l2")
     opt = optim.get(name)
     batch = None if optim.entry(name).full_batch else 16

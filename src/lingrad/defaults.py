@@ -84,7 +84,7 @@ def resolve_optimizer(
         >>> resolve_optimizer("auto", "softmax", partial_fit=True)
         'sgd'
         >>> resolve_optimizer("auto", "hinge"), resolve_optimizer("auto", "hinge", dask=True)
-        ('continuation', 'adam')
+        ('dualcd', 'adam')
     """
     # auto does not look at the data's size: trust-region Newton takes 8-11 iterations where
     # L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its conjugate-gradient

@@ -1,0 +1,571 @@
+"""Dual coordinate descent: the exact optimum of a piecewise-linear loss with an L2 penalty, one
+example at a time (liblinear's method), certified by the duality gap.
+
+The problem and its dual are :mod:`~lingrad.optim.solvers.continuation`'s (``c_i = w_i / W_t``,
+``V`` the weight rows, ``b`` the bias, ``s_i = V^T x_i + b``, ``A_i = A(alpha_i)`` in ``K_i``).
+Here the dual variables are ``beta_i = c_i alpha_i / lam`` (each in ``U_i K_i``,
+``U_i = c_i / lam``: liblinear's box ``C`` at ``C = 1 / (lam N)``), so that
+
+    V = -sum_i x_i A(beta_i)^T,
+    f(beta) = (1/2) ||sum_i x_i A(beta_i)^T||^2 - m sum_i sum(beta_i)  (+ the bias's terms)
+
+is minimised. The unregularised bias makes the dual's constraint ``sum_i A(beta_i) = 0``; it is
+met by the method of multipliers (the augmented Lagrangian, i.e. the proximal point method on
+``b``): during an epoch the bias is ``b = b_k - kappa u``, ``u = sum_i A(beta_i)``, which adds
+``kappa ||u||^2 / 2 - <b_k, u>`` to ``f`` (the dual of ``P(W) + (lam / (2 kappa)) ||b - b_k||^2``),
+and at the epoch's end ``b_{k+1} = b`` (the multiplier's step). At the optimum ``u = 0`` and the
+proximal term vanishes: the limit is the exact optimum of ``P``. With ``include_bias=True`` the
+bias is a feature of value 1 (``kappa = 1``, ``b_k = 0`` kept); with ``fit_intercept=False``
+it stays where it is (``kappa = 0``).
+
+Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2 + kappa``):
+
+* ``one_vs_all_hinge``: ``A_ij = -t_ij beta_ij``, one coordinate per class (Hsieh et al. 2008):
+  ``beta_ij <- clip(beta_ij + (m - t_ij s_ij) / Q_i, 0, U_i)``;
+* ``hinge`` (Weston-Watkins): ``A_i = beta_i - e_y sum(beta_i)``; coordinate steps
+  ``beta_ij <- clip(beta_ij + (m + s_ij - s_iy) / (2 Q_i), 0, U_i)``, the scores of the example
+  moved along (``s_j -= Q d``, ``s_y += Q d``), repeated until the example is solved;
+* ``crammer_singer``: the same ``A`` with ``sum(beta_i) <= U_i``, solved exactly by sorting
+  (liblinear's ``Solver_MCSVM_CS::solve_sub_problem``, Keerthi et al. 2008).
+
+The epoch's loops are compiled by Numba when it is installed (:data:`lingrad._skinny.AVAILABLE`);
+without it each example is one NumPy product (the same updates, another summation order).
+
+Certificate: ``P(W)`` by the objective at the epoch's weights, ``D`` by
+:func:`~lingrad.optim.solvers.continuation.dual_value` at ``alpha = lam beta / c`` (which
+balances the dual point onto the constraint first), the best ``D`` so far kept;
+``measure = (P - D) / P``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from lingrad import _skinny
+from lingrad._validation import check_int, check_positive, fail
+from lingrad.model import scores_unchecked
+from lingrad.optim.solvers.base import SolverBase, Status, refuse
+from lingrad.optim.solvers.continuation import (
+    PIECEWISE,
+    dual_scores,
+    dual_value,
+    smoothed_loss,
+)
+
+_Float = npt.NDArray[np.float64]
+
+#: The kernels' codes of the losses.
+KINDS = {"one_vs_all_hinge": 0, "hinge": 1, "crammer_singer": 2}
+#: At most this many coordinate sweeps of one Weston-Watkins example per visit.
+_WW_SWEEPS = 10
+#: Examples visited per iteration, at most, in passes over the data (shrinking).
+_BUDGET = 5.0
+#: Passes per iteration, at most (each costs a call: tiny sets would make hundreds).
+_MAX_PASSES = 100
+
+
+def _violation_py(kind, s, b, yi, U, margin, thr):
+    # The example's KKT violation (liblinear's projected gradient) at scores s, and whether it
+    # can be shrunk: every coordinate at a bound, pushed outward by more than thr.
+    C = s.shape[0]
+    worst, shrink = 0.0, True
+    if kind == 2:  # Crammer-Singer: max over all classes - min over those that can grow
+        top, low, total = 0.0, np.inf, 0.0
+        for j in range(C):
+            if j != yi:
+                z = margin + s[j] - s[yi]
+                top = max(top, z)
+                total += b[j]
+                if b[j] > 0.0:
+                    low = min(low, z)
+                    shrink = False
+                elif z >= -thr:
+                    shrink = False
+        if total < U:
+            low = min(low, 0.0)
+        return (top - low if low < np.inf else 0.0), shrink
+    for j in range(C):
+        if kind == 0:
+            z = margin - s[j] if j == yi else margin + s[j]
+        elif j == yi:
+            continue
+        else:
+            z = margin + s[j] - s[yi]
+        if b[j] <= 0.0:
+            worst = max(worst, z)
+            shrink = shrink and z < -thr
+        elif b[j] >= U:
+            worst = max(worst, -z)
+            shrink = shrink and z > thr
+        else:
+            worst = max(worst, abs(z))
+            shrink = False
+    return worst, shrink
+
+
+def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
+    # One example's sub-problem: beta row b (C,) updated in place, dA (C,) = A_new - A_old.
+    C = s.shape[0]
+    for j in range(C):
+        dA[j] = 0.0
+    if kind == 0:
+        for j in range(C):
+            t = 1.0 if j == yi else -1.0
+            new = min(max(b[j] + (margin - t * s[j]) / Q, 0.0), U)
+            dA[j] = -t * (new - b[j])
+            b[j] = new
+        return
+    if kind == 1:
+        sy = s[yi]
+        for _ in range(_WW_SWEEPS):
+            moved = 0.0
+            for j in range(C):
+                if j == yi:
+                    continue
+                new = min(max(b[j] + (margin + s[j] - sy) / (2.0 * Q), 0.0), U)
+                d = new - b[j]
+                if d != 0.0:
+                    b[j] = new
+                    s[j] -= Q * d
+                    sy += Q * d
+                    dA[j] += d
+                    dA[yi] -= d
+                    moved = max(moved, abs(d))
+            if moved <= 1e-12 * U:
+                break
+        return
+    # Crammer-Singer in liblinear's variables a = -A (a_j <= 0, a_y <= U, sum(a) = 0):
+    # min (Q/2) ||a||^2 + <B, a>, B = s + m (1 - e_y) - Q a_old
+    total = 0.0
+    for j in range(C):
+        if j != yi:
+            total += b[j]
+    for j in range(C):
+        a_old = total if j == yi else -b[j]
+        dA[j] = s[j] + (0.0 if j == yi else margin) - Q * a_old  # B, kept
+        work[j] = -dA[j]
+    work[yi] -= Q * U
+    for j in range(1, C):  # insertion sort, ascending (C is small): -work descending
+        key, k = work[j], j - 1
+        while k >= 0 and work[k] > key:
+            work[k + 1] = work[k]
+            k -= 1
+        work[k + 1] = key
+    theta = -work[0] - Q * U
+    r = 1
+    while r < C and theta < -r * work[r]:
+        theta -= work[r]
+        r += 1
+    theta /= r
+    new_total = 0.0
+    for j in range(C):
+        if j == yi:
+            continue
+        new = -min(0.0, (theta - dA[j]) / Q)
+        dA[j] = new - b[j]
+        b[j] = new
+        new_total += new
+    dA[yi] = -(new_total - total)
+
+
+def _epoch_loops_py(
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr
+):
+    # One epoch of the compiled kernel over the active examples: scores, the violation, the
+    # example's sub-problem, V and u updated. Returns the largest violation.
+    D, C = V.shape
+    s, dA, work = np.empty(C), np.empty(C), np.empty(C)
+    worst = 0.0
+    for i in order:
+        U = upper[i]
+        if U <= 0.0 or not active[i]:
+            continue
+        for c in range(C):
+            s[c] = center[c] - kappa * u[c]
+        for d in range(D):
+            xd = X[i, d]
+            if xd != 0.0:
+                for c in range(C):
+                    s[c] += xd * V[d, c]
+        violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
+        worst = max(worst, violation)
+        if shrink:
+            active[i] = False
+            continue
+        _solve_example(kind, s, beta[i], y[i], U, sqnorm[i] + kappa, margin, dA, work)
+        for d in range(D):
+            xd = X[i, d]
+            if xd != 0.0:
+                for c in range(C):
+                    V[d, c] -= xd * dA[c]
+        for c in range(C):
+            u[c] += dA[c]
+    return worst
+
+
+#: The functions the compiled epoch calls (the compiled ones once :func:`_compiled` ran).
+_solve_example: Any = _solve_example_py
+_violation: Any = _violation_py
+_epoch_nb: Any = None
+
+
+def _compiled() -> Any:
+    """Compile the epoch's loops with Numba (cached on disk after the first time)."""
+    global _solve_example, _violation, _epoch_nb
+    if _epoch_nb is None:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        _solve_example, _violation = jit(_solve_example_py), jit(_violation_py)
+        _epoch_nb = jit(_epoch_loops_py)
+    return _epoch_nb
+
+
+def epoch(
+    kind: int,
+    X: npt.NDArray[np.floating],
+    y: npt.NDArray[np.intp],
+    order: npt.NDArray[np.intp],
+    upper: _Float,
+    margin: float,
+    kappa: float,
+    beta: _Float,
+    V: _Float,
+    center: _Float,
+    u: _Float,
+    active: npt.NDArray[np.bool_] | None = None,
+    threshold: float = math.inf,
+    compiled: bool | None = None,
+    sqnorm: _Float | None = None,
+) -> float:
+    """One pass of dual coordinate descent over the examples in ``order`` (see the module
+    docstring), in place: ``beta`` ``(N, C)``, ``V`` ``(D, C)`` and ``u`` ``(C,)`` (float64),
+    the bias during the pass ``center - kappa u``. Shrinking (liblinear's): only the
+    ``active`` examples ``(N,)`` are visited, and one whose coordinates all sit at a bound,
+    pushed outward by more than ``threshold``, is set inactive (``active=None``: all, kept).
+    Returns the largest violation of the optimality conditions (projected gradient) seen.
+    ``compiled``: Numba's loops (default: when Numba is installed) or NumPy per example.
+    ``sqnorm``: ``||x_i||^2`` ``(N,)`` float64 when at hand.
+
+    Examples:
+        >>> X, y = np.array([[1.0], [-1.0]]), np.array([0, 1])
+        >>> beta, V, u = np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2)
+        >>> epoch(0, X, y, np.arange(2), np.full(2, 10.0), 1.0, 0.0, beta, V, np.zeros(2), u)
+        1.0
+        >>> beta.tolist(), V.tolist()          # each example moved to its margin
+        ([[1.0, 1.0], [0.0, 0.0]], [[1.0, -1.0]])
+    """
+    if sqnorm is None:
+        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    active = np.ones(len(y), dtype=np.bool_) if active is None else active
+    if compiled is None:
+        compiled = _skinny.AVAILABLE
+    if compiled:
+        loops = _compiled()
+        return float(
+            loops(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
+                  threshold)
+        )  # fmt: skip
+    C = V.shape[1]
+    dA, work = np.empty(C), np.empty(C)
+    worst = 0.0
+    for i in order[active[order] & (upper[order] > 0.0)]:
+        s = X[i] @ V
+        s += center - kappa * u
+        yi = int(y[i])
+        violation, shrink = _violation_py(kind, s, beta[i], yi, upper[i], margin, threshold)
+        worst = max(worst, violation)
+        if shrink:
+            active[i] = False
+            continue
+        Q = sqnorm[i] + kappa
+        _solve_example_py(kind, s, beta[i], yi, upper[i], Q, margin, dA, work)
+        V -= np.outer(X[i], dA)
+        u += dA
+    return worst
+
+
+def example_weights(objective: Any) -> _Float:
+    """``c_i = w_i / sum_j w_j`` ``(N,)`` float64 (``1 / N`` without example weights).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.eye(2), [0, 1], sample_weight=[1.0, 3.0])
+        >>> example_weights(J).tolist()
+        [0.25, 0.75]
+    """
+    N = objective.n_samples
+    if objective.sample_weight is None:
+        return np.full(N, 1.0 / N)
+    w = np.asarray(objective.sample_weight, dtype=np.float64)
+    return w / w.sum()
+
+
+def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
+    """``D`` at ``alpha`` ``(N, C)`` when the bias is fixed at ``bias`` ``(C,)``
+    (``fit_intercept=False``): no equality constraint, the bias's terms in the dual,
+
+        D = m sum_i c_i sum(alpha_i) + <b, sum_i c_i A_i> - ||X^T (c A)||^2 / (2 lam)
+            (+ (lam/2) ||b||^2 when the penalty includes the bias).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> fixed_bias_dual(J, np.zeros((2, 2)), np.zeros(2))
+        0.0
+    """
+    margin = float(objective.loss_params.get("margin", 1.0))
+    y = objective.targets(alpha.shape[1])
+    wa = alpha * example_weights(objective)[:, None]
+    A = dual_scores(objective.loss_spec.name, wa, y)
+    Q = objective.X.T.astype(np.float64, copy=False) @ A
+    value = margin * float(wa.sum()) + float(bias @ A.sum(axis=0))
+    value -= float(np.vdot(Q, Q)) / (2.0 * objective.lam)
+    if objective.regularizer.include_bias:
+        value += 0.5 * objective.lam * float(bias @ bias)
+    return value
+
+
+class DualCDState(NamedTuple):
+    """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first epoch), ``V``: the
+    weight rows they give ``(D, C)``, ``center``: the bias's proximal centre ``b_k`` ``(C,)``,
+    ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``active``: the examples the next pass
+    visits ``(N,)`` (shrinking); ``threshold``: the violation beyond which an example at its
+    bounds is shrunk (the last pass's largest, ``inf``: none); ``full_violation``: the largest
+    violation of the last pass over all the examples; ``epochs``: passes of coordinate
+    descent so far (it seeds each pass's order); ``dual``: the best dual value so far (a lower
+    bound on ``min P``); ``gap``: ``P - dual``; ``value``: ``P`` at the weights; ``evaluations``:
+    passes over the data; ``measure``: the relative gap; ``status``: a
+    :class:`~lingrad.optim.solvers.base.Status`.
+
+    Examples:
+        >>> s = DualCD().init(np.zeros((3, 2)))
+        >>> s.beta.shape, s.V.shape, s.epochs
+        ((0, 2), (2, 2), 0)
+    """
+
+    beta: _Float
+    V: _Float
+    center: _Float
+    u: _Float
+    active: npt.NDArray[np.bool_]
+    threshold: float
+    full_violation: float
+    epochs: int
+    dual: float
+    gap: float
+    value: float
+    evaluations: int
+    measure: float
+    status: int
+
+
+class DualCD(SolverBase):
+    """Dual coordinate descent for the piecewise-linear losses with an L2 penalty (see the
+    module docstring): each iteration is one pass over the examples in a random order, then the
+    duality gap of the true objective at the new weights.
+
+    Args:
+        tol: stop when the relative duality gap ``(P - D) / P`` is at most ``tol``.
+        kappa: the bias's step (the augmented Lagrangian's penalty, in the dual variables'
+            units) when the bias is not penalised; 1 is liblinear's bias feature of value 1.
+        check_every: the dual value (a pass over X and the balancing of the dual point) is
+            computed every ``check_every`` passes, and at every pass once the gap is within
+            ``2 tol``; the gap of the other passes uses the best dual value so far (still a
+            certificate: any earlier dual value bounds ``min P`` from below).
+        shrinking: skip the examples whose dual variables sit at a bound that the last pass's
+            violations do not question (liblinear's shrinking); every example is visited again
+            once the others are solved to a tenth of the last full pass's violation, and at
+            least every tenth pass.
+        random_state: seeds each pass's order of the examples (with the pass's number).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> X = np.array([[0.0], [1.0], [3.0], [4.0]])
+        >>> J = Objective("crammer_singer", X, [0, 0, 1, 1], lam=0.5)
+        >>> solver = DualCD(tol=1e-9)
+        >>> W = J.check_weights(np.zeros((2, 2)))
+        >>> state = solver.init(W)
+        >>> for _ in range(100):
+        ...     step, state = solver.update(None, state, W, objective=J)
+        ...     W = W + step
+        ...     if state.status != 0:
+        ...         break
+        >>> state.status, state.measure <= 1e-9, round(state.value, 6)  # a = 1: J = a^2 / 8
+        (1, True, 0.125)
+    """
+
+    reads: ClassVar[str] = "objective"
+
+    def __init__(
+        self,
+        tol: float = 1e-4,
+        kappa: float = 1.0,
+        check_every: int = 4,
+        shrinking: bool = True,
+        random_state: int = 0,
+    ):
+        self.shrinking = bool(shrinking)
+        self.tol = check_positive("tol", tol, allow_zero=True)
+        self.check_every = check_int("check_every", check_every)
+        self.kappa = check_positive("kappa", kappa)
+        self.random_state = check_int("random_state", random_state, minimum=0)
+
+    def __repr__(self) -> str:
+        return f"DualCD(tol={self.tol:g}, kappa={self.kappa:g})"
+
+    def check_objective(self, objective: Any) -> None:
+        """Refuse what it cannot solve: a smooth loss (use ``'lbfgs'``), a penalty that is not
+        L2 or ``lam = 0``, data not in memory; naming the loss and the penalty."""
+        name, reg, lam = objective.loss_spec.name, objective.regularizer, objective.lam
+        l2 = lam > 0 and reg.name != "none" and reg.l1_ratio == 0
+        in_memory = isinstance(getattr(objective, "X", None), np.ndarray)
+        for wrong, what, instead in [
+            (name not in PIECEWISE, f"the smooth loss {name!r}", "'lbfgs'"),
+            (
+                not l2,
+                f"the loss {name!r} with the regularizer {reg.name!r} at lam={lam:g}",
+                "regularizer='l2' with lam > 0; or optimizer='sgd', a subgradient method",
+            ),
+            (not in_memory, f"the loss {name!r} on data not in memory", "'sgd'"),
+        ]:
+            if wrong:
+                refuse("dualcd", what, instead)
+
+    def init(self, W: np.ndarray) -> DualCDState:
+        """A fresh state for weights shaped like ``W`` ``(D + 1, C)`` (the dual variables are
+        set at the first update, from ``W``)."""
+        W64 = np.asarray(W, dtype=np.float64)
+        C, inf = W64.shape[1], math.inf
+        figures = (-inf, inf, inf, 0, inf, int(Status.RUNNING))
+        none = np.zeros(0, dtype=np.bool_)
+        return DualCDState(
+            np.zeros((0, C)), W64[:-1].copy(), W64[-1].copy(), np.zeros(C), none, inf, inf, 0,
+            *figures,
+        )  # fmt: skip
+
+    def update(
+        self,
+        grad: np.ndarray | None,
+        state: DualCDState,
+        W: np.ndarray,
+        *,
+        objective: Any = None,
+        value_fn: Any = None,
+        rng: Any = None,
+    ) -> tuple[np.ndarray, DualCDState]:
+        """One pass of dual coordinate descent, the bias's multiplier step, and the duality
+        gap at ``W + step``: ``(step, state)``."""
+        if objective is None:
+            raise TypeError("DualCD.update needs objective= (it reads the objective)")
+        J, C = objective, W.shape[1]
+        if state.beta.shape[0] != J.n_samples:
+            state = self._start(J, state, W)
+        evaluations = state.evaluations
+        beta, V, u = state.beta.copy(), state.V.copy(), state.u.copy()
+        kappa, free_bias = self._kappa(J)
+        c = example_weights(J)
+        upper = c / J.lam
+        y = J.targets(C).astype(np.intp, copy=False)
+        problem = (KINDS[J.loss_spec.name], J.X, y, upper, float(J.loss_params.get("margin", 1.0)))
+        active, threshold, full_violation, visited = self._passes(problem, state, kappa, beta, V, u)
+        evaluations += round(2 * visited / len(y))
+        bias = state.center - kappa * u
+        center = bias if free_bias else state.center
+        W_new = np.vstack([V, bias[None, :]]).astype(W.dtype)
+        primal = J.value_and_grad_unchecked(W_new, need_grad=False)[0]
+        evaluations += 1  # the primal
+        dual = -math.inf
+        if state.epochs % self.check_every == 0 or state.measure <= 2.0 * self.tol:
+            alpha = beta * (J.lam / np.where(c > 0, c, 1.0))[:, None]
+            if J.fit_intercept:
+                dual = dual_value(J, alpha)
+            else:
+                dual = fixed_bias_dual(J, alpha, state.center)
+            evaluations += 1
+        if not (math.isfinite(primal) and dual < math.inf and not math.isnan(dual)):
+            return W_new - W, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
+        dual = max(dual, state.dual)
+        gap = max(primal - dual, 0.0)
+        measure = gap / max(primal, np.finfo(np.float64).tiny)
+        status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
+        figures = (state.epochs + 1, dual, gap, primal, evaluations, measure, int(status))
+        new = DualCDState(beta, V, center, u, active, threshold, full_violation, *figures)
+        return W_new - W, new
+
+    def _passes(
+        self,
+        problem: tuple[Any, ...],
+        state: DualCDState,
+        kappa: float,
+        beta: _Float,
+        V: _Float,
+        u: _Float,
+    ) -> tuple[npt.NDArray[np.bool_], float, float, int]:
+        """One pass over the active examples, then more over those still active while the
+        examples visited stay within ``_BUDGET`` passes' worth (shrinking; at most
+        ``_MAX_PASSES`` passes), in place on ``beta``, ``V``
+        and ``u``. Returns ``(active, threshold, full_violation, examples visited)``: all the
+        examples made active again once the active ones are solved to a tenth of the last full
+        pass's violation, and every tenth iteration."""
+        kind, X, y, upper, margin = problem
+        N, sqnorm = len(y), np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        active, threshold, full_violation = (
+            state.active.copy(),
+            state.threshold,
+            state.full_violation,
+        )
+        visited = 0
+        shuffled = np.random.default_rng([self.random_state, state.epochs]).permutation(N)
+        for k in range(_MAX_PASSES):
+            full, n_active = bool(active.all()), int(active.sum())
+            order = shuffled if k % 2 == 0 else shuffled[::-1]  # one draw per iteration
+            threshold = epoch(kind, X, y, order, upper, margin, kappa, beta, V, state.center, u,
+                              active, threshold, sqnorm=sqnorm)  # fmt: skip
+            visited += n_active
+            full_violation = threshold if full else full_violation
+            if not self.shrinking or (not full and threshold <= 0.1 * full_violation):
+                active[:], threshold = True, math.inf  # the active set is solved: check them all
+                break
+            if visited + int(active.sum()) > _BUDGET * N:
+                break
+        if (state.epochs + 1) % 10 == 0:
+            active[:], threshold = True, math.inf
+        return active, threshold, full_violation, visited
+
+    def _kappa(self, objective: Any) -> tuple[float, bool]:
+        """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
+        if not objective.fit_intercept:
+            return 0.0, False
+        if objective.regularizer.include_bias:
+            return 1.0, False
+        return self.kappa, True
+
+    def _start(self, objective: Any, state: DualCDState, W: np.ndarray) -> DualCDState:
+        """The dual variables at the first update: 0 from zero weights, else the hinge's
+        subgradient at ``W`` (the smoothed dual point at a small smoothing), with ``V`` and
+        the bias's centre made to match them (the bias kept)."""
+        J, C = objective, W.shape[1]
+        W64 = np.asarray(W, dtype=np.float64)
+        N = J.n_samples
+        if W64.shape[0] != J.n_features + 1:
+            fail("W", f"{J.n_features + 1} rows (D + 1)", W64.shape[0])
+        upper = example_weights(J) / J.lam
+        kappa, _ = self._kappa(J)
+        if not np.any(W64[:-1]):
+            beta = np.zeros((N, C))
+        else:
+            loss, margin = J.loss_spec.name, float(J.loss_params.get("margin", 1.0))
+            S = scores_unchecked(W64, J.X.astype(np.float64, copy=False))
+            y = J.targets(C)
+            beta = smoothed_loss(loss, S, y, margin, 1e-3 * margin)[1] * upper[:, None]
+        A = dual_scores(J.loss_spec.name, beta, J.targets(C))
+        V = -(J.X.T.astype(np.float64, copy=False) @ A)
+        u = A.sum(axis=0)
+        center = W64[-1] + kappa * u  # the bias b = center - kappa u stays W's
+        active = np.ones(N, dtype=np.bool_)
+        return state._replace(beta=beta, V=V, center=center, u=u, active=active)

@@ -1,0 +1,210 @@
+"""Dual coordinate descent for the piecewise-linear losses: its optimum against an independent
+solve of the primal as a quadratic program (SciPy's SLSQP, from test_continuation) and against
+Continuation's certified optimum, with example weights, without a bias, on float32 data; the
+certificate; the compiled kernel against the NumPy one; resuming; refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import converges_and_resumes
+from test_continuation import problem, qp_optimum
+from test_continuation import solve as continuation_solve
+
+from lingrad import _skinny, optim, regularizers
+from lingrad.objective import Objective
+from lingrad.optim.solvers import DualCD, Status, auto
+from lingrad.optim.solvers.continuation import PIECEWISE
+from lingrad.optim.solvers.dualcd import KINDS, epoch
+
+pytestmark = pytest.mark.timeout(120)
+RNG = np.random.default_rng
+
+
+def solve(J, C, tol=1e-10, W0=None, max_iter=20000, **kw):
+    solver = DualCD(tol=tol, **kw)
+    solver.check_objective(J)
+    W = J.check_weights(np.zeros((J.n_features + 1, C)) if W0 is None else W0)
+    state, history = solver.init(W), []
+    for _ in range(max_iter):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+        history.append(state)
+        if state.status != Status.RUNNING:
+            break
+    return W, state, history
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_reaches_the_quadratic_programs_optimum(loss, weighted):
+    J = problem(loss, seed=6, weighted=weighted)
+    optimum = qp_optimum(J, 3)
+    W, state, _ = solve(J, 3, tol=1e-9)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-9
+    assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+    assert state.value == pytest.approx(J.value(W), rel=1e-12)
+    assert state.dual <= optimum + 1e-9  # a lower bound on min J
+    assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_equals_continuations_certified_optimum(loss):
+    rng = RNG(2)
+    N, D, C = 200, 5, 4
+    y = np.arange(N) % C
+    X = rng.standard_normal((N, D)) + 1.0 * rng.standard_normal((C, D))[y]
+    J = Objective(loss, X, y, lam=1e-3, sample_weight=rng.uniform(0.2, 3.0, N), margin=0.7)
+    W_ref, ref = continuation_solve(J, C, tol=1e-10)
+    assert ref.status == Status.CONVERGED
+    W, state, _ = solve(J, C, tol=1e-10)
+    assert state.status == Status.CONVERGED
+    assert state.value == pytest.approx(ref.value, rel=1e-8)
+    np.testing.assert_allclose(W, W_ref, atol=1e-4 * np.abs(W_ref).max())
+
+
+def test_a_regularised_bias_has_no_equality_constraint():
+    reg = regularizers.Regularizer("l2", 0.0, include_bias=True)
+    for loss in PIECEWISE:
+        J = problem(loss, seed=7, regularizer=reg)
+        W, state, _ = solve(J, 3, tol=1e-9)
+        assert state.status == Status.CONVERGED
+        assert J.value(W) == pytest.approx(qp_optimum(J, 3), rel=1e-6)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_binary_one_vs_all_matches_liblinear(fit_intercept):
+    from sklearn.svm import LinearSVC
+
+    rng = RNG(8)
+    y = np.arange(60) % 2
+    X = rng.standard_normal((60, 2)) + 1.5 * y[:, None]
+    lam = 0.02
+    # liblinear's bias is a feature of value 1 with the weights' penalty
+    reg = regularizers.Regularizer("l2", 0.0, include_bias=True)
+    J = Objective("one_vs_all_hinge", X, y, lam=lam, regularizer=reg, fit_intercept=fit_intercept)
+    W, state, _ = solve(J, 2, tol=1e-11)
+    assert state.status == Status.CONVERGED
+    svc = LinearSVC(loss="hinge", C=1.0 / (lam * 60), fit_intercept=fit_intercept, tol=1e-12,
+                    random_state=0,
+                    max_iter=1_000_000).fit(X, y)  # fmt: skip
+    v = np.append(svc.coef_[0], svc.intercept_[0] if fit_intercept else 0.0)
+    W_svc = np.stack([-v, v], axis=1)  # both columns are the same binary SVM, mirrored
+    assert J.value(W) <= J.value(W_svc) + state.gap + 1e-14  # nobody is lower by more
+    np.testing.assert_allclose(W, W_svc, atol=1e-5)
+    if not fit_intercept:
+        np.testing.assert_array_equal(W[-1], 0.0)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_without_a_bias_the_gap_certifies_the_fixed_bias_optimum(loss):
+    J = problem(loss, seed=5, fit_intercept=False)
+    W, state, _ = solve(J, 3, tol=1e-10)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-10
+    np.testing.assert_array_equal(W[-1], 0.0)
+    # no point with the bias at 0 is lower: random perturbations of the weight rows
+    rng = RNG(0)
+    for _ in range(50):
+        E = np.zeros_like(W)
+        E[:-1] = 1e-3 * rng.standard_normal(W[:-1].shape)
+        assert J.value(W + E) >= state.value - 1e-12
+    # and it is above the optimum with a free bias
+    assert state.value >= solve(problem(loss, seed=5), 3, tol=1e-10)[1].value - 1e-12
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_float32_data_reaches_the_float64_optimum(loss):
+    J64 = problem(loss, N=60, seed=3)
+    J32 = Objective(loss, J64.X.astype(np.float32), J64.y, lam=J64.lam,
+                    sample_weight=J64.sample_weight)  # fmt: skip
+    W, state, _ = solve(J32, 3, tol=1e-5)
+    assert W.dtype == np.float32 and state.status == Status.CONVERGED
+    optimum = solve(J64, 3, tol=1e-11)[1].value
+    assert J64.value(W.astype(np.float64)) == pytest.approx(optimum, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss):
+    J = problem(loss, seed=4)
+    optimum = qp_optimum(J, 3)
+    history = solve(J, 3, tol=1e-9, check_every=1)[2]
+    duals = [s.dual for s in history]
+    assert np.all(np.diff(duals) >= 0) and duals[-1] <= optimum + 1e-9
+    for s in history:
+        assert s.gap >= s.value - optimum - 1e-9  # P - D >= P - min P
+    assert history[0].measure > 1e-3 > 1e-9 >= history[-1].measure
+
+
+def test_a_warm_start_from_other_weights_reaches_the_same_optimum():
+    J = problem("crammer_singer", seed=2)
+    cold = solve(J, 3, tol=1e-10)[1].value
+    W0 = RNG(1).standard_normal((4, 3))
+    state = solve(J, 3, tol=1e-10, W0=W0)[1]
+    assert state.status == Status.CONVERGED
+    assert state.value == pytest.approx(cold, rel=1e-8)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_compiled_epoch_equals_the_numpy_one(loss):
+    if not _skinny.AVAILABLE:
+        pytest.skip("numba is not installed")  # the NumPy path is what every other test runs
+    rng = RNG(9)
+    N, D, C = 80, 6, 5
+    X = rng.standard_normal((N, D)).astype(np.float32)
+    X[rng.uniform(size=X.shape) < 0.3] = 0.0  # the kernels skip zero features
+    y = rng.integers(0, C, N)
+    upper = rng.uniform(0.0, 0.5, N)
+    upper[:3] = 0.0  # examples of weight 0 are skipped
+    runs = []
+    for compiled in (True, False):
+        beta, V, u = np.zeros((N, C)), np.zeros((D, C)), np.zeros(C)
+        center = rng.standard_normal(C) * 0 + 0.1
+        for k in range(5):
+            order = RNG(k).permutation(N)
+            epoch(KINDS[loss], X, y, order, upper, 0.8, 1.0, beta, V, center, u, compiled=compiled)
+        runs.append((beta, V, u))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert np.any(runs[0][0] > 0) and np.all(runs[0][0][:3] == 0)
+    assert np.all(runs[0][0] <= upper[:, None] * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("loss", ["crammer_singer", "hinge", "one_vs_all_hinge"])
+def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
+    J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
+    kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5000}
+    full = converges_and_resumes(J, "dualcd", 1e-8, tmp_path, **kw)
+    assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("loss", "kw", "match"),
+    [
+        ("softmax", {}, "solver 'dualcd'.*the smooth loss 'softmax_cross_entropy'"),
+        ("hinge", {"regularizer": "l1"}, "'dualcd'.*the loss 'hinge' with the regularizer 'l1'"),
+        ("crammer_singer", {"lam": 0.0}, "'crammer_singer' with the regularizer 'l2' at lam=0"),
+        ("hinge", {"regularizer": "none"}, "regularizer='l2' with lam > 0"),
+    ],
+)
+def test_refuses_what_it_cannot_solve_naming_both(loss, kw, match):
+    J = problem(loss, **{"lam": 0.1, **kw})
+    with pytest.raises(ValueError, match=match):
+        DualCD().check_objective(J)
+
+
+def test_bad_arguments_and_the_registry():
+    for name, kw in [("kappa", {"kappa": 0.0}), ("tol", {"tol": -1.0}),
+                     ("check_every", {"check_every": 0})]:  # fmt: skip
+        with pytest.raises(ValueError, match=f"{name}: expected"):
+            DualCD(**kw)
+    with pytest.raises(TypeError, match="needs objective="):
+        DualCD().update(None, DualCD().init(np.zeros((2, 2))), np.zeros((2, 2)))
+    assert isinstance(optim.get("dualcd", tol=1e-6), DualCD)
+    line = optim.entry("dualcd")
+    assert line.rate_param is None and line.full_batch
+    assert auto("squared_hinge") == "lbfgs"
+    assert [auto(name) for name in PIECEWISE] == ["dualcd"] * 3
+    assert auto("hinge", "l1") == "dualcd"
+    J = problem("hinge", regularizer="l1", lam=0.1)  # which refuses, naming both
+    with pytest.raises(ValueError, match=r"'dualcd'.*the regularizer 'l1'"):
+        optim.get(auto("hinge", "l1")).check_objective(J)
