@@ -261,3 +261,16 @@ def test_sparse_training_never_densifies(tmp_path, capsys):
     W_bytes, csr_bytes = 400_001 * 2 * 8, X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     bound = (2 * 10 + 24) * W_bytes + 4 * csr_bytes
     assert peak < bound, f"peak {peak / 2**20:.0f} MiB > {bound / 2**20:.0f} MiB"
+
+
+def test_a_hinge_on_an_svmlight_file_trains_with_a_solver_that_reads_sparse_data(tmp_path, capsys):
+    """auto's dense choice for the hinges (dualcd) reads dense rows: a sparse file gets
+    continuation, recorded in the run's config."""
+    rng = np.random.default_rng(4)
+    X, y = sparse_set(rng, 200, 30)
+    dump_svmlight_file(X, y, str(tmp_path / "h.svm"), zero_based=False)
+    argv = ["train", "--runs-dir", str(tmp_path / "runs"), "-q", "--no-report", "--loss", "hinge"]
+    assert main([*argv, "--lam", "0.01", "--dataset", str(tmp_path / "h.svm")]) == 0, (
+        capsys.readouterr().err
+    )
+    assert runs.read_json(only_run(tmp_path) / "config.json")["optimizer"] == "continuation"

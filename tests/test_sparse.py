@@ -392,3 +392,24 @@ def test_early_stopping_validates_on_csr_rows_as_on_dense():
     np.testing.assert_allclose(fits[0].validation_loss_history_,
                                fits[1].validation_loss_history_, rtol=1e-10)  # fmt: skip
     np.testing.assert_allclose(fits[0].W_, fits[1].W_, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "one_vs_all_hinge"])
+def test_auto_fits_a_hinge_on_sparse_data_with_a_solver_that_reads_it(loss):
+    """Dual coordinate descent (auto's choice on dense data) reads dense rows only: on CSR the
+    default is continuation, and it reaches the dense fit's objective."""
+    import warnings
+
+    from lingrad.estimators import LinearClassifier
+    from lingrad.objective import Objective
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 6)) * (rng.random((80, 6)) < 0.5)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = LinearClassifier(loss=loss, lam=1e-2).fit(X, y)
+        csr = LinearClassifier(loss=loss, lam=1e-2).fit(sp.csr_array(X), y)
+    J = Objective(loss, X, y, lam=1e-2)
+    assert csr.n_iter_ >= 1
+    assert J.value(csr.W_) == pytest.approx(J.value(dense.W_), rel=1e-4)

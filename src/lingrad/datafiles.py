@@ -93,6 +93,25 @@ def is_data_file(name: str | os.PathLike[str]) -> bool:
     return Path(name).suffix.lower() in SUFFIXES or Path(name).is_file()
 
 
+def holds_sparse(path: str | os.PathLike[str]) -> bool:
+    """Whether :func:`load_file` gives a sparse (CSR) ``X`` for ``path``: an svmlight file, or
+    an ``.npz`` holding :data:`SPARSE_KEYS` (its directory is read, not its arrays).
+
+    Examples:
+        >>> holds_sparse("news.svm"), holds_sparse("table.csv")
+        (True, False)
+    """
+    kind = file_kind(path) if Path(path).suffix.lower() in SUFFIXES else None
+    if kind is None and Path(path).is_file():
+        kind = file_kind(path)
+    if kind == "svmlight":
+        return True
+    if kind != "npz" or not Path(path).is_file():
+        return False
+    with np.load(path, allow_pickle=False) as arrays:
+        return set(SPARSE_KEYS) <= set(arrays.files)
+
+
 def file_kind(path: str | os.PathLike[str]) -> str:
     """``"csv"``, ``"npz"`` or ``"svmlight"``: by the suffix, else by the file's first bytes.
 
@@ -604,6 +623,7 @@ __all__ = [
     "SUFFIXES",
     "DataFile",
     "file_kind",
+    "holds_sparse",
     "is_data_file",
     "label_index",
     "load_file",

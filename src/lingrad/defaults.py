@@ -72,11 +72,13 @@ def resolve_optimizer(
     *,
     partial_fit: bool = False,
     dask: bool = False,
+    sparse: bool = False,
 ) -> str:
     """The optimiser name ``optimizer`` stands for: itself, or for ``"auto"`` the exact solver
     of ``loss`` and ``regularizer`` in memory, ``"sgd"`` for ``partial_fit``, ``"lbfgs"`` on a
     Dask cluster (the fallback where the exact solver is not L-BFGS: a piecewise-linear loss, an
-    L1 part).
+    L1 part). For sparse (CSR) data a piecewise-linear loss gets ``"continuation"``: dual
+    coordinate descent reads dense rows only.
 
     Examples:
         >>> resolve_optimizer("auto", "softmax"), resolve_optimizer("adam", "softmax")
@@ -85,6 +87,8 @@ def resolve_optimizer(
         'sgd'
         >>> resolve_optimizer("auto", "hinge"), resolve_optimizer("auto", "hinge", dask=True)
         ('dualcd', 'adam')
+        >>> resolve_optimizer("auto", "hinge", sparse=True)
+        'continuation'
     """
     # auto does not look at the data's size: trust-region Newton takes 8-11 iterations where
     # L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its conjugate-gradient
@@ -95,6 +99,8 @@ def resolve_optimizer(
     if partial_fit:
         return "sgd"
     exact = solvers.auto(loss, regularizer)
+    if sparse and exact == "dualcd":
+        return "continuation"
     if not dask:
         return exact
     # the cluster runs only L-BFGS: where it is not the exact solver, the fallback

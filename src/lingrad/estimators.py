@@ -45,7 +45,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lingrad import grad, losses, optim, regularizers, train
-from lingrad._validation import check_int, check_weights, fail
+from lingrad._validation import check_int, check_weights, fail, is_sparse
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
@@ -401,7 +401,9 @@ class _LinearModel(BaseEstimator):
     def _run(self, X, T, sample_weight, n_columns, *, rng, partial, previous, stratify=None):
         """Train ``W_`` on ``(X, T)`` (``T``: the loss's targets) from ``previous`` weights
         (``None``: a cold start): ``max_iter`` iterations or epochs, one for ``partial``."""
-        name = resolve_optimizer(self.optimizer, self.loss_, self.regularizer, partial_fit=partial)
+        name = resolve_optimizer(
+            self.optimizer, self.loss_, self.regularizer, partial_fit=partial, sparse=is_sparse(X)
+        )
         validation = None
         if self.early_stopping:
             (X, T, sample_weight), validation = _split_validation(

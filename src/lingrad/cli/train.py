@@ -171,7 +171,8 @@ def add_config_arguments(p: argparse.ArgumentParser, *, sweep: bool = False) -> 
         default="sgd" if sweep else None,
         choices=(*optim.NAMES, "auto"),
         help="auto (the exact solver of the loss for in-memory data: lbfgs for the smooth "
-        "losses, continuation for the piecewise-linear ones), a solver, a gradient optimiser "
+        "losses, dualcd for the piecewise-linear ones, continuation on sparse data), a solver, "
+        "a gradient optimiser "
         "(sgd, momentum, nesterov, adam: mini-batches; sgd is the lecture's), gd (full batch) "
         "or a search (random, local, genetic: always the full batch, since values from "
         "different mini-batches do not compare) "
@@ -360,7 +361,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
     config = {**DEFAULTS, **config}
     losses.spec(config["loss"])  # a known loss; whether it suits the dataset: build()
-    config["optimizer"] = resolve_optimizer(config["optimizer"], config["loss"])
+    sparse = datafiles.is_data_file(config["dataset"]) and datafiles.holds_sparse(config["dataset"])
+    config["optimizer"] = resolve_optimizer(config["optimizer"], config["loss"], sparse=sparse)
     entry = optim.entry(config["optimizer"])
     if config["gradient"] not in GRADIENTS:
         fail("--gradient", f"one of {list(GRADIENTS)}", repr(config["gradient"]))
