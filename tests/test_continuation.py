@@ -292,7 +292,7 @@ def test_binary_one_vs_all_matches_liblinear():
     assert state.status == Status.CONVERGED
     # both columns are the same binary SVM, mirrored: J = 2 (mean hinge + lam/2 ||v||^2)
     svc = LinearSVC(loss="hinge", C=1.0 / (lam * 60), intercept_scaling=1.0, tol=1e-12,
-                    max_iter=1_000_000).fit(X, y)  # fmt: skip
+                    random_state=0, max_iter=1_000_000).fit(X, y)  # fmt: skip
     v = np.append(svc.coef_[0], svc.intercept_[0])
     W_svc = np.stack([-v, v], axis=1)
     assert J.value(W) <= J.value(W_svc) + 1e-12  # ours is at least as low
