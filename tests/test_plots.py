@@ -484,6 +484,22 @@ def test_landscape_trajectory_starts_at_the_initial_loss(descent):
     np.testing.assert_allclose(drawn.get_xydata(), data.trajectory)
 
 
+def test_landscape_values_are_the_objective_at_each_point(descent):
+    """The slice and the line come from scores combined affinely (one pass per direction):
+    each value is J at its weights, evaluated directly, to rounding."""
+    obj, path = descent
+    W = path[-1]
+    for trajectory in (path, None):
+        data = plots.landscape_data(obj, W, trajectory=trajectory, resolution=5, arrows=0)
+        for i, b in enumerate(data.b):
+            for j, a in enumerate(data.a):
+                direct = obj.value(W + a * data.d1 + b * data.d2)
+                assert data.values[i, j] == pytest.approx(direct, rel=1e-12, abs=1e-14)
+        for t, value in zip(data.line_t, data.line_values, strict=True):
+            point = path[0] + t * (W - path[0]) if trajectory is not None else W + t * data.d1
+            assert value == pytest.approx(obj.value(point), rel=1e-12, abs=1e-14)
+
+
 def test_landscape_arrows_are_the_negative_gradient_of_the_slice(descent):
     obj, path = descent
     W = path[-1]

@@ -277,6 +277,30 @@ class Objective:
         value = self._pass(W, self.X, T, self.sample_weight, False, block, S, skinny)[0]
         return value, S
 
+    def value_at_scores(self, S: _Float, W: _Float) -> float:
+        """``J(W)`` from the scores ``S = [X, 1] W`` ``(N, C)`` already known (unchecked):
+
+            J = sum_i w_i L(S_i, y_i) / sum_i w_i + lam * R(W)
+
+        No pass over X: scores are affine in ``W``, so ``J`` on a plane of weights
+        ``W + a d1 + b d2`` needs three passes and then only this (the loss landscape).
+        ``S`` is not modified.
+
+        Examples:
+            >>> J = Objective("softmax", np.eye(2), [0, 1], lam=0.5)
+            >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+            >>> J.value_at_scores(J.evaluate(W)[1], W) == J.value(W)
+            True
+        """
+        T = self.targets(W.shape[1])
+        per_example = self.loss_spec.kernel(S.copy(), T, **self.loss_params)[0]
+        w = self.sample_weight
+        if w is None:
+            loss = float(per_example.sum()) / self.n_samples
+        else:
+            loss = float(per_example @ (w / w.sum(dtype=np.float64)))
+        return loss + self.lam * self.regularizer.value(W) if self.lam else loss
+
     def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (

@@ -193,15 +193,26 @@ def _evaluate(objective, W, T, directions, rng, span, resolution, arrows) -> Lan
     a0, a1, b0, b1 = box
     a = np.linspace(a0, a1, resolution)
     b = np.linspace(b0, b1, resolution)
-    values = np.array([[J(W + ai * d1 + bi * d2) for ai in a] for bi in b])
+    # scores are affine in the weights: one pass per direction, then no pass per point
+    S0, S1, S2 = (objective.evaluate(V.astype(dtype))[1] for V in (W, d1, d2))
+
+    def J_plane(S, V):
+        return objective.value_at_scores(S, V.astype(dtype))
+
+    values = np.array(
+        [[J_plane(S0 + ai * S1 + bi * S2, W + ai * d1 + bi * d2) for ai in a] for bi in b]
+    )
     traj_values = None if T is None else np.array([J(t) for t in T])
     from_start = T is not None and bool(np.any(T[0] != W))
     if T is not None and from_start:
         start, line_t = T[0], np.linspace(-0.25, 1.25, 121)
-        line_values = np.array([J(start + t * (W - start)) for t in line_t])
+        Ss = objective.evaluate(start.astype(dtype))[1]
+        line_values = np.array(
+            [J_plane(Ss + t * (S0 - Ss), start + t * (W - start)) for t in line_t]
+        )
     else:  # without a trajectory a0, a1 = -span, span
         line_t = np.linspace(a0, a1, 121)
-        line_values = np.array([J(W + t * d1) for t in line_t])
+        line_values = np.array([J_plane(S0 + t * S1, W + t * d1) for t in line_t])
     return Landscape(
         center=W,
         d1=d1,
