@@ -127,3 +127,18 @@ def test_a_converged_solver_gets_no_learning_rate_advice():
     assert d["converged"] and not d["still_falling"]
     assert d["advice"] == ["converged: convergence measure 7e-05 <= tol 0.0001"]
     assert not any("learning rate" in a for a in d["advice"])
+
+
+def test_a_search_is_told_about_its_budget_never_a_learning_rate():
+    """A search has an evaluation budget and a step size, not a learning rate (issue 17)."""
+    falling = {"loss": [2.30, 2.25, 2.20, 2.15, 2.10, 2.05]}
+    budget = Stop(StopReason.BUDGET, "400 of 400 evaluations")
+    told = diagnose(falling, budget, search=True)["advice"]
+    assert any("raise max_evaluations" in a for a in told)
+    at_chance = diagnose({"loss": [2.303, 2.302, 2.302]}, chance_loss=2.3026, search=True)
+    assert any("gradient method" in a for a in at_chance["advice"])
+    assert not at_chance["converged"]
+    for advice in (told, at_chance["advice"], diagnose(falling, search=True)["advice"]):
+        assert not any("learning rate" in a for a in advice), advice
+    # the same histories without search= keep the learning-rate advice of a gradient method
+    assert any("learning rate" in a for a in diagnose(falling)["advice"])

@@ -88,6 +88,27 @@ def _shape(loss: list[float], window: int, diverged: bool) -> dict[str, Any]:
     }
 
 
+def _search_advice(out: dict[str, Any], stop: Stop | None) -> dict[str, Any]:
+    """:func:`diagnose`'s advice for a search (no learning rate: a budget and a step size)."""
+    advice: list[str] = out["advice"]
+    budget = stop is not None and stop.reason is StopReason.BUDGET
+    if out["still_falling"] or (budget and not out["flat"]):
+        where = "the evaluation budget ran out" if budget else "the search ended"
+        more = "raise max_evaluations" if budget else "search for more epochs"
+        advice.append(f"{where} while the loss was still falling: {more}")
+    if out["near_chance"]:
+        advice.append(
+            "a search rarely finds a better W in D x C dimensions: a gradient method "
+            "(sgd, lbfgs) reaches far lower losses"
+        )
+    elif out["flat"]:
+        advice.append("the best loss barely moved: the step size is probably too small or large")
+    if not advice:
+        out["converged"] = True
+        advice.append("converged: the best loss has levelled off")
+    return out
+
+
 def diagnose(
     history: Mapping[str, Sequence[float | None]],
     stop: Stop | None = None,
@@ -95,6 +116,7 @@ def diagnose(
     window: int = 5,
     chance_loss: float | None = None,
     standardized: bool | None = None,
+    search: bool = False,
 ) -> dict[str, Any]:
     """Convergence diagnostics from a per-epoch history and why a run stopped (a :class:`Stop`).
 
@@ -114,7 +136,11 @@ def diagnose(
       then the advice (no learning-rate advice for a solver, which has none).
 
     ``standardized`` (``None``: unknown) says whether the features are standardised, so that a
-    diverged run is not told to standardise what already is. The advice never tells the
+    diverged run is not told to standardise what already is. ``search``: the run was a search
+    (random, local, genetic), which has a step size and an evaluation budget, not a learning
+    rate: a run its budget stopped is told to raise the budget, a still-falling one to search
+    longer, and one stuck near chance that a gradient method does better (in ``D x C``
+    dimensions a random guess rarely improves on the best so far). The advice never tells the
     learning rate to go both ways (see the module).
 
     Returns a JSON-ready dict with those booleans, the relative drops, ``chance_loss`` and
@@ -128,6 +154,9 @@ def diagnose(
         >>> d = diagnose({"loss": [86.6, 70.1, 60.3, 52.2, 45.7]}, chance_loss=math.log(10))
         >>> d["above_chance"], d["converged"], any("raise" in a for a in d["advice"])
         (True, False, False)
+        >>> budget = Stop(StopReason.BUDGET, "400 of 400 evaluations")
+        >>> diagnose({"loss": [2.3, 2.2, 2.15]}, budget, search=True)["advice"][0]
+        'the evaluation budget ran out while the loss was still falling: raise max_evaluations'
     """
     loss = [v for v in history.get("loss", []) if v is not None and math.isfinite(v)]
     diverged = stop is not None and stop.reason is StopReason.DIVERGED
@@ -165,6 +194,8 @@ def diagnose(
     if len(loss) < 2:
         return out
     out.update(_shape(loss, window, diverged))
+    if search:
+        return _search_advice(out, stop)
     lower = diverged or out["oscillating"] or bool(out["above_chance"])
     if out["still_falling"]:
         more = "train for more epochs" + ("" if lower else " (or raise the learning rate)")

@@ -70,10 +70,15 @@ def run(
 
 
 def result_of(
-    state: TrainState, *, early_stopping: bool = False, chance_loss: float | None = None
+    state: TrainState,
+    *,
+    early_stopping: bool = False,
+    chance_loss: float | None = None,
+    search: bool = False,
 ) -> FitResult:
     """The :class:`FitResult` of a finished state (the best weights under early stopping);
-    ``chance_loss`` (the loss of ``W = 0``) lets the diagnosis compare the final loss with it.
+    ``chance_loss`` (the loss of ``W = 0``) lets the diagnosis compare the final loss with it;
+    ``search``: the optimiser was a search (advice on its budget, not a learning rate).
 
     Examples:
         >>> s = TrainState(np.zeros((2, 1)), None, np.random.default_rng(0), epoch=2)
@@ -91,7 +96,7 @@ def result_of(
         n_evaluations=state.evaluations,
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
-        diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss),
+        diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss, search=search),
         trajectory=None if state.trajectory is None else np.stack(state.trajectory),
     )
 
@@ -287,7 +292,8 @@ def fit(
             callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
         )
     chance = chance_loss(objective, n_columns)
-    return result_of(state, early_stopping=early_stopping, chance_loss=chance)
+    search = getattr(optimizer, "reads", None) == "value"
+    return result_of(state, early_stopping=early_stopping, chance_loss=chance, search=search)
 
 
 def sgd(
