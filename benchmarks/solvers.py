@@ -3,7 +3,7 @@
 A practitioner's first comparison: ``LinearClassifier()`` beside ``LogisticRegression()`` (lbfgs)
 and, for the hinge losses, beside ``LinearSVC``, on the shipped sets (iris, wine,
 breast_cancer, digits) and a synthetic ``make_classification`` set (50,000 x 256, 10 classes;
-``--quick``: iris, wine and 5,000 x 64, one repeat). Every set is split 75/25 (stratified,
+``--quick``: iris, wine and 1,000 x 16, one repeat). Every set is split 75/25 (stratified,
 random_state 0) and standardised on the training split. The same regularised objective on
 both sides: lam = 1e-4, scikit-learn's ``C = 1 / (lam N)``; on a binary set (breast_cancer)
 LogisticRegression gets ``C = 2 / (lam N)``: lingrad's softmax on two columns depends on
@@ -45,7 +45,7 @@ LAM = 1e-4
 
 
 def synthetic(quick: bool):
-    n, d = (5_000, 64) if quick else (50_000, 256)
+    n, d = (1_000, 16) if quick else (50_000, 256)
     return sk.make_classification(
         n, d, n_informative=d // 4, n_classes=10, n_clusters_per_class=1, random_state=0
     )

@@ -1,7 +1,7 @@
 """Sparse text-like data: lingrad's default fit against scikit-learn's, side by side, one run.
 
 The set (:func:`generate`, seeded): ``N`` rows x ``D`` columns (default 100,000 x 50,000;
-``--quick``: 10,000 x 5,000), about ``nnz`` = 50 distinct words a row drawn from a Zipf law
+``--quick``: 4,000 x 2,000), about ``nnz`` = 50 distinct words a row drawn from a Zipf law
 over the columns (``P(column of rank r) ~ 1 / r^1.1``, the ranks shuffled over the columns), as
 text is: counts -> sublinear tf ``log(1 + count)`` x idf, rows L2-normalised (a tf-idf bag
 of words). Labels (20 classes) come from a planted sparse linear model ``W*`` (20 % of the
@@ -202,15 +202,15 @@ def compare_epochs(X_train, y_train, X_test, y_test, n: int) -> list[dict]:
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--rows", type=int, default=None, help="N (default 100,000; quick 10,000)")
-    p.add_argument("--cols", type=int, default=None, help="D (default 50,000; quick 5,000)")
+    p.add_argument("--rows", type=int, default=None, help="N (default 100,000; quick 4,000)")
+    p.add_argument("--cols", type=int, default=None, help="D (default 50,000; quick 2,000)")
     p.add_argument("--nnz", type=int, default=50, help="non-zeros a row, on average")
     p.add_argument("--classes", type=int, default=20, help="the number of classes")
     p.add_argument("--seed", type=int, default=0, help="the set's seed")
     p.add_argument("--generate-only", action="store_true", help="make and describe the set only")
     args = p.parse_args()
-    N = args.rows or (10_000 if args.quick else 100_000)
-    D = args.cols or (5_000 if args.quick else 50_000)
+    N = args.rows or (4_000 if args.quick else 100_000)
+    D = args.cols or (2_000 if args.quick else 50_000)
     n = args.repeats or (1 if args.quick else 3)
     print(f"machine: {machine()}; load average {load()}")
     start = time.perf_counter()

@@ -39,7 +39,7 @@ def test_sparse_text_generator_makes_the_set_it_describes():
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout
     shape = re.search(r"set: ([\d,]+) x ([\d,]+), ([\d.]+) non-zeros a row, (\d+) classes", text)
-    assert shape and shape.group(1, 2, 4) == ("10,000", "5,000", "20")
+    assert shape and shape.group(1, 2, 4) == ("4,000", "2,000", "20")
     assert 45 <= float(shape.group(3)) <= 55
     slope = float(re.search(r"slope on log-log \(ranks 10..1000\) = (-?[\d.]+)", text).group(1))
     assert -1.25 <= slope <= -0.95  # Zipf 1.1

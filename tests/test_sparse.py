@@ -413,3 +413,19 @@ def test_auto_fits_a_hinge_on_sparse_data_with_a_solver_that_reads_it(loss):
     J = Objective(loss, X, y, lam=1e-2)
     assert csr.n_iter_ >= 1
     assert J.value(csr.W_) == pytest.approx(J.value(dense.W_), rel=1e-4)
+
+
+@pytest.mark.parametrize("method", ["autodiff", "symbolic"])
+def test_dense_only_gradient_methods_refuse_sparse_x_by_name(method):
+    """Called directly (not only through the trainer), autodiff and symbolic refuse a CSR X
+    with one line naming the method; analytic and numerical agree on it."""
+    from lingrad import grad
+    from lingrad.objective import Objective
+
+    X = sp.csr_array(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
+    J = Objective("softmax", X, [0, 1, 0], lam=0.1)
+    with pytest.raises(ValueError, match=rf"^gradient: .*for sparse X \(the {method} method"):
+        grad.get(method)(J)
+    W = np.arange(6.0).reshape(3, 2) / 10
+    analytic = grad.get("analytic")(J)(W)[1]
+    np.testing.assert_allclose(grad.get("numerical")(J)(W)[1], analytic, atol=1e-7)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from lingrad._validation import fail
 from lingrad.grad import analytic, autodiff, numerical
-from lingrad.grad.method import GradientMethod, ValueAndGrad
+from lingrad.grad.method import SPARSE_METHODS, GradientMethod, ValueAndGrad
 from lingrad.grad.numerical import (
     GradcheckResult,
     default_step,
@@ -90,6 +90,7 @@ def fast(
 
 
 __all__ = [
+    "SPARSE_METHODS",
     "GradcheckResult",
     "default_step",
     "fast",

@@ -26,6 +26,9 @@ ValueAndGrad = Callable[..., tuple[float, npt.NDArray[np.floating]]]
 #: A gradient method: ``objective -> ((W, rows=None) -> (J(W), dJ/dW))``.
 GradientMethod = Callable[[Objective], ValueAndGrad]
 _Form = TypeVar("_Form", bound=Callable[..., Any])
+#: The methods that take a sparse (CSR) X: the others build dense per-example graphs or
+#: expressions, and refuse it by name.
+SPARSE_METHODS = ("analytic", "numerical")
 
 
 def checked(
@@ -37,7 +40,8 @@ def checked(
 
     ``W`` (shape ``(D + 1, C)``) is checked once per call by ``objective.check_weights`` (which
     also validates the targets for ``C`` columns and casts ``W`` to X's dtype); then
-    ``compute(W, rows)`` does the method's work on valid input.
+    ``compute(W, rows)`` does the method's work on valid input. A method outside
+    :data:`SPARSE_METHODS` refuses an objective over sparse X here, naming itself.
 
     Examples:
         >>> import numpy as np
@@ -47,6 +51,14 @@ def checked(
         >>> f.__name__, f(np.zeros((3, 2)))[0]
         ('analytic', 1.0)
     """
+
+    if getattr(objective, "sparse", False) and method not in SPARSE_METHODS:
+        fail(
+            "gradient",
+            f"one of {list(SPARSE_METHODS)} for sparse X (the {method} method works on dense "
+            "arrays only)",
+            repr(method),
+        )
 
     def gradient(W: npt.ArrayLike, rows: Rows = None) -> tuple[float, npt.NDArray[np.floating]]:
         return compute(objective.check_weights(W), rows)

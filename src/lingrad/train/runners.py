@@ -41,8 +41,6 @@ GradFn = Callable[..., tuple[float, np.ndarray]]
 #: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
 #: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
 SINGLE_THREAD_ELEMENTS = 2**20
-#: The gradient methods that work on a CSR X (autodiff and symbolic build dense expressions).
-SPARSE_GRADIENTS = ("analytic", "numerical")
 _CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
 
 
@@ -114,13 +112,8 @@ class _InMemory:
         if batch_size < objective.n_samples and not objective.sparse:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
-        if objective.sparse and gradient not in SPARSE_GRADIENTS:
-            fail(
-                "gradient",
-                f"one of {list(SPARSE_GRADIENTS)} for sparse X (the {gradient} method works on "
-                "dense arrays only)",
-                repr(gradient),
-            )
+        if objective.sparse and gradient not in grad.SPARSE_METHODS:
+            method(objective)  # refuses, naming the method
         self.grad_fn: GradFn | None = None
         if self.reads == "objective":
             if gradient != "analytic":
