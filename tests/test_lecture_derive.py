@@ -157,7 +157,7 @@ def _formulas(out: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", losses.NAMES)
-@pytest.mark.parametrize("columns", [None, 20])
+@pytest.mark.parametrize("columns", [None, 8])
 def test_latex_prints_the_slides_notation_as_valid_tex(capsys, name, columns):
     from matplotlib.mathtext import MathTextParser
 

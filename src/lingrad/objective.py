@@ -288,7 +288,7 @@ class Objective:
 
         Examples:
             >>> J = Objective("softmax", np.eye(2), [0, 1], lam=0.5)
-            >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+            >>> W = J.check_weights([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
             >>> J.value_at_scores(J.evaluate(W)[1], W) == J.value(W)
             True
         """
