@@ -101,12 +101,13 @@ def holds_sparse(path: str | os.PathLike[str]) -> bool:
         >>> holds_sparse("news.svm"), holds_sparse("table.csv")
         (True, False)
     """
-    kind = file_kind(path) if Path(path).suffix.lower() in SUFFIXES else None
-    if kind is None and Path(path).is_file():
-        kind = file_kind(path)
+    path = Path(path)
+    if not is_data_file(path):
+        return False
+    kind = file_kind(path)
     if kind == "svmlight":
         return True
-    if kind != "npz" or not Path(path).is_file():
+    if kind != "npz" or not path.is_file():
         return False
     with np.load(path, allow_pickle=False) as arrays:
         return set(SPARSE_KEYS) <= set(arrays.files)

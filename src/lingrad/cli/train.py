@@ -361,7 +361,7 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         fail("config", f"keys among {sorted(DEFAULTS)}", sorted(unknown))
     config = {**DEFAULTS, **config}
     losses.spec(config["loss"])  # a known loss; whether it suits the dataset: build()
-    sparse = datafiles.is_data_file(config["dataset"]) and datafiles.holds_sparse(config["dataset"])
+    sparse = datafiles.holds_sparse(config["dataset"])  # False for a shipped dataset's name
     config["optimizer"] = resolve_optimizer(config["optimizer"], config["loss"], sparse=sparse)
     entry = optim.entry(config["optimizer"])
     if config["gradient"] not in GRADIENTS:
