@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from lingrad._validation import fail
 from lingrad.grad import analytic, autodiff, numerical
-from lingrad.grad.method import SPARSE_METHODS, GradientMethod, ValueAndGrad
+from lingrad.grad.method import SPARSE_METHODS, GradientMethod, ValueAndGrad, refuse_sparse
 from lingrad.grad.numerical import (
     GradcheckResult,
     default_step,
@@ -98,5 +98,6 @@ __all__ = [
     "gradcheck",
     "methods",
     "numerical_gradient",
+    "refuse_sparse",
     "relative_error",
 ]

@@ -52,6 +52,28 @@ def checked(
         ('analytic', 1.0)
     """
 
+    refuse_sparse(method, objective)
+
+    def gradient(W: npt.ArrayLike, rows: Rows = None) -> tuple[float, npt.NDArray[np.floating]]:
+        return compute(objective.check_weights(W), rows)
+
+    gradient.__name__ = gradient.__qualname__ = method
+    return gradient
+
+
+def refuse_sparse(method: str, objective: Any) -> None:
+    """Refuse, naming ``method``, an objective over sparse X for a method outside
+    :data:`SPARSE_METHODS` (before any work on it).
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> J = Objective("softmax", sp.csr_array(np.eye(2)), [0, 1])
+        >>> refuse_sparse("analytic", J)   # takes it
+        >>> refuse_sparse("autodiff", J)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: gradient: expected one of ['analytic', 'numerical'] for sparse X (the ...
+    """
     if getattr(objective, "sparse", False) and method not in SPARSE_METHODS:
         fail(
             "gradient",
@@ -59,12 +81,6 @@ def checked(
             "arrays only)",
             repr(method),
         )
-
-    def gradient(W: npt.ArrayLike, rows: Rows = None) -> tuple[float, npt.NDArray[np.floating]]:
-        return compute(objective.check_weights(W), rows)
-
-    gradient.__name__ = gradient.__qualname__ = method
-    return gradient
 
 
 def batch(

@@ -112,8 +112,7 @@ class _InMemory:
         if batch_size < objective.n_samples and not objective.sparse:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
-        if objective.sparse and gradient not in grad.SPARSE_METHODS:
-            method(objective)  # refuses, naming the method
+        grad.refuse_sparse(gradient, objective)
         self.grad_fn: GradFn | None = None
         if self.reads == "objective":
             if gradient != "analytic":
