@@ -15,7 +15,7 @@ from conftest import random_targets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lingrad import losses, model, optim, train
+from lingrad import _sparse_kernels, losses, model, optim, train
 from lingrad._validation import check_sparse, check_X
 from lingrad.datasets import Standardizer
 from lingrad.estimators import LinearClassifier, LinearRegressor
@@ -429,3 +429,143 @@ def test_dense_only_gradient_methods_refuse_sparse_x_by_name(method):
     W = np.arange(6.0).reshape(3, 2) / 10
     analytic = grad.get("analytic")(J)(W)[1]
     np.testing.assert_allclose(grad.get("numerical")(J)(W)[1], analytic, atol=1e-7)
+
+
+# -- the compiled CSR products (lingrad._sparse_kernels) --------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_the_compiled_csr_products_equal_scipys(dtype, index_dtype):
+    A, _ = sparse_data(3, N=301, D=47, density=0.05, dtype=dtype)  # a few empty rows
+    A.indices, A.indptr = A.indices.astype(index_dtype), A.indptr.astype(index_dtype)
+    rng = np.random.default_rng(4)
+    W, G = rng.normal(size=(48, 5)).astype(dtype), rng.normal(size=(301, 5)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    S = _sparse_kernels.scores(A, W[:-1], W[-1])
+    assert S.dtype == dtype and (np.diff(A.indptr) == 0).any()
+    np.testing.assert_allclose(S, A @ W[:-1] + W[-1], rtol=tol, atol=tol)
+    out = np.ones((47, 5), dtype=dtype)
+    _sparse_kernels.accumulate(A, G, out)
+    np.testing.assert_allclose(out, 1 + A.T @ G, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("loss", losses.NAMES)
+def test_the_compiled_sparse_pass_equals_the_dense_objective(loss, monkeypatch):
+    monkeypatch.setattr(_sparse_kernels, "MIN_NNZ", 0)  # the kernels on every CSR pass
+    A, X, y, W, w = problem(loss)
+    for kwargs in ({}, {"sample_weight": w}, {"fit_intercept": False}):
+        Js = Objective(loss, A, y, lam=0.3, **kwargs)
+        Jd = Objective(loss, X, y, lam=0.3, **kwargs)
+        assert _sparse_kernels.usable(Js.X, Js.check_weights(W))
+        for rows in _rows(3):
+            vs, gs = Js.value_and_grad(W, rows)
+            vd, gd = Jd.value_and_grad(W, rows)
+            assert vs == pytest.approx(vd, rel=1e-12, abs=1e-12)
+            np.testing.assert_allclose(gs, gd, rtol=1e-12, atol=1e-12)
+
+
+def test_the_compiled_pass_is_used_on_large_csr_and_agrees_with_scipys():
+    A, X = sparse_data(5, N=2_000, D=300, density=0.05)  # 30,000 non-zeros >= MIN_NNZ
+    y = np.random.default_rng(5).integers(0, 7, 2_000)
+    W = np.random.default_rng(6).normal(size=(301, 7))
+    fast, scipy_only = Objective("softmax", A, y, lam=0.1), Objective("softmax", A, y, lam=0.1)
+    scipy_only._compiled = False
+    assert _sparse_kernels.usable(fast.X, fast.check_weights(W))
+    (vf, gf), (vs, gs) = fast.value_and_grad(W), scipy_only.value_and_grad(W)
+    vd, gd = Objective("softmax", X, y, lam=0.1).value_and_grad(W)
+    assert vf == pytest.approx(vs, rel=1e-12) and vf == pytest.approx(vd, rel=1e-12)
+    np.testing.assert_allclose(gf, gs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(gf, gd, rtol=1e-12, atol=1e-14)
+
+
+# -- lazy sparse SGD steps (lingrad.train.sparse_steps) --------------------------------------
+
+
+def _sgd_runs(loss, optimizer, *, dtype=np.float64, epochs=3, **kwargs):
+    """The same seeded SGD run on CSR and on the dense twin (W0 non-zero, batches of 8)."""
+    rng = np.random.default_rng(11)
+    A, X = sparse_data(2, N=90, D=40, density=0.08, dtype=dtype)
+    C = 1 if loss == "logistic" else 3
+    y = random_targets(loss, rng, 90, C)
+    W0 = rng.normal(size=(41, C)).astype(dtype)
+    runs = []
+    for data in (A, X):
+        J = Objective(loss, data, y, **kwargs)
+        r = train.fit(
+            J,
+            optimizer,
+            n_columns=C,
+            W0=W0.copy(),
+            epochs=epochs,
+            batch_size=8,
+            rng=np.random.default_rng(3),
+        )
+        runs.append(r)
+    return runs, W0
+
+
+@pytest.mark.parametrize(
+    "loss, kwargs",
+    [
+        ("softmax", {"lam": 0.0}),
+        ("softmax", {"lam": 0.3}),
+        ("softmax", {"lam": 0.3, "regularizer": "none"}),
+        ("hinge", {"lam": 0.05}),
+        ("logistic", {"lam": 0.2, "fit_intercept": False}),
+        ("squared_error", {"lam": 0.1, "sample_weight": np.linspace(0.5, 2.0, 90)}),
+    ],
+)
+def test_lazy_sgd_steps_equal_the_dense_steps(loss, kwargs):
+    (sparse, dense), _ = _sgd_runs(loss, optim.SGD(0.05), **kwargs)
+    np.testing.assert_allclose(sparse.W, dense.W, rtol=1e-12, atol=1e-12)
+    for key in ("loss", "grad_norm"):
+        np.testing.assert_allclose(
+            sparse.step_history[key], dense.step_history[key], rtol=1e-12, atol=1e-12
+        )
+    np.testing.assert_allclose(sparse.history["loss"], dense.history["loss"], rtol=1e-12)
+    assert sparse.n_iter == dense.n_iter == 3 * 12
+
+
+def test_lazy_sgd_is_what_the_runner_takes_and_leaves_w0_alone():
+    A, _ = sparse_data(2, N=90, D=40, density=0.08)
+    J = Objective("softmax", A, np.arange(90) % 3, lam=0.1)
+    guard = train.DivergenceGuard(100.0, 1e8)
+    for opt, lazy in [
+        (optim.SGD(0.1), True),
+        (optim.SGD(0.1, momentum=0.9), False),
+        (optim.Adam(0.1), False),
+    ]:
+        runner = train.runner_for(J, opt, batch_size=8, gradient="analytic", guard=guard)
+        assert (runner.lazy is not None) is lazy
+    full = train.runner_for(J, optim.SGD(0.1), batch_size=90, gradient="analytic", guard=guard)
+    assert full.lazy is None  # one batch of all rows: the dense step
+    l1 = Objective("softmax", A, np.arange(90) % 3, regularizer="l1", lam=0.1)
+    assert (
+        train.runner_for(l1, optim.SGD(0.1), batch_size=8, gradient="analytic", guard=guard).lazy
+        is None
+    )
+    W0 = np.ones((41, 3))
+    train.fit(
+        J, optim.SGD(0.1), n_columns=3, W0=W0, epochs=1, batch_size=8, rng=np.random.default_rng(0)
+    )
+    assert (W0 == 1.0).all()
+
+
+def test_lazy_sgd_with_a_schedule_float32_and_a_vanishing_scale_equals_dense():
+    from lingrad.optim.schedules import step_decay
+
+    (s, d), _ = _sgd_runs("softmax", optim.SGD(step_decay(0.5, step_size=5)), lam=0.4)
+    np.testing.assert_allclose(s.W, d.W, rtol=1e-12, atol=1e-12)
+    # rate * lam = 0.96: a falls by 25 x a step, below RESCALE within an epoch
+    (s, d), _ = _sgd_runs("softmax", optim.SGD(0.8), lam=1.2, epochs=2)
+    np.testing.assert_allclose(s.W, d.W, rtol=1e-12, atol=1e-12)
+    (s, d), _ = _sgd_runs("softmax", optim.SGD(0.05), dtype=np.float32, lam=0.3)
+    assert s.W.dtype == np.float32
+    np.testing.assert_allclose(s.W, d.W, rtol=1e-5, atol=1e-5)
+
+
+def test_momentum_and_adam_on_csr_keep_the_dense_step_and_its_numbers():
+    for opt in (optim.SGD(0.05, momentum=0.9), optim.Adam(0.05)):
+        (s, d), _ = _sgd_runs("softmax", opt, lam=0.3)
+        np.testing.assert_allclose(s.W, d.W, rtol=1e-12, atol=1e-12)

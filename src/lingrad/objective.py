@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeAlias, overload, runtime_checkabl
 import numpy as np
 import numpy.typing as npt
 
-from lingrad import _skinny, curvature, losses, regularizers
+from lingrad import _skinny, _sparse_kernels, curvature, losses, regularizers
 from lingrad._validation import (
     as_data,
     check_int,
@@ -355,12 +355,15 @@ class Objective:
         if skinny:
             Wt = np.ascontiguousarray(W[:-1].T)
             dWt = np.zeros_like(Wt) if need_grad else None
+        compiled = self.sparse and self._compiled and _sparse_kernels.usable(X, W)
         for start in range(0, N, block):
             stop = min(start + block, N)
             Xb = X[start:stop] if block < N else X
             if skinny:
                 S = _skinny.scores_t(Xb, Wt)
                 S += W[-1]
+            elif compiled:
+                S = _sparse_kernels.scores(Xb, W[:-1], W[-1])
             else:
                 S = scores_unchecked(W, Xb)
             if scores_out is not None:
@@ -378,6 +381,8 @@ class Objective:
                     _skinny.accumulate(Xb, dS, dWt)
                 elif start == 0 and not self.sparse:
                     np.matmul(Xb.T, dS, out=dW[:-1])
+                elif compiled:
+                    _sparse_kernels.accumulate(Xb, dS, dW[:-1])
                 elif start == 0:
                     dW[:-1] = Xb.T @ dS  # sparse: SciPy's product, no out=
                 else:

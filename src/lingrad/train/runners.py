@@ -29,6 +29,7 @@ from lingrad import grad, optim
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
 from lingrad.train.callbacks import DivergenceGuard
+from lingrad.train.sparse_steps import LazySteps, lazy_steps
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class _InMemory:
             cast(Solver, optimizer).check_objective(objective)
         if self.reads == "gradient":
             self.grad_fn = grad.fast(method, objective, out=self.buffer)
+        #: plain SGD on CSR mini-batches: steps on the batch's rows only (sparse_steps)
+        self.lazy = lazy_steps(objective, optimizer, gradient, batch_size)
 
     def batches(self, rng: np.random.Generator) -> list[np.ndarray | None]:
         raise NotImplementedError
@@ -131,9 +134,13 @@ class _InMemory:
         step gradient norm (a solver's convergence measure)."""
         norms: list[float] = []
         first = len(state.steps["loss"])
+        if self.lazy is not None:  # its steps write W in place: not the caller's array
+            state.previous_W, state.W = state.W, state.W.copy()
         for rows in self.batches(state.rng):
             if not self.step(state, rows, norms):
                 break
+        if self.lazy is not None:
+            self.lazy.finish(state.W)
         losses = state.steps["loss"][first:]
         loss = math.nan
         if len(losses) == 1:
@@ -161,6 +168,8 @@ class _InMemory:
         rate = self.optimizer.rate(state.optimizer_state)
         if self.reads == "objective":
             return self.solve(state, norms)
+        if self.lazy is not None and rows is not None:
+            return self.lazy_step(state, rows, rate, norms)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
             gnorm = float(np.sqrt(np.vdot(g, g)))
@@ -183,6 +192,28 @@ class _InMemory:
             value, gnorm = state.optimizer_state.value, math.nan
             state.evaluations = state.optimizer_state.evaluations
         return self._apply(state, step, (value, rate, gnorm), norms)
+
+    def lazy_step(
+        self, state: TrainState, rows: np.ndarray, rate: float, norms: list[float]
+    ) -> bool:
+        """One SGD step of :mod:`lingrad.train.sparse_steps` (``W`` written in place)."""
+        lazy = cast(LazySteps, self.lazy)
+        value, gnorm, pending = lazy.gradient(state.W, rows)
+        state.evaluations += 1
+        state.first_loss = value if state.first_loss is None else state.first_loss
+        problem = self.guard.problem(value, gnorm, state.first_loss)
+        if problem:  # back to the weights at the start of the epoch (previous_W)
+            lazy.finish(state.W)
+            self.guard.end(state, problem, rate)
+            return False
+        if not lazy.apply(state.W, pending, rate):
+            lazy.finish(state.W)
+            problem = "the step made the weights non-finite"
+            state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
+            return False
+        opt_state = state.optimizer_state
+        state.optimizer_state = opt_state._replace(count=opt_state.count + 1)
+        return self._record(state, (value, rate, gnorm), norms)
 
     def solve(self, state: TrainState, norms: list[float]) -> bool:
         """One iteration of a solver; its convergence measure is the step's ``grad_norm``."""
@@ -212,7 +243,7 @@ class _InMemory:
         figures: tuple[float, float, float],
         norms: list[float],
     ) -> bool:
-        value, rate, gnorm = figures
+        rate = figures[1]
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
             fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
@@ -221,6 +252,13 @@ class _InMemory:
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
             return False
         state.previous_W, state.W = state.W, W_new
+        return self._record(state, figures, norms)
+
+    def _record(
+        self, state: TrainState, figures: tuple[float, float, float], norms: list[float]
+    ) -> bool:
+        """Count the step and log its figures; ``False`` once the evaluation budget is spent."""
+        value, rate, gnorm = figures
         state.iteration += 1
         norms.append(gnorm)
         for key, v in zip(STEP_KEYS, (value, rate, gnorm, state.evaluations), strict=True):
