@@ -79,17 +79,20 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
     if k == 0:
         return g.copy()
     order = [(count - k + i) % m for i in range(k)]  # ring slots, oldest first
-    if k < m or order[0] != 0:
-        S, Y = S[order], Y[order]
+    S, Y = S[:k], Y[:k]  # views: the first k slots are the ones written
     from scipy.linalg.lapack import dtrtri  # LAPACK's triangular inverse, ~1 us at k <= 10
 
-    u, v = S @ g, Y @ g
-    SY, YY = S @ Y.T, Y @ Y.T
+    # in slot order, then the small k x k matrices put in age order (not the k x P pairs:
+    # copying them cost ~60 ms an iteration at P = 10^6)
+    age = np.asarray(order)
+    slots = np.argsort(age)  # slots[j]: the age of the pair in slot j
+    u, v = (S @ g)[age], (Y @ g)[age]
+    SY, YY = (S @ Y.T)[np.ix_(age, age)], (Y @ Y.T)[np.ix_(age, age)]
     gamma = SY[-1, -1] / YY[-1, -1]
     R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
     w = R_inv @ u
     t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
-    return gamma * (g - Y.T @ w) + S.T @ t
+    return gamma * (g - Y.T @ w[slots]) + S.T @ t[slots]
 
 
 def _measure(g: np.ndarray) -> float:
