@@ -569,3 +569,24 @@ def test_momentum_and_adam_on_csr_keep_the_dense_step_and_its_numbers():
     for opt in (optim.SGD(0.05, momentum=0.9), optim.Adam(0.05)):
         (s, d), _ = _sgd_runs("softmax", opt, lam=0.3)
         np.testing.assert_allclose(s.W, d.W, rtol=1e-12, atol=1e-12)
+
+
+def test_lbfgs_keeps_its_gram_matrices_equal_to_the_pairs_products():
+    """The ``(2, m, m)`` ``S Y^T`` / ``Y Y^T`` kept with the pairs (a wrapped ring of 3 on a
+    CSR problem) equal the products of the stored pairs, and the direction equals the one
+    computed without them."""
+    from lingrad.optim.solvers.lbfgs import LBFGS, two_loop
+
+    A, _, y, W, _ = problem("softmax")
+    J = Objective("softmax", A, y, lam=0.01)
+    solver, W = LBFGS(tol=1e-10, memory=3), J.check_weights(np.zeros_like(W))
+    state = solver.init(W)
+    for _ in range(7):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+    assert state.pairs > 3 and state.gram is not None
+    np.testing.assert_allclose(state.gram[0], state.S @ state.Y.T, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(state.gram[1], state.Y @ state.Y.T, rtol=1e-12, atol=1e-15)
+    g = state.grad.ravel()
+    with_gram = two_loop(g, state.S, state.Y, state.pairs, state.gram)
+    np.testing.assert_allclose(with_gram, two_loop(g, state.S, state.Y, state.pairs), rtol=1e-10)

@@ -324,7 +324,7 @@ def continue_state(
         Y[k] += change.ravel()
     running = int(solvers.Status.RUNNING)
     return state._replace(
-        Y=Y, grad=None, value=np.inf, evaluations=0, measure=np.inf, status=running
+        Y=Y, grad=None, value=np.inf, evaluations=0, measure=np.inf, status=running, gram=None
     )
 
 

@@ -53,26 +53,34 @@ class LBFGSState(NamedTuple):
     evaluations: int
     measure: float
     status: int
+    #: ``(2, m, m)``: ``S Y^T`` and ``Y Y^T`` in slot order, updated with each new pair (three
+    #: matrix-vector products instead of two ``m x P x m`` products an iteration); ``None``
+    #: (after a change of ``S`` or ``Y`` from outside): recomputed by :func:`two_loop`
+    gram: np.ndarray | None = None
 
 
-def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndarray:
+def two_loop(
+    g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int, gram: np.ndarray | None = None
+) -> np.ndarray:
     """``H g`` for the L-BFGS inverse-Hessian estimate of the stored pairs, ``H_0 = gamma I``
-    with ``gamma = s.y / y.y`` of the newest pair; ``g`` itself with no pair.
+        with ``gamma = s.y / y.y`` of the newest pair; ``g`` itself with no pair.
 
-    The two-loop recursion's result in its compact form (Byrd, Nocedal & Schnabel 1994; Nocedal
-    & Wright eq. 7.24), with the ``k`` pairs as rows oldest first, ``R`` the upper triangle of
-    ``S Y^T`` and ``Dg`` its diagonal:
+        The two-loop recursion's result in its compact form (Byrd, Nocedal & Schnabel 1994; Nocedal
+        & Wright eq. 7.24), with the ``k`` pairs as rows oldest first, ``R`` the upper triangle of
+        ``S Y^T`` and ``Dg`` its diagonal:
 
-        w = R^-1 (S g),   t = R^-T ((Dg + gamma Y Y^T) w - gamma Y g)
-        H g = gamma g + S^T t - gamma Y^T w
+            w = R^-1 (S g),   t = R^-T ((Dg + gamma Y Y^T) w - gamma Y g)
+            H g = gamma g + S^T t - gamma Y^T w
 
-    a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
-    which is what an iteration costs on a small problem); the same numbers up to rounding.
+        a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
+        which is what an iteration costs on a small problem); the same numbers up to rounding.
+    ``gram``: ``S Y^T`` and ``Y Y^T`` ``(2, m, m)`` in slot order when known
+    (:attr:`LBFGSState.gram`); computed here otherwise.
 
-    Examples:
-        >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
-        >>> two_loop(np.array([2.0, 0.0]), S, Y, 1).tolist()
-        [1.0, 0.0]
+        Examples:
+            >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
+            >>> two_loop(np.array([2.0, 0.0]), S, Y, 1).tolist()
+            [1.0, 0.0]
     """
     m = S.shape[0]
     k = min(count, m)
@@ -87,7 +95,8 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
     age = np.asarray(order)
     slots = np.argsort(age)  # slots[j]: the age of the pair in slot j
     u, v = (S @ g)[age], (Y @ g)[age]
-    SY, YY = (S @ Y.T)[np.ix_(age, age)], (Y @ Y.T)[np.ix_(age, age)]
+    SY, YY = (S @ Y.T, Y @ Y.T) if gram is None else (gram[0, :k, :k], gram[1, :k, :k])
+    SY, YY = SY[np.ix_(age, age)], YY[np.ix_(age, age)]
     gamma = SY[-1, -1] / YY[-1, -1]
     R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
     w = R_inv @ u
@@ -236,8 +245,9 @@ class LBFGS(SolverBase):
 
     def init(self, W: np.ndarray) -> LBFGSState:
         """An empty memory for weights shaped like ``W``."""
-        pairs = np.zeros((self.memory, W.size))
-        return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, int(Status.RUNNING))
+        pairs, gram = np.zeros((self.memory, W.size)), np.zeros((2, self.memory, self.memory))
+        running = int(Status.RUNNING)
+        return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, running, gram)
 
     def update(
         self,
@@ -265,7 +275,7 @@ class LBFGS(SolverBase):
             return np.zeros_like(W), done._replace(status=int(Status.CONVERGED))
         # float64 for the memory; no copy when g is float64 already (a new array every pass)
         g64 = g.ravel().astype(np.float64, copy=False)
-        d = -two_loop(g64, state.S, state.Y, state.pairs)
+        d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
         slope = float(g64 @ d)
         if not slope < 0:  # not a descent direction (lost curvature): restart from -g
             d, slope = -g64, -float(g64 @ g64)
@@ -292,7 +302,11 @@ class LBFGS(SolverBase):
         y = new_g.ravel() - g64  # float64 (g64 is)
         S, Y, count = state.S, state.Y, state.pairs
         if float(s @ y) > 1e-10 * float(y @ y):
-            S[count % self.memory], Y[count % self.memory] = s, y
+            j = count % self.memory
+            S[j], Y[j] = s, y
+            if state.gram is not None:  # row and column j of S Y^T and Y Y^T
+                state.gram[0, j], state.gram[0, :, j] = Y @ s, S @ y
+                state.gram[1, j] = state.gram[1, :, j] = Y @ y
             count += 1
         measure = _measure(new_g)
         ftol = self.ftol if self.ftol is not None else 64 * _eps(step.dtype)
@@ -301,4 +315,6 @@ class LBFGS(SolverBase):
             status = Status.NON_FINITE
         elif measure <= self.tol or value - new_value <= ftol * max(abs(value), abs(new_value), 1):
             status = Status.CONVERGED
-        return LBFGSState(S, Y, count, new_g, new_value, evaluations, measure, int(status))
+        return LBFGSState(
+            S, Y, count, new_g, new_value, evaluations, measure, int(status), state.gram
+        )
