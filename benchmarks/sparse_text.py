@@ -11,10 +11,10 @@ model's own accuracy is printed, the ceiling any fit can hope for. 80/20 train/t
 
 The comparison, the same objective on every side, at each ``lam`` of ``--lam`` (scikit-learn's
 ``C = 1 / (lam N)``); by default (``--quick``: the first only) at ``lam = 1 / N``
-(scikit-learn's default ``C = 1``, where
-the models learn: accuracy well above chance) and at :data:`LAM` = 1e-4 (``C = 0.125`` at full
-size: with L2-normalised rows the softmax optimum stays near chance there, ``J`` ~ 2.77 against
-``ln 20 = 3.00``, while LinearSVC's hinge fit does better); CSR float64 data, nothing densified:
+(scikit-learn's default ``C = 1``, where the models learn: accuracy well above chance) and at
+:data:`LAM` = 1e-4 (``C = 0.125`` at full size: with L2-normalised rows the softmax optimum
+stays near chance there, ``J`` ~ 2.77 against ``ln 20 = 3.00``, while LinearSVC's hinge fit
+does better); CSR float64 data, nothing densified:
 
 * ``lingrad``: ``LinearClassifier()`` (softmax, ``optimizer="auto"``);
 * ``lbfgs`` / ``saga``: ``LogisticRegression(C, solver=...)`` (multinomial);
