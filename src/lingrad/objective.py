@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeAlias, overload, runtime_checkabl
 import numpy as np
 import numpy.typing as npt
 
-from lingrad import _skinny, curvature, losses, regularizers
+from lingrad import _skinny, _xp_objective, curvature, losses, regularizers
 from lingrad._validation import (
     as_data,
     check_int,
@@ -145,7 +145,11 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X) if check_input else as_data(X)
+        # a dense X of another array library (PyTorch, CuPy...): its passes in _xp_objective
+        self._engine = _xp_objective.engine_for(X)
+        if self._engine is not None:
+            X, y = self._engine.data(X), self._engine.host("y", X, y)
+        self.X = X if self._engine is not None else check_X(X) if check_input else as_data(X)
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
         self.sparse = is_sparse(self.X)
         self.fit_intercept = bool(fit_intercept)
@@ -161,6 +165,10 @@ class Objective:
         # block_rows too
         self.loss_params: dict[str, Any] = loss_params
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
+        if self._engine is not None:  # targets and weights move to X's library once
+            self.y = self._engine.move("y", self.X, self.y)
+            if self.sample_weight is not None:
+                self.sample_weight = self._engine.move("sample_weight", X, self.sample_weight)
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
@@ -207,6 +215,8 @@ class Objective:
 
     def check_weights(self, W: npt.ArrayLike) -> _Float:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
+        if self._engine is not None:
+            return self._engine.check_weights(self, W)
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
         return W.astype(self.X.dtype, copy=False)
@@ -249,6 +259,8 @@ class Objective:
         that an index-array ``rows`` of valid non-negative indices is gathered into (no
         allocation per mini-batch); a CSR X ignores it (its rows are gathered by SciPy).
         """
+        if self._engine is not None:
+            return self._engine.value_and_grad(self, W, rows, need_grad)
         T = self._targets[W.shape[1]]
         w = self.sample_weight
         if rows is None:
@@ -270,6 +282,8 @@ class Objective:
     def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
         pass (unchecked), so that accuracy needs no second pass over X."""
+        if self._engine is not None:
+            return self._engine.value_and_grad(self, W, scores=True)  # type: ignore[return-value]
         T = self._targets[W.shape[1]]
         S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
         skinny = self._skinny(W.shape[1])
@@ -292,6 +306,8 @@ class Objective:
             >>> J.value_at_scores(J.evaluate(W)[1], W) == J.value(W)
             True
         """
+        if self._engine is not None:
+            return self._engine.value_at_scores(self, S, W)
         T = self.targets(W.shape[1])
         per_example = self.loss_spec.kernel(S.copy(), T, **self.loss_params)[0]
         w = self.sample_weight
@@ -413,6 +429,8 @@ class Objective:
             [5.5, 3.0]
         """
         W = self.check_weights(W)
+        if self._engine is not None:
+            return self._engine.hessian(self, W)  # type: ignore[return-value]
         curv = curvature.get(self.loss_spec.name)
         T = self._targets[W.shape[1]]
         skinny = self._skinny(W.shape[1])
