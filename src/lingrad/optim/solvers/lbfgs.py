@@ -29,8 +29,18 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from lingrad._array_api import device, namespace, to_numpy
 from lingrad._validation import check_int, check_positive
-from lingrad.optim.solvers.base import SolverBase, Status, smooth_problem
+from lingrad.optim.solvers.base import (
+    SolverBase,
+    Status,
+    eps,
+    flat,
+    max_abs,
+    norm,
+    smooth_problem,
+    vector_dtype,
+)
 
 
 class LBFGSState(NamedTuple):
@@ -77,30 +87,33 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
     m = S.shape[0]
     k = min(count, m)
     if k == 0:
-        return g.copy()
+        return g + 0.0  # a copy on every library
     order = [(count - k + i) % m for i in range(k)]  # ring slots, oldest first
-    if k < m or order[0] != 0:
+    xp = namespace(g)
+    if (k < m or order[0] != 0) and xp is np:
         S, Y = S[order], Y[order]
-    from scipy.linalg.lapack import dtrtri  # LAPACK's triangular inverse, ~1 us at k <= 10
-
-    u, v = S @ g, Y @ g
-    SY, YY = S @ Y.T, Y @ Y.T
-    gamma = SY[-1, -1] / YY[-1, -1]
-    R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
-    w = R_inv @ u
-    t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
+    elif k < m or order[0] != 0:
+        slots = xp.asarray(order, device=device(g))
+        S, Y = xp.take(S, slots, axis=0), xp.take(Y, slots, axis=0)
+    # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
+    gamma, w, t = _coefficients(*(to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T)))
+    if xp is not np:
+        w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
     return gamma * (g - Y.T @ w) + S.T @ t
 
 
-def _measure(g: np.ndarray) -> float:
-    """``max_j |g_j|`` (0 for an empty ``g``)."""
-    return float(max(g.max(), -g.min())) if g.size else 0.0
+def _coefficients(
+    u: np.ndarray, v: np.ndarray, SY: np.ndarray, YY: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(gamma, w, t)`` of :func:`two_loop` from ``u = S g``, ``v = Y g``, ``S Y^T``, ``Y Y^T``."""
+    from scipy.linalg.lapack import dtrtri  # LAPACK's triangular inverse, ~1 us at k <= 10
 
-
-@functools.cache
-def _eps(dtype: np.dtype) -> float:
-    """The machine epsilon of ``dtype``."""
-    return float(np.finfo(dtype).eps)
+    k = SY.shape[0]
+    gamma = float(SY[-1, -1] / YY[-1, -1])
+    R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
+    w = R_inv @ u
+    t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
+    return gamma, w, t
 
 
 @functools.cache
@@ -118,11 +131,15 @@ class _LineSearch:
         self.evaluations = 0
 
     def __call__(self, alpha: float) -> tuple[float, float]:
-        step = (alpha * self.d).astype(self.W.dtype, copy=False).reshape(self.W.shape)
+        if isinstance(self.W, np.ndarray):
+            step = (alpha * self.d).astype(self.W.dtype, copy=False).reshape(self.W.shape)
+        else:
+            xp = namespace(self.W)
+            step = xp.reshape(xp.astype(alpha * self.d, self.W.dtype), self.W.shape)
         value, grad = self.objective.value_and_grad_unchecked(self.W + step)
         self.evaluations += 1
         self.point = (step, value, grad)
-        slope = float(grad.ravel() @ self.d)  # float64: d is
+        slope = float(flat(grad, self.d.dtype) @ self.d)  # in d's dtype (float64 on NumPy)
         return value, slope
 
 
@@ -233,8 +250,13 @@ class LBFGS(SolverBase):
 
     def init(self, W: np.ndarray) -> LBFGSState:
         """An empty memory for weights shaped like ``W``."""
-        pairs = np.zeros((self.memory, W.size))
-        return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, int(Status.RUNNING))
+        size = math.prod(W.shape)
+        if isinstance(W, np.ndarray):
+            pairs = np.zeros((self.memory, size))
+        else:  # on W's library and device, in the dtype of base.vector_dtype
+            xp = namespace(W)
+            pairs = xp.zeros((self.memory, size), dtype=vector_dtype(W), device=device(W))
+        return LBFGSState(pairs, pairs + 0.0, 0, None, math.inf, 0, math.inf, int(Status.RUNNING))
 
     def update(
         self,
@@ -250,32 +272,31 @@ class LBFGS(SolverBase):
         if objective is None:
             raise TypeError("LBFGS.update needs objective= (it reads the objective itself)")
         evaluations, value, g, measure = state.evaluations, state.value, state.grad, state.measure
+        zero = np.zeros_like(W) if isinstance(W, np.ndarray) else namespace(W).zeros_like(W)
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
-            measure = _measure(g)
+            measure = max_abs(g)
         if not (math.isfinite(value) and math.isfinite(measure)):
             stop = state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
-            return np.zeros_like(W), stop
+            return zero, stop
         if measure <= self.tol:
             done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
-            return np.zeros_like(W), done._replace(status=int(Status.CONVERGED))
-        # float64 for the memory; no copy when g is float64 already (a new array every pass)
-        g64 = g.ravel().astype(np.float64, copy=False)
+            return zero, done._replace(status=int(Status.CONVERGED))
+        # the memory's dtype (float64 on NumPy); no copy when g has it (a new array every pass)
+        g64 = flat(g, state.S.dtype)
         d = -two_loop(g64, state.S, state.Y, state.pairs)
         slope = float(g64 @ d)
         if not slope < 0:  # not a descent direction (lost curvature): restart from -g
             d, slope = -g64, -float(g64 @ g64)
         # ||g||_2 scaled by max|g| (= measure > tol > 0 here): g.g overflows where g ~ 1e155
-        first = (
-            1.0 if state.pairs else min(1.0, 1.0 / (measure * float(np.linalg.norm(g64 / measure))))
-        )
+        first = 1.0 if state.pairs else min(1.0, 1.0 / (measure * norm(g64 / measure)))
         phi = _LineSearch(objective, W, d)
         alpha = wolfe(phi, value, slope, first)
         evaluations += phi.evaluations
         if alpha is None:
             failed = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
-            return np.zeros_like(W), failed._replace(status=int(Status.LINE_SEARCH_FAILED))
+            return zero, failed._replace(status=int(Status.LINE_SEARCH_FAILED))
         step, new_value, new_g = phi.point  # wolfe returns the step phi evaluated last
         return step, self._remember(state, step, g64, new_g, value, new_value, evaluations)
 
@@ -285,14 +306,14 @@ class LBFGS(SolverBase):
         The pair is written into the memory arrays in place: copying them per iteration
         doubled the solver's memory (``4 m`` weight-sized vectors instead of ``2 m``) and cost
         seconds per iteration at millions of weights; the previous state shares them."""
-        s = step.ravel().astype(np.float64, copy=False)
-        y = new_g.ravel() - g64  # float64 (g64 is)
+        s = flat(step, g64.dtype)
+        y = flat(new_g, g64.dtype) - g64  # the memory's dtype (float64 on NumPy)
         S, Y, count = state.S, state.Y, state.pairs
         if float(s @ y) > 1e-10 * float(y @ y):
-            S[count % self.memory], Y[count % self.memory] = s, y
+            S[count % self.memory, ...], Y[count % self.memory, ...] = s, y
             count += 1
-        measure = _measure(new_g)
-        ftol = self.ftol if self.ftol is not None else 64 * _eps(step.dtype)
+        measure = max_abs(new_g)
+        ftol = self.ftol if self.ftol is not None else 64 * eps(step.dtype)
         status = Status.RUNNING
         if not (math.isfinite(new_value) and math.isfinite(measure)):
             status = Status.NON_FINITE
