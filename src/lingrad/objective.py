@@ -150,6 +150,8 @@ class Objective:
         if self._engine is not None:
             X, y = self._engine.data(X), self._engine.host("y", X, y)
         self.X = X if self._engine is not None else check_X(X) if check_input else as_data(X)
+        #: the array namespace of X: ``numpy`` itself for NumPy and SciPy sparse data
+        self.xp: Any = np if self._engine is None else self._engine.xp
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
         self.sparse = is_sparse(self.X)
         self.fit_intercept = bool(fit_intercept)
