@@ -29,6 +29,7 @@ from lingrad import grad, optim
 from lingrad._array_api import all_finite
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
+from lingrad.optim.solvers.base import check_array_api
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
 
@@ -104,6 +105,7 @@ class _InMemory:
         self.objective = objective
         self.optimizer = optimizer
         self.reads = optim.check_reads(optimizer)
+        check_array_api(optimizer, objective.X)  # another array library: the solvers only
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations

@@ -245,3 +245,31 @@ def eps(dtype: Any) -> float:
         True
     """
     return float(np.finfo(numpy_dtype(dtype)).eps)
+
+
+def check_array_api(optimizer: Any, X: Any) -> None:
+    """Refuse, with a ``TypeError`` naming both, an optimiser that cannot run on ``X``'s array
+    library: on data of another library than NumPy only the solvers that declare
+    ``array_api = True`` run (:class:`~lingrad.optim.solvers.LBFGS`,
+    :class:`~lingrad.optim.solvers.TrustRegionNewton`); a wrapper's ``solver`` is read.
+
+    Examples:
+        >>> import numpy as np, array_api_strict as xs
+        >>> from lingrad.optim import SGD
+        >>> check_array_api(SGD(0.1), np.zeros((2, 2)))      # NumPy: every optimiser
+        >>> check_array_api(SGD(0.1), xs.zeros((2, 2)))
+        Traceback (most recent call last):
+        ...
+        TypeError: optimizer: expected 'lbfgs' or 'newton' for X of array_api_strict.Array ...
+    """
+    if isinstance(X, np.ndarray) or namespace(X) is np:
+        return
+    if getattr(getattr(optimizer, "solver", optimizer), "array_api", False):
+        return
+    library = f"{type(X).__module__.split('.')[0]}.{type(X).__name__}"
+    fail(
+        "optimizer",
+        f"'lbfgs' or 'newton' for X of {library} (convert X to NumPy for the others)",
+        repr(optimizer),
+        TypeError,
+    )

@@ -235,6 +235,8 @@ class LBFGS(SolverBase):
     """
 
     reads: ClassVar[str] = "objective"
+    #: runs on X's array library (PyTorch, CuPy...): see lingrad.optim.solvers.base
+    array_api: ClassVar[bool] = True
 
     def __init__(self, tol: float = 1e-4, memory: int = 10, ftol: float | None = None):
         self.tol = check_positive("tol", tol, allow_zero=True)

@@ -175,6 +175,8 @@ class TrustRegionNewton(SolverBase):
     """
 
     reads: ClassVar[str] = "objective"
+    #: runs on X's array library (PyTorch, CuPy...): see lingrad.optim.solvers.base
+    array_api: ClassVar[bool] = True
 
     def __init__(self, tol: float = 1e-4, max_cg: int = 100, ftol: float | None = None):
         self.tol, self.max_cg = (
