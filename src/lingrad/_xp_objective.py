@@ -112,6 +112,8 @@ class ArrayAPIPass:
         """``(J(W), dJ/dW)`` over all rows or the mini-batch ``rows``; ``dJ/dW`` is ``None``
         without ``need_grad``, and with ``scores`` the second item is ``S`` ``(N, C)``."""
         xp = self.xp
+        if isinstance(W, np.ndarray):  # a host W (a numerical gradient's probe) follows X
+            W = self.move("W", J.X, W, J.X.dtype)
         X, T, w = J.X, J.targets(W.shape[1]), J.sample_weight
         if rows is not None:
             X, T, w = self.rows(J, T, rows)
