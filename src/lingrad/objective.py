@@ -145,11 +145,12 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        # a dense X of another array library (PyTorch, CuPy...): its passes in _xp_objective
         self._engine = _xp_objective.engine_for(X)
-        if self._engine is not None:
-            X, y = self._engine.data(X), self._engine.host("y", X, y)
-        self.X = X if self._engine is not None else check_X(X) if check_input else as_data(X)
+        if self._engine is None:
+            self.X = check_X(X) if check_input else as_data(X)
+        else:  # a dense X of another array library (PyTorch, CuPy...): passes in _xp_objective
+            self.X = self._engine.data(X)
+            y = self._engine.host("y", self.X, y)
         #: the array namespace of X: ``numpy`` itself for NumPy and SciPy sparse data
         self.xp: Any = np if self._engine is None else self._engine.xp
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
@@ -170,7 +171,7 @@ class Objective:
         if self._engine is not None:  # targets and weights move to X's library once
             self.y = self._engine.move("y", self.X, self.y)
             if self.sample_weight is not None:
-                self.sample_weight = self._engine.move("sample_weight", X, self.sample_weight)
+                self.sample_weight = self._engine.move("sample_weight", self.X, self.sample_weight)
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 

@@ -26,8 +26,8 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from lingrad import curvature
-from lingrad._validation import check_int, check_positive
 from lingrad._array_api import namespace
+from lingrad._validation import check_int, check_positive
 from lingrad.optim.solvers.base import (
     SolverBase,
     Status,
