@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pytest
 from conftest import require
+from test_array_api import array_type, assert_same, raw_targets, to_lib
 
 from lingrad import grad, losses, optim
 from lingrad._array_api import to_numpy
@@ -27,44 +28,15 @@ torch = require("torch")
 xs = require("array_api_strict")
 
 LIBRARIES = ["strict", "torch"]
-ATOL = 1e-12
+ATOL = 1e-12  # as test_array_api's helpers (to_lib, assert_same), which this file shares
 N, D, K = 17, 4, 3
-
-
-def to_lib(lib: str, a, dtype=None):
-    """A copy of the NumPy array ``a`` on ``lib``."""
-    a = np.array(a, dtype=dtype, copy=True)
-    return xs.asarray(a, copy=True) if lib == "strict" else torch.tensor(a)
-
-
-def array_type(lib: str) -> type:
-    return type(xs.asarray(0.0)) if lib == "strict" else torch.Tensor
-
-
-def assert_same(got, want, lib: str, atol: float = ATOL) -> None:
-    """``got`` is an array of ``lib`` with ``want``'s values (to ``atol``) and shape."""
-    assert isinstance(got, array_type(lib)), type(got)
-    got = to_numpy(got)
-    assert got.shape == np.shape(want)
-    np.testing.assert_allclose(got, want, rtol=0, atol=atol)
-
-
-def targets(name: str, rng, C: int):
-    spec = losses.spec(name)
-    if spec.target == "distribution":
-        return rng.dirichlet(np.ones(C), size=N)
-    if spec.target == "real":
-        return rng.standard_normal((N, C)) if C > 1 else rng.standard_normal(N)
-    if C == 1:
-        return (rng.random(N) < 0.5).astype(np.float64)
-    return rng.integers(0, C, N)
 
 
 def pair(name: str, lib: str, seed: int = 0, **options):
     """``(J_numpy, J_lib, W)``: the same objective on NumPy and on ``lib``, and weights."""
     rng = np.random.default_rng(seed)
     C = losses.spec(name).n_columns(K)
-    X, y = rng.normal(size=(N, D)), targets(name, rng, C)
+    X, y = rng.normal(size=(N, D)), raw_targets(losses.spec(name), rng, N, C)
     W = rng.normal(scale=0.5, size=(D + 1, C))
     return Objective(name, X, y, **options), Objective(name, to_lib(lib, X), y, **options), W
 

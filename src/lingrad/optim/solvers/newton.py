@@ -28,17 +28,8 @@ import numpy as np
 from lingrad import curvature
 from lingrad._array_api import namespace
 from lingrad._validation import check_int, check_positive
-from lingrad.optim.solvers.base import (
-    SolverBase,
-    Status,
-    eps,
-    flat,
-    max_abs,
-    norm,
-    refuse,
-    smooth_problem,
-    vector_dtype,
-)
+from lingrad.optim.solvers import base
+from lingrad.optim.solvers.base import SolverBase, Status, refuse, smooth_problem
 
 #: TRON's constants: acceptance (eta0) and radius-update thresholds (eta1, eta2) on
 #: actred / prered, and the radius factors (sigma1 < sigma2 < 1 < sigma3).
@@ -112,7 +103,7 @@ def truncated_cg(
         Hd = hv(d)
         dHd = float(d @ Hd)
         alpha = rr / dHd if dHd > 0 else math.inf
-        if dHd <= 0 or norm(s + alpha * d) > radius:
+        if dHd <= 0 or base.norm(s + alpha * d) > radius:
             tau = boundary_step(s, d, radius)
             return s + tau * d, r - tau * Hd, k + 1, True
         s += alpha * d
@@ -219,19 +210,19 @@ class TrustRegionNewton(SolverBase):
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
-        measure = max_abs(g)
+        measure = base.max_abs(g)
         here = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
         if not (math.isfinite(value) and math.isfinite(measure)):
             return zero, here._replace(status=int(Status.NON_FINITE))
         if measure <= self.tol:
             return zero, here._replace(status=int(Status.CONVERGED))
-        dtype = vector_dtype(W)  # float64 on NumPy (see base.vector_dtype)
-        g64 = flat(g, dtype)
+        dtype = base.vector_dtype(W)  # float64 on NumPy (see base.vector_dtype)
+        g64 = base.flat(g, dtype)
         if not math.isfinite(radius):
-            radius = norm(g64)
+            radius = base.norm(g64)
         H = objective.hessian(W)
         s, r, steps, on_boundary = truncated_cg(
-            lambda d: flat(H(d), dtype), g64, radius, self.max_cg
+            lambda d: base.flat(H(d), dtype), g64, radius, self.max_cg
         )
         evaluations += 1 + steps
         if isinstance(W, np.ndarray):
@@ -243,15 +234,15 @@ class TrustRegionNewton(SolverBase):
         gs = float(g64 @ s)
         prered = -0.5 * (gs - float(s @ r))
         actred = value - new_value if math.isfinite(new_value) else -math.inf
-        snorm = norm(s)
+        snorm = base.norm(s)
         if state.accepted == 0:
             radius = min(radius, snorm)
         radius = new_radius(radius, actred, prered, gs, snorm, on_boundary)
         here = here._replace(radius=radius, cg=steps, evaluations=evaluations)
-        ftol = self.ftol if self.ftol is not None else 64 * eps(W.dtype)
+        ftol = self.ftol if self.ftol is not None else 64 * base.eps(W.dtype)
         small = ftol * max(abs(value), 1.0)
         stuck = abs(actred) <= small and prered <= small
-        new_measure = max_abs(new_g)
+        new_measure = base.max_abs(new_g)
         if actred > ETA0 * prered and math.isfinite(new_measure):
             done = new_measure <= self.tol or stuck
             status = Status.CONVERGED if done else Status.RUNNING
