@@ -264,3 +264,43 @@ def test_other_optimizers_are_refused_naming_the_library(name):
     J = Objective("softmax", torch.eye(3, dtype=torch.float64), [0, 1, 2])
     with pytest.raises(TypeError, match=re.escape("'lbfgs' or 'newton' for X of torch.Tensor")):
         fit(J, optim.get(name), n_columns=3, epochs=1, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_fit_options_on_another_library(lib):
+    """Class weights, a validation set with early stopping and evaluation passes: the same
+    history as NumPy's, W on X's library."""
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(40, D)), rng.integers(0, K, 40)
+    X_val, y_val = rng.normal(size=(12, D)), rng.integers(0, K, 12)
+    runs = [
+        fit(
+            Objective("softmax", data, y, lam=0.05),
+            LBFGS(tol=1e-8),
+            n_columns=K,
+            epochs=30,
+            rng=np.random.default_rng(0),
+            class_weight="balanced",
+            validation=(val, y_val),
+            early_stopping=True,
+            patience=3,
+            evaluate_every=1,
+            trajectory_every=2,
+        )
+        for data, val in ((X, X_val), (to_lib(lib, X), to_lib(lib, X_val)))
+    ]
+    want, got = runs
+    assert isinstance(got.W, array_type(lib)) and got.n_epochs == want.n_epochs
+    np.testing.assert_allclose(got.trajectory, want.trajectory, rtol=0, atol=1e-10)
+    for key in ("loss", "val_loss", "train_accuracy", "val_accuracy"):
+        np.testing.assert_allclose(got.history[key], want.history[key], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_mini_batch_rows_of_the_library(lib):
+    J, Jx, W = pair("softmax_cross_entropy", lib, lam=0.1)
+    rows = np.array([4, 4, 0, 9])
+    value, dW = J.value_and_grad(W, rows)
+    got_value, got_dW = Jx.value_and_grad(Jx.check_weights(W), to_lib(lib, rows))
+    assert got_value == pytest.approx(value, abs=ATOL)
+    assert_same(got_dW, dW, lib)

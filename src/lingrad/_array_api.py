@@ -250,3 +250,17 @@ def all_finite(a: Array) -> bool:
         return bool(np.isfinite(a).all())
     xp = namespace(a)
     return bool(xp.all(xp.isfinite(a)))
+
+
+def copy(a: Array) -> Array:
+    """A copy of ``a`` on its own library and device (``ndarray.copy`` for NumPy).
+
+    Examples:
+        >>> a = np.zeros(2)
+        >>> b = copy(a)
+        >>> b is not a and b.tolist() == [0.0, 0.0]
+        True
+    """
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return namespace(a).asarray(a, copy=True)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lingrad import grad, optim
-from lingrad._array_api import numpy_dtype, to_numpy
+from lingrad._array_api import copy, numpy_dtype, to_numpy
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights
 from lingrad.objective import Objective
@@ -98,7 +98,9 @@ def result_of(
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
         diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss, search=search),
-        trajectory=None if state.trajectory is None else np.stack(state.trajectory),
+        trajectory=None
+        if state.trajectory is None
+        else np.stack([to_numpy(w) for w in state.trajectory]),
     )
 
 
@@ -278,7 +280,7 @@ def fit(
     val = validation_objective(objective, validation, n_columns)
     state = initial_state(objective, optimizer, n_columns, W0, rng)
     if trajectory_every is not None:
-        state.trajectory = [state.W.copy()]
+        state.trajectory = [copy(state.W)]
     if resume is not None:
         state = TrainState.load(resume, state, optimizer)
     runner = runner_for(
