@@ -103,7 +103,9 @@ class Objective:
         X: data, shape ``(N, D)``; float32 stays float32, integers become float64. A
             ``scipy.sparse`` matrix is held as a canonical CSR ``csr_array`` (see
             :func:`lingrad._validation.check_sparse`) and never densified: the products are
-            SciPy's sparse ones and a mini-batch is a CSR row slice or row gather.
+            SciPy's sparse ones and a mini-batch is a CSR row slice or row gather. A dense
+            array of another library (PyTorch, CuPy, any array-API library) stays on its
+            library and device: y, sample weights and W follow it (:mod:`lingrad._xp_objective`).
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
             targets or, for ``kl_divergence``, rows of probabilities). One per row of ``X``
             (and integer labels ``>= 0`` for a loss on labels), checked here; checked against
