@@ -237,3 +237,30 @@ class Picks:
         if not isinstance(values, int | float):
             values = values[:, None]
         return self.xp.where(self.mask, A + values, A)
+
+
+def all_finite(a: Array) -> bool:
+    """Whether every entry of ``a`` (any library, any device) is finite, as a Python bool.
+
+    Examples:
+        >>> all_finite(np.array([1.0, 2.0])), all_finite(np.array([1.0, np.inf]))
+        (True, False)
+    """
+    if isinstance(a, np.ndarray):
+        return bool(np.isfinite(a).all())
+    xp = namespace(a)
+    return bool(xp.all(xp.isfinite(a)))
+
+
+def copy(a: Array) -> Array:
+    """A copy of ``a`` on its own library and device (``ndarray.copy`` for NumPy).
+
+    Examples:
+        >>> a = np.zeros(2)
+        >>> b = copy(a)
+        >>> b is not a and b.tolist() == [0.0, 0.0]
+        True
+    """
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return namespace(a).asarray(a, copy=True)

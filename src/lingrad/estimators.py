@@ -44,7 +44,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lingrad import grad, losses, optim, regularizers, train
+from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
+from lingrad._array_api import numpy_dtype, to_numpy
 from lingrad._validation import check_int, check_weights, fail, is_sparse
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
@@ -389,12 +390,13 @@ class _LinearModel(BaseEstimator):
         solver or small random ones, with the bias at :meth:`_initial_bias` (0 without
         ``fit_intercept``)."""
         shape = (X.shape[1] + 1, n_columns)
+        dtype = numpy_dtype(X.dtype)  # W0 on the host; fit moves it to X's library
         if previous is not None and previous.shape == shape:
-            return previous.astype(X.dtype, copy=True)
+            return to_numpy(previous).astype(dtype, copy=True)
         if solver:
-            W0 = np.zeros(shape, dtype=X.dtype)
+            W0 = np.zeros(shape, dtype=dtype)
         else:
-            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=X.dtype)
+            W0 = init_weights(X.shape[1], n_columns, rng=rng, dtype=dtype)
         W0[-1] = self._initial_bias(T, sample_weight, n_columns) if self.fit_intercept else 0.0
         return W0
 
@@ -579,11 +581,16 @@ class _LinearModel(BaseEstimator):
             from lingrad.distributed.predict import scores
 
             return scores(self.W_, X)
+        if not isinstance(self.W_, np.ndarray):  # fitted on another array library
+            return _xp_estimator.scores_for(self.W_, X)
         dtypes = [self.W_.dtype, np.float64, np.float32]
         checked = validate_data(self, X, reset=False, dtype=dtypes, accept_sparse="csr")
         return scores_unchecked(self.W_, checked.astype(self.W_.dtype, copy=False))
 
     def _set_coef(self, W) -> None:
+        if not isinstance(W, np.ndarray):  # coef_, intercept_ stay on W's array library
+            self.coef_, self.intercept_ = _xp_estimator.split_coef(W)
+            return
         self.coef_ = np.ascontiguousarray(W[:-1].T)
         self.intercept_ = W[-1].copy()
 
@@ -712,7 +719,11 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset, classes=None):
         name, _ = self._validate_params()
         self.loss_ = name
-        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, accept_sparse="csr")
+        if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
+            X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
+            self.n_features_in_ = X.shape[1]
+        else:
+            X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, accept_sparse="csr")
         check_classification_targets(y)
         if classes is not None:
             self.classes_ = np.unique(np.asarray(classes))
@@ -832,6 +843,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         slides' rule (one score column: ``classes_[1]`` where ``s >= 0``; several: the argmax,
         the first on a tie, so two softmax columns give ``classes_[1]`` where ``s_1 > s_0``)."""
         index = predict_from_scores(self._raw_scores(X))  # checks fitted before classes_
+        if not isinstance(index, np.ndarray):
+            return _xp_estimator.labels_for(self.classes_, index)
         return self.classes_[index]
 
     def _probabilistic(self) -> bool:
@@ -843,6 +856,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         """``(N, K)`` probabilities: softmax of the scores, or the sigmoid for sigmoid losses
         (one-vs-all sigmoids normalised to sum to 1 when K > 2)."""
         S = self._raw_scores(X)
+        if not isinstance(S, np.ndarray):
+            return _xp_estimator.probabilities(S, losses.spec(self.loss).link)
         if S.shape[1] == 1:
             p = sigmoid(S[:, 0])
             return np.stack([1.0 - p, p], axis=1)

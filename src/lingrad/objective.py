@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol, TypeAlias, overload, runtime_checkabl
 import numpy as np
 import numpy.typing as npt
 
-from lingrad import _skinny, _sparse_kernels, curvature, losses, regularizers
+from lingrad import _skinny, _sparse_kernels, _xp_objective, curvature, losses, regularizers
 from lingrad._validation import (
     as_data,
     check_int,
@@ -103,7 +103,9 @@ class Objective:
         X: data, shape ``(N, D)``; float32 stays float32, integers become float64. A
             ``scipy.sparse`` matrix is held as a canonical CSR ``csr_array`` (see
             :func:`lingrad._validation.check_sparse`) and never densified: the products are
-            SciPy's sparse ones and a mini-batch is a CSR row slice or row gather.
+            SciPy's sparse ones and a mini-batch is a CSR row slice or row gather. A dense
+            array of another library (PyTorch, CuPy, any array-API library) stays on its
+            library and device: y, sample weights and W follow it (:mod:`lingrad._xp_objective`).
         y: targets for the loss (integer labels in ``[0, C)``, binary targets, regression
             targets or, for ``kl_divergence``, rows of probabilities). One per row of ``X``
             (and integer labels ``>= 0`` for a loss on labels), checked here; checked against
@@ -145,7 +147,14 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X) if check_input else as_data(X)
+        self._engine = _xp_objective.engine_for(X)
+        if self._engine is None:
+            self.X = check_X(X) if check_input else as_data(X)
+        else:  # a dense X of another array library (PyTorch, CuPy...): passes in _xp_objective
+            self.X = self._engine.data(X)
+            y = self._engine.host("y", self.X, y)
+        #: the array namespace of X: ``numpy`` itself for NumPy and SciPy sparse data
+        self.xp: Any = np if self._engine is None else self._engine.xp
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
         self.sparse = is_sparse(self.X)
         self.fit_intercept = bool(fit_intercept)
@@ -161,6 +170,10 @@ class Objective:
         # block_rows too
         self.loss_params: dict[str, Any] = loss_params
         self.block_rows = None if block_rows is None else check_int("block_rows", block_rows)
+        if self._engine is not None:  # targets and weights move to X's library once
+            self.y = self._engine.move("y", self.X, self.y)
+            if self.sample_weight is not None:
+                self.sample_weight = self._engine.move("sample_weight", self.X, self.sample_weight)
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
@@ -207,6 +220,8 @@ class Objective:
 
     def check_weights(self, W: npt.ArrayLike) -> _Float:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
+        if self._engine is not None:
+            return self._engine.check_weights(self, W)
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
         return W.astype(self.X.dtype, copy=False)
@@ -249,6 +264,8 @@ class Objective:
         that an index-array ``rows`` of valid non-negative indices is gathered into (no
         allocation per mini-batch); a CSR X ignores it (its rows are gathered by SciPy).
         """
+        if self._engine is not None:
+            return self._engine.value_and_grad(self, W, rows, need_grad)
         T = self._targets[W.shape[1]]
         w = self.sample_weight
         if rows is None:
@@ -270,6 +287,8 @@ class Objective:
     def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
         pass (unchecked), so that accuracy needs no second pass over X."""
+        if self._engine is not None:
+            return self._engine.value_and_grad(self, W, scores=True)  # type: ignore[return-value]
         T = self._targets[W.shape[1]]
         S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
         skinny = self._skinny(W.shape[1])
@@ -292,6 +311,8 @@ class Objective:
             >>> J.value_at_scores(J.evaluate(W)[1], W) == J.value(W)
             True
         """
+        if self._engine is not None:
+            return self._engine.value_at_scores(self, S, W)
         T = self.targets(W.shape[1])
         per_example = self.loss_spec.kernel(S.copy(), T, **self.loss_params)[0]
         w = self.sample_weight
@@ -418,6 +439,8 @@ class Objective:
             [5.5, 3.0]
         """
         W = self.check_weights(W)
+        if self._engine is not None:
+            return self._engine.hessian(self, W)  # type: ignore[return-value]
         curv = curvature.get(self.loss_spec.name)
         T = self._targets[W.shape[1]]
         skinny = self._skinny(W.shape[1])

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lingrad._array_api import device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import as_float_array, check_choice, check_int, check_positive, fail
 from lingrad.grad.method import ValueAndGrad, checked
 from lingrad.objective import ObjectiveProtocol
@@ -393,6 +394,8 @@ def value_and_grad(objective: ObjectiveProtocol, *, h: float | None = None) -> V
         def f(V):
             return objective.value_and_grad_unchecked(V, rows, need_grad=False)[0]
 
-        return f(W), numerical_gradient(f, W, h=h).astype(W.dtype, copy=False)
+        # perturbed on the host (W is small); the gradient goes back to W's array library
+        G = numerical_gradient(f, to_numpy(W), h=h).astype(numpy_dtype(W.dtype), copy=False)
+        return f(W), G if isinstance(W, np.ndarray) else namespace(W).asarray(G, device=device(W))
 
     return checked("numerical", objective, numerical)

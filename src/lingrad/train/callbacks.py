@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lingrad import runs
+from lingrad._array_api import copy
 from lingrad.train.state import Stop, StopReason, TrainState
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class EarlyStopping(Callback):
             return
         best = state.best
         if logs["val_loss"] < best.loss - self.min_delta:
-            best.loss, best.W, best.epoch = logs["val_loss"], state.W.copy(), state.epoch - 1
+            best.loss, best.W, best.epoch = logs["val_loss"], copy(state.W), state.epoch - 1
             best.wait = 0
             return
         best.wait += 1
@@ -174,7 +175,7 @@ class Trajectory(Callback):
         if state.trajectory is None:
             return
         if state.epoch % self.every == 0 or state.epoch == self.epochs:
-            state.trajectory.append(state.W.copy())
+            state.trajectory.append(copy(state.W))
 
 
 class Checkpoint(Callback):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lingrad import losses
+from lingrad._array_api import numpy_dtype, to_numpy
 from lingrad.train.state import Stop, StopReason
 
 if TYPE_CHECKING:
@@ -41,10 +42,11 @@ def chance_loss(objective: Objective, n_columns: int) -> float:
         True
     """
     # all scores 0 whatever X: the loss kernel on zero scores, no pass over X (and R(0) = 0)
-    S = np.zeros((objective.n_samples, n_columns), dtype=objective.X.dtype)
-    T = objective.targets(n_columns)
+    # (on the host for any array library: N x C zeros and the targets, once per fit)
+    S = np.zeros((objective.n_samples, n_columns), dtype=numpy_dtype(objective.X.dtype))
+    T, w = to_numpy(objective.targets(n_columns)), objective.sample_weight
     per_example, dS = objective.loss_spec.kernel(S, T, **objective.loss_params)
-    return losses.weighted_mean(per_example, dS, objective.sample_weight)[0]
+    return losses.weighted_mean(per_example, dS, None if w is None else to_numpy(w))[0]
 
 
 def _divergence_advice(standardized: bool | None) -> str:

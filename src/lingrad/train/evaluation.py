@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lingrad._array_api import to_numpy
 from lingrad._validation import fail
 from lingrad.model import predict_from_scores
 from lingrad.objective import Objective
@@ -33,7 +34,7 @@ def labels_of(objective: Objective, n_columns: int) -> np.ndarray | None:
     """
     if objective.loss_spec.task != "classification":
         return None
-    T = objective.targets(n_columns)
+    T = to_numpy(objective.targets(n_columns))  # on the host: N labels, once
     if T.ndim == 1:
         return T.astype(np.intp, copy=False)
     if n_columns == 1:
@@ -79,7 +80,7 @@ def _loss_and_accuracy(
     value, S = objective.evaluate(W)
     if labels is None:
         return value, math.nan
-    return value, float(np.mean(predict_from_scores(S) == labels))
+    return value, float(np.mean(to_numpy(predict_from_scores(S)) == labels))
 
 
 class Evaluation:

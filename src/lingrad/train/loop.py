@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lingrad import grad, optim
+from lingrad._array_api import copy, numpy_dtype, to_numpy
 from lingrad._validation import check_int, check_positive, check_weights, fail
 from lingrad.model import init_weights
 from lingrad.objective import Objective
@@ -97,7 +98,9 @@ def result_of(
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
         diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss, search=search),
-        trajectory=None if state.trajectory is None else np.stack(state.trajectory),
+        trajectory=None
+        if state.trajectory is None
+        else np.stack([to_numpy(w) for w in state.trajectory]),
     )
 
 
@@ -156,13 +159,18 @@ def initial_state(
         >>> initial_state(J, SGD(0.1), 2, None, np.random.default_rng(0)).W.shape
         (3, 2)
     """
+    dtype = numpy_dtype(objective.X.dtype)
     if W0 is None:
-        W = init_weights(objective.n_features, n_columns, rng=rng, dtype=objective.X.dtype)
+        W = init_weights(objective.n_features, n_columns, rng=rng, dtype=dtype)
     else:
-        W = check_weights(W0, objective.n_features, name="W0")
+        if objective.xp is not np:
+            objective.check_weights(W0)  # refuses W0 of another library or device than X
+        W = check_weights(to_numpy(W0), objective.n_features, name="W0")
         if W.shape[1] != n_columns:
             fail("W0", f"shape ({objective.n_features + 1}, {n_columns})", f"shape {W.shape}")
-        W = W.astype(objective.X.dtype, copy=True)
+        W = W.astype(dtype, copy=True)
+    if objective.xp is not np:  # W follows X to its array library and device
+        W = objective.check_weights(W)
     return TrainState(W, optimizer.init(W), rng)
 
 
@@ -272,7 +280,7 @@ def fit(
     val = validation_objective(objective, validation, n_columns)
     state = initial_state(objective, optimizer, n_columns, W0, rng)
     if trajectory_every is not None:
-        state.trajectory = [state.W.copy()]
+        state.trajectory = [copy(state.W)]
     if resume is not None:
         state = TrainState.load(resume, state, optimizer)
     runner = runner_for(

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import numpy as np
 
 from lingrad import grad, optim
+from lingrad._array_api import all_finite
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
+from lingrad.optim.solvers.base import check_array_api
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.sparse_steps import LazySteps, lazy_steps
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
@@ -104,13 +106,14 @@ class _InMemory:
         self.objective = objective
         self.optimizer = optimizer
         self.reads = optim.check_reads(optimizer)
+        check_array_api(optimizer, objective.X)  # another array library: the solvers only
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
         # One gather buffer for the shuffled mini-batches, reused by every step of every epoch
         # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
-        if batch_size < objective.n_samples and not objective.sparse:
+        if batch_size < objective.n_samples and not objective.sparse and objective.xp is np:
             self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         grad.refuse_sparse(gradient, objective)
@@ -247,7 +250,7 @@ class _InMemory:
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
             fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
-        if not np.isfinite(W_new).all():
+        if not all_finite(W_new):
             problem = "the step made the weights non-finite"
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
             return False

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from lingrad._array_api import to_numpy
 from lingrad._validation import check_positive, fail
 from lingrad.losses import check_sample_weight
 from lingrad.objective import Objective
@@ -99,7 +100,7 @@ def weighted_objective(
     if class_weight is None and sample_weight is None:
         return objective
     N = objective.n_samples
-    w = np.ones(N) if objective.sample_weight is None else objective.sample_weight.copy()
+    w = np.ones(N) if objective.sample_weight is None else to_numpy(objective.sample_weight)
     if sample_weight is not None:
         w = w * check_sample_weight(sample_weight, N)
     if class_weight is not None:

@@ -24,6 +24,9 @@ import enum
 import math
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
+from lingrad._array_api import device, namespace, numpy_dtype
 from lingrad._validation import fail
 
 
@@ -171,3 +174,102 @@ def smooth_problem(solver: str, objective: Any) -> None:
     reg = objective.regularizer
     if objective.lam and reg.name != "none" and reg.l1_ratio > 0:
         refuse(solver, f"the regularizer {reg.name!r} (|w| is not differentiable at 0)", "'fista'")
+
+
+def vector_dtype(W: Any) -> Any:
+    """The dtype of a solver's vectors (memory pairs, directions, conjugate gradients) for
+    weights ``W`` of any array library: float64 (what the NumPy path always used), except for
+    float32 weights on an accelerator (a CUDA/ROCm/MPS tensor, a CuPy array), where they stay
+    float32: float64 there runs at a fraction of the speed and would double the vectors' memory
+    (``(2 m + 2) P`` numbers for L-BFGS).
+
+    Examples:
+        >>> import numpy as np
+        >>> vector_dtype(np.zeros(2, dtype=np.float32))
+        <class 'numpy.float64'>
+    """
+    if isinstance(W, np.ndarray):
+        return np.float64
+    xp = namespace(W)
+    where = str(device(W)).lower()
+    on_host = "cpu" in where or type(W).__module__.startswith("array_api_strict")
+    return W.dtype if W.dtype == xp.float32 and not on_host else xp.float64
+
+
+def flat(a: Any, dtype: Any) -> Any:
+    """``a`` as a 1-D array in ``dtype`` on its library (no copy when it already is one).
+
+    Examples:
+        >>> import numpy as np
+        >>> flat(np.ones((2, 2), dtype=np.float32), np.float64).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
+    if isinstance(a, np.ndarray):
+        return a.ravel().astype(dtype, copy=False)
+    xp = namespace(a)
+    return xp.astype(xp.reshape(a, (-1,)), dtype, copy=False)
+
+
+def max_abs(g: Any) -> float:
+    """``max_j |g_j|`` as a Python float (0 for an empty ``g``), on ``g``'s library.
+
+    Examples:
+        >>> import numpy as np
+        >>> max_abs(np.array([1.0, -3.0]))
+        3.0
+    """
+    if isinstance(g, np.ndarray):
+        return float(max(g.max(), -g.min())) if g.size else 0.0
+    xp = namespace(g)
+    return float(xp.max(xp.abs(g))) if math.prod(g.shape) else 0.0
+
+
+def norm(v: Any) -> float:
+    """``||v||_2 = sqrt(v.v)`` of a 1-D array of any library, as a Python float (NumPy's
+    ``linalg.norm`` of a real vector, to the bit).
+
+    Examples:
+        >>> import numpy as np
+        >>> norm(np.array([3.0, 4.0]))
+        5.0
+    """
+    return math.sqrt(float(v @ v))
+
+
+def eps(dtype: Any) -> float:
+    """The machine epsilon of a float dtype of any library.
+
+    Examples:
+        >>> import numpy as np
+        >>> eps(np.float64) == 2.0**-52
+        True
+    """
+    return float(np.finfo(numpy_dtype(dtype)).eps)
+
+
+def check_array_api(optimizer: Any, X: Any) -> None:
+    """Refuse, with a ``TypeError`` naming both, an optimiser that cannot run on ``X``'s array
+    library: on data of another library than NumPy only the solvers that declare
+    ``array_api = True`` run (:class:`~lingrad.optim.solvers.LBFGS`,
+    :class:`~lingrad.optim.solvers.TrustRegionNewton`); a wrapper's ``solver`` is read.
+
+    Examples:
+        >>> import numpy as np, array_api_strict as xs
+        >>> from lingrad.optim import SGD
+        >>> check_array_api(SGD(0.1), np.zeros((2, 2)))      # NumPy: every optimiser
+        >>> check_array_api(SGD(0.1), xs.zeros((2, 2)))
+        Traceback (most recent call last):
+        ...
+        TypeError: optimizer: expected 'lbfgs' or 'newton' for X of array_api_strict.Array ...
+    """
+    if isinstance(X, np.ndarray) or namespace(X) is np:
+        return
+    if getattr(getattr(optimizer, "solver", optimizer), "array_api", False):
+        return
+    library = f"{type(X).__module__.split('.')[0]}.{type(X).__name__}"
+    fail(
+        "optimizer",
+        f"'lbfgs' or 'newton' for X of {library} (convert X to NumPy for the others)",
+        repr(optimizer),
+        TypeError,
+    )

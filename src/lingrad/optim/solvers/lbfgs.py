@@ -29,8 +29,18 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from lingrad._array_api import device, namespace, to_numpy
 from lingrad._validation import check_int, check_positive
-from lingrad.optim.solvers.base import SolverBase, Status, smooth_problem
+from lingrad.optim.solvers.base import (
+    SolverBase,
+    Status,
+    eps,
+    flat,
+    max_abs,
+    norm,
+    smooth_problem,
+    vector_dtype,
+)
 
 
 class LBFGSState(NamedTuple):
@@ -55,7 +65,7 @@ class LBFGSState(NamedTuple):
     status: int
     #: ``(2, m, m)``: ``S Y^T`` and ``Y Y^T`` in slot order, updated with each new pair (three
     #: matrix-vector products instead of two ``m x P x m`` products an iteration); ``None``
-    #: (after a change of ``S`` or ``Y`` from outside): recomputed by :func:`two_loop`
+    #: (another array library, or after a change of ``S`` or ``Y`` from outside): recomputed
     gram: np.ndarray | None = None
 
 
@@ -75,7 +85,7 @@ def two_loop(
         a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
         which is what an iteration costs on a small problem); the same numbers up to rounding.
     ``gram``: ``S Y^T`` and ``Y Y^T`` ``(2, m, m)`` in slot order when known
-    (:attr:`LBFGSState.gram`); computed here otherwise.
+    (:attr:`LBFGSState.gram`, NumPy); computed here otherwise.
 
         Examples:
             >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
@@ -85,34 +95,49 @@ def two_loop(
     m = S.shape[0]
     k = min(count, m)
     if k == 0:
-        return g.copy()
+        return g + 0.0  # a copy on every library
     order = [(count - k + i) % m for i in range(k)]  # ring slots, oldest first
-    S, Y = S[:k], Y[:k]  # views: the first k slots are the ones written
-    from scipy.linalg.lapack import dtrtri  # LAPACK's triangular inverse, ~1 us at k <= 10
+    xp = namespace(g)
+    if xp is np:
+        return _two_loop_numpy(g, S[:k], Y[:k], order, gram)
+    if (k < m or order[0] != 0) and xp is np:
+        S, Y = S[order], Y[order]
+    elif k < m or order[0] != 0:
+        slots = xp.asarray(order, device=device(g))
+        S, Y = xp.take(S, slots, axis=0), xp.take(Y, slots, axis=0)
+    # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
+    gamma, w, t = _coefficients(*(to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T)))
+    if xp is not np:
+        w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
+    return gamma * (g - Y.T @ w) + S.T @ t
 
-    # in slot order, then the small k x k matrices put in age order (not the k x P pairs:
-    # copying them cost ~60 ms an iteration at P = 10^6)
-    age = np.asarray(order)
+
+def _two_loop_numpy(
+    g: np.ndarray, S: np.ndarray, Y: np.ndarray, order: list[int], gram: np.ndarray | None
+) -> np.ndarray:
+    """:func:`two_loop` on NumPy with ``S``, ``Y`` the ``k`` written slots (views): the
+    ``k x k`` products are put in age order, not the ``k x P`` pairs (copying a wrapped ring
+    cost ~60 ms an iteration at ``P = 10^6``); ``S Y^T``, ``Y Y^T`` from ``gram`` when kept."""
+    k, age = len(order), np.asarray(order)
     slots = np.argsort(age)  # slots[j]: the age of the pair in slot j
-    u, v = (S @ g)[age], (Y @ g)[age]
     SY, YY = (S @ Y.T, Y @ Y.T) if gram is None else (gram[0, :k, :k], gram[1, :k, :k])
-    SY, YY = SY[np.ix_(age, age)], YY[np.ix_(age, age)]
-    gamma = SY[-1, -1] / YY[-1, -1]
-    R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
-    w = R_inv @ u
-    t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
+    ix = np.ix_(age, age)
+    gamma, w, t = _coefficients((S @ g)[age], (Y @ g)[age], SY[ix], YY[ix])
     return gamma * (g - Y.T @ w[slots]) + S.T @ t[slots]
 
 
-def _measure(g: np.ndarray) -> float:
-    """``max_j |g_j|`` (0 for an empty ``g``)."""
-    return float(max(g.max(), -g.min())) if g.size else 0.0
+def _coefficients(
+    u: np.ndarray, v: np.ndarray, SY: np.ndarray, YY: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(gamma, w, t)`` of :func:`two_loop` from ``u = S g``, ``v = Y g``, ``S Y^T``, ``Y Y^T``."""
+    from scipy.linalg.lapack import dtrtri  # LAPACK's triangular inverse, ~1 us at k <= 10
 
-
-@functools.cache
-def _eps(dtype: np.dtype) -> float:
-    """The machine epsilon of ``dtype``."""
-    return float(np.finfo(dtype).eps)
+    k = SY.shape[0]
+    gamma = float(SY[-1, -1] / YY[-1, -1])
+    R_inv = dtrtri(SY)[0] * _upper(k)  # dtrtri reads the upper triangle, leaves the lower
+    w = R_inv @ u
+    t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
+    return gamma, w, t
 
 
 @functools.cache
@@ -130,11 +155,15 @@ class _LineSearch:
         self.evaluations = 0
 
     def __call__(self, alpha: float) -> tuple[float, float]:
-        step = (alpha * self.d).astype(self.W.dtype, copy=False).reshape(self.W.shape)
+        if isinstance(self.W, np.ndarray):
+            step = (alpha * self.d).astype(self.W.dtype, copy=False).reshape(self.W.shape)
+        else:
+            xp = namespace(self.W)
+            step = xp.reshape(xp.astype(alpha * self.d, self.W.dtype), self.W.shape)
         value, grad = self.objective.value_and_grad_unchecked(self.W + step)
         self.evaluations += 1
         self.point = (step, value, grad)
-        slope = float(grad.ravel() @ self.d)  # float64: d is
+        slope = float(flat(grad, self.d.dtype) @ self.d)  # in d's dtype (float64 on NumPy)
         return value, slope
 
 
@@ -230,6 +259,8 @@ class LBFGS(SolverBase):
     """
 
     reads: ClassVar[str] = "objective"
+    #: runs on X's array library (PyTorch, CuPy...): see lingrad.optim.solvers.base
+    array_api: ClassVar[bool] = True
 
     def __init__(self, tol: float = 1e-4, memory: int = 10, ftol: float | None = None):
         self.tol = check_positive("tol", tol, allow_zero=True)
@@ -245,9 +276,15 @@ class LBFGS(SolverBase):
 
     def init(self, W: np.ndarray) -> LBFGSState:
         """An empty memory for weights shaped like ``W``."""
-        pairs, gram = np.zeros((self.memory, W.size)), np.zeros((2, self.memory, self.memory))
+        size = math.prod(W.shape)
+        if isinstance(W, np.ndarray):
+            pairs = np.zeros((self.memory, size))
+        else:  # on W's library and device, in the dtype of base.vector_dtype
+            xp = namespace(W)
+            pairs = xp.zeros((self.memory, size), dtype=vector_dtype(W), device=device(W))
         running = int(Status.RUNNING)
-        return LBFGSState(pairs, pairs.copy(), 0, None, math.inf, 0, math.inf, running, gram)
+        gram = np.zeros((2, self.memory, self.memory)) if isinstance(W, np.ndarray) else None
+        return LBFGSState(pairs, pairs + 0.0, 0, None, math.inf, 0, math.inf, running, gram)
 
     def update(
         self,
@@ -263,32 +300,31 @@ class LBFGS(SolverBase):
         if objective is None:
             raise TypeError("LBFGS.update needs objective= (it reads the objective itself)")
         evaluations, value, g, measure = state.evaluations, state.value, state.grad, state.measure
+        zero = np.zeros_like(W) if isinstance(W, np.ndarray) else namespace(W).zeros_like(W)
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
-            measure = _measure(g)
+            measure = max_abs(g)
         if not (math.isfinite(value) and math.isfinite(measure)):
             stop = state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
-            return np.zeros_like(W), stop
+            return zero, stop
         if measure <= self.tol:
             done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
-            return np.zeros_like(W), done._replace(status=int(Status.CONVERGED))
-        # float64 for the memory; no copy when g is float64 already (a new array every pass)
-        g64 = g.ravel().astype(np.float64, copy=False)
+            return zero, done._replace(status=int(Status.CONVERGED))
+        # the memory's dtype (float64 on NumPy); no copy when g has it (a new array every pass)
+        g64 = flat(g, state.S.dtype)
         d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
         slope = float(g64 @ d)
         if not slope < 0:  # not a descent direction (lost curvature): restart from -g
             d, slope = -g64, -float(g64 @ g64)
         # ||g||_2 scaled by max|g| (= measure > tol > 0 here): g.g overflows where g ~ 1e155
-        first = (
-            1.0 if state.pairs else min(1.0, 1.0 / (measure * float(np.linalg.norm(g64 / measure))))
-        )
+        first = 1.0 if state.pairs else min(1.0, 1.0 / (measure * norm(g64 / measure)))
         phi = _LineSearch(objective, W, d)
         alpha = wolfe(phi, value, slope, first)
         evaluations += phi.evaluations
         if alpha is None:
             failed = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
-            return np.zeros_like(W), failed._replace(status=int(Status.LINE_SEARCH_FAILED))
+            return zero, failed._replace(status=int(Status.LINE_SEARCH_FAILED))
         step, new_value, new_g = phi.point  # wolfe returns the step phi evaluated last
         return step, self._remember(state, step, g64, new_g, value, new_value, evaluations)
 
@@ -298,18 +334,18 @@ class LBFGS(SolverBase):
         The pair is written into the memory arrays in place: copying them per iteration
         doubled the solver's memory (``4 m`` weight-sized vectors instead of ``2 m``) and cost
         seconds per iteration at millions of weights; the previous state shares them."""
-        s = step.ravel().astype(np.float64, copy=False)
-        y = new_g.ravel() - g64  # float64 (g64 is)
+        s = flat(step, g64.dtype)
+        y = flat(new_g, g64.dtype) - g64  # the memory's dtype (float64 on NumPy)
         S, Y, count = state.S, state.Y, state.pairs
         if float(s @ y) > 1e-10 * float(y @ y):
             j = count % self.memory
-            S[j], Y[j] = s, y
-            if state.gram is not None:  # row and column j of S Y^T and Y Y^T
+            S[j, ...], Y[j, ...] = s, y
+            if state.gram is not None:  # row and column j of S Y^T and Y Y^T (NumPy)
                 state.gram[0, j], state.gram[0, :, j] = Y @ s, S @ y
                 state.gram[1, j] = state.gram[1, :, j] = Y @ y
             count += 1
-        measure = _measure(new_g)
-        ftol = self.ftol if self.ftol is not None else 64 * _eps(step.dtype)
+        measure = max_abs(new_g)
+        ftol = self.ftol if self.ftol is not None else 64 * eps(step.dtype)
         status = Status.RUNNING
         if not (math.isfinite(new_value) and math.isfinite(measure)):
             status = Status.NON_FINITE

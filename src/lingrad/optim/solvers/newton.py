@@ -26,7 +26,9 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from lingrad import curvature
+from lingrad._array_api import namespace
 from lingrad._validation import check_int, check_positive
+from lingrad.optim.solvers import base
 from lingrad.optim.solvers.base import SolverBase, Status, refuse, smooth_problem
 
 #: TRON's constants: acceptance (eta0) and radius-update thresholds (eta1, eta2) on
@@ -91,8 +93,8 @@ def truncated_cg(
         >>> s.round(12).tolist(), steps, edge      # the Newton step H^-1 (-g) = (1, 1)
         ([1.0, 1.0], 2, False)
     """
-    s, r = np.zeros_like(g), -g
-    d = r.copy()
+    s, r = g * 0.0, -g  # zeros on g's library and device
+    d = r + 0.0  # a copy
     rr = float(r @ r)
     stop = CG_TOL * math.sqrt(rr)
     for k in range(max_iter):
@@ -101,7 +103,7 @@ def truncated_cg(
         Hd = hv(d)
         dHd = float(d @ Hd)
         alpha = rr / dHd if dHd > 0 else math.inf
-        if dHd <= 0 or float(np.linalg.norm(s + alpha * d)) > radius:
+        if dHd <= 0 or base.norm(s + alpha * d) > radius:
             tau = boundary_step(s, d, radius)
             return s + tau * d, r - tau * Hd, k + 1, True
         s += alpha * d
@@ -164,6 +166,8 @@ class TrustRegionNewton(SolverBase):
     """
 
     reads: ClassVar[str] = "objective"
+    #: runs on X's array library (PyTorch, CuPy...): see lingrad.optim.solvers.base
+    array_api: ClassVar[bool] = True
 
     def __init__(self, tol: float = 1e-4, max_cg: int = 100, ftol: float | None = None):
         self.tol, self.max_cg = (
@@ -201,41 +205,45 @@ class TrustRegionNewton(SolverBase):
         point is rejected (the radius shrinks) and ``state.value = J(W + step)``."""
         if objective is None:
             raise TypeError("TrustRegionNewton.update needs objective= (it reads the objective)")
-        zero = np.zeros_like(W)
+        zero = np.zeros_like(W) if isinstance(W, np.ndarray) else namespace(W).zeros_like(W)
         evaluations, value, g, radius = state.evaluations, state.value, state.grad, state.radius
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
-        measure = float(np.max(np.abs(g))) if g.size else 0.0
+        measure = base.max_abs(g)
         here = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
         if not (math.isfinite(value) and math.isfinite(measure)):
             return zero, here._replace(status=int(Status.NON_FINITE))
         if measure <= self.tol:
             return zero, here._replace(status=int(Status.CONVERGED))
-        g64 = g.ravel().astype(np.float64)
+        dtype = base.vector_dtype(W)  # float64 on NumPy (see base.vector_dtype)
+        g64 = base.flat(g, dtype)
         if not math.isfinite(radius):
-            radius = float(np.linalg.norm(g64))
+            radius = base.norm(g64)
         H = objective.hessian(W)
         s, r, steps, on_boundary = truncated_cg(
-            lambda d: H(d).ravel().astype(np.float64), g64, radius, self.max_cg
+            lambda d: base.flat(H(d), dtype), g64, radius, self.max_cg
         )
         evaluations += 1 + steps
-        step = s.astype(W.dtype).reshape(W.shape)
+        if isinstance(W, np.ndarray):
+            step = s.astype(W.dtype).reshape(W.shape)
+        else:
+            step = namespace(W).reshape(namespace(W).astype(s, W.dtype), W.shape)
         new_value, new_g = objective.value_and_grad_unchecked(W + step)
         evaluations += 1
         gs = float(g64 @ s)
         prered = -0.5 * (gs - float(s @ r))
         actred = value - new_value if math.isfinite(new_value) else -math.inf
-        snorm = float(np.linalg.norm(s))
+        snorm = base.norm(s)
         if state.accepted == 0:
             radius = min(radius, snorm)
         radius = new_radius(radius, actred, prered, gs, snorm, on_boundary)
         here = here._replace(radius=radius, cg=steps, evaluations=evaluations)
-        ftol = self.ftol if self.ftol is not None else 64 * float(np.finfo(W.dtype).eps)
+        ftol = self.ftol if self.ftol is not None else 64 * base.eps(W.dtype)
         small = ftol * max(abs(value), 1.0)
         stuck = abs(actred) <= small and prered <= small
-        if actred > ETA0 * prered and math.isfinite(float(np.max(np.abs(new_g)))):
-            new_measure = float(np.max(np.abs(new_g)))
+        new_measure = base.max_abs(new_g)
+        if actred > ETA0 * prered and math.isfinite(new_measure):
             done = new_measure <= self.tol or stuck
             status = Status.CONVERGED if done else Status.RUNNING
             moved = here._replace(grad=new_g, value=new_value, measure=new_measure)
