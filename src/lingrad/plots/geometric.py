@@ -18,8 +18,8 @@ from lingrad.plots.figures import (
     Model,
     as_weights,
     class_colors,
+    fixed_figure,
     n_labels,
-    new_figure,
     region_colors,
     resolve_class_names,
 )
@@ -164,7 +164,8 @@ def decision_regions(
         regions = _region_predictions(W2, box, resolution)
         predicted = None if y is None else predict_from_scores(scores_unchecked(W, X64))
 
-    fig = new_figure(8.2, 6.0)
+    projected = D > 2  # the points sit off the plane: their region need not be their class
+    fig = _figure(names, projected and y is not None)
     ax = fig.add_subplot()
     _draw_regions(ax, regions, box, K)
     colors = class_colors(K)
@@ -172,7 +173,6 @@ def decision_regions(
     handles = [
         Patch(facecolor=region_colors(K)[k], edgecolor=colors[k], label=names[k]) for k in range(K)
     ]
-    projected = D > 2  # the points sit off the plane: their region need not be their class
     labelled = None if y is None or predicted is None else (y, predicted)
     title = _draw_points(ax, P, colors, handles, labelled, projected)
     x0, x1, y0, y1 = box
@@ -185,11 +185,21 @@ def decision_regions(
     ax.set_ylabel(plane.labels[1])
     ax.set_title(
         f"Decision regions and hyperplanes $w_k \\cdot x + b_k = 0$ (arrows: $w_k$)\n"
-        f"{plane.title}; {title}",
+        f"{plane.title}\n{title}",
         fontsize=10,
     )
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)
     return fig
+
+
+def _figure(names: Sequence[str], explained: bool) -> Figure:
+    """The 8.2 x 6 inch figure with fixed margins (inches): the axis labels and tick labels
+    left and below, the title's 3 lines (5 when ``explained``) above, and on the right the
+    legend (~0.07 in per character of its longest label at 9 pt, "misclassified" included,
+    plus the patch and padding)."""
+    longest = max(13, *(len(n) for n in names))
+    top = 0.2 + 0.17 * (5 if explained else 3)
+    return fixed_figure(8.2, 6.0, (0.75, 0.75 + 0.07 * longest, 0.55, top))
 
 
 def _region_predictions(W2: np.ndarray, box, resolution: int) -> np.ndarray:
@@ -286,7 +296,7 @@ def _draw_points(
     count = f"{wrong.sum()} of {N} points misclassified"
     if projected:
         return (
-            f"{count}\npoints: fill = true class, edge = class the full model predicts; "
+            f"{count}\npoints: fill = true class, edge = class the full model predicts;\n"
             "regions: the model on this plane only"
         )
     return count
