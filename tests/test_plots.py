@@ -708,8 +708,11 @@ def _outside(fig: Figure) -> list[str]:
         if ax.axison:  # the tick labels drawn: those at ticks inside the view
             for i, axis in enumerate((ax.xaxis, ax.yaxis)):
                 lo, hi = sorted(axis.get_view_interval())
-                items += [(t.get_text(), t) for t in axis.get_majorticklabels()
-                          if lo - 1e-9 * (hi - lo) <= t.get_position()[i] <= hi + 1e-9 * (hi - lo)]  # fmt: skip
+                eps = 1e-9 * (hi - lo)
+                labels = axis.get_majorticklabels()
+                items += [
+                    (t.get_text(), t) for t in labels if lo - eps <= t.get_position()[i] <= hi + eps
+                ]
         items += [("legend", ax.get_legend())] if ax.get_legend() is not None else []
         items += [("table", table) for table in ax.tables]
     out = []
@@ -746,7 +749,7 @@ def test_fixed_layouts_keep_every_title_label_legend_and_table_inside_the_figure
                 "learning_rate": [0.1, 0.05, 1e-4],
                 "grad_norm": [12345.0, 1.0, 1e-6],
             }
-        ),  # fmt: skip
+        ),
         "landscape": plots.landscape(obj, path[-1], trajectory=path, resolution=5, arrows=2),
         "landscape random": plots.landscape(obj, path[-1], resolution=5, arrows=2),
         "confusion": plots.confusion(W_digits, X, y),

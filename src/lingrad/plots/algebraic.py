@@ -236,8 +236,8 @@ def _table_axes(n: int, n_rows: int, thumbs: np.ndarray | None):
     width = 1.6 + 1.15 * n
     height = 0.3 * n_rows + (1.3 if thumbs is not None else 0.0) + 0.6
     # fixed margins (inches): the two-line title on top; the table fills its axes' width
-    grid = (2, n + 1) if thumbs is not None else (1, 1)
-    fig = fixed_figure(width, height, (0.05, 0.05, 0.05, 0.5), (0.1, 0.15), grid)
+    shape = (2, n + 1) if thumbs is not None else (1, 1)
+    fig = fixed_figure(width, height, (0.05, 0.05, 0.05, 0.5), (0.1, 0.15), shape)
     if thumbs is not None:
         grid = fig.add_gridspec(2, n + 1, height_ratios=[1.3, 0.3 * n_rows])
         for i in range(n):
