@@ -152,14 +152,7 @@ def _two_class_softmax(S, y):
     first = y == 0
     z = S[:, 0] - S[:, 1]
     np.negative(z, out=z, where=first)  # S_1 - S_0 where y = 0
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)  # e^-|z| in (0, 1]: no overflow
-    losses = np.log1p(e, dtype=np.float64)
-    losses += np.maximum(z, 0.0)
-    p = e + 1.0
-    np.divide(1.0, p, out=p)
-    np.multiply(e, p, out=p, where=z < 0)  # sigmoid(z): 1 / (1 + e^-z) or e^z / (1 + e^z)
+    losses, p = _softplus_sigmoid(z)
     dS = np.empty((2, S.shape[0]), dtype=S.dtype)
     np.negative(p, out=dS[1])  # dL/dS_1 = -sigmoid(z) where y = 1
     np.copyto(dS[1], p, where=first)
@@ -178,15 +171,29 @@ def _kl_divergence_kernel(S, P):
     return losses, dS
 
 
+def _softplus_sigmoid(z):
+    """``(log(1 + e^z)`` in float64, ``sigmoid(z)`` in z's dtype``)`` elementwise from one
+    ``exp``: with ``e = e^-|z|`` in ``(0, 1]`` (no overflow), ``log(1 + e^z) = max(z, 0) +
+    log1p(e)`` and ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0``, ``e / (1 + e)`` below."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    soft = np.log1p(e, dtype=np.float64)
+    soft += np.maximum(z, 0.0)
+    p = e + 1.0
+    np.divide(1.0, p, out=p)
+    np.multiply(e, p, out=p, where=z < 0)
+    return soft, p
+
+
 def _logistic_kernel(S, T):
     if not isinstance(S, np.ndarray):
         return _logistic_xp(S, T)
-    # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
-    losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
-        axis=1, dtype=np.float64
-    )
-    dS = sigmoid(S) - T
-    return losses, dS
+    # log(1 + e^s) - t s and sigmoid(s) - t, one exp per score
+    losses, dS = _softplus_sigmoid(S)
+    losses -= T * S
+    dS -= T
+    return (losses[:, 0] if losses.shape[1] == 1 else losses.sum(axis=1)), dS
 
 
 def _squared_error_kernel(S, Y):
