@@ -161,9 +161,9 @@ class _InMemory:
 
     def step(self, state: TrainState, rows: np.ndarray | None, norms: list[float]) -> bool:
         """One optimiser step on ``rows``; ``False`` once the run must stop."""
-        rate = self.optimizer.rate(state.optimizer_state)
         if self.reads == "objective":
             return self.solve(state, norms)
+        rate = self.optimizer.rate(state.optimizer_state)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
             gnorm = float(np.sqrt(np.vdot(g, g)))
