@@ -204,6 +204,11 @@ class _InMemory:
         if status is Status.CONVERGED:
             tol = solver.tol
             message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
+            if not measure <= tol:  # a solver's other rule: J stopped decreasing (ftol)
+                message = (
+                    f"converged: the objective stopped decreasing in floating point, with the "
+                    f"convergence measure at {measure:.3g} (tol {tol:g})"
+                )
             state.stop = Stop(StopReason.CONVERGED, message)
             return False
         return True
