@@ -19,7 +19,10 @@ import numpy.typing as npt
 
 from lingrad import _skinny, curvature, losses, regularizers
 from lingrad._validation import (
+    DEFER_FINITE_ELEMENTS,
     as_data,
+    check_finite,
+    check_finite_rows,
     check_int,
     check_labels,
     check_positive,
@@ -119,6 +122,13 @@ class Objective:
             gradient row is 0, so the model is the slides' ``f = W x``.
         check_input: ``False`` trusts ``X`` to be a finite float array ``(N, D)`` already (as
             scikit-learn's ``validate_data`` returns it): no second pass over X to check it.
+            With ``True`` (default) NaN and inf are refused (``ValueError`` naming ``X``): at
+            construction for a sparse X or one of fewer than ``DEFER_FINITE_ELEMENTS``
+            elements; for a larger dense X at first use, with no pass of its own where a
+            loss comes first: a mini-batch whose loss or gradient is not finite has its rows
+            checked (the error names the first bad row) before anything uses the result,
+            while a full pass, :meth:`evaluate`, :meth:`hessian` and reading :attr:`X` check
+            all of X once first.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     Examples:
@@ -145,15 +155,19 @@ class Objective:
         **loss_params: float,
     ) -> None:
         self.loss_spec = losses.spec(loss)
-        self.X = check_X(X) if check_input else as_data(X)
+        self._X = check_X(X, finite=False) if check_input else as_data(X)
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
-        self.sparse = is_sparse(self.X)
+        self.sparse = is_sparse(self._X)
+        #: whether X is known to hold no NaN or inf (see ``check_input``)
+        self.finite_checked = not check_input or self.sparse
+        if self._X.size < DEFER_FINITE_ELEMENTS:
+            self.require_finite()
         self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
         self.regularizer = regularizers.get(regularizer)
         self.lam = check_positive("lam", lam, allow_zero=True)
-        n = self.X.shape[0]
+        n = self._X.shape[0]
         self.sample_weight = (
             None if sample_weight is None else losses.check_sample_weight(sample_weight, n)
         )
@@ -164,10 +178,32 @@ class Objective:
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
+    @property
+    def X(self) -> Any:
+        """The data ``(N, D)`` (dense or CSR), checked finite on the first read (see
+        ``check_input``)."""
+        self.require_finite()
+        return self._X
+
+    @X.setter
+    def X(self, value: Any) -> None:
+        self._X = value
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """X's dtype (read without the finite check of :attr:`X`)."""
+        return self._X.dtype
+
+    def require_finite(self) -> None:
+        """Check X for NaN and inf (one pass, once) unless known finite (``ValueError``)."""
+        if not self.finite_checked:
+            check_finite("X", self._X)
+            self.finite_checked = True
+
     def _check_targets(self) -> None:
         """What can be checked of ``y`` before ``C`` is known, as scikit-learn does at ``fit``:
         one target per row of ``X``, and integer labels ``>= 0`` where the loss takes labels."""
-        n = self.X.shape[0]
+        n = self._X.shape[0]
         if self.loss_spec.target is losses.Target.LABELS:
             labels = check_labels(self.y, n)
             if labels.size and labels.min() < 0:
@@ -181,17 +217,17 @@ class Objective:
 
     @property
     def n_samples(self) -> int:
-        return self.X.shape[0]
+        return self._X.shape[0]
 
     @property
     def n_features(self) -> int:
-        return self.X.shape[1]
+        return self._X.shape[1]
 
     @property
     def nbytes(self) -> int:
         """Bytes held: X (for CSR its data, indices and indptr), y, the cached targets and the
         example weights."""
-        X: Any = self.X
+        X: Any = self._X
         x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if self.sparse else X.nbytes
         targets = sum(t.nbytes for t in self._targets.values())
         weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
@@ -201,7 +237,7 @@ class Objective:
         """The validated targets for a model with ``n_columns`` score columns (cached)."""
         if n_columns not in self._targets:
             self._targets[n_columns] = self.loss_spec.prepare(
-                self.y, self.n_samples, n_columns, self.X.dtype
+                self.y, self.n_samples, n_columns, self._X.dtype
             )
         return self._targets[n_columns]
 
@@ -209,7 +245,7 @@ class Objective:
         """``W`` checked against ``(D + 1, C)`` (and the targets against ``C``), in X's dtype."""
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
-        return W.astype(self.X.dtype, copy=False)
+        return W.astype(self._X.dtype, copy=False)
 
     def value(self, W: npt.ArrayLike) -> float:
         """``J(W)``: mean loss plus ``lam * R(W)`` as a Python float."""
@@ -260,12 +296,15 @@ class Objective:
                 block = self.n_samples
             return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
         if out is None or isinstance(rows, slice) or self.sparse:
-            X = self.X[rows]
+            X = self._X[rows]
         else:
             # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
             # callers (the trainer) pass valid non-negative indices.
-            X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
-        return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+            X = np.take(self._X, rows, axis=0, out=out[: len(rows)], mode="clip")
+        value, dW = self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+        if not self.finite_checked and (dW is None or not np.isfinite(value + np.vdot(dW, dW))):
+            check_finite_rows("X", self._X, rows)  # the fused check (see ``check_input``)
+        return value, dW
 
     def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
@@ -308,8 +347,8 @@ class Objective:
             and _skinny.AVAILABLE
             and self._compiled
             and _skinny.MIN_COLUMNS <= n_columns <= _skinny.MAX_COLUMNS
-            and self.X.size >= SKINNY_MIN_ELEMENTS
-            and self.X.flags.c_contiguous
+            and self._X.size >= SKINNY_MIN_ELEMENTS
+            and self._X.flags.c_contiguous
         )
 
     def rows_per_block(self, skinny: bool = False) -> int:
@@ -321,7 +360,7 @@ class Objective:
             return self.block_rows
         if self.sparse:
             return self.n_samples
-        row_bytes = self.X.shape[1] * self.X.itemsize
+        row_bytes = self._X.shape[1] * self._X.itemsize
         if skinny:
             return max(4, SKINNY_BLOCK_BYTES // row_bytes)
         return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)

@@ -41,7 +41,7 @@ def chance_loss(objective: Objective, n_columns: int) -> float:
         True
     """
     # all scores 0 whatever X: the loss kernel on zero scores, no pass over X (and R(0) = 0)
-    S = np.zeros((objective.n_samples, n_columns), dtype=objective.X.dtype)
+    S = np.zeros((objective.n_samples, n_columns), dtype=objective.dtype)
     T = objective.targets(n_columns)
     per_example, dS = objective.loss_spec.kernel(S, T, **objective.loss_params)
     return losses.weighted_mean(per_example, dS, objective.sample_weight)[0]

@@ -157,12 +157,12 @@ def initial_state(
         (3, 2)
     """
     if W0 is None:
-        W = init_weights(objective.n_features, n_columns, rng=rng, dtype=objective.X.dtype)
+        W = init_weights(objective.n_features, n_columns, rng=rng, dtype=objective.dtype)
     else:
         W = check_weights(W0, objective.n_features, name="W0")
         if W.shape[1] != n_columns:
             fail("W0", f"shape ({objective.n_features + 1}, {n_columns})", f"shape {W.shape}")
-        W = W.astype(objective.X.dtype, copy=True)
+        W = W.astype(objective.dtype, copy=True)
     return TrainState(W, optimizer.init(W), rng)
 
 

@@ -110,7 +110,7 @@ class _InMemory:
         # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
         if batch_size < objective.n_samples and not objective.sparse:
-            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
+            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         grad.refuse_sparse(gradient, objective)
         self.grad_fn: GradFn | None = None
