@@ -107,6 +107,17 @@ def check_finite(name: str, a: npt.NDArray[np.floating], block_bytes: int = 2**2
             fail(name, "finite values", f"{a[where]} at index {where}")
 
 
+def defers_finite(X: object) -> bool:
+    """Whether a checked data matrix ``X`` has its NaN/inf check left to its first use: dense
+    with at least ``DEFER_FINITE_ELEMENTS`` elements (see :class:`lingrad.objective.Objective`).
+
+    Examples:
+        >>> defers_finite(np.ones((2, 2))), defers_finite(np.ones((2, DEFER_FINITE_ELEMENTS)))
+        (False, True)
+    """
+    return not is_sparse(X) and int(np.size(X)) >= DEFER_FINITE_ELEMENTS  # type: ignore[arg-type]
+
+
 def check_finite_rows(name: str, X: npt.NDArray[np.floating], rows: Any) -> None:
     """Raise ``ValueError`` naming ``name``, the first row of ``X[rows]`` holding a NaN or inf
     (its index in ``X``) and the value; nothing when those rows are finite. ``rows``: a slice

@@ -301,7 +301,8 @@ class Objective:
             # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
             # callers (the trainer) pass valid non-negative indices.
             X = np.take(self._X, rows, axis=0, out=out[: len(rows)], mode="clip")
-        value, dW = self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+        wb, skinny = None if w is None else w[rows], self.compiled(W.shape[1])
+        value, dW = self._pass(W, X, T[rows], wb, need_grad, X.shape[0], None, skinny)
         if not self.finite_checked and (dW is None or not np.isfinite(value + np.vdot(dW, dW))):
             check_finite_rows("X", self._X, rows)  # the fused check (see ``check_input``)
         return value, dW
@@ -339,6 +340,16 @@ class Objective:
         else:
             loss = float(per_example @ (w / w.sum(dtype=np.float64)))
         return loss + self.lam * self.regularizer.value(W) if self.lam else loss
+
+    def compiled(self, n_columns: int) -> bool:
+        """Whether passes and mini-batches for ``n_columns`` score columns use the compiled
+        products of :mod:`lingrad._skinny` (dense X of at least ``SKINNY_MIN_ELEMENTS``).
+
+        Examples:
+            >>> Objective("softmax", np.eye(2), [0, 1]).compiled(2)
+            False
+        """
+        return self._skinny(n_columns)
 
     def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""

@@ -283,7 +283,7 @@ def fit(
         guard=cb.DivergenceGuard(divergence_factor, max_grad_norm),
         max_evaluations=max_evaluations,
     )
-    with runner.threads():
+    with runner.threads(n_columns):
         run(
             state,
             runner,
