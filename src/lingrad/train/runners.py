@@ -155,6 +155,8 @@ class _InMemory:
         for rows in self.batches(state.rng):
             if not self.step(state, rows, norms):
                 break
+        else:  # every row was in a step whose loss and gradient were finite (or were checked)
+            self.objective.finite_checked = True
         losses = state.steps["loss"][first:]
         loss = math.nan
         if len(losses) == 1:
