@@ -778,3 +778,29 @@ def test_a_diverging_run_over_finite_deferred_X_still_stops_as_diverged(deferred
     r = fit(J, SGD(1e10), n_columns=3, epochs=3, batch_size=16, rng=RNG(0))
     assert r.stop is not None and r.stop.reason is StopReason.DIVERGED
     assert np.isfinite(r.W).all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_compiled_mini_batches_equal_the_blas_ones(monkeypatch, weighted, fit_intercept):
+    import lingrad.objective
+
+    rng = RNG(5)
+    X = rng.standard_normal((203, 29)).astype(np.float32)
+    y = rng.integers(0, 5, 203)
+    w = rng.uniform(0.5, 2.0, 203) if weighted else None
+    W = (0.1 * rng.standard_normal((30, 5))).astype(np.float32)
+    if not fit_intercept:
+        W[-1] = 0.0
+    rows = rng.permutation(203)[:61]
+    results = []
+    for threshold in (1, 2**62):  # compiled, then BLAS
+        monkeypatch.setattr(lingrad.objective, "SKINNY_MIN_ELEMENTS", threshold)
+        J = Objective("softmax", X, y, lam=0.01, sample_weight=w, fit_intercept=fit_intercept)
+        J.targets(5)
+        assert J.compiled(5) == (threshold == 1)
+        results.append(J.value_and_grad_unchecked(W, rows, out=np.empty((64, 29), np.float32)))
+    (v1, g1), (v2, g2) = results
+    assert v1 == pytest.approx(v2, rel=1e-5)
+    np.testing.assert_allclose(g1, g2, rtol=1e-4, atol=1e-6)
+    assert fit_intercept or not g1[-1].any()
