@@ -188,6 +188,7 @@ class Objective:
     @X.setter
     def X(self, value: Any) -> None:
         self._X = value
+        self.finite_checked = is_sparse(value)  # a new dense X is checked at its first read
 
     @property
     def dtype(self) -> np.dtype[Any]:
