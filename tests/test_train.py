@@ -759,9 +759,10 @@ def test_fit_runs_compiled_steps_on_one_thread_and_restores_the_count(monkeypatc
     seen = []
     real = _skinny.accumulate
 
-    def spy(X, G, outT):
+    def spy(X, G, outT, rows=None):
         seen.append(numba.get_num_threads())
-        return real(X, G, outT)
+        assert rows is not None and X is J.X  # the batch read in place, not gathered
+        return real(X, G, outT, rows=rows)
 
     monkeypatch.setattr(_skinny, "accumulate", spy)
     before = numba.get_num_threads()

@@ -296,14 +296,18 @@ class Objective:
                 # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
                 block = self.n_samples
             return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
-        if out is None or isinstance(rows, slice) or self.sparse:
+        wb, skinny = None if w is None else w[rows], self.compiled(W.shape[1])
+        in_place = None  # the compiled products read the rows in place: no gathered copy
+        if out is not None and skinny and not isinstance(rows, slice):
+            X, in_place = self._X, rows
+        elif out is None or isinstance(rows, slice) or self.sparse:
             X = self._X[rows]
         else:
             # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
             # callers (the trainer) pass valid non-negative indices.
             X = np.take(self._X, rows, axis=0, out=out[: len(rows)], mode="clip")
-        wb, skinny = None if w is None else w[rows], self.compiled(W.shape[1])
-        value, dW = self._pass(W, X, T[rows], wb, need_grad, X.shape[0], None, skinny)
+        n = X.shape[0] if in_place is None else len(in_place)
+        value, dW = self._pass(W, X, T[rows], wb, need_grad, n, None, skinny, in_place)
         if not self.finite_checked and (dW is None or not np.isfinite(value + np.vdot(dW, dW))):
             check_finite_rows("X", self._X, rows)  # the fused check (see ``check_input``)
         return value, dW
@@ -387,15 +391,17 @@ class Objective:
         block: int,
         scores_out: _Float | None = None,
         skinny: bool = False,
+        rows: npt.NDArray[np.integer] | None = None,
     ) -> tuple[float, _Float | None]:
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
+        With ``rows`` (valid indices; ``skinny`` only) the data is ``X[rows]``, read in place.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
         ``dW += [X_b, 1]^T dS``. The extra memory is the block's ``N_b x C`` arrays and one
         ``(D + 1) x C`` partial product; never an ``N x D`` temporary. With ``skinny`` the two
         products are :mod:`lingrad._skinny`'s (``dW[:-1]`` accumulated transposed, ``C x D``).
         """
-        N = X.shape[0]
+        N = X.shape[0] if rows is None else len(rows)
         total_weight = float(N) if w is None else float(w.sum(dtype=np.float64))
         kernel, params = self.loss_spec.kernel, self.loss_params
         loss = 0.0
@@ -410,7 +416,7 @@ class Objective:
             stop = min(start + block, N)
             Xb = X[start:stop] if block < N else X
             if skinny:
-                S = _skinny.scores_t(Xb, Wt)
+                S = _skinny.scores_t(Xb, Wt, rows=rows)
                 S += W[-1]
             else:
                 S = scores_unchecked(W, Xb)
@@ -426,7 +432,7 @@ class Objective:
                 dS *= wb.astype(dS.dtype, copy=False)[:, None]
             if dW is not None:
                 if dWt is not None:
-                    _skinny.accumulate(Xb, dS, dWt)
+                    _skinny.accumulate(Xb, dS, dWt, rows=rows)
                 elif start == 0 and not self.sparse:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 elif start == 0:
