@@ -805,3 +805,21 @@ def test_compiled_mini_batches_equal_the_blas_ones(monkeypatch, weighted, fit_in
     assert v1 == pytest.approx(v2, rel=1e-5)
     np.testing.assert_allclose(g1, g2, rtol=1e-4, atol=1e-6)
     assert fit_intercept or not g1[-1].any()
+
+
+@pytest.mark.parametrize(
+    ("loss", "C", "weighted"),
+    [("softmax", 3, False), ("softmax", 3, True), ("multiclass_hinge", 3, True),
+     ("logistic", 1, False), ("crammer_singer", 3, False), ("squared_error", 1, True)],
+)  # fmt: skip
+def test_chance_loss_is_the_mean_loss_of_zero_scores(loss, C, weighted):
+    from lingrad.train.diagnostics import chance_loss
+
+    X, y = blobs(n=90, d=4, c=3)
+    if C == 1:
+        y = (y == 1).astype(int)
+    w = RNG(1).uniform(0.1, 3.0, 90) if weighted else None
+    J = Objective(loss, X, y, sample_weight=w, lam=0.3)
+    W0 = np.zeros((5, C))
+    # the oracle: J(0) from a full pass (R(0) = 0)
+    assert chance_loss(J, C) == pytest.approx(J.value(W0), rel=1e-12)

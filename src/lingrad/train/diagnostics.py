@@ -41,8 +41,15 @@ def chance_loss(objective: Objective, n_columns: int) -> float:
         True
     """
     # all scores 0 whatever X: the loss kernel on zero scores, no pass over X (and R(0) = 0)
-    S = np.zeros((objective.n_samples, n_columns), dtype=objective.dtype)
     T = objective.targets(n_columns)
+    if T.ndim == 1 and T.dtype.kind in "iu":  # labels: one kernel row per label, weighted
+        K = int(T.max()) + 1
+        per_label = objective.loss_spec.kernel(
+            np.zeros((K, n_columns), dtype=objective.dtype), np.arange(K), **objective.loss_params
+        )[0]
+        counts = np.bincount(T, weights=objective.sample_weight, minlength=K)
+        return float(per_label @ counts / counts.sum())
+    S = np.zeros((objective.n_samples, n_columns), dtype=objective.dtype)
     per_example, dS = objective.loss_spec.kernel(S, T, **objective.loss_params)
     return losses.weighted_mean(per_example, dS, objective.sample_weight)[0]
 
