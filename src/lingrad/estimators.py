@@ -42,11 +42,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
 from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
 from lingrad._array_api import numpy_dtype, to_numpy
-from lingrad._validation import check_int, check_weights, fail, is_sparse
+from lingrad._validation import check_int, check_weights, defers_finite, fail, is_sparse
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
@@ -462,7 +462,7 @@ class _LinearModel(BaseEstimator):
             lam=self.lam / 2 if two else self.lam,
             sample_weight=sample_weight,
             fit_intercept=self.fit_intercept,
-            check_input=False,  # validate_data has checked X: no second pass over it
+            check_input=defers_finite(X),  # else _checked has: no second pass over X
         )
         if not self.fit_intercept and optimizer.reads == "value":
             fail("fit_intercept", f"True for the search optimizer {name!r}", False)
@@ -641,6 +641,16 @@ class _LinearModel(BaseEstimator):
 
 
 _FIT_DTYPES = [np.float64, np.float32]
+#: fit's validate_data leaves NaN/inf to :func:`_checked`
+_LAZY: dict[str, Any] = {"accept_sparse": "csr", "ensure_all_finite": False}
+
+
+def _checked(estimator: object, Xy: tuple[Any, Any]) -> tuple[Any, Any]:
+    """scikit-learn's NaN/inf check of X unless ``defers_finite(X)``: then the Objective's
+    check fused into the first epoch's losses (no pass over X of its own)."""
+    if not defers_finite(Xy[0]):
+        assert_all_finite(Xy[0], estimator_name=type(estimator).__name__, input_name="X")
+    return Xy
 
 
 class LinearClassifier(ClassifierMixin, _LinearModel):
@@ -768,7 +778,9 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
         else:
-            X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, accept_sparse="csr")
+            X, y = _checked(
+                self, validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY)
+            )
         check_classification_targets(y)
         if classes is not None:
             self.classes_ = np.unique(np.asarray(classes))
@@ -963,9 +975,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, accept_sparse="csr"
-        )
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
+        X, y = _checked(self, (X, y))
         sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
-from lingrad import grad, optim
+from lingrad import _skinny, grad, optim
 from lingrad._array_api import all_finite
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
@@ -46,10 +46,13 @@ SINGLE_THREAD_ELEMENTS = 2**20
 _CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
 
 
-def blas_threads(batch_rows: int, n_features: int) -> AbstractContextManager[object]:
-    """A context that limits BLAS to one thread for small batches (a no-op for large ones).
+def blas_threads(
+    batch_rows: int, n_features: int, compiled: bool = False
+) -> AbstractContextManager[object]:
+    """A context that limits BLAS (and with ``compiled`` the compiled products of
+    :mod:`lingrad._skinny`) to one thread for small batches (a no-op for large ones).
 
-    Chosen once per epoch, not per step; the threadpoolctl controller is built once.
+    Chosen once per run, not per step; the threadpoolctl controller is built once.
 
     Examples:
         >>> import contextlib
@@ -63,7 +66,25 @@ def blas_threads(batch_rows: int, n_features: int) -> AbstractContextManager[obj
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    stack = contextlib.ExitStack()
+    stack.enter_context(_CONTROLLER.limit(limits=1, user_api="blas"))
+    if compiled:
+        stack.enter_context(_one_compiled_thread())
+    return stack
+
+
+@contextlib.contextmanager
+def _one_compiled_thread() -> Iterator[None]:
+    """Numba's threads (those of :mod:`lingrad._skinny`'s loops) set to one, then restored."""
+    _skinny.threads()  # imports Numba the way _skinny sets it up
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def batch_size_for(optimizer: str, n_samples: int, batch_size: int) -> int:
@@ -105,7 +126,8 @@ class _InMemory:
         self.objective = objective
         self.optimizer = optimizer
         self.reads = optim.check_reads(optimizer)
-        check_array_api(optimizer, objective.X)  # another array library: the solvers only
+        if getattr(objective, "xp", np) is not np:  # (reading a NumPy X would check it)
+            check_array_api(optimizer, objective.X)  # another array library: the solvers only
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
@@ -113,7 +135,7 @@ class _InMemory:
         # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
         if batch_size < objective.n_samples and not objective.sparse and objective.xp is np:
-            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
+            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         grad.refuse_sparse(gradient, objective)
         self.grad_fn: GradFn | None = None
@@ -137,6 +159,8 @@ class _InMemory:
         for rows in self.batches(state.rng):
             if not self.step(state, rows, norms):
                 break
+        else:  # every row was in a step whose loss and gradient were finite (or were checked)
+            self.objective.finite_checked = True
         losses = state.steps["loss"][first:]
         loss = math.nan
         if len(losses) == 1:
@@ -149,11 +173,13 @@ class _InMemory:
             loss = float(np.dot(losses, weights) / weights.sum())
         return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
 
-    def threads(self) -> AbstractContextManager[object]:
-        """The BLAS thread limit for this runner's steps (:func:`blas_threads`), entered once
-        around the whole run: setting it costs more than a small problem's iteration."""
+    def threads(self, n_columns: int = 0) -> AbstractContextManager[object]:
+        """The BLAS thread limit for this runner's steps (:func:`blas_threads`; with the
+        ``n_columns`` of ``W`` it covers the compiled products too), entered once around the
+        whole run: setting it costs more than a small problem's iteration."""
         rows_per_step = min(self.batch_size, self.objective.n_samples)
-        return blas_threads(rows_per_step, self.objective.n_features)
+        compiled = n_columns > 0 and self.objective.compiled(n_columns)
+        return blas_threads(rows_per_step, self.objective.n_features, compiled)
 
     def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
