@@ -108,14 +108,16 @@ def check_finite(name: str, a: npt.NDArray[np.floating], block_bytes: int = 2**2
 
 
 def defers_finite(X: object) -> bool:
-    """Whether a checked data matrix ``X`` has its NaN/inf check left to its first use: dense
-    with at least ``DEFER_FINITE_ELEMENTS`` elements (see :class:`lingrad.objective.Objective`).
+    """Whether a checked data matrix ``X`` has its NaN/inf check left to its first use: a NumPy
+    array of at least ``DEFER_FINITE_ELEMENTS`` elements (see
+    :class:`lingrad.objective.Objective`); X of another array library is checked when the
+    objective is built, CSR X when it is validated.
 
     Examples:
         >>> defers_finite(np.ones((2, 2))), defers_finite(np.ones((2, DEFER_FINITE_ELEMENTS)))
         (False, True)
     """
-    return not is_sparse(X) and int(np.size(X)) >= DEFER_FINITE_ELEMENTS  # type: ignore[arg-type]
+    return isinstance(X, np.ndarray) and X.size >= DEFER_FINITE_ELEMENTS  # other libraries: no
 
 
 def check_finite_rows(name: str, X: npt.NDArray[np.floating], rows: Any) -> None:
