@@ -9,17 +9,22 @@ regularisation, the same initial weights, the variants taking turns inside each 
   batch_size=200)``: its epoch loss is the mean of the batch losses (no pass of its own);
 * ``estimator``: ``LinearClassifier(optimizer="sgd", max_iter=1, ...)`` on the same data and
   weights' shape (its input validation included: what a scikit-learn user pays);
-* ``numpy k thr``: the textbook loop: one permutation, then per batch the gather
-  ``X[idx]``, ``S = Xb W + b``, the softmax gradient, ``W -= lr Xb^T dS``, with BLAS on k
-  threads (1, and NumPy's default);
-* ``torch k thr``: ``nn.Linear`` + ``F.cross_entropy`` + ``optim.SGD`` over ``torch.randperm``
-  batches with ``torch.set_num_threads(k)``; for one thread (what lingrad's BLAS uses at this
-  batch size) and for NumPy's BLAS threads; the ratio is taken against the faster of the two
-  (the column is skipped without PyTorch);
+* ``numpy``: the textbook loop: one permutation, then per batch the gather ``X[idx]``,
+  ``S = Xb W + b``, the softmax gradient, ``W -= lr Xb^T dS``;
+* ``torch``: ``nn.Linear`` + ``F.cross_entropy`` + ``optim.SGD`` over ``torch.randperm``
+  batches (the column is skipped without PyTorch);
 * ``sklearn hinge`` / ``sklearn log_loss``: ``SGDClassifier(max_iter=1)`` (its own per-example
-  SGD, one-vs-rest; given float64 X up front, since it would convert float32 itself);
+  SGD, one-vs-rest; given float64 X up front, since it would convert float32 itself; left out
+  with ``--no-sklearn``);
 * ``gather``: only gathering the shuffled batches ``X[order[s:s + 200]]``, the memory floor of
   any shuffled epoch.
+
+Every contender runs on one BLAS thread (threadpoolctl; ``torch.set_num_threads(1)``): what
+lingrad's steps use at this batch size, and fair on a shared machine. Each is warmed up by one
+untimed run, then the repeats interleave them, the order rotating from one repeat to the
+next; the figures are medians, and each ratio is also given as the median of the ratios
+within a repeat (paired: a busy moment slows both sides of the pair). The load average is
+printed before and after.
 
 Beside each time: the softmax cross-entropy and accuracy of the final weights on the training
 data, so that the times compare equal work.
@@ -29,11 +34,14 @@ Run: ``python benchmarks/epoch.py`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
+import statistics
+import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
-from _timing import interleaved, load, machine, parser, repeats, table
-from threadpoolctl import threadpool_info, threadpool_limits
+from _timing import load, machine, parser, repeats, table
+from threadpoolctl import threadpool_limits
 
 from lingrad.estimators import LinearClassifier
 from lingrad.losses import softmax_cross_entropy
@@ -44,10 +52,6 @@ from lingrad.train import fit
 
 BATCH = 200
 LR = 1e-2  # of the batch-mean gradient; scikit-learn steps per example with LR / BATCH
-
-
-def blas_threads() -> int:
-    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
 
 
 def quality(W, X, y) -> tuple[float, float]:
@@ -62,8 +66,7 @@ def lingrad_epoch(X, y, W0, out):
     out["lingrad"] = r.W
 
 
-def torch_epoch(torch, threads, X, y, W0, out):
-    torch.set_num_threads(threads)
+def torch_epoch(torch, X, y, W0, out):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     model = torch.nn.Linear(X.shape[1], W0.shape[1])
     with torch.no_grad():
@@ -78,26 +81,25 @@ def torch_epoch(torch, threads, X, y, W0, out):
         opt.step()
     with torch.no_grad():
         W = np.vstack([model.weight.numpy().T, model.bias.numpy()[None]])
-    out[f"torch {threads} thr"] = W
+    out["torch"] = W
 
 
-def numpy_epoch(threads, X, y, W0, out):
+def numpy_epoch(X, y, W0, out):
     """The textbook loop: the same gathers and products as lingrad's epoch, nothing else."""
-    with threadpool_limits(threads, user_api="blas"):
-        W = W0.copy()
-        order = RNG().permutation(X.shape[0])
-        for s in range(0, X.shape[0], BATCH):
-            idx = order[s : s + BATCH]
-            Xb = X[idx]
-            S = Xb @ W[:-1] + W[-1]
-            S -= S.max(axis=1, keepdims=True)
-            P = np.exp(S)
-            P /= P.sum(axis=1, keepdims=True)
-            P[np.arange(len(idx)), y[idx]] -= 1.0
-            P *= LR / len(idx)
-            W[:-1] -= Xb.T @ P
-            W[-1] -= P.sum(axis=0)
-    out[f"numpy {threads} thr"] = W
+    W = W0.copy()
+    order = RNG().permutation(X.shape[0])
+    for s in range(0, X.shape[0], BATCH):
+        idx = order[s : s + BATCH]
+        Xb = X[idx]
+        S = Xb @ W[:-1] + W[-1]
+        S -= S.max(axis=1, keepdims=True)
+        P = np.exp(S)
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(len(idx)), y[idx]] -= 1.0
+        P *= LR / len(idx)
+        W[:-1] -= Xb.T @ P
+        W[-1] -= P.sum(axis=0)
+    out["numpy"] = W
 
 
 def estimator_epoch(X, y, out):
@@ -140,56 +142,81 @@ def RNG():
     return np.random.default_rng(0)
 
 
+def rotated(fns: dict[str, Callable[[], object]], n: int) -> tuple[dict, dict]:
+    """Wall and CPU seconds (``{name: [n floats]}`` each) of ``n`` timed runs per function,
+    after one untimed run of each; in repeat ``r`` the functions run in their order rotated by
+    ``r``. CPU time (the process's, all threads) is what a busy machine disturbs least."""
+    for fn in fns.values():
+        fn()
+    names = list(fns)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(n):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fns[name]()
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return wall, cpu
+
+
+def ratio(times: dict[str, list[float]], a: str, b: str) -> str:
+    """``a / b``: the ratio of the medians, and the median of the ratios within a repeat."""
+    medians = statistics.median(times[a]) / statistics.median(times[b])
+    paired = statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
+    return f"{a} / {b} = {medians:.3f} (paired: {paired:.3f})"
+
+
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--no-sklearn", action="store_true", help="leave out SGDClassifier")
+    args = p.parse_args()
     N, D, C = (4_000, 256, 10) if args.quick else (49_000, 3_072, 10)
     n = repeats(args) if args.repeats or args.quick else 5
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, D), dtype=np.float32)
     y = rng.integers(0, C, N)
-    X64 = X.astype(np.float64)
     W0 = np.zeros((D + 1, C), dtype=np.float32)
     W0[:-1] = 1e-3 * rng.standard_normal((D, C))
-    threads = blas_threads()
     print(f"machine: {machine()}; load average {load()}")
     print(f"N = {N}, D = {D}, C = {C}, float32, batch {BATCH}, lr {LR}; {n} interleaved repeats")
+    print("every contender on one BLAS thread")
     out: dict[str, np.ndarray] = {}
     fns = {
         "lingrad": lambda: lingrad_epoch(X, y, W0, out),
         "estimator": lambda: estimator_epoch(X, y, out),
+        "numpy": lambda: numpy_epoch(X, y, W0, out),
         "gather": lambda: gather_epoch(X),
     }
-    for k in sorted({1, threads}):
-        fns[f"numpy {k} thr"] = lambda k=k: numpy_epoch(k, X, y, W0, out)
     try:
         import torch
 
-        for k in sorted({1, threads}):
-            fns[f"torch {k} thr"] = lambda k=k: torch_epoch(torch, k, X, y, W0, out)
+        torch.set_num_threads(1)
+        fns["torch"] = lambda: torch_epoch(torch, X, y, W0, out)
     except ImportError:
         print("torch: not installed, column skipped")
-    fns["sklearn hinge"] = lambda: sklearn_epoch("hinge", X64, y, out)
-    fns["sklearn log_loss"] = lambda: sklearn_epoch("log_loss", X64, y, out)
-    times = interleaved(fns, n)
+    if not args.no_sklearn:
+        X64 = X.astype(np.float64)
+        fns["sklearn hinge"] = lambda: sklearn_epoch("hinge", X64, y, out)
+        fns["sklearn log_loss"] = lambda: sklearn_epoch("log_loss", X64, y, out)
+    with threadpool_limits(1, user_api="blas"):
+        wall, cpu = rotated(fns, n)
     print(f"load average after: {load()}\n")
     rows = []
-    for name, t in times.items():
-        row = {"variant": name, **{f"{k}_ms": 1e3 * v for k, v in t.items()}}
+    for name, t in wall.items():
+        row = {"variant": name, "median_ms": 1e3 * statistics.median(t)}
+        row |= {"min_ms": 1e3 * min(t), "cpu_median_ms": 1e3 * statistics.median(cpu[name])}
         if name in out:
             row["train_ce"], row["train_acc"] = quality(out[name], X, y)
         rows.append(row)
-    print(table(rows, ["variant", "median_ms", "min_ms", "max_ms", "train_ce", "train_acc"]))
-    print()
-    ours = times["lingrad"]["median"]
-    for library in ("numpy", "torch"):
-        names = [name for name in times if name.startswith(library + " ")]
-        if names:
-            best = min(names, key=lambda name: times[name]["median"])
-            times[f"{library} (its faster thread count)"] = times[best]
-    for name, t in times.items():
-        if name not in ("lingrad", "estimator") and not name.endswith(" thr"):
-            print(f"lingrad epoch / {name} epoch = {ours / t['median']:.2f}")
-    print(f"estimator epoch / lingrad epoch = {times['estimator']['median'] / ours:.2f}")
+    columns = ["variant", "median_ms", "min_ms", "cpu_median_ms", "train_ce", "train_acc"]
+    print(table(rows, columns))
+    for label, times in (("wall", wall), ("CPU", cpu)):
+        print(f"\n{label} time:")
+        for other in ("numpy", "torch", "gather", "sklearn hinge", "sklearn log_loss"):
+            if other in times:
+                print(ratio(times, "lingrad", other))
+        print(ratio(times, "estimator", "lingrad"))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ Rows: ``softmax`` (lingrad's default loss and ``optimizer="auto"``) vs LogisticR
 ``crammer_singer`` vs ``LinearSVC(multi_class="crammer_singer")`` (accuracy; the objectives differ
 for the one-vs-rest row, and LinearSVC regularises its intercept).
 
-Run: ``python benchmarks/solvers.py`` (``--quick`` for a smoke run).
+Run: ``python benchmarks/solvers.py`` (``--quick`` for a smoke run; ``--losses softmax`` and
+``--sets iris digits`` for some rows only).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from lingrad.estimators import LinearClassifier
 from lingrad.objective import Objective
 
 LAM = 1e-4
+LOSSES = ["softmax", "hinge", "crammer_singer"]
 
 
 def synthetic(quick: bool):
@@ -102,7 +104,7 @@ def race(makers: dict, X, y, n: int) -> tuple[dict, dict]:
     return interleaved({name: lambda k=name: fit(k) for name in makers}, n), fitted
 
 
-def rows_for(name, data, n, quick):
+def rows_for(name, data, n, quick, only=None):
     X_train, X_test, y_train, y_test = split(*data)
     C = 1.0 / (LAM * len(X_train))
     # two-column softmax at lam is logistic regression at lam / 2 (see the module docstring)
@@ -121,6 +123,7 @@ def rows_for(name, data, n, quick):
             lambda: LinearSVC(C=C, multi_class="crammer_singer", max_iter=10_000),
         ),
     }
+    pairs = {loss: pair for loss, pair in pairs.items() if only is None or loss in only}
     limit = threadpool_limits(1) if name != "synthetic" else contextlib.nullcontext()
     out = []
     with limit, warnings.catch_warnings():
@@ -149,18 +152,22 @@ def rows_for(name, data, n, quick):
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--losses", nargs="+", choices=LOSSES, default=LOSSES, help="rows to run")
+    p.add_argument("--sets", nargs="+", default=None, help="datasets to run (default: all)")
+    args = p.parse_args()
     n = args.repeats or (1 if args.quick else 5)
     print(f"machine: {machine()}; load average {load()}")
     print(f"lam = {LAM:g} (C = 1 / (lam N)); {n} interleaved repeats, medians\n")
     rows = []
     for name, data in sets(args.quick).items():
-        rows += rows_for(name, data, n, args.quick)
+        if args.sets is None or name in args.sets:
+            rows += rows_for(name, data, n, args.quick, args.losses)
     columns = ["dataset", "loss", "sklearn", "lingrad_ms", "sklearn_ms", "time_ratio",
                "J_lingrad", "J_gap", "acc_lingrad", "acc_sklearn", "n_iter"]  # fmt: skip
     print(table(rows, columns))
     print(f"\nload average after: {load()}")
-    for loss in ("softmax", "hinge", "crammer_singer"):
+    for loss in args.losses:
         ratios = [r["time_ratio"] for r in rows if r["loss"] == loss]
         worst = max(ratios)
         print(f"{loss}: worst default fit time / scikit-learn time = {worst:.2f}")

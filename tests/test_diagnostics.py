@@ -129,6 +129,20 @@ def test_a_converged_solver_gets_no_learning_rate_advice():
     assert not any("learning rate" in a for a in d["advice"])
 
 
+def test_a_solver_stopped_by_its_objective_rule_does_not_claim_measure_below_tol():
+    """L-BFGS also stops when J no longer decreases in floating point (float32 data reach it
+    early); the message then says so instead of a false ``measure <= tol``."""
+    rng = RNG(0)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    J = Objective("softmax", X, rng.integers(0, 3, 200), lam=1e-3)
+    r = fit(J, optim.get("lbfgs", tol=1e-300), n_columns=3, epochs=500, rng=RNG(1))
+    assert r.stop is not None and r.stop.reason is StopReason.CONVERGED
+    measure = r.history["grad_norm"][-1]
+    assert measure > 1e-300
+    assert "stopped decreasing" in str(r.stop) and "<=" not in str(r.stop), str(r.stop)
+    assert f"{measure:.3g}" in str(r.stop)
+
+
 def test_a_search_is_told_about_its_budget_never_a_learning_rate():
     """A search has an evaluation budget and a step size, not a learning rate (issue 17)."""
     falling = {"loss": [2.30, 2.25, 2.20, 2.15, 2.10, 2.05]}

@@ -356,3 +356,67 @@ def test_from_weights_wraps_a_trainer_result(blobs):
 def test_from_weights_rejects_inconsistent_input(W, kwargs, message):
     with pytest.raises(ValueError, match=message):
         from_weights(W, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# The two-class softmax solved as logistic regression on W_1 - W_0 at lam / 2
+# ------------------------------------------------------------------------------------------
+
+
+def _binary_problem():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X[:200, :8])
+    return X, y[:200]
+
+
+def test_two_class_softmax_reaches_the_two_column_optimum():
+    """The fit solves the logistic problem at lam / 2 and returns ``[-w/2, w/2]``: the weights
+    minimise the two-column softmax objective itself (SciPy's L-BFGS-B on lingrad's two-column
+    ``Objective``, the oracle), with sample weights, and ``loss_curve_`` holds that objective."""
+    from scipy.optimize import minimize
+
+    from lingrad.objective import Objective
+
+    X, y = _binary_problem()
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    lam = 1e-2
+    model = LinearClassifier(lam=lam, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=w)
+    assert model.W_.shape == (X.shape[1] + 1, 2)
+    np.testing.assert_array_equal(model.W_[:, 0], -model.W_[:, 1])
+    J = Objective("softmax", X, y, lam=lam, sample_weight=w)
+    shape = model.W_.shape
+    J.targets(2)
+
+    def f(v):
+        value, g = J.value_and_grad_unchecked(v.reshape(shape))
+        return value, g.ravel()
+
+    options = {"gtol": 1e-12, "ftol": 1e-16, "maxiter": 10_000}
+    best = minimize(f, np.zeros(np.prod(shape)), jac=True, method="L-BFGS-B", options=options)
+    assert J.value(model.W_) == pytest.approx(best.fun, rel=1e-12)
+    np.testing.assert_allclose(model.W_, best.x.reshape(shape), atol=1e-6)
+    assert model.loss_curve_[-1] == pytest.approx(J.value(model.W_), rel=1e-12)
+
+
+def test_two_class_softmax_iterates_are_binary_logistic_regressions():
+    """scikit-learn's binary LogisticRegression at ``C = 2 / (lam N)`` solves the same problem
+    with the same L-BFGS steps: the same iterations and coefficients at the default tol."""
+    X, y = _binary_problem()
+    lam = 1e-3
+    ours = LinearClassifier(lam=lam).fit(X, y)
+    theirs = LogisticRegression(C=2.0 / (lam * len(y)), max_iter=1000).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_[0]
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_two_class_softmax_warm_start_continues_and_other_solvers_keep_two_columns():
+    X, y = _binary_problem()
+    model = LinearClassifier(lam=1e-2, tol=1e-8, warm_start=True).fit(X, y)
+    cold = LinearClassifier(lam=1e-3, tol=1e-8).fit(X, y)
+    model.set_params(lam=1e-3).fit(X, y)  # from the previous optimum and its memory
+    assert model.n_iter_ < cold.n_iter_
+    np.testing.assert_allclose(model.coef_, cold.coef_, atol=1e-5)
+    with pytest.warns(ConvergenceWarning):
+        sgd = LinearClassifier(optimizer="sgd", max_iter=5, random_state=0).fit(X, y)
+    assert not np.array_equal(sgd.W_[:, 0], -sgd.W_[:, 1])  # two columns trained as such

@@ -247,7 +247,7 @@ def test_stops_at_the_first_iteration_whose_measure_is_at_most_tol(tol):
 
 def test_the_first_trial_step_has_length_one():
     """The first iteration's first trial point is ``W0 - g / ||g||_2`` (L-BFGS-B's first
-    step; at most ``W0 - g``), not ``g / ||g||_1`` (3-4 extra passes at P = 650 before)."""
+    step), not ``g / ||g||_1`` (3-4 extra passes at P = 650 before)."""
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
@@ -266,6 +266,37 @@ def test_the_first_trial_step_has_length_one():
     solver.update(None, solver.init(W0), W0, objective=Recording())
     _, g = J.value_and_grad(W0)
     np.testing.assert_array_equal(seen[0], W0)
-    alpha = min(1.0, 1.0 / np.linalg.norm(g))
+    alpha = 1.0 / np.linalg.norm(g)
     assert 1.0 / np.abs(g).sum() < alpha < 1.0  # the rule that matters here
     np.testing.assert_allclose(seen[1], W0 - alpha * g, rtol=1e-12)
+
+
+def test_iterates_are_scipys_where_the_first_gradient_is_short():
+    """Where ``||g_0||_2 < 1`` (iris, lam = 1e-4) the first step still has length 1, as
+    L-BFGS-B's (a step ``-g`` took another path, ending 5e-5 above scikit-learn's J): the
+    iterates are SciPy's until a line search first interpolates (14 here; 10 checked)."""
+    from scipy.optimize import minimize
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    J, C = Objective("softmax", X, y, lam=1e-4), 3
+    shape = (J.n_features + 1, C)
+    W = J.check_weights(np.zeros(shape))
+    assert np.linalg.norm(J.value_and_grad(W)[1]) < 1.0  # the case the rule is about
+    theirs: list[float] = []
+
+    def f(w):
+        value, g = J.value_and_grad_unchecked(w.reshape(shape))
+        return value, g.ravel()
+
+    options = {"gtol": 1e-10, "maxiter": 10}
+    minimize(f, W.ravel(), jac=True, method="L-BFGS-B", options=options,
+             callback=lambda w: theirs.append(J.value(w.reshape(shape))))  # fmt: skip
+    solver, state, ours = LBFGS(tol=1e-10), None, []
+    state = solver.init(W)
+    for _ in range(10):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+        ours.append(state.value)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)

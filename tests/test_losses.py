@@ -46,6 +46,22 @@ def test_label_losses_match_reference(name, data, margin):
     assert_same(losses.get(name)(S, y, **params), getattr(reference, name)(S, y, **params))
 
 
+@settings(max_examples=80, deadline=None)
+@given(data=scores_and_labels(), two=st.booleans())
+def test_softmax_without_smoothing_matches_reference(data, two):
+    # the kernel's two paths: classes as rows (C >= 3) and one margin per example (C = 2)
+    S, y = data
+    if two:
+        S, y = S[:, :2] * 30, y % 2  # margins up to 1200: exp(-|z|) underflows, no overflow
+    assert_same(losses.softmax_cross_entropy(S, y), reference.softmax_cross_entropy(S, y))
+    S32 = S.astype(np.float32)
+    loss32, dS32 = losses.softmax_cross_entropy(S32, y)
+    assert dS32.dtype == np.float32
+    expected = reference.softmax_cross_entropy(S32.astype(np.float64), y)
+    assert loss32 == pytest.approx(expected[0], rel=1e-6, abs=1e-6)
+    np.testing.assert_allclose(dS32, expected[1], rtol=1e-5, atol=1e-6)
+
+
 @settings(max_examples=60, deadline=None)
 @given(data=scores_and_labels(), temperature=st.floats(0.1, 5))
 def test_kl_divergence_matches_reference(data, temperature):

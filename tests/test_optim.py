@@ -404,3 +404,26 @@ def test_search_takes_a_plateau_scale_from_the_registry(name):
     assert opt.rate(state) == 0.1
     _, state = _after(opt, 1)
     assert state.plateau.learning_rate == 0.2  # carried through the update
+
+
+def test_an_optimiser_builds_its_chain_once_and_pickles_without_it():
+    import pickle
+
+    for opt in (SGD(0.1, momentum=0.9), Adam(0.01), SGD(ReduceOnPlateau(0.2))):
+        W, g = np.zeros(3), np.array([1.0, -2.0, 0.5])
+        state = opt.init(W)
+        state = opt.update(g, state, W)[1]
+        assert opt._transform() is opt._transform()  # built once
+        copy = pickle.loads(pickle.dumps(opt))
+        assert copy == opt
+        np.testing.assert_array_equal(copy.update(g, state, W)[0], opt.update(g, state, W)[0])
+
+
+@pytest.mark.parametrize("rate", [0.25, exponential(0.5, 0.5, 1), ReduceOnPlateau(0.3)])
+def test_rate_equals_the_transforms_current_rate(rate):
+    opt = SGD(rate)
+    state = opt.init(np.zeros(2))
+    for _ in range(3):
+        expected = T.current_rate(rate, state.count, state.plateau)
+        assert opt.rate(state) == expected
+        _, state = opt.update(np.ones(2), state, np.zeros(2))

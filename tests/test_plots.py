@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from lingrad import datasets, plots, reference
 from lingrad.model import init_weights, predict, scores
@@ -687,3 +688,77 @@ def test_write_figures_a_figure_failing_in_the_child_raises_in_the_parent(tmp_pa
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["f0.png", "f1.png", "f2.png"]
     with pytest.raises(ValueError, match="workers"):
         plots.write_figures(tasks, tmp_path, workers=0)
+
+
+# ------------------------------------------------------------------------------------------
+# Fixed layouts: nothing clipped, nothing on top of a panel
+# ------------------------------------------------------------------------------------------
+
+
+def _outside(fig: Figure) -> list[str]:
+    """The texts, legends and tables of ``fig`` that reach past its edges (1 px slack),
+    measured on the drawn figure."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    items = [(t.get_text(), t) for t in fig.get_children() if isinstance(t, Text)]  # suptitle
+    for ax in fig.axes:
+        items += [(ax.get_title(), ax.title), (ax.get_xlabel(), ax.xaxis.label),
+                  (ax.get_ylabel(), ax.yaxis.label)]  # fmt: skip
+        if ax.axison:  # the tick labels drawn: those at ticks inside the view
+            for i, axis in enumerate((ax.xaxis, ax.yaxis)):
+                lo, hi = sorted(axis.get_view_interval())
+                eps = 1e-9 * (hi - lo)
+                labels = axis.get_majorticklabels()
+                items += [
+                    (t.get_text(), t) for t in labels if lo - eps <= t.get_position()[i] <= hi + eps
+                ]
+        items += [("legend", ax.get_legend())] if ax.get_legend() is not None else []
+        items += [("table", table) for table in ax.tables]
+    out = []
+    for name, artist in items:
+        if not artist.get_visible() or (hasattr(artist, "get_text") and not artist.get_text()):
+            continue
+        box = artist.get_window_extent(renderer)
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > W + 1 or box.y1 > H + 1:
+            out.append(name)
+    return out
+
+
+def test_fixed_layouts_keep_every_title_label_legend_and_table_inside_the_figure(
+    digits, W_digits, descent
+):
+    """The report's figures are laid out by fixed margins (no layout engine, one draw per
+    save): long class names, multi-line titles, outside legends and colour bars still fit."""
+    iris = datasets.load("iris", seed=0)
+    Wi = init_weights(4, 3, rng=np.random.default_rng(2), scale=1.0)
+    obj, path = descent
+    X, y = digits.X_val[:60], digits.y_val[:60]
+    long = ["automobile", "versicolor", "aeroplane"]
+    figures = {
+        "templates": plots.templates(W_digits, (8, 8), digits.class_names, diverging=True),
+        "regions digits": plots.decision_regions(W_digits, X, y),
+        "regions iris": plots.decision_regions(Wi, iris.X_val, iris.y_val, class_names=long),
+        "regions 2-D": plots.decision_regions(Wi[[0, 1, 4]], iris.X_val[:, :2], iris.y_val),
+        "scores": plots.scores_table(W_digits, X, y, image_shape=(8, 8), loss="softmax"),
+        "scores iris": plots.scores_table(Wi, iris.X_val, iris.y_val, class_names=long),
+        "history": plots.history(
+            {
+                "loss": [90.0, 45.7, 1e-3],
+                "train_accuracy": [0.1, 0.5, 1],
+                "learning_rate": [0.1, 0.05, 1e-4],
+                "grad_norm": [12345.0, 1.0, 1e-6],
+            }
+        ),
+        "landscape": plots.landscape(obj, path[-1], trajectory=path, resolution=5, arrows=2),
+        "landscape random": plots.landscape(obj, path[-1], resolution=5, arrows=2),
+        "confusion": plots.confusion(W_digits, X, y),
+        "confusion long": plots.confusion(Wi, iris.X_val, iris.y_val, class_names=long),
+    }
+    for name, fig in figures.items():
+        assert fig.get_layout_engine() is None, name
+        assert _outside(fig) == [], name
+    # the colour bars sit beside their panels, not on them
+    for name in ("landscape", "confusion long"):
+        panel, bar = figures[name].axes[-2], figures[name].axes[-1]
+        assert bar.get_position().x0 > panel.get_position().x1, name

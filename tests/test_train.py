@@ -599,3 +599,227 @@ def test_the_diagnosis_compares_the_final_loss_with_the_chance_loss():
     # one tiny step: the loss stays at ln 3, the chance loss; never called converged
     r = fit(J, SGD(1e-9), n_columns=3, epochs=3, rng=RNG(0), W0=np.zeros((5, 3)))
     assert r.diagnostics["near_chance"] and not r.diagnostics["converged"]
+
+
+# -- the epoch at the loop's floor: the NaN/inf check fused into the batch losses -------------
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """Every dense X counts as large: its NaN/inf check is left to first use."""
+    import lingrad._validation
+    import lingrad.objective
+
+    monkeypatch.setattr(lingrad.objective, "DEFER_FINITE_ELEMENTS", 1)
+    monkeypatch.setattr(lingrad._validation, "DEFER_FINITE_ELEMENTS", 1)
+
+
+def _with_bad(value, row=37, column=2, n=120, d=5):
+    X, y = blobs(n=n, d=d)
+    X[row, column] = value
+    return X, y
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_fit_refuses_a_non_finite_X_at_the_batch_that_holds_it(deferred, value):
+    X, y = _with_bad(value)
+    J = Objective("softmax", X, y)
+    assert not J.finite_checked  # no pass over X at construction
+    with pytest.raises(ValueError, match=r"^X: expected finite values, got .* \(row 37\)$"):
+        fit(J, SGD(0.1), n_columns=3, epochs=1, batch_size=16, rng=RNG(0))
+
+
+def test_the_bad_batch_leaves_the_weights_unchanged(deferred):
+    from lingrad.train.callbacks import DivergenceGuard
+    from lingrad.train.loop import initial_state
+    from lingrad.train.runners import MiniBatch
+
+    X, y = _with_bad(np.nan, row=5)
+    J = Objective("softmax", X, y)
+    J.targets(3)
+    guard = DivergenceGuard(100.0, 1e8)
+    runner = MiniBatch(J, SGD(0.1), batch_size=4, gradient="analytic", guard=guard)
+    state = initial_state(J, SGD(0.1), 3, None, RNG(0))
+    assert runner.step(state, np.array([0, 1, 2, 3]), [])  # a good batch: one step
+    W = state.W.copy()
+    with pytest.raises(ValueError, match=r"got nan at index \(5, 2\) \(row 5\)"):
+        runner.step(state, np.array([9, 5, 7, 8]), [])
+    np.testing.assert_array_equal(state.W, W)
+    assert state.iteration == 1 and state.stop is None
+
+
+def test_a_finite_hinge_loss_over_inf_still_refuses_X(deferred):
+    # scores +inf for the true class and -inf for the others: the hinge loss of the row is 0
+    # (finite), its gradient inf * 0 = nan: the gradient triggers the check.
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [np.inf, 0.0], [0.0, -1.0]])
+    y = np.array([0, 1, 0, 1])
+    W = np.array([[1.0, -1.0], [0.0, 0.0], [0.0, 0.0]])
+    J = Objective("hinge", X, y)
+    J.targets(2)
+    rows = np.array([2, 3])
+    per_row = J.loss_spec.kernel(np.array([[np.inf, -np.inf]]), y[[2]])[0]
+    assert np.isfinite(per_row).all()  # the premise: a finite loss for the row of inf
+    with pytest.raises(ValueError, match=r"got inf at index \(2, 0\) \(row 2\)"):
+        J.value_and_grad_unchecked(W, rows)
+
+
+def test_whole_data_uses_check_X_up_front(deferred):
+    X, y = _with_bad(np.inf, row=3, column=1)
+    W = np.zeros((6, 3))
+    for use in (
+        lambda J: J.value(W),
+        lambda J: J.value_and_grad(W),
+        lambda J: J.evaluate(J.check_weights(W)),
+        lambda J: J.X,
+        lambda J: fit(J, SGD(0.1), n_columns=3, epochs=1, rng=RNG(0)),  # full batch
+    ):
+        with pytest.raises(ValueError, match=r"^X: expected finite values, got inf at index \(3,"):
+            use(Objective("softmax", X, y))
+
+
+def test_a_finite_large_X_is_checked_by_no_pass_of_fit(deferred, monkeypatch):
+    import lingrad._validation
+    import lingrad.objective
+
+    cut = Objective("softmax", *blobs(n=120, d=5))
+    stopped = fit(cut, SGD(1e30), n_columns=3, epochs=1, batch_size=16, rng=RNG(0))
+    assert stopped.stop is not None and not cut.finite_checked  # an epoch cut short vouches not
+
+    real = lingrad._validation.check_finite
+
+    def no_pass(name, a, *args):
+        assert name != "X", "a pass over X to check it"
+        return real(name, a, *args)
+
+    X, y = blobs(n=120, d=5)
+    J = Objective("softmax", X, y)
+    monkeypatch.setattr(lingrad._validation, "check_finite", no_pass)
+    monkeypatch.setattr(lingrad.objective, "check_finite", no_pass)
+    r = fit(J, SGD(0.1), n_columns=3, epochs=2, batch_size=16, rng=RNG(0))
+    assert r.n_iter == 16 and J.finite_checked  # a whole epoch of finite steps vouches for X
+    assert np.isfinite(J.value(r.W))  # no pass to check X before this one
+    plain = fit(Objective("softmax", X, y), SGD(0.1), n_columns=3, epochs=2, batch_size=16,
+                rng=RNG(0))  # fmt: skip
+    np.testing.assert_array_equal(r.W, plain.W)
+
+
+def test_the_estimator_leaves_a_large_X_to_the_fused_check(deferred):
+    from lingrad.estimators import LinearClassifier
+
+    X, y = _with_bad(np.nan, row=11, column=0)
+    clf = LinearClassifier(optimizer="sgd", batch_size=16, max_iter=1, random_state=0)
+    with pytest.raises(ValueError, match=r"^X: expected finite values, got nan .*\(row 11\)$"):
+        clf.fit(X, y)
+
+
+def test_small_X_is_still_refused_at_construction():
+    X, y = _with_bad(np.nan)
+    with pytest.raises(ValueError, match=r"^X: expected finite values, got nan at index \(37, 2\)"):
+        Objective("softmax", X, y)
+
+
+def test_compiled_mini_batch_products_match_float64_numpy(monkeypatch):
+    import lingrad.objective
+    from lingrad import _skinny
+
+    if not _skinny.AVAILABLE:
+        pytest.fail("Numba is not installed: the compiled path cannot be checked")
+    monkeypatch.setattr(lingrad.objective, "SKINNY_MIN_ELEMENTS", 1)
+    rng = RNG(3)
+    X = rng.standard_normal((300, 37)).astype(np.float32)
+    y = rng.integers(0, 6, 300)
+    W = (0.1 * rng.standard_normal((38, 6))).astype(np.float32)
+    J = Objective("softmax", X, y)
+    J.targets(6)
+    assert J.compiled(6)
+    rows = rng.permutation(300)[:50]
+    buffer = np.empty((64, 37), dtype=np.float32)
+    value, dW = J.value_and_grad_unchecked(W, rows, out=buffer)
+    # the oracle: the softmax gradient of the batch in float64, written out
+    Xb, W64 = X[rows].astype(np.float64), W.astype(np.float64)
+    S = Xb @ W64[:-1] + W64[-1]
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    expected = -np.mean(np.log(P[np.arange(50), y[rows]]))
+    P[np.arange(50), y[rows]] -= 1.0
+    P /= 50
+    assert value == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(dW[:-1], Xb.T @ P, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(dW[-1], P.sum(axis=0), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_runs_compiled_steps_on_one_thread_and_restores_the_count(monkeypatch):
+    import lingrad.objective
+    from lingrad import _skinny
+
+    monkeypatch.setattr(lingrad.objective, "SKINNY_MIN_ELEMENTS", 1)
+    _skinny.threads()
+    import numba
+
+    seen = []
+    real = _skinny.accumulate
+
+    def spy(X, G, outT, rows=None):
+        seen.append(numba.get_num_threads())
+        assert rows is not None and X is J.X  # the batch read in place, not gathered
+        return real(X, G, outT, rows=rows)
+
+    monkeypatch.setattr(_skinny, "accumulate", spy)
+    before = numba.get_num_threads()
+    X, y = blobs(n=120, d=6, c=4, dtype=np.float32)
+    J = Objective("softmax", X, y)
+    r = fit(J, SGD(0.1), n_columns=4, epochs=1, batch_size=16, rng=RNG(0))
+    assert seen == [1] * r.n_iter and r.n_iter == 8
+    assert numba.get_num_threads() == before
+
+
+def test_a_diverging_run_over_finite_deferred_X_still_stops_as_diverged(deferred):
+    X, y = blobs(n=120, d=5)
+    J = Objective("softmax", 1e30 * X, y)  # finite, but the scores overflow to inf
+    r = fit(J, SGD(1e10), n_columns=3, epochs=3, batch_size=16, rng=RNG(0))
+    assert r.stop is not None and r.stop.reason is StopReason.DIVERGED
+    assert np.isfinite(r.W).all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_compiled_mini_batches_equal_the_blas_ones(monkeypatch, weighted, fit_intercept):
+    import lingrad.objective
+
+    rng = RNG(5)
+    X = rng.standard_normal((203, 29)).astype(np.float32)
+    y = rng.integers(0, 5, 203)
+    w = rng.uniform(0.5, 2.0, 203) if weighted else None
+    W = (0.1 * rng.standard_normal((30, 5))).astype(np.float32)
+    if not fit_intercept:
+        W[-1] = 0.0
+    rows = rng.permutation(203)[:61]
+    results = []
+    for threshold in (1, 2**62):  # compiled, then BLAS
+        monkeypatch.setattr(lingrad.objective, "SKINNY_MIN_ELEMENTS", threshold)
+        J = Objective("softmax", X, y, lam=0.01, sample_weight=w, fit_intercept=fit_intercept)
+        J.targets(5)
+        assert J.compiled(5) == (threshold == 1)
+        results.append(J.value_and_grad_unchecked(W, rows, out=np.empty((64, 29), np.float32)))
+    (v1, g1), (v2, g2) = results
+    assert v1 == pytest.approx(v2, rel=1e-5)
+    np.testing.assert_allclose(g1, g2, rtol=1e-4, atol=1e-6)
+    assert fit_intercept or not g1[-1].any()
+
+
+@pytest.mark.parametrize(
+    ("loss", "C", "weighted"),
+    [("softmax", 3, False), ("softmax", 3, True), ("multiclass_hinge", 3, True),
+     ("logistic", 1, False), ("crammer_singer", 3, False), ("squared_error", 1, True)],
+)  # fmt: skip
+def test_chance_loss_is_the_mean_loss_of_zero_scores(loss, C, weighted):
+    from lingrad.train.diagnostics import chance_loss
+
+    X, y = blobs(n=90, d=4, c=3)
+    if C == 1:
+        y = (y == 1).astype(int)
+    w = RNG(1).uniform(0.1, 3.0, 90) if weighted else None
+    J = Objective(loss, X, y, sample_weight=w, lam=0.3)
+    W0 = np.zeros((5, C))
+    # the oracle: J(0) from a full pass (R(0) = 0)
+    assert chance_loss(J, C) == pytest.approx(J.value(W0), rel=1e-12)

@@ -34,14 +34,15 @@ _accumulate_nb: Callable[..., None]
 MIN_COLUMNS, MAX_COLUMNS = 4, 32
 
 
-def _scores_py(X, Wt, out):
+def _scores_py(X, R, Wt, out):
     # Four rows x two classes per inner loop: 8 accumulators, 6 loads per 8 multiply-adds.
-    N, D = X.shape
+    # Row i of the product is row R[i] of X (R: the rows, read in place: no gathered copy).
+    N, D = R.shape[0], X.shape[1]
     C = Wt.shape[0]
     zero = X.dtype.type(0)
     for q in _prange(N // 4):
         i = 4 * q
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+        x0, x1, x2, x3 = X[R[i]], X[R[i + 1]], X[R[i + 2]], X[R[i + 3]]
         for c in range(0, C - 1, 2):
             w, v = Wt[c], Wt[c + 1]
             a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
@@ -71,14 +72,15 @@ def _scores_py(X, Wt, out):
         for c in range(C):
             a = zero
             for d in range(D):
-                a += X[i, d] * Wt[c, d]
+                a += X[R[i], d] * Wt[c, d]
             out[i, c] = a
 
 
-def _accumulate_py(X, G, outT, n_parts):
+def _accumulate_py(X, R, G, outT, n_parts):
     # Each part (thread) sums its rows into its own C x D partial, four rows x two classes
-    # per inner loop; the partials are added in a fixed order (deterministic).
-    N, D = X.shape
+    # per inner loop; the partials are added in a fixed order (deterministic). Row i of G
+    # goes with row R[i] of X.
+    N, D = R.shape[0], X.shape[1]
     C = G.shape[1]
     rows_per_part = ((N + n_parts - 1) // n_parts + 3) // 4 * 4
     part = np.zeros((n_parts, C, D), dtype=outT.dtype)
@@ -87,7 +89,7 @@ def _accumulate_py(X, G, outT, n_parts):
         i = p * rows_per_part
         hi = min(N, i + rows_per_part)
         while i + 4 <= hi:
-            x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+            x0, x1, x2, x3 = X[R[i]], X[R[i + 1]], X[R[i + 2]], X[R[i + 3]]
             for c in range(0, C - 1, 2):
                 g0, g1, g2, g3 = G[i, c], G[i + 1, c], G[i + 2, c], G[i + 3, c]
                 h0, h1, h2, h3 = G[i, c + 1], G[i + 1, c + 1], G[i + 2, c + 1], G[i + 3, c + 1]
@@ -107,7 +109,7 @@ def _accumulate_py(X, G, outT, n_parts):
                 g = G[i, c]
                 a = acc[c]
                 for d in range(D):
-                    a[d] += g * X[i, d]
+                    a[d] += g * X[R[i], d]
             i += 1
     for p in range(n_parts):
         outT += part[p]
@@ -160,38 +162,51 @@ def scores_t(
     X: npt.NDArray[np.floating],
     Wt: npt.NDArray[np.floating],
     out: npt.NDArray[np.floating] | None = None,
+    rows: npt.NDArray[np.integer] | None = None,
 ) -> npt.NDArray[np.floating]:
-    """``X @ Wt.T`` with ``Wt`` ``(C, D)`` C-contiguous (the layout the loop reads).
+    """``X @ Wt.T`` with ``Wt`` ``(C, D)`` C-contiguous (the layout the loop reads); with
+    ``rows`` (valid indices), ``X[rows] @ Wt.T`` reading the rows in place (no gathered copy).
 
     Examples:
         >>> X, Wt = np.arange(15.0).reshape(5, 3), np.arange(12.0).reshape(4, 3)
         >>> np.array_equal(scores_t(X, Wt), X @ Wt.T)
         True
+        >>> np.array_equal(scores_t(X, Wt, rows=np.array([4, 0])), X[[4, 0]] @ Wt.T)
+        True
     """
+    n = X.shape[0] if rows is None else len(rows)
     if out is None:
-        out = np.empty((X.shape[0], Wt.shape[0]), dtype=X.dtype)
+        out = np.empty((n, Wt.shape[0]), dtype=X.dtype)
     if AVAILABLE:
         _compiled()
-        _scores_nb(X, Wt, out)
+        _scores_nb(X, np.arange(n) if rows is None else rows, Wt, out)
     else:
-        np.matmul(X, Wt.T, out=out)
+        np.matmul(X if rows is None else X[rows], Wt.T, out=out)
     return out
 
 
 def accumulate(
-    X: npt.NDArray[np.floating], G: npt.NDArray[np.floating], outT: npt.NDArray[np.floating]
+    X: npt.NDArray[np.floating],
+    G: npt.NDArray[np.floating],
+    outT: npt.NDArray[np.floating],
+    rows: npt.NDArray[np.integer] | None = None,
 ) -> npt.NDArray[np.floating]:
-    """``outT += (X^T G)^T`` in place: ``outT`` ``(C, D)`` C-contiguous, ``G`` ``(N, C)``.
+    """``outT += (X^T G)^T`` in place: ``outT`` ``(C, D)`` C-contiguous, ``G`` ``(N, C)``;
+    with ``rows`` (valid indices, ``len(rows) = N``), ``X[rows]`` read in place for ``X``.
 
     Examples:
         >>> X, G = np.arange(15.0).reshape(5, 3), np.arange(20.0).reshape(5, 4)
         >>> outT = np.ones((4, 3))
         >>> np.allclose(accumulate(X, G, outT), 1 + (X.T @ G).T)
         True
+        >>> np.allclose(accumulate(X, G[:2], np.zeros((4, 3)), rows=np.array([3, 1])),
+        ...             (X[[3, 1]].T @ G[:2]).T)
+        True
     """
     if not AVAILABLE:
-        outT += G.T @ X
+        outT += G.T @ (X if rows is None else X[rows])
         return outT
     n_parts = threads()
-    _accumulate_nb(X, np.ascontiguousarray(G), outT, n_parts)
+    R = np.arange(X.shape[0]) if rows is None else rows
+    _accumulate_nb(X, R, np.ascontiguousarray(G), outT, n_parts)
     return outT

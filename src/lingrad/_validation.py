@@ -16,6 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 FLOAT_DTYPES = (np.float32, np.float64)
+#: A dense data matrix of at least this many elements has its finiteness checked at first use,
+#: not when it is wrapped (see :func:`check_X`'s ``finite``); below it a check costs < 2 ms.
+DEFER_FINITE_ELEMENTS = 2**22
 
 
 def fail(name: str, expected: str, got: object, error: type[Exception] = ValueError) -> NoReturn:
@@ -42,13 +45,19 @@ def float_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
 
 
 def as_float_array(
-    name: str, a: object, *, ndim: int | tuple[int, ...], dtype: npt.DTypeLike | None = None
+    name: str,
+    a: object,
+    *,
+    ndim: int | tuple[int, ...],
+    dtype: npt.DTypeLike | None = None,
+    finite: bool = True,
 ) -> npt.NDArray[np.floating]:
     """``a`` as a finite, non-empty float array with ``ndim`` dimensions.
 
     float32 and float64 are kept; integers and booleans become float64 (or ``dtype`` if given).
     Raises ``TypeError`` for non-numeric data and ``ValueError`` for a wrong number of dimensions,
-    an empty array, NaN or inf.
+    an empty array, NaN or inf (``finite=False``: NaN and inf are not looked for, the caller
+    checks them later with :func:`check_finite`).
 
     Examples:
         >>> as_float_array("X", [[1, 2]], ndim=2)
@@ -70,11 +79,67 @@ def as_float_array(
     if arr.size == 0:
         fail(name, "a non-empty array", f"shape {arr.shape}")
     arr = arr.astype(dtype if dtype is not None else float_dtype(arr.dtype), copy=False)
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        where = tuple(int(i) for i in bad)
-        fail(name, "finite values", f"{arr[where]} at index {where}")
+    if finite:
+        check_finite(name, arr)
     return arr
+
+
+def check_finite(name: str, a: npt.NDArray[np.floating], block_bytes: int = 2**22) -> None:
+    """Raise ``ValueError`` naming ``name`` and the index of the first NaN or inf in ``a``.
+
+    Read in blocks of about ``block_bytes`` along the first axis (a boolean temporary per block,
+    never one the size of ``a``).
+
+    Examples:
+        >>> check_finite("X", np.array([[1.0, 2.0], [3.0, np.inf]]))
+        Traceback (most recent call last):
+            ...
+        ValueError: X: expected finite values, got inf at index (1, 1)
+    """
+    rows = max(1, block_bytes // max(1, a[:1].nbytes))
+    for start in range(0, max(1, a.shape[0] if a.ndim else 1), rows):
+        block = a[start : start + rows] if a.ndim else a
+        if not np.isfinite(block).all():
+            bad = np.argwhere(~np.isfinite(block))[0]
+            where = tuple(int(i) for i in bad)
+            if where:
+                where = (where[0] + start, *where[1:])
+            fail(name, "finite values", f"{a[where]} at index {where}")
+
+
+def defers_finite(X: object) -> bool:
+    """Whether a checked data matrix ``X`` has its NaN/inf check left to its first use: a NumPy
+    array of at least ``DEFER_FINITE_ELEMENTS`` elements (see
+    :class:`lingrad.objective.Objective`); X of another array library is checked when the
+    objective is built, CSR X when it is validated.
+
+    Examples:
+        >>> defers_finite(np.ones((2, 2))), defers_finite(np.ones((2, DEFER_FINITE_ELEMENTS)))
+        (False, True)
+    """
+    return isinstance(X, np.ndarray) and X.size >= DEFER_FINITE_ELEMENTS  # other libraries: no
+
+
+def check_finite_rows(name: str, X: npt.NDArray[np.floating], rows: Any) -> None:
+    """Raise ``ValueError`` naming ``name``, the first row of ``X[rows]`` holding a NaN or inf
+    (its index in ``X``) and the value; nothing when those rows are finite. ``rows``: a slice
+    or an index array. The check a mini-batch makes when its loss or gradient is not finite.
+
+    Examples:
+        >>> X = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
+        >>> check_finite_rows("X", X, np.array([2, 1]))
+        Traceback (most recent call last):
+            ...
+        ValueError: X: expected finite values, got nan at index (1, 1) (row 1)
+        >>> check_finite_rows("X", X, slice(0, 1))
+    """
+    index = np.arange(X.shape[0])[rows] if isinstance(rows, slice) else np.asarray(rows)
+    block = X[index]
+    bad = ~np.isfinite(block)
+    if bad.any():
+        k, column = (int(i) for i in np.argwhere(bad)[0])
+        row = int(index[k])
+        fail(name, "finite values", f"{X[row, column]} at index {(row, column)} (row {row})")
 
 
 def is_sparse(X: object) -> bool:
@@ -174,9 +239,13 @@ def check_sparse(X: Any, name: str = "X", *, dtype: npt.DTypeLike | None = None)
 
 
 def check_X(
-    X: object, name: str = "X", *, dtype: npt.DTypeLike | None = None
+    X: object, name: str = "X", *, dtype: npt.DTypeLike | None = None, finite: bool = True
 ) -> npt.NDArray[np.floating]:
     """A data matrix: finite floats of shape (N, D) with N >= 1 and D >= 1.
+
+    ``finite=False`` leaves NaN and inf in a dense X to the caller (:func:`check_finite`, or a
+    fused check such as :class:`lingrad.objective.Objective`'s); a sparse X is always checked
+    (its stored values only: a small pass).
 
     A ``scipy.sparse`` matrix or array comes back as a canonical CSR ``csr_array`` (never
     densified; see :func:`check_sparse` for the rule); the annotation says ndarray because
@@ -195,7 +264,7 @@ def check_X(
     """
     if is_sparse(X):
         return check_sparse(X, name, dtype=dtype)
-    return as_float_array(name, X, ndim=2, dtype=dtype)
+    return as_float_array(name, X, ndim=2, dtype=dtype, finite=finite)
 
 
 def check_labels(

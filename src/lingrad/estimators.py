@@ -42,11 +42,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
 from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
 from lingrad._array_api import numpy_dtype, to_numpy
-from lingrad._validation import check_int, check_weights, fail, is_sparse
+from lingrad._validation import check_int, check_weights, defers_finite, fail, is_sparse
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
@@ -345,6 +345,45 @@ def _split_validation(X, T, sample_weight, fraction, rng, stratify):
     return (X[kept], T[kept], sample_weight), (X[held], T[held])
 
 
+class TwoClassSoftmax:
+    """The two-class softmax with an L2 penalty solved as logistic regression, at half the
+    parameters (what scikit-learn's binary ``LogisticRegression`` solves).
+
+    Scores ``S = [X, 1] W`` with ``W = [W_0, W_1]`` ``(D + 1, 2)`` enter the softmax only
+    through ``s = S_1 - S_0 = [X, 1] w`` with ``w = W_1 - W_0``, where
+    ``-log p_y = log(1 + e^{-(2 y - 1) s})``: the logistic loss of ``w``. The L2 penalty
+    ``(|W_0|^2 + |W_1|^2) / 2`` is smallest, for a given ``w``, at ``W_1 = -W_0 = w / 2``, where
+    it is ``|w|^2 / 4``; so ``min_W J_softmax(W; lam) = min_w J_logistic(w; lam / 2)``, attained
+    at ``W = [-w/2, w/2]`` with the same value. A solver started from an antisymmetric ``W``
+    (zeros) stays on that subspace anyway: this halves the columns of the products, one ``exp``
+    per example, half the solver's memory.
+
+    Examples:
+        >>> W = np.array([[1.0, 3.0], [0.0, 2.0]])
+        >>> TwoClassSoftmax.difference(W).ravel().tolist()
+        [2.0, 2.0]
+        >>> TwoClassSoftmax.columns(np.array([[2.0], [2.0]])).tolist()
+        [[-1.0, 1.0], [-1.0, 1.0]]
+    """
+
+    @staticmethod
+    def applies(loss: str, regularizer: str, n_columns: int, solver: bool) -> bool:
+        """Whether a fit of ``loss`` on ``n_columns`` score columns is solved this way: the
+        softmax on two columns, the L2 penalty, a full-batch solver."""
+        return solver and n_columns == 2 and loss == "softmax_cross_entropy" and regularizer == "l2"
+
+    @staticmethod
+    def difference(W: NDArray[np.floating]) -> NDArray[np.floating]:
+        """``w = W_1 - W_0`` ``(D + 1, 1)`` of two-column weights ``(D + 1, 2)``."""
+        return W[:, 1:] - W[:, :1]
+
+    @staticmethod
+    def columns(w: NDArray[np.floating]) -> NDArray[np.floating]:
+        """The two-column weights ``[-w/2, w/2]`` ``(D + 1, 2)`` of ``w`` ``(D + 1, 1)``."""
+        half = w / 2
+        return np.hstack([-half, half])
+
+
 class _LinearModel(BaseEstimator):
     """What both estimators share: parameters, validation, training, the scores."""
 
@@ -411,24 +450,28 @@ class _LinearModel(BaseEstimator):
             (X, T, sample_weight), validation = _split_validation(
                 X, T, sample_weight, self.validation_fraction, rng, stratify
             )
-        objective = Objective(
-            self.loss_,
-            X,
-            T,
-            regularizer=self.regularizer,
-            lam=self.lam,
-            sample_weight=sample_weight,
-            fit_intercept=self.fit_intercept,
-            check_input=False,  # validate_data has checked X: no second pass over it
-        )
         epochs = 1 if partial else self.max_iter
         optimizer, batch = self._optimizer(name, X.shape[0], epochs)
         solver = optimizer.reads == "objective"
+        two = TwoClassSoftmax.applies(self.loss_, self.regularizer, n_columns, solver)
+        objective = Objective(
+            "logistic" if two else self.loss_,
+            X,
+            T,
+            regularizer=self.regularizer,
+            lam=self.lam / 2 if two else self.lam,
+            sample_weight=sample_weight,
+            fit_intercept=self.fit_intercept,
+            check_input=defers_finite(X),  # else _checked has: no second pass over X
+        )
         if not self.fit_intercept and optimizer.reads == "value":
             fail("fit_intercept", f"True for the search optimizer {name!r}", False)
         if not self.fit_intercept and self.gradient != "analytic":  # they would move the bias
             fail("fit_intercept", f"True with gradient={self.gradient!r}", False)
         W0 = self._start(X, T, sample_weight, n_columns, rng, solver=solver, previous=previous)
+        if two:
+            W0, n_columns = TwoClassSoftmax.difference(W0), 1
+            previous = None if previous is None else TwoClassSoftmax.difference(previous)
         if solver:
             optimizer = Continued(optimizer, self._continuation(objective, previous, W0.shape))
         stop_rule = NoImprovement(self.tol, self.n_iter_no_change)
@@ -462,9 +505,9 @@ class _LinearModel(BaseEstimator):
         if not partial and optimizer.reads != "value":  # a search has no convergence measure
             self._report(result, solver, stop_rule)
         self.optimizer_ = name
-        self.W_ = result.W
+        self.W_ = TwoClassSoftmax.columns(result.W) if two else result.W
         self._rng_state = rng
-        self._solver_end = (optimizer.last, self.lam, self.regularizer) if solver else None
+        self._solver_end = (optimizer.last, objective.lam, self.regularizer) if solver else None
         self.n_iter_ = result.n_epochs + (self.n_iter_ if partial and previous is not None else 0)
         before = self.loss_curve_ if partial and previous is not None else []
         self.loss_curve_ = before + result.history["loss"]
@@ -478,7 +521,9 @@ class _LinearModel(BaseEstimator):
         if previous is None or previous.shape != shape or end is None or end[2] != self.regularizer:
             return None
         state, lam, _ = end
-        return continue_state(state, objective.regularizer, self.lam - lam, shape)
+        if getattr(state, "S", None) is not None and state.S.shape[1] != np.prod(shape):
+            return None  # another parametrisation (two columns, or their difference)
+        return continue_state(state, objective.regularizer, objective.lam - lam, shape)
 
     def _report(self, result: train.FitResult, solver: bool, stop_rule: NoImprovement) -> None:
         """Raise at a divergence (a learning rate too high); warn (``ConvergenceWarning``) at a
@@ -596,6 +641,16 @@ class _LinearModel(BaseEstimator):
 
 
 _FIT_DTYPES = [np.float64, np.float32]
+#: fit's validate_data leaves NaN/inf to :func:`_checked`
+_LAZY: dict[str, Any] = {"accept_sparse": "csr", "ensure_all_finite": False}
+
+
+def _checked(estimator: object, Xy: tuple[Any, Any]) -> tuple[Any, Any]:
+    """scikit-learn's NaN/inf check of X unless ``defers_finite(X)``: then the Objective's
+    check fused into the first epoch's losses (no pass over X of its own)."""
+    if not defers_finite(Xy[0]):
+        assert_all_finite(Xy[0], estimator_name=type(estimator).__name__, input_name="X")
+    return Xy
 
 
 class LinearClassifier(ClassifierMixin, _LinearModel):
@@ -723,7 +778,9 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
         else:
-            X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, accept_sparse="csr")
+            X, y = _checked(
+                self, validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY)
+            )
         check_classification_targets(y)
         if classes is not None:
             self.classes_ = np.unique(np.asarray(classes))
@@ -918,9 +975,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, accept_sparse="csr"
-        )
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
+        X, y = _checked(self, (X, y))
         sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(X.dtype, copy=False), sample_weight
 

@@ -118,23 +118,46 @@ def _log_softmax(S):
 def _softmax_cross_entropy_kernel(S, y, label_smoothing=0.0):
     if not isinstance(S, np.ndarray):
         return _softmax_cross_entropy_xp(S, y, label_smoothing)
-    # With Z = S - max(S) and lse = log sum_j exp(Z_j): -log p_y = lse - Z_y, and the smoothed
-    # term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix is built.
     N, C = S.shape
-    rows = np.arange(N)
-    Z = S - S.max(axis=1, keepdims=True)
-    dS = np.exp(Z)
-    total = dS.sum(axis=1, keepdims=True)
-    lse = np.log(total[:, 0], dtype=np.float64)
-    losses = lse - Z[rows, y]
+    if C == 2 and not label_smoothing:
+        return _two_class_softmax(S, y)
+    # Classes as rows: Z = S^T - max (C, N). NumPy reduces a row of C numbers slowly (a short
+    # inner loop per example: ~1/4 of the kernel at C = 10); over the rows of S^T each
+    # reduction is C - 1 elementwise operations on contiguous rows. dS comes back as the
+    # transposed view of the (C, N) result: same values, column-major, which BLAS's X^T dS
+    # and dS.sum(axis=0) read faster too. With lse = log sum_j exp(Z_j): -log p_y = lse - Z_y,
+    # and the smoothed term -(1/C) sum_j log p_j = lse - mean(Z). No N x C target matrix.
+    Z = S.T.copy()
+    Z -= Z.max(axis=0)
+    E = np.exp(Z)
+    total = E.sum(axis=0)
+    lse = np.log(total, dtype=np.float64)
+    at = np.multiply(y, N, dtype=np.intp)  # flat index of (y_i, i) in the (C, N) arrays
+    at += np.arange(N)
+    losses = lse - Z.ravel().take(at)
     if label_smoothing:
         losses *= 1.0 - label_smoothing
-        losses += label_smoothing * (lse - Z.mean(axis=1, dtype=np.float64))
-    dS /= total
-    dS[rows, y] -= 1.0 - label_smoothing
+        losses += label_smoothing * (lse - Z.mean(axis=0, dtype=np.float64))
+    E /= total
+    E.ravel()[at] -= 1.0 - label_smoothing
     if label_smoothing:
-        dS -= label_smoothing / C
-    return losses, dS
+        E -= label_smoothing / C
+    return losses, E.T
+
+
+def _two_class_softmax(S, y):
+    """The softmax cross-entropy on two columns from one margin per example, one ``exp``:
+    with ``z = S_other - S_y``, ``L = log(1 + e^z) = max(z, 0) + log1p(e^-|z|)``,
+    ``dL/dS_other = sigmoid(z) = -dL/dS_y``. dS is the transposed view of a ``(2, N)`` array."""
+    first = y == 0
+    z = S[:, 0] - S[:, 1]
+    np.negative(z, out=z, where=first)  # S_1 - S_0 where y = 0
+    losses, p = _softplus_sigmoid(z)
+    dS = np.empty((2, S.shape[0]), dtype=S.dtype)
+    np.negative(p, out=dS[1])  # dL/dS_1 = -sigmoid(z) where y = 1
+    np.copyto(dS[1], p, where=first)
+    np.negative(dS[1], out=dS[0])
+    return losses, dS.T
 
 
 def _kl_divergence_kernel(S, P):
@@ -148,15 +171,29 @@ def _kl_divergence_kernel(S, P):
     return losses, dS
 
 
+def _softplus_sigmoid(z):
+    """``(log(1 + e^z)`` in float64, ``sigmoid(z)`` in z's dtype``)`` elementwise from one
+    ``exp``: with ``e = e^-|z|`` in ``(0, 1]`` (no overflow), ``log(1 + e^z) = max(z, 0) +
+    log1p(e)`` and ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0``, ``e / (1 + e)`` below."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    soft = np.log1p(e, dtype=np.float64)
+    soft += np.maximum(z, 0.0)
+    p = e + 1.0
+    np.divide(1.0, p, out=p)
+    np.multiply(e, p, out=p, where=z < 0)
+    return soft, p
+
+
 def _logistic_kernel(S, T):
     if not isinstance(S, np.ndarray):
         return _logistic_xp(S, T)
-    # log(1 + e^s) - t s, with log(1 + e^s) = max(s, 0) + log1p(e^-|s|) (no overflow).
-    losses = (np.maximum(S, 0.0) - T * S + np.log1p(np.exp(-np.abs(S)))).sum(
-        axis=1, dtype=np.float64
-    )
-    dS = sigmoid(S) - T
-    return losses, dS
+    # log(1 + e^s) - t s and sigmoid(s) - t, one exp per score
+    losses, dS = _softplus_sigmoid(S)
+    losses -= T * S
+    dS -= T
+    return (losses[:, 0] if losses.shape[1] == 1 else losses.sum(axis=1)), dS
 
 
 def _squared_error_kernel(S, Y):

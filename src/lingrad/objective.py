@@ -19,7 +19,10 @@ import numpy.typing as npt
 
 from lingrad import _skinny, _sparse_kernels, _xp_objective, curvature, losses, regularizers
 from lingrad._validation import (
+    DEFER_FINITE_ELEMENTS,
     as_data,
+    check_finite,
+    check_finite_rows,
     check_int,
     check_labels,
     check_positive,
@@ -121,6 +124,13 @@ class Objective:
             gradient row is 0, so the model is the slides' ``f = W x``.
         check_input: ``False`` trusts ``X`` to be a finite float array ``(N, D)`` already (as
             scikit-learn's ``validate_data`` returns it): no second pass over X to check it.
+            With ``True`` (default) NaN and inf are refused (``ValueError`` naming ``X``): at
+            construction for a sparse X or one of fewer than ``DEFER_FINITE_ELEMENTS``
+            elements; for a larger dense X at first use, with no pass of its own where a
+            loss comes first: a mini-batch whose loss or gradient is not finite has its rows
+            checked (the error names the first bad row) before anything uses the result,
+            while a full pass, :meth:`evaluate`, :meth:`hessian` and reading :attr:`X` check
+            all of X once first.
         loss_params: extra keyword arguments of the loss (``margin``, ``label_smoothing``).
 
     Examples:
@@ -149,20 +159,24 @@ class Objective:
         self.loss_spec = losses.spec(loss)
         self._engine = _xp_objective.engine_for(X)
         if self._engine is None:
-            self.X = check_X(X) if check_input else as_data(X)
+            self._X = check_X(X, finite=False) if check_input else as_data(X)
         else:  # a dense X of another array library (PyTorch, CuPy...): passes in _xp_objective
-            self.X = self._engine.data(X)
-            y = self._engine.host("y", self.X, y)
+            self._X = self._engine.data(X)  # checked finite there
+            y = self._engine.host("y", self._X, y)
         #: the array namespace of X: ``numpy`` itself for NumPy and SciPy sparse data
         self.xp: Any = np if self._engine is None else self._engine.xp
         #: whether X is a CSR ``scipy.sparse.csr_array`` (sparse products, no gather buffer)
-        self.sparse = is_sparse(self.X)
+        self.sparse = is_sparse(self._X)
+        #: whether X is known to hold no NaN or inf (see ``check_input``)
+        self.finite_checked = not check_input or self.sparse or self._engine is not None
+        if not self.finite_checked and self._X.size < DEFER_FINITE_ELEMENTS:
+            self.require_finite()
         self.fit_intercept = bool(fit_intercept)
         self.y = y
         self._check_targets()
         self.regularizer = regularizers.get(regularizer)
         self.lam = check_positive("lam", lam, allow_zero=True)
-        n = self.X.shape[0]
+        n = self._X.shape[0]
         self.sample_weight = (
             None if sample_weight is None else losses.check_sample_weight(sample_weight, n)
         )
@@ -177,10 +191,33 @@ class Objective:
         self._targets: dict[int, npt.NDArray[Any]] = {}
         self._compiled = True  # False keeps full passes on BLAS (for benchmarks)
 
+    @property
+    def X(self) -> Any:
+        """The data ``(N, D)`` (dense or CSR), checked finite on the first read (see
+        ``check_input``)."""
+        self.require_finite()
+        return self._X
+
+    @X.setter
+    def X(self, value: Any) -> None:
+        self._X = value
+        self.finite_checked = is_sparse(value)  # a new dense X is checked at its first read
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """X's dtype (read without the finite check of :attr:`X`)."""
+        return self._X.dtype
+
+    def require_finite(self) -> None:
+        """Check X for NaN and inf (one pass, once) unless known finite (``ValueError``)."""
+        if not self.finite_checked:
+            check_finite("X", self._X)
+            self.finite_checked = True
+
     def _check_targets(self) -> None:
         """What can be checked of ``y`` before ``C`` is known, as scikit-learn does at ``fit``:
         one target per row of ``X``, and integer labels ``>= 0`` where the loss takes labels."""
-        n = self.X.shape[0]
+        n = self._X.shape[0]
         if self.loss_spec.target is losses.Target.LABELS:
             labels = check_labels(self.y, n)
             if labels.size and labels.min() < 0:
@@ -194,17 +231,17 @@ class Objective:
 
     @property
     def n_samples(self) -> int:
-        return self.X.shape[0]
+        return self._X.shape[0]
 
     @property
     def n_features(self) -> int:
-        return self.X.shape[1]
+        return self._X.shape[1]
 
     @property
     def nbytes(self) -> int:
         """Bytes held: X (for CSR its data, indices and indptr), y, the cached targets and the
         example weights."""
-        X: Any = self.X
+        X: Any = self._X
         x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if self.sparse else X.nbytes
         targets = sum(t.nbytes for t in self._targets.values())
         weights = 0 if self.sample_weight is None else self.sample_weight.nbytes
@@ -214,7 +251,7 @@ class Objective:
         """The validated targets for a model with ``n_columns`` score columns (cached)."""
         if n_columns not in self._targets:
             self._targets[n_columns] = self.loss_spec.prepare(
-                self.y, self.n_samples, n_columns, self.X.dtype
+                self.y, self.n_samples, n_columns, self._X.dtype
             )
         return self._targets[n_columns]
 
@@ -224,7 +261,7 @@ class Objective:
             return self._engine.check_weights(self, W)
         W = check_weights(W, self.n_features)
         self.targets(W.shape[1])
-        return W.astype(self.X.dtype, copy=False)
+        return W.astype(self._X.dtype, copy=False)
 
     def value(self, W: npt.ArrayLike) -> float:
         """``J(W)``: mean loss plus ``lam * R(W)`` as a Python float."""
@@ -276,13 +313,21 @@ class Objective:
                 # and 3 x slower in blocks (benchmarks/RESULTS.md); the N x 1 arrays are small
                 block = self.n_samples
             return self._pass(W, self.X, T, w, need_grad, block, None, skinny)
-        if out is None or isinstance(rows, slice) or self.sparse:
-            X = self.X[rows]
+        wb, skinny = None if w is None else w[rows], self.compiled(W.shape[1])
+        in_place = None  # the compiled products read the rows in place: no gathered copy
+        if out is not None and skinny and not isinstance(rows, slice):
+            X, in_place = self._X, rows
+        elif out is None or isinstance(rows, slice) or self.sparse:
+            X = self._X[rows]
         else:
             # mode="clip": "raise" would gather into a temporary first (1.5 x slower); the
             # callers (the trainer) pass valid non-negative indices.
-            X = np.take(self.X, rows, axis=0, out=out[: len(rows)], mode="clip")
-        return self._pass(W, X, T[rows], None if w is None else w[rows], need_grad, X.shape[0])
+            X = np.take(self._X, rows, axis=0, out=out[: len(rows)], mode="clip")
+        n = X.shape[0] if in_place is None else len(in_place)
+        value, dW = self._pass(W, X, T[rows], wb, need_grad, n, None, skinny, in_place)
+        if not self.finite_checked and (dW is None or not np.isfinite(value + np.vdot(dW, dW))):
+            check_finite_rows("X", self._X, rows)  # the fused check (see ``check_input``)
+        return value, dW
 
     def evaluate(self, W: _Float) -> tuple[float, _Float]:
         """``(J(W), S)``: the objective and the scores ``S = [X, 1] W`` ``(N, C)`` of one full
@@ -322,6 +367,16 @@ class Objective:
             loss = float(per_example @ (w / w.sum(dtype=np.float64)))
         return loss + self.lam * self.regularizer.value(W) if self.lam else loss
 
+    def compiled(self, n_columns: int) -> bool:
+        """Whether passes and mini-batches for ``n_columns`` score columns use the compiled
+        products of :mod:`lingrad._skinny` (dense X of at least ``SKINNY_MIN_ELEMENTS``).
+
+        Examples:
+            >>> Objective("softmax", np.eye(2), [0, 1]).compiled(2)
+            False
+        """
+        return self._skinny(n_columns)
+
     def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
@@ -329,8 +384,8 @@ class Objective:
             and _skinny.AVAILABLE
             and self._compiled
             and _skinny.MIN_COLUMNS <= n_columns <= _skinny.MAX_COLUMNS
-            and self.X.size >= SKINNY_MIN_ELEMENTS
-            and self.X.flags.c_contiguous
+            and self._X.size >= SKINNY_MIN_ELEMENTS
+            and self._X.flags.c_contiguous
         )
 
     def rows_per_block(self, skinny: bool = False) -> int:
@@ -342,7 +397,7 @@ class Objective:
             return self.block_rows
         if self.sparse:
             return self.n_samples
-        row_bytes = self.X.shape[1] * self.X.itemsize
+        row_bytes = self._X.shape[1] * self._X.itemsize
         if skinny:
             return max(4, SKINNY_BLOCK_BYTES // row_bytes)
         return max(MIN_BLOCK_ROWS, BLOCK_BYTES // row_bytes)
@@ -357,15 +412,17 @@ class Objective:
         block: int,
         scores_out: _Float | None = None,
         skinny: bool = False,
+        rows: npt.NDArray[np.integer] | None = None,
     ) -> tuple[float, _Float | None]:
         """``(J(W), dJ/dW)`` over ``X`` in row blocks: one read of X for both products.
+        With ``rows`` (valid indices; ``skinny`` only) the data is ``X[rows]``, read in place.
 
         Per block: ``S = X_b W``, the loss kernel, ``dS *= w_b / sum(w)``, then
         ``dW += [X_b, 1]^T dS``. The extra memory is the block's ``N_b x C`` arrays and one
         ``(D + 1) x C`` partial product; never an ``N x D`` temporary. With ``skinny`` the two
         products are :mod:`lingrad._skinny`'s (``dW[:-1]`` accumulated transposed, ``C x D``).
         """
-        N = X.shape[0]
+        N = X.shape[0] if rows is None else len(rows)
         total_weight = float(N) if w is None else float(w.sum(dtype=np.float64))
         kernel, params = self.loss_spec.kernel, self.loss_params
         loss = 0.0
@@ -381,7 +438,7 @@ class Objective:
             stop = min(start + block, N)
             Xb = X[start:stop] if block < N else X
             if skinny:
-                S = _skinny.scores_t(Xb, Wt)
+                S = _skinny.scores_t(Xb, Wt, rows=rows)
                 S += W[-1]
             elif compiled:
                 S = _sparse_kernels.scores(Xb, W[:-1], W[-1])
@@ -399,7 +456,7 @@ class Objective:
                 dS *= wb.astype(dS.dtype, copy=False)[:, None]
             if dW is not None:
                 if dWt is not None:
-                    _skinny.accumulate(Xb, dS, dWt)
+                    _skinny.accumulate(Xb, dS, dWt, rows=rows)
                 elif start == 0 and not self.sparse:
                     np.matmul(Xb.T, dS, out=dW[:-1])
                 elif compiled:

@@ -102,6 +102,18 @@ class _ChainOptimizer:
     def _plateau(self) -> bool:
         return isinstance(self.learning_rate, ReduceOnPlateau)
 
+    def _transform(self) -> T.Transform:
+        """``_chain``, built once per optimiser (the fields are frozen) and kept out of pickles:
+        building it per step (closures, checks) cost more than a small step's arithmetic."""
+        chain = self.__dict__.get("_built")
+        if chain is None:
+            chain = self._chain
+            object.__setattr__(self, "_built", chain)
+        return chain
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_built"}
+
     def _inner(self, state: Any) -> tuple[Any, ...]:
         """``state`` as the chain's state."""
         last = state.plateau if self._plateau() else T.ScaleByScheduleState(state.count)
@@ -120,7 +132,7 @@ class _ChainOptimizer:
             >>> Adam().init(np.zeros(1))
             AdamState(count=0, m=array([0.]), v=array([0.]), plateau=None)
         """
-        return self._outer(0, self._chain.init(W))
+        return self._outer(0, self._transform().init(W))
 
     def rate(self, state: Any) -> float:
         """The learning rate the next :meth:`update` uses.
@@ -133,7 +145,10 @@ class _ChainOptimizer:
             >>> opt.rate(opt.init(np.zeros(1)))
             0.01
         """
-        return T.current_rate(self.learning_rate, state.count, state.plateau)
+        rate = self.learning_rate
+        if state.plateau is None and type(rate) is float:  # checked when built: no schedule
+            return rate
+        return T.current_rate(rate, state.count, state.plateau)
 
     def update(
         self,
@@ -157,7 +172,7 @@ class _ChainOptimizer:
             (array([0.1]), 1)
         """
         grad = _gradient(grad, value_fn, rng)
-        step, inner = self._chain.update(grad, self._inner(state), W)
+        step, inner = self._transform().update(grad, self._inner(state), W)
         if self._in_grad_dtype:
             step = step.astype(grad.dtype, copy=False)
         return step, self._outer(state.count + 1, inner)
@@ -178,7 +193,7 @@ class _ChainOptimizer:
         """
         if not self._plateau():
             return state
-        return self._outer(state.count, self._chain.observe(self._inner(state), loss))
+        return self._outer(state.count, self._transform().observe(self._inner(state), loss))
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from lingrad.plots.figures import (
     ClassNames,
     Model,
     as_weights,
+    fixed_figure,
     n_labels,
-    new_figure,
     resolve_class_names,
 )
 from lingrad.plots.visual import display_images
@@ -219,7 +219,7 @@ def scores_table(
     )
     table.auto_set_font_size(False)
     table.set_fontsize(9)
-    table.scale(1.0, 1.35)
+    table.scale(1.0, 1.6)  # rows ~0.27 in tall: the figure allows 0.3 in per row
     ax.figure.suptitle(
         f"Scores s = f(x, W) per class (rows) for each example (columns); true class in green.\n"
         f"Last row: each example's {view.loss_label} L_i (green: classified correctly, red: "
@@ -235,7 +235,9 @@ def _table_axes(n: int, n_rows: int, thumbs: np.ndarray | None):
     thumbnails above the table, one over each example column."""
     width = 1.6 + 1.15 * n
     height = 0.3 * n_rows + (1.3 if thumbs is not None else 0.0) + 0.6
-    fig = new_figure(width, height)
+    # fixed margins (inches): the two-line title on top; the table fills its axes' width
+    shape = (2, n + 1) if thumbs is not None else (1, 1)
+    fig = fixed_figure(width, height, (0.05, 0.05, 0.05, 0.5), (0.1, 0.15), shape)
     if thumbs is not None:
         grid = fig.add_gridspec(2, n + 1, height_ratios=[1.3, 0.3 * n_rows])
         for i in range(n):

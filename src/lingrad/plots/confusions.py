@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from lingrad._validation import check_labels, check_X
 from lingrad.model import predict_from_scores, scores_unchecked
 from lingrad.plots import figures
-from lingrad.plots.figures import as_weights, n_labels, new_figure, resolve_class_names
+from lingrad.plots.figures import as_weights, fixed_figure, n_labels, resolve_class_names
 
 
 def confusion_matrix(model: figures.Model, X: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -53,17 +53,27 @@ def confusion(
     names = resolve_class_names(class_names, K, model)
     shown = M / np.maximum(M.sum(axis=1, keepdims=True), 1) if normalize else M
     size = 3.2 + 0.45 * K
-    fig = new_figure(size + 1.0, size)
+    # Fixed positions (inches) from the longest name (~0.09 in per character at 10 pt): the
+    # names and axis label on the left, the (rotated) names and label below, the title on
+    # top; the square matrix m x m, then its colour bar (ticks and label on its right).
+    longest = max(map(len, names))
+    rotated = longest > 3
+    left, bottom, top = 0.45 + 0.09 * longest, 0.5 + (0.065 * longest if rotated else 0.15), 0.35
+    m = size - bottom - top
+    width = left + m + 1.2
+    fig = fixed_figure(width, size, (left, width - left - m, bottom, top))
     ax = fig.add_subplot()
     image = ax.imshow(shown, cmap="Blues", interpolation="nearest")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of row" if normalize else "count")
+    bar = fig.add_axes(((left + m + 0.25) / width, (bottom + 0.1 * m) / size, 0.2 / width,
+                        0.8 * m / size))  # fmt: skip
+    fig.colorbar(image, cax=bar, label="fraction of row" if normalize else "count")
     top = shown.max() if shown.max() > 0 else 1
     for i in range(K):
         for j in range(K):
             text = f"{shown[i, j]:.2f}" if normalize else str(M[i, j])
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if shown[i, j] > 0.55 * top else "black")  # fmt: skip
-    ax.set_xticks(range(K), names, rotation=45 if max(map(len, names)) > 3 else 0)
+    ax.set_xticks(range(K), names, rotation=45 if rotated else 0)
     ax.set_yticks(range(K), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")

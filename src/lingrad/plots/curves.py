@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from lingrad._validation import fail
-from lingrad.plots.figures import class_colors, new_figure
+from lingrad.plots.figures import class_colors, fixed_figure
 
 #: The history panels: (title, [(key, label, linestyle)], log scale).
 #: one run's history (a dict of per-epoch lists), or several: a dict name -> history or a list
@@ -109,8 +109,12 @@ def history(history: History, *, x: str | None = None, xlabel: str = "epoch") ->
     if not present:
         names = [key for panel in HISTORY_PANELS for key, _, _ in panel[1]]
         fail("history", f"at least one non-empty series among {names}", "none")
-    fig = new_figure(4.3 * len(present), 3.6)
-    axes = fig.subplots(1, len(present), squeeze=False)[0]
+    # fixed margins (inches): tick labels of up to 6 characters on the left of each panel
+    # (Matplotlib's formatter switches to an offset beyond that), the title above, the
+    # tick labels and x label below
+    n = len(present)
+    fig = fixed_figure(4.3 * n, 3.6, (0.65, 0.15, 0.55, 0.35), (0.75, 0.0), (1, n))
+    axes = fig.subplots(1, n, squeeze=False)[0]
     colours = class_colors(max(len(runs), 1))
     for ax, (title, keys, log) in zip(axes, present, strict=True):
         for r, (run, found) in enumerate(series.items()):

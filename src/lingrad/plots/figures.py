@@ -136,6 +136,51 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
+def fixed_figure(
+    width: float,
+    height: float,
+    margins: tuple[float, float, float, float],
+    gaps: tuple[float, float] = (0.0, 0.0),
+    grid: tuple[int, int] = (1, 1),
+) -> Figure:
+    """A ``width`` x ``height`` inch Figure (100 dpi) on its own Agg canvas, with no layout
+    engine: its subplots fill the box inside fixed ``margins`` ``(left, right, bottom, top)``
+    in inches, a ``grid`` of ``(rows, cols)`` panels ``gaps`` ``(horizontal, vertical)``
+    inches apart.
+
+    A figure whose contents are known in advance (how many lines its titles take, how wide
+    its tick labels can be) is laid out here once, by the numbers, instead of measured by
+    constrained layout at every save: saving then draws it once, not three times (about
+    half of a small figure's cost). The panel width is
+    ``w = (width - left - right - (cols - 1) * horizontal) / cols``, and
+    ``wspace = horizontal / w`` (likewise ``hspace``).
+
+    Examples:
+        >>> fig = fixed_figure(4.0, 3.0, (0.5, 0.5, 0.5, 0.5))
+        >>> box = fig.add_subplot().get_position().bounds
+        >>> fig.get_layout_engine() is None, [round(float(v), 4) for v in box]
+        (True, [0.125, 0.1667, 0.75, 0.6667])
+    """
+    left, right, bottom, top = margins
+    rows, cols = grid
+    inner_w, inner_h = width - left - right, height - bottom - top
+    if min(inner_w, inner_h) <= 0:
+        fail("margins", f"less than the figure's {width} x {height} inches", repr(margins))
+    panel_w = (inner_w - (cols - 1) * gaps[0]) / cols
+    panel_h = (inner_h - (rows - 1) * gaps[1]) / rows
+    fig = Figure(figsize=(width, height), dpi=100, layout=None)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=gaps[0] / panel_w,
+        hspace=gaps[1] / panel_h,
+    )
+    FigureCanvasAgg(fig)
+    return fig
+
+
 def save(
     fig: Figure, path: str | Path, formats: Sequence[str] = ("png",), *, dpi: int = 120
 ) -> list[Path]:

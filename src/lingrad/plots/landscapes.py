@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from lingrad._validation import as_float_array, check_int, fail
 from lingrad.objective import Objective
-from lingrad.plots.figures import as_weights, new_figure
+from lingrad.plots.figures import as_weights, fixed_figure
 
 
 @dataclass(frozen=True)
@@ -312,10 +312,16 @@ def landscape(objective: Objective, W: ArrayLike, **options: Any) -> Figure:
         (True, 'loss along a random direction through W')
     """
     data = landscape_data(objective, W, **options)
-    fig = new_figure(11.5, 4.8)
-    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.25])
+    # Fixed positions (inches) on the 11.5 x 4.8 figure: the line panel 4.5 wide; the slice
+    # panel 3.5 x 3.5 from 6.25 in (room for its tick and axis labels), raised for the legend
+    # below it; its colour bar 0.2 in from it, with room for its ticks and label.
+    width, height = 11.5, 4.8
+    fig = fixed_figure(width, height, (0.8, width - 0.8 - 4.5, 0.6, 0.35))
+    ax1 = fig.add_subplot()
+    ax2 = fig.add_axes((6.25 / width, 0.95 / height, 3.5 / width, 3.5 / height))
+    bar = fig.add_axes((9.95 / width, 0.95 / height, 0.2 / width, 3.5 / height))
     _draw_line_panel(ax1, data)
-    _draw_slice_panel(ax2, data)
+    _draw_slice_panel(ax2, bar, data)
     return fig
 
 
@@ -341,15 +347,16 @@ def _draw_line_panel(ax, data: Landscape) -> None:
     ax.legend(fontsize=8)
 
 
-def _draw_slice_panel(ax, data: Landscape) -> None:
-    """Filled contours of ``data.values`` ``(R, R)`` over ``(a, b)`` with a colour bar, the
+def _draw_slice_panel(ax, bar, data: Landscape) -> None:
+    """Filled contours of ``data.values`` ``(R, R)`` over ``(a, b)`` with a colour bar (in the
+    axes ``bar``), the
     unit negative-gradient arrows, the projected trajectory and the centre ``W`` at ``(0, 0)``."""
     A, B = np.meshgrid(data.a, data.b)
     vmin, vmax = float(data.values.min()), float(data.values.max())
     levels = np.linspace(vmin, vmax, 21) if vmax > vmin else 10
     filled = ax.contourf(A, B, data.values, levels=levels, cmap="viridis")
     ax.contour(A, B, data.values, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    ax.figure.colorbar(filled, ax=ax, label="objective J", format="%.2f")
+    ax.figure.colorbar(filled, cax=bar, label="objective J", format="%.2f")
     if len(data.arrows):
         d = data.arrows[:, 2:]
         n = np.linalg.norm(d, axis=1, keepdims=True)

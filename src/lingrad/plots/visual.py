@@ -11,7 +11,13 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from lingrad._validation import as_float_array, fail
-from lingrad.plots.figures import ClassNames, Model, as_weights, new_figure, resolve_class_names
+from lingrad.plots.figures import (
+    ClassNames,
+    Model,
+    as_weights,
+    fixed_figure,
+    resolve_class_names,
+)
 
 
 def _check_image_shape(image_shape, n_features: int) -> tuple[int, ...]:
@@ -167,7 +173,9 @@ def templates(
     C = images.shape[0]
     names = resolve_class_names(class_names, C, model)
     rows, cols = _grid(C)
-    fig = new_figure(1.9 * cols + 0.4, 2.1 * rows + 0.6)
+    # fixed margins (inches): the two-line title on top, each panel's title above it
+    fig = fixed_figure(1.9 * cols + 0.4, 2.1 * rows + 0.6, (0.05, 0.05, 0.05, 0.75),
+                       (0.1, 0.35), (rows, cols))  # fmt: skip
     axes = fig.subplots(rows, cols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()

@@ -42,11 +42,20 @@ def chance_loss(objective: Objective, n_columns: int) -> float:
         True
     """
     # all scores 0 whatever X: the loss kernel on zero scores, no pass over X (and R(0) = 0)
-    # (on the host for any array library: N x C zeros and the targets, once per fit)
-    S = np.zeros((objective.n_samples, n_columns), dtype=numpy_dtype(objective.X.dtype))
-    T, w = to_numpy(objective.targets(n_columns)), objective.sample_weight
+    # (on the host for any array library: the targets and weights, once per fit)
+    T = to_numpy(objective.targets(n_columns))
+    w = None if objective.sample_weight is None else to_numpy(objective.sample_weight)
+    dtype = numpy_dtype(objective.dtype)
+    if T.ndim == 1 and T.dtype.kind in "iu":  # labels: one kernel row per label, weighted
+        K = int(T.max()) + 1
+        per_label = objective.loss_spec.kernel(
+            np.zeros((K, n_columns), dtype=dtype), np.arange(K), **objective.loss_params
+        )[0]
+        counts = np.bincount(T, weights=w, minlength=K)
+        return float(per_label @ counts / counts.sum())
+    S = np.zeros((objective.n_samples, n_columns), dtype=dtype)
     per_example, dS = objective.loss_spec.kernel(S, T, **objective.loss_params)
-    return losses.weighted_mean(per_example, dS, None if w is None else to_numpy(w))[0]
+    return losses.weighted_mean(per_example, dS, w)[0]
 
 
 def _divergence_advice(standardized: bool | None) -> str:

@@ -67,8 +67,8 @@ def validation_objective(
     )
     if val.n_features != objective.n_features:
         fail("validation", f"X_val with {objective.n_features} features", val.n_features)
-    if val.X.dtype != objective.X.dtype:
-        val.X = val.X.astype(objective.X.dtype)
+    if val.dtype != objective.dtype:
+        val.X = val.X.astype(objective.dtype)
     val.targets(n_columns)
     return val
 

@@ -159,7 +159,7 @@ def initial_state(
         >>> initial_state(J, SGD(0.1), 2, None, np.random.default_rng(0)).W.shape
         (3, 2)
     """
-    dtype = numpy_dtype(objective.X.dtype)
+    dtype = numpy_dtype(objective.dtype)  # not objective.X: that read checks X (a pass)
     if W0 is None:
         W = init_weights(objective.n_features, n_columns, rng=rng, dtype=dtype)
     else:
@@ -291,7 +291,7 @@ def fit(
         guard=cb.DivergenceGuard(divergence_factor, max_grad_norm),
         max_evaluations=max_evaluations,
     )
-    with runner.threads():
+    with runner.threads(n_columns):
         run(
             state,
             runner,

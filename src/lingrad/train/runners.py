@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
-from lingrad import grad, optim
+from lingrad import _skinny, grad, optim
 from lingrad._array_api import all_finite
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
@@ -47,10 +47,13 @@ SINGLE_THREAD_ELEMENTS = 2**20
 _CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
 
 
-def blas_threads(batch_rows: int, n_features: int) -> AbstractContextManager[object]:
-    """A context that limits BLAS to one thread for small batches (a no-op for large ones).
+def blas_threads(
+    batch_rows: int, n_features: int, compiled: bool = False
+) -> AbstractContextManager[object]:
+    """A context that limits BLAS (and with ``compiled`` the compiled products of
+    :mod:`lingrad._skinny`) to one thread for small batches (a no-op for large ones).
 
-    Chosen once per epoch, not per step; the threadpoolctl controller is built once.
+    Chosen once per run, not per step; the threadpoolctl controller is built once.
 
     Examples:
         >>> import contextlib
@@ -64,7 +67,25 @@ def blas_threads(batch_rows: int, n_features: int) -> AbstractContextManager[obj
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    stack = contextlib.ExitStack()
+    stack.enter_context(_CONTROLLER.limit(limits=1, user_api="blas"))
+    if compiled:
+        stack.enter_context(_one_compiled_thread())
+    return stack
+
+
+@contextlib.contextmanager
+def _one_compiled_thread() -> Iterator[None]:
+    """Numba's threads (those of :mod:`lingrad._skinny`'s loops) set to one, then restored."""
+    _skinny.threads()  # imports Numba the way _skinny sets it up
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def batch_size_for(optimizer: str, n_samples: int, batch_size: int) -> int:
@@ -106,7 +127,8 @@ class _InMemory:
         self.objective = objective
         self.optimizer = optimizer
         self.reads = optim.check_reads(optimizer)
-        check_array_api(optimizer, objective.X)  # another array library: the solvers only
+        if getattr(objective, "xp", np) is not np:  # (reading a NumPy X would check it)
+            check_array_api(optimizer, objective.X)  # another array library: the solvers only
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
@@ -114,7 +136,7 @@ class _InMemory:
         # (none for a CSR X: a mini-batch is SciPy's row gather, a small CSR matrix).
         self.buffer: np.ndarray | None = None
         if batch_size < objective.n_samples and not objective.sparse and objective.xp is np:
-            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
+            self.buffer = np.empty((batch_size, objective.n_features), dtype=objective.dtype)
         method = grad.get(gradient)  # checked for every optimiser, used by gradient ones
         grad.refuse_sparse(gradient, objective)
         self.grad_fn: GradFn | None = None
@@ -142,6 +164,8 @@ class _InMemory:
         for rows in self.batches(state.rng):
             if not self.step(state, rows, norms):
                 break
+        else:  # every row was in a step whose loss and gradient were finite (or were checked)
+            self.objective.finite_checked = True
         if self.lazy is not None:
             self.lazy.finish(state.W)
         losses = state.steps["loss"][first:]
@@ -156,11 +180,13 @@ class _InMemory:
             loss = float(np.dot(losses, weights) / weights.sum())
         return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
 
-    def threads(self) -> AbstractContextManager[object]:
-        """The BLAS thread limit for this runner's steps (:func:`blas_threads`), entered once
-        around the whole run: setting it costs more than a small problem's iteration."""
+    def threads(self, n_columns: int = 0) -> AbstractContextManager[object]:
+        """The BLAS thread limit for this runner's steps (:func:`blas_threads`; with the
+        ``n_columns`` of ``W`` it covers the compiled products too), entered once around the
+        whole run: setting it costs more than a small problem's iteration."""
         rows_per_step = min(self.batch_size, self.objective.n_samples)
-        return blas_threads(rows_per_step, self.objective.n_features)
+        compiled = n_columns > 0 and self.objective.compiled(n_columns)
+        return blas_threads(rows_per_step, self.objective.n_features, compiled)
 
     def _value_fn(self, rows: np.ndarray | None) -> Callable[[np.ndarray], float]:
         objective, buffer = self.objective, self.buffer
@@ -168,9 +194,9 @@ class _InMemory:
 
     def step(self, state: TrainState, rows: np.ndarray | None, norms: list[float]) -> bool:
         """One optimiser step on ``rows``; ``False`` once the run must stop."""
-        rate = self.optimizer.rate(state.optimizer_state)
         if self.reads == "objective":
             return self.solve(state, norms)
+        rate = self.optimizer.rate(state.optimizer_state)
         if self.lazy is not None and rows is not None:
             return self.lazy_step(state, rows, rate, norms)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
@@ -235,6 +261,11 @@ class _InMemory:
         if status is Status.CONVERGED:
             tol = solver.tol
             message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
+            if not measure <= tol:  # a solver's other rule: J stopped decreasing (ftol)
+                message = (
+                    f"converged: the objective stopped decreasing in floating point, with the "
+                    f"convergence measure at {measure:.3g} (tol {tol:g})"
+                )
             state.stop = Stop(StopReason.CONVERGED, message)
             return False
         return True

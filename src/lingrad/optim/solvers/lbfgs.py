@@ -6,8 +6,8 @@ One iteration from weights ``w`` (flattened, ``P = (D + 1) C`` numbers) with gra
     alpha: J(w + alpha d) <= J(w) + c1 alpha g.d   and   |g(w + alpha d).d| <= c2 |g.d|
     s = alpha d,  y = g(w + s) - g(w)   kept when s.y > 0 (the curvature condition)
 
-The first trial step is ``alpha = 1`` (``min(1, 1 / ||g||_2)`` on the first iteration, a step
-of length 1 as SciPy's L-BFGS-B takes, or ``-g`` when shorter), which L-BFGS accepts almost
+The first trial step is ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, a step of
+length 1 as SciPy's L-BFGS-B takes, also where ``-g`` is shorter), which L-BFGS accepts almost
 always, so an iteration costs about one fused value-and-gradient pass over X. It stops when the
 convergence measure ``max_j |g_j|`` (scikit-learn's and SciPy's ``gtol``) is at most ``tol``,
 or when the objective no longer decreases in floating point
@@ -318,7 +318,7 @@ class LBFGS(SolverBase):
         if not slope < 0:  # not a descent direction (lost curvature): restart from -g
             d, slope = -g64, -float(g64 @ g64)
         # ||g||_2 scaled by max|g| (= measure > tol > 0 here): g.g overflows where g ~ 1e155
-        first = 1.0 if state.pairs else min(1.0, 1.0 / (measure * norm(g64 / measure)))
+        first = 1.0 if state.pairs else 1.0 / (measure * norm(g64 / measure))
         phi = _LineSearch(objective, W, d)
         alpha = wolfe(phi, value, slope, first)
         evaluations += phi.evaluations
