@@ -156,3 +156,35 @@ def test_a_path_validates_its_data_once(digits, monkeypatch):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         next(fit_lams(LinearClassifier(), bad, y[:300], [1.0]))
+
+
+def test_the_default_path_takes_under_half_the_iterations_of_independent_fits(digits):
+    """Issue 14's path on digits (the default grid of 10 lambdas, L-BFGS at tol 1e-4): warm
+    starts extrapolated along the path with the L-BFGS memory kept (92 against 230 measured),
+    each optimum as low as the independent fit's up to what tol 1e-4 allows."""
+    X, y = digits
+    lams = lambda_grid(10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        path = [(m.n_iter_, m.W_.copy()) for m in fit_path(LinearClassifier(), X, y, lams)]
+        alone = [LinearClassifier(lam=float(lam)).fit(X, y) for lam in lams]
+    assert sum(n for n, _ in path) < 0.5 * sum(m.n_iter_ for m in alone)
+    for lam, (_, W), model in zip(lams, path, alone, strict=True):
+        J = lingrad.Objective("softmax", X, y, lam=lam)
+        assert J.value(W) <= J.value(model.W_) * (1 + 1e-3)
+
+
+def test_a_path_sets_lam_without_set_params_per_lambda(digits, monkeypatch):
+    """``set_params`` reads the constructor's signature per call (5% of a path): ``fit_lams``
+    calls it once (``warm_start``), then sets ``lam`` itself; ``get_params`` still sees it."""
+    X, y = digits
+    calls = []
+    real = LinearClassifier.set_params
+
+    def counting(self, **params):
+        calls.append(params)
+        return real(self, **params)
+
+    monkeypatch.setattr(LinearClassifier, "set_params", counting)
+    lams = [m.get_params()["lam"] for m in fit_lams(LinearClassifier(), X, y, [1.0, 0.1, 0.01])]
+    assert lams == [1.0, 0.1, 0.01] and calls == [{"warm_start": True}]
