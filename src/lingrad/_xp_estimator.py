@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lingrad._array_api import Array, as_float, device, namespace, to_numpy
+from lingrad._array_api import Array, as_float, device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import fail, is_sparse
 from lingrad.model import proba_from_scores, scores_unchecked, sigmoid
 
@@ -55,6 +55,27 @@ def check_fit_data(X: Any, y: Any, n_features: int | None = None) -> tuple[Array
         fail("y", f"{X.shape[0]} labels of shape ({X.shape[0]},)", f"shape {y.shape}")
     if n_features is not None and X.shape[1] != n_features:
         fail("X", f"{n_features} features (as in the first fit)", f"{X.shape[1]}")
+    return X, y
+
+
+def check_regression_data(
+    X: Any, y: Any, n_features: int | None = None
+) -> tuple[Array, np.ndarray]:
+    """``(X, y)`` for a regressor's fit: :func:`check_fit_data`, then ``y`` ``(N,)`` real
+    targets on the host in X's float dtype, finite (``ValueError`` naming ``y`` otherwise).
+
+    Examples:
+        >>> import array_api_strict as xs
+        >>> X, y = check_regression_data(xs.eye(2), [0.5, 2])
+        >>> y.dtype, y.tolist()
+        (dtype('float64'), [0.5, 2.0])
+    """
+    X, y = check_fit_data(X, y, n_features)
+    if y.dtype.kind not in "biuf":
+        fail("y", "real numbers", f"dtype {y.dtype}")
+    y = y.astype(numpy_dtype(X.dtype), copy=False)
+    if not np.isfinite(y).all():
+        fail("y", "finite targets", "NaN or inf")
     return X, y
 
 
