@@ -109,7 +109,7 @@ def refuse_array_api(method: str, objective: Any) -> None:
         fail(
             "gradient",
             f"one of {list(ARRAY_API_METHODS)} for X of {library} (the {method} method works on "
-            "NumPy arrays only; convert X with lingrad.to_numpy)",
+            "NumPy arrays only: convert X to NumPy for it)",
             repr(method),
             TypeError,
         )
