@@ -261,9 +261,7 @@ def test_float16_and_integer_data_are_upcast_to_float64():
         Objective("softmax", torch.tensor([[1.0, float("nan")]]), [0])
 
 
-@pytest.mark.parametrize(
-    "name", ["fista", "continuation", "dualcd", "random", "local", "genetic"]
-)
+@pytest.mark.parametrize("name", ["fista", "continuation", "dualcd", "random", "local", "genetic"])
 def test_other_optimizers_are_refused_naming_the_library(name):
     # the gradient optimisers (sgd, momentum, nesterov, adam, gd) now run: see below
     J = Objective("softmax", torch.eye(3, dtype=torch.float64), [0, 1, 2])

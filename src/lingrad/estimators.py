@@ -979,8 +979,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
             X, y = _xp_estimator.check_regression_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
         else:
-            X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
-            X, y = _checked(self, (X, y))
+            Xy = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
+            X, y = _checked(self, Xy)
         sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(numpy_dtype(X.dtype), copy=False), sample_weight
 

@@ -94,7 +94,8 @@ class _ChainOptimizer:
 
     reads: ClassVar[str] = "gradient"
     #: runs on W's array library (PyTorch, CuPy, ...): its buffers follow W (see
-    #: :mod:`~lingrad.optim.transforms`); read by :func:`~lingrad.optim.solvers.base.check_array_api`
+    #: :mod:`~lingrad.optim.transforms`); read by
+    #: :func:`~lingrad.optim.solvers.base.check_array_api`
     array_api: ClassVar[bool] = True
     #: whether the step comes back in ``grad``'s dtype (Adam) or as the chain computes it (SGD)
     _in_grad_dtype: ClassVar[bool] = False
