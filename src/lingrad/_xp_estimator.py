@@ -1,6 +1,8 @@
 """The estimators on data of another array library (PyTorch tensors, CuPy arrays, ...).
 
-``LinearClassifier().fit(X, y)`` with a dense ``X`` of another library keeps X there: the
+``LinearClassifier().fit(X, y)`` (and ``partial_fit``, and ``LinearRegressor``'s, whose real
+targets :func:`check_regression_data` checks) with a dense ``X`` of another library keeps X
+there, for every optimiser that runs on it (L-BFGS, Newton, SGD, Adam, gradient descent): the
 labels are encoded on the host (``y`` is small; a ``y`` of X's library is copied to the host
 once) and the encoded targets and sample weights move to X's device once, inside the
 :class:`~lingrad.objective.Objective`. The fitted ``W_``, ``coef_`` and ``intercept_`` stay on
