@@ -10,15 +10,17 @@ result must be an array of X's library.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 from conftest import require
+from sklearn.exceptions import ConvergenceWarning
 from test_array_api import array_type, assert_same, raw_targets, to_lib
 
 from lingrad import grad, losses, optim
 from lingrad._array_api import to_numpy
-from lingrad.estimators import LinearClassifier
+from lingrad.estimators import LinearClassifier, LinearRegressor
 from lingrad.objective import Objective
 from lingrad.optim.solvers import LBFGS, TrustRegionNewton
 from lingrad.optim.solvers.base import vector_dtype
@@ -259,10 +261,12 @@ def test_float16_and_integer_data_are_upcast_to_float64():
         Objective("softmax", torch.tensor([[1.0, float("nan")]]), [0])
 
 
-@pytest.mark.parametrize("name", ["sgd", "adam", "gd", "fista", "continuation", "dualcd"])
+@pytest.mark.parametrize("name", ["fista", "continuation", "dualcd", "random", "local", "genetic"])
 def test_other_optimizers_are_refused_naming_the_library(name):
+    # the gradient optimisers (sgd, momentum, nesterov, adam, gd) now run: see below
     J = Objective("softmax", torch.eye(3, dtype=torch.float64), [0, 1, 2])
-    with pytest.raises(TypeError, match=re.escape("'lbfgs' or 'newton' for X of torch.Tensor")):
+    expected = "'lbfgs', 'newton' or a gradient optimiser (sgd, momentum, nesterov, adam, gd) "
+    with pytest.raises(TypeError, match=re.escape(expected + "for X of torch.Tensor")):
         fit(J, optim.get(name), n_columns=3, epochs=1, rng=np.random.default_rng(0))
 
 
@@ -304,3 +308,152 @@ def test_mini_batch_rows_of_the_library(lib):
     got_value, got_dW = Jx.value_and_grad(Jx.check_weights(W), to_lib(lib, rows))
     assert got_value == pytest.approx(value, abs=ATOL)
     assert_same(got_dW, dW, lib)
+
+
+# ------------------------------------------------------------------------------------------
+# The gradient optimisers, the mini-batch runner and the estimators with them
+# ------------------------------------------------------------------------------------------
+
+GRADIENT_OPTIMIZERS = {
+    "sgd": {"learning_rate": 0.2},
+    "momentum": {"learning_rate": 0.1, "momentum": 0.9},
+    "nesterov": {"learning_rate": 0.1, "momentum": 0.8},
+    "adam": {"learning_rate": 0.05},
+    "gd": {"learning_rate": 0.1},
+}
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("name", list(GRADIENT_OPTIMIZERS))
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "logistic", "squared_hinge"])
+def test_gradient_optimizers_take_the_numpy_iterates(lib, name, loss):
+    """The same seed gives the same shuffles (the permutation is drawn on the host), so W after
+    a few epochs of mini-batches equals NumPy's to 1e-12, on X's library."""
+    J, Jx, _ = pair(loss, lib, lam=0.05, sample_weight=np.linspace(0.5, 2.0, N))
+    C = losses.spec(loss).n_columns(K)
+    runs = [
+        fit(
+            obj,
+            optim.get(name, **GRADIENT_OPTIMIZERS[name]),
+            n_columns=C,
+            epochs=4,
+            batch_size=5,  # 17 rows: batches of 5, 5, 5 and 2
+            rng=np.random.default_rng(7),
+        )
+        for obj in (J, Jx)
+    ]
+    want, got = runs
+    assert isinstance(got.W, array_type(lib)) and got.W.dtype == Jx.X.dtype
+    assert got.n_epochs == want.n_epochs == 4 and got.n_iter == want.n_iter
+    assert_same(got.W, want.W, lib)
+    assert not np.array_equal(want.W, J.check_weights(np.zeros_like(want.W)))  # it moved
+    for key in ("loss", "grad_norm"):
+        np.testing.assert_allclose(got.history[key], want.history[key], rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize(
+    "opt", [optim.SGD(0.1, momentum=0.9, nesterov=True), optim.Adam(0.1)], ids=["nag", "adam"]
+)
+def test_optimizer_buffers_follow_w(lib, opt):
+    """``init`` makes the buffers on W's library; ``update`` steps there, equal to NumPy's."""
+    rng = np.random.default_rng(2)
+    W, grads = rng.normal(size=(3, 2)), rng.normal(size=(4, 3, 2))
+    states = [opt.init(W), opt.init(to_lib(lib, W))]
+    buffer = states[1].velocity if isinstance(opt, optim.SGD) else states[1].m
+    assert isinstance(buffer, array_type(lib))
+    for g in grads:
+        want, states[0] = opt.update(g, states[0], W)
+        got, states[1] = opt.update(to_lib(lib, g), states[1], to_lib(lib, W))
+        assert_same(got, want, lib)
+
+
+def test_float32_tensor_keeps_float32_weights_with_adam():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(N, D)).astype(np.float32), rng.integers(0, K, N)
+    runs = [
+        fit(
+            Objective("softmax", data, y, lam=0.1),
+            optim.Adam(0.05),
+            n_columns=K,
+            epochs=3,
+            batch_size=4,
+            rng=np.random.default_rng(0),
+        )
+        for data in (X, torch.tensor(X))
+    ]
+    assert runs[1].W.dtype == torch.float32
+    np.testing.assert_allclose(runs[1].W.numpy(), runs[0].W, rtol=0, atol=1e-5)
+
+
+def _data(seed: int = 3, n: int = 60):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, D)), rng.integers(0, K, n) * 10
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "momentum"])
+def test_estimator_with_gradient_optimizers_on_torch(optimizer):
+    X, y = _data()
+    options = {"optimizer": optimizer, "lam": 0.01, "random_state": 0, "batch_size": 16}
+    with pytest.warns(ConvergenceWarning):
+        want = LinearClassifier(max_iter=5, **options).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        got = LinearClassifier(max_iter=5, **options).fit(torch.tensor(X), torch.tensor(y))
+    assert isinstance(got.coef_, torch.Tensor) and isinstance(got.intercept_, torch.Tensor)
+    assert got.n_iter_ == want.n_iter_ == 5
+    assert_same(got.coef_, want.coef_, "torch")
+    assert_same(got.intercept_, want.intercept_, "torch")
+    assert_same(got.predict_proba(torch.tensor(X)), want.predict_proba(X), "torch")
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_partial_fit_on_another_library(lib):
+    X, y = _data(4)
+    want, got = LinearClassifier(random_state=0), LinearClassifier(random_state=0)
+    classes = np.unique(y)
+    for k, half in enumerate((slice(0, 30), slice(30, 60))):
+        extra = {"classes": classes} if k == 0 else {}
+        want.partial_fit(X[half], y[half], **extra)
+        got.partial_fit(to_lib(lib, X[half]), y[half], **extra)
+        assert want.optimizer_ == got.optimizer_ == "sgd"
+        assert isinstance(got.coef_, array_type(lib))
+        assert_same(got.coef_, want.coef_, lib)
+    np.testing.assert_array_equal(to_numpy(got.predict(to_lib(lib, X))), want.predict(X))
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("optimizer", ["lbfgs", "sgd", "auto"])
+def test_regressor_on_another_library(lib, optimizer):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50, D))
+    y = X @ np.arange(1.0, D + 1) + rng.normal(scale=0.1, size=50)
+    options = {"optimizer": optimizer, "random_state": 0, "batch_size": 10, "max_iter": 30}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # sgd in 30 epochs: not to tol
+        want = LinearRegressor(**options).fit(X, y)
+        got = LinearRegressor(**options).fit(to_lib(lib, X), y)
+    assert isinstance(got.coef_, array_type(lib)) and isinstance(got.intercept_, float)
+    assert got.n_iter_ == want.n_iter_
+    assert_same(got.coef_, want.coef_, lib, atol=1e-10)
+    assert got.intercept_ == pytest.approx(want.intercept_, abs=1e-10)
+    predicted = got.predict(to_lib(lib, X))
+    assert isinstance(predicted, array_type(lib))
+    assert_same(predicted, want.predict(X), lib, atol=1e-10)
+    with pytest.raises(ValueError, match="y: expected finite targets"):
+        LinearRegressor().fit(to_lib(lib, X), np.where(np.arange(50) == 3, np.nan, y))
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("method", ["autodiff", "symbolic"])
+def test_numpy_only_gradient_methods_are_refused_naming_the_library(lib, method):
+    X = to_lib(lib, np.eye(3))
+    J = Objective("softmax", X, [0, 1, 2])
+    library = type(X).__module__.split(".")[0]
+    expected = re.escape(f"gradient: expected one of ['analytic', 'numerical'] for X of {library}")
+    with pytest.raises(TypeError, match=expected):
+        grad.get(method)(J)
+    with pytest.raises(TypeError, match=expected):
+        fit(J, optim.SGD(0.1), n_columns=3, epochs=1, gradient=method, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=expected):
+        LinearClassifier(optimizer="sgd", gradient=method).fit(X, [0, 1, 2])
+    grad.get("autodiff")(Objective("softmax", np.eye(3), [0, 1, 2]))  # NumPy X: taken

@@ -1,6 +1,8 @@
 """The estimators on data of another array library (PyTorch tensors, CuPy arrays, ...).
 
-``LinearClassifier().fit(X, y)`` with a dense ``X`` of another library keeps X there: the
+``LinearClassifier().fit(X, y)`` (and ``partial_fit``, and ``LinearRegressor``'s, whose real
+targets :func:`check_regression_data` checks) with a dense ``X`` of another library keeps X
+there, for every optimiser that runs on it (L-BFGS, Newton, SGD, Adam, gradient descent): the
 labels are encoded on the host (``y`` is small; a ``y`` of X's library is copied to the host
 once) and the encoded targets and sample weights move to X's device once, inside the
 :class:`~lingrad.objective.Objective`. The fitted ``W_``, ``coef_`` and ``intercept_`` stay on
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lingrad._array_api import Array, as_float, device, namespace, to_numpy
+from lingrad._array_api import Array, as_float, device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import fail, is_sparse
 from lingrad.model import proba_from_scores, scores_unchecked, sigmoid
 
@@ -55,6 +57,27 @@ def check_fit_data(X: Any, y: Any, n_features: int | None = None) -> tuple[Array
         fail("y", f"{X.shape[0]} labels of shape ({X.shape[0]},)", f"shape {y.shape}")
     if n_features is not None and X.shape[1] != n_features:
         fail("X", f"{n_features} features (as in the first fit)", f"{X.shape[1]}")
+    return X, y
+
+
+def check_regression_data(
+    X: Any, y: Any, n_features: int | None = None
+) -> tuple[Array, np.ndarray]:
+    """``(X, y)`` for a regressor's fit: :func:`check_fit_data`, then ``y`` ``(N,)`` real
+    targets on the host in X's float dtype, finite (``ValueError`` naming ``y`` otherwise).
+
+    Examples:
+        >>> import array_api_strict as xs
+        >>> X, y = check_regression_data(xs.eye(2), [0.5, 2])
+        >>> y.dtype, y.tolist()
+        (dtype('float64'), [0.5, 2.0])
+    """
+    X, y = check_fit_data(X, y, n_features)
+    if y.dtype.kind not in "biuf":
+        fail("y", "real numbers", f"dtype {y.dtype}")
+    y = y.astype(numpy_dtype(X.dtype), copy=False)
+    if not np.isfinite(y).all():
+        fail("y", "finite targets", "NaN or inf")
     return X, y
 
 

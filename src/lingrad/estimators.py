@@ -975,10 +975,14 @@ class LinearRegressor(RegressorMixin, _LinearModel):
 
     def _prepare(self, X, y, sample_weight, *, reset):
         self.loss_, _ = self._validate_params()
-        X, y = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
-        X, y = _checked(self, (X, y))
+        if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
+            X, y = _xp_estimator.check_regression_data(X, y, None if reset else self.n_features_in_)
+            self.n_features_in_ = X.shape[1]
+        else:
+            Xy = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
+            X, y = _checked(self, Xy)
         sample_weight = sample_weights(sample_weight, X.shape[0])
-        return X, y.astype(X.dtype, copy=False), sample_weight
+        return X, y.astype(numpy_dtype(X.dtype), copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):
         return np.average(T, weights=sample_weight) if sample_weight is not None else T.mean()
@@ -1017,6 +1021,10 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         return self
 
     def _set_coef(self, W) -> None:
+        if not isinstance(W, np.ndarray):  # coef_ stays on W's array library
+            coef, intercept = _xp_estimator.split_coef(W)
+            self.coef_, self.intercept_ = coef[0, ...], float(intercept[0])
+            return
         self.coef_ = W[:-1, 0].copy()
         self.intercept_ = W[-1, 0].item()
 

@@ -13,7 +13,14 @@ import numpy.typing as npt
 
 from lingrad._validation import fail
 from lingrad.grad import analytic, autodiff, numerical
-from lingrad.grad.method import SPARSE_METHODS, GradientMethod, ValueAndGrad, refuse_sparse
+from lingrad.grad.method import (
+    ARRAY_API_METHODS,
+    SPARSE_METHODS,
+    GradientMethod,
+    ValueAndGrad,
+    refuse_array_api,
+    refuse_sparse,
+)
 from lingrad.grad.numerical import (
     GradcheckResult,
     default_step,
@@ -90,6 +97,7 @@ def fast(
 
 
 __all__ = [
+    "ARRAY_API_METHODS",
     "SPARSE_METHODS",
     "GradcheckResult",
     "default_step",
@@ -98,6 +106,7 @@ __all__ = [
     "gradcheck",
     "methods",
     "numerical_gradient",
+    "refuse_array_api",
     "refuse_sparse",
     "relative_error",
 ]

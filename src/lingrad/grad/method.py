@@ -29,6 +29,9 @@ _Form = TypeVar("_Form", bound=Callable[..., Any])
 #: The methods that take a sparse (CSR) X: the others build dense per-example graphs or
 #: expressions, and refuse it by name.
 SPARSE_METHODS = ("analytic", "numerical")
+#: The methods that take a dense X of another array library (PyTorch, CuPy, ...): the others
+#: build their graphs or expressions on NumPy, and refuse it by name.
+ARRAY_API_METHODS = ("analytic", "numerical")
 
 
 def checked(
@@ -41,7 +44,9 @@ def checked(
     ``W`` (shape ``(D + 1, C)``) is checked once per call by ``objective.check_weights`` (which
     also validates the targets for ``C`` columns and casts ``W`` to X's dtype); then
     ``compute(W, rows)`` does the method's work on valid input. A method outside
-    :data:`SPARSE_METHODS` refuses an objective over sparse X here, naming itself.
+    :data:`SPARSE_METHODS` refuses an objective over sparse X here, naming itself, and one
+    outside :data:`ARRAY_API_METHODS` an objective over X of another array library
+    (:func:`refuse_array_api`).
 
     Examples:
         >>> import numpy as np
@@ -53,6 +58,7 @@ def checked(
     """
 
     refuse_sparse(method, objective)
+    refuse_array_api(method, objective)
 
     def gradient(W: npt.ArrayLike, rows: Rows = None) -> tuple[float, npt.NDArray[np.floating]]:
         return compute(objective.check_weights(W), rows)
@@ -80,6 +86,32 @@ def refuse_sparse(method: str, objective: Any) -> None:
             f"one of {list(SPARSE_METHODS)} for sparse X (the {method} method works on dense "
             "arrays only)",
             repr(method),
+        )
+
+
+def refuse_array_api(method: str, objective: Any) -> None:
+    """Refuse, with a ``TypeError`` naming ``method`` and X's library, an objective over X of
+    another array library than NumPy for a method outside :data:`ARRAY_API_METHODS`.
+
+    Examples:
+        >>> import array_api_strict as xs
+        >>> J = Objective("softmax", xs.eye(2), [0, 1])
+        >>> refuse_array_api("numerical", J)   # takes it
+        >>> refuse_array_api("autodiff", J)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        TypeError: gradient: expected one of ['analytic', 'numerical'] for X of array_api_strict...
+    """
+    xp = getattr(objective, "xp", np)
+    if xp is not np and method not in ARRAY_API_METHODS:
+        X = objective.X
+        library = f"{type(X).__module__.split('.')[0]}.{type(X).__name__}"
+        fail(
+            "gradient",
+            f"one of {list(ARRAY_API_METHODS)} for X of {library} (the {method} method works on "
+            "NumPy arrays only: convert X to NumPy for it)",
+            repr(method),
+            TypeError,
         )
 
 

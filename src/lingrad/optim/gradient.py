@@ -8,7 +8,8 @@ An optimiser is a pair of pure functions over a small named-tuple state:
     W = W + step
     state = opt.observe(state, loss)     # once per epoch; reduces a ReduceOnPlateau rate
 
-``update`` never changes ``W`` or ``grad``; the step comes back in ``W``'s dtype. The learning
+``update`` never changes ``W`` or ``grad``; the step comes back in ``W``'s dtype, on W's array
+library and device (the buffers are made there by ``init``). The learning
 rate is a float, a schedule ``t -> alpha_t`` (see :mod:`lingrad.optim.schedules`), read at the
 step count ``t = 0, 1, 2, ...`` kept in the state, or a
 :class:`~lingrad.optim.schedules.ReduceOnPlateau`, whose current rate, best loss and wait live
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from lingrad._array_api import namespace
 from lingrad._validation import fail
 from lingrad.optim import transforms as T
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule
@@ -35,6 +37,13 @@ def _gradient(grad: np.ndarray | None, value_fn: object, rng: object) -> np.ndar
     if grad is None:
         fail("grad", "an array (this optimiser reads the gradient)", None, TypeError)
     return grad
+
+
+def _in_dtype(step: Any, dtype: Any) -> Any:
+    """``step`` in ``dtype`` (no copy when it is), on its array library."""
+    if isinstance(step, np.ndarray):
+        return step.astype(dtype, copy=False)
+    return namespace(step).astype(step, dtype, copy=False)
 
 
 class SGDState(NamedTuple):
@@ -84,6 +93,10 @@ class _ChainOptimizer:
     ``plateau`` field for a ``ReduceOnPlateau``."""
 
     reads: ClassVar[str] = "gradient"
+    #: runs on W's array library (PyTorch, CuPy, ...): its buffers follow W (see
+    #: :mod:`~lingrad.optim.transforms`); read by
+    #: :func:`~lingrad.optim.solvers.base.check_array_api`
+    array_api: ClassVar[bool] = True
     #: whether the step comes back in ``grad``'s dtype (Adam) or as the chain computes it (SGD)
     _in_grad_dtype: ClassVar[bool] = False
 
@@ -174,7 +187,7 @@ class _ChainOptimizer:
         grad = _gradient(grad, value_fn, rng)
         step, inner = self._transform().update(grad, self._inner(state), W)
         if self._in_grad_dtype:
-            step = step.astype(grad.dtype, copy=False)
+            step = _in_dtype(step, grad.dtype)
         return step, self._outer(state.count + 1, inner)
 
     def observe(self, state: Any, loss: float) -> Any:

@@ -16,6 +16,11 @@ eps)`` that the learning-rate transforms scale through its numerator, so that th
 computed as ``(-alpha m_hat) / (sqrt(v_hat) + eps)``, the same floating-point operations in
 the same order as Adam written out in one line; :func:`resolve` (which :func:`chain` applies at
 its end) divides.
+
+The buffers follow ``W``: ``init`` makes them on W's array library and device (NumPy, PyTorch,
+CuPy, any array-API library), and ``update`` uses only operators and, for Adam's square root,
+NumPy's ``sqrt`` for a NumPy array (one type check, no namespace lookup per step) or the
+array's namespace otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lingrad._array_api import namespace
 from lingrad._validation import check_positive, fail
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
 
@@ -72,6 +78,28 @@ def resolve(updates: np.ndarray | Quotient) -> np.ndarray:
     return updates
 
 
+def zeros_like(W: Any) -> Any:
+    """Zeros of ``W``'s shape and dtype on W's array library and device (a buffer's start).
+
+    Examples:
+        >>> zeros_like(np.ones(2, dtype=np.float32))
+        array([0., 0.], dtype=float32)
+        >>> import array_api_strict as xs
+        >>> zeros_like(xs.ones(1))
+        Array([0.], dtype=array_api_strict.float64)
+    """
+    if isinstance(W, np.ndarray):
+        return np.zeros_like(W)
+    return namespace(W).zeros_like(W)
+
+
+def _sqrt(a: Any) -> Any:
+    """``sqrt(a)`` elementwise: NumPy's for a NumPy array, else a's namespace's."""
+    if isinstance(a, np.ndarray):
+        return np.sqrt(a)
+    return namespace(a).sqrt(a)
+
+
 def _scale(factor: float, updates: np.ndarray | Quotient) -> np.ndarray | Quotient:
     """``factor * updates`` (the numerator of a :class:`Quotient`)."""
     if isinstance(updates, Quotient):
@@ -104,7 +132,7 @@ def trace(momentum: float, nesterov: bool = False) -> Transform:
         fail("momentum", "a number in [0, 1)", momentum)
 
     def init(W):
-        return TraceState(np.zeros_like(W))
+        return TraceState(zeros_like(W))
 
     def update(updates, state, W=None):
         grad = resolve(updates)
@@ -145,7 +173,7 @@ def scale_by_adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -
     check_positive("eps", eps)
 
     def init(W):
-        return ScaleByAdamState(0, np.zeros_like(W), np.zeros_like(W))
+        return ScaleByAdamState(0, zeros_like(W), zeros_like(W))
 
     def update(updates, state, W=None):
         grad = resolve(updates)
@@ -154,7 +182,7 @@ def scale_by_adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -
         v = beta2 * state.v + (1.0 - beta2) * (grad * grad)
         m_hat = m / (1.0 - beta1**t)
         v_hat = v / (1.0 - beta2**t)
-        return Quotient(m_hat, np.sqrt(v_hat) + eps), ScaleByAdamState(t, m, v)
+        return Quotient(m_hat, _sqrt(v_hat) + eps), ScaleByAdamState(t, m, v)
 
     return Transform(init, update)
 

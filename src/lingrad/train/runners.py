@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import numpy as np
 
 from lingrad import _skinny, grad, optim
-from lingrad._array_api import all_finite
+from lingrad._array_api import all_finite, device, namespace
 from lingrad._validation import fail
 from lingrad.optim.solvers import Solver, Status, explain
-from lingrad.optim.solvers.base import check_array_api
+from lingrad.optim.solvers.base import check_array_api, flat, norm
 from lingrad.train.callbacks import DivergenceGuard
 from lingrad.train.sparse_steps import LazySteps, lazy_steps
 from lingrad.train.state import STEP_KEYS, Stop, StopReason, TrainState
@@ -127,8 +127,11 @@ class _InMemory:
         self.objective = objective
         self.optimizer = optimizer
         self.reads = optim.check_reads(optimizer)
-        if getattr(objective, "xp", np) is not np:  # (reading a NumPy X would check it)
-            check_array_api(optimizer, objective.X)  # another array library: the solvers only
+        #: whether X is NumPy (or sparse): else another array library, whose steps, gradient
+        #: norms and mini-batch indices stay on X's library and device
+        self.host = getattr(objective, "xp", np) is np
+        if not self.host:  # (reading a NumPy X would check it)
+            check_array_api(optimizer, objective.X)  # the optimisers written for any library
         self.batch_size = batch_size
         self.guard = guard
         self.max_evaluations = max_evaluations
@@ -201,7 +204,7 @@ class _InMemory:
             return self.lazy_step(state, rows, rate, norms)
         if self.grad_fn is not None:  # set exactly when the optimiser reads the gradient
             value, g = self.grad_fn(state.W, rows)
-            gnorm = float(np.sqrt(np.vdot(g, g)))
+            gnorm = float(np.sqrt(np.vdot(g, g))) if self.host else norm(flat(g, g.dtype))
             state.evaluations += 1
             state.first_loss = value if state.first_loss is None else state.first_loss
             problem = self.guard.problem(value, gnorm, state.first_loss)
@@ -306,7 +309,10 @@ class _InMemory:
 
 class MiniBatch(_InMemory):
     """Mini-batch steps: one permutation per epoch (``rng.permutation(N)``), then contiguous
-    slices of ``batch_size`` rows of it, gathered into one reused buffer.
+    slices of ``batch_size`` rows of it, gathered into one reused buffer. For X of another
+    array library the permutation is still drawn on the host (the same rng stream, so the same
+    batches as NumPy) and moved to X's device once per epoch, the batches gathered there by
+    ``take`` (no buffer).
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -321,6 +327,10 @@ class MiniBatch(_InMemory):
     def batches(self, rng: np.random.Generator) -> list[np.ndarray | None]:
         N, size = self.objective.n_samples, self.batch_size
         order = rng.permutation(N)
+        if not self.host:  # one copy of the indices to X's device per epoch, slices in bounds
+            X = self.objective.X
+            order = namespace(X).asarray(order, device=device(X))
+            return [order[s : min(s + size, N)] for s in range(0, N, size)]
         return [order[s : s + size] for s in range(0, N, size)]
 
 

@@ -249,18 +249,20 @@ def eps(dtype: Any) -> float:
 
 def check_array_api(optimizer: Any, X: Any) -> None:
     """Refuse, with a ``TypeError`` naming both, an optimiser that cannot run on ``X``'s array
-    library: on data of another library than NumPy only the solvers that declare
+    library: on data of another library than NumPy only the optimisers that declare
     ``array_api = True`` run (:class:`~lingrad.optim.solvers.LBFGS`,
-    :class:`~lingrad.optim.solvers.TrustRegionNewton`); a wrapper's ``solver`` is read.
+    :class:`~lingrad.optim.solvers.TrustRegionNewton`, SGD, Adam and gradient descent); a
+    wrapper's ``solver`` is read.
 
     Examples:
         >>> import numpy as np, array_api_strict as xs
-        >>> from lingrad.optim import SGD
-        >>> check_array_api(SGD(0.1), np.zeros((2, 2)))      # NumPy: every optimiser
+        >>> from lingrad.optim import FISTA, SGD
+        >>> check_array_api(FISTA(), np.zeros((2, 2)))      # NumPy: every optimiser
         >>> check_array_api(SGD(0.1), xs.zeros((2, 2)))
+        >>> check_array_api(FISTA(), xs.zeros((2, 2)))
         Traceback (most recent call last):
         ...
-        TypeError: optimizer: expected 'lbfgs' or 'newton' for X of array_api_strict.Array ...
+        TypeError: optimizer: expected 'lbfgs', 'newton' or a gradient optimiser (sgd, ...
     """
     if isinstance(X, np.ndarray) or namespace(X) is np:
         return
@@ -269,7 +271,8 @@ def check_array_api(optimizer: Any, X: Any) -> None:
     library = f"{type(X).__module__.split('.')[0]}.{type(X).__name__}"
     fail(
         "optimizer",
-        f"'lbfgs' or 'newton' for X of {library} (convert X to NumPy for the others)",
+        f"'lbfgs', 'newton' or a gradient optimiser (sgd, momentum, nesterov, adam, gd) for X of "
+        f"{library} (convert X to NumPy for the others)",
         repr(optimizer),
         TypeError,
     )
