@@ -176,9 +176,11 @@ def _epoch_loops_py(
     kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr
 ):
     # One epoch of the compiled kernel over the active examples: scores, the violation, the
-    # example's sub-problem, V and u updated. Returns the largest violation.
+    # example's sub-problem, V and u updated (only the columns that moved). Returns the largest
+    # violation.
     D, C = V.shape
     s, dA, work = np.empty(C), np.empty(C), np.empty(C)
+    moved = np.empty(C, dtype=np.intp)
     worst = 0.0
     for i in order:
         U = upper[i]
@@ -188,22 +190,30 @@ def _epoch_loops_py(
             s[c] = center[c] - kappa * u[c]
         for d in range(D):
             xd = X[i, d]
-            if xd != 0.0:
-                for c in range(C):
-                    s[c] += xd * V[d, c]
+            for c in range(C):
+                s[c] += xd * V[d, c]
         violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
         _solve_example(kind, s, beta[i], y[i], U, sqnorm[i] + kappa, margin, dA, work)
-        for d in range(D):
-            xd = X[i, d]
-            if xd != 0.0:
+        n_moved = 0
+        for c in range(C):
+            if dA[c] != 0.0:
+                moved[n_moved] = c
+                n_moved += 1
+                u[c] += dA[c]
+        if n_moved == C:
+            for d in range(D):
+                xd = X[i, d]
                 for c in range(C):
                     V[d, c] -= xd * dA[c]
-        for c in range(C):
-            u[c] += dA[c]
+        elif n_moved > 0:
+            for d in range(D):
+                xd = X[i, d]
+                for k in range(n_moved):
+                    V[d, moved[k]] -= xd * dA[moved[k]]
     return worst
 
 
