@@ -173,7 +173,7 @@ def test_the_compiled_epoch_equals_the_numpy_one(loss):
 def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
     J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5000}
-    full = converges_and_resumes(J, "dualcd", 1e-8, tmp_path, **kw)
+    full = converges_and_resumes(J, "dualcd", 1e-11, tmp_path, **kw)
     assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
 
 

@@ -426,8 +426,9 @@ class DualCDState(NamedTuple):
     """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first update), ``V``: the
     weight rows they give ``(D, C)``, ``center``: the bias's proximal centre ``b_k`` ``(C,)``,
     ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``eps``: the next block's bound on the
-    violation of the optimality conditions (projected gradient, in score units; divided by 10
-    after each block that met it without a certified gap); ``full_violation``: the largest
+    violation of the optimality conditions (projected gradient, in units of the margin; after
+    each block that met it without a certified gap, times ``tol / (2 measure)`` within
+    ``[1e-3, 0.1]``: the gap taken as proportional to it); ``full_violation``: the largest
     violation of the last pass over all the examples; ``epochs``: passes of coordinate descent
     so far (it seeds each block's orders); ``iterations``: blocks so far; ``dual``: the best
     dual value so far (a lower bound on ``min P``); ``gap``: ``P - dual``; ``value``: ``P`` at
@@ -461,8 +462,8 @@ class DualCD(SolverBase):
     module docstring). Each iteration is one compiled block of passes over the examples (each
     in a fresh random order, with liblinear's shrinking and the bias's multiplier steps) until
     every optimality condition holds to ``eps`` (or a budget of work is spent), then the
-    duality gap of the true objective at the new weights; ``eps`` shrinks tenfold while the
-    gap is above ``tol``.
+    duality gap of the true objective at the new weights; ``eps`` shrinks (10 to 1000 fold)
+    while the gap is above ``tol``.
 
     Args:
         tol: stop when the relative duality gap ``(P - D) / P`` is at most ``tol``.
@@ -586,8 +587,10 @@ class DualCD(SolverBase):
         gap = max(primal - dual, 0.0)
         measure = gap / max(primal, np.finfo(np.float64).tiny)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
-        eps = state.eps / 10.0 if solved and status == Status.RUNNING else state.eps
-        eps = max(eps, 1e-15 * margin)
+        eps = state.eps
+        if solved and status == Status.RUNNING:  # the gap taken as proportional to eps
+            eps *= min(max(0.5 * self.tol / measure, 1e-3), 0.1)
+        eps = max(eps, 1e-15)
         counts = (state.epochs + passes, state.iterations + 1)
         figures = (*counts, dual, gap, primal, evaluations, measure, int(status))
         return W_new - W, DualCDState(beta, V, center, u, eps, full_violation, *figures)
