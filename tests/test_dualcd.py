@@ -244,7 +244,7 @@ def _noisy(seed=0, N=300, D=20, C=3):
 def test_noisy_data_with_weak_regularisation_converges_with_a_certificate(loss):
     X, y = _noisy()
     J = Objective(loss, X, y, lam=1e-4)  # C = 1 / (lam N) = 33: liblinear stops at its cap
-    W, state, history = solve(J, 3, tol=1e-4, max_iter=100)
+    W, state, _ = solve(J, 3, tol=1e-4, max_iter=100)
     assert state.status == Status.CONVERGED and state.measure <= 1e-4
     assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
     assert state.value == pytest.approx(J.value(W), rel=1e-12)
