@@ -173,14 +173,14 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
 
 
 def _epoch_loops_py(
-    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
 ):
     # One epoch of the compiled kernel over the active examples: scores, the violation, the
     # example's sub-problem, V and u updated (only the columns that moved). Returns the largest
     # violation.
+    # scratch: (4, C) float64, room for the scores, the change of A, the sort and the columns.
     D, C = V.shape
-    s, dA, work = np.empty(C), np.empty(C), np.empty(C)
-    moved = np.empty(C, dtype=np.intp)
+    s, dA, work, moved = scratch[0], scratch[1], scratch[2], scratch[3]
     worst = 0.0
     for i in order:
         U = upper[i]
@@ -213,11 +213,14 @@ def _epoch_loops_py(
             for d in range(D):
                 xd = X[i, d]
                 for k in range(n_moved):
-                    V[d, moved[k]] -= xd * dA[moved[k]]
+                    c = int(moved[k])
+                    V[d, c] -= xd * dA[c]
     return worst
 
 
-def _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr):
+def _epoch_numpy(
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
+):
     # The epoch without Numba: each example's scores and update one NumPy product each.
     C = V.shape[1]
     dA, work = np.empty(C), np.empty(C)
@@ -264,6 +267,7 @@ def _block_py(
     # out[:] = examples visited, passes, the last full pass's violation, solved, steps.
     N = y.shape[0]
     order = np.arange(N)  # the active examples first, n_active of them
+    scratch = np.empty((4, V.shape[1]))
     active = np.ones(N, dtype=np.bool_)
     threshold, full_violation = np.inf, np.inf
     visited, passes, steps, solved, rand, n_active = 0, 0, 0, 0.0, seed, N
@@ -273,7 +277,7 @@ def _block_py(
             j = (rand * (i + 1)) >> 31
             order[i], order[j] = order[j], order[i]
         worst = _pass(kind, X, y, order[:n_active], upper, sqnorm, margin, kappa, beta, V, center,
-                      u, active, threshold)  # fmt: skip
+                      u, active, threshold, scratch)  # fmt: skip
         visited += n_active
         passes += 1
         if not worst <= 1e300:  # not finite
@@ -373,11 +377,11 @@ def epoch(
         loops = _compiled()
         return float(
             loops(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
-                  threshold)
+                  threshold, np.empty((4, V.shape[1])))
         )  # fmt: skip
     return float(
         _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
-                     threshold)
+                     threshold, None)
     )  # fmt: skip
 
 
