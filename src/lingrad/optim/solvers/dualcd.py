@@ -612,18 +612,32 @@ class DualCD(SolverBase):
     ) -> _Float:
         """One block of passes (see :func:`_block_py`), in place on ``beta``, ``V``, ``center``
         and ``u``, compiled when Numba is installed: at most ``_BUDGET`` passes' worth of
-        examples or ``_WORK`` multiply-adds, whichever is more. Returns ``(examples visited,
-        passes, the last full pass's violation, solved, multiplier steps)``."""
+        examples or ``_WORK`` multiply-adds, whichever is more. One versus all is ``C``
+        independent binary problems (each class's column, bias and dual variables; its bias
+        constraint is its own), solved one after the other as one-column blocks (``y`` 0 for
+        the class, 1 for the rest): an example is shrunk per class, as liblinear does, and each
+        visit costs ``D`` multiply-adds, not ``D C``. Returns ``(examples visited (in passes
+        over all the columns' worth), passes, the last full pass's violation, solved, multiplier
+        steps)``."""
         kind, X, y, upper, margin = problem
         N, D = X.shape
+        C = V.shape[1]
         sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        max_visits = max(_BUDGET * N, _WORK / (D * V.shape[1] + 1))
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
-        out = np.zeros(5)
         block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
-        block(kind, X, y, upper, sqnorm, margin, kappa, free_bias, self.shrinking, beta, V, center,
-              u, state.eps * margin, max_visits, seed, out)  # fmt: skip
-        return out
+        columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
+        width = V.shape[1] // len(columns)
+        max_visits = max(_BUDGET * N, _WORK / (D * width + 1))
+        total, part = np.zeros(5), np.zeros(5)
+        total[3] = 1.0
+        for c, cols in enumerate(columns):
+            labels = y if len(columns) == 1 else np.where(y == c, 0, 1).astype(np.intp)
+            block(kind, X, labels, upper, sqnorm, margin, kappa, free_bias, self.shrinking,
+                  beta[:, cols], V[:, cols], center[cols], u[cols], state.eps * margin,
+                  max_visits, seed + c, part)  # fmt: skip
+            total[[0, 1, 4]] += part[[0, 1, 4]] / len(columns)
+            total[2], total[3] = max(total[2], part[2]), min(total[3], part[3])
+        return total
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
