@@ -426,6 +426,22 @@ def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
     return value
 
 
+def _mirrored(beta: _Float, V: _Float, center: _Float, u: _Float) -> bool:
+    """Whether two one-versus-all columns are each other's mirror: ``beta`` ``(N, 2)`` equal
+    columns, ``V`` ``(D, 2)``, ``center`` and ``u`` ``(2,)`` opposite ones.
+
+    Examples:
+        >>> _mirrored(np.ones((3, 2)), np.array([[1.0, -1.0]]), np.zeros(2), np.array([1.0, -1.0]))
+        True
+    """
+    return bool(
+        np.array_equal(beta[:, 0], beta[:, 1])
+        and np.array_equal(V[:, 0], -V[:, 1])
+        and center[0] == -center[1]
+        and u[0] == -u[1]
+    )
+
+
 class DualCDState(NamedTuple):
     """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first update), ``V``: the
     weight rows they give ``(D, C)``, ``center``: the bias's proximal centre ``b_k`` ``(C,)``,
@@ -616,9 +632,10 @@ class DualCD(SolverBase):
         independent binary problems (each class's column, bias and dual variables; its bias
         constraint is its own), solved one after the other as one-column blocks (``y`` 0 for
         the class, 1 for the rest): an example is shrunk per class, as liblinear does, and each
-        visit costs ``D`` multiply-adds, not ``D C``. Returns ``(examples visited (in passes
-        over all the columns' worth), passes, the last full pass's violation, solved, multiplier
-        steps)``."""
+        visit costs ``D`` multiply-adds, not ``D C``; with two classes whose columns mirror each
+        other (as from zero weights) only the second is solved, the first its mirror. Returns
+        ``(examples visited (in passes over all the columns' worth), passes, the last full
+        pass's violation, solved, multiplier steps)``."""
         kind, X, y, upper, margin = problem
         N, D = X.shape
         C = V.shape[1]
@@ -626,17 +643,22 @@ class DualCD(SolverBase):
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
         block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
         columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
-        width = V.shape[1] // len(columns)
+        mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
+        if mirrored:  # two classes: column 0 is column 1's problem with the signs flipped
+            columns = columns[1:]
+        width = 1 if kind == 0 else C
         max_visits = max(_BUDGET * N, _WORK / (D * width + 1))
         total, part = np.zeros(5), np.zeros(5)
         total[3] = 1.0
         for c, cols in enumerate(columns):
-            labels = y if len(columns) == 1 else np.where(y == c, 0, 1).astype(np.intp)
+            labels = y if kind != 0 else np.where(y == c + mirrored, 0, 1).astype(np.intp)
             block(kind, X, labels, upper, sqnorm, margin, kappa, free_bias, self.shrinking,
                   beta[:, cols], V[:, cols], center[cols], u[cols], state.eps * margin,
                   max_visits, seed + c, part)  # fmt: skip
             total[[0, 1, 4]] += part[[0, 1, 4]] / len(columns)
             total[2], total[3] = max(total[2], part[2]), min(total[3], part[3])
+        if mirrored:
+            beta[:, 0], V[:, 0], center[0], u[0] = beta[:, 1], -V[:, 1], -center[1], -u[1]
         return total
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
