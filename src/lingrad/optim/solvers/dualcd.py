@@ -28,8 +28,14 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
 * ``crammer_singer``: the same ``A`` with ``sum(beta_i) <= U_i``, solved exactly by sorting
   (liblinear's ``Solver_MCSVM_CS::solve_sub_problem``, Keerthi et al. 2008).
 
-The epoch's loops are compiled by Numba when it is installed (:data:`lingrad._skinny.AVAILABLE`);
-without it each example is one NumPy product (the same updates, another summation order).
+Each iteration is one block of passes (liblinear's outer loop, ``solve_l2r_l1l2_svc`` and
+``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables
+sit at a bound that the last pass's largest violation does not question shrunk away, all of them
+checked again once the rest are within ``eps``; a full pass within ``eps`` ends the block, after
+the bias's multiplier steps. One versus all is ``C`` binary problems, one column each. The block
+is compiled by Numba when it is installed (:data:`lingrad._skinny.AVAILABLE`): Python is entered
+once per iteration; without it each example is one NumPy product (the same updates, another
+summation order).
 
 Certificate: ``P(W)`` by the objective at the epoch's weights, ``D`` by
 :func:`~lingrad.optim.solvers.continuation.dual_value` at ``alpha = lam beta / c`` (which
