@@ -1,21 +1,27 @@
 """The exact solvers for non-differentiable objectives against scikit-learn's.
 
 * ``dualcd`` (dual coordinate descent) and ``continuation`` (smoothing with continuation), the
-  hinge losses with L2, against ``LinearSVC`` at ``C = 1 / (lam N)``, ``lam = 1e-4``: the
-  Weston-Watkins hinge and one versus all against ``LinearSVC(loss="hinge")`` (one-vs-rest),
-  Crammer-Singer against ``LinearSVC(multi_class="crammer_singer")``; LinearSVC at its default
-  ``tol`` (1e-4) with ``max_iter=100_000``, lingrad's solvers at their default ``tol`` (1e-4,
-  a certified relative duality gap);
+  hinge losses with L2, against ``LinearSVC`` at ``C = 1 / (lam N)``, ``lam = 1e-4`` (lingrad's
+  mean-loss objective ``lam/2 ||V||^2 + mean loss`` times ``1 / lam`` is liblinear's
+  ``1/2 ||w||^2 + C sum loss``). What is compared: one versus all against
+  ``LinearSVC(loss="hinge")`` (one-vs-rest: the same objective but for liblinear's penalised
+  bias), Crammer-Singer against ``LinearSVC(multi_class="crammer_singer")`` (the same, bias
+  aside), the Weston-Watkins hinge also against ``LinearSVC(loss="hinge")`` (another loss: the
+  nearest liblinear has; LinearSVC's default ``squared_hinge`` is another loss again and not
+  used); LinearSVC at its default ``tol`` (1e-4) with ``max_iter=100_000``, lingrad's solvers
+  at their default ``tol`` (1e-4, a certified relative duality gap);
 * ``fista`` (softmax, L1) against ``LogisticRegression(penalty="l1", solver="saga")`` on digits.
 
 Sets: iris, wine, breast_cancer, digits and ``make_classification`` 50,000 x 256, 10 classes
-(``--quick``: iris, wine and 1,000 x 16; one repeat; at most 300 iterations), each
+(``--quick``: iris, wine and 1,000 x 16; one repeat; at most 300 iterations; ``--solvers
+dualcd`` leaves continuation out; ``--sets iris,wine`` times those only), each
 split 80/20 (stratified, random_state=0) and standardised on the training split. Times are
 medians of interleaved repeats (the first run of each is a warm-up: Numba's compilation is not
 timed), BLAS held to one thread on both sides; ``ratio`` = lingrad's time / scikit-learn's in
-the same run. Also printed: iterations, the final measure, test accuracy, and ``J`` of
-scikit-learn's weights under lingrad's objective relative to ours (``> 1``: ours is lower;
-liblinear also penalises its bias, and its one-vs-rest is another loss than Weston-Watkins).
+the same run, with the load average when the row was timed. Also printed: iterations, the final
+measure, test accuracy, and ``J`` of scikit-learn's weights under lingrad's objective relative
+to ours (``> 1``: ours is lower; liblinear also penalises its bias, and its one-vs-rest is
+another loss than Weston-Watkins).
 Run: ``python benchmarks/piecewise_solvers.py`` (``--quick`` for a smoke run).
 """
 
@@ -100,7 +106,7 @@ def svc(loss, N):
     return LinearSVC(loss="hinge", C=1 / (LAM * N), max_iter=100_000)
 
 
-def hinge_rows(name, data, n_repeats, max_iter=MAX_ITER):
+def hinge_rows(name, data, n_repeats, max_iter=MAX_ITER, solvers=SOLVERS):
     X, X_test, y, y_test = split(*data)
     N, C = len(y), len(np.unique(y))
     out = []
@@ -117,10 +123,10 @@ def hinge_rows(name, data, n_repeats, max_iter=MAX_ITER):
             results[solver] = solve(J, solver, C, max_iter=max_iter)
 
         fns = {"sklearn": fit_sklearn}
-        fns.update({solver: lambda solver=solver: fit(solver) for solver in SOLVERS})
+        fns.update({solver: lambda solver=solver: fit(solver) for solver in solvers})
         times = interleaved(fns, n_repeats)
-        W_sk = sklearn_weights(model, loss)
-        for solver in SOLVERS:
+        W_sk, load_now = sklearn_weights(model, loss), load()
+        for solver in solvers:
             W, state, iterations = results[solver]
             out.append(
                 {
@@ -136,6 +142,7 @@ def hinge_rows(name, data, n_repeats, max_iter=MAX_ITER):
                     "acc": accuracy(W, X_test, y_test),
                     "sk_acc": accuracy(W_sk, X_test, y_test),
                     "J_sk/J": round(J.value(W_sk) / J.value(W), 4),
+                    "load": load_now,
                 }
             )
     return out
@@ -169,15 +176,22 @@ def fista_row(data, quick):
 
 
 def main():
-    args = parser(__doc__).parse_args()
+    p = parser(__doc__)
+    p.add_argument("--solvers", default=",".join(SOLVERS), help="lingrad's, comma-separated")
+    p.add_argument("--sets", default=None, help="some of the sets, comma-separated")
+    args = p.parse_args()
+    solvers = tuple(args.solvers.split(","))
     n = 1 if args.quick else repeats(args)
     print(machine(), f"load {load()}")
     results = []
     with threadpool_limits(1):
-        for name, data in sets(args.quick).items():
+        chosen = sets(args.quick)
+        for name in set(chosen) - set((args.sets or ",".join(chosen)).split(",")):
+            del chosen[name]
+        for name, data in chosen.items():
             cap = 300 if args.quick else MAX_ITER  # a smoke run
-            results += hinge_rows(name, data, 1 if name == "synthetic" else n, cap)
-            print(table(results[-6:], list(results[0])), flush=True)
+            results += hinge_rows(name, data, 1 if name == "synthetic" else n, cap, solvers)
+            print(table(results[-3 * len(solvers) :], list(results[0])), flush=True)
         fista = fista_row(sk.load_digits(return_X_y=True), args.quick)
     print("\nall hinge rows (ratio: lingrad's time / LinearSVC's, same run)")
     print(table(results, list(results[0])))

@@ -173,7 +173,7 @@ def test_the_compiled_epoch_equals_the_numpy_one(loss):
 def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
     J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5000}
-    full = converges_and_resumes(J, "dualcd", 1e-8, tmp_path, **kw)
+    full = converges_and_resumes(J, "dualcd", 1e-11, tmp_path, **kw)
     assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
 
 
@@ -208,3 +208,46 @@ def test_bad_arguments_and_the_registry():
     J = problem("hinge", regularizer="l1", lam=0.1)  # which refuses, naming both
     with pytest.raises(ValueError, match=r"'dualcd'.*the regularizer 'l1'"):
         optim.get(auto("hinge", "l1")).check_objective(J)
+
+
+def _standardised(name):
+    from sklearn import datasets
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+@pytest.mark.parametrize("name", ["iris", "wine"])
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_shipped_sets_optimum_equals_continuations(name, loss):
+    X, y = _standardised(name)
+    C = len(np.unique(y))
+    J = Objective(loss, X, y, lam=1e-3)
+    ref = continuation_solve(J, C, tol=1e-9)[1]
+    assert ref.status == Status.CONVERGED
+    W, state, history = solve(J, C, tol=1e-9)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-9
+    assert J.value(W) == pytest.approx(ref.value, rel=1e-6)
+    # one iteration is a compiled block of many passes: a handful of iterations in all
+    assert len(history) <= 12 < state.epochs
+
+
+def _noisy(seed=0, N=300, D=20, C=3):
+    """Gaussian classes barely apart, a fifth of the labels redrawn at random."""
+    rng = RNG(seed)
+    y = np.arange(N) % C
+    X = rng.standard_normal((N, D)) + 0.5 * rng.standard_normal((C, D))[y]
+    return X, np.where(rng.uniform(size=N) < 0.2, rng.integers(0, C, N), y)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_noisy_data_with_weak_regularisation_converges_with_a_certificate(loss):
+    X, y = _noisy()
+    J = Objective(loss, X, y, lam=1e-4)  # C = 1 / (lam N) = 33: liblinear stops at its cap
+    W, state, _ = solve(J, 3, tol=1e-4, max_iter=100)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-4
+    assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
+    assert state.value == pytest.approx(J.value(W), rel=1e-12)
+    # the certificate is a real bound: a random perturbation of the optimum is not lower
+    E = 1e-3 * RNG(1).standard_normal(W.shape)
+    assert J.value(W + E) >= state.value - state.gap

@@ -28,8 +28,14 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
 * ``crammer_singer``: the same ``A`` with ``sum(beta_i) <= U_i``, solved exactly by sorting
   (liblinear's ``Solver_MCSVM_CS::solve_sub_problem``, Keerthi et al. 2008).
 
-The epoch's loops are compiled by Numba when it is installed (:data:`lingrad._skinny.AVAILABLE`);
-without it each example is one NumPy product (the same updates, another summation order).
+Each iteration is one block of passes (liblinear's outer loop, ``solve_l2r_l1l2_svc`` and
+``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables
+sit at a bound that the last pass's largest violation does not question shrunk away, all of them
+checked again once the rest are within ``eps``; a full pass within ``eps`` ends the block, after
+the bias's multiplier steps. One versus all is ``C`` binary problems, one column each. The block
+is compiled by Numba when it is installed (:data:`lingrad._skinny.AVAILABLE`): Python is entered
+once per iteration; without it each example is one NumPy product (the same updates, another
+summation order).
 
 Certificate: ``P(W)`` by the objective at the epoch's weights, ``D`` by
 :func:`~lingrad.optim.solvers.continuation.dual_value` at ``alpha = lam beta / c`` (which
@@ -62,10 +68,10 @@ _Float = npt.NDArray[np.float64]
 KINDS = {"one_vs_all_hinge": 0, "hinge": 1, "crammer_singer": 2}
 #: At most this many coordinate sweeps of one Weston-Watkins example per visit.
 _WW_SWEEPS = 10
-#: Examples visited per iteration, at most, in passes over the data (shrinking).
+#: Examples visited per iteration (a block of passes), at most, in passes over the data...
 _BUDGET = 5.0
-#: Passes per iteration, at most (each costs a call: tiny sets would make hundreds).
-_MAX_PASSES = 100
+#: ... unless that is fewer multiply-adds than this (tiny sets: the whole solve in one call).
+_WORK = 2e7
 
 
 def _violation_py(kind, s, b, yi, U, margin, thr):
@@ -173,12 +179,14 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
 
 
 def _epoch_loops_py(
-    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
 ):
     # One epoch of the compiled kernel over the active examples: scores, the violation, the
-    # example's sub-problem, V and u updated. Returns the largest violation.
+    # example's sub-problem, V and u updated (only the columns that moved). Returns the largest
+    # violation.
+    # scratch: (4, C) float64, room for the scores, the change of A, the sort and the columns.
     D, C = V.shape
-    s, dA, work = np.empty(C), np.empty(C), np.empty(C)
+    s, dA, work, moved = scratch[0], scratch[1], scratch[2], scratch[3]
     worst = 0.0
     for i in order:
         U = upper[i]
@@ -188,40 +196,147 @@ def _epoch_loops_py(
             s[c] = center[c] - kappa * u[c]
         for d in range(D):
             xd = X[i, d]
-            if xd != 0.0:
-                for c in range(C):
-                    s[c] += xd * V[d, c]
+            for c in range(C):
+                s[c] += xd * V[d, c]
         violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
         _solve_example(kind, s, beta[i], y[i], U, sqnorm[i] + kappa, margin, dA, work)
-        for d in range(D):
-            xd = X[i, d]
-            if xd != 0.0:
+        n_moved = 0
+        for c in range(C):
+            if dA[c] != 0.0:
+                moved[n_moved] = c
+                n_moved += 1
+                u[c] += dA[c]
+        if n_moved == C:
+            for d in range(D):
+                xd = X[i, d]
                 for c in range(C):
                     V[d, c] -= xd * dA[c]
-        for c in range(C):
-            u[c] += dA[c]
+        elif n_moved > 0:
+            for d in range(D):
+                xd = X[i, d]
+                for k in range(n_moved):
+                    c = int(moved[k])
+                    V[d, c] -= xd * dA[c]
     return worst
 
 
-#: The functions the compiled epoch calls (the compiled ones once :func:`_compiled` ran).
+def _epoch_numpy(
+    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
+):
+    # The epoch without Numba: each example's scores and update one NumPy product each.
+    C = V.shape[1]
+    dA, work = np.empty(C), np.empty(C)
+    worst = 0.0
+    for i in order[active[order] & (upper[order] > 0.0)]:
+        s = X[i] @ V
+        s += center - kappa * u
+        yi = int(y[i])
+        violation, shrink = _violation_py(kind, s, beta[i], yi, upper[i], margin, thr)
+        worst = max(worst, violation)
+        if shrink:
+            active[i] = False
+            continue
+        _solve_example_py(kind, s, beta[i], yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
+        V -= np.outer(X[i], dA)
+        u += dA
+    return worst
+
+
+def _block_py(
+    kind,
+    X,
+    y,
+    upper,
+    sqnorm,
+    margin,
+    kappa,
+    free_bias,
+    shrinking,
+    beta,
+    V,
+    center,
+    u,
+    eps,
+    max_visits,
+    seed,
+    out,
+):
+    # Passes in a fresh shuffled order each (Fisher-Yates on an LCG, the same with and without
+    # Numba), shrinking the examples at their bounds (liblinear's rule: beyond the last pass's
+    # largest violation), all made active again once the active ones are within eps; when a full
+    # pass is within eps, the bias's multiplier step (center <- center - kappa u) unless the
+    # bias's violation kappa |u| is within eps too (solved). Until solved or max_visits.
+    # out[:] = examples visited, passes, the last full pass's violation, solved, steps.
+    N = y.shape[0]
+    order = np.arange(N)  # the active examples first, n_active of them
+    scratch = np.empty((4, V.shape[1]))
+    active = np.ones(N, dtype=np.bool_)
+    threshold, full_violation = np.inf, np.inf
+    visited, passes, steps, solved, rand, n_active = 0, 0, 0, 0.0, seed, N
+    while visited < max_visits:
+        for i in range(n_active - 1, 0, -1):  # the high bits of an LCG modulo 2^31
+            rand = (1103515245 * rand + 12345) % 2147483648
+            j = (rand * (i + 1)) >> 31
+            order[i], order[j] = order[j], order[i]
+        worst = _pass(kind, X, y, order[:n_active], upper, sqnorm, margin, kappa, beta, V, center,
+                      u, active, threshold, scratch)  # fmt: skip
+        visited += n_active
+        passes += 1
+        if not worst <= 1e300:  # not finite
+            break
+        was_full, kept = n_active == N, 0
+        for k in range(n_active):  # the shrunk ones to the back
+            if active[order[k]]:
+                order[kept], order[k] = order[k], order[kept]
+                kept += 1
+        n_active = kept
+        if was_full:
+            full_violation = worst
+        if worst > eps:
+            threshold = worst if shrinking else np.inf
+            continue
+        threshold = np.inf
+        if not was_full:  # the active set is solved: check them all
+            active[:] = True
+            n_active = N
+            continue
+        bias_violation = 0.0
+        if free_bias:
+            for c in range(u.shape[0]):
+                bias_violation = max(bias_violation, kappa * abs(u[c]))
+        if bias_violation <= eps:
+            solved = 1.0
+            break
+        for c in range(u.shape[0]):
+            center[c] -= kappa * u[c]
+        steps += 1
+        active[:] = True  # the bias moved: every example again
+        n_active = N
+    out[0], out[1], out[2], out[3], out[4] = visited, passes, full_violation, solved, steps
+
+
+#: The functions the compiled block calls (the compiled ones once :func:`_compiled` ran).
 _solve_example: Any = _solve_example_py
 _violation: Any = _violation_py
+_pass: Any = _epoch_numpy
 _epoch_nb: Any = None
+_block_nb: Any = None
 
 
 def _compiled() -> Any:
     """Compile the epoch's loops with Numba (cached on disk after the first time)."""
-    global _solve_example, _violation, _epoch_nb
+    global _solve_example, _violation, _pass, _epoch_nb, _block_nb
     if _epoch_nb is None:
         import numba
 
         jit = numba.njit(cache=True, nogil=True)
         _solve_example, _violation = jit(_solve_example_py), jit(_violation_py)
-        _epoch_nb = jit(_epoch_loops_py)
+        _epoch_nb = _pass = jit(_epoch_loops_py)
+        _block_nb = jit(_block_py)
     return _epoch_nb
 
 
@@ -268,25 +383,12 @@ def epoch(
         loops = _compiled()
         return float(
             loops(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
-                  threshold)
+                  threshold, np.empty((4, V.shape[1])))
         )  # fmt: skip
-    C = V.shape[1]
-    dA, work = np.empty(C), np.empty(C)
-    worst = 0.0
-    for i in order[active[order] & (upper[order] > 0.0)]:
-        s = X[i] @ V
-        s += center - kappa * u
-        yi = int(y[i])
-        violation, shrink = _violation_py(kind, s, beta[i], yi, upper[i], margin, threshold)
-        worst = max(worst, violation)
-        if shrink:
-            active[i] = False
-            continue
-        Q = sqnorm[i] + kappa
-        _solve_example_py(kind, s, beta[i], yi, upper[i], Q, margin, dA, work)
-        V -= np.outer(X[i], dA)
-        u += dA
-    return worst
+    return float(
+        _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
+                     threshold, None)
+    )  # fmt: skip
 
 
 def example_weights(objective: Any) -> _Float:
@@ -330,32 +432,49 @@ def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
     return value
 
 
+def _mirrored(beta: _Float, V: _Float, center: _Float, u: _Float) -> bool:
+    """Whether two one-versus-all columns are each other's mirror: ``beta`` ``(N, 2)`` equal
+    columns, ``V`` ``(D, 2)``, ``center`` and ``u`` ``(2,)`` opposite ones.
+
+    Examples:
+        >>> _mirrored(np.ones((3, 2)), np.array([[1.0, -1.0]]), np.zeros(2), np.array([1.0, -1.0]))
+        True
+    """
+    return bool(
+        np.array_equal(beta[:, 0], beta[:, 1])
+        and np.array_equal(V[:, 0], -V[:, 1])
+        and center[0] == -center[1]
+        and u[0] == -u[1]
+    )
+
+
 class DualCDState(NamedTuple):
-    """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first epoch), ``V``: the
+    """``beta``: the dual variables ``(N, C)`` (``(0, C)`` before the first update), ``V``: the
     weight rows they give ``(D, C)``, ``center``: the bias's proximal centre ``b_k`` ``(C,)``,
-    ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``active``: the examples the next pass
-    visits ``(N,)`` (shrinking); ``threshold``: the violation beyond which an example at its
-    bounds is shrunk (the last pass's largest, ``inf``: none); ``full_violation``: the largest
-    violation of the last pass over all the examples; ``epochs``: passes of coordinate
-    descent so far (it seeds each pass's order); ``dual``: the best dual value so far (a lower
-    bound on ``min P``); ``gap``: ``P - dual``; ``value``: ``P`` at the weights; ``evaluations``:
-    passes over the data; ``measure``: the relative gap; ``status``: a
-    :class:`~lingrad.optim.solvers.base.Status`.
+    ``u``: ``sum_i A(beta_i)`` ``(C,)`` (all float64); ``eps``: the next block's bound on the
+    violation of the optimality conditions (projected gradient, in units of the margin; after
+    each block that met it without a certified gap, times ``tol / (2 measure)`` within
+    ``[1e-3, 0.1]``: the gap taken as proportional to it); ``full_violation``: the largest
+    violation of the last pass over all the examples; ``epochs``: passes of coordinate descent
+    so far (it seeds each block's orders); ``iterations``: blocks so far; ``dual``: the best
+    dual value so far (a lower bound on ``min P``); ``gap``: ``P - dual``; ``value``: ``P`` at
+    the weights; ``evaluations``: passes over the data; ``measure``: the relative gap;
+    ``status``: a :class:`~lingrad.optim.solvers.base.Status`.
 
     Examples:
         >>> s = DualCD().init(np.zeros((3, 2)))
-        >>> s.beta.shape, s.V.shape, s.epochs
-        ((0, 2), (2, 2), 0)
+        >>> s.beta.shape, s.V.shape, s.epochs, s.eps
+        ((0, 2), (2, 2), 0, 0.1)
     """
 
     beta: _Float
     V: _Float
     center: _Float
     u: _Float
-    active: npt.NDArray[np.bool_]
-    threshold: float
+    eps: float
     full_violation: float
     epochs: int
+    iterations: int
     dual: float
     gap: float
     value: float
@@ -366,22 +485,25 @@ class DualCDState(NamedTuple):
 
 class DualCD(SolverBase):
     """Dual coordinate descent for the piecewise-linear losses with an L2 penalty (see the
-    module docstring): each iteration is one pass over the examples in a random order, then the
-    duality gap of the true objective at the new weights.
+    module docstring). Each iteration is one compiled block of passes over the examples (each
+    in a fresh random order, with liblinear's shrinking and the bias's multiplier steps) until
+    every optimality condition holds to ``eps`` (or a budget of work is spent), then the
+    duality gap of the true objective at the new weights; ``eps`` shrinks (10 to 1000 fold)
+    while the gap is above ``tol``.
 
     Args:
         tol: stop when the relative duality gap ``(P - D) / P`` is at most ``tol``.
         kappa: the bias's step (the augmented Lagrangian's penalty, in the dual variables'
             units) when the bias is not penalised; 1 is liblinear's bias feature of value 1.
         check_every: the dual value (a pass over X and the balancing of the dual point) is
-            computed every ``check_every`` passes, and at every pass once the gap is within
-            ``2 tol``; the gap of the other passes uses the best dual value so far (still a
+            computed every ``check_every`` iterations, and at every one once the gap is within
+            ``2 tol``; the gap of the others uses the best dual value so far (still a
             certificate: any earlier dual value bounds ``min P`` from below).
         shrinking: skip the examples whose dual variables sit at a bound that the last pass's
             violations do not question (liblinear's shrinking); every example is visited again
-            once the others are solved to a tenth of the last full pass's violation, and at
-            least every tenth pass.
-        random_state: seeds each pass's order of the examples (with the pass's number).
+            once the active ones are solved to ``eps``, and at the start of each block.
+        eps: the first block's bound on the violations (score units, times the margin).
+        random_state: seeds each block's orders of the examples (with the pass's number).
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -405,14 +527,16 @@ class DualCD(SolverBase):
         self,
         tol: float = 1e-4,
         kappa: float = 1.0,
-        check_every: int = 4,
+        check_every: int = 1,
         shrinking: bool = True,
         random_state: int = 0,
+        eps: float = 0.1,
     ):
         self.shrinking = bool(shrinking)
         self.tol = check_positive("tol", tol, allow_zero=True)
         self.check_every = check_int("check_every", check_every)
         self.kappa = check_positive("kappa", kappa)
+        self.eps = check_positive("eps", eps)
         self.random_state = check_int("random_state", random_state, minimum=0)
 
     def __repr__(self) -> str:
@@ -442,10 +566,9 @@ class DualCD(SolverBase):
         W64 = np.asarray(W, dtype=np.float64)
         C, inf = W64.shape[1], math.inf
         figures = (-inf, inf, inf, 0, inf, int(Status.RUNNING))
-        none = np.zeros(0, dtype=np.bool_)
         return DualCDState(
-            np.zeros((0, C)), W64[:-1].copy(), W64[-1].copy(), np.zeros(C), none, inf, inf, 0,
-            *figures,
+            np.zeros((0, C)), W64[:-1].copy(), W64[-1].copy(), np.zeros(C), self.eps, inf, 0,
+            0, *figures,
         )  # fmt: skip
 
     def update(
@@ -458,34 +581,31 @@ class DualCD(SolverBase):
         value_fn: Any = None,
         rng: Any = None,
     ) -> tuple[np.ndarray, DualCDState]:
-        """One pass of dual coordinate descent, the bias's multiplier step, and the duality
-        gap at ``W + step``: ``(step, state)``."""
+        """One block of dual coordinate descent (passes and the bias's multiplier steps until
+        the violations are within ``eps``), then the duality gap at ``W + step``:
+        ``(step, state)``."""
         if objective is None:
             raise TypeError("DualCD.update needs objective= (it reads the objective)")
         J, C = objective, W.shape[1]
         if state.beta.shape[0] != J.n_samples:
             state = self._start(J, state, W)
-        evaluations = state.evaluations
-        beta, V, u = state.beta.copy(), state.V.copy(), state.u.copy()
+        beta, V, u, center = state.beta.copy(), state.V.copy(), state.u.copy(), state.center.copy()
         kappa, free_bias = self._kappa(J)
         c = example_weights(J)
-        upper = c / J.lam
+        margin = float(J.loss_params.get("margin", 1.0))
         y = J.targets(C).astype(np.intp, copy=False)
-        problem = (KINDS[J.loss_spec.name], J.X, y, upper, float(J.loss_params.get("margin", 1.0)))
-        active, threshold, full_violation, visited = self._passes(problem, state, kappa, beta, V, u)
-        evaluations += round(2 * visited / len(y))
-        bias = state.center - kappa * u
-        center = bias if free_bias else state.center
+        problem = (KINDS[J.loss_spec.name], J.X, y, c / J.lam, margin)
+        out = self._block(problem, state, kappa, free_bias, beta, V, center, u)
+        visited, passes, full_violation, solved = out[0], int(out[1]), out[2], out[3]
+        evaluations = state.evaluations + round(2 * visited / len(y)) + 1  # and the primal
+        bias = center - kappa * u
+        center = bias if free_bias else center
         W_new = np.vstack([V, bias[None, :]]).astype(W.dtype)
         primal = J.value_and_grad_unchecked(W_new, need_grad=False)[0]
-        evaluations += 1  # the primal
         dual = -math.inf
-        if state.epochs % self.check_every == 0 or state.measure <= 2.0 * self.tol:
+        if state.iterations % self.check_every == 0 or state.measure <= 2.0 * self.tol:
             alpha = beta * (J.lam / np.where(c > 0, c, 1.0))[:, None]
-            if J.fit_intercept:
-                dual = dual_value(J, alpha)
-            else:
-                dual = fixed_bias_dual(J, alpha, state.center)
+            dual = dual_value(J, alpha) if J.fit_intercept else fixed_bias_dual(J, alpha, center)
             evaluations += 1
         if not (math.isfinite(primal) and dual < math.inf and not math.isnan(dual)):
             return W_new - W, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
@@ -493,49 +613,59 @@ class DualCD(SolverBase):
         gap = max(primal - dual, 0.0)
         measure = gap / max(primal, np.finfo(np.float64).tiny)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
-        figures = (state.epochs + 1, dual, gap, primal, evaluations, measure, int(status))
-        new = DualCDState(beta, V, center, u, active, threshold, full_violation, *figures)
-        return W_new - W, new
+        eps = state.eps
+        if solved and status == Status.RUNNING:  # the gap taken as proportional to eps
+            eps *= min(max(0.5 * self.tol / measure, 1e-3), 0.1)
+        eps = max(eps, 1e-15)
+        counts = (state.epochs + passes, state.iterations + 1)
+        figures = (*counts, dual, gap, primal, evaluations, measure, int(status))
+        return W_new - W, DualCDState(beta, V, center, u, eps, full_violation, *figures)
 
-    def _passes(
+    def _block(
         self,
         problem: tuple[Any, ...],
         state: DualCDState,
         kappa: float,
+        free_bias: bool,
         beta: _Float,
         V: _Float,
+        center: _Float,
         u: _Float,
-    ) -> tuple[npt.NDArray[np.bool_], float, float, int]:
-        """One pass over the active examples, then more over those still active while the
-        examples visited stay within ``_BUDGET`` passes' worth (shrinking; at most
-        ``_MAX_PASSES`` passes), in place on ``beta``, ``V``
-        and ``u``. Returns ``(active, threshold, full_violation, examples visited)``: all the
-        examples made active again once the active ones are solved to a tenth of the last full
-        pass's violation, and every tenth iteration."""
+    ) -> _Float:
+        """One block of passes (see :func:`_block_py`), in place on ``beta``, ``V``, ``center``
+        and ``u``, compiled when Numba is installed: at most ``_BUDGET`` passes' worth of
+        examples or ``_WORK`` multiply-adds, whichever is more. One versus all is ``C``
+        independent binary problems (each class's column, bias and dual variables; its bias
+        constraint is its own), solved one after the other as one-column blocks (``y`` 0 for
+        the class, 1 for the rest): an example is shrunk per class, as liblinear does, and each
+        visit costs ``D`` multiply-adds, not ``D C``; with two classes whose columns mirror each
+        other (as from zero weights) only the second is solved, the first its mirror. Returns
+        ``(examples visited (in passes over all the columns' worth), passes, the last full
+        pass's violation, solved, multiplier steps)``."""
         kind, X, y, upper, margin = problem
-        N, sqnorm = len(y), np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        active, threshold, full_violation = (
-            state.active.copy(),
-            state.threshold,
-            state.full_violation,
-        )
-        visited = 0
-        shuffled = np.random.default_rng([self.random_state, state.epochs]).permutation(N)
-        for k in range(_MAX_PASSES):
-            full, n_active = bool(active.all()), int(active.sum())
-            order = shuffled if k % 2 == 0 else shuffled[::-1]  # one draw per iteration
-            threshold = epoch(kind, X, y, order, upper, margin, kappa, beta, V, state.center, u,
-                              active, threshold, sqnorm=sqnorm)  # fmt: skip
-            visited += n_active
-            full_violation = threshold if full else full_violation
-            if not self.shrinking or (not full and threshold <= 0.1 * full_violation):
-                active[:], threshold = True, math.inf  # the active set is solved: check them all
-                break
-            if visited + int(active.sum()) > _BUDGET * N:
-                break
-        if (state.epochs + 1) % 10 == 0:
-            active[:], threshold = True, math.inf
-        return active, threshold, full_violation, visited
+        N, D = X.shape
+        C = V.shape[1]
+        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
+        block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
+        columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
+        mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
+        if mirrored:  # two classes: column 0 is column 1's problem with the signs flipped
+            columns = columns[1:]
+        width = 1 if kind == 0 else C
+        max_visits = max(_BUDGET * N, _WORK / (D * width + 1))
+        total, part = np.zeros(5), np.zeros(5)
+        total[3] = 1.0
+        for c, cols in enumerate(columns):
+            labels = y if kind != 0 else np.where(y == c + mirrored, 0, 1).astype(np.intp)
+            block(kind, X, labels, upper, sqnorm, margin, kappa, free_bias, self.shrinking,
+                  beta[:, cols], V[:, cols], center[cols], u[cols], state.eps * margin,
+                  max_visits, seed + c, part)  # fmt: skip
+            total[[0, 1, 4]] += part[[0, 1, 4]] / len(columns)
+            total[2], total[3] = max(total[2], part[2]), min(total[3], part[3])
+        if mirrored:
+            beta[:, 0], V[:, 0], center[0], u[0] = beta[:, 1], -V[:, 1], -center[1], -u[1]
+        return total
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
@@ -567,5 +697,4 @@ class DualCD(SolverBase):
         V = -(J.X.T.astype(np.float64, copy=False) @ A)
         u = A.sum(axis=0)
         center = W64[-1] + kappa * u  # the bias b = center - kappa u stays W's
-        active = np.ones(N, dtype=np.bool_)
-        return state._replace(beta=beta, V=V, center=center, u=u, active=active)
+        return state._replace(beta=beta, V=V, center=center, u=u)
