@@ -379,7 +379,9 @@ class LBFGS(SolverBase):
             done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
             return zero, done._replace(status=int(Status.CONVERGED))
         # the memory's dtype (float64 on NumPy); no copy when g has it (a new array every pass)
-        g64, first_iteration = flat(g, state.S.dtype), state.grad is None
+        g64 = flat(g, state.S.dtype)
+        # the first iteration of a fresh run (a warm start keeps its pairs: alpha = 1 there)
+        first_iteration = state.grad is None and state.pairs == 0
         for pairs in dict.fromkeys((state.pairs, 0)):  # L-BFGS-B: a failed search restarts
             memory = state._replace(pairs=pairs, value=value, measure=measure)
             phi, alpha = _search(objective, W, g64, memory, first_iteration)
