@@ -79,7 +79,9 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
         H g = gamma g + S^T t - gamma Y^T w
 
     a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
-    which is what an iteration costs on a small problem); the same numbers up to rounding.
+    which is what an iteration costs on a small problem); the same numbers up to rounding. The
+    ring is read in place (a view of its first ``k`` slots), its slot order applied to the
+    ``k``-sized host arrays only (no copy of the ``(m, P)`` memory once the ring wrapped).
 
     Examples:
         >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
@@ -90,15 +92,14 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
     k = min(count, m)
     if k == 0:
         return g + 0.0  # a copy on every library
-    order = [(count - k + i) % m for i in range(k)]  # ring slots, oldest first
-    xp = namespace(g)
-    if (k < m or order[0] != 0) and xp is np:
-        S, Y = S[order], Y[order]
-    elif k < m or order[0] != 0:
-        slots = xp.asarray(order, device=device(g))
-        S, Y = xp.take(S, slots, axis=0), xp.take(Y, slots, axis=0)
+    S, Y = S[:k, ...], Y[:k, ...]  # slots 0..k-1 (all of them once the ring is full): views
+    order = np.array([(count - k + i) % m for i in range(k)])  # ring slots, oldest first
+    rows = np.ix_(order, order)
     # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
-    gamma, w, t = _coefficients(*(to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T)))
+    u, v, SY, YY = (to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T))
+    gamma, w, t = _coefficients(u[order], v[order], SY[rows], YY[rows])
+    w[order], t[order] = w.copy(), t.copy()  # back to the ring's slot order
+    xp = namespace(g)
     if xp is not np:
         w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
     return gamma * (g - Y.T @ w) + S.T @ t
