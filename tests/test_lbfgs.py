@@ -447,3 +447,36 @@ def test_objective_is_logistic_regressions_at_the_same_lam(name):
     J = Objective("softmax", X, np.searchsorted(np.unique(y), y), lam=lam)
     theirs = J.value(np.vstack([coef.T, intercept[None]]))
     assert J.value(ours) <= theirs * (1 + 1e-6)
+
+
+class Blackout:
+    """``0.5 sum_i c_i (w_i - 1)^2`` (``c = 1..6``) whose next ``dark`` passes return NaN."""
+
+    def __init__(self):
+        self.c, self.dark = np.arange(1.0, 7.0).reshape(6, 1), 0
+
+    def value_and_grad_unchecked(self, W):
+        g = self.c * (W - 1)
+        value = float(0.5 * np.vdot(W - 1, g))
+        if self.dark > 0:
+            self.dark -= 1
+            value = math.nan
+        return value, g
+
+
+def test_a_failed_search_with_pairs_restarts_from_minus_g_with_the_memory_emptied():
+    """As L-BFGS-B: after 20 failed trials along the L-BFGS direction the memory is emptied
+    and the iteration restarts from ``-g`` at ``alpha = 1`` (then the pair of that step alone)."""
+    J, solver, W = Blackout(), LBFGS(tol=1e-12), np.zeros((6, 1))
+    state = solver.init(W)
+    for _ in range(3):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+    assert state.pairs == 3 and state.status == Status.RUNNING
+    J.dark, before, g = 20, state.evaluations, state.grad
+    step, state = solver.update(None, state, W, objective=J)
+    assert state.status == Status.RUNNING and state.pairs == 1
+    assert state.evaluations > before + 20  # the 20 dark trials, then the restart's
+    alpha = -(step.ravel() @ g.ravel()) / (g.ravel() @ g.ravel())
+    np.testing.assert_allclose(step, -alpha * g, rtol=1e-12)  # along -g
+    assert 0 < alpha <= 1 and state.value < J.value_and_grad_unchecked(W)[0]
