@@ -92,13 +92,16 @@ def two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndar
     k = min(count, m)
     if k == 0:
         return g + 0.0  # a copy on every library
-    S, Y = S[:k, ...], Y[:k, ...]  # slots 0..k-1 (all of them once the ring is full): views
-    order = np.array([(count - k + i) % m for i in range(k)])  # ring slots, oldest first
-    rows = np.ix_(order, order)
+    if k < m:
+        S, Y = S[:k, ...], Y[:k, ...]  # slots 0..k-1, oldest first: views
     # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
     u, v, SY, YY = (to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T))
-    gamma, w, t = _coefficients(u[order], v[order], SY[rows], YY[rows])
-    w[order], t[order] = w.copy(), t.copy()  # back to the ring's slot order
+    if count > m and count % m:  # a wrapped ring: its oldest pair in slot count % m
+        order, rows = _ring(m, count % m)
+        gamma, w, t = _coefficients(u[order], v[order], SY[rows], YY[rows])
+        w[order], t[order] = w.copy(), t.copy()  # back to the ring's slot order
+    else:
+        gamma, w, t = _coefficients(u, v, SY, YY)
     xp = namespace(g)
     if xp is not np:
         w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
@@ -117,6 +120,13 @@ def _coefficients(
     w = R_inv @ u
     t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
     return gamma, w, t
+
+
+@functools.cache
+def _ring(m: int, start: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The slots of a full ring of ``m`` oldest first from ``start``, and their ``np.ix_``."""
+    order = (start + np.arange(m)) % m
+    return order, np.ix_(order, order)
 
 
 @functools.cache
