@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lingrad import optim
 from lingrad.objective import Objective
 from lingrad.optim.solvers import LBFGS, Status, explain
-from lingrad.optim.solvers.lbfgs import two_loop, wolfe
+from lingrad.optim.solvers.lbfgs import more_thuente, two_loop
 from lingrad.train import StopReason, fit
 
 pytestmark = pytest.mark.timeout(120)
@@ -176,12 +176,12 @@ def test_update_without_the_objective_is_a_type_error():
     minimum=st.floats(0.05, 50.0),
     start=st.floats(1e-3, 10.0),
 )
-def test_wolfe_steps_meet_both_conditions(curvature, minimum, start):
+def test_line_search_steps_meet_both_conditions(curvature, minimum, start):
     def phi(a):  # a quadratic along the line with its minimum at ``minimum``
         return 0.5 * curvature * (a - minimum) ** 2, curvature * (a - minimum)
 
     f0, g0 = phi(0.0)
-    alpha = wolfe(phi, f0, g0, start)
+    alpha = more_thuente(phi, f0, g0, start)
     assert alpha is not None
     f, g = phi(alpha)
     assert f <= f0 + 1e-4 * alpha * g0
@@ -300,3 +300,183 @@ def test_iterates_are_scipys_where_the_first_gradient_is_short():
         W = W + step
         ours.append(state.value)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+# Moré & Thuente (1994), section 5: the test functions, their (ftol, gtol), the starts 1e-3..1e3
+def _mt1(a, b=2.0):
+    return -a / (a * a + b), (a * a - b) / (a * a + b) ** 2
+
+
+def _mt2(a, b=0.004):
+    return (a + b) ** 5 - 2 * (a + b) ** 4, 5 * (a + b) ** 4 - 8 * (a + b) ** 3
+
+
+def _mt3(a, b=0.01, n=39):
+    if a <= 1 - b:
+        p, dp = 1 - a, -1.0
+    elif a >= 1 + b:
+        p, dp = a - 1, 1.0
+    else:
+        p, dp = (a - 1) ** 2 / (2 * b) + b / 2, (a - 1) / b
+    wave = 2 * (1 - b) / (n * math.pi) * math.sin(n * math.pi * a / 2)
+    return p + wave, dp + (1 - b) * math.cos(n * math.pi * a / 2)
+
+
+def _yanai(b1, b2):
+    def f(a):
+        g1, g2 = math.sqrt(1 + b1 * b1) - b1, math.sqrt(1 + b2 * b2) - b2
+        r1, r2 = math.sqrt((1 - a) ** 2 + b2**2), math.sqrt(a * a + b1**2)
+        return g1 * r1 + g2 * r2, -g1 * (1 - a) / r1 + g2 * a / r2
+
+    return f
+
+
+PAPER = [
+    (_mt1, 1e-3, 0.1),
+    (_mt2, 0.1, 0.1),
+    (_mt3, 0.1, 0.1),
+    (_yanai(1e-3, 1e-3), 1e-3, 1e-3),
+    (_yanai(1e-2, 1e-3), 1e-3, 1e-3),
+    (_yanai(1e-3, 1e-2), 1e-3, 1e-3),
+]
+
+
+@pytest.mark.parametrize("start", [1e-3, 1e-1, 1e1, 1e3])
+@pytest.mark.parametrize("case", range(len(PAPER)), ids=lambda k: f"function{k + 1}")
+def test_more_thuente_tries_the_steps_of_scipys_dcsrch(case, start):
+    """The same trial steps as SciPy's port of MINPACK-2's ``dcsrch`` (to 1e-12), the same
+    number of them, and the last one accepted (SciPy's answer where it converged; where it
+    stops with an ``xtol`` warning SciPy returns None, L-BFGS-B takes that last step)."""
+    from scipy.optimize._dcsrch import DCSRCH
+
+    f, ftol, gtol = PAPER[case]
+    theirs: list[float] = []
+    ours: list[float] = []
+
+    def value(a):
+        theirs.append(a)
+        return f(a)[0]
+
+    def phi(a):
+        ours.append(a)
+        return f(a)
+
+    f0, g0 = f(0.0)
+    search = DCSRCH(value, lambda a: f(a)[1], ftol, gtol, 0.1, 0.0, 1e10)
+    answer, _, _, task = search(start, f0, g0, maxiter=100)
+    alpha = more_thuente(phi, f0, g0, start, ftol=ftol, gtol=gtol, max_evaluations=100)
+    assert len(ours) == len(theirs) <= 12
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert alpha == ours[-1]
+    if task.startswith(b"CONV"):
+        assert alpha == pytest.approx(answer, rel=1e-12)
+        fa, ga = f(alpha)
+        assert fa <= f0 + ftol * alpha * g0 and abs(ga) <= gtol * abs(g0)
+    else:
+        assert task.startswith(b"WARNING: XTOL")
+
+
+def test_more_thuente_refuses_after_max_evaluations_and_backs_off_from_nan():
+    def phi(a):  # finite only below 0.25, decreasing all the way: never accepted
+        return (-a, -1.0) if a < 0.25 else (math.nan, math.nan)
+
+    seen = []
+    assert more_thuente(lambda a: (seen.append(a), phi(a))[1], 0.0, -1.0, 1.0) is None
+    assert len(seen) == 20 and max(seen[1:]) < 1.0 and seen[1] == 0.5
+
+
+def _iris(lam):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    return Objective("softmax", (X - X.mean(0)) / X.std(0), y, lam=lam), 3
+
+
+@pytest.mark.parametrize(("lam", "tol"), [(1e-4, 1e-4), (1e-4, 1e-6), (1e-2, 1e-6)])
+def test_iterates_are_scipy_l_bfgs_bs_for_the_whole_run(lam, tol):
+    """Every iterate equals SciPy's L-BFGS-B (unbounded, m = 10, the same ftol and gtol) to
+    1e-10, with the same number of iterations and passes: the same line search (iris, where
+    the strong-Wolfe search of earlier versions chose another step at iteration 15)."""
+    from scipy.optimize import minimize
+
+    J, C = _iris(lam)
+    shape = (J.n_features + 1, C)
+    W = J.check_weights(np.zeros(shape))
+    theirs: list[np.ndarray] = []
+
+    def f(w):
+        value, g = J.value_and_grad_unchecked(w.reshape(shape))
+        return value, g.ravel()
+
+    options = {"gtol": tol, "maxcor": 10, "ftol": 64 * np.finfo(float).eps, "maxiter": 1000}
+    r = minimize(f, W.ravel(), jac=True, method="L-BFGS-B", options=options,
+                 callback=lambda w: theirs.append(w.copy()))  # fmt: skip
+    solver, ours = LBFGS(tol=tol), []
+    state = solver.init(W)
+    while state.status == Status.RUNNING and len(ours) < 1000:
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+        ours.append(W.ravel().copy())
+    assert state.status == Status.CONVERGED and r.success
+    assert len(ours) == len(theirs) == r.nit and state.evaluations == r.nfev
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max(), err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+def test_objective_is_logistic_regressions_at_the_same_lam(name):
+    """benchmarks/solvers.py's comparison as a correctness check: the default softmax fit's J
+    is within 1e-6 (relative) of scikit-learn's LogisticRegression(lbfgs) at C = 1 / (lam N)
+    (2 / (lam N) on two classes: two-column softmax at lam is the logistic loss at lam / 2),
+    both evaluated by lingrad's Objective; lower is fine."""
+    from sklearn import datasets
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    from lingrad.estimators import LinearClassifier
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    X, lam, C = StandardScaler().fit_transform(X), 1e-4, len(np.unique(y))
+    ours = LinearClassifier(lam=lam, random_state=0).fit(X, y).W_
+    sk = LogisticRegression(C=(2 if C == 2 else 1) / (lam * len(X)), max_iter=1000).fit(X, y)
+    coef, intercept = sk.coef_, sk.intercept_
+    if C == 2:  # one score column: lingrad's softmax uses two, (-w / 2, w / 2)
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept / 2, intercept / 2]
+    J = Objective("softmax", X, np.searchsorted(np.unique(y), y), lam=lam)
+    theirs = J.value(np.vstack([coef.T, intercept[None]]))
+    assert J.value(ours) <= theirs * (1 + 1e-6)
+
+
+class Blackout:
+    """``0.5 sum_i c_i (w_i - 1)^2`` (``c = 1..6``) whose next ``dark`` passes return NaN."""
+
+    def __init__(self):
+        self.c, self.dark = np.arange(1.0, 7.0).reshape(6, 1), 0
+
+    def value_and_grad_unchecked(self, W):
+        g = self.c * (W - 1)
+        value = float(0.5 * np.vdot(W - 1, g))
+        if self.dark > 0:
+            self.dark -= 1
+            value = math.nan
+        return value, g
+
+
+def test_a_failed_search_with_pairs_restarts_from_minus_g_with_the_memory_emptied():
+    """As L-BFGS-B: after 20 failed trials along the L-BFGS direction the memory is emptied
+    and the iteration restarts from ``-g`` at ``alpha = 1`` (then the pair of that step alone)."""
+    J, solver, W = Blackout(), LBFGS(tol=1e-12), np.zeros((6, 1))
+    state = solver.init(W)
+    for _ in range(3):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+    assert state.pairs == 3 and state.status == Status.RUNNING
+    J.dark, before, g = 20, state.evaluations, state.grad
+    step, state = solver.update(None, state, W, objective=J)
+    assert state.status == Status.RUNNING and state.pairs == 1
+    assert state.evaluations > before + 20  # the 20 dark trials, then the restart's
+    alpha = -(step.ravel() @ g.ravel()) / (g.ravel() @ g.ravel())
+    np.testing.assert_allclose(step, -alpha * g, rtol=1e-12)  # along -g
+    assert 0 < alpha <= 1 and state.value < J.value_and_grad_unchecked(W)[0]

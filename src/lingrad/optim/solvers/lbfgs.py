@@ -1,9 +1,9 @@
-"""L-BFGS: limited-memory BFGS with a strong-Wolfe line search (Nocedal & Wright, ch. 6-7).
+"""L-BFGS: limited-memory BFGS with Moré-Thuente's line search (Nocedal & Wright, ch. 6-7).
 
 One iteration from weights ``w`` (flattened, ``P = (D + 1) C`` numbers) with gradient ``g``:
 
     d = -H g               H: the inverse-Hessian estimate of the last m pairs (two-loop)
-    alpha: J(w + alpha d) <= J(w) + c1 alpha g.d   and   |g(w + alpha d).d| <= c2 |g.d|
+    alpha: J(w + alpha d) <= J(w) + 1e-3 alpha g.d   and   |g(w + alpha d).d| <= 0.9 |g.d|
     s = alpha d,  y = g(w + s) - g(w)   kept when s.y > 0 (the curvature condition)
 
 The first trial step is ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, a step of
@@ -11,7 +11,9 @@ length 1 as SciPy's L-BFGS-B takes, also where ``-g`` is shorter), which L-BFGS 
 always, so an iteration costs about one fused value-and-gradient pass over X. It stops when the
 convergence measure ``max_j |g_j|`` (scikit-learn's and SciPy's ``gtol``) is at most ``tol``,
 or when the objective no longer decreases in floating point
-(``(J_k - J_{k+1}) <= ftol max(|J_k|, |J_{k+1}|, 1)``).
+(``(J_k - J_{k+1}) <= ftol max(|J_k|, |J_{k+1}|, 1)``). The line search is L-BFGS-B's
+(:func:`more_thuente`, its parameters), and a failed one restarts from ``-g`` with the memory
+emptied, as L-BFGS-B does: the iterates are SciPy's (unbounded) step for step.
 
 Why ``max |g|`` and this first step: with them the iterates are scikit-learn's
 ``LogisticRegression(solver="lbfgs")`` iterates on the same objective wherever the unit steps
@@ -73,57 +75,46 @@ def two_loop(
     g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int, gram: np.ndarray | None = None
 ) -> np.ndarray:
     """``H g`` for the L-BFGS inverse-Hessian estimate of the stored pairs, ``H_0 = gamma I``
-        with ``gamma = s.y / y.y`` of the newest pair; ``g`` itself with no pair.
+    with ``gamma = s.y / y.y`` of the newest pair; ``g`` itself with no pair.
 
-        The two-loop recursion's result in its compact form (Byrd, Nocedal & Schnabel 1994; Nocedal
-        & Wright eq. 7.24), with the ``k`` pairs as rows oldest first, ``R`` the upper triangle of
-        ``S Y^T`` and ``Dg`` its diagonal:
+    The two-loop recursion's result in its compact form (Byrd, Nocedal & Schnabel 1994; Nocedal
+    & Wright eq. 7.24), with the ``k`` pairs as rows oldest first, ``R`` the upper triangle of
+    ``S Y^T`` and ``Dg`` its diagonal:
 
-            w = R^-1 (S g),   t = R^-T ((Dg + gamma Y Y^T) w - gamma Y g)
-            H g = gamma g + S^T t - gamma Y^T w
+        w = R^-1 (S g),   t = R^-T ((Dg + gamma Y Y^T) w - gamma Y g)
+        H g = gamma g + S^T t - gamma Y^T w
 
-        a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
-        which is what an iteration costs on a small problem); the same numbers up to rounding.
+    a dozen array operations whatever ``k`` (the textbook loops take ``4 k`` vector operations,
+    which is what an iteration costs on a small problem); the same numbers up to rounding. The
+    ring is read in place (a view of its first ``k`` slots), its slot order applied to the
+    ``k``-sized host arrays only (no copy of the ``(m, P)`` memory once the ring wrapped).
     ``gram``: ``S Y^T`` and ``Y Y^T`` ``(2, m, m)`` in slot order when known
     (:attr:`LBFGSState.gram`, NumPy); computed here otherwise.
 
-        Examples:
-            >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
-            >>> two_loop(np.array([2.0, 0.0]), S, Y, 1).tolist()
-            [1.0, 0.0]
+    Examples:
+        >>> S, Y = np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]])   # curvature 2 along x
+        >>> two_loop(np.array([2.0, 0.0]), S, Y, 1).tolist()
+        [1.0, 0.0]
     """
     m = S.shape[0]
     k = min(count, m)
     if k == 0:
         return g + 0.0  # a copy on every library
-    order = [(count - k + i) % m for i in range(k)]  # ring slots, oldest first
-    xp = namespace(g)
-    if xp is np:
-        return _two_loop_numpy(g, S[:k], Y[:k], order, gram)
-    if (k < m or order[0] != 0) and xp is np:
-        S, Y = S[order], Y[order]
-    elif k < m or order[0] != 0:
-        slots = xp.asarray(order, device=device(g))
-        S, Y = xp.take(S, slots, axis=0), xp.take(Y, slots, axis=0)
+    if k < m:
+        S, Y = S[:k, ...], Y[:k, ...]  # slots 0..k-1, oldest first: views
     # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
-    gamma, w, t = _coefficients(*(to_numpy(a) for a in (S @ g, Y @ g, S @ Y.T, Y @ Y.T)))
+    SY, YY = (S @ Y.T, Y @ Y.T) if gram is None else (gram[0, :k, :k], gram[1, :k, :k])
+    u, v, SY, YY = (to_numpy(a) for a in (S @ g, Y @ g, SY, YY))
+    if count > m and count % m:  # a wrapped ring: its oldest pair in slot count % m
+        order, rows = _ring(m, count % m)
+        gamma, w, t = _coefficients(u[order], v[order], SY[rows], YY[rows])
+        w[order], t[order] = w.copy(), t.copy()  # back to the ring's slot order
+    else:
+        gamma, w, t = _coefficients(u, v, SY, YY)
+    xp = namespace(g)
     if xp is not np:
         w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
     return gamma * (g - Y.T @ w) + S.T @ t
-
-
-def _two_loop_numpy(
-    g: np.ndarray, S: np.ndarray, Y: np.ndarray, order: list[int], gram: np.ndarray | None
-) -> np.ndarray:
-    """:func:`two_loop` on NumPy with ``S``, ``Y`` the ``k`` written slots (views): the
-    ``k x k`` products are put in age order, not the ``k x P`` pairs (copying a wrapped ring
-    cost ~60 ms an iteration at ``P = 10^6``); ``S Y^T``, ``Y Y^T`` from ``gram`` when kept."""
-    k, age = len(order), np.asarray(order)
-    slots = np.argsort(age)  # slots[j]: the age of the pair in slot j
-    SY, YY = (S @ Y.T, Y @ Y.T) if gram is None else (gram[0, :k, :k], gram[1, :k, :k])
-    ix = np.ix_(age, age)
-    gamma, w, t = _coefficients((S @ g)[age], (Y @ g)[age], SY[ix], YY[ix])
-    return gamma * (g - Y.T @ w[slots]) + S.T @ t[slots]
 
 
 def _coefficients(
@@ -138,6 +129,13 @@ def _coefficients(
     w = R_inv @ u
     t = R_inv.T @ (SY.diagonal() * w + gamma * (YY @ w - v))
     return gamma, w, t
+
+
+@functools.cache
+def _ring(m: int, start: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The slots of a full ring of ``m`` oldest first from ``start``, and their ``np.ix_``."""
+    order = (start + np.arange(m)) % m
+    return order, np.ix_(order, order)
 
 
 @functools.cache
@@ -167,73 +165,164 @@ class _LineSearch:
         return value, slope
 
 
-def _interpolate(a_lo, f_lo, g_lo, a_hi, f_hi, g_hi) -> float:
-    """The cubic's minimiser between two points (values, slopes), kept inside the middle 80%
-    of the bracket; bisection where the cubic has none."""
-    d1 = g_lo + g_hi - 3.0 * (f_lo - f_hi) / (a_lo - a_hi)
-    disc = d1 * d1 - g_lo * g_hi
-    lo, hi = min(a_lo, a_hi), max(a_lo, a_hi)
-    if disc >= 0 and math.isfinite(disc):
-        d2 = math.copysign(math.sqrt(disc), a_hi - a_lo)
-        denom = g_hi - g_lo + 2.0 * d2
-        if denom != 0:
-            a = a_hi - (a_hi - a_lo) * (g_hi + d2 - d1) / denom
-            if lo + 0.1 * (hi - lo) <= a <= hi - 0.1 * (hi - lo):
-                return a
-    return 0.5 * (lo + hi)
+def _cubic(a: float, fa: float, da: float, b: float, fb: float, db: float) -> tuple[float, float]:
+    """``(r, gamma)``: the cubic through ``(a, fa, da)`` and ``(b, fb, db)`` has its minimiser
+    at ``a + r (b - a)`` (Moré & Thuente 1994, the formulas of MINPACK-2's ``dcstep``):
+
+        theta = 3 (fa - fb) / (b - a) + da + db,   gamma = sign(b - a) sqrt(theta^2 - da db)
+        r = (gamma - da + theta) / (2 gamma - da + db)
+
+    scaled by ``s = max(|theta|, |da|, |db|)`` against overflow; ``gamma = 0`` where the
+    square root's argument is negative (the cubic has no minimiser)."""
+    theta = 3.0 * (fa - fb) / (b - a) + da + db
+    s = max(abs(theta), abs(da), abs(db))
+    gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (da / s) * (db / s)))
+    if b < a:
+        gamma = -gamma
+    return ((gamma - da) + theta) / (((gamma - da) + gamma) + db), gamma
 
 
-def wolfe(
+Point = tuple[float, float, float]  # (step, value, slope)
+
+
+def _shifted(p: Point, c: float) -> Point:
+    """``p`` on ``f(alpha) - c alpha`` (``c = ftol slope0``: psi up to a constant)."""
+    return p[0], p[1] - c * p[0], p[2] - c
+
+
+def _dcstep(
+    x: Point, y: Point, t: Point, bracketed: bool, lo: float, hi: float
+) -> tuple[Point, Point, float, bool]:
+    """Moré-Thuente's next trial step from ``x`` (the best step so far), ``y`` (the other end
+    of the interval) and ``t`` (the trial just evaluated), kept in ``[lo, hi]``; returns the
+    new ``(x, y, step, bracketed)``. The four cases of the paper (section 4), with ``c`` the
+    cubic's and ``q`` the quadratic's (secant's) minimiser:
+
+    1. ``f_t > f_x``: a minimiser lies between: ``c`` if nearer ``x`` than ``q``, else midway.
+    2. slopes of opposite signs: bracketed too: the one of ``c``, ``q`` farther from ``t``.
+    3. ``|g_t| < |g_x|`` (same sign, slope decreasing): the nearer of ``c`` (or a bound if
+       the cubic does not turn) and ``q``, at most 66% of the way to ``y`` once bracketed.
+    4. otherwise: the cubic through ``t`` and ``y`` if bracketed, else the bound ``lo``/``hi``.
+    """
+    (sx, fx, dx), (sy, fy, dy), (sp, fp, dp) = x, y, t
+    opposite = dp < 0 < dx or dx < 0 < dp
+    if fp > fx:
+        r, _ = _cubic(sx, fx, dx, sp, fp, dp)
+        c = sx + r * (sp - sx)
+        q = sx + ((dx / ((fx - fp) / (sp - sx) + dx)) / 2.0) * (sp - sx)
+        new = c if abs(c - sx) <= abs(q - sx) else c + (q - c) / 2.0
+        bracketed = True
+    elif opposite:
+        r, _ = _cubic(sp, fp, dp, sx, fx, dx)
+        c, q = sp + r * (sx - sp), sp + (dp / (dp - dx)) * (sx - sp)
+        new = c if abs(c - sp) > abs(q - sp) else q
+        bracketed = True
+    elif abs(dp) < abs(dx):
+        r, gamma = _cubic(sp, fp, dp, sx, fx, dx)
+        c = sp + r * (sx - sp) if r < 0 and gamma != 0 else (hi if sp > sx else lo)
+        q = sp + (dp / (dp - dx)) * (sx - sp)
+        if bracketed:
+            new = c if abs(c - sp) < abs(q - sp) else q
+            limit = sp + 0.66 * (sy - sp)
+            new = min(limit, new) if sp > sx else max(limit, new)
+        else:
+            new = min(max(c if abs(c - sp) > abs(q - sp) else q, lo), hi)
+    elif bracketed:
+        r, _ = _cubic(sp, fp, dp, sy, fy, dy)
+        new = sp + r * (sy - sp)
+    else:
+        new = hi if sp > sx else lo
+    if fp > fx:
+        return x, t, new, bracketed
+    return t, (x if opposite else y), new, bracketed
+
+
+def more_thuente(
     phi: Any,
     f0: float,
     slope0: float,
     alpha: float,
     *,
-    c1: float = 1e-4,
-    c2: float = 0.9,
+    ftol: float = 1e-3,
+    gtol: float = 0.9,
+    xtol: float = 0.1,
+    stpmin: float = 0.0,
+    stpmax: float = 1e10,
     max_evaluations: int = 20,
 ) -> float | None:
-    """A step ``alpha`` meeting the strong Wolfe conditions for ``phi(alpha) -> (f, slope)``
-    from ``(f0, slope0 < 0)``, starting at ``alpha``; ``None`` after ``max_evaluations``
-    (Nocedal & Wright, Algorithms 3.5 and 3.6, with cubic interpolation).
+    """Moré & Thuente's line search (1994; MINPACK-2's ``dcsrch``, L-BFGS-B's, with its
+    parameters as defaults): a step ``alpha`` for ``phi(alpha) -> (f, slope)`` from
+    ``(f0, slope0 < 0)``, starting at ``alpha``, meeting
+
+        f(alpha) <= f0 + ftol alpha slope0     and     |slope(alpha)| <= gtol |slope0|
+
+    or the best step when the interval of uncertainty shrinks below ``xtol`` (relative) or
+    rounding stalls it (accepted, as L-BFGS-B does); ``None`` after ``max_evaluations``.
+    While no step has ``f <= f0 + ftol alpha slope0`` and ``slope >= 0`` (stage 1) it steps on
+    ``psi(alpha) = f(alpha) - f0 - ftol alpha slope0``; an interval ``[lo, hi]`` bounds each
+    trial (``[1.1, 4]`` times the last move beyond it until a minimiser is bracketed), and a
+    bracket that does not shrink by a third in two trials is bisected. A non-finite value
+    halves the step towards the best one and caps the steps there. Scalars only.
 
     Examples:
         >>> phi = lambda a: ((a - 3.0) ** 2, 2.0 * (a - 3.0))      # minimum at 3
-        >>> wolfe(phi, 9.0, -6.0, 1.0)                  # |slope 4| <= 0.9 * 6: accepted
+        >>> more_thuente(phi, 9.0, -6.0, 1.0)           # |slope 4| <= 0.9 * 6: accepted
         1.0
-        >>> round(wolfe(phi, 9.0, -6.0, 1.0, c2=0.1), 6)   # a stricter slope: bracketed
+        >>> round(more_thuente(phi, 9.0, -6.0, 1.0, gtol=0.1), 6)   # stricter: the cubic
         3.0
     """
-    prev = (0.0, f0, slope0)
-    for i in range(max_evaluations):
+    gtest, stage1, bracketed = ftol * slope0, True, False
+    x = y = (0.0, f0, slope0)
+    lo, hi, width, width1 = 0.0, 5.0 * alpha, stpmax - stpmin, 2.0 * (stpmax - stpmin)
+    for _ in range(max_evaluations):
         f, g = phi(alpha)
-        if not math.isfinite(f) or f > f0 + c1 * alpha * slope0 or (i > 0 and f >= prev[1]):
-            return _zoom(phi, f0, slope0, prev, (alpha, f, g), c1, c2, max_evaluations - i - 1)
-        if abs(g) <= -c2 * slope0:
-            return alpha
-        if g >= 0:
-            return _zoom(phi, f0, slope0, (alpha, f, g), prev, c1, c2, max_evaluations - i - 1)
-        prev, alpha = (alpha, f, g), 2.0 * alpha
-    return None
-
-
-def _zoom(phi, f0, slope0, lo, hi, c1, c2, budget) -> float | None:
-    """Shrink the bracket ``[lo, hi]`` (``lo``: the lower value so far) to a Wolfe step."""
-    for _ in range(budget):
-        if not math.isfinite(hi[1]) or not math.isfinite(hi[2]):
-            alpha = 0.5 * (lo[0] + hi[0])
-        else:
-            alpha = _interpolate(*lo, *hi)
-        f, g = phi(alpha)
-        if not math.isfinite(f) or f > f0 + c1 * alpha * slope0 or f >= lo[1]:
-            hi = (alpha, f, g)
+        if not (math.isfinite(f) and math.isfinite(g)):
+            stpmax, alpha = alpha, x[0] + 0.5 * (alpha - x[0])
             continue
-        if abs(g) <= -c2 * slope0:
+        ftest = f0 + alpha * gtest
+        stage1 = stage1 and not (f <= ftest and g >= 0)
+        if (
+            (f <= ftest and abs(g) <= -gtol * slope0)  # both conditions
+            or (bracketed and (alpha <= lo or alpha >= hi or hi - lo <= xtol * hi))
+            or (alpha == stpmax and f <= ftest and g <= gtest)
+            or (alpha == stpmin and (f > ftest or g >= gtest))
+        ):
             return alpha
-        if g * (hi[0] - lo[0]) >= 0:
-            hi = lo
-        lo = (alpha, f, g)
+        if stage1 and ftest < f <= x[1]:  # the step on psi, then back to f
+            x, y, alpha, bracketed = _dcstep(
+                _shifted(x, gtest), _shifted(y, gtest), _shifted((alpha, f, g), gtest),
+                bracketed, lo, hi,
+            )  # fmt: skip
+            x, y = _shifted(x, -gtest), _shifted(y, -gtest)
+        else:
+            x, y, alpha, bracketed = _dcstep(x, y, (alpha, f, g), bracketed, lo, hi)
+        if bracketed:
+            if abs(y[0] - x[0]) >= 0.66 * width1:
+                alpha = x[0] + 0.5 * (y[0] - x[0])
+            width1, width = width, abs(y[0] - x[0])
+            lo, hi = min(x[0], y[0]), max(x[0], y[0])
+        else:
+            lo, hi = alpha + 1.1 * (alpha - x[0]), alpha + 4.0 * (alpha - x[0])
+        alpha = min(max(alpha, stpmin), stpmax)
+        if bracketed and (alpha <= lo or alpha >= hi or hi - lo <= xtol * hi):
+            alpha = x[0]
     return None
+
+
+def _search(
+    objective: Any, W: Any, g64: Any, state: LBFGSState, first_iteration: bool
+) -> tuple[_LineSearch, float | None]:
+    """``(phi, alpha)``: Moré-Thuente along the L-BFGS direction of ``state``'s ``pairs``
+    (``-g`` where that is not a descent direction), from ``alpha = 1`` (``1 / ||g||_2``
+    on the first iteration, as L-BFGS-B); ``alpha`` is ``None`` where the search failed."""
+    d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
+    slope = float(g64 @ d)
+    if not slope < 0:  # not a descent direction (lost curvature): restart from -g
+        d, slope = -g64, -float(g64 @ g64)
+    # ||g||_2 scaled by max|g| (state.measure > tol > 0): g.g overflows where g ~ 1e155
+    first = 1.0 / (state.measure * norm(g64 / state.measure)) if first_iteration else 1.0
+    phi = _LineSearch(objective, W, d)
+    return phi, more_thuente(phi, state.value, slope, first)
 
 
 class LBFGS(SolverBase):
@@ -282,8 +371,8 @@ class LBFGS(SolverBase):
         else:  # on W's library and device, in the dtype of base.vector_dtype
             xp = namespace(W)
             pairs = xp.zeros((self.memory, size), dtype=vector_dtype(W), device=device(W))
-        running = int(Status.RUNNING)
         gram = np.zeros((2, self.memory, self.memory)) if isinstance(W, np.ndarray) else None
+        running = int(Status.RUNNING)
         return LBFGSState(pairs, pairs + 0.0, 0, None, math.inf, 0, math.inf, running, gram)
 
     def update(
@@ -313,20 +402,20 @@ class LBFGS(SolverBase):
             return zero, done._replace(status=int(Status.CONVERGED))
         # the memory's dtype (float64 on NumPy); no copy when g has it (a new array every pass)
         g64 = flat(g, state.S.dtype)
-        d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
-        slope = float(g64 @ d)
-        if not slope < 0:  # not a descent direction (lost curvature): restart from -g
-            d, slope = -g64, -float(g64 @ g64)
-        # ||g||_2 scaled by max|g| (= measure > tol > 0 here): g.g overflows where g ~ 1e155
-        first = 1.0 if state.pairs else 1.0 / (measure * norm(g64 / measure))
-        phi = _LineSearch(objective, W, d)
-        alpha = wolfe(phi, value, slope, first)
-        evaluations += phi.evaluations
-        if alpha is None:
+        # the first iteration of a fresh run (a warm start keeps its pairs: alpha = 1 there)
+        first_iteration = state.grad is None and state.pairs == 0
+        for pairs in dict.fromkeys((state.pairs, 0)):  # L-BFGS-B: a failed search restarts
+            memory = state._replace(pairs=pairs, value=value, measure=measure)
+            phi, alpha = _search(objective, W, g64, memory, first_iteration)
+            evaluations += phi.evaluations
+            if alpha is not None:
+                break
+        else:
             failed = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
             return zero, failed._replace(status=int(Status.LINE_SEARCH_FAILED))
-        step, new_value, new_g = phi.point  # wolfe returns the step phi evaluated last
-        return step, self._remember(state, step, g64, new_g, value, new_value, evaluations)
+        step, new_value, new_g = phi.point  # the search returns the step phi evaluated last
+        # memory.pairs: 0 after a restart (the memory refreshed)
+        return step, self._remember(memory, step, g64, new_g, value, new_value, evaluations)
 
     def _remember(self, state, step, g64, new_g, value, new_value, evaluations) -> LBFGSState:
         """The state after a step: the new pair (when ``s.y > 0``), the new point, the status.
