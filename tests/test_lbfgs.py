@@ -218,9 +218,19 @@ def _textbook_two_loop(g, S, Y, count):
     return q
 
 
+@pytest.mark.parametrize("form", ["compiled recursion", "compact"])
 @pytest.mark.parametrize("count", [1, 2, 5, 9, 10, 11, 23])
-def test_two_loop_compact_form_equals_the_textbook_recursion(count):
-    """Every fill of the ring (fewer pairs than slots, full, wrapped around)."""
+def test_two_loop_compact_form_equals_the_textbook_recursion(count, form, monkeypatch):
+    """Every fill of the ring (fewer pairs than slots, full, wrapped around), for both ways
+    ``two_loop`` computes it: the compiled recursion (small P, Numba installed) and the compact
+    form (large P, or without Numba)."""
+    from lingrad import _skinny
+    from lingrad.optim.solvers import lbfgs
+
+    if form == "compact":
+        monkeypatch.setattr(lbfgs, "RECURSION_MAX_SIZE", 0)
+    else:
+        assert _skinny.AVAILABLE and lbfgs._recursion(np.zeros(37))
     rng = np.random.default_rng(count)
     m, P = 10, 37
     S = rng.standard_normal((m, P))

@@ -571,12 +571,14 @@ def test_momentum_and_adam_on_csr_keep_the_dense_step_and_its_numbers():
         np.testing.assert_allclose(s.W, d.W, rtol=1e-12, atol=1e-12)
 
 
-def test_lbfgs_keeps_its_gram_matrices_equal_to_the_pairs_products():
+def test_lbfgs_keeps_its_gram_matrices_equal_to_the_pairs_products(monkeypatch):
     """The ``(2, m, m)`` ``S Y^T`` / ``Y Y^T`` kept with the pairs (a wrapped ring of 3 on a
     CSR problem) equal the products of the stored pairs, and the direction equals the one
-    computed without them."""
+    computed without them (the compact form: small problems take the compiled recursion)."""
+    from lingrad.optim.solvers import lbfgs
     from lingrad.optim.solvers.lbfgs import LBFGS, two_loop
 
+    monkeypatch.setattr(lbfgs, "RECURSION_MAX_SIZE", 0)
     A, _, y, W, _ = problem("softmax")
     J = Objective("softmax", A, y, lam=0.01)
     solver, W = LBFGS(tol=1e-10, memory=3), J.check_weights(np.zeros_like(W))

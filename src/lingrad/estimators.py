@@ -324,8 +324,8 @@ def continue_state(
         regularizer.add_grad(state.S[k].reshape(shape), change, lam_change)
         Y[k] += change.ravel()
     running = int(solvers.Status.RUNNING)
-    # the cached S Y^T and Y Y^T of the corrected pairs, once (None on other libraries)
-    gram = np.stack((state.S @ Y.T, Y @ Y.T)) if isinstance(Y, np.ndarray) else None
+    # the cached S Y^T and Y Y^T of the corrected pairs, once, where the solver keeps them
+    gram = None if state.gram is None else np.stack((state.S @ Y.T, Y @ Y.T))
     return state._replace(
         Y=Y, grad=None, value=np.inf, evaluations=0, measure=np.inf, status=running, gram=gram
     )

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from lingrad import _skinny
 from lingrad._array_api import device, namespace, to_numpy
 from lingrad._validation import check_int, check_positive
 from lingrad.optim.solvers.base import (
@@ -43,6 +44,16 @@ from lingrad.optim.solvers.base import (
     smooth_problem,
     vector_dtype,
 )
+
+#: NumPy weights of at most this many numbers ``P`` take the compiled two-loop recursion
+#: (:func:`_recursion_py`, where Numba is installed); larger ones the compact form with the
+#: cached ``S Y^T`` and ``Y Y^T`` (BLAS products over the ``m x P`` memory).
+RECURSION_MAX_SIZE = 2**13
+
+
+def _recursion(W: Any) -> bool:
+    """Whether :func:`two_loop` on weights like ``W`` is the compiled recursion."""
+    return isinstance(W, np.ndarray) and W.size <= RECURSION_MAX_SIZE and _skinny.AVAILABLE
 
 
 class LBFGSState(NamedTuple):
@@ -100,6 +111,8 @@ def two_loop(
     k = min(count, m)
     if k == 0:
         return g + 0.0  # a copy on every library
+    if _recursion(g):
+        return _compiled_recursion()(g, S, Y, count)
     if k < m:
         S, Y = S[:k, ...], Y[:k, ...]  # slots 0..k-1, oldest first: views
     # the k x k algebra on the host in float64 (k <= m numbers: one small copy off a device)
@@ -115,6 +128,61 @@ def two_loop(
     if xp is not np:
         w, t = (xp.asarray(a, dtype=g.dtype, device=device(g)) for a in (w, t))
     return gamma * (g - Y.T @ w) + S.T @ t
+
+
+def _recursion_py(g: np.ndarray, S: np.ndarray, Y: np.ndarray, count: int) -> np.ndarray:
+    """The textbook two-loop recursion (Nocedal & Wright, algorithm 7.4) over the ring's ``k``
+    newest pairs, newest first then oldest first, ``rho_i = 1 / (s_i . y_i)``:
+
+        q = g;  alpha_i = rho_i s_i.q,  q -= alpha_i y_i         (newest to oldest)
+        r = gamma q;  beta = rho_i y_i.r,  r += (alpha_i - beta) s_i   (oldest to newest)
+
+    ``4 k P`` multiply-adds in one compiled call: on a small problem (``P`` up to a few
+    thousand) a few microseconds, where the compact form's dozen NumPy calls take ~80."""
+    m, P = S.shape
+    k = min(count, m)
+    q = g.copy()
+    alpha, rho = np.empty(k), np.empty(k)
+    for i in range(k - 1, -1, -1):
+        j = (count - k + i) % m
+        sy, sq = 0.0, 0.0
+        for p in range(P):
+            sy += S[j, p] * Y[j, p]
+            sq += S[j, p] * q[p]
+        rho[i] = 1.0 / sy
+        alpha[i] = rho[i] * sq
+        for p in range(P):
+            q[p] -= alpha[i] * Y[j, p]
+    newest = (count - 1) % m
+    sy, yy = 0.0, 0.0
+    for p in range(P):
+        sy += S[newest, p] * Y[newest, p]
+        yy += Y[newest, p] * Y[newest, p]
+    gamma = sy / yy
+    for p in range(P):
+        q[p] *= gamma
+    for i in range(k):
+        j = (count - k + i) % m
+        yr = 0.0
+        for p in range(P):
+            yr += Y[j, p] * q[p]
+        step = alpha[i] - rho[i] * yr
+        for p in range(P):
+            q[p] += step * S[j, p]
+    return q
+
+
+_recursion_nb: Any = None
+
+
+def _compiled_recursion() -> Any:
+    """:func:`_recursion_py` compiled with Numba (cached on disk after the first time)."""
+    global _recursion_nb
+    if _recursion_nb is None:
+        import numba
+
+        _recursion_nb = numba.njit(cache=True, nogil=True)(_recursion_py)
+    return _recursion_nb
 
 
 def _coefficients(
@@ -371,7 +439,8 @@ class LBFGS(SolverBase):
         else:  # on W's library and device, in the dtype of base.vector_dtype
             xp = namespace(W)
             pairs = xp.zeros((self.memory, size), dtype=vector_dtype(W), device=device(W))
-        gram = np.zeros((2, self.memory, self.memory)) if isinstance(W, np.ndarray) else None
+        compact = isinstance(W, np.ndarray) and not _recursion(W)  # the Gram cache serves it
+        gram = np.zeros((2, self.memory, self.memory)) if compact else None
         running = int(Status.RUNNING)
         return LBFGSState(pairs, pairs + 0.0, 0, None, math.inf, 0, math.inf, running, gram)
 
