@@ -457,3 +457,21 @@ def test_numpy_only_gradient_methods_are_refused_naming_the_library(lib, method)
     with pytest.raises(TypeError, match=expected):
         LinearClassifier(optimizer="sgd", gradient=method).fit(X, [0, 1, 2])
     grad.get("autodiff")(Objective("softmax", np.eye(3), [0, 1, 2]))  # NumPy X: taken
+
+
+def test_ten_classes_on_torch_take_the_array_api_pass():
+    """4 <= C <= 32 is where NumPy passes may take the compiled skinny products; on another
+    library ``compiled`` is False (it read a tensor's ``size`` method before) and a fit runs."""
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.standard_normal((60, 3)))
+    J = Objective("softmax", X, torch.tensor(rng.integers(0, 10, 60)), lam=1e-2)
+    assert not J.compiled(10)
+    result = fit(J, LBFGS(tol=1e-6), n_columns=10, epochs=50, rng=np.random.default_rng(0))
+    assert isinstance(result.W, torch.Tensor) and result.W.shape == (4, 10)
+    expected = fit(
+        Objective("softmax", X.numpy(), J.y.numpy(), lam=1e-2),
+        LBFGS(tol=1e-6), n_columns=10, epochs=50, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    # the same optimum to the solver's tol (the two libraries round the direction differently)
+    np.testing.assert_allclose(to_numpy(result.W), expected.W, atol=1e-6)
+    assert result.history["loss"][-1] == pytest.approx(expected.history["loss"][-1], rel=1e-12)

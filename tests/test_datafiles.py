@@ -183,6 +183,8 @@ def test_csv_without_a_header(tmp_path):
         ("a,label\n1,x\n2,y\nzz,x\n", r"line 4: expected numbers in every column but the label"),
         ("a,b\n1,2\n", r"label column: expected one of the header's columns \['a', 'b'\]"),
         ("1,x\n2,y\n3,z\n4e,y\n", r"line 4: expected numbers in every column but the label"),
+        ("\r", r"line 1: expected at least one value, got an empty line"),  # found by Hypothesis
+        ("\n1,2\n", r"line 1: expected at least one value, got an empty line"),
     ],
 )
 def test_bad_csv_lines_name_their_line(tmp_path, content, message):

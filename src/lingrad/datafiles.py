@@ -294,6 +294,8 @@ def _read_csv(
             first = next(reader, None)
             if first is None:
                 fail(str(path), "a header line and at least one row", "0 lines")
+            if not first:  # a blank first line (csv gives no cells): no column to read
+                fail(f"{path}: line 1", "at least one value", "an empty line")
             header, k = _label_column(path, first, label, required)
             width = len(first)
             values, labels, n = array.array("d"), [], 0

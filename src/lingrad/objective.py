@@ -380,7 +380,8 @@ class Objective:
     def _skinny(self, n_columns: int) -> bool:
         """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
-            not self.sparse
+            self._engine is None  # NumPy X only (a tensor's ``size`` is a method)
+            and not self.sparse
             and _skinny.AVAILABLE
             and self._compiled
             and _skinny.MIN_COLUMNS <= n_columns <= _skinny.MAX_COLUMNS
