@@ -475,3 +475,18 @@ def test_ten_classes_on_torch_take_the_array_api_pass():
     # the same optimum to the solver's tol (the two libraries round the direction differently)
     np.testing.assert_allclose(to_numpy(result.W), expected.W, atol=1e-6)
     assert result.history["loss"][-1] == pytest.approx(expected.history["loss"][-1], rel=1e-12)
+
+
+@pytest.mark.parametrize("lib", ["strict", "torch"])
+def test_a_warm_start_continues_the_lbfgs_memory_on_the_library(lib):
+    """A warm start at a new lambda corrects the carried pairs on X's library (it called NumPy's
+    ``copy`` on a tensor before) and ends at the optimum NumPy's warm start reaches."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((80, 3)), rng.integers(0, 3, 80)
+    fits = []
+    for data in (to_lib(lib, X), X):
+        model = LinearClassifier(warm_start=True, lam=1e-2, tol=1e-8).fit(data, y)
+        fits.append(model.set_params(lam=1e-3).fit(data, y))
+    got, expected = fits
+    assert array_type(lib) is type(got.coef_)
+    np.testing.assert_allclose(to_numpy(got.coef_), expected.coef_, atol=1e-6)
