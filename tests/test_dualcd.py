@@ -251,3 +251,24 @@ def test_noisy_data_with_weak_regularisation_converges_with_a_certificate(loss):
     # the certificate is a real bound: a random perturbation of the optimum is not lower
     E = 1e-3 * RNG(1).standard_normal(W.shape)
     assert J.value(W + E) >= state.value - state.gap
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_python_block_reaches_the_optimum_as_the_compiled_one(loss, monkeypatch):
+    """The block of passes is written once in Python (``_block_py``, the source Numba
+    compiles); run as Python, with short blocks, it reaches the same certified optimum as the
+    compiled solver and the quadratic program."""
+    from lingrad.optim.solvers import dualcd
+
+    J = problem(loss, N=12, seed=3, weighted=True)
+    optimum = qp_optimum(J, 3)
+    compiled_W, compiled, _ = solve(J, 3, tol=1e-9)
+    monkeypatch.setattr(_skinny, "AVAILABLE", False)
+    monkeypatch.setattr(dualcd, "_solve_example", dualcd._solve_example_py)
+    monkeypatch.setattr(dualcd, "_violation", dualcd._violation_py)
+    monkeypatch.setattr(dualcd, "_WORK", 500.0)
+    W, state, _ = solve(J, 3, tol=1e-9, max_iter=400)
+    assert state.status == Status.CONVERGED and compiled.status == Status.CONVERGED
+    assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+    assert state.value == pytest.approx(compiled.value, rel=1e-8)
+    np.testing.assert_allclose(W, compiled_W, atol=1e-3 * np.abs(compiled_W).max())

@@ -240,6 +240,9 @@ def test_two_loop_compact_form_equals_the_textbook_recursion(count, form, monkey
     g = rng.standard_normal(P)
     expected = _textbook_two_loop(g, S, Y, count)
     np.testing.assert_allclose(two_loop(g, S, Y, count), expected, rtol=1e-9, atol=1e-12)
+    if form == "compiled recursion":  # and the Python source Numba compiles, run as Python
+        got = lbfgs._recursion_py(g, S, Y, count)
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("tol", [1e-3, 1e-5, 1e-7])

@@ -592,3 +592,19 @@ def test_lbfgs_keeps_its_gram_matrices_equal_to_the_pairs_products(monkeypatch):
     g = state.grad.ravel()
     with_gram = two_loop(g, state.S, state.Y, state.pairs, state.gram)
     np.testing.assert_allclose(with_gram, two_loop(g, state.S, state.Y, state.pairs), rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 3])
+def test_the_python_sources_of_the_compiled_csr_products_equal_scipys(n_parts):
+    """``_scores_py`` and ``_accumulate_py`` are the loops Numba compiles (threaded over row
+    parts); run as Python on a small CSR matrix they give SciPy's ``X W + b`` and ``X^T G``,
+    for every split of the rows into parts (part 0 sums into ``out`` itself)."""
+    rng = np.random.default_rng(n_parts)
+    X = sp.random_array((17, 9), density=0.3, format="csr", rng=rng)
+    W, b, G = rng.standard_normal((9, 4)), rng.standard_normal(4), rng.standard_normal((17, 4))
+    S = np.empty((17, 4))
+    _sparse_kernels._scores_py(X.indptr, X.indices, X.data, W, b, S)
+    np.testing.assert_allclose(S, X @ W + b, rtol=1e-12, atol=1e-12)
+    out = np.ones((9, 4))
+    _sparse_kernels._accumulate_py(X.indptr, X.indices, X.data, G, out, n_parts)
+    np.testing.assert_allclose(out, 1.0 + X.T @ G, rtol=1e-12, atol=1e-12)
