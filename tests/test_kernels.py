@@ -45,7 +45,7 @@ def test_full_pass_allocates_no_N_by_D_temporary(dtype, skinny, monkeypatch):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert dW.dtype == dtype
-    assert J._skinny(C) is skinny
+    assert J.compiled(C) is skinny
     itemsize = np.dtype(dtype).itemsize
     block_buffers = 8 * J.rows_per_block(skinny) * C * 8
     bound = 4 * N * C * itemsize + 2 * W.nbytes + block_buffers
@@ -90,7 +90,7 @@ def test_skinny_pass_equals_the_blas_pass(loss, block_rows, weighted, compiled, 
     plain = Objective(loss, X, y, lam=0.2, sample_weight=w, block_rows=101)
     J = Objective(loss, X, y, lam=0.2, sample_weight=w, block_rows=block_rows)
     value, dW = J.value_and_grad(W)
-    assert J._skinny(W.shape[1]) is (compiled and W.shape[1] >= _skinny.MIN_COLUMNS)
+    assert J.compiled(W.shape[1]) is (compiled and W.shape[1] >= _skinny.MIN_COLUMNS)
     T = plain.targets(W.shape[1])
     ref_value, ref = plain._pass(W, X, T, plain.sample_weight, True, 101)
     assert value == pytest.approx(ref_value, rel=1e-12)
@@ -107,7 +107,7 @@ def test_skinny_pass_in_float32_matches_float64():
     y = rng.integers(0, 10, 3000)
     W = (0.01 * rng.standard_normal((1501, 10))).astype(np.float32)
     J = Objective("softmax", X, y, lam=1e-3)
-    assert J._skinny(10)
+    assert J.compiled(10)
     value, dW = J.value_and_grad(W)
     ref_value, ref = Objective("softmax", X.astype(np.float64), y, lam=1e-3).value_and_grad(W)
     assert dW.dtype == np.float32

@@ -264,3 +264,18 @@ def copy(a: Array) -> Array:
     if isinstance(a, np.ndarray):
         return a.copy()
     return namespace(a).asarray(a, copy=True)
+
+
+def zeros_like(W: Any) -> Any:
+    """Zeros of ``W``'s shape and dtype on W's array library and device (a buffer's start).
+
+    Examples:
+        >>> zeros_like(np.ones(2, dtype=np.float32))
+        array([0., 0.], dtype=float32)
+        >>> import array_api_strict as xs
+        >>> zeros_like(xs.ones(1))
+        Array([0.], dtype=array_api_strict.float64)
+    """
+    if isinstance(W, np.ndarray):
+        return np.zeros_like(W)
+    return namespace(W).zeros_like(W)

@@ -45,7 +45,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
 from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
-from lingrad._array_api import device, namespace, numpy_dtype, to_numpy
+from lingrad._array_api import copy, device, namespace, numpy_dtype, to_numpy
 from lingrad._validation import check_int, check_weights, defers_finite, fail, is_sparse
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
@@ -319,7 +319,7 @@ def continue_state(
     if not isinstance(state, solvers.LBFGSState):
         return None
     xp = namespace(state.Y)  # the pairs' library (NumPy, or X's: PyTorch, ...)
-    Y = state.Y + 0.0  # a copy on every library
+    Y = copy(state.Y)
     for k in range(min(state.pairs, Y.shape[0])):
         change = xp.zeros(shape, dtype=Y.dtype, device=device(Y))
         regularizer.add_grad(xp.reshape(state.S[k, ...], shape), change, lam_change)

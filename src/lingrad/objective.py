@@ -306,7 +306,7 @@ class Objective:
         T = self._targets[W.shape[1]]
         w = self.sample_weight
         if rows is None:
-            skinny = self._skinny(W.shape[1])
+            skinny = self.compiled(W.shape[1])
             block = self.rows_per_block(skinny)
             if W.shape[1] == 1 and self.block_rows is None:
                 # one column: two matrix-vector products, which BLAS serves well in one call
@@ -336,7 +336,7 @@ class Objective:
             return self._engine.value_and_grad(self, W, scores=True)  # type: ignore[return-value]
         T = self._targets[W.shape[1]]
         S = np.empty((self.n_samples, W.shape[1]), dtype=W.dtype)
-        skinny = self._skinny(W.shape[1])
+        skinny = self.compiled(W.shape[1])
         block = self.rows_per_block(skinny)
         value = self._pass(W, self.X, T, self.sample_weight, False, block, S, skinny)[0]
         return value, S
@@ -369,16 +369,13 @@ class Objective:
 
     def compiled(self, n_columns: int) -> bool:
         """Whether passes and mini-batches for ``n_columns`` score columns use the compiled
-        products of :mod:`lingrad._skinny` (dense X of at least ``SKINNY_MIN_ELEMENTS``).
+        products of :mod:`lingrad._skinny`: NumPy X, dense, C-contiguous, of at least
+        ``SKINNY_MIN_ELEMENTS``, Numba installed, ``MIN_COLUMNS <= n_columns <= MAX_COLUMNS``.
 
         Examples:
             >>> Objective("softmax", np.eye(2), [0, 1]).compiled(2)
             False
         """
-        return self._skinny(n_columns)
-
-    def _skinny(self, n_columns: int) -> bool:
-        """Whether a full pass uses the compiled skinny products (see ``SKINNY_MIN_ELEMENTS``)."""
         return (
             self._engine is None  # NumPy X only (a tensor's ``size`` is a method)
             and not self.sparse
@@ -501,7 +498,7 @@ class Objective:
             return self._engine.hessian(self, W)  # type: ignore[return-value]
         curv = curvature.get(self.loss_spec.name)
         T = self._targets[W.shape[1]]
-        skinny = self._skinny(W.shape[1])
+        skinny = self.compiled(W.shape[1])
         block = self.rows_per_block(skinny)
         if W.shape[1] == 1 and self.block_rows is None:
             block = self.n_samples  # matrix-vector products: one call (as value_and_grad)

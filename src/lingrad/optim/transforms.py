@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lingrad._array_api import namespace
+from lingrad._array_api import namespace, zeros_like
 from lingrad._validation import check_positive, fail
 from lingrad.optim.schedules import ReduceOnPlateau, Schedule, as_schedule
 
@@ -76,21 +76,6 @@ def resolve(updates: np.ndarray | Quotient) -> np.ndarray:
     if isinstance(updates, Quotient):
         return updates.numerator / updates.denominator
     return updates
-
-
-def zeros_like(W: Any) -> Any:
-    """Zeros of ``W``'s shape and dtype on W's array library and device (a buffer's start).
-
-    Examples:
-        >>> zeros_like(np.ones(2, dtype=np.float32))
-        array([0., 0.], dtype=float32)
-        >>> import array_api_strict as xs
-        >>> zeros_like(xs.ones(1))
-        Array([0.], dtype=array_api_strict.float64)
-    """
-    if isinstance(W, np.ndarray):
-        return np.zeros_like(W)
-    return namespace(W).zeros_like(W)
 
 
 def _sqrt(a: Any) -> Any:

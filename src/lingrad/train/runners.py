@@ -263,8 +263,9 @@ class _InMemory:
             return False
         if status is Status.CONVERGED:
             tol = solver.tol
-            message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
-            if not measure <= tol:  # a solver's other rule: J stopped decreasing (ftol)
+            if measure <= tol:
+                message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
+            else:  # a solver's other rule: J stopped decreasing (ftol)
                 message = (
                     f"converged: the objective stopped decreasing in floating point, with the "
                     f"convergence measure at {measure:.3g} (tol {tol:g})"

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from lingrad import _skinny
-from lingrad._array_api import device, namespace, to_numpy
+from lingrad._array_api import copy, device, namespace, to_numpy, zeros_like
 from lingrad._validation import check_int, check_positive
 from lingrad.optim.solvers.base import (
     SolverBase,
@@ -110,7 +110,7 @@ def two_loop(
     m = S.shape[0]
     k = min(count, m)
     if k == 0:
-        return g + 0.0  # a copy on every library
+        return copy(g)
     if _recursion(g):
         return _compiled_recursion()(g, S, Y, count)
     if k < m:
@@ -442,7 +442,7 @@ class LBFGS(SolverBase):
         compact = isinstance(W, np.ndarray) and not _recursion(W)  # the Gram cache serves it
         gram = np.zeros((2, self.memory, self.memory)) if compact else None
         running = int(Status.RUNNING)
-        return LBFGSState(pairs, pairs + 0.0, 0, None, math.inf, 0, math.inf, running, gram)
+        return LBFGSState(pairs, copy(pairs), 0, None, math.inf, 0, math.inf, running, gram)
 
     def update(
         self,
@@ -458,7 +458,7 @@ class LBFGS(SolverBase):
         if objective is None:
             raise TypeError("LBFGS.update needs objective= (it reads the objective itself)")
         evaluations, value, g, measure = state.evaluations, state.value, state.grad, state.measure
-        zero = np.zeros_like(W) if isinstance(W, np.ndarray) else namespace(W).zeros_like(W)
+        zero = zeros_like(W)
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
