@@ -24,6 +24,7 @@ import numpy as np
 from lingrad import curvature, regularizers
 from lingrad._array_api import Array, as_float, device, namespace, to_numpy
 from lingrad._validation import check_weights, is_sparse
+from lingrad.model import scores_unchecked
 
 
 def engine_for(X: object) -> ArrayAPIPass | None:
@@ -117,7 +118,7 @@ class ArrayAPIPass:
         X, T, w = J.X, J.targets(W.shape[1]), J.sample_weight
         if rows is not None:
             X, T, w = self.rows(J, T, rows)
-        S = X @ W[:-1, ...] + W[-1, ...]
+        S = scores_unchecked(W, X)
         per_example, dS = J.loss_spec.kernel(S, T, **J.loss_params)
         value, dS = self._mean(per_example, dS, w)
         if J.lam:
@@ -174,7 +175,7 @@ class ArrayAPIHessian:
     def __init__(self, engine: ArrayAPIPass, J: Any, W: Array) -> None:
         self.engine, self.objective, self.shape = engine, J, tuple(W.shape)
         self.curvature = curvature.get(J.loss_spec.name)
-        S = J.X @ W[:-1, ...] + W[-1, ...]
+        S = scores_unchecked(W, J.X)
         self.cache = self.curvature.prepare(S, J.targets(W.shape[1]), **J.loss_params)
         xp, w = engine.xp, J.sample_weight
         self.coef: Any = 1.0 / J.n_samples
@@ -189,7 +190,7 @@ class ArrayAPIHessian:
         V = xp.reshape(self.engine.move("V", J.X, V, J.X.dtype), self.shape)
         if not J.fit_intercept:  # the bias row is fixed: H acts on the weight rows only
             V = xp.concat([V[:-1, ...], xp.zeros_like(V[-1:, ...])], axis=0)
-        D = self.curvature.apply(self.cache, J.X @ V[:-1, ...] + V[-1, ...]) * self.coef
+        D = self.curvature.apply(self.cache, scores_unchecked(V, J.X)) * self.coef
         out = xp.concat([J.X.T @ D, xp.sum(D, axis=0)[None, ...]], axis=0)
         reg = J.regularizer
         if J.lam and reg.name != "none" and reg.l1_ratio < 1:
