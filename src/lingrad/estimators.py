@@ -318,6 +318,8 @@ def continue_state(
     """
     if not isinstance(state, solvers.LBFGSState):
         return None
+    if state.point is not None:  # prepared for this fit by a regularisation path (fit_lams)
+        return state
     xp = namespace(state.Y)  # the pairs' library (NumPy, or X's: PyTorch, ...)
     Y = copy(state.Y)
     for k in range(min(state.pairs, Y.shape[0])):
@@ -1048,7 +1050,12 @@ def fit_lams(
     with ``warm_start=True`` and ``lam`` set, less the validation of the input (one pass over
     X and the label checks, per fit, on a path of 10 lambdas as many as a short warm fit).
 
-    The caller may change ``model.W_`` between two fits (the start of the next one).
+    The caller may change ``model.W_`` between two fits (the start of the next one). Where
+    the fits are L-BFGS on an L2 penalty (NumPy), the next fit starts from the previous
+    optimum ``W_k`` without a pass over X: its value and gradient for the new ``lam`` follow
+    from the old ones, ``J + dlam R(W_k)`` and ``g + dlam R'(W_k)``
+    (:func:`lingrad.optim.solvers.lbfgs.shift_lambda`), and a changed ``model.W_`` is the
+    first trial of its line search (the step ``W_ - W_k`` at ``alpha = 1``, where it descends).
 
     Examples:
         >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])
@@ -1063,15 +1070,51 @@ def fit_lams(
         stratify: NDArray[np.integer] | None = T
     else:
         (X, T, weights), C, stratify = model._prepare(X, y, sample_weight, reset=True), 1, None
+    last = None  # the previous fit's weights
     for lam in lams:
+        previous = getattr(model, "W_", None)
+        if last is not None and previous is not None:
+            previous = _path_start(model, last, previous, float(lam), C)
         # an attribute, as set_params sets it: set_params reads the signature (inspect) per
         # call, 5% of a 10-lambda path on digits
         model.lam = float(lam)
-        previous = getattr(model, "W_", None)
         rng = model._rng()
         model._run(X, T, weights, C, rng=rng, partial=False, previous=previous, stratify=stratify)
         model._set_coef(model.W_)
+        last = model.W_
         yield model
+
+
+def _path_start(model, last, trial, lam, n_columns):
+    """The start of :func:`fit_lams`' next fit at ``lam``: ``last`` (the previous optimum),
+    its L-BFGS state prepared for ``lam`` without a pass (:func:`solvers.lbfgs.shift_lambda`,
+    ``trial`` its first trial) as the model's solver end; ``trial`` itself (the start as any
+    warm start) where that does not apply (another solver or regulariser, a failed fit)."""
+    end = getattr(model, "_solver_end", None)
+    if end is None or trial.shape != last.shape or not isinstance(end[0], solvers.LBFGSState):
+        return trial
+    state, lam_before, regularizer = end
+    if state.status not in (solvers.Status.RUNNING, solvers.Status.CONVERGED):
+        return trial
+    two = TwoClassSoftmax.applies(model.loss_, regularizer, n_columns, True)
+    point, to = (TwoClassSoftmax.difference(W) if two else W for W in (last, trial))
+    if state.grad is None or state.grad.shape != point.shape:
+        return trial
+    lam_new = lam / 2 if two else lam
+    penalty = regularizers.get(regularizer)
+    state = continue_state(state, penalty, lam_new - lam_before, point.shape)
+    state = solvers.lbfgs.shift_lambda(
+        state._replace(grad=end[0].grad, value=end[0].value),
+        point,
+        penalty,
+        lam_new - lam_before,
+        fit_intercept=model.fit_intercept,
+        trial=None if trial is last else to,
+    )
+    if state.point is None:  # not shifted (another regulariser): the caller's start, a pass
+        return trial
+    model._solver_end = (state, lam_new, regularizer)
+    return last
 
 
 def from_weights(

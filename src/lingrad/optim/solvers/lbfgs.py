@@ -80,6 +80,12 @@ class LBFGSState(NamedTuple):
     #: matrix-vector products instead of two ``m x P x m`` products an iteration); ``None``
     #: (another array library, or after a change of ``S`` or ``Y`` from outside): recomputed
     gram: np.ndarray | None = None
+    #: the weights where ``value`` and ``grad`` hold when they were supplied rather than
+    #: computed (:func:`shift_lambda`): the next iteration uses them from those weights only
+    point: np.ndarray | None = None
+    #: with ``point``: a first trial direction ``(P,)`` for the next iteration, tried at
+    #: ``alpha = 1`` where it is a descent direction (else the L-BFGS direction)
+    trial: np.ndarray | None = None
 
 
 def two_loop(
@@ -378,19 +384,83 @@ def more_thuente(
 
 
 def _search(
-    objective: Any, W: Any, g64: Any, state: LBFGSState, first_iteration: bool
+    objective: Any, W: Any, g64: Any, state: LBFGSState, first_iteration: bool, trial: Any = None
 ) -> tuple[_LineSearch, float | None]:
-    """``(phi, alpha)``: Moré-Thuente along the L-BFGS direction of ``state``'s ``pairs``
-    (``-g`` where that is not a descent direction), from ``alpha = 1`` (``1 / ||g||_2``
-    on the first iteration, as L-BFGS-B); ``alpha`` is ``None`` where the search failed."""
-    d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
-    slope = float(g64 @ d)
+    """``(phi, alpha)``: Moré-Thuente along ``trial`` where it is a descent direction, else
+    the L-BFGS direction of ``state``'s ``pairs`` (``-g`` where that is not a descent
+    direction either), from ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, as
+    L-BFGS-B); ``alpha`` is ``None`` where the search failed."""
+    slope = math.nan if trial is None else float(g64 @ trial)
+    if slope < 0:  # a supplied first trial (a regularisation path's prediction)
+        d = trial
+    else:
+        d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
+        slope = float(g64 @ d)
     if not slope < 0:  # not a descent direction (lost curvature): restart from -g
         d, slope = -g64, -float(g64 @ g64)
     # ||g||_2 scaled by max|g| (state.measure > tol > 0): g.g overflows where g ~ 1e155
     first = 1.0 / (state.measure * norm(g64 / state.measure)) if first_iteration else 1.0
     phi = _LineSearch(objective, W, d)
     return phi, more_thuente(phi, state.value, slope, first)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same weights (the same object, or equal NumPy arrays)."""
+    if a is b:
+        return True
+    both = isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+    return both and a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def shift_lambda(
+    state: LBFGSState,
+    W: np.ndarray,
+    regularizer: Any,
+    lam_change: float,
+    *,
+    fit_intercept: bool = True,
+    trial: np.ndarray | None = None,
+) -> LBFGSState:
+    """The state whose next iteration starts from ``W`` for ``lam + lam_change`` without a
+    pass over the data, where ``state.grad`` and ``state.value`` hold at ``W`` for ``lam``.
+
+    For ``J(W; lam) = L(W) + lam R(W)`` the change of ``lam`` moves value and gradient by the
+    penalty alone (exact for any ``R``; ``R(W)`` and ``R'(W)`` cost ``O(P)``, no pass):
+
+        J_new = J + lam_change R(W),    g_new = g + lam_change R'(W)    (bias row 0 without
+        fit_intercept, as the objective's own gradient)
+
+    done for L2 only (``R = 0.5 ||W[:-1]||^2``, or all of ``W`` with ``include_bias``): for
+    another regulariser, or a state without a gradient or off NumPy, ``state`` with
+    ``grad = None`` (the next iteration makes the pass). ``trial``: weights ``(D + 1, C)`` to
+    try first, as the step ``trial - W`` at ``alpha = 1`` (the path's extrapolated optimum),
+    where it descends. The pairs are not touched (correct ``Y`` for the change of ``lam``
+    beforehand: :func:`lingrad.estimators.continue_state`).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> from lingrad.regularizers import l2
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        >>> J1, J2 = (Objective("softmax", X, [0, 1, 1], lam=lam) for lam in (0.1, 0.3))
+        >>> W = np.full((3, 2), 0.5)
+        >>> value, g = J1.value_and_grad(W)
+        >>> state = LBFGS().init(W)._replace(grad=g, value=value)
+        >>> new = shift_lambda(state, W, l2(), 0.2)
+        >>> v2, g2 = J2.value_and_grad(W)
+        >>> bool(np.allclose(new.grad, g2, rtol=0, atol=1e-15)), abs(new.value - v2) < 1e-15
+        (True, True)
+    """
+    quadratic = getattr(regularizer, "name", None) == "l2" and regularizer.l1_ratio == 0
+    g = state.grad
+    if not (quadratic and isinstance(g, np.ndarray) and isinstance(W, np.ndarray)):
+        return state._replace(grad=None, point=None, trial=None)
+    g = g.copy()
+    regularizer.add_grad(W, g, lam_change)
+    if not fit_intercept:
+        g[-1] = 0.0
+    value = state.value + lam_change * regularizer.value(W)
+    d = None if trial is None else flat(trial - W, state.S.dtype)
+    return state._replace(grad=g, value=value, measure=max_abs(g), point=W, trial=d)
 
 
 class LBFGS(SolverBase):
@@ -458,7 +528,11 @@ class LBFGS(SolverBase):
         if objective is None:
             raise TypeError("LBFGS.update needs objective= (it reads the objective itself)")
         evaluations, value, g, measure = state.evaluations, state.value, state.grad, state.measure
-        zero = zeros_like(W)
+        zero, trial = zeros_like(W), state.trial
+        if state.point is not None:  # value and grad supplied (shift_lambda): this once
+            if not _same(state.point, W):  # for other weights than these: a pass instead
+                g, trial = None, None
+            state = state._replace(grad=g, point=None, trial=None)
         if g is None:
             value, g = objective.value_and_grad_unchecked(W)
             evaluations += 1
@@ -475,10 +549,11 @@ class LBFGS(SolverBase):
         first_iteration = state.grad is None and state.pairs == 0
         for pairs in dict.fromkeys((state.pairs, 0)):  # L-BFGS-B: a failed search restarts
             memory = state._replace(pairs=pairs, value=value, measure=measure)
-            phi, alpha = _search(objective, W, g64, memory, first_iteration)
+            phi, alpha = _search(objective, W, g64, memory, first_iteration, trial)
             evaluations += phi.evaluations
             if alpha is not None:
                 break
+            trial = None
         else:
             failed = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
             return zero, failed._replace(status=int(Status.LINE_SEARCH_FAILED))
