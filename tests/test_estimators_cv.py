@@ -188,3 +188,80 @@ def test_a_path_sets_lam_without_set_params_per_lambda(digits, monkeypatch):
     monkeypatch.setattr(LinearClassifier, "set_params", counting)
     lams = [m.get_params()["lam"] for m in fit_lams(LinearClassifier(), X, y, [1.0, 0.1, 0.01])]
     assert lams == [1.0, 0.1, 0.01] and calls == [{"warm_start": True}]
+
+
+class _Passes:
+    """Records the weights of every pass over X (``Objective.value_and_grad_unchecked``)."""
+
+    def __init__(self, monkeypatch):
+        self.points: list[np.ndarray] = []
+        real = lingrad.Objective.value_and_grad_unchecked
+
+        def recording(objective, W, *args, **kwargs):
+            self.points.append(np.array(W, copy=True))
+            return real(objective, W, *args, **kwargs)
+
+        monkeypatch.setattr(lingrad.Objective, "value_and_grad_unchecked", recording)
+
+
+PATH_CASES = {  # (estimator, data, sample weights)
+    "softmax": (LinearClassifier, "multi", False),
+    "no intercept": (lambda **kw: LinearClassifier(fit_intercept=False, **kw), "multi", False),
+    "sample weights": (LinearClassifier, "multi", True),
+    "two classes": (LinearClassifier, "binary", True),  # logistic on the column difference
+    "regressor": (LinearRegressor, "real", True),
+}
+
+
+def _path_data(kind):
+    X, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=3 if kind == "multi" else 2,
+        random_state=0,
+    )  # fmt: skip
+    if kind == "real":
+        y = X @ np.arange(1.0, 9.0) + 0.3 * np.random.default_rng(0).standard_normal(300)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, 300)
+    return StandardScaler().fit_transform(X), y, w
+
+
+@pytest.mark.parametrize("case", PATH_CASES)
+def test_pass_free_starts_reach_the_optima_of_independent_fits(case, monkeypatch):
+    """Each L2 fit after the first starts from the previous optimum with its value and gradient
+    shifted to the new lambda (no pass there): every fit ends as low as the independent fit up
+    to what its gradient allows (J - J* <= ||g||^2 / (2 lam), g by a real pass at its lambda),
+    and never evaluates the objective at the previous optimum."""
+    make, kind, weighted = PATH_CASES[case]
+    X, y, w = _path_data(kind)
+    w = w if weighted else None
+    tol, lams = 1e-7, lambda_grid([1.0, 0.3, 0.1, 0.03, 0.01])
+    passes = _Passes(monkeypatch)
+    path, starts = [], 0
+    for model in fit_path(make(tol=tol), X, y, lams, sample_weight=w):
+        if path:  # (two classes: the solver's weights are the column difference)
+            last = path[-1] if kind != "binary" else path[-1][:, 1:] - path[-1][:, :1]
+            starts += sum(np.array_equal(p, last) for p in passes.points)
+        path.append(model.W_.copy())
+        passes.points.clear()
+    assert starts == 0  # the previous optimum is never a pass's weights
+    loss = "squared_error" if kind == "real" else "softmax"
+    for lam, W in zip(lams, path, strict=True):
+        alone = make(lam=lam, tol=tol).fit(X, y, sample_weight=w).W_
+        J = lingrad.Objective(loss, X, y, lam=lam, sample_weight=w, fit_intercept=W[-1].any())
+        value, g = J.value_and_grad(W)
+        # tol or the ftol stop (J changes by 64 eps, the independent fits' stop too: 3e-7)
+        assert np.abs(g).max() <= 10 * tol
+        assert value <= J.value(alone) + float(np.vdot(g, g)) / (2 * lam)
+
+
+def test_other_regularisers_start_with_a_real_pass(monkeypatch):
+    """Without L2 (here no penalty) the shift is not used: fit 2 starts with a pass at the
+    first optimum (two lambdas: no extrapolation, the start is the previous optimum)."""
+    X, y, _ = _path_data("multi")
+    found = {}
+    for regularizer in ("none", "l2"):
+        passes, fitted = _Passes(monkeypatch), []
+        for model in fit_lams(LinearClassifier(regularizer=regularizer), X, y, [0.1, 0.05]):
+            fitted.append((model.W_.copy(), len(passes.points)))
+        W1, first = fitted[0]
+        found[regularizer] = [np.array_equal(p, W1) for p in passes.points[first:]]
+    assert found["none"][0] and not any(found["l2"])

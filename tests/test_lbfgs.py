@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lingrad import optim
+from lingrad import optim, regularizers
 from lingrad.objective import Objective
 from lingrad.optim.solvers import LBFGS, Status, explain
-from lingrad.optim.solvers.lbfgs import more_thuente, two_loop
+from lingrad.optim.solvers.lbfgs import more_thuente, shift_lambda, two_loop
 from lingrad.train import StopReason, fit
 
 pytestmark = pytest.mark.timeout(120)
@@ -493,3 +493,89 @@ def test_a_failed_search_with_pairs_restarts_from_minus_g_with_the_memory_emptie
     alpha = -(step.ravel() @ g.ravel()) / (g.ravel() @ g.ravel())
     np.testing.assert_allclose(step, -alpha * g, rtol=1e-12)  # along -g
     assert 0 < alpha <= 1 and state.value < J.value_and_grad_unchecked(W)[0]
+
+
+class Recording:
+    """An objective that records the weights of each pass (copies) and delegates to ``J``."""
+
+    def __init__(self, J):
+        self.J, self.points = J, []
+
+    def value_and_grad_unchecked(self, W, *args, **kwargs):
+        self.points.append(np.array(W, copy=True))
+        return self.J.value_and_grad_unchecked(W, *args, **kwargs)
+
+
+SHIFT_CASES = [  # (loss, include_bias, fit_intercept, weighted)
+    ("softmax", False, True, False),
+    ("softmax", True, True, False),
+    ("softmax", False, False, False),
+    ("softmax", True, False, True),
+    ("logistic", False, True, True),
+    ("squared_error", True, True, False),
+]
+
+
+@pytest.mark.parametrize(("loss", "include_bias", "fit_intercept", "weighted"), SHIFT_CASES)
+@pytest.mark.parametrize(("lam", "new_lam"), [(0.3, 0.01), (1e-3, 0.0), (0.0, 0.2)])
+def test_shift_lambda_gives_the_value_and_gradient_of_a_real_pass(
+    loss, include_bias, fit_intercept, weighted, lam, new_lam
+):
+    """J + dlam R(W), g + dlam R'(W) (bias row 0 without fit_intercept) against a real pass at
+    the new lam, to 1e-12, for L2 with and without the bias, with and without sample weights."""
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.2, 3.0, 120) if weighted else None
+    kw = {"regularizer": regularizers.l2(include_bias), "fit_intercept": fit_intercept}
+    J, C = problem(loss, lam=lam, sample_weight=w, **kw)
+    J_new, _ = problem(loss, lam=new_lam, sample_weight=w, **kw)
+    W = rng.standard_normal((6, C))  # a bias row != 0: fixed, not zero, without fit_intercept
+    value, g = J.value_and_grad(W)
+    state = LBFGS().init(W)._replace(grad=g, value=value)
+    new = shift_lambda(state, W, J.regularizer, new_lam - lam, fit_intercept=fit_intercept)
+    real_value, real_g = J_new.value_and_grad(W)
+    assert abs(new.value - real_value) <= 1e-12 and new.value != value
+    np.testing.assert_allclose(new.grad, real_g, rtol=0, atol=1e-12)
+    assert new.measure == pytest.approx(np.abs(real_g).max(), abs=1e-12)
+    assert new.point is W and new.trial is None and state.grad is g  # the input state kept
+
+
+@pytest.mark.parametrize("regularizer", ["l1", "elastic_net", "none"])
+def test_shift_lambda_falls_back_to_a_real_pass_for_other_regularisers(regularizer):
+    J, C = problem("softmax", regularizer=regularizer, lam=0.1)
+    W = np.random.default_rng(0).standard_normal((6, C))
+    value, g = J.value_and_grad(W)
+    state = LBFGS().init(W)._replace(grad=g, value=value)
+    new = shift_lambda(state, W, J.regularizer, -0.05, trial=W * 0.9)
+    assert new.grad is None and new.point is None and new.trial is None
+    recorded = Recording(J)
+    LBFGS().update(None, new, W, objective=recorded)
+    np.testing.assert_array_equal(recorded.points[0], W)  # the first pass: at the start
+
+
+def test_a_supplied_gradient_and_trial_serve_their_own_weights_only():
+    """From the supplied point: no pass there, the trial tried first at alpha = 1 (when it
+    descends; else the L-BFGS direction); from other weights: a real pass, as a fresh state."""
+    J, C = problem("softmax", lam=0.1)
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((6, C))
+    value, g = J.value_and_grad(W)
+    known = LBFGS().init(W)._replace(grad=g, value=value)
+    descent = shift_lambda(known, W, J.regularizer, 0.0, trial=W - 0.01 * g)
+    recorded = Recording(J)
+    step, after = LBFGS().update(None, descent, W.copy(), objective=recorded)
+    np.testing.assert_array_equal(recorded.points[0], W - 0.01 * g)
+    assert after.point is None and after.trial is None and after.pairs == 1
+    uphill = shift_lambda(known, W, J.regularizer, 0.0, trial=W + 0.01 * g)
+    recorded = Recording(J)
+    LBFGS().update(None, uphill, W, objective=recorded)
+    assert not np.allclose(recorded.points[0], W + 0.01 * g)  # -H g = -g/||g|| here instead
+    assert np.all(recorded.points[0] != W)  # and no pass at W
+    # other weights than the point: the supplied (here wrong) gradient is not used
+    wrong = shift_lambda(known._replace(grad=g * 7.0), W, J.regularizer, 0.0, trial=W - g)
+    elsewhere = W + 0.5
+    recorded, fresh = Recording(J), Recording(J)
+    step, after = LBFGS().update(None, wrong, elsewhere, objective=recorded)
+    fresh_step, fresh_after = LBFGS().update(None, LBFGS().init(W), elsewhere, objective=fresh)
+    np.testing.assert_array_equal(recorded.points[0], elsewhere)
+    np.testing.assert_array_equal(step, fresh_step)
+    assert after.evaluations == fresh_after.evaluations and after.value == fresh_after.value
