@@ -579,3 +579,26 @@ def test_a_supplied_gradient_and_trial_serve_their_own_weights_only():
     np.testing.assert_array_equal(recorded.points[0], elsewhere)
     np.testing.assert_array_equal(step, fresh_step)
     assert after.evaluations == fresh_after.evaluations and after.value == fresh_after.value
+
+
+def test_a_converged_supplied_point_still_tries_a_descending_trial():
+    """At a supplied point already within tol the trial (a path's prediction, nearer the new
+    optimum) is still tried (the first pass at it, a step taken); without a trial (or with an
+    uphill one) the iteration stops there, no pass."""
+    J, C = problem("softmax", lam=0.1)
+    W = np.random.default_rng(2).standard_normal((6, C))
+    value, g = J.value_and_grad(W)
+    known = LBFGS().init(W)._replace(grad=g, value=value)
+    tol = float(np.abs(g).max()) * 2  # the point counts as converged
+    recorded = Recording(J)
+    state = shift_lambda(known, W, J.regularizer, 0.0, trial=W - 0.01 * g)
+    step, after = LBFGS(tol=tol).update(None, state, W, objective=recorded)
+    np.testing.assert_array_equal(recorded.points[0], W - 0.01 * g)
+    assert after.value < value and np.any(step != 0)
+    assert after.evaluations == len(recorded.points) and after.pairs == 1
+    for trial in (W + 0.01 * g, None):
+        recorded = Recording(J)
+        state = shift_lambda(known, W, J.regularizer, 0.0, trial=trial)
+        step, after = LBFGS(tol=tol).update(None, state, W, objective=recorded)
+        assert recorded.points == [] and after.evaluations == 0 and not np.any(step)
+        assert after.status == Status.CONVERGED and after.value == value

@@ -80,7 +80,9 @@ def fit_path(
     start: from the previous weights (after two fits, extrapolated along the
     path: ``W_j + (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam``) and, for
     L-BFGS, with the previous fit's curvature pairs (see
-    :func:`lingrad.estimators.continue_state`).
+    :func:`lingrad.estimators.continue_state`). With an L2 penalty an L-BFGS fit starts from
+    the previous optimum with no pass over X (its value and gradient at the new lambda follow
+    from the old ones) and tries the extrapolated weights first (:func:`fit_lams`).
 
     Examples:
         >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])

@@ -386,13 +386,12 @@ def more_thuente(
 def _search(
     objective: Any, W: Any, g64: Any, state: LBFGSState, first_iteration: bool, trial: Any = None
 ) -> tuple[_LineSearch, float | None]:
-    """``(phi, alpha)``: Moré-Thuente along ``trial`` where it is a descent direction, else
+    """``(phi, alpha)``: Moré-Thuente along ``trial`` (a descent direction) where given, else
     the L-BFGS direction of ``state``'s ``pairs`` (``-g`` where that is not a descent
-    direction either), from ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, as
+    direction), from ``alpha = 1`` (``1 / ||g||_2`` on the first iteration, as
     L-BFGS-B); ``alpha`` is ``None`` where the search failed."""
-    slope = math.nan if trial is None else float(g64 @ trial)
-    if slope < 0:  # a supplied first trial (a regularisation path's prediction)
-        d = trial
+    if trial is not None:  # a supplied first trial (a regularisation path's prediction)
+        d, slope = trial, float(g64 @ trial)
     else:
         d = -two_loop(g64, state.S, state.Y, state.pairs, state.gram)
         slope = float(g64 @ d)
@@ -540,11 +539,15 @@ class LBFGS(SolverBase):
         if not (math.isfinite(value) and math.isfinite(measure)):
             stop = state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
             return zero, stop
-        if measure <= self.tol:
-            done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
-            return zero, done._replace(status=int(Status.CONVERGED))
         # the memory's dtype (float64 on NumPy); no copy when g has it (a new array every pass)
         g64 = flat(g, state.S.dtype)
+        if trial is not None and not float(g64 @ trial) < 0:
+            trial = None  # not a descent direction: the L-BFGS direction
+        # converged, unless a trial is to be tried first (a path's prediction: nearer the new
+        # optimum than the supplied point, the start a warm start would have taken)
+        if measure <= self.tol and trial is None:
+            done = state._replace(grad=g, value=value, evaluations=evaluations, measure=measure)
+            return zero, done._replace(status=int(Status.CONVERGED))
         # the first iteration of a fresh run (a warm start keeps its pairs: alpha = 1 there)
         first_iteration = state.grad is None and state.pairs == 0
         for pairs in dict.fromkeys((state.pairs, 0)):  # L-BFGS-B: a failed search restarts
