@@ -45,8 +45,8 @@ Tried, not kept (passes of the path, digits then make_classification 2,000 x 100
 earlier figures against the earlier 104 and 65):
 * with the pass-free start (then stopping at W_k within tol): a quadratic (cubic) extrapolation
   in log lam through the last three (four) optima: 106 and 48 (109 and 48) against 103 and 50;
-  a strict curvature condition for
-  the trial's line search (gtol 0.5: 103 and 47; 0.1: 107 and 47);
+  a strict curvature condition for the trial's line search (gtol 0.5: 103 and 47; 0.1: 107
+  and 47);
 * a first-order start at the strongest lambda, ``W[:-1] = -dL/dW(0) / lam`` (one pass):
   the first fit takes 12 and 4 iterations instead of 13 and 6, the pass saved spent on it;
 * the previous optimum scaled by ``(lam_0 / lam_1)^p`` as the second start, p in 0.25..1:
