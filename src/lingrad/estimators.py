@@ -46,7 +46,14 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted, validat
 
 from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
 from lingrad._array_api import copy, device, namespace, numpy_dtype, to_numpy
-from lingrad._validation import check_int, check_weights, defers_finite, fail, is_sparse
+from lingrad._validation import (
+    check_int,
+    check_weights,
+    defers_finite,
+    fail,
+    is_sparse,
+    plain_fit_arrays,
+)
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
@@ -650,10 +657,38 @@ _LAZY: dict[str, Any] = {"accept_sparse": "csr", "ensure_all_finite": False}
 
 def _checked(estimator: object, Xy: tuple[Any, Any]) -> tuple[Any, Any]:
     """scikit-learn's NaN/inf check of X unless ``defers_finite(X)``: then the Objective's
-    check fused into the first epoch's losses (no pass over X of its own)."""
-    if not defers_finite(Xy[0]):
-        assert_all_finite(Xy[0], estimator_name=type(estimator).__name__, input_name="X")
+    check fused into the first epoch's losses (no pass over X of its own). A dense X is
+    first tested by ``np.isfinite`` (scikit-learn's check, with its message, only when that
+    fails: its array-namespace dispatch costs more than the test on a small X)."""
+    X = Xy[0]
+    if defers_finite(X) or (isinstance(X, np.ndarray) and np.isfinite(X).all()):
+        return Xy
+    assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
     return Xy
+
+
+def _fit_data(
+    estimator: Any, X: Any, y: Any, *, reset: bool, classes: bool
+) -> tuple[Any, Any, bool]:
+    """``(X, y, plain)``: X and y checked as ``validate_data(estimator, X, y, reset=reset,
+    dtype=_FIT_DTYPES, ...)`` returns them (``y_numeric`` unless ``classes``), X's NaN/inf by
+    :func:`_checked`. ``plain``: the common case of
+    :func:`lingrad._validation.plain_fit_arrays` (float ndarray X, 1-D y), checked without
+    scikit-learn (``n_features_in_`` set and a stale ``feature_names_in_`` dropped as it does;
+    with ``classes``, y is then a binary or multiclass target: no ``check_classification_targets``
+    needed).
+    """
+    plain = plain_fit_arrays(X, y, classes=classes)
+    named = hasattr(estimator, "feature_names_in_")
+    if plain is not None and (reset or (not named and estimator.n_features_in_ == X.shape[1])):
+        if reset:
+            estimator.n_features_in_ = X.shape[1]
+            if named:
+                del estimator.feature_names_in_
+        return (*_checked(estimator, plain), True)
+    numeric = {} if classes else {"y_numeric": True}
+    Xy = validate_data(estimator, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY, **numeric)
+    return (*_checked(estimator, Xy), False)
 
 
 class LinearClassifier(ClassifierMixin, _LinearModel):
@@ -780,19 +815,24 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
+            plain = False
         else:
-            X, y = _checked(
-                self, validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY)
-            )
-        check_classification_targets(y)
-        if classes is not None:
-            self.classes_ = np.unique(np.asarray(classes))
-        elif reset:
-            self.classes_ = np.unique(y)
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
-        y_index = np.searchsorted(self.classes_, y)
+            X, y, plain = _fit_data(self, X, y, reset=reset, classes=True)
+        fitting = reset and classes is None
+        if not (plain and fitting):  # a plain y is a binary or multiclass target already
+            check_classification_targets(y)
+        if fitting:  # the labels encoded once, by np.unique's inverse
+            self.classes_, y_index = np.unique(y, return_inverse=True)
+            N, K = len(y), len(self.classes_)
+            if plain and K > 2 and N > 20 and round(0.5 * N) < K:
+                check_classification_targets(y)  # its warning: y may be a regression target
+        else:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            unknown = ~np.isin(y, self.classes_)
+            if unknown.any():
+                fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
+            y_index = np.searchsorted(self.classes_, y)
         sample_weight = sample_weights(sample_weight, X.shape[0])
         K = len(self.classes_)
         if self.class_weight is not None:
@@ -800,7 +840,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
                 by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
             )
             sample_weight = sample_weight * per_class[y_index]
-        present = np.unique(y_index[sample_weight > 0])
+        present = np.flatnonzero(np.bincount(y_index[sample_weight > 0], minlength=K))
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
                 "y",
@@ -982,8 +1022,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
             X, y = _xp_estimator.check_regression_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
         else:
-            Xy = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
-            X, y = _checked(self, Xy)
+            X, y, _ = _fit_data(self, X, y, reset=reset, classes=False)
         sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(numpy_dtype(X.dtype), copy=False), sample_weight
 
