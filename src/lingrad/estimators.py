@@ -833,14 +833,16 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             if unknown.any():
                 fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
             y_index = np.searchsorted(self.classes_, y)
-        sample_weight = sample_weights(sample_weight, X.shape[0])
         K = len(self.classes_)
+        if sample_weight is not None or self.class_weight is not None:
+            sample_weight = sample_weights(sample_weight, X.shape[0])
         if self.class_weight is not None:
             per_class = train.class_weights(
                 by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
             )
             sample_weight = sample_weight * per_class[y_index]
-        present = np.flatnonzero(np.bincount(y_index[sample_weight > 0], minlength=K))
+        weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
+        present = np.flatnonzero(np.bincount(weighted, minlength=K))
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
                 "y",
@@ -1023,7 +1025,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
             self.n_features_in_ = X.shape[1]
         else:
             X, y, _ = _fit_data(self, X, y, reset=reset, classes=False)
-        sample_weight = sample_weights(sample_weight, X.shape[0])
+        if sample_weight is not None:  # None: the plain mean (no weights to multiply)
+            sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(numpy_dtype(X.dtype), copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):

@@ -180,6 +180,8 @@ class _InMemory:
         rows of each step (free: no pass over X of its own; for a solver ``J`` after its
         iteration, for gradient descent ``J`` before its step), and ``grad_norm``, the mean
         step gradient norm (a solver's convergence measure)."""
+        if self.reads == "objective" and self.batch_size >= self.objective.n_samples:
+            return self._solver_epoch(state)
         norms: list[float] = []
         first = len(state.steps["loss"])
         if self.lazy is not None:  # its steps write W in place: not the caller's array
@@ -202,6 +204,17 @@ class _InMemory:
                 weights[-1] = N - size * (len(losses) - 1)
             loss = float(np.dot(losses, weights) / weights.sum())
         return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
+
+    def _solver_epoch(self, state: TrainState) -> dict[str, float]:
+        """:meth:`run_epoch` for a solver: one iteration (no batches), its ``J`` and measure
+        (``nan`` when it stopped before recording a step)."""
+        norms: list[float] = []
+        recorded = state.steps["loss"]
+        first = len(recorded)
+        if self.solve(state, norms):
+            self.objective.finite_checked = True
+        loss = recorded[-1] if len(recorded) > first else math.nan
+        return {"loss": loss, "grad_norm": norms[0] if norms else math.nan}
 
     def threads(self, n_columns: int = 0) -> AbstractContextManager[object]:
         """The BLAS thread limit for this runner's steps (:func:`blas_threads`; with the
