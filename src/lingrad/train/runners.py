@@ -287,14 +287,14 @@ class _InMemory:
             None, state.optimizer_state, state.W, objective=self.objective
         )
         state.optimizer_state, state.evaluations = progress, progress.evaluations
-        status, measure = Status(progress.status), progress.measure
+        status, measure = progress.status, progress.measure  # an int (Status is an IntEnum)
         state.first_loss = progress.value if state.first_loss is None else state.first_loss
         if status in (Status.LINE_SEARCH_FAILED, Status.NON_FINITE):
             state.stop = Stop(StopReason.STALLED, explain(status, measure))
             return False
         if not self._apply(state, step, (progress.value, math.nan, measure), norms):
             return False
-        if status is Status.CONVERGED:
+        if status == Status.CONVERGED:
             tol = solver.tol
             if measure <= tol:
                 message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
@@ -318,7 +318,7 @@ class _InMemory:
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
             fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
-        if not all_finite(W_new):
+        if not (np.isfinite(W_new).all() if self.host else all_finite(W_new)):
             problem = "the step made the weights non-finite"
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
             return False
@@ -332,8 +332,9 @@ class _InMemory:
         value, rate, gnorm = figures
         state.iteration += 1
         norms.append(gnorm)
+        steps = state.steps
         for key, v in zip(STEP_KEYS, (value, rate, gnorm, state.evaluations), strict=True):
-            state.steps[key].append(float(v))
+            steps[key].append(float(v))
         if self.max_evaluations is not None and state.evaluations >= self.max_evaluations:
             message = f"evaluation budget reached ({state.evaluations} evaluations)"
             state.stop = Stop(StopReason.BUDGET, message)
