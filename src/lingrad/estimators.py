@@ -32,7 +32,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -65,13 +65,24 @@ from lingrad.train.weights import by_index
 # ------------------------------------------------------------------------------------------
 
 
+#: the built-in types of most parameter values: their type is looked up in a rule's
+#: ``exact`` set before ``isinstance`` against abstract types such as ``numbers.Real`` (slow)
+_BUILTINS = (int, float, str, type(None), dict)
+
+
 @dataclass(frozen=True)
 class _Rule:
-    """``types``: the accepted Python types; ``ok``: the range check; ``expected``: its words."""
+    """``types``: the accepted Python types; ``ok``: the range check; ``expected``: its words;
+    ``exact``: the built-in types among ``types`` (bool aside: it has its own check)."""
 
     expected: str
     types: tuple[type, ...]
     ok: Callable[[Any], bool] = lambda value: True  # values reach ok only of ``types``
+    exact: frozenset[type] = field(init=False)
+
+    def __post_init__(self) -> None:
+        exact = frozenset(t for t in _BUILTINS if issubclass(t, self.types))
+        object.__setattr__(self, "exact", exact)
 
 
 def _number(low: float, *, closed: bool, high: float | None = None) -> _Rule:
@@ -147,7 +158,7 @@ def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
         where = f"{type(estimator).__name__}.{name}"
         if isinstance(value, bool) and bool not in rule.types and np.bool_ not in rule.types:
             fail(where, rule.expected, repr(value), TypeError)
-        if not isinstance(value, rule.types):
+        if type(value) not in rule.exact and not isinstance(value, rule.types):
             fail(where, rule.expected, f"{value!r} ({type(value).__name__})", TypeError)
         if not rule.ok(value):
             fail(where, rule.expected, repr(value))
