@@ -406,7 +406,10 @@ def plain_fit_arrays(X: object, y: object, *, classes: bool) -> tuple[Any, Any] 
     if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in FLOAT_DTYPES or not X.size:
         return None
     if type(y) in (list, tuple):
-        y = np.asarray(y)
+        try:
+            y = np.asarray(y)
+        except ValueError:  # ragged: scikit-learn's message
+            return None
     if type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] != X.shape[0]:
         return None
     kind = y.dtype.kind
