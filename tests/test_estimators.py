@@ -420,3 +420,71 @@ def test_two_class_softmax_warm_start_continues_and_other_solvers_keep_two_colum
     with pytest.warns(ConvergenceWarning):
         sgd = LinearClassifier(optimizer="sgd", max_iter=5, random_state=0).fit(X, y)
     assert not np.array_equal(sgd.W_[:, 0], -sgd.W_[:, 1])  # two columns trained as such
+
+
+# ------------------------------------------------------------------------------------------
+# The plain-array path: NumPy X and 1-D y checked without scikit-learn's validate_data,
+# with scikit-learn's results, warnings and errors
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge", "logistic"])
+def test_plain_arrays_fit_as_scikit_learns_validation_does(loss):
+    """An ndarray fit (the plain path) equals the fit of the same data as nested lists (which
+    scikit-learn's validate_data converts): same classes, same weights, bit for bit."""
+    X, y = make_blobs(60, 3, centers=2 if loss == "logistic" else 3, random_state=1)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    plain = LinearClassifier(loss, random_state=0).fit(X, labels)
+    converted = LinearClassifier(loss, random_state=0).fit(X.tolist(), labels.tolist())
+    assert plain.classes_.tolist() == converted.classes_.tolist() == sorted(set(labels))
+    np.testing.assert_array_equal(plain.W_, converted.W_)
+    assert plain.n_features_in_ == converted.n_features_in_ == 3
+    # float labels with integer values are classes too (scikit-learn's "multiclass")
+    as_float = LinearClassifier(loss, random_state=0).fit(X, y.astype(np.float64))
+    np.testing.assert_array_equal(as_float.W_, plain.W_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_plain_arrays_keep_scikit_learns_errors_and_warnings():
+    X, y = make_blobs(40, 2, centers=2, random_state=0)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        LinearClassifier().fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        LinearRegressor().fit(X, np.where(y == 0, np.nan, 1.0))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LinearClassifier().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        LinearClassifier().fit(np.where(X > 1, np.nan, X), y)
+    # over half the labels unique: scikit-learn's warning that y may be a regression target
+    many = np.arange(40) % 30
+    with pytest.warns(UserWarning, match="unique classes is greater than 50%"):
+        LinearClassifier(max_iter=2).fit(X, many)
+    clf = LinearClassifier(optimizer="sgd", max_iter=1).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="X has 3 features"):
+        clf.partial_fit(np.hstack([X, X[:, :1]]), y)
+
+
+def test_plain_arrays_drop_stale_feature_names():
+    """A refit on an ndarray forgets the column names of a DataFrame fit (scikit-learn's
+    rule), and predicting a DataFrame then warns as scikit-learn does."""
+    pd = pytest.importorskip("pandas")
+    X, y = make_blobs(30, 2, centers=2, random_state=0)
+    clf = LinearClassifier().fit(pd.DataFrame(X, columns=["a", "b"]), y)
+    assert clf.feature_names_in_.tolist() == ["a", "b"]
+    clf.fit(X, y)
+    assert not hasattr(clf, "feature_names_in_") and clf.n_features_in_ == 2
+    reg = LinearRegressor().fit(pd.DataFrame(X, columns=["a", "b"]), y * 1.0)
+    reg.fit(X, y * 1.0)
+    assert not hasattr(reg, "feature_names_in_")
+
+
+@pytest.mark.parametrize("Model", [LinearClassifier, LinearRegressor])
+def test_no_sample_weight_is_unit_weights(Model):
+    """Without weights the objective is the plain mean: the same fit as weights of ones."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    target = y if Model is LinearClassifier else y * 1.0
+    plain = Model(random_state=0).fit(X, target)
+    ones = Model(random_state=0).fit(X, target, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(plain.W_, ones.W_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(plain.loss_curve_, ones.loss_curve_, rtol=1e-12)

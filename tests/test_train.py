@@ -823,3 +823,49 @@ def test_chance_loss_is_the_mean_loss_of_zero_scores(loss, C, weighted):
     W0 = np.zeros((5, C))
     # the oracle: J(0) from a full pass (R(0) = 0)
     assert chance_loss(J, C) == pytest.approx(J.value(W0), rel=1e-12)
+
+
+def test_blas_threads_hold_one_thread_and_restore_each_librarys_count():
+    """The small-problem BLAS limit: one thread inside (threadpoolctl's own report; the BLAS
+    libraries loaded at the first limit are the ones held), each library's count before it
+    back after, also when the block raises."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from lingrad.train.runners import blas_threads
+
+    def counts():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    with threadpool_limits(2, user_api="blas"):
+        before = counts()
+        with blas_threads(10, 10):
+            inside = counts()
+        assert 1 in inside and (inside != before or set(before) == {1})  # 1 CPU: 2 is 1
+        assert counts() == before
+        with pytest.raises(RuntimeError), blas_threads(10, 10):
+            raise RuntimeError("inside")
+        assert counts() == before
+
+
+def test_solver_epochs_record_one_step_each_and_no_callback_changes_nothing():
+    """A solver's epochs (one iteration each, no batches): the epoch and step histories agree
+    with the solver's own figures; a user callback that never stops leaves the run as it was."""
+    from lingrad.optim.solvers import LBFGS
+
+    data = datasets.load("iris")
+    X = datasets.Standardizer().fit(data.X_train).transform(data.X_train)
+    J = Objective("softmax", X, data.y_train, lam=1e-3)
+    W0 = np.zeros((X.shape[1] + 1, 3))
+    seen: list[int] = []
+    quiet, watched = (
+        fit(J, LBFGS(tol=1e-6), n_columns=3, W0=W0, epochs=100, rng=np.random.default_rng(0),
+            callbacks=cbs)
+        for cbs in ((), [lambda epoch, logs, W: seen.append(epoch)])
+    )  # fmt: skip
+    assert quiet.stop is not None and quiet.stop.reason is StopReason.CONVERGED
+    assert quiet.n_epochs == quiet.n_iter == len(quiet.history["loss"]) == len(seen)
+    assert quiet.history["loss"] == quiet.step_history["loss"]
+    assert quiet.history["grad_norm"] == quiet.step_history["grad_norm"]
+    assert quiet.history["grad_norm"][-1] <= 1e-6 < quiet.history["grad_norm"][-2]
+    np.testing.assert_array_equal(quiet.W, watched.W)
+    assert quiet.history == watched.history

@@ -8,6 +8,7 @@ from outside.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Collection
 from typing import Any, NoReturn
@@ -339,7 +340,7 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> flo
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         fail(name, "a number", type(value).__name__, TypeError)
     value = float(value)
-    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         fail(name, "a finite number >= 0" if allow_zero else "a finite number > 0", value)
     return value
@@ -377,3 +378,43 @@ def check_choice(name: str, value: object, choices: Collection[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         fail(name, f"one of {sorted(choices)}", repr(value))
     return value
+
+
+def plain_fit_arrays(X: object, y: object, *, classes: bool) -> tuple[Any, Any] | None:
+    """``(X, y)`` for the common case that scikit-learn's ``validate_data`` (and, with
+    ``classes``, ``check_classification_targets``) would pass unchanged, checked in a few
+    microseconds instead of its ~0.5 ms of dataframe probing; ``None`` for anything else, which
+    then takes scikit-learn's path (its conversions, warnings and error messages).
+
+    The common case: ``X`` a plain ``numpy.ndarray`` of float64 or float32 ``(N, D)``,
+    ``N, D >= 1``; ``y`` a 1-D ndarray (or a list or tuple) of ``N`` values, for ``classes``
+    integers, bools, strings or integral finite floats (scikit-learn's ``binary`` and
+    ``multiclass`` targets), else integers or finite floats (a regression target). X's
+    finiteness is not checked here (as ``validate_data(..., ensure_all_finite=False)``).
+
+    Examples:
+        >>> X = np.zeros((3, 2))
+        >>> plain_fit_arrays(X, [0, 1, 1], classes=True)[1].tolist()
+        [0, 1, 1]
+        >>> plain_fit_arrays(X, [0.5, 1.0, 2.0], classes=True) is None  # continuous: sklearn's
+        True
+        >>> plain_fit_arrays(X, [0.5, 1.0, 2.0], classes=False)[1].tolist()
+        [0.5, 1.0, 2.0]
+        >>> plain_fit_arrays(X.astype(np.float16), [0, 1, 1], classes=True) is None
+        True
+    """
+    if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in FLOAT_DTYPES or not X.size:
+        return None
+    if type(y) in (list, tuple):
+        try:
+            y = np.asarray(y)
+        except ValueError:  # ragged: scikit-learn's message
+            return None
+    if type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] != X.shape[0]:
+        return None
+    kind = y.dtype.kind
+    if kind in "iu" or (classes and kind in "bU"):
+        return X, y
+    if kind == "f" and bool(np.isfinite(y).all()):
+        return (X, y) if not classes or not np.any(y != y.astype(int)) else None
+    return None

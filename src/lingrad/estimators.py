@@ -32,7 +32,7 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -46,7 +46,14 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted, validat
 
 from lingrad import _xp_estimator, grad, losses, optim, regularizers, train
 from lingrad._array_api import copy, device, namespace, numpy_dtype, to_numpy
-from lingrad._validation import check_int, check_weights, defers_finite, fail, is_sparse
+from lingrad._validation import (
+    check_int,
+    check_weights,
+    defers_finite,
+    fail,
+    is_sparse,
+    plain_fit_arrays,
+)
 from lingrad.defaults import DEFAULTS, resolve_optimizer
 from lingrad.model import init_weights, predict_from_scores, scores_unchecked, sigmoid, softmax
 from lingrad.objective import Objective
@@ -58,13 +65,24 @@ from lingrad.train.weights import by_index
 # ------------------------------------------------------------------------------------------
 
 
+#: the built-in types of most parameter values: their type is looked up in a rule's
+#: ``exact`` set before ``isinstance`` against abstract types such as ``numbers.Real`` (slow)
+_BUILTINS = (int, float, str, type(None), dict)
+
+
 @dataclass(frozen=True)
 class _Rule:
-    """``types``: the accepted Python types; ``ok``: the range check; ``expected``: its words."""
+    """``types``: the accepted Python types; ``ok``: the range check; ``expected``: its words;
+    ``exact``: the built-in types among ``types`` (bool aside: it has its own check)."""
 
     expected: str
     types: tuple[type, ...]
     ok: Callable[[Any], bool] = lambda value: True  # values reach ok only of ``types``
+    exact: frozenset[type] = field(init=False)
+
+    def __post_init__(self) -> None:
+        exact = frozenset(t for t in _BUILTINS if issubclass(t, self.types))
+        object.__setattr__(self, "exact", exact)
 
 
 def _number(low: float, *, closed: bool, high: float | None = None) -> _Rule:
@@ -140,7 +158,7 @@ def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
         where = f"{type(estimator).__name__}.{name}"
         if isinstance(value, bool) and bool not in rule.types and np.bool_ not in rule.types:
             fail(where, rule.expected, repr(value), TypeError)
-        if not isinstance(value, rule.types):
+        if type(value) not in rule.exact and not isinstance(value, rule.types):
             fail(where, rule.expected, f"{value!r} ({type(value).__name__})", TypeError)
         if not rule.ok(value):
             fail(where, rule.expected, repr(value))
@@ -652,10 +670,38 @@ _LAZY: dict[str, Any] = {"accept_sparse": "csr", "ensure_all_finite": False}
 
 def _checked(estimator: object, Xy: tuple[Any, Any]) -> tuple[Any, Any]:
     """scikit-learn's NaN/inf check of X unless ``defers_finite(X)``: then the Objective's
-    check fused into the first epoch's losses (no pass over X of its own)."""
-    if not defers_finite(Xy[0]):
-        assert_all_finite(Xy[0], estimator_name=type(estimator).__name__, input_name="X")
+    check fused into the first epoch's losses (no pass over X of its own). A dense X is
+    first tested by ``np.isfinite`` (scikit-learn's check, with its message, only when that
+    fails: its array-namespace dispatch costs more than the test on a small X)."""
+    X = Xy[0]
+    if defers_finite(X) or (isinstance(X, np.ndarray) and np.isfinite(X).all()):
+        return Xy
+    assert_all_finite(X, estimator_name=type(estimator).__name__, input_name="X")
     return Xy
+
+
+def _fit_data(
+    estimator: Any, X: Any, y: Any, *, reset: bool, classes: bool
+) -> tuple[Any, Any, bool]:
+    """``(X, y, plain)``: X and y checked as ``validate_data(estimator, X, y, reset=reset,
+    dtype=_FIT_DTYPES, ...)`` returns them (``y_numeric`` unless ``classes``), X's NaN/inf by
+    :func:`_checked`. ``plain``: the common case of
+    :func:`lingrad._validation.plain_fit_arrays` (float ndarray X, 1-D y), checked without
+    scikit-learn (``n_features_in_`` set and a stale ``feature_names_in_`` dropped as it does;
+    with ``classes``, y is then a binary or multiclass target: no ``check_classification_targets``
+    needed).
+    """
+    plain = plain_fit_arrays(X, y, classes=classes)
+    named = hasattr(estimator, "feature_names_in_")
+    if plain is not None and (reset or (not named and estimator.n_features_in_ == X.shape[1])):
+        if reset:
+            estimator.n_features_in_ = X.shape[1]
+            if named:
+                del estimator.feature_names_in_
+        return (*_checked(estimator, plain), True)
+    numeric = {} if classes else {"y_numeric": True}
+    Xy = validate_data(estimator, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY, **numeric)
+    return (*_checked(estimator, Xy), False)
 
 
 class LinearClassifier(ClassifierMixin, _LinearModel):
@@ -782,27 +828,34 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
+            plain = False
         else:
-            X, y = _checked(
-                self, validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, **_LAZY)
-            )
-        check_classification_targets(y)
-        if classes is not None:
-            self.classes_ = np.unique(np.asarray(classes))
-        elif reset:
-            self.classes_ = np.unique(y)
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
-        y_index = np.searchsorted(self.classes_, y)
-        sample_weight = sample_weights(sample_weight, X.shape[0])
+            X, y, plain = _fit_data(self, X, y, reset=reset, classes=True)
+        fitting = reset and classes is None
+        if not (plain and fitting):  # a plain y is a binary or multiclass target already
+            check_classification_targets(y)
+        if fitting:  # the labels encoded once, by np.unique's inverse
+            self.classes_, y_index = np.unique(y, return_inverse=True)
+            N, K = len(y), len(self.classes_)
+            if plain and K > 2 and N > 20 and round(0.5 * N) < K:
+                check_classification_targets(y)  # its warning: y may be a regression target
+        else:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            unknown = ~np.isin(y, self.classes_)
+            if unknown.any():
+                fail("y", f"labels among classes {self.classes_.tolist()}", repr(y[unknown][0]))
+            y_index = np.searchsorted(self.classes_, y)
         K = len(self.classes_)
+        if sample_weight is not None or self.class_weight is not None:
+            sample_weight = sample_weights(sample_weight, X.shape[0])
         if self.class_weight is not None:
             per_class = train.class_weights(
                 by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
             )
             sample_weight = sample_weight * per_class[y_index]
-        present = np.unique(y_index[sample_weight > 0])
+        weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
+        present = np.flatnonzero(np.bincount(weighted, minlength=K))
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
                 "y",
@@ -984,9 +1037,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
             X, y = _xp_estimator.check_regression_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
         else:
-            Xy = validate_data(self, X, y, reset=reset, dtype=_FIT_DTYPES, y_numeric=True, **_LAZY)
-            X, y = _checked(self, Xy)
-        sample_weight = sample_weights(sample_weight, X.shape[0])
+            X, y, _ = _fit_data(self, X, y, reset=reset, classes=False)
+        if sample_weight is not None:  # None: the plain mean (no weights to multiply)
+            sample_weight = sample_weights(sample_weight, X.shape[0])
         return X, y.astype(numpy_dtype(X.dtype), copy=False), sample_weight
 
     def _initial_bias(self, T, sample_weight, n_columns):

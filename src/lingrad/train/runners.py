@@ -44,7 +44,7 @@ GradFn = Callable[..., tuple[float, np.ndarray]]
 #: A mini-batch step of at most this many elements of X (rows x features) runs BLAS on one
 #: thread: below it, waking a second thread costs more than it saves (see benchmarks/).
 SINGLE_THREAD_ELEMENTS = 2**20
-_CONTROLLER: Any = None  # a threadpoolctl.ThreadpoolController, built on first use
+_BLAS: Any = None  # threadpoolctl's controllers of the BLAS libraries, found on first use
 
 
 def blas_threads(
@@ -60,18 +60,38 @@ def blas_threads(
         >>> isinstance(blas_threads(10_000, 3_072), contextlib.nullcontext)
         True
     """
-    global _CONTROLLER
+    global _BLAS
     if batch_rows * n_features > SINGLE_THREAD_ELEMENTS:
         return contextlib.nullcontext()
-    if _CONTROLLER is None:
+    if _BLAS is None:
         from threadpoolctl import ThreadpoolController
 
-        _CONTROLLER = ThreadpoolController()
+        _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
+    if not compiled:
+        return _OneBlasThread(_BLAS)
     stack = contextlib.ExitStack()
-    stack.enter_context(_CONTROLLER.limit(limits=1, user_api="blas"))
-    if compiled:
-        stack.enter_context(_one_compiled_thread())
+    stack.enter_context(_OneBlasThread(_BLAS))
+    stack.enter_context(_one_compiled_thread())
     return stack
+
+
+class _OneBlasThread(AbstractContextManager[None]):
+    """BLAS libraries (threadpoolctl's handles of them) held to one thread, each restored to
+    its own count on exit: what ``ThreadpoolController.limit(limits=1, user_api="blas")``
+    does, without re-reading every library's info (a tenth of a millisecond a fit)."""
+
+    def __init__(self, libraries: list[Any]) -> None:
+        self.libraries = libraries
+        self.before: list[int] = []
+
+    def __enter__(self) -> None:
+        self.before = [lib.num_threads for lib in self.libraries]
+        for lib in self.libraries:
+            lib.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        for lib, threads in zip(self.libraries, self.before, strict=True):
+            lib.set_num_threads(threads)
 
 
 @contextlib.contextmanager
@@ -160,6 +180,8 @@ class _InMemory:
         rows of each step (free: no pass over X of its own; for a solver ``J`` after its
         iteration, for gradient descent ``J`` before its step), and ``grad_norm``, the mean
         step gradient norm (a solver's convergence measure)."""
+        if self.reads == "objective" and self.batch_size >= self.objective.n_samples:
+            return self._solver_epoch(state)
         norms: list[float] = []
         first = len(state.steps["loss"])
         if self.lazy is not None:  # its steps write W in place: not the caller's array
@@ -182,6 +204,17 @@ class _InMemory:
                 weights[-1] = N - size * (len(losses) - 1)
             loss = float(np.dot(losses, weights) / weights.sum())
         return {"loss": loss, "grad_norm": sum(norms) / len(norms) if norms else math.nan}
+
+    def _solver_epoch(self, state: TrainState) -> dict[str, float]:
+        """:meth:`run_epoch` for a solver: one iteration (no batches), its ``J`` and measure
+        (``nan`` when it stopped before recording a step)."""
+        norms: list[float] = []
+        recorded = state.steps["loss"]
+        first = len(recorded)
+        if self.solve(state, norms):
+            self.objective.finite_checked = True
+        loss = recorded[-1] if len(recorded) > first else math.nan
+        return {"loss": loss, "grad_norm": norms[0] if norms else math.nan}
 
     def threads(self, n_columns: int = 0) -> AbstractContextManager[object]:
         """The BLAS thread limit for this runner's steps (:func:`blas_threads`; with the
@@ -254,14 +287,14 @@ class _InMemory:
             None, state.optimizer_state, state.W, objective=self.objective
         )
         state.optimizer_state, state.evaluations = progress, progress.evaluations
-        status, measure = Status(progress.status), progress.measure
+        status, measure = progress.status, progress.measure  # an int (Status is an IntEnum)
         state.first_loss = progress.value if state.first_loss is None else state.first_loss
         if status in (Status.LINE_SEARCH_FAILED, Status.NON_FINITE):
             state.stop = Stop(StopReason.STALLED, explain(status, measure))
             return False
         if not self._apply(state, step, (progress.value, math.nan, measure), norms):
             return False
-        if status is Status.CONVERGED:
+        if status == Status.CONVERGED:
             tol = solver.tol
             if measure <= tol:
                 message = f"converged: convergence measure {measure:.3g} <= tol {tol:g}"
@@ -285,7 +318,7 @@ class _InMemory:
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
             fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
-        if not all_finite(W_new):
+        if not (np.isfinite(W_new).all() if self.host else all_finite(W_new)):
             problem = "the step made the weights non-finite"
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
             return False
@@ -299,8 +332,9 @@ class _InMemory:
         value, rate, gnorm = figures
         state.iteration += 1
         norms.append(gnorm)
+        steps = state.steps
         for key, v in zip(STEP_KEYS, (value, rate, gnorm, state.evaluations), strict=True):
-            state.steps[key].append(float(v))
+            steps[key].append(float(v))
         if self.max_evaluations is not None and state.evaluations >= self.max_evaluations:
             message = f"evaluation budget reached ({state.evaluations} evaluations)"
             state.stop = Stop(StopReason.BUDGET, message)
