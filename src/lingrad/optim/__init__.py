@@ -30,7 +30,7 @@ from lingrad.optim.search import (
     RandomSearch,
     SearchState,
 )
-from lingrad.optim.solvers import SAGA, FISTA, LBFGS, Continuation, DualCD, TrustRegionNewton
+from lingrad.optim.solvers import FISTA, LBFGS, SAGA, Continuation, DualCD, TrustRegionNewton
 from lingrad.optim.state import state_from_arrays, state_to_arrays
 
 

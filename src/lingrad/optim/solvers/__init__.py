@@ -61,6 +61,7 @@ def auto(loss: str, regularizer: str = "l2") -> str:
 __all__ = [
     "FISTA",
     "LBFGS",
+    "SAGA",
     "Continuation",
     "ContinuationState",
     "DualCD",
@@ -68,7 +69,6 @@ __all__ = [
     "FISTAState",
     "LBFGSState",
     "NewtonState",
-    "SAGA",
     "SAGAState",
     "Solver",
     "SolverProgress",

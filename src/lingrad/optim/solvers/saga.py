@@ -136,11 +136,12 @@ def _step_py(kind, cols, vals, label, target, cw_i, R_i, U, G, last, b, gb, h, s
 
 
 def _epochs_py(
-    kind, indptr, indices, data, Xd, labels, targets, cw, R, U, G, b, gb, h, orders, change
+    kind, indptr, indices, data, Xd, labels, targets, cw, R, U, G, b, gb, h, orders, change, tol
 ):
     # The passes of orders (n_epochs, N) in place on R (N, C), U (D, C) (the weights V on entry
     # and exit), G, b, gb; CSR X when indptr has N + 1 entries, else the dense rows Xd (N, D).
-    # change[e] = max |dV| / max |V| over pass e (scikit-learn's measure). h as in _step_py.
+    # change[e] = max |dV| / max |V| over pass e (scikit-learn's measure); the passes stop after
+    # the first with change <= tol. Returns the passes made. h as in _step_py.
     D, C = U.shape
     sparse = indptr.shape[0] > 1
     every = np.arange(D).astype(indices.dtype)
@@ -171,6 +172,9 @@ def _epochs_py(
                 top = max(top, abs(U[d, c]))
                 moved = max(moved, abs(U[d, c] - before[d, c]))
         change[e] = moved / top if top > 0.0 else (0.0 if moved == 0.0 else np.inf)
+        if change[e] <= tol:
+            return e + 1
+    return orders.shape[0]
 
 
 #: The functions the compiled passes call (the compiled ones once :func:`_compiled` ran).
@@ -230,13 +234,15 @@ def passes(
     decay: float = 1.0,
     fit_bias: bool = True,
     penalise_bias: bool = False,
+    tol: float = 0.0,
     compiled: bool | None = None,
 ) -> _Float:
     """The SAGA passes over the examples in ``orders`` ``(n_epochs, N)`` (see the module
     docstring), in place on the table ``R`` ``(N, C)``, ``G`` ``(D, C)``, ``gb`` ``(C,)`` and the
     weights ``W`` ``(D + 1, C)`` (all float64, C-contiguous); ``X`` ``(N, D)`` dense or
     canonical CSR, ``cw`` ``(N,)`` the examples' ``N c_i``, the step ``gamma``. Returns
-    scikit-learn's measure ``max |dV| / max |V|`` of each pass ``(n_epochs,)``. ``compiled``:
+    scikit-learn's measure ``max |dV| / max |V|`` of each pass made ``(n,)``: they stop after
+    the first pass where it is at most ``tol``. ``compiled``:
     Numba's loops (default: when Numba is installed) or the same source run as Python.
 
     Examples:
@@ -259,8 +265,9 @@ def passes(
     change = np.zeros(len(orders))
     use = _skinny.AVAILABLE if compiled is None else compiled
     run = _compiled() if use else _epochs_py
-    run(kind, indptr, indices, data, Xd, labels, targets, cw, R, U, G, b, gb, h, orders, change)
-    return change
+    n = run(kind, indptr, indices, data, Xd, labels, targets, cw, R, U, G, b, gb, h, orders, change,
+            tol)  # fmt: skip
+    return change[:n]
 
 
 def shuffled(n_rows: int, n_epochs: int, seed: int) -> npt.NDArray[np.intp]:
@@ -333,7 +340,7 @@ class SAGA(SolverBase):
     reads: ClassVar[str] = "objective"
 
     def __init__(
-        self, tol: float = 1e-4, epochs: int = 2, decay: float = 1.0, random_state: int = 0
+        self, tol: float = 1e-4, epochs: int = 5, decay: float = 1.0, random_state: int = 0
     ):
         self.tol = check_positive("tol", tol, allow_zero=True)
         self.epochs = check_int("epochs", epochs)
@@ -423,15 +430,16 @@ class SAGA(SolverBase):
         lam = J.lam if reg.name != "none" else 0.0
         change = passes(kind, J.X, labels, targets, cw, R, W64, G, gb, orders, lam=lam,
                         gamma=self.step_size(J, cw), decay=self.decay,
-                        fit_bias=J.fit_intercept, penalise_bias=reg.include_bias)  # fmt: skip
+                        fit_bias=J.fit_intercept, penalise_bias=reg.include_bias,
+                        tol=self.tol)  # fmt: skip
         W_new = W64.astype(W.dtype)
         value, g = J.value_and_grad_unchecked(W_new)
-        measure = max_abs(g)
-        evaluations += self.epochs + 1
+        measure = max(max_abs(g), float(change[-1]))
+        evaluations += len(change) + 1
         if not (math.isfinite(value) and math.isfinite(measure)):
             status = Status.NON_FINITE
         else:
             status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
-        new = SAGAState(R, G, gb, W64, state.epochs + self.epochs, state.iterations + 1,
+        new = SAGAState(R, G, gb, W64, state.epochs + len(change), state.iterations + 1,
                         float(change[-1]), value, evaluations, measure, int(status))  # fmt: skip
         return W_new - W, new
