@@ -253,7 +253,7 @@ def passes(
         >>> bool(W[0, 0] > 0 > W[0, 1]), R.shape
         (True, (2, 2))
     """
-    N, D = X.shape
+    N = X.shape[0]
     if sp.issparse(X):
         indptr, indices, data, Xd = X.indptr, X.indices, X.data, np.zeros((0, 0), X.dtype)
     else:
@@ -270,9 +270,9 @@ def passes(
     return change[:n]
 
 
-def shuffled(n_rows: int, n_epochs: int, seed: int) -> npt.NDArray[np.intp]:
+def shuffled(n_rows: int, n_epochs: int, seed: int | list[int]) -> npt.NDArray[np.intp]:
     """``n_epochs`` permutations of ``range(n_rows)`` ``(n_epochs, n_rows)``, one a pass, drawn
-    from ``seed``.
+    from ``seed`` (NumPy's seed: the solver's ``[random_state, passes so far]``).
 
     Examples:
         >>> sorted(shuffled(4, 2, 0)[1].tolist())
@@ -424,8 +424,7 @@ class SAGA(SolverBase):
             state = state._replace(R=R, G=np.ascontiguousarray(G), gb=gb)
             evaluations += 1
         R, G, gb = state.R.copy(), state.G.copy(), state.gb.copy()
-        orders = shuffled(N, self.epochs, int(np.random.default_rng([self.random_state,
-                                                                     state.epochs]).integers(2**31)))  # fmt: skip
+        orders = shuffled(N, self.epochs, [self.random_state, state.epochs])
         reg = J.regularizer
         lam = J.lam if reg.name != "none" else 0.0
         change = passes(kind, J.X, labels, targets, cw, R, W64, G, gb, orders, lam=lam,
