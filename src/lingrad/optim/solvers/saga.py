@@ -50,10 +50,9 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from lingrad import _skinny
-from lingrad._validation import check_int, check_positive, fail
+from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.optim.solvers.base import SolverBase, Status, max_abs, refuse, smooth_problem
 
 _Float = npt.NDArray[np.float64]
@@ -254,7 +253,7 @@ def passes(
         (True, (2, 2))
     """
     N = X.shape[0]
-    if sp.issparse(X):
+    if is_sparse(X):
         indptr, indices, data, Xd = X.indptr, X.indices, X.data, np.zeros((0, 0), X.dtype)
     else:
         Xd = np.ascontiguousarray(X)
@@ -268,6 +267,26 @@ def passes(
     n = run(kind, indptr, indices, data, Xd, labels, targets, cw, R, U, G, b, gb, h, orders, change,
             tol)  # fmt: skip
     return change[:n]
+
+
+def smoothness(X: Any, kind: int, bias: bool = True, cw: _Float | None = None) -> float:
+    """``max_i N c_i k (||x_i||^2 + 1)``: the largest smoothness constant of one example's
+    loss ``f_i`` (without the penalty) for ``X`` ``(N, D)`` dense or CSR, ``k``
+    :data:`CURVATURE` of the loss ``kind``, the ``+ 1`` with a fitted ``bias``, ``cw`` ``(N,)``
+    the ``N c_i`` (default: ones).
+
+    Examples:
+        >>> smoothness(np.array([[3.0, 4.0], [1.0, 0.0]]), 1)       # 0.25 (25 + 1)
+        6.5
+    """
+    if is_sparse(X):
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        sq = np.bincount(rows, X.data.astype(np.float64) ** 2, minlength=X.shape[0])
+    else:
+        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    sq = sq + float(bias)
+    top = float(np.max(sq if cw is None else cw * sq)) if len(sq) else 0.0
+    return CURVATURE[kind] * top
 
 
 def shuffled(n_rows: int, n_epochs: int, seed: int | list[int]) -> npt.NDArray[np.intp]:
@@ -358,7 +377,7 @@ class SAGA(SolverBase):
         if name not in KINDS or objective.loss_params.get("label_smoothing", 0.0):
             refuse("saga", f"the loss {name!r} {dict(objective.loss_params)}", "'lbfgs'")
         X = getattr(objective, "X", None)
-        if not (isinstance(X, np.ndarray) or sp.issparse(X)):
+        if not (isinstance(X, np.ndarray) or is_sparse(X)):
             refuse("saga", f"X of type {type(X).__name__}", "'lbfgs'")
 
     def init(self, W: np.ndarray) -> SAGAState:
@@ -373,8 +392,7 @@ class SAGA(SolverBase):
         )  # fmt: skip
 
     def step_size(self, objective: Any, cw: _Float) -> float:
-        """``gamma = 1 / (3 L)``, ``L = max_i N c_i k (||x_i||^2 + 1) + lam`` (``cw`` ``(N,)``
-        the ``N c_i``; the ``+ 1`` only with a fitted bias).
+        """``gamma = 1 / (3 L)``, ``L`` :func:`smoothness`'s (``cw`` ``(N,)`` the ``N c_i``).
 
         Examples:
             >>> from lingrad.objective import Objective
@@ -382,11 +400,8 @@ class SAGA(SolverBase):
             >>> SAGA().step_size(J, np.ones(2)) == 1 / (3 * 0.5 * 17)
             True
         """
-        X = objective.X
-        sq = X.multiply(X).sum(axis=1) if sp.issparse(X) else np.einsum("ij,ij->i", X, X)
-        sq = np.asarray(sq, dtype=np.float64).ravel() + float(objective.fit_intercept)
         kind = KINDS[objective.loss_spec.name]
-        L = CURVATURE[kind] * float(np.max(cw * sq)) + objective.lam
+        L = smoothness(objective.X, kind, objective.fit_intercept, cw) + objective.lam
         return 1.0 / (3.0 * L)
 
     def update(
