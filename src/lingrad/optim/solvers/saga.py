@@ -279,6 +279,7 @@ def smoothness(X: Any, kind: int, bias: bool = True, cw: _Float | None = None) -
         >>> smoothness(np.array([[3.0, 4.0], [1.0, 0.0]]), 1)       # 0.25 (25 + 1)
         6.5
     """
+    sq: _Float
     if is_sparse(X):
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         sq = np.bincount(rows, X.data.astype(np.float64) ** 2, minlength=X.shape[0])
