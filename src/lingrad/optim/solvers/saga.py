@@ -282,7 +282,8 @@ def smoothness(X: Any, kind: int, bias: bool = True, cw: _Float | None = None) -
     sq: _Float
     if is_sparse(X):
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        sq = np.bincount(rows, X.data.astype(np.float64) ** 2, minlength=X.shape[0])
+        weights = X.data.astype(np.float64) ** 2
+        sq = np.asarray(np.bincount(rows, weights, minlength=X.shape[0]), dtype=np.float64)
     else:
         sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
     sq = sq + float(bias)
