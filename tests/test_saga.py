@@ -67,7 +67,7 @@ def test_no_penalty_and_a_penalised_bias_reach_the_optimum():
         assert abs(state.value - ref.value) <= 1e-8 * abs(ref.value)
 
 
-def _dense_saga(kind, X, labels, targets, cw, R, W, G, gb, order, lam, gamma, penalise_bias):
+def _dense_saga(kind, X, labels, targets, cw, R, W, G, gb, order, lam, gamma, penalise_bias, decay):
     """The SAGA steps written out on dense vectors: every row of W moved at every step."""
     N = X.shape[0]
     a = 1.0 / (1.0 + gamma * lam)
@@ -79,7 +79,7 @@ def _dense_saga(kind, X, labels, targets, cw, R, W, G, gb, order, lam, gamma, pe
         R[i] = r
         V[:] = a * (V - gamma * (G + np.outer(X[i], delta)))
         G += np.outer(X[i], delta) / N
-        b[:] = (a if penalise_bias else 1.0) * (b - gamma * (delta + gb))
+        b[:] = (a if penalise_bias else 1.0) * (b - gamma * (delta + decay * gb))
         gb += delta / N
 
 
@@ -103,20 +103,20 @@ def test_the_lazy_sparse_steps_are_the_dense_steps(kind, lam, compiled, monkeypa
     G0, gb0 = rng.normal(size=(8, C)) * 0.1, rng.normal(size=C) * 0.1
     orders = np.stack([rng.permutation(30), rng.permutation(30)])
     gamma = 0.3
-    for penalise_bias in (False, True):
+    for penalise_bias, decay in [(False, 1.0), (True, 0.5)]:
         W, R, G, gb = W0.copy(), R0.copy(), G0.copy(), gb0.copy()
         saga.passes(kind, X, labels, targets, cw, R, W, G, gb, orders, lam=lam, gamma=gamma,
-                    penalise_bias=penalise_bias, compiled=compiled)  # fmt: skip
+                    penalise_bias=penalise_bias, decay=decay, compiled=compiled)  # fmt: skip
         Wd, Rd, Gd, gbd = W0.copy(), R0.copy(), G0.copy(), gb0.copy()
         Xd = X.toarray()
         _dense_saga(kind, Xd, labels, targets, cw, Rd, Wd, Gd, gbd, orders.ravel(), lam, gamma,
-                    penalise_bias)  # fmt: skip
+                    penalise_bias, decay)  # fmt: skip
         for ours, dense in [(W, Wd), (R, Rd), (G, Gd), (gb, gbd)]:
             np.testing.assert_allclose(ours, dense, rtol=0, atol=1e-12)
         # the dense path of the kernel (every row read each step) is the same sequence
         W2, R2, G2, gb2 = W0.copy(), R0.copy(), G0.copy(), gb0.copy()
         saga.passes(kind, Xd, labels, targets, cw, R2, W2, G2, gb2, orders, lam=lam, gamma=gamma,
-                    penalise_bias=penalise_bias, compiled=compiled)  # fmt: skip
+                    penalise_bias=penalise_bias, decay=decay, compiled=compiled)  # fmt: skip
         np.testing.assert_allclose(W2, Wd, rtol=0, atol=1e-12)
 
 
