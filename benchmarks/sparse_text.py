@@ -39,6 +39,12 @@ of ``epoch.py``); lingrad's steps there are the lazy sparse ones of
 is merged. The fits need lingrad's sparse support (``Objective`` and the estimators taking
 CSR).
 
+Measured (full size, ``--repeats 1``, load 3-4.5 on 2 cores): the default (SAGA) / lbfgs,
+/ saga, / LinearSVC, / lingrad's L-BFGS = 0.16, 0.90, 0.08, 0.22 at ``lam = 1 / N`` (4
+iterations, ``J`` 1.3e-8 below saga's, 2.7e-4 below lbfgs's) and 0.15, 0.26, 0.04, 0.21 at
+1e-4 (2 iterations, ``J`` 1.5e-8 below saga's, 2.8e-6 below lbfgs's); the test accuracies of
+the three softmax fits within 3e-4 of each other; peak memory 166 MB (lbfgs 346, saga 46).
+
 Run: ``python benchmarks/sparse_text.py`` (``--quick`` for a smoke run).
 """
 
