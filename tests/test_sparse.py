@@ -212,6 +212,8 @@ def test_random_sparse_matrices_give_the_dense_value_and_gradient(N, D, density,
 
 SOLVERS = [
     ("lbfgs", "softmax", "l2"),
+    ("saga", "softmax", "l2"),
+    ("saga", "logistic", "l2"),
     ("newton", "logistic", "l2"),
     ("fista", "softmax", "l1"),
     ("continuation", "hinge", "l2"),
@@ -392,6 +394,32 @@ def test_early_stopping_validates_on_csr_rows_as_on_dense():
     np.testing.assert_allclose(fits[0].validation_loss_history_,
                                fits[1].validation_loss_history_, rtol=1e-10)  # fmt: skip
     np.testing.assert_allclose(fits[0].W_, fits[1].W_, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["3 classes", "2 classes (logistic)"])
+def test_auto_fits_a_smooth_loss_on_large_sparse_data_with_saga_at_lbfgs_s_optimum(binary):
+    """On CSR data with enough non-zeros and lam N / L >= 0.1 the default is SAGA (two classes:
+    the logistic loss on one column); its fit is the optimum (L-BFGS at a tight tol) to 1e-6
+    relative; at a tiny lam it stays L-BFGS, with an L1 part FISTA."""
+    from lingrad import defaults
+    from lingrad.estimators import LinearClassifier
+    from lingrad.objective import Objective
+
+    rng = np.random.default_rng(4)
+    X = sp.random_array((2000, 300), density=0.05, format="csr", rng=4)
+    X = sp.csr_array(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))[:, None]))
+    planted = rng.normal(size=(300, 3)) * 3
+    y = np.argmax(X @ planted + rng.gumbel(size=(2000, 3)), axis=1)
+    y = (y == 1).astype(int) if binary else y
+    assert X.nnz >= 20_000 and defaults.saga_condition(X, 1e-3, "softmax") == pytest.approx(2.0)
+    fit = LinearClassifier(lam=1e-3).fit(X, y)
+    ref = LinearClassifier(lam=1e-3, optimizer="lbfgs", tol=1e-10).fit(X, y)
+    assert fit.optimizer_ == "saga" and ref.n_iter_ > 1
+    J = Objective("softmax", X, y, lam=1e-3)
+    assert J.value(fit.W_) - J.value(ref.W_) <= 1e-6 * J.value(ref.W_)
+    assert np.mean(fit.predict(X) == ref.predict(X)) >= 0.99
+    assert LinearClassifier(lam=1e-8).fit(X, y).optimizer_ == "lbfgs"
+    assert LinearClassifier(lam=1e-3, regularizer="l1").fit(X, y).optimizer_ == "fista"
 
 
 @pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "one_vs_all_hinge"])

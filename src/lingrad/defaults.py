@@ -9,8 +9,19 @@ lecture's mini-batch SGD stays one argument away (``optimizer="sgd"``, ``--optim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from lingrad import _skinny, _sparse_kernels, losses
 from lingrad.optim import solvers
+from lingrad.optim.solvers import saga
+
+#: ``"auto"`` takes SAGA on sparse data where ``lam N / L`` is at least this (``L`` the largest
+#: smoothness constant of one example's loss, see :func:`saga_condition`): on the text-like sets
+#: of ``benchmarks/sparse_text.py`` (rows of unit norm, ``L = 1`` for the softmax) SAGA's fit is
+#: 2-5 x faster than L-BFGS's from ``lam N = 0.1`` up (4,000 x 2,000 and 20,000 x 10,000) and
+#: goes lower; at ``lam N = 0.01`` L-BFGS is 2.4 x faster (SAGA's rate per pass falls with
+#: ``lam N / L``).
+SAGA_MIN_CONDITION = 0.1
 
 
 @dataclass(frozen=True)
@@ -73,12 +84,17 @@ def resolve_optimizer(
     partial_fit: bool = False,
     dask: bool = False,
     sparse: bool = False,
+    X: Any = None,
+    lam: float | None = None,
 ) -> str:
     """The optimiser name ``optimizer`` stands for: itself, or for ``"auto"`` the exact solver
     of ``loss`` and ``regularizer`` in memory, ``"sgd"`` for ``partial_fit``, ``"lbfgs"`` on a
     Dask cluster (the fallback where the exact solver is not L-BFGS: a piecewise-linear loss, an
     L1 part). For sparse (CSR) data a piecewise-linear loss gets ``"continuation"``: dual
-    coordinate descent reads dense rows only.
+    coordinate descent reads dense rows only; the softmax or logistic loss with an L2 penalty
+    gets ``"saga"`` when the data ``X`` and ``lam`` are given and :func:`saga_condition` is at
+    least :data:`SAGA_MIN_CONDITION` (with Numba installed and at least
+    :data:`lingrad._sparse_kernels.MIN_NNZ` non-zeros: the compiled loops' load pays).
 
     Examples:
         >>> resolve_optimizer("auto", "softmax"), resolve_optimizer("adam", "softmax")
@@ -89,6 +105,12 @@ def resolve_optimizer(
         ('dualcd', 'adam')
         >>> resolve_optimizer("auto", "hinge", sparse=True)
         'continuation'
+        >>> import scipy.sparse as sp
+        >>> X = sp.random_array((20_000, 100), density=0.02, format="csr", rng=0)
+        >>> resolve_optimizer("auto", "softmax", sparse=True, X=X, lam=1e-4)  # lam N / L > 0.1
+        'saga'
+        >>> resolve_optimizer("auto", "softmax", sparse=True, X=X, lam=1e-7)
+        'lbfgs'
     """
     # auto does not look at the data's size: trust-region Newton takes 8-11 iterations where
     # L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its conjugate-gradient
@@ -101,7 +123,39 @@ def resolve_optimizer(
     exact = solvers.auto(loss, regularizer)
     if sparse and exact == "dualcd":
         return "continuation"
+    if sparse and exact == "lbfgs" and X is not None and lam is not None and not dask:
+        return "saga" if _saga_pays(X, lam, loss, regularizer) else exact
     if not dask:
         return exact
     # the cluster runs only L-BFGS: where it is not the exact solver, the fallback
     return "lbfgs" if exact == "lbfgs" else DEFAULTS.fallback
+
+
+def _saga_pays(X: Any, lam: float, loss: str, regularizer: str) -> bool:
+    """Whether SAGA is the sparse default for ``X``: a loss and penalty it solves, the
+    compiled loops, enough non-zeros, and :func:`saga_condition` high enough."""
+    name = losses.canonical_name(loss)
+    return (
+        name in saga.KINDS
+        and regularizer == "l2"
+        and _skinny.AVAILABLE
+        and X.nnz >= _sparse_kernels.MIN_NNZ
+        and saga_condition(X, lam, name) >= SAGA_MIN_CONDITION
+    )
+
+
+def saga_condition(X: Any, lam: float, loss: str) -> float:
+    """``lam N / L`` for a CSR ``X`` ``(N, D)``: ``L = k (max_i ||x_i||^2 + 1)``
+    (:func:`lingrad.optim.solvers.saga.smoothness`: ``k`` 1/2 for the softmax and 1/4 for the
+    logistic loss; the ``+ 1`` for the bias), SAGA's largest smoothness constant of one
+    example's loss. SAGA's progress a pass grows with it (``lam N / L`` is ``N`` over the
+    condition number ``L / lam``).
+
+    Examples:
+        >>> import numpy as np, scipy.sparse as sp
+        >>> X = sp.csr_array(np.eye(4))                       # unit rows: L = 0.5 (1 + 1)
+        >>> saga_condition(X, 0.25, "softmax")
+        1.0
+    """
+    L = saga.smoothness(X, saga.KINDS[losses.canonical_name(loss)])
+    return lam * X.shape[0] / L  # L >= k > 0 (the bias's + 1)

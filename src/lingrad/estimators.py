@@ -466,7 +466,13 @@ class _LinearModel(BaseEstimator):
         """Train ``W_`` on ``(X, T)`` (``T``: the loss's targets) from ``previous`` weights
         (``None``: a cold start): ``max_iter`` iterations or epochs, one for ``partial``."""
         name = resolve_optimizer(
-            self.optimizer, self.loss_, self.regularizer, partial_fit=partial, sparse=is_sparse(X)
+            self.optimizer,
+            self.loss_,
+            self.regularizer,
+            partial_fit=partial,
+            sparse=is_sparse(X),
+            X=X,
+            lam=self.lam,
         )
         validation = None
         if self.early_stopping:

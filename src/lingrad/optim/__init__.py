@@ -30,7 +30,7 @@ from lingrad.optim.search import (
     RandomSearch,
     SearchState,
 )
-from lingrad.optim.solvers import FISTA, LBFGS, Continuation, DualCD, TrustRegionNewton
+from lingrad.optim.solvers import FISTA, LBFGS, SAGA, Continuation, DualCD, TrustRegionNewton
 from lingrad.optim.state import state_from_arrays, state_to_arrays
 
 
@@ -71,6 +71,7 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
     "continuation": OptimizerEntry(Continuation, {"tol": 1e-4}, None, full_batch=True),
     "dualcd": OptimizerEntry(DualCD, {"tol": 1e-4}, None, full_batch=True),
     "fista": OptimizerEntry(FISTA, {"tol": 1e-4}, None, full_batch=True),
+    "saga": OptimizerEntry(SAGA, {"tol": 1e-4}, None, full_batch=True),
 }
 NAMES: tuple[str, ...] = tuple(OPTIMIZERS)
 

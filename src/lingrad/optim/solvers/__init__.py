@@ -8,6 +8,8 @@
   hinge family) with an L2 penalty, certified by the duality gap;
 * :class:`DualCD`: dual coordinate descent (liblinear's method) for the same losses, the
   unpenalised bias by the method of multipliers, certified by the same duality gap;
+* :class:`SAGA`: incremental gradient with a table of past gradients (lazy on sparse rows),
+  for the softmax and logistic losses with an L2 (or no) regulariser;
 * :class:`FISTA`: accelerated proximal gradient for a smooth loss with an L1 or elastic-net
   penalty;
 * :func:`auto`: the solver ``optimizer="auto"`` picks for a loss and a regulariser.
@@ -31,6 +33,7 @@ from lingrad.optim.solvers.dualcd import DualCD, DualCDState
 from lingrad.optim.solvers.fista import FISTA, FISTAState
 from lingrad.optim.solvers.lbfgs import LBFGS, LBFGSState
 from lingrad.optim.solvers.newton import NewtonState, TrustRegionNewton
+from lingrad.optim.solvers.saga import SAGA, SAGAState
 
 
 def auto(loss: str, regularizer: str = "l2") -> str:
@@ -58,6 +61,7 @@ def auto(loss: str, regularizer: str = "l2") -> str:
 __all__ = [
     "FISTA",
     "LBFGS",
+    "SAGA",
     "Continuation",
     "ContinuationState",
     "DualCD",
@@ -65,6 +69,7 @@ __all__ = [
     "FISTAState",
     "LBFGSState",
     "NewtonState",
+    "SAGAState",
     "Solver",
     "SolverProgress",
     "Status",
