@@ -72,6 +72,9 @@ _WW_SWEEPS = 10
 _BUDGET = 5.0
 #: ... unless that is fewer multiply-adds than this (tiny sets: the whole solve in one call).
 _WORK = 2e7
+#: The bias's multiplier step is taken once the examples' violations are within this fraction
+#: of the bias's (an inexact augmented Lagrangian: no inner solve finer than the outer one).
+_INEXACT = 1.0
 
 
 def _violation_py(kind, s, b, yi, U, margin, thr):
@@ -296,7 +299,11 @@ def _block_py(
         n_active = kept
         if was_full:
             full_violation = worst
-        if worst > eps:
+        bias_violation = 0.0
+        if free_bias:
+            for c in range(u.shape[0]):
+                bias_violation = max(bias_violation, kappa * abs(u[c]))
+        if worst > max(eps, _INEXACT * bias_violation):  # the inner problem: to the bias's
             threshold = worst if shrinking else np.inf
             continue
         threshold = np.inf
@@ -304,11 +311,7 @@ def _block_py(
             active[:] = True
             n_active = N
             continue
-        bias_violation = 0.0
-        if free_bias:
-            for c in range(u.shape[0]):
-                bias_violation = max(bias_violation, kappa * abs(u[c]))
-        if bias_violation <= eps:
+        if bias_violation <= eps and worst <= eps:
             solved = 1.0
             break
         for c in range(u.shape[0]):
