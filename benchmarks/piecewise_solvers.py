@@ -13,9 +13,10 @@
 * ``fista`` (softmax, L1) against ``LogisticRegression(penalty="l1", solver="saga")`` on digits.
 
 Sets: iris, wine, breast_cancer, digits and ``make_classification`` 50,000 x 256, 10 classes
-(``--rows``: another number of rows of the synthetic set; ``--quick``: iris, wine and 1,000 x 16; one repeat; at most 300 iterations; ``--solvers
-dualcd`` leaves continuation out; ``--sets iris,wine`` times those only), each
-split 80/20 (stratified, random_state=0) and standardised on the training split. Times are
+(``--rows``: another number of rows of the synthetic set; ``--quick``: iris, wine and 1,000 x
+16; one repeat; at most 300 iterations; ``--solvers dualcd`` leaves continuation out; ``--sets
+iris,wine`` times those only), each split 80/20 (stratified, random_state=0) and standardised on
+the training split. Times are
 medians of interleaved repeats (the first run of each is a warm-up: Numba's compilation is not
 timed), BLAS held to one thread on both sides; ``ratio`` = lingrad's time / scikit-learn's in
 the same run, with the load average when the row was timed. Also printed: iterations, the final
