@@ -5,6 +5,8 @@ certificate; the compiled kernel against the NumPy one; resuming; refusals."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from conftest import converges_and_resumes
@@ -272,3 +274,29 @@ def test_the_python_block_reaches_the_optimum_as_the_compiled_one(loss, monkeypa
     assert J.value(W) == pytest.approx(optimum, rel=1e-6)
     assert state.value == pytest.approx(compiled.value, rel=1e-8)
     np.testing.assert_allclose(W, compiled_W, atol=1e-3 * np.abs(compiled_W).max())
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_a_block_short_of_its_eps_doubles_the_next_budget(loss, monkeypatch):
+    """With the floor of work per block removed, each block is ``budget`` passes' worth of
+    visits: the budget doubles after every block that ends short of its ``eps`` (up to the
+    cap) and the solve still reaches the quadratic program's optimum."""
+    from lingrad.optim.solvers import dualcd
+
+    monkeypatch.setattr(dualcd, "_WORK", 0.0)
+    J = problem(loss, seed=6)
+    optimum = qp_optimum(J, 3)
+    W, state, history = solve(J, 3, tol=1e-9)
+    assert state.status == Status.CONVERGED
+    assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+    before = solve(J, 3, tol=1e-9, max_iter=0)[1]  # the fresh state (no update)
+    doubled = 0
+    for prev, s in itertools.pairwise([before, *history]):
+        if s.status != Status.RUNNING:
+            break
+        if s.eps == prev.eps:  # the block ended short of its eps: the budget doubles
+            assert s.budget == min(2 * prev.budget, dualcd._MAX_BUDGET)
+            doubled += s.budget > prev.budget
+        else:  # it met eps (the next eps is finer): the budget is kept
+            assert s.eps < prev.eps and s.budget == prev.budget
+    assert doubled > 0  # some block ran out of its budget: the test can fail
