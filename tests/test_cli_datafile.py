@@ -274,3 +274,23 @@ def test_a_hinge_on_an_svmlight_file_trains_with_a_solver_that_reads_sparse_data
         capsys.readouterr().err
     )
     assert runs.read_json(only_run(tmp_path) / "config.json")["optimizer"] == "continuation"
+
+
+def test_auto_on_a_large_sparse_file_resolves_as_the_estimator_does(tmp_path, capsys):
+    """``--optimizer auto`` (the default) on sparse data is resolved once the rows are read:
+    SAGA where it pays (enough rows and non-zeros, ``lam N / L`` large), as
+    ``LinearClassifier`` resolves it, recorded in the run's config; a small file keeps L-BFGS."""
+    rng = np.random.default_rng(5)
+    X, y = sparse_set(rng, 5_000, 300, nnz=10)
+    dump_svmlight_file(X, y, str(tmp_path / "big.svm"), zero_based=False)
+    dump_svmlight_file(X[:300], y[:300], str(tmp_path / "small.svm"), zero_based=False)
+    for name, expected in (("big", "saga"), ("small", "lbfgs")):
+        runs_dir = tmp_path / name
+        argv = ["train", "--runs-dir", str(runs_dir), "-q", "--no-report", "--lam", "0.05"]
+        assert main([*argv, "--dataset", str(tmp_path / f"{name}.svm")]) == 0, (
+            capsys.readouterr().err
+        )
+        (run,) = runs_dir.iterdir()
+        config = runs.read_json(run / "config.json")
+        assert config["optimizer"] == expected
+        assert runs.read_json(run / runs.METRICS)["test_accuracy"] > 0.5

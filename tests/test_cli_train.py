@@ -480,3 +480,14 @@ def test_sweep_cv_runs_the_cross_validated_path_and_saves_the_refit(tmp_path, ca
 def test_sweep_cv_refuses_bad_input(tmp_path, capsys, option, message):
     assert main(["sweep", "--dataset", "iris", "--runs-dir", str(tmp_path), *option]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("regularizer", "solver"), [("l1", "fista"), ("elastic_net", "fista")])
+def test_auto_takes_the_regularizer_into_account(regularizer, solver, tmp_path, capsys):
+    """``--regularizer l1`` with the default ``--optimizer auto`` trains with the solver that
+    takes an L1 part, as the estimators do (it was refused: "use 'fista'")."""
+    args = ("--regularizer", regularizer, "--lam", "1e-3", "--no-report", "--name", "r")
+    assert train(tmp_path, *args) == 0, capsys.readouterr().err
+    config = runs.read_json(tmp_path / "r" / "config.json")
+    assert config["optimizer"] == solver
+    assert runs.read_json(tmp_path / "r" / runs.METRICS)["test_accuracy"] > 0.8

@@ -362,7 +362,10 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
     config = {**DEFAULTS, **config}
     losses.spec(config["loss"])  # a known loss; whether it suits the dataset: build()
     sparse = datafiles.holds_sparse(config["dataset"])  # False for a shipped dataset's name
-    config["optimizer"] = resolve_optimizer(config["optimizer"], config["loss"], sparse=sparse)
+    requested = config["optimizer"]
+    config["optimizer"] = resolve_optimizer(
+        requested, config["loss"], config["regularizer"], sparse=sparse
+    )
     entry = optim.entry(config["optimizer"])
     if config["gradient"] not in GRADIENTS:
         fail("--gradient", f"one of {list(GRADIENTS)}", repr(config["gradient"]))
@@ -384,6 +387,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         check_int("max_evaluations", config["max_evaluations"])
     config["standardize"] = True
     config["lingrad"] = __version__
+    if sparse and requested == "auto":  # SAGA or L-BFGS, both solvers: build() picks by X's size
+        config["optimizer"] = "auto"
     return config
 
 
@@ -531,11 +536,17 @@ def _index_base(config: dict[str, Any]) -> bool | str:
 def build(
     config: dict[str, Any],
 ) -> tuple[datasets.Dataset, Splits, Objective, optim.Optimizer, dict[str, Any]]:
-    """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``."""
+    """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``; an
+    ``"auto"`` optimiser left by :func:`resolve` (sparse data) is resolved here, in ``config``,
+    from the training rows' size and ``lam`` as the estimators resolve it (SAGA or L-BFGS)."""
     from lingrad.objective import Objective
     from lingrad.train import batch_size_for
 
     data, (X_train, X_val, X_test) = data_of(config)
+    if config["optimizer"] == "auto":  # sparse data (resolve()): the estimators' choice
+        config["optimizer"] = resolve_optimizer(
+            "auto", config["loss"], config["regularizer"], sparse=True, X=X_train, lam=config["lam"]
+        )
     N = X_train.shape[0]
     if optim.entry(config["optimizer"]).full_batch:  # gd and the searches compare values
         _full_batch_only(config, N)  # over the whole data
