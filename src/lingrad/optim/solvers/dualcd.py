@@ -88,6 +88,8 @@ _WORK = 2e7
 #: The bias's multiplier step is taken once the examples' violations are within this fraction
 #: of the bias's (an inexact augmented Lagrangian: no inner solve finer than the outer one).
 _INEXACT = 1.0
+#: Rows per chunk of the dense rows' norms (a float64 temporary of this many rows).
+_SQNORM_ROWS = 4096
 
 
 def _violation_py(kind, s, b, yi, U, margin, thr):
@@ -468,7 +470,7 @@ def epoch(
         ([[1.0, 1.0], [0.0, 0.0]], [[1.0, -1.0]])
     """
     if sqnorm is None:
-        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        sqnorm = curvatures(row_sqnorms(X), kappa)
     active = np.ones(len(y), dtype=np.bool_) if active is None else active
     if compiled is None:
         compiled = _skinny.AVAILABLE
@@ -484,17 +486,44 @@ def epoch(
     )  # fmt: skip
 
 
-def _csr_sqnorm(X: Any) -> _Float:
-    """``||x_i||^2`` ``(N,)`` float64 of the rows of a CSR ``X`` ``(N, D)``, from its data.
+def row_sqnorms(X: Any) -> _Float:
+    """``||x_i||^2`` ``(N,)`` float64 of the rows of ``X`` ``(N, D)``, NumPy or CSR, each
+    summed in the order of its columns, one term at a time (a cumulative sum; over the CSR
+    data, ``np.bincount``): a row's zeros add nothing exactly, so the dense and the CSR
+    rows' norms are the same numbers, and so are the solver's iterates.
 
     Examples:
         >>> import scipy.sparse as sp
-        >>> _csr_sqnorm(sp.csr_array(np.array([[3.0, 4.0], [0.0, 0.0]]))).tolist()
-        [25.0, 0.0]
+        >>> X = np.array([[3.0, 4.0], [0.0, 0.0]])
+        >>> row_sqnorms(X).tolist(), row_sqnorms(sp.csr_array(X)).tolist()
+        ([25.0, 0.0], [25.0, 0.0])
     """
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    data = X.data.astype(np.float64)
-    return np.bincount(rows, weights=data * data, minlength=X.shape[0])
+    N = X.shape[0]
+    if is_sparse(X):
+        rows = np.repeat(np.arange(N), np.diff(X.indptr))
+        data = X.data.astype(np.float64)
+        return np.bincount(rows, weights=data * data, minlength=N)
+    out = np.zeros(N)
+    if X.shape[1] > 0:
+        for k in range(0, N, _SQNORM_ROWS):  # bounded temporaries
+            chunk = np.square(X[k : k + _SQNORM_ROWS], dtype=np.float64)
+            out[k : k + _SQNORM_ROWS] = np.cumsum(chunk, axis=1)[:, -1]
+    return out
+
+
+def curvatures(sqnorm: _Float, kappa: float) -> _Float:
+    """The rows' norms ``sqnorm`` ``(N,)`` with those of the zero rows (``x_i = 0``) raised to
+    ``1e-12 max(1, max_i ||x_i||^2)`` when there is no bias term (``kappa = 0``): such an
+    example's sub-problem is linear (its scores do not move), solved at its bound by this
+    tiny curvature (liblinear divides by zero there), not a division by zero.
+
+    Examples:
+        >>> curvatures(np.array([4.0, 0.0]), 0.0).tolist(), curvatures(np.zeros(1), 1.0).tolist()
+        ([4.0, 4e-12], [0.0])
+    """
+    if kappa > 0 or np.all(sqnorm > 0):
+        return sqnorm
+    return np.where(sqnorm > 0, sqnorm, 1e-12 * max(1.0, float(sqnorm.max(initial=0.0))))
 
 
 def example_weights(objective: Any) -> _Float:
@@ -756,12 +785,11 @@ class DualCD(SolverBase):
         N, D = X.shape
         C = V.shape[1]
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
+        sqnorm = curvatures(row_sqnorms(X), kappa)
         if is_sparse(X):  # the CSR instance of the block, X its three arrays
-            sqnorm = _csr_sqnorm(X)
             X = (X.data, X.indices, X.indptr)
             block = _compiled() and _block_csr_nb if _skinny.AVAILABLE else _block_csr_py
         else:
-            sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
             block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
         columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
         mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
