@@ -499,7 +499,9 @@ def row_sqnorms(X: Any) -> _Float:
         return np.einsum("ij,ij->i", X, X, dtype=np.float64)
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     data = X.data.astype(np.float64)
-    return np.bincount(rows, weights=data * data, minlength=X.shape[0]).astype(np.float64)
+    return np.bincount(rows, weights=data * data, minlength=X.shape[0]).astype(
+        np.float64, copy=False
+    )
 
 
 def curvatures(sqnorm: _Float, kappa: float) -> _Float:
