@@ -412,3 +412,7 @@ def test_the_certified_optimum_on_csr_equals_continuations(loss):
     assert state.status == Status.CONVERGED and state.measure <= 1e-10
     assert J.value(W) == pytest.approx(J.value(W_ref), rel=1e-6)
     assert state.dual <= J.value(W_ref) + 1e-12  # a lower bound on continuation's value too
+    W0 = RNG(7).standard_normal((26, 3))  # a warm start: the dual point from CSR scores
+    warm = solve(J, 3, tol=1e-10, W0=W0)[1]
+    assert warm.status == Status.CONVERGED
+    assert warm.value == pytest.approx(J.value(W_ref), rel=1e-6)
