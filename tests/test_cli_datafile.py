@@ -264,8 +264,8 @@ def test_sparse_training_never_densifies(tmp_path, capsys):
 
 
 def test_a_hinge_on_an_svmlight_file_trains_with_a_solver_that_reads_sparse_data(tmp_path, capsys):
-    """auto's dense choice for the hinges (dualcd) reads dense rows: a sparse file gets
-    continuation, recorded in the run's config."""
+    """auto's choice for the hinges (dualcd) reads CSR rows: a sparse file gets it too,
+    recorded in the run's config."""
     rng = np.random.default_rng(4)
     X, y = sparse_set(rng, 200, 30)
     dump_svmlight_file(X, y, str(tmp_path / "h.svm"), zero_based=False)
@@ -273,7 +273,7 @@ def test_a_hinge_on_an_svmlight_file_trains_with_a_solver_that_reads_sparse_data
     assert main([*argv, "--lam", "0.01", "--dataset", str(tmp_path / "h.svm")]) == 0, (
         capsys.readouterr().err
     )
-    assert runs.read_json(only_run(tmp_path) / "config.json")["optimizer"] == "continuation"
+    assert runs.read_json(only_run(tmp_path) / "config.json")["optimizer"] == "dualcd"
 
 
 def test_auto_on_a_large_sparse_file_resolves_as_the_estimator_does(tmp_path, capsys):

@@ -300,3 +300,119 @@ def test_a_block_short_of_its_eps_doubles_the_next_budget(loss, monkeypatch):
         else:  # it met eps (the next eps is finer): the budget is kept
             assert s.eps < prev.eps and s.budget == prev.budget
     assert doubled > 0  # some block ran out of its budget: the test can fail
+
+
+# -- sparse (CSR) X: the same block source with CSR row functions -----------------------------
+
+
+def _sparse_set(seed=0, N=150, D=30, C=4, density=0.15):
+    """Text-like rows: a few non-zeros each (some rows empty), the classes' words apart."""
+    rng = RNG(seed)
+    y = np.arange(N) % C
+    X = (rng.standard_normal((N, D)) + 1.5 * rng.standard_normal((C, D))[y]) * (
+        rng.uniform(size=(N, D)) < density
+    )
+    X[:3] = 0.0  # empty rows: no entries in their CSR slices
+    # multiples of 1/8: the rows' norms exact in any order of the sums (einsum on the dense
+    # rows, bincount on the CSR data), so that the two runs' paths are the same to the bit
+    return np.round(8.0 * X) / 8.0, y
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
+    """The same visiting order (the same seed) and the same updates: every iterate of dualcd on
+    CSR X equals the one on the same data dense (weighted examples, with and without a bias,
+    float64 and float32 data), the sums differing only by the dense rows' zero terms. In
+    float32 the blocks' ``eps`` follows the measure, from ``P`` in float32 (SciPy's sparse and
+    NumPy's dense products round apart): the iterates are compared while the ``eps`` agree
+    (in float64 all of them)."""
+    import scipy.sparse as sp
+
+    X, y = _sparse_set(seed=1)
+    X = X.astype(dtype)
+    w = RNG(2).uniform(0.2, 3.0, len(y))
+    runs = []
+    rel = 1e-12 if dtype == np.float64 else 1e-6  # P: the objective's float32 products
+    for data in (X, sp.csr_array(X)):
+        J = Objective(loss, data, y, lam=1e-3, sample_weight=w, fit_intercept=fit_intercept)
+        assert J.sparse == (data is not X)
+        runs.append(solve(J, 4, tol=1e-9, max_iter=12))
+    (W_dense, dense, hist_dense), (W_csr, csr, hist_csr) = runs
+    assert W_csr.dtype == dtype and dense.status == csr.status
+    assert len(hist_dense) == len(hist_csr) > 1 and dense.measure < 1e-3
+    compared = 0
+    for k, (a, b) in enumerate(zip(hist_dense, hist_csr, strict=True)):
+        if k > 0 and hist_dense[k - 1].eps != pytest.approx(hist_csr[k - 1].eps, rel=1e-9):
+            break  # float32: eps follows the measure, from P's float32 products, apart
+        compared += 1
+        assert a.epochs == b.epochs
+        np.testing.assert_allclose(b.beta, a.beta, rtol=0, atol=1e-12 * max(1, a.beta.max()))
+        np.testing.assert_allclose(b.V, a.V, rtol=0, atol=1e-12 * max(1, np.abs(a.V).max()))
+        np.testing.assert_allclose(b.center, a.center, rtol=0, atol=1e-12)
+        assert b.value == pytest.approx(a.value, rel=rel)
+        assert b.dual == pytest.approx(a.dual, rel=100 * rel, abs=1e-14)
+    assert compared == (len(hist_dense) if dtype == np.float64 else compared) >= 2
+    if dtype == np.float64:
+        np.testing.assert_allclose(W_csr, W_dense, rtol=0, atol=1e-12 * np.abs(W_dense).max())
+    else:  # the same optimum
+        assert csr.value == pytest.approx(dense.value, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_csr_block_run_as_python_equals_the_compiled_one(loss, monkeypatch):
+    """Coverage cannot trace compiled code: the CSR instance of the block (``_block_py``'s code
+    with the CSR row functions) run as Python gives the compiled one's passes, dual variables,
+    weights and counts; and the whole solve without Numba reaches the compiled one's optimum."""
+    import scipy.sparse as sp
+
+    from lingrad.optim.solvers import dualcd
+
+    if not _skinny.AVAILABLE:
+        pytest.skip("numba is not installed")  # the Python instance is what the solver runs
+    X, y = _sparse_set(seed=3, N=40, D=12, C=3, density=0.3)
+    A = sp.csr_array(X)
+    rows = (A.data, A.indices, A.indptr)
+    upper = RNG(4).uniform(0.0, 2.0, len(y))
+    upper[0] = 0.0  # an example of weight 0 is skipped
+    sqnorm = dualcd.row_sqnorms(A)
+    np.testing.assert_allclose(sqnorm, np.einsum("ij,ij->i", X, X), rtol=1e-14)
+    dualcd._compiled()
+    C = 1 if loss == "one_vs_all_hinge" else 3
+    labels = (y == 1).astype(np.intp) if C == 1 else y.astype(np.intp)
+    runs = []
+    for block in (dualcd._block_csr_py, dualcd._block_csr_nb):
+        beta, V, center, u = np.zeros((40, C)), np.zeros((12, C)), np.full(C, 0.1), np.zeros(C)
+        out = np.zeros(5)
+        block(KINDS[loss], rows, labels, upper, sqnorm, 1.0, 1.0, True, True, beta, V, center,
+              u, 1e-6, 40 * 400, 12345, out)  # fmt: skip
+        runs.append((beta, V, center, u, out))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    assert runs[0][4][1] > 3 and runs[0][4][4] >= 1  # several passes and multiplier steps
+    assert np.any(runs[0][0] > 0) and np.all(runs[0][0][0] == 0)
+    J = Objective(loss, A, y, lam=1e-2)
+    compiled = solve(J, 3, tol=1e-9)[1]
+    monkeypatch.setattr(_skinny, "AVAILABLE", False)
+    state = solve(J, 3, tol=1e-9, max_iter=400)[1]
+    assert state.status == compiled.status == Status.CONVERGED
+    assert state.value == pytest.approx(compiled.value, rel=1e-8)
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_the_certified_optimum_on_csr_equals_continuations(loss):
+    import scipy.sparse as sp
+
+    X, y = _sparse_set(seed=5, N=120, D=25, C=3)
+    J = Objective(loss, sp.csr_array(X), y, lam=1e-2, sample_weight=RNG(6).uniform(0.5, 2, 120))
+    W_ref, ref = continuation_solve(J, 3, tol=1e-10)
+    assert ref.status == Status.CONVERGED
+    W, state, _ = solve(J, 3, tol=1e-10)
+    assert state.status == Status.CONVERGED and state.measure <= 1e-10
+    assert J.value(W) == pytest.approx(J.value(W_ref), rel=1e-6)
+    assert state.dual <= J.value(W_ref) + 1e-12  # a lower bound on continuation's value too
+    W0 = RNG(7).standard_normal((26, 3))  # a warm start: the dual point from CSR scores
+    warm = solve(J, 3, tol=1e-10, W0=W0)[1]
+    assert warm.status == Status.CONVERGED
+    assert warm.value == pytest.approx(J.value(W_ref), rel=1e-6)

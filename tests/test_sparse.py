@@ -217,6 +217,8 @@ SOLVERS = [
     ("newton", "logistic", "l2"),
     ("fista", "softmax", "l1"),
     ("continuation", "hinge", "l2"),
+    ("dualcd", "hinge", "l2"),
+    ("dualcd", "crammer_singer", "l2"),
     ("sgd", "softmax", "l2"),
     ("adam", "squared_hinge", "elastic_net"),
 ]
@@ -424,8 +426,8 @@ def test_auto_fits_a_smooth_loss_on_large_sparse_data_with_saga_at_lbfgs_s_optim
 
 @pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "one_vs_all_hinge"])
 def test_auto_fits_a_hinge_on_sparse_data_with_a_solver_that_reads_it(loss):
-    """Dual coordinate descent (auto's choice on dense data) reads dense rows only: on CSR the
-    default is continuation, and it reaches the dense fit's objective."""
+    """Dual coordinate descent, auto's choice on dense data, is its choice on CSR too (its
+    compiled block reads CSR rows), and it reaches the dense fit's objective."""
     import warnings
 
     from lingrad.estimators import LinearClassifier
@@ -439,7 +441,7 @@ def test_auto_fits_a_hinge_on_sparse_data_with_a_solver_that_reads_it(loss):
         dense = LinearClassifier(loss=loss, lam=1e-2).fit(X, y)
         csr = LinearClassifier(loss=loss, lam=1e-2).fit(sp.csr_array(X), y)
     J = Objective(loss, X, y, lam=1e-2)
-    assert csr.n_iter_ >= 1
+    assert csr.n_iter_ >= 1 and csr.optimizer_ == dense.optimizer_ == "dualcd"
     assert J.value(csr.W_) == pytest.approx(J.value(dense.W_), rel=1e-4)
 
 

@@ -90,8 +90,9 @@ def resolve_optimizer(
     """The optimiser name ``optimizer`` stands for: itself, or for ``"auto"`` the exact solver
     of ``loss`` and ``regularizer`` in memory, ``"sgd"`` for ``partial_fit``, ``"lbfgs"`` on a
     Dask cluster (the fallback where the exact solver is not L-BFGS: a piecewise-linear loss, an
-    L1 part). For sparse (CSR) data a piecewise-linear loss gets ``"continuation"``: dual
-    coordinate descent reads dense rows only; the softmax or logistic loss with an L2 penalty
+    L1 part). For sparse (CSR) data a piecewise-linear loss keeps ``"dualcd"`` (its compiled
+    block reads CSR rows, liblinear's sparse-first cost); the softmax or logistic loss with an
+    L2 penalty
     gets ``"saga"`` when the data ``X`` and ``lam`` are given and :func:`saga_condition` is at
     least :data:`SAGA_MIN_CONDITION` (with Numba installed and at least
     :data:`lingrad._sparse_kernels.MIN_NNZ` non-zeros: the compiled loops' load pays).
@@ -104,7 +105,7 @@ def resolve_optimizer(
         >>> resolve_optimizer("auto", "hinge"), resolve_optimizer("auto", "hinge", dask=True)
         ('dualcd', 'adam')
         >>> resolve_optimizer("auto", "hinge", sparse=True)
-        'continuation'
+        'dualcd'
         >>> import scipy.sparse as sp
         >>> X = sp.random_array((20_000, 100), density=0.02, format="csr", rng=0)
         >>> resolve_optimizer("auto", "softmax", sparse=True, X=X, lam=1e-4)  # lam N / L > 0.1
@@ -121,8 +122,6 @@ def resolve_optimizer(
     if partial_fit:
         return "sgd"
     exact = solvers.auto(loss, regularizer)
-    if sparse and exact == "dualcd":
-        return "continuation"
     if sparse and exact == "lbfgs" and X is not None and lam is not None and not dask:
         return "saga" if _saga_pays(X, lam, loss, regularizer) else exact
     if not dask:

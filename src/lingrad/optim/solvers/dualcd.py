@@ -40,6 +40,12 @@ binary problems, one column each. The block is compiled by Numba when it is inst
 (:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
 example is one NumPy product (the same updates, another summation order).
 
+Sparse (CSR) X: the loops read a row of X only through a row dot product (``s += V^T x_i``) and
+a row update (``V[:, c] -= x_i dA_c``); the same source is instantiated a second time with the
+CSR row functions (``X = (data, indices, indptr)``, each visit ``nnz(x_i) C`` multiply-adds,
+liblinear's sparse-first cost) and compiled; the same visiting order and iterates as on the
+dense rows. Without Numba that instance runs as Python.
+
 Certificate: ``P(W)`` by the objective at the epoch's weights, ``D`` by
 :func:`~lingrad.optim.solvers.continuation.dual_value` at ``alpha = lam beta / c`` (which
 balances the dual point onto the constraint first), the best ``D`` so far kept;
@@ -49,13 +55,14 @@ balances the dual point onto the constraint first), the best ``D`` so far kept;
 from __future__ import annotations
 
 import math
+import types
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from lingrad import _skinny
-from lingrad._validation import check_int, check_positive, fail
+from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.model import scores_unchecked
 from lingrad.optim.solvers.base import SolverBase, Status, refuse
 from lingrad.optim.solvers.continuation import (
@@ -194,7 +201,7 @@ def _epoch_loops_py(
     # example's sub-problem, V and u updated (only the columns that moved). Returns the largest
     # violation.
     # scratch: (4, C) float64, room for the scores, the change of A, the sort and the columns.
-    D, C = V.shape
+    C = V.shape[1]
     s, dA, work, moved = scratch[0], scratch[1], scratch[2], scratch[3]
     worst = 0.0
     for i in order:
@@ -203,10 +210,7 @@ def _epoch_loops_py(
             continue
         for c in range(C):
             s[c] = center[c] - kappa * u[c]
-        for d in range(D):
-            xd = X[i, d]
-            for c in range(C):
-                s[c] += xd * V[d, c]
+        _row_dot(X, i, V, s)
         violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
         worst = max(worst, violation)
         if shrink:
@@ -219,18 +223,60 @@ def _epoch_loops_py(
                 moved[n_moved] = c
                 n_moved += 1
                 u[c] += dA[c]
-        if n_moved == C:
-            for d in range(D):
-                xd = X[i, d]
-                for c in range(C):
-                    V[d, c] -= xd * dA[c]
-        elif n_moved > 0:
-            for d in range(D):
-                xd = X[i, d]
-                for k in range(n_moved):
-                    c = int(moved[k])
-                    V[d, c] -= xd * dA[c]
+        if n_moved > 0:
+            _row_axpy(X, i, V, dA, moved, n_moved)
     return worst
+
+
+# The rows of X are read only by these two functions, a dense row X[i] (X (N, D)) here and a
+# CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
+# once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
+def _dense_row_dot(X, i, V, s):
+    # s (C,) += V^T x_i
+    for d in range(V.shape[0]):
+        xd = X[i, d]
+        for c in range(V.shape[1]):
+            s[c] += xd * V[d, c]
+
+
+def _dense_row_axpy(X, i, V, dA, moved, n_moved):
+    # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved] (all of them when n_moved = C)
+    if n_moved == V.shape[1]:
+        for d in range(V.shape[0]):
+            xd = X[i, d]
+            for c in range(n_moved):
+                V[d, c] -= xd * dA[c]
+        return
+    for d in range(V.shape[0]):
+        xd = X[i, d]
+        for k in range(n_moved):
+            c = int(moved[k])
+            V[d, c] -= xd * dA[c]
+
+
+def _csr_row_dot(X, i, V, s):
+    # s (C,) += V^T x_i, x_i the CSR row i of X = (data, indices, indptr)
+    data, indices, indptr = X
+    for p in range(indptr[i], indptr[i + 1]):
+        xd, d = data[p], indices[p]
+        for c in range(V.shape[1]):
+            s[c] += xd * V[d, c]
+
+
+def _csr_row_axpy(X, i, V, dA, moved, n_moved):
+    # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved], x_i the CSR row i
+    data, indices, indptr = X
+    if n_moved == V.shape[1]:
+        for p in range(indptr[i], indptr[i + 1]):
+            xd, d = data[p], indices[p]
+            for c in range(n_moved):
+                V[d, c] -= xd * dA[c]
+        return
+    for p in range(indptr[i], indptr[i + 1]):
+        xd, d = data[p], indices[p]
+        for k in range(n_moved):
+            c = int(moved[k])
+            V[d, c] -= xd * dA[c]
 
 
 def _epoch_numpy(
@@ -331,21 +377,59 @@ def _block_py(
 #: The functions the compiled block calls (the compiled ones once :func:`_compiled` ran).
 _solve_example: Any = _solve_example_py
 _violation: Any = _violation_py
+_row_dot: Any = _dense_row_dot
+_row_axpy: Any = _dense_row_axpy
 _pass: Any = _epoch_numpy
 _epoch_nb: Any = None
 _block_nb: Any = None
+_block_csr_nb: Any = None
+
+
+def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
+    """``func``'s code with the module's globals but ``names`` replaced: the same source
+    reading the rows of X through other functions. Rebinding globals was chosen over passing X
+    as a tuple with overloads (``numba.extending.overload``): the source stays plain Python,
+    run as it is by the tests, and each instance is compiled with no dispatch on X's type in
+    the loops. Its own qualified name (``func``'s plus ``suffix``) keeps Numba's on-disk cache
+    of the two instances apart.
+
+    Examples:
+        >>> f = _instantiate(_epoch_loops_py, "_csr", _row_dot=_csr_row_dot)
+        >>> f.__qualname__, f.__globals__["_row_dot"] is _csr_row_dot
+        ('_epoch_loops_py_csr', True)
+        >>> f.__code__ is _epoch_loops_py.__code__  # one source
+        True
+    """
+    name = func.__name__ + suffix
+    made = types.FunctionType(func.__code__, {**globals(), **names}, name, func.__defaults__)
+    made.__qualname__ = name
+    return made
+
+
+#: The CSR instances (X = (data, indices, indptr)) run as Python: the sources that
+#: :func:`_compiled` compiles, the Python helpers (run without Numba, and by the tests).
+_epoch_csr_py = _instantiate(
+    _epoch_loops_py, "_csr", _row_dot=_csr_row_dot, _row_axpy=_csr_row_axpy
+)
+_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py)
 
 
 def _compiled() -> Any:
-    """Compile the epoch's loops with Numba (cached on disk after the first time)."""
-    global _solve_example, _violation, _pass, _epoch_nb, _block_nb
+    """Compile the epoch's loops with Numba (cached on disk after the first time), the dense
+    and the CSR instances."""
+    global _solve_example, _violation, _row_dot, _row_axpy, _pass, _epoch_nb, _block_nb
+    global _block_csr_nb
     if _epoch_nb is None:
         import numba
 
         jit = numba.njit(cache=True, nogil=True)
         _solve_example, _violation = jit(_solve_example_py), jit(_violation_py)
+        _row_dot, _row_axpy = jit(_dense_row_dot), jit(_dense_row_axpy)
         _epoch_nb = _pass = jit(_epoch_loops_py)
         _block_nb = jit(_block_py)
+        csr = {"_row_dot": jit(_csr_row_dot), "_row_axpy": jit(_csr_row_axpy)}
+        epoch_csr = jit(_instantiate(_epoch_loops_py, "_csr", **csr))
+        _block_csr_nb = jit(_instantiate(_block_py, "_csr", _pass=epoch_csr))
     return _epoch_nb
 
 
@@ -384,7 +468,7 @@ def epoch(
         ([[1.0, 1.0], [0.0, 0.0]], [[1.0, -1.0]])
     """
     if sqnorm is None:
-        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        sqnorm = curvatures(row_sqnorms(X), kappa)
     active = np.ones(len(y), dtype=np.bool_) if active is None else active
     if compiled is None:
         compiled = _skinny.AVAILABLE
@@ -398,6 +482,41 @@ def epoch(
         _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
                      threshold, None)
     )  # fmt: skip
+
+
+def row_sqnorms(X: Any) -> _Float:
+    """``||x_i||^2`` ``(N,)`` float64 of the rows of ``X`` ``(N, D)``: NumPy's ``einsum`` on
+    dense rows, ``np.bincount`` over the data of CSR ones (the same numbers up to the order of
+    the sums: a few ulps, and equal where the sums are exact).
+
+    Examples:
+        >>> import scipy.sparse as sp
+        >>> X = np.array([[3.0, 4.0], [0.0, 0.0]])
+        >>> row_sqnorms(X).tolist(), row_sqnorms(sp.csr_array(X)).tolist()
+        ([25.0, 0.0], [25.0, 0.0])
+    """
+    if not is_sparse(X):
+        return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    data = X.data.astype(np.float64)
+    return np.bincount(rows, weights=data * data, minlength=X.shape[0]).astype(
+        np.float64, copy=False
+    )
+
+
+def curvatures(sqnorm: _Float, kappa: float) -> _Float:
+    """The rows' norms ``sqnorm`` ``(N,)`` with those of the zero rows (``x_i = 0``) raised to
+    ``1e-12 max(1, max_i ||x_i||^2)`` when there is no bias term (``kappa = 0``): such an
+    example's sub-problem is linear (its scores do not move), solved at its bound by this
+    tiny curvature (liblinear divides by zero there), not a division by zero.
+
+    Examples:
+        >>> curvatures(np.array([4.0, 0.0]), 0.0).tolist(), curvatures(np.zeros(1), 1.0).tolist()
+        ([4.0, 4e-12], [0.0])
+    """
+    if kappa > 0 or np.all(sqnorm > 0):
+        return sqnorm
+    return np.where(sqnorm > 0, sqnorm, 1e-12 * max(1.0, float(sqnorm.max(initial=0.0))))
 
 
 def example_weights(objective: Any) -> _Float:
@@ -558,7 +677,8 @@ class DualCD(SolverBase):
         L2 or ``lam = 0``, data not in memory; naming the loss and the penalty."""
         name, reg, lam = objective.loss_spec.name, objective.regularizer, objective.lam
         l2 = lam > 0 and reg.name != "none" and reg.l1_ratio == 0
-        in_memory = isinstance(getattr(objective, "X", None), np.ndarray)
+        X = getattr(objective, "X", None)
+        in_memory = isinstance(X, np.ndarray) or is_sparse(X)  # NumPy or CSR
         for wrong, what, instead in [
             (name not in PIECEWISE, f"the smooth loss {name!r}", "'lbfgs'"),
             (
@@ -657,9 +777,13 @@ class DualCD(SolverBase):
         kind, X, y, upper, margin = problem
         N, D = X.shape
         C = V.shape[1]
-        sqnorm = np.einsum("ij,ij->i", X, X, dtype=np.float64)
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
-        block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
+        sqnorm = curvatures(row_sqnorms(X), kappa)
+        if is_sparse(X):  # the CSR instance of the block, X its three arrays
+            X = (X.data, X.indices, X.indptr)
+            block = _compiled() and _block_csr_nb if _skinny.AVAILABLE else _block_csr_py
+        else:
+            block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
         columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
         mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
         if mirrored:  # two classes: column 0 is column 1's problem with the signs flipped
@@ -670,9 +794,12 @@ class DualCD(SolverBase):
         total[3] = 1.0
         for c, cols in enumerate(columns):
             labels = y if kind != 0 else np.where(y == c + mirrored, 0, 1).astype(np.intp)
+            # one column contiguous (a stride of C rows apart otherwise: a cache line a read)
+            b_c, V_c = np.ascontiguousarray(beta[:, cols]), np.ascontiguousarray(V[:, cols])
             block(kind, X, labels, upper, sqnorm, margin, kappa, free_bias, self.shrinking,
-                  beta[:, cols], V[:, cols], center[cols], u[cols], state.eps * margin,
+                  b_c, V_c, center[cols], u[cols], state.eps * margin,
                   max_visits, seed + c, part)  # fmt: skip
+            beta[:, cols], V[:, cols] = b_c, V_c
             total[[0, 1, 4]] += part[[0, 1, 4]] / len(columns)
             total[2], total[3] = max(total[2], part[2]), min(total[3], part[3])
         if mirrored:
