@@ -59,7 +59,8 @@ def test_fit_keeps_float32_with_every_optimiser(name):
     batch = None if optim.entry(name).full_batch else 16
     r = fit(J, opt, n_columns=3, epochs=2, batch_size=batch, rng=np.random.default_rng(0))
     assert r.W.dtype == F32
-    assert r.stop is None or r.stop.reason is StopReason.BUDGET
+    # no failure stop: the budget, or an exact solver done within it (dualcd on this set)
+    assert r.stop is None or r.stop.reason in (StopReason.BUDGET, StopReason.CONVERGED)
     assert all(np.isfinite(v) for v in r.history["loss"])
 
 
