@@ -318,7 +318,7 @@ class _InMemory:
         W_new = state.W + step
         if W_new.dtype != state.W.dtype:  # an optimiser's step must not upcast W
             fail("optimizer", f"steps in W's dtype {state.W.dtype}", W_new.dtype, TypeError)
-        if not (np.isfinite(W_new).all() if self.host else all_finite(W_new)):
+        if not all_finite(W_new):
             problem = "the step made the weights non-finite"
             state.stop = self.guard.stop(state.epoch, state.iteration, problem, rate)
             return False

@@ -64,7 +64,7 @@ import numpy.typing as npt
 from lingrad import _skinny
 from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.model import scores_unchecked
-from lingrad.optim.solvers.base import SolverBase, Status, refuse
+from lingrad.optim.solvers.base import SolverBase, Status, refuse, row_sqnorms
 from lingrad.optim.solvers.continuation import (
     PIECEWISE,
     dual_scores,
@@ -482,26 +482,6 @@ def epoch(
         _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
                      threshold, None)
     )  # fmt: skip
-
-
-def row_sqnorms(X: Any) -> _Float:
-    """``||x_i||^2`` ``(N,)`` float64 of the rows of ``X`` ``(N, D)``: NumPy's ``einsum`` on
-    dense rows, ``np.bincount`` over the data of CSR ones (the same numbers up to the order of
-    the sums: a few ulps, and equal where the sums are exact).
-
-    Examples:
-        >>> import scipy.sparse as sp
-        >>> X = np.array([[3.0, 4.0], [0.0, 0.0]])
-        >>> row_sqnorms(X).tolist(), row_sqnorms(sp.csr_array(X)).tolist()
-        ([25.0, 0.0], [25.0, 0.0])
-    """
-    if not is_sparse(X):
-        return np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    data = X.data.astype(np.float64)
-    return np.bincount(rows, weights=data * data, minlength=X.shape[0]).astype(
-        np.float64, copy=False
-    )
 
 
 def curvatures(sqnorm: _Float, kappa: float) -> _Float:

@@ -56,7 +56,14 @@ import numpy.typing as npt
 
 from lingrad import _skinny
 from lingrad._validation import check_int, check_positive, fail, is_sparse
-from lingrad.optim.solvers.base import SolverBase, Status, max_abs, refuse, smooth_problem
+from lingrad.optim.solvers.base import (
+    SolverBase,
+    Status,
+    max_abs,
+    refuse,
+    row_sqnorms,
+    smooth_problem,
+)
 
 _Float = npt.NDArray[np.float64]
 
@@ -282,14 +289,7 @@ def smoothness(X: Any, kind: int, bias: bool = True, cw: _Float | None = None) -
         >>> smoothness(np.array([[3.0, 4.0], [1.0, 0.0]]), 1)       # 0.25 (25 + 1)
         6.5
     """
-    sq: _Float
-    if is_sparse(X):
-        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        weights = X.data.astype(np.float64) ** 2
-        sq = np.asarray(np.bincount(rows, weights, minlength=X.shape[0]), dtype=np.float64)
-    else:
-        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    sq = sq + float(bias)
+    sq = row_sqnorms(X) + float(bias)
     top = float(np.max(sq if cw is None else cw * sq)) if len(sq) else 0.0
     return CURVATURE[kind] * top
 
