@@ -1132,7 +1132,9 @@ def fit_lams(
     last = None  # the previous fit's weights
     for lam in lams:
         previous = getattr(model, "W_", None)
-        if last is not None and previous is not None:
+        if previous is None:
+            previous = _path_cold_start(model, X, T, weights, C, float(lam))
+        elif last is not None:
             previous = _path_start(model, last, previous, float(lam), C)
         # an attribute, as set_params sets it: set_params reads the signature (inspect) per
         # call, 5% of a 10-lambda path on digits
@@ -1142,6 +1144,29 @@ def fit_lams(
         model._set_coef(model.W_)
         last = model.W_
         yield model
+
+
+def _path_cold_start(model, X, T, weights, n_columns, lam):
+    """Prepare :func:`fit_lams`' first fit, from no weights, where it is L-BFGS on an L2
+    penalty (NumPy or CSR data): the cold start's weights (:meth:`_LinearModel._start`) and an
+    empty L-BFGS state with ``scale_bias`` (:func:`solvers.lbfgs.bias_scaling`) as the model's
+    solver end, so that this fit too scales its bias steps; its iterates are otherwise the
+    cold fit's. Returns those weights (the fit's ``previous``); ``None`` where that does not
+    apply (a plain cold start)."""
+    sparse = is_sparse(X)
+    if not (sparse or isinstance(X, np.ndarray)) or model.regularizer != "l2":
+        return None
+    name = resolve_optimizer(
+        model.optimizer, model.loss_, model.regularizer, sparse=sparse, X=X, lam=lam
+    )
+    if name != "lbfgs" or model.early_stopping:
+        return None
+    W0 = model._start(X, T, weights, n_columns, None, solver=True, previous=None)
+    two = TwoClassSoftmax.applies(model.loss_, model.regularizer, n_columns, True)
+    empty = solvers.LBFGS().init(np.zeros((W0.shape[0], 1) if two else W0.shape))
+    model.W_ = W0
+    model._solver_end = (empty._replace(scale_bias=True), lam / 2 if two else lam, "l2")
+    return W0
 
 
 def _path_start(model, last, trial, lam, n_columns):
@@ -1172,7 +1197,7 @@ def _path_start(model, last, trial, lam, n_columns):
     )
     if state.point is None:  # not shifted (another regulariser): the caller's start, a pass
         return trial
-    model._solver_end = (state, lam_new, regularizer)
+    model._solver_end = (state._replace(scale_bias=True), lam_new, regularizer)
     return last
 
 
