@@ -464,15 +464,10 @@ def bias_scaling(objective: Any, state: LBFGSState) -> np.ndarray | None:
         >>> round(h0[0], 4), round(h0[-1] / h0[0], 4)       # gamma = s.y / y.y = 10 / 18
         (0.5556, 2.0)
     """
-    penalty, lam, k = (
-        getattr(objective, "regularizer", None),
-        getattr(objective, "lam", 0),
-        state.pairs,
-    )
-    quadratic = penalty is not None and penalty.name == "l2" and penalty.l1_ratio == 0
-    if not (quadratic and not penalty.include_bias and lam > 0 and k > 0):
+    penalty, lam, k = getattr(objective, "regularizer", None), objective.lam, state.pairs
+    if penalty is None or not isinstance(state.S, np.ndarray) or not (lam > 0 and k > 0):
         return None
-    if not isinstance(state.S, np.ndarray):
+    if (penalty.name, penalty.l1_ratio, penalty.include_bias) != ("l2", 0, False):
         return None
     j = (k - 1) % state.S.shape[0]
     s, y = state.S[j], state.Y[j]
