@@ -69,7 +69,9 @@ def test_warm_starts_take_fewer_iterations_than_cold_fits(digits):
     clf = LinearClassifierCV(lams=6, cv=2).fit(X, y)
     train, _ = next(StratifiedKFold(2).split(X, y))  # the first fold's training rows
     cold = [LinearClassifier(lam=lam).fit(X[train], y[train]).n_iter_ for lam in clf.lams_]
-    assert clf.n_iter_[0, 0] == cold[0]  # the first lambda starts cold on the path too
+    # the first lambda starts cold on the path too (from the same weights), its bias steps
+    # scaled (lbfgs.bias_scaling): a strong penalty leaves the bias the least curved direction
+    assert clf.n_iter_[0, 0] <= cold[0]
     # after it every path fit starts near its optimum
     assert clf.n_iter_[0, 1:].sum() < 0.7 * sum(cold[1:])
 
