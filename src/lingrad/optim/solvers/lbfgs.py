@@ -461,7 +461,7 @@ def bias_scaling(objective: Any, state: LBFGSState) -> np.ndarray | None:
         >>> state = LBFGS().init(np.zeros((3, 2)))._replace(pairs=1)
         >>> state.S[0], state.Y[0] = s, y
         >>> h0 = bias_scaling(J, state)                  # c = 1: the bias's step doubled
-        >>> round(h0[0], 4), round(h0[-1] / h0[0], 4)       # gamma = s.y / y.y = 10 / 18
+        >>> round(float(h0[0]), 4), round(float(h0[-1] / h0[0]), 4)  # gamma = s.y / y.y
         (0.5556, 2.0)
     """
     penalty, lam, k = getattr(objective, "regularizer", None), objective.lam, state.pairs
