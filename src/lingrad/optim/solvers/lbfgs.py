@@ -654,7 +654,7 @@ class LBFGS(SolverBase):
         y = flat(new_g, g64.dtype) - g64  # the memory's dtype (float64 on NumPy)
         S, Y, count = state.S, state.Y, state.pairs
         if float(s @ y) > 1e-10 * float(y @ y):
-            j = count % self.memory
+            j = count % S.shape[0]  # the ring of the state (a path may size its own)
             S[j, ...], Y[j, ...] = s, y
             if state.gram is not None:  # row and column j of S Y^T and Y Y^T (NumPy)
                 state.gram[0, j], state.gram[0, :, j] = Y @ s, S @ y
