@@ -629,3 +629,28 @@ def test_bias_scaling_uses_the_losss_own_curvature_along_the_newest_pair(lam):
     assert h0[-1, 0] > h0[0, 0]  # the bias, less curved, takes the longer step
     # no scaling: another penalty, no penalty, no pair yet
     assert bias_scaling(J0, state) is None and bias_scaling(J, state._replace(pairs=0)) is None
+
+
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_continued_pairs_equal_gradient_differences_at_the_new_lambda(include_bias):
+    """``continue_state``'s exact shift of the memory for a change of lam (L2: ``y + dlam M s``,
+    one operation on NumPy) equals the pairs recomputed from the objective's gradients at the
+    new lambda, ``y' = g'(w + s) - g'(w)``, to 1e-12, the ring wrapped (pairs > m)."""
+    from lingrad.estimators import continue_state
+
+    penalty = regularizers.l2(include_bias)
+    X = np.random.default_rng(1).standard_normal((80, 4))
+    y = np.arange(80) % 3
+    J1, J2 = (Objective("softmax", X, y, regularizer=penalty, lam=lam) for lam in (0.3, 0.02))
+    rng, m = np.random.default_rng(2), 4
+    state = LBFGS(memory=m).init(np.zeros((5, 3)))._replace(pairs=m + 2)
+    points = [(rng.normal(size=(5, 3)), 0.1 * rng.normal(size=(5, 3))) for _ in range(m)]
+    for j, (W, s) in enumerate(points):
+        state.S[j] = s.ravel()
+        state.Y[j] = (J1.value_and_grad(W + s)[1] - J1.value_and_grad(W)[1]).ravel()
+    new = continue_state(state, penalty, 0.02 - 0.3, (5, 3))
+    for j, (W, s) in enumerate(points):
+        expected = (J2.value_and_grad(W + s)[1] - J2.value_and_grad(W)[1]).ravel()
+        np.testing.assert_allclose(new.Y[j], expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(new.S, state.S)
+    assert new.grad is None and new.pairs == m + 2
