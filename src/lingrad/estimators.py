@@ -555,7 +555,7 @@ class _LinearModel(BaseEstimator):
         if previous is None or previous.shape != shape or end is None or end[2] != self.regularizer:
             return None
         state, lam, _ = end
-        if getattr(state, "S", None) is not None and state.S.shape[1] != np.prod(shape):
+        if getattr(state, "S", None) is not None and state.S.shape[1] != math.prod(shape):
             return None  # another parametrisation (two columns, or their difference)
         return continue_state(state, objective.regularizer, objective.lam - lam, shape)
 
@@ -1134,7 +1134,7 @@ def fit_lams(
         stratify: NDArray[np.integer] | None = T
     else:
         (X, T, weights), C, stratify = model._prepare(X, y, sample_weight, reset=True), 1, None
-    last = None  # the previous fit's weights
+    last, rng = None, None  # the previous fit's weights, the random generator
     for lam in lams:
         previous = getattr(model, "W_", None)
         if previous is None:
@@ -1144,7 +1144,9 @@ def fit_lams(
         # an attribute, as set_params sets it: set_params reads the signature (inspect) per
         # call, 5% of a 10-lambda path on digits
         model.lam = float(lam)
-        rng = model._rng()
+        # a seeded model gets its fresh generator per fit (each fit as model.fit draws it); an
+        # unseeded one one generator for the path (OS entropy per fit: 0.1-0.3 ms a fit)
+        rng = model._rng() if rng is None or model.random_state is not None else rng
         model._run(X, T, weights, C, rng=rng, partial=False, previous=previous, stratify=stratify)
         model._set_coef(model.W_)
         last = model.W_
