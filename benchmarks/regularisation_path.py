@@ -39,15 +39,19 @@ Passes of the path over six sets (``--repeats`` aside; digits, make_classificati
 455 (bias scaling) -> 448 (damping) -> 370 (40 pairs). Independent fits with the path's solver
 settings (40 pairs, bias scaling) would take 219 and 110 passes on digits and synthetic 10,000
 (against 248 and 114): the warm starts remain the bulk of the gain (83 / 219 = 0.38).
-Measured (2 cores, load 3.4-4.8, ``--repeats 5``; time ratios of 2-3 runs; the pass time is
-bimodal on this machine, 0.5 or 1.0 ms on digits, from run to run, so the ratio moves with it):
+Measured (2 cores, load 3.4-5.4, ``--repeats 5``; time ratios of 3-7 runs, quick and default
+interleaved; the pass time is bimodal on this machine, 0.5 or 1.0 ms on digits from run to
+run, and the ratio moves with it: one digits run gave 0.23). On digits the time ratio stays
+~0.04 above the pass ratio: the path's fixed cost per fit (~1 ms: the estimator's and the
+trainer's set-up, outside ``fit_lams``) is a larger share of its ~100 ms than of the
+independent fits' ~300 ms; the target (<= 0.4) is met in 6 of 7 runs there, not with margin:
 
 =================================  ==================  =================  ==========  ===========
                                    passes stop 25      passes now         time st. 25 time now
 =================================  ==================  =================  ==========  ===========
-digits                             104 / 248  0.419     83 / 248  0.335   0.44-0.46   RUNS_DIGITS
-make_classification 2,000 x 100     53 / 135  0.393     43 / 135  0.319   0.37-0.42   RUNS_2K
-make_classification 10,000 x 100    46 / 114  0.404     32 / 114  0.281   0.42        RUNS_10K
+digits                             104 / 248  0.419     83 / 248  0.335   0.44-0.46   0.37-0.42
+make_classification 2,000 x 100     53 / 135  0.393     43 / 135  0.319   0.37-0.42   0.35-0.38
+make_classification 10,000 x 100    46 / 114  0.404     32 / 114  0.281   0.42        0.25-0.30
 =================================  ==================  =================  ==========  ===========
 
 Tried at stop 26, not kept: a scalar ``H_0 = 1 / (c + lam)`` on the weights and ``1 / c`` on the
@@ -58,7 +62,12 @@ extrapolation at all (the quasi-Newton step from the shifted memory as each fit'
 447 against 455, but digits 115 against 97), the damping also above 1 (up to 2 or 10: 525
 against 448), accepting the extrapolated trial on Armijo's condition alone (467 against 455:
 at the weak end it fails it, and the search then evaluates alpha = 1 again), 20 pairs (393
-against 370).
+against 370); a Kronecker-factored ``H_0`` (``(c Sigma (x) A + lam M)^-1``, ``Sigma = [X, 1]^T
+[X, 1] / N``, ``A`` the softmax Hessian at uniform probabilities, through the generalised
+eigenvectors of ``(M, Sigma)``, ``c`` fitted along the newest pair): 73 / 26 / 44 / 50 passes
+on digits / synthetic 10,000 / wine / iris against 83 / 32 / 49 / 65, but ``X^T X`` costs
+~3 passes' flops on digits, the per-iteration products grow with ``D^2 C``, and a dense
+``(D + 1)^2`` matrix is no option for wide sparse data: not worth its complexity here.
 
 Stop 25's notes follow.
 

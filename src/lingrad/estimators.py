@@ -1120,6 +1120,9 @@ def fit_lams(
     from the old ones, ``J + dlam R(W_k)`` and ``g + dlam R'(W_k)``
     (:func:`lingrad.optim.solvers.lbfgs.shift_lambda`), and a changed ``model.W_`` is the
     first trial of its line search (the step ``W_ - W_k`` at ``alpha = 1``, where it descends).
+    Those L-BFGS fits, the first included, keep :data:`PATH_MEMORY` pairs (small weights) and
+    scale their bias steps (:func:`lingrad.optim.solvers.lbfgs.bias_scaling`): a path's
+    first fit is not a plain cold fit's iterates, but ends at its optimum within ``tol``.
 
     Examples:
         >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])

@@ -78,7 +78,8 @@ def fit_path(
 
     The data are validated once (:func:`lingrad.estimators.fit_lams`). Each fit is a warm
     start: from the previous weights (after two fits, extrapolated along the
-    path: ``W_j + (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam``) and, for
+    path: ``W_j + r (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam`` and
+    ``r`` the :func:`damping` of the last two steps, 1 before the third fit) and, for
     L-BFGS, with the previous fit's curvature pairs (see
     :func:`lingrad.estimators.continue_state`). With an L2 penalty an L-BFGS fit starts from
     the previous optimum with no pass over X (its value and gradient at the new lambda follow
