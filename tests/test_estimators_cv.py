@@ -267,3 +267,19 @@ def test_other_regularisers_start_with_a_real_pass(monkeypatch):
         W1, first = fitted[0]
         found[regularizer] = [np.array_equal(p, W1) for p in passes.points[first:]]
     assert found["none"][0] and not any(found["l2"])
+
+
+def test_a_path_keeps_its_own_lbfgs_memory_and_plain_fits_scipys(digits):
+    """On a path the L-BFGS fits keep ``PATH_MEMORY`` pairs and scale the bias steps (weights
+    of at most ``RECURSION_MAX_SIZE`` numbers); a plain fit keeps SciPy's 10 and ``gamma I``."""
+    from lingrad.estimators import PATH_MEMORY
+    from lingrad.optim.solvers.lbfgs import RECURSION_MAX_SIZE
+
+    X, y = digits
+    assert RECURSION_MAX_SIZE >= 65 * 10
+    for model in fit_lams(LinearClassifier(), X, y, [1.0, 0.1]):
+        state = model._solver_end[0]
+        assert state.S.shape == (PATH_MEMORY, 650) and state.scale_bias
+    assert state.pairs > 10  # the second fit carries on the first's pairs: more than 10 kept
+    plain = LinearClassifier(lam=1.0).fit(X, y)._solver_end[0]
+    assert plain.S.shape == (10, 650) and not plain.scale_bias
