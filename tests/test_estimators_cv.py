@@ -69,7 +69,9 @@ def test_warm_starts_take_fewer_iterations_than_cold_fits(digits):
     clf = LinearClassifierCV(lams=6, cv=2).fit(X, y)
     train, _ = next(StratifiedKFold(2).split(X, y))  # the first fold's training rows
     cold = [LinearClassifier(lam=lam).fit(X[train], y[train]).n_iter_ for lam in clf.lams_]
-    assert clf.n_iter_[0, 0] == cold[0]  # the first lambda starts cold on the path too
+    # the first lambda starts cold on the path too (from the same weights), its bias steps
+    # scaled (lbfgs.bias_scaling): a strong penalty leaves the bias the least curved direction
+    assert clf.n_iter_[0, 0] <= cold[0]
     # after it every path fit starts near its optimum
     assert clf.n_iter_[0, 1:].sum() < 0.7 * sum(cold[1:])
 
@@ -265,3 +267,19 @@ def test_other_regularisers_start_with_a_real_pass(monkeypatch):
         W1, first = fitted[0]
         found[regularizer] = [np.array_equal(p, W1) for p in passes.points[first:]]
     assert found["none"][0] and not any(found["l2"])
+
+
+def test_a_path_keeps_its_own_lbfgs_memory_and_plain_fits_scipys(digits):
+    """On a path the L-BFGS fits keep ``PATH_MEMORY`` pairs and scale the bias steps (weights
+    of at most ``RECURSION_MAX_SIZE`` numbers); a plain fit keeps SciPy's 10 and ``gamma I``."""
+    from lingrad.estimators import PATH_MEMORY
+    from lingrad.optim.solvers.lbfgs import RECURSION_MAX_SIZE
+
+    X, y = digits
+    assert RECURSION_MAX_SIZE >= 65 * 10
+    for model in fit_lams(LinearClassifier(), X, y, [1.0, 0.1]):
+        state = model._solver_end[0]
+        assert state.S.shape == (PATH_MEMORY, 650) and state.scale_bias
+    assert state.pairs > 10  # the second fit carries on the first's pairs: more than 10 kept
+    plain = LinearClassifier(lam=1.0).fit(X, y)._solver_end[0]
+    assert plain.S.shape == (10, 650) and not plain.scale_bias

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lingrad import optim, regularizers
 from lingrad.objective import Objective
 from lingrad.optim.solvers import LBFGS, Status, explain
-from lingrad.optim.solvers.lbfgs import more_thuente, shift_lambda, two_loop
+from lingrad.optim.solvers.lbfgs import bias_scaling, more_thuente, shift_lambda, two_loop
 from lingrad.train import StopReason, fit
 
 pytestmark = pytest.mark.timeout(120)
@@ -201,8 +201,9 @@ def test_two_loop_meets_the_secant_equation_of_the_newest_pair():
     assert v @ two_loop(v, S, Y, 5) > 0
 
 
-def _textbook_two_loop(g, S, Y, count):
-    """Nocedal & Wright's Algorithm 7.4, pair by pair (the oracle of the compact form)."""
+def _textbook_two_loop(g, S, Y, count, h0=None):
+    """Nocedal & Wright's Algorithm 7.4, pair by pair (the oracle of the compact form);
+    ``H_0 = diag(h0)`` where given, else ``gamma I``."""
     m = S.shape[0]
     newest_first = [(count - 1 - i) % m for i in range(min(count, m))]
     q, alphas = g.copy(), []
@@ -212,18 +213,19 @@ def _textbook_two_loop(g, S, Y, count):
         q -= a * Y[j]
         alphas.append((j, rho, a))
     n = newest_first[0]
-    q *= (S[n] @ Y[n]) / (Y[n] @ Y[n])
+    q *= (S[n] @ Y[n]) / (Y[n] @ Y[n]) if h0 is None else h0
     for j, rho, a in reversed(alphas):
         q += (a - rho * (Y[j] @ q)) * S[j]
     return q
 
 
+@pytest.mark.parametrize("scaled", [False, True])
 @pytest.mark.parametrize("form", ["compiled recursion", "compact"])
 @pytest.mark.parametrize("count", [1, 2, 5, 9, 10, 11, 23])
-def test_two_loop_compact_form_equals_the_textbook_recursion(count, form, monkeypatch):
+def test_two_loop_compact_form_equals_the_textbook_recursion(count, form, scaled, monkeypatch):
     """Every fill of the ring (fewer pairs than slots, full, wrapped around), for both ways
     ``two_loop`` computes it: the compiled recursion (small P, Numba installed) and the compact
-    form (large P, or without Numba)."""
+    form (large P, or without Numba; with a diagonal ``H_0``: ``_diagonal_recursion``)."""
     from lingrad import _skinny
     from lingrad.optim.solvers import lbfgs
 
@@ -238,10 +240,12 @@ def test_two_loop_compact_form_equals_the_textbook_recursion(count, form, monkey
     if count < m:
         S[count:], Y[count:] = 0.0, 0.0  # slots never written stay zero, as in init()
     g = rng.standard_normal(P)
-    expected = _textbook_two_loop(g, S, Y, count)
-    np.testing.assert_allclose(two_loop(g, S, Y, count), expected, rtol=1e-9, atol=1e-12)
+    h0 = rng.uniform(0.5, 2.0, P) if scaled else None
+    expected = _textbook_two_loop(g, S, Y, count, h0)
+    got = two_loop(g, S, Y, count, h0=h0)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     if form == "compiled recursion":  # and the Python source Numba compiles, run as Python
-        got = lbfgs._recursion_py(g, S, Y, count)
+        got = lbfgs._recursion_py(g, S, Y, count, np.empty(0) if h0 is None else h0)
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
@@ -602,3 +606,51 @@ def test_a_converged_supplied_point_still_tries_a_descending_trial():
         step, after = LBFGS(tol=tol).update(None, state, W, objective=recorded)
         assert recorded.points == [] and after.evaluations == 0 and not np.any(step)
         assert after.status == Status.CONVERGED and after.value == value
+
+
+@pytest.mark.parametrize("lam", [1.0, 1e-2])
+def test_bias_scaling_uses_the_losss_own_curvature_along_the_newest_pair(lam):
+    """``bias_scaling``'s ``c`` is the loss's curvature ``y_L.y_L / s.y_L`` along the newest
+    pair, ``y_L`` recomputed here from the objective without its penalty (lam = 0): the bias
+    entries of ``H_0`` are ``gamma (c + lam) / c``, the penalised ones ``gamma``."""
+    J, C = problem("softmax", lam=lam)
+    J0, _ = problem("softmax", lam=0.0)
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(J.n_features + 1, C))
+    s = 0.1 * rng.normal(size=W.shape)
+    y = J.value_and_grad(W + s)[1] - J.value_and_grad(W)[1]
+    yL = (J0.value_and_grad(W + s)[1] - J0.value_and_grad(W)[1]).ravel()
+    state = LBFGS(memory=3).init(W)._replace(pairs=4)  # wrapped: the newest in slot 0
+    state.S[0], state.Y[0] = s.ravel(), y.ravel()
+    h0 = bias_scaling(J, state).reshape(W.shape)
+    gamma, c = (s.ravel() @ y.ravel()) / (y.ravel() @ y.ravel()), (yL @ yL) / (s.ravel() @ yL)
+    np.testing.assert_allclose(h0[:-1], gamma, rtol=1e-12)
+    np.testing.assert_allclose(h0[-1], gamma * (c + lam) / c, rtol=1e-9)
+    assert h0[-1, 0] > h0[0, 0]  # the bias, less curved, takes the longer step
+    # no scaling: another penalty, no penalty, no pair yet
+    assert bias_scaling(J0, state) is None and bias_scaling(J, state._replace(pairs=0)) is None
+
+
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_continued_pairs_equal_gradient_differences_at_the_new_lambda(include_bias):
+    """``continue_state``'s exact shift of the memory for a change of lam (L2: ``y + dlam M s``,
+    one operation on NumPy) equals the pairs recomputed from the objective's gradients at the
+    new lambda, ``y' = g'(w + s) - g'(w)``, to 1e-12, the ring wrapped (pairs > m)."""
+    from lingrad.estimators import continue_state
+
+    penalty = regularizers.l2(include_bias)
+    X = np.random.default_rng(1).standard_normal((80, 4))
+    y = np.arange(80) % 3
+    J1, J2 = (Objective("softmax", X, y, regularizer=penalty, lam=lam) for lam in (0.3, 0.02))
+    rng, m = np.random.default_rng(2), 4
+    state = LBFGS(memory=m).init(np.zeros((5, 3)))._replace(pairs=m + 2)
+    points = [(rng.normal(size=(5, 3)), 0.1 * rng.normal(size=(5, 3))) for _ in range(m)]
+    for j, (W, s) in enumerate(points):
+        state.S[j] = s.ravel()
+        state.Y[j] = (J1.value_and_grad(W + s)[1] - J1.value_and_grad(W)[1]).ravel()
+    new = continue_state(state, penalty, 0.02 - 0.3, (5, 3))
+    for j, (W, s) in enumerate(points):
+        expected = (J2.value_and_grad(W + s)[1] - J2.value_and_grad(W)[1]).ravel()
+        np.testing.assert_allclose(new.Y[j], expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(new.S, state.S)
+    assert new.grad is None and new.pairs == m + 2

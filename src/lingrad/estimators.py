@@ -28,6 +28,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import warnings
@@ -339,8 +340,12 @@ def continue_state(
     if state.point is not None:  # prepared for this fit by a regularisation path (fit_lams)
         return state
     xp = namespace(state.Y)  # the pairs' library (NumPy, or X's: PyTorch, ...)
-    Y = copy(state.Y)
-    for k in range(min(state.pairs, Y.shape[0])):
+    Y, pairs = copy(state.Y), min(state.pairs, state.Y.shape[0])
+    if xp is np and regularizer.name == "l2" and regularizer.l1_ratio == 0:  # y += dlam M s
+        n = Y.shape[1] if regularizer.include_bias else Y.shape[1] - shape[-1]  # bias row last
+        Y[:pairs, :n] += lam_change * state.S[:pairs, :n]  # the loop below, in one operation
+        pairs = 0
+    for k in range(pairs):
         change = xp.zeros(shape, dtype=Y.dtype, device=device(Y))
         regularizer.add_grad(xp.reshape(state.S[k, ...], shape), change, lam_change)
         Y[k, ...] = Y[k, ...] + xp.reshape(change, (-1,))
@@ -550,7 +555,7 @@ class _LinearModel(BaseEstimator):
         if previous is None or previous.shape != shape or end is None or end[2] != self.regularizer:
             return None
         state, lam, _ = end
-        if getattr(state, "S", None) is not None and state.S.shape[1] != np.prod(shape):
+        if getattr(state, "S", None) is not None and state.S.shape[1] != math.prod(shape):
             return None  # another parametrisation (two columns, or their difference)
         return continue_state(state, objective.regularizer, objective.lam - lam, shape)
 
@@ -1115,6 +1120,9 @@ def fit_lams(
     from the old ones, ``J + dlam R(W_k)`` and ``g + dlam R'(W_k)``
     (:func:`lingrad.optim.solvers.lbfgs.shift_lambda`), and a changed ``model.W_`` is the
     first trial of its line search (the step ``W_ - W_k`` at ``alpha = 1``, where it descends).
+    Those L-BFGS fits, the first included, keep :data:`PATH_MEMORY` pairs (small weights) and
+    scale their bias steps (:func:`lingrad.optim.solvers.lbfgs.bias_scaling`): a path's
+    first fit is not a plain cold fit's iterates, but ends at its optimum within ``tol``.
 
     Examples:
         >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.2]])
@@ -1129,19 +1137,56 @@ def fit_lams(
         stratify: NDArray[np.integer] | None = T
     else:
         (X, T, weights), C, stratify = model._prepare(X, y, sample_weight, reset=True), 1, None
-    last = None  # the previous fit's weights
+    last, rng = None, None  # the previous fit's weights, the random generator
     for lam in lams:
         previous = getattr(model, "W_", None)
-        if last is not None and previous is not None:
+        if previous is None:
+            previous = _path_cold_start(model, X, T, weights, C, float(lam))
+        elif last is not None:
             previous = _path_start(model, last, previous, float(lam), C)
         # an attribute, as set_params sets it: set_params reads the signature (inspect) per
         # call, 5% of a 10-lambda path on digits
         model.lam = float(lam)
-        rng = model._rng()
+        # a seeded model gets its fresh generator per fit (each fit as model.fit draws it); an
+        # unseeded one one generator for the path (OS entropy per fit: 0.1-0.3 ms a fit)
+        rng = model._rng() if rng is None or model.random_state is not None else rng
         model._run(X, T, weights, C, rng=rng, partial=False, previous=previous, stratify=stratify)
         model._set_coef(model.W_)
         last = model.W_
         yield model
+
+
+#: The L-BFGS pairs a regularisation path keeps (:func:`fit_lams`) where the weights have at
+#: most ``solvers.lbfgs.RECURSION_MAX_SIZE`` numbers (the compiled two-loop: ~50 us for 40
+#: pairs of 650, against a ~1 ms pass on digits); 10 (SciPy's) above. The path's fits run
+#: from a start near the optimum, where the longer memory saves iterations: 448 -> 370 passes
+#: over six data sets (benchmarks/regularisation_path.py).
+PATH_MEMORY = 40
+
+
+def _path_cold_start(model, X, T, weights, n_columns, lam):
+    """Prepare :func:`fit_lams`' first fit, from no weights, where it is L-BFGS on an L2
+    penalty (NumPy or CSR data): the cold start's weights (:meth:`_LinearModel._start`) and an
+    empty L-BFGS state with ``scale_bias`` (:func:`solvers.lbfgs.bias_scaling`) as the model's
+    solver end, so that this fit too scales its bias steps; its iterates are otherwise the
+    cold fit's. Returns those weights (the fit's ``previous``); ``None`` where that does not
+    apply (a plain cold start)."""
+    sparse = is_sparse(X)
+    if not (sparse or isinstance(X, np.ndarray)) or model.regularizer != "l2":
+        return None
+    name = resolve_optimizer(
+        model.optimizer, model.loss_, model.regularizer, sparse=sparse, X=X, lam=lam
+    )
+    if name != "lbfgs" or model.early_stopping:
+        return None
+    W0 = model._start(X, T, weights, n_columns, None, solver=True, previous=None)
+    two = TwoClassSoftmax.applies(model.loss_, model.regularizer, n_columns, True)
+    shape = (W0.shape[0], 1) if two else W0.shape
+    small = math.prod(shape) <= solvers.lbfgs.RECURSION_MAX_SIZE
+    empty = solvers.LBFGS(memory=PATH_MEMORY if small else 10).init(np.zeros(shape))
+    model.W_ = W0
+    model._solver_end = (empty._replace(scale_bias=True), lam / 2 if two else lam, "l2")
+    return W0
 
 
 def _path_start(model, last, trial, lam, n_columns):
@@ -1172,7 +1217,7 @@ def _path_start(model, last, trial, lam, n_columns):
     )
     if state.point is None:  # not shifted (another regulariser): the caller's start, a pass
         return trial
-    model._solver_end = (state, lam_new, regularizer)
+    model._solver_end = (state._replace(scale_bias=True), lam_new, regularizer)
     return last
 
 

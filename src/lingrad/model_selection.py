@@ -78,7 +78,8 @@ def fit_path(
 
     The data are validated once (:func:`lingrad.estimators.fit_lams`). Each fit is a warm
     start: from the previous weights (after two fits, extrapolated along the
-    path: ``W_j + (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam``) and, for
+    path: ``W_j + r (W_j - W_{j-1}) t`` with ``t`` the ratio of the steps in ``log lam`` and
+    ``r`` the :func:`damping` of the last two steps, 1 before the third fit) and, for
     L-BFGS, with the previous fit's curvature pairs (see
     :func:`lingrad.estimators.continue_state`). With an L2 penalty an L-BFGS fit starts from
     the previous optimum with no pass over X (its value and gradient at the new lambda follow
@@ -93,14 +94,34 @@ def fit_path(
     grid = np.asarray(lams, dtype=np.float64)
     fits = fit_lams(model, X, y, grid, sample_weight)  # validates X and y once, not per lambda
     before: NDArray[np.floating] | None = None
+    older: NDArray[np.floating] | None = None
     for j, lam in enumerate(grid):
         last = getattr(model, "W_", None) if j else None
         ok = grid[j - 2] > 0 and lam > 0 and grid[j - 1] != grid[j - 2]
         if before is not None and last is not None and before.shape == last.shape and ok:
-            t = np.log(lam / grid[j - 1]) / np.log(grid[j - 1] / grid[j - 2])
-            model.W_ = last + (last - before) * t
+            rate = (last - before) / np.log(grid[j - 1] / grid[j - 2])  # dW / d log lam
+            if older is not None and older.shape == last.shape and grid[j - 3] != grid[j - 2]:
+                rate = rate * damping(rate, (before - older) / np.log(grid[j - 2] / grid[j - 3]))
+            model.W_ = last + rate * np.log(lam / grid[j - 1])
         yield next(fits)
-        before = last
+        older, before = before, last
+
+
+def damping(rate: NDArray[np.floating], prior: NDArray[np.floating]) -> float:
+    """How much of the path's last rate ``dW / d log lam`` to extrapolate with: the projection
+    of ``rate`` on the ``prior`` one, ``r = <rate, prior> / <prior, prior>``, kept in
+    ``[0, 1]`` (1: a straight line, as where the optimum still moves as fast; less where its
+    motion dies out towards lam = 0, where a straight line overshoots the next optimum).
+
+    Examples:
+        >>> damping(np.array([0.5, 0.0]), np.array([1.0, 0.0]))     # halving: half the line
+        0.5
+        >>> damping(np.array([3.0, 0.0]), np.array([1.0, 0.0]))     # growing: the line
+        1.0
+    """
+    scale = float(np.vdot(prior, prior))
+    r = float(np.vdot(rate, prior)) / scale if scale > 0 else 1.0
+    return min(max(r, 0.0), 1.0)
 
 
 def _never(estimator: object) -> bool:
@@ -296,4 +317,11 @@ class LinearRegressorCV(_RegularisationPath, LinearRegressor):
 setattr(LinearClassifierCV.__init__, "__signature__", path_signature(LinearClassifier))  # noqa: B010
 setattr(LinearRegressorCV.__init__, "__signature__", path_signature(LinearRegressor))  # noqa: B010
 
-__all__ = ["LinearClassifierCV", "LinearRegressorCV", "fit_path", "lambda_grid", "path_signature"]
+__all__ = [
+    "LinearClassifierCV",
+    "LinearRegressorCV",
+    "damping",
+    "fit_path",
+    "lambda_grid",
+    "path_signature",
+]
