@@ -333,7 +333,8 @@ class SAGAState(NamedTuple):
     weights; ``evaluations``: passes over the data; ``measure``: the larger of
     ``max |dJ/dW|`` there and ``change`` (``change`` alone when the passes ended above ``tol``:
     no gradient then); ``status``: a :class:`~lingrad.optim.solvers.base.Status`; ``gamma``: the
-    step in use (0 before the first update; the safe ``1 / (3 L)`` once a step was undone).
+    step in use (0 before the first update; the safe ``1 / (3 L)`` once a step was undone);
+    ``safe``: the safe step (0 before the first update).
 
     Examples:
         >>> s = SAGA().init(np.zeros((3, 2)))
@@ -353,6 +354,7 @@ class SAGAState(NamedTuple):
     measure: float
     status: int
     gamma: float = 0.0
+    safe: float = 0.0
 
 
 class SAGA(SolverBase):
@@ -476,13 +478,17 @@ class SAGA(SolverBase):
         evaluations = state.evaluations
         if state.R.shape[0] != N:  # the table from the gradients at W: one pass (and J there)
             S = np.asarray(J.X @ W64[:-1]) + W64[-1]
+            value = J.value_at_scores(S.astype(W.dtype, copy=False), W)
             R = score_gradients(kind, S, labels, targets)
+            del S
             G = np.asarray(J.X.T @ (R * (cw / N)[:, None]), dtype=np.float64)
             gb = R.T @ (cw / N)
-            state = state._replace(R=R, G=np.ascontiguousarray(G), gb=gb,
-                                   value=J.value_at_scores(S.astype(W.dtype), W))  # fmt: skip
+            state = state._replace(R=R, G=np.ascontiguousarray(G), gb=gb, value=value)
             evaluations += 1
-        gamma = state.gamma or self.step or self.step_size(J, cw)
+        if not state.gamma:  # the steps, once (each reads every row's norm)
+            safe = self.step_size(J, cw, safe=True)
+            state = state._replace(gamma=self.step or self.step_size(J, cw), safe=safe)
+        gamma = state.gamma
         R, G, gb = state.R.copy(), state.G.copy(), state.gb.copy()
         orders = shuffled(N, self.epochs, [self.random_state, state.epochs])
         reg = J.regularizer
@@ -496,12 +502,11 @@ class SAGA(SolverBase):
         evaluations += len(change) + 1
         done = SAGAState(R, G, gb, W64, state.epochs + len(change), state.iterations + 1,
                          float(change[-1]), value, evaluations, measure, int(Status.RUNNING),
-                         gamma)  # fmt: skip
-        safe = self.step_size(J, cw, safe=True)
-        if gamma > safe and _rose(state.value, value, W.dtype):  # undone: on at the safe step
+                         gamma, state.safe)  # fmt: skip
+        if gamma > state.safe and _rose(state.value, value, W.dtype):  # undone: the safe step on
             return np.zeros_like(W), state._replace(
                 epochs=done.epochs, iterations=done.iterations, evaluations=evaluations,
-                gamma=safe)  # fmt: skip
+                gamma=state.safe)  # fmt: skip
         if not (math.isfinite(value) and math.isfinite(measure)):
             status = Status.NON_FINITE
         else:
