@@ -17,7 +17,7 @@ stays near chance there, ``J`` ~ 2.77 against ``ln 20 = 3.00``, while LinearSVC'
 does better); CSR float64 data, nothing densified:
 
 * ``lingrad``: ``LinearClassifier()`` (softmax, ``optimizer="auto"``: SAGA here, the sparse
-  default where ``lam N / L >= 0.1``, :func:`lingrad.defaults.saga_condition`; the name it
+  default where ``lam N / L >= 0.01``, :func:`lingrad.defaults.saga_condition`; the name it
   resolved to is printed);
 * ``lingrad lbfgs``: ``LinearClassifier(optimizer="lbfgs")``, the default before SAGA (where
   the crossover is);
