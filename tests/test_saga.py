@@ -120,6 +120,59 @@ def test_the_lazy_sparse_steps_are_the_dense_steps(kind, lam, compiled, monkeypa
         np.testing.assert_allclose(W2, Wd, rtol=0, atol=1e-12)
 
 
+def _badly_scaled(seed: int = 4):
+    """CSR data whose rows' norms span 100 x (scaled by 10^U(-1, 1): the largest rows set
+    ``L``), labels in 0..2."""
+    X, rng = _data(True, n=200, d=10, seed=seed)
+    X = sp.csr_array(sp.diags(10.0 ** rng.uniform(-1, 1, X.shape[0])) @ X)
+    return X, rng.integers(0, 3, X.shape[0])
+
+
+@pytest.mark.parametrize("loss", ["softmax", "logistic"])
+def test_a_step_that_diverges_is_undone_and_the_safe_step_converges(loss):
+    """A step 50 x the safe one on badly scaled rows at a small ``lam``: ``J`` blows up in
+    the first iteration; it is undone (a zero step, the table kept) and the solve goes on at
+    the safe ``1 / (3 L)`` to L-BFGS's optimum (1e-8 relative), finite."""
+    X, labels = _badly_scaled()
+    y, C = (labels, 3) if loss == "softmax" else ((labels == 1).astype(float), 1)
+    J = Objective(loss, X, y, lam=0.01)
+    safe = SAGA().step_size(J, np.ones(X.shape[0]), safe=True)
+    solver = SAGA(tol=1e-9, step=50 * safe)
+    W = J.check_weights(np.zeros((J.n_features + 1, C)))
+    state, first_value = solver.init(W), None
+    step, state = solver.update(None, state, W, objective=J)
+    assert not step.any() and state.gamma == safe and state.iterations == 1  # undone
+    assert state.epochs == 5 and not state.weights.any() and state.status == 0
+    first_value = state.value
+    for _ in range(5000):
+        step, state = solver.update(None, state, W, objective=J)
+        W = W + step
+        if state.status != 0:
+            break
+    _, ref = _solve(LBFGS(tol=1e-11), J, C)
+    assert state.status == 1 and np.isfinite(W).all() and state.gamma == safe
+    assert state.value < first_value
+    assert abs(state.value - ref.value) <= 1e-8 * abs(ref.value)
+
+
+@pytest.mark.parametrize(("loss", "undone"), [("softmax", True), ("logistic", False)])
+def test_the_default_step_on_badly_scaled_rows_reaches_the_optimum(loss, undone):
+    """scikit-learn's first step (here 3 x the safe one for the softmax, 1.5 x for the logistic
+    loss: ``2 N lam < L'``) on badly scaled rows at a small ``lam``: for the softmax ``J`` rises
+    (at the 10th iteration, the measure still 0.02) and the step falls back to the safe one;
+    either way the solve ends converged, finite, at L-BFGS's ``min J`` to 1e-8 relative."""
+    X, labels = _badly_scaled(seed=6)
+    y, C = (labels, 3) if loss == "softmax" else ((labels == 1).astype(float), 1)
+    J = Objective(loss, X, y, lam=1e-3)
+    W, state = _solve(SAGA(tol=1e-9), J, C, max_iter=5000)
+    _, ref = _solve(LBFGS(tol=1e-11), J, C)
+    assert state.status == 1 and np.isfinite(W).all()
+    assert abs(state.value - ref.value) <= 1e-8 * abs(ref.value)
+    ones = np.ones(X.shape[0])
+    fast, safe = SAGA().step_size(J, ones), SAGA().step_size(J, ones, safe=True)
+    assert fast > 1.4 * safe and state.gamma == (safe if undone else fast)
+
+
 def test_the_python_source_is_the_compiled_kernel(monkeypatch):
     """The whole solve with the kernel's Python source (as coverage sees it) gives the
     compiled solve's weights (Numba: the same operations in the same order)."""
@@ -148,13 +201,20 @@ def test_float32_data_keeps_float32_weights_at_the_optimum():
 
 
 def test_the_step_size_and_the_convergence_fields():
-    """``gamma = 1 / (3 L)`` from the largest ``N c_i k (||x_i||^2 + 1) + lam``; each update
-    reports J, the passes made and scikit-learn's change measure."""
+    """The first step is scikit-learn's ``1 / (2 L' + min(2 N lam, L'))``, the safe one
+    ``1 / (3 L)``, from the largest ``N c_i k (||x_i||^2 + 1) + lam`` (``k = 1/4`` in ``L'``,
+    the loss's own in ``L``: twice for the softmax); each update reports J, the passes made
+    and scikit-learn's change measure."""
     X = np.array([[3.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     J = Objective("logistic", X, [1.0, 0.0, 1.0], lam=0.1, sample_weight=[1.0, 2.0, 3.0])
     cw = np.array([0.5, 1.0, 1.5])
     L = 0.25 * max(cw * (np.einsum("ij,ij->i", X, X) + 1)) + 0.1
-    assert SAGA().step_size(J, cw) == pytest.approx(1 / (3 * L), rel=1e-15)
+    assert SAGA().step_size(J, cw, safe=True) == pytest.approx(1 / (3 * L), rel=1e-15)
+    assert SAGA().step_size(J, cw) == pytest.approx(1 / (2 * L + min(2 * 3 * 0.1, L)), rel=1e-15)
+    Js = Objective("softmax", X, [1, 0, 1], lam=0.1, sample_weight=[1.0, 2.0, 3.0])
+    Ls = 0.5 * max(cw * (np.einsum("ij,ij->i", X, X) + 1)) + 0.1
+    assert SAGA().step_size(Js, cw, safe=True) == pytest.approx(1 / (3 * Ls), rel=1e-15)
+    assert SAGA().step_size(Js, cw) == SAGA().step_size(J, cw)  # k = 1/4 for both
     W = J.check_weights(np.zeros((3, 1)))
     state = SAGA(epochs=2).init(W)
     step, state = SAGA(epochs=2).update(None, state, W, objective=J)
@@ -205,7 +265,7 @@ def test_what_it_cannot_solve_is_refused_by_name(loss, kwargs, words):
 
 def test_bad_parameters_and_other_arrays_are_refused_by_name():
     for kwargs, name in [({"tol": -1.0}, "tol"), ({"epochs": 0}, "epochs"),
-                         ({"decay": 0.0}, "decay")]:  # fmt: skip
+                         ({"decay": 0.0}, "decay"), ({"step": -1.0}, "step")]:  # fmt: skip
         with pytest.raises(ValueError, match=name):
             SAGA(**kwargs)
     with pytest.raises(TypeError, match="objective="):
