@@ -400,9 +400,9 @@ def test_early_stopping_validates_on_csr_rows_as_on_dense():
 
 @pytest.mark.parametrize("binary", [False, True], ids=["3 classes", "2 classes (logistic)"])
 def test_auto_fits_a_smooth_loss_on_large_sparse_data_with_saga_at_lbfgs_s_optimum(binary):
-    """On CSR data with enough non-zeros and lam N / L >= 0.1 the default is SAGA (two classes:
-    the logistic loss on one column); its fit is the optimum (L-BFGS at a tight tol) to 1e-6
-    relative; at a tiny lam it stays L-BFGS, with an L1 part FISTA."""
+    """On CSR data with enough non-zeros and lam N / L >= SAGA_MIN_CONDITION (0.01) the default
+    is SAGA (two classes: the logistic loss on one column); its fit is the optimum (L-BFGS at a
+    tight tol) to 1e-6 relative; at a tiny lam it stays L-BFGS, with an L1 part FISTA."""
     from lingrad import defaults
     from lingrad.estimators import LinearClassifier
     from lingrad.objective import Objective
