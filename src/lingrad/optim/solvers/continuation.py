@@ -249,12 +249,27 @@ def certificate(
     y = objective.targets(W.shape[1])
     S = scores_unchecked(W, objective.X) if S is None else S
     weights = _normalised_weights(objective)
-    primal = float(objective.loss_spec.kernel(S, y, margin=margin)[0] @ weights)
-    primal += objective.lam * objective.regularizer.value(W)
+    primal = primal_value(objective, W, S)
     alpha = smoothed_loss(loss, S, y, margin, mu)[1]
     bias_gradient = float(np.abs(dual_scores(loss, alpha * weights[:, None], y).sum(axis=0)).max())
     dual = dual_value(objective, alpha)
     return Certificate(primal, dual, max(primal - dual, 0.0), bias_gradient)
+
+
+def primal_value(objective: Any, W: np.ndarray, S: np.ndarray) -> float:
+    """``P(W) = sum_i (w_i / W_t) l_i(s_i) + lam R(W)`` from the scores ``S = [X, 1] W``
+    ``(N, C)`` at hand (no pass over X).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.array([[0.0], [1.0]]), [0, 1], lam=0.1)
+        >>> primal_value(J, J.check_weights(np.zeros((2, 2))), np.zeros((2, 2)))  # margin 1
+        1.0
+    """
+    margin = float(objective.loss_params.get("margin", 1.0))
+    y = objective.targets(W.shape[1])
+    primal = float(objective.loss_spec.kernel(S, y, margin=margin)[0] @ _normalised_weights(objective))
+    return primal + objective.lam * objective.regularizer.value(W)
 
 
 def dual_value(objective: Any, alpha: _Float) -> float:
@@ -582,7 +597,8 @@ class ContinuationState(NamedTuple):
     ``gap``: ``P - D`` at the current W;
     ``bias_gradient``: the smoothed bias-row gradient (max-abs); ``value``: ``P``;
     ``evaluations``: passes over the data; ``measure``: the relative gap ``gap / P``;
-    ``status``: a :class:`~lingrad.optim.solvers.base.Status`.
+    ``status``: a :class:`~lingrad.optim.solvers.base.Status`; ``since``: iterations since
+    the last dual value.
 
     Examples:
         >>> s = Continuation().init(np.zeros((3, 2)))
@@ -602,6 +618,7 @@ class ContinuationState(NamedTuple):
     evaluations: int
     measure: float
     status: int
+    since: int = 0
 
 
 class Continuation(SolverBase):
@@ -622,6 +639,10 @@ class Continuation(SolverBase):
             Crammer-Singer (its ``mu logsumexp`` has a smooth Hessian), L-BFGS for the
             Huberised hinges (their Hessian jumps where pieces enter, which shrinks the trust
             region to tiny steps: slower than L-BFGS on digits).
+        certify_every: the dual value (a pass over X and the flow balancing, as much as the
+            inner iteration itself) is computed every this many iterations, and at each
+            stage's likely end; in between the gap is ``P(W)`` less the best dual value so far
+            (still a bound: ``P(W*) >= D``). 1: every iteration.
 
     Examples:
         >>> from lingrad.objective import Objective
@@ -646,6 +667,7 @@ class Continuation(SolverBase):
         memory: int = 10,
         mu_min: float = 1e-12,
         inner: str = "auto",
+        certify_every: int = 10,
     ):
         self.tol = check_positive("tol", tol, allow_zero=True)
         self.mu = check_positive("mu", mu)
@@ -654,6 +676,7 @@ class Continuation(SolverBase):
             check_positive("shrink", -1.0)  # the message: a number in (0, 1)
         self.mu_min = check_positive("mu_min", mu_min)
         check_int("memory", memory)
+        self.certify_every = check_int("certify_every", certify_every, minimum=1)
         if inner not in ("auto", "newton", "lbfgs"):
             fail("inner", "'auto', 'newton' or 'lbfgs'", repr(inner))
         self.inner_name = inner
@@ -715,20 +738,30 @@ class Continuation(SolverBase):
         W_new = W + step
         scores = smoothed.scores_at(W_new)
         evaluations += scores is None
-        cert = certificate(objective, W_new, state.mu, scores)
+        if scores is None:
+            scores = scores_unchecked(W_new, objective.X)
         mu, stages, status = state.mu, state.stages, Status.RUNNING
-        smoothed_dual = max(state.smoothed_dual, cert.dual)
+        primal = primal_value(objective, W_new, scores)
         # the smoothing's error, at most 2 mu K, and taken as at most mu P (few pieces are near
         # their kinks); done: the gap is down to it, or the smoothed problem is solved to
         # within it (P_mu(W) - min P_mu <= ||grad P_mu||^2 / (2 lam): P_mu is lam-convex)
-        bound = mu * min(2.0 * _SMOOTHING_ERROR[smoothed.loss](W.shape[1]), cert.primal)
+        bound = mu * min(2.0 * _SMOOTHING_ERROR[smoothed.loss](W.shape[1]), primal)
         solved = inner.grad is not None and float(np.vdot(inner.grad, inner.grad)) <= (
             2.0 * objective.lam * bound
         )
+        # the dual point costs a pass over X and the flow balancing: every certify_every-th
+        # iteration, at a stage's likely end, and always while no dual value is known
+        since = state.since + 1
+        due = since >= self.certify_every or solved or inner.status != Status.RUNNING
+        if due or state.dual == -math.inf:
+            cert, since = certificate(objective, W_new, state.mu, scores), 0
+        else:
+            cert = Certificate(primal, -math.inf, math.inf, state.bias_gradient)
+        smoothed_dual = max(state.smoothed_dual, cert.dual)
         stage_done = (
             inner.status != Status.RUNNING or solved or cert.primal - smoothed_dual <= bound
         )
-        dual, primal = max(state.dual, cert.dual), cert.primal
+        dual = max(state.dual, cert.dual)
         for band in sorted({10.0 * mu, mu, 1e-6, 1e-4, 1e-2}) if stage_done else ():
             if primal - dual <= self.tol * primal:
                 break
@@ -750,7 +783,7 @@ class Continuation(SolverBase):
         elif inner.status != Status.RUNNING:
             status = Status.LINE_SEARCH_FAILED
         figures = (smoothed_dual, dual, gap, cert.bias_gradient, primal, evaluations, measure)
-        new = ContinuationState(state.inner, state.newton, mu, stages, *figures, int(status))
+        new = ContinuationState(state.inner, state.newton, mu, stages, *figures, int(status), since)
         return step, new._replace(**{field: inner})
 
     def _inner_for(self, loss: str) -> Any:
