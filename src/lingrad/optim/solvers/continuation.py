@@ -393,8 +393,10 @@ def _with_ones(X: Any) -> Any:
     return np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
 
 
-#: The most unknowns (weights plus kinks) :func:`polish` solves as one dense system: 32 MB,
-#: about a second of LAPACK; beyond it the continuation's duality gap alone certifies the stop.
+#: The most unknowns :func:`polish` solves as one dense system: 32 MB, about a second of
+#: LAPACK. The full system (weights plus kinks) is solved up to it; beyond, the reduced one
+#: (kinks plus bias, the weights eliminated: :func:`_reduced_system`) when that fits, else
+#: none: the continuation's duality gap alone certifies the stop.
 POLISH_MAX_SIZE = 2048
 
 
@@ -403,21 +405,43 @@ def _solve_kinks(
 ) -> tuple[np.ndarray, _Float, _Float] | None:
     """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
     ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``
-    or when the dense system would exceed ``POLISH_MAX_SIZE`` unknowns (its memory grows as
-    ``(P + K)^2`` and its solve as ``(P + K)^3``: CIFAR's 3,073 x 10 weights would need 68 GB)."""
+    or when neither the full system (``P + K`` unknowns, ``P = (D + 1) C``: its memory grows as
+    ``(P + K)^2`` and its solve as ``(P + K)^3``: CIFAR's 3,073 x 10 weights would need 68 GB)
+    nor the reduced one (``K + C``) fits in ``POLISH_MAX_SIZE`` unknowns."""
     loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
     C = W.shape[1]
     y = objective.targets(C)
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
-    if K > 2 * P or P + K > POLISH_MAX_SIZE:  # too many kinks, or too large to solve densely
+    if K > 2 * P or min(P, C) + K > POLISH_MAX_SIZE:  # too many kinks, or too large to solve
         return None
     weights = _normalised_weights(objective)
-    X1 = _with_ones(objective.X)
     unit = np.zeros((K, C))
     unit[np.arange(K), j] = 1.0
+    U = dual_scores(loss, unit, y[i])  # (K, C): each kink's direction, in A and in z
+    A_fixed = dual_scores(loss, fixed * weights[:, None], y)
+    if P + K <= POLISH_MAX_SIZE:
+        W_new, raw = _full_system(objective, W, i, U, A_fixed, weights, tie, margin)
+    else:
+        W_new, raw = _reduced_system(objective, W, i, U, A_fixed, weights, tie, margin)
+    alpha = fixed.copy()
+    alpha[i, j] = np.clip(raw, 0.0, 1.0)
+    if loss == "crammer_singer":
+        alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
+    return W_new.astype(W.dtype), alpha, raw
+
+
+def _full_system(
+    objective: Any, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, weights: _Float,
+    tie: Any, margin: float,
+) -> tuple[_Float, _Float]:  # fmt: skip
+    """The ``P + K`` system of :func:`polish` for ``W`` and the kinks' ``alpha``: ``(W, raw
+    alpha (K,))``; ``U`` ``(K, C)`` the kinks' directions, ``A_fixed`` ``(N, C)`` the sides'
+    weighted dual scores."""
+    P, K = W.size, len(i)
+    X1 = _with_ones(objective.X)
     X1i = X1[i].toarray() if is_sparse(X1) else X1[i]  # K <= 2 P rows
-    directions = np.einsum("kd,kc->dck", X1i, dual_scores(loss, unit, y[i])).reshape(P, K)
+    directions = np.einsum("kd,kc->dck", X1i, U).reshape(P, K)
     mask = np.full(W.shape, objective.lam)
     if not objective.regularizer.include_bias:
         mask[-1] = 0.0
@@ -425,26 +449,65 @@ def _solve_kinks(
     system[:P, :P] = np.diag(mask.ravel())
     system[:P, P:] = directions * weights[i]
     system[P:, :P] = directions.T
-    rhs = np.concatenate([-(X1.T @ dual_scores(loss, fixed * weights[:, None], y)).ravel(),
-                          np.full(K, -margin)])  # fmt: skip
+    rhs = np.concatenate([-(X1.T @ A_fixed).ravel(), np.full(K, -margin)])
     _tied_rows(system[P:], rhs[P:], i, tie, P)
     solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    alpha = fixed.copy()
-    alpha[i, j] = np.clip(solution[P:], 0.0, 1.0)
-    if loss == "crammer_singer":
-        alpha /= np.maximum(alpha.sum(axis=1, keepdims=True), 1.0)
-    return solution[:P].reshape(W.shape).astype(W.dtype), alpha, solution[P:]
+    return solution[:P].reshape(W.shape), solution[P:]
+
+
+def _reduced_system(
+    objective: Any, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, weights: _Float,
+    tie: Any, margin: float,
+) -> tuple[_Float, _Float]:  # fmt: skip
+    """The system of :func:`polish` with the penalised weights eliminated (``V = -F^T (w A) /
+    lam``, ``F`` the penalised columns: ``X``, or ``[X, 1]`` when the bias is penalised): ``K``
+    kink rows ``u_k . (F_{i_k} V + b) = -m`` and, for an unpenalised bias ``b``, ``C`` rows
+    ``sum_n w_n A_n = 0``, in the unknowns ``alpha`` ``(K,)`` and ``b`` ``(C,)``:
+
+        [[G o (U U^T) w_l,  -lam U], [(w U)^T, 0]] [alpha; b] = [lam m - u_k . F_{i_k} Q0;
+                                                                 -sum_n A_fixed_n],
+
+    ``G = F_i F_i^T`` the kinks' Gram matrix ``(K, K)``, ``Q0 = F^T A_fixed``. Memory
+    ``(K + C)^2 + K D``, whatever ``D``. Returns ``(W, raw alpha (K,))``."""
+    K, C = len(i), W.shape[1]
+    lam, free_bias = objective.lam, not objective.regularizer.include_bias
+    F = objective.X if free_bias else _with_ones(objective.X)
+    Fi = F[i] if is_sparse(F) else np.asarray(F[i], dtype=np.float64)  # CSR stays CSR
+    gram = Fi @ Fi.T
+    Q0 = np.asarray(F.T @ A_fixed)
+    size = K + C * free_bias
+    system = np.zeros((size, size))
+    system[:K, :K] = (gram.toarray() if is_sparse(gram) else gram) * (U @ U.T) * weights[i]
+    rhs = np.zeros(size)
+    rhs[:K] = lam * margin - np.einsum("kc,kc->k", Fi @ Q0, U)
+    if free_bias:
+        system[:K, K:] = -lam * U
+        system[K:, :K] = (U * weights[i][:, None]).T
+        rhs[K:] = -A_fixed.sum(axis=0)
+    _tied_rows(system[:K], rhs[:K], i, tie, 0)
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    raw = solution[:K]
+    A = A_fixed.copy()
+    np.add.at(A, i, raw[:, None] * weights[i][:, None] * U)
+    W_new = np.empty(W.shape)
+    V = -np.asarray(F.T @ A) / lam
+    if free_bias:
+        W_new[:-1], W_new[-1] = V, solution[K:]
+    else:
+        W_new[:] = V
+    return W_new, raw
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
     """Crammer-Singer examples whose worst classes tie above the zero piece: their kink rows
-    become ``z_j = z_first`` (equal margins) and, in the first one's row, ``sum alpha = 1``."""
+    become ``z_j = z_first`` (equal margins; row and right-hand side less the first's) and, in
+    the first one's row, ``sum alpha = 1`` (the kinks' ``alpha`` columns start at ``P``)."""
     for i in np.flatnonzero(tie):
         ks = np.flatnonzero(example == i)
-        first = rows[ks[0], :P].copy()
+        first, first_rhs = rows[ks[0]].copy(), rhs[ks[0]]
         for k in ks[1:]:
-            rows[k, :P] -= first
-            rhs[k] = 0.0
+            rows[k] -= first
+            rhs[k] -= first_rhs
         rows[ks[0]] = 0.0
         rows[ks[0], P + ks] = 1.0
         rhs[ks[0]] = 1.0
