@@ -383,6 +383,7 @@ def test_the_reduced_polish_system_solves_the_same_kinks_as_the_full_one(
     full = polish(J, W, 1e-6)
     P = W.size
     monkeypatch.setattr(continuation, "POLISH_MAX_SIZE", P + 1)  # the full system too large
+    monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 60)
     monkeypatch.setattr(continuation, "_full_system", None)  # (and never called)
     reduced = polish(J, W, 1e-6)
     assert full is not None and reduced is not None
@@ -390,5 +391,5 @@ def test_the_reduced_polish_system_solves_the_same_kinks_as_the_full_one(
     np.testing.assert_allclose(reduced[1], full[1], rtol=1e-6, atol=1e-8)
     assert J.value(reduced[0]) == pytest.approx(optimum, rel=1e-9)
     assert dual_value(J, reduced[1]) == pytest.approx(optimum, rel=1e-9)
-    monkeypatch.setattr(continuation, "POLISH_MAX_SIZE", 3)  # neither fits: refused
+    monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 3)  # neither fits: refused
     assert polish(J, W, 1e-6) is None
