@@ -482,8 +482,8 @@ def _reduced_system(
     K, C = len(i), W.shape[1]
     lam, free_bias = objective.lam, not objective.regularizer.include_bias
     F = objective.X if free_bias else _with_ones(objective.X)
-    Fi = F[i] if is_sparse(F) else np.asarray(F[i], dtype=np.float64)  # CSR stays CSR
-    gram = Fi @ Fi.T
+    Fi: Any = F[i] if is_sparse(F) else np.asarray(F[i], dtype=np.float64)  # CSR stays CSR
+    gram: Any = Fi @ Fi.T
     Q0 = np.asarray(F.T @ A_fixed)
     size = K + C * free_bias
     system = np.zeros((size, size))
@@ -518,13 +518,14 @@ def _solve_dense(system: _Float, rhs: _Float) -> _Float:
     from scipy import linalg
 
     try:
-        x = np.linalg.solve(system, rhs)
+        x: _Float = np.linalg.solve(system, rhs).astype(np.float64, copy=False)
         scale = np.abs(system) @ np.abs(x) + np.abs(rhs)
         if np.all(np.isfinite(x)) and np.all(np.abs(system @ x - rhs) <= 1e-8 * scale.max()):
             return x
     except np.linalg.LinAlgError:
         pass
-    return linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
+    solution: _Float = linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
+    return solution
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
