@@ -13,7 +13,7 @@ cheap figures ``resolve_optimizer`` reads (:func:`lingrad.defaults.hinge_conditi
 max_i ||x_i||^2``, ``N``, ``D``) and which solver ``optimizer="auto"`` picks.
 
 Run: ``python benchmarks/hinge_regimes.py`` (``--quick``: 1,500 rows, 64 features, the
-Weston-Watkins hinge, 20 s caps, under 2 minutes).
+Weston-Watkins hinge, 10 s caps, under 2 minutes).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main():
     sizes = [1500] if args.quick else [int(r) for r in args.rows.split(",")]
     features = 64 if args.quick else 256
     losses = ("hinge",) if args.quick else tuple(args.losses.split(","))
-    cap = 20.0 if args.quick else args.cap
+    cap = 10.0 if args.quick else args.cap
     solvers = tuple(args.solvers.split(","))
     print(machine(), f"load {load()}")
     results = []
