@@ -144,10 +144,9 @@ def resolve_optimizer(
         ('dualcd', 'dualcd')
     """
     # for a smooth loss auto does not look at the data's size: trust-region Newton takes 8-11
-    # iterations where
-    # L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its conjugate-gradient
-    # products), so it is slower on digits (2.2 x) and only on par on iris and wine
-    # (benchmarks/newton_vs_lbfgs.py), and at tol 1e-4 it stops above scikit-learn's J on wine
+    # iterations where L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its
+    # conjugate-gradient products), so it is slower on digits (2.2 x) and only on par on iris and
+    # wine (benchmarks/newton_vs_lbfgs.py), and at tol 1e-4 it stops above scikit-learn's J on wine
     if optimizer != "auto":
         return optimizer
     if partial_fit:
