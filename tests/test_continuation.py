@@ -346,9 +346,10 @@ def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
     assert full.history["loss"][-1] == pytest.approx(J.value(full.W), rel=1e-12)
 
 
-def test_polish_refuses_a_system_too_large_to_solve_densely():
-    """CIFAR-wide weights (3,073 x 10): polish's dense system would need (P + K)^2 floats
-    (68 GB at K = 2P); polish declines (None) within a small memory."""
+def test_polish_never_builds_a_system_too_large_to_solve_densely():
+    """CIFAR-wide weights (3,073 x 10): polish's full dense system would need (P + K)^2 floats
+    (68 GB at K = 2P); polish solves the reduced one (K + C unknowns) instead, within a small
+    memory (before the reduced system it declined: None)."""
     import tracemalloc
 
     rng = np.random.default_rng(0)
@@ -361,5 +362,34 @@ def test_polish_refuses_a_system_too_large_to_solve_densely():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert polished is None  # nothing solved: the gap alone certifies the stop
+    assert polished is not None and polished[0].shape == W.shape
+    assert ((polished[1] >= 0) & (polished[1] <= 1)).all()
+    assert dual_value(J, polished[1]) <= J.value(polished[0]) + 1e-12  # weak duality
     assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_the_reduced_polish_system_solves_the_same_kinks_as_the_full_one(
+    loss, include_bias, monkeypatch
+):
+    """Where the weights are too many for the full ``P + K`` system (D = 256 and 10 classes:
+    P = 2,570), polish solves the reduced ``K + C`` one (weights eliminated): the same point,
+    the optimum, with its own certificate."""
+    reg = regularizers.Regularizer("l2", 0.0, include_bias=include_bias)
+    J = problem(loss, N=60, D=6, C=3, seed=4, lam=0.02, regularizer=reg)
+    optimum = qp_optimum(J, 3)
+    W = solve(J, 3, tol=1e-10)[0]
+    full = polish(J, W, 1e-6)
+    P = W.size
+    monkeypatch.setattr(continuation, "POLISH_MAX_SIZE", P + 1)  # the full system too large
+    monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 60)
+    monkeypatch.setattr(continuation, "_full_system", None)  # (and never called)
+    reduced = polish(J, W, 1e-6)
+    assert full is not None and reduced is not None
+    np.testing.assert_allclose(reduced[0], full[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(reduced[1], full[1], rtol=1e-6, atol=1e-8)
+    assert J.value(reduced[0]) == pytest.approx(optimum, rel=1e-9)
+    assert dual_value(J, reduced[1]) == pytest.approx(optimum, rel=1e-9)
+    monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 3)  # neither fits: refused
+    assert polish(J, W, 1e-6) is None

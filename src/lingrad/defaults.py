@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from lingrad import _skinny, _sparse_kernels, losses
+from lingrad._validation import is_sparse
 from lingrad.optim import solvers
 from lingrad.optim.solvers import saga
+from lingrad.optim.solvers.base import row_sqnorms
 
 #: ``"auto"`` takes SAGA on sparse data where ``lam N / L`` is at least this (``L`` the largest
 #: smoothness constant of one example's loss, see :func:`saga_condition`): on the text-like sets
@@ -23,6 +27,23 @@ from lingrad.optim.solvers import saga
 #: 0.43 x at 0.03, 0.17 x at 0.1; at 0.003 L-BFGS is 2.7 x faster (SAGA's rate per pass falls
 #: with ``lam N / L``). (At SAGA's former step ``1 / (3 L)`` the crossover was near 0.1.)
 SAGA_MIN_CONDITION = 0.01
+
+#: ``"auto"`` takes ``"continuation"`` over ``"dualcd"`` for a piecewise-linear loss on dense
+#: data of at least ``HINGE_PRIMAL_MIN_ROWS`` rows and ``HINGE_PRIMAL_MIN_FEATURES`` features
+#: where :func:`hinge_condition` (``lam N / max_i ||x_i||^2``) is at most
+#: ``HINGE_PRIMAL_MAX_CONDITION``: weakly regularised, mid-size, dense. There dual coordinate
+#: descent needs thousands of passes (many examples sit at the bound ``alpha = 1``; a
+#: coordinate's step is ``lam N / ||x_i||^2`` of the dual's scale), while the primal
+#: continuation's cost does not grow with it. Measured (``benchmarks/hinge_regimes.py``, CPU
+#: seconds of one thread): issue 14's synthetic set at 4,000 x 256, lam = 1e-4 (condition
+#: 1.1e-3), continuation certified a gap <= 1e-4 in 47 s (Weston-Watkins), 48 s (one versus
+#: all) and 60 s (Crammer-Singer) where dualcd was still at gaps 2.9e-3, 6.4e-4 and 3.4e-3
+#: after 90-96 s (LinearSVC one-vs-rest: 161 s, at its max_iter); at 8,000 x 256 (2.2e-3,
+#: Weston-Watkins) 47 s against dualcd's gap 4.4e-3 after 100 s; at 1,200 x 64 (8.8e-4) the
+#: two are on par (1.14), and on the shipped sets (at most 1,437 x 64) dualcd is 2-3 x faster:
+#: the bounds hold the measured regime, not more.
+HINGE_PRIMAL_MIN_ROWS, HINGE_PRIMAL_MIN_FEATURES = 3_000, 128
+HINGE_PRIMAL_MAX_CONDITION = 2.5e-3
 
 
 @dataclass(frozen=True)
@@ -96,9 +117,13 @@ def resolve_optimizer(
     L2 penalty
     gets ``"saga"`` when the data ``X`` and ``lam`` are given and :func:`saga_condition` is at
     least :data:`SAGA_MIN_CONDITION` (with Numba installed and at least
-    :data:`lingrad._sparse_kernels.MIN_NNZ` non-zeros: the compiled loops' load pays).
+    :data:`lingrad._sparse_kernels.MIN_NNZ` non-zeros: the compiled loops' load pays). For
+    dense data a piecewise-linear loss gets ``"continuation"`` (primal smoothing with
+    continuation) in place of ``"dualcd"`` where the data ``X`` and ``lam`` are given and the
+    set is mid-size and weakly regularised (:data:`HINGE_PRIMAL_MAX_CONDITION`).
 
     Examples:
+        >>> import numpy as np
         >>> resolve_optimizer("auto", "softmax"), resolve_optimizer("adam", "softmax")
         ('lbfgs', 'adam')
         >>> resolve_optimizer("auto", "softmax", partial_fit=True)
@@ -113,11 +138,17 @@ def resolve_optimizer(
         'saga'
         >>> resolve_optimizer("auto", "softmax", sparse=True, X=X, lam=1e-7)
         'lbfgs'
+        >>> X = np.random.default_rng(0).standard_normal((4_000, 256))  # ||x||^2 ~ 256-370
+        >>> resolve_optimizer("auto", "hinge", X=X, lam=1e-4)  # lam N / max ||x||^2 ~ 1e-3
+        'continuation'
+        >>> resolve_optimizer("auto", "hinge", X=X, lam=1e-2), resolve_optimizer(
+        ...     "auto", "hinge", X=X[:500], lam=1e-4)  # better regularised; fewer rows
+        ('dualcd', 'dualcd')
     """
-    # auto does not look at the data's size: trust-region Newton takes 8-11 iterations where
-    # L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its conjugate-gradient
-    # products), so it is slower on digits (2.2 x) and only on par on iris and wine
-    # (benchmarks/newton_vs_lbfgs.py), and at tol 1e-4 it stops above scikit-learn's J on wine
+    # for a smooth loss auto does not look at the data's size: trust-region Newton takes 8-11
+    # iterations where L-BFGS takes 18-44 on the shipped sets, but each costs 6-15 passes (its
+    # conjugate-gradient products), so it is slower on digits (2.2 x) and only on par on iris and
+    # wine (benchmarks/newton_vs_lbfgs.py), and at tol 1e-4 it stops above scikit-learn's J on wine
     if optimizer != "auto":
         return optimizer
     if partial_fit:
@@ -125,10 +156,43 @@ def resolve_optimizer(
     exact = solvers.auto(loss, regularizer)
     if sparse and exact == "lbfgs" and X is not None and lam is not None and not dask:
         return "saga" if _saga_pays(X, lam, loss, regularizer) else exact
+    if exact == "dualcd" and not (sparse or dask) and X is not None and lam is not None:
+        return "continuation" if _continuation_pays(X, lam, regularizer) else exact
     if not dask:
         return exact
     # the cluster runs only L-BFGS: where it is not the exact solver, the fallback
     return "lbfgs" if exact == "lbfgs" else DEFAULTS.fallback
+
+
+def _continuation_pays(X: Any, lam: float, regularizer: str) -> bool:
+    """Whether ``"continuation"`` is the default of a piecewise-linear loss on the dense ``X``:
+    L2, enough rows and features, and :func:`hinge_condition` at most
+    :data:`HINGE_PRIMAL_MAX_CONDITION` (the thresholds' measurements there)."""
+    shape: tuple[int, ...] = tuple(getattr(X, "shape", ()))
+    return (
+        regularizer == "l2"
+        and len(shape) == 2
+        and not is_sparse(X)
+        and shape[0] >= HINGE_PRIMAL_MIN_ROWS
+        and shape[1] >= HINGE_PRIMAL_MIN_FEATURES
+        and lam > 0
+        and hinge_condition(X, lam) <= HINGE_PRIMAL_MAX_CONDITION
+    )
+
+
+def hinge_condition(X: Any, lam: float) -> float:
+    """``lam N / max_i ||x_i||^2`` for ``X`` ``(N, D)`` (dense or CSR): the dual's curvature
+    ``||x_i||^2 / (lam N)`` of one example's coordinate, inverted at the worst example. Dual
+    coordinate descent needs more passes as it falls (each coordinate step moves little of the
+    dual's box), the primal continuation does not.
+
+    Examples:
+        >>> import numpy as np
+        >>> hinge_condition(np.array([[3.0, 4.0], [1.0, 0.0]]), 0.5)  # 0.5 * 2 / 25
+        0.04
+    """
+    sqnorm = row_sqnorms(X)
+    return float(lam * X.shape[0] / max(float(sqnorm.max(initial=0.0)), np.finfo(float).tiny))
 
 
 def _saga_pays(X: Any, lam: float, loss: str, regularizer: str) -> bool:
