@@ -294,3 +294,23 @@ def test_auto_on_a_large_sparse_file_resolves_as_the_estimator_does(tmp_path, ca
         config = runs.read_json(run / "config.json")
         assert config["optimizer"] == expected
         assert runs.read_json(run / runs.METRICS)["test_accuracy"] > 0.5
+
+
+def test_auto_on_a_dense_hinge_file_resolves_as_the_estimator_does(tmp_path):
+    """A hinge loss on dense data: ``auto`` is resolved from the training rows and ``lam`` as
+    ``LinearClassifier`` resolves it (``continuation`` on a mid-size weakly regularised set,
+    ``dualcd`` on a small one), before any training."""
+    from lingrad import defaults
+    from lingrad.cli.train import build, resolve
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((5_000, 128))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(5_000) > 0).astype(int)
+    np.savez(tmp_path / "big.npz", X=X, y=y)
+    np.savez(tmp_path / "small.npz", X=X[:400], y=y[:400])
+    for name, expected in (("big", "continuation"), ("small", "dualcd")):
+        config = resolve({"dataset": str(tmp_path / f"{name}.npz"), "loss": "hinge", "lam": 1e-5})
+        assert config["optimizer"] == "auto"  # left for build(), which reads the rows
+        _, (X_train, *_), *_ = build(config)
+        assert config["optimizer"] == expected
+        assert defaults.resolve_optimizer("auto", "hinge", X=X_train, lam=1e-5) == expected

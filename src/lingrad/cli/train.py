@@ -387,8 +387,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         check_int("max_evaluations", config["max_evaluations"])
     config["standardize"] = True
     config["lingrad"] = __version__
-    if sparse and requested == "auto":  # SAGA or L-BFGS, both solvers: build() picks by X's size
-        config["optimizer"] = "auto"
+    if requested == "auto" and (sparse or config["optimizer"] == "dualcd"):
+        config["optimizer"] = "auto"  # two solvers either way: build() picks by X's size
     return config
 
 
@@ -537,15 +537,21 @@ def build(
     config: dict[str, Any],
 ) -> tuple[datasets.Dataset, Splits, Objective, optim.Optimizer, dict[str, Any]]:
     """``(data, (X_train, X_val, X_test), objective, optimizer, fit keyword arguments)``; an
-    ``"auto"`` optimiser left by :func:`resolve` (sparse data) is resolved here, in ``config``,
-    from the training rows' size and ``lam`` as the estimators resolve it (SAGA or L-BFGS)."""
+    ``"auto"`` optimiser left by :func:`resolve` (sparse data, a hinge loss) is resolved here,
+    in ``config``, from the training rows' size and ``lam`` as the estimators resolve it (SAGA
+    or L-BFGS; dual coordinate descent or continuation)."""
     from lingrad.objective import Objective
     from lingrad.train import batch_size_for
 
     data, (X_train, X_val, X_test) = data_of(config)
-    if config["optimizer"] == "auto":  # sparse data (resolve()): the estimators' choice
+    if config["optimizer"] == "auto":  # left by resolve(): the estimators' choice
         config["optimizer"] = resolve_optimizer(
-            "auto", config["loss"], config["regularizer"], sparse=True, X=X_train, lam=config["lam"]
+            "auto",
+            config["loss"],
+            config["regularizer"],
+            sparse=is_sparse(X_train),
+            X=X_train,
+            lam=config["lam"],
         )
     N = X_train.shape[0]
     if optim.entry(config["optimizer"]).full_batch:  # gd and the searches compare values
