@@ -364,7 +364,9 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
 def test_the_csr_block_run_as_python_equals_the_compiled_one(loss, monkeypatch):
     """Coverage cannot trace compiled code: the CSR instance of the block (``_block_py``'s code
     with the CSR row functions) run as Python gives the compiled one's passes, dual variables,
-    weights and counts; and the whole solve without Numba reaches the compiled one's optimum."""
+    weights and counts (and so do one versus all's scalar loops, run as Python and compiled, on
+    CSR and on dense rows); and the whole solve without Numba reaches the compiled one's
+    optimum."""
     import scipy.sparse as sp
 
     from lingrad.optim.solvers import dualcd
@@ -381,15 +383,20 @@ def test_the_csr_block_run_as_python_equals_the_compiled_one(loss, monkeypatch):
     dualcd._compiled()
     C = 1 if loss == "one_vs_all_hinge" else 3
     labels = (y == 1).astype(np.intp) if C == 1 else y.astype(np.intp)
+    blocks = [(dualcd._block_csr_py, rows), (dualcd._block_csr_nb, rows)]
+    if loss == "one_vs_all_hinge":  # one versus all's scalar loops: the same iterates
+        blocks += [(dualcd._block_binary_csr_py, rows), (dualcd._block_binary_csr_nb, rows)]
+        blocks += [(dualcd._block_binary_py, X), (dualcd._block_binary_nb, X)]
     runs = []
-    for block in (dualcd._block_csr_py, dualcd._block_csr_nb):
+    for block, data in blocks:
         beta, V, center, u = np.zeros((40, C)), np.zeros((12, C)), np.full(C, 0.1), np.zeros(C)
         out = np.zeros(5)
-        block(KINDS[loss], rows, labels, upper, sqnorm, 1.0, 1.0, True, True, beta, V, center,
+        block(KINDS[loss], data, labels, upper, sqnorm, 1.0, 1.0, True, True, beta, V, center,
               u, 1e-6, 40 * 400, 12345, out)  # fmt: skip
         runs.append((beta, V, center, u, out))
-    for a, b in zip(*runs, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
     assert runs[0][4][1] > 3 and runs[0][4][4] >= 1  # several passes and multiplier steps
     assert np.any(runs[0][0] > 0) and np.all(runs[0][0][0] == 0)
     J = Objective(loss, A, y, lam=1e-2)
