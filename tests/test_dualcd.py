@@ -423,3 +423,52 @@ def test_the_certified_optimum_on_csr_equals_continuations(loss):
     warm = solve(J, 3, tol=1e-10, W0=W0)[1]
     assert warm.status == Status.CONVERGED
     assert warm.value == pytest.approx(J.value(W_ref), rel=1e-6)
+
+
+# -- two classes: the multi-class hinges as one binary problem on the scores' difference -------
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer"])
+@pytest.mark.parametrize(
+    "kw", [{}, {"fit_intercept": False}, {"regularizer": regularizers.l2(include_bias=True)}]
+)
+def test_two_classes_solved_on_the_difference_reach_the_qp_optimum(loss, kw, monkeypatch):
+    """With two classes the Weston-Watkins and Crammer-Singer blocks run one versus all's
+    scalar loops on ``s_1 - s_0`` (:func:`difference_block`): the certified optimum is the
+    quadratic program's (free and penalised bias, weighted examples; the QP's bias is free, so
+    a fixed bias is checked against the general loops only), the weights' two columns stay
+    opposite, and the general loops (the reduction switched off) reach the same optimum."""
+    from lingrad.optim.solvers import dualcd
+
+    J = problem(loss, N=30, C=2, seed=8, **kw)
+    fixed = not J.fit_intercept
+    optimum = None if fixed else qp_optimum(J, 2)
+    real, calls = dualcd.difference_block, []
+
+    def counted(*args):
+        calls.append(args)
+        real(*args)
+
+    monkeypatch.setattr(dualcd, "difference_block", counted)
+    W, state, _ = solve(J, 2, tol=1e-9)
+    assert calls  # the reduction ran
+    assert state.status == Status.CONVERGED and state.measure <= 1e-9
+    if fixed:
+        np.testing.assert_array_equal(W[-1], 0.0)
+    else:
+        assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+        assert state.dual <= optimum + 1e-9
+    np.testing.assert_allclose(state.V[:, 0], -state.V[:, 1], rtol=0, atol=1e-15)
+    assert np.all(state.beta[np.arange(30), J.targets(2)] == 0)  # no variable for y_i
+    import scipy.sparse as sp
+
+    J_csr = Objective(loss, sp.csr_array(J.X), J.y, lam=J.lam, sample_weight=J.sample_weight,
+                      **kw)  # fmt: skip
+    W_csr = solve(J_csr, 2, tol=1e-9)[0]  # CSR rows: the same iterates
+    np.testing.assert_allclose(W_csr, W, rtol=0, atol=1e-12 * np.abs(W).max())
+    monkeypatch.setattr(dualcd, "_TWO_CLASSES", False)  # the general loops instead
+    n_calls = len(calls)
+    W_general, general, _ = solve(J, 2, tol=1e-9)
+    assert len(calls) == n_calls and general.status == Status.CONVERGED
+    assert general.value == pytest.approx(state.value, rel=1e-8)
+    np.testing.assert_allclose(W, W_general, atol=1e-4 * np.abs(W_general).max())
