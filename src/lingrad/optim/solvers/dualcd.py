@@ -457,7 +457,7 @@ def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
 #: The instances run as Python: the sources that :func:`_compiled` compiles (run without
 #: Numba, and by the tests): the CSR block (X = (data, indices, indptr)), and the blocks of
 #: one versus all's scalar loops on dense and on CSR rows.
-_CSR_ROWS = {"_row_dot": _csr_row_dot, "_row_axpy": _csr_row_axpy}
+_CSR_ROWS: dict[str, Any] = {"_row_dot": _csr_row_dot, "_row_axpy": _csr_row_axpy}
 _epoch_csr_py = _instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
 _block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py)
 _block_binary_py = _instantiate(_block_py, "_binary", _pass=_binary_loops_py)
@@ -482,11 +482,9 @@ def _compiled() -> Any:
         inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
         example = {"_solve_example": inline(_solve_example_py), "_violation": inline(_violation_py)}
         blocks = {}
-        for rows, dot, axpy in [
-            ("", _dense_row_dot, _dense_row_axpy),
-            ("_csr", *_CSR_ROWS.values()),
-        ]:
-            names = {**example, "_row_dot": inline(dot), "_row_axpy": inline(axpy)}
+        dense: dict[str, Any] = {"_row_dot": _dense_row_dot, "_row_axpy": _dense_row_axpy}
+        for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
+            names = {**example, **{name: inline(fn) for name, fn in fns.items()}}
             for loops, name in [(_epoch_loops_py, ""), (_binary_loops_py, "_binary")]:
                 passes = inline(_instantiate(loops, "_inline" + rows, **names))
                 blocks[name + rows] = jit(_instantiate(_block_py, name + rows, _pass=passes))
