@@ -36,7 +36,9 @@ the bias's multiplier steps (each taken once a full pass is within ``max(eps, ka
 inner problem solved no finer than the bias's own violation, an inexact augmented Lagrangian;
 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
 budget of visits, doubled after each block that ends short of ``eps``. One versus all is ``C``
-binary problems, one column each. The block is compiled by Numba when it is installed
+binary problems, one column each, run by a scalar loop (liblinear's); with two classes the
+Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scores' difference
+(:func:`difference_block`). The block is compiled by Numba when it is installed
 (:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
 example is one NumPy product (the same updates, another summation order).
 
@@ -275,7 +277,13 @@ def _binary_loops_py(
 # CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
 # once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
 def _dense_row_dot(X, i, V, s):
-    # s (C,) += V^T x_i
+    # s (C,) += V^T x_i; one column summed in a register (the same order: the same sums)
+    if V.shape[1] == 1:
+        acc = s[0]
+        for d in range(V.shape[0]):
+            acc += X[i, d] * V[d, 0]
+        s[0] = acc
+        return
     for d in range(V.shape[0]):
         xd = X[i, d]
         for c in range(V.shape[1]):
@@ -284,6 +292,11 @@ def _dense_row_dot(X, i, V, s):
 
 def _dense_row_axpy(X, i, V, dA, moved, n_moved):
     # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved] (all of them when n_moved = C)
+    if n_moved == V.shape[1] == 1:  # one column: no loop over the classes
+        a = dA[0]
+        for d in range(V.shape[0]):
+            V[d, 0] -= X[i, d] * a
+        return
     if n_moved == V.shape[1]:
         for d in range(V.shape[0]):
             xd = X[i, d]
@@ -300,6 +313,12 @@ def _dense_row_axpy(X, i, V, dA, moved, n_moved):
 def _csr_row_dot(X, i, V, s):
     # s (C,) += V^T x_i, x_i the CSR row i of X = (data, indices, indptr)
     data, indices, indptr = X
+    if V.shape[1] == 1:  # one column summed in a register, as on the dense rows
+        acc = s[0]
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += data[p] * V[indices[p], 0]
+        s[0] = acc
+        return
     for p in range(indptr[i], indptr[i + 1]):
         xd, d = data[p], indices[p]
         for c in range(V.shape[1]):
@@ -309,6 +328,11 @@ def _csr_row_dot(X, i, V, s):
 def _csr_row_axpy(X, i, V, dA, moved, n_moved):
     # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved], x_i the CSR row i
     data, indices, indptr = X
+    if n_moved == V.shape[1] == 1:
+        a = dA[0]
+        for p in range(indptr[i], indptr[i + 1]):
+            V[indices[p], 0] -= data[p] * a
+        return
     if n_moved == V.shape[1]:
         for p in range(indptr[i], indptr[i + 1]):
             xd, d = data[p], indices[p]
