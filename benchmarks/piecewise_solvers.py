@@ -26,6 +26,10 @@ another loss than Weston-Watkins); ``J`` and ``J_sk`` themselves; and ``sk_gap``
 relative duality gap on its own problem (the bias penalised), certified with lingrad's dual
 bound, i.e. the accuracy at which liblinear stops at scikit-learn's ``tol`` (its ``eps``): the
 comparison is ours at a certified relative gap ``<= 1e-4`` against theirs at ``sk_gap``.
+``--estimator``: also the default fits side by side (the issue's comparison):
+``LinearClassifier(loss=L, lam=1e-4).fit`` (optimizer ``"auto"``: ``dualcd``) against the same
+``LinearSVC(...).fit`` on the same standardised split, interleaved, with lingrad's iterations,
+final measure and test accuracy; ``est_ratio`` = lingrad's time / LinearSVC's.
 Run: ``python benchmarks/piecewise_solvers.py`` (``--quick`` for a smoke run).
 """
 
@@ -44,6 +48,7 @@ from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from lingrad import optim, regularizers
+from lingrad.estimators import LinearClassifier
 from lingrad.objective import Objective
 from lingrad.optim.solvers import Status
 
@@ -170,6 +175,39 @@ def hinge_rows(name, data, n_repeats, max_iter=MAX_ITER, solvers=SOLVERS, gap_si
     return out
 
 
+def estimator_rows(name, data, n_repeats):
+    """The default fits: ``LinearClassifier(loss=L, lam=LAM)`` against :func:`svc`'s model,
+    each ``.fit(X, y)`` timed whole (checks, encoding, the solver), interleaved."""
+    X, X_test, y, y_test = split(*data)
+    out = []
+    for loss in ("hinge", "one_vs_all_hinge", "crammer_singer"):
+        ours, theirs = LinearClassifier(loss=loss, lam=LAM), svc(loss, len(y))
+
+        def fit(model):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # liblinear's iteration cap
+                model.fit(X, y)
+
+        fns = {"lingrad": lambda m=ours: fit(m), "sklearn": lambda m=theirs: fit(m)}
+        times = interleaved(fns, n_repeats)
+        lingrad_s, sklearn_s = times["lingrad"]["median"], times["sklearn"]["median"]
+        out.append(
+            {
+                "set": name,
+                "loss": loss,
+                "optimizer": getattr(ours, "optimizer_", "?"),
+                "iters": ours.n_iter_,
+                "fit_ms": lingrad_s * 1e3,
+                "svc_ms": sklearn_s * 1e3,
+                "est_ratio": round(lingrad_s / sklearn_s, 3),
+                "acc": float(ours.score(X_test, y_test)),
+                "svc_acc": float(theirs.score(X_test, y_test)),
+                "load": load(),
+            }
+        )
+    return out
+
+
 def fista_row(data, quick):
     X, X_test, y, y_test = split(*data)
     N, l1_lam = len(y), 1e-3
@@ -202,11 +240,12 @@ def main():
     p.add_argument("--solvers", default=",".join(SOLVERS), help="lingrad's, comma-separated")
     p.add_argument("--sets", default=None, help="some of the sets, comma-separated")
     p.add_argument("--rows", type=int, default=50_000, help="the synthetic set's rows")
+    p.add_argument("--estimator", action="store_true", help="also time the estimators' fits")
     args = p.parse_args()
     solvers = tuple(args.solvers.split(","))
     n = 1 if args.quick else repeats(args)
     print(machine(), f"load {load()}")
-    results = []
+    results, fits = [], []
     with threadpool_limits(1):
         chosen = sets(args.quick, args.rows)
         for name in set(chosen) - set((args.sets or ",".join(chosen)).split(",")):
@@ -217,6 +256,9 @@ def main():
             reps = 1 if name == "synthetic" else n
             results += hinge_rows(name, data, reps, cap, solvers, gap_size)
             print(table(results[-3 * len(solvers) :], list(results[0])), flush=True)
+            if args.estimator:
+                fits += estimator_rows(name, data, reps)
+                print(table(fits[-3:], list(fits[0])), flush=True)
         fista = fista_row(sk.load_digits(return_X_y=True), args.quick)
     print("\nall hinge rows (ratio: lingrad's time / LinearSVC's, same run)")
     print(table(results, list(results[0])))
@@ -229,6 +271,14 @@ def main():
             f" ({'converged' if row['ok'] else 'not converged'}, gap {row['gap']})"
         )
     print(f"digits softmax + L1 fista time / saga time = {fista['ratio']}")
+    if fits:
+        print("\nthe default fits: LinearClassifier(loss=L, lam=1e-4).fit vs LinearSVC(...).fit")
+        print(table(fits, list(fits[0])))
+        for row in fits:
+            print(
+                f"{row['set']} {row['loss']} LinearClassifier fit / LinearSVC fit = "
+                f"{row['est_ratio']} ({row['optimizer']}, {row['iters']} iterations)"
+            )
 
 
 if __name__ == "__main__":

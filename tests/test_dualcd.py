@@ -364,7 +364,9 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
 def test_the_csr_block_run_as_python_equals_the_compiled_one(loss, monkeypatch):
     """Coverage cannot trace compiled code: the CSR instance of the block (``_block_py``'s code
     with the CSR row functions) run as Python gives the compiled one's passes, dual variables,
-    weights and counts; and the whole solve without Numba reaches the compiled one's optimum."""
+    weights and counts (and so do one versus all's scalar loops, run as Python and compiled, on
+    CSR and on dense rows); and the whole solve without Numba reaches the compiled one's
+    optimum."""
     import scipy.sparse as sp
 
     from lingrad.optim.solvers import dualcd
@@ -381,15 +383,20 @@ def test_the_csr_block_run_as_python_equals_the_compiled_one(loss, monkeypatch):
     dualcd._compiled()
     C = 1 if loss == "one_vs_all_hinge" else 3
     labels = (y == 1).astype(np.intp) if C == 1 else y.astype(np.intp)
+    blocks = [(dualcd._block_csr_py, rows), (dualcd._block_csr_nb, rows)]
+    if loss == "one_vs_all_hinge":  # one versus all's scalar loops: the same iterates
+        blocks += [(dualcd._block_binary_csr_py, rows), (dualcd._block_binary_csr_nb, rows)]
+        blocks += [(dualcd._block_binary_py, X), (dualcd._block_binary_nb, X)]
     runs = []
-    for block in (dualcd._block_csr_py, dualcd._block_csr_nb):
+    for block, data in blocks:
         beta, V, center, u = np.zeros((40, C)), np.zeros((12, C)), np.full(C, 0.1), np.zeros(C)
         out = np.zeros(5)
-        block(KINDS[loss], rows, labels, upper, sqnorm, 1.0, 1.0, True, True, beta, V, center,
+        block(KINDS[loss], data, labels, upper, sqnorm, 1.0, 1.0, True, True, beta, V, center,
               u, 1e-6, 40 * 400, 12345, out)  # fmt: skip
         runs.append((beta, V, center, u, out))
-    for a, b in zip(*runs, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
     assert runs[0][4][1] > 3 and runs[0][4][4] >= 1  # several passes and multiplier steps
     assert np.any(runs[0][0] > 0) and np.all(runs[0][0][0] == 0)
     J = Objective(loss, A, y, lam=1e-2)
@@ -416,3 +423,52 @@ def test_the_certified_optimum_on_csr_equals_continuations(loss):
     warm = solve(J, 3, tol=1e-10, W0=W0)[1]
     assert warm.status == Status.CONVERGED
     assert warm.value == pytest.approx(J.value(W_ref), rel=1e-6)
+
+
+# -- two classes: the multi-class hinges as one binary problem on the scores' difference -------
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer"])
+@pytest.mark.parametrize(
+    "kw", [{}, {"fit_intercept": False}, {"regularizer": regularizers.l2(include_bias=True)}]
+)
+def test_two_classes_solved_on_the_difference_reach_the_qp_optimum(loss, kw, monkeypatch):
+    """With two classes the Weston-Watkins and Crammer-Singer blocks run one versus all's
+    scalar loops on ``s_1 - s_0`` (:func:`difference_block`): the certified optimum is the
+    quadratic program's (free and penalised bias, weighted examples; the QP's bias is free, so
+    a fixed bias is checked against the general loops only), the weights' two columns stay
+    opposite, and the general loops (the reduction switched off) reach the same optimum."""
+    from lingrad.optim.solvers import dualcd
+
+    J = problem(loss, N=30, C=2, seed=8, **kw)
+    fixed = not J.fit_intercept
+    optimum = None if fixed else qp_optimum(J, 2)
+    real, calls = dualcd.difference_block, []
+
+    def counted(*args):
+        calls.append(args)
+        real(*args)
+
+    monkeypatch.setattr(dualcd, "difference_block", counted)
+    W, state, _ = solve(J, 2, tol=1e-9)
+    assert calls  # the reduction ran
+    assert state.status == Status.CONVERGED and state.measure <= 1e-9
+    if fixed:
+        np.testing.assert_array_equal(W[-1], 0.0)
+    else:
+        assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+        assert state.dual <= optimum + 1e-9
+    np.testing.assert_allclose(state.V[:, 0], -state.V[:, 1], rtol=0, atol=1e-15)
+    assert np.all(state.beta[np.arange(30), J.targets(2)] == 0)  # no variable for y_i
+    import scipy.sparse as sp
+
+    J_csr = Objective(loss, sp.csr_array(J.X), J.y, lam=J.lam, sample_weight=J.sample_weight,
+                      **kw)  # fmt: skip
+    W_csr = solve(J_csr, 2, tol=1e-9)[0]  # CSR rows: the same iterates
+    np.testing.assert_allclose(W_csr, W, rtol=0, atol=1e-12 * np.abs(W).max())
+    monkeypatch.setattr(dualcd, "_TWO_CLASSES", False)  # the general loops instead
+    n_calls = len(calls)
+    W_general, general, _ = solve(J, 2, tol=1e-9)
+    assert len(calls) == n_calls and general.status == Status.CONVERGED
+    assert general.value == pytest.approx(state.value, rel=1e-8)
+    np.testing.assert_allclose(W, W_general, atol=1e-4 * np.abs(W_general).max())

@@ -36,7 +36,9 @@ the bias's multiplier steps (each taken once a full pass is within ``max(eps, ka
 inner problem solved no finer than the bias's own violation, an inexact augmented Lagrangian;
 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
 budget of visits, doubled after each block that ends short of ``eps``. One versus all is ``C``
-binary problems, one column each. The block is compiled by Numba when it is installed
+binary problems, one column each, run by a scalar loop (liblinear's); with two classes the
+Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scores' difference
+(:func:`difference_block`). The block is compiled by Numba when it is installed
 (:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
 example is one NumPy product (the same updates, another summation order).
 
@@ -85,14 +87,18 @@ _BUDGET = 5.0
 _MAX_BUDGET = 320.0
 #: ... unless that is fewer multiply-adds than this (tiny sets: the whole solve in one call).
 _WORK = 2e7
+#: Whether the multi-class hinges with two classes are solved as one binary problem on the
+#: scores' difference (:func:`difference_block`).
+_TWO_CLASSES = True
 #: The bias's multiplier step is taken once the examples' violations are within this fraction
 #: of the bias's (an inexact augmented Lagrangian: no inner solve finer than the outer one).
 _INEXACT = 1.0
 
 
-def _violation_py(kind, s, b, yi, U, margin, thr):
+def _violation_py(kind, s, beta, i, yi, U, margin, thr):
     # The example's KKT violation (liblinear's projected gradient) at scores s, and whether it
-    # can be shrunk: every coordinate at a bound, pushed outward by more than thr.
+    # can be shrunk: every coordinate at a bound, pushed outward by more than thr. Its dual
+    # variables: the row i of beta (read by index: a view per visit costs reference counts).
     C = s.shape[0]
     worst, shrink = 0.0, True
     if kind == 2:  # Crammer-Singer: max over all classes - min over those that can grow
@@ -101,8 +107,8 @@ def _violation_py(kind, s, b, yi, U, margin, thr):
             if j != yi:
                 z = margin + s[j] - s[yi]
                 top = max(top, z)
-                total += b[j]
-                if b[j] > 0.0:
+                total += beta[i, j]
+                if beta[i, j] > 0.0:
                     low = min(low, z)
                     shrink = False
                 elif z >= -thr:
@@ -117,10 +123,10 @@ def _violation_py(kind, s, b, yi, U, margin, thr):
             continue
         else:
             z = margin + s[j] - s[yi]
-        if b[j] <= 0.0:
+        if beta[i, j] <= 0.0:
             worst = max(worst, z)
             shrink = shrink and z < -thr
-        elif b[j] >= U:
+        elif beta[i, j] >= U:
             worst = max(worst, -z)
             shrink = shrink and z > thr
         else:
@@ -129,17 +135,17 @@ def _violation_py(kind, s, b, yi, U, margin, thr):
     return worst, shrink
 
 
-def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
-    # One example's sub-problem: beta row b (C,) updated in place, dA (C,) = A_new - A_old.
+def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
+    # One example's sub-problem: beta's row i (C,) updated in place, dA (C,) = A_new - A_old.
     C = s.shape[0]
     for j in range(C):
         dA[j] = 0.0
     if kind == 0:
         for j in range(C):
             t = 1.0 if j == yi else -1.0
-            new = min(max(b[j] + (margin - t * s[j]) / Q, 0.0), U)
-            dA[j] = -t * (new - b[j])
-            b[j] = new
+            new = min(max(beta[i, j] + (margin - t * s[j]) / Q, 0.0), U)
+            dA[j] = -t * (new - beta[i, j])
+            beta[i, j] = new
         return
     if kind == 1:
         sy = s[yi]
@@ -148,10 +154,10 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
             for j in range(C):
                 if j == yi:
                     continue
-                new = min(max(b[j] + (margin + s[j] - sy) / (2.0 * Q), 0.0), U)
-                d = new - b[j]
+                new = min(max(beta[i, j] + (margin + s[j] - sy) / (2.0 * Q), 0.0), U)
+                d = new - beta[i, j]
                 if d != 0.0:
-                    b[j] = new
+                    beta[i, j] = new
                     s[j] -= Q * d
                     sy += Q * d
                     dA[j] += d
@@ -165,9 +171,9 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
     total = 0.0
     for j in range(C):
         if j != yi:
-            total += b[j]
+            total += beta[i, j]
     for j in range(C):
-        a_old = total if j == yi else -b[j]
+        a_old = total if j == yi else -beta[i, j]
         dA[j] = s[j] + (0.0 if j == yi else margin) - Q * a_old  # B, kept
         work[j] = -dA[j]
     work[yi] -= Q * U
@@ -188,35 +194,37 @@ def _solve_example_py(kind, s, b, yi, U, Q, margin, dA, work):
         if j == yi:
             continue
         new = -min(0.0, (theta - dA[j]) / Q)
-        dA[j] = new - b[j]
-        b[j] = new
+        dA[j] = new - beta[i, j]
+        beta[i, j] = new
         new_total += new
     dA[yi] = -(new_total - total)
 
 
 def _epoch_loops_py(
-    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
-):
-    # One epoch of the compiled kernel over the active examples: scores, the violation, the
-    # example's sub-problem, V and u updated (only the columns that moved). Returns the largest
-    # violation.
-    # scratch: (4, C) float64, room for the scores, the change of A, the sort and the columns.
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
+    work, moved,
+):  # fmt: skip
+    # One epoch of the compiled kernel over the active examples order[:n]: scores, the
+    # violation, the example's sub-problem, V and u updated (only the columns that moved).
+    # Returns the largest violation. Room (C,) for the scores s, the change of A dA, the sort
+    # work and the moved columns (intp); no views made per visit (each costs reference counts).
     C = V.shape[1]
-    s, dA, work, moved = scratch[0], scratch[1], scratch[2], scratch[3]
     worst = 0.0
-    for i in order:
+    for k in range(n):
+        i = order[k]
         U = upper[i]
         if U <= 0.0 or not active[i]:
             continue
         for c in range(C):
             s[c] = center[c] - kappa * u[c]
         _row_dot(X, i, V, s)
-        violation, shrink = _violation(kind, s, beta[i], y[i], U, margin, thr)
+        yi = y[i]
+        violation, shrink = _violation(kind, s, beta, i, yi, U, margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
-        _solve_example(kind, s, beta[i], y[i], U, sqnorm[i] + kappa, margin, dA, work)
+        _solve_example(kind, s, beta, i, yi, U, sqnorm[i] + kappa, margin, dA, work)
         n_moved = 0
         for c in range(C):
             if dA[c] != 0.0:
@@ -228,11 +236,54 @@ def _epoch_loops_py(
     return worst
 
 
+def _binary_loops_py(
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
+    work, moved,
+):  # fmt: skip
+    # _epoch_loops_py for one column of one versus all (V (D, 1), y 0 for the class, 1 for the
+    # rest; kind 0): liblinear's scalar loop (solve_l2r_l1l2_svc), the same updates and
+    # arithmetic as _violation and _solve_example's kind 0 at C = 1, no loops over the classes.
+    worst = 0.0
+    moved[0] = 0
+    for k in range(n):
+        i = order[k]
+        U = upper[i]
+        if U <= 0.0 or not active[i]:
+            continue
+        s[0] = center[0] - kappa * u[0]
+        _row_dot(X, i, V, s)
+        t = 1.0 if y[i] == 0 else -1.0
+        z = margin - t * s[0]  # the negative gradient, in units of the margin
+        b = beta[i, 0]
+        if b <= 0.0:  # the violation and the shrinking rule at a bound
+            worst, shrink = max(worst, z), z < -thr
+        elif b >= U:
+            worst, shrink = max(worst, -z), z > thr
+        else:
+            worst, shrink = max(worst, abs(z)), False
+        if shrink:
+            active[i] = False
+            continue
+        new = min(max(b + z / (sqnorm[i] + kappa), 0.0), U)
+        beta[i, 0] = new
+        dA[0] = -t * (new - b)
+        if dA[0] != 0.0:
+            u[0] += dA[0]
+            _row_axpy(X, i, V, dA, moved, 1)
+    return worst
+
+
 # The rows of X are read only by these two functions, a dense row X[i] (X (N, D)) here and a
 # CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
 # once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
 def _dense_row_dot(X, i, V, s):
-    # s (C,) += V^T x_i
+    # s (C,) += V^T x_i; one column summed in a register (the same order: the same sums)
+    if V.shape[1] == 1:
+        acc = s[0]
+        for d in range(V.shape[0]):
+            acc += X[i, d] * V[d, 0]
+        s[0] = acc
+        return
     for d in range(V.shape[0]):
         xd = X[i, d]
         for c in range(V.shape[1]):
@@ -241,6 +292,11 @@ def _dense_row_dot(X, i, V, s):
 
 def _dense_row_axpy(X, i, V, dA, moved, n_moved):
     # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved] (all of them when n_moved = C)
+    if n_moved == V.shape[1] == 1:  # one column: no loop over the classes
+        a = dA[0]
+        for d in range(V.shape[0]):
+            V[d, 0] -= X[i, d] * a
+        return
     if n_moved == V.shape[1]:
         for d in range(V.shape[0]):
             xd = X[i, d]
@@ -250,13 +306,19 @@ def _dense_row_axpy(X, i, V, dA, moved, n_moved):
     for d in range(V.shape[0]):
         xd = X[i, d]
         for k in range(n_moved):
-            c = int(moved[k])
+            c = moved[k]
             V[d, c] -= xd * dA[c]
 
 
 def _csr_row_dot(X, i, V, s):
     # s (C,) += V^T x_i, x_i the CSR row i of X = (data, indices, indptr)
     data, indices, indptr = X
+    if V.shape[1] == 1:  # one column summed in a register, as on the dense rows
+        acc = s[0]
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += data[p] * V[indices[p], 0]
+        s[0] = acc
+        return
     for p in range(indptr[i], indptr[i + 1]):
         xd, d = data[p], indices[p]
         for c in range(V.shape[1]):
@@ -266,6 +328,11 @@ def _csr_row_dot(X, i, V, s):
 def _csr_row_axpy(X, i, V, dA, moved, n_moved):
     # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved], x_i the CSR row i
     data, indices, indptr = X
+    if n_moved == V.shape[1] == 1:
+        a = dA[0]
+        for p in range(indptr[i], indptr[i + 1]):
+            V[indices[p], 0] -= data[p] * a
+        return
     if n_moved == V.shape[1]:
         for p in range(indptr[i], indptr[i + 1]):
             xd, d = data[p], indices[p]
@@ -275,27 +342,27 @@ def _csr_row_axpy(X, i, V, dA, moved, n_moved):
     for p in range(indptr[i], indptr[i + 1]):
         xd, d = data[p], indices[p]
         for k in range(n_moved):
-            c = int(moved[k])
+            c = moved[k]
             V[d, c] -= xd * dA[c]
 
 
 def _epoch_numpy(
-    kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, scratch
-):
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
+    work, moved,
+):  # fmt: skip
     # The epoch without Numba: each example's scores and update one NumPy product each.
-    C = V.shape[1]
-    dA, work = np.empty(C), np.empty(C)
     worst = 0.0
+    order = order[:n]
     for i in order[active[order] & (upper[order] > 0.0)]:
         s = X[i] @ V
         s += center - kappa * u
         yi = int(y[i])
-        violation, shrink = _violation_py(kind, s, beta[i], yi, upper[i], margin, thr)
+        violation, shrink = _violation_py(kind, s, beta, i, yi, upper[i], margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
-        _solve_example_py(kind, s, beta[i], yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
+        _solve_example_py(kind, s, beta, i, yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
         V -= np.outer(X[i], dA)
         u += dA
     return worst
@@ -328,7 +395,8 @@ def _block_py(
     # out[:] = examples visited, passes, the last full pass's violation, solved, steps.
     N = y.shape[0]
     order = np.arange(N)  # the active examples first, n_active of them
-    scratch = np.empty((4, V.shape[1]))
+    C = V.shape[1]
+    s, dA, work, moved = np.empty(C), np.empty(C), np.empty(C), np.empty(C, dtype=np.intp)
     active = np.ones(N, dtype=np.bool_)
     threshold, full_violation = np.inf, np.inf
     visited, passes, steps, solved, rand, n_active = 0, 0, 0, 0.0, seed, N
@@ -337,8 +405,8 @@ def _block_py(
             rand = (1103515245 * rand + 12345) % 2147483648
             j = (rand * (i + 1)) >> 31
             order[i], order[j] = order[j], order[i]
-        worst = _pass(kind, X, y, order[:n_active], upper, sqnorm, margin, kappa, beta, V, center,
-                      u, active, threshold, scratch)  # fmt: skip
+        worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, V,
+                      center, u, active, threshold, s, dA, work, moved)  # fmt: skip
         visited += n_active
         passes += 1
         if not worst <= 1e300:  # not finite
@@ -374,15 +442,19 @@ def _block_py(
     out[0], out[1], out[2], out[3], out[4] = visited, passes, full_violation, solved, steps
 
 
-#: The functions the compiled block calls (the compiled ones once :func:`_compiled` ran).
+#: The functions the block calls, as Python (:func:`_compiled` instantiates compiled ones).
 _solve_example: Any = _solve_example_py
 _violation: Any = _violation_py
 _row_dot: Any = _dense_row_dot
 _row_axpy: Any = _dense_row_axpy
 _pass: Any = _epoch_numpy
+#: The compiled epoch (:func:`epoch`) and blocks: the general loops and one versus all's
+#: scalar ones (``_binary``), on dense and on CSR rows (set by :func:`_compiled`).
 _epoch_nb: Any = None
 _block_nb: Any = None
 _block_csr_nb: Any = None
+_block_binary_nb: Any = None
+_block_binary_csr_nb: Any = None
 
 
 def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
@@ -406,31 +478,56 @@ def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
     return made
 
 
-#: The CSR instances (X = (data, indices, indptr)) run as Python: the sources that
-#: :func:`_compiled` compiles, the Python helpers (run without Numba, and by the tests).
-_epoch_csr_py = _instantiate(
-    _epoch_loops_py, "_csr", _row_dot=_csr_row_dot, _row_axpy=_csr_row_axpy
-)
+#: The instances run as Python: the sources that :func:`_compiled` compiles (run without
+#: Numba, and by the tests): the CSR block (X = (data, indices, indptr)), and the blocks of
+#: one versus all's scalar loops on dense and on CSR rows.
+_CSR_ROWS: dict[str, Any] = {"_row_dot": _csr_row_dot, "_row_axpy": _csr_row_axpy}
+_epoch_csr_py = _instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
 _block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py)
+_block_binary_py = _instantiate(_block_py, "_binary", _pass=_binary_loops_py)
+_block_binary_csr_py = _instantiate(
+    _block_py, "_binary_csr", _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS)
+)
 
 
 def _compiled() -> Any:
-    """Compile the epoch's loops with Numba (cached on disk after the first time), the dense
-    and the CSR instances."""
-    global _solve_example, _violation, _row_dot, _row_axpy, _pass, _epoch_nb, _block_nb
-    global _block_csr_nb
+    """Compile the epoch's loops with Numba (cached on disk after the first time): the epoch,
+    and the four blocks (the general and one versus all's loops, on dense and on CSR rows).
+    Each visit's helpers and each block's pass are inlined (Numba's ``inline="always"``: no
+    calls and no array views per visit, whose reference counts cost more than the visit's
+    arithmetic on small sets) and ``error_model="numpy"`` drops the checks for a division by
+    zero (every divisor is positive: see :func:`curvatures`); the same arithmetic, the same
+    iterates."""
+    global _epoch_nb, _block_nb, _block_csr_nb, _block_binary_nb, _block_binary_csr_nb
     if _epoch_nb is None:
         import numba
 
-        jit = numba.njit(cache=True, nogil=True)
-        _solve_example, _violation = jit(_solve_example_py), jit(_violation_py)
-        _row_dot, _row_axpy = jit(_dense_row_dot), jit(_dense_row_axpy)
-        _epoch_nb = _pass = jit(_epoch_loops_py)
-        _block_nb = jit(_block_py)
-        csr = {"_row_dot": jit(_csr_row_dot), "_row_axpy": jit(_csr_row_axpy)}
-        epoch_csr = jit(_instantiate(_epoch_loops_py, "_csr", **csr))
-        _block_csr_nb = jit(_instantiate(_block_py, "_csr", _pass=epoch_csr))
+        jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+        inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+        example = {"_solve_example": inline(_solve_example_py), "_violation": inline(_violation_py)}
+        blocks = {}
+        dense: dict[str, Any] = {"_row_dot": _dense_row_dot, "_row_axpy": _dense_row_axpy}
+        for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
+            names = {**example, **{name: inline(fn) for name, fn in fns.items()}}
+            for loops, name in [(_epoch_loops_py, ""), (_binary_loops_py, "_binary")]:
+                passes = inline(_instantiate(loops, "_inline" + rows, **names))
+                blocks[name + rows] = jit(_instantiate(_block_py, name + rows, _pass=passes))
+            if not rows:
+                _epoch_nb = jit(_instantiate(_epoch_loops_py, "_compiled", **names))
+        _block_nb, _block_csr_nb = blocks[""], blocks["_csr"]
+        _block_binary_nb, _block_binary_csr_nb = blocks["_binary"], blocks["_binary_csr"]
     return _epoch_nb
+
+
+def _choose_block(sparse: bool, binary: bool) -> Any:
+    """The block for CSR or dense rows: compiled when Numba is installed (one versus all's
+    one-column problems with the scalar loops), else the Python one (NumPy per example)."""
+    if not _skinny.AVAILABLE:
+        return _block_csr_py if sparse else _block_py
+    _compiled()
+    if binary:
+        return _block_binary_csr_nb if sparse else _block_binary_nb
+    return _block_csr_nb if sparse else _block_nb
 
 
 def epoch(
@@ -472,15 +569,11 @@ def epoch(
     active = np.ones(len(y), dtype=np.bool_) if active is None else active
     if compiled is None:
         compiled = _skinny.AVAILABLE
-    if compiled:
-        loops = _compiled()
-        return float(
-            loops(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
-                  threshold, np.empty((4, V.shape[1])))
-        )  # fmt: skip
+    C = V.shape[1]
+    loops = _compiled() if compiled else _epoch_numpy
     return float(
-        _epoch_numpy(kind, X, y, order, upper, sqnorm, margin, kappa, beta, V, center, u, active,
-                     threshold, None)
+        loops(kind, X, y, order, len(order), upper, sqnorm, margin, kappa, beta, V, center, u,
+              active, threshold, np.empty(C), np.empty(C), np.empty(C), np.empty(C, np.intp))
     )  # fmt: skip
 
 
@@ -538,6 +631,54 @@ def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
     if objective.regularizer.include_bias:
         value += 0.5 * objective.lam * float(bias @ bias)
     return value
+
+
+def difference_block(
+    block: Any,
+    args: tuple[Any, ...],
+    beta: _Float,
+    V: _Float,
+    center: _Float,
+    u: _Float,
+    eps: float,
+    max_visits: float,
+    seed: int,
+    out: _Float,
+) -> None:
+    """A block of passes of the Weston-Watkins or Crammer-Singer hinge with two classes, in
+    place on ``beta`` ``(N, 2)``, ``V`` ``(D, 2)``, ``center`` and ``u`` ``(2,)``, as one
+    binary (one versus all) problem on the scores' difference ``s_1 - s_0``: each example has
+    one dual variable ``b_i`` (the other class's), ``A_i = b_i (e_j - e_y)``, so that
+    ``V_0 = -V_1``, ``u_0 = -u_1`` and the difference is one column ``V' = V_1 - V_0`` with
+    ``beta'_i = 2 b_i`` in ``[0, 2 U_i]``, ``t_i = +1`` for class 1, the same curvature
+    ``Q_i`` and the same violation ``m - t_i s'_i``; each visit costs ``D`` multiply-adds and
+    no loops over classes (liblinear's binary solver). Crammer-Singer's one constraint
+    ``b_i <= U_i`` is the same box. ``args``: the block's ``(X, y, upper, sqnorm, margin,
+    kappa, free_bias, shrinking)``; ``block`` one versus all's (:func:`_block_py`'s instance).
+
+    Examples:
+        >>> X, y = np.array([[1.0], [-1.0]]), np.array([1, 0])
+        >>> beta, V, center, u = np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2), np.zeros(2)
+        >>> out = np.zeros(5)
+        >>> args = (X, y, np.full(2, 10.0), np.ones(2), 1.0, 0.0, False, True)
+        >>> difference_block(_block_py, args, beta, V, center, u, 1e-9, 100, 1, out)
+        >>> beta.tolist(), V.tolist(), float(out[3])  # s_1 - s_0 = x: both at the margin
+        ([[0.5, 0.0], [0.0, 0.0]], [[-0.5, 0.5]], 1.0)
+    """
+    X, y, upper, sqnorm, margin, kappa, free_bias, shrinking = args
+    rows = np.arange(len(y))
+    b2 = (2.0 * beta[rows, 1 - y])[:, None]
+    V2 = (V[:, 1] - V[:, 0])[:, None]
+    c2, u2 = np.array([center[1] - center[0]]), np.array([u[1] - u[0]])
+    labels = (y != 1).astype(np.intp)  # 0: t = +1 (class 1), as one versus all's labels
+    block(0, X, labels, 2.0 * upper, sqnorm, margin, kappa, free_bias, shrinking, b2, V2, c2, u2,
+          eps, max_visits, seed, out)  # fmt: skip
+    beta[:] = 0.0
+    beta[rows, 1 - y] = 0.5 * b2[:, 0]
+    V[:, 1], V[:, 0] = 0.5 * V2[:, 0], -0.5 * V2[:, 0]
+    u[1], u[0] = 0.5 * u2[0], -0.5 * u2[0]
+    moved = c2[0] - (center[1] - center[0])  # the multiplier's steps, split evenly
+    center[1], center[0] = center[1] + 0.5 * moved, center[0] - 0.5 * moved
 
 
 def _mirrored(beta: _Float, V: _Float, center: _Float, u: _Float) -> bool:
@@ -759,11 +900,16 @@ class DualCD(SolverBase):
         C = V.shape[1]
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
         sqnorm = curvatures(row_sqnorms(X), kappa)
+        difference = kind != 0 and C == 2 and _TWO_CLASSES
+        block = _choose_block(is_sparse(X), kind == 0 or difference)
         if is_sparse(X):  # the CSR instance of the block, X its three arrays
             X = (X.data, X.indices, X.indptr)
-            block = _compiled() and _block_csr_nb if _skinny.AVAILABLE else _block_csr_py
-        else:
-            block = _compiled() and _block_nb if _skinny.AVAILABLE else _block_py
+        if difference:  # two classes: one binary problem on the scores' difference
+            out = np.zeros(5)
+            args = (X, y, upper, sqnorm, margin, kappa, free_bias, self.shrinking)
+            difference_block(block, args, beta, V, center, u, state.eps * margin,
+                             max(state.budget * N, _WORK / (D + 1)), seed, out)  # fmt: skip
+            return out
         columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
         mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
         if mirrored:  # two classes: column 0 is column 1's problem with the signs flipped
