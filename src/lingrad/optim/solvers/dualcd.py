@@ -694,6 +694,13 @@ def difference_block(
     center[1], center[0] = center[1] + 0.5 * moved, center[0] - 0.5 * moved
 
 
+def _relative_gap(primal: float, dual: float) -> tuple[float, float]:
+    """``(P - D, (P - D) / P)``, the gap kept at least 0 (rounding) and ``P`` at least the
+    smallest positive float."""
+    gap = max(primal - dual, 0.0)
+    return gap, gap / max(primal, np.finfo(np.float64).tiny)
+
+
 def _mirrored(beta: _Float, V: _Float, center: _Float, u: _Float) -> bool:
     """Whether two one-versus-all columns are each other's mirror: ``beta`` ``(N, 2)`` equal
     columns, ``V`` ``(D, 2)``, ``center`` and ``u`` ``(2,)`` opposite ones.
@@ -876,14 +883,13 @@ class DualCD(SolverBase):
         if not (math.isfinite(primal) and dual < math.inf and not math.isnan(dual)):
             return W_new - W, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
         dual = max(dual, state.dual)
-        gap = max(primal - dual, 0.0)
-        measure = gap / max(primal, np.finfo(np.float64).tiny)
+        gap, measure = _relative_gap(primal, dual)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
         if solved and status == Status.RUNNING and measure <= _POLISH:
             polished = self._polish(J, W_new, dual, state.eps * margin)
-            if polished is not None:
+            if polished is not None:  # certified by dual: within tol
                 W_new, primal = polished
-                gap, measure, status = primal - dual, (primal - dual) / primal, Status.CONVERGED
+                (gap, measure), status = _relative_gap(primal, dual), Status.CONVERGED
         eps = state.eps
         if solved and status == Status.RUNNING:  # the gap taken as proportional to eps
             eps *= min(max(_AIM * self.tol / measure, 1e-3), 0.1)
@@ -920,21 +926,21 @@ class DualCD(SolverBase):
         seed = int(np.random.default_rng([self.random_state, state.epochs]).integers(2**31))
         sqnorm = curvatures(row_sqnorms(X), kappa)
         difference = kind != 0 and C == 2 and _TWO_CLASSES
-        block = _choose_block(is_sparse(X), kind == 0 or difference)
+        binary = kind == 0 or difference  # one-column problems: D multiply-adds a visit
+        block = _choose_block(is_sparse(X), binary)
+        max_visits = max(state.budget * N, _WORK / (D * (1 if binary else C) + 1))
         if is_sparse(X):  # the CSR instance of the block, X its three arrays
             X = (X.data, X.indices, X.indptr)
         if difference:  # two classes: one binary problem on the scores' difference
             out = np.zeros(5)
             args = (X, y, upper, sqnorm, margin, kappa, free_bias, self.shrinking)
-            difference_block(block, args, beta, V, center, u, state.eps * margin,
-                             max(state.budget * N, _WORK / (D + 1)), seed, out)  # fmt: skip
+            difference_block(block, args, beta, V, center, u, state.eps * margin, max_visits,
+                             seed, out)  # fmt: skip
             return out
         columns = [slice(c, c + 1) for c in range(C)] if kind == 0 else [slice(0, C)]
         mirrored = kind == 0 and C == 2 and _mirrored(beta, V, center, u)
         if mirrored:  # two classes: column 0 is column 1's problem with the signs flipped
             columns = columns[1:]
-        width = 1 if kind == 0 else C
-        max_visits = max(state.budget * N, _WORK / (D * width + 1))
         total, part = np.zeros(5), np.zeros(5)
         total[3] = 1.0
         for c, cols in enumerate(columns):
