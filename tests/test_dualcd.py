@@ -126,7 +126,10 @@ def test_float32_data_reaches_the_float64_optimum(loss):
 
 
 @pytest.mark.parametrize("loss", PIECEWISE)
-def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss):
+def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss, monkeypatch):
+    from lingrad.optim.solvers import dualcd
+
+    monkeypatch.setattr(dualcd, "_POLISH_SIZE", 0)  # blocks alone: a history of gaps
     J = problem(loss, seed=4)
     optimum = qp_optimum(J, 3)
     history = solve(J, 3, tol=1e-9, check_every=1, eps=0.1)[2]  # a coarse first block
@@ -135,6 +138,17 @@ def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss):
     for s in history:
         assert s.gap >= s.value - optimum - 1e-9  # P - D >= P - min P
     assert history[0].measure > 1e-3 > 1e-9 >= history[-1].measure
+
+
+def test_a_coarse_block_is_finished_by_the_polish_and_its_own_dual_point():
+    # at eps = 0.1 the block's dual value is far from min P; the polished guess is exact, and
+    # the dual value of its own dual point certifies it in the first iteration
+    J = problem("hinge", seed=4)
+    optimum = qp_optimum(J, 3)
+    W, state, history = solve(J, 3, tol=1e-9, check_every=1, eps=0.1)
+    assert len(history) == 1 and state.status == Status.CONVERGED
+    assert state.measure <= 1e-9 and state.dual <= optimum + 1e-9
+    assert J.value(W) == pytest.approx(optimum, rel=1e-6)
 
 
 def test_a_warm_start_from_other_weights_reaches_the_same_optimum():
@@ -172,7 +186,10 @@ def test_the_compiled_epoch_equals_the_numpy_one(loss):
 
 
 @pytest.mark.parametrize("loss", ["crammer_singer", "hinge", "one_vs_all_hinge"])
-def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss):
+def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss, monkeypatch):
+    from lingrad.optim.solvers import dualcd
+
+    monkeypatch.setattr(dualcd, "_POLISH_SIZE", 0)  # blocks alone: iterations to resume from
     J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5000}
     full = converges_and_resumes(J, "dualcd", 1e-11, tmp_path, **kw)
@@ -321,7 +338,7 @@ def _sparse_set(seed=0, N=150, D=30, C=4, density=0.15):
 @pytest.mark.parametrize("loss", PIECEWISE)
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
+def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype, monkeypatch):
     """The same visiting order (the same seed) and the same updates: every iterate of dualcd on
     CSR X equals the one on the same data dense (weighted examples, with and without a bias,
     float64 and float32 data), the sums differing only by the dense rows' zero terms. In
@@ -330,6 +347,9 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
     (in float64 all of them)."""
     import scipy.sparse as sp
 
+    from lingrad.optim.solvers import dualcd
+
+    monkeypatch.setattr(dualcd, "_POLISH", -1.0)  # blocks alone: several iterates
     X, y = _sparse_set(seed=1)
     X = X.astype(dtype)
     w = RNG(2).uniform(0.2, 3.0, len(y))
@@ -338,7 +358,7 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype):
     for data in (X, sp.csr_array(X)):
         J = Objective(loss, data, y, lam=1e-3, sample_weight=w, fit_intercept=fit_intercept)
         assert J.sparse == (data is not X)
-        runs.append(solve(J, 4, tol=1e-9, max_iter=12))
+        runs.append(solve(J, 4, tol=1e-9, max_iter=12, eps=3e-3))
     (W_dense, dense, hist_dense), (W_csr, csr, hist_csr) = runs
     assert W_csr.dtype == dtype and dense.status == csr.status
     assert len(hist_dense) == len(hist_csr) > 1 and dense.measure < 1e-3
@@ -501,7 +521,7 @@ def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeyp
 
     def scaled(objective, W, band):
         guessed.append(band)
-        return 1.01 * W_ref, None
+        return 1.01 * W_ref, np.zeros((J.n_samples, 3))  # its dual point certifies nothing
 
     monkeypatch.setattr(dualcd, "polish", scaled)
     W_wrong, wrong, _ = solve(J, 3, tol=1e-4)
