@@ -349,7 +349,7 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype, monk
 
     from lingrad.optim.solvers import dualcd
 
-    monkeypatch.setattr(dualcd, "_POLISH", -1.0)  # blocks alone: several iterates
+    monkeypatch.setattr(dualcd, "polish", lambda *args: None)  # blocks alone: several iterates
     X, y = _sparse_set(seed=1)
     X = X.astype(dtype)
     w = RNG(2).uniform(0.2, 3.0, len(y))
@@ -498,9 +498,10 @@ def test_two_classes_solved_on_the_difference_reach_the_qp_optimum(loss, kw, mon
 def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeypatch):
     """On a separable set (wine, standardised, ``lam = 1e-4``) the dual converges long before
     ``V(beta)``: the kinks' guess (:func:`polish`) after the first block is the optimum,
-    certified by the block's dual value, in fewer passes than the blocks without it; the
-    weights returned are the polished ones (``P`` their objective), at the optimum that the
-    blocks alone reach (to a relative gap of 1e-9). A wrong guess is not taken."""
+    certified by a dual value (its own dual point's, or the block's), in fewer passes than the
+    blocks without it; the weights returned are the polished ones (``P`` their objective), at
+    the optimum that the blocks alone reach (to a relative gap of 1e-9). A wrong guess is not
+    taken."""
     from sklearn.datasets import load_wine
 
     from lingrad.optim.solvers import dualcd
@@ -510,13 +511,12 @@ def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeyp
     W, state, history = solve(J, 3, tol=1e-4)
     assert state.status == Status.CONVERGED and state.measure <= 1e-4 and len(history) == 1
     assert state.value == pytest.approx(J.value(W), rel=1e-12)  # the polished weights' P
-    monkeypatch.setattr(dualcd, "_POLISH", -1.0)  # never polished: the blocks alone
+    monkeypatch.setattr(dualcd, "polish", lambda *args: None)  # never polished: blocks alone
     blocks = solve(J, 3, tol=1e-4)[1]
     assert blocks.status == Status.CONVERGED and blocks.epochs > 1.3 * state.epochs
     W_ref, ref, _ = solve(J, 3, tol=1e-9)
     assert ref.measure <= 1e-9 and state.dual <= J.value(W_ref) * (1 + 1e-9)
     assert J.value(W) <= J.value(W_ref) * (1 + 1e-4)
-    monkeypatch.setattr(dualcd, "_POLISH", 0.5)
     guessed = []  # a wrong guess (the optimum's weights scaled): tried, never taken
 
     def scaled(objective, W, band):

@@ -98,17 +98,17 @@ _INEXACT = 1.0
 #: this fraction of ``tol`` (the gap taken as proportional to ``eps``; it falls slower than
 #: ``eps`` on the small sets, where an extra certificate costs more than the finer block).
 _AIM = 0.2
-#: After a block solved to its ``eps`` whose relative gap is within ``_POLISH``, the optimum
-#: is guessed from the kinks (:func:`~lingrad.optim.solvers.continuation.polish`, with the band
-#: ``_BAND`` times ``eps``, within [1e-3, 0.1] margins) when the weights are at most
-#: ``_POLISH_SIZE`` numbers (its linear system stays small: about a millisecond); taken when
-#: a dual value certifies it: the block's (the dual converges long before the primal
-#: ``V(beta)`` on a separable set: wine's ``P`` is 1.6e-3 off at ``eps = 1e-4`` where ``D`` is
-#: 1e-8 off), else that of the guess's own dual point (exact where the guess is: so a coarser
-#: block suffices). There the first ``eps`` is ``_POLISH_EPS`` (wine, iris: one block and a
-#: polished optimum; at 1e-2 and a band of 3 eps the iris one-vs-all fit takes half the time
-#: of 3e-3 and 10 eps, the others 5-20 % less).
-_POLISH, _BAND, _POLISH_SIZE, _POLISH_EPS = 0.5, 3.0, 128, 1e-2
+#: After a block solved to its ``eps``, when the weights are at most ``_POLISH_SIZE`` numbers
+#: (the linear system stays small: about a millisecond), the optimum is guessed from the kinks
+#: (:func:`~lingrad.optim.solvers.continuation.polish`, with the band ``_BAND`` times ``eps``,
+#: within [1e-3, 0.1] margins) and taken when a dual value certifies it: first that of the
+#: guess's own dual point (exact where the guess is: then the block's ``P`` and ``D`` are not
+#: computed), else the block's (the dual converges long before the primal ``V(beta)`` on a
+#: separable set: wine's ``P`` is 1.6e-3 off at ``eps = 1e-4`` where ``D`` is 1e-8 off). There
+#: the first ``eps`` is ``_POLISH_EPS`` (wine, iris: one block and a polished optimum; at 1e-2
+#: and a band of 3 eps the iris one-vs-all fit takes half the time of 3e-3 and 10 eps, the
+#: others 5-20 % less).
+_BAND, _POLISH_SIZE, _POLISH_EPS = 3.0, 128, 1e-2
 
 
 def _violation_py(kind, s, beta, i, yi, U, margin, thr):
@@ -877,22 +877,27 @@ class DualCD(SolverBase):
         bias = center - kappa * u
         center = bias if free_bias else center
         W_new = np.vstack([V, bias[None, :]]).astype(W.dtype)
-        primal = J.value_and_grad_unchecked(W_new, need_grad=False)[0]
-        dual = -math.inf
-        if state.iterations % self.check_every == 0 or state.measure <= 2.0 * self.tol:
-            alpha = beta * (J.lam / np.where(c > 0, c, 1.0))[:, None]
-            dual = dual_value(J, alpha) if J.fit_intercept else fixed_bias_dual(J, alpha, center)
-            evaluations += 1
-        if not (math.isfinite(primal) and dual < math.inf and not math.isnan(dual)):
-            return W_new - W, state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
-        dual = max(dual, state.dual)
+        guess = self._polish(J, W_new, state.eps * margin) if solved else None
+        if guess is not None and _relative_gap(guess[1], max(guess[2], state.dual))[1] <= self.tol:
+            W_new, primal, dual = guess[0], guess[1], max(guess[2], state.dual)  # certified
+            evaluations += 2  # the guess's P and D: the block's own are not needed
+        else:
+            primal = J.value_and_grad_unchecked(W_new, need_grad=False)[0]
+            dual = -math.inf if guess is None else guess[2]
+            if state.iterations % self.check_every == 0 or state.measure <= 2.0 * self.tol:
+                alpha = beta * (J.lam / np.where(c > 0, c, 1.0))[:, None]
+                free = J.fit_intercept
+                block = dual_value(J, alpha) if free else fixed_bias_dual(J, alpha, center)
+                dual = max(dual, block)
+                evaluations += 1
+            if not (math.isfinite(primal) and dual < math.inf and not math.isnan(dual)):
+                failed = state._replace(evaluations=evaluations, status=int(Status.NON_FINITE))
+                return W_new - W, failed
+            dual = max(dual, state.dual)
+            if guess is not None and _relative_gap(guess[1], dual)[1] <= self.tol:
+                W_new, primal = guess[0], guess[1]  # certified by the block's dual value
         gap, measure = _relative_gap(primal, dual)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
-        if solved and status == Status.RUNNING and measure <= _POLISH:
-            polished = self._polish(J, W_new, dual, state.eps * margin)
-            if polished is not None:  # certified by a dual value: within tol
-                W_new, primal, dual = polished
-                (gap, measure), status = _relative_gap(primal, dual), Status.CONVERGED
         eps = state.eps
         if solved and status == Status.RUNNING:  # the gap taken as proportional to eps
             eps *= min(max(_AIM * self.tol / measure, 1e-3), 0.1)
@@ -968,14 +973,14 @@ class DualCD(SolverBase):
         return _POLISH_EPS if W.size <= _POLISH_SIZE else 0.1  # fit_intercept=False: a choice
 
     def _polish(
-        self, objective: Any, W: np.ndarray, dual: float, eps: float
+        self, objective: Any, W: np.ndarray, eps: float
     ) -> tuple[np.ndarray, float, float] | None:
         """The weights ``(D + 1, C)`` that :func:`~lingrad.optim.solvers.continuation.polish`
-        guesses from the kinks of ``W`` (band ``_BAND eps``), their ``P`` and the certifying
-        dual value: ``dual``, or where that leaves the relative gap above ``tol`` the dual value
-        of the guess's own dual point, whichever is higher; ``None`` when neither certifies
-        (also for weights over ``_POLISH_SIZE`` numbers, and a fixed bias: its system frees the
-        bias)."""
+        guesses from the kinks of ``W`` (band ``_BAND eps``), their ``P``, and the dual value
+        of the guess's own dual point (a lower bound on ``min P``, whatever the guess: where
+        the guess is right, ``P`` and it agree to rounding); ``None`` for weights over
+        ``_POLISH_SIZE`` numbers, a fixed bias (its system frees the bias), no guess, or a
+        guess whose ``P`` is not finite."""
         if W.size > _POLISH_SIZE or not objective.fit_intercept:
             return None
         margin = float(objective.loss_params.get("margin", 1.0))
@@ -987,11 +992,7 @@ class DualCD(SolverBase):
         primal = objective.value_and_grad_unchecked(W_new, need_grad=False)[0]
         if not math.isfinite(primal):
             return None
-        if primal - dual > self.tol * primal:  # the guess's own dual point may certify it
-            dual = max(dual, dual_value(objective, guess[1]))
-            if primal - dual > self.tol * primal:
-                return None
-        return W_new, float(primal), dual
+        return W_new, float(primal), dual_value(objective, guess[1])
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
