@@ -22,9 +22,10 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
 
 * ``one_vs_all_hinge``: ``A_ij = -t_ij beta_ij``, one coordinate per class (Hsieh et al. 2008):
   ``beta_ij <- clip(beta_ij + (m - t_ij s_ij) / Q_i, 0, U_i)``;
-* ``hinge`` (Weston-Watkins): ``A_i = beta_i - e_y sum(beta_i)``; coordinate steps
-  ``beta_ij <- clip(beta_ij + (m + s_ij - s_iy) / (2 Q_i), 0, U_i)``, the scores of the example
-  moved along (``s_j -= Q d``, ``s_y += Q d``), repeated until the example is solved;
+* ``hinge`` (Weston-Watkins): ``A_i = beta_i - e_y sum(beta_i)``; the example's box QP
+  ``min_d -g.d + (Q_i/2)(||d||^2 + (sum d)^2)`` (``g_j = m + s_ij - s_iy``) solved exactly:
+  ``d_j = clip(g_j / Q_i - t, -beta_ij, U_i - beta_ij)`` at ``t = sum(d)``, the root of a
+  monotone piecewise-linear function of ``t`` found from its ``2 (C - 1)`` breakpoints;
 * ``crammer_singer``: the same ``A`` with ``sum(beta_i) <= U_i``, solved exactly by sorting
   (liblinear's ``Solver_MCSVM_CS::solve_sub_problem``, Keerthi et al. 2008).
 
@@ -79,8 +80,6 @@ _Float = npt.NDArray[np.float64]
 
 #: The kernels' codes of the losses.
 KINDS = {"one_vs_all_hinge": 0, "hinge": 1, "crammer_singer": 2}
-#: At most this many coordinate sweeps of one Weston-Watkins example per visit.
-_WW_SWEEPS = 10
 #: Examples visited per iteration (a block of passes), at most, in passes over the data, at
 #: first; doubled after each block that ends short of its ``eps`` (up to ``_MAX_BUDGET``), so
 #: that a large set is not stopped every few passes for a certificate that cannot hold yet...
@@ -151,6 +150,42 @@ def _violation_py(kind, s, beta, i, yi, U, margin, thr):
     return worst, shrink
 
 
+def _ww_excess(s, beta, i, yi, U, Q, margin, t):
+    # h(t) = t - sum_j clip(g_j / Q - t, -beta_ij, U - beta_ij) over j != yi, g_j = m + s_j - s_y:
+    # increasing in t (the slope 1 + the number of unclipped terms)
+    h = t
+    for j in range(s.shape[0]):
+        if j != yi:
+            h -= min(max((margin + s[j] - s[yi]) / Q - t, -beta[i, j]), U - beta[i, j])
+    return h
+
+
+def _ww_shift(s, beta, i, yi, U, Q, margin):
+    # The Weston-Watkins example's sub-problem, min over d (beta_i + d in [0, U]) of
+    # -g.d + (Q/2)(|d|^2 + (sum d)^2), has d_j = clip(g_j / Q - t, -beta_ij, U - beta_ij) at
+    # t = sum(d), the root of the increasing, piecewise linear _ww_excess: between the
+    # breakpoints (g_j / Q - (U - beta_ij), g_j / Q + beta_ij) it is linear; below them all
+    # d_j sit at their upper bound, above at their lower one. Exact in O(C^2), no sweeps.
+    low, high, h_low, h_high = -np.inf, np.inf, 0.0, 0.0
+    for j in range(s.shape[0]):
+        if j == yi:
+            continue
+        a = (margin + s[j] - s[yi]) / Q
+        for t in (a - (U - beta[i, j]), a + beta[i, j]):
+            h = _ww_excess(s, beta, i, yi, U, Q, margin, t)
+            if h <= 0.0 and t > low:
+                low, h_low = t, h
+            elif h > 0.0 and t < high:
+                high, h_high = t, h
+    if low == -np.inf or high == np.inf:  # below (above) every breakpoint: d at U - beta (-beta)
+        total = 0.0
+        for j in range(s.shape[0]):
+            if j != yi:
+                total += U - beta[i, j] if low == -np.inf else -beta[i, j]
+        return total
+    return low - h_low * (high - low) / (h_high - h_low)
+
+
 def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
     # One example's sub-problem: beta's row i (C,) updated in place, dA (C,) = A_new - A_old.
     C = s.shape[0]
@@ -163,24 +198,15 @@ def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
             dA[j] = -t * (new - beta[i, j])
             beta[i, j] = new
         return
-    if kind == 1:
-        sy = s[yi]
-        for _ in range(_WW_SWEEPS):
-            moved = 0.0
-            for j in range(C):
-                if j == yi:
-                    continue
-                new = min(max(beta[i, j] + (margin + s[j] - sy) / (2.0 * Q), 0.0), U)
-                d = new - beta[i, j]
+    if kind == 1:  # Weston-Watkins: the example's box QP solved exactly (_ww_shift)
+        total = _ww_shift(s, beta, i, yi, U, Q, margin)
+        for j in range(C):
+            if j != yi:
+                d = min(max((margin + s[j] - s[yi]) / Q - total, -beta[i, j]), U - beta[i, j])
                 if d != 0.0:
-                    beta[i, j] = new
-                    s[j] -= Q * d
-                    sy += Q * d
+                    beta[i, j] += d
                     dA[j] += d
                     dA[yi] -= d
-                    moved = max(moved, abs(d))
-            if moved <= 1e-12 * U:
-                break
         return
     # Crammer-Singer in liblinear's variables a = -A (a_j <= 0, a_y <= U, sum(a) = 0):
     # min (Q/2) ||a||^2 + <B, a>, B = s + m (1 - e_y) - Q a_old
@@ -520,7 +546,9 @@ def _compiled() -> Any:
 
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-        example = {"_solve_example": inline(_solve_example_py), "_violation": inline(_violation_py)}
+        shift = inline(_instantiate(_ww_shift, "_nb", _ww_excess=inline(_ww_excess)))
+        solve_example = inline(_instantiate(_solve_example_py, "_nb", _ww_shift=shift))
+        example = {"_solve_example": solve_example, "_violation": inline(_violation_py)}
         blocks = {}
         dense: dict[str, Any] = {"_row_dot": _dense_row_dot, "_row_axpy": _dense_row_axpy}
         for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
