@@ -327,10 +327,9 @@ def polish(
         >>> round(J.value(W), 12), round(dual_value(J, alpha), 12)     # no gap: the optimum
         (0.75, 0.75)
     """
-    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
-    C = W.shape[1]
-    y, rows = objective.targets(C), np.arange(objective.n_samples)
-    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, margin)
+    kinks = _Kinks.of(objective, W.shape[1])
+    loss, y, rows = kinks.loss, kinks.y, kinks.rows
+    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, kinks.margin)
     tie = np.zeros(len(y), dtype=bool)
     if loss == "crammer_singer":
         top = M.max(axis=1)  # >= 0: the true class holds the zero piece
@@ -347,23 +346,51 @@ def polish(
         kink[rows, y] = fixed[rows, y] = False
     best, lowest, fewest, strikes = None, math.inf, math.inf, 0
     for _ in range(1 if loss == "crammer_singer" else _ACTIVE_SET_ROUNDS):
-        solved = _solve_kinks(objective, W, kink, fixed, tie)
+        solved = _solve_kinks(kinks, W, kink, fixed, tie)
         if solved is None:
             break
         if loss == "crammer_singer":
             return solved[:2]
-        S_new = scores_unchecked(solved[0], objective.X)
-        value = primal_value(objective, solved[0], S_new)
+        M = margins(loss, scores_unchecked(solved[0], objective.X), y, kinks.margin)
+        value = kinks.primal(solved[0], M)
         if value < lowest:  # a round may overshoot (degenerate pieces): keep the lowest
             best, lowest = solved[:2], value
-        kink, fixed, changes = _next_active_set(
-            kink, fixed, solved[2], margins(loss, S_new, y, margin)
-        )
+        kink, fixed, changes = _next_active_set(kink, fixed, solved[2], M)
         strikes = strikes + 1 if changes >= fewest else 0
         if changes == 0 or strikes == _STRIKES:  # there, or not converging: a far guess
             break
         fewest = min(fewest, changes)
     return best
+
+
+class _Kinks(NamedTuple):
+    """What :func:`polish`'s rounds share, computed once: the objective, its loss and margin,
+    the targets ``y`` ``(N,)``, ``arange(N)`` and the normalised weights ``w_i / W_t``."""
+
+    objective: Any
+    loss: str
+    margin: float
+    y: npt.NDArray[np.intp]
+    rows: npt.NDArray[np.intp]
+    weights: _Float
+
+    @classmethod
+    def of(cls, objective: Any, C: int) -> _Kinks:
+        """The shared parts for ``objective`` with ``C`` score columns."""
+        margin = float(objective.loss_params.get("margin", 1.0))
+        y, weights = objective.targets(C), _normalised_weights(objective)
+        return cls(objective, objective.loss_spec.name, margin, y, np.arange(len(y)), weights)
+
+    def primal(self, W: np.ndarray, M: _Float) -> float:
+        """``P(W)`` from the pieces' arguments ``M`` ``(N, C)`` (:func:`margins`) at ``W``: the
+        multi-class hinge sums ``max(0, z)`` over the row (one versus all too), Crammer-Singer
+        takes its largest (``M`` holds the zero piece at the true class)."""
+        J = self.objective
+        if self.loss == "crammer_singer":
+            losses = np.maximum(M.max(axis=1), 0.0)
+        else:
+            losses = np.maximum(M, 0.0).sum(axis=1)
+        return float(losses @ self.weights) + J.lam * J.regularizer.value(W)
 
 
 #: The most active-set rounds of :func:`polish` (the hinges), and how many rounds in a row
@@ -409,7 +436,7 @@ POLISH_MAX_SIZE, REDUCED_MAX_SIZE = 2048, 4096
 
 
 def _solve_kinks(
-    objective: Any, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
+    kinks: _Kinks, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
 ) -> tuple[np.ndarray, _Float, _Float] | None:
     """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
     ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``
@@ -417,22 +444,21 @@ def _solve_kinks(
     ``(P + K)^2`` and its solve as ``(P + K)^3``: CIFAR's 3,073 x 10 weights would need 68 GB)
     fits in ``POLISH_MAX_SIZE`` unknowns nor the reduced one (``K + C``) in
     ``REDUCED_MAX_SIZE``."""
-    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    loss, y, weights = kinks.loss, kinks.y, kinks.weights
     C = W.shape[1]
-    y = objective.targets(C)
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
     full = P + K <= POLISH_MAX_SIZE
     if K > 2 * P or not (full or C + K <= REDUCED_MAX_SIZE):  # too many, or too large
         return None
-    weights = _normalised_weights(objective)
     unit = np.zeros((K, C))
     unit[np.arange(K), j] = 1.0
     U = dual_scores(loss, unit, y[i])  # (K, C): each kink's direction, in A and in z
     A_fixed = dual_scores(loss, fixed * weights[:, None], y)
     if full:
-        W_new, raw = _full_system(objective, W, i, U, A_fixed, weights, tie, margin)
+        W_new, raw = _full_system(kinks, W, i, U, A_fixed, tie)
     else:
+        objective, margin = kinks.objective, kinks.margin
         W_new, raw = _reduced_system(objective, W, i, U, A_fixed, weights, tie, margin)
     alpha = fixed.copy()
     alpha[i, j] = np.clip(raw, 0.0, 1.0)
@@ -442,26 +468,43 @@ def _solve_kinks(
 
 
 def _full_system(
-    objective: Any, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, weights: _Float,
-    tie: Any, margin: float,
-) -> tuple[_Float, _Float]:  # fmt: skip
+    kinks: _Kinks, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, tie: Any
+) -> tuple[_Float, _Float]:
     """The ``P + K`` system of :func:`polish` for ``W`` and the kinks' ``alpha``: ``(W, raw
     alpha (K,))``; ``U`` ``(K, C)`` the kinks' directions, ``A_fixed`` ``(N, C)`` the sides'
-    weighted dual scores."""
-    P, K = W.size, len(i)
-    X1 = _with_ones(objective.X)
-    X1i = X1[i].toarray() if is_sparse(X1) else X1[i]  # K <= 2 P rows
-    directions = np.einsum("kd,kc->dck", X1i, U).reshape(P, K)
-    mask = np.full(W.shape, objective.lam)
-    if not objective.regularizer.include_bias:
-        mask[-1] = 0.0
-    system = np.zeros((P + K, P + K))
-    system[:P, :P] = np.diag(mask.ravel())
-    system[:P, P:] = directions * weights[i]
-    system[P:, :P] = directions.T
-    rhs = np.concatenate([-(X1.T @ A_fixed).ravel(), np.full(K, -margin)])
+    weighted dual scores. With ``B`` ``(P, K)`` the kinks' directions in ``W`` (``B[(d, c), k]
+    = [x_{i_k}, 1]_d U[k, c]``), ``L`` the penalty's diagonal (``lam``, 0 on a free bias):
+
+        [[L, B diag(w_i)], [B^T, 0]] [W; alpha] = [-[X, 1]^T A_fixed; -m],
+
+    solved by LU (:func:`_solve_dense`; least squares where singular: redundant kinks). For the
+    multi-class hinges with a free bias, ``b + c 1`` is as good as ``b`` (the scores'
+    differences only) and the last bias row is redundant: ``sum(b) = 0`` takes its place (the
+    least-norm solution's), which leaves the system regular."""
+    objective, C, P, K = kinks.objective, W.shape[1], W.size, len(i)
+    free_bias, X = not objective.regularizer.include_bias, objective.X
+    rows = X[i].toarray() if is_sparse(X) else X[i]  # K <= 2 P rows
+    X1i = np.empty((K, X.shape[1] + 1))
+    X1i[:, :-1], X1i[:, -1] = rows, 1.0
+    n = P + K
+    system = np.zeros((n, n))
+    directions = (X1i[:, :, None] * U[:, None, :]).reshape(K, P)  # B^T
+    system[P:, :P] = directions
+    system[:P, P:] = directions.T * kinks.weights[i]
+    system.flat[: P * (n + 1) : n + 1] = objective.lam  # L: the first P diagonal entries
+    rhs = np.empty(n)
+    Q = rhs[:P].reshape(W.shape)
+    Q[:-1] = X.T @ A_fixed  # (D, C) in float64 (A_fixed is)
+    Q[-1] = A_fixed.sum(axis=0)
+    rhs[:P] *= -1.0
+    rhs[P:] = -kinks.margin
+    if free_bias:
+        system.flat[(P - C) * (n + 1) : P * (n + 1) : n + 1] = 0.0
+        if kinks.loss != "one_vs_all_hinge":  # sum(b) = 0 for the redundant last bias row
+            system[P - 1], rhs[P - 1] = 0.0, 0.0
+            system[P - 1, P - C : P] = 1.0
     _tied_rows(system[P:], rhs[P:], i, tie, P)
-    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    solution = _solve_dense(system, rhs, _least_squares)
     return solution[:P].reshape(W.shape), solution[P:]
 
 
@@ -511,20 +554,36 @@ def _reduced_system(
     return W_new, raw
 
 
-def _solve_dense(system: _Float, rhs: _Float) -> _Float:
-    """``x`` with ``system @ x = rhs`` ``(n, n)``: LU (a third of the cost of QR, a tenth of
-    the SVD), and where the system is singular (redundant kinks) or the residual is off, least
-    squares by pivoted QR (LAPACK ``gelsy``)."""
+def _solve_dense(system: _Float, rhs: _Float, fallback: Any = None) -> _Float:
+    """``x`` with ``system @ x = rhs`` ``(n, n)``: LU (LAPACK ``getrf``; a third of the cost of
+    QR, a tenth of the SVD), and where the system is singular (redundant kinks: a pivot within
+    ``_PIVOT`` of the largest) or the residual is off, least squares: ``fallback(system, rhs)``,
+    by default pivoted QR (LAPACK ``gelsy``)."""
     from scipy import linalg
+    from scipy.linalg import lapack
 
-    try:
-        x: _Float = np.linalg.solve(system, rhs).astype(np.float64, copy=False)
+    lu, pivots, info = lapack.dgetrf(system)
+    diagonal = np.abs(np.diagonal(lu))
+    if info == 0 and diagonal.min() > _PIVOT * diagonal.max():
+        x: _Float = lapack.dgetrs(lu, pivots, rhs)[0]
         scale = np.abs(system) @ np.abs(x) + np.abs(rhs)
         if np.all(np.isfinite(x)) and np.all(np.abs(system @ x - rhs) <= 1e-8 * scale.max()):
             return x
-    except np.linalg.LinAlgError:
-        pass
+    if fallback is not None:
+        least: _Float = fallback(system, rhs)
+        return least
     solution: _Float = linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
+    return solution
+
+
+#: A pivot of the LU factors at most this fraction of the largest: the system is taken as
+#: singular (rounding's pivots are ~1e-16 of it; a regular system's at 1e-4 lam are ~1e-7).
+_PIVOT = 1e-11
+
+
+def _least_squares(system: _Float, rhs: _Float) -> _Float:
+    """The least-norm least-squares solution (LAPACK ``gelsd``: the SVD's), as NumPy's."""
+    solution: _Float = np.linalg.lstsq(system, rhs, rcond=None)[0]
     return solution
 
 
