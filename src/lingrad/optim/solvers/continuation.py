@@ -157,26 +157,33 @@ def balance_flows(G: _Float) -> _Float:
         >>> balance_flows(G).tolist()          # 1 -> 2 -> 3 -> 1 stays; the extra 1 on 0 -> 1 goes
         [[1.0, 0.5, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
-    F = G.copy()
-    C = F.shape[0]
-    scale = max(float(F.sum()), np.finfo(np.float64).tiny)
+    C = G.shape[0]
+    F = G.tolist()  # C is small (tens at most): plain floats beat NumPy's per-call cost
+    scale = max(float(G.sum()), np.finfo(np.float64).tiny)
     for _ in range(C * C + 2 * C):
-        excess = F.sum(axis=1) - F.sum(axis=0)
-        source = int(np.argmax(excess))
+        excess = _excess(F)
+        source = max(range(C), key=excess.__getitem__)  # the first largest, as argmax
         if excess[source] <= 4 * C * np.finfo(np.float64).eps * scale:
             break
         path = _path_to_deficit(F, source, excess)
         edges = list(itertools.pairwise(path))
-        amount = min(excess[source], -excess[path[-1]], *(F[a, b] for a, b in edges))
+        amount = min(excess[source], -excess[path[-1]], *(F[a][b] for a, b in edges))
         for a, b in edges:
-            F[a, b] = 0.0 if F[a, b] <= amount else F[a, b] - amount
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(G > 0, F / np.where(G > 0, G, 1.0), 1.0)
+            F[a][b] = 0.0 if F[a][b] <= amount else F[a][b] - amount
+    f: _Float = np.divide(np.array(F), G, out=np.ones_like(G, dtype=np.float64), where=G > 0)
+    return f
 
 
-def _path_to_deficit(F: _Float, source: int, excess: _Float) -> list[int]:
+def _excess(F: list[list[float]]) -> list[float]:
+    """Each class's outflow less its inflow, ``sum_b F[k][b] - sum_a F[a][k]`` ``(C,)``."""
+    inflows = [sum(column) for column in zip(*F, strict=True)]
+    return [sum(row) - inflow for row, inflow in zip(F, inflows, strict=True)]
+
+
+def _path_to_deficit(F: list[list[float]], source: int, excess: list[float]) -> list[int]:
     """A path of positive edges of ``F`` from ``source`` to a class with inflow > outflow
-    (breadth first; one exists: the classes reachable from a source hold a net deficit)."""
+    (breadth first, the classes in order; one exists: the classes reachable from a source
+    hold a net deficit)."""
     parent = {source: source}
     queue = deque([source])
     while queue:
@@ -186,11 +193,11 @@ def _path_to_deficit(F: _Float, source: int, excess: _Float) -> list[int]:
             while path[-1] != source:
                 path.append(parent[path[-1]])
             return path[::-1]
-        for b in np.flatnonzero(F[a] > 0):
-            if int(b) not in parent:
-                parent[int(b)] = a
-                queue.append(int(b))
-    return [source, int(np.argmin(excess))]  # unreachable in exact arithmetic
+        for b, flow in enumerate(F[a]):
+            if flow > 0 and b not in parent:
+                parent[b] = a
+                queue.append(b)
+    return [source, min(range(len(excess)), key=excess.__getitem__)]  # unreachable (exact)
 
 
 def balance_columns(G: _Float) -> _Float:
@@ -202,9 +209,10 @@ def balance_columns(G: _Float) -> _Float:
         >>> balance_columns(np.array([[2.0, 1.0], [1.0, 1.0]])).tolist()
         [[0.5, 1.0], [1.0, 1.0]]
     """
-    f = np.ones_like(G)
-    for k in range(G.shape[0]):
-        positive, negative = G[k, k], G[:, k].sum() - G[k, k]
+    f = np.ones_like(G, dtype=np.float64)
+    inflows = G.sum(axis=0).tolist()
+    for k, positive in enumerate(np.diagonal(G).tolist()):
+        negative = inflows[k] - positive
         if positive > negative:
             f[k, k] = negative / positive
         elif negative > positive:
@@ -451,9 +459,12 @@ def _solve_kinks(
     full = P + K <= POLISH_MAX_SIZE
     if K > 2 * P or not (full or C + K <= REDUCED_MAX_SIZE):  # too many, or too large
         return None
-    unit = np.zeros((K, C))
-    unit[np.arange(K), j] = 1.0
-    U = dual_scores(loss, unit, y[i])  # (K, C): each kink's direction, in A and in z
+    U = np.zeros((K, C))  # (K, C): each kink's direction, in A and in z (dual_scores of e_j)
+    k, yi = np.arange(K), y[i]
+    if loss == "one_vs_all_hinge":
+        U[k, j] = np.where(j == yi, -1.0, 1.0)
+    else:  # j != y_i: the true class's zero piece is never a kink
+        U[k, j], U[k, yi] = 1.0, -1.0
     A_fixed = dual_scores(loss, fixed * weights[:, None], y)
     if full:
         W_new, raw = _full_system(kinks, W, i, U, A_fixed, tie)
@@ -503,7 +514,8 @@ def _full_system(
         if kinks.loss != "one_vs_all_hinge":  # sum(b) = 0 for the redundant last bias row
             system[P - 1], rhs[P - 1] = 0.0, 0.0
             system[P - 1, P - C : P] = 1.0
-    _tied_rows(system[P:], rhs[P:], i, tie, P)
+    if tie.any():
+        _tied_rows(system[P:], rhs[P:], i, tie, P)
     solution = _solve_dense(system, rhs, _least_squares)
     return solution[:P].reshape(W.shape), solution[P:]
 
@@ -559,21 +571,22 @@ def _solve_dense(system: _Float, rhs: _Float, fallback: Any = None) -> _Float:
     QR, a tenth of the SVD), and where the system is singular (redundant kinks: a pivot within
     ``_PIVOT`` of the largest) or the residual is off, least squares: ``fallback(system, rhs)``,
     by default pivoted QR (LAPACK ``gelsy``)."""
-    from scipy import linalg
     from scipy.linalg import lapack
 
-    lu, pivots, info = lapack.dgetrf(system)
-    diagonal = np.abs(np.diagonal(lu))
+    lu, _, x, info = lapack.dgesv(system, rhs)
+    diagonal = np.abs(lu.diagonal())
     if info == 0 and diagonal.min() > _PIVOT * diagonal.max():
-        x: _Float = lapack.dgetrs(lu, pivots, rhs)[0]
-        scale = np.abs(system) @ np.abs(x) + np.abs(rhs)
-        if np.all(np.isfinite(x)) and np.all(np.abs(system @ x - rhs) <= 1e-8 * scale.max()):
-            return x
-    if fallback is not None:
-        least: _Float = fallback(system, rhs)
-        return least
-    solution: _Float = linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
-    return solution
+        residual = float(np.abs(system @ x - rhs).max())
+        scale = float((np.abs(system) @ np.abs(x)).max()) + float(np.abs(rhs).max())
+        if residual <= 1e-8 * scale < math.inf:  # (not NaN, not inf)
+            solved: _Float = x
+            return solved
+    if fallback is None:
+        from scipy import linalg
+
+        return linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]  # type: ignore[no-any-return]
+    least: _Float = fallback(system, rhs)
+    return least
 
 
 #: A pivot of the LU factors at most this fraction of the largest: the system is taken as
