@@ -581,12 +581,13 @@ def _solve_dense(system: _Float, rhs: _Float, fallback: Any = None) -> _Float:
         if residual <= 1e-8 * scale < math.inf:  # (not NaN, not inf)
             solved: _Float = x
             return solved
-    if fallback is None:
-        from scipy import linalg
+    if fallback is not None:
+        least: _Float = fallback(system, rhs)
+        return least
+    from scipy import linalg
 
-        return linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]  # type: ignore[no-any-return]
-    least: _Float = fallback(system, rhs)
-    return least
+    solution: _Float = linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
+    return solution
 
 
 #: A pivot of the LU factors at most this fraction of the largest: the system is taken as
@@ -596,8 +597,7 @@ _PIVOT = 1e-11
 
 def _least_squares(system: _Float, rhs: _Float) -> _Float:
     """The least-norm least-squares solution (LAPACK ``gelsd``: the SVD's), as NumPy's."""
-    solution: _Float = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    return solution
+    return np.asarray(np.linalg.lstsq(system, rhs, rcond=None)[0], dtype=np.float64)
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
