@@ -555,8 +555,10 @@ def _reduced_system(
     _tied_rows(system[:K], rhs[:K], i, tie, 0)
     solution = _solve_dense(system, rhs)
     raw = solution[:K]
-    A = A_fixed.copy()
-    np.add.at(A, i, raw[:, None] * weights[i][:, None] * U)
+    N = A_fixed.shape[0]
+    cells = (i[:, None] * C + np.arange(C)).ravel()  # the kinks' (example, class) cells
+    added = np.bincount(cells, (raw[:, None] * weights[i][:, None] * U).ravel(), minlength=N * C)
+    A = A_fixed + added.reshape(N, C)
     W_new = np.empty(W.shape)
     V = -np.asarray(F.T @ A) / lam
     if free_bias:
