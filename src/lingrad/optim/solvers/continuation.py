@@ -170,8 +170,11 @@ def balance_flows(G: _Float) -> _Float:
         amount = min(excess[source], -excess[path[-1]], *(F[a][b] for a, b in edges))
         for a, b in edges:
             F[a][b] = 0.0 if F[a][b] <= amount else F[a][b] - amount
-    f: _Float = np.divide(np.array(F), G, out=np.ones_like(G, dtype=np.float64), where=G > 0)
-    return f
+    ratios = [
+        [kept / given if given > 0 else 1.0 for kept, given in zip(F_a, G_a, strict=True)]
+        for F_a, G_a in zip(F, G.tolist(), strict=True)
+    ]
+    return np.array(ratios, dtype=np.float64)
 
 
 def _excess(F: list[list[float]]) -> list[float]:
