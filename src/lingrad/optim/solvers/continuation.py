@@ -323,12 +323,13 @@ def polish(
 
         lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
 
-    are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
-    ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
-    ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
-    ``None`` when more than ``2 (D + 1) C`` pieces are within the band. For the hinges the guess
-    is then corrected in primal-dual active-set rounds (:func:`_next_active_set`, at most 20,
-    until no piece changes side or a round changes no fewer than the fewest before); the
+    are solved as one linear system (by LU; least squares where it is singular: kinks may be
+    redundant) for ``W`` and the kinks' ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row
+    scaled back to the simplex). Returns ``(W_polished, alpha (N, C))``: where the guess is
+    right, the optimum and its dual point; ``None`` when more than ``2 (D + 1) C`` pieces are
+    within the band. For the hinges the guess is then corrected in primal-dual active-set
+    rounds (:func:`_next_active_set`, at most 20, until no piece changes side or a round
+    changes no fewer than the fewest before); the
     round of the lowest ``P`` is returned.
 
     Examples:
@@ -438,11 +439,12 @@ def _with_ones(X: Any) -> Any:
 
 
 #: The most unknowns :func:`polish` solves as the full dense system (weights plus kinks): 32
-#: MB, about a second of LAPACK's least squares; beyond, the reduced one (kinks plus bias, the
-#: weights eliminated: :func:`_reduced_system`) up to ``REDUCED_MAX_SIZE`` unknowns (128 MB;
-#: solved by LU, 1-2 s at 4,096), else none: the continuation's duality gap alone certifies
-#: the stop. (At 4,000 x 256 with 10 classes, lam = 1e-4, about 2,300 pieces sit at their kinks:
-#: the reduced system of 2,310 unknowns, where the full one would have 4,870.)
+#: MB, by LU (least squares where singular: about a second); beyond, the reduced one (kinks
+#: plus bias, the weights eliminated: :func:`_reduced_system`) up to ``REDUCED_MAX_SIZE``
+#: unknowns (128 MB; solved by LU, 1-2 s at 4,096), else none: the continuation's duality gap
+#: alone certifies the stop. (At 4,000 x 256 with 10 classes, lam = 1e-4, about 2,300 pieces
+#: sit at their kinks: the reduced system of 2,310 unknowns, where the full one would have
+#: 4,870.)
 POLISH_MAX_SIZE, REDUCED_MAX_SIZE = 2048, 4096
 
 
