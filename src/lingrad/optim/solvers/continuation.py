@@ -418,14 +418,17 @@ def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[
     ``z`` is 0)."""
     kink, fixed = kink.copy(), fixed.copy()
     i, j = np.nonzero(kink)
-    low, high = raw < 0, raw > 1
-    kink[i[low | high], j[low | high]] = False
+    high = raw > 1
+    leave = (raw < 0) | high
+    left = i[leave], j[leave]
+    kink[left] = False
     fixed[i[high], j[high]] = 1.0
-    enter = ~kink & (((fixed == 0) & (M > 0)) | ((fixed == 1) & (M < 0)))
-    enter[i[low | high], j[low | high]] = False
+    enter = M * (1.0 - 2.0 * fixed) > 0  # z > 0 at side 0, z < 0 at side 1 (fixed is 0 or 1)
+    enter &= ~kink
+    enter[left] = False
     kink |= enter
     fixed[enter] = 0.0
-    return kink, fixed, int((low | high).sum() + enter.sum())
+    return kink, fixed, int(leave.sum() + enter.sum())
 
 
 def _with_ones(X: Any) -> Any:
