@@ -393,3 +393,64 @@ def test_the_reduced_polish_system_solves_the_same_kinks_as_the_full_one(
     assert dual_value(J, reduced[1]) == pytest.approx(optimum, rel=1e-9)
     monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 3)  # neither fits: refused
     assert polish(J, W, 1e-6) is None
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+@pytest.mark.parametrize("include_bias", [False, True])
+def test_the_full_polish_system_by_lu_is_the_least_squares_one(loss, include_bias, monkeypatch):
+    """The full system is solved by LU: the same point as least squares (LAPACK's SVD, as
+    before), the optimum; for the multi-class hinges with a free bias ``sum(b) = 0`` (the
+    least-norm solution's: ``b + c 1`` is as good as ``b``), where LU alone would meet a
+    singular system."""
+    reg = regularizers.Regularizer("l2", 0.0, include_bias=include_bias)
+    J = problem(loss, N=60, D=6, C=3, seed=4, lam=0.02, regularizer=reg)
+    optimum = qp_optimum(J, 3)
+    W = solve(J, 3, tol=1e-10)[0]
+    calls = []
+    least = continuation._least_squares
+    monkeypatch.setattr(continuation, "_least_squares", lambda *a: calls.append(1) or least(*a))
+    by_lu = polish(J, W, 1e-6)
+    assert by_lu is not None and calls == []  # regular: LU's answer taken
+    monkeypatch.setattr(continuation, "_PIVOT", 2.0)  # every pivot "too small": least squares
+    by_svd = polish(J, W, 1e-6)
+    assert by_svd is not None and len(calls) == 1
+    np.testing.assert_allclose(by_lu[0], by_svd[0], rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(by_lu[1], by_svd[1], rtol=1e-9, atol=1e-10)
+    assert J.value(by_lu[0]) == pytest.approx(optimum, rel=1e-9)
+    assert dual_value(J, by_lu[1]) == pytest.approx(optimum, rel=1e-9)
+    if loss != "one_vs_all_hinge" and not include_bias:
+        assert abs(by_lu[0][-1].sum()) <= 1e-12 * np.abs(by_lu[0][-1]).max()
+
+
+@pytest.mark.parametrize("loss", PIECEWISE)
+def test_redundant_kinks_make_the_system_singular_and_least_squares_solves_it(loss, monkeypatch):
+    """Each example twice: two identical kink rows for every kink, a singular system (LU's
+    pivot at rounding level); least squares (the least-norm split of ``alpha``, equal between
+    the twins) gives the optimum and its dual point."""
+    J0 = problem(loss, N=30, D=3, C=3, seed=6, lam=0.05, weighted=False)
+    X, y = J0.X, np.asarray(J0.y)
+    J = Objective(loss, np.vstack([X, X]), np.concatenate([y, y]), lam=0.05)
+    optimum = qp_optimum(J0, 3)
+    W = solve(J0, 3, tol=1e-10)[0]
+    calls = []
+    least = continuation._least_squares
+    monkeypatch.setattr(continuation, "_least_squares", lambda *a: calls.append(1) or least(*a))
+    W_star, alpha = polish(J, W, 1e-6)
+    assert len(calls) >= 1
+    assert J.value(W_star) == pytest.approx(optimum, rel=1e-9)
+    assert dual_value(J, alpha) == pytest.approx(optimum, rel=1e-9)
+    np.testing.assert_allclose(alpha[:30], alpha[30:], atol=1e-9)  # the twins alike
+
+
+def test_solve_dense_takes_lu_where_regular_and_least_squares_where_singular():
+    rng = RNG(8)
+    A, b = rng.standard_normal((6, 6)), rng.standard_normal(6)
+    np.testing.assert_allclose(continuation._solve_dense(A, b), np.linalg.solve(A, b), rtol=1e-12)
+    S = A.copy()
+    S[5] = S[0] + S[1]  # rank 5, consistent right-hand side: the least-norm solution
+    c = b.copy()
+    c[5] = c[0] + c[1]
+    expected = np.linalg.lstsq(S, c, rcond=None)[0]
+    for fallback in (None, continuation._least_squares):
+        x = continuation._solve_dense(S, c, fallback)
+        np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-12)

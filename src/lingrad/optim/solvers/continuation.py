@@ -157,26 +157,36 @@ def balance_flows(G: _Float) -> _Float:
         >>> balance_flows(G).tolist()          # 1 -> 2 -> 3 -> 1 stays; the extra 1 on 0 -> 1 goes
         [[1.0, 0.5, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
-    F = G.copy()
-    C = F.shape[0]
-    scale = max(float(F.sum()), np.finfo(np.float64).tiny)
+    C = G.shape[0]
+    F = G.tolist()  # C is small (tens at most): plain floats beat NumPy's per-call cost
+    scale = max(float(G.sum()), np.finfo(np.float64).tiny)
     for _ in range(C * C + 2 * C):
-        excess = F.sum(axis=1) - F.sum(axis=0)
-        source = int(np.argmax(excess))
+        excess = _excess(F)
+        source = max(range(C), key=excess.__getitem__)  # the first largest, as argmax
         if excess[source] <= 4 * C * np.finfo(np.float64).eps * scale:
             break
         path = _path_to_deficit(F, source, excess)
         edges = list(itertools.pairwise(path))
-        amount = min(excess[source], -excess[path[-1]], *(F[a, b] for a, b in edges))
+        amount = min(excess[source], -excess[path[-1]], *(F[a][b] for a, b in edges))
         for a, b in edges:
-            F[a, b] = 0.0 if F[a, b] <= amount else F[a, b] - amount
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(G > 0, F / np.where(G > 0, G, 1.0), 1.0)
+            F[a][b] = 0.0 if F[a][b] <= amount else F[a][b] - amount
+    ratios = [
+        [kept / given if given > 0 else 1.0 for kept, given in zip(F_a, G_a, strict=True)]
+        for F_a, G_a in zip(F, G.tolist(), strict=True)
+    ]
+    return np.array(ratios, dtype=np.float64)
 
 
-def _path_to_deficit(F: _Float, source: int, excess: _Float) -> list[int]:
+def _excess(F: list[list[float]]) -> list[float]:
+    """Each class's outflow less its inflow, ``sum_b F[k][b] - sum_a F[a][k]`` ``(C,)``."""
+    inflows = [sum(column) for column in zip(*F, strict=True)]
+    return [sum(row) - inflow for row, inflow in zip(F, inflows, strict=True)]
+
+
+def _path_to_deficit(F: list[list[float]], source: int, excess: list[float]) -> list[int]:
     """A path of positive edges of ``F`` from ``source`` to a class with inflow > outflow
-    (breadth first; one exists: the classes reachable from a source hold a net deficit)."""
+    (breadth first, the classes in order; one exists: the classes reachable from a source
+    hold a net deficit)."""
     parent = {source: source}
     queue = deque([source])
     while queue:
@@ -186,11 +196,11 @@ def _path_to_deficit(F: _Float, source: int, excess: _Float) -> list[int]:
             while path[-1] != source:
                 path.append(parent[path[-1]])
             return path[::-1]
-        for b in np.flatnonzero(F[a] > 0):
-            if int(b) not in parent:
-                parent[int(b)] = a
-                queue.append(int(b))
-    return [source, int(np.argmin(excess))]  # unreachable in exact arithmetic
+        for b, flow in enumerate(F[a]):
+            if flow > 0 and b not in parent:
+                parent[b] = a
+                queue.append(b)
+    return [source, min(range(len(excess)), key=excess.__getitem__)]  # unreachable (exact)
 
 
 def balance_columns(G: _Float) -> _Float:
@@ -202,9 +212,10 @@ def balance_columns(G: _Float) -> _Float:
         >>> balance_columns(np.array([[2.0, 1.0], [1.0, 1.0]])).tolist()
         [[0.5, 1.0], [1.0, 1.0]]
     """
-    f = np.ones_like(G)
-    for k in range(G.shape[0]):
-        positive, negative = G[k, k], G[:, k].sum() - G[k, k]
+    f = np.ones_like(G, dtype=np.float64)
+    inflows = G.sum(axis=0).tolist()
+    for k, positive in enumerate(np.diagonal(G).tolist()):
+        negative = inflows[k] - positive
         if positive > negative:
             f[k, k] = negative / positive
         elif negative > positive:
@@ -312,12 +323,13 @@ def polish(
 
         lam [V; 0] + [X, 1]^T (w A(alpha) / W_t) = 0,      z_k(W) = 0 for the kinks k
 
-    are solved as one linear system (least squares: kinks may be redundant) for ``W`` and the kinks'
-    ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row scaled back to the simplex). Returns
-    ``(W_polished, alpha (N, C))``: where the guess is right, the optimum and its dual point;
-    ``None`` when more than ``2 (D + 1) C`` pieces are within the band. For the hinges the guess
-    is then corrected in primal-dual active-set rounds (:func:`_next_active_set`, at most 20,
-    until no piece changes side or a round changes no fewer than the fewest before); the
+    are solved as one linear system (by LU; least squares where it is singular: kinks may be
+    redundant) for ``W`` and the kinks' ``alpha``, clipped to ``[0, 1]`` (a Crammer-Singer row
+    scaled back to the simplex). Returns ``(W_polished, alpha (N, C))``: where the guess is
+    right, the optimum and its dual point; ``None`` when more than ``2 (D + 1) C`` pieces are
+    within the band. For the hinges the guess is then corrected in primal-dual active-set
+    rounds (:func:`_next_active_set`, at most 20, until no piece changes side or a round
+    changes no fewer than the fewest before); the
     round of the lowest ``P`` is returned.
 
     Examples:
@@ -327,10 +339,9 @@ def polish(
         >>> round(J.value(W), 12), round(dual_value(J, alpha), 12)     # no gap: the optimum
         (0.75, 0.75)
     """
-    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
-    C = W.shape[1]
-    y, rows = objective.targets(C), np.arange(objective.n_samples)
-    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, margin)
+    kinks = _Kinks.of(objective, W.shape[1])
+    loss, y, rows = kinks.loss, kinks.y, kinks.rows
+    M = margins(loss, scores_unchecked(W, objective.X) if S is None else S, y, kinks.margin)
     tie = np.zeros(len(y), dtype=bool)
     if loss == "crammer_singer":
         top = M.max(axis=1)  # >= 0: the true class holds the zero piece
@@ -347,23 +358,51 @@ def polish(
         kink[rows, y] = fixed[rows, y] = False
     best, lowest, fewest, strikes = None, math.inf, math.inf, 0
     for _ in range(1 if loss == "crammer_singer" else _ACTIVE_SET_ROUNDS):
-        solved = _solve_kinks(objective, W, kink, fixed, tie)
+        solved = _solve_kinks(kinks, W, kink, fixed, tie)
         if solved is None:
             break
         if loss == "crammer_singer":
             return solved[:2]
-        S_new = scores_unchecked(solved[0], objective.X)
-        value = primal_value(objective, solved[0], S_new)
+        M = margins(loss, scores_unchecked(solved[0], objective.X), y, kinks.margin)
+        value = kinks.primal(solved[0], M)
         if value < lowest:  # a round may overshoot (degenerate pieces): keep the lowest
             best, lowest = solved[:2], value
-        kink, fixed, changes = _next_active_set(
-            kink, fixed, solved[2], margins(loss, S_new, y, margin)
-        )
+        kink, fixed, changes = _next_active_set(kink, fixed, solved[2], M)
         strikes = strikes + 1 if changes >= fewest else 0
         if changes == 0 or strikes == _STRIKES:  # there, or not converging: a far guess
             break
         fewest = min(fewest, changes)
     return best
+
+
+class _Kinks(NamedTuple):
+    """What :func:`polish`'s rounds share, computed once: the objective, its loss and margin,
+    the targets ``y`` ``(N,)``, ``arange(N)`` and the normalised weights ``w_i / W_t``."""
+
+    objective: Any
+    loss: str
+    margin: float
+    y: npt.NDArray[np.intp]
+    rows: npt.NDArray[np.intp]
+    weights: _Float
+
+    @classmethod
+    def of(cls, objective: Any, C: int) -> _Kinks:
+        """The shared parts for ``objective`` with ``C`` score columns."""
+        margin = float(objective.loss_params.get("margin", 1.0))
+        y, weights = objective.targets(C), _normalised_weights(objective)
+        return cls(objective, objective.loss_spec.name, margin, y, np.arange(len(y)), weights)
+
+    def primal(self, W: np.ndarray, M: _Float) -> float:
+        """``P(W)`` from the pieces' arguments ``M`` ``(N, C)`` (:func:`margins`) at ``W``: the
+        multi-class hinge sums ``max(0, z)`` over the row (one versus all too), Crammer-Singer
+        takes its largest (``M`` holds the zero piece at the true class)."""
+        J = self.objective
+        if self.loss == "crammer_singer":
+            losses = np.maximum(M.max(axis=1), 0.0)
+        else:
+            losses = np.maximum(M, 0.0).sum(axis=1)
+        return float(losses @ self.weights) + J.lam * J.regularizer.value(W)
 
 
 #: The most active-set rounds of :func:`polish` (the hinges), and how many rounds in a row
@@ -379,14 +418,17 @@ def _next_active_set(kink: Any, fixed: _Float, raw: _Float, M: _Float) -> tuple[
     ``z`` is 0)."""
     kink, fixed = kink.copy(), fixed.copy()
     i, j = np.nonzero(kink)
-    low, high = raw < 0, raw > 1
-    kink[i[low | high], j[low | high]] = False
+    high = raw > 1
+    leave = (raw < 0) | high
+    left = i[leave], j[leave]
+    kink[left] = False
     fixed[i[high], j[high]] = 1.0
-    enter = ~kink & (((fixed == 0) & (M > 0)) | ((fixed == 1) & (M < 0)))
-    enter[i[low | high], j[low | high]] = False
+    enter = M * (1.0 - 2.0 * fixed) > 0  # z > 0 at side 0, z < 0 at side 1 (fixed is 0 or 1)
+    enter &= ~kink
+    enter[left] = False
     kink |= enter
     fixed[enter] = 0.0
-    return kink, fixed, int((low | high).sum() + enter.sum())
+    return kink, fixed, int(leave.sum() + enter.sum())
 
 
 def _with_ones(X: Any) -> Any:
@@ -400,16 +442,17 @@ def _with_ones(X: Any) -> Any:
 
 
 #: The most unknowns :func:`polish` solves as the full dense system (weights plus kinks): 32
-#: MB, about a second of LAPACK's least squares; beyond, the reduced one (kinks plus bias, the
-#: weights eliminated: :func:`_reduced_system`) up to ``REDUCED_MAX_SIZE`` unknowns (128 MB;
-#: solved by LU, 1-2 s at 4,096), else none: the continuation's duality gap alone certifies
-#: the stop. (At 4,000 x 256 with 10 classes, lam = 1e-4, about 2,300 pieces sit at their kinks:
-#: the reduced system of 2,310 unknowns, where the full one would have 4,870.)
+#: MB, by LU (least squares where singular: about a second); beyond, the reduced one (kinks
+#: plus bias, the weights eliminated: :func:`_reduced_system`) up to ``REDUCED_MAX_SIZE``
+#: unknowns (128 MB; solved by LU, 1-2 s at 4,096), else none: the continuation's duality gap
+#: alone certifies the stop. (At 4,000 x 256 with 10 classes, lam = 1e-4, about 2,300 pieces
+#: sit at their kinks: the reduced system of 2,310 unknowns, where the full one would have
+#: 4,870.)
 POLISH_MAX_SIZE, REDUCED_MAX_SIZE = 2048, 4096
 
 
 def _solve_kinks(
-    objective: Any, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
+    kinks: _Kinks, W: np.ndarray, kink: Any, fixed: _Float, tie: Any
 ) -> tuple[np.ndarray, _Float, _Float] | None:
     """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
     ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``
@@ -417,22 +460,24 @@ def _solve_kinks(
     ``(P + K)^2`` and its solve as ``(P + K)^3``: CIFAR's 3,073 x 10 weights would need 68 GB)
     fits in ``POLISH_MAX_SIZE`` unknowns nor the reduced one (``K + C``) in
     ``REDUCED_MAX_SIZE``."""
-    loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
+    loss, y, weights = kinks.loss, kinks.y, kinks.weights
     C = W.shape[1]
-    y = objective.targets(C)
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
     full = P + K <= POLISH_MAX_SIZE
     if K > 2 * P or not (full or C + K <= REDUCED_MAX_SIZE):  # too many, or too large
         return None
-    weights = _normalised_weights(objective)
-    unit = np.zeros((K, C))
-    unit[np.arange(K), j] = 1.0
-    U = dual_scores(loss, unit, y[i])  # (K, C): each kink's direction, in A and in z
+    U = np.zeros((K, C))  # (K, C): each kink's direction, in A and in z (dual_scores of e_j)
+    k, yi = np.arange(K), y[i]
+    if loss == "one_vs_all_hinge":
+        U[k, j] = np.where(j == yi, -1.0, 1.0)
+    else:  # j != y_i: the true class's zero piece is never a kink
+        U[k, j], U[k, yi] = 1.0, -1.0
     A_fixed = dual_scores(loss, fixed * weights[:, None], y)
     if full:
-        W_new, raw = _full_system(objective, W, i, U, A_fixed, weights, tie, margin)
+        W_new, raw = _full_system(kinks, W, i, U, A_fixed, tie)
     else:
+        objective, margin = kinks.objective, kinks.margin
         W_new, raw = _reduced_system(objective, W, i, U, A_fixed, weights, tie, margin)
     alpha = fixed.copy()
     alpha[i, j] = np.clip(raw, 0.0, 1.0)
@@ -442,26 +487,44 @@ def _solve_kinks(
 
 
 def _full_system(
-    objective: Any, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, weights: _Float,
-    tie: Any, margin: float,
-) -> tuple[_Float, _Float]:  # fmt: skip
+    kinks: _Kinks, W: np.ndarray, i: Any, U: _Float, A_fixed: _Float, tie: Any
+) -> tuple[_Float, _Float]:
     """The ``P + K`` system of :func:`polish` for ``W`` and the kinks' ``alpha``: ``(W, raw
     alpha (K,))``; ``U`` ``(K, C)`` the kinks' directions, ``A_fixed`` ``(N, C)`` the sides'
-    weighted dual scores."""
-    P, K = W.size, len(i)
-    X1 = _with_ones(objective.X)
-    X1i = X1[i].toarray() if is_sparse(X1) else X1[i]  # K <= 2 P rows
-    directions = np.einsum("kd,kc->dck", X1i, U).reshape(P, K)
-    mask = np.full(W.shape, objective.lam)
-    if not objective.regularizer.include_bias:
-        mask[-1] = 0.0
-    system = np.zeros((P + K, P + K))
-    system[:P, :P] = np.diag(mask.ravel())
-    system[:P, P:] = directions * weights[i]
-    system[P:, :P] = directions.T
-    rhs = np.concatenate([-(X1.T @ A_fixed).ravel(), np.full(K, -margin)])
-    _tied_rows(system[P:], rhs[P:], i, tie, P)
-    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    weighted dual scores. With ``B`` ``(P, K)`` the kinks' directions in ``W`` (``B[(d, c), k]
+    = [x_{i_k}, 1]_d U[k, c]``), ``L`` the penalty's diagonal (``lam``, 0 on a free bias):
+
+        [[L, B diag(w_i)], [B^T, 0]] [W; alpha] = [-[X, 1]^T A_fixed; -m],
+
+    solved by LU (:func:`_solve_dense`; least squares where singular: redundant kinks). For the
+    multi-class hinges with a free bias, ``b + c 1`` is as good as ``b`` (the scores'
+    differences only) and the last bias row is redundant: ``sum(b) = 0`` takes its place (the
+    least-norm solution's), which leaves the system regular."""
+    objective, C, P, K = kinks.objective, W.shape[1], W.size, len(i)
+    free_bias, X = not objective.regularizer.include_bias, objective.X
+    rows = X[i].toarray() if is_sparse(X) else X[i]  # K <= 2 P rows
+    X1i = np.empty((K, X.shape[1] + 1))
+    X1i[:, :-1], X1i[:, -1] = rows, 1.0
+    n = P + K
+    system = np.zeros((n, n))
+    directions = (X1i[:, :, None] * U[:, None, :]).reshape(K, P)  # B^T
+    system[P:, :P] = directions
+    system[:P, P:] = directions.T * kinks.weights[i]
+    system.flat[: P * (n + 1) : n + 1] = objective.lam  # L: the first P diagonal entries
+    rhs = np.empty(n)
+    Q = rhs[:P].reshape(W.shape)
+    Q[:-1] = X.T @ A_fixed  # (D, C) in float64 (A_fixed is)
+    Q[-1] = A_fixed.sum(axis=0)
+    rhs[:P] *= -1.0
+    rhs[P:] = -kinks.margin
+    if free_bias:
+        system.flat[(P - C) * (n + 1) : P * (n + 1) : n + 1] = 0.0
+        if kinks.loss != "one_vs_all_hinge":  # sum(b) = 0 for the redundant last bias row
+            system[P - 1], rhs[P - 1] = 0.0, 0.0
+            system[P - 1, P - C : P] = 1.0
+    if tie.any():
+        _tied_rows(system[P:], rhs[P:], i, tie, P)
+    solution = _solve_dense(system, rhs, _least_squares)
     return solution[:P].reshape(W.shape), solution[P:]
 
 
@@ -500,8 +563,10 @@ def _reduced_system(
     _tied_rows(system[:K], rhs[:K], i, tie, 0)
     solution = _solve_dense(system, rhs)
     raw = solution[:K]
-    A = A_fixed.copy()
-    np.add.at(A, i, raw[:, None] * weights[i][:, None] * U)
+    N = A_fixed.shape[0]
+    cells = (i[:, None] * C + np.arange(C)).ravel()  # the kinks' (example, class) cells
+    added = np.bincount(cells, (raw[:, None] * weights[i][:, None] * U).ravel(), minlength=N * C)
+    A = A_fixed + added.reshape(N, C)
     W_new = np.empty(W.shape)
     V = -np.asarray(F.T @ A) / lam
     if free_bias:
@@ -511,21 +576,38 @@ def _reduced_system(
     return W_new, raw
 
 
-def _solve_dense(system: _Float, rhs: _Float) -> _Float:
-    """``x`` with ``system @ x = rhs`` ``(n, n)``: LU (a third of the cost of QR, a tenth of
-    the SVD), and where the system is singular (redundant kinks) or the residual is off, least
-    squares by pivoted QR (LAPACK ``gelsy``)."""
+def _solve_dense(system: _Float, rhs: _Float, fallback: Any = None) -> _Float:
+    """``x`` with ``system @ x = rhs`` ``(n, n)``: LU (LAPACK ``getrf``; a third of the cost of
+    QR, a tenth of the SVD), and where the system is singular (redundant kinks: a pivot within
+    ``_PIVOT`` of the largest) or the residual is off, least squares: ``fallback(system, rhs)``,
+    by default pivoted QR (LAPACK ``gelsy``)."""
+    from scipy.linalg import lapack
+
+    lu, _, x, info = lapack.dgesv(system, rhs)
+    diagonal = np.abs(lu.diagonal())
+    if info == 0 and diagonal.min() > _PIVOT * diagonal.max():
+        residual = float(np.abs(system @ x - rhs).max())
+        scale = float((np.abs(system) @ np.abs(x)).max()) + float(np.abs(rhs).max())
+        if residual <= 1e-8 * scale < math.inf:  # (not NaN, not inf)
+            solved: _Float = x
+            return solved
+    if fallback is not None:
+        least: _Float = fallback(system, rhs)
+        return least
     from scipy import linalg
 
-    try:
-        x: _Float = np.linalg.solve(system, rhs).astype(np.float64, copy=False)
-        scale = np.abs(system) @ np.abs(x) + np.abs(rhs)
-        if np.all(np.isfinite(x)) and np.all(np.abs(system @ x - rhs) <= 1e-8 * scale.max()):
-            return x
-    except np.linalg.LinAlgError:
-        pass
     solution: _Float = linalg.lstsq(system, rhs, lapack_driver="gelsy")[0]
     return solution
+
+
+#: A pivot of the LU factors at most this fraction of the largest: the system is taken as
+#: singular (rounding's pivots are ~1e-16 of it; a regular system's at 1e-4 lam are ~1e-7).
+_PIVOT = 1e-11
+
+
+def _least_squares(system: _Float, rhs: _Float) -> _Float:
+    """The least-norm least-squares solution (LAPACK ``gelsd``: the SVD's), as NumPy's."""
+    return np.asarray(np.linalg.lstsq(system, rhs, rcond=None)[0], dtype=np.float64)
 
 
 def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: Any, P: int) -> None:
