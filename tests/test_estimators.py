@@ -488,3 +488,24 @@ def test_no_sample_weight_is_unit_weights(Model):
     ones = Model(random_state=0).fit(X, target, sample_weight=np.ones(len(y)))
     np.testing.assert_allclose(plain.W_, ones.W_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(plain.loss_curve_, ones.loss_curve_, rtol=1e-12)
+
+
+def test_a_seeded_solver_fit_reuses_only_an_undrawn_generator(blobs):
+    """A seeded solver fit draws nothing, so the next fit may take its generator instead of a
+    new one (the same stream); once ``partial_fit`` has drawn from it, a new fit starts a fresh
+    stream: every fit + partial_fit pair equals a fresh estimator's."""
+    X, y = blobs
+    fresh = LinearClassifier(random_state=5).fit(X, y)
+    fresh.partial_fit(X, y)
+    expected = fresh.W_.copy()
+    clf = LinearClassifier(random_state=5)
+    for _ in range(3):
+        clf.fit(X, y)
+        assert clf.optimizer_ == "lbfgs"
+        clf.partial_fit(X, y)  # SGD: draws a permutation from the fit's generator
+        np.testing.assert_array_equal(clf.W_, expected)
+    reused = LinearClassifier(random_state=5).fit(X, y)
+    generator = reused._rng_state
+    assert reused.fit(X, y)._rng_state is generator  # undrawn: kept
+    reused.set_params(random_state=6).fit(X, y)
+    assert reused._rng_state is not generator  # another seed: a new generator

@@ -97,6 +97,8 @@ def check_finite(name: str, a: npt.NDArray[np.floating], block_bytes: int = 2**2
             ...
         ValueError: X: expected finite values, got inf at index (1, 1)
     """
+    if a.nbytes <= block_bytes and np.isfinite(a).all():  # one block, no NaN or inf: done
+        return
     rows = max(1, block_bytes // max(1, a[:1].nbytes))
     for start in range(0, max(1, a.shape[0] if a.ndim else 1), rows):
         block = a[start : start + rows] if a.ndim else a
