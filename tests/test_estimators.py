@@ -509,3 +509,30 @@ def test_a_seeded_solver_fit_reuses_only_an_undrawn_generator(blobs):
     assert reused.fit(X, y)._rng_state is generator  # undrawn: kept
     reused.set_params(random_state=6).fit(X, y)
     assert reused._rng_state is not generator  # another seed: a new generator
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, -1, 3, 2, -1]),
+        np.array([2, 0, 1, 0], dtype=np.uint8),
+        np.array([True, False, True]),
+        np.array([2.0, -0.0, 0.0, 1.0]),
+        np.array(["b", "a", "c", "a"]),
+        np.array([10**12, 5, 10**12]),
+        np.array(["x", "y", "x"], dtype=object),
+    ],
+)
+def test_labels_are_encoded_as_np_unique_encodes_them(y):
+    """The fit's label encoding (np.unique, then a binary search for numbers and strings) is
+    np.unique's ``return_inverse`` exactly: values, dtypes and shapes; and the fit keeps it."""
+    from lingrad.estimators import _encode
+
+    classes, index = _encode(y)
+    oracle, inverse = np.unique(y, return_inverse=True)
+    assert classes.dtype == oracle.dtype and index.dtype == inverse.dtype
+    np.testing.assert_array_equal(classes, oracle)
+    np.testing.assert_array_equal(index, inverse)
+    X = np.random.default_rng(0).normal(size=(len(y), 2))
+    clf = LinearClassifier(lam=0.1).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, oracle)

@@ -156,6 +156,8 @@ def is_sparse(X: object) -> bool:
         >>> is_sparse(sp.eye_array(2)), is_sparse(np.eye(2))
         (True, False)
     """
+    if isinstance(X, np.ndarray):  # the common case, without SciPy's abstract-class check
+        return False
     module = sys.modules.get("scipy.sparse")
     return module is not None and bool(module.issparse(X))
 
