@@ -341,7 +341,9 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> flo
             ...
         ValueError: learning_rate: expected a finite number > 0, got 0.0
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if type(value) is not float and (
+        isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating)
+    ):
         fail(name, "a number", type(value).__name__, TypeError)
     value = float(value)
     ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
@@ -361,7 +363,7 @@ def check_int(name: str, value: object, *, minimum: int = 1) -> int:
             ...
         TypeError: epochs: expected an integer, got float
     """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, np.integer)):
         fail(name, "an integer", type(value).__name__, TypeError)
     if value < minimum:
         fail(name, f"an integer >= {minimum}", value)

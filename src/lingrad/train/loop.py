@@ -143,7 +143,8 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     check_positive("divergence_factor", options["divergence_factor"])
     check_positive("max_grad_norm", options["max_grad_norm"])
     callbacks = options["callbacks"]
-    if not isinstance(callbacks, Sequence) or not all(callable(f) for f in callbacks):
+    sequence = type(callbacks) in (list, tuple) or isinstance(callbacks, Sequence)
+    if not sequence or not all(callable(f) for f in callbacks):
         fail("callbacks", "a sequence of callables cb(epoch, logs, W)", repr(callbacks), TypeError)
     if options["early_stopping"] and options["validation"] is None:
         fail("validation", "(X_val, y_val) when early_stopping is on", None)
