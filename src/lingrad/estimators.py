@@ -874,7 +874,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset, classes=None):
         name, _ = self._validate_params()
         self.loss_ = name
-        if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
+        # another library's X stays there, y comes to the host (a NumPy X: no look-up)
+        if type(X) is not np.ndarray and _xp_estimator.is_array_api_data(X):
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
             plain = False
@@ -903,8 +904,11 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
                 by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
             )
             sample_weight = sample_weight * per_class[y_index]
-        weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
-        present = np.flatnonzero(np.bincount(weighted, minlength=K))
+        if fitting and sample_weight is None:  # every class np.unique found occurs
+            present = np.arange(K)
+        else:
+            weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
+            present = np.flatnonzero(np.bincount(weighted, minlength=K))
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
                 "y",
