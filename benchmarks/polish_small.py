@@ -45,11 +45,11 @@ def split(loader):
 def near_optimum(J, C):
     """One DualCD block at eps = 3e-3 from zero weights, its polish switched off."""
     solver, W = DualCD(eps=EPS), J.check_weights(np.zeros((J.n_features + 1, C)))
-    saved, dualcd._POLISH = dualcd._POLISH, -1.0  # the block's own weights, not polished
+    saved, dualcd.polish = dualcd.polish, lambda *args: None  # the block's own weights
     try:
         step = solver.update(None, solver.init(W), W, objective=J)[0]
     finally:
-        dualcd._POLISH = saved
+        dualcd.polish = saved
     return W + step
 
 

@@ -488,3 +488,51 @@ def test_no_sample_weight_is_unit_weights(Model):
     ones = Model(random_state=0).fit(X, target, sample_weight=np.ones(len(y)))
     np.testing.assert_allclose(plain.W_, ones.W_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(plain.loss_curve_, ones.loss_curve_, rtol=1e-12)
+
+
+def test_a_seeded_solver_fit_reuses_only_an_undrawn_generator(blobs):
+    """A seeded solver fit draws nothing, so the next fit may take its generator instead of a
+    new one (the same stream); once ``partial_fit`` has drawn from it, a new fit starts a fresh
+    stream: every fit + partial_fit pair equals a fresh estimator's."""
+    X, y = blobs
+    fresh = LinearClassifier(random_state=5).fit(X, y)
+    fresh.partial_fit(X, y)
+    expected = fresh.W_.copy()
+    clf = LinearClassifier(random_state=5)
+    for _ in range(3):
+        clf.fit(X, y)
+        assert clf.optimizer_ == "lbfgs"
+        clf.partial_fit(X, y)  # SGD: draws a permutation from the fit's generator
+        np.testing.assert_array_equal(clf.W_, expected)
+    reused = LinearClassifier(random_state=5).fit(X, y)
+    generator = reused._rng_state
+    assert reused.fit(X, y)._rng_state is generator  # undrawn: kept
+    reused.set_params(random_state=6).fit(X, y)
+    assert reused._rng_state is not generator  # another seed: a new generator
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, -1, 3, 2, -1]),
+        np.array([2, 0, 1, 0], dtype=np.uint8),
+        np.array([True, False, True]),
+        np.array([2.0, -0.0, 0.0, 1.0]),
+        np.array(["b", "a", "c", "a"]),
+        np.array([10**12, 5, 10**12]),
+        np.array(["x", "y", "x"], dtype=object),
+    ],
+)
+def test_labels_are_encoded_as_np_unique_encodes_them(y):
+    """The fit's label encoding (np.unique, then a binary search for numbers and strings) is
+    np.unique's ``return_inverse`` exactly: values, dtypes and shapes; and the fit keeps it."""
+    from lingrad.estimators import _encode
+
+    classes, index = _encode(y)
+    oracle, inverse = np.unique(y, return_inverse=True)
+    assert classes.dtype == oracle.dtype and index.dtype == inverse.dtype
+    np.testing.assert_array_equal(classes, oracle)
+    np.testing.assert_array_equal(index, inverse)
+    X = np.random.default_rng(0).normal(size=(len(y), 2))
+    clf = LinearClassifier(lam=0.1).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, oracle)

@@ -869,3 +869,41 @@ def test_solver_epochs_record_one_step_each_and_no_callback_changes_nothing():
     assert quiet.history["grad_norm"][-1] <= 1e-6 < quiet.history["grad_norm"][-2]
     np.testing.assert_array_equal(quiet.W, watched.W)
     assert quiet.history == watched.history
+
+
+def test_blas_limit_leaves_a_library_already_on_one_thread_alone():
+    """A library the caller holds to one thread is neither set on entry nor on exit (no
+    threadpoolctl call: a small fit's fixed cost); one on more threads is set to one and back."""
+    from lingrad.train.runners import _OneBlasThread
+
+    class Library:
+        def __init__(self, threads: int) -> None:
+            self.num_threads, self.calls = threads, []
+
+        def set_num_threads(self, n: int) -> None:
+            self.calls.append(n)
+            self.num_threads = n
+
+    one, four = Library(1), Library(4)
+    with _OneBlasThread([one, four]):
+        assert (one.num_threads, four.num_threads) == (1, 1)
+    assert (one.calls, four.calls) == ([], [1, 4])
+    assert (one.num_threads, four.num_threads) == (1, 4)
+
+
+def test_fit_without_diagnosis_returns_the_same_run():
+    """``diagnose=False`` skips the diagnosis (and the chance loss) and nothing else: the same
+    weights, histories and stop as the diagnosed run, ``diagnostics`` left empty."""
+    from lingrad.optim.solvers import LBFGS
+
+    data = datasets.load("iris")
+    J = Objective("softmax", data.X_train, data.y_train, lam=1e-2)
+    runs = [
+        fit(J, LBFGS(tol=1e-6), n_columns=3, epochs=30, rng=RNG(0), diagnose=d)
+        for d in (True, False)
+    ]
+    full, bare = runs
+    np.testing.assert_array_equal(full.W, bare.W)
+    assert full.history == bare.history and full.step_history == bare.step_history
+    assert full.stop == bare.stop and full.n_iter == bare.n_iter
+    assert full.diagnostics["advice"] and bare.diagnostics == {}

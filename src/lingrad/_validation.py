@@ -97,6 +97,8 @@ def check_finite(name: str, a: npt.NDArray[np.floating], block_bytes: int = 2**2
             ...
         ValueError: X: expected finite values, got inf at index (1, 1)
     """
+    if a.nbytes <= block_bytes and np.isfinite(a).all():  # one block, no NaN or inf: done
+        return
     rows = max(1, block_bytes // max(1, a[:1].nbytes))
     for start in range(0, max(1, a.shape[0] if a.ndim else 1), rows):
         block = a[start : start + rows] if a.ndim else a
@@ -154,6 +156,8 @@ def is_sparse(X: object) -> bool:
         >>> is_sparse(sp.eye_array(2)), is_sparse(np.eye(2))
         (True, False)
     """
+    if isinstance(X, np.ndarray):  # the common case, without SciPy's abstract-class check
+        return False
     module = sys.modules.get("scipy.sparse")
     return module is not None and bool(module.issparse(X))
 
@@ -337,7 +341,9 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> flo
             ...
         ValueError: learning_rate: expected a finite number > 0, got 0.0
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if type(value) is not float and (
+        isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating)
+    ):
         fail(name, "a number", type(value).__name__, TypeError)
     value = float(value)
     ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
@@ -357,7 +363,7 @@ def check_int(name: str, value: object, *, minimum: int = 1) -> int:
             ...
         TypeError: epochs: expected an integer, got float
     """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, np.integer)):
         fail(name, "an integer", type(value).__name__, TypeError)
     if value < minimum:
         fail(name, f"an integer >= {minimum}", value)

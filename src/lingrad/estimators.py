@@ -86,15 +86,18 @@ class _Rule:
         object.__setattr__(self, "exact", exact)
 
 
+def _finite(value: Any) -> bool:
+    """``np.isfinite(value)``, by ``math.isfinite`` for a Python float (a tenth of the cost)."""
+    return math.isfinite(value) if type(value) is float else bool(np.isfinite(value))
+
+
 def _number(low: float, *, closed: bool, high: float | None = None) -> _Rule:
     op = ">=" if closed else ">"
     words = f"a number {op} {low:g}" + ("" if high is None else f" and < {high:g}")
     return _Rule(
         words,
         (numbers.Real,),
-        lambda v: (
-            np.isfinite(v) and (v >= low if closed else v > low) and (high is None or v < high)
-        ),
+        lambda v: _finite(v) and (v >= low if closed else v > low) and (high is None or v < high),
     )
 
 
@@ -131,7 +134,7 @@ _COMMON_RULES: dict[str, _Rule] = {
     "learning_rate": _Rule(
         "a number > 0 or None (the optimiser's default)",
         (numbers.Real, _NONE),
-        lambda v: v is None or (np.isfinite(v) and v > 0),
+        lambda v: v is None or (_finite(v) and v > 0),
     ),
     "schedule": _one_of(schedules.SCHEDULES),
     "batch_size": _integer(1),
@@ -153,9 +156,14 @@ _COMMON_RULES: dict[str, _Rule] = {
 
 
 def _check_params(estimator: object, rules: dict[str, _Rule]) -> None:
-    """Check every parameter of ``estimator`` against its rule; one template for all errors."""
+    """Check every parameter of ``estimator`` against its rule; one template for all errors.
+
+    A value of a built-in type of its rule (``exact``) within range passes at once; any other
+    takes the full checks, which name the parameter (``fit``'s fixed cost on a small set)."""
     for name, rule in rules.items():
         value = getattr(estimator, name)
+        if type(value) in rule.exact and rule.ok(value):  # (bool is never in ``exact``)
+            continue
         where = f"{type(estimator).__name__}.{name}"
         if isinstance(value, bool) and bool not in rule.types and np.bool_ not in rule.types:
             fail(where, rule.expected, repr(value), TypeError)
@@ -433,8 +441,19 @@ class _LinearModel(BaseEstimator):
         name = losses.canonical_name(self.loss)
         return name, losses.spec(name)
 
-    def _rng(self) -> np.random.Generator:
-        return np.random.default_rng(self.random_state)
+    def _rng(self, reuse: bool = False) -> np.random.Generator:
+        """``np.random.default_rng(random_state)``; with ``reuse`` (a fit that draws nothing:
+        a solver's) and an int ``random_state``, the last fit's generator where nothing has
+        drawn from it since it was made (its state is the fresh one's), not a new one."""
+        seed, last = self.random_state, getattr(self, "_rng_state", None)
+        if type(seed) is not int:
+            return np.random.default_rng(seed)
+        start = getattr(self, "_rng_start", None)
+        if reuse and last is not None and start == (seed, last.bit_generator.state):
+            return last
+        rng = np.random.default_rng(seed)
+        self._rng_start = (seed, rng.bit_generator.state)
+        return rng
 
     def _optimizer(self, name: str, n_samples: int, epochs: int):
         """The optimiser ``name`` (a solver with ``tol``; else its learning rate on the
@@ -469,7 +488,8 @@ class _LinearModel(BaseEstimator):
 
     def _run(self, X, T, sample_weight, n_columns, *, rng, partial, previous, stratify=None):
         """Train ``W_`` on ``(X, T)`` (``T``: the loss's targets) from ``previous`` weights
-        (``None``: a cold start): ``max_iter`` iterations or epochs, one for ``partial``."""
+        (``None``: a cold start): ``max_iter`` iterations or epochs, one for ``partial``;
+        ``rng=None``: the fit's own generator (:meth:`_rng`)."""
         name = resolve_optimizer(
             self.optimizer,
             self.loss_,
@@ -479,6 +499,8 @@ class _LinearModel(BaseEstimator):
             X=X,
             lam=self.lam,
         )
+        if rng is None:  # a solver draws nothing, unless the validation split does
+            rng = self._rng(reuse=optim.entry(name).rate_param is None and not self.early_stopping)
         validation = None
         if self.early_stopping:
             (X, T, sample_weight), validation = _split_validation(
@@ -535,6 +557,7 @@ class _LinearModel(BaseEstimator):
                 # while (unscaled features, early Adam steps) usually comes back down
                 divergence_factor=_FINITE_MAX,
                 max_grad_norm=_FINITE_MAX,
+                diagnose=False,  # _report reads the stop and the histories, not a diagnosis
             )
         if not partial and optimizer.reads != "value":  # a search has no convergence measure
             self._report(result, solver, stop_rule)
@@ -715,6 +738,21 @@ def _fit_data(
     return (*_checked(estimator, Xy), False)
 
 
+def _encode(y: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+    """``np.unique(y, return_inverse=True)``: the sorted labels ``(K,)`` and each example's
+    index among them ``(N,)``; for numbers and strings as ``np.unique(y)`` and a binary search
+    of each label in it (half the cost of the inverse's sort and scatter on a small set).
+
+    Examples:
+        >>> [a.tolist() for a in _encode(np.array([3, 1, 3, 2]))]
+        [[1, 2, 3], [2, 0, 2, 1]]
+    """
+    if y.dtype.kind not in "biufU":  # objects: np.unique's own inverse
+        return np.unique(y, return_inverse=True)
+    classes = np.unique(y)
+    return classes, np.searchsorted(classes, y)
+
+
 class LinearClassifier(ClassifierMixin, _LinearModel):
     """A linear classifier trained by gradient-based optimisation of a lingrad loss.
 
@@ -836,7 +874,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     def _prepare(self, X, y, sample_weight, *, reset, classes=None):
         name, _ = self._validate_params()
         self.loss_ = name
-        if _xp_estimator.is_array_api_data(X):  # X stays on its library, y comes to the host
+        # another library's X stays there, y comes to the host (a NumPy X: no look-up)
+        if type(X) is not np.ndarray and _xp_estimator.is_array_api_data(X):
             X, y = _xp_estimator.check_fit_data(X, y, None if reset else self.n_features_in_)
             self.n_features_in_ = X.shape[1]
             plain = False
@@ -845,8 +884,8 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         fitting = reset and classes is None
         if not (plain and fitting):  # a plain y is a binary or multiclass target already
             check_classification_targets(y)
-        if fitting:  # the labels encoded once, by np.unique's inverse
-            self.classes_, y_index = np.unique(y, return_inverse=True)
+        if fitting:  # the labels encoded once, as np.unique's inverse
+            self.classes_, y_index = _encode(y)
             N, K = len(y), len(self.classes_)
             if plain and K > 2 and N > 20 and round(0.5 * N) < K:
                 check_classification_targets(y)  # its warning: y may be a regression target
@@ -865,8 +904,11 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
                 by_index(self.class_weight, self.classes_), np.bincount(y_index, minlength=K)
             )
             sample_weight = sample_weight * per_class[y_index]
-        weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
-        present = np.flatnonzero(np.bincount(weighted, minlength=K))
+        if fitting and sample_weight is None:  # every class np.unique found occurs
+            present = np.arange(K)
+        else:
+            weighted = y_index if sample_weight is None else y_index[sample_weight > 0]
+            present = np.flatnonzero(np.bincount(weighted, minlength=K))
         if K < 2 or (reset and classes is None and len(present) < 2):
             fail(
                 "y",
@@ -899,7 +941,7 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
             y_index,
             sample_weight,
             C,
-            rng=self._rng(),
+            rng=None,
             partial=False,
             previous=previous,
             stratify=y_index,
@@ -1064,7 +1106,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
             return self._fit_dask(X, y, sample_weight)
         previous = getattr(self, "W_", None) if self.warm_start else None
         X, y, sample_weight = self._prepare(X, y, sample_weight, reset=True)
-        self._run(X, y, sample_weight, 1, rng=self._rng(), partial=False, previous=previous)
+        self._run(X, y, sample_weight, 1, rng=None, partial=False, previous=previous)
         self._set_coef(self.W_)
         return self
 

@@ -116,7 +116,8 @@ class Evaluation:
     ):
         self.objective = objective
         self.validation = validation
-        self.train_labels = labels_of(objective, n_columns)
+        # (the training labels only where a full pass will score them)
+        self.train_labels = None if every is None else labels_of(objective, n_columns)
         self.val_labels = None if validation is None else labels_of(validation, n_columns)
         self.optimizer = optimizer
         self.every = every

@@ -22,7 +22,8 @@ from lingrad.model import init_weights
 from lingrad.objective import Objective
 from lingrad.optim import Optimizer
 from lingrad.train import callbacks as cb
-from lingrad.train.diagnostics import chance_loss, diagnose
+from lingrad.train.diagnostics import chance_loss
+from lingrad.train.diagnostics import diagnose as diagnose_run
 from lingrad.train.evaluation import Evaluation, validation_objective
 from lingrad.train.faults import fault_point
 from lingrad.train.runners import Runner, runner_for
@@ -77,10 +78,12 @@ def result_of(
     early_stopping: bool = False,
     chance_loss: float | None = None,
     search: bool = False,
+    diagnose: bool = True,
 ) -> FitResult:
     """The :class:`FitResult` of a finished state (the best weights under early stopping);
     ``chance_loss`` (the loss of ``W = 0``) lets the diagnosis compare the final loss with it;
-    ``search``: the optimiser was a search (advice on its budget, not a learning rate).
+    ``search``: the optimiser was a search (advice on its budget, not a learning rate);
+    ``diagnose=False``: no diagnosis (``diagnostics`` left ``{}``).
 
     Examples:
         >>> s = TrainState(np.zeros((2, 1)), None, np.random.default_rng(0), epoch=2)
@@ -98,7 +101,11 @@ def result_of(
         n_evaluations=state.evaluations,
         stop=state.stop,
         best_epoch=state.best.epoch if early_stopping else None,
-        diagnostics=diagnose(state.history, state.stop, chance_loss=chance_loss, search=search),
+        diagnostics=(
+            diagnose_run(state.history, state.stop, chance_loss=chance_loss, search=search)
+            if diagnose
+            else {}
+        ),
         trajectory=None
         if state.trajectory is None
         else np.stack([to_numpy(w) for w in state.trajectory]),
@@ -136,7 +143,8 @@ def _check(objective, optimizer, n_columns, epochs, rng, batch_size, options) ->
     check_positive("divergence_factor", options["divergence_factor"])
     check_positive("max_grad_norm", options["max_grad_norm"])
     callbacks = options["callbacks"]
-    if not isinstance(callbacks, Sequence) or not all(callable(f) for f in callbacks):
+    sequence = type(callbacks) in (list, tuple) or isinstance(callbacks, Sequence)
+    if not sequence or not all(callable(f) for f in callbacks):
         fail("callbacks", "a sequence of callables cb(epoch, logs, W)", repr(callbacks), TypeError)
     if options["early_stopping"] and options["validation"] is None:
         fail("validation", "(X_val, y_val) when early_stopping is on", None)
@@ -219,6 +227,7 @@ def fit(
     verbose: int = 0,
     trajectory_every: int | None = None,
     evaluate_every: int | None = None,
+    diagnose: bool = True,
 ) -> FitResult:
     """Minimise ``objective`` with ``optimizer``; return the weights, histories and diagnostics.
 
@@ -261,6 +270,9 @@ def fit(
             (the history's ``loss`` is then ``J(W)`` at the epoch's end and
             ``train_accuracy`` is filled); ``None`` (default): no pass of its own, the epoch's
             ``loss`` is the mean of its step losses (free) and ``train_accuracy`` is ``nan``.
+        diagnose: fill :attr:`FitResult.diagnostics` (:func:`lingrad.train.diagnose`, with the
+            chance loss); ``False`` leaves it ``{}`` for a caller that does not read it (the
+            estimators: a small fit's fixed cost).
 
     Returns:
         a :class:`FitResult`; its ``stop`` says why it ended early (a :class:`Stop`).
@@ -303,6 +315,8 @@ def fit(
             evaluate=Evaluation(objective, val, n_columns, optimizer, evaluate_every),
             callbacks=_callbacks(optimizer, options, val, epochs, state.epoch),
         )
+    if not diagnose:
+        return result_of(state, early_stopping=early_stopping, diagnose=False)
     chance = chance_loss(objective, n_columns)
     search = getattr(optimizer, "reads", None) == "value"
     return result_of(state, early_stopping=early_stopping, chance_loss=chance, search=search)

@@ -78,19 +78,21 @@ def blas_threads(
 class _OneBlasThread(AbstractContextManager[None]):
     """BLAS libraries (threadpoolctl's handles of them) held to one thread, each restored to
     its own count on exit: what ``ThreadpoolController.limit(limits=1, user_api="blas")``
-    does, without re-reading every library's info (a tenth of a millisecond a fit)."""
+    does, without re-reading every library's info (a tenth of a millisecond a fit). A library
+    already on one thread (the caller's own limit) is left alone, on entry and on exit."""
 
     def __init__(self, libraries: list[Any]) -> None:
         self.libraries = libraries
-        self.before: list[int] = []
+        #: the libraries set to one thread on entry, each with its count before
+        self.before: list[tuple[Any, int]] = []
 
     def __enter__(self) -> None:
-        self.before = [lib.num_threads for lib in self.libraries]
-        for lib in self.libraries:
+        self.before = [(lib, n) for lib in self.libraries if (n := lib.num_threads) != 1]
+        for lib, _ in self.before:
             lib.set_num_threads(1)
 
     def __exit__(self, *exc: object) -> None:
-        for lib, threads in zip(self.libraries, self.before, strict=True):
+        for lib, threads in self.before:
             lib.set_num_threads(threads)
 
 
