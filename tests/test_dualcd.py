@@ -50,6 +50,45 @@ def test_reaches_the_quadratic_programs_optimum(loss, weighted):
     assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
 
 
+
+@pytest.mark.parametrize("C", [2, 3, 5, 10])
+def test_the_weston_watkins_example_is_solved_exactly(C):
+    """The example's box QP ``min_d -g.d + (Q/2)(||d||^2 + (sum d)^2)``, ``beta + d`` in
+    ``[0, U]`` (``g_j = m + s_j - s_y``): the new values within the bounds (exactly at them
+    where clipped), the KKT conditions to rounding (the gradient ``Q (d_j + sum d) - g_j``
+    zero between the bounds, >= 0 at 0, <= 0 at U), and ``d`` SciPy's L-BFGS-B solution."""
+    from scipy.optimize import minimize
+
+    from lingrad.optim.solvers import dualcd
+
+    rng = RNG(C)
+    for trial in range(200):
+        y, U, Q = int(rng.integers(C)), float(rng.uniform(0.5, 5)), float(rng.uniform(0.1, 10))
+        s = rng.normal(scale=[0.3, 3.0, 30.0][trial % 3], size=C)
+        beta = np.where(rng.random((1, C)) < 0.3, 0.0, rng.uniform(0, U, (1, C)))
+        beta[0, rng.random(C) < 0.2] = U
+        beta[0, y] = 0.0
+        before, dA = beta.copy(), np.zeros(C)
+        dualcd._solve_example_py(1, s.copy(), beta, 0, y, U, Q, 1.0, dA, np.empty(C))
+        d = beta[0] - before[0]
+        others = np.arange(C) != y
+        g = 1.0 + s - s[y]
+        grad = (Q * (d + d[others].sum()) - g)[others]
+        new = beta[0, others]
+        tol = 1e-9 * max(1.0, np.abs(g).max())
+        assert np.all((new >= 0) & (new <= U)) and dA[y] == pytest.approx(-d[others].sum())
+        assert np.all(np.abs(grad[(new > 0) & (new < U)]) <= tol)
+        assert np.all(grad[new <= 0] >= -tol) and np.all(grad[new >= U] <= tol)
+        if trial % 10 == 0:  # and the same point as L-BFGS-B on the box QP
+            box = [(-before[0, j], U - before[0, j]) for j in np.flatnonzero(others)]
+
+            def qp(e, g=g[others]):
+                return -g @ e + Q / 2 * (e @ e + e.sum() ** 2), Q * (e + e.sum()) - g
+
+            ref = minimize(qp, np.zeros(C - 1), jac=True, method="L-BFGS-B", bounds=box,
+                           options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000})  # fmt: skip
+            np.testing.assert_allclose(d[others], ref.x, atol=1e-6 * U)
+
 @pytest.mark.parametrize("loss", PIECEWISE)
 def test_equals_continuations_certified_optimum(loss):
     rng = RNG(2)

@@ -201,10 +201,11 @@ def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
     if kind == 1:  # Weston-Watkins: the example's box QP solved exactly (_ww_shift)
         total = _ww_shift(s, beta, i, yi, U, Q, margin)
         for j in range(C):
-            if j != yi:
-                d = min(max((margin + s[j] - s[yi]) / Q - total, -beta[i, j]), U - beta[i, j])
+            if j != yi:  # the new value clipped to [0, U] itself: the bounds exact (shrinking)
+                new = min(max(beta[i, j] + (margin + s[j] - s[yi]) / Q - total, 0.0), U)
+                d = new - beta[i, j]
                 if d != 0.0:
-                    beta[i, j] += d
+                    beta[i, j] = new
                     dA[j] += d
                     dA[yi] -= d
         return
