@@ -50,7 +50,6 @@ def test_reaches_the_quadratic_programs_optimum(loss, weighted):
     assert state.gap == pytest.approx(state.value - state.dual, abs=1e-15)
 
 
-
 @pytest.mark.parametrize("C", [2, 3, 5, 10])
 def test_the_weston_watkins_example_is_solved_exactly(C):
     """The example's box QP ``min_d -g.d + (Q/2)(||d||^2 + (sum d)^2)``, ``beta + d`` in
@@ -82,12 +81,13 @@ def test_the_weston_watkins_example_is_solved_exactly(C):
         if trial % 10 == 0:  # and the same point as L-BFGS-B on the box QP
             box = [(-before[0, j], U - before[0, j]) for j in np.flatnonzero(others)]
 
-            def qp(e, g=g[others]):
+            def qp(e, g=g[others], Q=Q):
                 return -g @ e + Q / 2 * (e @ e + e.sum() ** 2), Q * (e + e.sum()) - g
 
             ref = minimize(qp, np.zeros(C - 1), jac=True, method="L-BFGS-B", bounds=box,
                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000})  # fmt: skip
             np.testing.assert_allclose(d[others], ref.x, atol=1e-6 * U)
+
 
 @pytest.mark.parametrize("loss", PIECEWISE)
 def test_equals_continuations_certified_optimum(loss):
