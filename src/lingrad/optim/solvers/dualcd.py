@@ -164,25 +164,28 @@ def _ww_shift(s, beta, i, yi, U, Q, margin):
     # The Weston-Watkins example's sub-problem, min over d (beta_i + d in [0, U]) of
     # -g.d + (Q/2)(|d|^2 + (sum d)^2), has d_j = clip(g_j / Q - t, -beta_ij, U - beta_ij) at
     # t = sum(d), the root of the increasing, piecewise linear _ww_excess: between the
-    # breakpoints (g_j / Q - (U - beta_ij), g_j / Q + beta_ij) it is linear; below them all
-    # d_j sit at their upper bound, above at their lower one. Exact in O(C^2), no sweeps.
+    # breakpoints (g_j / Q - (U - beta_ij), g_j / Q + beta_ij) it is linear; below or above
+    # them all every d_j sits at a bound: the slope is 1. A score at -inf or +inf (a class
+    # held at its bound) has no finite breakpoint and a constant term. Exact in O(C^2).
     low, high, h_low, h_high = -np.inf, np.inf, 0.0, 0.0
     for j in range(s.shape[0]):
         if j == yi:
             continue
         a = (margin + s[j] - s[yi]) / Q
+        if not -np.inf < a < np.inf:
+            continue
         for t in (a - (U - beta[i, j]), a + beta[i, j]):
             h = _ww_excess(s, beta, i, yi, U, Q, margin, t)
             if h <= 0.0 and t > low:
                 low, h_low = t, h
             elif h > 0.0 and t < high:
                 high, h_high = t, h
-    if low == -np.inf or high == np.inf:  # below (above) every breakpoint: d at U - beta (-beta)
-        total = 0.0
-        for j in range(s.shape[0]):
-            if j != yi:
-                total += U - beta[i, j] if low == -np.inf else -beta[i, j]
-        return total
+    if low == -np.inf and high == np.inf:  # no finite breakpoint: h(t) = t + h(0)
+        return -_ww_excess(s, beta, i, yi, U, Q, margin, 0.0)
+    if low == -np.inf:
+        return high - h_high
+    if high == np.inf:
+        return low - h_low
     return low - h_low * (high - low) / (h_high - h_low)
 
 
