@@ -221,7 +221,8 @@ def _epoch_loops_py(
     # violation, the example's sub-problem, V and u updated (only the columns that moved).
     # Returns the largest violation. Room (C,) for the scores s, the change of A dA, the sort
     # work and the moved columns (intp); no views made per visit (each costs reference counts).
-    C = V.shape[1]
+    # V: the rows' layout of the weights (see _dense_layout).
+    C = u.shape[0]
     worst = 0.0
     for k in range(n):
         i = order[k]
@@ -289,38 +290,67 @@ def _binary_loops_py(
 # The rows of X are read only by these two functions, a dense row X[i] (X (N, D)) here and a
 # CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
 # once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
+# The dense rows' loops hold the weights transposed, ``V`` (C, D) (:func:`_dense_layout`): each
+# class's weights contiguous, read and updated in a stride of one; the CSR ones hold ``V``
+# (D, C) (a feature's C weights together: one row per non-zero).
 def _dense_row_dot(X, i, V, s):
-    # s (C,) += V^T x_i; one column summed in a register (the same order: the same sums)
-    if V.shape[1] == 1:
-        acc = s[0]
-        for d in range(V.shape[0]):
-            acc += X[i, d] * V[d, 0]
-        s[0] = acc
-        return
-    for d in range(V.shape[0]):
-        xd = X[i, d]
-        for c in range(V.shape[1]):
-            s[c] += xd * V[d, c]
+    # s (C,) += V x_i, V (C, D): each s[c] summed over d in order (the same sums as one class at
+    # a time), four classes at a time in registers: four chains of additions in flight (a
+    # chain through s[c] in memory waits for each store; summed apart, it waits on each add)
+    C, D = V.shape
+    c = 0
+    while c + 4 <= C:
+        a0, a1, a2, a3 = s[c], s[c + 1], s[c + 2], s[c + 3]
+        for d in range(D):
+            xd = X[i, d]
+            a0 += xd * V[c, d]
+            a1 += xd * V[c + 1, d]
+            a2 += xd * V[c + 2, d]
+            a3 += xd * V[c + 3, d]
+        s[c], s[c + 1], s[c + 2], s[c + 3] = a0, a1, a2, a3
+        c += 4
+    if c + 2 <= C:
+        a0, a1 = s[c], s[c + 1]
+        for d in range(D):
+            xd = X[i, d]
+            a0 += xd * V[c, d]
+            a1 += xd * V[c + 1, d]
+        s[c], s[c + 1] = a0, a1
+        c += 2
+    if c < C:
+        a0 = s[c]
+        for d in range(D):
+            a0 += X[i, d] * V[c, d]
+        s[c] = a0
 
 
 def _dense_row_axpy(X, i, V, dA, moved, n_moved):
-    # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved] (all of them when n_moved = C)
-    if n_moved == V.shape[1] == 1:  # one column: no loop over the classes
-        a = dA[0]
-        for d in range(V.shape[0]):
-            V[d, 0] -= X[i, d] * a
-        return
-    if n_moved == V.shape[1]:
-        for d in range(V.shape[0]):
-            xd = X[i, d]
-            for c in range(n_moved):
-                V[d, c] -= xd * dA[c]
-        return
-    for d in range(V.shape[0]):
-        xd = X[i, d]
-        for k in range(n_moved):
-            c = moved[k]
-            V[d, c] -= xd * dA[c]
+    # V[c] -= dA[c] x_i for the classes c in moved[:n_moved], V (C, D): contiguous rows
+    for k in range(n_moved):
+        c = moved[k]
+        a = dA[c]
+        for d in range(V.shape[1]):
+            V[c, d] -= X[i, d] * a
+
+
+def _dense_layout(V):
+    # The dense rows' weights: V (D, C) transposed, (C, D) C-contiguous (a copy)
+    return np.ascontiguousarray(V.T)
+
+
+def _dense_restore(V, held):
+    # V (D, C) set from the dense rows' (C, D) weights
+    V[:, :] = held.T
+
+
+def _csr_layout(V):
+    # The CSR rows' weights: V (D, C) itself
+    return V
+
+
+def _csr_restore(V, held):
+    # Nothing to do: the CSR rows' loops update V in place
+    return
 
 
 def _csr_row_dot(X, i, V, s):
@@ -363,11 +393,12 @@ def _epoch_numpy(
     kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
     work, moved,
 ):  # fmt: skip
-    # The epoch without Numba: each example's scores and update one NumPy product each.
+    # The epoch without Numba: each example's scores and update one NumPy product each (V
+    # (C, D), the dense rows' layout).
     worst = 0.0
     order = order[:n]
     for i in order[active[order] & (upper[order] > 0.0)]:
-        s = X[i] @ V
+        s = V @ X[i]
         s += center - kappa * u
         yi = int(y[i])
         violation, shrink = _violation_py(kind, s, beta, i, yi, upper[i], margin, thr)
@@ -376,7 +407,7 @@ def _epoch_numpy(
             active[i] = False
             continue
         _solve_example_py(kind, s, beta, i, yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
-        V -= np.outer(X[i], dA)
+        V -= np.outer(dA, X[i])
         u += dA
     return worst
 
@@ -409,6 +440,7 @@ def _block_py(
     N = y.shape[0]
     order = np.arange(N)  # the active examples first, n_active of them
     C = V.shape[1]
+    held = _layout(V)  # the weights in the rows' layout during the block
     s, dA, work, moved = np.empty(C), np.empty(C), np.empty(C), np.empty(C, dtype=np.intp)
     active = np.ones(N, dtype=np.bool_)
     threshold, full_violation = np.inf, np.inf
@@ -418,7 +450,7 @@ def _block_py(
             rand = (1103515245 * rand + 12345) % 2147483648
             j = (rand * (i + 1)) >> 31
             order[i], order[j] = order[j], order[i]
-        worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, V,
+        worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, held,
                       center, u, active, threshold, s, dA, work, moved)  # fmt: skip
         visited += n_active
         passes += 1
@@ -452,6 +484,7 @@ def _block_py(
         steps += 1
         active[:] = True  # the bias moved: every example again
         n_active = N
+    _restore(V, held)
     out[0], out[1], out[2], out[3], out[4] = visited, passes, full_violation, solved, steps
 
 
@@ -460,6 +493,8 @@ _solve_example: Any = _solve_example_py
 _violation: Any = _violation_py
 _row_dot: Any = _dense_row_dot
 _row_axpy: Any = _dense_row_axpy
+_layout: Any = _dense_layout
+_restore: Any = _dense_restore
 _pass: Any = _epoch_numpy
 #: The compiled epoch (:func:`epoch`) and blocks: the general loops and one versus all's
 #: scalar ones (``_binary``), on dense and on CSR rows (set by :func:`_compiled`).
@@ -494,12 +529,20 @@ def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
 #: The instances run as Python: the sources that :func:`_compiled` compiles (run without
 #: Numba, and by the tests): the CSR block (X = (data, indices, indptr)), and the blocks of
 #: one versus all's scalar loops on dense and on CSR rows.
-_CSR_ROWS: dict[str, Any] = {"_row_dot": _csr_row_dot, "_row_axpy": _csr_row_axpy}
+_CSR_ROWS: dict[str, Any] = {
+    "_row_dot": _csr_row_dot,
+    "_row_axpy": _csr_row_axpy,
+    "_layout": _csr_layout,
+    "_restore": _csr_restore,
+}
 _epoch_csr_py = _instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
-_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py)
+_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py, **_CSR_ROWS)
 _block_binary_py = _instantiate(_block_py, "_binary", _pass=_binary_loops_py)
 _block_binary_csr_py = _instantiate(
-    _block_py, "_binary_csr", _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS)
+    _block_py,
+    "_binary_csr",
+    _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS),
+    **_CSR_ROWS,
 )
 
 
@@ -519,12 +562,18 @@ def _compiled() -> Any:
         inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
         example = {"_solve_example": inline(_solve_example_py), "_violation": inline(_violation_py)}
         blocks = {}
-        dense: dict[str, Any] = {"_row_dot": _dense_row_dot, "_row_axpy": _dense_row_axpy}
+        dense: dict[str, Any] = {
+            "_row_dot": _dense_row_dot,
+            "_row_axpy": _dense_row_axpy,
+            "_layout": _dense_layout,
+            "_restore": _dense_restore,
+        }
         for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
             names = {**example, **{name: inline(fn) for name, fn in fns.items()}}
             for loops, name in [(_epoch_loops_py, ""), (_binary_loops_py, "_binary")]:
                 passes = inline(_instantiate(loops, "_inline" + rows, **names))
-                blocks[name + rows] = jit(_instantiate(_block_py, name + rows, _pass=passes))
+                block = _instantiate(_block_py, name + rows, _pass=passes, **names)
+                blocks[name + rows] = jit(block)
             if not rows:
                 _epoch_nb = jit(_instantiate(_epoch_loops_py, "_compiled", **names))
         _block_nb, _block_csr_nb = blocks[""], blocks["_csr"]
@@ -584,10 +633,12 @@ def epoch(
         compiled = _skinny.AVAILABLE
     C = V.shape[1]
     loops = _compiled() if compiled else _epoch_numpy
-    return float(
-        loops(kind, X, y, order, len(order), upper, sqnorm, margin, kappa, beta, V, center, u,
-              active, threshold, np.empty(C), np.empty(C), np.empty(C), np.empty(C, np.intp))
-    )  # fmt: skip
+    held = _dense_layout(V)  # the dense rows' loops hold V (C, D)
+    worst = loops(kind, X, y, order, len(order), upper, sqnorm, margin, kappa, beta, held,
+                  center, u, active, threshold, np.empty(C), np.empty(C), np.empty(C),
+                  np.empty(C, np.intp))  # fmt: skip
+    _dense_restore(V, held)
+    return float(worst)
 
 
 def curvatures(sqnorm: _Float, kappa: float) -> _Float:
