@@ -31,7 +31,9 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
 Each iteration is one block of passes (liblinear's outer loop, ``solve_l2r_l1l2_svc`` and
 ``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables
 sit at a bound that the last pass's largest violation does not question shrunk away, all of them
-checked again once the rest are within ``eps``; a full pass within ``eps`` ends the block, after
+checked again once the rest are within ``eps`` (and, within an example of the multi-class
+hinges, the classes at a bound that cannot move: liblinear's shrinking of the classes, scored no
+more until then); a full pass within ``eps`` ends the block, after
 the bias's multiplier steps (each taken once a full pass is within ``max(eps, kappa |u|)``: the
 inner problem solved no finer than the bias's own violation, an inexact augmented Lagrangian;
 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
@@ -41,6 +43,9 @@ Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scor
 (:func:`difference_block`). The block is compiled by Numba when it is installed
 (:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
 example is one NumPy product (the same updates, another summation order).
+
+On dense rows the loops hold ``V`` transposed during a block (``(C, D)``: each class's weights
+contiguous), the scores summed four classes at a time in registers, in the same order.
 
 Sparse (CSR) X: the loops read a row of X only through a row dot product (``s += V^T x_i``) and
 a row update (``V[:, c] -= x_i dA_c``); the same source is instantiated a second time with the
