@@ -571,3 +571,59 @@ def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeyp
     W_wrong, wrong, _ = solve(J, 3, tol=1e-4)
     assert wrong.status == Status.CONVERGED and wrong.epochs == blocks.epochs and guessed
     assert not np.allclose(W_wrong, 1.01 * W_ref)
+
+
+# -- liblinear's shrinking of the classes within an example ----------------------------------
+
+
+def test_shrinking_the_classes_moves_behind_only_those_at_a_bound_pushed_outward():
+    """Crammer-Singer (liblinear's ``be_shrunk``): a class at 0 whose ``z`` is below the lowest
+    ``z`` that can fall (here 0: the sum is under its bound) leaves the example's active
+    classes; Weston-Watkins: a class at a bound pushed outward by more than ``thr``; never the
+    label, never the free variables, nothing at ``thr = inf``; the hidden classes' scores at
+    -inf (at 0) or +inf (at the upper bound)."""
+    from lingrad.optim.solvers import dualcd
+
+    s = np.array([0.0, -0.2, -5.0, -1.2, 0.5])  # z = 1 + s - s_0: [1, 0.8, -4, -0.2, 1.5]
+    beta = np.array([[0.0, 0.3, 0.0, 0.0, 0.0]])
+    classes = np.tile(np.arange(5), (1, 1))
+    n = dualcd._shrink_classes_py(2, s, beta, 0, 0, 1.0, 1.0, 0.5, classes, 5)
+    assert n == 3 and set(classes[0, :3]) == {0, 1, 4} and set(classes[0, 3:]) == {2, 3}
+    assert dualcd._shrink_classes_py(2, s, beta, 0, 0, 1.0, 1.0, np.inf, classes, 5) == 5
+    # Weston-Watkins, U = 1: class 1 at U with z = 2.5 > thr, class 2 at 0 with z = -4 < -thr,
+    # class 3 at 0 with z = -0.2 (not beyond thr = 0.5), class 4 free
+    s = np.array([0.0, 1.5, -5.0, -1.2, 0.5])
+    beta = np.array([[0.0, 1.0, 0.0, 0.0, 0.4]])
+    classes = np.tile(np.arange(5), (1, 1))
+    n = dualcd._shrink_classes_py(1, s, beta, 0, 0, 1.0, 1.0, 0.5, classes, 5)
+    assert n == 3 and set(classes[0, :3]) == {0, 3, 4} and set(classes[0, 3:]) == {1, 2}
+    dualcd._hidden_py(s, beta, 0, classes, n)
+    assert s[1] == np.inf and s[2] == -np.inf and s[4] == 0.5
+
+
+@pytest.mark.parametrize("loss", ["crammer_singer", "hinge"])
+def test_shrinking_the_classes_scores_fewer_and_reaches_the_qp_optimum(loss, monkeypatch):
+    """Run as Python with the general loops (whose row dot product is counted): with
+    shrinking, the visits score fewer classes than ``C`` on average, without it all of them,
+    and both reach the quadratic program's optimum."""
+    from lingrad.optim.solvers import dualcd
+
+    J = problem(loss, N=30, C=5, seed=4, lam=0.02)
+    optimum = qp_optimum(J, 5)
+    monkeypatch.setattr(_skinny, "AVAILABLE", False)
+    monkeypatch.setattr(dualcd, "_pass", dualcd._epoch_loops_py)
+    scored = []
+
+    def counting_dot(X, i, V, s, cols, n_cols):
+        scored.append(n_cols)
+        dualcd._dense_row_dot(X, i, V, s, cols, n_cols)
+
+    monkeypatch.setattr(dualcd, "_row_dot", counting_dot)
+    means = []
+    for shrinking in (True, False):
+        scored.clear()
+        W, state, _ = solve(J, 5, tol=1e-9, max_iter=400, shrinking=shrinking)
+        assert state.status == Status.CONVERGED
+        assert J.value(W) == pytest.approx(optimum, rel=1e-6)
+        means.append(np.mean(scored))
+    assert means[0] < 4.5 and means[1] == 5.0

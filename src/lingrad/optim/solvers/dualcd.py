@@ -32,7 +32,9 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
 Each iteration is one block of passes (liblinear's outer loop, ``solve_l2r_l1l2_svc`` and
 ``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables
 sit at a bound that the last pass's largest violation does not question shrunk away, all of them
-checked again once the rest are within ``eps``; a full pass within ``eps`` ends the block, after
+checked again once the rest are within ``eps`` (and, within an example of the multi-class
+hinges, the classes at a bound that cannot move: liblinear's shrinking of the classes, scored no
+more until then); a full pass within ``eps`` ends the block, after
 the bias's multiplier steps (each taken once a full pass is within ``max(eps, kappa |u|)``: the
 inner problem solved no finer than the bias's own violation, an inexact augmented Lagrangian;
 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
@@ -42,6 +44,9 @@ Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scor
 (:func:`difference_block`). The block is compiled by Numba when it is installed
 (:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
 example is one NumPy product (the same updates, another summation order).
+
+On dense rows the loops hold ``V`` transposed during a block (``(C, D)``: each class's weights
+contiguous), the scores summed four classes at a time in registers, in the same order.
 
 Sparse (CSR) X: the loops read a row of X only through a row dot product (``s += V^T x_i``) and
 a row update (``V[:, c] -= x_i dA_c``); the same source is instantiated a second time with the
@@ -150,6 +155,45 @@ def _violation_py(kind, s, beta, i, yi, U, margin, thr):
     return worst, shrink
 
 
+def _hidden_py(s, beta, i, classes, n_cols):
+    # The example's shrunk classes classes[i, n_cols:] (C,) left out of its sub-problem: each
+    # score at -inf (its variable at 0: no violation, no step) or +inf (at its upper bound).
+    for m in range(n_cols, s.shape[0]):
+        c = classes[i, m]
+        s[c] = -np.inf if beta[i, c] <= 0.0 else np.inf
+
+
+def _shrink_classes_py(kind, s, beta, i, yi, U, margin, thr, classes, n_cols):
+    # liblinear's shrinking of the classes within an example (Solver_MCSVM_CS): a class other
+    # than y whose variable sits at a bound, pushed outward by more than thr (Crammer-Singer: at
+    # 0, its z below the lowest z that can fall, low, by more than thr) is moved behind the
+    # active ones classes[i, :n] and no longer scored. Returns the new n.
+    low = np.inf
+    if kind == 2:
+        total = 0.0
+        for m in range(n_cols):
+            c = classes[i, m]
+            if c != yi and beta[i, c] > 0.0:
+                low = min(low, margin + s[c] - s[yi])
+                total += beta[i, c]
+        if total < U:
+            low = min(low, 0.0)
+    m = 0
+    while m < n_cols:
+        c = classes[i, m]
+        z = margin + s[c] - s[yi]
+        if kind == 2:
+            out = c != yi and beta[i, c] <= 0.0 and z < low and thr < np.inf
+        else:
+            out = c != yi and ((beta[i, c] <= 0.0 and z < -thr) or (beta[i, c] >= U and z > thr))
+        if out:
+            n_cols -= 1
+            classes[i, m], classes[i, n_cols] = classes[i, n_cols], c
+        else:
+            m += 1
+    return n_cols
+
+
 def _ww_excess(s, beta, i, yi, U, Q, margin, t):
     # h(t) = t - sum_j clip(g_j / Q - t, -beta_ij, U - beta_ij) over j != yi, g_j = m + s_j - s_y:
     # increasing in t (the slope 1 + the number of unclipped terms)
@@ -247,29 +291,38 @@ def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
 
 
 def _epoch_loops_py(
-    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
-    work, moved,
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, classes,
+    n_classes, thr, s, dA, work, moved,
 ):  # fmt: skip
     # One epoch of the compiled kernel over the active examples order[:n]: scores, the
     # violation, the example's sub-problem, V and u updated (only the columns that moved).
     # Returns the largest violation. Room (C,) for the scores s, the change of A dA, the sort
     # work and the moved columns (intp); no views made per visit (each costs reference counts).
-    C = V.shape[1]
+    # V: the rows' layout of the weights (see _dense_layout). Only the example's classes still
+    # active are scored, classes[i, :n_classes[i]] (the others at their bound: see _hidden).
+    C = u.shape[0]
     worst = 0.0
     for k in range(n):
         i = order[k]
         U = upper[i]
         if U <= 0.0 or not active[i]:
             continue
-        for c in range(C):
+        n_cols = n_classes[i]
+        for m in range(n_cols):
+            c = classes[i, m]
+            moved[m] = c  # the columns scored (the room of the moved ones, free until then)
             s[c] = center[c] - kappa * u[c]
-        _row_dot(X, i, V, s)
+        _row_dot(X, i, V, s, moved, n_cols)
+        _hidden(s, beta, i, classes, n_cols)
         yi = y[i]
         violation, shrink = _violation(kind, s, beta, i, yi, U, margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
+        if kind != 0 and n_cols > 2:  # one versus all's classes: apart (its own loops)
+            n_classes[i] = _shrink_classes(kind, s, beta, i, yi, U, margin, thr, classes, n_cols)
+            _hidden(s, beta, i, classes, n_classes[i])  # out of this sub-problem too (liblinear)
         _solve_example(kind, s, beta, i, yi, U, sqnorm[i] + kappa, margin, dA, work)
         n_moved = 0
         for c in range(C):
@@ -283,8 +336,8 @@ def _epoch_loops_py(
 
 
 def _binary_loops_py(
-    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
-    work, moved,
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, classes,
+    n_classes, thr, s, dA, work, moved,
 ):  # fmt: skip
     # _epoch_loops_py for one column of one versus all (V (D, 1), y 0 for the class, 1 for the
     # rest; kind 0): liblinear's scalar loop (solve_l2r_l1l2_svc), the same updates and
@@ -297,7 +350,7 @@ def _binary_loops_py(
         if U <= 0.0 or not active[i]:
             continue
         s[0] = center[0] - kappa * u[0]
-        _row_dot(X, i, V, s)
+        _row_dot(X, i, V, s, moved, 1)
         t = 1.0 if y[i] == 0 else -1.0
         z = margin - t * s[0]  # the negative gradient, in units of the margin
         b = beta[i, 0]
@@ -322,52 +375,87 @@ def _binary_loops_py(
 # The rows of X are read only by these two functions, a dense row X[i] (X (N, D)) here and a
 # CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
 # once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
-def _dense_row_dot(X, i, V, s):
-    # s (C,) += V^T x_i; one column summed in a register (the same order: the same sums)
-    if V.shape[1] == 1:
-        acc = s[0]
-        for d in range(V.shape[0]):
-            acc += X[i, d] * V[d, 0]
-        s[0] = acc
-        return
-    for d in range(V.shape[0]):
-        xd = X[i, d]
-        for c in range(V.shape[1]):
-            s[c] += xd * V[d, c]
+# The dense rows' loops hold the weights transposed, ``V`` (C, D) (:func:`_dense_layout`): each
+# class's weights contiguous, read and updated in a stride of one; the CSR ones hold ``V``
+# (D, C) (a feature's C weights together: one row per non-zero).
+def _dense_row_dot(X, i, V, s, cols, n_cols):
+    # s[c] += V[c] . x_i for the classes c in cols[:n_cols], V (C, D): each s[c] summed over d
+    # in order (the same sums as one class at a time), four classes at a time in registers:
+    # four chains of additions in flight (through s[c] in memory each waits for a store)
+    D = V.shape[1]
+    k = 0
+    while k + 4 <= n_cols:
+        c0, c1, c2, c3 = cols[k], cols[k + 1], cols[k + 2], cols[k + 3]
+        a0, a1, a2, a3 = s[c0], s[c1], s[c2], s[c3]
+        for d in range(D):
+            xd = X[i, d]
+            a0 += xd * V[c0, d]
+            a1 += xd * V[c1, d]
+            a2 += xd * V[c2, d]
+            a3 += xd * V[c3, d]
+        s[c0], s[c1], s[c2], s[c3] = a0, a1, a2, a3
+        k += 4
+    if k + 2 <= n_cols:
+        c0, c1 = cols[k], cols[k + 1]
+        a0, a1 = s[c0], s[c1]
+        for d in range(D):
+            xd = X[i, d]
+            a0 += xd * V[c0, d]
+            a1 += xd * V[c1, d]
+        s[c0], s[c1] = a0, a1
+        k += 2
+    if k < n_cols:
+        c0 = cols[k]
+        a0 = s[c0]
+        for d in range(D):
+            a0 += X[i, d] * V[c0, d]
+        s[c0] = a0
 
 
 def _dense_row_axpy(X, i, V, dA, moved, n_moved):
-    # V[:, c] -= x_i dA[c] for the columns c in moved[:n_moved] (all of them when n_moved = C)
-    if n_moved == V.shape[1] == 1:  # one column: no loop over the classes
-        a = dA[0]
-        for d in range(V.shape[0]):
-            V[d, 0] -= X[i, d] * a
-        return
-    if n_moved == V.shape[1]:
-        for d in range(V.shape[0]):
-            xd = X[i, d]
-            for c in range(n_moved):
-                V[d, c] -= xd * dA[c]
-        return
-    for d in range(V.shape[0]):
-        xd = X[i, d]
-        for k in range(n_moved):
-            c = moved[k]
-            V[d, c] -= xd * dA[c]
+    # V[c] -= dA[c] x_i for the classes c in moved[:n_moved], V (C, D): contiguous rows
+    for k in range(n_moved):
+        c = moved[k]
+        a = dA[c]
+        for d in range(V.shape[1]):
+            V[c, d] -= X[i, d] * a
 
 
-def _csr_row_dot(X, i, V, s):
-    # s (C,) += V^T x_i, x_i the CSR row i of X = (data, indices, indptr)
+def _dense_layout(V):
+    # The dense rows' weights: V (D, C) transposed, (C, D) C-contiguous (a copy)
+    return np.ascontiguousarray(V.T)
+
+
+def _dense_restore(V, held):
+    # V (D, C) set from the dense rows' (C, D) weights
+    V[:, :] = held.T
+
+
+def _csr_layout(V):
+    # The CSR rows' weights: V (D, C) itself
+    return V
+
+
+def _csr_restore(V, held):
+    # Nothing to do: the CSR rows' loops update V in place
+    return
+
+
+def _csr_row_dot(X, i, V, s, cols, n_cols):
+    # s[c] += V[:, c] . x_i for the classes c in cols[:n_cols], x_i the CSR row i of X =
+    # (data, indices, indptr)
     data, indices, indptr = X
-    if V.shape[1] == 1:  # one column summed in a register, as on the dense rows
-        acc = s[0]
+    if n_cols == 1:  # one column summed in a register, as on the dense rows
+        c = cols[0]
+        acc = s[c]
         for p in range(indptr[i], indptr[i + 1]):
-            acc += data[p] * V[indices[p], 0]
-        s[0] = acc
+            acc += data[p] * V[indices[p], c]
+        s[c] = acc
         return
     for p in range(indptr[i], indptr[i + 1]):
         xd, d = data[p], indices[p]
-        for c in range(V.shape[1]):
+        for k in range(n_cols):
+            c = cols[k]
             s[c] += xd * V[d, c]
 
 
@@ -393,23 +481,30 @@ def _csr_row_axpy(X, i, V, dA, moved, n_moved):
 
 
 def _epoch_numpy(
-    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, thr, s, dA,
-    work, moved,
+    kind, X, y, order, n, upper, sqnorm, margin, kappa, beta, V, center, u, active, classes,
+    n_classes, thr, s, dA, work, moved,
 ):  # fmt: skip
-    # The epoch without Numba: each example's scores and update one NumPy product each.
+    # The epoch without Numba: each example's scores and update one NumPy product each (V
+    # (C, D), the dense rows' layout).
     worst = 0.0
     order = order[:n]
     for i in order[active[order] & (upper[order] > 0.0)]:
-        s = X[i] @ V
+        s = V @ X[i]
         s += center - kappa * u
+        _hidden_py(s, beta, i, classes, n_classes[i])
         yi = int(y[i])
         violation, shrink = _violation_py(kind, s, beta, i, yi, upper[i], margin, thr)
         worst = max(worst, violation)
         if shrink:
             active[i] = False
             continue
+        if kind != 0 and n_classes[i] > 2:
+            n_classes[i] = _shrink_classes_py(
+                kind, s, beta, i, yi, upper[i], margin, thr, classes, n_classes[i]
+            )
+            _hidden_py(s, beta, i, classes, n_classes[i])
         _solve_example_py(kind, s, beta, i, yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
-        V -= np.outer(X[i], dA)
+        V -= np.outer(dA, X[i])
         u += dA
     return worst
 
@@ -442,6 +537,12 @@ def _block_py(
     N = y.shape[0]
     order = np.arange(N)  # the active examples first, n_active of them
     C = V.shape[1]
+    held = _layout(V)  # the weights in the rows' layout during the block
+    classes = np.empty((N, C), dtype=np.intp)  # each example's active classes first
+    for i in range(N):
+        for c in range(C):
+            classes[i, c] = c
+    n_classes = np.full(N, C, dtype=np.intp)
     s, dA, work, moved = np.empty(C), np.empty(C), np.empty(C), np.empty(C, dtype=np.intp)
     active = np.ones(N, dtype=np.bool_)
     threshold, full_violation = np.inf, np.inf
@@ -451,13 +552,17 @@ def _block_py(
             rand = (1103515245 * rand + 12345) % 2147483648
             j = (rand * (i + 1)) >> 31
             order[i], order[j] = order[j], order[i]
-        worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, V,
-                      center, u, active, threshold, s, dA, work, moved)  # fmt: skip
+        was_full = n_active == N  # every example, with all its classes
+        for i in range(N):
+            was_full = was_full and n_classes[i] == C
+        worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, held,
+                      center, u, active, classes, n_classes, threshold, s, dA, work,
+                      moved)  # fmt: skip
         visited += n_active
         passes += 1
         if not worst <= 1e300:  # not finite
             break
-        was_full, kept = n_active == N, 0
+        kept = 0
         for k in range(n_active):  # the shrunk ones to the back
             if active[order[k]]:
                 order[kept], order[k] = order[k], order[kept]
@@ -475,6 +580,7 @@ def _block_py(
         threshold = np.inf
         if not was_full:  # the active set is solved: check them all
             active[:] = True
+            n_classes[:] = C
             n_active = N
             continue
         if bias_violation <= eps and worst <= eps:
@@ -484,15 +590,21 @@ def _block_py(
             center[c] -= kappa * u[c]
         steps += 1
         active[:] = True  # the bias moved: every example again
+        n_classes[:] = C
         n_active = N
+    _restore(V, held)
     out[0], out[1], out[2], out[3], out[4] = visited, passes, full_violation, solved, steps
 
 
 #: The functions the block calls, as Python (:func:`_compiled` instantiates compiled ones).
 _solve_example: Any = _solve_example_py
 _violation: Any = _violation_py
+_hidden: Any = _hidden_py
+_shrink_classes: Any = _shrink_classes_py
 _row_dot: Any = _dense_row_dot
 _row_axpy: Any = _dense_row_axpy
+_layout: Any = _dense_layout
+_restore: Any = _dense_restore
 _pass: Any = _epoch_numpy
 #: The compiled epoch (:func:`epoch`) and blocks: the general loops and one versus all's
 #: scalar ones (``_binary``), on dense and on CSR rows (set by :func:`_compiled`).
@@ -527,12 +639,20 @@ def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
 #: The instances run as Python: the sources that :func:`_compiled` compiles (run without
 #: Numba, and by the tests): the CSR block (X = (data, indices, indptr)), and the blocks of
 #: one versus all's scalar loops on dense and on CSR rows.
-_CSR_ROWS: dict[str, Any] = {"_row_dot": _csr_row_dot, "_row_axpy": _csr_row_axpy}
+_CSR_ROWS: dict[str, Any] = {
+    "_row_dot": _csr_row_dot,
+    "_row_axpy": _csr_row_axpy,
+    "_layout": _csr_layout,
+    "_restore": _csr_restore,
+}
 _epoch_csr_py = _instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
-_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py)
+_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py, **_CSR_ROWS)
 _block_binary_py = _instantiate(_block_py, "_binary", _pass=_binary_loops_py)
 _block_binary_csr_py = _instantiate(
-    _block_py, "_binary_csr", _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS)
+    _block_py,
+    "_binary_csr",
+    _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS),
+    **_CSR_ROWS,
 )
 
 
@@ -551,15 +671,25 @@ def _compiled() -> Any:
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
         shift = inline(_instantiate(_ww_shift, "_nb", _ww_excess=inline(_ww_excess)))
-        solve_example = inline(_instantiate(_solve_example_py, "_nb", _ww_shift=shift))
-        example = {"_solve_example": solve_example, "_violation": inline(_violation_py)}
+        example = {
+            "_solve_example": inline(_instantiate(_solve_example_py, "_nb", _ww_shift=shift)),
+            "_violation": inline(_violation_py),
+            "_hidden": inline(_hidden_py),
+            "_shrink_classes": inline(_shrink_classes_py),
+        }
         blocks = {}
-        dense: dict[str, Any] = {"_row_dot": _dense_row_dot, "_row_axpy": _dense_row_axpy}
+        dense: dict[str, Any] = {
+            "_row_dot": _dense_row_dot,
+            "_row_axpy": _dense_row_axpy,
+            "_layout": _dense_layout,
+            "_restore": _dense_restore,
+        }
         for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
             names = {**example, **{name: inline(fn) for name, fn in fns.items()}}
             for loops, name in [(_epoch_loops_py, ""), (_binary_loops_py, "_binary")]:
                 passes = inline(_instantiate(loops, "_inline" + rows, **names))
-                blocks[name + rows] = jit(_instantiate(_block_py, name + rows, _pass=passes))
+                block = _instantiate(_block_py, name + rows, _pass=passes, **names)
+                blocks[name + rows] = jit(block)
             if not rows:
                 _epoch_nb = jit(_instantiate(_epoch_loops_py, "_compiled", **names))
         _block_nb, _block_csr_nb = blocks[""], blocks["_csr"]
@@ -619,10 +749,13 @@ def epoch(
         compiled = _skinny.AVAILABLE
     C = V.shape[1]
     loops = _compiled() if compiled else _epoch_numpy
-    return float(
-        loops(kind, X, y, order, len(order), upper, sqnorm, margin, kappa, beta, V, center, u,
-              active, threshold, np.empty(C), np.empty(C), np.empty(C), np.empty(C, np.intp))
-    )  # fmt: skip
+    held = _dense_layout(V)  # the dense rows' loops hold V (C, D)
+    classes = np.tile(np.arange(C), (len(y), 1))  # every class of every example active
+    worst = loops(kind, X, y, order, len(order), upper, sqnorm, margin, kappa, beta, held,
+                  center, u, active, classes, np.full(len(y), C), threshold, np.empty(C),
+                  np.empty(C), np.empty(C), np.empty(C, np.intp))  # fmt: skip
+    _dense_restore(V, held)
+    return float(worst)
 
 
 def curvatures(sqnorm: _Float, kappa: float) -> _Float:
