@@ -347,10 +347,10 @@ def test_a_block_short_of_its_eps_doubles_the_next_budget(loss, monkeypatch):
     monkeypatch.setattr(dualcd, "_WORK", 0.0)
     J = problem(loss, seed=6)
     optimum = qp_optimum(J, 3)
-    W, state, history = solve(J, 3, tol=1e-9)
+    W, state, history = solve(J, 3, tol=1e-9, eps=1e-2)
     assert state.status == Status.CONVERGED
     assert J.value(W) == pytest.approx(optimum, rel=1e-6)
-    before = solve(J, 3, tol=1e-9, max_iter=0)[1]  # the fresh state (no update)
+    before = solve(J, 3, tol=1e-9, eps=1e-2, max_iter=0)[1]  # the fresh state (no update)
     doubled = 0
     for prev, s in itertools.pairwise([before, *history]):
         if s.status != Status.RUNNING:

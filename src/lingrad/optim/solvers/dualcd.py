@@ -104,15 +104,18 @@ _INEXACT = 1.0
 _AIM = 0.2
 #: After a block solved to its ``eps``, when the weights are at most ``_POLISH_SIZE`` numbers
 #: (the linear system stays small: about a millisecond), the optimum is guessed from the kinks
-#: (:func:`~lingrad.optim.solvers.continuation.polish`, with the band ``_BAND`` times ``eps``,
+#: (:func:`~lingrad.optim.solvers.continuation.polish`, with a band of ``eps`` times a factor,
 #: within [1e-3, 0.1] margins) and taken when a dual value certifies it: first that of the
 #: guess's own dual point (exact where the guess is: then the block's ``P`` and ``D`` are not
 #: computed), else the block's (the dual converges long before the primal ``V(beta)`` on a
 #: separable set: wine's ``P`` is 1.6e-3 off at ``eps = 1e-4`` where ``D`` is 1e-8 off). There
-#: the first ``eps`` is ``_POLISH_EPS`` (wine, iris: one block and a polished optimum; at 1e-2
-#: and a band of 3 eps the iris one-vs-all fit takes half the time of 3e-3 and 10 eps, the
-#: others 5-20 % less).
-_BAND, _POLISH_SIZE, _POLISH_EPS = 3.0, 128, 1e-2
+#: the first ``eps`` is ``_POLISH_EPS``: 3e-2 for the Weston-Watkins hinge over more than two
+#: classes, 1e-2 otherwise, and the band ``_BAND`` times ``eps``: 2 and 3 (iris and wine: one
+#: block and a polished optimum; against 3e-3 and 10 eps the iris one-vs-all fit takes half the
+#: time, Weston-Watkins visits 20-30 % fewer examples; one versus all from 2e-2 needs a second
+#: block on iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on
+#: wine from 3e-2).
+_POLISH_SIZE, _POLISH_EPS, _BAND = 128, (1e-2, 3e-2), (3.0, 2.0)
 
 
 def _violation_py(kind, s, beta, i, yi, U, margin, thr):
@@ -194,38 +197,36 @@ def _shrink_classes_py(kind, s, beta, i, yi, U, margin, thr, classes, n_cols):
     return n_cols
 
 
-def _ww_excess(s, beta, i, yi, U, Q, margin, t):
-    # h(t) = t - sum_j clip(g_j / Q - t, -beta_ij, U - beta_ij) over j != yi, g_j = m + s_j - s_y:
-    # increasing in t (the slope 1 + the number of unclipped terms)
+def _ww_excess(a, beta, i, yi, U, t):
+    # h(t) = t - sum_j clip(a_j - t, -beta_ij, U - beta_ij) over j != yi (a (C,) = g / Q):
+    # increasing in t (the slope 1 + the number of unclipped terms). A class held at its bound
+    # (a_j at -inf with beta_ij = 0, +inf with U) adds 0.
     h = t
-    for j in range(s.shape[0]):
-        if j != yi:
-            h -= min(max((margin + s[j] - s[yi]) / Q - t, -beta[i, j]), U - beta[i, j])
+    for j in range(a.shape[0]):
+        if j != yi and -np.inf < a[j] < np.inf:
+            h -= min(max(a[j] - t, -beta[i, j]), U - beta[i, j])
     return h
 
 
-def _ww_shift(s, beta, i, yi, U, Q, margin):
+def _ww_shift(a, beta, i, yi, U):
     # The Weston-Watkins example's sub-problem, min over d (beta_i + d in [0, U]) of
-    # -g.d + (Q/2)(|d|^2 + (sum d)^2), has d_j = clip(g_j / Q - t, -beta_ij, U - beta_ij) at
-    # t = sum(d), the root of the increasing, piecewise linear _ww_excess: between the
-    # breakpoints (g_j / Q - (U - beta_ij), g_j / Q + beta_ij) it is linear; below or above
-    # them all every d_j sits at a bound: the slope is 1. A score at -inf or +inf (a class
-    # held at its bound) has no finite breakpoint and a constant term. Exact in O(C^2).
+    # -g.d + (Q/2)(|d|^2 + (sum d)^2), has d_j = clip(a_j - t, -beta_ij, U - beta_ij)
+    # (a_j = g_j / Q) at t = sum(d), the root of the increasing, piecewise linear _ww_excess:
+    # between the breakpoints (a_j - (U - beta_ij), a_j + beta_ij) it is linear; below or
+    # above them all every d_j sits at a bound: the slope is 1. A class held at its bound has
+    # no finite breakpoint. Exact in O(C^2).
     low, high, h_low, h_high = -np.inf, np.inf, 0.0, 0.0
-    for j in range(s.shape[0]):
-        if j == yi:
+    for j in range(a.shape[0]):
+        if j == yi or not -np.inf < a[j] < np.inf:
             continue
-        a = (margin + s[j] - s[yi]) / Q
-        if not -np.inf < a < np.inf:
-            continue
-        for t in (a - (U - beta[i, j]), a + beta[i, j]):
-            h = _ww_excess(s, beta, i, yi, U, Q, margin, t)
+        for t in (a[j] - (U - beta[i, j]), a[j] + beta[i, j]):
+            h = _ww_excess(a, beta, i, yi, U, t)
             if h <= 0.0 and t > low:
                 low, h_low = t, h
             elif h > 0.0 and t < high:
                 high, h_high = t, h
     if low == -np.inf and high == np.inf:  # no finite breakpoint: h(t) = t + h(0)
-        return -_ww_excess(s, beta, i, yi, U, Q, margin, 0.0)
+        return -_ww_excess(a, beta, i, yi, U, 0.0)
     if low == -np.inf:
         return high - h_high
     if high == np.inf:
@@ -246,10 +247,13 @@ def _solve_example_py(kind, s, beta, i, yi, U, Q, margin, dA, work):
             beta[i, j] = new
         return
     if kind == 1:  # Weston-Watkins: the example's box QP solved exactly (_ww_shift)
-        total = _ww_shift(s, beta, i, yi, U, Q, margin)
+        scale = 1.0 / Q
+        for j in range(C):
+            work[j] = (margin + s[j] - s[yi]) * scale  # a_j = g_j / Q
+        total = _ww_shift(work, beta, i, yi, U)
         for j in range(C):
             if j != yi:  # the new value clipped to [0, U] itself: the bounds exact (shrinking)
-                new = min(max(beta[i, j] + (margin + s[j] - s[yi]) / Q - total, 0.0), U)
+                new = min(max(beta[i, j] + work[j] - total, 0.0), U)
                 d = new - beta[i, j]
                 if d != 0.0:
                     beta[i, j] = new
@@ -862,6 +866,14 @@ def difference_block(
     center[1], center[0] = center[1] + 0.5 * moved, center[0] - 0.5 * moved
 
 
+def _coarse_start(loss: str | None, C: int) -> int:
+    """Which of ``_POLISH_EPS`` and ``_BAND`` a small problem takes: 1 (a coarse first block)
+    for the Weston-Watkins hinge over more than two classes, 0 for the one-column problems (one
+    versus all; two classes: :func:`difference_block`) and Crammer-Singer (whose polish from a
+    block at 3e-2 needs a second block on wine)."""
+    return int(loss == "hinge" and C > 2)
+
+
 def _relative_gap(primal: float, dual: float) -> tuple[float, float]:
     """``(P - D, (P - D) / P)``, the gap kept at least 0 (rounding) and ``P`` at least the
     smallest positive float."""
@@ -942,7 +954,8 @@ class DualCD(SolverBase):
             violations do not question (liblinear's shrinking); every example is visited again
             once the active ones are solved to ``eps``, and at the start of each block.
         eps: the first block's bound on the violations (score units, times the margin);
-            ``None``: ``1e-2`` where the blocks are polished (at most 128 weights), else 0.1.
+            ``None``: where the blocks are polished (at most 128 weights) ``3e-2`` for the
+            Weston-Watkins hinge over more than two classes and ``1e-2`` otherwise, else 0.1.
         random_state: seeds each block's orders of the examples (with the pass's number).
 
     Examples:
@@ -1130,26 +1143,31 @@ class DualCD(SolverBase):
             beta[:, 0], V[:, 0], center[0], u[0] = beta[:, 1], -V[:, 1], -center[1], -u[1]
         return total
 
-    def _first_eps(self, W: np.ndarray) -> float:
-        """The first block's ``eps``: the given one, else ``_POLISH_EPS`` where the blocks are
-        polished (weights ``W`` of at most ``_POLISH_SIZE`` numbers), 0.1 elsewhere."""
+    def _first_eps(self, W: np.ndarray, loss: str | None = None) -> float:
+        """The first block's ``eps``: the given one, else where the blocks are polished
+        (weights ``W`` of at most ``_POLISH_SIZE`` numbers) ``_POLISH_EPS``'s coarser value for
+        the Weston-Watkins ``loss`` over more than two classes, its finer one otherwise (and
+        before the loss is known: :meth:`init`); 0.1 elsewhere."""
         if self.eps is not None:
             return self.eps
-        return _POLISH_EPS if W.size <= _POLISH_SIZE else 0.1  # fit_intercept=False: a choice
+        if W.size > _POLISH_SIZE:
+            return 0.1
+        return _POLISH_EPS[_coarse_start(loss, W.shape[1])]  # fit_intercept=False: a choice
 
     def _polish(
         self, objective: Any, W: np.ndarray, eps: float
     ) -> tuple[np.ndarray, float, float] | None:
         """The weights ``(D + 1, C)`` that :func:`~lingrad.optim.solvers.continuation.polish`
-        guesses from the kinks of ``W`` (band ``_BAND eps``), their ``P``, and the dual value
-        of the guess's own dual point (a lower bound on ``min P``, whatever the guess: where
-        the guess is right, ``P`` and it agree to rounding); ``None`` for weights over
-        ``_POLISH_SIZE`` numbers, a fixed bias (its system frees the bias), no guess, or a
+        guesses from the kinks of ``W`` (a band of ``_BAND`` times ``eps``), their ``P``, and
+        the dual value of the guess's own dual point (a lower bound on ``min P``, whatever the
+        guess: where the guess is right, ``P`` and it agree to rounding); ``None`` for weights
+        over ``_POLISH_SIZE`` numbers, a fixed bias (its system frees the bias), no guess, or a
         guess whose ``P`` is not finite."""
         if W.size > _POLISH_SIZE or not objective.fit_intercept:
             return None
         margin = float(objective.loss_params.get("margin", 1.0))
-        band = min(max(_BAND * eps, 1e-3 * margin), 0.1 * margin)
+        factor = _BAND[_coarse_start(objective.loss_spec.name, W.shape[1])]
+        band = min(max(factor * eps, 1e-3 * margin), 0.1 * margin)
         guess = polish(objective, W, band)
         if guess is None:
             return None
@@ -1189,4 +1207,5 @@ class DualCD(SolverBase):
         V = -(J.X.T.astype(np.float64, copy=False) @ A)
         u = A.sum(axis=0)
         center = W64[-1] + kappa * u  # the bias b = center - kappa u stays W's
-        return state._replace(beta=beta, V=V, center=center, u=u)
+        eps = self._first_eps(W64, J.loss_spec.name)
+        return state._replace(beta=beta, V=V, center=center, u=u, eps=eps)
