@@ -98,6 +98,9 @@ def main() -> None:
     ]
     columns = ["set", "loss", "rounds", "polish_ms", "dual_ms", "fit_ms", "svc_ms", "ratio"]
     print(table(rows, [*columns, "share", "gap", "load"]))
+    for r in rows:
+        share = f"{r['share']:.3g}"
+        print(f"{r['set']} {r['loss']} polish + dual value / LinearClassifier fit = {share}")
 
 
 if __name__ == "__main__":

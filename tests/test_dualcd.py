@@ -601,7 +601,7 @@ def test_shrinking_the_classes_moves_behind_only_those_at_a_bound_pushed_outward
     assert s[1] == np.inf and s[2] == -np.inf and s[4] == 0.5
 
 
-@pytest.mark.parametrize("loss", ["crammer_singer", "hinge"])
+@pytest.mark.parametrize("loss", ["hinge"])  # Crammer-Singer's classes are not shrunk
 def test_shrinking_the_classes_scores_fewer_and_reaches_the_qp_optimum(loss, monkeypatch):
     """Run as Python with the general loops (whose row dot product is counted): with
     shrinking, the visits score fewer classes than ``C`` on average, without it all of them,
@@ -622,7 +622,7 @@ def test_shrinking_the_classes_scores_fewer_and_reaches_the_qp_optimum(loss, mon
     means = []
     for shrinking in (True, False):
         scored.clear()
-        W, state, _ = solve(J, 5, tol=1e-9, max_iter=400, shrinking=shrinking)
+        W, state, _ = solve(J, 5, tol=1e-7, max_iter=400, shrinking=shrinking)
         assert state.status == Status.CONVERGED
         assert J.value(W) == pytest.approx(optimum, rel=1e-6)
         means.append(np.mean(scored))
