@@ -35,9 +35,9 @@ sit at a bound that the last pass's largest violation does not question shrunk a
 checked again once the rest are within ``eps`` (and, within a Weston-Watkins example, the
 classes at a bound that cannot move: liblinear's shrinking of the classes, scored no more until
 then; not for Crammer-Singer, where on a 30 x 5 problem it took 40 times the passes); a full
-pass within ``eps`` ends the block, after the bias's multiplier steps (each taken once a full pass is within ``max(eps, kappa |u|)``: the
-inner problem solved no finer than the bias's own violation, an inexact augmented Lagrangian;
-20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
+pass within ``eps`` ends the block, after the bias's multiplier steps (each taken once a full
+pass is within ``max(eps, kappa |u|)``: the inner problem solved no finer than the bias's own
+violation, an inexact augmented Lagrangian; 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
 budget of visits, doubled after each block that ends short of ``eps``. One versus all is ``C``
 binary problems, one column each, run by a scalar loop (liblinear's); with two classes the
 Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scores' difference
