@@ -30,20 +30,20 @@ Each example's sub-problem (``grad_{A_i} f = -s_i``, curvature ``Q_i = ||x_i||^2
   (liblinear's ``Solver_MCSVM_CS::solve_sub_problem``, Keerthi et al. 2008).
 
 Each iteration is one block of passes (liblinear's outer loop, ``solve_l2r_l1l2_svc`` and
-``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables
-sit at a bound that the last pass's largest violation does not question shrunk away, all of them
-checked again once the rest are within ``eps`` (and, within a Weston-Watkins example, the
-classes at a bound that cannot move: liblinear's shrinking of the classes, scored no more until
-then; not for Crammer-Singer, where on a 30 x 5 problem it took 40 times the passes); a full
-pass within ``eps`` ends the block, after the bias's multiplier steps (each taken once a full
-pass is within ``max(eps, kappa |u|)``: the inner problem solved no finer than the bias's own
-violation, an inexact augmented Lagrangian; 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most a
-budget of visits, doubled after each block that ends short of ``eps``. One versus all is ``C``
+``Solver_MCSVM_CS::Solve``): each pass in a fresh shuffled order, the examples whose variables sit
+at a bound that the last pass's largest violation does not question shrunk away, all of them checked
+again once the rest are within ``eps`` (and, within a Weston-Watkins example, the classes at a bound
+that cannot move: liblinear's shrinking of the classes, scored no more until then; not for
+Crammer-Singer, where on a 30 x 5 problem it took 40 times the passes); a full pass within ``eps``
+ends the block, after the bias's multiplier steps (each taken once a full pass is within ``max(eps,
+kappa |u|)``: the inner problem solved no finer than the bias's own violation, an inexact augmented
+Lagrangian; 20-60 % fewer visits on the small sets than solving each to ``eps``). A block is at most
+a budget of visits, doubled after each block that ends short of ``eps``. One versus all is ``C``
 binary problems, one column each, run by a scalar loop (liblinear's); with two classes the
 Weston-Watkins and Crammer-Singer hinges are one such binary problem on the scores' difference
 (:func:`difference_block`). The block is compiled by Numba when it is installed
-(:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each
-example is one NumPy product (the same updates, another summation order).
+(:data:`lingrad._skinny.AVAILABLE`): Python is entered once per iteration; without it each example
+is one NumPy product (the same updates, another summation order).
 
 On dense rows the loops hold ``V`` transposed during a block (``(C, D)``: each class's weights
 contiguous), the scores summed four classes at a time in registers, in the same order.
