@@ -557,8 +557,11 @@ def _block_py(
             j = (rand * (i + 1)) >> 31
             order[i], order[j] = order[j], order[i]
         was_full = n_active == N  # every example, with all its classes
-        for i in range(N):
-            was_full = was_full and n_classes[i] == C
+        if was_full:  # (checked only then: not an O(N) loop a pass)
+            for i in range(N):
+                if n_classes[i] < C:
+                    was_full = False
+                    break
         worst = _pass(kind, X, y, order, n_active, upper, sqnorm, margin, kappa, beta, held,
                       center, u, active, classes, n_classes, threshold, s, dA, work,
                       moved)  # fmt: skip
