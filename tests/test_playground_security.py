@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -163,10 +166,51 @@ def largest_step(seed: int) -> dict:
     }
 
 
+@contextlib.contextmanager
+def playground_process() -> Iterator[str]:
+    """``lingrad playground --port 0`` in its own process, as a user runs it; yields its URL.
+
+    Its own process, so the measurement is the server's alone: not the test's client threads
+    holding the same GIL, nor a collection of the whole suite's heap (one such pause took a GET
+    to 1.2 s in CI while the server itself answered in 10 ms). Every wait is bounded (start
+    60 s, stop 30 s)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lingrad", "playground", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        deadline, seen = time.monotonic() + 60, []
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"lingrad playground did not start within 60 s: {seen}")
+            seen.append(line)
+            if found := re.search(r"http://127\.0\.0\.1:\d+", line):
+                yield found.group(0)
+                return
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def test_a_trivial_get_answers_quickly_while_six_largest_steps_run(record_property):
     bodies = [largest_step(seed) for seed in range(6)]
     statuses: list[int] = []
-    with serve(create_app()) as url, httpx.Client(timeout=10) as http:
+    with playground_process() as url, httpx.Client(timeout=10) as http:
         assert http.get(f"{url}/api/options").status_code == 200  # warm up
 
         def step(body: dict) -> None:
