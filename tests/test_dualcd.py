@@ -345,6 +345,7 @@ def test_a_block_short_of_its_eps_doubles_the_next_budget(loss, monkeypatch):
     from lingrad.optim.solvers import dualcd
 
     monkeypatch.setattr(dualcd, "_WORK", 0.0)
+    monkeypatch.setattr(dualcd, "_INTERIOR", False)  # the blocks alone
     J = problem(loss, seed=6)
     optimum = qp_optimum(J, 3)
     W, state, history = solve(J, 3, tol=1e-9, eps=1e-2)
@@ -394,6 +395,8 @@ def test_csr_data_gives_the_dense_rows_iterates(loss, fit_intercept, dtype, monk
     from lingrad.optim.solvers import dualcd
 
     monkeypatch.setattr(dualcd, "polish", lambda *args: None)  # blocks alone: several iterates
+
+    monkeypatch.setattr(dualcd, "_INTERIOR", False)
     X, y = _sparse_set(seed=1)
     X = X.astype(dtype)
     w = RNG(2).uniform(0.2, 3.0, len(y))
@@ -556,6 +559,7 @@ def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeyp
     assert state.status == Status.CONVERGED and state.measure <= 1e-4 and len(history) == 1
     assert state.value == pytest.approx(J.value(W), rel=1e-12)  # the polished weights' P
     monkeypatch.setattr(dualcd, "polish", lambda *args: None)  # never polished: blocks alone
+    monkeypatch.setattr(dualcd, "_INTERIOR", False)
     blocks = solve(J, 3, tol=1e-4)[1]
     assert blocks.status == Status.CONVERGED and blocks.epochs > 1.3 * state.epochs
     W_ref, ref, _ = solve(J, 3, tol=1e-9)

@@ -259,7 +259,7 @@ def certificate(
     loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
     y = objective.targets(W.shape[1])
     S = scores_unchecked(W, objective.X) if S is None else S
-    weights = _normalised_weights(objective)
+    weights = example_weights(objective)
     primal = primal_value(objective, W, S)
     alpha = smoothed_loss(loss, S, y, margin, mu)[1]
     bias_gradient = float(np.abs(dual_scores(loss, alpha * weights[:, None], y).sum(axis=0)).max())
@@ -279,9 +279,7 @@ def primal_value(objective: Any, W: np.ndarray, S: np.ndarray) -> float:
     """
     margin = float(objective.loss_params.get("margin", 1.0))
     y = objective.targets(W.shape[1])
-    primal = float(
-        objective.loss_spec.kernel(S, y, margin=margin)[0] @ _normalised_weights(objective)
-    )
+    primal = float(objective.loss_spec.kernel(S, y, margin=margin)[0] @ example_weights(objective))
     return primal + objective.lam * objective.regularizer.value(W)
 
 
@@ -297,7 +295,7 @@ def dual_value(objective: Any, alpha: _Float) -> float:
     """
     loss, margin = objective.loss_spec.name, float(objective.loss_params.get("margin", 1.0))
     y, C = objective.targets(alpha.shape[1]), alpha.shape[1]
-    wa = alpha * _normalised_weights(objective)[:, None]
+    wa = alpha * example_weights(objective)[:, None]
     include_bias = objective.regularizer.include_bias
     if not include_bias:
         onehot = np.zeros((len(y), C))
@@ -390,7 +388,7 @@ class _Kinks(NamedTuple):
     def of(cls, objective: Any, C: int) -> _Kinks:
         """The shared parts for ``objective`` with ``C`` score columns."""
         margin = float(objective.loss_params.get("margin", 1.0))
-        y, weights = objective.targets(C), _normalised_weights(objective)
+        y, weights = objective.targets(C), example_weights(objective)
         return cls(objective, objective.loss_spec.name, margin, y, np.arange(len(y)), weights)
 
     def primal(self, W: np.ndarray, M: _Float) -> float:
@@ -625,13 +623,19 @@ def _tied_rows(rows: _Float, rhs: _Float, example: npt.NDArray[np.intp], tie: An
         rhs[ks[0]] = 1.0
 
 
-def _normalised_weights(objective: Any) -> _Float:
-    """``w_i / W_t`` ``(N,)`` (``1/N`` without example weights)."""
-    w = objective.sample_weight
+def example_weights(objective: Any) -> _Float:
+    """``c_i = w_i / sum_j w_j`` ``(N,)`` float64 (``1 / N`` without example weights).
+
+    Examples:
+        >>> from lingrad.objective import Objective
+        >>> J = Objective("hinge", np.eye(2), [0, 1], sample_weight=[1.0, 3.0])
+        >>> example_weights(J).tolist()
+        [0.25, 0.75]
+    """
     N = objective.n_samples
-    if w is None:
+    if objective.sample_weight is None:
         return np.full(N, 1.0 / N)
-    w = np.asarray(w, dtype=np.float64)
+    w = np.asarray(objective.sample_weight, dtype=np.float64)
     return w / w.sum()
 
 
@@ -689,7 +693,7 @@ class SmoothedObjective:
         self.objective, self.mu = objective, mu
         self.loss = objective.loss_spec.name
         self.margin = float(objective.loss_params.get("margin", 1.0))
-        self.weights = _normalised_weights(objective)
+        self.weights = example_weights(objective)
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
     def value_and_grad_unchecked(

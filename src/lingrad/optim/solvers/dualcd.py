@@ -72,11 +72,13 @@ import numpy.typing as npt
 from lingrad import _skinny
 from lingrad._validation import check_int, check_positive, fail, is_sparse
 from lingrad.model import scores_unchecked
+from lingrad.optim.solvers import interior
 from lingrad.optim.solvers.base import SolverBase, Status, refuse, row_sqnorms
 from lingrad.optim.solvers.continuation import (
     PIECEWISE,
     dual_scores,
     dual_value,
+    example_weights,
     polish,
     smoothed_loss,
 )
@@ -116,6 +118,21 @@ _AIM = 0.2
 #: block on iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on
 #: wine from 3e-2).
 _POLISH_SIZE, _POLISH_EPS, _BAND = 128, (1e-2, 3e-2), (3.0, 2.0)
+#: There too, the first block is given half the time the interior-point method
+#: (:mod:`~lingrad.optim.solvers.interior`) would take (a block that ends in time is still to be
+#: polished and certified, the method's optimum is not), in its cost model's microseconds:
+#: ``_IPM_STEPS`` steps of ``a + b m + c m n^2`` (``m`` pieces, ``n`` weights; measured with
+#: Numba on 10 shapes from iris's to 2,000 x 2), a visit taking ``_VISIT`` ns ``(e + f D C)``.
+#: Where the block ends short of its ``eps``, the interior-point method solves the problem:
+#: iris's Weston-Watkins hinge at ``lam = 1e-4`` takes ~67,000 visits (7-12 ms), the method 21
+#: steps (1.6-2.2 ms); wine's block ends in ~1 ms, where the method would take 3-4 ms. Only for
+#: the multi-class hinges over three classes or more: the one-column problems (one versus all,
+#: two classes) visit an example in ~50 ns by a scalar loop, and breast cancer's (62 weights)
+#: block ends in ~4 ms where the method takes 8-15.
+#: Whether the interior-point method may follow a slow first block (the tests of the blocks
+#: alone turn it off).
+_INTERIOR = True
+_IPM_STEPS, _IPM_COST, _VISIT, _HEDGE = 20.0, (60.0, 0.17, 2.5e-4), (100.0, 3.0), 0.5
 
 
 def _violation_py(kind, s, beta, i, yi, U, margin, thr):
@@ -780,22 +797,6 @@ def curvatures(sqnorm: _Float, kappa: float) -> _Float:
     return np.where(sqnorm > 0, sqnorm, 1e-12 * max(1.0, float(sqnorm.max(initial=0.0))))
 
 
-def example_weights(objective: Any) -> _Float:
-    """``c_i = w_i / sum_j w_j`` ``(N,)`` float64 (``1 / N`` without example weights).
-
-    Examples:
-        >>> from lingrad.objective import Objective
-        >>> J = Objective("hinge", np.eye(2), [0, 1], sample_weight=[1.0, 3.0])
-        >>> example_weights(J).tolist()
-        [0.25, 0.75]
-    """
-    N = objective.n_samples
-    if objective.sample_weight is None:
-        return np.full(N, 1.0 / N)
-    w = np.asarray(objective.sample_weight, dtype=np.float64)
-    return w / w.sum()
-
-
 def fixed_bias_dual(objective: Any, alpha: _Float, bias: _Float) -> float:
     """``D`` at ``alpha`` ``(N, C)`` when the bias is fixed at ``bias`` ``(C,)``
     (``fit_intercept=False``): no equality constraint, the bias's terms in the dual,
@@ -1067,13 +1068,17 @@ class DualCD(SolverBase):
         margin = float(J.loss_params.get("margin", 1.0))
         y = J.targets(C).astype(np.intp, copy=False)
         problem = (KINDS[J.loss_spec.name], J.X, y, c / J.lam, margin)
-        out = self._block(problem, state, kappa, free_bias, beta, V, center, u)
+        cap = self._interior_visits(J, W) if state.iterations == 0 else None
+        out = self._block(problem, state, kappa, free_bias, beta, V, center, u, cap)
         visited, passes, full_violation, solved = out[0], int(out[1]), out[2], out[3]
         evaluations = state.evaluations + round(2 * visited / len(y)) + 1  # and the primal
         bias = center - kappa * u
         center = bias if free_bias else center
         W_new = np.vstack([V, bias[None, :]]).astype(W.dtype)
         guess = self._polish(J, W_new, state.eps * margin) if solved else None
+        if cap is not None and not solved:  # a slow block: the interior-point method
+            guess, steps = self._interior(J, W_new)
+            evaluations += interior.PASSES * steps
         if guess is not None and _relative_gap(guess[1], max(guess[2], state.dual))[1] <= self.tol:
             W_new, primal, dual = guess[0], guess[1], max(guess[2], state.dual)  # certified
             evaluations += 2  # the guess's P and D: the block's own are not needed
@@ -1113,10 +1118,12 @@ class DualCD(SolverBase):
         V: _Float,
         center: _Float,
         u: _Float,
+        cap: float | None = None,
     ) -> _Float:
         """One block of passes (see :func:`_block_py`), in place on ``beta``, ``V``, ``center``
         and ``u``, compiled when Numba is installed: at most ``state.budget`` passes' worth of
-        examples or ``_WORK`` multiply-adds, whichever is more. One versus all is ``C``
+        examples or ``_WORK`` multiply-adds, whichever is more, or ``cap`` visits in all where
+        given. One versus all is ``C``
         independent binary problems (each class's column, bias and dual variables; its bias
         constraint is its own), solved one after the other as one-column blocks (``y`` 0 for
         the class, 1 for the rest): an example is shrunk per class, as liblinear does, and each
@@ -1133,6 +1140,8 @@ class DualCD(SolverBase):
         binary = kind == 0 or difference  # one-column problems: D multiply-adds a visit
         block = _choose_block(is_sparse(X), binary)
         max_visits = max(state.budget * N, _WORK / (D * (1 if binary else C) + 1))
+        if cap is not None:
+            max_visits = max(cap / (1 if kind != 0 else C), 1.0)
         if is_sparse(X):  # the CSR instance of the block, X its three arrays
             X = (X.data, X.indices, X.indptr)
         if difference:  # two classes: one binary problem on the scores' difference
@@ -1194,6 +1203,36 @@ class DualCD(SolverBase):
         if not math.isfinite(primal):
             return None
         return W_new, float(primal), dual_value(objective, guess[1])
+
+    def _interior_visits(self, objective: Any, W: np.ndarray) -> float | None:
+        """The first block's visits where the interior-point method follows it when it ends
+        short (a multi-class hinge over three classes or more, weights ``W`` of at most
+        ``_POLISH_SIZE`` numbers, a fitted bias): as many as
+        take ``_HEDGE`` times the time the cost model gives that method (``_IPM_COST``);
+        ``None`` elsewhere."""
+        N, D, C = objective.n_samples, objective.n_features, W.shape[1]
+        binary = objective.loss_spec.name == "one_vs_all_hinge" or C == 2
+        if not _INTERIOR or binary or W.size > _POLISH_SIZE or not objective.fit_intercept:
+            return None
+        m, n = N * (C - 1), W.size
+        a, b, c = _IPM_COST
+        microseconds = _IPM_STEPS * (a + b * m + c * m * n * n)
+        return _HEDGE * 1e3 * microseconds / (_VISIT[0] + _VISIT[1] * D * C)
+
+    def _interior(
+        self, objective: Any, W: np.ndarray
+    ) -> tuple[tuple[np.ndarray, float, float] | None, int]:
+        """The interior-point method's optimum from ``W`` ``(D + 1, C)``: ``((W, P, D), steps)``
+        with ``D`` the dual value of its multipliers (``None`` in place of the triple where it
+        has no cut or a ``P`` that is not finite)."""
+        result = interior.solve(objective, W, gap=min(max(0.01 * self.tol, 1e-12), 1e-10))
+        if result is None:
+            return None, 0
+        W_new = result.W.astype(W.dtype)
+        primal = objective.value_and_grad_unchecked(W_new, need_grad=False)[0]
+        if not math.isfinite(primal):
+            return None, result.steps
+        return (W_new, float(primal), dual_value(objective, result.alpha)), result.steps
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
