@@ -7,7 +7,9 @@
 * :class:`Continuation`: smoothing with continuation for the piecewise-linear losses (the
   hinge family) with an L2 penalty, certified by the duality gap;
 * :class:`DualCD`: dual coordinate descent (liblinear's method) for the same losses, the
-  unpenalised bias by the method of multipliers, certified by the same duality gap;
+  unpenalised bias by the method of multipliers, certified by the same duality gap; on the
+  small multi-class problems a first block that ends short is followed by
+  :mod:`~lingrad.optim.solvers.interior`'s primal-dual interior-point method (Mehrotra's);
 * :class:`SAGA`: incremental gradient with a table of past gradients (lazy on sparse rows),
   for the softmax and logistic losses with an L2 (or no) regulariser;
 * :class:`FISTA`: accelerated proximal gradient for a smooth loss with an L1 or elastic-net

@@ -54,6 +54,12 @@ CSR row functions (``X = (data, indices, indptr)``, each visit ``nnz(x_i) C`` mu
 liblinear's sparse-first cost) and compiled; the same visiting order and iterates as on the
 dense rows. Without Numba that instance runs as Python.
 
+On the small multi-class problems (the Weston-Watkins and Crammer-Singer hinges over three
+classes or more, at most ``_POLISH_SIZE`` weights) the first block is given half the time that
+:mod:`~lingrad.optim.solvers.interior`'s interior-point method is modelled to take; where it
+ends short of its ``eps`` (overlapping classes, many examples at the box's top: thousands of
+passes), that method solves the problem in 15-30 Newton steps and its multipliers certify it.
+
 Certificate: ``P(W)`` by the objective at the epoch's weights, ``D`` by
 :func:`~lingrad.optim.solvers.continuation.dual_value` at ``alpha = lam beta / c`` (which
 balances the dual point onto the constraint first), the best ``D`` so far kept;
