@@ -12,7 +12,9 @@
   at their default ``tol`` (1e-4, a certified relative duality gap);
 * ``fista`` (softmax, L1) against ``LogisticRegression(penalty="l1", solver="saga")`` on digits.
 
-Sets: iris, wine, breast_cancer, digits and ``make_classification`` 50,000 x 256, 10 classes
+Sets: iris, wine, breast_cancer, digits, ``overlap`` (``make_classification`` 750 x 20, 5
+overlapping classes: the small problem dual coordinate descent is slow on) and
+``make_classification`` 50,000 x 256, 10 classes
 (``--rows``: another number of rows of the synthetic set; ``--quick``: iris, wine and 1,000 x
 16; one repeat; at most 300 iterations; ``--solvers dualcd`` leaves continuation out; ``--sets
 iris,wine`` times those only), each split 80/20 (stratified, random_state=0) and standardised on
@@ -64,6 +66,10 @@ def sets(quick, rows=50_000):
         loaders["breast_cancer"] = sk.load_breast_cancer
         loaders["digits"] = sk.load_digits
     out = {name: load(return_X_y=True) for name, load in loaders.items()}
+    if not quick:  # small, its five classes overlapping: thousands of dual passes
+        out["overlap"] = sk.make_classification(
+            750, 20, n_informative=10, n_classes=5, random_state=0
+        )
     n, d = (1_000, 16) if quick else (rows, 256)
     out["synthetic"] = sk.make_classification(
         n, d, n_informative=d // 4, n_classes=10, n_clusters_per_class=1, random_state=0
