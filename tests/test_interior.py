@@ -107,6 +107,8 @@ def test_a_slow_first_block_is_followed_by_the_interior_point_method(loss, monke
     _, blocks, _ = dualcd_solve(J, 3, tol=1e-6)
     assert blocks.status == Status.CONVERGED and blocks.epochs > state.epochs
     assert blocks.value == pytest.approx(state.value, rel=2e-6)
+    monkeypatch.setattr(dualcd, "_IPM_MAX_SIZE", 300 * 15 - 1)  # iris's pieces' rows: 300 x 15
+    assert dualcd.DualCD()._interior_visits(J, zeros(J, 3)) is None
     for binary, C in (
         (Objective("one_vs_all_hinge", J.X, y, lam=1e-4), 3),
         (problem(loss, C=2), 2),

@@ -143,6 +143,9 @@ _KAPPA = (2.0, 1.0)
 #: Whether the interior-point method may follow a slow first block (the tests of the blocks
 #: alone turn it off).
 _INTERIOR = True
+#: ... and only where its pieces' rows ``(m, n)`` are at most this many numbers (32 MB; a step
+#: holds a few arrays of that size).
+_IPM_MAX_SIZE = 4_000_000
 _IPM_STEPS, _IPM_COST, _VISIT, _HEDGE = 20.0, (60.0, 0.17, 2.5e-4), (100.0, 3.0), 0.5
 
 
@@ -1228,6 +1231,8 @@ class DualCD(SolverBase):
         if not _INTERIOR or binary or W.size > _POLISH_SIZE or not objective.fit_intercept:
             return None
         m, n = N * (C - 1), W.size
+        if m * n > _IPM_MAX_SIZE:  # its pieces' rows and their temporaries held in memory
+            return None
         a, b, c = _IPM_COST
         microseconds = _IPM_STEPS * (a + b * m + c * m * n * n)
         return _HEDGE * 1e3 * microseconds / (_VISIT[0] + _VISIT[1] * D * C)
