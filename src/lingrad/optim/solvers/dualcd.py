@@ -124,7 +124,12 @@ _AIM = 0.2
 #: block on iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on
 #: wine from 3e-2).
 _POLISH_SIZE, _POLISH_EPS, _BAND = 128, (1e-2, 3e-2), (3.0, 2.0)
-#: There too, the first block is given half the time the interior-point method
+#: The bias's step ``kappa`` by default: for the multi-class hinges (Weston-Watkins, Crammer-
+#: Singer) and for one versus all. Visits to tol 1e-4 at ``lam = 1e-4``, kappa 1 -> 2: wine
+#: -22 % (WW), -36 % (CS), -9 % (OvA); digits -4 %, -11 %, -4 %; breast cancer -1 %, -1 %, +10 %;
+#: iris one versus all +17 % (at 4: +67 %): 2 for the first, 1 for the second.
+_KAPPA = (2.0, 1.0)
+#: Where the blocks are polished, the first block is given half the time the interior-point method
 #: (:mod:`~lingrad.optim.solvers.interior`) would take (a block that ends in time is still to be
 #: polished and certified, the method's optimum is not), in its cost model's microseconds:
 #: ``_IPM_STEPS`` steps of ``a + b m + c m n^2`` (``m`` pieces, ``n`` weights; measured with
@@ -135,18 +140,13 @@ _POLISH_SIZE, _POLISH_EPS, _BAND = 128, (1e-2, 3e-2), (3.0, 2.0)
 #: the multi-class hinges over three classes or more: the one-column problems (one versus all,
 #: two classes) visit an example in ~50 ns by a scalar loop, and breast cancer's (62 weights)
 #: block ends in ~4 ms where the method takes 8-15.
-#: The bias's step ``kappa`` by default: for the multi-class hinges (Weston-Watkins, Crammer-
-#: Singer) and for one versus all. Visits to tol 1e-4 at ``lam = 1e-4``, kappa 1 -> 2: wine
-#: -22 % (WW), -36 % (CS), -9 % (OvA); digits -4 %, -11 %, -4 %; breast cancer -1 %, -1 %, +10 %;
-#: iris one versus all +17 % (at 4: +67 %): 2 for the first, 1 for the second.
-_KAPPA = (2.0, 1.0)
-#: Whether the interior-point method may follow a slow first block (the tests of the blocks
-#: alone turn it off).
-_INTERIOR = True
+_IPM_STEPS, _IPM_COST, _VISIT, _HEDGE = 20.0, (60.0, 0.17, 2.5e-4), (100.0, 3.0), 0.5
 #: ... and only where its pieces' rows ``(m, n)`` are at most this many numbers (32 MB; a step
 #: holds a few arrays of that size).
 _IPM_MAX_SIZE = 4_000_000
-_IPM_STEPS, _IPM_COST, _VISIT, _HEDGE = 20.0, (60.0, 0.17, 2.5e-4), (100.0, 3.0), 0.5
+#: Whether the interior-point method may follow a slow first block (the tests of the blocks
+#: alone turn it off).
+_INTERIOR = True
 
 
 def _violation_py(kind, s, beta, i, yi, U, margin, thr):
@@ -1156,8 +1156,8 @@ class DualCD(SolverBase):
         binary = kind == 0 or difference  # one-column problems: D multiply-adds a visit
         block = _choose_block(is_sparse(X), binary)
         max_visits = max(state.budget * N, _WORK / (D * (1 if binary else C) + 1))
-        if cap is not None:
-            max_visits = max(cap / (1 if kind != 0 else C), 1.0)
+        if cap is not None:  # the multi-class problems only (see _interior_visits)
+            max_visits = max(cap, 1.0)
         if is_sparse(X):  # the CSR instance of the block, X its three arrays
             X = (X.data, X.indices, X.indptr)
         if difference:  # two classes: one binary problem on the scores' difference
