@@ -581,25 +581,19 @@ def test_a_polished_guess_is_taken_only_when_the_dual_certifies_it(loss, monkeyp
 
 
 def test_shrinking_the_classes_moves_behind_only_those_at_a_bound_pushed_outward():
-    """Crammer-Singer (liblinear's ``be_shrunk``): a class at 0 whose ``z`` is below the lowest
-    ``z`` that can fall (here 0: the sum is under its bound) leaves the example's active
-    classes; Weston-Watkins: a class at a bound pushed outward by more than ``thr``; never the
-    label, never the free variables, nothing at ``thr = inf``; the hidden classes' scores at
-    -inf (at 0) or +inf (at the upper bound)."""
+    """Weston-Watkins (liblinear's shrinking of the classes): a class at a bound pushed outward
+    by more than ``thr`` leaves the example's active classes; never the label, never the free
+    variables, nothing at ``thr = inf``; the hidden classes' scores at -inf (at 0) or +inf (at
+    the upper bound)."""
     from lingrad.optim.solvers import dualcd
 
-    s = np.array([0.0, -0.2, -5.0, -1.2, 0.5])  # z = 1 + s - s_0: [1, 0.8, -4, -0.2, 1.5]
-    beta = np.array([[0.0, 0.3, 0.0, 0.0, 0.0]])
-    classes = np.tile(np.arange(5), (1, 1))
-    n = dualcd._shrink_classes_py(2, s, beta, 0, 0, 1.0, 1.0, 0.5, classes, 5)
-    assert n == 3 and set(classes[0, :3]) == {0, 1, 4} and set(classes[0, 3:]) == {2, 3}
-    assert dualcd._shrink_classes_py(2, s, beta, 0, 0, 1.0, 1.0, np.inf, classes, 5) == 5
-    # Weston-Watkins, U = 1: class 1 at U with z = 2.5 > thr, class 2 at 0 with z = -4 < -thr,
-    # class 3 at 0 with z = -0.2 (not beyond thr = 0.5), class 4 free
+    # U = 1: class 1 at U with z = 2.5 > thr, class 2 at 0 with z = -4 < -thr, class 3 at 0
+    # with z = -0.2 (not beyond thr = 0.5), class 4 free
     s = np.array([0.0, 1.5, -5.0, -1.2, 0.5])
     beta = np.array([[0.0, 1.0, 0.0, 0.0, 0.4]])
     classes = np.tile(np.arange(5), (1, 1))
-    n = dualcd._shrink_classes_py(1, s, beta, 0, 0, 1.0, 1.0, 0.5, classes, 5)
+    assert dualcd._shrink_classes_py(s, beta, 0, 0, 1.0, 1.0, np.inf, classes.copy(), 5) == 5
+    n = dualcd._shrink_classes_py(s, beta, 0, 0, 1.0, 1.0, 0.5, classes, 5)
     assert n == 3 and set(classes[0, :3]) == {0, 3, 4} and set(classes[0, 3:]) == {1, 2}
     dualcd._hidden_py(s, beta, 0, classes, n)
     assert s[1] == np.inf and s[2] == -np.inf and s[4] == 0.5

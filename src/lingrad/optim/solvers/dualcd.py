@@ -197,30 +197,16 @@ def _hidden_py(s, beta, i, classes, n_cols):
         s[c] = -np.inf if beta[i, c] <= 0.0 else np.inf
 
 
-def _shrink_classes_py(kind, s, beta, i, yi, U, margin, thr, classes, n_cols):
-    # liblinear's shrinking of the classes within an example (Solver_MCSVM_CS): a class other
-    # than y whose variable sits at a bound, pushed outward by more than thr (Crammer-Singer: at
-    # 0, its z below the lowest z that can fall, low, by more than thr) is moved behind the
+def _shrink_classes_py(s, beta, i, yi, U, margin, thr, classes, n_cols):
+    # liblinear's shrinking of the classes within an example, for the Weston-Watkins hinge (its
+    # Crammer-Singer form took 40 times the passes: see the module docstring): a class other
+    # than y whose variable sits at a bound, pushed outward by more than thr, is moved behind the
     # active ones classes[i, :n] and no longer scored. Returns the new n.
-    low = np.inf
-    if kind == 2:
-        total = 0.0
-        for m in range(n_cols):
-            c = classes[i, m]
-            if c != yi and beta[i, c] > 0.0:
-                low = min(low, margin + s[c] - s[yi])
-                total += beta[i, c]
-        if total < U:
-            low = min(low, 0.0)
     m = 0
     while m < n_cols:
         c = classes[i, m]
         z = margin + s[c] - s[yi]
-        if kind == 2:
-            out = c != yi and beta[i, c] <= 0.0 and z < low and thr < np.inf
-        else:
-            out = c != yi and ((beta[i, c] <= 0.0 and z < -thr) or (beta[i, c] >= U and z > thr))
-        if out:
+        if c != yi and ((beta[i, c] <= 0.0 and z < -thr) or (beta[i, c] >= U and z > thr)):
             n_cols -= 1
             classes[i, m], classes[i, n_cols] = classes[i, n_cols], c
         else:
@@ -356,7 +342,7 @@ def _epoch_loops_py(
             active[i] = False
             continue
         if kind == 1 and n_cols > 2:  # Weston-Watkins only (see the module docstring)
-            n_classes[i] = _shrink_classes(kind, s, beta, i, yi, U, margin, thr, classes, n_cols)
+            n_classes[i] = _shrink_classes(s, beta, i, yi, U, margin, thr, classes, n_cols)
             _hidden(s, beta, i, classes, n_classes[i])  # out of this sub-problem too (liblinear)
         _solve_example(kind, s, beta, i, yi, U, sqnorm[i] + kappa, margin, dA, work)
         n_moved = 0
@@ -535,7 +521,7 @@ def _epoch_numpy(
             continue
         if kind == 1 and n_classes[i] > 2:
             n_classes[i] = _shrink_classes_py(
-                kind, s, beta, i, yi, upper[i], margin, thr, classes, n_classes[i]
+                s, beta, i, yi, upper[i], margin, thr, classes, n_classes[i]
             )
             _hidden_py(s, beta, i, classes, n_classes[i])
         _solve_example_py(kind, s, beta, i, yi, upper[i], sqnorm[i] + kappa, margin, dA, work)
