@@ -8,13 +8,16 @@ accumulators (four rows x two classes) in registers and stream each row of ``X``
     accumulate(X, G, out): out[d, c] += sum_i X[i, d] G[i, c]   (threads split the rows)
 
 Both are deterministic for a given number of threads (a fixed summation order). Without Numba,
-:data:`AVAILABLE` is False and the objective keeps to BLAS.
+:data:`AVAILABLE` is False and the objective keeps to BLAS. :func:`instantiate` makes another
+instance of one plain-Python source with some of its globals replaced (the solvers' compiled
+loops and their helpers).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -210,3 +213,22 @@ def accumulate(
     R = np.arange(X.shape[0]) if rows is None else rows
     _accumulate_nb(X, R, np.ascontiguousarray(G), outT, n_parts)
     return outT
+
+
+def instantiate(func: Any, suffix: str, **names: Any) -> Any:
+    """``func``'s code with its module's globals but ``names`` replaced (for Numba, which
+    freezes a function's globals when it compiles it): the same source reading other helpers,
+    e.g. their compiled forms. Its own qualified name (``func``'s plus ``suffix``) keeps
+    Numba's on-disk cache of the instances apart.
+
+    Examples:
+        >>> def f():
+        ...     return g()
+        >>> h = instantiate(f, "_two", g=lambda: 2)
+        >>> h(), h.__qualname__, h.__code__ is f.__code__   # one source
+        (2, 'f_two', True)
+    """
+    name = func.__name__ + suffix
+    made = types.FunctionType(func.__code__, {**func.__globals__, **names}, name, func.__defaults__)
+    made.__qualname__ = name
+    return made

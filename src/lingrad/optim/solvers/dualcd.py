@@ -69,7 +69,6 @@ balances the dual point onto the constraint first), the best ``D`` so far kept;
 from __future__ import annotations
 
 import math
-import types
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -395,7 +394,7 @@ def _binary_loops_py(
 
 # The rows of X are read only by these two functions, a dense row X[i] (X (N, D)) here and a
 # CSR row (X = (data, indices, indptr)) below: the epoch's and the block's source is written
-# once and instantiated twice (see _instantiate), the compiled loops' speed kept (no branch).
+# once and instantiated twice (see _skinny.instantiate), the compiled loops' speed kept (no branch).
 # The dense rows' loops hold the weights transposed, ``V`` (C, D) (:func:`_dense_layout`): each
 # class's weights contiguous, read and updated in a stride of one; the CSR ones hold ``V``
 # (D, C) (a feature's C weights together: one row per non-zero).
@@ -639,26 +638,10 @@ _block_binary_nb: Any = None
 _block_binary_csr_nb: Any = None
 
 
-def _instantiate(func: Any, suffix: str, **names: Any) -> Any:
-    """``func``'s code with the module's globals but ``names`` replaced: the same source
-    reading the rows of X through other functions. Rebinding globals was chosen over passing X
-    as a tuple with overloads (``numba.extending.overload``): the source stays plain Python,
-    run as it is by the tests, and each instance is compiled with no dispatch on X's type in
-    the loops. Its own qualified name (``func``'s plus ``suffix``) keeps Numba's on-disk cache
-    of the two instances apart.
-
-    Examples:
-        >>> f = _instantiate(_epoch_loops_py, "_csr", _row_dot=_csr_row_dot)
-        >>> f.__qualname__, f.__globals__["_row_dot"] is _csr_row_dot
-        ('_epoch_loops_py_csr', True)
-        >>> f.__code__ is _epoch_loops_py.__code__  # one source
-        True
-    """
-    name = func.__name__ + suffix
-    made = types.FunctionType(func.__code__, {**globals(), **names}, name, func.__defaults__)
-    made.__qualname__ = name
-    return made
-
+# One source, several instances (_skinny.instantiate: the rows of X read through other
+# functions). Rebinding globals was chosen over passing X as a tuple with overloads
+# (numba.extending.overload): the source stays plain Python, run as it is by the tests, and
+# each instance is compiled with no dispatch on X's type in the loops.
 
 #: The instances run as Python: the sources that :func:`_compiled` compiles (run without
 #: Numba, and by the tests): the CSR block (X = (data, indices, indptr)), and the blocks of
@@ -669,13 +652,13 @@ _CSR_ROWS: dict[str, Any] = {
     "_layout": _csr_layout,
     "_restore": _csr_restore,
 }
-_epoch_csr_py = _instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
-_block_csr_py = _instantiate(_block_py, "_csr", _pass=_epoch_csr_py, **_CSR_ROWS)
-_block_binary_py = _instantiate(_block_py, "_binary", _pass=_binary_loops_py)
-_block_binary_csr_py = _instantiate(
+_epoch_csr_py = _skinny.instantiate(_epoch_loops_py, "_csr", **_CSR_ROWS)
+_block_csr_py = _skinny.instantiate(_block_py, "_csr", _pass=_epoch_csr_py, **_CSR_ROWS)
+_block_binary_py = _skinny.instantiate(_block_py, "_binary", _pass=_binary_loops_py)
+_block_binary_csr_py = _skinny.instantiate(
     _block_py,
     "_binary_csr",
-    _pass=_instantiate(_binary_loops_py, "_csr", **_CSR_ROWS),
+    _pass=_skinny.instantiate(_binary_loops_py, "_csr", **_CSR_ROWS),
     **_CSR_ROWS,
 )
 
@@ -694,9 +677,11 @@ def _compiled() -> Any:
 
         jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-        shift = inline(_instantiate(_ww_shift, "_nb", _ww_excess=inline(_ww_excess)))
+        shift = inline(_skinny.instantiate(_ww_shift, "_nb", _ww_excess=inline(_ww_excess)))
         example = {
-            "_solve_example": inline(_instantiate(_solve_example_py, "_nb", _ww_shift=shift)),
+            "_solve_example": inline(
+                _skinny.instantiate(_solve_example_py, "_nb", _ww_shift=shift)
+            ),
             "_violation": inline(_violation_py),
             "_hidden": inline(_hidden_py),
             "_shrink_classes": inline(_shrink_classes_py),
@@ -711,11 +696,11 @@ def _compiled() -> Any:
         for rows, fns in [("", dense), ("_csr", _CSR_ROWS)]:
             names = {**example, **{name: inline(fn) for name, fn in fns.items()}}
             for loops, name in [(_epoch_loops_py, ""), (_binary_loops_py, "_binary")]:
-                passes = inline(_instantiate(loops, "_inline" + rows, **names))
-                block = _instantiate(_block_py, name + rows, _pass=passes, **names)
+                passes = inline(_skinny.instantiate(loops, "_inline" + rows, **names))
+                block = _skinny.instantiate(_block_py, name + rows, _pass=passes, **names)
                 blocks[name + rows] = jit(block)
             if not rows:
-                _epoch_nb = jit(_instantiate(_epoch_loops_py, "_compiled", **names))
+                _epoch_nb = jit(_skinny.instantiate(_epoch_loops_py, "_compiled", **names))
         _block_nb, _block_csr_nb = blocks[""], blocks["_csr"]
         _block_binary_nb, _block_binary_csr_nb = blocks["_binary"], blocks["_binary_csr"]
     return _epoch_nb
@@ -891,6 +876,18 @@ def _coarse_start(loss: str | None, C: int) -> int:
     versus all; two classes: :func:`difference_block`) and Crammer-Singer (whose polish from a
     block at 3e-2 needs a second block on wine)."""
     return int(loss == "hinge" and C > 2)
+
+
+def _evaluated(
+    objective: Any, W: np.ndarray, alpha: _Float, dtype: Any
+) -> tuple[np.ndarray, float, float] | None:
+    """A guessed optimum ``W`` ``(D + 1, C)`` (in ``dtype``) with its dual point ``alpha``
+    ``(N, C)``: ``(W, P(W), D(alpha))``, ``None`` where ``P`` is not finite."""
+    W = W.astype(dtype)
+    primal = objective.value_and_grad_unchecked(W, need_grad=False)[0]
+    if not math.isfinite(primal):
+        return None
+    return W, float(primal), dual_value(objective, alpha)
 
 
 def _relative_gap(primal: float, dual: float) -> tuple[float, float]:
@@ -1198,20 +1195,13 @@ class DualCD(SolverBase):
         factor = _BAND[_coarse_start(objective.loss_spec.name, W.shape[1])]
         band = min(max(factor * eps, 1e-3 * margin), 0.1 * margin)
         guess = polish(objective, W, band)
-        if guess is None:
-            return None
-        W_new = guess[0].astype(W.dtype)
-        primal = objective.value_and_grad_unchecked(W_new, need_grad=False)[0]
-        if not math.isfinite(primal):
-            return None
-        return W_new, float(primal), dual_value(objective, guess[1])
+        return None if guess is None else _evaluated(objective, guess[0], guess[1], W.dtype)
 
     def _interior_visits(self, objective: Any, W: np.ndarray) -> float | None:
         """The first block's visits where the interior-point method follows it when it ends
         short (a multi-class hinge over three classes or more, weights ``W`` of at most
-        ``_POLISH_SIZE`` numbers, a fitted bias): as many as
-        take ``_HEDGE`` times the time the cost model gives that method (``_IPM_COST``);
-        ``None`` elsewhere."""
+        ``_POLISH_SIZE`` numbers, a fitted bias): as many as take ``_HEDGE`` times the time
+        the cost model gives that method (``_IPM_COST``); ``None`` elsewhere."""
         N, D, C = objective.n_samples, objective.n_features, W.shape[1]
         binary = objective.loss_spec.name == "one_vs_all_hinge" or C == 2
         if not _INTERIOR or binary or W.size > _POLISH_SIZE or not objective.fit_intercept:
@@ -1232,11 +1222,7 @@ class DualCD(SolverBase):
         result = interior.solve(objective, W, gap=min(max(0.01 * self.tol, 1e-12), 1e-10))
         if result is None:
             return None, 0
-        W_new = result.W.astype(W.dtype)
-        primal = objective.value_and_grad_unchecked(W_new, need_grad=False)[0]
-        if not math.isfinite(primal):
-            return None, result.steps
-        return (W_new, float(primal), dual_value(objective, result.alpha)), result.steps
+        return _evaluated(objective, result.W, result.alpha, W.dtype), result.steps
 
     def _kappa(self, objective: Any) -> tuple[float, bool]:
         """The bias's ``kappa`` and whether its centre moves (the unpenalised bias)."""
@@ -1267,7 +1253,7 @@ class DualCD(SolverBase):
         S = scores_unchecked(W64, J.X.astype(np.float64, copy=False))
         y = J.targets(C)
         beta = smoothed_loss(loss, S, y, margin, 1e-3 * margin)[1] * upper[:, None]
-        A = dual_scores(J.loss_spec.name, beta, J.targets(C))
+        A = dual_scores(loss, beta, y)
         V = -(J.X.T.astype(np.float64, copy=False) @ A)
         u = A.sum(axis=0)
         center = W64[-1] + kappa * u  # the bias b = center - kappa u stays W's

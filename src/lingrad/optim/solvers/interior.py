@@ -34,7 +34,6 @@ Nocedal and Wright, *Numerical Optimization* (2006), section 16.6.
 from __future__ import annotations
 
 import math
-import types
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -278,9 +277,8 @@ def _kernel() -> Any:
         compiled: dict[str, Any] = {}
         for name in ("_group_sums", "_group_rows", "_to_boundary", "_largest_step",
                      "_direction", "_mehrotra"):  # fmt: skip
-            source = globals()[name]  # each one reads the compiled ones before it
-            made = types.FunctionType(source.__code__, {**globals(), **compiled}, name + "_nb")
-            compiled[name] = jit(made)
+            # each one reads the compiled ones before it
+            compiled[name] = jit(_skinny.instantiate(globals()[name], "_nb", **compiled))
         _mehrotra_nb = compiled["_mehrotra"]
     return _mehrotra_nb
 
