@@ -373,16 +373,16 @@ def test_polish_never_builds_a_system_too_large_to_solve_densely():
 def test_the_reduced_polish_system_solves_the_same_kinks_as_the_full_one(
     loss, include_bias, monkeypatch
 ):
-    """Where the weights are too many for the full ``P + K`` system (D = 256 and 10 classes:
-    P = 2,570), polish solves the reduced ``K + C`` one (weights eliminated): the same point,
-    the optimum, with its own certificate."""
+    """Where the weights are too many for the full ``P + K`` system (digits: P = 650), polish
+    solves the reduced ``K + C`` one (weights eliminated): the same point, the optimum, with its
+    own certificate."""
     reg = regularizers.Regularizer("l2", 0.0, include_bias=include_bias)
     J = problem(loss, N=60, D=6, C=3, seed=4, lam=0.02, regularizer=reg)
     optimum = qp_optimum(J, 3)
     W = solve(J, 3, tol=1e-10)[0]
     full = polish(J, W, 1e-6)
     P = W.size
-    monkeypatch.setattr(continuation, "POLISH_MAX_SIZE", P + 1)  # the full system too large
+    monkeypatch.setattr(continuation, "FULL_MAX_WEIGHTS", P - 1)  # the full system too large
     monkeypatch.setattr(continuation, "REDUCED_MAX_SIZE", 60)
     monkeypatch.setattr(continuation, "_full_system", None)  # (and never called)
     reduced = polish(J, W, 1e-6)

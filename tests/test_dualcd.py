@@ -174,6 +174,7 @@ def test_the_certificate_bounds_the_distance_and_the_dual_only_rises(loss, monke
     from lingrad.optim.solvers import dualcd
 
     monkeypatch.setattr(dualcd, "_POLISH_SIZE", 0)  # blocks alone: a history of gaps
+    monkeypatch.setattr(dualcd, "_INTERIOR", False)
     J = problem(loss, seed=4)
     optimum = qp_optimum(J, 3)
     history = solve(J, 3, tol=1e-9, check_every=1, eps=0.1)[2]  # a coarse first block
@@ -234,6 +235,7 @@ def test_fit_converges_and_resumes_bit_for_bit(tmp_path, loss, monkeypatch):
     from lingrad.optim.solvers import dualcd
 
     monkeypatch.setattr(dualcd, "_POLISH_SIZE", 0)  # blocks alone: iterations to resume from
+    monkeypatch.setattr(dualcd, "_INTERIOR", False)
     J = problem(loss, N=60, D=4, C=3, seed=9, lam=0.01)
     kw = {"n_columns": 3, "W0": np.zeros((5, 3)), "epochs": 5000}
     full = converges_and_resumes(J, "dualcd", 1e-11, tmp_path, **kw)

@@ -439,14 +439,16 @@ def _with_ones(X: Any) -> Any:
     return np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
 
 
-#: The most unknowns :func:`polish` solves as the full dense system (weights plus kinks): 32
-#: MB, by LU (least squares where singular: about a second); beyond, the reduced one (kinks
-#: plus bias, the weights eliminated: :func:`_reduced_system`) up to ``REDUCED_MAX_SIZE``
-#: unknowns (128 MB; solved by LU, 1-2 s at 4,096), else none: the continuation's duality gap
-#: alone certifies the stop. (At 4,000 x 256 with 10 classes, lam = 1e-4, about 2,300 pieces
-#: sit at their kinks: the reduced system of 2,310 unknowns, where the full one would have
-#: 4,870.)
-POLISH_MAX_SIZE, REDUCED_MAX_SIZE = 2048, 4096
+#: The most weights ``P`` for which :func:`polish` solves the full dense system (weights plus
+#: kinks, ``P + K <= 3 P`` unknowns, by LU; least squares where singular); beyond, the reduced
+#: one (kinks plus bias, the weights eliminated: :func:`_reduced_system`) up to
+#: ``REDUCED_MAX_SIZE`` unknowns (128 MB; solved by LU, 1-2 s at 4,096), else none: the
+#: continuation's duality gap alone certifies the stop. The full system's solve grows as
+#: ``(P + K)^3``, the reduced one's as ``(K + C)^3``: on digits (650 weights, ~300 kinks) 15 ms
+#: against 1; below 128 weights both take tens of microseconds. (At 4,000 x 256 with 10
+#: classes, lam = 1e-4, about 2,300 pieces sit at their kinks: the reduced system of 2,310
+#: unknowns, where the full one would have 4,870.)
+FULL_MAX_WEIGHTS, REDUCED_MAX_SIZE = 128, 4096
 
 
 def _solve_kinks(
@@ -454,15 +456,14 @@ def _solve_kinks(
 ) -> tuple[np.ndarray, _Float, _Float] | None:
     """:func:`polish`'s linear system for the kinks ``kink`` ``(N, C)`` and the sides
     ``fixed``: ``(W, alpha clipped, the kinks' raw alpha (K,))``; None when ``K > 2 (D + 1) C``
-    or when neither the full system (``P + K`` unknowns, ``P = (D + 1) C``: its memory grows as
-    ``(P + K)^2`` and its solve as ``(P + K)^3``: CIFAR's 3,073 x 10 weights would need 68 GB)
-    fits in ``POLISH_MAX_SIZE`` unknowns nor the reduced one (``K + C``) in
-    ``REDUCED_MAX_SIZE``."""
+    or when the weights ``P = (D + 1) C`` are over ``FULL_MAX_WEIGHTS`` (the full system's
+    ``P + K`` unknowns: its memory grows as ``(P + K)^2`` and its solve as ``(P + K)^3``) and
+    the reduced one (``K + C``) is over ``REDUCED_MAX_SIZE``."""
     loss, y, weights = kinks.loss, kinks.y, kinks.weights
     C = W.shape[1]
     i, j = np.nonzero(kink)
     P, K = W.size, len(i)
-    full = P + K <= POLISH_MAX_SIZE
+    full = P <= FULL_MAX_WEIGHTS
     if K > 2 * P or not (full or C + K <= REDUCED_MAX_SIZE):  # too many, or too large
         return None
     U = np.zeros((K, C))  # (K, C): each kink's direction, in A and in z (dual_scores of e_j)

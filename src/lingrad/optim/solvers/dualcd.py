@@ -55,7 +55,7 @@ liblinear's sparse-first cost) and compiled; the same visiting order and iterate
 dense rows. Without Numba that instance runs as Python.
 
 On the small multi-class problems (the Weston-Watkins and Crammer-Singer hinges over three
-classes or more, at most ``_POLISH_SIZE`` weights) the first block is given half the time that
+classes or more, at most ``_IPM_SIZE`` weights) the first block is given half the time that
 :mod:`~lingrad.optim.solvers.interior`'s interior-point method is modelled to take; where it
 ends short of its ``eps`` (overlapping classes, many examples at the box's top: thousands of
 passes), that method solves the problem in 15-30 Newton steps and its multipliers certify it.
@@ -110,7 +110,8 @@ _INEXACT = 1.0
 #: ``eps`` on the small sets, where an extra certificate costs more than the finer block).
 _AIM = 0.2
 #: After a block solved to its ``eps``, when the weights are at most ``_POLISH_SIZE`` numbers
-#: (the linear system stays small: about a millisecond), the optimum is guessed from the kinks
+#: (the linear system stays small: a millisecond on digits' 650 weights and ~300 kinks), the
+#: optimum is guessed from the kinks
 #: (:func:`~lingrad.optim.solvers.continuation.polish`, with a band of ``eps`` times a factor,
 #: within [1e-3, 0.1] margins) and taken when a dual value certifies it: first that of the
 #: guess's own dual point (exact where the guess is: then the block's ``P`` and ``D`` are not
@@ -121,16 +122,21 @@ _AIM = 0.2
 #: block and a polished optimum; against 3e-3 and 10 eps the iris one-vs-all fit takes half the
 #: time, Weston-Watkins visits 20-30 % fewer examples; one versus all from 2e-2 needs a second
 #: block on iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on
-#: wine from 3e-2).
-_POLISH_SIZE, _POLISH_EPS, _BAND = 128, (1e-2, 3e-2), (3.0, 2.0)
+#: wine from 3e-2). There ``eps`` shrinks tenfold after a block solved without a certified gap
+#: (``_POLISHED_SHRINK``; not by the gap's aim: the polish ends the solve from a coarser block,
+#: the gap of ``V(beta)`` says little of when it will). Digits (650 weights) with the blocks
+#: alone: 580,000 (Weston-Watkins) and 530,000 (Crammer-Singer) visits to tol 1e-4 in 8
+#: iterations; polished: 125,000 (4 iterations) and 250,000 (6).
+_POLISH_SIZE, _POLISH_EPS, _BAND, _POLISHED_SHRINK = 1024, (1e-2, 3e-2), (3.0, 2.0), 0.1
 #: The bias's step ``kappa`` by default: for the multi-class hinges (Weston-Watkins, Crammer-
 #: Singer) and for one versus all. Visits to tol 1e-4 at ``lam = 1e-4``, kappa 1 -> 2: wine
 #: -22 % (WW), -36 % (CS), -9 % (OvA); digits -4 %, -11 %, -4 %; breast cancer -1 %, -1 %, +10 %;
 #: iris one versus all +17 % (at 4: +67 %): 2 for the first, 1 for the second.
 _KAPPA = (2.0, 1.0)
-#: Where the blocks are polished, the first block is given half the time the interior-point method
-#: (:mod:`~lingrad.optim.solvers.interior`) would take (a block that ends in time is still to be
-#: polished and certified, the method's optimum is not), in its cost model's microseconds:
+#: Where the blocks are polished and the weights at most ``_IPM_SIZE``, the first block is
+#: given half the time the interior-point method (:mod:`~lingrad.optim.solvers.interior`) would
+#: take (a block that ends in time is still to be polished and certified, the method's optimum
+#: is not), in its cost model's microseconds:
 #: ``_IPM_STEPS`` steps of ``a + b m + c m n^2`` (``m`` pieces, ``n`` weights; measured with
 #: Numba on 10 shapes from iris's to 2,000 x 2), a visit taking ``_VISIT`` ns ``(e + f D C)``.
 #: Where the block ends short of its ``eps``, the interior-point method solves the problem:
@@ -143,6 +149,8 @@ _IPM_STEPS, _IPM_COST, _VISIT, _HEDGE = 20.0, (60.0, 0.17, 2.5e-4), (100.0, 3.0)
 #: ... and only where its pieces' rows ``(m, n)`` are at most this many numbers (32 MB; a step
 #: holds a few arrays of that size).
 _IPM_MAX_SIZE = 4_000_000
+#: ... and at most this many weights (digits' 650 are far beyond its cost: ``m n^2``).
+_IPM_SIZE = 128
 #: Whether the interior-point method may follow a slow first block (the tests of the blocks
 #: alone turn it off).
 _INTERIOR = True
@@ -1113,8 +1121,9 @@ class DualCD(SolverBase):
         gap, measure = _relative_gap(primal, dual)
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
         eps = state.eps
-        if solved and status == Status.RUNNING:  # the gap taken as proportional to eps
-            eps *= min(max(_AIM * self.tol / measure, 1e-3), 0.1)
+        if solved and status == Status.RUNNING:  # polished: tenfold; else aimed at the gap
+            polished = W.size <= _POLISH_SIZE and J.fit_intercept
+            eps *= _POLISHED_SHRINK if polished else min(max(_AIM * self.tol / measure, 1e-3), 0.1)
         eps = max(eps, 1e-15)
         budget = state.budget if solved else min(2.0 * state.budget, _MAX_BUDGET)
         counts = (state.epochs + passes, state.iterations + 1)
@@ -1214,11 +1223,11 @@ class DualCD(SolverBase):
     def _interior_visits(self, objective: Any, W: np.ndarray) -> float | None:
         """The first block's visits where the interior-point method follows it when it ends
         short (a multi-class hinge over three classes or more, weights ``W`` of at most
-        ``_POLISH_SIZE`` numbers, a fitted bias): as many as take ``_HEDGE`` times the time
+        ``_IPM_SIZE`` numbers, a fitted bias): as many as take ``_HEDGE`` times the time
         the cost model gives that method (``_IPM_COST``); ``None`` elsewhere."""
         N, D, C = objective.n_samples, objective.n_features, W.shape[1]
         binary = objective.loss_spec.name == "one_vs_all_hinge" or C == 2
-        if not _INTERIOR or binary or W.size > _POLISH_SIZE or not objective.fit_intercept:
+        if not _INTERIOR or binary or W.size > _IPM_SIZE or not objective.fit_intercept:
             return None
         m, n = N * (C - 1), W.size
         if m * n > _IPM_MAX_SIZE:  # its pieces' rows and their temporaries held in memory
