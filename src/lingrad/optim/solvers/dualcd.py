@@ -993,7 +993,7 @@ class DualCD(SolverBase):
             violations do not question (liblinear's shrinking); every example is visited again
             once the active ones are solved to ``eps``, and at the start of each block.
         eps: the first block's bound on the violations (score units, times the margin);
-            ``None``: where the blocks are polished (at most 128 weights) ``3e-2`` for the
+            ``None``: where the blocks are polished (at most 1024 weights) ``3e-2`` for the
             Weston-Watkins hinge over more than two classes and ``1e-2`` otherwise, else 0.1.
         random_state: seeds each block's orders of the examples (with the pass's number).
 
