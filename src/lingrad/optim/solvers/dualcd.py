@@ -109,24 +109,23 @@ _INEXACT = 1.0
 #: this fraction of ``tol`` (the gap taken as proportional to ``eps``; it falls slower than
 #: ``eps`` on the small sets, where an extra certificate costs more than the finer block).
 _AIM = 0.2
-#: After a block solved to its ``eps``, when the weights are at most ``_POLISH_SIZE`` numbers
-#: (the linear system stays small: a millisecond on digits' 650 weights and ~300 kinks), the
-#: optimum is guessed from the kinks
-#: (:func:`~lingrad.optim.solvers.continuation.polish`, with a band of ``eps`` times a factor,
-#: within [1e-3, 0.1] margins) and taken when a dual value certifies it: first that of the
-#: guess's own dual point (exact where the guess is: then the block's ``P`` and ``D`` are not
-#: computed), else the block's (the dual converges long before the primal ``V(beta)`` on a
-#: separable set: wine's ``P`` is 1.6e-3 off at ``eps = 1e-4`` where ``D`` is 1e-8 off). There
+#: After a block solved to its ``eps``, when the weights are at most ``_POLISH_SIZE`` numbers (the
+#: linear system stays small: a millisecond on digits' 650 weights and ~300 kinks), the optimum is
+#: guessed from the kinks (:func:`~lingrad.optim.solvers.continuation.polish`, with a band of
+#: ``eps`` times a factor, within [1e-3, 0.1] margins) and taken when a dual value certifies it:
+#: first that of the guess's own dual point (exact where the guess is: then the block's ``P`` and
+#: ``D`` are not computed), else the block's (the dual converges long before the primal ``V(beta)``
+#: on a separable set: wine's ``P`` is 1.6e-3 off at ``eps = 1e-4`` where ``D`` is 1e-8 off). There
 #: the first ``eps`` is ``_POLISH_EPS``: 3e-2 for the Weston-Watkins hinge over more than two
-#: classes, 1e-2 otherwise, and the band ``_BAND`` times ``eps``: 2 and 3 (iris and wine: one
-#: block and a polished optimum; against 3e-3 and 10 eps the iris one-vs-all fit takes half the
-#: time, Weston-Watkins visits 20-30 % fewer examples; one versus all from 2e-2 needs a second
-#: block on iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on
-#: wine from 3e-2). There ``eps`` shrinks tenfold after a block solved without a certified gap
-#: (``_POLISHED_SHRINK``; not by the gap's aim: the polish ends the solve from a coarser block,
-#: the gap of ``V(beta)`` says little of when it will). Digits (650 weights) with the blocks
-#: alone: 580,000 (Weston-Watkins) and 530,000 (Crammer-Singer) visits to tol 1e-4 in 8
-#: iterations; polished: 125,000 (4 iterations) and 250,000 (6).
+#: classes, 1e-2 otherwise, and the band ``_BAND`` times ``eps``: 2 and 3 (iris and wine: one block
+#: and a polished optimum; against 3e-3 and 10 eps the iris one-vs-all fit takes half the time,
+#: Weston-Watkins visits 20-30 % fewer examples; one versus all from 2e-2 needs a second block on
+#: iris, breast cancer's two-class fits more often at a band of 2, Crammer-Singer on wine from
+#: 3e-2). There ``eps`` shrinks tenfold after a block solved without a certified gap
+#: (``_POLISHED_SHRINK``; not by the gap's aim: the polish ends the solve from a coarser block, the
+#: gap of ``V(beta)`` says little of when it will). Digits (650 weights) with the blocks alone:
+#: 580,000 (Weston-Watkins) and 530,000 (Crammer-Singer) visits to tol 1e-4 in 8 iterations;
+#: polished: 125,000 (4 iterations) and 250,000 (6).
 _POLISH_SIZE, _POLISH_EPS, _BAND, _POLISHED_SHRINK = 1024, (1e-2, 3e-2), (3.0, 2.0), 0.1
 #: The bias's step ``kappa`` by default: for the multi-class hinges (Weston-Watkins, Crammer-
 #: Singer) and for one versus all. Visits to tol 1e-4 at ``lam = 1e-4``, kappa 1 -> 2: wine
@@ -912,6 +911,12 @@ def _evaluated(
     return W, float(primal), dual_value(objective, alpha)
 
 
+def _polishes(objective: Any, W: np.ndarray) -> bool:
+    """Whether the blocks on ``objective`` with weights ``W`` ``(D + 1, C)`` are polished: at
+    most ``_POLISH_SIZE`` weights and a fitted bias (the kinks' system frees the bias)."""
+    return bool(W.size <= _POLISH_SIZE and objective.fit_intercept)
+
+
 def _relative_gap(primal: float, dual: float) -> tuple[float, float]:
     """``(P - D, (P - D) / P)``, the gap kept at least 0 (rounding) and ``P`` at least the
     smallest positive float."""
@@ -1122,8 +1127,8 @@ class DualCD(SolverBase):
         status = Status.CONVERGED if measure <= self.tol else Status.RUNNING
         eps = state.eps
         if solved and status == Status.RUNNING:  # polished: tenfold; else aimed at the gap
-            polished = W.size <= _POLISH_SIZE and J.fit_intercept
-            eps *= _POLISHED_SHRINK if polished else min(max(_AIM * self.tol / measure, 1e-3), 0.1)
+            aimed = min(max(_AIM * self.tol / measure, 1e-3), 0.1)
+            eps *= _POLISHED_SHRINK if _polishes(J, W) else aimed
         eps = max(eps, 1e-15)
         budget = state.budget if solved else min(2.0 * state.budget, _MAX_BUDGET)
         counts = (state.epochs + passes, state.iterations + 1)
@@ -1212,7 +1217,7 @@ class DualCD(SolverBase):
         guess: where the guess is right, ``P`` and it agree to rounding); ``None`` for weights
         over ``_POLISH_SIZE`` numbers, a fixed bias (its system frees the bias), no guess, or a
         guess whose ``P`` is not finite."""
-        if W.size > _POLISH_SIZE or not objective.fit_intercept:
+        if not _polishes(objective, W):
             return None
         margin = float(objective.loss_params.get("margin", 1.0))
         factor = _BAND[_coarse_start(objective.loss_spec.name, W.shape[1])]
