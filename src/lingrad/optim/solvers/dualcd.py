@@ -1227,12 +1227,13 @@ class DualCD(SolverBase):
 
     def _interior_visits(self, objective: Any, W: np.ndarray) -> float | None:
         """The first block's visits where the interior-point method follows it when it ends
-        short (a multi-class hinge over three classes or more, weights ``W`` of at most
-        ``_IPM_SIZE`` numbers, a fitted bias): as many as take ``_HEDGE`` times the time
-        the cost model gives that method (``_IPM_COST``); ``None`` elsewhere."""
+        short (a multi-class hinge over three classes or more, polished blocks
+        (:func:`_polishes`), weights ``W`` of at most ``_IPM_SIZE`` numbers): as many as take
+        ``_HEDGE`` times the time the cost model gives that method (``_IPM_COST``); ``None``
+        elsewhere."""
         N, D, C = objective.n_samples, objective.n_features, W.shape[1]
         binary = objective.loss_spec.name == "one_vs_all_hinge" or C == 2
-        if not _INTERIOR or binary or W.size > _IPM_SIZE or not objective.fit_intercept:
+        if not _INTERIOR or binary or W.size > _IPM_SIZE or not _polishes(objective, W):
             return None
         m, n = N * (C - 1), W.size
         if m * n > _IPM_MAX_SIZE:  # its pieces' rows and their temporaries held in memory
